@@ -1,0 +1,212 @@
+//! The command line. Every subcommand uses the same core API the desktop window uses.
+//!
+//! Subcommands whose capability has not landed yet say so and exit with [`EXIT_UNAVAILABLE`] — a
+//! script must never mistake a missing feature for a success.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tayori::i18n::{Lang, Text};
+
+/// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
+pub const EXIT_UNAVAILABLE: u8 = 69;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tayori",
+    version,
+    about = "Tayori (便り) — a desktop mail client that signs in the modern way",
+    long_about = "Tayori finds your mail servers from your email address, signs in with OAuth 2.0 in your \
+browser (where multi-factor sign-in happens) and keeps your mail readable offline.\n\n\
+Run without a command to open the window.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// More detail on standard error (the log file always has the details).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// A `mailto:` link to open in the composer (this is how the desktop hands mail links to Tayori).
+    #[arg(value_name = "MAILTO")]
+    pub mailto: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find the mail servers and sign-in method for an email address.
+    Discover {
+        /// The email address to look up.
+        email: String,
+        /// Print the result as JSON (for scripts).
+        #[arg(long)]
+        json: bool,
+        /// Trust a domain that discovery leads to (e.g. a hosting provider) without asking.
+        #[arg(long, value_name = "DOMAIN")]
+        trust: Vec<String>,
+    },
+    /// Add, list, remove or re-authenticate mail accounts.
+    Account {
+        #[command(subcommand)]
+        action: AccountCommand,
+    },
+    /// Bring the local copy of mail up to date with the server.
+    Sync {
+        /// Only this account (default: all).
+        #[arg(long, value_name = "EMAIL")]
+        account: Option<String>,
+    },
+    /// Send a message (the body is read from standard input unless --body-file is given).
+    Send(SendArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Set up an account: discovery, sign-in in the browser, verification.
+    Add {
+        email: String,
+        /// How to sign in (default: the best the server offers).
+        #[arg(long, value_enum)]
+        auth: Option<AuthChoice>,
+    },
+    /// List the configured accounts.
+    List,
+    /// Remove an account and its keyring entries.
+    Remove { email: String },
+    /// Sign in again (after a password change, an expired sign-in or a policy change).
+    Reauth { email: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuthChoice {
+    Oauth,
+    Password,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[arg(long, value_name = "EMAIL")]
+    pub from: String,
+    #[arg(long, value_name = "ADDRESS", required = true)]
+    pub to: Vec<String>,
+    #[arg(long, value_name = "ADDRESS")]
+    pub cc: Vec<String>,
+    #[arg(long, value_name = "ADDRESS")]
+    pub bcc: Vec<String>,
+    #[arg(long)]
+    pub subject: String,
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attachments: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+}
+
+impl Command {
+    /// The words a person typed, for messages ("tayori account add").
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Discover { .. } => "tayori discover",
+            Command::Account { action } => match action {
+                AccountCommand::Add { .. } => "tayori account add",
+                AccountCommand::List => "tayori account list",
+                AccountCommand::Remove { .. } => "tayori account remove",
+                AccountCommand::Reauth { .. } => "tayori account reauth",
+            },
+            Command::Sync { .. } => "tayori sync",
+            Command::Send(_) => "tayori send",
+        }
+    }
+}
+
+/// Runs a subcommand.
+pub fn run(command: Command) -> ExitCode {
+    tracing::info!(
+        command = command.name(),
+        "command requested but not available in this version"
+    );
+    not_available(command.name())
+}
+
+/// Tells the person plainly that this version cannot do what they asked.
+pub fn not_available(what: &str) -> ExitCode {
+    let lang = Lang::from_system();
+    eprintln!("{what} {}", lang.text(Text::NotAvailableYet));
+    if lang != Lang::En {
+        eprintln!("{what} {}", Lang::En.text(Text::NotAvailableYet));
+    }
+    ExitCode::from(EXIT_UNAVAILABLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        let cli =
+            Cli::try_parse_from(["tayori", "discover", "alice@example.test", "--json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Discover { json: true, .. })
+        ));
+        let cli =
+            Cli::try_parse_from(["tayori", "account", "add", "a@b.test", "--auth", "password"])
+                .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Account {
+                action: AccountCommand::Add {
+                    auth: Some(AuthChoice::Password),
+                    ..
+                }
+            })
+        ));
+        let cli = Cli::try_parse_from([
+            "tayori",
+            "send",
+            "--from",
+            "a@b.test",
+            "--to",
+            "c@d.test",
+            "--to",
+            "e@f.test",
+            "--subject",
+            "件名",
+            "--attach",
+            "x.pdf",
+        ])
+        .unwrap();
+        let Some(Command::Send(args)) = cli.command else {
+            panic!("not send")
+        };
+        assert_eq!(args.to, ["c@d.test", "e@f.test"]);
+        assert_eq!(args.subject, "件名");
+    }
+
+    #[test]
+    fn a_mailto_link_is_not_taken_for_a_subcommand() {
+        let cli = Cli::try_parse_from(["tayori", "mailto:someone@example.com?subject=hi"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.mailto.as_deref(),
+            Some("mailto:someone@example.com?subject=hi")
+        );
+    }
+
+    #[test]
+    fn send_without_recipient_is_an_error() {
+        assert!(
+            Cli::try_parse_from(["tayori", "send", "--from", "a@b.test", "--subject", "x"])
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! Where Tayori keeps its files.
+//!
+//! Config, data and cache go to the places each OS expects (XDG on Linux, `~/Library/Application
+//! Support` on macOS, `%APPDATA%` on Windows). `TAYORI_HOME` moves all three under one folder: that is
+//! how a portable install (e.g. on a USB stick) and every test keeps its files in one place.
+//! No secret is ever written under these folders — secrets live only in the OS keyring.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// Environment variable that puts config, data and cache under one folder.
+pub const HOME_ENV: &str = "TAYORI_HOME";
+
+#[derive(Debug, Error)]
+pub enum PathsError {
+    #[error(
+        "could not find a home folder for Tayori's files; set {HOME_ENV} to a folder Tayori may write to"
+    )]
+    NoHome,
+    #[error(
+        "could not create the folder {path}: {source}. Check that the disk is not full and that you may write there."
+    )]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The three folders Tayori writes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub cache_dir: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the folders from the environment: `TAYORI_HOME` if set and not empty, else the OS
+    /// standard places. Does not create anything.
+    pub fn from_env() -> Result<Self, PathsError> {
+        match std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            Some(home) => Ok(Self::under(Path::new(&home))),
+            None => Self::os_standard(),
+        }
+    }
+
+    /// All three folders under one root (portable installs, tests).
+    pub fn under(root: &Path) -> Self {
+        Self {
+            config_dir: root.join("config"),
+            data_dir: root.join("data"),
+            cache_dir: root.join("cache"),
+        }
+    }
+
+    fn os_standard() -> Result<Self, PathsError> {
+        let dirs =
+            directories::ProjectDirs::from("org", "Tayori", "Tayori").ok_or(PathsError::NoHome)?;
+        Ok(Self {
+            config_dir: dirs.config_dir().to_path_buf(),
+            data_dir: dirs.data_dir().to_path_buf(),
+            cache_dir: dirs.cache_dir().to_path_buf(),
+        })
+    }
+
+    /// Creates the folders if they are missing. Owner-only permissions on Unix: mail is private.
+    pub fn create_all(&self) -> Result<(), PathsError> {
+        for dir in [
+            &self.config_dir,
+            &self.data_dir,
+            &self.cache_dir,
+            &self.log_dir(),
+        ] {
+            create_private_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Where the log files go (inside the data folder).
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// The settings file.
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("tayori.toml")
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), PathsError> {
+    let create_error = |source| PathsError::Create {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(create_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(create_error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tayori_home_puts_everything_under_one_root() {
+        let paths = Paths::under(Path::new("/portable/tayori"));
+        assert_eq!(paths.config_dir, Path::new("/portable/tayori/config"));
+        assert_eq!(paths.data_dir, Path::new("/portable/tayori/data"));
+        assert_eq!(paths.cache_dir, Path::new("/portable/tayori/cache"));
+        assert_eq!(paths.log_dir(), Path::new("/portable/tayori/data/logs"));
+    }
+
+    #[test]
+    fn create_all_makes_private_folders() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        for dir in [
+            &paths.config_dir,
+            &paths.data_dir,
+            &paths.cache_dir,
+            &paths.log_dir(),
+        ] {
+            assert!(dir.is_dir(), "{} missing", dir.display());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o700, "{} is not owner-only", dir.display());
+            }
+        }
+    }
+
+    #[test]
+    fn create_all_reports_the_folder_it_could_not_make() {
+        let root = tempfile::tempdir().unwrap();
+        let blocker = root.path().join("file");
+        std::fs::write(&blocker, b"not a folder").unwrap();
+        let err = Paths::under(&blocker).create_all().unwrap_err();
+        assert!(
+            err.to_string().contains("could not create the folder"),
+            "{err}"
+        );
+    }
+}

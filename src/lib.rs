@@ -1,0 +1,28 @@
+//! Tayori's GUI-free core.
+//!
+//! Everything a mail client does that is not drawing pixels lives here: finding servers (`discovery`),
+//! signing in (`auth`), talking IMAP and SMTP (`imap`, `smtp`), keeping mail on disk (`store`),
+//! decoding messages (`mime`), settings and paths (`config`), and logging that never leaks a
+//! secret (`logging`, `redact`). The iced front end (`ui`, behind the `gui` feature) and the command
+//! line both use this core the same way; the core imports no GUI type.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod discovery;
+pub mod i18n;
+pub mod imap;
+pub mod logging;
+pub mod mime;
+pub mod net;
+pub mod redact;
+pub mod smtp;
+pub mod store;
+
+/// The version printed by `tayori --version` and sent in the IMAP ID / HTTP User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `Tayori/0.1.0`: how the client names itself to servers.
+pub fn user_agent() -> String {
+    format!("Tayori/{VERSION}")
+}

@@ -1,0 +1,60 @@
+// Release builds on Windows open no console window behind the app.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+#![forbid(unsafe_code)]
+
+mod cli;
+#[cfg(feature = "gui")]
+mod ui;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use tayori::config::Paths;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match start(&cli) {
+        Ok(paths) => match cli.command {
+            Some(command) => cli::run(command),
+            None => open_window(paths, cli.mailto),
+        },
+        Err(error) => {
+            eprintln!("tayori: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Folders and logging, before anything else can fail silently.
+fn start(cli: &cli::Cli) -> anyhow::Result<Paths> {
+    let paths = Paths::from_env()?;
+    paths.create_all()?;
+    tayori::logging::init(&paths, cli.verbose, None).context("setting up logging")?;
+    tayori::logging::install_panic_hook();
+    tracing::info!(version = tayori::VERSION, data = %paths.data_dir.display(), "Tayori starting");
+    Ok(paths)
+}
+
+#[cfg(feature = "gui")]
+fn open_window(paths: Paths, mailto: Option<String>) -> ExitCode {
+    match ui::run(paths, mailto) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("the window could not be opened: {error}");
+            eprintln!(
+                "tayori: the window could not be opened: {error}\n\
+                 On Linux this needs a running X11 or Wayland session."
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window(_paths: Paths, _mailto: Option<String>) -> ExitCode {
+    eprintln!(
+        "tayori: this build has no desktop window (built without the `gui` feature); use a subcommand, see --help"
+    );
+    ExitCode::from(cli::EXIT_UNAVAILABLE)
+}

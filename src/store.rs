@@ -1,0 +1,1 @@
+//! The local mail store: SQLite on disk (WAL, FTS5), versioned schema. Filled in by the sync issue.

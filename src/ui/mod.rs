@@ -1,0 +1,26 @@
+//! The iced desktop front end. It only sends messages and renders state; network and disk work runs
+//! in the core through `Task`s and subscriptions, never on the UI thread.
+
+mod app;
+mod screen;
+
+use tayori::config::Paths;
+
+pub use app::App;
+
+/// Opens the main window and runs until it is closed.
+pub fn run(paths: Paths, mailto: Option<String>) -> iced::Result {
+    iced::application(
+        move || App::new(paths.clone(), mailto.clone()),
+        App::update,
+        App::view,
+    )
+    .title(App::title)
+    .theme(App::theme)
+    .window(iced::window::Settings {
+        size: iced::Size::new(1100.0, 720.0),
+        min_size: Some(iced::Size::new(640.0, 480.0)),
+        ..iced::window::Settings::default()
+    })
+    .run()
+}

@@ -1,0 +1,3 @@
+//! One module per screen, each with its `State`, `Message`, `update` and `view`.
+
+pub mod welcome;

@@ -1,0 +1,107 @@
+//! The `tayori` binary as a person or a script meets it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tayori(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tayori"))
+        .args(args)
+        .env("TAYORI_HOME", home)
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .expect("run tayori")
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tayori(home.path(), &["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("tayori {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn reserved_subcommands_say_they_are_not_available_and_fail() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["discover", "alice@example.test"][..],
+        &["account", "add", "alice@example.test"],
+        &["account", "list"],
+        &["account", "remove", "alice@example.test"],
+        &["account", "reauth", "alice@example.test"],
+        &["sync"],
+        &[
+            "send",
+            "--from",
+            "a@example.test",
+            "--to",
+            "b@example.test",
+            "--subject",
+            "hi",
+        ],
+    ] {
+        let out = tayori(home.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(69),
+            "{args:?} must fail with EX_UNAVAILABLE; stderr: {stderr}"
+        );
+        assert!(stderr.contains("not available yet"), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} printed to stdout as if it worked"
+        );
+    }
+}
+
+#[test]
+fn japanese_locale_gets_japanese_text_first() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tayori"))
+        .args(["sync"])
+        .env("TAYORI_HOME", home.path())
+        .env("LANG", "ja_JP.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.contains("まだ使えません"), "{stderr}");
+}
+
+#[test]
+fn tayori_home_holds_config_data_cache_and_the_log() {
+    let home = tempfile::tempdir().unwrap();
+    let _ = tayori(home.path(), &["sync"]);
+    for dir in ["config", "data", "cache", "data/logs"] {
+        assert!(
+            home.path().join(dir).is_dir(),
+            "{dir} not created under TAYORI_HOME"
+        );
+    }
+    let logs: Vec<_> = std::fs::read_dir(home.path().join("data/logs"))
+        .unwrap()
+        .collect();
+    assert_eq!(logs.len(), 1, "one log file expected");
+    let log = std::fs::read_to_string(logs[0].as_ref().unwrap().path()).unwrap();
+    assert!(log.contains("Tayori starting"), "{log}");
+    assert!(
+        log.contains("tayori sync"),
+        "the log records what was asked: {log}"
+    );
+}
+
+#[test]
+fn unknown_arguments_are_rejected_with_usage() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tayori(home.path(), &["discover"]);
+    assert_eq!(out.status.code(), Some(2), "missing EMAIL is a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EMAIL"));
+}

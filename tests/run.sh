@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The one command that installs everything the tests need and runs the whole suite:
+# formatting, lints (with and without the GUI), the GUI-free build boundary, unit and end-to-end tests
+# against the real-server rig, and a look at the window under Xvfb. Exits non-zero on any failure.
+# Works on a fresh Debian 12 machine as root (CI) and is idempotent on a developer machine.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+T0=$(date +%s)
+step() { printf '\n==> %s  (+%ss)\n' "$*" "$(( $(date +%s) - T0 ))"; }
+
+step "system and npm packages for the rig"
+tests/rig/setup.sh
+
+step "packages for the desktop check (Xvfb, CJK fonts, screenshots)"
+missing=()
+for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (desktop build)"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "clippy (GUI-free core and command line, --no-default-features)"
+cargo clippy --all-targets --locked --no-default-features -- -D warnings
+if cargo tree --no-default-features -e normal,build --prefix none | grep -E '^iced' ; then
+  echo "FAIL: the GUI-free build depends on iced" >&2
+  exit 1
+fi
+echo "no iced crate in the --no-default-features dependency tree"
+
+step "start the rig"
+tests/rig/start.sh
+trap 'tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT
+
+step "unit and end-to-end tests (inside a Secret Service session)"
+tests/rig/with-secret-service.sh cargo test --all-targets --locked
+
+step "the window under Xvfb"
+tests/gui-smoke.sh
+
+step "done in $(( $(date +%s) - T0 )) s"

@@ -20,6 +20,37 @@ use crate::redact::redact;
 /// `RUST_LOG` (default `warn`, so the command line stays quiet).
 pub const FILE_FILTER_ENV: &str = "TAYORI_LOG";
 
+/// Protocol libraries trace raw wire data (async-imap logs every line it sends, including base64 SASL
+/// continuations that no pattern can tell from other data). These caps are appended after any
+/// user-chosen filter, so even `TAYORI_LOG=trace` never lets wire data reach a log.
+const WIRE_CAPS: &[&str] = &[
+    "async_imap=info",
+    "imap_proto=info",
+    "lettre=info",
+    "hyper=info",
+    "hyper_util=info",
+    "h2=info",
+    "reqwest=info",
+    "rustls=info",
+    "tokio_rustls=info",
+    "hickory_proto=info",
+    "hickory_resolver=info",
+    "zbus=info",
+];
+
+/// A filter from user directives with the wire caps added last (later directives win).
+fn filter_with_caps(directives: &str) -> EnvFilter {
+    let mut all = directives.to_owned();
+    for cap in WIRE_CAPS {
+        all.push(',');
+        all.push_str(cap);
+    }
+    EnvFilter::try_new(&all).unwrap_or_else(|_| {
+        eprintln!("tayori: ignoring invalid log filter {directives:?}");
+        filter_with_caps("info")
+    })
+}
+
 /// Days of log files kept.
 const KEEP_LOG_FILES: usize = 7;
 
@@ -38,17 +69,18 @@ pub fn init(paths: &Paths, verbose: bool, file_filter: Option<&str>) -> Result<(
     let file = file_appender(&log_dir)?;
     // On the command line only Tayori's own warnings by default: graphics and windowing libraries
     // warn about things a person can do nothing about (they still reach the log file).
-    let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(if verbose {
-            "info,tayori=debug"
-        } else {
-            "error,tayori=warn"
-        })
-    });
-    let file_filter = match file_filter {
-        Some(directives) => EnvFilter::new(directives),
-        None => EnvFilter::try_from_env(FILE_FILTER_ENV).unwrap_or_else(|_| EnvFilter::new("info")),
+    let default_stderr = if verbose {
+        "info,tayori=debug"
+    } else {
+        "error,tayori=warn"
     };
+    let stderr_directives = std::env::var("RUST_LOG").unwrap_or_else(|_| default_stderr.into());
+    let stderr_filter = filter_with_caps(&stderr_directives);
+    let file_directives = match file_filter {
+        Some(directives) => directives.to_owned(),
+        None => std::env::var(FILE_FILTER_ENV).unwrap_or_else(|_| "info".to_owned()),
+    };
+    let file_filter = filter_with_caps(&file_directives);
 
     let stderr_layer = tracing_subscriber::fmt::layer()
         .with_writer(Redacting(io::stderr))
@@ -213,6 +245,27 @@ mod tests {
         assert_eq!(written.lines().count(), 5, "{written}");
         assert!(written.contains("calling the token endpoint"));
         assert!(written.contains("alice@example.test"));
+    }
+
+    #[test]
+    fn wire_traces_of_protocol_libraries_are_capped_even_at_trace_level() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(Redacting(captured.clone()))
+            .with_ansi(false)
+            .with_env_filter(filter_with_caps("trace,async_imap=trace"))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "async_imap::imap_stream", "encode: input: None, Ok(\"dXNlcj1h\")");
+            tracing::trace!(target: "lettre::transport::smtp", "wire line");
+            tracing::trace!(target: "tayori::imap", "our own trace stays");
+        });
+        let written = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            !written.contains("dXNlcj1h") && !written.contains("wire line"),
+            "{written}"
+        );
+        assert!(written.contains("our own trace stays"), "{written}");
     }
 
     #[test]

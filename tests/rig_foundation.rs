@@ -265,12 +265,14 @@ fn assert_no_secret_in(dirs: &[std::path::PathBuf], secrets: &[String]) -> usize
         };
         scanned += 1;
         let text = String::from_utf8_lossy(&bytes);
-        for secret in secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "a secret leaked into {}",
-                path.display()
-            );
+        for (index, secret) in secrets.iter().enumerate() {
+            if let Some(at) = text.find(secret.as_str()) {
+                // Show the line around the leak with the secret itself blanked, so the report is safe.
+                let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                let context: String = text[start..end].replace(secret.as_str(), "<SECRET>");
+                panic!("secret #{index} leaked into {}:\n{context}", path.display());
+            }
         }
     }
     scanned

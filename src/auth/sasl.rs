@@ -7,11 +7,21 @@
 //! sends a JSON challenge (RFC 7628 §3.2.2); the client must answer it with an empty response, after
 //! which the server sends the final failure.
 
-use crate::redact::Secret;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::redact::{Secret, register_secret};
+
+/// Wraps a SASL string and also registers its base64 form: that is how it travels on the wire, and
+/// how a protocol library's trace would print it.
+fn sasl_secret(raw: String) -> Secret {
+    register_secret(&STANDARD.encode(raw.as_bytes()));
+    Secret::new(raw)
+}
 
 /// The XOAUTH2 initial client response (before base64, which the IMAP/SMTP library applies).
 pub fn xoauth2(user: &str, access_token: &Secret) -> Secret {
-    Secret::new(format!(
+    sasl_secret(format!(
         "user={user}\x01auth=Bearer {}\x01\x01",
         access_token.expose()
     ))
@@ -21,7 +31,7 @@ pub fn xoauth2(user: &str, access_token: &Secret) -> Secret {
 /// is escaped as RFC 5801 requires.
 pub fn oauthbearer(user: &str, host: &str, port: u16, access_token: &Secret) -> Secret {
     let authzid = user.replace('=', "=3D").replace(',', "=2C");
-    Secret::new(format!(
+    sasl_secret(format!(
         "n,a={authzid},\x01host={host}\x01port={port}\x01auth=Bearer {}\x01\x01",
         access_token.expose()
     ))
@@ -58,6 +68,10 @@ mod tests {
             "user=someuser@example.com\x01auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\x01\x01"
         );
         assert_eq!(format!("{sasl:?}"), "[redacted]");
+        // The base64 form (as on the wire) is blanked in logs too.
+        let wire = STANDARD.encode(sasl.expose());
+        let line = format!("encode: input: None, Ok({wire:?})");
+        assert!(!crate::redact::redact(&line).contains(&wire));
     }
 
     #[test]

@@ -355,7 +355,8 @@ pub type ImapSession = async_imap::Session<TlsStream<TcpStream>>;
 
 /// Connects over implicit TLS (verified against the system trust store) and reads the greeting.
 pub async fn imap_connect(port: u16) -> ImapClient {
-    let tls = tayori::net::connect_tls(MAIL_HOST, port)
+    let dns = tayori::net::dns::Dns::new(None, Duration::from_secs(5)).expect("system resolver");
+    let tls = tayori::net::connect_tls(&dns, MAIL_HOST, port)
         .await
         .expect("IMAPS connection");
     let mut client = async_imap::Client::new(tls);

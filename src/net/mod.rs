@@ -3,6 +3,9 @@
 //! certificate store). An organisation that runs its own CA installs it there, as it does for
 //! browsers, and Tayori follows — there is no switch to turn certificate checks off.
 
+pub mod dns;
+pub mod http;
+
 use std::sync::{Arc, OnceLock};
 
 use rustls::ClientConfig;
@@ -57,16 +60,41 @@ pub fn tls_client_config() -> Result<Arc<ClientConfig>, NetError> {
     Ok(TLS_CONFIG.get_or_init(|| Arc::new(config)).clone())
 }
 
+/// Opens a TCP connection to `host`, resolved through Tayori's one resolver, trying each address in
+/// turn (IPv6 and IPv4 alike).
+pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStream, NetError> {
+    let connect_error = |source| NetError::Connect {
+        host: host.to_owned(),
+        port,
+        source,
+    };
+    let ips = dns.ips(host).await.map_err(|e| {
+        connect_error(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            e.to_string(),
+        ))
+    })?;
+    let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for ip in ips {
+        match TcpStream::connect((ip, port)).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last_error = e,
+        }
+    }
+    Err(connect_error(last_error))
+}
+
 /// Opens a TCP connection and completes a TLS handshake verified against the platform trust store
-/// (implicit TLS: IMAPS 993, submissions 465, HTTPS).
-pub async fn connect_tls(host: &str, port: u16) -> Result<TlsStream<TcpStream>, NetError> {
-    let tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(|source| NetError::Connect {
-            host: host.to_owned(),
-            port,
-            source,
-        })?;
+/// (implicit TLS: IMAPS 993, submissions 465).
+pub async fn connect_tls(
+    dns: &dns::Dns,
+    host: &str,
+    port: u16,
+) -> Result<TlsStream<TcpStream>, NetError> {
+    let tcp = connect_tcp(dns, host, port).await?;
     start_tls(tcp, host, port).await
 }
 
@@ -114,7 +142,8 @@ mod tests {
             let (tcp, _) = listener.accept().await.unwrap();
             let _ = cert.accept(tcp).await;
         });
-        let err = connect_tls("localhost", port).await.unwrap_err();
+        let dns = dns::Dns::new(None, std::time::Duration::from_secs(2)).unwrap();
+        let err = connect_tls(&dns, "localhost", port).await.unwrap_err();
         assert!(matches!(err, NetError::Tls { .. }), "{err}");
         server.abort();
     }

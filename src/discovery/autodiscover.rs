@@ -1,0 +1,224 @@
+//! Exchange AutoDiscover, always unauthenticated.
+//!
+//! - v2 (JSON): `{"Protocol": "AutodiscoverV1", "Url": "https://outlook.office365.com/autodiscover/autodiscover.xml"}`
+//!   says where a mailbox lives. Exchange Online means Microsoft 365's servers and OAuth; any other URL is
+//!   an on-premises server, asked next with v1.
+//! - v1 (POX): an XML POST whose answer, in the Outlook schema, may list IMAP, POP3 and SMTP
+//!   `<Protocol>` entries — or redirect to another address or URL.
+
+use serde::Deserialize;
+
+use super::{Endpoint, Security, expand_username};
+
+/// The v2 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct V2Answer {
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+    #[serde(rename = "Url")]
+    pub url: String,
+}
+
+pub fn parse_v2(body: &[u8]) -> Result<V2Answer, String> {
+    let answer: V2Answer =
+        serde_json::from_slice(body).map_err(|e| format!("not an AutoDiscover v2 answer: {e}"))?;
+    url::Url::parse(&answer.url)
+        .map_err(|e| format!("AutoDiscover v2 gave an invalid URL: {e}"))?;
+    Ok(answer)
+}
+
+/// The POX request body (Outlook request schema 2006).
+pub fn v1_request(email: &str) -> String {
+    // The address is XML-escaped: it comes from the person, and must not reshape the document.
+    let escaped = email
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
+  <Request>
+    <EMailAddress>{escaped}</EMailAddress>
+    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>
+  </Request>
+</Autodiscover>"#
+    )
+}
+
+/// What a v1 answer says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V1Answer {
+    Settings {
+        imap: Option<Endpoint>,
+        smtp: Option<Endpoint>,
+        offered: Vec<String>,
+    },
+    RedirectUrl(String),
+    RedirectAddress(String),
+}
+
+fn child<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> Option<roxmltree::Node<'a, 'a>> {
+    node.children().find(|c| c.tag_name().name() == name)
+}
+
+fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
+    child(node, name)
+        .and_then(|c| c.text())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+pub fn parse_v1(xml: &str, email: &str) -> Result<V1Answer, String> {
+    let document = roxmltree::Document::parse_with_options(
+        xml,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| format!("not valid XML: {e}"))?;
+    let root = document.root_element();
+    if root.tag_name().name() != "Autodiscover" {
+        return Err("not an AutoDiscover answer".into());
+    }
+    let response = child(root, "Response").ok_or("the answer has no <Response>")?;
+    if let Some(error) = child(response, "Error") {
+        let message = child_text(error, "Message").unwrap_or_else(|| "unknown error".into());
+        return Err(format!("the server answered with an error: {message}"));
+    }
+    let account = child(response, "Account").ok_or("the answer has no <Account>")?;
+    match child_text(account, "Action").as_deref() {
+        Some("redirectUrl") => {
+            return child_text(account, "RedirectUrl")
+                .map(V1Answer::RedirectUrl)
+                .ok_or_else(|| "redirectUrl without a URL".into());
+        }
+        Some("redirectAddr") => {
+            return child_text(account, "RedirectAddr")
+                .map(V1Answer::RedirectAddress)
+                .ok_or_else(|| "redirectAddr without an address".into());
+        }
+        _ => {}
+    }
+    let mut imap = None;
+    let mut smtp = None;
+    let mut offered = Vec::new();
+    for protocol in account
+        .children()
+        .filter(|c| c.tag_name().name() == "Protocol")
+    {
+        let kind = child_text(protocol, "Type")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        offered.push(kind.clone());
+        let Some(host) = child_text(protocol, "Server") else {
+            continue;
+        };
+        let port: Option<u16> = child_text(protocol, "Port").and_then(|p| p.parse().ok());
+        let ssl_on = child_text(protocol, "SSL").is_none_or(|v| v.eq_ignore_ascii_case("on"));
+        let encryption = child_text(protocol, "Encryption").map(|e| e.to_ascii_uppercase());
+        let username = child_text(protocol, "LoginName").unwrap_or_else(|| "%EMAILADDRESS%".into());
+        let security = |implicit_port: u16| -> Option<Security> {
+            match encryption.as_deref() {
+                Some("SSL") => Some(Security::Tls),
+                Some("TLS") => Some(Security::StartTls),
+                Some("NONE") => None,
+                _ if !ssl_on => None,
+                _ => Some(if port == Some(implicit_port) || port.is_none() {
+                    Security::Tls
+                } else {
+                    Security::StartTls
+                }),
+            }
+        };
+        let make = |implicit_port: u16| {
+            security(implicit_port).map(|security| Endpoint {
+                host: host.to_ascii_lowercase(),
+                port: port.unwrap_or(implicit_port),
+                security,
+                username: expand_username(&username, email),
+            })
+        };
+        match kind.as_str() {
+            "IMAP" if imap.is_none() => imap = make(993),
+            "SMTP" if smtp.is_none() => smtp = make(465),
+            _ => {}
+        }
+    }
+    Ok(V1Answer::Settings {
+        imap,
+        smtp,
+        offered,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v2_answers_are_read_and_garbage_refused() {
+        let answer = parse_v2(br#"{"Protocol":"AutodiscoverV1","Url":"https://outlook.office365.com/autodiscover/autodiscover.xml"}"#).unwrap();
+        assert_eq!(
+            answer.url,
+            "https://outlook.office365.com/autodiscover/autodiscover.xml"
+        );
+        assert!(parse_v2(b"<html>").is_err());
+        assert!(parse_v2(br#"{"Protocol":"x","Url":"not a url"}"#).is_err());
+        assert!(
+            parse_v2(br#"{"ErrorCode":"InternalServerError","ErrorMessage":"Failed"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn v1_pox_settings_give_imap_and_smtp() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+ <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+  <Account>
+   <AccountType>email</AccountType><Action>settings</Action>
+   <Protocol><Type>IMAP</Type><Server>mail.adv1.test</Server><Port>993</Port><SSL>on</SSL><LoginName>%EMAILLOCALPART%</LoginName></Protocol>
+   <Protocol><Type>SMTP</Type><Server>mail.adv1.test</Server><Port>587</Port><Encryption>TLS</Encryption></Protocol>
+  </Account>
+ </Response>
+</Autodiscover>"#;
+        let V1Answer::Settings { imap, smtp, .. } = parse_v1(xml, "jiro@adv1.test").unwrap() else {
+            panic!()
+        };
+        let imap = imap.unwrap();
+        assert_eq!(
+            (imap.host.as_str(), imap.port, imap.security),
+            ("mail.adv1.test", 993, Security::Tls)
+        );
+        assert_eq!(imap.username, "jiro");
+        let smtp = smtp.unwrap();
+        assert_eq!((smtp.port, smtp.security), (587, Security::StartTls));
+    }
+
+    #[test]
+    fn v1_plaintext_is_dropped_and_redirects_are_reported() {
+        let plain = r#"<Autodiscover><Response><Account><Protocol><Type>IMAP</Type><Server>m.test</Server><Port>143</Port><SSL>off</SSL></Protocol></Account></Response></Autodiscover>"#;
+        let V1Answer::Settings { imap, .. } = parse_v1(plain, "a@test.test").unwrap() else {
+            panic!()
+        };
+        assert_eq!(imap, None);
+        let redirect = r#"<Autodiscover><Response><Account><Action>redirectUrl</Action><RedirectUrl>https://ad.other.test/autodiscover/autodiscover.xml</RedirectUrl></Account></Response></Autodiscover>"#;
+        assert_eq!(
+            parse_v1(redirect, "a@x.test").unwrap(),
+            V1Answer::RedirectUrl("https://ad.other.test/autodiscover/autodiscover.xml".into())
+        );
+        assert!(parse_v1("<Autodiscover><Response><Error><Message>no</Message></Error></Response></Autodiscover>", "a@x.test").is_err());
+        assert!(parse_v1("garbage", "a@x.test").is_err());
+    }
+
+    #[test]
+    fn the_request_escapes_the_address() {
+        let body = v1_request("a<b>&c@example.test");
+        assert!(
+            body.contains("<EMailAddress>a&lt;b&gt;&amp;c@example.test</EMailAddress>"),
+            "{body}"
+        );
+        assert!(roxmltree::Document::parse(&body).is_ok());
+    }
+}

@@ -1,0 +1,592 @@
+//! Account discovery: from an email address to IMAP and SMTP servers and the sign-in method.
+//!
+//! Every source runs at once, each with its own timeout; the answers are ranked and the best one is
+//! returned as soon as no source still running could beat it:
+//!
+//! 1. an admin-provisioned policy file,
+//! 2. autoconfig over HTTPS (`autoconfig.<domain>` and `/.well-known/autoconfig/`),
+//! 3. the ISPDB (Thunderbird's database, or an organisation's mirror),
+//! 4. MX → a known provider, or the ISPDB entry of the MX's domain,
+//! 5. Exchange AutoDiscover v2 (JSON), then v1 (POX) — always unauthenticated,
+//! 6. RFC 6186 SRV records,
+//! 7. guessing `imap.`/`mail.`/`smtp.` host names by probing TLS and STARTTLS — never plaintext,
+//! 8. autoconfig over plain HTTP (legacy, unverified).
+//!
+//! Safety rules: no credential is ever sent; no name above the email's registrable domain is queried
+//! (the 2021 Autodiscover leak); an answer that leads to another registrable domain through a redirect,
+//! SRV or MX needs the person's confirmation unless that domain is a known provider's; documents are
+//! capped in size and parsed without external entities; one broken source never stops the others.
+
+pub mod autoconfig;
+pub mod autodiscover;
+pub mod domain;
+pub mod policy;
+pub mod probe;
+pub mod providers;
+mod sources;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde::Serialize;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use url::Url;
+
+use crate::net::dns::Dns;
+use crate::net::http::Http;
+pub use providers::KnownProvider;
+
+/// The public ISPDB.
+pub const DEFAULT_ISPDB_URL: &str = "https://autoconfig.thunderbird.net/v1.1/";
+/// Environment variable for an organisation's ISPDB mirror.
+pub const ISPDB_URL_ENV: &str = "TAYORI_ISPDB_URL";
+
+/// How a connection is secured. There is no plaintext variant: Tayori never offers one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Implicit TLS (IMAPS 993, submissions 465) — preferred (RFC 8314).
+    Tls,
+    /// STARTTLS, required: the connection fails rather than continue unencrypted.
+    #[serde(rename = "starttls")]
+    StartTls,
+}
+
+impl std::fmt::Display for Security {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Security::Tls => "TLS",
+            Security::StartTls => "STARTTLS",
+        })
+    }
+}
+
+/// A server to connect to, with the user name to sign in as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+}
+
+/// Where to get tokens. Fields are empty when only the server can tell (its OAUTHBEARER failure names
+/// the issuer, RFC 7628).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+pub struct OAuthSettings {
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// A way to sign in, most preferred first in [`Discovered::sign_in`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum SignIn {
+    #[serde(rename = "oauth2")]
+    OAuth2(OAuthSettings),
+    Password,
+}
+
+/// The sources, in priority order (earlier beats later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    AdminPolicy,
+    Autoconfig,
+    Ispdb,
+    Mx,
+    Autodiscover,
+    Srv,
+    Guess,
+    AutoconfigHttp,
+}
+
+impl Source {
+    pub const ALL: [Source; 8] = [
+        Source::AdminPolicy,
+        Source::Autoconfig,
+        Source::Ispdb,
+        Source::Mx,
+        Source::Autodiscover,
+        Source::Srv,
+        Source::Guess,
+        Source::AutoconfigHttp,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::AdminPolicy => "admin policy",
+            Source::Autoconfig => "autoconfig (HTTPS)",
+            Source::Ispdb => "ISPDB",
+            Source::Mx => "MX records",
+            Source::Autodiscover => "Exchange AutoDiscover",
+            Source::Srv => "SRV records (RFC 6186)",
+            Source::Guess => "guessing server names",
+            Source::AutoconfigHttp => "autoconfig (plain HTTP, legacy)",
+        }
+    }
+}
+
+/// What happened to one query of one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+pub enum Outcome {
+    Found(String),
+    NotFound(String),
+    Failed(String),
+    TimedOut,
+    /// A better answer was already in, so this query was stopped.
+    NotNeeded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceEntry {
+    pub source: Source,
+    /// What was asked: a URL, a DNS name, a host:port.
+    pub query: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub elapsed_ms: u64,
+}
+
+/// Another registrable domain the answer leads to, which the email's domain did not vouch for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeedsConfirmation {
+    pub domains: Vec<String>,
+    /// Why: "redirect", "SRV record", "MX record", "plain HTTP".
+    pub reason: String,
+}
+
+/// The result of discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Discovered {
+    pub email: String,
+    pub imap: Endpoint,
+    pub smtp: Endpoint,
+    pub sign_in: Vec<SignIn>,
+    pub provider: Option<KnownProvider>,
+    pub provider_name: Option<String>,
+    pub source: Source,
+    /// True when the answer came over HTTPS from the domain itself, the ISPDB, DNS-free provider
+    /// knowledge or an admin; false for plain HTTP and guesses that need a second look.
+    pub verified: bool,
+    /// Set when the person must confirm a move to another domain before any credential is sent.
+    pub needs_confirmation: Option<NeedsConfirmation>,
+    pub trace: Vec<TraceEntry>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Error)]
+pub enum DiscoveryError {
+    #[error("{0:?} is not an email address; type it as name@example.com")]
+    BadAddress(String),
+    #[error(
+        "no mail settings were found for {domain}. Enter the servers by hand: ask your mail provider or \
+         administrator for the IMAP server (usually imap.{domain}, port 993, SSL/TLS) and the SMTP server \
+         (usually smtp.{domain}, port 465 SSL/TLS or 587 STARTTLS)."
+    )]
+    NothingFound {
+        domain: String,
+        trace: Vec<TraceEntry>,
+    },
+    #[error("{domain}: {reason}")]
+    Unsupported {
+        domain: String,
+        reason: String,
+        trace: Vec<TraceEntry>,
+    },
+    #[error("discovery could not start: {0}")]
+    Setup(String),
+}
+
+/// Settings for discovery.
+#[derive(Debug, Clone)]
+pub struct DiscoveryOptions {
+    /// Base URL of the ISPDB; the domain is appended (`…/v1.1/example.com`).
+    pub ispdb_url: Url,
+    /// The admin policy file, if any.
+    pub policy_file: Option<PathBuf>,
+    /// How long each source may take.
+    pub source_timeout: Duration,
+    /// Domains the person already said to trust (`--trust`).
+    pub trusted_domains: Vec<String>,
+    /// Whether to probe guessed host names.
+    pub guess: bool,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        Self {
+            ispdb_url: Url::parse(DEFAULT_ISPDB_URL).expect("valid default URL"),
+            policy_file: policy::default_policy_file(),
+            source_timeout: Duration::from_millis(2500),
+            trusted_domains: Vec::new(),
+            guess: true,
+        }
+    }
+}
+
+impl DiscoveryOptions {
+    /// Defaults with the environment's overrides (`TAYORI_ISPDB_URL`, `TAYORI_POLICY_FILE`).
+    pub fn from_env() -> Result<Self, DiscoveryError> {
+        let mut options = Self::default();
+        if let Ok(value) = std::env::var(ISPDB_URL_ENV)
+            && !value.trim().is_empty()
+        {
+            options.ispdb_url = parse_base_url(&value)
+                .map_err(|e| DiscoveryError::Setup(format!("{ISPDB_URL_ENV}: {e}")))?;
+        }
+        if let Some(file) = std::env::var_os(policy::POLICY_FILE_ENV).filter(|v| !v.is_empty()) {
+            options.policy_file = Some(PathBuf::from(file));
+        }
+        Ok(options)
+    }
+}
+
+/// Parses a base URL and makes sure it ends in `/`, so joining a domain appends rather than replaces.
+pub fn parse_base_url(value: &str) -> Result<Url, url::ParseError> {
+    let value = value.trim();
+    if value.ends_with('/') {
+        Url::parse(value)
+    } else {
+        Url::parse(&format!("{value}/"))
+    }
+}
+
+/// Replaces the autoconfig placeholders in a user name template.
+pub fn expand_username(template: &str, email: &str) -> String {
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    template
+        .replace("%EMAILADDRESS%", email)
+        .replace("%EMAILLOCALPART%", local)
+        .replace("%EMAILDOMAIN%", domain)
+}
+
+/// One source's answer before ranking.
+#[derive(Debug, Clone)]
+struct Candidate {
+    source: Source,
+    imap: Endpoint,
+    smtp: Endpoint,
+    sign_in: Vec<SignIn>,
+    provider: Option<KnownProvider>,
+    provider_name: Option<String>,
+    verified: bool,
+    /// Host names the answer was reached through or points at, with how (for the cross-domain rule).
+    reached_through: Vec<(String, &'static str)>,
+}
+
+/// Collects trace entries and passes each on to a progress listener (the wizard's live view).
+#[derive(Clone)]
+struct Tracer {
+    entries: Arc<Mutex<Vec<TraceEntry>>>,
+    progress: Option<mpsc::UnboundedSender<TraceEntry>>,
+}
+
+impl Tracer {
+    fn record(&self, source: Source, query: impl Into<String>, outcome: Outcome, started: Instant) {
+        let entry = TraceEntry {
+            source,
+            query: query.into(),
+            outcome,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        if let Some(progress) = &self.progress {
+            let _ = progress.send(entry.clone());
+        }
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(entry);
+    }
+
+    fn entries(&self) -> Vec<TraceEntry> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// What one source ended with.
+enum SourceResult {
+    Found(Box<Candidate>),
+    /// Nothing usable; the reason is already in the trace.
+    Nothing,
+    /// The provider exists but cannot be used by Tayori (POP3 only, plaintext only).
+    Unsupported(String),
+}
+
+/// The discovery engine: one resolver, one HTTP client, the options.
+#[derive(Clone)]
+pub struct Discoverer {
+    dns: Dns,
+    http: Http,
+    options: DiscoveryOptions,
+}
+
+impl Discoverer {
+    pub fn new(dns: Dns, http: Http, options: DiscoveryOptions) -> Self {
+        Self { dns, http, options }
+    }
+
+    /// Builds the engine from the environment and settings (DNS server, ISPDB mirror, policy file).
+    pub fn from_env(configured_dns: Option<std::net::SocketAddr>) -> Result<Self, DiscoveryError> {
+        let options = DiscoveryOptions::from_env()?;
+        let dns = Dns::from_env_or(configured_dns, options.source_timeout)
+            .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
+        let http = Http::new(dns.clone(), options.source_timeout)
+            .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
+        Ok(Self::new(dns, http, options))
+    }
+
+    pub fn options_mut(&mut self) -> &mut DiscoveryOptions {
+        &mut self.options
+    }
+
+    pub async fn discover(&self, email: &str) -> Result<Discovered, DiscoveryError> {
+        self.discover_with_progress(email, None).await
+    }
+
+    /// Like [`discover`](Self::discover), sending each trace entry to `progress` as it happens.
+    pub async fn discover_with_progress(
+        &self,
+        email: &str,
+        progress: Option<mpsc::UnboundedSender<TraceEntry>>,
+    ) -> Result<Discovered, DiscoveryError> {
+        let started = Instant::now();
+        let email = email.trim().to_owned();
+        let email_domain = domain::email_domain(&email)
+            .ok_or_else(|| DiscoveryError::BadAddress(email.clone()))?;
+        let tracer = Tracer {
+            entries: Arc::default(),
+            progress,
+        };
+        let context = sources::Context {
+            email: email.clone(),
+            domain: email_domain.clone(),
+            dns: self.dns.clone(),
+            http: self.http.clone(),
+            options: self.options.clone(),
+            tracer: tracer.clone(),
+        };
+
+        let mut running: FuturesUnordered<_> = Source::ALL
+            .into_iter()
+            .filter(|source| *source != Source::Guess || self.options.guess)
+            .map(|source| {
+                let context = context.clone();
+                let timeout = self.options.source_timeout;
+                async move {
+                    let begun = Instant::now();
+                    let result = match tokio::time::timeout(timeout, sources::run(source, &context))
+                        .await
+                    {
+                        Ok(result) => result,
+                        Err(_) => {
+                            context
+                                .tracer
+                                .record(source, source.label(), Outcome::TimedOut, begun);
+                            SourceResult::Nothing
+                        }
+                    };
+                    (source, result)
+                }
+            })
+            .collect();
+        let mut pending: BTreeSet<Source> = Source::ALL
+            .into_iter()
+            .filter(|source| *source != Source::Guess || self.options.guess)
+            .collect();
+
+        let mut found: Vec<(Candidate, Option<NeedsConfirmation>)> = Vec::new();
+        let mut unsupported: Vec<String> = Vec::new();
+        while let Some((source, result)) = running.next().await {
+            pending.remove(&source);
+            match result {
+                SourceResult::Found(candidate) => {
+                    let confirmation = self.confirmation_needed(&email_domain, &candidate);
+                    found.push((*candidate, confirmation));
+                }
+                SourceResult::Unsupported(reason) => unsupported.push(reason),
+                SourceResult::Nothing => {}
+            }
+            if let Some(best) = best_candidate(&found) {
+                let (candidate, confirmation) = &found[best];
+                // A safe answer wins once every source that ranks above it is done; an answer that
+                // needs confirmation waits for all sources, since any of them might find a safe one.
+                let can_still_be_beaten = if confirmation.is_none() {
+                    pending.iter().any(|p| *p < candidate.source)
+                } else {
+                    !pending.is_empty()
+                };
+                if !can_still_be_beaten {
+                    break;
+                }
+            }
+        }
+        for source in &pending {
+            tracer.record(*source, source.label(), Outcome::NotNeeded, started);
+        }
+        drop(running); // stops every query still in flight
+
+        let trace = tracer.entries();
+        let Some(best) = best_candidate(&found) else {
+            if let Some(reason) = unsupported.into_iter().next() {
+                return Err(DiscoveryError::Unsupported {
+                    domain: email_domain,
+                    reason,
+                    trace,
+                });
+            }
+            return Err(DiscoveryError::NothingFound {
+                domain: email_domain,
+                trace,
+            });
+        };
+        let (candidate, needs_confirmation) = found.swap_remove(best);
+        Ok(Discovered {
+            email,
+            imap: candidate.imap,
+            smtp: candidate.smtp,
+            sign_in: candidate.sign_in,
+            provider: candidate.provider,
+            provider_name: candidate.provider_name,
+            source: candidate.source,
+            verified: candidate.verified,
+            needs_confirmation,
+            trace,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// Applies the cross-domain rule to one answer.
+    fn confirmation_needed(
+        &self,
+        email_domain: &str,
+        candidate: &Candidate,
+    ) -> Option<NeedsConfirmation> {
+        let own = domain::registrable(email_domain);
+        let trusted_by_person = |d: &str| {
+            self.options
+                .trusted_domains
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(d))
+        };
+        let mut domains = Vec::new();
+        let mut reasons = Vec::new();
+        for (host, how) in &candidate.reached_through {
+            let Some(registrable) = domain::registrable(host) else {
+                continue;
+            };
+            let trusted = Some(&registrable) == own.as_ref()
+                || providers::is_provider_domain(&registrable)
+                || trusted_by_person(&registrable);
+            if !trusted && !domains.contains(&registrable) {
+                domains.push(registrable);
+                if !reasons.contains(how) {
+                    reasons.push(*how);
+                }
+            }
+        }
+        if candidate.source == Source::AutoconfigHttp
+            && let Some(own) = own
+            && !trusted_by_person(&own)
+        {
+            domains.push(own);
+            reasons.push("plain HTTP (could have been altered on the way)");
+        }
+        (!domains.is_empty()).then(|| NeedsConfirmation {
+            domains,
+            reason: reasons.join(", "),
+        })
+    }
+}
+
+/// Index of the best answer: safe before needs-confirmation, then by source priority.
+fn best_candidate(found: &[(Candidate, Option<NeedsConfirmation>)]) -> Option<usize> {
+    found
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, (candidate, confirmation))| (confirmation.is_some(), candidate.source))
+        .map(|(index, _)| index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_templates_expand() {
+        let email = "taro.yamada@example.co.jp";
+        assert_eq!(expand_username("%EMAILADDRESS%", email), email);
+        assert_eq!(expand_username("%EMAILLOCALPART%", email), "taro.yamada");
+        assert_eq!(
+            expand_username("%EMAILLOCALPART%@%EMAILDOMAIN%", email),
+            email
+        );
+        assert_eq!(expand_username("fixed", email), "fixed");
+    }
+
+    #[test]
+    fn base_urls_always_end_in_a_slash() {
+        assert_eq!(
+            parse_base_url("https://ispdb.example/v1.1")
+                .unwrap()
+                .as_str(),
+            "https://ispdb.example/v1.1/"
+        );
+        let joined = parse_base_url("https://ispdb.example/v1.1")
+            .unwrap()
+            .join("gmail.com")
+            .unwrap();
+        assert_eq!(joined.as_str(), "https://ispdb.example/v1.1/gmail.com");
+    }
+
+    fn candidate(source: Source) -> Candidate {
+        let endpoint = Endpoint {
+            host: "imap.example.test".into(),
+            port: 993,
+            security: Security::Tls,
+            username: "a@example.test".into(),
+        };
+        Candidate {
+            source,
+            imap: endpoint.clone(),
+            smtp: endpoint,
+            sign_in: vec![SignIn::Password],
+            provider: None,
+            provider_name: None,
+            verified: true,
+            reached_through: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn safe_answers_beat_unconfirmed_ones_then_priority_decides() {
+        let confirm = Some(NeedsConfirmation {
+            domains: vec!["other.test".into()],
+            reason: "redirect".into(),
+        });
+        let found = vec![
+            (candidate(Source::Autoconfig), confirm.clone()),
+            (candidate(Source::Guess), None),
+            (candidate(Source::Srv), None),
+        ];
+        assert_eq!(
+            best_candidate(&found),
+            Some(2),
+            "SRV (safe) beats guess (safe) and autoconfig (unconfirmed)"
+        );
+        let only_unconfirmed = vec![(candidate(Source::Autoconfig), confirm)];
+        assert_eq!(best_candidate(&only_unconfirmed), Some(0));
+        assert_eq!(best_candidate(&[]), None);
+    }
+}

@@ -1,0 +1,235 @@
+//! The admin-provisioned configuration: a TOML file an organisation deploys (by MDM, GPO or a
+//! package) that fixes the servers and sign-in for its domains. It beats every other source.
+//!
+//! ```toml
+//! [[provider]]
+//! name = "Example Corp"
+//! domains = ["example.com", "*.example.com"]
+//! imap = { host = "imap.example.com", port = 993, security = "tls" }
+//! smtp = { host = "smtp.example.com", port = 587, security = "starttls" }
+//! username = "%EMAILADDRESS%"        # optional, the default
+//! sign_in = ["oauth2", "password"]   # allowed methods, most preferred first
+//!
+//! [provider.oauth2]                  # optional; e.g. the organisation's own Entra app registration
+//! issuer = "https://login.microsoftonline.com/<tenant-id>/v2.0"
+//! authorization_endpoint = "https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/authorize"
+//! token_endpoint = "https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/token"
+//! scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]
+//! client_id = "<application id>"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Endpoint, OAuthSettings, Security, SignIn, expand_username};
+
+/// Environment variable naming the policy file (for deployments that cannot write the system folder).
+pub const POLICY_FILE_ENV: &str = "TAYORI_POLICY_FILE";
+
+/// Where an administrator puts the policy file on this OS.
+pub fn default_policy_file() -> Option<PathBuf> {
+    if cfg!(target_os = "windows") {
+        std::env::var_os("ProgramData")
+            .map(|dir| PathBuf::from(dir).join("Tayori").join("policy.toml"))
+    } else if cfg!(target_os = "macos") {
+        Some(PathBuf::from(
+            "/Library/Application Support/Tayori/policy.toml",
+        ))
+    } else {
+        Some(PathBuf::from("/etc/tayori/policy.toml"))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default, rename = "provider")]
+    pub providers: Vec<PolicyProvider>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyServer {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyMethod {
+    Oauth2,
+    Password,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOAuth {
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The organisation's own app registration (used by sign-in).
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyProvider {
+    pub name: Option<String>,
+    pub domains: Vec<String>,
+    pub imap: PolicyServer,
+    pub smtp: PolicyServer,
+    pub username: Option<String>,
+    #[serde(default = "default_methods")]
+    pub sign_in: Vec<PolicyMethod>,
+    pub oauth2: Option<PolicyOAuth>,
+}
+
+fn default_methods() -> Vec<PolicyMethod> {
+    vec![PolicyMethod::Oauth2, PolicyMethod::Password]
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the admin policy file {path} could not be read: {reason}")]
+    Read { path: String, reason: String },
+    #[error(
+        "the admin policy file {path} is not valid: {reason}. Ask your administrator to correct it."
+    )]
+    Invalid { path: String, reason: String },
+}
+
+impl Policy {
+    /// Reads the policy; `Ok(None)` when there is no file (the normal case at home).
+    pub fn load(path: &Path) -> Result<Option<Policy>, PolicyError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(PolicyError::Read {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        toml::from_str(&text)
+            .map(Some)
+            .map_err(|e| PolicyError::Invalid {
+                path: path.display().to_string(),
+                reason: e.message().to_owned(),
+            })
+    }
+
+    /// The entry for an email domain: an exact `domains` match, or `*.parent` for subdomains.
+    pub fn for_domain(&self, domain: &str) -> Option<&PolicyProvider> {
+        self.providers.iter().find(|p| {
+            p.domains.iter().any(|pattern| {
+                let pattern = pattern.to_ascii_lowercase();
+                match pattern.strip_prefix("*.") {
+                    Some(parent) => domain.ends_with(&format!(".{parent}")),
+                    None => pattern == domain,
+                }
+            })
+        })
+    }
+}
+
+impl PolicyProvider {
+    pub fn endpoints(&self, email: &str) -> (Endpoint, Endpoint) {
+        let username = expand_username(self.username.as_deref().unwrap_or("%EMAILADDRESS%"), email);
+        let endpoint = |server: &PolicyServer| Endpoint {
+            host: server.host.to_ascii_lowercase(),
+            port: server.port,
+            security: server.security,
+            username: username.clone(),
+        };
+        (endpoint(&self.imap), endpoint(&self.smtp))
+    }
+
+    pub fn sign_in(&self) -> Vec<SignIn> {
+        self.sign_in
+            .iter()
+            .map(|method| match method {
+                PolicyMethod::Oauth2 => SignIn::OAuth2(
+                    self.oauth2
+                        .as_ref()
+                        .map(|o| OAuthSettings {
+                            issuer: o.issuer.clone(),
+                            authorization_endpoint: o.authorization_endpoint.clone(),
+                            token_endpoint: o.token_endpoint.clone(),
+                            scopes: o.scopes.clone(),
+                        })
+                        .unwrap_or_default(),
+                ),
+                PolicyMethod::Password => SignIn::Password,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+[[provider]]
+name = "Example Corp"
+domains = ["corp.example", "*.corp.example"]
+imap = { host = "IMAP.corp.example", port = 993, security = "tls" }
+smtp = { host = "smtp.corp.example", port = 587, security = "starttls" }
+sign_in = ["oauth2"]
+[provider.oauth2]
+issuer = "https://login.microsoftonline.com/0000-tenant/v2.0"
+scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All"]
+client_id = "11111111-2222-3333-4444-555555555555"
+"#;
+
+    #[test]
+    fn a_policy_matches_its_domains_and_subdomains_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        std::fs::write(&path, POLICY).unwrap();
+        let policy = Policy::load(&path).unwrap().unwrap();
+        assert!(policy.for_domain("corp.example").is_some());
+        assert!(policy.for_domain("tokyo.corp.example").is_some());
+        assert!(policy.for_domain("evilcorp.example").is_none());
+        let entry = policy.for_domain("corp.example").unwrap();
+        let (imap, smtp) = entry.endpoints("a@corp.example");
+        assert_eq!(
+            (imap.host.as_str(), imap.security),
+            ("imap.corp.example", Security::Tls)
+        );
+        assert_eq!(smtp.security, Security::StartTls);
+        let methods = entry.sign_in();
+        let [SignIn::OAuth2(oauth)] = methods.as_slice() else {
+            panic!("only OAuth allowed")
+        };
+        assert!(oauth.issuer.as_deref().unwrap().contains("0000-tenant"));
+    }
+
+    #[test]
+    fn a_missing_file_is_no_policy_and_a_broken_one_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            Policy::load(&dir.path().join("absent.toml"))
+                .unwrap()
+                .is_none()
+        );
+        let broken = dir.path().join("broken.toml");
+        std::fs::write(&broken, "[[provider]]\ndomains = 5\n").unwrap();
+        let err = Policy::load(&broken).unwrap_err();
+        assert!(
+            err.to_string().contains("broken.toml") && err.to_string().contains("administrator"),
+            "{err}"
+        );
+        let plaintext = dir.path().join("plain.toml");
+        std::fs::write(&plaintext, POLICY.replace("\"tls\"", "\"plain\"")).unwrap();
+        assert!(
+            Policy::load(&plaintext).is_err(),
+            "a plaintext server cannot even be written down"
+        );
+    }
+}

@@ -104,9 +104,90 @@ fn create_private_dir(dir: &Path) -> Result<(), PathsError> {
     Ok(())
 }
 
+/// The settings file (`tayori.toml` in the config folder). Everything is optional; no secret is ever
+/// stored here.
+///
+/// ```toml
+/// [network]
+/// dns_server = "10.0.0.53:53"        # ask this name server instead of the system's
+///
+/// [discovery]
+/// ispdb_url = "https://ispdb.example.com/v1.1/"   # an organisation's ISPDB mirror
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub network: NetworkSettings,
+    pub discovery: DiscoverySettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkSettings {
+    pub dns_server: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscoverySettings {
+    pub ispdb_url: Option<String>,
+}
+
+#[derive(Debug, Error)]
+#[error("the settings file {path} is not valid: {reason}. Fix or remove it.")]
+pub struct SettingsError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl Settings {
+    /// Reads the settings file; a missing file means the defaults.
+    pub fn load(paths: &Paths) -> Result<Settings, SettingsError> {
+        let path = paths.config_file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(e) => {
+                return Err(SettingsError {
+                    path,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        toml::from_str(&text).map_err(|e| SettingsError {
+            path,
+            reason: e.message().to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_load_with_defaults_and_reject_typos() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        assert_eq!(Settings::load(&paths).unwrap(), Settings::default());
+        std::fs::write(
+            paths.config_file(),
+            "[network]\ndns_server = \"127.0.0.1:53\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Settings::load(&paths)
+                .unwrap()
+                .network
+                .dns_server
+                .as_deref(),
+            Some("127.0.0.1:53")
+        );
+        std::fs::write(paths.config_file(), "[network]\ndns_sever = \"x\"\n").unwrap();
+        let err = Settings::load(&paths).unwrap_err();
+        assert!(err.to_string().contains("tayori.toml"), "{err}");
+    }
 
     #[test]
     fn tayori_home_puts_everything_under_one_root() {

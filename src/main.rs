@@ -10,13 +10,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use tayori::config::Paths;
+use tayori::config::{Paths, Settings};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match start(&cli) {
-        Ok(paths) => match cli.command {
-            Some(command) => cli::run(command),
+        Ok((paths, settings)) => match cli.command {
+            Some(command) => cli::run(command, &settings),
             None => open_window(paths, cli.mailto),
         },
         Err(error) => {
@@ -26,14 +26,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Folders and logging, before anything else can fail silently.
-fn start(cli: &cli::Cli) -> anyhow::Result<Paths> {
+/// Folders, logging and settings, before anything else can fail silently.
+fn start(cli: &cli::Cli) -> anyhow::Result<(Paths, Settings)> {
     let paths = Paths::from_env()?;
     paths.create_all()?;
     tayori::logging::init(&paths, cli.verbose, None).context("setting up logging")?;
     tayori::logging::install_panic_hook();
     tracing::info!(version = tayori::VERSION, data = %paths.data_dir.display(), "Tayori starting");
-    Ok(paths)
+    let settings = Settings::load(&paths)?;
+    Ok((paths, settings))
 }
 
 #[cfg(feature = "gui")]

@@ -29,8 +29,7 @@ fn version_prints_the_package_version() {
 fn reserved_subcommands_say_they_are_not_available_and_fail() {
     let home = tempfile::tempdir().unwrap();
     for args in [
-        &["discover", "alice@example.test"][..],
-        &["account", "add", "alice@example.test"],
+        &["account", "add", "alice@example.test"][..],
         &["account", "list"],
         &["account", "remove", "alice@example.test"],
         &["account", "reauth", "alice@example.test"],
@@ -103,5 +102,7 @@ fn unknown_arguments_are_rejected_with_usage() {
     let home = tempfile::tempdir().unwrap();
     let out = tayori(home.path(), &["discover"]);
     assert_eq!(out.status.code(), Some(2), "missing EMAIL is a usage error");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("EMAIL"));
+    let out = tayori(home.path(), &["discover", "not-an-address"]);
+    assert_eq!(out.status.code(), Some(2), "missing EMAIL is a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an email address"));
 }

@@ -3,10 +3,13 @@
 //! Subcommands whose capability has not landed yet say so and exit with [`EXIT_UNAVAILABLE`] — a
 //! script must never mistake a missing feature for a success.
 
+mod discover;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tayori::config::Settings;
 use tayori::i18n::{Lang, Text};
 
 /// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
@@ -122,12 +125,15 @@ impl Command {
 }
 
 /// Runs a subcommand.
-pub fn run(command: Command) -> ExitCode {
-    tracing::info!(
-        command = command.name(),
-        "command requested but not available in this version"
-    );
-    not_available(command.name())
+pub fn run(command: Command, settings: &Settings) -> ExitCode {
+    tracing::info!(command = command.name(), "command");
+    match command {
+        Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
+        other => {
+            tracing::info!(command = other.name(), "not available in this version");
+            not_available(other.name())
+        }
+    }
 }
 
 /// Tells the person plainly that this version cannot do what they asked.

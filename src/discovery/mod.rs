@@ -234,14 +234,17 @@ impl Default for DiscoveryOptions {
 }
 
 impl DiscoveryOptions {
-    /// Defaults with the environment's overrides (`TAYORI_ISPDB_URL`, `TAYORI_POLICY_FILE`).
-    pub fn from_env() -> Result<Self, DiscoveryError> {
+    /// Defaults, then the settings file, then the environment (`TAYORI_ISPDB_URL`,
+    /// `TAYORI_POLICY_FILE`), each overriding the one before.
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, DiscoveryError> {
         let mut options = Self::default();
-        if let Ok(value) = std::env::var(ISPDB_URL_ENV)
-            && !value.trim().is_empty()
-        {
+        let ispdb = std::env::var(ISPDB_URL_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| settings.discovery.ispdb_url.clone());
+        if let Some(value) = ispdb {
             options.ispdb_url = parse_base_url(&value)
-                .map_err(|e| DiscoveryError::Setup(format!("{ISPDB_URL_ENV}: {e}")))?;
+                .map_err(|e| DiscoveryError::Setup(format!("ISPDB URL {value:?}: {e}")))?;
         }
         if let Some(file) = std::env::var_os(policy::POLICY_FILE_ENV).filter(|v| !v.is_empty()) {
             options.policy_file = Some(PathBuf::from(file));
@@ -337,9 +340,17 @@ impl Discoverer {
         Self { dns, http, options }
     }
 
-    /// Builds the engine from the environment and settings (DNS server, ISPDB mirror, policy file).
-    pub fn from_env(configured_dns: Option<std::net::SocketAddr>) -> Result<Self, DiscoveryError> {
-        let options = DiscoveryOptions::from_env()?;
+    /// Builds the engine from the settings file and the environment (DNS server, ISPDB mirror,
+    /// policy file).
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, DiscoveryError> {
+        let options = DiscoveryOptions::from_settings(settings)?;
+        let configured_dns = settings
+            .network
+            .dns_server
+            .as_deref()
+            .map(crate::net::dns::parse_server)
+            .transpose()
+            .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         let dns = Dns::from_env_or(configured_dns, options.source_timeout)
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         let http = Http::new(dns.clone(), options.source_timeout)

@@ -5,7 +5,17 @@
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::Security;
-use crate::net::{self, dns::Dns};
+use crate::net::{self, NetError, dns::Dns};
+
+/// A probe's failure in a few words for the trace ("connection refused", "certificate not trusted").
+fn short(error: NetError) -> String {
+    match error {
+        NetError::Connect { source, .. } | NetError::Tls { source, .. } => {
+            net::http::root_cause(&source)
+        }
+        other => other.to_string(),
+    }
+}
 
 /// Longest line and most lines a probe reads before calling the server broken.
 const MAX_LINE: usize = 8 * 1024;
@@ -92,15 +102,11 @@ pub async fn imap(
 ) -> Result<ProbeResult, String> {
     match security {
         Security::Tls => {
-            let tls = net::connect_tls(dns, host, port)
-                .await
-                .map_err(|e| e.to_string())?;
+            let tls = net::connect_tls(dns, host, port).await.map_err(short)?;
             imap_after_tls(tls, false).await
         }
         Security::StartTls => {
-            let tcp = net::connect_tcp(dns, host, port)
-                .await
-                .map_err(|e| e.to_string())?;
+            let tcp = net::connect_tcp(dns, host, port).await.map_err(short)?;
             let mut reader = BufReader::new(tcp);
             let mut caps = Vec::new();
             imap_until(&mut reader, "", &mut caps).await?;
@@ -115,9 +121,7 @@ pub async fn imap(
             }
             // Anything buffered before the handshake is discarded (STARTTLS response injection).
             let tcp = reader.into_inner();
-            let tls = net::start_tls(tcp, host, port)
-                .await
-                .map_err(|e| e.to_string())?;
+            let tls = net::start_tls(tcp, host, port).await.map_err(short)?;
             imap_after_tls(tls, true).await
         }
     }
@@ -195,15 +199,11 @@ pub async fn smtp(
 ) -> Result<ProbeResult, String> {
     match security {
         Security::Tls => {
-            let tls = net::connect_tls(dns, host, port)
-                .await
-                .map_err(|e| e.to_string())?;
+            let tls = net::connect_tls(dns, host, port).await.map_err(short)?;
             smtp_after_tls(tls, true).await
         }
         Security::StartTls => {
-            let tcp = net::connect_tcp(dns, host, port)
-                .await
-                .map_err(|e| e.to_string())?;
+            let tcp = net::connect_tcp(dns, host, port).await.map_err(short)?;
             let mut reader = BufReader::new(tcp);
             let (code, _) = smtp_reply(&mut reader).await?;
             if code != 220 {
@@ -229,7 +229,7 @@ pub async fn smtp(
             }
             let tls = net::start_tls(reader.into_inner(), host, port)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(short)?;
             smtp_after_tls(tls, false).await
         }
     }

@@ -118,11 +118,11 @@ pub(super) async fn run(source: Source, context: &Context) -> SourceResult {
 
 fn describe_http_error(error: &HttpError) -> Outcome {
     match error {
-        HttpError::Status { status: 404, .. } | HttpError::Status { status: 410, .. } => {
-            Outcome::NotFound(error.to_string())
-        }
+        HttpError::Status {
+            status: 404 | 410, ..
+        } => Outcome::NotFound(error.reason()),
         HttpError::Timeout { .. } => Outcome::TimedOut,
-        _ => Outcome::Failed(error.to_string()),
+        _ => Outcome::Failed(error.reason()),
     }
 }
 

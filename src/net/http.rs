@@ -34,6 +34,25 @@ pub enum HttpError {
     Unreachable { url: String, reason: String },
 }
 
+impl HttpError {
+    /// What went wrong without the URL, for places that show the URL already (the discovery trace).
+    pub fn reason(&self) -> String {
+        match self {
+            HttpError::Status { status, .. } => format!("HTTP {status}"),
+            HttpError::TooLarge { limit, .. } => {
+                format!("answer larger than {limit} bytes; refused")
+            }
+            HttpError::TooManyRedirects { .. } => format!("more than {MAX_REDIRECTS} redirects"),
+            HttpError::Downgrade { to, .. } => {
+                format!("redirected to the unencrypted {to}; refused")
+            }
+            HttpError::BadRedirect { .. } => "redirected to an invalid location".into(),
+            HttpError::Timeout { .. } => "no answer in time".into(),
+            HttpError::Unreachable { reason, .. } => reason.clone(),
+        }
+    }
+}
+
 /// A response that ended in 2xx, with the path that led to it.
 #[derive(Debug, Clone)]
 pub struct Fetched {
@@ -194,8 +213,21 @@ fn classify(url: &Url, error: &reqwest::Error) -> HttpError {
     }
     HttpError::Unreachable {
         url: url.to_string(),
-        reason: error_chain(error),
+        reason: root_cause(error),
     }
+}
+
+/// The innermost cause: reqwest's outer messages only repeat the URL ("error sending request for
+/// url …: client error (Connect)"), the last one says what happened ("certificate not trusted",
+/// "connection refused", "… does not exist in DNS").
+pub fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut deepest = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        deepest = inner.to_string();
+        source = inner.source();
+    }
+    deepest
 }
 
 /// "outer: inner: innermost" — reqwest's own message alone rarely says what went wrong.

@@ -1,7 +1,7 @@
 //! Signing in: OAuth 2.0 authorization code + PKCE in the system browser, app passwords as the
-//! fallback, refresh tokens in the OS keyring (the auth issue fills this in).
-//!
-//! What exists now is what every later part needs first: the SASL strings that carry a bearer token to
-//! IMAP and SMTP.
+//! fallback, refresh tokens in the OS keyring. The auth issue completes this; what is here so far:
+//! the SASL strings that carry a bearer token, PKCE and the loopback redirect listener.
 
+pub mod loopback;
+pub mod pkce;
 pub mod sasl;

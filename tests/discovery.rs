@@ -1,0 +1,565 @@
+//! Discovery against real servers: the rig's dnsmasq zone (tests/rig/dns/zone.conf) and HTTPS fixture
+//! server (tests/rig/https/fixtures/), reached the way an organisation would configure Tayori — a DNS
+//! server setting and an ISPDB mirror URL — with no test-only switch in the product.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::Rig;
+use tayori::discovery::{
+    Discovered, Discoverer, DiscoveryError, DiscoveryOptions, KnownProvider, Outcome, Security,
+    SignIn, Source, autoconfig,
+};
+use tayori::net::dns::Dns;
+use tayori::net::http::Http;
+
+const RIG_DNS: &str = "127.0.0.1:10053";
+const ISPDB_MIRROR: &str = "https://ispdb.example.test/v1.1/";
+
+fn discoverer(configure: impl FnOnce(&mut DiscoveryOptions)) -> Discoverer {
+    let mut options = DiscoveryOptions {
+        ispdb_url: url::Url::parse(ISPDB_MIRROR).unwrap(),
+        policy_file: None,
+        ..DiscoveryOptions::default()
+    };
+    configure(&mut options);
+    let dns = Dns::new(Some(RIG_DNS.parse().unwrap()), options.source_timeout).unwrap();
+    let http = Http::new(dns.clone(), options.source_timeout).unwrap();
+    Discoverer::new(dns, http, options)
+}
+
+async fn discover(email: &str) -> Discovered {
+    let _ = Rig::load();
+    discoverer(|_| {})
+        .discover(email)
+        .await
+        .unwrap_or_else(|e| panic!("{email}: {e}"))
+}
+
+fn oauth_issuer(found: &Discovered) -> Option<String> {
+    found.sign_in.iter().find_map(|m| match m {
+        SignIn::OAuth2(o) => Some(o.issuer.clone().unwrap_or_default()),
+        SignIn::Password => None,
+    })
+}
+
+#[tokio::test]
+async fn autoconfig_only() {
+    let found = discover("taro@autoconfig-only.test").await;
+    assert_eq!(found.source, Source::Autoconfig);
+    assert!(found.verified);
+    assert_eq!(found.needs_confirmation, None);
+    assert_eq!(
+        (
+            found.imap.host.as_str(),
+            found.imap.port,
+            found.imap.security
+        ),
+        ("mail.autoconfig-only.test", 10993, Security::Tls)
+    );
+    assert_eq!(
+        (found.smtp.port, found.smtp.security),
+        (10587, Security::StartTls)
+    );
+    assert_eq!(found.imap.username, "taro@autoconfig-only.test");
+    assert_eq!(
+        oauth_issuer(&found).as_deref(),
+        Some("https://127.0.0.1:9443")
+    );
+}
+
+#[tokio::test]
+async fn well_known_only() {
+    let found = discover("hanako@wellknown-only.test").await;
+    assert_eq!(found.source, Source::Autoconfig);
+    let answered = found
+        .trace
+        .iter()
+        .find(|t| matches!(t.outcome, Outcome::Found(_)) && t.source == Source::Autoconfig)
+        .unwrap();
+    assert!(
+        answered
+            .query
+            .contains("/.well-known/autoconfig/mail/config-v1.1.xml"),
+        "{answered:?}"
+    );
+    assert_eq!(found.imap.username, "hanako", "%EMAILLOCALPART% resolved");
+}
+
+#[tokio::test]
+async fn ispdb_only() {
+    let found = discover("jiro@ispdb-only.test").await;
+    assert_eq!(found.source, Source::Ispdb);
+    assert!(found.verified);
+    assert_eq!(found.imap.host, "imap.ispdb-only.test");
+}
+
+#[tokio::test]
+async fn mx_pointing_at_microsoft_365_means_microsoft_oauth() {
+    let found = discover("saburo@m365.test").await;
+    assert_eq!(found.source, Source::Mx);
+    assert_eq!(found.provider, Some(KnownProvider::Microsoft));
+    assert_eq!(
+        found.needs_confirmation, None,
+        "Microsoft's domains need no confirmation"
+    );
+    assert!(!found.verified, "DNS answers are not authenticated");
+    assert_eq!(
+        (found.imap.host.as_str(), found.imap.port),
+        ("outlook.office365.com", 993)
+    );
+    assert_eq!(
+        (
+            found.smtp.host.as_str(),
+            found.smtp.port,
+            found.smtp.security
+        ),
+        ("smtp.office365.com", 587, Security::StartTls)
+    );
+    let issuer = oauth_issuer(&found).expect("OAuth offered first");
+    assert!(
+        issuer.starts_with("https://login.microsoftonline.com/"),
+        "{issuer}"
+    );
+    let SignIn::OAuth2(oauth) = &found.sign_in[0] else {
+        panic!("OAuth must come first")
+    };
+    assert!(
+        oauth
+            .scopes
+            .contains(&"https://outlook.office.com/IMAP.AccessAsUser.All".to_string())
+    );
+    assert!(oauth.scopes.contains(&"offline_access".to_string()));
+}
+
+#[tokio::test]
+async fn autodiscover_v2_only() {
+    let found = discover("shiro@adv2.test").await;
+    assert_eq!(found.source, Source::Autodiscover);
+    assert_eq!(found.provider, Some(KnownProvider::Microsoft));
+    assert!(found.verified);
+    assert_eq!(found.imap.host, "outlook.office365.com");
+}
+
+#[tokio::test]
+async fn autodiscover_v1_pox_only() {
+    let found = discover("goro@adv1.test").await;
+    assert_eq!(found.source, Source::Autodiscover);
+    assert_eq!(
+        (
+            found.imap.host.as_str(),
+            found.imap.port,
+            found.imap.security
+        ),
+        ("mail.adv1.test", 10993, Security::Tls)
+    );
+    assert_eq!(
+        (found.smtp.port, found.smtp.security),
+        (10587, Security::StartTls)
+    );
+    assert_eq!(found.needs_confirmation, None);
+}
+
+#[tokio::test]
+async fn srv_only() {
+    let found = discover("rokuro@srv-only.test").await;
+    assert_eq!(found.source, Source::Srv);
+    assert_eq!(
+        (
+            found.imap.host.as_str(),
+            found.imap.port,
+            found.imap.security
+        ),
+        ("mail.srv-only.test", 10993, Security::Tls)
+    );
+    assert_eq!(
+        (found.smtp.port, found.smtp.security),
+        (10587, Security::StartTls)
+    );
+    assert_eq!(found.needs_confirmation, None);
+    assert!(
+        matches!(found.sign_in[0], SignIn::OAuth2(_)),
+        "Dovecot offers OAUTHBEARER: {:?}",
+        found.sign_in
+    );
+}
+
+#[tokio::test]
+async fn srv_leading_to_another_domain_needs_confirmation() {
+    let found = discover("nana@srv-elsewhere.test").await;
+    assert_eq!(found.source, Source::Srv);
+    let confirmation = found
+        .needs_confirmation
+        .expect("SRV to example.test must be confirmed");
+    assert_eq!(confirmation.domains, ["example.test"]);
+    assert!(
+        confirmation.reason.contains("SRV"),
+        "{}",
+        confirmation.reason
+    );
+}
+
+#[tokio::test]
+async fn guessing_only_probes_tls_and_starttls() {
+    let found = discover("hachi@guess-only.test").await;
+    assert_eq!(found.source, Source::Guess);
+    assert_eq!(
+        (
+            found.imap.host.as_str(),
+            found.imap.port,
+            found.imap.security
+        ),
+        ("imap.guess-only.test", 993, Security::Tls)
+    );
+    assert_eq!(
+        (
+            found.smtp.host.as_str(),
+            found.smtp.port,
+            found.smtp.security
+        ),
+        ("smtp.guess-only.test", 465, Security::Tls)
+    );
+    for entry in found.trace.iter().filter(|t| t.source == Source::Guess) {
+        assert!(
+            entry.query.ends_with(" TLS") || entry.query.ends_with(" STARTTLS"),
+            "never plaintext: {entry:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_redirect_to_another_domain_needs_confirmation() {
+    let found = discover("kyu@hostile.test").await;
+    let confirmation = found
+        .needs_confirmation
+        .clone()
+        .expect("a redirect to other-domain.test is not used silently");
+    assert_eq!(confirmation.domains, ["other-domain.test"]);
+    assert!(
+        confirmation.reason.contains("redirect"),
+        "{}",
+        confirmation.reason
+    );
+    // Once the person trusts it, the same answer is usable.
+    let _ = Rig::load();
+    let trusted = discoverer(|o| o.trusted_domains = vec!["other-domain.test".into()])
+        .discover("kyu@hostile.test")
+        .await
+        .unwrap();
+    assert_eq!(trusted.needs_confirmation, None);
+    assert_eq!(trusted.imap, found.imap);
+}
+
+#[tokio::test]
+async fn a_dead_server_does_not_stop_discovery() {
+    let started = Instant::now();
+    let found = discover("ju@dead.test").await;
+    let elapsed = started.elapsed();
+    assert_eq!(
+        found.source,
+        Source::Srv,
+        "the hanging autoconfig server is passed over"
+    );
+    assert!(
+        found
+            .trace
+            .iter()
+            .any(|t| t.source == Source::Autoconfig && t.outcome == Outcome::TimedOut),
+        "{:#?}",
+        found.trace
+    );
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "took {elapsed:?}; the per-source timeout is 2.5 s"
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_returns_garbage_is_recorded_and_skipped() {
+    let found = discover("juichi@garbage.test").await;
+    assert_eq!(found.source, Source::Srv);
+    let failed = found
+        .trace
+        .iter()
+        .find(|t| t.source == Source::Autoconfig && matches!(t.outcome, Outcome::Failed(_)));
+    assert!(
+        failed.is_some(),
+        "garbage must show in the trace: {:#?}",
+        found.trace
+    );
+}
+
+#[tokio::test]
+async fn plain_http_autoconfig_is_unverified_and_needs_confirmation() {
+    let found = discover("juni@http-only.test").await;
+    assert_eq!(found.source, Source::AutoconfigHttp);
+    assert!(!found.verified);
+    let confirmation = found
+        .needs_confirmation
+        .expect("plain HTTP answers are confirmed");
+    assert!(
+        confirmation.reason.contains("plain HTTP"),
+        "{}",
+        confirmation.reason
+    );
+}
+
+#[tokio::test]
+async fn the_admin_policy_beats_every_other_source() {
+    let _ = Rig::load();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[[provider]]
+name = "Example Corp IT"
+domains = ["example.test"]
+imap = { host = "mail.example.test", port = 10143, security = "starttls" }
+smtp = { host = "mail.example.test", port = 10587, security = "starttls" }
+sign_in = ["oauth2"]
+[provider.oauth2]
+issuer = "https://127.0.0.1:9443"
+client_id = "tayori"
+"#,
+    )
+    .unwrap();
+    let found = discoverer(|o| o.policy_file = Some(policy))
+        .discover("alice@example.test")
+        .await
+        .unwrap();
+    assert_eq!(found.source, Source::AdminPolicy);
+    assert_eq!(found.provider_name.as_deref(), Some("Example Corp IT"));
+    assert_eq!(
+        (found.imap.port, found.imap.security),
+        (10143, Security::StartTls)
+    );
+    assert_eq!(found.sign_in.len(), 1, "the admin allowed OAuth only");
+}
+
+#[tokio::test]
+async fn nothing_found_says_what_to_type_by_hand() {
+    let _ = Rig::load();
+    let error = discoverer(|_| {})
+        .discover("someone@nothing.test")
+        .await
+        .unwrap_err();
+    let DiscoveryError::NothingFound { trace, .. } = &error else {
+        panic!("{error}")
+    };
+    let text = error.to_string();
+    assert!(
+        text.contains("imap.nothing.test") && text.contains("993"),
+        "{text}"
+    );
+    let asked: std::collections::BTreeSet<_> = trace.iter().map(|t| t.source).collect();
+    for source in [
+        Source::Autoconfig,
+        Source::Ispdb,
+        Source::Mx,
+        Source::Autodiscover,
+        Source::Srv,
+        Source::Guess,
+        Source::AutoconfigHttp,
+    ] {
+        assert!(
+            asked.contains(&source),
+            "{source:?} was not tried: {trace:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nothing_above_the_registrable_domain_is_ever_asked() {
+    let rig = Rig::load();
+    // An address directly at a public suffix: no autoconfig/autodiscover/SRV/guess query may go out.
+    let result = discoverer(|_| {}).discover("someone@co.jp").await;
+    let trace = match &result {
+        Ok(found) => found.trace.clone(),
+        Err(DiscoveryError::NothingFound { trace, .. }) => trace.clone(),
+        Err(other) => panic!("{other}"),
+    };
+    for entry in &trace {
+        let q = entry.query.to_ascii_lowercase();
+        assert!(
+            !q.contains("autodiscover.co.jp")
+                && !q.contains("autoconfig.co.jp")
+                && !q.contains("://co.jp"),
+            "{entry:?}"
+        );
+        assert!(
+            !q.contains("_tcp.co.jp") && !q.contains("imap.co.jp"),
+            "{entry:?}"
+        );
+    }
+    assert!(
+        trace
+            .iter()
+            .any(|t| matches!(&t.outcome, Outcome::NotFound(d) if d.contains("public suffix"))),
+        "{trace:#?}"
+    );
+    // The name server saw no such query either.
+    let dns_log = std::fs::read_to_string(rig.log_dir.join("dnsmasq.log")).unwrap_or_default();
+    for forbidden in [
+        "autodiscover.co.jp",
+        "autoconfig.co.jp",
+        "_imaps._tcp.co.jp",
+        "imap.co.jp",
+    ] {
+        assert!(!dns_log.contains(forbidden), "{forbidden} was queried");
+    }
+}
+
+/// Every file of the real ISPDB parses, and an address at its first domain, looked up through the
+/// rig's ISPDB mirror, comes back with that file's IMAP and SMTP servers — or, for providers that
+/// offer only POP3 or only unencrypted connections, with an error that says exactly that.
+#[tokio::test]
+async fn every_ispdb_provider_parses_and_is_found_through_the_mirror() {
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ispdb");
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        println!(
+            "NOTICE: {} is absent; the ISPDB check was skipped",
+            shared.display()
+        );
+        return;
+    };
+    let _ = Rig::load();
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 160,
+        "expected the 163-provider snapshot, found {}",
+        files.len()
+    );
+
+    let engine = discoverer(|o| o.guess = false);
+    let mut outcomes = BTreeMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    for file in files {
+        let xml = std::fs::read_to_string(&file).unwrap();
+        let config = autoconfig::parse(&xml)
+            .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
+        let domain = config
+            .domains
+            .first()
+            .cloned()
+            .unwrap_or_else(|| panic!("{} names no domain", file.display()));
+        let email = format!("test.user@{domain}");
+        let expected = autoconfig::offer(&config, &email);
+        let engine = engine.clone();
+        let limit = limit.clone();
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            (file, expected, engine.discover(&email).await)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (file, expected, found) = joined.unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        match (expected, found) {
+            (Ok(offer), Ok(found)) => {
+                assert_eq!(found.source, Source::Ispdb, "{name}: {:#?}", found.trace);
+                assert_eq!(
+                    (&found.imap, &found.smtp),
+                    (&offer.imap, &offer.smtp),
+                    "{name}"
+                );
+                outcomes.insert(name, "found");
+            }
+            (Err(reason), Err(DiscoveryError::Unsupported { reason: said, .. })) => {
+                assert_eq!(said, reason.to_string(), "{name}");
+                outcomes.insert(name, "unsupported");
+            }
+            (expected, found) => panic!("{name}: expected {expected:?}, got {found:?}"),
+        }
+    }
+    let found = outcomes.values().filter(|v| **v == "found").count();
+    let unsupported = outcomes.len() - found;
+    println!(
+        "ISPDB: {} providers, {found} found with IMAP+SMTP, {unsupported} refused (POP3-only or plaintext-only)",
+        outcomes.len()
+    );
+    assert!(found >= 100, "only {found} providers resolved");
+}
+
+#[test]
+fn the_command_line_prints_json_and_refuses_unconfirmed_domains() {
+    let _ = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tayori"))
+            .args(args)
+            .env("TAYORI_HOME", home.path())
+            .env("TAYORI_DNS_SERVER", RIG_DNS)
+            .env("TAYORI_ISPDB_URL", ISPDB_MIRROR)
+            .env("TAYORI_POLICY_FILE", home.path().join("no-policy.toml"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["discover", "alice@example.test", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["source"], "autoconfig");
+    assert_eq!(json["imap"]["host"], "mail.example.test");
+    assert_eq!(json["imap"]["security"], "tls");
+    assert_eq!(json["sign_in"][0]["method"], "oauth2");
+    assert!(json["trace"].as_array().unwrap().len() >= 3);
+
+    let out = run(&["discover", "kyu@hostile.test"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "needs confirmation; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--trust other-domain.test")
+            && stderr.contains("No password or token has been sent"),
+        "{stderr}"
+    );
+    let out = run(&[
+        "discover",
+        "kyu@hostile.test",
+        "--trust",
+        "other-domain.test",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn discovery_never_sends_a_credential() {
+    let rig = Rig::load();
+    // Runs after (or alongside) the scenarios above: whatever reached the fixture server so far.
+    let _ = Command::new(env!("CARGO_BIN_EXE_tayori"))
+        .args(["discover", "alice@example.test"])
+        .env("TAYORI_HOME", tempfile::tempdir().unwrap().path())
+        .env("TAYORI_DNS_SERVER", RIG_DNS)
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(rig.log_dir.join("https.log")).expect("fixture server log");
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains(" host=")).collect();
+    assert!(!requests.is_empty(), "the fixture server saw no request");
+    for line in requests {
+        assert!(
+            line.contains("authorization=no") && line.contains("cookie=no"),
+            "a credential was sent: {line}"
+        );
+    }
+}

@@ -1,7 +1,42 @@
 //! Signing in: OAuth 2.0 authorization code + PKCE in the system browser, app passwords as the
-//! fallback, refresh tokens in the OS keyring. The auth issue completes this; what is here so far:
-//! the SASL strings that carry a bearer token, PKCE and the loopback redirect listener.
+//! fallback, refresh tokens in the OS keyring. What is here so far: the SASL strings that carry a
+//! bearer token, PKCE, the loopback redirect listener, the browser launcher, server metadata and the
+//! code and refresh exchanges. Account storage, the keyring and the CLI commands come with the rest
+//! of the auth issue.
 
+pub mod browser;
+pub mod flow;
 pub mod loopback;
+pub mod metadata;
 pub mod pkce;
 pub mod sasl;
+
+use thiserror::Error;
+
+/// What can go wrong while signing in, each saying what the person can do next.
+#[derive(Debug, Clone, Error)]
+pub enum AuthError {
+    #[error("{0:?} is not a valid sign-in service address (it must start with https://)")]
+    BadIssuer(String),
+    #[error(
+        "the sign-in service identifies itself as {got:?}, not {expected:?}; Tayori stopped to keep your account safe"
+    )]
+    IssuerMismatch { expected: String, got: String },
+    #[error("the sign-in service's settings could not be read: {0}")]
+    Metadata(String),
+    #[error("the sign-in service's settings are not usable: {0}")]
+    BadMetadata(String),
+    #[error(transparent)]
+    Browser(#[from] browser::BrowserError),
+    #[error(transparent)]
+    Callback(#[from] loopback::CallbackError),
+    #[error("the sign-in service refused: {error}{}", description.as_deref().map(|d| format!(" — {d}")).unwrap_or_default())]
+    Token {
+        error: String,
+        description: Option<String>,
+    },
+    #[error("you need to sign in again ({reason})")]
+    NeedsSignIn { reason: String },
+    #[error("the sign-in service could not be reached: {0}")]
+    Network(String),
+}

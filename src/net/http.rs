@@ -90,6 +90,11 @@ impl Http {
         Ok(Self { client })
     }
 
+    /// The underlying client (redirects off, no cookies), for the OAuth library's token requests.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// GET, following redirects by hand.
     pub async fn get(&self, url: Url) -> Result<Fetched, HttpError> {
         self.fetch(url, None).await

@@ -1,0 +1,221 @@
+//! Tayori's own sign-in code against the rig's real OpenID Connect provider and Dovecot: the browser
+//! is tests/browser-driver.py, which completes the provider's HTML login form as a person would.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use tayori::auth::browser::Browser;
+use tayori::auth::flow::{self, OAuthClient, SignInOptions};
+use tayori::auth::{AuthError, metadata, sasl};
+use tayori::net::dns::Dns;
+use tayori::net::http::Http;
+use tayori::redact::Secret;
+
+fn http() -> Http {
+    Http::new(
+        Dns::new(None, Duration::from_secs(5)).unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap()
+}
+
+fn driver(user: &str, password: &str) -> Browser {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser-driver.py");
+    Browser::Command(format!("python3 {script} {user} {password}"))
+}
+
+async fn client_for(rig: &Rig, client_id: &str) -> OAuthClient {
+    let meta = metadata::for_issuer(&http(), &rig.issuer)
+        .await
+        .expect("provider metadata");
+    assert!(
+        meta.authorization_response_iss_parameter_supported,
+        "the rig's provider sends iss (RFC 9207)"
+    );
+    OAuthClient {
+        client_id: client_id.into(),
+        authorization_endpoint: meta.authorization_endpoint,
+        token_endpoint: meta.token_endpoint,
+        issuer: Some(meta.issuer),
+        iss_required: meta.authorization_response_iss_parameter_supported,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    }
+}
+
+async fn sign_in(client: &OAuthClient, user: &str, password: &str) -> flow::Tokens {
+    let options = SignInOptions {
+        browser: driver(user, password),
+        login_hint: Some(user.into()),
+        timeout: Duration::from_secs(30),
+    };
+    flow::sign_in(&http(), client, &options, std::future::pending())
+        .await
+        .unwrap_or_else(|e| panic!("sign-in: {e}"))
+}
+
+async fn imap_accepts(
+    rig: &Rig,
+    mechanism: &str,
+    user: &str,
+    token: &Secret,
+) -> Result<(), String> {
+    let initial = match mechanism {
+        "XOAUTH2" => sasl::xoauth2(user, token),
+        _ => sasl::oauthbearer(user, MAIL_HOST, rig.imaps_port, token),
+    };
+    let mut auth = BearerSasl::new(initial.expose().to_owned());
+    let client = imap_connect(rig.imaps_port).await;
+    match client.authenticate(mechanism, &mut auth).await {
+        Ok(mut session) => {
+            let _ = session.logout().await;
+            Ok(())
+        }
+        Err((e, _)) => Err(format!(
+            "{e}; challenges {:?}",
+            auth.challenges.lock().unwrap()
+        )),
+    }
+}
+
+#[tokio::test]
+async fn sign_in_in_the_browser_then_imap_and_refresh() {
+    let rig = Rig::load();
+    let client = client_for(&rig, CLIENT_ID).await;
+    let tokens = sign_in(&client, BOB, BOB_IDP_PASSWORD).await;
+    let refresh_token = tokens
+        .refresh_token
+        .clone()
+        .expect("offline_access gives a refresh token, without prompt=consent");
+    assert!(tokens.expires_at.is_some());
+    imap_accepts(&rig, "XOAUTH2", BOB, &tokens.access_token)
+        .await
+        .expect("XOAUTH2");
+    imap_accepts(&rig, "OAUTHBEARER", BOB, &tokens.access_token)
+        .await
+        .expect("OAUTHBEARER");
+
+    // Refresh: a new access token that works, and a rotated refresh token.
+    let refreshed = flow::refresh(&http(), &client, &refresh_token)
+        .await
+        .expect("refresh");
+    let rotated = refreshed
+        .refresh_token
+        .clone()
+        .expect("rotated refresh token");
+    assert_ne!(rotated.expose(), refresh_token.expose());
+    imap_accepts(&rig, "XOAUTH2", BOB, &refreshed.access_token)
+        .await
+        .expect("refreshed token");
+
+    // Revoked (as by an admin, or a password change): the refresh ends in "needs sign-in".
+    let meta = metadata::for_issuer(&http(), &rig.issuer).await.unwrap();
+    let revoked = browser()
+        .post(meta.revocation_endpoint.expect("revocation endpoint"))
+        .form(&[
+            ("token", rotated.expose()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", CLIENT_ID),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success());
+    let err = flow::refresh(&http(), &client, &rotated).await.unwrap_err();
+    assert!(matches!(err, AuthError::NeedsSignIn { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn an_access_token_that_expired_is_refused_and_a_refresh_fixes_it() {
+    let rig = Rig::load();
+    let client = client_for(&rig, "tayori-short").await;
+    let tokens = sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
+    imap_accepts(&rig, "XOAUTH2", ALICE, &tokens.access_token)
+        .await
+        .expect("fresh token");
+    let lifetime = tokens
+        .expires_at
+        .unwrap()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    assert!(
+        lifetime <= Duration::from_secs(15),
+        "the short client's tokens live seconds, got {lifetime:?}"
+    );
+    tokio::time::sleep(lifetime + Duration::from_secs(2)).await;
+    assert!(
+        imap_accepts(&rig, "XOAUTH2", ALICE, &tokens.access_token)
+            .await
+            .is_err(),
+        "an expired token is refused"
+    );
+    let refreshed = flow::refresh(&http(), &client, tokens.refresh_token.as_ref().unwrap())
+        .await
+        .expect("refresh");
+    imap_accepts(&rig, "XOAUTH2", ALICE, &refreshed.access_token)
+        .await
+        .expect("refreshed token works");
+}
+
+/// The mail server alone tells Tayori where to sign in: its RFC 7628 failure names the provider.
+#[tokio::test]
+async fn the_issuer_named_in_the_oauthbearer_failure_works_end_to_end() {
+    let rig = Rig::load();
+    let probe_token = Secret::new("no-token-yet-just-asking-where-to-sign-in");
+    let mut auth = BearerSasl::new(
+        sasl::oauthbearer(ALICE, MAIL_HOST, rig.imaps_port, &probe_token)
+            .expose()
+            .to_owned(),
+    );
+    let client = imap_connect(rig.imaps_port).await;
+    assert!(client.authenticate("OAUTHBEARER", &mut auth).await.is_err());
+    let hint = auth
+        .challenges
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|c| sasl::BearerFailure::parse(c.as_bytes()))
+        .and_then(|f| f.openid_configuration)
+        .expect("the server names its provider");
+    let meta = metadata::from_configuration_url(&http(), &hint)
+        .await
+        .expect("metadata from the hint");
+    let client = OAuthClient {
+        client_id: CLIENT_ID.into(),
+        authorization_endpoint: meta.authorization_endpoint,
+        token_endpoint: meta.token_endpoint,
+        issuer: Some(meta.issuer),
+        iss_required: meta.authorization_response_iss_parameter_supported,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let tokens = sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
+    imap_accepts(&rig, "OAUTHBEARER", ALICE, &tokens.access_token)
+        .await
+        .expect("token from the hinted issuer");
+}
+
+#[tokio::test]
+async fn a_wrong_password_at_the_provider_never_yields_tokens() {
+    let rig = Rig::load();
+    let client = client_for(&rig, CLIENT_ID).await;
+    let options = SignInOptions {
+        browser: driver(ALICE, "wrong-password"),
+        login_hint: Some(ALICE.into()),
+        timeout: Duration::from_secs(5),
+    };
+    let err = flow::sign_in(&http(), &client, &options, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AuthError::Callback(tayori::auth::loopback::CallbackError::TimedOut(_))
+        ),
+        "{err}"
+    );
+}

@@ -6,6 +6,8 @@
 
 pub mod browser;
 pub mod flow;
+pub mod guidance;
+pub mod keyring_store;
 pub mod loopback;
 pub mod metadata;
 pub mod pkce;

@@ -219,3 +219,40 @@ async fn a_wrong_password_at_the_provider_never_yields_tokens() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account() {
+    use tayori::auth::keyring_store::{self, SecretKind};
+    let rig = Rig::load();
+    let client = client_for(&rig, CLIENT_ID).await;
+    let tokens = sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
+    let refresh = tokens.refresh_token.expect("refresh token");
+    let account = format!("keyring-test-{}@example.test", std::process::id());
+    keyring_store::save(&account, SecretKind::RefreshToken, &refresh)
+        .await
+        .unwrap_or_else(|e| panic!("{e} (run the tests through tests/rig/with-secret-service.sh)"));
+    let read = keyring_store::load(&account, SecretKind::RefreshToken)
+        .await
+        .unwrap()
+        .expect("saved");
+    assert_eq!(read.expose(), refresh.expose());
+    // The stored token still works after a round trip through the keyring.
+    let refreshed = flow::refresh(&http(), &client, &read)
+        .await
+        .expect("refresh from the keyring");
+    imap_accepts(&rig, "XOAUTH2", ALICE, &refreshed.access_token)
+        .await
+        .expect("token works");
+    keyring_store::delete(&account, SecretKind::RefreshToken)
+        .await
+        .unwrap();
+    assert!(
+        keyring_store::load(&account, SecretKind::RefreshToken)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    keyring_store::delete(&account, SecretKind::RefreshToken)
+        .await
+        .expect("deleting twice is fine");
+}

@@ -5,6 +5,7 @@
 //! of the auth issue.
 
 pub mod browser;
+pub mod clients;
 pub mod flow;
 pub mod guidance;
 pub mod keyring_store;
@@ -12,6 +13,7 @@ pub mod loopback;
 pub mod metadata;
 pub mod pkce;
 pub mod sasl;
+pub mod tokens;
 
 use thiserror::Error;
 
@@ -41,4 +43,12 @@ pub enum AuthError {
     NeedsSignIn { reason: String },
     #[error("the sign-in service could not be reached: {0}")]
     Network(String),
+    #[error(
+        "Tayori has no app registration for {service}, and the service does not let apps register \
+         themselves. Ask your administrator for the client id of your organisation's app (it goes into \
+         Tayori's admin policy or settings), or sign in with a password instead (--auth password)."
+    )]
+    NoClientId { service: String },
+    #[error(transparent)]
+    Keyring(#[from] keyring_store::KeyringError),
 }

@@ -113,12 +113,29 @@ fn create_private_dir(dir: &Path) -> Result<(), PathsError> {
 ///
 /// [discovery]
 /// ispdb_url = "https://ispdb.example.com/v1.1/"   # an organisation's ISPDB mirror
+///
+/// [oauth.client_ids]
+/// microsoft = "<application id of the organisation's Entra app registration>"
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub network: NetworkSettings,
     pub discovery: DiscoverySettings,
+    pub oauth: OAuthClientSettings,
+}
+
+/// OAuth client ids (public, not secrets): by provider (`microsoft`, `google`) or by issuer URL.
+///
+/// ```toml
+/// [oauth.client_ids]
+/// microsoft = "00000000-0000-0000-0000-000000000000"
+/// "https://login.example.com" = "tayori"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthClientSettings {
+    pub client_ids: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]

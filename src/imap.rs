@@ -1,2 +1,292 @@
-//! The IMAP engine (async-imap over the TLS in [`crate::net`]): one long-lived session per account,
-//! IDLE, CONDSTORE/QRESYNC. Filled in by the sync issue.
+//! IMAP: connecting and signing in (implicit TLS or strict STARTTLS; OAUTHBEARER or XOAUTH2 chosen
+//! by capability, PLAIN login for passwords). The sync engine (the sync issue) builds on [`login`].
+
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+use crate::account::Server;
+use crate::auth::tokens::TokenManager;
+use crate::auth::{AuthError, guidance, sasl};
+use crate::discovery::Security;
+use crate::net::{self, NetError, dns::Dns};
+use crate::redact::Secret;
+
+pub type Session = async_imap::Session<TlsStream<TcpStream>>;
+
+/// How an account proves who it is.
+#[derive(Clone)]
+pub enum Credentials {
+    OAuth(Arc<TokenManager>),
+    Password(Secret),
+}
+
+#[derive(Debug, Error)]
+pub enum ImapError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("the IMAP server {host} does not behave as expected: {reason}")]
+    Protocol { host: String, reason: String },
+    #[error("the IMAP server {host} refused STARTTLS, so Tayori did not continue unencrypted")]
+    NoStartTls { host: String },
+    #[error("the IMAP server refused the sign-in: {reason}{}", advice.map(|a| format!("\n{a}")).unwrap_or_default())]
+    Refused {
+        reason: String,
+        advice: Option<&'static str>,
+    },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+/// Reads one line without reading past it (the stream is handed to async-imap afterwards, so no
+/// byte of the next response may be swallowed).
+async fn read_line<S: AsyncRead + Unpin>(stream: &mut S, host: &str) -> Result<String, ImapError> {
+    let mut line = Vec::new();
+    loop {
+        let byte = stream.read_u8().await.map_err(|e| ImapError::Protocol {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        })?;
+        line.push(byte);
+        if byte == b'\n' {
+            return Ok(String::from_utf8_lossy(&line).trim_end().to_owned());
+        }
+        if line.len() > 64 * 1024 {
+            return Err(ImapError::Protocol {
+                host: host.to_owned(),
+                reason: "over-long line".into(),
+            });
+        }
+    }
+}
+
+/// Sends a command and collects `* CAPABILITY` words until its tagged reply.
+async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    host: &str,
+    tag: &str,
+    text: &str,
+    caps: &mut Vec<String>,
+) -> Result<String, ImapError> {
+    stream
+        .write_all(format!("{tag} {text}\r\n").as_bytes())
+        .await
+        .map_err(|e| ImapError::Protocol {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        })?;
+    for _ in 0..1000 {
+        let line = read_line(stream, host).await?;
+        let upper = line.to_ascii_uppercase();
+        if let Some(rest) = upper.strip_prefix("* CAPABILITY ") {
+            caps.extend(rest.split_whitespace().map(str::to_owned));
+        }
+        if upper.starts_with(&format!("{} ", tag.to_ascii_uppercase())) {
+            return Ok(upper);
+        }
+    }
+    Err(ImapError::Protocol {
+        host: host.to_owned(),
+        reason: "no end to the reply".into(),
+    })
+}
+
+/// Connects and secures the connection; returns the stream (greeting consumed) and the capabilities
+/// the server announces after TLS.
+pub async fn connect(
+    dns: &Dns,
+    server: &Server,
+) -> Result<(TlsStream<TcpStream>, Vec<String>), ImapError> {
+    let host = server.host.as_str();
+    let mut tls = match server.security {
+        Security::Tls => {
+            let mut tls = net::connect_tls(dns, host, server.port).await?;
+            let greeting = read_line(&mut tls, host).await?;
+            if !greeting.to_ascii_uppercase().starts_with("* OK") {
+                return Err(ImapError::Protocol {
+                    host: host.to_owned(),
+                    reason: format!("greeting {greeting:?}"),
+                });
+            }
+            tls
+        }
+        Security::StartTls => {
+            let mut tcp = net::connect_tcp(dns, host, server.port).await?;
+            let greeting = read_line(&mut tcp, host).await?;
+            if !greeting.to_ascii_uppercase().starts_with("* OK") {
+                return Err(ImapError::Protocol {
+                    host: host.to_owned(),
+                    reason: format!("greeting {greeting:?}"),
+                });
+            }
+            let mut ignored = Vec::new();
+            let reply = command(&mut tcp, host, "s1", "STARTTLS", &mut ignored).await?;
+            if !reply.starts_with("S1 OK") {
+                return Err(ImapError::NoStartTls {
+                    host: host.to_owned(),
+                });
+            }
+            // Capabilities seen before TLS are discarded: they could have been injected.
+            net::start_tls(tcp, host, server.port).await?
+        }
+    };
+    tracing::debug!(host, "IMAP connection secured; asking for capabilities");
+    let mut caps = Vec::new();
+    command(&mut tls, host, "c1", "CAPABILITY", &mut caps).await?;
+    tracing::debug!(host, capabilities = caps.join(" "), "IMAP capabilities");
+    Ok((tls, caps))
+}
+
+/// Which bearer mechanism to use: OAUTHBEARER (the standard) where offered, else XOAUTH2
+/// (Microsoft and Google speak only XOAUTH2).
+pub fn bearer_mechanism(caps: &[String]) -> &'static str {
+    if caps.iter().any(|c| c == "AUTH=OAUTHBEARER") {
+        "OAUTHBEARER"
+    } else {
+        "XOAUTH2"
+    }
+}
+
+struct Sasl {
+    initial: Vec<u8>,
+    sent: bool,
+    challenge: Option<String>,
+}
+
+impl async_imap::Authenticator for &mut Sasl {
+    type Response = Vec<u8>;
+    fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
+        if self.sent {
+            // The RFC 7628 error challenge: remember it, answer with an empty response.
+            self.challenge = Some(String::from_utf8_lossy(challenge).into_owned());
+            return Vec::new();
+        }
+        self.sent = true;
+        self.initial.clone()
+    }
+}
+
+fn refused(error: async_imap::error::Error, challenge: Option<String>) -> ImapError {
+    let reason = match error {
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => text,
+        other => other.to_string(),
+    };
+    let reason = match challenge {
+        Some(json) => format!("{reason} ({json})"),
+        None => reason,
+    };
+    let advice = guidance::explain(&reason).map(|g| g.en);
+    ImapError::Refused { reason, advice }
+}
+
+/// Signs in. With OAuth, a refused token is refreshed once and tried once more before the server's
+/// reason is returned.
+pub async fn login(
+    dns: &Dns,
+    server: &Server,
+    credentials: &Credentials,
+) -> Result<Session, ImapError> {
+    let (stream, caps) = connect(dns, server).await?;
+    let mut client = async_imap::Client::new(stream);
+    match credentials {
+        Credentials::Password(password) => {
+            if caps.iter().any(|c| c == "LOGINDISABLED") {
+                return Err(ImapError::Refused {
+                    reason: "the server does not allow password login".into(),
+                    advice: guidance::explain("basic authentication is disabled").map(|g| g.en),
+                });
+            }
+            client
+                .login(&server.username, password.expose())
+                .await
+                .map_err(|(e, _)| refused(e, None))
+        }
+        Credentials::OAuth(tokens) => {
+            let mechanism = bearer_mechanism(&caps);
+            let mut token = tokens.access_token().await?;
+            for attempt in 0..2 {
+                let initial = match mechanism {
+                    "OAUTHBEARER" => {
+                        sasl::oauthbearer(&server.username, &server.host, server.port, &token)
+                    }
+                    _ => sasl::xoauth2(&server.username, &token),
+                };
+                let mut sasl = Sasl {
+                    initial: initial.expose().as_bytes().to_vec(),
+                    sent: false,
+                    challenge: None,
+                };
+                match client.authenticate(mechanism, &mut sasl).await {
+                    Ok(session) => return Ok(session),
+                    Err((error, returned)) => {
+                        if attempt == 1 {
+                            return Err(refused(error, sasl.challenge));
+                        }
+                        tracing::info!(host = %server.host, "token refused; refreshing once and retrying");
+                        client = returned;
+                        token = tokens.refresh_after_rejection(&token).await?;
+                    }
+                }
+            }
+            unreachable!("the loop returns on its second attempt")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_command_reads_capabilities_until_its_tagged_reply_whatever_the_case() {
+        let (mut client, mut server) = tokio::io::duplex(4096);
+        let server_side = tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            let n = server.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"c1 CAPABILITY\r\n");
+            server
+                .write_all(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN Auth=OAuthBearer\r\nc1 OK Capability completed.\r\n")
+                .await
+                .unwrap();
+        });
+        let mut caps = Vec::new();
+        let reply = command(&mut client, "h", "c1", "CAPABILITY", &mut caps)
+            .await
+            .unwrap();
+        assert!(reply.starts_with("C1 OK"));
+        assert_eq!(caps, ["IMAP4REV1", "AUTH=PLAIN", "AUTH=OAUTHBEARER"]);
+        server_side.await.unwrap();
+    }
+
+    #[test]
+    fn oauthbearer_is_preferred_where_offered() {
+        let caps = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            bearer_mechanism(&caps(&["IMAP4REV1", "AUTH=XOAUTH2", "AUTH=OAUTHBEARER"])),
+            "OAUTHBEARER"
+        );
+        assert_eq!(
+            bearer_mechanism(&caps(&["IMAP4REV1", "AUTH=XOAUTH2"])),
+            "XOAUTH2"
+        );
+    }
+
+    #[test]
+    fn refusals_carry_the_servers_words_and_advice() {
+        let err = refused(
+            async_imap::error::Error::No(
+                "AUTHENTICATE failed: basic authentication is disabled".into(),
+            ),
+            None,
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("basic authentication is disabled")
+                && text.contains("modern authentication"),
+            "{text}"
+        );
+    }
+}

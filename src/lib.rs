@@ -7,6 +7,7 @@
 //! line both use this core the same way; the core imports no GUI type.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod auth;
 pub mod config;
 pub mod discovery;

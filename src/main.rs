@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match start(&cli) {
         Ok((paths, settings)) => match cli.command {
-            Some(command) => cli::run(command, &settings),
+            Some(command) => cli::run(command, &paths, &settings),
             None => open_window(paths, cli.mailto),
         },
         Err(error) => {

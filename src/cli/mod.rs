@@ -3,13 +3,14 @@
 //! Subcommands whose capability has not landed yet say so and exit with [`EXIT_UNAVAILABLE`] — a
 //! script must never mistake a missing feature for a success.
 
+mod account;
 mod discover;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tayori::config::Settings;
+use tayori::config::{Paths, Settings};
 use tayori::i18n::{Lang, Text};
 
 /// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
@@ -68,19 +69,32 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Set up an account: discovery, sign-in in the browser, verification.
+    /// Set up an account: discovery, sign-in in the browser, verification of IMAP and SMTP.
     Add {
         email: String,
         /// How to sign in (default: the best the server offers).
         #[arg(long, value_enum)]
         auth: Option<AuthChoice>,
+        /// The browser command to open the sign-in page with (default: $BROWSER, else the system's).
+        #[arg(long, value_name = "CMD")]
+        browser: Option<String>,
+        /// Trust a domain that discovery leads to (e.g. a hosting provider).
+        #[arg(long, value_name = "DOMAIN")]
+        trust: Vec<String>,
+        /// Your name as recipients see it.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// List the configured accounts.
     List,
     /// Remove an account and its keyring entries.
     Remove { email: String },
     /// Sign in again (after a password change, an expired sign-in or a policy change).
-    Reauth { email: String },
+    Reauth {
+        email: String,
+        #[arg(long, value_name = "CMD")]
+        browser: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -125,10 +139,11 @@ impl Command {
 }
 
 /// Runs a subcommand.
-pub fn run(command: Command, settings: &Settings) -> ExitCode {
+pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     tracing::info!(command = command.name(), "command");
     match command {
         Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
+        Command::Account { action } => account::run(paths, settings, action),
         other => {
             tracing::info!(command = other.name(), "not available in this version");
             not_available(other.name())

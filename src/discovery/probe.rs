@@ -17,6 +17,12 @@ fn short(error: NetError) -> String {
     }
 }
 
+/// Writes a command and flushes it (TLS buffers writes; an unflushed command never leaves).
+async fn send<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> Result<(), String> {
+    writer.write_all(bytes).await.map_err(|e| e.to_string())?;
+    writer.flush().await.map_err(|e| e.to_string())
+}
+
 /// Longest line and most lines a probe reads before calling the server broken.
 const MAX_LINE: usize = 8 * 1024;
 const MAX_LINES: usize = 100;
@@ -110,11 +116,7 @@ pub async fn imap(
             let mut reader = BufReader::new(tcp);
             let mut caps = Vec::new();
             imap_until(&mut reader, "", &mut caps).await?;
-            reader
-                .get_mut()
-                .write_all(b"p1 STARTTLS\r\n")
-                .await
-                .map_err(|e| e.to_string())?;
+            send(reader.get_mut(), b"p1 STARTTLS\r\n").await?;
             let reply = imap_until(&mut reader, "p1", &mut caps).await?;
             if !reply.to_ascii_uppercase().starts_with("P1 OK") {
                 return Err(format!("STARTTLS refused: {}", truncate(&reply)));
@@ -138,14 +140,10 @@ async fn imap_after_tls<S: AsyncRead + AsyncWrite + Unpin>(
     }
     if caps.is_empty() || greeted {
         caps.clear();
-        reader
-            .get_mut()
-            .write_all(b"p2 CAPABILITY\r\n")
-            .await
-            .map_err(|e| e.to_string())?;
+        send(reader.get_mut(), b"p2 CAPABILITY\r\n").await?;
         imap_until(&mut reader, "p2", &mut caps).await?;
     }
-    let _ = reader.get_mut().write_all(b"p3 LOGOUT\r\n").await;
+    let _ = send(reader.get_mut(), b"p3 LOGOUT\r\n").await;
     if !caps.iter().any(|c| c.starts_with("IMAP4")) {
         return Err("the server did not say it speaks IMAP4rev1".into());
     }
@@ -209,20 +207,12 @@ pub async fn smtp(
             if code != 220 {
                 return Err(format!("SMTP greeting {code}"));
             }
-            reader
-                .get_mut()
-                .write_all(EHLO)
-                .await
-                .map_err(|e| e.to_string())?;
+            send(reader.get_mut(), EHLO).await?;
             let (code, lines) = smtp_reply(&mut reader).await?;
             if code != 250 || !lines.iter().any(|l| l.eq_ignore_ascii_case("STARTTLS")) {
                 return Err("the server does not offer STARTTLS".into());
             }
-            reader
-                .get_mut()
-                .write_all(b"STARTTLS\r\n")
-                .await
-                .map_err(|e| e.to_string())?;
+            send(reader.get_mut(), b"STARTTLS\r\n").await?;
             let (code, _) = smtp_reply(&mut reader).await?;
             if code != 220 {
                 return Err(format!("STARTTLS refused ({code})"));
@@ -246,16 +236,12 @@ async fn smtp_after_tls<S: AsyncRead + AsyncWrite + Unpin>(
             return Err(format!("SMTP greeting {code}"));
         }
     }
-    reader
-        .get_mut()
-        .write_all(EHLO)
-        .await
-        .map_err(|e| e.to_string())?;
+    send(reader.get_mut(), EHLO).await?;
     let (code, lines) = smtp_reply(&mut reader).await?;
     if code != 250 {
         return Err(format!("EHLO refused ({code})"));
     }
-    let _ = reader.get_mut().write_all(b"QUIT\r\n").await;
+    let _ = send(reader.get_mut(), b"QUIT\r\n").await;
     Ok(ProbeResult {
         auth_mechanisms: sasl_from_ehlo(&lines),
     })

@@ -1,0 +1,270 @@
+//! Configured accounts: servers, sign-in method and state — never a secret (those live only in the
+//! keyring). Kept in `accounts.toml` in the config folder, written atomically.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::Paths;
+use crate::discovery::{Endpoint, KnownProvider, Security};
+
+/// How an account signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum AccountAuth {
+    #[serde(rename = "oauth2")]
+    OAuth2 {
+        client_id: String,
+        issuer: Option<String>,
+        authorization_endpoint: String,
+        token_endpoint: String,
+        #[serde(default)]
+        iss_required: bool,
+        scopes: Vec<String>,
+    },
+    /// A password or app password, kept in the keyring.
+    Password,
+}
+
+/// Servers as stored (the discovery type, without its serde shape tied to discovery output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+}
+
+impl From<&Endpoint> for Server {
+    fn from(e: &Endpoint) -> Self {
+        Self {
+            host: e.host.clone(),
+            port: e.port,
+            security: e.security,
+            username: e.username.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub provider: Option<KnownProvider>,
+    pub imap: Server,
+    pub smtp: Server,
+    pub auth: AccountAuth,
+    /// Seconds since 1970 of the last successful sign-in (shown to explain a later "sign in again").
+    pub last_sign_in: Option<u64>,
+    /// Why the person must sign in again, if they must. Mail on disk stays readable meanwhile.
+    pub needs_sign_in: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum AccountsError {
+    #[error("the account list {path} could not be read: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error(
+        "the account list {path} could not be saved: {reason}. Check that the disk is not full."
+    )]
+    Write { path: PathBuf, reason: String },
+    #[error("there is no account {0}; `tayori account list` shows the configured ones")]
+    NotFound(String),
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct AccountsFile {
+    #[serde(default, rename = "account")]
+    accounts: Vec<Account>,
+}
+
+/// The account list on disk.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    path: PathBuf,
+}
+
+pub fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+impl Accounts {
+    pub fn new(paths: &Paths) -> Self {
+        Self {
+            path: paths.config_dir.join("accounts.toml"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn list(&self) -> Result<Vec<Account>, AccountsError> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => toml::from_str::<AccountsFile>(&text)
+                .map(|f| f.accounts)
+                .map_err(|e| AccountsError::Read {
+                    path: self.path.clone(),
+                    reason: e.message().to_owned(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(AccountsError::Read {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    pub fn get(&self, email: &str) -> Result<Account, AccountsError> {
+        self.list()?
+            .into_iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+            .ok_or_else(|| AccountsError::NotFound(email.to_owned()))
+    }
+
+    /// Adds or replaces the account with the same address.
+    pub fn upsert(&self, account: Account) -> Result<(), AccountsError> {
+        let mut accounts = self.list()?;
+        accounts.retain(|a| !a.email.eq_ignore_ascii_case(&account.email));
+        accounts.push(account);
+        self.write(accounts)
+    }
+
+    pub fn remove(&self, email: &str) -> Result<Account, AccountsError> {
+        let mut accounts = self.list()?;
+        let index = accounts
+            .iter()
+            .position(|a| a.email.eq_ignore_ascii_case(email))
+            .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+        let removed = accounts.remove(index);
+        self.write(accounts)?;
+        Ok(removed)
+    }
+
+    /// Records that the account must sign in again (or, with `None`, that it signed in).
+    pub fn set_needs_sign_in(
+        &self,
+        email: &str,
+        reason: Option<String>,
+    ) -> Result<(), AccountsError> {
+        let mut account = self.get(email)?;
+        if reason.is_none() {
+            account.last_sign_in = Some(now_seconds());
+        }
+        account.needs_sign_in = reason;
+        self.upsert(account)
+    }
+
+    /// Writes a temporary file and renames it over the old one, so a crash or a full disk never
+    /// leaves a half-written list.
+    fn write(&self, accounts: Vec<Account>) -> Result<(), AccountsError> {
+        let error = |e: &dyn std::fmt::Display| AccountsError::Write {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        };
+        let text = toml::to_string_pretty(&AccountsFile { accounts }).map_err(|e| error(&e))?;
+        let temporary = self.path.with_extension("toml.tmp");
+        std::fs::write(&temporary, text).map_err(|e| error(&e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| error(&e))?;
+        }
+        std::fs::rename(&temporary, &self.path).map_err(|e| error(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(email: &str) -> Account {
+        let server = Server {
+            host: "mail.example.test".into(),
+            port: 993,
+            security: Security::Tls,
+            username: email.into(),
+        };
+        Account {
+            email: email.into(),
+            display_name: Some("山田 太郎".into()),
+            provider: Some(KnownProvider::Microsoft),
+            imap: server.clone(),
+            smtp: Server {
+                port: 587,
+                security: Security::StartTls,
+                ..server
+            },
+            auth: AccountAuth::OAuth2 {
+                client_id: "client".into(),
+                issuer: Some("https://idp.test".into()),
+                authorization_endpoint: "https://idp.test/auth".into(),
+                token_endpoint: "https://idp.test/token".into(),
+                iss_required: true,
+                scopes: vec!["mail".into()],
+            },
+            last_sign_in: None,
+            needs_sign_in: None,
+        }
+    }
+
+    #[test]
+    fn accounts_round_trip_and_replace_by_address() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        let accounts = Accounts::new(&paths);
+        assert!(accounts.list().unwrap().is_empty());
+        accounts.upsert(sample("a@example.test")).unwrap();
+        accounts.upsert(sample("b@example.test")).unwrap();
+        accounts.upsert(sample("A@example.test")).unwrap();
+        let listed = accounts.list().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(
+            accounts.get("b@example.test").unwrap(),
+            sample("b@example.test")
+        );
+        accounts
+            .set_needs_sign_in("b@example.test", Some("AADSTS700082".into()))
+            .unwrap();
+        assert_eq!(
+            accounts
+                .get("b@example.test")
+                .unwrap()
+                .needs_sign_in
+                .as_deref(),
+            Some("AADSTS700082")
+        );
+        accounts.set_needs_sign_in("b@example.test", None).unwrap();
+        let b = accounts.get("b@example.test").unwrap();
+        assert!(b.needs_sign_in.is_none() && b.last_sign_in.is_some());
+        accounts.remove("a@example.test").unwrap();
+        assert!(matches!(
+            accounts.get("a@example.test"),
+            Err(AccountsError::NotFound(_))
+        ));
+        assert!(!accounts.path().with_extension("toml.tmp").exists());
+    }
+
+    #[test]
+    fn a_corrupt_list_is_an_error_not_an_empty_list() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        std::fs::write(
+            paths.config_dir.join("accounts.toml"),
+            "[[account]]\nemail = 5",
+        )
+        .unwrap();
+        assert!(matches!(
+            Accounts::new(&paths).list(),
+            Err(AccountsError::Read { .. })
+        ));
+    }
+}

@@ -1,0 +1,174 @@
+//! Which OAuth client id to use: the admin policy's (an organisation's own Entra app registration),
+//! else the settings file's (by provider or issuer), else — where the server allows it — one
+//! registered on the spot (RFC 7591, as draft-ietf-mailmaint-oauth-public suggests for open mail
+//! clients). With none of these, the person is told so plainly and offered the password path.
+
+use serde::Deserialize;
+
+use super::AuthError;
+use crate::config::Settings;
+use crate::discovery::KnownProvider;
+use crate::net::http::Http;
+
+/// Where a client id came from (shown by `tayori account list`, useful to admins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientIdSource {
+    AdminPolicy,
+    Settings,
+    Registered,
+}
+
+fn provider_key(provider: KnownProvider) -> &'static str {
+    match provider {
+        KnownProvider::Microsoft => "microsoft",
+        KnownProvider::Google => "google",
+    }
+}
+
+/// The configured client id, without asking any server.
+pub fn configured(
+    settings: &Settings,
+    policy_client_id: Option<&str>,
+    provider: Option<KnownProvider>,
+    issuer: Option<&str>,
+) -> Option<(String, ClientIdSource)> {
+    if let Some(id) = policy_client_id.filter(|id| !id.is_empty()) {
+        return Some((id.to_owned(), ClientIdSource::AdminPolicy));
+    }
+    let ids = &settings.oauth.client_ids;
+    provider
+        .and_then(|p| ids.get(provider_key(p)))
+        .or_else(|| {
+            let issuer = issuer?.trim_end_matches('/');
+            ids.iter()
+                .find(|(k, _)| k.trim_end_matches('/') == issuer)
+                .map(|(_, v)| v)
+        })
+        .map(|id| (id.clone(), ClientIdSource::Settings))
+}
+
+#[derive(Deserialize)]
+struct Registered {
+    client_id: String,
+}
+
+/// Registers Tayori as a native public client (RFC 7591): loopback redirect, PKCE, no secret.
+pub async fn register(http: &Http, registration_endpoint: &str) -> Result<String, AuthError> {
+    let body = serde_json::json!({
+        "client_name": "Tayori",
+        "application_type": "native",
+        "redirect_uris": ["http://127.0.0.1/"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    });
+    let response = http
+        .client()
+        .post(registration_endpoint)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| AuthError::Network(crate::net::http::root_cause(&e)))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| AuthError::Network(e.to_string()))?;
+    if !status.is_success() {
+        return Err(AuthError::Token {
+            error: format!("client registration refused (HTTP {})", status.as_u16()),
+            description: Some(String::from_utf8_lossy(&bytes).chars().take(200).collect()),
+        });
+    }
+    let registered: Registered = serde_json::from_slice(&bytes)
+        .map_err(|e| AuthError::BadMetadata(format!("unreadable registration answer: {e}")))?;
+    Ok(registered.client_id)
+}
+
+/// The client id to use: configured, else registered where the server allows it.
+pub async fn resolve(
+    http: &Http,
+    settings: &Settings,
+    policy_client_id: Option<&str>,
+    provider: Option<KnownProvider>,
+    issuer: Option<&str>,
+    registration_endpoint: Option<&str>,
+) -> Result<(String, ClientIdSource), AuthError> {
+    if let Some(found) = configured(settings, policy_client_id, provider, issuer) {
+        return Ok(found);
+    }
+    if let Some(endpoint) = registration_endpoint {
+        return Ok((register(http, endpoint).await?, ClientIdSource::Registered));
+    }
+    Err(AuthError::NoClientId {
+        service: provider
+            .map(|p| p.display_name().to_owned())
+            .or_else(|| issuer.map(str::to_owned))
+            .unwrap_or_else(|| "this mail service".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_policy_beats_settings_and_settings_match_provider_or_issuer() {
+        let mut settings = Settings::default();
+        settings
+            .oauth
+            .client_ids
+            .insert("microsoft".into(), "from-settings".into());
+        settings
+            .oauth
+            .client_ids
+            .insert("https://idp.test/".into(), "by-issuer".into());
+        assert_eq!(
+            configured(
+                &settings,
+                Some("from-policy"),
+                Some(KnownProvider::Microsoft),
+                None
+            ),
+            Some(("from-policy".into(), ClientIdSource::AdminPolicy))
+        );
+        assert_eq!(
+            configured(&settings, None, Some(KnownProvider::Microsoft), None),
+            Some(("from-settings".into(), ClientIdSource::Settings))
+        );
+        assert_eq!(
+            configured(&settings, None, None, Some("https://idp.test"))
+                .unwrap()
+                .0,
+            "by-issuer"
+        );
+        assert_eq!(
+            configured(&settings, None, Some(KnownProvider::Google), None),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn with_no_client_id_and_no_registration_the_error_offers_the_password_path() {
+        let http = Http::new(
+            crate::net::dns::Dns::new(None, std::time::Duration::from_secs(1)).unwrap(),
+            std::time::Duration::from_secs(1),
+        )
+        .unwrap();
+        let err = resolve(
+            &http,
+            &Settings::default(),
+            None,
+            Some(KnownProvider::Google),
+            None,
+            None,
+        )
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("Google") && text.contains("--auth password"),
+            "{text}"
+        );
+    }
+}

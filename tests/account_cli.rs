@@ -1,0 +1,335 @@
+//! `tayori account …` end to end: discovery through the rig's DNS, sign-in in "the browser"
+//! (tests/browser-driver.py on the provider's real login form), verification against Dovecot's IMAP
+//! and submission, the refresh token in the rig's Secret Service, and no secret anywhere on disk.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use support::*;
+use tayori::auth::flow::OAuthClient;
+use tayori::auth::keyring_store::{self, SecretKind};
+use tayori::auth::tokens::TokenManager;
+use tayori::auth::{AuthError, flow, metadata};
+use tayori::net::dns::Dns;
+use tayori::net::http::Http;
+
+const RIG_DNS: &str = "127.0.0.1:10053";
+
+fn driver(user: &str, password: &str) -> String {
+    format!(
+        "python3 {}/tests/browser-driver.py {user} {password}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn tayori(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tayori"))
+        .args(args)
+        .env("TAYORI_HOME", home)
+        .env("TAYORI_DNS_SERVER", RIG_DNS)
+        .env("TAYORI_ISPDB_URL", "https://ispdb.example.test/v1.1/")
+        .env("TAYORI_POLICY_FILE", home.join("no-policy.toml"))
+        .env("TAYORI_LOG", "debug")
+        .env("LANG", "en_US.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every file under `dir` (config, data, logs, SQLite) must be free of every secret.
+fn assert_no_secret_under(dir: &Path, secrets: &[String]) -> usize {
+    let mut scanned = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        scanned += 1;
+        let content = String::from_utf8_lossy(&bytes);
+        for (index, secret) in secrets.iter().enumerate() {
+            assert!(
+                !content.contains(secret.as_str()),
+                "secret #{index} found in {}",
+                path.display()
+            );
+        }
+    }
+    scanned
+}
+
+#[test]
+fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
+    let _ = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    // The organisation's client id for the rig's provider, as an admin would configure it.
+    std::fs::write(
+        home.path().join("config/tayori.toml"),
+        "[oauth.client_ids]\n\"https://127.0.0.1:9443\" = \"tayori\"\n",
+    )
+    .unwrap();
+
+    let out = tayori(
+        home.path(),
+        &[
+            "account",
+            "add",
+            ALICE,
+            "--browser",
+            &driver(ALICE, ALICE_IDP_PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("Checking incoming mail")
+            && said.contains("Checking outgoing mail")
+            && said.contains("added"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Multi-factor sign-in"),
+        "the person is told MFA happens in the browser: {said}"
+    );
+
+    let out = tayori(home.path(), &["account", "list"], None);
+    let listed = text(&out);
+    assert!(
+        listed.contains(ALICE) && listed.contains("OAuth 2.0") && listed.contains(" ok"),
+        "{listed}"
+    );
+
+    // The refresh token is in the keyring, and only there.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refresh = runtime
+        .block_on(keyring_store::load(ALICE, SecretKind::RefreshToken))
+        .expect("keyring readable (run through tests/rig/with-secret-service.sh)")
+        .expect("refresh token saved");
+    let accounts_file = std::fs::read_to_string(home.path().join("config/accounts.toml")).unwrap();
+    assert!(
+        accounts_file.contains("client_id = \"tayori\""),
+        "{accounts_file}"
+    );
+
+    let out = tayori(
+        home.path(),
+        &[
+            "account",
+            "reauth",
+            ALICE,
+            "--browser",
+            &driver(ALICE, ALICE_IDP_PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let rotated = runtime
+        .block_on(keyring_store::load(ALICE, SecretKind::RefreshToken))
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        rotated.expose(),
+        refresh.expose(),
+        "reauth saves the new sign-in"
+    );
+
+    let scanned = assert_no_secret_under(
+        home.path(),
+        &[
+            refresh.expose().to_owned(),
+            rotated.expose().to_owned(),
+            ALICE_IDP_PASSWORD.to_owned(),
+            ALICE_APP_PASSWORD.to_owned(),
+        ],
+    );
+    assert!(
+        scanned >= 3,
+        "config, accounts and the log file were scanned ({scanned} files)"
+    );
+
+    let out = tayori(home.path(), &["account", "remove", ALICE], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        runtime
+            .block_on(keyring_store::load(ALICE, SecretKind::RefreshToken))
+            .unwrap()
+            .is_none(),
+        "keyring entry deleted"
+    );
+    assert!(!text(&tayori(home.path(), &["account", "list"], None)).contains(ALICE));
+}
+
+#[test]
+fn with_no_client_id_configured_tayori_registers_itself_where_the_server_allows() {
+    let _ = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    let out = tayori(
+        home.path(),
+        &[
+            "account",
+            "add",
+            BOB,
+            "--browser",
+            &driver(BOB, BOB_IDP_PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let accounts_file = std::fs::read_to_string(home.path().join("config/accounts.toml")).unwrap();
+    assert!(
+        !accounts_file.contains("client_id = \"tayori\""),
+        "a registered client id, not the preconfigured one: {accounts_file}"
+    );
+    let _ = tayori(home.path(), &["account", "remove", BOB], None);
+}
+
+#[test]
+fn an_app_password_is_verified_before_it_is_saved() {
+    let _ = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    let wrong = tayori(
+        home.path(),
+        &["account", "add", BOB, "--auth", "password"],
+        Some("not-the-password\n"),
+    );
+    assert!(!wrong.status.success(), "{}", text(&wrong));
+    assert!(text(&wrong).contains("refused"), "{}", text(&wrong));
+    assert!(
+        !text(&tayori(home.path(), &["account", "list"], None)).contains(BOB),
+        "nothing saved for a failed account"
+    );
+
+    let out = tayori(
+        home.path(),
+        &["account", "add", BOB, "--auth", "password"],
+        Some(&format!("{BOB_APP_PASSWORD}\n")),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("app password"),
+        "the password path says why it is offered: {}",
+        text(&out)
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stored = runtime
+        .block_on(keyring_store::load(BOB, SecretKind::AppPassword))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.expose(), BOB_APP_PASSWORD);
+    assert_no_secret_under(home.path(), &[BOB_APP_PASSWORD.to_owned()]);
+    let _ = tayori(home.path(), &["account", "remove", BOB], None);
+    assert!(
+        runtime
+            .block_on(keyring_store::load(BOB, SecretKind::AppPassword))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_again() {
+    let rig = Rig::load();
+    let http = Http::new(
+        Dns::new(None, Duration::from_secs(5)).unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let meta = metadata::for_issuer(&http, &rig.issuer).await.unwrap();
+    let client = OAuthClient {
+        client_id: CLIENT_ID.into(),
+        authorization_endpoint: meta.authorization_endpoint.clone(),
+        token_endpoint: meta.token_endpoint.clone(),
+        issuer: Some(meta.issuer.clone()),
+        iss_required: true,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let options = flow::SignInOptions {
+        browser: tayori::auth::browser::Browser::Command(driver(ALICE, ALICE_IDP_PASSWORD)),
+        login_hint: Some(ALICE.into()),
+        timeout: Duration::from_secs(30),
+    };
+    let tokens = flow::sign_in(&http, &client, &options, std::future::pending())
+        .await
+        .unwrap();
+    let account = format!("shared-refresh-{}@example.test", std::process::id());
+    keyring_store::save(
+        &account,
+        SecretKind::RefreshToken,
+        tokens.refresh_token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+
+    // Nothing cached: eight users ask at once. With rotating refresh tokens, two refreshes would
+    // revoke the grant; one shared refresh serves everyone.
+    let manager: Arc<TokenManager> =
+        TokenManager::new(http.clone(), client.clone(), account.clone());
+    let mut users = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let manager = manager.clone();
+        users.spawn(async move { manager.access_token().await });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(result) = users.join_next().await {
+        seen.insert(result.unwrap().expect("token").expose().to_owned());
+    }
+    assert_eq!(manager.refresh_count(), 1);
+    assert_eq!(seen.len(), 1, "everyone got the same token");
+    let rotated = keyring_store::load(&account, SecretKind::RefreshToken)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        rotated.expose(),
+        tokens.refresh_token.as_ref().unwrap().expose(),
+        "the rotated token was saved"
+    );
+
+    // The grant is revoked (an admin, a password change): the next refresh says "sign in again".
+    browser()
+        .post(meta.revocation_endpoint.unwrap())
+        .form(&[
+            ("token", rotated.expose()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", CLIENT_ID),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let stale = manager.access_token().await.unwrap();
+    let err = manager.refresh_after_rejection(&stale).await.unwrap_err();
+    assert!(matches!(err, AuthError::NeedsSignIn { .. }), "{err}");
+    keyring_store::delete(&account, SecretKind::RefreshToken)
+        .await
+        .unwrap();
+}

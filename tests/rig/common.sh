@@ -51,12 +51,15 @@ pidfile_of() {
   esac
 }
 
-# prints the pid if the component's recorded process is alive, else fails
+# prints the pid if the component's recorded process is alive, else fails. A zombie is not alive
+# (daemons are reparented to init, which may reap them late).
 alive_pid() {
   _pf="$(pidfile_of "$1")"
   [ -s "$_pf" ] || return 1
   _pid="$(tr -dc 0-9 < "$_pf")"
-  [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null || return 1
+  [ -n "$_pid" ] && [ -r "/proc/$_pid/stat" ] || return 1
+  _st="$(sed 's/.*) //' "/proc/$_pid/stat" 2>/dev/null | cut -d' ' -f1)"
+  [ -n "$_st" ] && [ "$_st" != Z ] || return 1
   echo "$_pid"
 }
 

@@ -35,7 +35,12 @@ if [ -n "$missing" ]; then
   trap - EXIT
 fi
 
-command -v node >/dev/null 2>&1 || { echo "setup: node (>= 20) and npm are required for the IdP" >&2; exit 1; }
+# Node.js >= 20 and npm are prerequisites (Debian 12's own nodejs is 18: install Node 20+ from
+# NodeSource or similar). oidc-provider 9.13 warns "Unsupported runtime" on 20 but works.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+  || { echo "setup: node (>= 20) and npm are required for the IdP" >&2; exit 1; }
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] \
+  || { echo "setup: node >= 20 required (found $(node --version))" >&2; exit 1; }
 if [ ! -d "$SRC/idp/node_modules/oidc-provider" ]; then
   echo "setup: npm ci in $SRC/idp"
   (cd "$SRC/idp" && npm ci --no-audit --no-fund --loglevel=error)

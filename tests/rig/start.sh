@@ -18,8 +18,19 @@ mkdir -p "$STATE" "$RUN" "$LOG" "$STATE/dovecot" "$STATE/postfix" "$STATE/mail/e
   "$RUN/dovecot" "$RUN/dovecot-state" "$RUN/postfix-queue" "$RUN/postfix-data"
 chmod 755 "$STATE" "$RUN" "$LOG"
 
-# 1. PKI: CA once per state dir, server cert re-issued when pki/domains.txt changes
+# 1. PKI: CA once per state dir, server cert re-issued when pki/domains.txt changes. Running
+#    TLS servers still hold the old certificate then: restart them (and keep them in TARGETS).
+cert_before=""; [ -f "$PKI/server.crt" ] && cert_before="$(cksum < "$PKI/server.crt")"
 "$SRC/pki/gen-pki.sh" "$PKI" "$SRC/pki/domains.txt"
+if [ -n "$cert_before" ] && [ "$cert_before" != "$(cksum < "$PKI/server.crt")" ]; then
+  for c in https idp dovecot; do
+    if alive_pid "$c" >/dev/null; then
+      echo "server certificate changed: restarting $c"
+      "$SRC/stop.sh" "$c" >/dev/null
+      case " $TARGETS " in *" $c "*) ;; *) TARGETS="$TARGETS $c" ;; esac
+    fi
+  done
+fi
 
 # 2. trust the rig CA system-wide, the way an enterprise deploys its own CA
 SYS_CA=/usr/local/share/ca-certificates/tayori-rig-test-ca.crt
@@ -30,9 +41,12 @@ if ! cmp -s "$PKI/ca.crt" "$SYS_CA"; then
   echo "installed rig CA into the system trust store ($SYS_CA)"
 fi
 
-render() { # template -> output
+render() { # template -> output; leaves the output untouched (mtime too) when nothing changed.
+  # `postfix start` waits until main.cf is about 2 s old, so a changed file is back-dated 10 s
+  # (it is complete before any daemon reads it).
   sed -e "s|@STATE@|$STATE|g" -e "s|@SRC@|$SRC|g" "$1" > "$2.tmp"
-  chmod 644 "$2.tmp"; mv "$2.tmp" "$2"
+  if cmp -s "$2.tmp" "$2"; then rm -f "$2.tmp"; return 0; fi
+  chmod 644 "$2.tmp"; touch -d "@$(( $(date +%s) - 10 ))" "$2.tmp"; mv "$2.tmp" "$2"
 }
 render "$SRC/dovecot/dovecot.conf.in" "$STATE/dovecot/dovecot.conf"
 render "$SRC/dovecot/oauth2.conf.ext.in" "$STATE/dovecot/oauth2.conf.ext"
@@ -63,6 +77,7 @@ start_idp() {
    TAYORI_RIG_STATE="$STATE" IDP_SHORT_TTL="${IDP_SHORT_TTL:-10}" \
      setsid node server.mjs </dev/null >>"$LOG/idp.log" 2>&1 &
    echo $! > "$RUN/idp.pid")
+  echo "${IDP_SHORT_TTL:-10}" > "$RUN/idp-short-ttl"
   STARTED="$STARTED idp"
 }
 
@@ -72,17 +87,21 @@ start_dovecot() {
   # auth process retry connect() for 5 s on its first request.
   rm -f "$RUN/dovecot/anvil-auth-penalty"
   dovecot -c "$STATE/dovecot/dovecot.conf" </dev/null >>"$LOG/dovecot.log" 2>&1 \
-    || { echo "dovecot failed to start" >&2; tail -n 20 "$LOG/dovecot.log" >&2; return 1; }
+    || return 1
   STARTED="$STARTED dovecot"
 }
 
 start_postfix() {
   if pid=$(alive_pid postfix); then echo "postfix already running (pid $pid)"; return 0; fi
-  # `postfix check` needs queue_directory to exist; it creates the queue subdirectories
-  postfix -c "$STATE/postfix" check </dev/null >>"$LOG/postfix.log" 2>&1 \
-    || { echo "postfix check failed" >&2; tail -n 20 "$LOG/postfix.log" >&2; return 1; }
+  # `postfix start` runs the integrity checks (creating the queue subdirectories; queue_directory
+  # itself must exist). They are shell-heavy (0.2-2 s under load), so once they have passed for the
+  # current config and queue, later starts skip them via Postfix's own quick-start marker.
+  sum="$(cat "$STATE/postfix/main.cf" "$STATE/postfix/master.cf" | cksum)"
+  [ "$(cat "$RUN/postfix-checked" 2>/dev/null)" = "$sum" ] && [ -d "$RUN/postfix-queue/pid" ] \
+    && touch "$RUN/postfix-queue/quick-start"
   postfix -c "$STATE/postfix" start </dev/null >>"$LOG/postfix.log" 2>&1 \
-    || { echo "postfix failed to start" >&2; tail -n 20 "$LOG/postfix.log" >&2; return 1; }
+    || { rm -f "$RUN/postfix-checked"; return 1; }
+  echo "$sum" > "$RUN/postfix-checked"
   STARTED="$STARTED postfix"
 }
 
@@ -98,7 +117,7 @@ start_dns() {
     --bind-interfaces --listen-address="$DNS_ADDR" --port="$DNS_PORT" \
     --pid-file="$RUN/dnsmasq.pid" --log-facility="$LOG/dnsmasq.log" --log-queries \
     --user="$duser" --group="$dgroup" </dev/null >>"$LOG/dnsmasq.log" 2>&1 \
-    || { echo "dnsmasq failed to start" >&2; tail -n 20 "$LOG/dnsmasq.log" >&2; return 1; }
+    || return 1
   STARTED="$STARTED dns"
 }
 
@@ -137,9 +156,14 @@ for c in $TARGETS; do
   alive_pid "$c" >/dev/null || fail "$c" "process exited (port held by something else?)"
 done
 case " $TARGETS " in *" idp "*)
-  # over TLS with the system trust store only (no --cacert): proves the CA install too
-  meta=$(curl -sS --fail --max-time 5 "$ISSUER/.well-known/openid-configuration" 2>&1) \
-    || fail idp "discovery document not served over trusted TLS: $meta"
+  # over TLS with the system trust store only (no --cacert): proves the CA install too. Retried
+  # briefly, failing at once if our node process died (e.g. EADDRINUSE: 9443 held by a stranger).
+  i=0
+  until meta=$(curl -sS --fail --max-time 2 "$ISSUER/.well-known/openid-configuration" 2>&1); do
+    alive_pid idp >/dev/null || fail idp "process exited (port 9443 held by something else?)"
+    i=$((i + 1)); [ $i -lt 5 ] || fail idp "discovery document not served over trusted TLS: $meta"
+    sleep 0.2
+  done
   case "$meta" in *"\"issuer\":\"$ISSUER\""*) ;; *) fail idp "unexpected issuer in discovery document" ;; esac
   ;;
 esac
@@ -157,7 +181,7 @@ RIG_SUBMISSION_PORT=$SUBMISSION_PORT
 RIG_DNS=$DNS_ADDR:$DNS_PORT
 RIG_FIXTURE_ADDR=$HTTPS_ADDR
 RIG_GUESS_ADDR=$GUESS_ADDR
-RIG_SHORT_TTL=${IDP_SHORT_TTL:-10}
+RIG_SHORT_TTL=$(cat "$RUN/idp-short-ttl" 2>/dev/null || echo "${IDP_SHORT_TTL:-10}")
 RIG_CA=$PKI/ca.crt
 RIG_LOG_DIR=$LOG
 EOF

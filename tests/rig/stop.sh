@@ -19,17 +19,18 @@ done
 [ -n "$TARGETS" ] || TARGETS="$COMPONENTS"
 [ "$CLEAN" = 1 ] && [ "$TARGETS" != "$COMPONENTS" ] && { echo "stop.sh: --clean stops everything; give no components" >&2; exit 2; }
 
-wait_gone() { # pid timeout_s
+wait_gone() { # pid timeout_s   (a zombie counts as gone: daemons are reparented to init,
+               # which may reap them only after a while)
   python3 - "$1" "$2" <<'PY'
 import os, sys, time
 pid, end = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
 while time.monotonic() < end:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                sys.exit(0)
+    except (OSError, IndexError):
         sys.exit(0)
-    except PermissionError:
-        pass
     time.sleep(0.03)
 sys.exit(1)
 PY

@@ -4,14 +4,16 @@
 // Never logs tokens, codes, query strings or passwords.
 //
 // Environment:
-//   TAYORI_RIG_STATE  state dir (pki/server.{crt,key} are read from it, idp/jwks.json is kept in it)
+//   TAYORI_RIG_STATE  state dir: reads pki/server.{crt,key}; keeps idp/jwks.json + idp/cookie-keys.json
+//                     (once per state dir) and run/idp-store.json (grants, tokens, sessions, clients)
 //   IDP_SHORT_TTL     access-token lifetime in seconds for client "tayori-short" (default 10)
 import https from 'node:https';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
+import FileAdapter, { openStore } from './file-adapter.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STATE = process.env.TAYORI_RIG_STATE || path.resolve(here, '../../../target/rig');
@@ -32,6 +34,15 @@ if (!fs.existsSync(jwksFile)) {
   fs.writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }), { mode: 0o600 });
 }
 const jwks = JSON.parse(fs.readFileSync(jwksFile, 'utf8'));
+const cookieKeysFile = path.join(keyDir, 'cookie-keys.json');
+if (!fs.existsSync(cookieKeysFile)) {
+  fs.writeFileSync(cookieKeysFile, JSON.stringify([crypto.randomBytes(32).toString('base64url')]), { mode: 0o600 });
+}
+const cookieKeys = JSON.parse(fs.readFileSync(cookieKeysFile, 'utf8'));
+
+// Grants, tokens, sessions and registered clients survive an IdP restart (like a real provider);
+// stop.sh --clean removes them with the rest of the run state.
+openStore(path.join(STATE, 'run', 'idp-store.json'));
 
 // ---- test identities ----
 const USERS = {
@@ -67,15 +78,28 @@ const configuration = {
     },
   ],
   jwks,
-  cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+  adapter: FileAdapter,
+  cookies: { keys: cookieKeys },
   scopes: ['openid', 'email', 'profile', 'offline_access', 'mail'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   features: {
     devInteractions: { enabled: false },
-    introspection: { enabled: true }, // default policy: confidential clients, or a public client for its own tokens
-    revocation: { enabled: true },
+    introspection: { // RFC 7662: the resource server (Dovecot), or a client asking about its own token
+      enabled: true,
+      allowedPolicy: async (ctx, client, token) => client.clientId === 'dovecot' || token.clientId === client.clientId,
+    },
+    revocation: { // RFC 7009: a client may revoke only its own tokens
+      enabled: true,
+      allowedPolicy: async (ctx, client, token) => {
+        if (token.clientId === client.clientId) return true;
+        // a public client gets the RFC 7009 "200, nothing happened" answer; others an error
+        if (client.clientAuthMethod === 'none') return false;
+        throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+      },
+    },
     registration: { enabled: true }, // RFC 7591, open (no initial access token)
   },
+  responseTypes: ['code'],
   pkce: { required: () => true }, // oidc-provider 9 only knows S256
   ttl: {
     AccessToken: (ctx, token, client) => (client?.clientId === 'tayori-short' ? SHORT_TTL : 3600),
@@ -137,7 +161,8 @@ provider.use(async (ctx, next) => {
 // one line per request: method, path (never the query string), status
 provider.use(async (ctx, next) => {
   await next();
-  log('http', ctx.method, ctx.path.startsWith('/interaction/') ? '/interaction/…' : ctx.path, ctx.status);
+  // interaction / resume uids are masked: they identify a pending login
+  log('http', ctx.method, ctx.path.replace(/^\/(interaction|auth)\/[^/]+/, '/$1/…'), ctx.status);
 });
 for (const ev of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
   'registration_create.error', 'userinfo.error', 'end_session.error']) {

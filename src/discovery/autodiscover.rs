@@ -119,21 +119,23 @@ pub fn parse_v1(xml: &str, email: &str) -> Result<V1Answer, String> {
         let ssl_on = child_text(protocol, "SSL").is_none_or(|v| v.eq_ignore_ascii_case("on"));
         let encryption = child_text(protocol, "Encryption").map(|e| e.to_ascii_uppercase());
         let username = child_text(protocol, "LoginName").unwrap_or_else(|| "%EMAILADDRESS%".into());
-        let security = |implicit_port: u16| -> Option<Security> {
+        let security = || -> Option<Security> {
             match encryption.as_deref() {
                 Some("SSL") => Some(Security::Tls),
                 Some("TLS") => Some(Security::StartTls),
                 Some("NONE") => None,
                 _ if !ssl_on => None,
-                _ => Some(if port == Some(implicit_port) || port.is_none() {
-                    Security::Tls
-                } else {
+                // SSL=on without <Encryption> means SSL (implicit TLS), except on the ports that are
+                // STARTTLS by definition.
+                _ => Some(if matches!(port, Some(143 | 587 | 25)) {
                     Security::StartTls
+                } else {
+                    Security::Tls
                 }),
             }
         };
         let make = |implicit_port: u16| {
-            security(implicit_port).map(|security| Endpoint {
+            security().map(|security| Endpoint {
                 host: host.to_ascii_lowercase(),
                 port: port.unwrap_or(implicit_port),
                 security,
@@ -194,6 +196,16 @@ mod tests {
         assert_eq!(imap.username, "jiro");
         let smtp = smtp.unwrap();
         assert_eq!((smtp.port, smtp.security), (587, Security::StartTls));
+        // SSL=on on a non-standard port is still implicit TLS; on 587 it is STARTTLS.
+        let odd = xml
+            .replace("<Port>993</Port>", "<Port>10993</Port>")
+            .replace("<Encryption>TLS</Encryption>", "<SSL>on</SSL>");
+        let V1Answer::Settings { imap, smtp, .. } = parse_v1(&odd, "jiro@adv1.test").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(imap.unwrap().security, Security::Tls);
+        assert_eq!(smtp.unwrap().security, Security::StartTls);
     }
 
     #[test]

@@ -11,6 +11,13 @@ Per-host behaviours, switched on by files in fixtures/<host>/ (these files are n
               Every path on that host is redirected there.
   _hang       every request on that host is accepted and read, then left unanswered for 60 s.
   _garbage    every request on that host gets 200 with random bytes.
+  _plain_only the host answers only over plain HTTP; HTTPS gets 404 (the legacy-http scenario).
+  _delay_ms   first line: milliseconds to wait before answering (a slow but working server).
+  _by_email_domain/<domain>
+              when the request (path or query) carries an email address, the answer is this file
+              for the address's domain, or 404 (AutoDiscover v2 answers per mailbox).
+  _ispdb      this host is the ISPDB mirror: /v1.1/<domain> is served from <domain>.xml in the
+              --ispdb-dir folders (the real ISPDB snapshot in ../shared/ispdb, plus https/ispdb-extra).
 Anything not found: 404. Content type by extension (.xml application/xml, .json application/json).
 
 Log: one line per request to --log: time, scheme, method, host, path (no query string), status,
@@ -30,7 +37,9 @@ import threading
 import time
 import urllib.parse
 
-CONTROL_FILES = {"_redirect", "_hang", "_garbage"}
+CONTROL_FILES = {"_redirect", "_hang", "_garbage", "_plain_only", "_delay_ms", "_ispdb", "_by_email_domain"}
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9.-]+)")
+DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 TYPES = {
     ".xml": "application/xml",
     ".json": "application/json",
@@ -41,6 +50,30 @@ HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 HANG_SECONDS = 60
 
 
+_ISPDB_INDEX = {}
+_ISPDB_LOCK = threading.Lock()
+
+
+def ispdb_index(folders):
+    """Maps every <domain> named in an ISPDB file to that file, as the real ISPDB answers a config
+    under each of its domains (att.net.xml is served for ameritech.net, its first domain, too)."""
+    with _ISPDB_LOCK:
+        if folders not in _ISPDB_INDEX:
+            index = {}
+            for folder in folders:
+                for name in sorted(os.listdir(folder)):
+                    if not name.endswith(".xml"):
+                        continue
+                    full = os.path.join(folder, name)
+                    with open(full, encoding="utf-8", errors="replace") as f:
+                        text = f.read()
+                    index.setdefault(name[:-4].lower(), full)
+                    for domain in re.findall(r"<domain>\s*([^<\s]+)\s*</domain>", text):
+                        index.setdefault(domain.lower(), full)
+            _ISPDB_INDEX[folders] = index
+        return _ISPDB_INDEX[folders]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "TayoriRigFixtures/1"
     protocol_version = "HTTP/1.1"
@@ -48,6 +81,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     logfile = None
     log_lock = threading.Lock()
     scheme = "https"
+    ispdb_dirs = ()
 
     def log_message(self, fmt, *args):  # silence the default stderr access log
         pass
@@ -95,6 +129,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not hostdir or not os.path.isdir(hostdir):
             self._record(host, path, 404)
             return self._send(404, b"not found\n")
+        if self.scheme == "https" and os.path.exists(os.path.join(hostdir, "_plain_only")):
+            self._record(host, path, 404)
+            return self._send(404, b"not found\n")
+        delay = os.path.join(hostdir, "_delay_ms")
+        if os.path.exists(delay):
+            with open(delay, encoding="utf-8") as f:
+                time.sleep(int(f.read().split()[0]) / 1000.0)
         if os.path.exists(os.path.join(hostdir, "_hang")):
             self._record(host, path, "hang")
             self.close_connection = True
@@ -107,6 +148,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, location = int(lines[0]), lines[1]
             self._record(host, path, status)
             return self._send(status, b"", extra=[("Location", location)])
+        by_domain = os.path.join(hostdir, "_by_email_domain")
+        if os.path.isdir(by_domain):
+            match = EMAIL_RE.search(urllib.parse.unquote(self.path))
+            domain = match.group(1).lower().rstrip(".") if match else ""
+            answer = os.path.join(by_domain, domain)
+            if domain and DOMAIN_RE.match(domain) and os.path.isfile(answer):
+                with open(answer, "rb") as f:
+                    body = f.read()
+                self._record(host, path, 200)
+                return self._send(200, body, "application/json")
+            self._record(host, path, 404)
+            return self._send(404, b"not found\n")
+        if os.path.exists(os.path.join(hostdir, "_ispdb")):
+            domain = path.rstrip("/").rsplit("/", 1)[-1].lower()
+            candidate = ispdb_index(self.ispdb_dirs).get(domain)
+            if candidate:
+                with open(candidate, "rb") as f:
+                    body = f.read()
+                self._record(host, path, 200)
+                return self._send(200, body, "application/xml")
+            self._record(host, path, 404)
+            return self._send(404, b"not found\n")
         ext = os.path.splitext(path)[1].lower()
         if os.path.exists(os.path.join(hostdir, "_garbage")):
             self._record(host, path, 200)
@@ -165,11 +228,14 @@ def main():
     ap.add_argument("--https-port", type=int, default=443)
     ap.add_argument("--http-port", type=int, default=80)
     ap.add_argument("--pid-file")
+    ap.add_argument("--ispdb-dir", action="append", default=[],
+                    help="folder of <domain>.xml ISPDB files for hosts with an _ispdb file (repeatable)")
     a = ap.parse_args()
 
     def handler(scheme):
         return type("H_" + scheme, (Handler,), {
-            "fixtures": os.path.abspath(a.fixtures), "logfile": a.log, "scheme": scheme})
+            "fixtures": os.path.abspath(a.fixtures), "logfile": a.log, "scheme": scheme,
+            "ispdb_dirs": tuple(os.path.abspath(d) for d in a.ispdb_dir if os.path.isdir(d))})
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2

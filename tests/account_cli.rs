@@ -20,6 +20,16 @@ use tayori::net::http::Http;
 
 const RIG_DNS: &str = "127.0.0.1:10053";
 
+/// The rig has two people, and their keyring entries are shared by every test that adds them:
+/// tests that add alice or bob take turns.
+static SHARED_IDENTITIES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    SHARED_IDENTITIES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn driver(user: &str, password: &str) -> String {
     format!(
         "python3 {}/tests/browser-driver.py {user} {password}",
@@ -86,6 +96,7 @@ fn assert_no_secret_under(dir: &Path, secrets: &[String]) -> usize {
 
 #[test]
 fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
+    let _turn = take_turn();
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join("config")).unwrap();
@@ -189,6 +200,7 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
 
 #[test]
 fn with_no_client_id_configured_tayori_registers_itself_where_the_server_allows() {
+    let _turn = take_turn();
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
     let out = tayori(
@@ -213,6 +225,7 @@ fn with_no_client_id_configured_tayori_registers_itself_where_the_server_allows(
 
 #[test]
 fn an_app_password_is_verified_before_it_is_saved() {
+    let _turn = take_turn();
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
     let wrong = tayori(
@@ -329,6 +342,176 @@ async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_ag
     let stale = manager.access_token().await.unwrap();
     let err = manager.refresh_after_rejection(&stale).await.unwrap_err();
     assert!(matches!(err, AuthError::NeedsSignIn { .. }), "{err}");
+    keyring_store::delete(&account, SecretKind::RefreshToken)
+        .await
+        .unwrap();
+}
+
+#[test]
+fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
+    let _turn = take_turn();
+    let rig = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    // Revocation below is done as the client that owns the token: the organisation's client id.
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/tayori.toml"),
+        "[oauth.client_ids]\n\"https://127.0.0.1:9443\" = \"tayori\"\n",
+    )
+    .unwrap();
+    let out = tayori(
+        home.path(),
+        &[
+            "account",
+            "add",
+            ALICE,
+            "--browser",
+            &driver(ALICE, ALICE_IDP_PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refresh = runtime
+        .block_on(keyring_store::load(ALICE, SecretKind::RefreshToken))
+        .unwrap()
+        .unwrap();
+    let out = tayori(home.path(), &["account", "verify"], None);
+    assert!(
+        out.status.success() && text(&out).contains(": ok"),
+        "{}",
+        text(&out)
+    );
+
+    // An administrator revokes the grant (or the password changed).
+    runtime.block_on(async {
+        let meta = provider_metadata(&rig).await;
+        browser()
+            .post(meta.revocation_endpoint.unwrap())
+            .form(&[
+                ("token", refresh.expose()),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", CLIENT_ID),
+            ])
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = tayori(home.path(), &["account", "verify", ALICE], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("needs sign-in") && text(&out).contains("tayori account reauth"),
+        "{}",
+        text(&out)
+    );
+    let listed = text(&tayori(home.path(), &["account", "list"], None));
+    assert!(listed.contains("needs sign-in"), "{listed}");
+
+    let out = tayori(
+        home.path(),
+        &[
+            "account",
+            "reauth",
+            ALICE,
+            "--browser",
+            &driver(ALICE, ALICE_IDP_PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&tayori(home.path(), &["account", "list"], None)).contains("needs sign-in"));
+    let _ = tayori(home.path(), &["account", "remove", ALICE], None);
+}
+
+#[test]
+fn without_a_secret_service_the_error_says_so_and_nothing_is_saved_in_a_file() {
+    let _turn = take_turn();
+    let _ = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tayori"));
+    command
+        .args(["account", "add", BOB, "--auth", "password"])
+        .env("TAYORI_HOME", home.path())
+        .env("TAYORI_DNS_SERVER", RIG_DNS)
+        .env("TAYORI_POLICY_FILE", home.path().join("no-policy.toml"))
+        // No session bus: as on a desktop without a keyring service.
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}/no-bus", home.path().display()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{BOB_APP_PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no keyring is available"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !home.path().join("config/accounts.toml").exists(),
+        "no account without its secret"
+    );
+    assert_no_secret_under(home.path(), &[BOB_APP_PASSWORD.to_owned()]);
+}
+
+#[tokio::test]
+async fn a_refused_token_is_refreshed_once_and_the_retry_succeeds() {
+    let rig = Rig::load();
+    let http = Http::new(
+        Dns::new(None, Duration::from_secs(5)).unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let meta = metadata::for_issuer(&http, &rig.issuer).await.unwrap();
+    let client = OAuthClient {
+        client_id: CLIENT_ID.into(),
+        authorization_endpoint: meta.authorization_endpoint.clone(),
+        token_endpoint: meta.token_endpoint.clone(),
+        issuer: Some(meta.issuer.clone()),
+        iss_required: true,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let options = flow::SignInOptions {
+        browser: tayori::auth::browser::Browser::Command(driver(BOB, BOB_IDP_PASSWORD)),
+        login_hint: Some(BOB.into()),
+        timeout: Duration::from_secs(30),
+    };
+    let mut tokens = flow::sign_in(&http, &client, &options, std::future::pending())
+        .await
+        .unwrap();
+    let account = format!("retry-{}@example.test", std::process::id());
+    // The cached access token is one the server no longer accepts (revoked, or expired early).
+    tokens.access_token = tayori::redact::Secret::new("an-access-token-the-server-refuses");
+    tokens.expires_at = Some(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let manager = TokenManager::new(http.clone(), client, account.clone());
+    manager.seed(&tokens).await.unwrap();
+    let server = tayori::account::Server {
+        host: "mail.example.test".into(),
+        port: rig.imaps_port,
+        security: tayori::discovery::Security::Tls,
+        username: BOB.into(),
+    };
+    let dns = Dns::new(Some(RIG_DNS.parse().unwrap()), Duration::from_secs(5)).unwrap();
+    let mut session = tayori::imap::login(
+        &dns,
+        &server,
+        &tayori::imap::Credentials::OAuth(manager.clone()),
+    )
+    .await
+    .expect("the retry after one refresh signs in");
+    assert_eq!(manager.refresh_count(), 1);
+    let _ = session.logout().await;
     keyring_store::delete(&account, SecretKind::RefreshToken)
         .await
         .unwrap();

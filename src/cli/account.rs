@@ -51,6 +51,9 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
             } => add(settings, &accounts, &email, auth, browser, trust, name).await,
             AccountCommand::List => list(&accounts),
             AccountCommand::Remove { email } => remove(&accounts, &email).await,
+            AccountCommand::Verify { email } => {
+                verify_saved(settings, &accounts, email.as_deref()).await
+            }
             AccountCommand::Reauth { email, browser } => {
                 reauth(settings, &accounts, &email, browser).await
             }
@@ -356,6 +359,23 @@ async fn add(
         Some(AuthChoice::Password) => false,
         None => oauth_offer.is_some(),
     };
+    if found.source == tayori::discovery::Source::AdminPolicy {
+        let allowed = if use_oauth {
+            oauth_offer.is_some()
+        } else {
+            found.sign_in.contains(&SignIn::Password)
+        };
+        if !allowed {
+            bail!(
+                "your administrator allows only {} for {email}",
+                if use_oauth {
+                    "password sign-in"
+                } else {
+                    "sign-in through the browser (OAuth)"
+                }
+            );
+        }
+    }
     let (auth, credentials) = if use_oauth {
         let offer = oauth_offer.clone().unwrap_or_default();
         let client =
@@ -373,7 +393,32 @@ async fn add(
                     return Ok(ExitCode::FAILURE);
                 }
             };
-        let manager = sign_in_oauth(&net, &client, email, browser).await?;
+        let manager = match sign_in_oauth(&net, &client, email, browser).await {
+            Ok(manager) => manager,
+            Err(error) => {
+                // The tenant refusing the app is where an app password is the way out — if the
+                // administrator allows them.
+                let text = format!("{error:#}");
+                let app_refused = [
+                    "AADSTS700016",
+                    "AADSTS65001",
+                    "AADSTS90094",
+                    "unauthorized_client",
+                    "access_denied",
+                ]
+                .iter()
+                .any(|code| text.contains(code));
+                if app_refused && found.sign_in.contains(&SignIn::Password) {
+                    eprintln!(
+                        "{text}\n\n{}",
+                        guidance::app_password_help(found.provider, Lang::from_system())
+                    );
+                    eprintln!("To use an app password: tayori account add {email} --auth password");
+                    return Ok(ExitCode::FAILURE);
+                }
+                return Err(error);
+            }
+        };
         let auth = AccountAuth::OAuth2 {
             client_id: client.client_id.clone(),
             issuer: client.issuer.clone(),
@@ -457,6 +502,103 @@ async fn remove(accounts: &Accounts, email: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The OAuth client an account was set up with.
+fn saved_oauth_client(auth: &AccountAuth) -> Option<OAuthClient> {
+    match auth {
+        AccountAuth::OAuth2 {
+            client_id,
+            issuer,
+            authorization_endpoint,
+            token_endpoint,
+            iss_required,
+            scopes,
+        } => Some(OAuthClient {
+            client_id: client_id.clone(),
+            authorization_endpoint: authorization_endpoint.clone(),
+            token_endpoint: token_endpoint.clone(),
+            issuer: issuer.clone(),
+            iss_required: *iss_required,
+            scopes: scopes.clone(),
+        }),
+        AccountAuth::Password => None,
+    }
+}
+
+/// The credentials of a saved account: a token manager on the keyring's refresh token, or the
+/// keyring's app password.
+async fn saved_credentials(net: &Net, account: &Account) -> anyhow::Result<Credentials> {
+    Ok(match saved_oauth_client(&account.auth) {
+        Some(client) => Credentials::OAuth(TokenManager::new(
+            net.http.clone(),
+            client,
+            account.email.clone(),
+        )),
+        None => Credentials::Password(
+            keyring_store::load(&account.email, SecretKind::AppPassword)
+                .await?
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no saved password for {} — run `tayori account reauth {}`",
+                        account.email,
+                        account.email
+                    )
+                })?,
+        ),
+    })
+}
+
+async fn verify_saved(
+    settings: &Settings,
+    accounts: &Accounts,
+    only: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let net = net(settings)?;
+    let mut all_ok = true;
+    let selected: Vec<Account> = match only {
+        Some(email) => vec![accounts.get(email)?],
+        None => accounts.list()?,
+    };
+    for account in selected {
+        let outcome = match saved_credentials(&net, &account).await {
+            Ok(credentials) => imap::login(&net.dns, &account.imap, &credentials)
+                .await
+                .map_err(anyhow::Error::from),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(mut session) => {
+                let _ = session.logout().await;
+                accounts.set_needs_sign_in(&account.email, None)?;
+                println!("{}: ok", account.email);
+            }
+            Err(error) => {
+                all_ok = false;
+                let needs_sign_in = error.downcast_ref::<imap::ImapError>().is_some_and(|e| {
+                    matches!(
+                        e,
+                        imap::ImapError::Auth(AuthError::NeedsSignIn { .. })
+                            | imap::ImapError::Refused { .. }
+                    )
+                });
+                if needs_sign_in {
+                    accounts.set_needs_sign_in(&account.email, Some(format!("{error}")))?;
+                    println!(
+                        "{}: needs sign-in — {error}\n  Mail already on this computer stays readable. Sign in again with: tayori account reauth {}",
+                        account.email, account.email
+                    );
+                } else {
+                    println!("{}: could not check — {error:#}", account.email);
+                }
+            }
+        }
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 async fn reauth(
     settings: &Settings,
     accounts: &Accounts,
@@ -468,28 +610,11 @@ async fn reauth(
     if let Some(reason) = &account.needs_sign_in {
         println!("Signing in again ({reason}).");
     }
-    let credentials = match &account.auth {
-        AccountAuth::OAuth2 {
-            client_id,
-            issuer,
-            authorization_endpoint,
-            token_endpoint,
-            iss_required,
-            scopes,
-        } => {
-            let client = OAuthClient {
-                client_id: client_id.clone(),
-                authorization_endpoint: authorization_endpoint.clone(),
-                token_endpoint: token_endpoint.clone(),
-                issuer: issuer.clone(),
-                iss_required: *iss_required,
-                scopes: scopes.clone(),
-            };
+    let credentials = match saved_oauth_client(&account.auth) {
+        Some(client) => {
             Credentials::OAuth(sign_in_oauth(&net, &client, &account.email, browser).await?)
         }
-        AccountAuth::Password => {
-            Credentials::Password(read_password(&format!("Password for {}: ", account.email))?)
-        }
+        None => Credentials::Password(read_password(&format!("Password for {}: ", account.email))?),
     };
     verify(&net, &account.imap, &account.smtp, &credentials).await?;
     if let Credentials::Password(password) = &credentials {

@@ -89,6 +89,12 @@ pub enum AccountCommand {
     List,
     /// Remove an account and its keyring entries.
     Remove { email: String },
+    /// Sign in to IMAP with the saved sign-in and report each account's state (marks accounts whose
+    /// sign-in was revoked or expired as needing a new sign-in).
+    Verify {
+        /// Only this account (default: all).
+        email: Option<String>,
+    },
     /// Sign in again (after a password change, an expired sign-in or a policy change).
     Reauth {
         email: String,
@@ -130,6 +136,7 @@ impl Command {
                 AccountCommand::Add { .. } => "tayori account add",
                 AccountCommand::List => "tayori account list",
                 AccountCommand::Remove { .. } => "tayori account remove",
+                AccountCommand::Verify { .. } => "tayori account verify",
                 AccountCommand::Reauth { .. } => "tayori account reauth",
             },
             Command::Sync { .. } => "tayori sync",

@@ -563,3 +563,40 @@ fn discovery_never_sends_a_credential() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_mx_at_a_hosting_company_needs_confirmation() {
+    let found = discover("kaito@mx-hoster.test").await;
+    assert_eq!(found.source, Source::Mx);
+    assert_eq!(
+        found.imap.host, "imap.hoster.test",
+        "the hoster's ISPDB entry"
+    );
+    let confirmation = found
+        .needs_confirmation
+        .expect("an MX at another domain is not used silently");
+    assert_eq!(confirmation.domains, ["hoster.test"]);
+    assert!(
+        confirmation.reason.contains("MX"),
+        "{}",
+        confirmation.reason
+    );
+}
+
+#[tokio::test]
+async fn a_tls_failure_in_one_source_is_recorded_and_discovery_goes_on() {
+    let found = discover("rin@tls-fail.test").await;
+    assert_eq!(found.source, Source::Mx);
+    let failure = found
+        .trace
+        .iter()
+        .find(|t| t.source == Source::Autoconfig && t.query.contains("autoconfig.tls-fail.test"))
+        .expect("autoconfig was tried");
+    let Outcome::Failed(reason) = &failure.outcome else {
+        panic!("{failure:?}")
+    };
+    assert!(
+        reason.to_ascii_lowercase().contains("certificate"),
+        "{reason}"
+    );
+}

@@ -39,6 +39,8 @@ echo "no iced crate in the --no-default-features dependency tree"
 step "start the rig"
 tests/rig/start.sh
 trap 'tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT
+python3 tests/rig/smoke.py > target/rig/log/smoke.txt || { cat target/rig/log/smoke.txt; exit 1; }
+grep -c '^PASS' target/rig/log/smoke.txt | sed 's/^/rig smoke checks passed: /'
 
 step "unit and end-to-end tests (inside a Secret Service session)"
 tests/rig/with-secret-service.sh cargo test --all-targets --locked

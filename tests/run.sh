@@ -45,6 +45,14 @@ grep -c '^PASS' target/rig/log/smoke.txt | sed 's/^/rig smoke checks passed: /'
 step "unit and end-to-end tests (inside a Secret Service session)"
 tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
+step "no password of the rig's people in any rig log after the whole suite"
+# Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.
+if grep -rlE 'alice-idp-secret|bob-idp-secret|alice-app-password|bob-app-password|dovecot-introspection-secret' target/rig/log; then
+  echo "FAIL: a password reached the log files above" >&2
+  exit 1
+fi
+echo "clean: $(find target/rig/log -type f | wc -l) log files"
+
 step "the window under Xvfb"
 tests/gui-smoke.sh
 

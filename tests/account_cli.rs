@@ -516,3 +516,46 @@ async fn a_refused_token_is_refreshed_once_and_the_retry_succeeds() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
+    let rig = Rig::load();
+    let http = Http::new(
+        Dns::new(None, Duration::from_secs(5)).unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let meta = metadata::for_issuer(&http, &rig.issuer).await.unwrap();
+    let client = OAuthClient {
+        client_id: CLIENT_ID.into(),
+        authorization_endpoint: meta.authorization_endpoint.clone(),
+        token_endpoint: meta.token_endpoint.clone(),
+        issuer: Some(meta.issuer.clone()),
+        iss_required: true,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let options = flow::SignInOptions {
+        browser: tayori::auth::browser::Browser::Command(driver(BOB, BOB_IDP_PASSWORD)),
+        login_hint: Some(BOB.into()),
+        timeout: Duration::from_secs(30),
+    };
+    let mut tokens = flow::sign_in(&http, &client, &options, std::future::pending())
+        .await
+        .unwrap();
+    let account = format!("ahead-{}@example.test", std::process::id());
+    // 30 s left: inside the refresh margin, so the first use refreshes instead of risking a failure.
+    tokens.expires_at = Some(std::time::SystemTime::now() + Duration::from_secs(30));
+    let manager = TokenManager::new(http.clone(), client, account.clone());
+    manager.seed(&tokens).await.unwrap();
+    let first = manager.access_token().await.unwrap();
+    assert_eq!(manager.refresh_count(), 1, "refreshed ahead of expiry");
+    assert_ne!(first.expose(), tokens.access_token.expose());
+    let second = manager.access_token().await.unwrap();
+    assert_eq!(manager.refresh_count(), 1, "the fresh token is reused");
+    assert_eq!(second.expose(), first.expose());
+    keyring_store::delete(&account, SecretKind::RefreshToken)
+        .await
+        .unwrap();
+}

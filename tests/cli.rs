@@ -29,11 +29,7 @@ fn version_prints_the_package_version() {
 fn reserved_subcommands_say_they_are_not_available_and_fail() {
     let home = tempfile::tempdir().unwrap();
     for args in [
-        &["account", "add", "alice@example.test"][..],
-        &["account", "list"],
-        &["account", "remove", "alice@example.test"],
-        &["account", "reauth", "alice@example.test"],
-        &["sync"],
+        &["sync"][..],
         &[
             "send",
             "--from",
@@ -105,4 +101,25 @@ fn unknown_arguments_are_rejected_with_usage() {
     let out = tayori(home.path(), &["discover", "not-an-address"]);
     assert_eq!(out.status.code(), Some(2), "missing EMAIL is a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an email address"));
+}
+
+#[test]
+fn account_commands_explain_themselves_without_any_account() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tayori(home.path(), &["account", "list"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No accounts yet"));
+    for args in [
+        &["account", "remove", "nobody@example.test"][..],
+        &["account", "reauth", "nobody@example.test"],
+    ] {
+        let out = tayori(home.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("there is no account nobody@example.test")
+                && stderr.contains("tayori account list"),
+            "{stderr}"
+        );
+    }
 }

@@ -11,12 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use support::*;
-use tayori::auth::flow::OAuthClient;
+use tayori::auth::AuthError;
 use tayori::auth::keyring_store::{self, SecretKind};
 use tayori::auth::tokens::TokenManager;
-use tayori::auth::{AuthError, flow, metadata};
 use tayori::net::dns::Dns;
-use tayori::net::http::Http;
 
 const RIG_DNS: &str = "127.0.0.1:10053";
 
@@ -28,13 +26,6 @@ fn take_turn() -> std::sync::MutexGuard<'static, ()> {
     SHARED_IDENTITIES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn driver(user: &str, password: &str) -> String {
-    format!(
-        "python3 {}/tests/browser-driver.py {user} {password}",
-        env!("CARGO_MANIFEST_DIR")
-    )
 }
 
 fn tayori(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
@@ -114,7 +105,7 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
             "add",
             ALICE,
             "--browser",
-            &driver(ALICE, ALICE_IDP_PASSWORD),
+            &driver_command(ALICE, ALICE_IDP_PASSWORD),
         ],
         None,
     );
@@ -157,7 +148,7 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
             "reauth",
             ALICE,
             "--browser",
-            &driver(ALICE, ALICE_IDP_PASSWORD),
+            &driver_command(ALICE, ALICE_IDP_PASSWORD),
         ],
         None,
     );
@@ -210,7 +201,7 @@ fn with_no_client_id_configured_tayori_registers_itself_where_the_server_allows(
             "add",
             BOB,
             "--browser",
-            &driver(BOB, BOB_IDP_PASSWORD),
+            &driver_command(BOB, BOB_IDP_PASSWORD),
         ],
         None,
     );
@@ -270,30 +261,9 @@ fn an_app_password_is_verified_before_it_is_saved() {
 #[tokio::test]
 async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_again() {
     let rig = Rig::load();
-    let http = Http::new(
-        Dns::new(None, Duration::from_secs(5)).unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
-    let meta = metadata::for_issuer(&http, &rig.issuer).await.unwrap();
-    let client = OAuthClient {
-        client_id: CLIENT_ID.into(),
-        authorization_endpoint: meta.authorization_endpoint.clone(),
-        token_endpoint: meta.token_endpoint.clone(),
-        issuer: Some(meta.issuer.clone()),
-        iss_required: true,
-        scopes: ["openid", "email", "offline_access", "mail"]
-            .map(String::from)
-            .to_vec(),
-    };
-    let options = flow::SignInOptions {
-        browser: tayori::auth::browser::Browser::Command(driver(ALICE, ALICE_IDP_PASSWORD)),
-        login_hint: Some(ALICE.into()),
-        timeout: Duration::from_secs(30),
-    };
-    let tokens = flow::sign_in(&http, &client, &options, std::future::pending())
-        .await
-        .unwrap();
+    let http = product_http();
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    let tokens = product_sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
     let account = format!("shared-refresh-{}@example.test", std::process::id());
     keyring_store::save(
         &account,
@@ -329,16 +299,7 @@ async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_ag
     );
 
     // The grant is revoked (an admin, a password change): the next refresh says "sign in again".
-    browser()
-        .post(meta.revocation_endpoint.unwrap())
-        .form(&[
-            ("token", rotated.expose()),
-            ("token_type_hint", "refresh_token"),
-            ("client_id", CLIENT_ID),
-        ])
-        .send()
-        .await
-        .unwrap();
+    revoke_refresh_token(&rig, rotated.expose()).await;
     let stale = manager.access_token().await.unwrap();
     let err = manager.refresh_after_rejection(&stale).await.unwrap_err();
     assert!(matches!(err, AuthError::NeedsSignIn { .. }), "{err}");
@@ -366,7 +327,7 @@ fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
             "add",
             ALICE,
             "--browser",
-            &driver(ALICE, ALICE_IDP_PASSWORD),
+            &driver_command(ALICE, ALICE_IDP_PASSWORD),
         ],
         None,
     );
@@ -385,17 +346,7 @@ fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
 
     // An administrator revokes the grant (or the password changed).
     runtime.block_on(async {
-        let meta = provider_metadata(&rig).await;
-        browser()
-            .post(meta.revocation_endpoint.unwrap())
-            .form(&[
-                ("token", refresh.expose()),
-                ("token_type_hint", "refresh_token"),
-                ("client_id", CLIENT_ID),
-            ])
-            .send()
-            .await
-            .unwrap();
+        revoke_refresh_token(&rig, refresh.expose()).await;
     });
     let out = tayori(home.path(), &["account", "verify", ALICE], None);
     assert!(!out.status.success());
@@ -414,7 +365,7 @@ fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
             "reauth",
             ALICE,
             "--browser",
-            &driver(ALICE, ALICE_IDP_PASSWORD),
+            &driver_command(ALICE, ALICE_IDP_PASSWORD),
         ],
         None,
     );
@@ -466,30 +417,9 @@ fn without_a_secret_service_the_error_says_so_and_nothing_is_saved_in_a_file() {
 #[tokio::test]
 async fn a_refused_token_is_refreshed_once_and_the_retry_succeeds() {
     let rig = Rig::load();
-    let http = Http::new(
-        Dns::new(None, Duration::from_secs(5)).unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
-    let meta = metadata::for_issuer(&http, &rig.issuer).await.unwrap();
-    let client = OAuthClient {
-        client_id: CLIENT_ID.into(),
-        authorization_endpoint: meta.authorization_endpoint.clone(),
-        token_endpoint: meta.token_endpoint.clone(),
-        issuer: Some(meta.issuer.clone()),
-        iss_required: true,
-        scopes: ["openid", "email", "offline_access", "mail"]
-            .map(String::from)
-            .to_vec(),
-    };
-    let options = flow::SignInOptions {
-        browser: tayori::auth::browser::Browser::Command(driver(BOB, BOB_IDP_PASSWORD)),
-        login_hint: Some(BOB.into()),
-        timeout: Duration::from_secs(30),
-    };
-    let mut tokens = flow::sign_in(&http, &client, &options, std::future::pending())
-        .await
-        .unwrap();
+    let http = product_http();
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    let mut tokens = product_sign_in(&client, BOB, BOB_IDP_PASSWORD).await;
     let account = format!("retry-{}@example.test", std::process::id());
     // The cached access token is one the server no longer accepts (revoked, or expired early).
     tokens.access_token = tayori::redact::Secret::new("an-access-token-the-server-refuses");
@@ -520,30 +450,9 @@ async fn a_refused_token_is_refreshed_once_and_the_retry_succeeds() {
 #[tokio::test]
 async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
     let rig = Rig::load();
-    let http = Http::new(
-        Dns::new(None, Duration::from_secs(5)).unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
-    let meta = metadata::for_issuer(&http, &rig.issuer).await.unwrap();
-    let client = OAuthClient {
-        client_id: CLIENT_ID.into(),
-        authorization_endpoint: meta.authorization_endpoint.clone(),
-        token_endpoint: meta.token_endpoint.clone(),
-        issuer: Some(meta.issuer.clone()),
-        iss_required: true,
-        scopes: ["openid", "email", "offline_access", "mail"]
-            .map(String::from)
-            .to_vec(),
-    };
-    let options = flow::SignInOptions {
-        browser: tayori::auth::browser::Browser::Command(driver(BOB, BOB_IDP_PASSWORD)),
-        login_hint: Some(BOB.into()),
-        timeout: Duration::from_secs(30),
-    };
-    let mut tokens = flow::sign_in(&http, &client, &options, std::future::pending())
-        .await
-        .unwrap();
+    let http = product_http();
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    let mut tokens = product_sign_in(&client, BOB, BOB_IDP_PASSWORD).await;
     let account = format!("ahead-{}@example.test", std::process::id());
     // 30 s left: inside the refresh margin, so the first use refreshes instead of risking a failure.
     tokens.expires_at = Some(std::time::SystemTime::now() + Duration::from_secs(30));

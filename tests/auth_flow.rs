@@ -9,53 +9,7 @@ use support::*;
 use tayori::auth::browser::Browser;
 use tayori::auth::flow::{self, OAuthClient, SignInOptions};
 use tayori::auth::{AuthError, metadata, sasl};
-use tayori::net::dns::Dns;
-use tayori::net::http::Http;
 use tayori::redact::Secret;
-
-fn http() -> Http {
-    Http::new(
-        Dns::new(None, Duration::from_secs(5)).unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap()
-}
-
-fn driver(user: &str, password: &str) -> Browser {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser-driver.py");
-    Browser::Command(format!("python3 {script} {user} {password}"))
-}
-
-async fn client_for(rig: &Rig, client_id: &str) -> OAuthClient {
-    let meta = metadata::for_issuer(&http(), &rig.issuer)
-        .await
-        .expect("provider metadata");
-    assert!(
-        meta.authorization_response_iss_parameter_supported,
-        "the rig's provider sends iss (RFC 9207)"
-    );
-    OAuthClient {
-        client_id: client_id.into(),
-        authorization_endpoint: meta.authorization_endpoint,
-        token_endpoint: meta.token_endpoint,
-        issuer: Some(meta.issuer),
-        iss_required: meta.authorization_response_iss_parameter_supported,
-        scopes: ["openid", "email", "offline_access", "mail"]
-            .map(String::from)
-            .to_vec(),
-    }
-}
-
-async fn sign_in(client: &OAuthClient, user: &str, password: &str) -> flow::Tokens {
-    let options = SignInOptions {
-        browser: driver(user, password),
-        login_hint: Some(user.into()),
-        timeout: Duration::from_secs(30),
-    };
-    flow::sign_in(&http(), client, &options, std::future::pending())
-        .await
-        .unwrap_or_else(|e| panic!("sign-in: {e}"))
-}
 
 async fn imap_accepts(
     rig: &Rig,
@@ -84,8 +38,12 @@ async fn imap_accepts(
 #[tokio::test]
 async fn sign_in_in_the_browser_then_imap_and_refresh() {
     let rig = Rig::load();
-    let client = client_for(&rig, CLIENT_ID).await;
-    let tokens = sign_in(&client, BOB, BOB_IDP_PASSWORD).await;
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    assert!(
+        client.iss_required,
+        "the rig's provider promises iss (RFC 9207), so Tayori requires it"
+    );
+    let tokens = product_sign_in(&client, BOB, BOB_IDP_PASSWORD).await;
     let refresh_token = tokens
         .refresh_token
         .clone()
@@ -99,7 +57,7 @@ async fn sign_in_in_the_browser_then_imap_and_refresh() {
         .expect("OAUTHBEARER");
 
     // Refresh: a new access token that works, and a rotated refresh token.
-    let refreshed = flow::refresh(&http(), &client, &refresh_token)
+    let refreshed = flow::refresh(&product_http(), &client, &refresh_token)
         .await
         .expect("refresh");
     let rotated = refreshed
@@ -112,27 +70,18 @@ async fn sign_in_in_the_browser_then_imap_and_refresh() {
         .expect("refreshed token");
 
     // Revoked (as by an admin, or a password change): the refresh ends in "needs sign-in".
-    let meta = metadata::for_issuer(&http(), &rig.issuer).await.unwrap();
-    let revoked = browser()
-        .post(meta.revocation_endpoint.expect("revocation endpoint"))
-        .form(&[
-            ("token", rotated.expose()),
-            ("token_type_hint", "refresh_token"),
-            ("client_id", CLIENT_ID),
-        ])
-        .send()
+    revoke_refresh_token(&rig, rotated.expose()).await;
+    let err = flow::refresh(&product_http(), &client, &rotated)
         .await
-        .unwrap();
-    assert!(revoked.status().is_success());
-    let err = flow::refresh(&http(), &client, &rotated).await.unwrap_err();
+        .unwrap_err();
     assert!(matches!(err, AuthError::NeedsSignIn { .. }), "{err}");
 }
 
 #[tokio::test]
 async fn an_access_token_that_expired_is_refused_and_a_refresh_fixes_it() {
     let rig = Rig::load();
-    let client = client_for(&rig, "tayori-short").await;
-    let tokens = sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
+    let client = rig_oauth_client(&rig, "tayori-short").await;
+    let tokens = product_sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
     imap_accepts(&rig, "XOAUTH2", ALICE, &tokens.access_token)
         .await
         .expect("fresh token");
@@ -152,9 +101,13 @@ async fn an_access_token_that_expired_is_refused_and_a_refresh_fixes_it() {
             .is_err(),
         "an expired token is refused"
     );
-    let refreshed = flow::refresh(&http(), &client, tokens.refresh_token.as_ref().unwrap())
-        .await
-        .expect("refresh");
+    let refreshed = flow::refresh(
+        &product_http(),
+        &client,
+        tokens.refresh_token.as_ref().unwrap(),
+    )
+    .await
+    .expect("refresh");
     imap_accepts(&rig, "XOAUTH2", ALICE, &refreshed.access_token)
         .await
         .expect("refreshed token works");
@@ -180,7 +133,7 @@ async fn the_issuer_named_in_the_oauthbearer_failure_works_end_to_end() {
         .find_map(|c| sasl::BearerFailure::parse(c.as_bytes()))
         .and_then(|f| f.openid_configuration)
         .expect("the server names its provider");
-    let meta = metadata::from_configuration_url(&http(), &hint)
+    let meta = metadata::from_configuration_url(&product_http(), &hint)
         .await
         .expect("metadata from the hint");
     let client = OAuthClient {
@@ -193,7 +146,7 @@ async fn the_issuer_named_in_the_oauthbearer_failure_works_end_to_end() {
             .map(String::from)
             .to_vec(),
     };
-    let tokens = sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
+    let tokens = product_sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
     imap_accepts(&rig, "OAUTHBEARER", ALICE, &tokens.access_token)
         .await
         .expect("token from the hinted issuer");
@@ -202,13 +155,13 @@ async fn the_issuer_named_in_the_oauthbearer_failure_works_end_to_end() {
 #[tokio::test]
 async fn a_wrong_password_at_the_provider_never_yields_tokens() {
     let rig = Rig::load();
-    let client = client_for(&rig, CLIENT_ID).await;
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
     let options = SignInOptions {
-        browser: driver(ALICE, "wrong-password"),
+        browser: Browser::Command(driver_command(ALICE, "wrong-password")),
         login_hint: Some(ALICE.into()),
         timeout: Duration::from_secs(5),
     };
-    let err = flow::sign_in(&http(), &client, &options, std::future::pending())
+    let err = flow::sign_in(&product_http(), &client, &options, std::future::pending())
         .await
         .unwrap_err();
     assert!(
@@ -224,8 +177,8 @@ async fn a_wrong_password_at_the_provider_never_yields_tokens() {
 async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account() {
     use tayori::auth::keyring_store::{self, SecretKind};
     let rig = Rig::load();
-    let client = client_for(&rig, CLIENT_ID).await;
-    let tokens = sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    let tokens = product_sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
     let refresh = tokens.refresh_token.expect("refresh token");
     let account = format!("keyring-test-{}@example.test", std::process::id());
     keyring_store::save(&account, SecretKind::RefreshToken, &refresh)
@@ -237,7 +190,7 @@ async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account(
         .expect("saved");
     assert_eq!(read.expose(), refresh.expose());
     // The stored token still works after a round trip through the keyring.
-    let refreshed = flow::refresh(&http(), &client, &read)
+    let refreshed = flow::refresh(&product_http(), &client, &read)
         .await
         .expect("refresh from the keyring");
     imap_accepts(&rig, "XOAUTH2", ALICE, &refreshed.access_token)

@@ -29,15 +29,8 @@ use super::{AccountCommand, AuthChoice};
 const GENERIC_SCOPES: [&str; 3] = ["openid", "email", "offline_access"];
 
 pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("tayori: could not start: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = super::runtime() else {
+        return ExitCode::FAILURE;
     };
     let accounts = Accounts::new(paths);
     let result = runtime.block_on(async {

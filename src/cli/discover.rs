@@ -11,15 +11,8 @@ use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Outcome, SignIn,
 pub const EXIT_NEEDS_CONFIRMATION: u8 = 3;
 
 pub fn run(settings: &Settings, email: &str, json: bool, trust: Vec<String>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("tayori: could not start: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = super::runtime() else {
+        return ExitCode::FAILURE;
     };
     let result = runtime.block_on(async {
         let mut discoverer = Discoverer::from_settings(settings)?;

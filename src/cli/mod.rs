@@ -158,6 +158,20 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     }
 }
 
+/// The async runtime a command runs on; `None` (after telling the person) if it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            eprintln!("tayori: could not start: {e}");
+            None
+        }
+    }
+}
+
 /// Tells the person plainly that this version cannot do what they asked.
 pub fn not_available(what: &str) -> ExitCode {
     let lang = Lang::from_system();

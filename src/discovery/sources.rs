@@ -736,44 +736,46 @@ async fn autodiscover_http_redirect(context: &Context) -> Attempt<Candidate> {
     }
 }
 
-async fn autodiscover_srv(context: &Context) -> Attempt<Candidate> {
+/// The preferred SRV record for `name`, with the query recorded in the trace; `None` when there is
+/// no usable record.
+async fn first_srv(context: &Context, source: Source, name: &str) -> Option<crate::net::dns::Srv> {
     let started = Instant::now();
-    let name = format!("_autodiscover._tcp.{}", context.domain);
-    let records = match context.dns.srv(&name).await {
-        Ok(records) if !records.is_empty() => records,
+    let query = format!("SRV {name}");
+    match context.dns.srv(name).await {
+        Ok(records) if !records.is_empty() => {
+            let record = records[0].clone();
+            let found = format!("{}:{}", record.target, record.port);
+            context.record(source, query, Outcome::Found(found), started);
+            Some(record)
+        }
         Ok(_) => {
             context.record(
-                Source::Autodiscover,
-                format!("SRV {name}"),
-                Outcome::NotFound("no record".into()),
+                source,
+                query,
+                Outcome::NotFound("no usable record".into()),
                 started,
             );
-            return Attempt::Miss;
+            None
         }
         Err(error) => {
-            context.record(
-                Source::Autodiscover,
-                format!("SRV {name}"),
-                describe_dns_error(&error),
-                started,
-            );
-            return Attempt::Miss;
+            context.record(source, query, describe_dns_error(&error), started);
+            None
         }
+    }
+}
+
+async fn autodiscover_srv(context: &Context) -> Attempt<Candidate> {
+    let name = format!("_autodiscover._tcp.{}", context.domain);
+    let Some(target) = first_srv(context, Source::Autodiscover, &name).await else {
+        return Attempt::Miss;
     };
-    let target = &records[0];
-    context.record(
-        Source::Autodiscover,
-        format!("SRV {name}"),
-        Outcome::Found(format!("{}:{}", target.target, target.port)),
-        started,
-    );
     let Ok(url) = Url::parse(&format!(
         "https://{}:{}/autodiscover/autodiscover.xml",
         target.target, target.port
     )) else {
         return Attempt::Miss;
     };
-    autodiscover_v1(context, url, vec![(target.target.clone(), "SRV record")]).await
+    autodiscover_v1(context, url, vec![(target.target, "SRV record")]).await
 }
 
 /// Sign-in methods for a server found by SRV or guessing: the provider's, or OAuth when the server
@@ -790,42 +792,15 @@ fn sign_in_for(imap_host: &str, probe: Option<&ProbeResult>) -> Vec<SignIn> {
 }
 
 async fn srv_lookup(context: &Context, service: &str, security: Security) -> Attempt<Endpoint> {
-    let started = Instant::now();
     let name = format!("{service}.{}", context.domain);
-    match context.dns.srv(&name).await {
-        Ok(records) if !records.is_empty() => {
-            let record = &records[0];
-            context.record(
-                Source::Srv,
-                format!("SRV {name}"),
-                Outcome::Found(format!("{}:{}", record.target, record.port)),
-                started,
-            );
-            Attempt::Hit(Endpoint {
-                host: record.target.clone(),
-                port: record.port,
-                security,
-                username: context.email.clone(),
-            })
-        }
-        Ok(_) => {
-            context.record(
-                Source::Srv,
-                format!("SRV {name}"),
-                Outcome::NotFound("no usable record".into()),
-                started,
-            );
-            Attempt::Miss
-        }
-        Err(error) => {
-            context.record(
-                Source::Srv,
-                format!("SRV {name}"),
-                describe_dns_error(&error),
-                started,
-            );
-            Attempt::Miss
-        }
+    match first_srv(context, Source::Srv, &name).await {
+        Some(record) => Attempt::Hit(Endpoint {
+            host: record.target,
+            port: record.port,
+            security,
+            username: context.email.clone(),
+        }),
+        None => Attempt::Miss,
     }
 }
 

@@ -431,3 +431,74 @@ pub async fn fetch_all(session: &mut ImapSession, mailbox: &str) -> Vec<Vec<u8>>
         .filter_map(|f| f.body().map(<[u8]>::to_vec))
         .collect()
 }
+
+/// Tayori's own HTTP client, on the system resolver (the rig's IdP is reached by IP).
+pub fn product_http() -> tayori::net::http::Http {
+    let dns = tayori::net::dns::Dns::new(None, Duration::from_secs(5)).expect("system resolver");
+    tayori::net::http::Http::new(dns, Duration::from_secs(10)).expect("http client")
+}
+
+/// The "browser" for Tayori's sign-in: tests/browser-driver.py completing the provider's real login
+/// form as `user`.
+pub fn driver_command(user: &str, password: &str) -> String {
+    format!(
+        "python3 {}/tests/browser-driver.py {user} {password}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The rig provider's endpoints for `client_id`, read from its metadata as Tayori reads them.
+pub async fn rig_oauth_client(rig: &Rig, client_id: &str) -> tayori::auth::flow::OAuthClient {
+    let meta = tayori::auth::metadata::for_issuer(&product_http(), &rig.issuer)
+        .await
+        .expect("provider metadata");
+    tayori::auth::flow::OAuthClient {
+        client_id: client_id.into(),
+        authorization_endpoint: meta.authorization_endpoint,
+        token_endpoint: meta.token_endpoint,
+        issuer: Some(meta.issuer),
+        iss_required: meta.authorization_response_iss_parameter_supported,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    }
+}
+
+/// Signs in with Tayori's own flow, the browser driver playing the person.
+pub async fn product_sign_in(
+    client: &tayori::auth::flow::OAuthClient,
+    user: &str,
+    password: &str,
+) -> tayori::auth::flow::Tokens {
+    let options = tayori::auth::flow::SignInOptions {
+        browser: tayori::auth::browser::Browser::Command(driver_command(user, password)),
+        login_hint: Some(user.into()),
+        timeout: Duration::from_secs(30),
+    };
+    tayori::auth::flow::sign_in(&product_http(), client, &options, std::future::pending())
+        .await
+        .unwrap_or_else(|e| panic!("sign-in: {e}"))
+}
+
+/// Revokes a refresh token at the provider (RFC 7009), as an administrator or a password change would.
+pub async fn revoke_refresh_token(rig: &Rig, token: &str) {
+    let endpoint = provider_metadata(rig)
+        .await
+        .revocation_endpoint
+        .expect("revocation endpoint");
+    let response = browser()
+        .post(endpoint)
+        .form(&[
+            ("token", token),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", CLIENT_ID),
+        ])
+        .send()
+        .await
+        .expect("revocation request");
+    assert!(
+        response.status().is_success(),
+        "revocation refused: {}",
+        response.status()
+    );
+}

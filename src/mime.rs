@@ -1,2 +1,247 @@
-//! Decoding messages with mail-parser (ISO-2022-JP, Shift_JIS, EUC-JP, RFC 2047/2231) and composing
-//! them. Filled in by the sync and sending issues.
+//! Reading messages: mail-parser (0.11, with `full_encoding`) turns raw RFC 5322 bytes into the fields
+//! a mail client shows and indexes — with Japanese first-class: ISO-2022-JP, Shift_JIS and EUC-JP
+//! bodies and RFC 2047/2231 encoded words and file names come out as Unicode text.
+//!
+//! Input from the network is never trusted: a message that cannot be parsed is not dropped but kept
+//! raw and marked [`Decoded::parse_ok`] `= false`, so the store keeps it and sync goes on.
+
+use mail_parser::{MessageParser, MimeHeaders};
+
+/// An address as shown: display name (decoded) and address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+/// An attachment's description (the bytes stay in the raw message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub file_name: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+}
+
+/// What Tayori needs from a message for the list, the reader, threading and search.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Decoded {
+    pub parse_ok: bool,
+    pub subject: Option<String>,
+    pub from: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    /// Seconds since 1970, UTC.
+    pub date: Option<i64>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// The plain-text body (from text/plain, or derived from HTML when there is none).
+    pub text: Option<String>,
+    /// The HTML body as sent; it must be sanitised before display (the reader's job).
+    pub html: Option<String>,
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+fn mailboxes(address: Option<&mail_parser::Address<'_>>) -> Vec<Mailbox> {
+    address
+        .map(|list| {
+            list.iter()
+                .filter_map(|addr| {
+                    Some(Mailbox {
+                        name: addr.name().map(str::to_owned).filter(|n| !n.is_empty()),
+                        address: addr.address()?.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn id_list(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
+    value
+        .as_text_list()
+        .map(|ids| ids.iter().map(|id| id.to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Decodes a raw message. Never fails: unparseable input gives `parse_ok: false` and empty fields.
+pub fn decode(raw: &[u8]) -> Decoded {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return Decoded::default();
+    };
+    // mail-parser accepts almost anything; without one header of RFC 5322 shape (a field name of
+    // visible ASCII) the bytes are not a message.
+    let is_field_name =
+        |name: &str| !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
+    if !message.headers().iter().any(|h| is_field_name(h.name())) {
+        return Decoded::default();
+    }
+    Decoded {
+        parse_ok: true,
+        subject: message.subject().map(str::to_owned),
+        from: mailboxes(message.from()),
+        to: mailboxes(message.to()),
+        cc: mailboxes(message.cc()),
+        date: message.date().map(|d| d.to_timestamp()),
+        message_id: message.message_id().map(str::to_owned),
+        in_reply_to: id_list(message.in_reply_to()),
+        references: id_list(message.references()),
+        text: message.body_text(0).map(|t| t.into_owned()),
+        html: message
+            .body_html(0)
+            .filter(|_| message.html_body_count() > 0)
+            .map(|h| h.into_owned()),
+        attachments: message
+            .attachments()
+            .map(|part| AttachmentInfo {
+                file_name: part.attachment_name().map(str::to_owned),
+                content_type: part
+                    .content_type()
+                    .map(|ct| match ct.subtype() {
+                        Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                        None => ct.ctype().to_owned(),
+                    })
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                size: part.contents().len(),
+            })
+            .collect(),
+    }
+}
+
+/// The thread a message belongs to: the first of its References, else its In-Reply-To, else itself
+/// (the JWZ idea reduced to what needs no other message).
+pub fn thread_root(decoded: &Decoded) -> Option<String> {
+    decoded
+        .references
+        .first()
+        .or_else(|| decoded.in_reply_to.first())
+        .cloned()
+        .or_else(|| decoded.message_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Encodes text in a legacy Japanese charset, as a Japanese mail program would send it.
+    fn encode(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
+        let (bytes, _, unmappable) = encoding.encode(text);
+        assert!(!unmappable, "test text must be representable");
+        bytes.into_owned()
+    }
+
+    /// An RFC 2047 encoded word in ISO-2022-JP, the way Japanese mail programs write headers.
+    fn encoded_word(text: &str) -> String {
+        use base64::Engine;
+        let bytes = encode(text, encoding_rs::ISO_2022_JP);
+        format!(
+            "=?ISO-2022-JP?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
+    }
+
+    fn japanese_message(
+        charset: &str,
+        encoding: &'static encoding_rs::Encoding,
+        transfer: &str,
+    ) -> Vec<u8> {
+        let body = "お世話になっております。\r\n来週の会議の資料を送ります。\r\n";
+        let mut raw = format!(
+            "From: {} <yamada@example.co.jp>\r\n\
+             To: suzuki@example.co.jp\r\n\
+             Subject: {}\r\n\
+             Date: Mon, 23 Nov 2026 09:30:00 +0900\r\n\
+             Message-ID: <jp-1@example.co.jp>\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: text/plain; charset={charset}\r\n\
+             Content-Transfer-Encoding: {transfer}\r\n\r\n",
+            encoded_word("山田 太郎"),
+            encoded_word("会議資料"),
+        )
+        .into_bytes();
+        raw.extend(encode(body, encoding));
+        raw
+    }
+
+    #[test]
+    fn iso_2022_jp_subject_sender_and_body_become_unicode() {
+        let decoded = decode(&japanese_message(
+            "ISO-2022-JP",
+            encoding_rs::ISO_2022_JP,
+            "7bit",
+        ));
+        assert!(decoded.parse_ok);
+        assert_eq!(decoded.subject.as_deref(), Some("会議資料"));
+        assert_eq!(decoded.from[0].name.as_deref(), Some("山田 太郎"));
+        assert_eq!(decoded.from[0].address, "yamada@example.co.jp");
+        assert!(
+            decoded
+                .text
+                .as_deref()
+                .unwrap()
+                .contains("来週の会議の資料を送ります。"),
+            "{:?}",
+            decoded.text
+        );
+        // 09:30 in Japan is 00:30 UTC: `date -u -d "2026-11-23 00:30:00" +%s`.
+        assert_eq!(decoded.date, Some(1_795_393_800));
+    }
+
+    #[test]
+    fn shift_jis_and_euc_jp_bodies_become_unicode() {
+        for (charset, encoding) in [
+            ("Shift_JIS", encoding_rs::SHIFT_JIS),
+            ("EUC-JP", encoding_rs::EUC_JP),
+        ] {
+            let decoded = decode(&japanese_message(charset, encoding, "8bit"));
+            let text = decoded.text.unwrap_or_default();
+            assert!(
+                text.contains("お世話になっております。"),
+                "{charset}: {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc2231_file_names_and_threading_headers() {
+        let raw = b"From: a@example.test\r\n\
+Subject: Re: =?UTF-8?B?6KaL56mN?=\r\n\
+Message-ID: <c@example.test>\r\n\
+In-Reply-To: <b@example.test>\r\n\
+References: <a@example.test> <b@example.test>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n\
+--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n\
+--XX\r\nContent-Type: application/pdf\r\n\
+Content-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--XX--\r\n";
+        let decoded = decode(raw);
+        assert_eq!(decoded.subject.as_deref(), Some("Re: 見積"));
+        assert_eq!(decoded.references, ["a@example.test", "b@example.test"]);
+        assert_eq!(decoded.in_reply_to, ["b@example.test"]);
+        assert_eq!(thread_root(&decoded).as_deref(), Some("a@example.test"));
+        assert_eq!(decoded.attachments.len(), 1);
+        assert_eq!(
+            decoded.attachments[0].file_name.as_deref(),
+            Some("見積書.pdf")
+        );
+        assert_eq!(decoded.attachments[0].content_type, "application/pdf");
+        assert_eq!(decoded.attachments[0].size, 9);
+    }
+
+    #[test]
+    fn broken_input_is_marked_not_dropped_and_never_panics() {
+        for raw in [&b""[..], b"\x00\x01\x02 not a message", b"\r\n\r\n\r\n"] {
+            let decoded = decode(raw);
+            assert!(!decoded.parse_ok, "{raw:?}");
+        }
+        // Damaged but recognisable: headers survive even with a truncated multipart body.
+        let truncated = b"Subject: half\r\nContent-Type: multipart/mixed; boundary=Q\r\n\r\n--Q\r\nContent-Type: text/plain\r\n\r\nhel";
+        let decoded = decode(truncated);
+        assert!(decoded.parse_ok);
+        assert_eq!(decoded.subject.as_deref(), Some("half"));
+        // An 8-bit header (raw UTF-8, as some servers send) is read as UTF-8.
+        let decoded = decode("Subject: 生の UTF-8\r\n\r\nbody".as_bytes());
+        assert_eq!(decoded.subject.as_deref(), Some("生の UTF-8"));
+    }
+}

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod i18n;
 pub mod imap;
 pub mod logging;
+pub mod mailto;
 pub mod mime;
 pub mod net;
 pub mod redact;

@@ -17,7 +17,13 @@ fn main() -> ExitCode {
     match start(&cli) {
         Ok((paths, settings)) => match cli.command {
             Some(command) => cli::run(command, &paths, &settings),
-            None => open_window(paths, cli.mailto),
+            None => match cli.mailto.as_deref().map(tayori::mailto::parse).transpose() {
+                Ok(link) => open_window(paths, link),
+                Err(error) => {
+                    eprintln!("tayori: {error}");
+                    ExitCode::from(2)
+                }
+            },
         },
         Err(error) => {
             eprintln!("tayori: {error:#}");
@@ -38,7 +44,7 @@ fn start(cli: &cli::Cli) -> anyhow::Result<(Paths, Settings)> {
 }
 
 #[cfg(feature = "gui")]
-fn open_window(paths: Paths, mailto: Option<String>) -> ExitCode {
+fn open_window(paths: Paths, mailto: Option<tayori::mailto::MailtoLink>) -> ExitCode {
     match ui::run(paths, mailto) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -53,7 +59,7 @@ fn open_window(paths: Paths, mailto: Option<String>) -> ExitCode {
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_window(_paths: Paths, _mailto: Option<String>) -> ExitCode {
+fn open_window(_paths: Paths, _mailto: Option<tayori::mailto::MailtoLink>) -> ExitCode {
     eprintln!(
         "tayori: this build has no desktop window (built without the `gui` feature); use a subcommand, see --help"
     );

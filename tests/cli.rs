@@ -123,3 +123,18 @@ fn account_commands_explain_themselves_without_any_account() {
         );
     }
 }
+
+#[test]
+fn a_hostile_mailto_link_is_refused_before_any_window_opens() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tayori(
+        home.path(),
+        &["mailto:a@example.org?subject=hi%0D%0ABcc:%20victim@example.org"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line break"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

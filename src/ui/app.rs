@@ -24,10 +24,13 @@ pub enum Message {
 }
 
 impl App {
-    pub fn new(paths: Paths, mailto: Option<String>) -> Self {
+    pub fn new(paths: Paths, mailto: Option<tayori::mailto::MailtoLink>) -> Self {
         if let Some(link) = &mailto {
             // The composer arrives with the GUI issue; until then say so in the log rather than drop it silently.
-            tracing::info!(link = %link, "mailto link received; the composer is not available yet");
+            tracing::info!(
+                recipients = link.to.len(),
+                "mailto link received; the composer is not available yet"
+            );
         }
         Self {
             lang: Lang::from_system(),

@@ -9,7 +9,7 @@ use tayori::config::Paths;
 pub use app::App;
 
 /// Opens the main window and runs until it is closed.
-pub fn run(paths: Paths, mailto: Option<String>) -> iced::Result {
+pub fn run(paths: Paths, mailto: Option<tayori::mailto::MailtoLink>) -> iced::Result {
     iced::application(
         move || App::new(paths.clone(), mailto.clone()),
         App::update,

@@ -468,3 +468,83 @@ async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
         .await
         .unwrap();
 }
+
+#[test]
+fn the_admin_policy_pins_servers_client_id_and_allowed_methods() {
+    let _turn = take_turn();
+    let _ = Rig::load();
+    let home = tempfile::tempdir().unwrap();
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[[provider]]
+name = "Example Corp IT"
+domains = ["example.test"]
+imap = { host = "mail.example.test", port = 10143, security = "starttls" }
+smtp = { host = "mail.example.test", port = 10587, security = "starttls" }
+sign_in = ["oauth2"]
+[provider.oauth2]
+issuer = "https://127.0.0.1:9443"
+scopes = ["openid", "email", "offline_access", "mail"]
+client_id = "tayori"
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tayori"))
+            .args(args)
+            .env("TAYORI_HOME", home.path())
+            .env("TAYORI_DNS_SERVER", RIG_DNS)
+            .env("TAYORI_POLICY_FILE", &policy)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    };
+    // The administrator allows OAuth only: the password path is refused before anything is asked.
+    let out = run(
+        &["account", "add", BOB, "--auth", "password"],
+        Some("bob-app-password\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("allows only sign-in through the browser"),
+        "{}",
+        text(&out)
+    );
+
+    let out = run(
+        &[
+            "account",
+            "add",
+            BOB,
+            "--browser",
+            &driver_command(BOB, BOB_IDP_PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("admin policy"), "{}", text(&out));
+    let accounts_file = std::fs::read_to_string(home.path().join("config/accounts.toml")).unwrap();
+    assert!(
+        accounts_file.contains("client_id = \"tayori\""),
+        "the pinned client id, not a registered one: {accounts_file}"
+    );
+    assert!(
+        accounts_file.contains("port = 10143") && accounts_file.contains("security = \"starttls\""),
+        "{accounts_file}"
+    );
+    let _ = run(&["account", "remove", BOB], None);
+}

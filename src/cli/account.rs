@@ -80,9 +80,8 @@ fn net(settings: &Settings) -> anyhow::Result<Net> {
 }
 
 /// The admin policy's client id for this domain, if an admin pinned one.
-fn policy_client_id(email: &str) -> Option<String> {
-    let options = tayori::discovery::DiscoveryOptions::from_settings(&Settings::default()).ok()?;
-    let policy = Policy::load(options.policy_file.as_deref()?).ok()??;
+fn policy_client_id(policy_file: Option<&std::path::Path>, email: &str) -> Option<String> {
+    let policy = Policy::load(policy_file?).ok()??;
     let domain = tayori::discovery::domain::email_domain(email)?;
     policy
         .for_domain(&domain)?
@@ -140,14 +139,19 @@ async fn issuer_hint_from_server(
 async fn oauth_client(
     net: &Net,
     settings: &Settings,
-    email: &str,
+    policy_client_id: Option<&str>,
     provider: Option<KnownProvider>,
     found: &OAuthSettings,
     imap_server: &Server,
 ) -> anyhow::Result<OAuthClient> {
+    // Why the metadata could not be had, for the error if discovery gave no endpoints either.
+    let mut metadata_problem = None;
     let (meta, mut scopes) = match &found.issuer {
         Some(issuer) => (
-            metadata::for_issuer(&net.http, issuer).await.ok(),
+            metadata::for_issuer(&net.http, issuer)
+                .await
+                .map_err(|e| metadata_problem = Some(e.to_string()))
+                .ok(),
             found.scopes.clone(),
         ),
         None => {
@@ -175,14 +179,16 @@ async fn oauth_client(
             m.registration_endpoint.clone(),
         ),
         None => (
-            found
-                .authorization_endpoint
-                .clone()
-                .context("the sign-in service's address is unknown")?,
-            found
-                .token_endpoint
-                .clone()
-                .context("the sign-in service's token address is unknown")?,
+            found.authorization_endpoint.clone().with_context(|| {
+                metadata_problem
+                    .clone()
+                    .unwrap_or_else(|| "the sign-in service's address is unknown".into())
+            })?,
+            found.token_endpoint.clone().with_context(|| {
+                metadata_problem
+                    .clone()
+                    .unwrap_or_else(|| "the sign-in service's token address is unknown".into())
+            })?,
             None,
             false,
             None,
@@ -191,7 +197,7 @@ async fn oauth_client(
     let (client_id, source) = clients::resolve(
         &net.http,
         settings,
-        policy_client_id(email).as_deref(),
+        policy_client_id,
         provider,
         issuer.as_deref().or(found.issuer.as_deref()),
         registration.as_deref(),
@@ -343,6 +349,7 @@ async fn add(
         smtp_server.port,
         smtp_server.security
     );
+    let pinned_client_id = policy_client_id(discoverer.options().policy_file.as_deref(), email);
     let oauth_offer = found.sign_in.iter().find_map(|m| match m {
         SignIn::OAuth2(o) => Some(o.clone()),
         SignIn::Password => None,
@@ -371,21 +378,29 @@ async fn add(
     }
     let (auth, credentials) = if use_oauth {
         let offer = oauth_offer.clone().unwrap_or_default();
-        let client =
-            match oauth_client(&net, settings, email, found.provider, &offer, &imap_server).await {
-                Ok(client) => client,
-                Err(error) => {
-                    eprintln!("{error:#}");
-                    if found.sign_in.contains(&SignIn::Password) {
-                        eprintln!(
-                            "\n{}",
-                            guidance::app_password_help(found.provider, Lang::from_system())
-                        );
-                        eprintln!("To use a password: tayori account add {email} --auth password");
-                    }
-                    return Ok(ExitCode::FAILURE);
+        let client = match oauth_client(
+            &net,
+            settings,
+            pinned_client_id.as_deref(),
+            found.provider,
+            &offer,
+            &imap_server,
+        )
+        .await
+        {
+            Ok(client) => client,
+            Err(error) => {
+                eprintln!("{error:#}");
+                if found.sign_in.contains(&SignIn::Password) {
+                    eprintln!(
+                        "\n{}",
+                        guidance::app_password_help(found.provider, Lang::from_system())
+                    );
+                    eprintln!("To use a password: tayori account add {email} --auth password");
                 }
-            };
+                return Ok(ExitCode::FAILURE);
+            }
+        };
         let manager = match sign_in_oauth(&net, &client, email, browser).await {
             Ok(manager) => manager,
             Err(error) => {

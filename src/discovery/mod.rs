@@ -358,6 +358,10 @@ impl Discoverer {
         Ok(Self::new(dns, http, options))
     }
 
+    pub fn options(&self) -> &DiscoveryOptions {
+        &self.options
+    }
+
     pub fn options_mut(&mut self) -> &mut DiscoveryOptions {
         &mut self.options
     }

@@ -9,15 +9,29 @@ BIN=${TAYORI_BIN:-target/debug/tayori}
 [ -x "$BIN" ] || cargo build --locked --bin tayori
 OUT=target/screenshots
 mkdir -p "$OUT"
-DISPLAY_NUM=${SMOKE_DISPLAY:-97}
 HOME_DIR=$(mktemp -d)
 
-Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# A display number nobody holds (a previous run's server may still be shutting down on the old one).
+DISPLAY_NUM=${SMOKE_DISPLAY:-97}
+while [ -e "/tmp/.X$DISPLAY_NUM-lock" ] || [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; do
+  DISPLAY_NUM=$((DISPLAY_NUM + 1))
+done
+Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >"$HOME_DIR/xvfb.log" 2>&1 &
 XVFB=$!
-cleanup() { kill "$XVFB" 2>/dev/null || true; rm -rf "$HOME_DIR"; }
+cleanup() { kill "$XVFB" 2>/dev/null || true; wait "$XVFB" 2>/dev/null || true; rm -rf "$HOME_DIR"; }
 trap cleanup EXIT
 export DISPLAY=":$DISPLAY_NUM"
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+ready=""
+for _ in $(seq 100); do
+  kill -0 "$XVFB" 2>/dev/null || break
+  if xdpyinfo >/dev/null 2>&1; then ready=yes; break; fi
+  sleep 0.1
+done
+if [ -z "$ready" ]; then
+  echo "FAIL: Xvfb did not start on $DISPLAY:" >&2
+  cat "$HOME_DIR/xvfb.log" >&2
+  exit 1
+fi
 
 shoot() { # lang-tag locale
   local tag=$1 locale=$2

@@ -4,9 +4,8 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,29 +28,19 @@ fn take_turn() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn tayori(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tayori"))
-        .args(args)
-        .env("TAYORI_HOME", home)
-        .env("TAYORI_DNS_SERVER", RIG_DNS)
-        .env("TAYORI_ISPDB_URL", "https://ispdb.example.test/v1.1/")
-        .env("TAYORI_POLICY_FILE", home.join("no-policy.toml"))
-        .env("TAYORI_LOG", "debug")
-        .env("LANG", "en_US.UTF-8")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    run_tayori(home, args, &[("TAYORI_LOG", "debug".as_ref())], stdin)
+}
+
+/// A TAYORI_HOME whose settings carry the organisation's client id for the rig's provider.
+fn home_with_org_client_id() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/tayori.toml"),
+        "[oauth.client_ids]\n\"https://127.0.0.1:9443\" = \"tayori\"\n",
+    )
+    .unwrap();
+    home
 }
 
 fn text(out: &Output) -> String {
@@ -89,14 +78,7 @@ fn assert_no_secret_under(dir: &Path, secrets: &[String]) -> usize {
 fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
     let _turn = take_turn();
     let _ = Rig::load();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    // The organisation's client id for the rig's provider, as an admin would configure it.
-    std::fs::write(
-        home.path().join("config/tayori.toml"),
-        "[oauth.client_ids]\n\"https://127.0.0.1:9443\" = \"tayori\"\n",
-    )
-    .unwrap();
+    let home = home_with_org_client_id();
 
     let out = tayori(
         home.path(),
@@ -312,14 +294,8 @@ async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_ag
 fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
     let _turn = take_turn();
     let rig = Rig::load();
-    let home = tempfile::tempdir().unwrap();
     // Revocation below is done as the client that owns the token: the organisation's client id.
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/tayori.toml"),
-        "[oauth.client_ids]\n\"https://127.0.0.1:9443\" = \"tayori\"\n",
-    )
-    .unwrap();
+    let home = home_with_org_client_id();
     let out = tayori(
         home.path(),
         &[
@@ -379,28 +355,14 @@ fn without_a_secret_service_the_error_says_so_and_nothing_is_saved_in_a_file() {
     let _turn = take_turn();
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tayori"));
-    command
-        .args(["account", "add", BOB, "--auth", "password"])
-        .env("TAYORI_HOME", home.path())
-        .env("TAYORI_DNS_SERVER", RIG_DNS)
-        .env("TAYORI_POLICY_FILE", home.path().join("no-policy.toml"))
-        // No session bus: as on a desktop without a keyring service.
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}/no-bus", home.path().display()),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{BOB_APP_PASSWORD}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    // No session bus: as on a desktop without a keyring service.
+    let no_bus = std::ffi::OsString::from(format!("unix:path={}/no-bus", home.path().display()));
+    let out = run_tayori(
+        home.path(),
+        &["account", "add", BOB, "--auth", "password"],
+        &[("DBUS_SESSION_BUS_ADDRESS", no_bus.as_os_str())],
+        Some(&format!("{BOB_APP_PASSWORD}\n")),
+    );
     assert!(!out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("no keyring is available"),
@@ -492,26 +454,12 @@ client_id = "tayori"
     )
     .unwrap();
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tayori"))
-            .args(args)
-            .env("TAYORI_HOME", home.path())
-            .env("TAYORI_DNS_SERVER", RIG_DNS)
-            .env("TAYORI_POLICY_FILE", &policy)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
+        run_tayori(
+            home.path(),
+            args,
+            &[("TAYORI_POLICY_FILE", policy.as_os_str())],
+            stdin,
+        )
     };
     // The administrator allows OAuth only: the password path is refused before anything is asked.
     let out = run(

@@ -6,10 +6,9 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::Rig;
+use support::{Rig, run_tayori};
 use tayori::discovery::{
     Discovered, Discoverer, DiscoveryError, DiscoveryOptions, KnownProvider, Outcome, Security,
     SignIn, Source, autoconfig,
@@ -494,16 +493,7 @@ async fn every_ispdb_provider_parses_and_is_found_through_the_mirror() {
 fn the_command_line_prints_json_and_refuses_unconfirmed_domains() {
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_tayori"))
-            .args(args)
-            .env("TAYORI_HOME", home.path())
-            .env("TAYORI_DNS_SERVER", RIG_DNS)
-            .env("TAYORI_ISPDB_URL", ISPDB_MIRROR)
-            .env("TAYORI_POLICY_FILE", home.path().join("no-policy.toml"))
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| run_tayori(home.path(), args, &[], None);
     let out = run(&["discover", "alice@example.test", "--json"]);
     assert!(
         out.status.success(),
@@ -547,12 +537,8 @@ fn the_command_line_prints_json_and_refuses_unconfirmed_domains() {
 fn discovery_never_sends_a_credential() {
     let rig = Rig::load();
     // Runs after (or alongside) the scenarios above: whatever reached the fixture server so far.
-    let _ = Command::new(env!("CARGO_BIN_EXE_tayori"))
-        .args(["discover", "alice@example.test"])
-        .env("TAYORI_HOME", tempfile::tempdir().unwrap().path())
-        .env("TAYORI_DNS_SERVER", RIG_DNS)
-        .output()
-        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let _ = run_tayori(home.path(), &["discover", "alice@example.test"], &[], None);
     let log = std::fs::read_to_string(rig.log_dir.join("https.log")).expect("fixture server log");
     let requests: Vec<&str> = log.lines().filter(|l| l.contains(" host=")).collect();
     assert!(!requests.is_empty(), "the fixture server saw no request");

@@ -502,3 +502,41 @@ pub async fn revoke_refresh_token(rig: &Rig, token: &str) {
         response.status()
     );
 }
+
+/// Runs the `tayori` binary the way an organisation would configure it for the rig: `TAYORI_HOME`,
+/// the rig's name server and ISPDB mirror, no admin policy unless `env` names one, English output.
+/// `env` entries are applied last, so they override the defaults.
+pub fn run_tayori(
+    home: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tayori"));
+    command
+        .args(args)
+        .env("TAYORI_HOME", home)
+        .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+        .env("TAYORI_ISPDB_URL", "https://ispdb.example.test/v1.1/")
+        .env("TAYORI_POLICY_FILE", home.join("no-policy.toml"))
+        .env("LANG", "en_US.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("run tayori");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("tayori output")
+}

@@ -31,6 +31,21 @@ fn tayori(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     run_tayori(home, args, &[("TAYORI_LOG", "debug".as_ref())], stdin)
 }
 
+/// `tayori account add|reauth USER` with the browser driver signing in as `user`.
+fn with_browser(home: &Path, action: &str, user: &str, password: &str) -> Output {
+    tayori(
+        home,
+        &[
+            "account",
+            action,
+            user,
+            "--browser",
+            &driver_command(user, password),
+        ],
+        None,
+    )
+}
+
 /// A TAYORI_HOME whose settings carry the organisation's client id for the rig's provider.
 fn home_with_org_client_id() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
@@ -80,17 +95,7 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
     let _ = Rig::load();
     let home = home_with_org_client_id();
 
-    let out = tayori(
-        home.path(),
-        &[
-            "account",
-            "add",
-            ALICE,
-            "--browser",
-            &driver_command(ALICE, ALICE_IDP_PASSWORD),
-        ],
-        None,
-    );
+    let out = with_browser(home.path(), "add", ALICE, ALICE_IDP_PASSWORD);
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(
@@ -123,17 +128,7 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
         "{accounts_file}"
     );
 
-    let out = tayori(
-        home.path(),
-        &[
-            "account",
-            "reauth",
-            ALICE,
-            "--browser",
-            &driver_command(ALICE, ALICE_IDP_PASSWORD),
-        ],
-        None,
-    );
+    let out = with_browser(home.path(), "reauth", ALICE, ALICE_IDP_PASSWORD);
     assert!(out.status.success(), "{}", text(&out));
     let rotated = runtime
         .block_on(keyring_store::load(ALICE, SecretKind::RefreshToken))
@@ -176,17 +171,7 @@ fn with_no_client_id_configured_tayori_registers_itself_where_the_server_allows(
     let _turn = take_turn();
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
-    let out = tayori(
-        home.path(),
-        &[
-            "account",
-            "add",
-            BOB,
-            "--browser",
-            &driver_command(BOB, BOB_IDP_PASSWORD),
-        ],
-        None,
-    );
+    let out = with_browser(home.path(), "add", BOB, BOB_IDP_PASSWORD);
     assert!(out.status.success(), "{}", text(&out));
     let accounts_file = std::fs::read_to_string(home.path().join("config/accounts.toml")).unwrap();
     assert!(
@@ -296,17 +281,7 @@ fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
     let rig = Rig::load();
     // Revocation below is done as the client that owns the token: the organisation's client id.
     let home = home_with_org_client_id();
-    let out = tayori(
-        home.path(),
-        &[
-            "account",
-            "add",
-            ALICE,
-            "--browser",
-            &driver_command(ALICE, ALICE_IDP_PASSWORD),
-        ],
-        None,
-    );
+    let out = with_browser(home.path(), "add", ALICE, ALICE_IDP_PASSWORD);
     assert!(out.status.success(), "{}", text(&out));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let refresh = runtime
@@ -334,17 +309,7 @@ fn a_revoked_sign_in_is_marked_needs_sign_in_and_reauth_clears_it() {
     let listed = text(&tayori(home.path(), &["account", "list"], None));
     assert!(listed.contains("needs sign-in"), "{listed}");
 
-    let out = tayori(
-        home.path(),
-        &[
-            "account",
-            "reauth",
-            ALICE,
-            "--browser",
-            &driver_command(ALICE, ALICE_IDP_PASSWORD),
-        ],
-        None,
-    );
+    let out = with_browser(home.path(), "reauth", ALICE, ALICE_IDP_PASSWORD);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!text(&tayori(home.path(), &["account", "list"], None)).contains("needs sign-in"));
     let _ = tayori(home.path(), &["account", "remove", ALICE], None);
@@ -436,23 +401,7 @@ fn the_admin_policy_pins_servers_client_id_and_allowed_methods() {
     let _turn = take_turn();
     let _ = Rig::load();
     let home = tempfile::tempdir().unwrap();
-    let policy = home.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        r#"
-[[provider]]
-name = "Example Corp IT"
-domains = ["example.test"]
-imap = { host = "mail.example.test", port = 10143, security = "starttls" }
-smtp = { host = "mail.example.test", port = 10587, security = "starttls" }
-sign_in = ["oauth2"]
-[provider.oauth2]
-issuer = "https://127.0.0.1:9443"
-scopes = ["openid", "email", "offline_access", "mail"]
-client_id = "tayori"
-"#,
-    )
-    .unwrap();
+    let policy = write_example_corp_policy(home.path());
     let run = |args: &[&str], stdin: Option<&str>| {
         run_tayori(
             home.path(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use support::*;
 use tayori::auth::browser::Browser;
-use tayori::auth::flow::{self, OAuthClient, SignInOptions};
+use tayori::auth::flow::{self, SignInOptions};
 use tayori::auth::{AuthError, metadata, sasl};
 use tayori::redact::Secret;
 
@@ -136,16 +136,7 @@ async fn the_issuer_named_in_the_oauthbearer_failure_works_end_to_end() {
     let meta = metadata::from_configuration_url(&product_http(), &hint)
         .await
         .expect("metadata from the hint");
-    let client = OAuthClient {
-        client_id: CLIENT_ID.into(),
-        authorization_endpoint: meta.authorization_endpoint,
-        token_endpoint: meta.token_endpoint,
-        issuer: Some(meta.issuer),
-        iss_required: meta.authorization_response_iss_parameter_supported,
-        scopes: ["openid", "email", "offline_access", "mail"]
-            .map(String::from)
-            .to_vec(),
-    };
+    let client = oauth_client_from(meta, CLIENT_ID);
     let tokens = product_sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
     imap_accepts(&rig, "OAUTHBEARER", ALICE, &tokens.access_token)
         .await

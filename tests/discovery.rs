@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use support::{Rig, run_tayori};
+use support::{Rig, run_tayori, write_example_corp_policy};
 use tayori::discovery::{
     Discovered, Discoverer, DiscoveryError, DiscoveryOptions, KnownProvider, Outcome, Security,
     SignIn, Source, autoconfig,
@@ -311,22 +311,7 @@ async fn plain_http_autoconfig_is_unverified_and_needs_confirmation() {
 async fn the_admin_policy_beats_every_other_source() {
     let _ = Rig::load();
     let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        r#"
-[[provider]]
-name = "Example Corp IT"
-domains = ["example.test"]
-imap = { host = "mail.example.test", port = 10143, security = "starttls" }
-smtp = { host = "mail.example.test", port = 10587, security = "starttls" }
-sign_in = ["oauth2"]
-[provider.oauth2]
-issuer = "https://127.0.0.1:9443"
-client_id = "tayori"
-"#,
-    )
-    .unwrap();
+    let policy = write_example_corp_policy(dir.path());
     let found = discoverer(|o| o.policy_file = Some(policy))
         .discover("alice@example.test")
         .await

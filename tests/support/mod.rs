@@ -94,17 +94,8 @@ pub struct Tokens {
     pub expires_in: Option<u64>,
 }
 
-/// The provider's endpoints from its discovery document.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct ProviderMetadata {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    #[serde(default)]
-    pub revocation_endpoint: Option<String>,
-    #[serde(default)]
-    pub authorization_response_iss_parameter_supported: bool,
-}
+/// The provider's discovery document, read into the product's own metadata type.
+pub type ProviderMetadata = tayori::auth::metadata::ServerMetadata;
 
 /// An HTTP client that behaves like a browser for the provider's pages: keeps cookies and follows
 /// redirects, and trusts what the system trusts (the rig's CA is installed there).
@@ -452,6 +443,14 @@ pub async fn rig_oauth_client(rig: &Rig, client_id: &str) -> tayori::auth::flow:
     let meta = tayori::auth::metadata::for_issuer(&product_http(), &rig.issuer)
         .await
         .expect("provider metadata");
+    oauth_client_from(meta, client_id)
+}
+
+/// The OAuth client for `client_id` at the server `meta` describes, with the rig's scopes.
+pub fn oauth_client_from(
+    meta: ProviderMetadata,
+    client_id: &str,
+) -> tayori::auth::flow::OAuthClient {
     tayori::auth::flow::OAuthClient {
         client_id: client_id.into(),
         authorization_endpoint: meta.authorization_endpoint,
@@ -539,4 +538,27 @@ pub fn run_tayori(
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("tayori output")
+}
+
+/// An organisation's admin policy for example.test (the rig's provider, OAuth only, STARTTLS ports,
+/// the client id pinned), written into `dir`; returns its path.
+pub fn write_example_corp_policy(dir: &std::path::Path) -> std::path::PathBuf {
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[[provider]]
+name = "Example Corp IT"
+domains = ["example.test"]
+imap = { host = "mail.example.test", port = 10143, security = "starttls" }
+smtp = { host = "mail.example.test", port = 10587, security = "starttls" }
+sign_in = ["oauth2"]
+[provider.oauth2]
+issuer = "https://127.0.0.1:9443"
+scopes = ["openid", "email", "offline_access", "mail"]
+client_id = "tayori"
+"#,
+    )
+    .expect("write policy");
+    policy
 }

@@ -62,12 +62,12 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
     }
 }
 
-struct Net {
-    dns: Dns,
-    http: Http,
+pub(super) struct Net {
+    pub(super) dns: Dns,
+    pub(super) http: Http,
 }
 
-fn net(settings: &Settings) -> anyhow::Result<Net> {
+pub(super) fn net(settings: &Settings) -> anyhow::Result<Net> {
     let configured = settings
         .network
         .dns_server
@@ -534,7 +534,7 @@ fn saved_oauth_client(auth: &AccountAuth) -> Option<OAuthClient> {
 
 /// The credentials of a saved account: a token manager on the keyring's refresh token, or the
 /// keyring's app password.
-async fn saved_credentials(net: &Net, account: &Account) -> anyhow::Result<Credentials> {
+pub(super) async fn saved_credentials(net: &Net, account: &Account) -> anyhow::Result<Credentials> {
     Ok(match saved_oauth_client(&account.auth) {
         Some(client) => Credentials::OAuth(TokenManager::new(
             net.http.clone(),

@@ -267,6 +267,7 @@ pub struct QueuedAction {
     pub folder: String,
     pub uidvalidity: u32,
     pub uid: u32,
+    pub message_id: Option<String>,
     pub attempts: u32,
 }
 
@@ -622,7 +623,7 @@ impl Store {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
         let source = action_source(&tx, id).map_err(|e| sqlite(&path, e))?;
-        let Some((account_id, folder, uidvalidity, uid, flags)) = source else {
+        let Some((account_id, folder, uidvalidity, uid, flags, message_id)) = source else {
             return Err(StoreError::NoSuchMessage(id));
         };
         let new_flags = if add {
@@ -638,9 +639,19 @@ impl Store {
         if let (Some(uidvalidity), Some(uid)) = (uidvalidity, uid) {
             let kind = if add { "add-flags" } else { "remove-flags" };
             tx.execute(
-                "INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, argument, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![account_id, kind, folder, uidvalidity, uid, change.bits().to_string(), now()],
+                "INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, message_id, argument,
+                     created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    account_id,
+                    kind,
+                    folder,
+                    uidvalidity,
+                    uid,
+                    message_id,
+                    change.bits().to_string(),
+                    now()
+                ],
             )
             .map_err(|e| sqlite(&path, e))?;
         }
@@ -652,7 +663,7 @@ impl Store {
     pub fn move_to(&mut self, id: i64, folder_id: i64) -> Result<(), StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
-        let Some((account_id, folder, uidvalidity, uid, _)) =
+        let Some((account_id, folder, uidvalidity, uid, _, message_id)) =
             action_source(&tx, id).map_err(|e| sqlite(&path, e))?
         else {
             return Err(StoreError::NoSuchMessage(id));
@@ -678,9 +689,10 @@ impl Store {
         .map_err(|e| sqlite(&path, e))?;
         if let (Some(uidvalidity), Some(uid)) = (uidvalidity, uid) {
             tx.execute(
-                "INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, argument, created_at)
-                 VALUES (?1, 'move', ?2, ?3, ?4, ?5, ?6)",
-                params![account_id, folder, uidvalidity, uid, target, now()],
+                "INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, message_id, argument,
+                     created_at)
+                 VALUES (?1, 'move', ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![account_id, folder, uidvalidity, uid, message_id, target, now()],
             )
             .map_err(|e| sqlite(&path, e))?;
         }
@@ -706,7 +718,7 @@ impl Store {
             _ => {
                 let path = self.path.clone();
                 let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
-                let Some((account_id, folder, uidvalidity, uid, _)) =
+                let Some((account_id, folder, uidvalidity, uid, _, message_id)) =
                     action_source(&tx, id).map_err(|e| sqlite(&path, e))?
                 else {
                     return Err(StoreError::NoSuchMessage(id));
@@ -714,9 +726,10 @@ impl Store {
                 delete_rows(&tx, &[id]).map_err(|e| sqlite(&path, e))?;
                 if let (Some(uidvalidity), Some(uid)) = (uidvalidity, uid) {
                     tx.execute(
-                        "INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, created_at)
-                         VALUES (?1, 'expunge', ?2, ?3, ?4, ?5)",
-                        params![account_id, folder, uidvalidity, uid, now()],
+                        "INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, message_id,
+                             created_at)
+                         VALUES (?1, 'expunge', ?2, ?3, ?4, ?5, ?6)",
+                        params![account_id, folder, uidvalidity, uid, message_id, now()],
                     )
                     .map_err(|e| sqlite(&path, e))?;
                 }
@@ -1183,11 +1196,21 @@ impl Store {
         let mut statement = self
             .conn
             .prepare_cached(
-                "SELECT id, kind, folder, uidvalidity, uid, argument, attempts FROM actions
+                "SELECT id, kind, folder, uidvalidity, uid, argument, attempts, message_id FROM actions
                  WHERE account_id = ?1 ORDER BY id",
             )
             .map_err(|e| self.error(e))?;
-        let rows: Vec<(i64, String, String, u32, u32, Option<String>, u32)> = statement
+        type Row = (
+            i64,
+            String,
+            String,
+            u32,
+            u32,
+            Option<String>,
+            u32,
+            Option<String>,
+        );
+        let rows: Vec<Row> = statement
             .query_map([account_id], |r| {
                 Ok((
                     r.get(0)?,
@@ -1197,35 +1220,39 @@ impl Store {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, kind, folder, uidvalidity, uid, argument, attempts)| {
-                let bits = || {
-                    argument
-                        .as_deref()
-                        .and_then(|a| a.parse().ok())
-                        .unwrap_or(0)
-                };
-                let kind = match kind.as_str() {
-                    "add-flags" => ActionKind::AddFlags(Flags::from_bits(bits())),
-                    "remove-flags" => ActionKind::RemoveFlags(Flags::from_bits(bits())),
-                    "move" => ActionKind::Move(argument?),
-                    "expunge" => ActionKind::Expunge,
-                    _ => return None,
-                };
-                Some(QueuedAction {
-                    id,
-                    kind,
-                    folder,
-                    uidvalidity,
-                    uid,
-                    attempts,
-                })
-            })
+            .filter_map(
+                |(id, kind, folder, uidvalidity, uid, argument, attempts, message_id)| {
+                    let bits = || {
+                        argument
+                            .as_deref()
+                            .and_then(|a| a.parse().ok())
+                            .unwrap_or(0)
+                    };
+                    let kind = match kind.as_str() {
+                        "add-flags" => ActionKind::AddFlags(Flags::from_bits(bits())),
+                        "remove-flags" => ActionKind::RemoveFlags(Flags::from_bits(bits())),
+                        "move" => ActionKind::Move(argument?),
+                        "expunge" => ActionKind::Expunge,
+                        _ => return None,
+                    };
+                    Some(QueuedAction {
+                        id,
+                        kind,
+                        folder,
+                        uidvalidity,
+                        uid,
+                        message_id,
+                        attempts,
+                    })
+                },
+            )
             .collect())
     }
 
@@ -1283,15 +1310,24 @@ fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
     }
 }
 
-type ActionSource = (i64, String, Option<u32>, Option<u32>, i64);
+type ActionSource = (i64, String, Option<u32>, Option<u32>, i64, Option<String>);
 
 /// (account, folder name, UIDVALIDITY, UID, flags) of a message, for recording a change.
 fn action_source(tx: &Connection, id: i64) -> rusqlite::Result<Option<ActionSource>> {
     tx.query_row(
-        "SELECT f.account_id, f.name, f.uidvalidity, m.uid, m.flags
+        "SELECT f.account_id, f.name, f.uidvalidity, m.uid, m.flags, m.message_id
          FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
     )
     .optional()
 }

@@ -89,6 +89,8 @@ pub const MIGRATIONS: &[&str] = &[
         folder       TEXT NOT NULL,
         uidvalidity  INTEGER NOT NULL,
         uid          INTEGER NOT NULL,
+        -- The Message-ID finds the message again if the folder's UIDVALIDITY changed meanwhile.
+        message_id   TEXT,
         argument     TEXT,
         created_at   INTEGER NOT NULL,
         attempts     INTEGER NOT NULL DEFAULT 0,

@@ -22,6 +22,7 @@ pub struct Conn {
     pub(super) caps: Vec<String>,
     /// The mailbox currently selected, if any.
     pub(super) selected: Option<String>,
+    pub(super) selected_uidvalidity: Option<u32>,
 }
 
 impl Conn {
@@ -31,6 +32,7 @@ impl Conn {
             host: host.to_owned(),
             caps: Vec::new(),
             selected: None,
+            selected_uidvalidity: None,
         }
     }
 
@@ -175,7 +177,7 @@ pub fn uid_set(uids: &[u32]) -> String {
 }
 
 /// Decodes a mailbox name from IMAP's modified UTF-7 (RFC 3501 §5.1.3), as Japanese folder names
-/// arrive (`&MMEwwzDI-` is `テスト`). Invalid input is returned as it came.
+/// arrive (`&MMYwuTDI-` is `テスト`). Invalid input is returned as it came.
 pub fn decode_mailbox_name(name: &str) -> String {
     use base64::Engine;
     let engine = base64::engine::GeneralPurpose::new(
@@ -283,8 +285,8 @@ mod tests {
 
     #[test]
     fn japanese_folder_names_decode_from_modified_utf7() {
-        assert_eq!(decode_mailbox_name("&MMEwwzDI-"), "テスト");
-        assert_eq!(decode_mailbox_name("INBOX/&UtdWaA-"), "INBOX/受信");
+        assert_eq!(decode_mailbox_name("&MMYwuTDI-"), "テスト");
+        assert_eq!(decode_mailbox_name("INBOX/&U9dP4Q-"), "INBOX/受信");
         assert_eq!(decode_mailbox_name("Tom &- Jerry"), "Tom & Jerry");
         assert_eq!(decode_mailbox_name("broken &AAA"), "broken &AAA");
     }

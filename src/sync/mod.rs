@@ -549,6 +549,7 @@ impl Engine {
         })
         .await?;
         conn.selected = Some(state.name.clone());
+        conn.selected_uidvalidity = selected.uidvalidity;
         Ok(selected)
     }
 
@@ -947,13 +948,24 @@ impl Engine {
                 highestmodseq: None,
                 envelopes_complete: false,
             };
-            let selected = self.select(conn, &state).await?;
-            if selected.uidvalidity != Some(action.uidvalidity) {
-                // The UIDs recorded with the change no longer mean the same messages.
-                return Err(SyncError::Gone);
-            }
+            conn.selected_uidvalidity = self.select(conn, &state).await?.uidvalidity;
         }
-        let uid = action.uid;
+        let uid = if conn.selected_uidvalidity == Some(action.uidvalidity) {
+            action.uid
+        } else {
+            // The UIDs recorded with the change no longer mean the same messages (UIDVALIDITY
+            // changed): find the message again by its Message-ID, or give up on this change.
+            let Some(message_id) = &action.message_id else {
+                return Err(SyncError::Gone);
+            };
+            let found = self
+                .uid_search(conn, &format!("HEADER Message-ID {}", quote(message_id)))
+                .await?;
+            match found.as_slice() {
+                [uid] => *uid,
+                _ => return Err(SyncError::Gone),
+            }
+        };
         let flag_list = |flags: crate::store::Flags| {
             let mut words = Vec::new();
             if flags.seen {
@@ -1141,6 +1153,7 @@ async fn idle(conn: Conn, limit: Duration, wake: &Notify) -> Result<(Conn, bool)
         host,
         caps,
         selected,
+        selected_uidvalidity,
     } = conn;
     let broken = |e: async_imap::error::Error| SyncError::Connection {
         host: host.clone(),
@@ -1172,6 +1185,7 @@ async fn idle(conn: Conn, limit: Duration, wake: &Notify) -> Result<(Conn, bool)
             host,
             caps,
             selected,
+            selected_uidvalidity,
         },
         woke,
     ))

@@ -399,28 +399,28 @@ impl Store {
         Ok(())
     }
 
+    /// Runs the missing migrations. The version is read inside an IMMEDIATE transaction, so two
+    /// processes opening a new store at once (the window and `tayori sync`) cannot both migrate.
     fn migrate(&mut self) -> Result<(), StoreError> {
         let known = schema::MIGRATIONS.len() as i64;
-        let found: i64 = self
+        let path = self.path.clone();
+        let tx = self
             .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&path, e))?;
+        let found: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.error(e))?;
+            .map_err(|e| sqlite(&path, e))?;
         if found > known {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found,
-                known,
-            });
+            return Err(StoreError::TooNew { path, found, known });
         }
         for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().map_err(|e| sqlite(&self.path, e))?;
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", index as i64 + 1))
-                .and_then(|_| tx.commit())
-                .map_err(|e| sqlite(&self.path, e))?;
+                .map_err(|e| sqlite(&path, e))?;
             tracing::info!(version = index + 1, "mail store schema migrated");
         }
-        Ok(())
+        tx.commit().map_err(|e| sqlite(&path, e))
     }
 
     fn error(&self, source: rusqlite::Error) -> StoreError {

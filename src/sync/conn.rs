@@ -55,6 +55,9 @@ impl Conn {
 
     pub async fn send(&mut self, command: &str) -> Result<RequestId, SyncError> {
         tracing::trace!(host = %self.host, command, "IMAP command");
+        // async-imap parks responses it did not expect (around IDLE and LOGOUT) in a bounded
+        // channel and stops reading once that is full: empty it, the engine reads state itself.
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
         self.session
             .run_command(command)
             .await
@@ -219,7 +222,7 @@ pub fn decode_mailbox_name(name: &str) -> String {
 
 /// Parses an INTERNALDATE (`17-Jul-1996 02:44:25 -0700`) into seconds since 1970.
 pub fn parse_internal_date(text: &str) -> Option<i64> {
-    let mut parts = text.trim().split_whitespace();
+    let mut parts = text.split_whitespace();
     let date = parts.next()?;
     let time = parts.next()?;
     let zone = parts.next()?;

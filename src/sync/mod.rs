@@ -65,12 +65,12 @@ impl SyncError {
     /// Whether trying again later can help (a network problem), as opposed to something the person
     /// must act on (sign in again, free disk space).
     pub fn is_transient(&self) -> bool {
-        match self {
-            SyncError::Connection { .. } => true,
-            SyncError::SignIn(ImapError::Net(_))
-            | SyncError::SignIn(ImapError::Protocol { .. }) => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            SyncError::Connection { .. }
+                | SyncError::SignIn(ImapError::Net(_))
+                | SyncError::SignIn(ImapError::Protocol { .. })
+        )
     }
 
     /// Whether the account must be signed in again (the refresh token or password was refused).
@@ -602,8 +602,10 @@ impl Engine {
             && state.uidvalidity.is_some();
         if !qresync_used && !local.is_empty() {
             let top = *local.last().expect("not empty");
-            if condstore && state.envelopes_complete && state.highestmodseq.is_some() {
-                let since = state.highestmodseq.expect("checked");
+            if condstore
+                && state.envelopes_complete
+                && let Some(since) = state.highestmodseq
+            {
                 if selected.highestmodseq != Some(since) {
                     conn.run(
                         &format!("UID FETCH 1:{top} (UID FLAGS) (CHANGEDSINCE {since})"),
@@ -775,7 +777,7 @@ impl Engine {
                 envelopes.extend(envelope);
             }
             // Newest first within the chunk too, so the top of the list fills first.
-            envelopes.sort_by(|a, b| b.uid.cmp(&a.uid));
+            envelopes.sort_by_key(|e| std::cmp::Reverse(e.uid));
             if let Some(previous) = pending.take() {
                 added += previous.await.expect("the store task does not panic")?;
             }
@@ -1103,10 +1105,10 @@ impl Engine {
         loop {
             let inbox = self.inbox_state().await?;
             let woke = if conn.has("IDLE") {
-                if conn.selected.as_deref() != inbox.as_ref().map(|s| s.name.as_str()) {
-                    if let Some(state) = &inbox {
-                        self.select(&mut conn, state).await?;
-                    }
+                if conn.selected.as_deref() != inbox.as_ref().map(|s| s.name.as_str())
+                    && let Some(state) = &inbox
+                {
+                    self.select(&mut conn, state).await?;
                 }
                 let until_poll = self
                     .options

@@ -5,6 +5,8 @@
 //! it fails with instructions instead of skipping: a skipped end-to-end test proves nothing.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod mailbox;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,0 +1,570 @@
+//! End-to-end sync against the rig's Dovecot (QRESYNC, CONDSTORE, LIST-STATUS, IDLE): `tayori sync`
+//! as a person runs it, with the mailbox changed "elsewhere" over IMAP between runs, and the store
+//! compared with the server message by message (flags and exact bytes).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::mailbox::{
+    TestMailbox, account_home, doveadm, local_state, message, store_path, sync,
+};
+use tayori::store::{SortOrder, Store};
+
+/// Asserts that every standard folder holds exactly what the server holds.
+async fn assert_matches_server(home: &std::path::Path, mailbox: &mut TestMailbox) {
+    for folder in support::mailbox::FOLDERS {
+        let server = mailbox.state(folder).await;
+        let local = local_state(home, &mailbox.user, folder);
+        assert_eq!(
+            local.keys().collect::<Vec<_>>(),
+            server.keys().collect::<Vec<_>>(),
+            "UIDs in {folder}"
+        );
+        for (uid, copy) in &server {
+            assert_eq!(
+                local[uid].flags, copy.flags,
+                "flags of UID {uid} in {folder}"
+            );
+            assert_eq!(local[uid].raw, copy.raw, "bytes of UID {uid} in {folder}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_sync_then_changes_elsewhere_come_in_incrementally() {
+    let user = "s01@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..40 {
+        mailbox.append("INBOX", &message("life", i, 500), "").await;
+    }
+    mailbox
+        .append("Sent", &message("sent", 0, 100), "\\Seen")
+        .await;
+    let home = account_home(user);
+
+    let first = sync(home.path());
+    assert!(first.contains("41 new"), "{first}");
+    assert_matches_server(home.path(), &mut mailbox).await;
+
+    // Nothing changed: no folder is even selected (LIST-STATUS answered for all of them).
+    let again = sync(home.path());
+    assert!(again.contains("(0 checked), 0 new"), "{again}");
+
+    // Elsewhere: read two, flag one, delete one, a new one arrives.
+    mailbox.command("INBOX", "STORE 1:2 +FLAGS (\\Seen)").await;
+    mailbox.command("INBOX", "STORE 3 +FLAGS (\\Flagged)").await;
+    mailbox
+        .command("INBOX", "STORE 4 +FLAGS.SILENT (\\Deleted)")
+        .await;
+    mailbox.command("INBOX", "EXPUNGE").await;
+    mailbox.append("INBOX", &message("life", 100, 50), "").await;
+    let incremental = sync(home.path());
+    assert!(
+        incremental.contains("(1 checked), 1 new, 3 flag changes, 1 removed"),
+        "{incremental}"
+    );
+    assert_matches_server(home.path(), &mut mailbox).await;
+
+    // A folder created elsewhere appears; one deleted elsewhere disappears with its messages.
+    // Modified UTF-7 on the wire: 東京 is &Z3FOrA-.
+    mailbox.session.create("Projects/&Z3FOrA-").await.unwrap();
+    let created = sync(home.path());
+    assert!(created.contains("7 folders"), "{created}");
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let names: Vec<String> = store
+        .folders()
+        .unwrap()
+        .iter()
+        .map(|f| tayori::sync::decode_mailbox_name(&f.name))
+        .collect();
+    assert!(names.contains(&"Projects/東京".to_owned()), "{names:?}");
+    mailbox.session.delete("Projects/&Z3FOrA-").await.unwrap();
+    sync(home.path());
+    assert_eq!(
+        Store::open(&store_path(home.path()))
+            .unwrap()
+            .folders()
+            .unwrap()
+            .len(),
+        6
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_made_offline_reach_the_server_in_order() {
+    let user = "s02@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..5 {
+        mailbox
+            .append("INBOX", &message("offline", i, 10), "")
+            .await;
+    }
+    let home = account_home(user);
+    sync(home.path());
+
+    // Offline: the person reads, flags, archives and deletes; the store shows it at once.
+    {
+        let mut store = Store::open(&store_path(home.path())).unwrap();
+        let inbox = store.folder_by_name(user, "INBOX").unwrap().unwrap();
+        let archive = store.folder_by_name(user, "Archive").unwrap().unwrap();
+        let rows = store
+            .messages(inbox.id, SortOrder::OldestFirst, 0, 10)
+            .unwrap();
+        store.set_seen(rows[0].id, true).unwrap();
+        store.set_flagged(rows[1].id, true).unwrap();
+        store.set_flagged(rows[1].id, false).unwrap();
+        store.set_seen(rows[1].id, true).unwrap();
+        store.move_to(rows[2].id, archive.id).unwrap();
+        store.delete(rows[3].id).unwrap();
+        assert_eq!(store.message_count(inbox.id).unwrap(), 3);
+        assert_eq!(store.message_count(archive.id).unwrap(), 1);
+    }
+    let out = sync(home.path());
+    assert!(out.contains("6 offline changes sent"), "{out}");
+
+    let inbox = mailbox.state("INBOX").await;
+    let seen = tayori::store::Flags {
+        seen: true,
+        ..Default::default()
+    }
+    .bits();
+    assert_eq!(inbox.len(), 3);
+    let remaining: Vec<_> = inbox.values().collect();
+    assert_eq!(remaining[0].flags, seen);
+    assert_eq!(
+        remaining[1].flags, seen,
+        "flag added then removed, seen added"
+    );
+    assert_eq!(mailbox.state("Archive").await.len(), 1);
+    let trash = mailbox.state("Trash").await;
+    assert_eq!(trash.len(), 1);
+    assert!(
+        String::from_utf8_lossy(trash.values().next().unwrap().raw.as_ref().unwrap())
+            .contains("offline message 3")
+    );
+    // The moved messages were adopted under their new UIDs, not stored twice.
+    assert_matches_server(home.path(), &mut mailbox).await;
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let account = store.account_id(user).unwrap();
+    assert!(store.queued_actions(account).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_uidvalidity_change_resyncs_without_downloading_again_or_losing_queued_changes() {
+    let user = "s03@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..10 {
+        mailbox.append("INBOX", &message("uidv", i, 2000), "").await;
+    }
+    let home = account_home(user);
+    sync(home.path());
+    let before = mailbox.select("INBOX").await.uid_validity.unwrap();
+
+    // A flag set here while offline, then the server's admin rebuilds the mailbox.
+    {
+        let mut store = Store::open(&store_path(home.path())).unwrap();
+        let inbox = store.folder_by_name(user, "INBOX").unwrap().unwrap();
+        let rows = store
+            .messages(inbox.id, SortOrder::OldestFirst, 0, 1)
+            .unwrap();
+        store.set_flagged(rows[0].id, true).unwrap();
+    }
+    mailbox
+        .session
+        .run_command_and_check_ok("UNSELECT")
+        .await
+        .unwrap();
+    doveadm(&[
+        "mailbox",
+        "update",
+        "--uid-validity",
+        &(before + 1000).to_string(),
+        "-u",
+        user,
+        "INBOX",
+    ]);
+    assert_ne!(mailbox.select("INBOX").await.uid_validity.unwrap(), before);
+
+    let out = sync(home.path());
+    assert!(out.contains("1 offline changes sent"), "{out}");
+    assert!(
+        out.contains("0 messages downloaded"),
+        "messages found again by Message-ID keep their bodies: {out}"
+    );
+    assert_matches_server(home.path(), &mut mailbox).await;
+    let flagged = mailbox
+        .state("INBOX")
+        .await
+        .values()
+        .filter(|c| c.flags & 4 != 0)
+        .count();
+    assert_eq!(flagged, 1, "the flag set offline reached the server");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn japanese_malformed_8bit_and_25_mb_messages_are_all_kept() {
+    let user = "s04@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+
+    // ISO-2022-JP, as Japanese mail programs still send it.
+    let (subject, _, _) = encoding_rs::ISO_2022_JP.encode("来週の会議室予約について");
+    let (body, _, _) =
+        encoding_rs::ISO_2022_JP.encode("山田様\r\n第二会議室を十四時から押さえました。\r\n");
+    use base64::Engine;
+    let mut jis = format!(
+        "From: =?ISO-2022-JP?B?{}?= <yamada@example.jp>\r\nTo: {user}\r\nSubject: =?ISO-2022-JP?B?{}?=\r\n\
+         Message-ID: <jis.1@example.jp>\r\nDate: Mon, 2 Nov 2026 09:00:00 +0900\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
+        base64::engine::general_purpose::STANDARD.encode(encoding_rs::ISO_2022_JP.encode("山田").0),
+        base64::engine::general_purpose::STANDARD.encode(&subject),
+    )
+    .into_bytes();
+    jis.extend_from_slice(&body);
+    mailbox.append("INBOX", &jis, "").await;
+
+    // Raw 8-bit Shift_JIS in a header (no encoded words), as some old systems send.
+    let mut eight_bit = b"From: legacy@example.jp\r\nSubject: ".to_vec();
+    eight_bit.extend_from_slice(&encoding_rs::SHIFT_JIS.encode("請求書").0);
+    eight_bit.extend_from_slice(b"\r\nMessage-ID: <sjis.1@example.jp>\r\n\r\nbody\r\n");
+    mailbox.append("INBOX", &eight_bit, "").await;
+
+    // Not a message at all.
+    // (No NUL: IMAP cannot carry it in a plain literal, and Dovecot replaces it.)
+    let garbage = b"\x01\x02\x03 this is not RFC 5322 \xff\xfe\r\n".to_vec();
+    mailbox.append("INBOX", &garbage, "").await;
+
+    // 25 MB attachment.
+    let attachment: Vec<u8> = (0..25 * 1024 * 1024u32)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&attachment);
+    let mut big = format!(
+        "From: big@example.jp\r\nTo: {user}\r\nSubject: big file\r\nMessage-ID: <big.1@example.jp>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+         Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    );
+    for line in encoded.as_bytes().chunks(76) {
+        big.push_str(std::str::from_utf8(line).unwrap());
+        big.push_str("\r\n");
+    }
+    big.push_str("--b--\r\n");
+    mailbox.append("INBOX", big.as_bytes(), "").await;
+
+    let home = account_home(user);
+    let out = sync(home.path());
+    assert!(out.contains("4 new"), "{out}");
+    assert_matches_server(home.path(), &mut mailbox).await;
+
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let hits = store.search("会議室", 10).unwrap();
+    assert_eq!(hits.len(), 1, "found by a word of the ISO-2022-JP subject");
+    assert_eq!(hits[0].subject, "来週の会議室予約について");
+    assert_eq!(hits[0].from.as_ref().unwrap().name.as_deref(), Some("山田"));
+    assert_eq!(
+        store.search("十四時", 10).unwrap().len(),
+        1,
+        "and by its body"
+    );
+    let shown = support::run_tayori(home.path(), &["show", &hits[0].id.to_string()], &[], None);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("第二会議室を十四時から押さえました。"),
+        "{shown}"
+    );
+
+    let inbox = store.folder_by_name(user, "INBOX").unwrap().unwrap();
+    let rows = store
+        .messages(inbox.id, SortOrder::NewestFirst, 0, 10)
+        .unwrap();
+    let garbage_row = rows
+        .iter()
+        .find(|r| {
+            let raw = store.message_raw(r.id).unwrap().unwrap_or_default();
+            raw.windows(20).any(|w| w == b"this is not RFC 5322")
+        })
+        .expect("the garbage is kept (byte for byte: compared with the server above)");
+    assert_eq!(
+        garbage_row.body_state,
+        tayori::store::BodyState::Unparseable
+    );
+    let big_row = rows.iter().find(|r| r.subject == "big file").unwrap();
+    assert!(big_row.has_attachments);
+    let raw = store.message_raw(big_row.id).unwrap().unwrap();
+    let decoded = tayori::mime::decode(&raw);
+    assert_eq!(decoded.attachments[0].size, attachment.len());
+    let legacy = rows
+        .iter()
+        .find(|r| r.message_id.as_deref() == Some("sjis.1@example.jp"));
+    assert!(
+        legacy.is_some(),
+        "the 8-bit header message is stored: {rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_cut_mid_fetch_resumes_and_completes() {
+    let user = "s05@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..150 {
+        mailbox
+            .append("INBOX", &message("cut", i, 300_000), "")
+            .await;
+    }
+    let home = account_home(user);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
+        .args(["sync"])
+        .env("TAYORI_HOME", home.path())
+        .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+        .env("TAYORI_POLICY_FILE", home.path().join("none.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until bodies are arriving, then cut every connection of the user at the server.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let downloaded = Store::open(&store_path(home.path()))
+            .ok()
+            .and_then(|s| {
+                let account = s.account_id(user).ok()?;
+                s.counts(account).ok()
+            })
+            .map(|(_, bodies)| bodies)
+            .unwrap_or(0);
+        if downloaded > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no body arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doveadm(&["kick", user]);
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("trying again"), "the cut was noticed: {text}");
+    // The kick also closed this test's own connection.
+    let mut mailbox = TestMailbox::login(user).await;
+    assert_matches_server(home.path(), &mut mailbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_mail_during_idle_lands_in_the_store_within_a_second() {
+    let user = "s07@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    mailbox.append("INBOX", &message("idle", 0, 10), "").await;
+    let home = account_home(user);
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _watcher = Kill(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
+            .args(["sync", "--watch"])
+            .env("TAYORI_HOME", home.path())
+            .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+            .env("TAYORI_POLICY_FILE", home.path().join("none.toml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let count = |home: &std::path::Path| local_state(home, user, "INBOX").len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(home.path()) < 1 {
+        assert!(Instant::now() < deadline, "first sync did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let it settle into IDLE, then deliver through the real delivery path (LMTP).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut timings = Vec::new();
+    for round in 1..=3 {
+        let delivered = Instant::now();
+        deliver_lmtp(user, &message("idle", round, 10));
+        while count(home.path()) < round + 1 {
+            assert!(
+                delivered.elapsed() < Duration::from_secs(10),
+                "new mail did not arrive via IDLE"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        timings.push(delivered.elapsed());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    eprintln!("IDLE delivery to store: {timings:?}");
+    // Generous for a loaded CI machine; benches/sync.sh reports the real figure.
+    assert!(
+        timings.iter().any(|t| *t < Duration::from_secs(1)),
+        "{timings:?}"
+    );
+}
+
+fn deliver_lmtp(user: &str, raw: &[u8]) {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect("127.0.0.1:10024").unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut line = String::new();
+    let mut expect = |reader: &mut BufReader<std::net::TcpStream>, code: &str| loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with(code), "LMTP: {line}");
+        if line.as_bytes().get(3) == Some(&b' ') {
+            break;
+        }
+    };
+    expect(&mut reader, "220");
+    for (command, code) in [
+        ("LHLO test\r\n".to_owned(), "250"),
+        ("MAIL FROM:<sender@example.jp>\r\n".to_owned(), "250"),
+        (format!("RCPT TO:<{user}>\r\n"), "250"),
+        ("DATA\r\n".to_owned(), "354"),
+    ] {
+        writer.write_all(command.as_bytes()).unwrap();
+        expect(&mut reader, code);
+    }
+    writer.write_all(raw).unwrap();
+    writer.write_all(b".\r\n").unwrap();
+    expect(&mut reader, "250");
+    writer.write_all(b"QUIT\r\n").unwrap();
+}
+
+/// `tayori sync` killed with SIGKILL at random moments (while the mailbox also changes elsewhere),
+/// then run to the end: the store must match the server exactly — nothing lost, nothing twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
+    let user = "s06@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..150 {
+        // Mixed sizes: small notes and 200 KB reports.
+        let padding = if i % 5 == 0 { 200_000 } else { 2_000 };
+        mailbox
+            .append("INBOX", &message("kill", i, padding), "")
+            .await;
+    }
+    for i in 0..20 {
+        mailbox
+            .append("Archive", &message("kill-archive", i, 20_000), "\\Seen")
+            .await;
+    }
+
+    // How long an undisturbed first sync takes, to spread the kills over it.
+    let probe = account_home(user);
+    let started = Instant::now();
+    sync(probe.path());
+    let full = started.elapsed();
+
+    let home = account_home(user);
+    let mut killed_mid_run = 0;
+    let mut trials = 0;
+    // Until 20 kills have hit a running sync: each later run has less to do (it resumes), so
+    // the mailbox also gets new mail, flag changes and expunges between runs.
+    while killed_mid_run < 20 {
+        trials += 1;
+        assert!(
+            trials <= 120,
+            "too few kills hit a running sync ({killed_mid_run} of {trials})"
+        );
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
+            .args(["sync"])
+            .env("TAYORI_HOME", home.path())
+            .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+            .env("TAYORI_POLICY_FILE", home.path().join("none.toml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let window = if trials <= 4 { full } else { full / 3 };
+        tokio::time::sleep(window.mul_f64(rand::random::<f64>())).await;
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        mailbox
+            .append("INBOX", &message("kill-new", 1000 + trials, 150_000), "")
+            .await;
+        match trials % 3 {
+            0 => {
+                let command = format!("STORE {} +FLAGS (\\Seen)", trials % 50 + 1);
+                mailbox.command("INBOX", &command).await;
+            }
+            1 => {
+                let command = format!("STORE {} +FLAGS.SILENT (\\Deleted)", trials % 40 + 2);
+                mailbox.command("INBOX", &command).await;
+                mailbox.command("INBOX", "EXPUNGE").await;
+            }
+            _ => {
+                mailbox
+                    .append("Archive", &message("kill-more", trials, 3_000), "")
+                    .await
+            }
+        }
+    }
+    eprintln!(
+        "kill -9: {trials} runs over a {full:?} first sync, {killed_mid_run} killed while running"
+    );
+    sync(home.path());
+    assert_matches_server(home.path(), &mut mailbox).await;
+}
+
+/// Sync signed in with OAuth (XOAUTH2/OAUTHBEARER token from the rig's IdP, refresh token in the
+/// Secret Service) works like the password path.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_signs_in_with_oauth() {
+    let user = "carol@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    mailbox.append("INBOX", &message("oauth", 1, 100), "").await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/tayori.toml"),
+        "[oauth.client_ids]\n\"https://127.0.0.1:9443\" = \"tayori\"\n",
+    )
+    .unwrap();
+    let added = support::run_tayori(
+        home.path(),
+        &[
+            "account",
+            "add",
+            user,
+            "--browser",
+            &support::driver_command(user, "carol-idp-secret"),
+        ],
+        &[],
+        None,
+    );
+    assert!(
+        added.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&added.stdout),
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let out = sync(home.path());
+    assert!(out.contains("1 new"), "{out}");
+    assert_matches_server(home.path(), &mut mailbox).await;
+    let log = std::fs::read_dir(home.path().join("data/logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(
+        !log.to_lowercase().contains("bearer "),
+        "no token in the log"
+    );
+}

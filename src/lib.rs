@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod compose;
 pub mod config;
 pub mod discovery;
 pub mod i18n;

@@ -18,6 +18,7 @@ pub mod logging;
 pub mod mailto;
 pub mod mime;
 pub mod net;
+pub mod outbox;
 pub mod redact;
 pub mod smtp;
 pub mod store;

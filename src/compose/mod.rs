@@ -316,15 +316,21 @@ impl Draft {
 
     /// Checks everything that goes into a header, so a bad draft is refused before it is queued.
     pub fn validate(&self) -> Result<(), ComposeError> {
+        self.validate_fields()?;
+        if self.recipients().next().is_none() {
+            return Err(ComposeError::NoRecipient);
+        }
+        Ok(())
+    }
+
+    /// [`Draft::validate`] without requiring a recipient (an unfinished draft may have none).
+    fn validate_fields(&self) -> Result<(), ComposeError> {
         check_text("subject", &self.subject)?;
         self.from.to_lettre("sender")?;
         for (field, list) in [("To", &self.to), ("Cc", &self.cc), ("Bcc", &self.bcc)] {
             for mailbox in list {
                 mailbox.to_lettre(field)?;
             }
-        }
-        if self.recipients().next().is_none() {
-            return Err(ComposeError::NoRecipient);
         }
         for attachment in &self.attachments {
             check_text("attachment name", &attachment.file_name)?;
@@ -397,6 +403,22 @@ impl Draft {
     /// Builds the message with the given Message-ID (`<…>`) and date.
     pub fn build_with(&self, message_id: &str, date: SystemTime) -> Result<Built, ComposeError> {
         self.validate()?;
+        self.assemble(message_id, date, false)
+    }
+
+    /// Builds the copy saved in the server's Drafts folder: like [`Draft::build_with`], but an
+    /// unfinished draft may still lack recipients.
+    pub fn build_draft(&self, message_id: &str, date: SystemTime) -> Result<Built, ComposeError> {
+        self.validate_fields()?;
+        self.assemble(message_id, date, true)
+    }
+
+    fn assemble(
+        &self,
+        message_id: &str,
+        date: SystemTime,
+        draft: bool,
+    ) -> Result<Built, ComposeError> {
         if !is_message_id(message_id) {
             return Err(ComposeError::Build(format!(
                 "{message_id:?} is not a valid Message-ID"
@@ -425,6 +447,14 @@ impl Draft {
         if !self.references.is_empty() {
             builder = builder.references(trim_references(&self.references).join(" "));
         }
+        if draft {
+            // lettre wants an envelope; a draft is never submitted, so any valid one will do.
+            let me = self.from.to_lettre("sender")?.email;
+            builder = builder.envelope(
+                lettre::address::Envelope::new(Some(me.clone()), vec![me])
+                    .map_err(|e| ComposeError::Build(e.to_string()))?,
+            );
+        }
         let text = self.text_part()?;
         let message = if self.attachments.is_empty() {
             builder.singlepart(text)
@@ -442,7 +472,7 @@ impl Draft {
             .map(|a| a.to_string())
             .unwrap_or_else(|| self.from.address.clone());
         let mut recipients: Vec<String> = Vec::new();
-        for address in envelope.to() {
+        for address in envelope.to().iter().filter(|_| !draft) {
             let address = address.to_string();
             if !recipients.iter().any(|r| r.eq_ignore_ascii_case(&address)) {
                 recipients.push(address);
@@ -710,6 +740,20 @@ mod tests {
         assert!(!is_message_id("<a@c>\r\nX: y"));
         assert_eq!(bracketed("x@y"), "<x@y>");
         assert_eq!(bracketed("<x@y>"), "<x@y>");
+    }
+
+    #[test]
+    fn a_draft_without_recipients_can_be_saved_but_not_sent() {
+        let mut d = draft();
+        d.to.clear();
+        let id = new_message_id("alice@example.test");
+        let built = d.build_draft(&id, SystemTime::now()).unwrap();
+        assert!(built.recipients.is_empty());
+        let back = crate::mime::decode(&built.raw);
+        assert!(back.to.is_empty() && back.subject.as_deref() == Some("Hello"));
+        assert!(d.build().is_err());
+        d.subject = "x\ny".into();
+        assert!(d.build_draft(&id, SystemTime::now()).is_err());
     }
 
     #[test]

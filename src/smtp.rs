@@ -71,7 +71,22 @@ async fn transport(
     )
 }
 
+/// lettre cannot answer the error challenge (`334` and a JSON error, RFC 7628 §3.2.2) that
+/// Dovecot and Gmail send when they refuse a bearer token: the refusal reaches Tayori as this
+/// client error instead of the `535` that would follow the (empty) answer.
+const XOAUTH2_ERROR_CHALLENGE: &str = "does not expect a challenge";
+
+fn is_bearer_refusal(error: &lettre::transport::smtp::Error) -> bool {
+    error.is_client() && error.to_string().contains(XOAUTH2_ERROR_CHALLENGE)
+}
+
 fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
+    if is_bearer_refusal(&error) {
+        return SmtpError::Refused {
+            reason: "the server refused the access token".into(),
+            advice: None,
+        };
+    }
     let text = error.to_string();
     let auth_failure = (error.is_permanent() && text.contains("535"))
         || text.to_ascii_lowercase().contains("authentication");
@@ -146,11 +161,12 @@ pub enum SubmitError {
 impl SubmitError {
     /// Whether trying again later by itself can help.
     pub fn is_transient(&self) -> bool {
-        match self {
-            SubmitError::Transient { .. } => true,
-            SubmitError::Auth(AuthError::Network(_) | AuthError::Keyring(_)) => true,
-            _ => false,
-        }
+        // A refresh that could not reach the sign-in service, or a locked keyring, can pass.
+        matches!(
+            self,
+            SubmitError::Transient { .. }
+                | SubmitError::Auth(AuthError::Network(_) | AuthError::Keyring(_))
+        )
     }
 }
 
@@ -169,6 +185,11 @@ fn reply_text(error: &lettre::transport::smtp::Error) -> String {
 }
 
 fn classify_submit(error: lettre::transport::smtp::Error) -> SubmitError {
+    if is_bearer_refusal(&error) {
+        return SubmitError::SignIn {
+            reason: "the server refused the access token (XOAUTH2)".into(),
+        };
+    }
     let reason = reply_text(&error);
     let code = error.status().map(u16::from);
     if error.is_permanent() {

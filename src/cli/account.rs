@@ -62,12 +62,12 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
     }
 }
 
-struct Net {
-    dns: Dns,
-    http: Http,
+pub(super) struct Net {
+    pub(super) dns: Dns,
+    pub(super) http: Http,
 }
 
-fn net(settings: &Settings) -> anyhow::Result<Net> {
+pub(super) fn net(settings: &Settings) -> anyhow::Result<Net> {
     let configured = settings
         .network
         .dns_server

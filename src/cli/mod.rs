@@ -5,6 +5,8 @@
 
 mod account;
 mod discover;
+mod outbox;
+mod send;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,7 +66,40 @@ pub enum Command {
         account: Option<String>,
     },
     /// Send a message (the body is read from standard input unless --body-file is given).
+    ///
+    /// The message is saved in the outbox first. Exit status: 0 sent; 75 not sent yet (it waits in
+    /// the outbox and is retried); 1 refused by the server (it stays in the outbox with the
+    /// reason); 65 refused before queueing (a line break in a header, a bad address, an unreadable
+    /// file).
     Send(SendArgs),
+    /// Messages waiting to be sent or refused: list them, retry or discard one, or send what is due.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List the messages waiting or refused, with the server's reason (the default).
+    List {
+        /// Also the messages already sent (kept for 30 days).
+        #[arg(long)]
+        all: bool,
+        /// Print JSON (for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Try a waiting or refused message again now.
+    Retry { id: i64 },
+    /// Remove a message from the outbox without sending it.
+    Discard { id: i64 },
+    /// Send every message that is due and file pending Sent copies; with --wait, keep retrying
+    /// (with backoff) for up to SECS seconds until the outbox is empty.
+    Flush {
+        #[arg(long, value_name = "SECS")]
+        wait: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +160,9 @@ pub struct SendArgs {
     pub attachments: Vec<PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
+    /// Hard-wrap the text instead of sending it as format=flowed.
+    #[arg(long)]
+    pub plain: bool,
 }
 
 impl Command {
@@ -141,6 +179,12 @@ impl Command {
             },
             Command::Sync { .. } => "tayori sync",
             Command::Send(_) => "tayori send",
+            Command::Outbox { action } => match action {
+                None | Some(OutboxCommand::List { .. }) => "tayori outbox list",
+                Some(OutboxCommand::Retry { .. }) => "tayori outbox retry",
+                Some(OutboxCommand::Discard { .. }) => "tayori outbox discard",
+                Some(OutboxCommand::Flush { .. }) => "tayori outbox flush",
+            },
         }
     }
 }
@@ -151,6 +195,8 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     match command {
         Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
         Command::Account { action } => account::run(paths, settings, action),
+        Command::Send(args) => send::run(paths, settings, args),
+        Command::Outbox { action } => outbox::run(paths, settings, action),
         other => {
             tracing::info!(command = other.name(), "not available in this version");
             not_available(other.name())
@@ -232,6 +278,18 @@ mod tests {
         };
         assert_eq!(args.to, ["c@d.test", "e@f.test"]);
         assert_eq!(args.subject, "件名");
+        let cli = Cli::try_parse_from(["tayori", "outbox", "retry", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Outbox {
+                action: Some(OutboxCommand::Retry { id: 7 })
+            })
+        ));
+        let cli = Cli::try_parse_from(["tayori", "outbox"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Outbox { action: None })
+        ));
     }
 
     #[test]

@@ -383,7 +383,7 @@ impl Draft {
                     .or_else(|data| {
                         Body::new_with_encoding(data, ContentTransferEncoding::EightBit)
                     })
-                    .unwrap_or_else(|data| Body::new(data));
+                    .unwrap_or_else(Body::new);
             return Ok(SinglePart::builder()
                 .header(content_type)
                 .header(header::ContentDisposition::attachment(

@@ -263,12 +263,32 @@ pub enum OutboxError {
     Compose(#[from] crate::compose::ComposeError),
     #[error(transparent)]
     Accounts(#[from] crate::account::AccountsError),
+    #[error(transparent)]
+    Server(#[from] server_copy::CopyError),
 }
 
 impl From<rusqlite::Error> for OutboxError {
     fn from(error: rusqlite::Error) -> Self {
         OutboxError::Db(error.to_string())
     }
+}
+
+/// Puts the current version of the locally saved draft `id` into the account's Drafts folder (the
+/// window calls this when the person saves; typing only saves locally). The previous server copy
+/// is replaced — appended first, then the old one removed — and the draft keeps one Message-ID
+/// across versions so the old copy can be found.
+pub async fn save_draft_on_server(
+    outbox: &Outbox,
+    id: i64,
+    dns: &crate::net::dns::Dns,
+    account: &Account,
+    credentials: &crate::imap::Credentials,
+) -> Result<(), OutboxError> {
+    let (_, draft, message_id) = outbox.load_draft(id)?;
+    let built = draft.build_draft(&message_id, std::time::SystemTime::now())?;
+    server_copy::save_draft(dns, account, credentials, &message_id, &built.raw).await?;
+    outbox.mark_draft_on_server(id)?;
+    Ok(())
 }
 
 /// Seconds since 1970.

@@ -139,6 +139,33 @@ async fn send_with_xoauth2_reaches_the_recipient_with_headers_and_attachment_and
         "{:?}",
         entries[0]
     );
+    // No secret in any file Tayori wrote (outbox, logs, settings).
+    let refresh = tayori::auth::keyring_store::load(
+        ALICE,
+        tayori::auth::keyring_store::SecretKind::RefreshToken,
+    )
+    .await
+    .unwrap()
+    .expect("refresh token in the keyring");
+    let mut scanned = 0;
+    let mut stack = vec![home.path().to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let content = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        scanned += 1;
+        for secret in [refresh.expose(), ALICE_IDP_PASSWORD, ALICE_APP_PASSWORD] {
+            assert!(!content.contains(secret), "a secret in {}", path.display());
+        }
+        assert!(
+            !content.contains("auth=Bearer"),
+            "a SASL string in {}",
+            path.display()
+        );
+    }
+    assert!(scanned >= 3, "outbox, accounts and log scanned ({scanned})");
     // Running the outbox again sends nothing and files nothing twice.
     let out = tayori(home.path(), &["outbox", "flush"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

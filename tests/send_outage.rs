@@ -50,7 +50,16 @@ impl PostfixStopped {
 
 impl Drop for PostfixStopped {
     fn drop(&mut self) {
-        rig_component("start.sh", "postfix");
+        // No panic here: this may run while a failed assertion unwinds.
+        match Command::new(rig_script("start.sh")).arg("postfix").output() {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => eprintln!(
+                "could not start postfix again: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => eprintln!("could not start postfix again: {e}"),
+        }
     }
 }
 
@@ -118,6 +127,7 @@ async fn with_submission_down_the_message_waits_and_goes_out_once_when_it_is_bac
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let current = entry(home.path());
+        assert_ne!(current["state"], "sent", "sent while the server was down?");
         if current["attempts"].as_u64().unwrap() >= 2 && current["state"] == "queued" {
             break;
         }
@@ -136,6 +146,7 @@ async fn with_submission_down_the_message_waits_and_goes_out_once_when_it_is_bac
 
     // The server comes back; the waiting sender delivers it.
     drop(outage);
+    rig_component("start.sh", "postfix"); // already up: fails loudly if the restart did not work
     let back_at = started.elapsed();
     let out = tokio::task::spawn_blocking(move || flush.wait_with_output())
         .await

@@ -781,5 +781,10 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, Outbox::schema_version());
+        let synchronous: i64 = outbox
+            .conn()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 2, "synchronous=FULL");
     }
 }

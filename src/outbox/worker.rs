@@ -198,6 +198,9 @@ impl Worker {
                     )?;
                     return Ok(Outcome::FoundInSent);
                 }
+                Err(server_copy::CopyError::Imap(
+                    e @ (crate::imap::ImapError::Refused { .. } | crate::imap::ImapError::Auth(_)),
+                )) => return self.sign_in_failed(&account, id, e.to_string()),
                 Err(e) => {
                     return self.retry_later(
                         &entry,

@@ -144,14 +144,14 @@ fn recipients_text(entry: &Entry) -> String {
 /// Prints what became of a message and returns the exit status for it.
 pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
     let id = entry.id;
-    let what = format!("#{id} \"{}\" to {}", entry.subject, recipients_text(entry));
+    println!("#{id} \"{}\" to {}", entry.subject, recipients_text(entry));
     match outcome {
         Outcome::Sent {
             reply,
             copy,
             copy_error,
         } => {
-            println!("{} {what}", lang.text(Text::SendDone));
+            println!("  {}", lang.text(Text::SendDone));
             println!("  Server: {reply}");
             match (copy, copy_error) {
                 (CopyState::ByServer, _) => {
@@ -167,13 +167,13 @@ pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
         }
         Outcome::FoundInSent => {
             println!(
-                "{} {what} (it had gone out before an interruption; it was found in the Sent folder and not sent again)",
+                "  {} (It had gone out before an interruption: it was found in the Sent folder and not sent again.)",
                 lang.text(Text::SendDone)
             );
             EXIT_SENT
         }
         Outcome::WillRetry { at, reason } => {
-            println!("{} {what}", lang.text(Text::SendQueued));
+            println!("  {}", lang.text(Text::SendQueued));
             println!("  Reason: {reason}");
             if let Some(words) = tayori::smtp::plain_words(reason, lang) {
                 println!("  {words}");
@@ -185,7 +185,7 @@ pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
             EXIT_QUEUED
         }
         Outcome::Failed { reason, .. } => {
-            println!("{} {what}", lang.text(Text::SendFailed));
+            println!("  {}", lang.text(Text::SendFailed));
             println!("  Reason: {reason}");
             if let Some(words) = tayori::smtp::plain_words(reason, lang) {
                 println!("  {words}");

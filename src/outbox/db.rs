@@ -341,7 +341,7 @@ impl Outbox {
     }
 
     /// Takes a queued message for sending (one more attempt). `false` when it is not queued.
-    /// Public so a test can play a process that crashed after claiming.
+    /// Only the holder of the outbox lock (the [`super::Worker`]) should call this.
     pub fn claim(&self, id: i64) -> Result<bool, OutboxError> {
         let changed = self.conn().execute(
             "UPDATE message SET state = 'sending', attempts = attempts + 1

@@ -101,7 +101,8 @@ impl Worker {
     }
 
     fn fail(&self, id: i64, failure: Failure, reason: String) -> Result<Outcome, OutboxError> {
-        tracing::warn!(id, ?failure, %reason, "message not sent; it stays in the outbox");
+        // Info, not a warning: the caller tells the person (a warning would repeat it on stderr).
+        tracing::info!(id, ?failure, %reason, "message not sent; it stays in the outbox");
         self.outbox.mark_failed(id, &reason, failure)?;
         Ok(Outcome::Failed { failure, reason })
     }

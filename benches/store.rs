@@ -9,9 +9,33 @@ use std::time::{Duration, Instant};
 use tayori::store::{Flags, FolderRole, NewBody, NewEnvelope, SortOrder, Store};
 
 const WORDS: &[&str] = &[
-    "meeting", "invoice", "project", "release", "budget", "schedule", "review", "draft", "contract",
-    "quarterly", "deployment", "server", "migration", "customer", "feedback", "agenda", "minutes",
-    "attached", "please", "regards", "thanks", "update", "status", "report", "the", "of", "and",
+    "meeting",
+    "invoice",
+    "project",
+    "release",
+    "budget",
+    "schedule",
+    "review",
+    "draft",
+    "contract",
+    "quarterly",
+    "deployment",
+    "server",
+    "migration",
+    "customer",
+    "feedback",
+    "agenda",
+    "minutes",
+    "attached",
+    "please",
+    "regards",
+    "thanks",
+    "update",
+    "status",
+    "report",
+    "the",
+    "of",
+    "and",
 ];
 const JA: &[&str] = &[
     "会議の議事録を添付します。",
@@ -78,7 +102,11 @@ fn time<T>(runs: usize, mut work: impl FnMut() -> T) -> (Duration, Duration, T) 
         times.push(start.elapsed());
     }
     times.sort();
-    (times[0], times[times.len() / 2], last.expect("at least one run"))
+    (
+        times[0],
+        times[times.len() / 2],
+        last.expect("at least one run"),
+    )
 }
 
 fn main() {
@@ -93,11 +121,18 @@ fn main() {
     store
         .set_folder_list(
             account,
-            &[("INBOX".into(), Some("/".into()), Some(FolderRole::Inbox), true)],
+            &[(
+                "INBOX".into(),
+                Some("/".into()),
+                Some(FolderRole::Inbox),
+                true,
+            )],
         )
         .unwrap();
     let inbox = store.folder_states(account).unwrap()[0].id;
-    store.set_folder_state(inbox, 1, Some(1), Some(1), false).unwrap();
+    store
+        .set_folder_state(inbox, 1, Some(1), Some(1), false)
+        .unwrap();
 
     let mut rng = Rng(0x5eed);
     let fill = Instant::now();

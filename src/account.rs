@@ -60,6 +60,21 @@ pub struct Account {
     pub last_sign_in: Option<u64>,
     /// Why the person must sign in again, if they must. Mail on disk stays readable meanwhile.
     pub needs_sign_in: Option<String>,
+    /// Who puts sent mail into the Sent folder; unset means "decide by provider" (see
+    /// `crate::outbox::sent_copy_for`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_copy: Option<SentCopy>,
+}
+
+/// Who files a copy of each sent message in the Sent folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SentCopy {
+    /// Tayori appends the copy (IMAP APPEND) after the server accepted the message.
+    Append,
+    /// The server files submitted mail itself (Microsoft 365, Gmail): a copy from Tayori would be
+    /// a duplicate.
+    Server,
 }
 
 #[derive(Debug, Error)]
@@ -180,6 +195,54 @@ impl Accounts {
     }
 }
 
+impl Account {
+    /// The OAuth client the account was set up with; `None` for password accounts.
+    pub fn oauth_client(&self) -> Option<crate::auth::flow::OAuthClient> {
+        match &self.auth {
+            AccountAuth::OAuth2 {
+                client_id,
+                issuer,
+                authorization_endpoint,
+                token_endpoint,
+                iss_required,
+                scopes,
+            } => Some(crate::auth::flow::OAuthClient {
+                client_id: client_id.clone(),
+                authorization_endpoint: authorization_endpoint.clone(),
+                token_endpoint: token_endpoint.clone(),
+                issuer: issuer.clone(),
+                iss_required: *iss_required,
+                scopes: scopes.clone(),
+            }),
+            AccountAuth::Password => None,
+        }
+    }
+
+    /// The account's saved credentials: a token manager on the keyring's refresh token (nothing
+    /// is read until a token is needed), or the keyring's app password.
+    pub async fn credentials(
+        &self,
+        http: &crate::net::http::Http,
+    ) -> Result<crate::imap::Credentials, crate::auth::AuthError> {
+        use crate::auth::keyring_store::{self, SecretKind};
+        Ok(match self.oauth_client() {
+            Some(client) => crate::imap::Credentials::OAuth(
+                crate::auth::tokens::TokenManager::new(http.clone(), client, self.email.clone()),
+            ),
+            None => crate::imap::Credentials::Password(
+                keyring_store::load(&self.email, SecretKind::AppPassword)
+                    .await?
+                    .ok_or_else(|| crate::auth::AuthError::NeedsSignIn {
+                        reason: format!(
+                            "no saved password for {} — run `tayori account reauth {}`",
+                            self.email, self.email
+                        ),
+                    })?,
+            ),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +274,7 @@ mod tests {
             },
             last_sign_in: None,
             needs_sign_in: None,
+            sent_copy: None,
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod compose;
 pub mod config;
 pub mod discovery;
 pub mod i18n;
@@ -17,6 +18,7 @@ pub mod logging;
 pub mod mailto;
 pub mod mime;
 pub mod net;
+pub mod outbox;
 pub mod redact;
 pub mod smtp;
 pub mod store;

@@ -26,10 +26,23 @@ fn version_prints_the_package_version() {
 }
 
 #[test]
-fn reserved_subcommands_say_they_are_not_available_and_fail() {
+fn sync_without_an_account_says_how_to_add_one() {
     let home = tempfile::tempdir().unwrap();
-    for args in [
-        &["sync"][..],
+    let out = tayori(home.path(), &["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("tayori account add"), "{stderr}");
+    assert!(out.stdout.is_empty(), "printed to stdout as if it worked");
+    let list = tayori(home.path(), &["list"]);
+    assert_eq!(list.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&list.stderr).contains("run `tayori sync`"));
+}
+
+#[test]
+fn send_from_an_address_with_no_account_fails_and_queues_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tayori(
+        home.path(),
         &[
             "send",
             "--from",
@@ -39,20 +52,21 @@ fn reserved_subcommands_say_they_are_not_available_and_fail() {
             "--subject",
             "hi",
         ],
-    ] {
-        let out = tayori(home.path(), args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(69),
-            "{args:?} must fail with EX_UNAVAILABLE; stderr: {stderr}"
-        );
-        assert!(stderr.contains("not available yet"), "{args:?}: {stderr}");
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?} printed to stdout as if it worked"
-        );
-    }
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("there is no account a@example.test"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing may look like success");
+    let out = tayori(home.path(), &["outbox"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("The outbox is empty"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]

@@ -463,6 +463,7 @@ async fn add(
         auth,
         last_sign_in: Some(now_seconds()),
         needs_sign_in: None,
+        sent_copy: None,
     })?;
     println!("Account {email} added.");
     Ok(ExitCode::SUCCESS)

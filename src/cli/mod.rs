@@ -1,18 +1,19 @@
 //! The command line. Every subcommand uses the same core API the desktop window uses.
 //!
-//! Subcommands whose capability has not landed yet say so and exit with [`EXIT_UNAVAILABLE`] — a
-//! script must never mistake a missing feature for a success.
+//! A build without the window says so and exits with [`EXIT_UNAVAILABLE`] — a script must never
+//! mistake a missing feature for a success.
 
 mod account;
 mod discover;
 mod mail;
+mod outbox;
+mod send;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tayori::config::{Paths, Settings};
-use tayori::i18n::{Lang, Text};
 
 /// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
 pub const EXIT_UNAVAILABLE: u8 = 69;
@@ -92,7 +93,40 @@ pub enum Command {
         limit: usize,
     },
     /// Send a message (the body is read from standard input unless --body-file is given).
+    ///
+    /// The message is saved in the outbox first. Exit status: 0 sent; 75 not sent yet (it waits in
+    /// the outbox and is retried); 1 refused by the server (it stays in the outbox with the
+    /// reason); 65 refused before queueing (a line break in a header, a bad address, an unreadable
+    /// file).
     Send(SendArgs),
+    /// Messages waiting to be sent or refused: list them, retry or discard one, or send what is due.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List the messages waiting or refused, with the server's reason (the default).
+    List {
+        /// Also the messages already sent (kept for 30 days).
+        #[arg(long)]
+        all: bool,
+        /// Print JSON (for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Try a waiting or refused message again now.
+    Retry { id: i64 },
+    /// Remove a message from the outbox without sending it.
+    Discard { id: i64 },
+    /// Send every message that is due and file pending Sent copies; with --wait, keep retrying
+    /// (with backoff) for up to SECS seconds until the outbox is empty.
+    Flush {
+        #[arg(long, value_name = "SECS")]
+        wait: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +187,9 @@ pub struct SendArgs {
     pub attachments: Vec<PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
+    /// Hard-wrap the text instead of sending it as format=flowed.
+    #[arg(long)]
+    pub plain: bool,
 }
 
 impl Command {
@@ -172,6 +209,12 @@ impl Command {
             Command::Show { .. } => "tayori show",
             Command::Search { .. } => "tayori search",
             Command::Send(_) => "tayori send",
+            Command::Outbox { action } => match action {
+                None | Some(OutboxCommand::List { .. }) => "tayori outbox list",
+                Some(OutboxCommand::Retry { .. }) => "tayori outbox retry",
+                Some(OutboxCommand::Discard { .. }) => "tayori outbox discard",
+                Some(OutboxCommand::Flush { .. }) => "tayori outbox flush",
+            },
         }
     }
 }
@@ -190,10 +233,8 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
         } => report(mail::list(paths, account.as_deref(), &folder, limit)),
         Command::Show { id, raw } => report(mail::show(paths, settings, id, raw)),
         Command::Search { query, limit } => report(mail::search(paths, &query.join(" "), limit)),
-        other => {
-            tracing::info!(command = other.name(), "not available in this version");
-            not_available(other.name())
-        }
+        Command::Send(args) => send::run(paths, settings, args),
+        Command::Outbox { action } => outbox::run(paths, settings, action),
     }
 }
 
@@ -217,16 +258,6 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
             None
         }
     }
-}
-
-/// Tells the person plainly that this version cannot do what they asked.
-pub fn not_available(what: &str) -> ExitCode {
-    let lang = Lang::from_system();
-    eprintln!("{what} {}", lang.text(Text::NotAvailableYet));
-    if lang != Lang::En {
-        eprintln!("{what} {}", Lang::En.text(Text::NotAvailableYet));
-    }
-    ExitCode::from(EXIT_UNAVAILABLE)
 }
 
 #[cfg(test)]
@@ -279,6 +310,18 @@ mod tests {
         };
         assert_eq!(args.to, ["c@d.test", "e@f.test"]);
         assert_eq!(args.subject, "件名");
+        let cli = Cli::try_parse_from(["tayori", "outbox", "retry", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Outbox {
+                action: Some(OutboxCommand::Retry { id: 7 })
+            })
+        ));
+        let cli = Cli::try_parse_from(["tayori", "outbox"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Outbox { action: None })
+        ));
     }
 
     #[test]

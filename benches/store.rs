@@ -65,7 +65,7 @@ impl Rng {
 }
 
 fn message(rng: &mut Rng, i: usize) -> Vec<u8> {
-    let japanese = i % 4 == 0;
+    let japanese = i.is_multiple_of(4);
     let subject = if japanese {
         format!("{} {}", rng.pick(JA), i)
     } else {

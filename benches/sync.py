@@ -94,6 +94,7 @@ def tayori_initial(home):
 
 
 def mbsync_config(local, fsync):
+    os.makedirs(os.path.join(local, "mail"), exist_ok=True)
     path = os.path.join(local, "mbsyncrc")
     with open(path, "w") as f:
         f.write(f"""IMAPAccount bench

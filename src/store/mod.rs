@@ -248,6 +248,47 @@ pub struct NewBody {
     pub raw: Vec<u8>,
 }
 
+/// A downloaded message decoded and shaped for the index — CPU work that needs no database, done
+/// before the store is locked.
+#[derive(Debug, Clone)]
+pub struct PreparedBody {
+    uid: u32,
+    raw: Vec<u8>,
+    parse_ok: bool,
+    subject: Option<String>,
+    has_attachments: bool,
+    preview: String,
+    index_subject: String,
+    index_addresses: String,
+    index_body: String,
+}
+
+impl PreparedBody {
+    pub fn new(body: NewBody) -> PreparedBody {
+        let decoded = mime::decode(&body.raw);
+        let text = decoded.text.as_deref().unwrap_or("");
+        PreparedBody {
+            uid: body.uid,
+            parse_ok: decoded.parse_ok,
+            has_attachments: !decoded.attachments.is_empty(),
+            preview: preview_of(text),
+            index_subject: fts::index_text(decoded.subject.as_deref().unwrap_or("")),
+            index_addresses: fts::index_text(&address_text(&decoded)),
+            index_body: fts::index_text(text),
+            subject: decoded.subject,
+            raw: body.raw,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
 /// A change made here that must reach the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActionKind {
@@ -1066,7 +1107,17 @@ impl Store {
     /// Stores downloaded messages (one transaction): the raw bytes, the decoded fields, and the
     /// full-text index. A message that does not parse is kept raw and marked; it never stops sync.
     pub fn add_bodies(&mut self, folder_id: i64, bodies: &[NewBody]) -> Result<usize, StoreError> {
-        let decoded: Vec<mime::Decoded> = bodies.iter().map(|b| mime::decode(&b.raw)).collect();
+        let prepared: Vec<PreparedBody> = bodies.iter().cloned().map(PreparedBody::new).collect();
+        self.add_prepared_bodies(folder_id, &prepared)
+    }
+
+    /// [`Store::add_bodies`] for messages already decoded with [`PreparedBody::new`] (which the
+    /// sync engine does on another thread while the previous batch is being written).
+    pub fn add_prepared_bodies(
+        &mut self,
+        folder_id: i64,
+        bodies: &[PreparedBody],
+    ) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
         let mut stored = 0;
@@ -1092,41 +1143,40 @@ impl Store {
                     "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
-            for (new, decoded) in bodies.iter().zip(&decoded) {
+            for prepared in bodies {
                 let Some(id): Option<i64> = find
-                    .query_row(params![folder_id, new.uid], |r| r.get(0))
+                    .query_row(params![folder_id, prepared.uid], |r| r.get(0))
                     .optional()
                     .map_err(|e| sqlite(&path, e))?
                 else {
                     // Expunged meanwhile: nothing to attach the body to.
                     continue;
                 };
-                body.execute(params![id, new.raw])
+                body.execute(params![id, prepared.raw])
                     .map_err(|e| sqlite(&path, e))?;
-                if !decoded.parse_ok {
+                if !prepared.parse_ok {
                     tracing::warn!(
                         folder_id,
-                        uid = new.uid,
+                        uid = prepared.uid,
                         "a message could not be parsed; it is kept as raw bytes"
                     );
                 }
-                let text = decoded.text.as_deref().unwrap_or("");
                 update
                     .execute(params![
                         id,
-                        if decoded.parse_ok { 1 } else { 2 },
-                        !decoded.attachments.is_empty(),
-                        preview_of(text),
-                        decoded.subject,
+                        if prepared.parse_ok { 1 } else { 2 },
+                        prepared.has_attachments,
+                        prepared.preview,
+                        prepared.subject,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
                 unindex.execute([id]).map_err(|e| sqlite(&path, e))?;
                 index
                     .execute(params![
                         id,
-                        fts::index_text(decoded.subject.as_deref().unwrap_or("")),
-                        fts::index_text(&address_text(decoded)),
-                        fts::index_text(text)
+                        prepared.index_subject,
+                        prepared.index_addresses,
+                        prepared.index_body
                     ])
                     .map_err(|e| sqlite(&path, e))?;
                 stored += 1;

@@ -42,7 +42,8 @@ use crate::account::Account;
 use crate::imap::{Credentials, ImapError};
 use crate::net::dns::Dns;
 use crate::store::{
-    ActionKind, BodyWindow, FolderRole, FolderState, NewBody, NewEnvelope, Store, StoreError,
+    ActionKind, BodyWindow, FolderRole, FolderState, NewBody, NewEnvelope, PreparedBody, Store,
+    StoreError,
 };
 
 #[derive(Debug, Error)]
@@ -817,21 +818,37 @@ impl Engine {
             return Ok((0, 0));
         }
         let total = missing.len();
-        let (sender, mut receiver) = mpsc::channel::<Vec<NewBody>>(3);
+        // Three stages run at once: the network side reads (TLS, IMAP parsing), a decoder turns
+        // each batch into stored form (MIME decoding, index text), and the writer commits the
+        // previous batch. Bounded channels keep memory flat whatever the mailbox size.
+        let (sender, mut receiver) = mpsc::channel::<Vec<NewBody>>(2);
+        let (decoded_sender, mut decoded_receiver) = mpsc::channel::<Vec<PreparedBody>>(2);
+        let decoder = tokio::spawn(async move {
+            while let Some(batch) = receiver.recv().await {
+                let prepared = tokio::task::spawn_blocking(move || {
+                    batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>()
+                })
+                .await
+                .expect("decoding does not panic");
+                if decoded_sender.send(prepared).await.is_err() {
+                    break;
+                }
+            }
+        });
         let store = self.store.clone();
         let progress = self.progress.clone();
         let folder_name = folder.to_owned();
         let writer = tokio::spawn(async move {
             let (mut stored, mut bytes) = (0usize, 0u64);
-            while let Some(batch) = receiver.recv().await {
-                let batch_bytes: u64 = batch.iter().map(|b| b.raw.len() as u64).sum();
+            while let Some(batch) = decoded_receiver.recv().await {
+                let batch_bytes: u64 = batch.iter().map(|b| b.len() as u64).sum();
                 let batch_len = batch.len();
                 let store = store.clone();
                 tokio::task::spawn_blocking(move || {
                     store
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .add_bodies(folder_id, &batch)
+                        .add_prepared_bodies(folder_id, &batch)
                 })
                 .await
                 .expect("the store task does not panic")?;
@@ -889,6 +906,7 @@ impl Engine {
         };
         let network_result = network.await;
         drop(sender);
+        decoder.await.expect("the decoder task does not panic");
         let written = writer.await.expect("the writer task does not panic");
         // A store error (disk full) explains a stopped download better than the network side does.
         let written = written?;

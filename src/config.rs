@@ -123,6 +123,17 @@ pub struct Settings {
     pub network: NetworkSettings,
     pub discovery: DiscoverySettings,
     pub oauth: OAuthClientSettings,
+    pub sync: SyncSettings,
+}
+
+/// ```toml
+/// [sync]
+/// body_days = 90   # download whole messages of the last 90 days in the background (default: all)
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncSettings {
+    pub body_days: Option<u32>,
 }
 
 /// OAuth client ids (public, not secrets): by provider (`microsoft`, `google`) or by issuer URL.

@@ -20,6 +20,7 @@ pub mod net;
 pub mod redact;
 pub mod smtp;
 pub mod store;
+pub mod sync;
 
 /// The version printed by `tayori --version` and sent in the IMAP ID / HTTP User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -56,6 +56,16 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
     }
 }
 
+/// The network for the mail commands (`tayori sync` and friends), as account setup builds it.
+pub(super) fn net(settings: &Settings) -> anyhow::Result<Net> {
+    Ok(Net::from_settings(settings)?)
+}
+
+/// The credentials of a saved account (the mail commands use them too).
+pub(super) async fn saved_credentials(net: &Net, account: &Account) -> anyhow::Result<Credentials> {
+    Ok(setup::saved_credentials(net, account).await?)
+}
+
 fn read_password(prompt: &str) -> anyhow::Result<Secret> {
     let password = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(prompt)?
@@ -143,7 +153,7 @@ async fn add(
     trust: Vec<String>,
     name: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let net = Net::from_settings(settings)?;
+    let net = net(settings)?;
     let mut discoverer = Discoverer::from_settings(settings)?;
     discoverer.options_mut().trusted_domains =
         trust.iter().map(|d| d.to_ascii_lowercase()).collect();
@@ -297,18 +307,18 @@ async fn verify_saved(
     accounts: &Accounts,
     only: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let net = Net::from_settings(settings)?;
+    let net = net(settings)?;
     let mut all_ok = true;
     let selected: Vec<Account> = match only {
         Some(email) => vec![accounts.get(email)?],
         None => accounts.list()?,
     };
     for account in selected {
-        let outcome = match setup::saved_credentials(&net, &account).await {
+        let outcome = match saved_credentials(&net, &account).await {
             Ok(credentials) => imap::login(&net.dns, &account.imap, &credentials)
                 .await
                 .map_err(anyhow::Error::from),
-            Err(error) => Err(anyhow::Error::from(error)),
+            Err(error) => Err(error),
         };
         match outcome {
             Ok(mut session) => {
@@ -350,7 +360,7 @@ async fn reauth(
     email: &str,
     browser: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let net = Net::from_settings(settings)?;
+    let net = net(settings)?;
     let account = accounts.get(email)?;
     if let Some(reason) = &account.needs_sign_in {
         println!("Signing in again ({reason}).");

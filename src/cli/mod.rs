@@ -5,6 +5,7 @@
 
 mod account;
 mod discover;
+mod mail;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,33 @@ pub enum Command {
         /// Only this account (default: all).
         #[arg(long, value_name = "EMAIL")]
         account: Option<String>,
+        /// Keep running: wait for new mail (IDLE) and check all folders every few minutes.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// List the messages of a folder from the local store (newest first).
+    List {
+        /// The folder, e.g. INBOX or Sent.
+        #[arg(default_value = "INBOX")]
+        folder: String,
+        #[arg(long, value_name = "EMAIL")]
+        account: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show one message (the number from `tayori list` or `tayori search`).
+    Show {
+        id: i64,
+        /// Print the message exactly as received (RFC 5322 bytes).
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Search subject, addresses and text of all stored mail.
+    Search {
+        #[arg(required = true)]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Send a message (the body is read from standard input unless --body-file is given).
     Send(SendArgs),
@@ -140,6 +168,9 @@ impl Command {
                 AccountCommand::Reauth { .. } => "tayori account reauth",
             },
             Command::Sync { .. } => "tayori sync",
+            Command::List { .. } => "tayori list",
+            Command::Show { .. } => "tayori show",
+            Command::Search { .. } => "tayori search",
             Command::Send(_) => "tayori send",
         }
     }
@@ -151,11 +182,27 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     match command {
         Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
         Command::Account { action } => account::run(paths, settings, action),
+        Command::Sync { account, watch } => mail::sync(paths, settings, account.as_deref(), watch),
+        Command::List {
+            folder,
+            account,
+            limit,
+        } => report(mail::list(paths, account.as_deref(), &folder, limit)),
+        Command::Show { id, raw } => report(mail::show(paths, settings, id, raw)),
+        Command::Search { query, limit } => report(mail::search(paths, &query.join(" "), limit)),
         other => {
             tracing::info!(command = other.name(), "not available in this version");
             not_available(other.name())
         }
     }
+}
+
+/// Prints a command's error (with its causes) and turns it into exit status 1.
+fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|e| {
+        eprintln!("tayori: {e:#}");
+        ExitCode::FAILURE
+    })
 }
 
 /// The async runtime a command runs on; `None` (after telling the person) if it cannot start.

@@ -47,6 +47,7 @@ openStore(path.join(STATE, 'run', 'idp-store.json'));
 // ---- test identities ----
 const USERS = {
   'alice@example.test': { password: 'alice-idp-secret', name: 'Alice Example' },
+  'carol@example.test': { password: 'carol-idp-secret', name: 'Carol Example' },
   'bob@example.test': { password: 'bob-idp-secret', name: 'Bob Example' },
 };
 

@@ -1,0 +1,422 @@
+//! `tayori sync`, `list`, `show`, `search`: the mail store and sync engine from the command line,
+//! through the same core API the window uses.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use tayori::account::{Account, Accounts};
+use tayori::config::{Paths, Settings};
+use tayori::mime;
+use tayori::store::{BodyState, BodyWindow, SortOrder, Store};
+use tayori::sync::{Engine, Summary, SyncEvent, SyncOptions, decode_mailbox_name};
+
+use super::account::{net, saved_credentials};
+
+/// How often a one-shot `tayori sync` tries again after a lost connection before giving up.
+const ATTEMPTS: u32 = 5;
+
+fn options(settings: &Settings) -> SyncOptions {
+    SyncOptions {
+        bodies: match settings.sync.body_days {
+            Some(days) => BodyWindow::Days(days),
+            None => BodyWindow::All,
+        },
+        ..SyncOptions::default()
+    }
+}
+
+pub fn sync(paths: &Paths, settings: &Settings, only: Option<&str>, watch: bool) -> ExitCode {
+    let Some(runtime) = super::runtime() else {
+        return ExitCode::FAILURE;
+    };
+    match runtime.block_on(sync_accounts(paths, settings, only, watch)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tayori sync: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn sync_accounts(
+    paths: &Paths,
+    settings: &Settings,
+    only: Option<&str>,
+    watch: bool,
+) -> anyhow::Result<ExitCode> {
+    let accounts = Accounts::new(paths);
+    let selected: Vec<Account> = match only {
+        Some(email) => vec![accounts.get(email)?],
+        None => accounts.list()?,
+    };
+    if selected.is_empty() {
+        return Err(anyhow!(
+            "no account is set up yet — add one with `tayori account add EMAIL`"
+        ));
+    }
+    let net = net(settings)?;
+    let store_path = Store::path_in(paths);
+    let mut all_ok = true;
+    let mut engines = Vec::new();
+    for account in selected {
+        let email = account.email.clone();
+        let credentials = saved_credentials(&net, &account).await?;
+        let bar = progress_bar(&email);
+        let engine = Engine::open(
+            store_path.clone(),
+            account,
+            credentials,
+            net.dns.clone(),
+            options(settings),
+            progress_reporter(bar.clone()),
+        )
+        .await?;
+        if watch {
+            engines.push(engine);
+            continue;
+        }
+        let started = Instant::now();
+        match sync_with_retries(&engine).await {
+            Ok(summary) => {
+                bar.finish_and_clear();
+                println!("{}", summary_line(&email, &summary, started.elapsed()));
+                accounts.set_needs_sign_in(&email, None).ok();
+            }
+            Err(error) => {
+                bar.abandon();
+                all_ok = false;
+                eprintln!("tayori sync: {email}: {error}");
+                if error.needs_sign_in() {
+                    accounts
+                        .set_needs_sign_in(&email, Some(error.to_string()))
+                        .ok();
+                    eprintln!("  sign in again with `tayori account reauth {email}`");
+                }
+            }
+        }
+    }
+    if watch {
+        return watch_accounts(engines).await;
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// One pass, tried again after a lost connection (1, 2, 4, 8 s): each attempt resumes where the
+/// last one stopped, since everything fetched so far is committed.
+async fn sync_with_retries(engine: &Engine) -> Result<Summary, tayori::sync::SyncError> {
+    let mut wait = Duration::from_secs(1);
+    let mut attempt = 1;
+    loop {
+        match engine.sync_once().await {
+            Ok(summary) => return Ok(summary),
+            Err(error) if error.is_transient() && attempt < ATTEMPTS => {
+                eprintln!(
+                    "tayori sync: {}: {error} (trying again in {} s)",
+                    engine.account().email,
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+async fn watch_accounts(engines: Vec<Engine>) -> anyhow::Result<ExitCode> {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopper = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stopper.notify_waiters();
+        }
+    });
+    let watches = engines.iter().map(|engine| {
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let stop = stop.clone();
+        async move { engine.watch(wake, stop).await }
+    });
+    futures::future::join_all(watches).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(email: &str) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} {wide_msg} {bar:30} {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(email.to_owned());
+    bar
+}
+
+fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
+    Arc::new(move |event| match event {
+        SyncEvent::Connecting => bar.set_message("connecting…"),
+        SyncEvent::Connected => bar.set_message("signed in"),
+        SyncEvent::FolderStarted { folder } => {
+            bar.set_message(decode_mailbox_name(&folder));
+            bar.set_length(0);
+            bar.set_position(0);
+        }
+        SyncEvent::Envelopes {
+            folder,
+            done,
+            total,
+        } => {
+            bar.set_message(format!("{}: headers", decode_mailbox_name(&folder)));
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        SyncEvent::Bodies {
+            folder,
+            done,
+            total,
+            bytes,
+        } => {
+            bar.set_message(format!(
+                "{}: messages ({:.1} MB)",
+                decode_mailbox_name(&folder),
+                bytes as f64 / 1e6
+            ));
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        SyncEvent::NewMail { folder, count } => {
+            bar.println(format!("{count} new in {}", decode_mailbox_name(&folder)));
+        }
+        SyncEvent::Idle => bar.set_message("up to date; waiting for new mail"),
+        SyncEvent::Offline { error, retry_in } => bar.println(format!(
+            "offline: {error} (trying again in {} s)",
+            retry_in.as_secs()
+        )),
+        SyncEvent::NeedsSignIn { error } => bar.println(format!("sign-in refused: {error}")),
+        SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) => {}
+    })
+}
+
+fn summary_line(email: &str, summary: &Summary, elapsed: Duration) -> String {
+    format!(
+        "{email}: {} folders ({} checked), {} new, {} flag changes, {} removed, {} messages downloaded \
+         ({:.1} MB), {} offline changes sent, {:.2} s",
+        summary.folders,
+        summary.folders_checked,
+        summary.new_messages,
+        summary.flag_changes,
+        summary.removed,
+        summary.bodies,
+        summary.body_bytes as f64 / 1e6,
+        summary.actions_replayed,
+        elapsed.as_secs_f64()
+    )
+}
+
+fn open_store(paths: &Paths) -> anyhow::Result<Store> {
+    Ok(Store::open_in(paths)?)
+}
+
+fn date_text(seconds: Option<i64>) -> String {
+    let Some(seconds) = seconds else {
+        return "-".repeat(16);
+    };
+    let days = seconds.div_euclid(86_400);
+    let time = seconds.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant), UTC.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        time / 3600,
+        time % 3600 / 60
+    )
+}
+
+fn print_rows(rows: &[tayori::store::MessageSummary]) {
+    for m in rows {
+        let from = m
+            .from
+            .as_ref()
+            .map(|a| a.name.clone().unwrap_or_else(|| a.email.clone()))
+            .unwrap_or_default();
+        let state = format!(
+            "{}{}{}",
+            if m.flags.seen { ' ' } else { 'N' },
+            if m.flags.flagged { '*' } else { ' ' },
+            if m.has_attachments { '@' } else { ' ' }
+        );
+        println!(
+            "{:>7}  {state}  {}  {:<24}  {}",
+            m.id,
+            date_text(m.date),
+            truncate(&from, 24),
+            m.subject
+        );
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+pub fn list(
+    paths: &Paths,
+    account: Option<&str>,
+    folder: &str,
+    limit: usize,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(paths)?;
+    let folders = store.folders()?;
+    let found = folders.iter().find(|f| {
+        account.is_none_or(|a| f.account.eq_ignore_ascii_case(a))
+            && (f.name == folder
+                || decode_mailbox_name(&f.name) == folder
+                || (folder.eq_ignore_ascii_case("inbox")
+                    && f.role == Some(tayori::store::FolderRole::Inbox)))
+    });
+    let Some(found) = found else {
+        let names: Vec<String> = folders
+            .iter()
+            .map(|f| format!("{} {}", f.account, decode_mailbox_name(&f.name)))
+            .collect();
+        return Err(anyhow!(
+            "no folder {folder:?} in the local store{}",
+            if names.is_empty() {
+                " (nothing synced yet — run `tayori sync`)".to_owned()
+            } else {
+                format!("; known folders:\n  {}", names.join("\n  "))
+            }
+        ));
+    };
+    println!(
+        "{} {} — {} messages, {} unread",
+        found.account,
+        decode_mailbox_name(&found.name),
+        found.total,
+        found.unread
+    );
+    print_rows(&store.messages(found.id, SortOrder::NewestFirst, 0, limit)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn search(paths: &Paths, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
+    let store = open_store(paths)?;
+    let hits = store.search(query, limit)?;
+    if hits.is_empty() {
+        eprintln!("no messages match {query:?}");
+        return Ok(ExitCode::from(1));
+    }
+    print_rows(&hits);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(paths)?;
+    let summary = store
+        .message(id)?
+        .with_context(|| format!("there is no message {id} in the local store"))?;
+    let bytes = match store.message_raw(id)? {
+        Some(bytes) => bytes,
+        None => {
+            // Not downloaded yet (outside the sync window): fetch it now, as opening it would.
+            let (email, _) = store.message_location(id)?;
+            drop(store);
+            let runtime = super::runtime().ok_or_else(|| anyhow!("could not start"))?;
+            runtime.block_on(async {
+                let account = Accounts::new(paths).get(&email)?;
+                let net = net(settings)?;
+                let credentials = saved_credentials(&net, &account).await?;
+                let engine = Engine::open(
+                    Store::path_in(paths),
+                    account,
+                    credentials,
+                    net.dns.clone(),
+                    options(settings),
+                    Arc::new(|_| {}),
+                )
+                .await?;
+                Ok::<_, anyhow::Error>(engine.fetch_body_now(id).await?)
+            })?
+        }
+    };
+    if raw {
+        use std::io::Write;
+        std::io::stdout().write_all(&bytes)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let decoded = mime::decode(&bytes);
+    let addresses = |list: &[mime::Mailbox]| {
+        list.iter()
+            .map(|m| match &m.name {
+                Some(name) => format!("{name} <{}>", m.address),
+                None => m.address.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("From:    {}", addresses(&decoded.from));
+    println!("To:      {}", addresses(&decoded.to));
+    if !decoded.cc.is_empty() {
+        println!("Cc:      {}", addresses(&decoded.cc));
+    }
+    println!("Date:    {} (UTC)", date_text(summary.date));
+    println!(
+        "Subject: {}",
+        decoded.subject.as_deref().unwrap_or(&summary.subject)
+    );
+    for attachment in &decoded.attachments {
+        println!(
+            "Attachment: {} ({}, {} bytes)",
+            attachment.file_name.as_deref().unwrap_or("(unnamed)"),
+            attachment.content_type,
+            attachment.size
+        );
+    }
+    println!();
+    if summary.body_state == BodyState::Unparseable || !decoded.parse_ok {
+        println!(
+            "(This message could not be read as a mail message; `tayori show {id} --raw` prints its bytes.)"
+        );
+    } else {
+        println!("{}", decoded.text.as_deref().unwrap_or(""));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_print_as_utc_calendar_time() {
+        assert_eq!(date_text(Some(0)), "1970-01-01 00:00");
+        assert_eq!(date_text(Some(1_793_581_200)), "2026-11-02 01:00");
+        assert_eq!(date_text(Some(951_782_400)), "2000-02-29 00:00");
+    }
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis() {
+        assert_eq!(truncate("山田太郎", 10), "山田太郎");
+        assert_eq!(truncate("abcdefghijkl", 5), "abcd…");
+    }
+}

@@ -1,0 +1,298 @@
+use super::*;
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
+    (dir, store)
+}
+
+fn setup(store: &mut Store) -> (i64, i64, i64) {
+    let account = store.account_id("alice@example.test").unwrap();
+    store
+        .set_folder_list(
+            account,
+            &[
+                (
+                    "INBOX".into(),
+                    Some("/".into()),
+                    Some(FolderRole::Inbox),
+                    true,
+                ),
+                (
+                    "Trash".into(),
+                    Some("/".into()),
+                    Some(FolderRole::Trash),
+                    true,
+                ),
+            ],
+        )
+        .unwrap();
+    let states = store.folder_states(account).unwrap();
+    let inbox = states.iter().find(|f| f.name == "INBOX").unwrap().id;
+    let trash = states.iter().find(|f| f.name == "Trash").unwrap().id;
+    store
+        .set_folder_state(inbox, 7, Some(1), Some(1), true)
+        .unwrap();
+    store
+        .set_folder_state(trash, 8, Some(1), Some(1), true)
+        .unwrap();
+    (account, inbox, trash)
+}
+
+fn message(uid: u32, subject: &str, body: &str) -> (NewEnvelope, NewBody) {
+    let raw = format!(
+        "From: Taro <taro@example.jp>\r\nTo: alice@example.test\r\nSubject: {subject}\r\n\
+         Message-ID: <m{uid}@example.jp>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0900\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    );
+    let header_end = raw.find("\r\n\r\n").unwrap() + 4;
+    (
+        NewEnvelope {
+            uid,
+            flags: Flags::default(),
+            keywords: vec![],
+            modseq: Some(1),
+            internal_date: None,
+            size: raw.len() as u32,
+            header: raw.as_bytes()[..header_end].to_vec(),
+        },
+        NewBody {
+            uid,
+            raw: raw.into_bytes(),
+        },
+    )
+}
+
+#[test]
+fn a_new_store_has_the_latest_schema_and_a_newer_one_is_refused() {
+    let (dir, store) = open();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        schema::MIGRATIONS.len() as i64
+    );
+    store.conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(store);
+    let err = Store::open(&dir.path().join("mail.sqlite3")).err().unwrap();
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("newer version of Tayori"));
+}
+
+#[test]
+fn envelopes_then_bodies_fill_the_list_and_the_search_index_in_japanese_too() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let (e1, b1) = message(
+        1,
+        "会議室の予約について",
+        "来週の打ち合わせは第二会議室です。",
+    );
+    let (e2, b2) = message(2, "Budget review", "Numbers attached.");
+    assert_eq!(store.add_envelopes(inbox, &[e1.clone(), e2]).unwrap(), 2);
+    // Replaying the same batch after a crash adds nothing.
+    assert_eq!(store.add_envelopes(inbox, &[e1]).unwrap(), 0);
+
+    let list = store
+        .messages(inbox, SortOrder::NewestFirst, 0, 10)
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter()
+            .all(|m| m.body_state == BodyState::NotDownloaded)
+    );
+    assert_eq!(
+        store.search("会議室", 10).unwrap().len(),
+        1,
+        "subject indexed at envelope time"
+    );
+    assert!(
+        store.search("打ち合わせ", 10).unwrap().is_empty(),
+        "body not here yet"
+    );
+    assert_eq!(
+        store.missing_bodies(inbox, BodyWindow::All).unwrap().len(),
+        2
+    );
+
+    assert_eq!(store.add_bodies(inbox, &[b1, b2]).unwrap(), 2);
+    let hits = store.search("打ち合わせ", 10).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].subject, "会議室の予約について");
+    assert!(hits[0].preview.starts_with("来週の打ち合わせ"));
+    assert_eq!(store.search("budg", 10).unwrap().len(), 1, "word prefix");
+    assert_eq!(store.search("taro", 10).unwrap().len(), 2, "addresses");
+    assert!(
+        store
+            .missing_bodies(inbox, BodyWindow::All)
+            .unwrap()
+            .is_empty()
+    );
+    let raw = store.message_raw(hits[0].id).unwrap().unwrap();
+    assert!(String::from_utf8(raw).unwrap().contains("第二会議室"));
+}
+
+#[test]
+fn a_message_that_does_not_parse_is_kept_raw_and_marked() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let garbage = b"\x00\x01\x02 not a message at all \xff\xfe".to_vec();
+    store
+        .add_envelopes(
+            inbox,
+            &[NewEnvelope {
+                uid: 5,
+                flags: Flags::default(),
+                keywords: vec![],
+                modseq: None,
+                internal_date: Some(1_800_000_000),
+                size: garbage.len() as u32,
+                header: garbage.clone(),
+            }],
+        )
+        .unwrap();
+    store
+        .add_bodies(
+            inbox,
+            &[NewBody {
+                uid: 5,
+                raw: garbage.clone(),
+            }],
+        )
+        .unwrap();
+    let list = store
+        .messages(inbox, SortOrder::NewestFirst, 0, 10)
+        .unwrap();
+    assert_eq!(list[0].body_state, BodyState::Unparseable);
+    assert_eq!(
+        list[0].date,
+        Some(1_800_000_000),
+        "falls back to the arrival time"
+    );
+    assert_eq!(store.message_raw(list[0].id).unwrap().unwrap(), garbage);
+}
+
+#[test]
+fn local_changes_show_at_once_and_are_queued_in_order() {
+    let (_dir, mut store) = open();
+    let (account, inbox, trash) = setup(&mut store);
+    let (e1, _) = message(10, "one", "");
+    let (e2, _) = message(11, "two", "");
+    store.add_envelopes(inbox, &[e1, e2]).unwrap();
+    let ids: Vec<i64> = store
+        .messages(inbox, SortOrder::OldestFirst, 0, 10)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    store.set_seen(ids[0], true).unwrap();
+    store.set_flagged(ids[0], true).unwrap();
+    store.delete(ids[1]).unwrap();
+
+    assert!(store.message(ids[0]).unwrap().unwrap().flags.seen);
+    let moved = store.message(ids[1]).unwrap().unwrap();
+    assert_eq!((moved.folder_id, moved.uid), (trash, None));
+    let actions = store.queued_actions(account).unwrap();
+    let kinds: Vec<_> = actions.iter().map(|a| (a.kind.clone(), a.uid)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                ActionKind::AddFlags(Flags {
+                    seen: true,
+                    ..Flags::default()
+                }),
+                10
+            ),
+            (
+                ActionKind::AddFlags(Flags {
+                    flagged: true,
+                    ..Flags::default()
+                }),
+                10
+            ),
+            (ActionKind::Move("Trash".into()), 11),
+        ]
+    );
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.folder == "INBOX" && a.uidvalidity == 7)
+    );
+
+    // The server later reports the moved message in Trash under a new UID: the row is adopted,
+    // not duplicated.
+    let (mut in_trash, _) = message(11, "two", "");
+    in_trash.uid = 3;
+    store.add_envelopes(trash, &[in_trash]).unwrap();
+    assert_eq!(store.message_count(trash).unwrap(), 1);
+    assert_eq!(store.message(ids[1]).unwrap().unwrap().uid, Some(3));
+
+    // Deleting from Trash removes for good.
+    store.delete(ids[1]).unwrap();
+    assert!(store.message(ids[1]).unwrap().is_none());
+    assert_eq!(
+        store.queued_actions(account).unwrap().last().unwrap().kind,
+        ActionKind::Expunge
+    );
+}
+
+#[test]
+fn a_uidvalidity_change_keeps_bodies_of_messages_found_again() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let (e1, b1) = message(1, "kept", "body one");
+    let (e2, _) = message(2, "gone", "");
+    store.add_envelopes(inbox, &[e1.clone(), e2]).unwrap();
+    store.add_bodies(inbox, &[b1]).unwrap();
+
+    store.forget_uids(inbox).unwrap();
+    let mut renumbered = e1;
+    renumbered.uid = 100;
+    store.add_envelopes(inbox, &[renumbered]).unwrap();
+    assert_eq!(store.drop_unmatched(inbox, 0).unwrap(), 1);
+    let list = store
+        .messages(inbox, SortOrder::NewestFirst, 0, 10)
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].uid, list[0].body_state),
+        (Some(100), BodyState::Downloaded)
+    );
+    assert_eq!(
+        store.search("gone", 10).unwrap().len(),
+        0,
+        "index entry removed too"
+    );
+}
+
+#[test]
+fn server_flag_changes_and_expunges_apply() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let (e1, _) = message(1, "a", "");
+    let (e2, _) = message(2, "b", "");
+    store.add_envelopes(inbox, &[e1, e2]).unwrap();
+    let seen = Flags {
+        seen: true,
+        ..Flags::default()
+    };
+    assert_eq!(
+        store
+            .set_flags(inbox, &[(1, seen, Some(9)), (2, Flags::default(), None)])
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.remove_uids(inbox, &[2, 99]).unwrap(), 1);
+    assert_eq!(store.uids(inbox).unwrap(), [1]);
+    assert_eq!(store.flags_by_uid(inbox).unwrap()[&1], seen.bits());
+    let folders = store.folders().unwrap();
+    assert_eq!(folders[0].role, Some(FolderRole::Inbox));
+    assert_eq!((folders[0].total, folders[0].unread), (1, 0));
+}
+
+#[test]
+fn flags_round_trip_through_imap_words_and_bits() {
+    let (flags, keywords) = Flags::from_imap(["\\Seen", "\\Flagged", "$Forwarded", "\\Recent"]);
+    assert!(flags.seen && flags.flagged && !flags.answered);
+    assert_eq!(keywords, ["$Forwarded"]);
+    assert_eq!(Flags::from_bits(flags.bits()), flags);
+}

@@ -462,6 +462,88 @@ impl Lang {
             }
             (Lang::En, AccountsUnreadable) => "The account list could not be read: {detail}",
             (Lang::Ja, AccountsUnreadable) => "アカウント一覧を読み込めませんでした: {detail}",
+            (Lang::En, UnifiedInbox) => "All inboxes",
+            (Lang::Ja, UnifiedInbox) => "すべての受信トレイ",
+            (Lang::En, FolderInbox) => "Inbox",
+            (Lang::Ja, FolderInbox) => "受信トレイ",
+            (Lang::En, FolderDrafts) => "Drafts",
+            (Lang::Ja, FolderDrafts) => "下書き",
+            (Lang::En, FolderSent) => "Sent",
+            (Lang::Ja, FolderSent) => "送信済み",
+            (Lang::En, FolderArchive) => "Archive",
+            (Lang::Ja, FolderArchive) => "アーカイブ",
+            (Lang::En, FolderJunk) => "Junk",
+            (Lang::Ja, FolderJunk) => "迷惑メール",
+            (Lang::En, FolderTrash) => "Trash",
+            (Lang::Ja, FolderTrash) => "ごみ箱",
+            (Lang::En, FolderAll) => "All mail",
+            (Lang::Ja, FolderAll) => "すべてのメール",
+            (Lang::En, FolderFlagged) => "Flagged",
+            (Lang::Ja, FolderFlagged) => "フラグ付き",
+            (Lang::En, SearchPlaceholder) => "Search mail  ( / )",
+            (Lang::Ja, SearchPlaceholder) => "メールを検索  ( / )",
+            (Lang::En, ClearSearch) => "Clear",
+            (Lang::Ja, ClearSearch) => "クリア",
+            (Lang::En, SortNewest) => "Newest first",
+            (Lang::Ja, SortNewest) => "新しい順",
+            (Lang::En, SortOldest) => "Oldest first",
+            (Lang::Ja, SortOldest) => "古い順",
+            (Lang::En, NoSubject) => "(no subject)",
+            (Lang::Ja, NoSubject) => "（件名なし）",
+            (Lang::En, NoSender) => "(unknown sender)",
+            (Lang::Ja, NoSender) => "（差出人不明）",
+            (Lang::En, EmptyFolder) => "No messages here.",
+            (Lang::Ja, EmptyFolder) => "メッセージはありません。",
+            (Lang::En, SearchCount) => "{count} messages match “{query}”",
+            (Lang::Ja, SearchCount) => "「{query}」に一致するメッセージ: {count} 件",
+            (Lang::En, SelectAMessage) => "Select a message to read it.",
+            (Lang::Ja, SelectAMessage) => "メッセージを選択すると、ここに表示されます。",
+            (Lang::En, HeaderFrom) => "From",
+            (Lang::Ja, HeaderFrom) => "差出人",
+            (Lang::En, HeaderTo) => "To",
+            (Lang::Ja, HeaderTo) => "宛先",
+            (Lang::En, HeaderCc) => "Cc",
+            (Lang::Ja, HeaderCc) => "CC",
+            (Lang::En, HeaderDate) => "Date",
+            (Lang::Ja, HeaderDate) => "日時",
+            (Lang::En, AttachmentsHeading) => "Attachments",
+            (Lang::Ja, AttachmentsHeading) => "添付ファイル",
+            (Lang::En, BodyNotDownloaded) => {
+                "This message has not been downloaded yet; it arrives with the next sync."
+            }
+            (Lang::Ja, BodyNotDownloaded) => {
+                "このメッセージはまだダウンロードされていません。次回の同期で取得されます。"
+            }
+            (Lang::En, HtmlAsText) => {
+                "This message is formatted (HTML). It is shown as text; scripts, forms and remote images are never loaded."
+            }
+            (Lang::Ja, HtmlAsText) => {
+                "このメッセージは HTML 形式です。テキストとして表示しています（スクリプト、フォーム、外部の画像は読み込みません）。"
+            }
+            (Lang::En, MessageUnreadable) => "This message could not be shown: {detail}",
+            (Lang::Ja, MessageUnreadable) => "このメッセージを表示できませんでした: {detail}",
+            (Lang::En, StatusMessages) => "{count} messages",
+            (Lang::Ja, StatusMessages) => "{count} 件",
+            (Lang::En, StatusUnread) => "{count} unread",
+            (Lang::Ja, StatusUnread) => "未読 {count} 件",
+            (Lang::En, StoreUnavailable) => {
+                "The mail on this computer could not be opened: {detail}"
+            }
+            (Lang::Ja, StoreUnavailable) => {
+                "このコンピューターのメールを開けませんでした: {detail}"
+            }
+            (Lang::En, DeleteMessage) => "Delete",
+            (Lang::Ja, DeleteMessage) => "削除",
+            (Lang::En, ShortcutsHint) => "j / k or ↑ / ↓ to move · / to search · Delete to delete",
+            (Lang::Ja, ShortcutsHint) => "j / k または ↑ / ↓ で移動 · / で検索 · Delete で削除",
+            (Lang::En, NeedsSignInBanner) => {
+                "{email} needs you to sign in again. Mail already on this computer stays readable."
+            }
+            (Lang::Ja, NeedsSignInBanner) => {
+                "{email} の再サインインが必要です。このコンピューターにあるメールは引き続き読めます。"
+            }
+            (Lang::En, Loading) => "Loading…",
+            (Lang::Ja, Loading) => "読み込み中…",
         }
     }
 }
@@ -605,6 +687,39 @@ pub enum Text {
     AccountNeedsSignIn,
     MailboxPlaceholder,
     AccountsUnreadable,
+    UnifiedInbox,
+    FolderInbox,
+    FolderDrafts,
+    FolderSent,
+    FolderArchive,
+    FolderJunk,
+    FolderTrash,
+    FolderAll,
+    FolderFlagged,
+    SearchPlaceholder,
+    ClearSearch,
+    SortNewest,
+    SortOldest,
+    NoSubject,
+    NoSender,
+    EmptyFolder,
+    SearchCount,
+    SelectAMessage,
+    HeaderFrom,
+    HeaderTo,
+    HeaderCc,
+    HeaderDate,
+    AttachmentsHeading,
+    BodyNotDownloaded,
+    HtmlAsText,
+    MessageUnreadable,
+    StatusMessages,
+    StatusUnread,
+    StoreUnavailable,
+    DeleteMessage,
+    ShortcutsHint,
+    NeedsSignInBanner,
+    Loading,
 }
 
 /// Puts values into a catalog text's `{name}` placeholders (word order differs between English and

@@ -16,7 +16,7 @@ pub struct App {
 
 pub enum Screen {
     Wizard(Box<wizard::State>),
-    Mailbox(mailbox::State),
+    Mailbox(Box<mailbox::State>),
 }
 
 #[derive(Debug, Clone)]
@@ -54,15 +54,18 @@ impl App {
                 Screen::Wizard(Box::new(wizard::State::new(context.clone(), false))),
                 wizard::State::focus().map(Message::Wizard),
             ),
-            Ok(accounts) => (
-                Screen::Mailbox(mailbox::State::new(accounts, None)),
-                Task::none(),
-            ),
+            Ok(accounts) => {
+                let state = mailbox::State::new(context.clone(), accounts, None);
+                let load = state.load().map(Message::Mailbox);
+                (Screen::Mailbox(Box::new(state)), load)
+            }
             // A list that cannot be read is not an empty one: never offer to start over on top of it.
-            Err(error) => (
-                Screen::Mailbox(mailbox::State::new(Vec::new(), Some(error.to_string()))),
-                Task::none(),
-            ),
+            Err(error) => {
+                let state =
+                    mailbox::State::new(context.clone(), Vec::new(), Some(error.to_string()));
+                let load = state.load().map(Message::Mailbox);
+                (Screen::Mailbox(Box::new(state)), load)
+            }
         };
         (
             Self {
@@ -83,7 +86,7 @@ impl App {
         None
     }
 
-    fn show_mailbox(&mut self, added: Option<Account>) {
+    fn show_mailbox(&mut self, added: Option<Account>) -> Task<Message> {
         let (mut accounts, problem) = match Accounts::new(&self.context.paths).list() {
             Ok(accounts) => (accounts, None),
             Err(error) => (Vec::new(), Some(error.to_string())),
@@ -93,33 +96,45 @@ impl App {
         {
             accounts.push(added);
         }
-        self.screen = Screen::Mailbox(mailbox::State::new(accounts, problem));
+        let state = mailbox::State::new(self.context.clone(), accounts, problem);
+        let load = state.load().map(Message::Mailbox);
+        self.screen = Screen::Mailbox(Box::new(state));
+        load
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match (&mut self.screen, message) {
             (Screen::Wizard(state), Message::Wizard(message)) => {
                 let (task, event) = state.update(message);
+                let task = task.map(Message::Wizard);
                 match event {
-                    Some(wizard::Event::SwitchLanguage) => self.lang = self.lang.other(),
+                    Some(wizard::Event::SwitchLanguage) => {
+                        self.lang = self.lang.other();
+                        task
+                    }
                     Some(wizard::Event::Finished(account)) => self.show_mailbox(Some(*account)),
                     Some(wizard::Event::Left) => self.show_mailbox(None),
-                    None => {}
+                    None => task,
                 }
-                task.map(Message::Wizard)
             }
-            (Screen::Mailbox(state), Message::Mailbox(message)) => match state.update(message) {
-                Some(mailbox::Event::SwitchLanguage) => {
-                    self.lang = self.lang.other();
-                    Task::none()
+            (Screen::Mailbox(state), Message::Mailbox(message)) => {
+                let (task, event) = state.update(message);
+                let task = task.map(Message::Mailbox);
+                match event {
+                    Some(mailbox::Event::SwitchLanguage) => {
+                        self.lang = self.lang.other();
+                        task
+                    }
+                    Some(mailbox::Event::AddAccount) => {
+                        self.screen = Screen::Wizard(Box::new(wizard::State::new(
+                            self.context.clone(),
+                            true,
+                        )));
+                        wizard::State::focus().map(Message::Wizard)
+                    }
+                    None => task,
                 }
-                Some(mailbox::Event::AddAccount) => {
-                    self.screen =
-                        Screen::Wizard(Box::new(wizard::State::new(self.context.clone(), true)));
-                    wizard::State::focus().map(Message::Wizard)
-                }
-                None => Task::none(),
-            },
+            }
             // A message for a screen that is no longer showing (a late task result): nothing to do.
             _ => Task::none(),
         }
@@ -128,7 +143,7 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         match &self.screen {
             Screen::Wizard(state) => state.subscription().map(Message::Wizard),
-            Screen::Mailbox(_) => Subscription::none(),
+            Screen::Mailbox(state) => state.subscription().map(Message::Mailbox),
         }
     }
 

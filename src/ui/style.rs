@@ -193,3 +193,24 @@ pub fn activity<'a, M: 'a>(phase: f32) -> Element<'a, M> {
         .style(track)
         .into()
 }
+
+/// A row in a list (a folder, a message): flat, tinted when hovered, accented when selected.
+pub fn row_button(theme: &Theme, status: button::Status, selected: bool) -> button::Style {
+    let palette = theme.extended_palette();
+    let background = if selected {
+        Some(palette.primary.weak.color.scale_alpha(0.45).into())
+    } else {
+        match status {
+            button::Status::Hovered | button::Status::Pressed => {
+                Some(palette.background.strong.color.scale_alpha(0.45).into())
+            }
+            _ => None,
+        }
+    };
+    button::Style {
+        background,
+        text_color: palette.background.base.text,
+        border: border::rounded(6),
+        ..button::Style::default()
+    }
+}

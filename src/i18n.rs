@@ -544,6 +544,22 @@ impl Lang {
             }
             (Lang::En, Loading) => "Loading…",
             (Lang::Ja, Loading) => "読み込み中…",
+            (Lang::En, SyncConnecting) => "Connecting…",
+            (Lang::Ja, SyncConnecting) => "接続しています…",
+            (Lang::En, SyncFolder) => "Updating {folder}…",
+            (Lang::Ja, SyncFolder) => "{folder} を更新しています…",
+            (Lang::En, SyncEnvelopes) => "{folder}: {done} / {total} messages",
+            (Lang::Ja, SyncEnvelopes) => "{folder}: {done} / {total} 件",
+            (Lang::En, SyncBodies) => "{folder}: downloading {done} / {total}",
+            (Lang::Ja, SyncBodies) => "{folder}: 本文をダウンロード中 {done} / {total}",
+            (Lang::En, SyncUpToDate) => "Up to date",
+            (Lang::Ja, SyncUpToDate) => "最新の状態です",
+            (Lang::En, SyncOffline) => "Offline — trying again in {seconds} s",
+            (Lang::Ja, SyncOffline) => "オフライン — {seconds} 秒後に再接続します",
+            (Lang::En, SyncNeedsSignIn) => "Sign-in needed",
+            (Lang::Ja, SyncNeedsSignIn) => "再サインインが必要",
+            (Lang::En, SyncNotRunning) => "Not syncing: {detail}",
+            (Lang::Ja, SyncNotRunning) => "同期していません: {detail}",
         }
     }
 }
@@ -720,6 +736,14 @@ pub enum Text {
     ShortcutsHint,
     NeedsSignInBanner,
     Loading,
+    SyncConnecting,
+    SyncFolder,
+    SyncEnvelopes,
+    SyncBodies,
+    SyncUpToDate,
+    SyncOffline,
+    SyncNeedsSignIn,
+    SyncNotRunning,
 }
 
 /// Puts values into a catalog text's `{name}` placeholders (word order differs between English and

@@ -10,6 +10,7 @@ mod db;
 mod list;
 mod reader;
 mod sidebar;
+mod sync;
 #[cfg(test)]
 mod tests;
 
@@ -150,6 +151,8 @@ pub struct State {
     reader: Reader,
     search_text: String,
     next_generation: u64,
+    /// What each account's sync engine said last.
+    sync: std::collections::BTreeMap<String, sync::Update>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +177,7 @@ pub enum Message {
     Key(keyboard::Event),
     Delete,
     Deleted(Result<(), String>),
+    Sync(String, sync::Update),
 }
 
 /// What the screen asks of the application.
@@ -203,6 +207,7 @@ impl State {
             reader: Reader::Empty,
             search_text: String::new(),
             next_generation: 1,
+            sync: std::collections::BTreeMap::new(),
         }
     }
 
@@ -555,6 +560,7 @@ impl State {
                 self.clear_search()
             }
             Message::Key(event) => self.key(event),
+            Message::Sync(email, update) => self.on_sync(email, update),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
                 if let Err(problem) = result {
@@ -568,6 +574,93 @@ impl State {
             }
         };
         (task, None)
+    }
+
+    fn on_sync(&mut self, email: String, update: sync::Update) -> Task<Message> {
+        use tayori::sync::SyncEvent;
+        let refresh = matches!(
+            &update,
+            sync::Update::Event(
+                SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) | SyncEvent::NewMail { .. }
+            )
+        );
+        if let sync::Update::Event(SyncEvent::NeedsSignIn { error }) = &update
+            && let Some(account) = self.accounts.iter_mut().find(|a| a.email == email)
+        {
+            account.needs_sign_in = Some(error.clone());
+        }
+        // Progress within a folder is kept; the other events replace it.
+        self.sync.insert(email, update);
+        if refresh && self.list.search.is_none() {
+            self.refresh()
+        } else if refresh {
+            self.reload_folders()
+        } else {
+            Task::none()
+        }
+    }
+
+    /// One line for the status bar: the busiest account's state.
+    fn sync_line(&self, lang: Lang) -> Option<String> {
+        use tayori::sync::SyncEvent;
+        let n = |v: usize| v.to_string();
+        let mut lines = self.sync.iter().map(|(email, update)| {
+            let line = match update {
+                sync::Update::CouldNotStart(detail) => {
+                    fill(lang.text(Text::SyncNotRunning), &[("detail", detail)])
+                }
+                sync::Update::Event(event) => match event {
+                    SyncEvent::Connecting | SyncEvent::Connected => {
+                        lang.text(Text::SyncConnecting).to_owned()
+                    }
+                    SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } => {
+                        lang.text(Text::SyncConnecting).to_owned()
+                    }
+                    SyncEvent::FolderStarted { folder } => {
+                        fill(lang.text(Text::SyncFolder), &[("folder", folder)])
+                    }
+                    SyncEvent::Envelopes {
+                        folder,
+                        done,
+                        total,
+                    } => fill(
+                        lang.text(Text::SyncEnvelopes),
+                        &[
+                            ("folder", folder),
+                            ("done", &n(*done)),
+                            ("total", &n(*total)),
+                        ],
+                    ),
+                    SyncEvent::Bodies {
+                        folder,
+                        done,
+                        total,
+                        ..
+                    } => fill(
+                        lang.text(Text::SyncBodies),
+                        &[
+                            ("folder", folder),
+                            ("done", &n(*done)),
+                            ("total", &n(*total)),
+                        ],
+                    ),
+                    SyncEvent::Finished(_) | SyncEvent::Idle | SyncEvent::NewMail { .. } => {
+                        lang.text(Text::SyncUpToDate).to_owned()
+                    }
+                    SyncEvent::Offline { retry_in, .. } => fill(
+                        lang.text(Text::SyncOffline),
+                        &[("seconds", &retry_in.as_secs().to_string())],
+                    ),
+                    SyncEvent::NeedsSignIn { .. } => lang.text(Text::SyncNeedsSignIn).to_owned(),
+                },
+            };
+            format!("{email}: {line}")
+        });
+        let first = lines.next()?;
+        Some(match lines.next() {
+            None => first,
+            Some(second) => format!("{first}  ·  {second}"),
+        })
     }
 
     fn search(&mut self) -> Task<Message> {
@@ -636,10 +729,21 @@ impl State {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        Subscription::batch([
-            keyboard::listen().map(Message::Key),
-            iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
-        ])
+        let engines = self.accounts.iter().map(|account| {
+            sync::subscription(sync::Key {
+                account: account.clone(),
+                context: self.context.clone(),
+            })
+            .map(|(email, update)| Message::Sync(email, update))
+        });
+        Subscription::batch(
+            [
+                keyboard::listen().map(Message::Key),
+                iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
+            ]
+            .into_iter()
+            .chain(engines),
+        )
     }
 
     pub fn view(&self, lang: Lang) -> Element<'_, Message> {
@@ -710,6 +814,10 @@ impl State {
                     count(Text::StatusUnread, unread)
                 ))
                 .size(style::TINY),
+                text(self.sync_line(lang).unwrap_or_default())
+                    .size(style::TINY)
+                    .style(style::accent)
+                    .wrapping(iced::widget::text::Wrapping::None),
                 iced::widget::Space::new().width(Fill),
                 text(lang.text(Text::ShortcutsHint))
                     .size(style::TINY)

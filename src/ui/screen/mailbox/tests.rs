@@ -631,3 +631,120 @@ fn report_memory(when: &str) {
         .unwrap_or("VmRSS: unknown");
     println!("memory {when}: {}", rss.trim_start_matches("VmRSS:").trim());
 }
+
+/// The main window's sync engine against the rig's Dovecot: Bob's account (an app password in the
+/// keyring), the engine's stream fed to the window as its subscription would feed it — the
+/// folders appear, the status bar says where it is, and the list fills.
+#[test]
+fn the_sync_engine_fills_the_window_and_the_status_bar_follows_it() {
+    let rig_env = std::env::var_os("TAYORI_RIG_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"))
+        .join("rig.env");
+    assert!(
+        rig_env.exists(),
+        "the test rig is not running ({}); start it with tests/rig/start.sh or run tests/run.sh",
+        rig_env.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let context = Context {
+        paths,
+        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    // A separate keyring name, so the wizard's tests (which add Bob) are not disturbed.
+    let email = "bob@example.test";
+    let mut bob = account(email);
+    bob.imap.port = 10993;
+    bob.smtp.port = 10465;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    runtime
+        .block_on(tayori::auth::keyring_store::save(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+            &tayori::redact::Secret::new("bob-app-password"),
+        ))
+        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+
+    let mut person = Person {
+        state: State::new(context.clone(), vec![bob.clone()], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    let mut engine = Box::pin(sync::run_for_test(sync::Key {
+        account: bob,
+        context,
+    }));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut saw_progress = false;
+    loop {
+        let next = person
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), engine.next()).await });
+        let Ok(Some((from, update))) = next else {
+            panic!("the engine stopped without finishing a pass");
+        };
+        assert_eq!(from, email);
+        let finished = matches!(
+            update,
+            sync::Update::Event(tayori::sync::SyncEvent::Finished(_))
+        );
+        if let sync::Update::CouldNotStart(detail) = &update {
+            panic!("the engine could not start: {detail}");
+        }
+        if matches!(
+            update,
+            sync::Update::Event(tayori::sync::SyncEvent::FolderStarted { .. })
+        ) {
+            saw_progress = true;
+            person.apply(Message::Sync(from, update));
+            assert!(
+                person
+                    .state
+                    .sync_line(Lang::En)
+                    .unwrap()
+                    .contains("Updating")
+            );
+            continue;
+        }
+        person.apply(Message::Sync(from, update));
+        person.settle();
+        if finished || Instant::now() > deadline {
+            break;
+        }
+    }
+    drop(engine);
+    assert!(saw_progress, "the status bar showed the work");
+    assert_eq!(
+        person.state.sync_line(Lang::En).as_deref(),
+        Some("bob@example.test: Up to date")
+    );
+    let folders = person.state.folders();
+    assert!(
+        folders
+            .iter()
+            .any(|f| f.account == email && f.role == Some(FolderRole::Inbox)),
+        "the server's folders are in the sidebar: {folders:?}"
+    );
+    let inbox_total: usize = folders
+        .iter()
+        .filter(|f| f.role == Some(FolderRole::Inbox))
+        .map(|f| f.total as usize)
+        .sum();
+    assert_eq!(
+        person.state.list.len(),
+        inbox_total,
+        "the list shows what the store holds"
+    );
+    let _ = person.runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+}

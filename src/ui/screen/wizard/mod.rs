@@ -8,7 +8,7 @@
 
 mod steps;
 #[cfg(test)]
-mod tests;
+pub mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

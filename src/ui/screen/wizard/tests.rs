@@ -34,7 +34,7 @@ const BOB_APP_PASSWORD: &str = "bob-app-password";
 /// The rig has two people whose keyring entries every test that adds them shares: take turns.
 static SHARED_IDENTITIES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
     SHARED_IDENTITIES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

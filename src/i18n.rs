@@ -787,8 +787,9 @@ mod tests {
     /// Texts that are the same in both languages on purpose (technical names).
     const SAME_IN_BOTH: [Text; 1] = [Text::EncryptionTls];
     /// Japanese texts written in Latin letters on purpose: the language switch names English in
-    /// English; an example address is an address.
-    const LATIN_IN_JAPANESE: [Text; 2] = [Text::SwitchLanguage, Text::EmailPlaceholder];
+    /// English; an example address is an address; "CC" is what Japanese mail programs show.
+    const LATIN_IN_JAPANESE: [Text; 3] =
+        [Text::SwitchLanguage, Text::EmailPlaceholder, Text::HeaderCc];
 
     #[test]
     fn every_text_is_translated_with_the_same_placeholders() {

@@ -814,14 +814,20 @@ impl State {
                     count(Text::StatusUnread, unread)
                 ))
                 .size(style::TINY),
-                text(self.sync_line(lang).unwrap_or_default())
-                    .size(style::TINY)
-                    .style(style::accent)
-                    .wrapping(iced::widget::text::Wrapping::None),
-                iced::widget::Space::new().width(Fill),
+                // The sync line takes the room there is and is cut, never wrapped: the bar stays
+                // one line high whatever an engine reports.
+                container(
+                    text(self.sync_line(lang).unwrap_or_default())
+                        .size(style::TINY)
+                        .style(style::accent)
+                        .wrapping(iced::widget::text::Wrapping::None),
+                )
+                .width(Fill)
+                .clip(true),
                 text(lang.text(Text::ShortcutsHint))
                     .size(style::TINY)
-                    .style(style::muted),
+                    .style(style::muted)
+                    .wrapping(iced::widget::text::Wrapping::None),
             ]
             .spacing(12),
         )

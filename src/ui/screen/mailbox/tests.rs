@@ -748,3 +748,42 @@ fn the_sync_engine_fills_the_window_and_the_status_bar_follows_it() {
         tayori::auth::keyring_store::SecretKind::AppPassword,
     ));
 }
+
+/// A long sync message (an engine that cannot start says why) keeps the status bar one line high.
+#[test]
+fn a_long_status_never_grows_the_status_bar() {
+    let (_home, context) = home_with_mail(50);
+    let mut person = Person::new(context, Lang::Ja);
+    person.settle();
+    let before = person.status_bar_top();
+    person.apply(Message::Sync(
+        HANAKO.into(),
+        sync::Update::CouldNotStart(
+            "no keyring is available to keep your sign-in safe (No default store has been set, \
+             so cannot search or create entries); install and start a Secret Service"
+                .into(),
+        ),
+    ));
+    assert_eq!(
+        person.status_bar_top(),
+        before,
+        "the bar stayed where it was"
+    );
+    person.picture("mailbox-long-status-ja");
+}
+
+impl Person {
+    /// Where the status bar's message count sits, from the top of the window.
+    fn status_bar_top(&self) -> f32 {
+        let count = fill(self.lang.text(Text::StatusMessages), &[("count", "350")]);
+        let unread = fill(self.lang.text(Text::StatusUnread), &[("count", "51")]);
+        let label = format!("{count}  ·  {unread}");
+        use iced_test::selector::Bounded;
+        self.ui()
+            .find(label.as_str())
+            .unwrap_or_else(|e| panic!("no status bar {label:?}: {e}"))
+            .visible_bounds()
+            .unwrap()
+            .y
+    }
+}

@@ -778,7 +778,6 @@ impl Person {
         let count = fill(self.lang.text(Text::StatusMessages), &[("count", "350")]);
         let unread = fill(self.lang.text(Text::StatusUnread), &[("count", "51")]);
         let label = format!("{count}  ·  {unread}");
-        use iced_test::selector::Bounded;
         self.ui()
             .find(label.as_str())
             .unwrap_or_else(|e| panic!("no status bar {label:?}: {e}"))

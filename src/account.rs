@@ -1,6 +1,8 @@
 //! Configured accounts: servers, sign-in method and state — never a secret (those live only in the
 //! keyring). Kept in `accounts.toml` in the config folder, written atomically.
 
+pub mod setup;
+
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 

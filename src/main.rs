@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok((paths, settings)) => match cli.command {
             Some(command) => cli::run(command, &paths, &settings),
             None => match cli.mailto.as_deref().map(tayori::mailto::parse).transpose() {
-                Ok(link) => open_window(paths, link),
+                Ok(link) => open_window(paths, settings, link),
                 Err(error) => {
                     eprintln!("tayori: {error}");
                     ExitCode::from(2)
@@ -44,8 +44,12 @@ fn start(cli: &cli::Cli) -> anyhow::Result<(Paths, Settings)> {
 }
 
 #[cfg(feature = "gui")]
-fn open_window(paths: Paths, mailto: Option<tayori::mailto::MailtoLink>) -> ExitCode {
-    match ui::run(paths, mailto) {
+fn open_window(
+    paths: Paths,
+    settings: Settings,
+    mailto: Option<tayori::mailto::MailtoLink>,
+) -> ExitCode {
+    match ui::run(paths, settings, mailto) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("the window could not be opened: {error}");
@@ -59,7 +63,11 @@ fn open_window(paths: Paths, mailto: Option<tayori::mailto::MailtoLink>) -> Exit
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_window(_paths: Paths, _mailto: Option<tayori::mailto::MailtoLink>) -> ExitCode {
+fn open_window(
+    _paths: Paths,
+    _settings: Settings,
+    _mailto: Option<tayori::mailto::MailtoLink>,
+) -> ExitCode {
     eprintln!(
         "tayori: this build has no desktop window (built without the `gui` feature); use a subcommand, see --help"
     );

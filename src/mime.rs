@@ -87,9 +87,11 @@ pub fn decode(raw: &[u8]) -> Decoded {
         in_reply_to: id_list(message.in_reply_to()),
         references: id_list(message.references()),
         text: message.body_text(0).map(|t| t.into_owned()),
+        // mail-parser lists a plain-text part among the HTML bodies too (it can render it as
+        // HTML); only a real text/html part is HTML mail.
         html: message
             .body_html(0)
-            .filter(|_| message.html_body_count() > 0)
+            .filter(|_| message.html_part(0).is_some_and(|part| part.is_text_html()))
             .map(|h| h.into_owned()),
         attachments: message
             .attachments()
@@ -243,5 +245,15 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--XX--\r\n";
         // An 8-bit header (raw UTF-8, as some servers send) is read as UTF-8.
         let decoded = decode("Subject: 生の UTF-8\r\n\r\nbody".as_bytes());
         assert_eq!(decoded.subject.as_deref(), Some("生の UTF-8"));
+    }
+
+    #[test]
+    fn only_a_text_html_part_is_html_mail() {
+        let plain = decode(b"From: a@example.test\r\nSubject: plain\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n");
+        assert_eq!(plain.text.as_deref().map(str::trim), Some("hello"));
+        assert_eq!(plain.html, None, "a text/plain message is not HTML mail");
+        let html = decode(b"From: a@example.test\r\nSubject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>hello <b>there</b></p>\r\n");
+        assert!(html.html.as_deref().unwrap().contains("<b>there</b>"));
+        assert!(html.text.as_deref().unwrap().contains("hello"));
     }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Opens the real window under Xvfb in English and in Japanese, waits until it is mapped, and saves a
-# screenshot of each under target/screenshots/. Fails if the window never appears or the picture is
-# blank (a renderer that draws nothing). Look at the PNGs: that is how a person checks the GUI.
+# screenshot of each under target/screenshots/: the first-run wizard (no account yet) and the main
+# window of a person with accounts. Fails if the window never appears or the picture is blank (a
+# renderer that draws nothing). Look at the PNGs: that is how a person checks the GUI.
+# (Every step of the wizard is also drawn headless by `cargo test --bin tayori`, into the same folder.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,9 +35,32 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 
-shoot() { # lang-tag locale
-  local tag=$1 locale=$2
-  TAYORI_HOME="$HOME_DIR/$tag" LANG="$locale" LC_ALL="$locale" "$BIN" >"$OUT/welcome-$tag.log" 2>&1 &
+# Accounts as the wizard saves them (no secret here: secrets live only in the keyring).
+with_accounts() { # home
+  mkdir -p "$1/config"
+  cat >"$1/config/accounts.toml" <<'TOML'
+[[account]]
+email = "hanako.yamada@example.test"
+display_name = "山田 花子"
+imap = { host = "mail.example.test", port = 993, security = "tls", username = "hanako.yamada@example.test" }
+smtp = { host = "mail.example.test", port = 465, security = "tls", username = "hanako.yamada@example.test" }
+auth = { method = "password" }
+
+[[account]]
+email = "alex@corp.example"
+imap = { host = "outlook.office365.com", port = 993, security = "tls", username = "alex@corp.example" }
+smtp = { host = "smtp.office365.com", port = 587, security = "starttls", username = "alex@corp.example" }
+auth = { method = "oauth2", client_id = "tayori", authorization_endpoint = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize", token_endpoint = "https://login.microsoftonline.com/organizations/oauth2/v2.0/token", scopes = ["offline_access"] }
+needs_sign_in = "AADSTS700082: the refresh token has expired due to inactivity"
+TOML
+}
+
+shoot() { # name lang-tag locale [home-setup]
+  local name=$1 tag=$2 locale=$3 setup=${4:-}
+  local home="$HOME_DIR/$name-$tag"
+  mkdir -p "$home"
+  [ -n "$setup" ] && "$setup" "$home"
+  TAYORI_HOME="$home" LANG="$locale" LC_ALL="$locale" "$BIN" >"$OUT/$name-$tag.log" 2>&1 &
   local app=$!
   local found=""
   for _ in $(seq 150); do
@@ -44,23 +69,30 @@ shoot() { # lang-tag locale
     sleep 0.2
   done
   if [ -z "$found" ]; then
-    echo "FAIL: no Tayori window appeared ($tag); app output:" >&2
-    cat "$OUT/welcome-$tag.log" >&2
+    echo "FAIL: no Tayori window appeared ($name, $tag); app output:" >&2
+    cat "$OUT/$name-$tag.log" >&2
     kill "$app" 2>/dev/null || true
     return 1
   fi
   sleep 2 # let the first frames render
-  import -window root "$OUT/welcome-$tag.png"
+  import -window root "$OUT/$name-$tag.png"
   kill "$app" 2>/dev/null || true
   wait "$app" 2>/dev/null || true
+  # Wait until the window is gone, so the next shot finds its own.
+  for _ in $(seq 50); do
+    xwininfo -root -tree 2>/dev/null | grep -q 'Tayori' || break
+    sleep 0.1
+  done
   local colours
-  colours=$(identify -format '%k' "$OUT/welcome-$tag.png")
+  colours=$(identify -format '%k' "$OUT/$name-$tag.png")
   if [ "$colours" -lt 16 ]; then
-    echo "FAIL: the $tag screenshot has only $colours colours: nothing was drawn" >&2
+    echo "FAIL: the $name $tag screenshot has only $colours colours: nothing was drawn" >&2
     return 1
   fi
-  echo "window shown ($tag): $OUT/welcome-$tag.png, $colours colours"
+  echo "window shown ($name, $tag): $OUT/$name-$tag.png, $colours colours"
 }
 
-shoot en en_US.UTF-8
-shoot ja ja_JP.UTF-8
+shoot wizard en en_US.UTF-8
+shoot wizard ja ja_JP.UTF-8
+shoot mailbox en en_US.UTF-8 with_accounts
+shoot mailbox ja ja_JP.UTF-8 with_accounts

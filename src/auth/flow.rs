@@ -172,6 +172,19 @@ pub async fn sign_in(
     options: &SignInOptions,
     cancel: impl std::future::Future<Output = ()>,
 ) -> Result<Tokens, AuthError> {
+    sign_in_reporting(http, client, options, |_| {}, cancel).await
+}
+
+/// Like [`sign_in`], and hands `opened` the sign-in page's address once the browser was asked to
+/// open it — the window offers "open again" and "copy the address" with it while it waits. Dropping
+/// the returned future closes the loopback listener.
+pub async fn sign_in_reporting(
+    http: &Http,
+    client: &OAuthClient,
+    options: &SignInOptions,
+    opened: impl FnOnce(&Url),
+    cancel: impl std::future::Future<Output = ()>,
+) -> Result<Tokens, AuthError> {
     let pkce = Pkce::new();
     let state = random_token(16);
     let nonce = client
@@ -194,6 +207,7 @@ pub async fn sign_in(
         .browser
         .open(url.as_str())
         .map_err(AuthError::Browser)?;
+    opened(&url);
     let response = loopback
         .wait(
             &state,

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tayori::config::{Paths, Settings};
 
 /// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
+#[cfg(not(feature = "gui"))]
 pub const EXIT_UNAVAILABLE: u8 = 69;
 
 #[derive(Debug, Parser)]

@@ -1,3 +1,4 @@
 //! One module per screen, each with its `State`, `Message`, `update` and `view`.
 
-pub mod welcome;
+pub mod mailbox;
+pub mod wizard;

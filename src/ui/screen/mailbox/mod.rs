@@ -1,0 +1,839 @@
+//! The main window: accounts and folders on the left (special-use folders first, unread counts, all
+//! inboxes together), the message list in the middle — virtual: only the rows in view are built, and
+//! rows come from the store a page at a time — and the reader on the right. A status bar at the
+//! bottom; keyboard shortcuts (j/k or arrows, `/` to search, Delete).
+//!
+//! Every store call runs on a blocking thread from a `Task` (`db::Db::run`); `update` and `view`
+//! only move and draw what came back.
+
+mod db;
+mod list;
+mod reader;
+mod sidebar;
+mod sync;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+
+use iced::keyboard::{self, Key, key::Named};
+use iced::widget::{Id, column, container, row, rule, scrollable, text};
+use iced::{Element, Fill, FillPortion, Subscription, Task};
+use tayori::account::Account;
+use tayori::i18n::{Lang, Text, fill};
+use tayori::mime::Decoded;
+use tayori::store::{Folder, MessageSummary, SortOrder, Store};
+
+pub use db::Db;
+
+use crate::ui::context::Context;
+use crate::ui::style;
+
+/// Rows fetched from the store at a time.
+pub const PAGE: usize = 200;
+/// The height of one row of the list, in logical pixels (fixed: it is what makes the list virtual).
+pub const ROW_HEIGHT: f32 = 68.0;
+/// Rows built beyond the visible ones, so a quick scroll never shows a gap.
+const OVERSCAN: usize = 6;
+/// Results shown for a search.
+const SEARCH_LIMIT: usize = 500;
+
+pub const LIST_ID: &str = "message-list";
+pub const SEARCH_ID: &str = "search";
+
+/// What the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Every account's inbox together.
+    Unified,
+    Folder(i64),
+}
+
+/// The message list: a window onto the store's rows, filled a page at a time.
+pub struct List {
+    pub source: Source,
+    pub order: SortOrder,
+    /// Bumped whenever the list changes, so pages that arrive late for an old list are dropped.
+    pub generation: u64,
+    pub total: Option<usize>,
+    pub pages: HashMap<usize, Vec<MessageSummary>>,
+    requested: HashSet<usize>,
+    /// While searching: the query and what the store's full-text index found.
+    pub search: Option<(String, Option<Vec<MessageSummary>>)>,
+    /// Scroll position and visible height of the list, in pixels.
+    pub scroll_y: f32,
+    pub height: f32,
+    pub selected: Option<usize>,
+}
+
+impl List {
+    fn new(source: Source, order: SortOrder, generation: u64, height: f32) -> Self {
+        List {
+            source,
+            order,
+            generation,
+            total: None,
+            pages: HashMap::new(),
+            requested: HashSet::new(),
+            search: None,
+            scroll_y: 0.0,
+            height,
+            selected: None,
+        }
+    }
+
+    /// How many rows the list has now.
+    pub fn len(&self) -> usize {
+        match &self.search {
+            Some((_, Some(results))) => results.len(),
+            Some((_, None)) => 0,
+            None => self.total.unwrap_or(0),
+        }
+    }
+
+    pub fn row(&self, index: usize) -> Option<&MessageSummary> {
+        match &self.search {
+            Some((_, results)) => results.as_ref()?.get(index),
+            None => self.pages.get(&(index / PAGE))?.get(index % PAGE),
+        }
+    }
+
+    /// The rows in view (plus a few either side), as an index range.
+    pub fn visible(&self) -> std::ops::Range<usize> {
+        let first = (self.scroll_y / ROW_HEIGHT).floor().max(0.0) as usize;
+        let count = (self.height / ROW_HEIGHT).ceil() as usize + 1;
+        let start = first.saturating_sub(OVERSCAN);
+        let end = (first + count + OVERSCAN).min(self.len());
+        start.min(end)..end
+    }
+
+    /// Pages the visible rows need that are neither here nor asked for.
+    fn missing_pages(&mut self) -> Vec<usize> {
+        if self.search.is_some() {
+            return Vec::new();
+        }
+        let range = self.visible();
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let mut missing = Vec::new();
+        for page in range.start / PAGE..=(range.end - 1) / PAGE {
+            if !self.pages.contains_key(&page) && self.requested.insert(page) {
+                missing.push(page);
+            }
+        }
+        missing
+    }
+}
+
+/// What the reader shows.
+pub enum Reader {
+    Empty,
+    Loading(MessageSummary),
+    Shown {
+        summary: MessageSummary,
+        decoded: Box<Decoded>,
+    },
+    /// Only the headers are here so far.
+    NotDownloaded(MessageSummary),
+    Failed(String),
+}
+
+pub struct State {
+    context: Context,
+    accounts: Vec<Account>,
+    /// Why the account list could not be read, if it could not.
+    problem: Option<String>,
+    db: Option<Db>,
+    store_problem: Option<String>,
+    folders: Vec<Folder>,
+    pub list: List,
+    reader: Reader,
+    search_text: String,
+    next_generation: u64,
+    /// What each account's sync engine said last.
+    sync: std::collections::BTreeMap<String, sync::Update>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    SwitchLanguage,
+    AddAccount,
+    StoreOpened(Result<Db, String>),
+    FoldersLoaded(Result<Vec<Folder>, String>),
+    Select(Source),
+    CountLoaded(u64, Result<usize, String>),
+    PageLoaded(u64, usize, Result<Vec<MessageSummary>, String>),
+    Scrolled(scrollable::Viewport),
+    Resized(iced::Size),
+    Open(usize),
+    Opened(i64, Result<Option<Box<Decoded>>, String>),
+    MarkedSeen(Result<(), String>),
+    ToggleOrder,
+    SearchChanged(String),
+    Search,
+    SearchResults(u64, Result<Vec<MessageSummary>, String>),
+    ClearSearch,
+    Key(keyboard::Event),
+    Delete,
+    Deleted(Result<(), String>),
+    Sync(String, sync::Update),
+}
+
+/// What the screen asks of the application.
+pub enum Event {
+    SwitchLanguage,
+    AddAccount,
+}
+
+/// The list's height before the window reports its size: the default window less the bars.
+const INITIAL_LIST_HEIGHT: f32 = 720.0 - 120.0;
+
+impl State {
+    pub fn new(context: Context, accounts: Vec<Account>, problem: Option<String>) -> Self {
+        State {
+            context,
+            accounts,
+            problem,
+            db: None,
+            store_problem: None,
+            folders: Vec::new(),
+            list: List::new(
+                Source::Unified,
+                SortOrder::NewestFirst,
+                0,
+                INITIAL_LIST_HEIGHT,
+            ),
+            reader: Reader::Empty,
+            search_text: String::new(),
+            next_generation: 1,
+            sync: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Opens the store; the folders and the unified inbox follow.
+    pub fn load(&self) -> Task<Message> {
+        let path = Store::path_in(&self.context.paths);
+        Task::perform(Db::open(path), Message::StoreOpened)
+    }
+
+    #[cfg(test)]
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    pub fn folders(&self) -> &[Folder] {
+        &self.folders
+    }
+
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+
+    fn db(&self) -> Option<Db> {
+        self.db.clone()
+    }
+
+    fn reload_folders(&self) -> Task<Message> {
+        let Some(db) = self.db() else {
+            return Task::none();
+        };
+        Task::perform(
+            async move { db.run(|store| store.folders()).await },
+            Message::FoldersLoaded,
+        )
+    }
+
+    /// Shows `source` from the top.
+    fn show(&mut self, source: Source) -> Task<Message> {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.list = List::new(source, self.list.order, generation, self.list.height);
+        self.search_text.clear();
+        self.reader = Reader::Empty;
+        let count = self.count_task();
+        Task::batch([
+            count,
+            iced::widget::operation::scroll_to(
+                Id::new(LIST_ID),
+                scrollable::AbsoluteOffset { x: 0.0, y: 0.0 },
+            ),
+        ])
+    }
+
+    /// Reloads the current list in place (after a delete): same scroll position, fresh rows.
+    fn refresh(&mut self) -> Task<Message> {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let mut list = List::new(
+            self.list.source,
+            self.list.order,
+            generation,
+            self.list.height,
+        );
+        list.scroll_y = self.list.scroll_y;
+        list.selected = self.list.selected;
+        self.list = list;
+        Task::batch([self.count_task(), self.reload_folders()])
+    }
+
+    fn count_task(&self) -> Task<Message> {
+        let Some(db) = self.db() else {
+            return Task::none();
+        };
+        let generation = self.list.generation;
+        let source = self.list.source;
+        Task::perform(
+            async move {
+                db.run(move |store| match source {
+                    Source::Folder(id) => store.message_count(id),
+                    Source::Unified => Ok(store
+                        .folders()?
+                        .iter()
+                        .filter(|f| f.role == Some(tayori::store::FolderRole::Inbox))
+                        .map(|f| f.total as usize)
+                        .sum()),
+                })
+                .await
+            },
+            move |count| Message::CountLoaded(generation, count),
+        )
+    }
+
+    /// Asks the store for the pages the visible rows need.
+    fn fetch_visible(&mut self) -> Task<Message> {
+        let Some(db) = self.db() else {
+            return Task::none();
+        };
+        let generation = self.list.generation;
+        let source = self.list.source;
+        let order = self.list.order;
+        Task::batch(self.list.missing_pages().into_iter().map(|page| {
+            let db = db.clone();
+            Task::perform(
+                async move {
+                    db.run(move |store| match source {
+                        Source::Folder(id) => store.messages(id, order, page * PAGE, PAGE),
+                        Source::Unified => store.unified_inbox(order, page * PAGE, PAGE),
+                    })
+                    .await
+                },
+                move |rows| Message::PageLoaded(generation, page, rows),
+            )
+        }))
+    }
+
+    fn open(&mut self, index: usize) -> Task<Message> {
+        let Some(summary) = self.list.row(index).cloned() else {
+            return Task::none();
+        };
+        self.list.selected = Some(index);
+        let Some(db) = self.db() else {
+            return Task::none();
+        };
+        let id = summary.id;
+        let unread = !summary.flags.seen;
+        self.reader = Reader::Loading(summary);
+        let load = {
+            let db = db.clone();
+            Task::perform(
+                async move {
+                    db.run(move |store| {
+                        // Decoding a big message takes a moment: it happens here, not in the window.
+                        Ok(store
+                            .message_raw(id)?
+                            .map(|raw| Box::new(tayori::mime::decode(&raw))))
+                    })
+                    .await
+                },
+                move |decoded| Message::Opened(id, decoded),
+            )
+        };
+        let mark = if unread {
+            self.mark_seen_locally(index);
+            Task::perform(
+                async move { db.run(move |store| store.set_seen(id, true)).await },
+                Message::MarkedSeen,
+            )
+        } else {
+            Task::none()
+        };
+        Task::batch([load, mark, self.keep_in_view(index)])
+    }
+
+    fn mark_seen_locally(&mut self, index: usize) {
+        let row = match &mut self.list.search {
+            Some((_, Some(results))) => results.get_mut(index),
+            Some((_, None)) => None,
+            None => self
+                .list
+                .pages
+                .get_mut(&(index / PAGE))
+                .and_then(|page| page.get_mut(index % PAGE)),
+        };
+        if let Some(row) = row {
+            row.flags.seen = true;
+        }
+    }
+
+    /// Scrolls so that row `index` is fully visible.
+    fn keep_in_view(&mut self, index: usize) -> Task<Message> {
+        let top = index as f32 * ROW_HEIGHT;
+        let bottom = top + ROW_HEIGHT;
+        let y = if top < self.list.scroll_y {
+            top
+        } else if bottom > self.list.scroll_y + self.list.height {
+            bottom - self.list.height
+        } else {
+            return Task::none();
+        };
+        self.list.scroll_y = y;
+        Task::batch([
+            iced::widget::operation::scroll_to(
+                Id::new(LIST_ID),
+                scrollable::AbsoluteOffset { x: 0.0, y },
+            ),
+            self.fetch_visible(),
+        ])
+    }
+
+    fn move_selection(&mut self, by: isize) -> Task<Message> {
+        let len = self.list.len();
+        if len == 0 {
+            return Task::none();
+        }
+        let next = match self.list.selected {
+            Some(current) => current.saturating_add_signed(by).min(len - 1),
+            None => 0,
+        };
+        if self.list.row(next).is_none() {
+            // Not loaded yet: bring it into view first; the row arrives with its page.
+            self.list.selected = Some(next);
+            return self.keep_in_view(next);
+        }
+        self.open(next)
+    }
+
+    fn delete_selected(&mut self) -> Task<Message> {
+        let (Some(index), Some(db)) = (self.list.selected, self.db()) else {
+            return Task::none();
+        };
+        let Some(id) = self.list.row(index).map(|row| row.id) else {
+            return Task::none();
+        };
+        self.reader = Reader::Empty;
+        Task::perform(
+            async move { db.run(move |store| store.delete(id)).await },
+            Message::Deleted,
+        )
+    }
+
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
+        let task = match message {
+            Message::SwitchLanguage => return (Task::none(), Some(Event::SwitchLanguage)),
+            Message::AddAccount => return (Task::none(), Some(Event::AddAccount)),
+            Message::StoreOpened(Ok(db)) => {
+                self.db = Some(db);
+                Task::batch([self.reload_folders(), self.count_task()])
+            }
+            Message::StoreOpened(Err(problem)) => {
+                self.store_problem = Some(problem);
+                Task::none()
+            }
+            Message::FoldersLoaded(Ok(folders)) => {
+                self.folders = folders;
+                Task::none()
+            }
+            Message::FoldersLoaded(Err(problem)) => {
+                self.store_problem = Some(problem);
+                Task::none()
+            }
+            Message::Select(source) => self.show(source),
+            Message::CountLoaded(generation, result) => {
+                if generation != self.list.generation {
+                    return (Task::none(), None);
+                }
+                match result {
+                    Ok(total) => {
+                        self.list.total = Some(total);
+                        if let Some(selected) = self.list.selected
+                            && selected >= total
+                        {
+                            self.list.selected = total.checked_sub(1);
+                        }
+                        self.fetch_visible()
+                    }
+                    Err(problem) => {
+                        self.store_problem = Some(problem);
+                        Task::none()
+                    }
+                }
+            }
+            Message::PageLoaded(generation, page, result) => {
+                if generation != self.list.generation {
+                    return (Task::none(), None);
+                }
+                self.list.requested.remove(&page);
+                match result {
+                    Ok(rows) => {
+                        self.list.pages.insert(page, rows);
+                        // A selection made before its row was here (j pressed past the loaded
+                        // rows) opens now.
+                        if let Some(selected) = self.list.selected
+                            && selected / PAGE == page
+                            && matches!(self.reader, Reader::Empty)
+                        {
+                            return (self.open(selected), None);
+                        }
+                        Task::none()
+                    }
+                    Err(problem) => {
+                        self.store_problem = Some(problem);
+                        Task::none()
+                    }
+                }
+            }
+            Message::Scrolled(viewport) => {
+                self.list.scroll_y = viewport.absolute_offset().y;
+                self.list.height = viewport.bounds().height;
+                self.fetch_visible()
+            }
+            Message::Resized(size) => {
+                // Until the list reports its own height when scrolled, the window's tells roughly.
+                self.list.height = (size.height - 120.0).max(ROW_HEIGHT);
+                self.fetch_visible()
+            }
+            Message::Open(index) => self.open(index),
+            Message::Opened(id, result) => {
+                let current = match &self.reader {
+                    Reader::Loading(summary) if summary.id == id => summary.clone(),
+                    _ => return (Task::none(), None),
+                };
+                self.reader = match result {
+                    Ok(Some(decoded)) => Reader::Shown {
+                        summary: current,
+                        decoded,
+                    },
+                    Ok(None) => Reader::NotDownloaded(current),
+                    Err(problem) => Reader::Failed(problem),
+                };
+                Task::none()
+            }
+            Message::MarkedSeen(result) => {
+                if let Err(problem) = result {
+                    tracing::warn!("marking a message read failed: {problem}");
+                }
+                self.reload_folders()
+            }
+            Message::ToggleOrder => {
+                self.list.order = match self.list.order {
+                    SortOrder::NewestFirst => SortOrder::OldestFirst,
+                    SortOrder::OldestFirst => SortOrder::NewestFirst,
+                };
+                self.show(self.list.source)
+            }
+            Message::SearchChanged(text) => {
+                self.search_text = text;
+                if self.search_text.trim().is_empty() {
+                    self.clear_search()
+                } else {
+                    Task::none()
+                }
+            }
+            Message::Search => self.search(),
+            Message::SearchResults(generation, result) => {
+                if generation != self.list.generation {
+                    return (Task::none(), None);
+                }
+                match result {
+                    Ok(rows) => {
+                        if let Some((_, results)) = &mut self.list.search {
+                            *results = Some(rows);
+                        }
+                    }
+                    Err(problem) => self.store_problem = Some(problem),
+                }
+                Task::none()
+            }
+            Message::ClearSearch => {
+                self.search_text.clear();
+                self.clear_search()
+            }
+            Message::Key(event) => self.key(event),
+            Message::Sync(email, update) => self.on_sync(email, update),
+            Message::Delete => self.delete_selected(),
+            Message::Deleted(result) => {
+                if let Err(problem) = result {
+                    self.store_problem = Some(problem);
+                }
+                if self.list.search.is_some() {
+                    self.search()
+                } else {
+                    self.refresh()
+                }
+            }
+        };
+        (task, None)
+    }
+
+    fn on_sync(&mut self, email: String, update: sync::Update) -> Task<Message> {
+        use tayori::sync::SyncEvent;
+        let refresh = matches!(
+            &update,
+            sync::Update::Event(
+                SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) | SyncEvent::NewMail { .. }
+            )
+        );
+        if let sync::Update::Event(SyncEvent::NeedsSignIn { error }) = &update
+            && let Some(account) = self.accounts.iter_mut().find(|a| a.email == email)
+        {
+            account.needs_sign_in = Some(error.clone());
+        }
+        // Progress within a folder is kept; the other events replace it.
+        self.sync.insert(email, update);
+        if refresh && self.list.search.is_none() {
+            self.refresh()
+        } else if refresh {
+            self.reload_folders()
+        } else {
+            Task::none()
+        }
+    }
+
+    /// One line for the status bar: the busiest account's state.
+    fn sync_line(&self, lang: Lang) -> Option<String> {
+        use tayori::sync::SyncEvent;
+        let n = |v: usize| v.to_string();
+        let mut lines = self.sync.iter().map(|(email, update)| {
+            let line = match update {
+                sync::Update::CouldNotStart(detail) => {
+                    fill(lang.text(Text::SyncNotRunning), &[("detail", detail)])
+                }
+                sync::Update::Event(event) => match event {
+                    SyncEvent::Connecting | SyncEvent::Connected => {
+                        lang.text(Text::SyncConnecting).to_owned()
+                    }
+                    SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } => {
+                        lang.text(Text::SyncConnecting).to_owned()
+                    }
+                    SyncEvent::FolderStarted { folder } => {
+                        fill(lang.text(Text::SyncFolder), &[("folder", folder)])
+                    }
+                    SyncEvent::Envelopes {
+                        folder,
+                        done,
+                        total,
+                    } => fill(
+                        lang.text(Text::SyncEnvelopes),
+                        &[
+                            ("folder", folder),
+                            ("done", &n(*done)),
+                            ("total", &n(*total)),
+                        ],
+                    ),
+                    SyncEvent::Bodies {
+                        folder,
+                        done,
+                        total,
+                        ..
+                    } => fill(
+                        lang.text(Text::SyncBodies),
+                        &[
+                            ("folder", folder),
+                            ("done", &n(*done)),
+                            ("total", &n(*total)),
+                        ],
+                    ),
+                    SyncEvent::Finished(_) | SyncEvent::Idle | SyncEvent::NewMail { .. } => {
+                        lang.text(Text::SyncUpToDate).to_owned()
+                    }
+                    SyncEvent::Offline { retry_in, .. } => fill(
+                        lang.text(Text::SyncOffline),
+                        &[("seconds", &retry_in.as_secs().to_string())],
+                    ),
+                    SyncEvent::NeedsSignIn { .. } => lang.text(Text::SyncNeedsSignIn).to_owned(),
+                },
+            };
+            format!("{email}: {line}")
+        });
+        let first = lines.next()?;
+        Some(match lines.next() {
+            None => first,
+            Some(second) => format!("{first}  ·  {second}"),
+        })
+    }
+
+    fn search(&mut self) -> Task<Message> {
+        let query = self.search_text.trim().to_owned();
+        if query.is_empty() {
+            return self.clear_search();
+        }
+        let Some(db) = self.db() else {
+            return Task::none();
+        };
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.list.generation = generation;
+        self.list.search = Some((query.clone(), None));
+        self.list.selected = None;
+        self.list.scroll_y = 0.0;
+        self.reader = Reader::Empty;
+        Task::batch([
+            Task::perform(
+                async move {
+                    db.run(move |store| store.search(&query, SEARCH_LIMIT))
+                        .await
+                },
+                move |rows| Message::SearchResults(generation, rows),
+            ),
+            iced::widget::operation::scroll_to(
+                Id::new(LIST_ID),
+                scrollable::AbsoluteOffset { x: 0.0, y: 0.0 },
+            ),
+        ])
+    }
+
+    fn clear_search(&mut self) -> Task<Message> {
+        if self.list.search.is_none() {
+            return Task::none();
+        }
+        self.show(self.list.source)
+    }
+
+    fn key(&mut self, event: keyboard::Event) -> Task<Message> {
+        let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
+            return Task::none();
+        };
+        if modifiers.control() || modifiers.alt() || modifiers.logo() {
+            return Task::none();
+        }
+        match key.as_ref() {
+            Key::Character("j") | Key::Named(Named::ArrowDown) => self.move_selection(1),
+            Key::Character("k") | Key::Named(Named::ArrowUp) => self.move_selection(-1),
+            Key::Named(Named::PageDown) => {
+                self.move_selection((self.list.height / ROW_HEIGHT) as isize)
+            }
+            Key::Named(Named::PageUp) => {
+                self.move_selection(-((self.list.height / ROW_HEIGHT) as isize))
+            }
+            Key::Named(Named::Home) => self.move_selection(isize::MIN / 2),
+            Key::Named(Named::End) => self.move_selection(isize::MAX / 2),
+            Key::Character("/") => iced::widget::operation::focus(Id::new(SEARCH_ID)),
+            Key::Named(Named::Delete) => self.delete_selected(),
+            Key::Named(Named::Escape) if self.list.search.is_some() => {
+                self.search_text.clear();
+                self.clear_search()
+            }
+            _ => Task::none(),
+        }
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        let engines = self.accounts.iter().map(|account| {
+            sync::subscription(sync::Key {
+                account: account.clone(),
+                context: self.context.clone(),
+            })
+            .map(|(email, update)| Message::Sync(email, update))
+        });
+        Subscription::batch(
+            [
+                keyboard::listen().map(Message::Key),
+                iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
+            ]
+            .into_iter()
+            .chain(engines),
+        )
+    }
+
+    pub fn view(&self, lang: Lang) -> Element<'_, Message> {
+        let mut middle = column![list::header(self, lang)];
+        for account in &self.accounts {
+            if account.needs_sign_in.is_some() {
+                middle = middle.push(
+                    container(
+                        text(fill(
+                            lang.text(Text::NeedsSignInBanner),
+                            &[("email", account.email.as_str())],
+                        ))
+                        .size(style::SMALL),
+                    )
+                    .padding([8, 12])
+                    .width(Fill)
+                    .style(style::notice),
+                );
+            }
+        }
+        for problem in [&self.problem, &self.store_problem].into_iter().flatten() {
+            middle = middle.push(
+                container(
+                    text(fill(
+                        lang.text(Text::StoreUnavailable),
+                        &[("detail", problem)],
+                    ))
+                    .size(style::SMALL),
+                )
+                .padding([8, 12])
+                .width(Fill)
+                .style(style::problem),
+            );
+        }
+        middle = middle.push(list::view(self, lang));
+        let panes = row![
+            sidebar::view(self, lang),
+            rule::vertical(1),
+            container(middle).width(FillPortion(2)).height(Fill),
+            rule::vertical(1),
+            container(reader::view(self, lang))
+                .width(FillPortion(3))
+                .height(Fill),
+        ]
+        .height(Fill);
+        column![panes, rule::horizontal(1), self.status_bar(lang)].into()
+    }
+
+    fn status_bar(&self, lang: Lang) -> Element<'_, Message> {
+        let (total, unread) = match self.list.source {
+            Source::Unified => self
+                .folders
+                .iter()
+                .filter(|f| f.role == Some(tayori::store::FolderRole::Inbox))
+                .fold((0, 0), |(t, u), f| (t + f.total, u + f.unread)),
+            Source::Folder(id) => self
+                .folders
+                .iter()
+                .find(|f| f.id == id)
+                .map_or((0, 0), |f| (f.total, f.unread)),
+        };
+        let count = |text: Text, n: u32| fill(lang.text(text), &[("count", &n.to_string())]);
+        container(
+            row![
+                text(format!(
+                    "{}  ·  {}",
+                    count(Text::StatusMessages, total),
+                    count(Text::StatusUnread, unread)
+                ))
+                .size(style::TINY),
+                // The sync line takes the room there is and is cut, never wrapped: the bar stays
+                // one line high whatever an engine reports.
+                container(
+                    text(self.sync_line(lang).unwrap_or_default())
+                        .size(style::TINY)
+                        .style(style::accent)
+                        .wrapping(iced::widget::text::Wrapping::None),
+                )
+                .width(Fill)
+                .clip(true),
+                text(lang.text(Text::ShortcutsHint))
+                    .size(style::TINY)
+                    .style(style::muted)
+                    .wrapping(iced::widget::text::Wrapping::None),
+            ]
+            .spacing(12),
+        )
+        .padding([5, 12])
+        .width(Fill)
+        .style(style::backdrop)
+        .into()
+    }
+}

@@ -1,0 +1,91 @@
+//! One sync engine per account, as a subscription: it starts when the main window shows the account
+//! and stops (its future dropped, the connection with it) when the account goes away. Each engine
+//! first brings the account up to date, then waits in IDLE for new mail; what it reports drives the
+//! status bar and refreshes the folders and the list.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use futures::Stream;
+use iced::Subscription;
+use tayori::account::Account;
+use tayori::account::setup::{self, Net};
+use tayori::store::Store;
+use tayori::sync::{Engine, SyncEvent, SyncOptions};
+
+use crate::ui::context::Context;
+
+/// What identifies one account's engine (only the address: settings do not restart it).
+#[derive(Clone)]
+pub struct Key {
+    pub account: Account,
+    pub context: Context,
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        "sync".hash(state);
+        self.account.email.hash(state);
+    }
+}
+
+/// The account's state as the status bar tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Event(SyncEvent),
+    /// The engine could not start (no saved sign-in, the store could not be opened).
+    CouldNotStart(String),
+}
+
+pub fn subscription(key: Key) -> Subscription<(String, Update)> {
+    Subscription::run_with(key, |key| run(key.clone()))
+}
+
+/// The engine's stream, as the subscription runs it (the tests feed it to the window by hand).
+#[cfg(test)]
+pub fn run_for_test(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
+    run(key)
+}
+
+fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
+    use futures::StreamExt;
+    let email = key.account.email.clone();
+    // Unbounded: a progress event is never dropped, however busy the window is.
+    let (sender, receiver) = futures::channel::mpsc::unbounded();
+    let work = async move {
+        let report = move |update: Update| {
+            let _ = sender.unbounded_send((email.clone(), update));
+        };
+        let net = match Net::from_settings(&key.context.settings) {
+            Ok(net) => net,
+            Err(error) => return report(Update::CouldNotStart(error.to_string())),
+        };
+        let credentials = match setup::saved_credentials(&net, &key.account).await {
+            Ok(credentials) => credentials,
+            Err(error) => return report(Update::CouldNotStart(error.to_string())),
+        };
+        let progress = {
+            let report = report.clone();
+            Arc::new(move |event: SyncEvent| report(Update::Event(event)))
+        };
+        let engine = match Engine::open(
+            Store::path_in(&key.context.paths),
+            key.account.clone(),
+            credentials,
+            net.dns.clone(),
+            SyncOptions::default(),
+            progress,
+        )
+        .await
+        {
+            Ok(engine) => engine,
+            Err(error) => return report(Update::CouldNotStart(error.to_string())),
+        };
+        // `watch` runs until `stop`; dropping this future (the subscription ended) stops it too.
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let stop = Arc::new(tokio::sync::Notify::new());
+        engine.watch(wake, stop).await;
+    };
+    let runner = futures::stream::once(work).filter_map(|()| async { None });
+    futures::stream::select(receiver, runner)
+}

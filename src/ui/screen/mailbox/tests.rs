@@ -1,0 +1,789 @@
+//! The main window over a real store on disk (SQLite, filled through the store's own API the way the
+//! sync engine fills it), driven in iced's simulator: folders and counts, the virtual list, opening
+//! a message, marking it read, search, sort, keyboard, delete — and the figures for 100,000 messages.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::{BoxStream, SelectAll};
+use iced::Task;
+use iced_test::simulator::Simulator;
+use tayori::account::{Account, AccountAuth, Server};
+use tayori::config::{Paths, Settings};
+use tayori::discovery::Security;
+use tayori::i18n::{Lang, Text};
+use tayori::store::{Flags, FolderRole, NewBody, NewEnvelope, Store};
+
+use super::*;
+
+const HANAKO: &str = "hanako@example.test";
+const ALEX: &str = "alex@corp.example";
+
+fn account(email: &str) -> Account {
+    let server = Server {
+        host: "mail.example.test".into(),
+        port: 993,
+        security: Security::Tls,
+        username: email.into(),
+    };
+    Account {
+        email: email.into(),
+        display_name: None,
+        provider: None,
+        imap: server.clone(),
+        smtp: Server {
+            port: 465,
+            ..server
+        },
+        auth: AccountAuth::Password,
+        last_sign_in: None,
+        needs_sign_in: None,
+        sent_copy: None,
+    }
+}
+
+const SENDERS: [(&str, &str); 6] = [
+    ("山田 花子", "hanako.yamada@example.co.jp"),
+    ("佐藤 健", "ken.sato@example.co.jp"),
+    ("Alex Smith", "alex@corp.example"),
+    ("経理部", "keiri@example.co.jp"),
+    ("GitHub", "noreply@github.example"),
+    ("鈴木 一郎", "ichiro@example.ne.jp"),
+];
+const SUBJECTS: [&str; 6] = [
+    "来週の定例会議について",
+    "Quarterly report draft — please review",
+    "【至急】請求書の確認をお願いします",
+    "Re: 出張申請の件",
+    "Build failed on main",
+    "新年会のお知らせ",
+];
+
+/// A message as a server would send it.
+fn message(n: usize, date: i64, body: bool) -> Vec<u8> {
+    let (name, address) = SENDERS[n % SENDERS.len()];
+    let subject = SUBJECTS[n % SUBJECTS.len()];
+    let date = chrono::DateTime::from_timestamp(date, 0)
+        .unwrap()
+        .to_rfc2822();
+    let mut raw = format!(
+        "From: {name} <{address}>\r\nTo: 山田 花子 <{HANAKO}>\r\nSubject: {subject} #{n}\r\n\
+         Date: {date}\r\nMessage-ID: <m{n}@example.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    );
+    if body {
+        raw.push_str(&format!(
+            "お疲れさまです。{name}です。\r\n\r\n件名の件（#{n}）、資料を共有します。\r\nご確認のほど、よろしくお願いいたします。\r\n\r\nBest regards,\r\n{name}\r\n"
+        ));
+    }
+    raw.into_bytes()
+}
+
+/// Fills a store under `paths` the way the sync engine does: folders from the server's list,
+/// envelopes, a few bodies. `inbox` messages in Hanako's inbox, a handful elsewhere.
+pub fn fill_store(paths: &Paths, inbox: usize) {
+    let mut store = Store::open_in(paths).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    for email in [HANAKO, ALEX] {
+        let id = store.account_id(email).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[
+                    (
+                        "INBOX".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Inbox),
+                        true,
+                    ),
+                    (
+                        "Sent".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Sent),
+                        true,
+                    ),
+                    (
+                        "Drafts".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Drafts),
+                        true,
+                    ),
+                    (
+                        "Trash".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Trash),
+                        true,
+                    ),
+                    (
+                        "Archive".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Archive),
+                        true,
+                    ),
+                    ("Projects".into(), Some("/".into()), None, true),
+                    ("Projects/2025".into(), Some("/".into()), None, true),
+                ],
+            )
+            .unwrap();
+    }
+    let folders = store.folders().unwrap();
+    let folder = |email: &str, name: &str| {
+        folders
+            .iter()
+            .find(|f| f.account == email && f.name == name)
+            .unwrap()
+            .id
+    };
+    let fill = |store: &mut Store, folder: i64, count: usize, bodies: usize, age: i64| {
+        for chunk in (0..count).collect::<Vec<_>>().chunks(5000) {
+            let envelopes: Vec<NewEnvelope> = chunk
+                .iter()
+                .map(|&n| NewEnvelope {
+                    uid: n as u32 + 1,
+                    flags: Flags {
+                        seen: n % 7 != 0,
+                        flagged: n % 23 == 0,
+                        answered: n % 11 == 0,
+                        ..Flags::default()
+                    },
+                    keywords: Vec::new(),
+                    modseq: None,
+                    internal_date: Some(now - age - (count - n) as i64 * 600),
+                    size: 2048,
+                    header: message(n, now - age - (count - n) as i64 * 600, false),
+                })
+                .collect();
+            store.add_envelopes(folder, &envelopes).unwrap();
+        }
+        let newest: Vec<NewBody> = (count.saturating_sub(bodies)..count)
+            .map(|n| NewBody {
+                uid: n as u32 + 1,
+                raw: message(n, now - age - (count - n) as i64 * 600, true),
+            })
+            .collect();
+        store.add_bodies(folder, &newest).unwrap();
+    };
+    // Alex's mail is a day older, so the newest and the oldest of all inboxes are Hanako's.
+    fill(&mut store, folder(HANAKO, "INBOX"), inbox, 50, 0);
+    fill(&mut store, folder(HANAKO, "Sent"), 40, 10, 0);
+    fill(&mut store, folder(HANAKO, "Projects/2025"), 12, 0, 0);
+    fill(&mut store, folder(ALEX, "INBOX"), 300, 20, 86_400);
+}
+
+fn home_with_mail(inbox: usize) -> (tempfile::TempDir, Context) {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    fill_store(&paths, inbox);
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    (home, context)
+}
+
+/// A person at the main window.
+struct Person {
+    state: State,
+    lang: Lang,
+    runtime: tokio::runtime::Runtime,
+    running: SelectAll<BoxStream<'static, Message>>,
+}
+
+impl Person {
+    fn new(context: Context, lang: Lang) -> Self {
+        let state = State::new(context, vec![account(HANAKO), account(ALEX)], None);
+        let mut person = Person {
+            state,
+            lang,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+            running: SelectAll::new(),
+        };
+        let load = person.state.load();
+        person.spawn(load);
+        person
+    }
+
+    fn ui(&self) -> Simulator<'_, Message> {
+        Simulator::with_size(
+            iced::Settings {
+                default_font: crate::ui::fonts::init(Lang::from_system()),
+                ..iced::Settings::default()
+            },
+            iced::Size::new(1280.0, 800.0),
+            self.state.view(self.lang),
+        )
+    }
+
+    fn sees(&self, text: &str) -> bool {
+        self.ui().find(text).is_ok()
+    }
+
+    fn spawn(&mut self, task: Task<Message>) {
+        if let Some(stream) = iced_test::runtime::task::into_stream(task) {
+            self.running.push(
+                stream
+                    .filter_map(|action| async move {
+                        match action {
+                            iced_test::runtime::Action::Output(message) => Some(message),
+                            _ => None,
+                        }
+                    })
+                    .boxed(),
+            );
+        }
+    }
+
+    fn apply(&mut self, message: Message) {
+        let (task, _) = self.state.update(message);
+        self.spawn(task);
+    }
+
+    fn click(&mut self, text: &str) {
+        let messages: Vec<Message> = {
+            let mut ui = self.ui();
+            ui.click(text)
+                .unwrap_or_else(|e| panic!("no {text:?} to click: {e}"));
+            ui.into_messages().collect()
+        };
+        assert!(!messages.is_empty(), "clicking {text:?} did nothing");
+        for message in messages {
+            self.apply(message);
+        }
+    }
+
+    fn key(&mut self, key: iced::keyboard::Key) {
+        self.apply(Message::Key(iced::keyboard::Event::KeyPressed {
+            key: key.clone(),
+            modified_key: key,
+            physical_key: iced::keyboard::key::Physical::Unidentified(
+                iced::keyboard::key::NativeCode::Unidentified,
+            ),
+            location: iced::keyboard::Location::Standard,
+            modifiers: iced::keyboard::Modifiers::default(),
+            text: None,
+            repeat: false,
+        }));
+    }
+
+    /// Runs the screen's tasks until nothing is left to do.
+    fn settle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = self
+                .runtime
+                .block_on(async { tokio::time::timeout(left, self.running.next()).await });
+            match next {
+                Ok(Some(message)) => self.apply(message),
+                Ok(None) => return,
+                Err(_) => panic!("the window's tasks did not finish in 30 s"),
+            }
+        }
+    }
+
+    fn picture(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy().starts_with(&format!("{name}-")))
+            {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        let snapshot = self.ui().snapshot(&iced::Theme::Light).unwrap();
+        assert!(
+            snapshot
+                .matches_image(dir.join(format!("{name}.png")))
+                .unwrap()
+        );
+    }
+}
+
+fn subject_of(person: &Person, index: usize) -> String {
+    person.state.list.row(index).unwrap().subject.clone()
+}
+
+#[test]
+fn folders_list_reader_search_sort_keys_and_delete() {
+    let (_home, context) = home_with_mail(3000);
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+
+    // The sidebar: all inboxes, each account's folders, special-use ones first, unread counts.
+    assert!(person.sees("All inboxes"));
+    assert!(person.sees(HANAKO) && person.sees(ALEX));
+    let names: Vec<_> = person
+        .state
+        .folders()
+        .iter()
+        .filter(|f| f.account == HANAKO)
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "INBOX",
+            "Drafts",
+            "Sent",
+            "Archive",
+            "Trash",
+            "Projects",
+            "Projects/2025"
+        ]
+    );
+    let inbox_unread = person
+        .state
+        .folders()
+        .iter()
+        .filter(|f| f.role == Some(FolderRole::Inbox))
+        .map(|f| f.unread)
+        .sum::<u32>();
+    assert_eq!(inbox_unread, 3000_u32.div_ceil(7) + 300_u32.div_ceil(7));
+    assert!(
+        person.sees(&inbox_unread.to_string()),
+        "the unread count is shown"
+    );
+
+    // The unified inbox, newest first; only the rows in view were fetched and built.
+    assert_eq!(person.state.list.len(), 3300);
+    assert_eq!(
+        person.state.list.pages.len(),
+        1,
+        "one page for the first screenful"
+    );
+    assert!(person.state.list.visible().len() < 40);
+    assert!(
+        subject_of(&person, 0).ends_with("#2999"),
+        "{}",
+        subject_of(&person, 0)
+    );
+
+    // Opening the newest message shows its text and marks it read.
+    let newest = subject_of(&person, 0);
+    person.apply(Message::Open(0));
+    person.settle();
+    match person.state.reader() {
+        Reader::Shown { decoded, .. } => {
+            assert!(decoded.text.as_deref().unwrap().contains("ご確認のほど"))
+        }
+        _ => panic!("the message is shown"),
+    }
+    assert!(person.sees(&newest));
+    assert!(person.sees("Date"));
+    assert!(person.state.list.row(0).unwrap().flags.seen);
+
+    // j moves down, k up; the reader follows.
+    person.key(iced::keyboard::Key::Character("j".into()));
+    person.settle();
+    assert_eq!(person.state.list.selected, Some(1));
+    person.key(iced::keyboard::Key::Named(
+        iced::keyboard::key::Named::ArrowUp,
+    ));
+    person.settle();
+    assert_eq!(person.state.list.selected, Some(0));
+
+    // Far down the list: End jumps to the oldest, whose page is fetched on the way.
+    person.key(iced::keyboard::Key::Named(iced::keyboard::key::Named::End));
+    person.settle();
+    assert_eq!(person.state.list.selected, Some(3299));
+    assert!(matches!(
+        person.state.reader(),
+        Reader::NotDownloaded(_) | Reader::Shown { .. }
+    ));
+
+    // Oldest first.
+    person.click("⇅ Newest first");
+    person.settle();
+    assert!(person.sees("⇅ Oldest first"));
+    assert!(
+        subject_of(&person, 0).ends_with("#0"),
+        "{}",
+        subject_of(&person, 0)
+    );
+
+    // A folder: Hanako's Sent.
+    let sent = person
+        .state
+        .folders()
+        .iter()
+        .find(|f| f.account == HANAKO && f.role == Some(FolderRole::Sent))
+        .unwrap()
+        .id;
+    person.apply(Message::Select(Source::Folder(sent)));
+    person.settle();
+    assert_eq!(person.state.list.len(), 40);
+
+    // Search over the store's full-text index, in Japanese.
+    person.apply(Message::SearchChanged("請求書".into()));
+    person.apply(Message::Search);
+    person.settle();
+    let found = person.state.list.len();
+    assert!(found > 0 && found <= 500, "{found}");
+    assert!(
+        (0..found).all(|i| person.state.list.row(i).unwrap().subject.contains("請求書")),
+        "every hit is about the invoice"
+    );
+    assert!(person.sees(&format!("{found} messages match “請求書”")));
+    person.click("Clear");
+    person.settle();
+    assert!(person.state.list.search.is_none());
+
+    // Delete removes the message from the list (and queues the deletion for the server).
+    person.apply(Message::Select(Source::Folder(sent)));
+    person.settle();
+    person.apply(Message::Open(0));
+    person.settle();
+    let doomed = person.state.list.row(0).unwrap().id;
+    person.key(iced::keyboard::Key::Named(
+        iced::keyboard::key::Named::Delete,
+    ));
+    person.settle();
+    assert_eq!(person.state.list.len(), 39);
+    assert_ne!(person.state.list.row(0).unwrap().id, doomed);
+}
+
+#[test]
+fn the_main_window_speaks_japanese_and_is_drawn() {
+    let (_home, context) = home_with_mail(500);
+    for lang in [Lang::En, Lang::Ja] {
+        let tag = if lang == Lang::En { "en" } else { "ja" };
+        let mut person = Person::new(context.clone(), lang);
+        person.settle();
+        for text in [
+            Text::UnifiedInbox,
+            Text::FolderInbox,
+            Text::FolderSent,
+            Text::SelectAMessage,
+        ] {
+            assert!(person.sees(lang.text(text)), "{tag}: {text:?}");
+            assert!(
+                !person.sees(lang.other().text(text)),
+                "{tag}: {text:?} twice"
+            );
+        }
+        person.apply(Message::Open(1));
+        person.settle();
+        assert!(person.sees(lang.text(Text::HeaderFrom)));
+        person.picture(&format!("mailbox-populated-{tag}"));
+    }
+}
+
+/// Figures for the issue's targets, printed: the first frame of a mailbox with 100,000 cached
+/// messages, and the time to update, build, lay out and draw a frame while scrolling and switching
+/// folders (one headless renderer, kept across frames as the window keeps its own).
+/// Run with `cargo test --bin tayori -- --ignored --nocapture mailbox_figures`.
+#[test]
+#[ignore = "a benchmark: run it and read the figures"]
+fn mailbox_figures() {
+    use iced::advanced::renderer::Headless;
+    use iced_test::runtime::user_interface::{Cache, UserInterface};
+
+    let started = Instant::now();
+    let (home, context) = home_with_mail(100_000);
+    println!(
+        "store filled with 100,300 messages in {:?}",
+        started.elapsed()
+    );
+    let size = std::fs::metadata(Store::path_in(&context.paths))
+        .unwrap()
+        .len();
+    println!("store file: {} MB", size / 1_000_000);
+    report_memory("before launch");
+
+    let window = iced::Size::new(1280.0, 800.0);
+    let theme = iced::Theme::Light;
+    let style = iced::advanced::renderer::Style {
+        text_color: theme.palette().text,
+    };
+    let font = crate::ui::fonts::init(Lang::from_system());
+    let renderer_started = Instant::now();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut renderer = runtime
+        .block_on(<iced::Renderer as Headless>::new(
+            font,
+            iced::Pixels(16.0),
+            None,
+        ))
+        .expect("a headless renderer");
+    println!(
+        "renderer ({}) created in {:?} (the window's own start-up, not counted below)",
+        renderer.name(),
+        renderer_started.elapsed()
+    );
+
+    // Launch to first frame: open the store, load folders, counts and the first page, then build,
+    // lay out and draw the view.
+    let launch = Instant::now();
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    let mut ui = UserInterface::build(
+        person.state.view(Lang::En),
+        window,
+        Cache::default(),
+        &mut renderer,
+    );
+    ui.draw(
+        &mut renderer,
+        &theme,
+        &style,
+        iced::mouse::Cursor::Unavailable,
+    );
+    let mut cache = ui.into_cache();
+    let first_frame = launch.elapsed();
+    println!(
+        "launch to first frame (store open, folders, counts, first page, layout, draw): {first_frame:?}"
+    );
+    assert_eq!(person.state.list.len(), 100_300);
+
+    // Scrolling three rows per frame through the first 2,000 rows, then jumps deep into the list.
+    // A frame is what the window does between two pictures: the scroll update, the view built, laid
+    // out and drawn. Pages the new rows need arrive asynchronously (placeholders meanwhile); their
+    // fetch times are reported apart.
+    let mut frames = Vec::new();
+    let mut fetches = Vec::new();
+    let positions: Vec<f32> = (0..600)
+        .map(|i| i as f32 * 3.0 * ROW_HEIGHT)
+        .chain((0..40).map(|i| i as f32 * 2_500.0 * ROW_HEIGHT))
+        .collect();
+    for y in positions {
+        let frame = Instant::now();
+        person.state.list.scroll_y = y;
+        let task = person.state.fetch_visible();
+        let mut ui =
+            UserInterface::build(person.state.view(Lang::En), window, cache, &mut renderer);
+        ui.draw(
+            &mut renderer,
+            &theme,
+            &style,
+            iced::mouse::Cursor::Unavailable,
+        );
+        cache = ui.into_cache();
+        frames.push(frame.elapsed());
+        let fetch = Instant::now();
+        person.spawn(task);
+        let pending = person.running.len();
+        person.settle();
+        if pending > 0 {
+            fetches.push(fetch.elapsed());
+        }
+    }
+    print_frames("scrolling (update + view + layout + draw)", &mut frames);
+    if !fetches.is_empty() {
+        print_frames(
+            "page fetches while scrolling (async, 200 rows each)",
+            &mut fetches,
+        );
+    }
+
+    let mut frames = Vec::new();
+    let folders: Vec<i64> = person.state.folders().iter().map(|f| f.id).collect();
+    for round in 0..28 {
+        let started = Instant::now();
+        person.apply(Message::Select(Source::Folder(
+            folders[round % folders.len()],
+        )));
+        person.settle();
+        let mut ui =
+            UserInterface::build(person.state.view(Lang::En), window, cache, &mut renderer);
+        ui.draw(
+            &mut renderer,
+            &theme,
+            &style,
+            iced::mouse::Cursor::Unavailable,
+        );
+        cache = ui.into_cache();
+        frames.push(started.elapsed());
+    }
+    print_frames(
+        "switching folders (count + first page from the store, then the frame)",
+        &mut frames,
+    );
+    report_memory("after scrolling and switching");
+    drop(home);
+}
+
+fn print_frames(what: &str, frames: &mut [Duration]) {
+    frames.sort();
+    let at = |p: f64| frames[((frames.len() - 1) as f64 * p) as usize];
+    println!(
+        "{what}: {} frames, median {:?}, p95 {:?}, max {:?}",
+        frames.len(),
+        at(0.5),
+        at(0.95),
+        frames[frames.len() - 1]
+    );
+}
+
+fn report_memory(when: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap_or("VmRSS: unknown");
+    println!("memory {when}: {}", rss.trim_start_matches("VmRSS:").trim());
+}
+
+/// The main window's sync engine against the rig's Dovecot: Bob's account (an app password in the
+/// keyring), the engine's stream fed to the window as its subscription would feed it — the
+/// folders appear, the status bar says where it is, and the list fills.
+#[test]
+fn the_sync_engine_fills_the_window_and_the_status_bar_follows_it() {
+    let rig_env = std::env::var_os("TAYORI_RIG_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"))
+        .join("rig.env");
+    assert!(
+        rig_env.exists(),
+        "the test rig is not running ({}); start it with tests/rig/start.sh or run tests/run.sh",
+        rig_env.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let context = Context {
+        paths,
+        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    // A separate keyring name, so the wizard's tests (which add Bob) are not disturbed.
+    let email = "bob@example.test";
+    let mut bob = account(email);
+    bob.imap.port = 10993;
+    bob.smtp.port = 10465;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    runtime
+        .block_on(tayori::auth::keyring_store::save(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+            &tayori::redact::Secret::new("bob-app-password"),
+        ))
+        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+
+    let mut person = Person {
+        state: State::new(context.clone(), vec![bob.clone()], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    let mut engine = Box::pin(sync::run_for_test(sync::Key {
+        account: bob,
+        context,
+    }));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut saw_progress = false;
+    loop {
+        let next = person
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), engine.next()).await });
+        let Ok(Some((from, update))) = next else {
+            panic!("the engine stopped without finishing a pass");
+        };
+        assert_eq!(from, email);
+        let finished = matches!(
+            update,
+            sync::Update::Event(tayori::sync::SyncEvent::Finished(_))
+        );
+        if let sync::Update::CouldNotStart(detail) = &update {
+            panic!("the engine could not start: {detail}");
+        }
+        if matches!(
+            update,
+            sync::Update::Event(tayori::sync::SyncEvent::FolderStarted { .. })
+        ) {
+            saw_progress = true;
+            person.apply(Message::Sync(from, update));
+            assert!(
+                person
+                    .state
+                    .sync_line(Lang::En)
+                    .unwrap()
+                    .contains("Updating")
+            );
+            continue;
+        }
+        person.apply(Message::Sync(from, update));
+        person.settle();
+        if finished || Instant::now() > deadline {
+            break;
+        }
+    }
+    drop(engine);
+    assert!(saw_progress, "the status bar showed the work");
+    assert_eq!(
+        person.state.sync_line(Lang::En).as_deref(),
+        Some("bob@example.test: Up to date")
+    );
+    let folders = person.state.folders();
+    assert!(
+        folders
+            .iter()
+            .any(|f| f.account == email && f.role == Some(FolderRole::Inbox)),
+        "the server's folders are in the sidebar: {folders:?}"
+    );
+    let inbox_total: usize = folders
+        .iter()
+        .filter(|f| f.role == Some(FolderRole::Inbox))
+        .map(|f| f.total as usize)
+        .sum();
+    assert_eq!(
+        person.state.list.len(),
+        inbox_total,
+        "the list shows what the store holds"
+    );
+    let _ = person.runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+}
+
+/// A long sync message (an engine that cannot start says why) keeps the status bar one line high.
+#[test]
+fn a_long_status_never_grows_the_status_bar() {
+    let (_home, context) = home_with_mail(50);
+    let mut person = Person::new(context, Lang::Ja);
+    person.settle();
+    let before = person.status_bar_top();
+    person.apply(Message::Sync(
+        HANAKO.into(),
+        sync::Update::CouldNotStart(
+            "no keyring is available to keep your sign-in safe (No default store has been set, \
+             so cannot search or create entries); install and start a Secret Service"
+                .into(),
+        ),
+    ));
+    assert_eq!(
+        person.status_bar_top(),
+        before,
+        "the bar stayed where it was"
+    );
+    person.picture("mailbox-long-status-ja");
+}
+
+impl Person {
+    /// Where the status bar's message count sits, from the top of the window.
+    fn status_bar_top(&self) -> f32 {
+        let count = fill(self.lang.text(Text::StatusMessages), &[("count", "350")]);
+        let unread = fill(self.lang.text(Text::StatusUnread), &[("count", "51")]);
+        let label = format!("{count}  ·  {unread}");
+        self.ui()
+            .find(label.as_str())
+            .unwrap_or_else(|e| panic!("no status bar {label:?}: {e}"))
+            .visible_bounds()
+            .unwrap()
+            .y
+    }
+}

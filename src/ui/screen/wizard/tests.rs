@@ -1,0 +1,909 @@
+//! The wizard, driven the way a person drives it — typing into its fields and clicking its buttons in
+//! iced's headless simulator — against the rig's real DNS, autoconfig, identity provider, Dovecot and
+//! Secret Service. The tasks the wizard starts run for real on a tokio runtime; only the window is
+//! simulated.
+//!
+//! These tests live inside the binary (run with `cargo test --bin tayori`) because the screens are
+//! the binary's `ui` module — the library is GUI-free by design. The rig's settings reach the wizard
+//! the way an organisation would configure Tayori: through the settings file's values (DNS server,
+//! ISPDB mirror, client id) and the browser command, not through any test switch in the wizard.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::{BoxStream, SelectAll};
+use iced::Task;
+use iced::widget::Id;
+use iced_test::simulator::Simulator;
+use tayori::account::Accounts;
+use tayori::account::setup::Method;
+use tayori::auth::browser::Browser;
+use tayori::auth::keyring_store::{self, SecretKind};
+use tayori::config::{Paths, Settings};
+use tayori::discovery::Source;
+use tayori::i18n::{Lang, Text};
+
+use super::*;
+
+const ALICE: &str = "alice@example.test";
+const ALICE_IDP_PASSWORD: &str = "alice-idp-secret";
+const BOB: &str = "bob@example.test";
+const BOB_APP_PASSWORD: &str = "bob-app-password";
+
+/// The rig has two people whose keyring entries every test that adds them shares: take turns.
+static SHARED_IDENTITIES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    SHARED_IDENTITIES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Fails with instructions when the rig is not running: a skipped end-to-end test proves nothing.
+fn require_rig() {
+    let state = std::env::var_os("TAYORI_RIG_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"));
+    let env = state.join("rig.env");
+    assert!(
+        env.exists(),
+        "the test rig is not running ({} is missing). Start it with tests/rig/setup.sh && tests/rig/start.sh, \
+         or run the whole suite with tests/run.sh",
+        env.display()
+    );
+}
+
+/// The settings an organisation would give Tayori for the rig: its name server, its ISPDB mirror,
+/// and the client id of its app registration at the rig's provider.
+fn rig_settings() -> Settings {
+    toml::from_str(
+        r#"
+[network]
+dns_server = "127.0.0.1:10053"
+[discovery]
+ispdb_url = "https://ispdb.example.test/v1.1/"
+[oauth.client_ids]
+"https://127.0.0.1:9443" = "tayori"
+"#,
+    )
+    .expect("valid settings")
+}
+
+/// The "browser": tests/browser-driver.py completing the provider's real login form as `user`.
+fn driver(user: &str, password: &str) -> Browser {
+    Browser::Command(format!(
+        "python3 {}/tests/browser-driver.py {user} {password}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+fn context(home: &std::path::Path, browser: Browser) -> Context {
+    let paths = Paths::under(home);
+    paths.create_all().unwrap();
+    Context {
+        paths,
+        settings: rig_settings(),
+        browser,
+    }
+}
+
+/// A person at the wizard: sees its view, types, clicks; the tasks it starts run on `runtime`.
+struct Person {
+    state: State,
+    lang: Lang,
+    runtime: tokio::runtime::Runtime,
+    running: SelectAll<BoxStream<'static, Message>>,
+    events: Vec<&'static str>,
+}
+
+impl Person {
+    fn new(context: Context, lang: Lang) -> Self {
+        Self {
+            state: State::new(context, false),
+            lang,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+            running: SelectAll::new(),
+            events: Vec::new(),
+        }
+    }
+
+    fn ui(&self) -> Simulator<'_, Message> {
+        Simulator::with_size(
+            iced::Settings {
+                default_font: crate::ui::fonts::init(Lang::from_system()),
+                ..iced::Settings::default()
+            },
+            iced::Size::new(1100.0, 900.0),
+            self.state.view(self.lang),
+        )
+    }
+
+    /// Whether the window shows `text` (a label, a button, a heading).
+    fn sees(&self, text: &str) -> bool {
+        self.ui().find(text).is_ok()
+    }
+
+    fn apply(&mut self, message: Message) {
+        let (task, event) = self.state.update(message);
+        if let Some(event) = event {
+            self.events.push(match event {
+                Event::SwitchLanguage => "switch-language",
+                Event::Finished(_) => "finished",
+                Event::Left => "left",
+            });
+        }
+        self.spawn(task);
+    }
+
+    fn spawn(&mut self, task: Task<Message>) {
+        if let Some(stream) = iced_test::runtime::task::into_stream(task) {
+            // Only what the task produces for the screen matters here; focus and clipboard actions
+            // are the window's.
+            self.running.push(
+                stream
+                    .filter_map(|action| async move {
+                        match action {
+                            iced_test::runtime::Action::Output(message) => Some(message),
+                            _ => None,
+                        }
+                    })
+                    .boxed(),
+            );
+        }
+    }
+
+    fn click(&mut self, text: &str) {
+        let messages: Vec<Message> = {
+            let mut ui = self.ui();
+            ui.click(text)
+                .unwrap_or_else(|e| panic!("no {text:?} to click: {e}"));
+            ui.into_messages().collect()
+        };
+        assert!(!messages.is_empty(), "clicking {text:?} did nothing");
+        for message in messages {
+            self.apply(message);
+        }
+    }
+
+    fn type_into(&mut self, id: &'static str, text: &str) {
+        let messages: Vec<Message> = {
+            let mut ui = self.ui();
+            ui.click(Id::new(id))
+                .unwrap_or_else(|e| panic!("no field {id}: {e}"));
+            let _ = ui.typewrite(text);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.apply(message);
+        }
+    }
+
+    /// Lets the wizard's tasks run until `done` holds, feeding what they produce back to it.
+    /// `watch` sees the state after every message (to observe passing phases).
+    fn run_until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut watch: impl FnMut(&State),
+        done: impl Fn(&State) -> bool,
+    ) {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.state) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = self
+                .runtime
+                .block_on(async { tokio::time::timeout(left, self.running.next()).await });
+            match next {
+                Ok(Some(message)) => {
+                    self.apply(message);
+                    watch(&self.state);
+                }
+                Ok(None) => panic!("the wizard stopped working before {what}"),
+                Err(_) => panic!("no {what} within {timeout:?}"),
+            }
+        }
+    }
+
+    /// Runs whatever is left (aborted tasks end at once).
+    fn settle(&mut self) {
+        let _ = self.runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), async {
+                while let Some(message) = self.running.next().await {
+                    let (task, _) = self.state.update(message);
+                    drop(task);
+                }
+            })
+            .await
+        });
+    }
+
+    fn plan(&self) -> Plan {
+        match self.state.step() {
+            Step::Found { plan, .. } => plan.clone(),
+            Step::SignIn(step) => step.plan.clone(),
+            _ => panic!("no plan at this step"),
+        }
+    }
+}
+
+fn is_discovered(state: &State) -> bool {
+    matches!(
+        state.step(),
+        Step::Found { .. } | Step::NeedsTrust { .. } | Step::NotFound { .. }
+    )
+}
+
+/// Address and name typed, Continue clicked, discovery watched until it answers.
+fn enter_address(person: &mut Person, email: &str, name: Option<&str>) -> usize {
+    assert!(person.sees("What is your email address?"));
+    person.type_into(EMAIL_INPUT, email);
+    if let Some(name) = name {
+        person.type_into(NAME_INPUT, name);
+    }
+    assert_eq!(person.state.email(), email);
+    person.click("Continue");
+    assert!(
+        matches!(person.state.step(), Step::Discovering { .. }),
+        "Continue starts discovery"
+    );
+    let mut live_entries = 0;
+    person.run_until(
+        "discovery result",
+        Duration::from_secs(30),
+        |state| {
+            if let Step::Discovering { trace } = state.step() {
+                live_entries = live_entries.max(trace.len());
+            }
+        },
+        is_discovered,
+    );
+    live_entries
+}
+
+fn keyring(runtime: &tokio::runtime::Runtime, email: &str, kind: SecretKind) -> Option<String> {
+    runtime
+        .block_on(keyring_store::load(email, kind))
+        .expect("keyring readable (run through tests/rig/with-secret-service.sh)")
+        .map(|s| s.expose().to_owned())
+}
+
+fn forget(runtime: &tokio::runtime::Runtime, email: &str) {
+    for kind in [SecretKind::RefreshToken, SecretKind::AppPassword] {
+        let _ = runtime.block_on(keyring_store::delete(email, kind));
+    }
+}
+
+/// Every file under `dir` is free of `secret`.
+fn assert_not_on_disk(dir: &std::path::Path, secret: &str) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let content = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            assert!(
+                !content.contains(secret),
+                "a secret reached {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn address_discovery_browser_sign_in_verification_done() {
+    require_rig();
+    let _turn = take_turn();
+    let home = tempfile::tempdir().unwrap();
+    let mut person = Person::new(
+        context(home.path(), driver(ALICE, ALICE_IDP_PASSWORD)),
+        Lang::En,
+    );
+    forget(&person.runtime, ALICE);
+
+    let live_entries = enter_address(&mut person, ALICE, Some("Alice Example"));
+    assert!(
+        live_entries > 0,
+        "the sources' answers were shown while discovery ran"
+    );
+    let plan = person.plan();
+    assert_eq!(plan.imap.host, "mail.example.test");
+    assert_eq!(plan.source, Some(Source::Autoconfig));
+    assert!(person.sees("Mail servers found"));
+    assert!(person.sees("Continue"));
+
+    person.click("Continue");
+    let Step::SignIn(step) = person.state.step() else {
+        panic!("Continue leads to sign-in");
+    };
+    assert_eq!(step.method, Method::OAuth, "the browser is preselected");
+    assert!(person.sees("Use a password instead"));
+
+    person.click("Sign in with Example Test Mail");
+    let mut waited_at = None;
+    let mut saw_mfa_note = false;
+    person.run_until(
+        "the end of verification",
+        Duration::from_secs(90),
+        |state| {
+            if let Step::SignIn(SignInStep {
+                phase: Phase::Waiting { url },
+                ..
+            }) = state.step()
+            {
+                waited_at = url.clone();
+                saw_mfa_note = true;
+            }
+        },
+        |state| {
+            matches!(state.step(), Step::Done { .. })
+                || matches!(state.step(), Step::Verifying(v) if v.failure.is_some())
+                || matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Failed(_)))
+        },
+    );
+    if let Step::SignIn(SignInStep {
+        phase: Phase::Failed(failure),
+        ..
+    }) = person.state.step()
+    {
+        panic!("sign-in failed: {:?}", failure.0);
+    }
+    if let Step::Verifying(step) = person.state.step() {
+        panic!("verification failed: {:?}", step.failure);
+    }
+    let url = waited_at.expect("the wizard waited for the browser, showing the page's address");
+    assert!(url.starts_with("https://127.0.0.1:9443/"), "{url}");
+    assert!(saw_mfa_note);
+
+    assert!(person.sees("All set"));
+    person.click("Open the mailbox");
+    assert_eq!(person.events, ["finished"]);
+
+    let account = Accounts::new(&Paths::under(home.path()))
+        .get(ALICE)
+        .expect("the account was saved");
+    assert_eq!(account.display_name.as_deref(), Some("Alice Example"));
+    assert!(matches!(
+        account.auth,
+        tayori::account::AccountAuth::OAuth2 { ref client_id, .. } if client_id == "tayori"
+    ));
+    let refresh = keyring(&person.runtime, ALICE, SecretKind::RefreshToken)
+        .expect("the refresh token is in the keyring");
+    assert_not_on_disk(home.path(), &refresh);
+    forget(&person.runtime, ALICE);
+}
+
+#[test]
+fn cancel_while_waiting_for_the_browser_closes_the_listener() {
+    require_rig();
+    let _turn = take_turn();
+    let home = tempfile::tempdir().unwrap();
+    // A browser that opens nothing: the person never signs in.
+    let mut person = Person::new(
+        context(home.path(), Browser::Command("true".into())),
+        Lang::En,
+    );
+    enter_address(&mut person, ALICE, None);
+    person.click("Continue");
+    person.click("Sign in with Example Test Mail");
+    person.run_until(
+        "the wait for the browser",
+        Duration::from_secs(30),
+        |_| {},
+        |state| {
+            matches!(
+                state.step(),
+                Step::SignIn(SignInStep {
+                    phase: Phase::Waiting { url: Some(_) },
+                    ..
+                })
+            )
+        },
+    );
+    assert!(person.sees("Finish signing in in your browser"));
+    assert!(person.sees("Open the browser again"));
+    assert!(person.sees("Copy the address"));
+    let Step::SignIn(SignInStep {
+        phase: Phase::Waiting { url: Some(url) },
+        ..
+    }) = person.state.step()
+    else {
+        unreachable!()
+    };
+    let redirect = url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .expect("redirect_uri in the sign-in address");
+    let port = url::Url::parse(&redirect).unwrap().port().unwrap();
+    let listening = |port: u16| {
+        std::net::TcpStream::connect_timeout(
+            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_secs(1),
+        )
+        .is_ok()
+    };
+    assert!(listening(port), "the loopback listener waits on {port}");
+
+    person.click("Cancel");
+    person.settle();
+    assert!(
+        matches!(
+            person.state.step(),
+            Step::SignIn(SignInStep {
+                phase: Phase::Idle,
+                ..
+            })
+        ),
+        "back to the sign-in choice"
+    );
+    assert!(!person.state.is_busy());
+    assert!(!listening(port), "Cancel closed the loopback listener");
+    assert!(
+        person.sees("Sign in with Example Test Mail"),
+        "and it can start again"
+    );
+    assert!(
+        !Accounts::new(&Paths::under(home.path())).path().exists(),
+        "nothing saved"
+    );
+}
+
+#[test]
+fn a_wrong_app_password_says_what_to_do_and_the_right_one_is_kept_in_the_keyring() {
+    require_rig();
+    let _turn = take_turn();
+    let home = tempfile::tempdir().unwrap();
+    let mut person = Person::new(
+        context(home.path(), Browser::Command("true".into())),
+        Lang::En,
+    );
+    forget(&person.runtime, BOB);
+    enter_address(&mut person, BOB, None);
+    person.click("Continue");
+    person.click("Use a password instead");
+    // Why a password is asked for, and what an app password is.
+    assert!(person.sees(Lang::En.text(Text::AppPasswordGeneric)));
+
+    person.type_into(PASSWORD_INPUT, "not-the-password");
+    person.click("Sign in");
+    person.run_until(
+        "the refusal",
+        Duration::from_secs(30),
+        |_| {},
+        |state| matches!(state.step(), Step::Verifying(v) if v.failure.is_some()),
+    );
+    assert!(person.sees("The server refused the sign-in"));
+    assert!(person.sees("Nothing has been saved."));
+    person.click("Try again");
+    assert!(
+        matches!(person.state.step(), Step::SignIn(s) if s.method == Method::Password),
+        "back to the password, the failure still shown"
+    );
+    assert!(person.sees("The server refused the sign-in"));
+
+    person.type_into(PASSWORD_INPUT, BOB_APP_PASSWORD);
+    person.click("Sign in");
+    person.run_until(
+        "the end of verification",
+        Duration::from_secs(30),
+        |_| {},
+        |state| {
+            matches!(state.step(), Step::Done { .. })
+                || matches!(state.step(), Step::Verifying(v) if v.failure.is_some())
+        },
+    );
+    assert!(
+        person.sees("All set"),
+        "{:?}",
+        match person.state.step() {
+            Step::Verifying(v) => v.failure.clone(),
+            _ => None,
+        }
+    );
+    assert_eq!(
+        keyring(&person.runtime, BOB, SecretKind::AppPassword).as_deref(),
+        Some(BOB_APP_PASSWORD)
+    );
+    let account = Accounts::new(&Paths::under(home.path())).get(BOB).unwrap();
+    assert_eq!(account.auth, tayori::account::AccountAuth::Password);
+    assert_not_on_disk(home.path(), BOB_APP_PASSWORD);
+    forget(&person.runtime, BOB);
+}
+
+#[test]
+fn another_domain_is_used_only_after_the_person_trusts_it() {
+    require_rig();
+    let home = tempfile::tempdir().unwrap();
+    let mut person = Person::new(
+        context(home.path(), Browser::Command("true".into())),
+        Lang::En,
+    );
+    enter_address(&mut person, "nana@srv-elsewhere.test", None);
+    assert!(
+        matches!(person.state.step(), Step::NeedsTrust { .. }),
+        "an SRV record leading to example.test needs confirmation"
+    );
+    assert!(person.sees("Use mail servers at another domain?"));
+    person.click("Trust example.test and continue");
+    person.run_until(
+        "the trusted result",
+        Duration::from_secs(30),
+        |_| {},
+        is_discovered,
+    );
+    assert_eq!(person.plan().source, Some(Source::Srv));
+    assert_eq!(person.plan().imap.host, "mail.example.test");
+}
+
+#[test]
+fn nothing_found_leads_to_manual_settings_that_work() {
+    require_rig();
+    let _turn = take_turn();
+    let home = tempfile::tempdir().unwrap();
+    let mut person = Person::new(
+        context(home.path(), Browser::Command("true".into())),
+        Lang::En,
+    );
+    forget(&person.runtime, BOB);
+    // Bob's address at a domain nobody knows: nothing is found, and the settings are typed in.
+    person.type_into(EMAIL_INPUT, "bob@nowhere-at-all.test");
+    person.click("Continue");
+    person.run_until("the result", Duration::from_secs(30), |_| {}, is_discovered);
+    assert!(matches!(person.state.step(), Step::NotFound { .. }));
+    assert!(person.sees("No settings were found"));
+    person.click("Enter server settings by hand");
+    let Step::Manual(form) = person.state.step() else {
+        panic!("the manual form");
+    };
+    assert_eq!(
+        form.imap_host, "imap.nowhere-at-all.test",
+        "usual names prefilled"
+    );
+
+    // The rig's servers, as an administrator would hand them out. (Each prefilled field is
+    // emptied first, as selecting its text and deleting it would.)
+    for (id, clear, value) in [
+        (
+            MANUAL_IMAP_HOST,
+            ManualField::ImapHost(String::new()),
+            "mail.example.test",
+        ),
+        (
+            MANUAL_IMAP_PORT,
+            ManualField::ImapPort(String::new()),
+            "10993",
+        ),
+        (
+            MANUAL_SMTP_HOST,
+            ManualField::SmtpHost(String::new()),
+            "mail.example.test",
+        ),
+        (
+            MANUAL_SMTP_PORT,
+            ManualField::SmtpPort(String::new()),
+            "10465",
+        ),
+        (MANUAL_USERNAME, ManualField::Username(String::new()), BOB),
+    ] {
+        person.apply(Message::Manual(clear));
+        person.type_into(id, value);
+    }
+    person.click("Continue");
+    let Step::SignIn(step) = person.state.step() else {
+        panic!("sign-in after the manual settings");
+    };
+    assert_eq!(
+        step.method,
+        Method::Password,
+        "a password unless asked otherwise"
+    );
+    assert_eq!(step.plan.imap.port, 10993);
+    assert_eq!(step.plan.email, "bob@nowhere-at-all.test");
+    person.type_into(PASSWORD_INPUT, BOB_APP_PASSWORD);
+    person.click("Sign in");
+    person.run_until(
+        "the end of verification",
+        Duration::from_secs(30),
+        |_| {},
+        |state| {
+            matches!(state.step(), Step::Done { .. })
+                || matches!(state.step(), Step::Verifying(v) if v.failure.is_some())
+        },
+    );
+    assert!(person.sees("All set"));
+    forget(&person.runtime, "bob@nowhere-at-all.test");
+}
+
+/// Where the pictures of the screens go, to be looked at.
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Person {
+    /// Draws the window as it is now and saves it as `target/screenshots/wizard-<name>-<renderer>.png`.
+    fn picture(&self, name: &str, theme: &iced::Theme) {
+        let path = screenshots().join(format!("wizard-{name}.png"));
+        let mut ui = self.ui();
+        let snapshot = ui.snapshot(theme).expect("the window draws");
+        // `matches_image` writes the file when there is none: remove the last run's first.
+        for entry in std::fs::read_dir(screenshots()).unwrap() {
+            let entry = entry.unwrap().path();
+            let stem = entry.file_stem().unwrap().to_string_lossy().into_owned();
+            if stem.starts_with(&format!("wizard-{name}-")) {
+                std::fs::remove_file(entry).unwrap();
+            }
+        }
+        assert!(snapshot.matches_image(&path).unwrap());
+    }
+}
+
+fn sample_trace() -> Vec<tayori::discovery::TraceEntry> {
+    use tayori::discovery::{Outcome, TraceEntry};
+    vec![
+        TraceEntry {
+            source: Source::Srv,
+            query: "_imaps._tcp.example.test".into(),
+            outcome: Outcome::Found("mail.example.test:10993".into()),
+            elapsed_ms: 4,
+        },
+        TraceEntry {
+            source: Source::Autodiscover,
+            query: "https://autodiscover-s.outlook.com/autodiscover/autodiscover.json".into(),
+            outcome: Outcome::NotFound("HTTP 404".into()),
+            elapsed_ms: 38,
+        },
+        TraceEntry {
+            source: Source::Autoconfig,
+            query: "https://autoconfig.example.test/mail/config-v1.1.xml".into(),
+            outcome: Outcome::Found("Example Test Mail".into()),
+            elapsed_ms: 41,
+        },
+    ]
+}
+
+fn sample_discovered(
+    email: &str,
+    confirmation: Option<tayori::discovery::NeedsConfirmation>,
+) -> Box<tayori::discovery::Discovered> {
+    use tayori::discovery::{Discovered, Endpoint, OAuthSettings, SignIn};
+    let endpoint = |port| Endpoint {
+        host: "mail.example.test".into(),
+        port,
+        security: tayori::discovery::Security::Tls,
+        username: email.into(),
+    };
+    Box::new(Discovered {
+        email: email.into(),
+        imap: endpoint(10993),
+        smtp: endpoint(10465),
+        sign_in: vec![
+            SignIn::OAuth2(OAuthSettings {
+                issuer: Some("https://127.0.0.1:9443".into()),
+                ..OAuthSettings::default()
+            }),
+            SignIn::Password,
+        ],
+        provider: None,
+        provider_name: Some("Example Test Mail".into()),
+        source: Source::Autoconfig,
+        verified: true,
+        needs_confirmation: confirmation,
+        trace: sample_trace(),
+        elapsed_ms: 41,
+    })
+}
+
+/// Every step, in English and Japanese: the catalog's words are what the window shows (and no
+/// English is left in the Japanese window), and a picture of each step is saved for a person to
+/// look at. The step contents come from the messages the core's tasks send, fed in directly — no
+/// server is involved here.
+#[test]
+fn every_step_speaks_the_persons_language_and_is_drawn() {
+    use tayori::discovery::{DiscoveryError, NeedsConfirmation};
+    for lang in [Lang::En, Lang::Ja] {
+        let tag = match lang {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        };
+        let home = tempfile::tempdir().unwrap();
+        let mut person = Person::new(context(home.path(), Browser::Command("true".into())), lang);
+        let other = lang.other();
+        let shows = |person: &Person, texts: &[Text]| {
+            for text in texts {
+                assert!(
+                    person.sees(lang.text(*text)),
+                    "{tag}: {text:?} ({}) is not shown",
+                    lang.text(*text)
+                );
+                assert!(
+                    !person.sees(other.text(*text)),
+                    "{tag}: {text:?} is shown in the other language too"
+                );
+            }
+        };
+
+        shows(
+            &person,
+            &[
+                Text::AddressHeading,
+                Text::EmailLabel,
+                Text::NameLabel,
+                Text::Continue,
+            ],
+        );
+        person.type_into(EMAIL_INPUT, "hanako@example.test");
+        person.type_into(NAME_INPUT, "山田 花子");
+        person.picture(&format!("1-address-{tag}"), &iced::Theme::Light);
+
+        person.click(lang.text(Text::Continue));
+        for entry in sample_trace() {
+            person.apply(Message::Discovery(
+                tayori::account::setup::DiscoveryProgress::Asked(entry),
+            ));
+        }
+        shows(
+            &person,
+            &[
+                Text::SourcesAsked,
+                Text::SourceAutoconfig,
+                Text::OutcomeFound,
+                Text::Cancel,
+            ],
+        );
+        person.picture(&format!("2-discovering-{tag}"), &iced::Theme::Light);
+
+        person.apply(Message::Discovery(
+            tayori::account::setup::DiscoveryProgress::Finished(Ok(sample_discovered(
+                "hanako@example.test",
+                None,
+            ))),
+        ));
+        shows(
+            &person,
+            &[Text::FoundHeading, Text::IncomingMail, Text::OutgoingMail],
+        );
+        person.click(lang.text(Text::ShowSources));
+        person.picture(&format!("3-found-{tag}"), &iced::Theme::Light);
+
+        person.click(lang.text(Text::Continue));
+        shows(&person, &[Text::UsePasswordInstead, Text::Back]);
+        person.picture(&format!("4-sign-in-{tag}"), &iced::Theme::Light);
+        person.picture(&format!("4-sign-in-dark-{tag}"), &iced::Theme::Dark);
+
+        person.apply(Message::SignInEvent(SignInEvent::BrowserOpened(
+            "https://127.0.0.1:9443/auth?client_id=tayori".into(),
+        )));
+        shows(
+            &person,
+            &[
+                Text::WaitingHeading,
+                Text::OpenAgain,
+                Text::CopyAddress,
+                Text::Cancel,
+            ],
+        );
+        person.picture(&format!("5-waiting-{tag}"), &iced::Theme::Light);
+
+        person.click(lang.text(Text::Cancel));
+        person.click(lang.text(Text::UsePasswordInstead));
+        shows(&person, &[Text::PasswordLabel, Text::UseBrowserInstead]);
+        assert!(person.sees(lang.text(Text::AppPasswordGeneric)));
+        person.type_into(PASSWORD_INPUT, "secret");
+        person.picture(&format!("6-password-{tag}"), &iced::Theme::Light);
+
+        person.click(lang.text(Text::SignInButton));
+        person.apply(Message::Verify(VerifyEvent::Started(Check::Imap)));
+        person.apply(Message::Verify(VerifyEvent::Passed(Check::Imap)));
+        person.apply(Message::Verify(VerifyEvent::Started(Check::Smtp)));
+        shows(&person, &[Text::CheckHeading]);
+        person.picture(&format!("7-checking-{tag}"), &iced::Theme::Light);
+
+        let refusal = tayori::account::setup::SetupError::Smtp(
+            tayori::smtp::SmtpError::Refused {
+                reason: "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.".into(),
+                advice: None,
+            },
+        );
+        person.apply(Message::Verify(VerifyEvent::Failed(
+            Check::Smtp,
+            Failure::from_setup(&refusal),
+        )));
+        shows(
+            &person,
+            &[
+                Text::CheckFailedHeading,
+                Text::FailRefusedTitle,
+                Text::WhatYourAdminCanDo,
+                Text::NothingSaved,
+                Text::TryAgain,
+            ],
+        );
+        person.picture(&format!("8-check-failed-{tag}"), &iced::Theme::Light);
+
+        let account = tayori::account::Account {
+            email: "hanako@example.test".into(),
+            display_name: Some("山田 花子".into()),
+            provider: None,
+            imap: person.plan_of_verification().imap,
+            smtp: person.plan_of_verification().smtp,
+            auth: tayori::account::AccountAuth::Password,
+            last_sign_in: None,
+            needs_sign_in: None,
+            sent_copy: None,
+        };
+        person.apply(Message::Verify(VerifyEvent::Saved(Box::new(account))));
+        shows(&person, &[Text::DoneHeading, Text::OpenMailbox]);
+        person.picture(&format!("9-done-{tag}"), &iced::Theme::Light);
+
+        // The other ways through step 2: another domain, nothing found, servers by hand.
+        let mut person = Person::new(context(home.path(), Browser::Command("true".into())), lang);
+        person.type_into(EMAIL_INPUT, "nana@srv-elsewhere.test");
+        person.click(lang.text(Text::Continue));
+        person.apply(Message::Discovery(
+            tayori::account::setup::DiscoveryProgress::Finished(Ok(sample_discovered(
+                "nana@srv-elsewhere.test",
+                Some(NeedsConfirmation {
+                    domains: vec!["example.test".into()],
+                    reason: "SRV record".into(),
+                }),
+            ))),
+        ));
+        shows(&person, &[Text::TrustHeading, Text::EnterManually]);
+        assert!(person.sees(&tayori::i18n::fill(
+            lang.text(Text::TrustButton),
+            &[("domains", "example.test")]
+        )));
+        person.picture(&format!("2b-trust-{tag}"), &iced::Theme::Light);
+
+        person.click(lang.text(Text::Back));
+        person.click(lang.text(Text::Continue));
+        person.apply(Message::Discovery(
+            tayori::account::setup::DiscoveryProgress::Finished(Err(
+                DiscoveryError::NothingFound {
+                    domain: "srv-elsewhere.test".into(),
+                    trace: sample_trace(),
+                },
+            )),
+        ));
+        shows(&person, &[Text::NoSettingsHeading, Text::ShowSources]);
+        person.picture(&format!("2c-not-found-{tag}"), &iced::Theme::Light);
+
+        person.click(lang.text(Text::EnterManually));
+        shows(
+            &person,
+            &[
+                Text::ManualHeading,
+                Text::ServerLabel,
+                Text::PortLabel,
+                Text::EncryptionLabel,
+                Text::ManualPreferBrowser,
+            ],
+        );
+        person.apply(Message::Manual(ManualField::ImapPort("0".into())));
+        person.click(lang.text(Text::Continue));
+        shows(&person, &[Text::ManualIncomplete]);
+        person.picture(&format!("2d-manual-{tag}"), &iced::Theme::Light);
+
+        // The language switch in the corner.
+        person.click(lang.text(Text::SwitchLanguage));
+        assert_eq!(person.events.last(), Some(&"switch-language"));
+    }
+}
+
+impl Person {
+    fn plan_of_verification(&self) -> Plan {
+        match self.state.step() {
+            Step::Verifying(step) => step.plan.clone(),
+            _ => panic!("not verifying"),
+        }
+    }
+}

@@ -66,8 +66,12 @@ impl Lang {
             }
             (Lang::En, SwitchLanguage) => "日本語で表示",
             (Lang::Ja, SwitchLanguage) => "Show in English",
-            (Lang::En, NotAvailableYet) => "is not available yet in this version of Tayori.",
-            (Lang::Ja, NotAvailableYet) => "は、このバージョンの Tayori ではまだ使えません。",
+            (Lang::En, NoAccountYet) => {
+                "No mail account is set up yet. Add one with `tayori account add EMAIL`, or open the window."
+            }
+            (Lang::Ja, NoAccountYet) => {
+                "メール アカウントがまだ設定されていません。`tayori account add メールアドレス` で追加するか、ウィンドウを開いて追加してください。"
+            }
             // wizard
             (Lang::En, WizardTitle) => "Add a mail account",
             (Lang::Ja, WizardTitle) => "メール アカウントの追加",
@@ -643,7 +647,7 @@ pub enum Text {
     Tagline,
     WelcomeBody,
     SwitchLanguage,
-    NotAvailableYet,
+    NoAccountYet,
     // wizard
     WizardTitle,
     StepAddress,

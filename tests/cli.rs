@@ -82,7 +82,10 @@ fn japanese_locale_gets_japanese_text_first() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr.lines().next().unwrap_or_default();
-    assert!(first.contains("まだ使えません"), "{stderr}");
+    assert!(
+        first.contains("アカウントがまだ設定されていません"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use tayori::account::{Account, Accounts};
 use tayori::config::{Paths, Settings};
+use tayori::i18n::{Lang, Text};
 use tayori::mime;
 use tayori::store::{BodyState, BodyWindow, SortOrder, Store};
 use tayori::sync::{Engine, Summary, SyncEvent, SyncOptions, decode_mailbox_name};
@@ -53,9 +54,13 @@ async fn sync_accounts(
         None => accounts.list()?,
     };
     if selected.is_empty() {
-        return Err(anyhow!(
-            "no account is set up yet — add one with `tayori account add EMAIL`"
-        ));
+        // In the person's language first, and in English too for anyone searching the message.
+        let lang = Lang::from_system();
+        let mut text = lang.text(Text::NoAccountYet).to_owned();
+        if lang != Lang::En {
+            text = format!("{text}\n{}", Lang::En.text(Text::NoAccountYet));
+        }
+        return Err(anyhow!(text));
     }
     let net = net(settings)?;
     let store_path = Store::path_in(paths);

@@ -603,14 +603,16 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    /// Full-text search over subject, addresses and body text, best matches first.
+    /// Full-text search over subject, addresses and body text, newest first (as mail programs show
+    /// search results; ranking by relevance costs a score for every match, which is slow for
+    /// common words in a large mailbox).
     pub fn search(&self, typed: &str, limit: usize) -> Result<Vec<MessageSummary>, StoreError> {
         let Some(query) = fts::query(typed) else {
             return Ok(Vec::new());
         };
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM message_text t JOIN messages m ON m.id = t.rowid
-             WHERE message_text MATCH ?1 ORDER BY t.rank LIMIT ?2"
+             WHERE message_text MATCH ?1 ORDER BY m.date DESC, m.id DESC LIMIT ?2"
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
         statement

@@ -2,7 +2,8 @@
 //! Japanese text) through the same calls sync uses, then times full-text search, the first page of
 //! the list and the sidebar counts. Prints figures; goals from the sync issue are shown beside them.
 //!
-//! usage: cargo bench --bench store [-- MESSAGES]
+//! usage: cargo bench --bench store [-- MESSAGES]   (with the default features: the test-only
+//! iced_test dependency needs a renderer in release builds)
 
 use std::time::{Duration, Instant};
 

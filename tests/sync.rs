@@ -411,6 +411,24 @@ async fn new_mail_during_idle_lands_in_the_store_within_a_second() {
         timings.iter().any(|t| *t < Duration::from_secs(1)),
         "{timings:?}"
     );
+
+    // The server drops the connection (an admin kick, a restart): the watcher reconnects after
+    // its backoff and new mail still arrives.
+    doveadm(&["kick", user]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let delivered = Instant::now();
+    deliver_lmtp(user, &message("idle", 99, 10));
+    while count(home.path()) < 5 {
+        assert!(
+            delivered.elapsed() < Duration::from_secs(20),
+            "no reconnect after the connection was dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "after a dropped connection, new mail arrived in {:?}",
+        delivered.elapsed()
+    );
 }
 
 fn deliver_lmtp(user: &str, raw: &[u8]) {

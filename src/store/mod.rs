@@ -611,8 +611,10 @@ impl Store {
             return Ok(Vec::new());
         };
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM message_text t JOIN messages m ON m.id = t.rowid
-             WHERE message_text MATCH ?1 ORDER BY m.date DESC, m.id DESC LIMIT ?2"
+            "SELECT {SUMMARY_COLUMNS} FROM
+                 (SELECT rowid AS key FROM message_text WHERE message_text MATCH ?1
+                  ORDER BY rowid DESC LIMIT ?2) t
+             JOIN messages m ON m.search_key = t.key ORDER BY t.key DESC"
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
         statement
@@ -1015,6 +1017,9 @@ impl Store {
                     "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, '')",
                 )
                 .map_err(|e| sqlite(&path, e))?;
+            let mut set_key = tx
+                .prepare_cached("UPDATE messages SET search_key = ?2 WHERE id = ?1")
+                .map_err(|e| sqlite(&path, e))?;
             for envelope in envelopes {
                 if exists
                     .exists(params![folder_id, envelope.uid])
@@ -1069,9 +1074,13 @@ impl Store {
                     ])
                     .map_err(|e| sqlite(&path, e))?;
                 let id = tx.last_insert_rowid();
+                let key = search_key(decoded.date.or(envelope.internal_date), id);
+                set_key
+                    .execute(params![id, key])
+                    .map_err(|e| sqlite(&path, e))?;
                 index
                     .execute(params![
-                        id,
+                        key,
                         fts::index_text(&subject),
                         fts::index_text(&recipients)
                     ])
@@ -1125,7 +1134,9 @@ impl Store {
         let mut stored = 0;
         {
             let mut find = tx
-                .prepare_cached("SELECT id FROM messages WHERE folder_id = ?1 AND uid = ?2")
+                .prepare_cached(
+                    "SELECT id, search_key FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                )
                 .map_err(|e| sqlite(&path, e))?;
             let mut body = tx
                 .prepare_cached("INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, ?2)")
@@ -1146,8 +1157,10 @@ impl Store {
                 )
                 .map_err(|e| sqlite(&path, e))?;
             for prepared in bodies {
-                let Some(id): Option<i64> = find
-                    .query_row(params![folder_id, prepared.uid], |r| r.get(0))
+                let Some((id, key)): Option<(i64, i64)> = find
+                    .query_row(params![folder_id, prepared.uid], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()
                     .map_err(|e| sqlite(&path, e))?
                 else {
@@ -1172,10 +1185,10 @@ impl Store {
                         prepared.subject,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
-                unindex.execute([id]).map_err(|e| sqlite(&path, e))?;
+                unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
                 index
                     .execute(params![
-                        id,
+                        key,
                         prepared.index_subject,
                         prepared.index_addresses,
                         prepared.index_body
@@ -1386,13 +1399,24 @@ fn action_source(tx: &Connection, id: i64) -> rusqlite::Result<Option<ActionSour
 
 /// Deletes message rows with their bodies and index entries.
 fn delete_rows(tx: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
-    let mut unindex = tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?;
+    let mut unindex = tx.prepare_cached(
+        "DELETE FROM message_text WHERE rowid = (SELECT search_key FROM messages WHERE id = ?1)",
+    )?;
     let mut delete = tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?;
     for id in ids {
         unindex.execute([id])?;
         delete.execute([id])?;
     }
     Ok(())
+}
+
+/// The full-text index's row number for a message: its date in the high bits, so that FTS5 —
+/// which walks its lists in row-number order — yields the newest matches first and a search can
+/// stop after the first page however many messages match. The low 24 bits (the message's row id)
+/// keep keys unique.
+fn search_key(date: Option<i64>, id: i64) -> i64 {
+    let date = date.unwrap_or(0).clamp(0, (1 << 38) - 1);
+    (date << 24) | (id & 0xFF_FFFF)
 }
 
 /// The thread of a new message: the row for its root Message-ID, created on first sight.

@@ -58,8 +58,11 @@ pub const MIGRATIONS: &[&str] = &[
         thread_id        INTEGER REFERENCES threads(id),
         has_attachments  INTEGER NOT NULL DEFAULT 0,
         body_state       INTEGER NOT NULL DEFAULT 0,
-        preview          TEXT NOT NULL DEFAULT ''
+        preview          TEXT NOT NULL DEFAULT '',
+        -- The message's row in the full-text index (see store::search_key).
+        search_key       INTEGER
     );
+    CREATE UNIQUE INDEX messages_by_search_key ON messages(search_key);
     CREATE UNIQUE INDEX messages_by_uid ON messages(folder_id, uid);
     CREATE INDEX messages_by_date ON messages(folder_id, date DESC, id DESC);
     CREATE INDEX messages_by_message_id ON messages(message_id);
@@ -72,7 +75,7 @@ pub const MIGRATIONS: &[&str] = &[
     );
 
     -- Contentless: the text lives in `messages`/`bodies`; the index only maps words to rowids
-    -- (= messages.id). See store::fts for how Japanese text is shaped before it goes in.
+    -- (= messages.search_key: date-ordered, so the newest matches come first). See store::fts for how Japanese text is shaped before it goes in.
     CREATE VIRTUAL TABLE message_text USING fts5(
         subject, addresses, body,
         content = '', contentless_delete = 1,

@@ -296,3 +296,31 @@ fn flags_round_trip_through_imap_words_and_bits() {
     assert_eq!(keywords, ["$Forwarded"]);
     assert_eq!(Flags::from_bits(flags.bits()), flags);
 }
+
+#[test]
+fn search_results_come_newest_first_and_stop_at_the_page_size() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let mut envelopes = Vec::new();
+    // Inserted oldest last (as a first sync does, newest first), dates one day apart.
+    for uid in (1..=30u32).rev() {
+        let (mut envelope, _) = message(uid, &format!("report {uid}"), "");
+        envelope.header = String::from_utf8(envelope.header)
+            .unwrap()
+            .replace("Mon, 2 Nov 2026", &format!("{} Oct 2026", uid.min(28)))
+            .into_bytes();
+        envelope.internal_date = Some(1_790_000_000 + i64::from(uid) * 86_400);
+        envelopes.push(envelope);
+    }
+    store.add_envelopes(inbox, &envelopes).unwrap();
+    let hits = store.search("report", 5).unwrap();
+    assert_eq!(hits.len(), 5);
+    let dates: Vec<i64> = hits.iter().map(|h| h.date.unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    let newest = store.messages(inbox, SortOrder::NewestFirst, 0, 1).unwrap()[0].date;
+    assert_eq!(
+        Some(dates[0]),
+        newest,
+        "the first hit is the newest message"
+    );
+}

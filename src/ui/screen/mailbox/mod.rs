@@ -20,12 +20,14 @@ use iced::keyboard::{self, Key, key::Named};
 use iced::widget::{Id, column, container, row, rule, scrollable, text};
 use iced::{Element, Fill, FillPortion, Subscription, Task};
 use tayori::account::Account;
+use tayori::compose::{Draft, ReplyMode};
 use tayori::i18n::{Lang, Text, fill};
 use tayori::mime::Decoded;
 use tayori::store::{Folder, MessageSummary, SortOrder, Store};
 
 pub use db::Db;
 
+use super::composer;
 use crate::ui::context::Context;
 use crate::ui::style;
 
@@ -178,12 +180,26 @@ pub enum Message {
     Delete,
     Deleted(Result<(), String>),
     Sync(String, sync::Update),
+    /// A new message (`c`).
+    Compose,
+    Reply(ReplyMode),
+    Forward,
+    /// The original's account and raw bytes, for a reply or a forward.
+    OriginalLoaded(Reply, Result<(String, Vec<u8>), String>),
+}
+
+/// What the composer is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Reply(ReplyMode),
+    Forward,
 }
 
 /// What the screen asks of the application.
 pub enum Event {
     SwitchLanguage,
     AddAccount,
+    Compose(Box<composer::State>),
 }
 
 /// The list's height before the window reports its size: the default window less the bars.
@@ -559,7 +575,27 @@ impl State {
                 self.search_text.clear();
                 self.clear_search()
             }
-            Message::Key(event) => self.key(event),
+            Message::Key(event) => return self.key(event),
+            Message::Compose => {
+                return (
+                    Task::none(),
+                    Some(Event::Compose(Box::new(self.composer()))),
+                );
+            }
+            Message::Reply(mode) => self.load_original(Reply::Reply(mode)),
+            Message::Forward => self.load_original(Reply::Forward),
+            Message::OriginalLoaded(kind, result) => match result {
+                Ok((email, raw)) => {
+                    return (
+                        Task::none(),
+                        Some(Event::Compose(Box::new(self.answer(kind, &email, &raw)))),
+                    );
+                }
+                Err(problem) => {
+                    self.reader = Reader::Failed(problem);
+                    Task::none()
+                }
+            },
             Message::Sync(email, update) => self.on_sync(email, update),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
@@ -700,14 +736,20 @@ impl State {
         self.show(self.list.source)
     }
 
-    fn key(&mut self, event: keyboard::Event) -> Task<Message> {
+    fn key(&mut self, event: keyboard::Event) -> (Task<Message>, Option<Event>) {
         let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
-            return Task::none();
+            return (Task::none(), None);
         };
         if modifiers.control() || modifiers.alt() || modifiers.logo() {
-            return Task::none();
+            return (Task::none(), None);
         }
-        match key.as_ref() {
+        let task = match key.as_ref() {
+            Key::Character("c") => {
+                return (
+                    Task::none(),
+                    Some(Event::Compose(Box::new(self.composer()))),
+                );
+            }
             Key::Character("j") | Key::Named(Named::ArrowDown) => self.move_selection(1),
             Key::Character("k") | Key::Named(Named::ArrowUp) => self.move_selection(-1),
             Key::Named(Named::PageDown) => {
@@ -725,7 +767,58 @@ impl State {
                 self.clear_search()
             }
             _ => Task::none(),
-        }
+        };
+        (task, None)
+    }
+
+    /// An empty composer for these accounts.
+    pub fn composer(&self) -> composer::State {
+        composer::State::new(self.context.clone(), self.accounts.clone(), self.db())
+    }
+
+    /// A composer filled from the link.
+    pub fn composer_for_link(&self, link: &tayori::mailto::MailtoLink) -> composer::State {
+        composer::State::from_mailto(self.context.clone(), self.accounts.clone(), self.db(), link)
+    }
+
+    /// Reads the message in the reader, for a reply or a forward.
+    fn load_original(&mut self, kind: Reply) -> Task<Message> {
+        let (Reader::Shown { summary, .. }, Some(db)) = (&self.reader, self.db()) else {
+            return Task::none();
+        };
+        let id = summary.id;
+        Task::perform(
+            async move {
+                db.run(move |store| {
+                    let (email, _) = store.message_location(id)?;
+                    let raw = store
+                        .message_raw(id)?
+                        .ok_or(tayori::store::StoreError::NoSuchMessage(id))?;
+                    Ok((email, raw))
+                })
+                .await
+            },
+            move |result| Message::OriginalLoaded(kind, result),
+        )
+    }
+
+    /// The composer for a reply or a forward, made by the core from the original.
+    fn answer(&self, kind: Reply, email: &str, raw: &[u8]) -> composer::State {
+        let account = self.accounts.iter().find(|a| a.email == email);
+        let me =
+            tayori::compose::Mailbox::new(account.and_then(|a| a.display_name.as_deref()), email);
+        let lang = Lang::from_system();
+        let draft = match kind {
+            Reply::Reply(mode) => Draft::reply(raw, &me, &[email.to_owned()], mode, lang),
+            Reply::Forward => Draft::forward(raw, &me, tayori::compose::ForwardMode::Inline, lang),
+        };
+        composer::State::from_draft(
+            self.context.clone(),
+            self.accounts.clone(),
+            self.db(),
+            email,
+            draft,
+        )
     }
 
     pub fn subscription(&self) -> Subscription<Message> {

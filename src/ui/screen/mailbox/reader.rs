@@ -4,6 +4,7 @@
 use chrono::{Local, TimeZone};
 use iced::widget::{Space, column, container, row, rule, scrollable, text};
 use iced::{Element, Fill};
+use tayori::compose::ReplyMode;
 use tayori::i18n::{Lang, Text, fill};
 use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
@@ -68,18 +69,22 @@ fn headers<'a>(
         ]
         .spacing(8)
     };
-    let mut block = column![
-        row![
-            text(subject).size(20).font(style::bold()).width(Fill),
-            iced::widget::button(text(lang.text(Text::DeleteMessage)).size(style::SMALL))
-                .style(style::outline_button)
-                .padding([5, 12])
-                .on_press(Message::Delete),
-        ]
-        .spacing(12),
-        field(Text::HeaderFrom, from),
-    ]
-    .spacing(4);
+    let action = |key: Text, message: Message| {
+        iced::widget::button(text(lang.text(key)).size(style::SMALL))
+            .style(style::outline_button)
+            .padding([5, 12])
+            .on_press(message)
+    };
+    let mut actions = row![text(subject).size(20).font(style::bold()).width(Fill)].spacing(8);
+    // Replies are made from the message itself, so only once it is here.
+    if decoded.is_some() {
+        actions = actions
+            .push(action(Text::Reply, Message::Reply(ReplyMode::Sender)))
+            .push(action(Text::ReplyAll, Message::Reply(ReplyMode::All)))
+            .push(action(Text::Forward, Message::Forward));
+    }
+    actions = actions.push(action(Text::DeleteMessage, Message::Delete));
+    let mut block = column![actions, field(Text::HeaderFrom, from)].spacing(4);
     if let Some(d) = decoded {
         if !d.to.is_empty() {
             block = block.push(field(Text::HeaderTo, people(&d.to)));

@@ -7,6 +7,7 @@
 //! only move and draw what came back.
 
 mod db;
+pub mod html;
 mod list;
 mod reader;
 mod sidebar;
@@ -135,6 +136,11 @@ pub enum Reader {
     Shown {
         summary: MessageSummary,
         decoded: Box<Decoded>,
+        /// The HTML body, sanitised and turned into styled text.
+        html: Option<Box<html::Rendered>>,
+        /// Whether the person asked to see this message's remote images (listed, never fetched
+        /// before that).
+        remote_images: bool,
     },
     /// Only the headers are here so far.
     NotDownloaded(MessageSummary),
@@ -182,6 +188,10 @@ pub enum Message {
     Sync(String, sync::Update),
     /// A new message (`c`).
     Compose,
+    /// Show this message's remote image addresses.
+    LoadRemoteImages,
+    /// A link in an HTML message was clicked (nothing is opened from the reader).
+    LinkClicked,
     Reply(ReplyMode),
     Forward,
     /// The original's account and raw bytes, for a reply or a forward.
@@ -528,7 +538,9 @@ impl State {
                 self.reader = match result {
                     Ok(Some(decoded)) => Reader::Shown {
                         summary: current,
+                        html: decoded.html.as_deref().map(|h| Box::new(html::render(h))),
                         decoded,
+                        remote_images: false,
                     },
                     Ok(None) => Reader::NotDownloaded(current),
                     Err(problem) => Reader::Failed(problem),
@@ -582,6 +594,13 @@ impl State {
                     Some(Event::Compose(Box::new(self.composer()))),
                 );
             }
+            Message::LoadRemoteImages => {
+                if let Reader::Shown { remote_images, .. } = &mut self.reader {
+                    *remote_images = true;
+                }
+                Task::none()
+            }
+            Message::LinkClicked => Task::none(),
             Message::Reply(mode) => self.load_original(Reply::Reply(mode)),
             Message::Forward => self.load_original(Reply::Forward),
             Message::OriginalLoaded(kind, result) => match result {

@@ -161,6 +161,19 @@ pub struct State {
     next_generation: u64,
     /// What each account's sync engine said last.
     sync: std::collections::BTreeMap<String, sync::Update>,
+    /// Signing in again, per account that needs it.
+    reauth: HashMap<String, Reauth>,
+    /// Bumped when an account signed in again, so its sync engine starts afresh.
+    restarts: HashMap<String, u64>,
+}
+
+/// One account's "Sign in again" in the banner.
+#[derive(Debug, Default)]
+pub struct Reauth {
+    /// For password accounts: the new (app) password as typed. Only ever kept in memory.
+    pub password: String,
+    pub busy: bool,
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +205,10 @@ pub enum Message {
     LoadRemoteImages,
     /// A link in an HTML message was clicked (nothing is opened from the reader).
     LinkClicked,
+    /// The banner's "Sign in again" for an account.
+    SignInAgain(String),
+    ReauthPassword(String, String),
+    SignedInAgain(String, Result<(), String>),
     Reply(ReplyMode),
     Forward,
     /// The original's account and raw bytes, for a reply or a forward.
@@ -234,6 +251,8 @@ impl State {
             search_text: String::new(),
             next_generation: 1,
             sync: std::collections::BTreeMap::new(),
+            reauth: HashMap::new(),
+            restarts: HashMap::new(),
         }
     }
 
@@ -601,6 +620,28 @@ impl State {
                 Task::none()
             }
             Message::LinkClicked => Task::none(),
+            Message::SignInAgain(email) => self.sign_in_again(email),
+            Message::ReauthPassword(email, password) => {
+                self.reauth.entry(email).or_default().password = password;
+                Task::none()
+            }
+            Message::SignedInAgain(email, result) => {
+                let reauth = self.reauth.entry(email.clone()).or_default();
+                reauth.busy = false;
+                match result {
+                    Ok(()) => {
+                        self.reauth.remove(&email);
+                        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+                            account.needs_sign_in = None;
+                        }
+                        self.sync.remove(&email);
+                        // A new key for the subscription: the engine starts again, signed in.
+                        *self.restarts.entry(email).or_default() += 1;
+                    }
+                    Err(problem) => reauth.problem = Some(problem),
+                }
+                Task::none()
+            }
             Message::Reply(mode) => self.load_original(Reply::Reply(mode)),
             Message::Forward => self.load_original(Reply::Forward),
             Message::OriginalLoaded(kind, result) => match result {
@@ -790,6 +831,68 @@ impl State {
         (task, None)
     }
 
+    /// The same sign-in as `tayori account reauth`: the browser for OAuth accounts, the typed
+    /// password otherwise; both servers checked; then the account is marked signed in.
+    fn sign_in_again(&mut self, email: String) -> Task<Message> {
+        let Some(account) = self.accounts.iter().find(|a| a.email == email).cloned() else {
+            return Task::none();
+        };
+        let reauth = self.reauth.entry(email.clone()).or_default();
+        if reauth.busy {
+            return Task::none();
+        }
+        reauth.busy = true;
+        reauth.problem = None;
+        let password = std::mem::take(&mut reauth.password);
+        let context = self.context.clone();
+        Task::perform(
+            async move {
+                use tayori::account::setup;
+                use tayori::imap::Credentials;
+                let net = setup::Net::from_settings(&context.settings)?;
+                let credentials = match setup::saved_oauth_client(&account.auth) {
+                    Some(client) => Credentials::OAuth(
+                        setup::sign_in_oauth(
+                            &net,
+                            &client,
+                            &account.email,
+                            context.browser.clone(),
+                            |_| {},
+                            // The sign-in page's own time limit ends the wait.
+                            futures::future::pending::<()>(),
+                        )
+                        .await?,
+                    ),
+                    None => Credentials::Password(setup::non_empty_password(password)?),
+                };
+                setup::verify_imap(&net, &account.imap, &credentials).await?;
+                setup::verify_smtp(&net, &account.smtp, &credentials).await?;
+                if let Credentials::Password(password) = &credentials {
+                    tayori::auth::keyring_store::save(
+                        &account.email,
+                        tayori::auth::keyring_store::SecretKind::AppPassword,
+                        password,
+                    )
+                    .await
+                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
+                }
+                tayori::account::Accounts::new(&context.paths)
+                    .set_needs_sign_in(&account.email, None)
+                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
+                Ok::<(), setup::SetupError>(())
+            },
+            move |result| {
+                Message::SignedInAgain(
+                    email.clone(),
+                    result.map_err(|e| match e.guidance() {
+                        Some(g) => format!("{e} — {}", g.en),
+                        None => e.to_string(),
+                    }),
+                )
+            },
+        )
+    }
+
     /// An empty composer for these accounts.
     pub fn composer(&self) -> composer::State {
         composer::State::new(self.context.clone(), self.accounts.clone(), self.db())
@@ -845,6 +948,7 @@ impl State {
             sync::subscription(sync::Key {
                 account: account.clone(),
                 context: self.context.clone(),
+                restart: self.restarts.get(&account.email).copied().unwrap_or(0),
             })
             .map(|(email, update)| Message::Sync(email, update))
         });
@@ -863,16 +967,10 @@ impl State {
         for account in &self.accounts {
             if account.needs_sign_in.is_some() {
                 middle = middle.push(
-                    container(
-                        text(fill(
-                            lang.text(Text::NeedsSignInBanner),
-                            &[("email", account.email.as_str())],
-                        ))
-                        .size(style::SMALL),
-                    )
-                    .padding([8, 12])
-                    .width(Fill)
-                    .style(style::notice),
+                    container(self.sign_in_banner(account, lang))
+                        .padding([8, 12])
+                        .width(Fill)
+                        .style(style::notice),
                 );
             }
         }
@@ -902,6 +1000,65 @@ impl State {
         ]
         .height(Fill);
         column![panes, rule::horizontal(1), self.status_bar(lang)].into()
+    }
+
+    fn sign_in_banner<'a>(&'a self, account: &'a Account, lang: Lang) -> Element<'a, Message> {
+        let email = account.email.as_str();
+        let reauth = self.reauth.get(email);
+        let busy = reauth.is_some_and(|r| r.busy);
+        let mut banner = column![
+            text(fill(
+                lang.text(Text::NeedsSignInBanner),
+                &[("email", email)]
+            ))
+            .size(style::SMALL)
+        ]
+        .spacing(6);
+        let mut line = row![].spacing(8).align_y(iced::Center);
+        let oauth = tayori::account::setup::saved_oauth_client(&account.auth).is_some();
+        if !oauth {
+            let owner = account.email.clone();
+            line = line.push(
+                iced::widget::text_input(
+                    &fill(lang.text(Text::PasswordForAccount), &[("email", email)]),
+                    reauth.map_or("", |r| r.password.as_str()),
+                )
+                .secure(true)
+                .id(Id::from(format!("reauth-{email}")))
+                .on_input(move |typed| Message::ReauthPassword(owner.clone(), typed))
+                .on_submit(Message::SignInAgain(account.email.clone()))
+                .size(style::SMALL)
+                .padding(5)
+                .width(260),
+            );
+        }
+        let mut button =
+            iced::widget::button(text(lang.text(Text::SignInAgain)).size(style::SMALL))
+                .style(style::primary_button)
+                .padding([4, 12]);
+        if !busy {
+            button = button.on_press(Message::SignInAgain(account.email.clone()));
+        }
+        line = line.push(button);
+        if busy {
+            line = line.push(
+                text(fill(lang.text(Text::SigningInAgain), &[("email", email)]))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
+        banner = banner.push(line);
+        if let Some(problem) = reauth.and_then(|r| r.problem.as_deref()) {
+            banner = banner.push(
+                text(fill(
+                    lang.text(Text::SignInAgainFailed),
+                    &[("email", email), ("detail", problem)],
+                ))
+                .size(style::TINY)
+                .style(style::danger),
+            );
+        }
+        banner.into()
     }
 
     fn status_bar(&self, lang: Lang) -> Element<'_, Message> {

@@ -7,6 +7,9 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+/// Stands for an image without a description; the reader shows a word in its place.
+pub const IMAGE: char = '\u{fffc}';
+
 /// One run of text with its style.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Piece {
@@ -267,10 +270,12 @@ fn to_pieces(clean: &str) -> Vec<Piece> {
             ("li", true) => b.block(false),
             ("img", _) => {
                 let alt = attribute(tag, "alt").unwrap_or_default();
-                b.push(&format!(
-                    "[{}]",
-                    if alt.is_empty() { "image" } else { &alt }
-                ));
+                if alt.is_empty() {
+                    // The reader puts the word for "image" in the person's language here.
+                    b.push(&IMAGE.to_string());
+                } else {
+                    b.push(&format!("[{alt}]"));
+                }
             }
             _ => {}
         }
@@ -350,6 +355,11 @@ mod tests {
         let rendered = render(hostile);
         let text = all_text(&rendered);
         assert!(text.starts_with("Hello"), "{text:?}");
+        assert_eq!(
+            text.matches(IMAGE).count(),
+            1,
+            "the pixel stands as an image: {text:?}"
+        );
         assert!(text.contains("[Logo]"));
         assert!(!text.contains("alert"), "{text:?}");
         assert!(

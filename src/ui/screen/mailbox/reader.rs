@@ -143,7 +143,15 @@ fn html_body<'a>(
             if piece.italic {
                 font.style = iced::font::Style::Italic;
             }
-            let mut one = iced::widget::span(piece.text.as_str()).font(font);
+            let words: std::borrow::Cow<'a, str> = if piece.text.contains(html::IMAGE) {
+                piece
+                    .text
+                    .replace(html::IMAGE, lang.text(Text::ImageNoAddress))
+                    .into()
+            } else {
+                piece.text.as_str().into()
+            };
+            let mut one = iced::widget::span(words).font(font);
             if let Some(link) = &piece.link {
                 one = one.link(link.clone()).underline(true);
             }

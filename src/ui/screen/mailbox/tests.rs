@@ -876,3 +876,108 @@ fn the_banner_signs_an_account_in_again() {
         tayori::auth::keyring_store::SecretKind::AppPassword,
     ));
 }
+
+/// An HTML message in the reader: styled text, its remote image held back and listed only on
+/// request; Reply and Forward open the composer filled by the core.
+#[test]
+fn html_mail_is_shown_safely_and_can_be_answered() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let raw = b"From: Ken Sato <ken.sato@example.co.jp>\r\nTo: hanako@example.test\r\n\
+        Subject: Newsletter\r\nMessage-ID: <news1@example.co.jp>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/html; charset=utf-8\r\n\r\n\
+        <html><body onload=\"x()\"><script>alert(1)</script><p>Hello <b>Hanako</b></p>\
+        <img src=\"https://track.example/p.gif\"><ul><li>first point</li></ul></body></html>\r\n"
+        .to_vec();
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let id = store.account_id(HANAKO).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[(
+                    "INBOX".into(),
+                    Some("/".into()),
+                    Some(FolderRole::Inbox),
+                    true,
+                )],
+            )
+            .unwrap();
+        let folder = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        let header_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        store
+            .add_envelopes(
+                folder,
+                &[NewEnvelope {
+                    uid: 1,
+                    flags: Flags::default(),
+                    keywords: Vec::new(),
+                    modseq: None,
+                    internal_date: None,
+                    size: raw.len() as u32,
+                    header: raw[..header_end].to_vec(),
+                }],
+            )
+            .unwrap();
+        store
+            .add_bodies(
+                folder,
+                &[NewBody {
+                    uid: 1,
+                    raw: raw.clone(),
+                }],
+            )
+            .unwrap();
+    }
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.apply(Message::Open(0));
+    person.settle();
+    let Reader::Shown { html, .. } = person.state.reader() else {
+        panic!("the message is shown");
+    };
+    let html = html.as_ref().expect("the HTML body is rendered");
+    let text: String = html.pieces.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
+    assert!(!person.sees("https://track.example/p.gif"));
+    assert!(person.sees("1 remote images were not loaded, to protect your privacy."));
+    person.click(Lang::En.text(Text::LoadRemoteImages));
+    assert!(person.sees("Image: https://track.example/p.gif"));
+    person.picture("reader-html");
+
+    // Reply: the core's reply builder fills the composer.
+    let messages: Vec<Message> = {
+        let mut ui = person.ui();
+        ui.click(Lang::En.text(Text::Reply)).unwrap();
+        ui.into_messages().collect()
+    };
+    let mut composer = None;
+    for message in messages {
+        let (task, _) = person.state.update(message);
+        person.spawn(task);
+    }
+    while let Some(message) = person
+        .runtime
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), person.running.next()).await
+        })
+        .unwrap()
+    {
+        let (task, event) = person.state.update(message);
+        person.spawn(task);
+        if let Some(Event::Compose(state)) = event {
+            composer = Some(state);
+        }
+    }
+    let composer = composer.expect("Reply opened the composer");
+    assert_eq!(composer.to, "Ken Sato <ken.sato@example.co.jp>");
+    assert_eq!(composer.subject, "Re: Newsletter");
+    let (_, draft) = composer.draft().unwrap();
+    assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
+}

@@ -2,7 +2,8 @@
 # Opens the real window under Xvfb in English and in Japanese, waits until it is mapped, and saves a
 # screenshot of each under target/screenshots/: the first-run wizard (no account yet), the main
 # window of a person with accounts, and the composer opened by a mailto: link. Fails if the window
-# never appears or the picture is blank (a renderer that draws nothing). Look at the PNGs: that is how a person checks the GUI.
+# never appears or the picture is blank (a renderer that draws nothing). Look at the PNGs: that is
+# how a person checks the GUI.
 # (Every step of the wizard is also drawn headless by `cargo test --bin tayori`, into the same folder.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

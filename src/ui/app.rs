@@ -131,6 +131,12 @@ impl App {
             }
             return task.map(Message::Composer);
         }
+        // A composer opened by a mailto: link before the store was open completes addresses too.
+        if let (Message::Mailbox(mailbox::Message::StoreOpened(Ok(db))), Some(composer)) =
+            (&message, &mut self.composer)
+        {
+            composer.offer_store(db.clone());
+        }
         // While a message is being written, the keys are the composer's, not the list's.
         if self.composer.is_some() && matches!(message, Message::Mailbox(mailbox::Message::Key(_)))
         {

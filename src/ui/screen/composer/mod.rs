@@ -166,6 +166,18 @@ impl State {
         state
     }
 
+    /// The store to complete addresses from, when it opens after the composer.
+    pub fn offer_store(&mut self, db: Db) {
+        if self.db.is_none() {
+            self.db = Some(db);
+        }
+    }
+
+    #[cfg(test)]
+    pub fn has_store(&self) -> bool {
+        self.db.is_some()
+    }
+
     /// Puts the cursor in To.
     pub fn focus() -> Task<Message> {
         iced::widget::operation::focus(Id::new(TO_ID))

@@ -313,6 +313,10 @@ fn a_mailto_link_fills_the_composer() {
     assert_eq!(composer.subject, "会議");
     assert_eq!(composer.body.text().trim_end(), "Line 1\nLine 2");
     assert!(person.sees("会議"));
+    assert!(
+        composer.has_store(),
+        "the store that opened after the link completes addresses"
+    );
 
     // A broken address is refused in the window; the outbox stays empty.
     person.type_into(BCC_ID, "not an address");

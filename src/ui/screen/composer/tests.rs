@@ -185,8 +185,8 @@ impl Person {
     }
 }
 
-/// How many messages in `user`'s INBOX have exactly this subject, read over IMAP.
-async fn count_in_inbox(dns: &tayori::net::dns::Dns, user: &str, subject: &str) -> usize {
+/// The messages in `user`'s INBOX with exactly this subject, whole, read over IMAP.
+async fn in_inbox(dns: &tayori::net::dns::Dns, user: &str, subject: &str) -> Vec<Vec<u8>> {
     let credentials = tayori::imap::Credentials::Password(tayori::redact::Secret::new(format!(
         "{}-app-password",
         user.split('@').next().unwrap()
@@ -199,25 +199,26 @@ async fn count_in_inbox(dns: &tayori::net::dns::Dns, user: &str, subject: &str) 
         .uid_search(format!("SUBJECT \"{subject}\""))
         .await
         .expect("SEARCH");
-    let mut count = 0;
-    // SEARCH SUBJECT matches substrings: compare the whole subject.
+    let mut messages = Vec::new();
     for uid in found {
         let fetches: Vec<_> = session
-            .uid_fetch(uid.to_string(), "BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+            .uid_fetch(uid.to_string(), "BODY.PEEK[]")
             .await
             .expect("FETCH")
             .collect::<Vec<_>>()
             .await;
         for fetch in fetches {
             let fetch = fetch.expect("FETCH response");
-            let header = String::from_utf8_lossy(fetch.header().unwrap_or_default()).to_string();
-            if header.trim().trim_start_matches("Subject:").trim() == subject {
-                count += 1;
+            let raw = fetch.body().unwrap_or_default().to_vec();
+            // SEARCH SUBJECT matches substrings: compare the whole subject.
+            let decoded = tayori::mime::decode(&raw);
+            if decoded.subject.as_deref() == Some(subject) {
+                messages.push(raw);
             }
         }
     }
     let _ = session.logout().await;
-    count
+    messages
 }
 
 #[test]
@@ -259,6 +260,13 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     person.type_into(TO_ID, USER);
     person.type_into(SUBJECT_ID, &subject);
     person.type_into(BODY_ID, "Hello from the composer. こんにちは。");
+    // What the file dialog hands back (the dialog itself needs a desktop portal).
+    let file = _home.path().join("議事録.txt");
+    std::fs::write(&file, "議事録の本文\n").unwrap();
+    person.apply(AppMessage::Composer(Message::Attached(Ok(vec![
+        Attachment::from_file(&file).unwrap(),
+    ]))));
+    assert!(person.sees("⎘ 議事録.txt  (1 KB)"));
     assert_eq!(person.composer().to, USER);
     assert_eq!(person.composer().subject, subject);
     assert!(person.composer().body.text().contains("こんにちは"));
@@ -274,7 +282,7 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let arrived = loop {
-        let n = runtime.block_on(count_in_inbox(&net.dns, USER, &subject));
+        let n = runtime.block_on(in_inbox(&net.dns, USER, &subject)).len();
         if n > 0 || Instant::now() > deadline {
             break n;
         }
@@ -285,9 +293,26 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     let outbox = tayori::outbox::Outbox::open_in(&context.paths.data_dir).unwrap();
     assert!(outbox.due().unwrap().is_empty());
     std::thread::sleep(Duration::from_secs(2));
+    let arrived = runtime.block_on(in_inbox(&net.dns, USER, &subject));
+    assert_eq!(arrived.len(), 1);
+    let decoded = tayori::mime::decode(&arrived[0]);
+    assert!(
+        decoded
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("こんにちは"),
+        "the body arrived: {:?}",
+        decoded.text
+    );
     assert_eq!(
-        runtime.block_on(count_in_inbox(&net.dns, USER, &subject)),
-        1
+        decoded
+            .attachments
+            .iter()
+            .map(|a| a.file_name.as_deref().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        vec!["議事録.txt"],
+        "the attachment arrived"
     );
 
     let _ = runtime.block_on(tayori::auth::keyring_store::delete(

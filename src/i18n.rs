@@ -514,12 +514,6 @@ impl Lang {
             (Lang::Ja, BodyNotDownloaded) => {
                 "このメッセージはまだダウンロードされていません。次回の同期で取得されます。"
             }
-            (Lang::En, HtmlAsText) => {
-                "This message is formatted (HTML). It is shown as text; scripts, forms and remote images are never loaded."
-            }
-            (Lang::Ja, HtmlAsText) => {
-                "このメッセージは HTML 形式です。テキストとして表示しています（スクリプト、フォーム、外部の画像は読み込みません）。"
-            }
             (Lang::En, MessageUnreadable) => "This message could not be shown: {detail}",
             (Lang::Ja, MessageUnreadable) => "このメッセージを表示できませんでした: {detail}",
             (Lang::En, StatusMessages) => "{count} messages",
@@ -867,7 +861,6 @@ pub enum Text {
     HeaderDate,
     AttachmentsHeading,
     BodyNotDownloaded,
-    HtmlAsText,
     MessageUnreadable,
     StatusMessages,
     StatusUnread,

@@ -209,10 +209,11 @@ pub enum Message {
     SignInAgain(String),
     ReauthPassword(String, String),
     SignedInAgain(String, Result<(), String>),
-    Reply(ReplyMode),
-    Forward,
+    /// A reply or forward, its quote line in the window's language.
+    Reply(ReplyMode, Lang),
+    Forward(Lang),
     /// The original's account and raw bytes, for a reply or a forward.
-    OriginalLoaded(Reply, Result<(String, Vec<u8>), String>),
+    OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), String>),
 }
 
 /// What the composer is opened for.
@@ -642,13 +643,15 @@ impl State {
                 }
                 Task::none()
             }
-            Message::Reply(mode) => self.load_original(Reply::Reply(mode)),
-            Message::Forward => self.load_original(Reply::Forward),
-            Message::OriginalLoaded(kind, result) => match result {
+            Message::Reply(mode, lang) => self.load_original(Reply::Reply(mode), lang),
+            Message::Forward(lang) => self.load_original(Reply::Forward, lang),
+            Message::OriginalLoaded(kind, lang, result) => match result {
                 Ok((email, raw)) => {
                     return (
                         Task::none(),
-                        Some(Event::Compose(Box::new(self.answer(kind, &email, &raw)))),
+                        Some(Event::Compose(Box::new(
+                            self.answer(kind, &email, &raw, lang),
+                        ))),
                     );
                 }
                 Err(problem) => {
@@ -904,7 +907,7 @@ impl State {
     }
 
     /// Reads the message in the reader, for a reply or a forward.
-    fn load_original(&mut self, kind: Reply) -> Task<Message> {
+    fn load_original(&mut self, kind: Reply, lang: Lang) -> Task<Message> {
         let (Reader::Shown { summary, .. }, Some(db)) = (&self.reader, self.db()) else {
             return Task::none();
         };
@@ -920,16 +923,15 @@ impl State {
                 })
                 .await
             },
-            move |result| Message::OriginalLoaded(kind, result),
+            move |result| Message::OriginalLoaded(kind, lang, result),
         )
     }
 
     /// The composer for a reply or a forward, made by the core from the original.
-    fn answer(&self, kind: Reply, email: &str, raw: &[u8]) -> composer::State {
+    fn answer(&self, kind: Reply, email: &str, raw: &[u8], lang: Lang) -> composer::State {
         let account = self.accounts.iter().find(|a| a.email == email);
         let me =
             tayori::compose::Mailbox::new(account.and_then(|a| a.display_name.as_deref()), email);
-        let lang = Lang::from_system();
         let draft = match kind {
             Reply::Reply(mode) => Draft::reply(raw, &me, &[email.to_owned()], mode, lang),
             Reply::Forward => Draft::forward(raw, &me, tayori::compose::ForwardMode::Inline, lang),

@@ -79,9 +79,9 @@ fn headers<'a>(
     // Replies are made from the message itself, so only once it is here.
     if decoded.is_some() {
         actions = actions
-            .push(action(Text::Reply, Message::Reply(ReplyMode::Sender)))
-            .push(action(Text::ReplyAll, Message::Reply(ReplyMode::All)))
-            .push(action(Text::Forward, Message::Forward));
+            .push(action(Text::Reply, Message::Reply(ReplyMode::Sender, lang)))
+            .push(action(Text::ReplyAll, Message::Reply(ReplyMode::All, lang)))
+            .push(action(Text::Forward, Message::Forward(lang)));
     }
     actions = actions.push(action(Text::DeleteMessage, Message::Delete));
     let mut block = column![actions, field(Text::HeaderFrom, from)].spacing(4);

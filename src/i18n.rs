@@ -518,12 +518,6 @@ impl Lang {
             (Lang::Ja, BodyNotDownloaded) => {
                 "このメッセージはまだダウンロードされていません。次回の同期で取得されます。"
             }
-            (Lang::En, HtmlAsText) => {
-                "This message is formatted (HTML). It is shown as text; scripts, forms and remote images are never loaded."
-            }
-            (Lang::Ja, HtmlAsText) => {
-                "このメッセージは HTML 形式です。テキストとして表示しています（スクリプト、フォーム、外部の画像は読み込みません）。"
-            }
             (Lang::En, MessageUnreadable) => "This message could not be shown: {detail}",
             (Lang::Ja, MessageUnreadable) => "このメッセージを表示できませんでした: {detail}",
             (Lang::En, StatusMessages) => "{count} messages",
@@ -538,8 +532,12 @@ impl Lang {
             }
             (Lang::En, DeleteMessage) => "Delete",
             (Lang::Ja, DeleteMessage) => "削除",
-            (Lang::En, ShortcutsHint) => "j / k or ↑ / ↓ to move · / to search · Delete to delete",
-            (Lang::Ja, ShortcutsHint) => "j / k または ↑ / ↓ で移動 · / で検索 · Delete で削除",
+            (Lang::En, ShortcutsHint) => {
+                "j / k or ↑ / ↓ to move · / to search · c to write · Delete to delete"
+            }
+            (Lang::Ja, ShortcutsHint) => {
+                "j / k または ↑ / ↓ で移動 · / で検索 · c で新規作成 · Delete で削除"
+            }
             (Lang::En, NeedsSignInBanner) => {
                 "{email} needs you to sign in again. Mail already on this computer stays readable."
             }
@@ -635,6 +633,71 @@ impl Lang {
             (Lang::Ja, SmtpUnreachable) => {
                 "メール サーバーに接続できません（オフライン、またはサーバーの停止）。Tayori が自動的に再送します。"
             }
+            // composer (and reader)
+            (Lang::En, NewMessage) => "New message",
+            (Lang::Ja, NewMessage) => "新規メッセージ",
+            (Lang::En, HeaderBcc) => "Bcc",
+            (Lang::Ja, HeaderBcc) => "BCC",
+            (Lang::En, ComposeAddressesHint) => "name@example.com, another@example.com",
+            (Lang::Ja, ComposeAddressesHint) => {
+                "name@example.com, another@example.com（カンマ区切り）"
+            }
+            (Lang::En, ComposeSend) => "Send",
+            (Lang::Ja, ComposeSend) => "送信",
+            (Lang::En, ComposeAttach) => "Attach files…",
+            (Lang::Ja, ComposeAttach) => "ファイルを添付…",
+            (Lang::En, ComposeRemoveAttachment) => "Remove",
+            (Lang::Ja, ComposeRemoveAttachment) => "外す",
+            (Lang::En, ComposeClose) => "Close",
+            (Lang::Ja, ComposeClose) => "閉じる",
+            (Lang::En, ComposeDiscardHint) => "Closing discards this message.",
+            (Lang::Ja, ComposeDiscardHint) => "閉じるとこのメッセージは破棄されます。",
+            (Lang::En, ComposeSending) => "Sending…",
+            (Lang::Ja, ComposeSending) => "送信中…",
+            (Lang::En, ComposeRefused) => "Not sent: {detail}",
+            (Lang::Ja, ComposeRefused) => "送信できません: {detail}",
+            (Lang::En, ComposeNoAccount) => "Add an account before writing a message.",
+            (Lang::Ja, ComposeNoAccount) => "メッセージを書く前にアカウントを追加してください。",
+            (Lang::En, ComposeReason) => "Reason: {detail}",
+            (Lang::Ja, ComposeReason) => "理由: {detail}",
+            (Lang::En, ComposeAttachFailed) => "The file could not be attached: {detail}",
+            (Lang::Ja, ComposeAttachFailed) => "ファイルを添付できませんでした: {detail}",
+            (Lang::En, ComposeOutboxBusy) => {
+                "Queued: another Tayori is sending from this outbox and will send it."
+            }
+            (Lang::Ja, ComposeOutboxBusy) => {
+                "送信トレイに入れました。別の Tayori が送信を担当しています。"
+            }
+            (Lang::En, Reply) => "Reply",
+            (Lang::Ja, Reply) => "返信",
+            (Lang::En, ReplyAll) => "Reply all",
+            (Lang::Ja, ReplyAll) => "全員に返信",
+            (Lang::En, Forward) => "Forward",
+            (Lang::Ja, Forward) => "転送",
+            (Lang::En, LoadRemoteImages) => "Load remote images",
+            (Lang::Ja, LoadRemoteImages) => "リモート画像を表示",
+            (Lang::En, RemoteImagesBlocked) => {
+                "{count} remote images were not loaded, to protect your privacy."
+            }
+            (Lang::Ja, RemoteImagesBlocked) => {
+                "プライバシー保護のため、{count} 件のリモート画像を読み込んでいません。"
+            }
+            (Lang::En, RemoteImage) => "Image: {url}",
+            (Lang::Ja, RemoteImage) => "画像: {url}",
+            (Lang::En, ImageNoAddress) => "[image]",
+            (Lang::Ja, ImageNoAddress) => "［画像］",
+            (Lang::En, SignInAgain) => "Sign in again",
+            (Lang::Ja, SignInAgain) => "再度サインイン",
+            (Lang::En, SigningInAgain) => {
+                "Signing in to {email}… finish in your browser or the password box."
+            }
+            (Lang::Ja, SigningInAgain) => {
+                "{email} にサインイン中… ブラウザーで手続きを完了してください。"
+            }
+            (Lang::En, SignInAgainFailed) => "Sign-in for {email} did not work: {detail}",
+            (Lang::Ja, SignInAgainFailed) => "{email} のサインインに失敗しました: {detail}",
+            (Lang::En, PasswordForAccount) => "Password for {email}",
+            (Lang::Ja, PasswordForAccount) => "{email} のパスワード",
         }
     }
 }
@@ -802,7 +865,6 @@ pub enum Text {
     HeaderDate,
     AttachmentsHeading,
     BodyNotDownloaded,
-    HtmlAsText,
     MessageUnreadable,
     StatusMessages,
     StatusUnread,
@@ -837,6 +899,33 @@ pub enum Text {
     SmtpAuthRefused,
     SmtpTemporary,
     SmtpUnreachable,
+    // composer
+    NewMessage,
+    HeaderBcc,
+    ComposeAddressesHint,
+    ComposeSend,
+    ComposeAttach,
+    ComposeRemoveAttachment,
+    ComposeClose,
+    ComposeDiscardHint,
+    ComposeSending,
+    ComposeRefused,
+    ComposeNoAccount,
+    ComposeReason,
+    ComposeAttachFailed,
+    ComposeOutboxBusy,
+    Reply,
+    ReplyAll,
+    Forward,
+    // reader
+    LoadRemoteImages,
+    RemoteImagesBlocked,
+    RemoteImage,
+    ImageNoAddress,
+    SignInAgain,
+    SigningInAgain,
+    SignInAgainFailed,
+    PasswordForAccount,
 }
 
 /// Puts values into a catalog text's `{name}` placeholders (word order differs between English and
@@ -881,8 +970,12 @@ mod tests {
     const SAME_IN_BOTH: [Text; 1] = [Text::EncryptionTls];
     /// Japanese texts written in Latin letters on purpose: the language switch names English in
     /// English; an example address is an address; "CC" is what Japanese mail programs show.
-    const LATIN_IN_JAPANESE: [Text; 3] =
-        [Text::SwitchLanguage, Text::EmailPlaceholder, Text::HeaderCc];
+    const LATIN_IN_JAPANESE: [Text; 4] = [
+        Text::SwitchLanguage,
+        Text::EmailPlaceholder,
+        Text::HeaderCc,
+        Text::HeaderBcc,
+    ];
 
     #[test]
     fn every_text_is_translated_with_the_same_placeholders() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Opens the real window under Xvfb in English and in Japanese, waits until it is mapped, and saves a
-# screenshot of each under target/screenshots/: the first-run wizard (no account yet) and the main
-# window of a person with accounts. Fails if the window never appears or the picture is blank (a
-# renderer that draws nothing). Look at the PNGs: that is how a person checks the GUI.
+# screenshot of each under target/screenshots/: the first-run wizard (no account yet), the main
+# window of a person with accounts, and the composer opened by a mailto: link. Fails if the window
+# never appears or the picture is blank (a renderer that draws nothing). Look at the PNGs: that is
+# how a person checks the GUI.
 # (Every step of the wizard is also drawn headless by `cargo test --bin tayori`, into the same folder.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,12 +56,12 @@ needs_sign_in = "AADSTS700082: the refresh token has expired due to inactivity"
 TOML
 }
 
-shoot() { # name lang-tag locale [home-setup]
-  local name=$1 tag=$2 locale=$3 setup=${4:-}
+shoot() { # name lang-tag locale [home-setup] [argument]
+  local name=$1 tag=$2 locale=$3 setup=${4:-} arg=${5:-}
   local home="$HOME_DIR/$name-$tag"
   mkdir -p "$home"
   [ -n "$setup" ] && "$setup" "$home"
-  TAYORI_HOME="$home" LANG="$locale" LC_ALL="$locale" "$BIN" >"$OUT/$name-$tag.log" 2>&1 &
+  TAYORI_HOME="$home" LANG="$locale" LC_ALL="$locale" "$BIN" ${arg:+"$arg"} >"$OUT/$name-$tag.log" 2>&1 &
   local app=$!
   local found=""
   for _ in $(seq 150); do
@@ -96,3 +97,5 @@ shoot wizard en en_US.UTF-8
 shoot wizard ja ja_JP.UTF-8
 shoot mailbox en en_US.UTF-8 with_accounts
 shoot mailbox ja ja_JP.UTF-8 with_accounts
+# A mailto: link opens the composer filled from it.
+shoot composer ja ja_JP.UTF-8 with_accounts 'mailto:ken@example.test?subject=%E4%BC%9A%E8%AD%B0%E3%81%AE%E4%BB%B6&body=%E3%82%88%E3%82%8D%E3%81%97%E3%81%8F%E3%81%8A%E9%A1%98%E3%81%84%E3%81%97%E3%81%BE%E3%81%99%E3%80%82'

@@ -1434,5 +1434,42 @@ fn thread_id(
         .query_row([&root], |r| r.get(0))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Address completion (added for the composer). Read-only.
+
+impl Store {
+    /// People who have written to this mailbox whose address or name starts with `typed` (any
+    /// case), most frequent first: what the composer offers while an address is typed.
+    pub fn known_senders(
+        &self,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<(Option<String>, String)>, StoreError> {
+        // LIKE's wildcards in what was typed are matched literally.
+        let escaped = typed
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("{escaped}%");
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT max(from_name), lower(from_addr) AS addr FROM messages
+                 WHERE from_addr IS NOT NULL AND from_addr != ''
+                   AND (lower(from_addr) LIKE ?1 ESCAPE '\\' OR lower(from_name) LIKE ?1 ESCAPE '\\')
+                 GROUP BY addr ORDER BY count(*) DESC, addr LIMIT ?2",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(rusqlite::params![pattern, limit as i64], |r| {
+                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -6,12 +6,14 @@ use tayori::config::{Paths, Settings};
 use tayori::i18n::{Lang, Text};
 
 use super::context::Context;
-use super::screen::{mailbox, wizard};
+use super::screen::{composer, mailbox, wizard};
 
 pub struct App {
     lang: Lang,
     context: Context,
     screen: Screen,
+    /// The message being written, over the main window (which goes on syncing underneath).
+    composer: Option<Box<composer::State>>,
 }
 
 pub enum Screen {
@@ -23,6 +25,7 @@ pub enum Screen {
 pub enum Message {
     Wizard(wizard::Message),
     Mailbox(mailbox::Message),
+    Composer(composer::Message),
 }
 
 impl App {
@@ -39,14 +42,6 @@ impl App {
         context: Context,
         mailto: Option<tayori::mailto::MailtoLink>,
     ) -> (Self, Task<Message>) {
-        if let Some(link) = &mailto {
-            // The composer arrives with the GUI issue's next part; until then say so in the log
-            // rather than drop the link silently.
-            tracing::info!(
-                recipients = link.to.len(),
-                "mailto link received; the composer is not available yet"
-            );
-        }
         // The account list is one small file, read once before the first frame so the right screen
         // shows at once (no flash of the wizard for people who have accounts).
         let (screen, task) = match Accounts::new(&context.paths).list() {
@@ -67,14 +62,37 @@ impl App {
                 (Screen::Mailbox(Box::new(state)), load)
             }
         };
+        // A `mailto:` link opens the composer filled from it, over the mailbox. Without an account
+        // the wizard comes first; the link is kept in the log rather than dropped silently.
+        let mut composer = None;
+        let mut task = task;
+        if let Some(link) = &mailto {
+            match &screen {
+                Screen::Mailbox(state) => {
+                    composer = Some(Box::new(state.composer_for_link(link)));
+                    task = Task::batch([task, composer::State::focus().map(Message::Composer)]);
+                }
+                Screen::Wizard(_) => tracing::info!(
+                    recipients = link.to.len(),
+                    "mailto link received before any account was added; add one, then open the link again"
+                ),
+            }
+        }
         (
             Self {
                 lang: Lang::from_system(),
                 context,
                 screen,
+                composer,
             },
             task,
         )
+    }
+
+    /// The message being written, if one is.
+    #[cfg(test)]
+    pub fn composer(&self) -> Option<&composer::State> {
+        self.composer.as_deref()
     }
 
     pub fn title(&self) -> String {
@@ -103,6 +121,27 @@ impl App {
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
+        if let Message::Composer(message) = message {
+            let Some(composer) = &mut self.composer else {
+                return Task::none();
+            };
+            let (task, event) = composer.update(message);
+            if let Some(composer::Event::Close) = event {
+                self.composer = None;
+            }
+            return task.map(Message::Composer);
+        }
+        // A composer opened by a mailto: link before the store was open completes addresses too.
+        if let (Message::Mailbox(mailbox::Message::StoreOpened(Ok(db))), Some(composer)) =
+            (&message, &mut self.composer)
+        {
+            composer.offer_store(db.clone());
+        }
+        // While a message is being written, the keys are the composer's, not the list's.
+        if self.composer.is_some() && matches!(message, Message::Mailbox(mailbox::Message::Key(_)))
+        {
+            return Task::none();
+        }
         match (&mut self.screen, message) {
             (Screen::Wizard(state), Message::Wizard(message)) => {
                 let (task, event) = state.update(message);
@@ -132,6 +171,10 @@ impl App {
                         )));
                         wizard::State::focus().map(Message::Wizard)
                     }
+                    Some(mailbox::Event::Compose(composer)) => {
+                        self.composer = Some(composer);
+                        Task::batch([task, composer::State::focus().map(Message::Composer)])
+                    }
                     None => task,
                 }
             }
@@ -148,6 +191,9 @@ impl App {
     }
 
     pub fn view(&self) -> Element<'_, Message> {
+        if let Some(composer) = &self.composer {
+            return composer.view(self.lang).map(Message::Composer);
+        }
         match &self.screen {
             Screen::Wizard(state) => state.view(self.lang).map(Message::Wizard),
             Screen::Mailbox(state) => state.view(self.lang).map(Message::Mailbox),

@@ -1,4 +1,5 @@
 //! One module per screen, each with its `State`, `Message`, `update` and `view`.
 
+pub mod composer;
 pub mod mailbox;
 pub mod wizard;

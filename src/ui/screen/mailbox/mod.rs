@@ -7,6 +7,7 @@
 //! only move and draw what came back.
 
 mod db;
+pub mod html;
 mod list;
 mod reader;
 mod sidebar;
@@ -20,12 +21,14 @@ use iced::keyboard::{self, Key, key::Named};
 use iced::widget::{Id, column, container, row, rule, scrollable, text};
 use iced::{Element, Fill, FillPortion, Subscription, Task};
 use tayori::account::Account;
+use tayori::compose::{Draft, ReplyMode};
 use tayori::i18n::{Lang, Text, fill};
 use tayori::mime::Decoded;
 use tayori::store::{Folder, MessageSummary, SortOrder, Store};
 
 pub use db::Db;
 
+use super::composer;
 use crate::ui::context::Context;
 use crate::ui::style;
 
@@ -133,6 +136,11 @@ pub enum Reader {
     Shown {
         summary: MessageSummary,
         decoded: Box<Decoded>,
+        /// The HTML body, sanitised and turned into styled text.
+        html: Option<Box<html::Rendered>>,
+        /// Whether the person asked to see this message's remote images (listed, never fetched
+        /// before that).
+        remote_images: bool,
     },
     /// Only the headers are here so far.
     NotDownloaded(MessageSummary),
@@ -153,6 +161,19 @@ pub struct State {
     next_generation: u64,
     /// What each account's sync engine said last.
     sync: std::collections::BTreeMap<String, sync::Update>,
+    /// Signing in again, per account that needs it.
+    reauth: HashMap<String, Reauth>,
+    /// Bumped when an account signed in again, so its sync engine starts afresh.
+    restarts: HashMap<String, u64>,
+}
+
+/// One account's "Sign in again" in the banner.
+#[derive(Debug, Default)]
+pub struct Reauth {
+    /// For password accounts: the new (app) password as typed. Only ever kept in memory.
+    pub password: String,
+    pub busy: bool,
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,12 +199,35 @@ pub enum Message {
     Delete,
     Deleted(Result<(), String>),
     Sync(String, sync::Update),
+    /// A new message (`c`).
+    Compose,
+    /// Show this message's remote image addresses.
+    LoadRemoteImages,
+    /// A link in an HTML message was clicked (nothing is opened from the reader).
+    LinkClicked,
+    /// The banner's "Sign in again" for an account.
+    SignInAgain(String),
+    ReauthPassword(String, String),
+    SignedInAgain(String, Result<(), String>),
+    /// A reply or forward, its quote line in the window's language.
+    Reply(ReplyMode, Lang),
+    Forward(Lang),
+    /// The original's account and raw bytes, for a reply or a forward.
+    OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), String>),
+}
+
+/// What the composer is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Reply(ReplyMode),
+    Forward,
 }
 
 /// What the screen asks of the application.
 pub enum Event {
     SwitchLanguage,
     AddAccount,
+    Compose(Box<composer::State>),
 }
 
 /// The list's height before the window reports its size: the default window less the bars.
@@ -208,6 +252,8 @@ impl State {
             search_text: String::new(),
             next_generation: 1,
             sync: std::collections::BTreeMap::new(),
+            reauth: HashMap::new(),
+            restarts: HashMap::new(),
         }
     }
 
@@ -512,7 +558,9 @@ impl State {
                 self.reader = match result {
                     Ok(Some(decoded)) => Reader::Shown {
                         summary: current,
+                        html: decoded.html.as_deref().map(|h| Box::new(html::render(h))),
                         decoded,
+                        remote_images: false,
                     },
                     Ok(None) => Reader::NotDownloaded(current),
                     Err(problem) => Reader::Failed(problem),
@@ -559,7 +607,58 @@ impl State {
                 self.search_text.clear();
                 self.clear_search()
             }
-            Message::Key(event) => self.key(event),
+            Message::Key(event) => return self.key(event),
+            Message::Compose => {
+                return (
+                    Task::none(),
+                    Some(Event::Compose(Box::new(self.composer()))),
+                );
+            }
+            Message::LoadRemoteImages => {
+                if let Reader::Shown { remote_images, .. } = &mut self.reader {
+                    *remote_images = true;
+                }
+                Task::none()
+            }
+            Message::LinkClicked => Task::none(),
+            Message::SignInAgain(email) => self.sign_in_again(email),
+            Message::ReauthPassword(email, password) => {
+                self.reauth.entry(email).or_default().password = password;
+                Task::none()
+            }
+            Message::SignedInAgain(email, result) => {
+                let reauth = self.reauth.entry(email.clone()).or_default();
+                reauth.busy = false;
+                match result {
+                    Ok(()) => {
+                        self.reauth.remove(&email);
+                        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+                            account.needs_sign_in = None;
+                        }
+                        self.sync.remove(&email);
+                        // A new key for the subscription: the engine starts again, signed in.
+                        *self.restarts.entry(email).or_default() += 1;
+                    }
+                    Err(problem) => reauth.problem = Some(problem),
+                }
+                Task::none()
+            }
+            Message::Reply(mode, lang) => self.load_original(Reply::Reply(mode), lang),
+            Message::Forward(lang) => self.load_original(Reply::Forward, lang),
+            Message::OriginalLoaded(kind, lang, result) => match result {
+                Ok((email, raw)) => {
+                    return (
+                        Task::none(),
+                        Some(Event::Compose(Box::new(
+                            self.answer(kind, &email, &raw, lang),
+                        ))),
+                    );
+                }
+                Err(problem) => {
+                    self.reader = Reader::Failed(problem);
+                    Task::none()
+                }
+            },
             Message::Sync(email, update) => self.on_sync(email, update),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
@@ -700,14 +799,20 @@ impl State {
         self.show(self.list.source)
     }
 
-    fn key(&mut self, event: keyboard::Event) -> Task<Message> {
+    fn key(&mut self, event: keyboard::Event) -> (Task<Message>, Option<Event>) {
         let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
-            return Task::none();
+            return (Task::none(), None);
         };
         if modifiers.control() || modifiers.alt() || modifiers.logo() {
-            return Task::none();
+            return (Task::none(), None);
         }
-        match key.as_ref() {
+        let task = match key.as_ref() {
+            Key::Character("c") => {
+                return (
+                    Task::none(),
+                    Some(Event::Compose(Box::new(self.composer()))),
+                );
+            }
             Key::Character("j") | Key::Named(Named::ArrowDown) => self.move_selection(1),
             Key::Character("k") | Key::Named(Named::ArrowUp) => self.move_selection(-1),
             Key::Named(Named::PageDown) => {
@@ -725,7 +830,119 @@ impl State {
                 self.clear_search()
             }
             _ => Task::none(),
+        };
+        (task, None)
+    }
+
+    /// The same sign-in as `tayori account reauth`: the browser for OAuth accounts, the typed
+    /// password otherwise; both servers checked; then the account is marked signed in.
+    fn sign_in_again(&mut self, email: String) -> Task<Message> {
+        let Some(account) = self.accounts.iter().find(|a| a.email == email).cloned() else {
+            return Task::none();
+        };
+        let reauth = self.reauth.entry(email.clone()).or_default();
+        if reauth.busy {
+            return Task::none();
         }
+        reauth.busy = true;
+        reauth.problem = None;
+        let password = std::mem::take(&mut reauth.password);
+        let context = self.context.clone();
+        Task::perform(
+            async move {
+                use tayori::account::setup;
+                use tayori::imap::Credentials;
+                let net = setup::Net::from_settings(&context.settings)?;
+                let credentials = match setup::saved_oauth_client(&account.auth) {
+                    Some(client) => Credentials::OAuth(
+                        setup::sign_in_oauth(
+                            &net,
+                            &client,
+                            &account.email,
+                            context.browser.clone(),
+                            |_| {},
+                            // The sign-in page's own time limit ends the wait.
+                            futures::future::pending::<()>(),
+                        )
+                        .await?,
+                    ),
+                    None => Credentials::Password(setup::non_empty_password(password)?),
+                };
+                setup::verify_imap(&net, &account.imap, &credentials).await?;
+                setup::verify_smtp(&net, &account.smtp, &credentials).await?;
+                if let Credentials::Password(password) = &credentials {
+                    tayori::auth::keyring_store::save(
+                        &account.email,
+                        tayori::auth::keyring_store::SecretKind::AppPassword,
+                        password,
+                    )
+                    .await
+                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
+                }
+                tayori::account::Accounts::new(&context.paths)
+                    .set_needs_sign_in(&account.email, None)
+                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
+                Ok::<(), setup::SetupError>(())
+            },
+            move |result| {
+                Message::SignedInAgain(
+                    email.clone(),
+                    result.map_err(|e| match e.guidance() {
+                        Some(g) => format!("{e} — {}", g.en),
+                        None => e.to_string(),
+                    }),
+                )
+            },
+        )
+    }
+
+    /// An empty composer for these accounts.
+    pub fn composer(&self) -> composer::State {
+        composer::State::new(self.context.clone(), self.accounts.clone(), self.db())
+    }
+
+    /// A composer filled from the link.
+    pub fn composer_for_link(&self, link: &tayori::mailto::MailtoLink) -> composer::State {
+        composer::State::from_mailto(self.context.clone(), self.accounts.clone(), self.db(), link)
+    }
+
+    /// Reads the message in the reader, for a reply or a forward.
+    fn load_original(&mut self, kind: Reply, lang: Lang) -> Task<Message> {
+        let (Reader::Shown { summary, .. }, Some(db)) = (&self.reader, self.db()) else {
+            return Task::none();
+        };
+        let id = summary.id;
+        Task::perform(
+            async move {
+                db.run(move |store| {
+                    let (email, _) = store.message_location(id)?;
+                    let raw = store
+                        .message_raw(id)?
+                        .ok_or(tayori::store::StoreError::NoSuchMessage(id))?;
+                    Ok((email, raw))
+                })
+                .await
+            },
+            move |result| Message::OriginalLoaded(kind, lang, result),
+        )
+    }
+
+    /// The composer for a reply or a forward, made by the core from the original.
+    fn answer(&self, kind: Reply, email: &str, raw: &[u8], lang: Lang) -> composer::State {
+        let account = self.accounts.iter().find(|a| a.email == email);
+        let me =
+            tayori::compose::Mailbox::new(account.and_then(|a| a.display_name.as_deref()), email);
+        let draft = match kind {
+            Reply::Reply(mode) => Draft::reply(raw, &me, &[email.to_owned()], mode, lang),
+            Reply::Forward => Draft::forward(raw, &me, tayori::compose::ForwardMode::Inline, lang),
+        };
+        composer::State::from_draft(
+            self.context.clone(),
+            self.accounts.clone(),
+            self.db(),
+            email,
+            draft,
+        )
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
@@ -733,6 +950,7 @@ impl State {
             sync::subscription(sync::Key {
                 account: account.clone(),
                 context: self.context.clone(),
+                restart: self.restarts.get(&account.email).copied().unwrap_or(0),
             })
             .map(|(email, update)| Message::Sync(email, update))
         });
@@ -751,16 +969,10 @@ impl State {
         for account in &self.accounts {
             if account.needs_sign_in.is_some() {
                 middle = middle.push(
-                    container(
-                        text(fill(
-                            lang.text(Text::NeedsSignInBanner),
-                            &[("email", account.email.as_str())],
-                        ))
-                        .size(style::SMALL),
-                    )
-                    .padding([8, 12])
-                    .width(Fill)
-                    .style(style::notice),
+                    container(self.sign_in_banner(account, lang))
+                        .padding([8, 12])
+                        .width(Fill)
+                        .style(style::notice),
                 );
             }
         }
@@ -790,6 +1002,65 @@ impl State {
         ]
         .height(Fill);
         column![panes, rule::horizontal(1), self.status_bar(lang)].into()
+    }
+
+    fn sign_in_banner<'a>(&'a self, account: &'a Account, lang: Lang) -> Element<'a, Message> {
+        let email = account.email.as_str();
+        let reauth = self.reauth.get(email);
+        let busy = reauth.is_some_and(|r| r.busy);
+        let mut banner = column![
+            text(fill(
+                lang.text(Text::NeedsSignInBanner),
+                &[("email", email)]
+            ))
+            .size(style::SMALL)
+        ]
+        .spacing(6);
+        let mut line = row![].spacing(8).align_y(iced::Center);
+        let oauth = tayori::account::setup::saved_oauth_client(&account.auth).is_some();
+        if !oauth {
+            let owner = account.email.clone();
+            line = line.push(
+                iced::widget::text_input(
+                    &fill(lang.text(Text::PasswordForAccount), &[("email", email)]),
+                    reauth.map_or("", |r| r.password.as_str()),
+                )
+                .secure(true)
+                .id(Id::from(format!("reauth-{email}")))
+                .on_input(move |typed| Message::ReauthPassword(owner.clone(), typed))
+                .on_submit(Message::SignInAgain(account.email.clone()))
+                .size(style::SMALL)
+                .padding(5)
+                .width(260),
+            );
+        }
+        let mut button =
+            iced::widget::button(text(lang.text(Text::SignInAgain)).size(style::SMALL))
+                .style(style::primary_button)
+                .padding([4, 12]);
+        if !busy {
+            button = button.on_press(Message::SignInAgain(account.email.clone()));
+        }
+        line = line.push(button);
+        if busy {
+            line = line.push(
+                text(fill(lang.text(Text::SigningInAgain), &[("email", email)]))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
+        banner = banner.push(line);
+        if let Some(problem) = reauth.and_then(|r| r.problem.as_deref()) {
+            banner = banner.push(
+                text(fill(
+                    lang.text(Text::SignInAgainFailed),
+                    &[("email", email), ("detail", problem)],
+                ))
+                .size(style::TINY)
+                .style(style::danger),
+            );
+        }
+        banner.into()
     }
 
     fn status_bar(&self, lang: Lang) -> Element<'_, Message> {

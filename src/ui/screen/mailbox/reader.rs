@@ -4,11 +4,12 @@
 use chrono::{Local, TimeZone};
 use iced::widget::{Space, column, container, row, rule, scrollable, text};
 use iced::{Element, Fill};
+use tayori::compose::ReplyMode;
 use tayori::i18n::{Lang, Text, fill};
 use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
-use super::{Message, Reader, State};
+use super::{Message, Reader, State, html};
 use crate::ui::style;
 
 fn people(list: &[Mailbox]) -> String {
@@ -68,18 +69,22 @@ fn headers<'a>(
         ]
         .spacing(8)
     };
-    let mut block = column![
-        row![
-            text(subject).size(20).font(style::bold()).width(Fill),
-            iced::widget::button(text(lang.text(Text::DeleteMessage)).size(style::SMALL))
-                .style(style::outline_button)
-                .padding([5, 12])
-                .on_press(Message::Delete),
-        ]
-        .spacing(12),
-        field(Text::HeaderFrom, from),
-    ]
-    .spacing(4);
+    let action = |key: Text, message: Message| {
+        iced::widget::button(text(lang.text(key)).size(style::SMALL))
+            .style(style::outline_button)
+            .padding([5, 12])
+            .on_press(message)
+    };
+    let mut actions = row![text(subject).size(20).font(style::bold()).width(Fill)].spacing(8);
+    // Replies are made from the message itself, so only once it is here.
+    if decoded.is_some() {
+        actions = actions
+            .push(action(Text::Reply, Message::Reply(ReplyMode::Sender, lang)))
+            .push(action(Text::ReplyAll, Message::Reply(ReplyMode::All, lang)))
+            .push(action(Text::Forward, Message::Forward(lang)));
+    }
+    actions = actions.push(action(Text::DeleteMessage, Message::Delete));
+    let mut block = column![actions, field(Text::HeaderFrom, from)].spacing(4);
     if let Some(d) = decoded {
         if !d.to.is_empty() {
             block = block.push(field(Text::HeaderTo, people(&d.to)));
@@ -93,6 +98,86 @@ fn headers<'a>(
         long_date(decoded.and_then(|d| d.date).or(summary.date)),
     ));
     block.into()
+}
+
+/// A sanitised HTML body as styled text; remote images are counted and, on request, listed.
+fn html_body<'a>(
+    mut body: iced::widget::Column<'a, Message>,
+    rendered: &'a html::Rendered,
+    remote_images: bool,
+    lang: Lang,
+) -> iced::widget::Column<'a, Message> {
+    let images = rendered.remote_images.len();
+    if images > 0 && !remote_images {
+        body = body.push(
+            container(
+                row![
+                    text(fill(
+                        lang.text(Text::RemoteImagesBlocked),
+                        &[("count", &images.to_string())],
+                    ))
+                    .size(style::TINY)
+                    .style(style::muted)
+                    .width(Fill),
+                    iced::widget::button(text(lang.text(Text::LoadRemoteImages)).size(style::TINY))
+                        .style(style::outline_button)
+                        .padding([3, 10])
+                        .on_press(Message::LoadRemoteImages),
+                ]
+                .spacing(8)
+                .align_y(iced::Center),
+            )
+            .padding([6, 10])
+            .width(Fill)
+            .style(style::inset),
+        );
+    }
+    let spans: Vec<iced::advanced::text::Span<'a, String>> = rendered
+        .pieces
+        .iter()
+        .map(|piece| {
+            let mut font = iced::Font::default();
+            if piece.bold {
+                font.weight = iced::font::Weight::Bold;
+            }
+            if piece.italic {
+                font.style = iced::font::Style::Italic;
+            }
+            let words: std::borrow::Cow<'a, str> = if piece.text.contains(html::IMAGE) {
+                piece
+                    .text
+                    .replace(html::IMAGE, lang.text(Text::ImageNoAddress))
+                    .into()
+            } else {
+                piece.text.as_str().into()
+            };
+            let mut one = iced::widget::span(words).font(font);
+            if let Some(link) = &piece.link {
+                one = one.link(link.clone()).underline(true);
+            }
+            one
+        })
+        .collect();
+    body = body.push(
+        iced::widget::rich_text(spans)
+            // Links are shown with their address; opening one is left to the person (copying
+            // it), so nothing is fetched from the reader.
+            .on_link_click(|_: String| Message::LinkClicked)
+            .size(style::BODY)
+            .width(Fill),
+    );
+    if remote_images {
+        let mut list = column![].spacing(2);
+        for url in &rendered.remote_images {
+            list = list.push(
+                text(fill(lang.text(Text::RemoteImage), &[("url", url)]))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
+        body = body.push(list);
+    }
+    body
 }
 
 pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
@@ -121,27 +206,25 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
         .spacing(16)
         .padding(20)
         .into(),
-        Reader::Shown { summary, decoded } => {
+        Reader::Shown {
+            summary,
+            decoded,
+            html,
+            remote_images,
+        } => {
             let mut body = column![headers(summary, Some(decoded), lang), rule::horizontal(1)]
                 .spacing(14)
                 .padding(20);
-            if decoded.html.is_some() {
-                body = body.push(
-                    container(
-                        text(lang.text(Text::HtmlAsText))
-                            .size(style::TINY)
-                            .style(style::muted),
+            match html {
+                Some(rendered) => body = html_body(body, rendered, *remote_images, lang),
+                None => {
+                    body = body.push(
+                        text(decoded.text.as_deref().unwrap_or_default())
+                            .size(style::BODY)
+                            .width(Fill),
                     )
-                    .padding([6, 10])
-                    .width(Fill)
-                    .style(style::inset),
-                );
+                }
             }
-            body = body.push(
-                text(decoded.text.as_deref().unwrap_or_default())
-                    .size(style::BODY)
-                    .width(Fill),
-            );
             if !decoded.attachments.is_empty() {
                 let mut list = column![
                     text(lang.text(Text::AttachmentsHeading))

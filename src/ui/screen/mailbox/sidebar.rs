@@ -154,6 +154,11 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
     }
     container(
         column![
+            button(text(lang.text(Text::NewMessage)).size(style::SMALL))
+                .style(style::primary_button)
+                .padding([8, 12])
+                .width(Fill)
+                .on_press(Message::Compose),
             scrollable(list).height(Fill),
             button(text(lang.text(Text::AddAccount)).size(style::SMALL))
                 .style(style::outline_button)

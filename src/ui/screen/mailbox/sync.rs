@@ -20,12 +20,15 @@ use crate::ui::context::Context;
 pub struct Key {
     pub account: Account,
     pub context: Context,
+    /// Bumped after the account signs in again: a new key starts a new engine.
+    pub restart: u64,
 }
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
         "sync".hash(state);
         self.account.email.hash(state);
+        self.restart.hash(state);
     }
 }
 

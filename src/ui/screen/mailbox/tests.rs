@@ -682,6 +682,7 @@ fn the_sync_engine_fills_the_window_and_the_status_bar_follows_it() {
     let mut engine = Box::pin(sync::run_for_test(sync::Key {
         account: bob,
         context,
+        restart: 0,
     }));
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut saw_progress = false;
@@ -786,4 +787,197 @@ impl Person {
             .unwrap()
             .y
     }
+}
+
+/// The "needs sign-in" banner's button signs a password account in again against the rig's
+/// Dovecot (a wrong password is refused in words), saves the password in the keyring, clears the
+/// mark in accounts.toml and gives the account's sync engine a new start.
+#[test]
+fn the_banner_signs_an_account_in_again() {
+    let email = "s23@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let context = Context {
+        paths: paths.clone(),
+        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut s23 = account(email);
+    s23.imap.port = 10993;
+    s23.smtp.port = 10465;
+    s23.needs_sign_in = Some("the server refused the saved password".into());
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts.upsert(s23.clone()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    let _ = runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+    let mut person = Person {
+        state: State::new(context, vec![s23], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    assert!(person.sees(&tayori::i18n::fill(
+        Lang::En.text(Text::NeedsSignInBanner),
+        &[("email", email)]
+    )));
+    let type_password = |person: &mut Person, password: &str| {
+        let messages: Vec<Message> = {
+            let mut ui = person.ui();
+            ui.click(Id::from(format!("reauth-{email}"))).unwrap();
+            let _ = ui.typewrite(password);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            person.apply(message);
+        }
+    };
+
+    type_password(&mut person, "not-the-password");
+    person.click(Lang::En.text(Text::SignInAgain));
+    person.settle();
+    assert!(
+        person.state.reauth[email].problem.is_some(),
+        "a wrong password is refused"
+    );
+    let problem = person.state.reauth[email].problem.clone().unwrap();
+    let shown = tayori::i18n::fill(
+        Lang::En.text(Text::SignInAgainFailed),
+        &[("email", email), ("detail", &problem)],
+    );
+    assert!(person.sees(&shown), "the reason is shown: {shown}");
+    person.picture("reauth-banner");
+    assert!(accounts.get(email).unwrap().needs_sign_in.is_some());
+
+    type_password(&mut person, "s23-app-password");
+    person.click(Lang::En.text(Text::SignInAgain));
+    person.settle();
+    assert!(person.state.accounts()[0].needs_sign_in.is_none());
+    assert!(accounts.get(email).unwrap().needs_sign_in.is_none());
+    assert_eq!(person.state.restarts.get(email), Some(&1));
+    assert!(!person.sees(Lang::En.text(Text::SignInAgain)));
+    let saved = person
+        .runtime
+        .block_on(tayori::auth::keyring_store::load(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+        ))
+        .unwrap();
+    assert!(saved.is_some(), "the password is in the keyring");
+    let _ = person.runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+}
+
+/// An HTML message in the reader: styled text, its remote image held back and listed only on
+/// request; Reply and Forward open the composer filled by the core.
+#[test]
+fn html_mail_is_shown_safely_and_can_be_answered() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let raw = b"From: Ken Sato <ken.sato@example.co.jp>\r\nTo: hanako@example.test\r\n\
+        Subject: Newsletter\r\nMessage-ID: <news1@example.co.jp>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/html; charset=utf-8\r\n\r\n\
+        <html><body onload=\"x()\"><script>alert(1)</script><p>Hello <b>Hanako</b></p>\
+        <img src=\"https://track.example/p.gif\"><ul><li>first point</li></ul></body></html>\r\n"
+        .to_vec();
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let id = store.account_id(HANAKO).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[(
+                    "INBOX".into(),
+                    Some("/".into()),
+                    Some(FolderRole::Inbox),
+                    true,
+                )],
+            )
+            .unwrap();
+        let folder = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        let header_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        store
+            .add_envelopes(
+                folder,
+                &[NewEnvelope {
+                    uid: 1,
+                    flags: Flags::default(),
+                    keywords: Vec::new(),
+                    modseq: None,
+                    internal_date: None,
+                    size: raw.len() as u32,
+                    header: raw[..header_end].to_vec(),
+                }],
+            )
+            .unwrap();
+        store
+            .add_bodies(
+                folder,
+                &[NewBody {
+                    uid: 1,
+                    raw: raw.clone(),
+                }],
+            )
+            .unwrap();
+    }
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.apply(Message::Open(0));
+    person.settle();
+    let Reader::Shown { html, .. } = person.state.reader() else {
+        panic!("the message is shown");
+    };
+    let html = html.as_ref().expect("the HTML body is rendered");
+    let text: String = html.pieces.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
+    assert!(!person.sees("https://track.example/p.gif"));
+    assert!(person.sees("1 remote images were not loaded, to protect your privacy."));
+    person.click(Lang::En.text(Text::LoadRemoteImages));
+    assert!(person.sees("Image: https://track.example/p.gif"));
+    person.picture("reader-html");
+
+    // Reply: the core's reply builder fills the composer.
+    let messages: Vec<Message> = {
+        let mut ui = person.ui();
+        ui.click(Lang::En.text(Text::Reply)).unwrap();
+        ui.into_messages().collect()
+    };
+    let mut composer = None;
+    for message in messages {
+        let (task, _) = person.state.update(message);
+        person.spawn(task);
+    }
+    while let Some(message) = person
+        .runtime
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), person.running.next()).await
+        })
+        .unwrap()
+    {
+        let (task, event) = person.state.update(message);
+        person.spawn(task);
+        if let Some(Event::Compose(state)) = event {
+            composer = Some(state);
+        }
+    }
+    let composer = composer.expect("Reply opened the composer");
+    assert_eq!(composer.to, "Ken Sato <ken.sato@example.co.jp>");
+    assert_eq!(composer.subject, "Re: Newsletter");
+    let (_, draft) = composer.draft().unwrap();
+    assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
 }

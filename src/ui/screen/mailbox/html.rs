@@ -1,0 +1,389 @@
+//! HTML mail for the reader: sanitised with `ammonia` (no scripts, forms, styles, frames or event
+//! handlers survive), then turned into styled text pieces — paragraphs, bold and italic, links
+//! with their address shown, list items as bullets. Images are never fetched: their addresses are
+//! only collected, so the reader can say how many remote images were held back and list them on
+//! request.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Stands for an image without a description; the reader shows a word in its place.
+pub const IMAGE: char = '\u{fffc}';
+
+/// One run of text with its style.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Piece {
+    pub text: String,
+    pub bold: bool,
+    pub italic: bool,
+    /// The address of the link this text is part of.
+    pub link: Option<String>,
+}
+
+/// An HTML body made safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    pub pieces: Vec<Piece>,
+    /// Addresses of remote images, in order, none of them loaded.
+    pub remote_images: Vec<String>,
+}
+
+/// The sanitised HTML: only formatting tags, links (http, https, mailto) and no image sources.
+pub fn sanitize(html: &str) -> (String, Vec<String>) {
+    let images = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&images);
+    let mut builder = ammonia::Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // No tracking pixels, no remote content of any kind: an image's source is recorded and
+        // dropped, whatever its scheme.
+        .attribute_filter(
+            move |element, attribute, value| match (element, attribute) {
+                ("img", "src" | "srcset") => {
+                    let lower = value.trim().to_ascii_lowercase();
+                    if lower.starts_with("http:")
+                        || lower.starts_with("https:")
+                        || lower.starts_with("//")
+                    {
+                        let mut list = seen.lock().unwrap_or_else(|p| p.into_inner());
+                        list.push(value.trim().to_owned());
+                    }
+                    None
+                }
+                _ => Some(value.into()),
+            },
+        );
+    let clean = builder.clean(html).to_string();
+    let images = images.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    (clean, images)
+}
+
+/// Sanitises and converts an HTML body.
+pub fn render(html: &str) -> Rendered {
+    let (clean, remote_images) = sanitize(html);
+    Rendered {
+        pieces: to_pieces(&clean),
+        remote_images,
+    }
+}
+
+/// Text with the entities ammonia's serialiser writes decoded.
+fn unescape(text: &str) -> String {
+    text.replace("&nbsp;", "\u{a0}")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The value of `name="…"` in a start tag as ammonia writes it.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+struct Builder {
+    pieces: Vec<Piece>,
+    bold: u32,
+    italic: u32,
+    link: Option<String>,
+    link_text: String,
+    /// Nested lists: `None` for bullets, `Some(n)` for the next number.
+    lists: Vec<Option<u32>>,
+    /// Inside `<pre>`: white space is kept.
+    pre: u32,
+}
+
+impl Builder {
+    fn push(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let text = if self.pre > 0 {
+            text.to_owned()
+        } else {
+            // HTML collapses white space; a space after a line break is dropped.
+            let mut out = String::new();
+            let mut last_space = self.ends_with_space();
+            for c in text.chars() {
+                if c.is_whitespace() && c != '\u{a0}' {
+                    if !last_space {
+                        out.push(' ');
+                    }
+                    last_space = true;
+                } else {
+                    out.push(c);
+                    last_space = false;
+                }
+            }
+            out
+        };
+        if self.link.is_some() {
+            self.link_text.push_str(&text);
+        }
+        let (bold, italic, link) = (self.bold > 0, self.italic > 0, self.link.clone());
+        match self.pieces.last_mut() {
+            Some(last) if last.bold == bold && last.italic == italic && last.link == link => {
+                last.text.push_str(&text)
+            }
+            _ => self.pieces.push(Piece {
+                text,
+                bold,
+                italic,
+                link,
+            }),
+        }
+    }
+
+    fn ends_with_space(&self) -> bool {
+        self.pieces
+            .last()
+            .is_none_or(|p| p.text.ends_with([' ', '\n']))
+    }
+
+    /// Starts a new line unless at the start of one; `blank` leaves an empty line (paragraphs).
+    fn block(&mut self, blank: bool) {
+        let Some(last) = self.pieces.last_mut() else {
+            return;
+        };
+        while last.text.ends_with(' ') {
+            last.text.pop();
+        }
+        let wanted = if blank { "\n\n" } else { "\n" };
+        if !last.text.ends_with(wanted) {
+            let have = if last.text.ends_with('\n') { 1 } else { 0 };
+            let need = wanted.len() - have;
+            let breaks = "\n".repeat(need);
+            self.raw(&breaks);
+        }
+    }
+
+    /// Text added as is (line breaks, bullets), unstyled.
+    fn raw(&mut self, text: &str) {
+        match self.pieces.last_mut() {
+            Some(last) if !last.bold && !last.italic && last.link.is_none() => {
+                last.text.push_str(text)
+            }
+            _ => self.pieces.push(Piece {
+                text: text.to_owned(),
+                ..Piece::default()
+            }),
+        }
+    }
+}
+
+/// Sanitised HTML (as ammonia writes it: well formed, attributes quoted) to styled text.
+fn to_pieces(clean: &str) -> Vec<Piece> {
+    let mut b = Builder {
+        pieces: Vec::new(),
+        bold: 0,
+        italic: 0,
+        link: None,
+        link_text: String::new(),
+        lists: Vec::new(),
+        pre: 0,
+    };
+    let mut rest = clean;
+    while !rest.is_empty() {
+        let Some(open) = rest.find('<') else {
+            b.push(&unescape(rest));
+            break;
+        };
+        b.push(&unescape(&rest[..open]));
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let tag = &rest[open + 1..open + close];
+        rest = &rest[open + close + 1..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match (name.as_str(), closing) {
+            ("b" | "strong" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th", false) => {
+                if name.starts_with('h') && name != "th" {
+                    b.block(true);
+                }
+                b.bold += 1;
+            }
+            ("b" | "strong" | "th", true) => b.bold = b.bold.saturating_sub(1),
+            ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", true) => {
+                b.bold = b.bold.saturating_sub(1);
+                b.block(true);
+            }
+            ("i" | "em" | "cite", false) => b.italic += 1,
+            ("i" | "em" | "cite", true) => b.italic = b.italic.saturating_sub(1),
+            ("a", false) => {
+                b.link = attribute(tag, "href");
+                b.link_text.clear();
+            }
+            ("a", true) => {
+                // The address is shown unless the text already is it.
+                if let Some(href) = b.link.take() {
+                    let shown = href.trim_start_matches("mailto:");
+                    if b.link_text.trim() != shown && b.link_text.trim() != href {
+                        b.push(&format!(" <{shown}>"));
+                    }
+                }
+            }
+            ("br", _) => b.raw("\n"),
+            ("p" | "div" | "blockquote" | "table" | "section" | "article", _) => b.block(true),
+            ("tr" | "dt" | "dd" | "hr", _) => b.block(false),
+            ("td", true) => b.push(" "),
+            ("pre", false) => {
+                b.block(true);
+                b.pre += 1;
+            }
+            ("pre", true) => {
+                b.pre = b.pre.saturating_sub(1);
+                b.block(true);
+            }
+            ("ul", false) => {
+                b.block(false);
+                b.lists.push(None);
+            }
+            ("ol", false) => {
+                b.block(false);
+                b.lists.push(Some(1));
+            }
+            ("ul" | "ol", true) => {
+                b.lists.pop();
+                b.block(true);
+            }
+            ("li", false) => {
+                b.block(false);
+                let depth = b.lists.len().saturating_sub(1);
+                let marker = match b.lists.last_mut() {
+                    Some(Some(n)) => {
+                        *n += 1;
+                        format!("{}. ", *n - 1)
+                    }
+                    _ => "• ".to_owned(),
+                };
+                b.raw(&format!("{}{marker}", "    ".repeat(depth)));
+            }
+            ("li", true) => b.block(false),
+            ("img", _) => {
+                let alt = attribute(tag, "alt").unwrap_or_default();
+                if alt.is_empty() {
+                    // The reader puts the word for "image" in the person's language here.
+                    b.push(&IMAGE.to_string());
+                } else {
+                    b.push(&format!("[{alt}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+    // No trailing blank lines.
+    while let Some(last) = b.pieces.last_mut() {
+        let trimmed = last.text.trim_end().len();
+        last.text.truncate(trimmed);
+        if last.text.is_empty() {
+            b.pieces.pop();
+        } else {
+            break;
+        }
+    }
+    if let Some(first) = b.pieces.first_mut() {
+        let start = first.text.len() - first.text.trim_start().len();
+        first.text.drain(..start);
+    }
+    b.pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_text(rendered: &Rendered) -> String {
+        rendered.pieces.iter().map(|p| p.text.as_str()).collect()
+    }
+
+    #[test]
+    fn hostile_html_yields_no_script_and_no_remote_content() {
+        let hostile = r#"<html><head><style>body{background:url(https://track.example/css.png)}</style>
+            <script>alert('x')</script><link rel="stylesheet" href="https://evil.example/a.css">
+            <meta http-equiv="refresh" content="0;url=https://evil.example/"></head>
+            <body onload="steal()"><p style="background-image:url('https://track.example/bg.png')">Hello
+            <img src="https://track.example/pixel.gif" width="1" height="1" onerror="steal()">
+            <img src="//cdn.example/logo.png" alt="Logo">
+            <img src="data:image/png;base64,AAAA" alt="inline"></p>
+            <iframe src="https://evil.example/frame"></iframe>
+            <form action="https://evil.example/phish"><input name="password" value="x"><button>Log in</button></form>
+            <a href="javascript:alert(1)">click</a><object data="https://evil.example/x.swf"></object>
+            <svg><script>alert(2)</script></svg><video src="https://track.example/v.mp4"></video>
+            </body></html>"#;
+        let (clean, images) = sanitize(hostile);
+        let lower = clean.to_ascii_lowercase();
+        for banned in [
+            "<script",
+            "alert(",
+            "onload",
+            "onerror",
+            "<iframe",
+            "<form",
+            "<input",
+            "<style",
+            "url(",
+            "javascript:",
+            "<object",
+            "<link",
+            "<meta",
+            "<video",
+            "track.example",
+            "evil.example",
+            "cdn.example",
+            "style=",
+            "src=",
+        ] {
+            assert!(!lower.contains(banned), "{banned:?} survived: {clean}");
+        }
+        assert_eq!(
+            images,
+            vec![
+                "https://track.example/pixel.gif".to_owned(),
+                "//cdn.example/logo.png".to_owned()
+            ],
+            "remote images are listed, not loaded"
+        );
+        let rendered = render(hostile);
+        let text = all_text(&rendered);
+        assert!(text.starts_with("Hello"), "{text:?}");
+        assert_eq!(
+            text.matches(IMAGE).count(),
+            1,
+            "the pixel stands as an image: {text:?}"
+        );
+        assert!(text.contains("[Logo]"));
+        assert!(!text.contains("alert"), "{text:?}");
+        assert!(
+            rendered.pieces.iter().all(|p| p.link.is_none()),
+            "the javascript: link is no link"
+        );
+    }
+
+    #[test]
+    fn formatting_links_and_lists_become_styled_text() {
+        let rendered = render(
+            "<p>Dear <b>Hanako</b>,</p><p>See <i>the</i> <a href=\"https://example.test/doc\">report</a>.</p>\
+             <ul><li>one</li><li>two &amp; three</li></ul><ol><li>first</li><li>second</li></ol>",
+        );
+        let text = all_text(&rendered);
+        assert_eq!(
+            text,
+            "Dear Hanako,\n\nSee the report <https://example.test/doc>.\n\n• one\n• two & three\n\n1. first\n2. second"
+        );
+        assert!(rendered.pieces.iter().any(|p| p.bold && p.text == "Hanako"));
+        assert!(rendered.pieces.iter().any(|p| p.italic && p.text == "the"));
+        assert!(rendered.pieces.iter().any(|p| {
+            p.link.as_deref() == Some("https://example.test/doc") && p.text == "report"
+        }));
+        assert!(rendered.remote_images.is_empty());
+    }
+}

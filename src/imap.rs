@@ -169,9 +169,25 @@ impl async_imap::Authenticator for &mut Sasl {
     }
 }
 
+/// The server's own words from async-imap's NO/BAD text, which arrives Debug-formatted
+/// (`code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")`).
+fn server_words(text: &str) -> String {
+    match text.split_once("info: Some(\"") {
+        Some((_, rest)) => rest
+            .strip_suffix("\")")
+            .unwrap_or(rest)
+            .replace("\\\"", "\"")
+            .trim()
+            .to_owned(),
+        None => text.trim().to_owned(),
+    }
+}
+
 fn refused(error: async_imap::error::Error, challenge: Option<String>) -> ImapError {
     let reason = match error {
-        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => text,
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+            server_words(&text)
+        }
         other => other.to_string(),
     };
     let reason = match challenge {
@@ -272,6 +288,17 @@ mod tests {
             bearer_mechanism(&caps(&["IMAP4REV1", "AUTH=XOAUTH2"])),
             "XOAUTH2"
         );
+    }
+
+    #[test]
+    fn the_servers_words_are_taken_out_of_async_imaps_debug_text() {
+        assert_eq!(
+            server_words(
+                r#"code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")"#
+            ),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_words("plain words"), "plain words");
     }
 
     #[test]

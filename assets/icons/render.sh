@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders the icon's PNG sizes (the freedesktop hicolor sizes, also used for the macOS .icns) and the
+# Renders the icon's PNG sizes (the freedesktop hicolor sizes 16–512, and 1024 for the macOS .icns) and the
 # Windows .ico from the two SVGs. The PNGs and the .ico are committed so that every packaging job, the
 # macOS one included, uses the same pixels without an SVG renderer; tests/packaging.sh re-renders them
 # into a temporary folder and fails if the committed ones no longer match the SVGs.
@@ -8,7 +8,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-$HERE}
 mkdir -p "$OUT/png"
-for size in 16 24 32 48 64 128 256 512; do
+for size in 16 24 32 48 64 128 256 512 1024; do
   # Below 32 px the character is unreadable; the simplified drawing keeps the shape crisp.
   if [ "$size" -lt 32 ]; then src=tayori-small.svg; else src=tayori.svg; fi
   rsvg-convert --width "$size" --height "$size" "$HERE/$src" --output "$OUT/png/tayori-$size.png"

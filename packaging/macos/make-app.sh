@@ -20,7 +20,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$BINARY" ] && [ -n "$OUT" ] || { echo "usage: $0 --binary PATH --out DIR [--version X.Y.Z] [--no-icon]" >&2; exit 2; }
-[ -n "$VERSION" ] || VERSION=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["package"]["version"])' "$ROOT/Cargo.toml")
+# The first `version =` in Cargo.toml is the package's ([package] comes first). No tomllib: macOS's own
+# python3 is older than 3.11.
+[ -n "$VERSION" ] || VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -1)
 # CFBundleVersion is up to three numbers: 1.2.3-beta.1 becomes 1.2.3.
 BUNDLE_VERSION=$(echo "$VERSION" | sed -E 's/^([0-9]+\.[0-9]+\.[0-9]+).*/\1/')
 

@@ -50,6 +50,17 @@ check() {
 }
 VERSION=$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))["package"]["version"])')
 APP_ID=org.tayori.Tayori
+# Another apt or dpkg (a developer's, unattended upgrades) may hold the lock for a while: wait for it.
+APT=(apt-get -o DPkg::Lock::Timeout=300)
+with_dpkg_lock() {
+  local i out
+  for i in $(seq 150); do
+    if out=$("$@" 2>&1); then echo "$out"; return 0; fi
+    grep -q 'lock' <<<"$out" || { echo "$out"; return 1; }
+    sleep 2
+  done
+  echo "$out"; return 1
+}
 
 step "tools (Debian packages, the Windows target, cargo-deb)"
 need=(desktop-file-utils appstream librsvg2-bin icoutils imagemagick python3-yaml xvfb xauth x11-utils)
@@ -60,8 +71,8 @@ for pkg in "${need[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${APT[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if wants windows; then
   rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
@@ -196,10 +207,10 @@ if wants deb; then
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing dependencies: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+    DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      { "${APT[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
   fi
-  check "dpkg -i installs the .deb with its dependencies satisfied" dpkg -i "$DEB"
+  check "dpkg -i installs the .deb with its dependencies satisfied" with_dpkg_lock dpkg -i "$DEB"
   installed_version() {
     local out
     out=$(/usr/bin/tayori --version)
@@ -246,8 +257,21 @@ if wants deb; then
     kill "$app" "$xvfb" 2>/dev/null || true
     wait "$app" "$xvfb" 2>/dev/null || true
     [ -n "$found" ] || { echo "the installed program opened no window:"; cat "$home/app.log"; rm -rf "$home"; return 1; }
-    closure=$(apt-cache depends --recurse --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances \
-      tayori 2>/dev/null | grep -vE '^ |<' | sort -u)
+    # Declared: what Depends names, with their own Depends; and the GPU stack that Recommends names,
+    # with everything it pulls in, since its loaders pick their drivers from their own Recommends. Not
+    # the keyring, fonts or xdg-utils: the program loads no library of theirs, and the keyrings' GTK or
+    # Qt dependencies would otherwise hide a missing X library.
+    local required optional
+    required=$(dpkg-deb --field "$DEB" Depends | tr ',|' '\n\n' | sed -E 's/\(.*\)//; s/ //g' | grep -v '^$')
+    optional="libvulkan1 libegl1 libgl1-mesa-dri"
+    for pkg in $optional; do
+      dpkg-deb --field "$DEB" Recommends | grep -qw "$pkg" || { echo "Recommends lacks $pkg"; return 1; }
+    done
+    closure=$( {
+      apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+        --no-enhances $required
+      apt-cache depends --recurse --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances $optional
+    } 2>/dev/null | grep -vE '^ |<' | sort -u)
     for lib in $pkgs; do
       owner=""
       # /usr/lib and /lib are one folder (merged /usr); dpkg knows each file under one of the names.
@@ -264,7 +288,8 @@ if wants deb; then
   }
   check "the installed program opens its window under Xvfb, and every library it loads is declared" installed_window_libraries
 
-  check "dpkg -r removes it again" bash -c 'dpkg -r tayori >/dev/null && ! test -e /usr/bin/tayori'
+  removed() { with_dpkg_lock dpkg -r tayori && ! test -e /usr/bin/tayori; }
+  check "dpkg -r removes it again" removed
 fi
 
 # ---------------------------------------------------------------------------------------------------

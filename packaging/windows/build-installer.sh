@@ -3,7 +3,9 @@
 # in a per-user NSIS installer. Runs on Linux; needs gcc-mingw-w64-x86-64, nsis, python3 and the
 # rustup target (tests/packaging.sh installs them).
 #
-#   packaging/windows/build-installer.sh [--profile release|package-check] [--out DIR]
+#   packaging/windows/build-installer.sh [--profile release|package-check] [--out DIR] [--fast]
+#
+# --fast compresses with zlib instead of solid LZMA (seconds instead of minutes, a larger installer).
 #
 # Signing (optional): with WINDOWS_SIGN_PFX (a .pfx/.p12 file) and WINDOWS_SIGN_PASSWORD set, the two
 # programs and the installer are signed with osslsigncode (Debian package osslsigncode), timestamped
@@ -13,11 +15,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 PROFILE=release
 OUT=target/windows
+FAST=()
 while [ $# -gt 0 ]; do
   case $1 in
     --profile) PROFILE=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    *) echo "usage: $0 [--profile NAME] [--out DIR]" >&2; exit 2 ;;
+    --fast) FAST=(-DFAST); shift ;;
+    *) echo "usage: $0 [--profile NAME] [--out DIR] [--fast]" >&2; exit 2 ;;
   esac
 done
 TARGET=x86_64-pc-windows-gnu
@@ -52,7 +56,7 @@ sign "$STAGE/tayori.exe"
 sign "$STAGE/tayori-cli.exe"
 
 SETUP="$OUT/tayori-$VERSION-x86_64-setup.exe"
-makensis -V2 -INPUTCHARSET UTF8 -DVERSION="$VERSION" -DNUMVERSION="$NUMVERSION" \
+makensis -V2 -INPUTCHARSET UTF8 "${FAST[@]}" -DVERSION="$VERSION" -DNUMVERSION="$NUMVERSION" \
   -DSTAGE="$(cd "$STAGE" && pwd)" -DOUTFILE="$(cd "$OUT" && pwd)/$(basename "$SETUP")" \
   packaging/windows/tayori.nsi
 sign "$SETUP"

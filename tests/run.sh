@@ -56,4 +56,7 @@ echo "clean: $(find target/rig/log -type f | wc -l) log files"
 step "the window under Xvfb"
 tests/gui-smoke.sh
 
+step "installers: the .deb (installed with dpkg -i), the Windows setup.exe (cross-built, run under Wine), the macOS Info.plist"
+tests/packaging.sh
+
 step "done in $(( $(date +%s) - T0 )) s"

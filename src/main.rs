@@ -1,4 +1,6 @@
-// Release builds on Windows open no console window behind the app.
+// Release builds on Windows open no console window behind the app. Such a program cannot print to the
+// terminal it was started from, so the installer also ships tayori-cli.exe: this same program marked for
+// the console subsystem (packaging/windows/pe-subsystem.py), for `tayori-cli --version`, `account add`…
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 #![forbid(unsafe_code)]
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that installs everything the tests need and runs the whole suite:
 # formatting, lints (with and without the GUI), the GUI-free build boundary, unit and end-to-end tests
-# against the real-server rig, and a look at the window under Xvfb. Exits non-zero on any failure.
+# against the real-server rig, a look at the window under Xvfb, and the installers (tests/packaging.sh).
+# Exits non-zero on any failure.
 # Works on a fresh Debian 12 machine as root (CI) and is idempotent on a developer machine.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,5 +56,8 @@ echo "clean: $(find target/rig/log -type f | wc -l) log files"
 
 step "the window under Xvfb"
 tests/gui-smoke.sh
+
+step "installers: the .deb (installed with dpkg -i), the Windows setup.exe (cross-built, run under Wine), the macOS Info.plist"
+tests/packaging.sh
 
 step "done in $(( $(date +%s) - T0 )) s"

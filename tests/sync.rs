@@ -586,3 +586,81 @@ async fn sync_signs_in_with_oauth() {
         "no token in the log"
     );
 }
+
+/// A server of the old kind (the rig's Dovecot on legacy.example.test announces only IMAP4rev1-era
+/// capabilities: no CONDSTORE/QRESYNC, MOVE, LIST-STATUS or SPECIAL-USE): flags and expunges come
+/// from comparing UIDs and flags, moves are COPY + EXPUNGE, folder roles come from their names.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_without_condstore_move_or_list_status_syncs_too() {
+    let user = "s21@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..6 {
+        mailbox
+            .append("INBOX", &message("legacy", i, 300), "")
+            .await;
+    }
+    let home = account_home(user);
+    // As a person would enter the server by hand in the manual settings.
+    let accounts = home.path().join("config/accounts.toml");
+    let text = std::fs::read_to_string(&accounts).unwrap();
+    assert!(text.contains("host = \"mail.example.test\""), "{text}");
+    std::fs::write(
+        &accounts,
+        text.replacen(
+            "host = \"mail.example.test\"",
+            "host = \"legacy.example.test\"",
+            1,
+        ),
+    )
+    .unwrap();
+
+    let first = sync(home.path());
+    assert!(first.contains("6 new"), "{first}");
+    assert_matches_server(home.path(), &mut mailbox).await;
+    let log = std::fs::read_dir(home.path().join("data/logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(
+        log.contains("condstore=false") && log.contains("qresync=false"),
+        "the fallback path must be the one tested"
+    );
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let roles: Vec<_> = store
+        .folders()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.role)
+        .collect();
+    assert!(
+        roles.contains(&tayori::store::FolderRole::Sent)
+            && roles.contains(&tayori::store::FolderRole::Trash),
+        "roles by name: {roles:?}"
+    );
+    drop(store);
+
+    // Changes elsewhere, found by comparing every UID and its flags.
+    mailbox.command("INBOX", "STORE 1 +FLAGS (\\Seen)").await;
+    mailbox
+        .command("INBOX", "STORE 2 +FLAGS.SILENT (\\Deleted)")
+        .await;
+    mailbox.command("INBOX", "EXPUNGE").await;
+    let second = sync(home.path());
+    assert!(second.contains("1 flag changes, 1 removed"), "{second}");
+
+    // A move made here goes out as COPY + EXPUNGE.
+    {
+        let mut store = Store::open(&store_path(home.path())).unwrap();
+        let inbox = store.folder_by_name(user, "INBOX").unwrap().unwrap();
+        let archive = store.folder_by_name(user, "Archive").unwrap().unwrap();
+        let rows = store
+            .messages(inbox.id, SortOrder::OldestFirst, 0, 1)
+            .unwrap();
+        store.move_to(rows[0].id, archive.id).unwrap();
+    }
+    let third = sync(home.path());
+    assert!(third.contains("1 offline changes sent"), "{third}");
+    assert_eq!(mailbox.state("Archive").await.len(), 1);
+    assert_matches_server(home.path(), &mut mailbox).await;
+}

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::mailbox::{
-    TestMailbox, account_home, doveadm, local_state, message, store_path, sync,
+    TestMailbox, account_home, doveadm, local_state, message, spawn_tayori, store_path, sync,
 };
 use tayori::store::{SortOrder, Store};
 
@@ -318,15 +318,7 @@ async fn a_connection_cut_mid_fetch_resumes_and_completes() {
             .await;
     }
     let home = account_home(user);
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
-        .args(["sync"])
-        .env("TAYORI_HOME", home.path())
-        .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
-        .env("TAYORI_POLICY_FILE", home.path().join("none.toml"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_tayori(home.path(), &["sync"], true);
     // Wait until bodies are arriving, then cut every connection of the user at the server.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -372,17 +364,7 @@ async fn new_mail_during_idle_lands_in_the_store_within_a_second() {
             let _ = self.0.wait();
         }
     }
-    let _watcher = Kill(
-        std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
-            .args(["sync", "--watch"])
-            .env("TAYORI_HOME", home.path())
-            .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
-            .env("TAYORI_POLICY_FILE", home.path().join("none.toml"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _watcher = Kill(spawn_tayori(home.path(), &["sync", "--watch"], false));
     let count = |home: &std::path::Path| local_state(home, user, "INBOX").len();
     let deadline = Instant::now() + Duration::from_secs(30);
     while count(home.path()) < 1 {
@@ -498,15 +480,7 @@ async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
             trials <= 120,
             "too few kills hit a running sync ({killed_mid_run} of {trials})"
         );
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
-            .args(["sync"])
-            .env("TAYORI_HOME", home.path())
-            .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
-            .env("TAYORI_POLICY_FILE", home.path().join("none.toml"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_tayori(home.path(), &["sync"], false);
         let window = if trials <= 4 { full } else { full / 3 };
         tokio::time::sleep(window.mul_f64(rand::random::<f64>())).await;
         if child.try_wait().unwrap().is_none() {

@@ -232,6 +232,27 @@ pub fn local_state(home: &Path, user: &str, folder: &str) -> BTreeMap<u32, Copy>
     state
 }
 
+/// Starts the `tayori` binary for `home` in the background (for commands that must be killed, cut
+/// off or left running); `capture` keeps its output for `wait_with_output`.
+pub fn spawn_tayori(home: &Path, args: &[&str], capture: bool) -> std::process::Child {
+    let output = || {
+        if capture {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        }
+    };
+    std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
+        .args(args)
+        .env("TAYORI_HOME", home)
+        .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+        .env("TAYORI_POLICY_FILE", home.join("none.toml"))
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .expect("start tayori")
+}
+
 /// Runs `tayori sync` for `home` and returns its output (panics with it on failure).
 pub fn sync(home: &Path) -> String {
     let out = super::run_tayori(home, &["sync"], &[], None);

@@ -67,7 +67,14 @@ pub struct State {
     db: Option<Db>,
     /// The field being typed in and what the store offers for it.
     suggestions: Option<(Field, Vec<Known>)>,
+    /// The local draft (in the outbox file) that typing keeps up to date, once saved.
+    draft_id: Option<i64>,
+    /// Counts edits, so that only the last of a burst of keystrokes saves the draft.
+    edits: u64,
 }
+
+/// How long typing must pause before the draft is saved locally.
+const AUTOSAVE_AFTER: std::time::Duration = std::time::Duration::from_millis(800);
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -83,6 +90,9 @@ pub enum Message {
     Send,
     Done(Result<Status, String>),
     Close,
+    /// Typing paused after edit number N: save the draft if nothing was typed since.
+    Autosave(u64),
+    DraftSaved(Result<i64, String>),
 }
 
 /// What the composer asks of the application.
@@ -109,6 +119,8 @@ impl State {
             attach_problem: None,
             db,
             suggestions: None,
+            draft_id: None,
+            edits: 0,
         }
     }
 
@@ -272,6 +284,43 @@ impl State {
         )
     }
 
+    /// Something was typed: save the draft once typing pauses.
+    fn edited(&mut self) -> Task<Message> {
+        self.edits += 1;
+        let edit = self.edits;
+        // The timer is made inside the future: `update` runs outside the async runtime.
+        Task::perform(
+            async move { tokio::time::sleep(AUTOSAVE_AFTER).await },
+            move |_| Message::Autosave(edit),
+        )
+    }
+
+    /// Saves the draft into the outbox file (the only copy of what is being written, next to
+    /// messages waiting to be sent). A draft with an address still half typed is saved at the next
+    /// pause after it is whole.
+    fn autosave(&mut self, edit: u64) -> Task<Message> {
+        if edit != self.edits || matches!(self.status, Status::Sending | Status::Sent) {
+            return Task::none();
+        }
+        let Ok((account, draft)) = self.draft() else {
+            return Task::none();
+        };
+        let data_dir = self.context.paths.data_dir.clone();
+        let id = self.draft_id;
+        Task::perform(
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    Outbox::open_in(&data_dir)?.save_draft(id, &account.email, &draft)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|(id, _)| id)
+                .map_err(|e| e.to_string())
+            },
+            Message::DraftSaved,
+        )
+    }
+
     fn suggest(&mut self, field: Field) -> Task<Message> {
         let typed = self.field_mut(field).clone();
         let current = split_addresses_raw(&typed)
@@ -302,7 +351,7 @@ impl State {
             }
             Message::Address(field, typed) => {
                 *self.field_mut(field) = typed;
-                self.suggest(field)
+                Task::batch([self.suggest(field), self.edited()])
             }
             Message::Suggested(field, asked, found) => {
                 // Only for what is still being typed.
@@ -341,17 +390,22 @@ impl State {
             }
             Message::Subject(subject) => {
                 self.subject = subject;
-                Task::none()
+                self.edited()
             }
             Message::Edit(action) => {
+                let changes_text = action.is_edit();
                 self.body.perform(action);
-                Task::none()
+                if changes_text {
+                    self.edited()
+                } else {
+                    Task::none()
+                }
             }
             Message::Attach => Task::perform(pick_files(), Message::Attached),
             Message::Attached(Ok(files)) => {
                 self.attach_problem = None;
                 self.attachments.extend(files);
-                Task::none()
+                self.edited()
             }
             Message::Attached(Err(problem)) => {
                 self.attach_problem = Some(problem);
@@ -361,16 +415,56 @@ impl State {
                 if index < self.attachments.len() {
                     self.attachments.remove(index);
                 }
-                Task::none()
+                self.edited()
             }
             Message::Send => self.send(),
             Message::Done(result) => {
+                let queued = result.is_ok();
                 self.status = match result {
                     Ok(status) => status,
                     // Not queued at all (the outbox could not be opened): nothing was lost but the
                     // window, which stays open with the message.
                     Err(problem) => Status::Refused(problem),
                 };
+                // The outbox holds the message now (sent, waiting or refused with its reason):
+                // the local draft has done its job.
+                match (queued, self.draft_id.take()) {
+                    (true, Some(id)) => {
+                        let data_dir = self.context.paths.data_dir.clone();
+                        Task::perform(
+                            async move {
+                                tokio::task::spawn_blocking(move || {
+                                    Outbox::open_in(&data_dir)?.delete_draft(id)
+                                })
+                                .await
+                                .map_err(|e| e.to_string())?
+                                .map_err(|e| e.to_string())
+                            },
+                            |deleted| {
+                                if let Err(problem) = deleted {
+                                    tracing::warn!(
+                                        "the local draft could not be removed: {problem}"
+                                    );
+                                }
+                                Message::DraftSaved(Err(String::new()))
+                            },
+                        )
+                    }
+                    (_, kept) => {
+                        self.draft_id = kept;
+                        Task::none()
+                    }
+                }
+            }
+            Message::Autosave(edit) => self.autosave(edit),
+            Message::DraftSaved(Ok(id)) => {
+                self.draft_id = Some(id);
+                Task::none()
+            }
+            Message::DraftSaved(Err(problem)) => {
+                if !problem.is_empty() {
+                    tracing::warn!("the draft could not be saved locally: {problem}");
+                }
                 Task::none()
             }
             Message::Close => return (Task::none(), Some(Event::Close)),

@@ -272,6 +272,19 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     assert!(person.composer().body.text().contains("こんにちは"));
     person.picture("composer");
 
+    // Typing paused: the draft is saved locally (one draft, however many keystrokes).
+    person.settle();
+    let outbox = tayori::outbox::Outbox::open_in(&context.paths.data_dir).unwrap();
+    let drafts = outbox.list_drafts().unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert_eq!(drafts[0].subject, subject);
+    let (_, saved, _) = outbox.load_draft(drafts[0].id).unwrap();
+    assert_eq!(
+        saved.attachments.len(),
+        1,
+        "the attachment is in the draft too"
+    );
+
     person.click(Lang::from_system().text(Text::ComposeSend));
     assert_eq!(person.composer().status, Status::Sending);
     person.settle();
@@ -290,8 +303,11 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     };
     assert_eq!(arrived, 1, "the message arrived exactly once");
     // The outbox records it as sent: nothing left to send again.
-    let outbox = tayori::outbox::Outbox::open_in(&context.paths.data_dir).unwrap();
     assert!(outbox.due().unwrap().is_empty());
+    assert!(
+        outbox.list_drafts().unwrap().is_empty(),
+        "the local draft is gone once the outbox holds the message"
+    );
     std::thread::sleep(Duration::from_secs(2));
     let arrived = runtime.block_on(in_inbox(&net.dns, USER, &subject));
     assert_eq!(arrived.len(), 1);

@@ -644,6 +644,18 @@ impl Lang {
             }
             (Lang::En, ComposeSend) => "Send",
             (Lang::Ja, ComposeSend) => "送信",
+            (Lang::En, ComposeSaveDraft) => "Save draft",
+            (Lang::Ja, ComposeSaveDraft) => "下書きを保存",
+            (Lang::En, DraftSavedOnServer) => "Draft saved in the Drafts folder on the server.",
+            (Lang::Ja, DraftSavedOnServer) => {
+                "下書きをサーバーの「下書き」フォルダーに保存しました。"
+            }
+            (Lang::En, DraftNotOnServer) => {
+                "The draft is kept on this computer but could not be saved on the server: {detail}"
+            }
+            (Lang::Ja, DraftNotOnServer) => {
+                "下書きはこのパソコンに保存されていますが、サーバーには保存できませんでした: {detail}"
+            }
             (Lang::En, ComposeAttach) => "Attach files…",
             (Lang::Ja, ComposeAttach) => "ファイルを添付…",
             (Lang::En, ComposeRemoveAttachment) => "Remove",
@@ -904,6 +916,9 @@ pub enum Text {
     HeaderBcc,
     ComposeAddressesHint,
     ComposeSend,
+    ComposeSaveDraft,
+    DraftSavedOnServer,
+    DraftNotOnServer,
     ComposeAttach,
     ComposeRemoveAttachment,
     ComposeClose,

@@ -71,6 +71,8 @@ pub struct State {
     draft_id: Option<i64>,
     /// Counts edits, so that only the last of a burst of keystrokes saves the draft.
     edits: u64,
+    /// What the last "Save draft" did, shown beside the buttons.
+    pub draft_note: Option<Result<(), String>>,
 }
 
 /// How long typing must pause before the draft is saved locally.
@@ -92,6 +94,9 @@ pub enum Message {
     Close,
     /// Typing paused after edit number N: save the draft if nothing was typed since.
     Autosave(u64),
+    /// "Save draft": locally, then into the account's Drafts folder on the server.
+    SaveDraft,
+    SavedOnServer(Result<i64, String>),
     DraftSaved(Result<i64, String>),
 }
 
@@ -121,6 +126,7 @@ impl State {
             suggestions: None,
             draft_id: None,
             edits: 0,
+            draft_note: None,
         }
     }
 
@@ -252,6 +258,9 @@ impl State {
             }
         };
         self.status = Status::Sending;
+        // Sent from the saved draft: the outbox drops the local draft with the same transaction
+        // and removes the server copy once the message is out.
+        let from_draft = self.draft_id.take();
         let paths = self.context.paths.clone();
         let settings = self.context.settings.clone();
         let subject = draft.subject;
@@ -260,7 +269,7 @@ impl State {
                 let data_dir = paths.data_dir.clone();
                 let email = account.email.clone();
                 let id = tokio::task::spawn_blocking(move || {
-                    Outbox::open_in(&data_dir)?.enqueue(&email, &subject, &built, None)
+                    Outbox::open_in(&data_dir)?.enqueue(&email, &subject, &built, from_draft)
                 })
                 .await
                 .map_err(|e| e.to_string())?
@@ -318,6 +327,41 @@ impl State {
                 .map_err(|e| e.to_string())
             },
             Message::DraftSaved,
+        )
+    }
+
+    fn save_on_server(&mut self) -> Task<Message> {
+        let (account, draft) = match self.draft() {
+            Ok(ok) => ok,
+            Err(problem) => {
+                self.draft_note = Some(Err(problem));
+                return Task::none();
+            }
+        };
+        self.draft_note = None;
+        let data_dir = self.context.paths.data_dir.clone();
+        let settings = self.context.settings.clone();
+        let id = self.draft_id;
+        Task::perform(
+            async move {
+                let text = |e: &dyn std::fmt::Display| e.to_string();
+                let email = account.email.clone();
+                let (outbox, id) = tokio::task::spawn_blocking(move || {
+                    let outbox = Outbox::open_in(&data_dir)?;
+                    let (id, _) = outbox.save_draft(id, &email, &draft)?;
+                    Ok::<_, OutboxError>((outbox, id))
+                })
+                .await
+                .map_err(|e| text(&e))?
+                .map_err(|e| text(&e))?;
+                let net = Net::from_settings(&settings).map_err(|e| text(&e))?;
+                let credentials = account.credentials(&net.http).await.map_err(|e| text(&e))?;
+                tayori::outbox::save_draft_on_server(&outbox, id, &net.dns, &account, &credentials)
+                    .await
+                    .map_err(|e| text(&e))?;
+                Ok(id)
+            },
+            Message::SavedOnServer,
         )
     }
 
@@ -457,6 +501,13 @@ impl State {
                 }
             }
             Message::Autosave(edit) => self.autosave(edit),
+            Message::SaveDraft => self.save_on_server(),
+            Message::SavedOnServer(result) => {
+                self.draft_note = Some(result.map(|id| {
+                    self.draft_id = Some(id);
+                }));
+                Task::none()
+            }
             Message::DraftSaved(Ok(id)) => {
                 self.draft_id = Some(id);
                 Task::none()
@@ -500,6 +551,10 @@ impl State {
                 .style(style::outline_button)
                 .padding([6, 12])
                 .on_press(Message::Close),
+            button(text(lang.text(Text::ComposeSaveDraft)).size(style::SMALL))
+                .style(style::outline_button)
+                .padding([6, 12])
+                .on_press(Message::SaveDraft),
             send,
         ]
         .spacing(8)
@@ -586,6 +641,26 @@ impl State {
                 .size(style::SMALL)
                 .style(style::danger),
             );
+        }
+        match &self.draft_note {
+            Some(Ok(())) => {
+                form = form.push(
+                    text(lang.text(Text::DraftSavedOnServer))
+                        .size(style::SMALL)
+                        .style(style::muted),
+                )
+            }
+            Some(Err(problem)) => {
+                form = form.push(
+                    text(fill(
+                        lang.text(Text::DraftNotOnServer),
+                        &[("detail", problem)],
+                    ))
+                    .size(style::SMALL)
+                    .style(style::danger),
+                )
+            }
+            None => {}
         }
         if let Some(line) = self.status_view(lang) {
             form = form.push(line);

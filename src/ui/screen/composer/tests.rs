@@ -187,6 +187,16 @@ impl Person {
 
 /// The messages in `user`'s INBOX with exactly this subject, whole, read over IMAP.
 async fn in_inbox(dns: &tayori::net::dns::Dns, user: &str, subject: &str) -> Vec<Vec<u8>> {
+    in_folder(dns, user, "INBOX", subject).await
+}
+
+/// The messages in `user`'s `folder` with exactly this subject, whole, read over IMAP.
+async fn in_folder(
+    dns: &tayori::net::dns::Dns,
+    user: &str,
+    folder: &str,
+    subject: &str,
+) -> Vec<Vec<u8>> {
     let credentials = tayori::imap::Credentials::Password(tayori::redact::Secret::new(format!(
         "{}-app-password",
         user.split('@').next().unwrap()
@@ -194,7 +204,7 @@ async fn in_inbox(dns: &tayori::net::dns::Dns, user: &str, subject: &str) -> Vec
     let mut session = tayori::imap::login(dns, &rig_account(user).imap, &credentials)
         .await
         .expect("IMAP login to the rig");
-    session.select("INBOX").await.expect("SELECT INBOX");
+    session.select(folder).await.expect("SELECT");
     let found = session
         .uid_search(format!("SUBJECT \"{subject}\""))
         .await
@@ -285,6 +295,15 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
         "the attachment is in the draft too"
     );
 
+    // "Save draft" puts it into the Drafts folder on the server.
+    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+    person.click(Lang::from_system().text(Text::ComposeSaveDraft));
+    person.settle();
+    assert_eq!(person.composer().draft_note, Some(Ok(())));
+    assert!(person.sees(Lang::from_system().text(Text::DraftSavedOnServer)));
+    let drafts_on_server = runtime.block_on(in_folder(&net.dns, USER, "Drafts", &subject));
+    assert_eq!(drafts_on_server.len(), 1, "one copy in Drafts");
+
     person.click(Lang::from_system().text(Text::ComposeSend));
     assert_eq!(person.composer().status, Status::Sending);
     person.settle();
@@ -292,7 +311,6 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     assert!(person.sees(Lang::from_system().text(Text::SendDone)));
 
     // Delivery by the rig's Postfix/Dovecot takes a moment.
-    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let arrived = loop {
         let n = runtime.block_on(in_inbox(&net.dns, USER, &subject)).len();
@@ -307,6 +325,12 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     assert!(
         outbox.list_drafts().unwrap().is_empty(),
         "the local draft is gone once the outbox holds the message"
+    );
+    assert!(
+        runtime
+            .block_on(in_folder(&net.dns, USER, "Drafts", &subject))
+            .is_empty(),
+        "the server's draft is removed once the message is sent"
     );
     std::thread::sleep(Duration::from_secs(2));
     let arrived = runtime.block_on(in_inbox(&net.dns, USER, &subject));

@@ -200,24 +200,7 @@ impl Accounts {
 impl Account {
     /// The OAuth client the account was set up with; `None` for password accounts.
     pub fn oauth_client(&self) -> Option<crate::auth::flow::OAuthClient> {
-        match &self.auth {
-            AccountAuth::OAuth2 {
-                client_id,
-                issuer,
-                authorization_endpoint,
-                token_endpoint,
-                iss_required,
-                scopes,
-            } => Some(crate::auth::flow::OAuthClient {
-                client_id: client_id.clone(),
-                authorization_endpoint: authorization_endpoint.clone(),
-                token_endpoint: token_endpoint.clone(),
-                issuer: issuer.clone(),
-                iss_required: *iss_required,
-                scopes: scopes.clone(),
-            }),
-            AccountAuth::Password => None,
-        }
+        setup::saved_oauth_client(&self.auth)
     }
 
     /// The account's saved credentials: a token manager on the keyring's refresh token (nothing

@@ -7,7 +7,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::mailbox::{
-    TestMailbox, account_home, doveadm, local_state, message, spawn_tayori, store_path, sync,
+    TestMailbox, account_home, doveadm, local_state, log_text, message, spawn_tayori, store_path,
+    sync,
 };
 use tayori::store::{SortOrder, Store};
 
@@ -551,10 +552,7 @@ async fn sync_signs_in_with_oauth() {
     let out = sync(home.path());
     assert!(out.contains("1 new"), "{out}");
     assert_matches_server(home.path(), &mut mailbox).await;
-    let log = std::fs::read_dir(home.path().join("data/logs"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect::<String>();
+    let log = log_text(home.path());
     assert!(
         !log.to_lowercase().contains("bearer "),
         "no token in the log"
@@ -592,10 +590,7 @@ async fn a_server_without_condstore_move_or_list_status_syncs_too() {
     let first = sync(home.path());
     assert!(first.contains("6 new"), "{first}");
     assert_matches_server(home.path(), &mut mailbox).await;
-    let log = std::fs::read_dir(home.path().join("data/logs"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect::<String>();
+    let log = log_text(home.path());
     assert!(
         log.contains("condstore=false") && log.contains("qresync=false"),
         "the fallback path must be the one tested"

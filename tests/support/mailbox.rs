@@ -265,6 +265,14 @@ pub fn sync(home: &Path) -> String {
     text
 }
 
+/// Everything Tayori wrote to its log files under `home`.
+pub fn log_text(home: &Path) -> String {
+    std::fs::read_dir(home.join("data/logs"))
+        .expect("the log folder")
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect()
+}
+
 /// The rig's Dovecot administration tool (for changes a server admin makes: UIDVALIDITY, kicking
 /// a user's connections).
 pub fn doveadm(args: &[&str]) -> String {

@@ -116,6 +116,13 @@ fn create_private_dir(dir: &Path) -> Result<(), PathsError> {
 ///
 /// [oauth.client_ids]
 /// microsoft = "<application id of the organisation's Entra app registration>"
+///
+/// [ui]
+/// language = "ja"      # "system" (default), "en" or "ja"
+/// theme = "dark"       # "system" (default), "light" or "dark"
+///
+/// [notifications]
+/// new_mail = false     # no desktop notification for new mail (default: on)
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -124,6 +131,81 @@ pub struct Settings {
     pub discovery: DiscoverySettings,
     pub oauth: OAuthClientSettings,
     pub sync: SyncSettings,
+    pub ui: UiSettings,
+    pub notifications: NotificationSettings,
+}
+
+/// How the window looks and speaks. Changed from the settings screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiSettings {
+    pub language: LanguageChoice,
+    pub theme: ThemeChoice,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageChoice {
+    /// The operating system's language.
+    #[default]
+    System,
+    En,
+    Ja,
+}
+
+impl LanguageChoice {
+    pub fn lang(self) -> crate::i18n::Lang {
+        match self {
+            LanguageChoice::System => crate::i18n::Lang::from_system(),
+            LanguageChoice::En => crate::i18n::Lang::En,
+            LanguageChoice::Ja => crate::i18n::Lang::Ja,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            LanguageChoice::System => "system",
+            LanguageChoice::En => "en",
+            LanguageChoice::Ja => "ja",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeChoice {
+    /// Light or dark as the operating system is set.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl ThemeChoice {
+    fn as_str(self) -> &'static str {
+        match self {
+            ThemeChoice::System => "system",
+            ThemeChoice::Light => "light",
+            ThemeChoice::Dark => "dark",
+        }
+    }
+}
+
+/// ```toml
+/// [notifications]
+/// new_mail = true
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// A desktop notification when new mail arrives in an inbox.
+    pub new_mail: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings { new_mail: true }
+    }
 }
 
 /// ```toml
@@ -187,6 +269,61 @@ impl Settings {
             reason: e.message().to_owned(),
         })
     }
+
+    /// Writes the choices a person makes in the settings screen (language, theme, notifications,
+    /// sync window) into the settings file. Everything else in the file — an administrator's DNS
+    /// server, client ids, their comments — is kept as it was. Written to a temporary file and
+    /// renamed, so a full disk or a crash leaves the old file whole.
+    pub fn save_preferences(&self, paths: &Paths) -> Result<(), SettingsError> {
+        let path = paths.config_file();
+        let error = |reason: String| SettingsError {
+            path: path.clone(),
+            reason,
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(error(e.to_string())),
+        };
+        let mut document: toml_edit::DocumentMut = text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| error(e.message().to_owned()))?;
+        {
+            let ui = section(&mut document, "ui");
+            ui["language"] = toml_edit::value(self.ui.language.as_str());
+            ui["theme"] = toml_edit::value(self.ui.theme.as_str());
+        }
+        section(&mut document, "notifications")["new_mail"] =
+            toml_edit::value(self.notifications.new_mail);
+        {
+            let sync = section(&mut document, "sync");
+            match self.sync.body_days {
+                Some(days) => sync["body_days"] = toml_edit::value(i64::from(days)),
+                None => {
+                    sync.remove("body_days");
+                }
+            }
+        }
+        let parent = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
+        let temporary = parent.join(".tayori.toml.saving");
+        std::fs::write(&temporary, document.to_string()).map_err(|e| error(e.to_string()))?;
+        std::fs::rename(&temporary, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            error(e.to_string())
+        })
+    }
+}
+
+/// The `[name]` table of the document, made if missing (or if something else had that name).
+fn section<'a>(document: &'a mut toml_edit::DocumentMut, name: &str) -> &'a mut toml_edit::Table {
+    let item = document
+        .entry(name)
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    if !item.is_table() {
+        *item = toml_edit::Item::Table(toml_edit::Table::new());
+    }
+    item.as_table_mut().expect("made a table just above")
 }
 
 #[cfg(test)]
@@ -215,6 +352,53 @@ mod tests {
         std::fs::write(paths.config_file(), "[network]\ndns_sever = \"x\"\n").unwrap();
         let err = Settings::load(&paths).unwrap_err();
         assert!(err.to_string().contains("tayori.toml"), "{err}");
+    }
+
+    #[test]
+    fn preferences_are_saved_without_touching_the_administrators_settings() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        std::fs::write(
+            paths.config_file(),
+            "# set by IT\n[network]\ndns_server = \"10.0.0.53:53\" # the office resolver\n",
+        )
+        .unwrap();
+        let mut settings = Settings::load(&paths).unwrap();
+        assert_eq!(settings.ui.language, LanguageChoice::System);
+        assert!(
+            settings.notifications.new_mail,
+            "notifications are on by default"
+        );
+        settings.ui.language = LanguageChoice::Ja;
+        settings.ui.theme = ThemeChoice::Dark;
+        settings.notifications.new_mail = false;
+        settings.sync.body_days = Some(30);
+        settings.save_preferences(&paths).unwrap();
+
+        let text = std::fs::read_to_string(paths.config_file()).unwrap();
+        assert!(text.contains("# set by IT"), "{text}");
+        assert!(text.contains("# the office resolver"), "{text}");
+        assert_eq!(Settings::load(&paths).unwrap(), settings);
+
+        settings.sync.body_days = None;
+        settings.save_preferences(&paths).unwrap();
+        assert_eq!(Settings::load(&paths).unwrap().sync.body_days, None);
+        assert!(!root.path().join("config/.tayori.toml.saving").exists());
+    }
+
+    #[test]
+    fn a_settings_file_that_does_not_parse_is_not_overwritten() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        std::fs::write(paths.config_file(), "[network\n").unwrap();
+        let err = Settings::default().save_preferences(&paths).unwrap_err();
+        assert!(err.to_string().contains("tayori.toml"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(paths.config_file()).unwrap(),
+            "[network\n"
+        );
     }
 
     #[test]

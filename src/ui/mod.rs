@@ -5,6 +5,7 @@ mod app;
 mod context;
 mod failure;
 mod fonts;
+mod reauth;
 mod screen;
 mod style;
 

@@ -173,7 +173,7 @@ pub struct Reauth {
     /// For password accounts: the new (app) password as typed. Only ever kept in memory.
     pub password: String,
     pub busy: bool,
-    pub problem: Option<String>,
+    pub problem: Option<crate::ui::failure::Failure>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,7 +208,7 @@ pub enum Message {
     /// The banner's "Sign in again" for an account.
     SignInAgain(String),
     ReauthPassword(String, String),
-    SignedInAgain(String, Result<(), String>),
+    SignedInAgain(String, Result<(), crate::ui::failure::Failure>),
     /// A reply or forward, its quote line in the window's language.
     Reply(ReplyMode, Lang),
     Forward(Lang),
@@ -847,52 +847,9 @@ impl State {
         reauth.busy = true;
         reauth.problem = None;
         let password = std::mem::take(&mut reauth.password);
-        let context = self.context.clone();
         Task::perform(
-            async move {
-                use tayori::account::setup;
-                use tayori::imap::Credentials;
-                let net = setup::Net::from_settings(&context.settings)?;
-                let credentials = match setup::saved_oauth_client(&account.auth) {
-                    Some(client) => Credentials::OAuth(
-                        setup::sign_in_oauth(
-                            &net,
-                            &client,
-                            &account.email,
-                            context.browser.clone(),
-                            |_| {},
-                            // The sign-in page's own time limit ends the wait.
-                            futures::future::pending::<()>(),
-                        )
-                        .await?,
-                    ),
-                    None => Credentials::Password(setup::non_empty_password(password)?),
-                };
-                setup::verify_imap(&net, &account.imap, &credentials).await?;
-                setup::verify_smtp(&net, &account.smtp, &credentials).await?;
-                if let Credentials::Password(password) = &credentials {
-                    tayori::auth::keyring_store::save(
-                        &account.email,
-                        tayori::auth::keyring_store::SecretKind::AppPassword,
-                        password,
-                    )
-                    .await
-                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
-                }
-                tayori::account::Accounts::new(&context.paths)
-                    .set_needs_sign_in(&account.email, None)
-                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
-                Ok::<(), setup::SetupError>(())
-            },
-            move |result| {
-                Message::SignedInAgain(
-                    email.clone(),
-                    result.map_err(|e| match e.guidance() {
-                        Some(g) => format!("{e} — {}", g.en),
-                        None => e.to_string(),
-                    }),
-                )
-            },
+            crate::ui::reauth::sign_in_again(self.context.clone(), account, password),
+            move |result| Message::SignedInAgain(email.clone(), result),
         )
     }
 
@@ -1050,11 +1007,11 @@ impl State {
             );
         }
         banner = banner.push(line);
-        if let Some(problem) = reauth.and_then(|r| r.problem.as_deref()) {
+        if let Some(problem) = reauth.and_then(|r| r.problem.as_ref()) {
             banner = banner.push(
                 text(fill(
                     lang.text(Text::SignInAgainFailed),
-                    &[("email", email), ("detail", problem)],
+                    &[("email", email), ("detail", &problem.line(lang))],
                 ))
                 .size(style::TINY)
                 .style(style::danger),

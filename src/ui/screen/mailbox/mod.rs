@@ -13,7 +13,7 @@ mod reader;
 mod sidebar;
 mod sync;
 #[cfg(test)]
-mod tests;
+pub mod tests;
 
 use std::collections::{HashMap, HashSet};
 
@@ -180,6 +180,7 @@ pub struct Reauth {
 pub enum Message {
     SwitchLanguage,
     AddAccount,
+    OpenSettings,
     StoreOpened(Result<Db, String>),
     FoldersLoaded(Result<Vec<Folder>, String>),
     Select(Source),
@@ -227,6 +228,7 @@ pub enum Reply {
 pub enum Event {
     SwitchLanguage,
     AddAccount,
+    OpenSettings,
     Compose(Box<composer::State>),
 }
 
@@ -263,9 +265,36 @@ impl State {
         Task::perform(Db::open(path), Message::StoreOpened)
     }
 
-    #[cfg(test)]
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
+    }
+
+    /// New settings from the settings screen. A new download range restarts the sync engines
+    /// so they follow it at once.
+    pub fn apply_settings(&mut self, settings: tayori::config::Settings) {
+        let restart = settings.sync != self.context.settings.sync;
+        self.context.settings = settings;
+        if restart {
+            for account in &self.accounts {
+                *self.restarts.entry(account.email.clone()).or_default() += 1;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn restarts_of(&self, email: &str) -> u64 {
+        self.restarts.get(email).copied().unwrap_or(0)
+    }
+
+    /// The account signed in again (from the settings screen): its banner goes and its engine
+    /// starts afresh.
+    pub fn signed_in_again(&mut self, email: &str) {
+        self.reauth.remove(email);
+        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+            account.needs_sign_in = None;
+        }
+        self.sync.remove(email);
+        *self.restarts.entry(email.to_owned()).or_default() += 1;
     }
 
     pub fn folders(&self) -> &[Folder] {
@@ -478,6 +507,7 @@ impl State {
         let task = match message {
             Message::SwitchLanguage => return (Task::none(), Some(Event::SwitchLanguage)),
             Message::AddAccount => return (Task::none(), Some(Event::AddAccount)),
+            Message::OpenSettings => return (Task::none(), Some(Event::OpenSettings)),
             Message::StoreOpened(Ok(db)) => {
                 self.db = Some(db);
                 Task::batch([self.reload_folders(), self.count_task()])
@@ -630,15 +660,8 @@ impl State {
                 let reauth = self.reauth.entry(email.clone()).or_default();
                 reauth.busy = false;
                 match result {
-                    Ok(()) => {
-                        self.reauth.remove(&email);
-                        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
-                            account.needs_sign_in = None;
-                        }
-                        self.sync.remove(&email);
-                        // A new key for the subscription: the engine starts again, signed in.
-                        *self.restarts.entry(email).or_default() += 1;
-                    }
+                    // A new key for the subscription: the engine starts again, signed in.
+                    Ok(()) => self.signed_in_again(&email),
                     Err(problem) => reauth.problem = Some(problem),
                 }
                 Task::none()

@@ -15,7 +15,7 @@ tests/rig/setup.sh
 
 step "packages for the desktop check (Xvfb, CJK fonts, screenshots)"
 missing=()
-for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk; do
+for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk xdotool python3-xlib; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -56,6 +56,7 @@ echo "clean: $(find target/rig/log -type f | wc -l) log files"
 
 step "the window under Xvfb"
 tests/gui-smoke.sh
+tests/gui-window-state.sh
 
 step "installers: the .deb (installed with dpkg -i), the Windows setup.exe (cross-built, run under Wine), the macOS Info.plist"
 tests/packaging.sh

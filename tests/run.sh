@@ -54,6 +54,9 @@ if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-pas
 fi
 echo "clean: $(find target/rig/log -type f | wc -l) log files"
 
+step "the window's figures over 100,300 messages (benches/gui.sh)"
+benches/gui.sh
+
 step "the window under Xvfb"
 tests/gui-smoke.sh
 tests/gui-window-state.sh

@@ -302,12 +302,22 @@ pub fn header<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
     }
     // Reader and list actions: the conversations switch (searches list messages, not threads).
     if state.list.search.is_none() {
+        let on = state.list.threads;
         bar = bar.push(
-            iced::widget::toggler(state.list.threads)
-                .label(lang.text(Text::Conversations))
-                .text_size(style::SMALL)
-                .size(16)
-                .on_toggle(Message::ToggleConversations),
+            button(
+                row![
+                    text(if on { "✓" } else { "☰" }).size(style::SMALL),
+                    text(lang.text(Text::Conversations)).size(style::SMALL),
+                ]
+                .spacing(4),
+            )
+            .padding([5, 10])
+            .style(if on {
+                style::primary_button
+            } else {
+                style::outline_button
+            })
+            .on_press(Message::ToggleConversations(!on)),
         );
     }
     let mut content = column![bar].spacing(6);
@@ -376,7 +386,7 @@ fn message_row<'a>(
         marks = marks.push(text("⚑").size(style::SMALL).style(style::danger));
     }
     if message.has_attachments {
-        marks = marks.push(text("⎘").size(style::SMALL).style(style::muted));
+        marks = marks.push(text("❏").size(style::SMALL).style(style::muted));
     }
     if message.flags.answered {
         marks = marks.push(text("↩").size(style::SMALL).style(style::muted));

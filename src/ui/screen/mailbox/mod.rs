@@ -468,6 +468,9 @@ impl State {
         };
         let id = summary.id;
         let unread = !summary.flags.seen;
+        let mut summary = summary;
+        // Opening reads it: the reader's toolbar offers "Mark unread" from the start.
+        summary.flags.seen = true;
         self.reader = Reader::Loading(summary);
         self.link = None;
         self.notice = None;

@@ -320,7 +320,7 @@ fn attachments<'a>(decoded: &'a Decoded, lang: Lang) -> Element<'a, Message> {
                 .on_press(message)
         };
         let mut line = row![
-            text("⎘").size(style::BODY).style(style::muted),
+            text("❏").size(style::BODY).style(style::muted),
             column![
                 text(name).size(style::SMALL).font(style::bold()),
                 text(format!(

@@ -981,3 +981,564 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     let (_, draft) = composer.draft().unwrap();
     assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
 }
+
+// ------------------------------------------------------------------ Reader and list actions
+
+/// A PDF-like file with every byte value in it, so a decoding slip would show.
+fn binary_file() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.extend((0..=255u8).cycle().take(5000));
+    bytes
+}
+
+/// A message with three attachments: a Japanese-named PDF, a CSV and a program.
+fn message_with_attachments(message_id: &str, date: i64, references: Option<&str>) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| {
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        text.as_bytes()
+            .chunks(76)
+            .map(|line| String::from_utf8_lossy(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    };
+    let date = chrono::DateTime::from_timestamp(date, 0)
+        .unwrap()
+        .to_rfc2822();
+    let references = references
+        .map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: 佐藤 健 <ken.sato@example.co.jp>\r\nTo: {HANAKO}\r\nSubject: Re: 見積書の件\r\n\
+         Date: {date}\r\nMessage-ID: <{message_id}>\r\n{references}MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
+         --XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n見積書を添付いたします。ご確認ください。\r\n\
+         --XYZ\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --XYZ\r\nContent-Type: text/csv; charset=utf-8\r\n\
+         Content-Disposition: attachment; filename=\"../../明細.csv\"\r\n\r\n品目,金額\r\n保守,120000\r\n\
+         --XYZ\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"setup.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --XYZ--\r\n",
+        b64(&binary_file()),
+        b64(b"MZ\x90\x00"),
+    )
+    .into_bytes()
+}
+
+/// Stores raw messages in a folder the way the sync engine does (envelope, then body).
+fn add_raw(store: &mut Store, folder: i64, messages: &[(u32, Vec<u8>, Flags)]) {
+    let envelopes: Vec<NewEnvelope> = messages
+        .iter()
+        .map(|(uid, raw, flags)| {
+            let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            NewEnvelope {
+                uid: *uid,
+                flags: *flags,
+                keywords: Vec::new(),
+                modseq: None,
+                internal_date: None,
+                size: raw.len() as u32,
+                header: raw[..end].to_vec(),
+            }
+        })
+        .collect();
+    store.add_envelopes(folder, &envelopes).unwrap();
+    let bodies: Vec<NewBody> = messages
+        .iter()
+        .map(|(uid, raw, _)| NewBody {
+            uid: *uid,
+            raw: raw.clone(),
+        })
+        .collect();
+    store.add_bodies(folder, &bodies).unwrap();
+}
+
+fn plain(message_id: &str, subject: &str, date: i64, references: Option<&str>) -> Vec<u8> {
+    let date = chrono::DateTime::from_timestamp(date, 0)
+        .unwrap()
+        .to_rfc2822();
+    let references = references
+        .map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: 山田 花子 <{HANAKO}>\r\nTo: ken.sato@example.co.jp\r\nSubject: {subject}\r\n\
+         Date: {date}\r\nMessage-ID: <{message_id}>\r\n{references}MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{subject} の本文です。\r\n"
+    )
+    .into_bytes()
+}
+
+/// Hanako's inbox with conversations: "見積書の件" (four messages, the newest with attachments,
+/// one unread, one flagged), "Lunch" (two) and eight messages on their own.
+fn home_with_conversations(
+    browser: tayori::auth::browser::Browser,
+) -> (tempfile::TempDir, Context) {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let hour = 3600;
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let id = store.account_id(HANAKO).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[
+                    (
+                        "INBOX".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Inbox),
+                        true,
+                    ),
+                    (
+                        "Trash".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Trash),
+                        true,
+                    ),
+                ],
+            )
+            .unwrap();
+        let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        let seen = Flags {
+            seen: true,
+            ..Flags::default()
+        };
+        let flagged = Flags {
+            seen: true,
+            flagged: true,
+            ..Flags::default()
+        };
+        let mut messages = vec![
+            (
+                1,
+                plain("q1@example.test", "見積書の件", now - 50 * hour, None),
+                seen,
+            ),
+            (
+                2,
+                plain(
+                    "q2@example.test",
+                    "Re: 見積書の件",
+                    now - 40 * hour,
+                    Some("q1@example.test"),
+                ),
+                flagged,
+            ),
+            (
+                3,
+                plain(
+                    "q3@example.test",
+                    "Re: 見積書の件",
+                    now - 30 * hour,
+                    Some("q1@example.test"),
+                ),
+                seen,
+            ),
+            (
+                4,
+                message_with_attachments("q4@example.test", now - hour, Some("q1@example.test")),
+                Flags::default(),
+            ),
+            (
+                5,
+                plain("l1@example.test", "Lunch on Friday?", now - 20 * hour, None),
+                seen,
+            ),
+            (
+                6,
+                plain(
+                    "l2@example.test",
+                    "Re: Lunch on Friday?",
+                    now - 2 * hour,
+                    Some("l1@example.test"),
+                ),
+                seen,
+            ),
+        ];
+        for n in 0..8 {
+            messages.push((
+                10 + n,
+                plain(
+                    &format!("s{n}@example.test"),
+                    &format!("お知らせ {n}"),
+                    now - (60 + i64::from(n)) * hour,
+                    None,
+                ),
+                seen,
+            ));
+        }
+        add_raw(&mut store, inbox, &messages);
+    }
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser,
+    };
+    (home, context)
+}
+
+impl Person {
+    /// Runs the window's tasks and returns the composer one of them opened, if any.
+    fn settle_for_composer(&mut self) -> Option<Box<composer::State>> {
+        let mut composer = None;
+        while let Some(message) = self
+            .runtime
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), self.running.next()).await
+            })
+            .unwrap()
+        {
+            let (task, event) = self.state.update(message);
+            self.spawn(task);
+            if let Some(Event::Compose(state)) = event {
+                composer = Some(state);
+            }
+        }
+        composer
+    }
+
+    fn press(&mut self, key: &str) {
+        self.key(iced::keyboard::Key::Character(key.into()));
+    }
+
+    fn inbox_unread(&self) -> u32 {
+        self.state
+            .folders()
+            .iter()
+            .filter(|f| f.role == Some(FolderRole::Inbox))
+            .map(|f| f.unread)
+            .sum()
+    }
+}
+
+/// The reader's toolbar and keys: flag and mark unread show in the list row and the sidebar at
+/// once and are queued for the server; r, a and f open the composer from the core's builders.
+#[test]
+fn reader_actions_flag_mark_unread_and_answer_from_keys_and_toolbar() {
+    // The newest of 301 (#300) is neither flagged nor unread (see `fill_store`).
+    let (home, context) = home_with_mail(301);
+    let paths = context.paths.clone();
+    {
+        // As after a sync: the folder's UIDVALIDITY is known, so changes are queued for the server.
+        let store = Store::open_in(&paths).unwrap();
+        for folder in store.folders().unwrap() {
+            store
+                .set_folder_state(folder.id, 7, Some(1000), None, true)
+                .unwrap();
+        }
+    }
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    let unread_before = person.inbox_unread();
+    person.apply(Message::Open(0));
+    person.settle();
+    let id = person.state.list.row(0).unwrap().id;
+    assert!(person.state.list.row(0).unwrap().flags.seen);
+    let unread_open = person.inbox_unread();
+    for text in [
+        Text::Reply,
+        Text::ReplyAll,
+        Text::Forward,
+        Text::ReaderFlag,
+        Text::ReaderMarkUnread,
+        Text::DeleteMessage,
+    ] {
+        assert!(person.sees(Lang::En.text(text)), "{text:?} in the toolbar");
+    }
+
+    // `s` flags: the row at once, the toolbar says Unflag, the store has it with a queued action.
+    person.press("s");
+    assert!(
+        person.state.list.row(0).unwrap().flags.flagged,
+        "the row shows the flag at once"
+    );
+    assert!(person.sees(Lang::En.text(Text::ReaderUnflag)));
+    person.settle();
+    let store = Store::open_in(&paths).unwrap();
+    assert!(store.message(id).unwrap().unwrap().flags.flagged);
+    let account = store.account_id(HANAKO).unwrap();
+    let queued = store.queued_actions(account).unwrap();
+    assert!(
+        queued.iter().any(|a| a.kind
+            == tayori::store::ActionKind::AddFlags(Flags {
+                flagged: true,
+                ..Flags::default()
+            })),
+        "{queued:?}"
+    );
+
+    // `u` marks it unread: the row, the sidebar's count, the store.
+    person.press("u");
+    assert!(!person.state.list.row(0).unwrap().flags.seen);
+    person.settle();
+    assert_eq!(person.inbox_unread(), unread_open + 1);
+    assert!(!store.message(id).unwrap().unwrap().flags.seen);
+    // The toolbar's buttons do the same, back again.
+    person.click(Lang::En.text(Text::ReaderMarkRead));
+    person.click(Lang::En.text(Text::ReaderUnflag));
+    person.settle();
+    let now = store.message(id).unwrap().unwrap().flags;
+    assert!(now.seen && !now.flagged, "{now:?}");
+    assert_eq!(person.inbox_unread(), unread_open);
+    assert_eq!(unread_open, unread_before, "it had been read before");
+
+    // r, a (and Shift+R), f: the composer, filled by the core.
+    person.press("r");
+    let reply = person.settle_for_composer().expect("r replies");
+    assert!(reply.subject.starts_with("Re: "), "{}", reply.subject);
+    assert!(reply.to.contains("@example"), "{}", reply.to);
+    person.press("a");
+    let all = person.settle_for_composer().expect("a replies to all");
+    assert!(all.subject.starts_with("Re: "));
+    person.press("R");
+    assert!(
+        person.settle_for_composer().is_some(),
+        "Shift+R replies to all"
+    );
+    person.press("f");
+    let forward = person.settle_for_composer().expect("f forwards");
+    assert!(
+        forward.subject.starts_with("Fwd: ") || forward.subject.starts_with("Fw: "),
+        "{}",
+        forward.subject
+    );
+    drop(home);
+}
+
+/// Links in HTML mail: a web link waits for a confirmation that shows where it goes (and warns
+/// when its text names another site), then reaches the browser; a mailto: link opens the
+/// composer; any other scheme does nothing.
+#[test]
+fn links_open_after_confirmation_mailto_composes_and_other_schemes_do_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let opened = scratch.path().join("opened");
+    let script = scratch.path().join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}\n", opened.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let raw = b"From: Bank <news@bank.example>\r\nTo: hanako@example.test\r\nSubject: Your account\r\n\
+        Message-ID: <bank1@bank.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+        <p>Sign in at <a href=\"https://evil.example/login\">https://bank.example/login</a>.</p>\
+        <p><a href=\"https://docs.example/guide\">The guide</a> or \
+        <a href=\"mailto:help@bank.example?subject=Help%20please\">write to us</a>.</p>\r\n"
+        .to_vec();
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let id = store.account_id(HANAKO).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[(
+                    "INBOX".into(),
+                    Some("/".into()),
+                    Some(FolderRole::Inbox),
+                    true,
+                )],
+            )
+            .unwrap();
+        let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        add_raw(&mut store, inbox, &[(1, raw, Flags::default())]);
+    }
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command(script.display().to_string()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.apply(Message::Open(0));
+    person.settle();
+
+    // The disguised link: nothing opened yet, the real site named, a warning.
+    person.apply(Message::LinkClicked("https://evil.example/login".into()));
+    assert!(person.sees(Lang::En.text(Text::LinkConfirm)));
+    assert!(person.sees("It goes to evil.example"));
+    assert!(
+        person.sees(
+            "Careful: the link’s text shows bank.example/login, but it leads to evil.example."
+                .replace("bank.example/login", "bank.example")
+                .as_str()
+        )
+    );
+    person.picture("reader-link-confirm");
+    person.click(Lang::En.text(Text::LinkCancel));
+    person.settle();
+    assert!(!opened.exists(), "a cancelled link is not opened");
+    assert!(!person.sees(Lang::En.text(Text::LinkConfirm)));
+
+    // An honest link: confirmed, it reaches the browser.
+    person.apply(Message::LinkClicked("https://docs.example/guide".into()));
+    assert!(person.sees("It goes to docs.example"));
+    assert!(!person.sees("Careful"), "no warning for plain words");
+    person.click(Lang::En.text(Text::LinkOpen));
+    person.settle();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !opened.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        "https://docs.example/guide\n"
+    );
+
+    // mailto: the composer, filled from the link.
+    let (_, event) = person.state.update(Message::LinkClicked(
+        "mailto:help@bank.example?subject=Help%20please".into(),
+    ));
+    let Some(Event::Compose(composer)) = event else {
+        panic!("a mailto: link opens the composer");
+    };
+    assert_eq!(composer.to, "help@bank.example");
+    assert_eq!(composer.subject, "Help please");
+
+    // Other schemes: nothing happens.
+    for other in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "ftp://bank.example/",
+    ] {
+        let (_, event) = person.state.update(Message::LinkClicked(other.into()));
+        assert!(event.is_none(), "{other}");
+        assert!(person.state.link.is_none(), "{other}");
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap().lines().count(), 1);
+}
+
+/// The conversations view: one row per thread (its newest message, a count, unread and flagged
+/// when any message is), expanded under its row and closed again; the reader with attachments
+/// and its toolbar beside it, drawn in English and Japanese.
+#[test]
+fn conversations_group_threads_expand_under_their_row_and_are_drawn() {
+    for lang in [Lang::En, Lang::Ja] {
+        // A fresh mailbox each round: the first one reads and flags mail.
+        let (_home, context) =
+            home_with_conversations(tayori::auth::browser::Browser::Command("true".into()));
+        let mut person = Person::new(context, lang);
+        person.settle();
+        assert_eq!(person.state.list.len(), 14, "messages, one row each");
+        assert!(
+            !person.state.list.row(0).unwrap().flags.seen,
+            "{:?}",
+            person.state.list.row(0)
+        );
+        person.click(lang.text(Text::Conversations));
+        person.settle();
+        assert!(person.state.list.threads);
+        assert_eq!(person.state.list.len(), 10, "one row per conversation");
+        let Some(list::Entry::Thread {
+            summary: Some(first),
+            expanded: false,
+            ..
+        }) = person.state.list.entry(0)
+        else {
+            panic!("the first row is a closed thread");
+        };
+        assert_eq!(first.count, 4);
+        assert_eq!(
+            (first.unread, first.flagged),
+            (1, true),
+            "{first:?} {:?}",
+            person.state.list.pages
+        );
+        assert_eq!(first.newest.message_id.as_deref(), Some("q4@example.test"));
+        assert!(person.sees("4"), "the count is shown");
+
+        // Expand: the four messages under the thread, newest first; the rows below move down.
+        let lunch = person.state.list.row(1).unwrap().id;
+        person.click("▸");
+        person.settle();
+        assert_eq!(person.state.list.len(), 14);
+        let ids: Vec<_> = (1..=4)
+            .map(|i| {
+                person
+                    .state
+                    .list
+                    .row(i)
+                    .unwrap()
+                    .message_id
+                    .clone()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "q4@example.test",
+                "q3@example.test",
+                "q2@example.test",
+                "q1@example.test"
+            ]
+        );
+        assert_eq!(person.state.list.row(5).unwrap().id, lunch);
+
+        // Open the oldest of the thread from its row, then the newest (with attachments).
+        person.apply(Message::Open(4));
+        person.settle();
+        assert!(person.sees("見積書の件 の本文です。"));
+        person.apply(Message::Open(1));
+        person.settle();
+        let Some(list::Entry::Thread {
+            summary: Some(first),
+            ..
+        }) = person.state.list.entry(0)
+        else {
+            panic!("the thread row is there");
+        };
+        assert_eq!(
+            first.unread, 0,
+            "reading the unread message clears the thread's mark"
+        );
+        assert!(person.sees("見積書.pdf"));
+        assert!(person.sees("明細.csv"), "the name lost its path");
+        assert!(person.sees("setup.exe"));
+        assert!(person.sees(&format!(
+            "application/pdf  ·  {} KB",
+            binary_file().len().div_ceil(1024)
+        )));
+        person.picture(&format!(
+            "mailbox-conversations-{}",
+            if lang == Lang::En { "en" } else { "ja" }
+        ));
+
+        // Collapse: back to one row per thread, the selection on the thread.
+        person.click("▾");
+        person.settle();
+        assert_eq!(person.state.list.len(), 10);
+        assert_eq!(person.state.list.selected, Some(0));
+        assert_eq!(person.state.list.row(1).unwrap().id, lunch);
+
+        // Flagging from the keyboard marks the thread row; turning the view off lists messages.
+        person.apply(Message::Open(1));
+        person.settle();
+        person.press("s");
+        person.settle();
+        let Some(list::Entry::Thread {
+            summary: Some(lunch_thread),
+            ..
+        }) = person.state.list.entry(1)
+        else {
+            panic!("the lunch thread");
+        };
+        assert!(lunch_thread.flagged);
+        person.press("s");
+        person.settle();
+        person.click(lang.text(Text::Conversations));
+        person.settle();
+        assert!(!person.state.list.threads);
+        assert_eq!(person.state.list.len(), 14);
+    }
+}

@@ -1542,3 +1542,221 @@ fn conversations_group_threads_expand_under_their_row_and_are_drawn() {
         assert_eq!(person.state.list.len(), 14);
     }
 }
+
+/// Where the rig's state is; the test stops with a clear word when the rig is not running.
+fn rig_settings() -> Settings {
+    let rig_env = std::env::var_os("TAYORI_RIG_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"))
+        .join("rig.env");
+    assert!(
+        rig_env.exists(),
+        "the test rig is not running ({}); start it with tests/rig/start.sh or run tests/run.sh",
+        rig_env.display()
+    );
+    toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap()
+}
+
+/// The server's flags of every message in s18's INBOX, as IMAP words.
+async fn server_flags(session: &mut tayori::imap::Session) -> Vec<String> {
+    use futures::TryStreamExt;
+    while session.unsolicited_responses.try_recv().is_ok() {}
+    session.select("INBOX").await.unwrap();
+    let fetches: Vec<_> = session
+        .uid_fetch("1:*", "FLAGS")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    fetches
+        .iter()
+        .map(|f| {
+            f.flags()
+                .map(|flag| format!("{flag:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// A message with attachments delivered to the rig's Dovecot (s18's private mailbox), synced by
+/// the engine into the store the window reads: the reader lists the attachments; saving (what
+/// follows the save dialog) and opening (the file written to the private cache folder) write
+/// the exact bytes. Flag and mark unread from the keyboard reach the server with the next sync.
+#[test]
+fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the_server() {
+    let settings = rig_settings();
+    let email = "s18@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let context = Context {
+        paths: paths.clone(),
+        settings: settings.clone(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut s18 = account(email);
+    s18.imap.port = 10993;
+    s18.smtp.port = 10465;
+    let credentials =
+        tayori::imap::Credentials::Password(tayori::redact::Secret::new("s18-app-password"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let net = tayori::account::setup::Net::from_settings(&settings).unwrap();
+
+    // Elsewhere: the inbox emptied, then the message arrives.
+    let raw = message_with_attachments(
+        "attach-rig@example.test",
+        chrono::Utc::now().timestamp(),
+        None,
+    );
+    let mut session = runtime.block_on(async {
+        let mut session = tayori::imap::login(&net.dns, &s18.imap, &credentials)
+            .await
+            .expect("s18 signs in on the rig");
+        let status = session.select("INBOX").await.unwrap();
+        if status.exists > 0 {
+            session
+                .run_command_and_check_ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+                .await
+                .unwrap();
+            session.run_command_and_check_ok("EXPUNGE").await.unwrap();
+        }
+        session.run_command_and_check_ok("UNSELECT").await.unwrap();
+        session
+            .append("INBOX", Some("(\\Seen)"), None, &raw)
+            .await
+            .unwrap();
+        session
+    });
+    let engine = runtime
+        .block_on(tayori::sync::Engine::open(
+            Store::path_in(&paths),
+            s18.clone(),
+            credentials,
+            net.dns.clone(),
+            tayori::sync::SyncOptions::default(),
+            std::sync::Arc::new(|_| {}),
+        ))
+        .unwrap();
+    runtime.block_on(engine.sync_once()).expect("a sync pass");
+
+    let mut person = Person {
+        state: State::new(context, vec![s18], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    assert_eq!(person.state.list.len(), 1);
+    person.apply(Message::Open(0));
+    person.settle();
+    let Reader::Shown {
+        summary, decoded, ..
+    } = person.state.reader()
+    else {
+        panic!("the message is shown");
+    };
+    let id = summary.id;
+    assert_eq!(decoded.attachments.len(), 3);
+    for shown in [
+        "見積書.pdf",
+        "application/pdf  ·  5 KB",
+        "明細.csv",
+        "text/csv  ·  28 bytes",
+        "setup.exe",
+    ] {
+        assert!(person.sees(shown), "{shown} in the reader");
+    }
+    assert!(person.sees(Lang::En.text(Text::AttachmentSave)));
+
+    // Save…: the dialog's answer is a path; the bytes written there are the attachment's.
+    let db = person.state.db().unwrap();
+    let target = home.path().join("保存先").join("見積書.pdf");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let saved = person
+        .runtime
+        .block_on(actions::save_attachment_to(
+            db.clone(),
+            id,
+            0,
+            target.clone(),
+        ))
+        .unwrap();
+    assert_eq!(saved, target);
+    assert_eq!(std::fs::read(&target).unwrap(), binary_file());
+    person.apply(Message::AttachmentSaved(
+        "見積書.pdf".into(),
+        Ok(Some(saved)),
+    ));
+    assert!(person.sees(&format!("Saved “見積書.pdf” as {}.", target.display())));
+    // A place that cannot be written: said in the reader, nothing panics.
+    let nowhere = home.path().join("no-such-folder").join("x.pdf");
+    let failed = person.runtime.block_on(actions::save_attachment_to(
+        db.clone(),
+        id,
+        0,
+        nowhere.clone(),
+    ));
+    let detail = failed.unwrap_err();
+    person.apply(Message::AttachmentSaved(
+        "見積書.pdf".into(),
+        Err(detail.clone()),
+    ));
+    assert!(person.sees(&format!("“見積書.pdf” could not be saved: {detail}")));
+    assert!(!nowhere.exists());
+
+    // Open: the CSV written under the cache folder with its safe name, exact bytes.
+    let cached = person
+        .runtime
+        .block_on(actions::attachment_to_cache(
+            db.clone(),
+            paths.cache_dir.clone(),
+            id,
+            1,
+            "明細.csv".into(),
+        ))
+        .unwrap();
+    assert_eq!(
+        cached,
+        paths
+            .cache_dir
+            .join("attachments")
+            .join(id.to_string())
+            .join("明細.csv")
+    );
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        "品目,金額\r\n保守,120000".as_bytes()
+    );
+    // The program is never written out for opening.
+    let refused = person.runtime.block_on(actions::attachment_to_cache(
+        db,
+        paths.cache_dir.clone(),
+        id,
+        2,
+        "setup.exe".into(),
+    ));
+    assert!(refused.unwrap_err().contains("program"));
+    person.picture("reader-attachments-rig");
+
+    // `s` and `u`: the store queues them, the next sync pass tells the server.
+    person.press("s");
+    person.press("u");
+    person.settle();
+    person
+        .runtime
+        .block_on(engine.sync_once())
+        .expect("a sync pass");
+    let flags = person.runtime.block_on(server_flags(&mut session));
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].contains("Flagged"), "{flags:?}");
+    assert!(!flags[0].contains("Seen"), "{flags:?}");
+    let _ = person.runtime.block_on(session.logout());
+}

@@ -15,9 +15,7 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum AttachmentError {
-    #[error(
-        "could not write {path}: {source}. Check that there is free space and that you may write there"
-    )]
+    #[error("could not write {path}: {source}. {}", advice(.source))]
     Write {
         path: PathBuf,
         #[source]
@@ -31,6 +29,20 @@ pub enum AttachmentError {
         "no program to open {path} could be started ({detail}). The file is saved there; open it yourself"
     )]
     Open { path: PathBuf, detail: String },
+}
+
+/// What the person can do about a failed write.
+fn advice(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "The disk is full: free some space and try again"
+        }
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "You may not write there: choose another folder"
+        }
+        std::io::ErrorKind::NotFound => "The folder is not there (any more): choose another one",
+        _ => "Check that there is free space and that you may write there, then try again",
+    }
 }
 
 /// The longest name written, in bytes (file systems allow 255; room is left for the extension).
@@ -252,6 +264,15 @@ mod tests {
     }
 
     #[test]
+    fn a_full_disk_says_so() {
+        let err = AttachmentError::Write {
+            path: "/media/usb/見積書.pdf".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert!(err.to_string().contains("The disk is full"), "{err}");
+    }
+
+    #[test]
     fn programs_are_not_opened() {
         assert!(is_risky_to_open("setup.EXE"));
         assert!(is_risky_to_open("invoice_fdp.exe"));
@@ -291,6 +312,7 @@ mod tests {
         let missing = dir.path().join("no/such/folder/a.txt");
         let err = write_file(&missing, b"x").unwrap_err();
         assert!(err.to_string().contains("a.txt"), "{err}");
+        assert!(err.to_string().contains("choose another one"), "{err}");
         assert!(!missing.exists());
     }
 }

@@ -744,7 +744,8 @@ impl State {
                 match result {
                     Ok(rows) => {
                         self.list.thread_page_arrived(page, rows);
-                        let open = match self.list.selected {
+                        // A row selected before its page was here opens now.
+                        match self.list.selected {
                             Some(selected)
                                 if matches!(self.reader, Reader::Empty)
                                     && self.list.row(selected).is_some() =>
@@ -752,8 +753,7 @@ impl State {
                                 self.open(selected)
                             }
                             _ => Task::none(),
-                        };
-                        open
+                        }
                     }
                     Err(problem) => {
                         self.store_problem = Some(problem);

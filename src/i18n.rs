@@ -755,8 +755,6 @@ impl Lang {
             (Lang::Ja, MailtoInvalid) => "このメール リンクを読み取れませんでした: {detail}",
             (Lang::En, Conversations) => "Conversations",
             (Lang::Ja, Conversations) => "スレッド表示",
-            (Lang::En, ThreadMessages) => "{count} messages in this conversation",
-            (Lang::Ja, ThreadMessages) => "このスレッドのメッセージ: {count} 件",
         }
     }
 }
@@ -1009,7 +1007,6 @@ pub enum Text {
     LinkOpenFailed,
     MailtoInvalid,
     Conversations,
-    ThreadMessages,
 }
 
 /// Puts values into a catalog text's `{name}` placeholders (word order differs between English and

@@ -543,3 +543,177 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
         .width(Fill)
         .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Source;
+    use super::*;
+    use tayori::store::BodyState;
+
+    fn message(id: i64, thread: i64, seen: bool, flagged: bool) -> MessageSummary {
+        MessageSummary {
+            id,
+            folder_id: 1,
+            uid: Some(id as u32),
+            date: Some(id),
+            from: None,
+            subject: format!("m{id}"),
+            flags: Flags {
+                seen,
+                flagged,
+                ..Flags::default()
+            },
+            size: 1,
+            has_attachments: false,
+            thread_id: thread,
+            message_id: None,
+            body_state: BodyState::Downloaded,
+            preview: String::new(),
+        }
+    }
+
+    fn thread(newest: MessageSummary, count: u32, unread: u32, flagged: bool) -> ThreadSummary {
+        ThreadSummary {
+            newest,
+            count,
+            unread,
+            flagged,
+        }
+    }
+
+    /// Five threads: t10 (3 messages, 1 unread, 1 flagged), t20, t30 (2), t40, t50.
+    fn list() -> List {
+        let mut list = List::new(Source::Unified, SortOrder::NewestFirst, 1, 600.0);
+        list.threads = true;
+        list.total = Some(5);
+        list.thread_page_arrived(
+            0,
+            vec![
+                thread(message(3, 10, false, false), 3, 1, true),
+                thread(message(4, 20, true, false), 1, 0, false),
+                thread(message(6, 30, true, false), 2, 0, false),
+                thread(message(7, 40, true, false), 1, 0, false),
+                thread(message(8, 50, true, false), 1, 0, false),
+            ],
+        );
+        list
+    }
+
+    fn ids(list: &List) -> Vec<i64> {
+        (0..list.len()).map(|i| list.row(i).unwrap().id).collect()
+    }
+
+    #[test]
+    fn expanded_threads_insert_their_messages_under_their_row_and_close_again() {
+        let mut list = list();
+        assert_eq!(ids(&list), [3, 4, 6, 7, 8]);
+        list.selected = Some(3); // thread t40 (message 7)
+        assert_eq!(list.toggle_thread(2), Some(30));
+        list.thread_arrived(
+            30,
+            vec![message(6, 30, true, false), message(5, 30, true, false)],
+        );
+        assert_eq!(ids(&list), [3, 4, 6, 6, 5, 7, 8]);
+        assert_eq!(list.selected, Some(5), "the selection stays on message 7");
+        assert_eq!(list.toggle_thread(0), Some(10));
+        list.thread_arrived(
+            10,
+            vec![
+                message(3, 10, false, false),
+                message(2, 10, true, true),
+                message(1, 10, true, false),
+            ],
+        );
+        assert_eq!(ids(&list), [3, 3, 2, 1, 4, 6, 6, 5, 7, 8]);
+        assert_eq!(list.selected, Some(8));
+        assert!(matches!(
+            list.entry(4),
+            Some(Entry::Thread { position: 1, .. })
+        ));
+        assert!(matches!(list.entry(2), Some(Entry::Child(m)) if m.id == 2));
+        assert_eq!(list.thread_of(7), 2, "a child row belongs to its thread");
+        assert_eq!(list.thread_of(9), 4);
+
+        // Closing the first thread moves the rows below back up; a selection inside a closing
+        // thread lands on the thread's row.
+        list.selected = Some(7); // message 5, inside t30
+        assert_eq!(list.toggle_thread(2), None);
+        assert_eq!(ids(&list), [3, 3, 2, 1, 4, 6, 7, 8]);
+        assert_eq!(list.selected, Some(5), "on t30's row");
+        assert_eq!(list.toggle_thread(0), None);
+        assert_eq!(ids(&list), [3, 4, 6, 7, 8]);
+        assert_eq!(list.selected, Some(2));
+    }
+
+    #[test]
+    fn flag_and_read_changes_show_in_the_thread_row_at_once() {
+        let mut list = list();
+        list.change_flags(3, |f| f.seen = true);
+        let Some(Entry::Thread {
+            summary: Some(t), ..
+        }) = list.entry(0)
+        else {
+            panic!()
+        };
+        assert_eq!((t.unread, t.newest.flags.seen), (0, true));
+        list.change_flags(3, |f| f.seen = false);
+        list.change_flags(4, |f| f.flagged = true);
+        let Some(Entry::Thread {
+            summary: Some(t), ..
+        }) = list.entry(1)
+        else {
+            panic!()
+        };
+        assert!(t.flagged);
+        // Unflagging a lone message clears its thread; in an open thread, the others decide.
+        list.change_flags(4, |f| f.flagged = false);
+        let Some(Entry::Thread {
+            summary: Some(t), ..
+        }) = list.entry(1)
+        else {
+            panic!()
+        };
+        assert!(!t.flagged);
+        list.toggle_thread(0);
+        list.thread_arrived(
+            10,
+            vec![
+                message(3, 10, false, false),
+                message(2, 10, true, true),
+                message(1, 10, true, false),
+            ],
+        );
+        list.change_flags(2, |f| f.flagged = false);
+        let Some(Entry::Thread {
+            summary: Some(t), ..
+        }) = list.entry(0)
+        else {
+            panic!()
+        };
+        assert!(!t.flagged, "no message of the open thread is flagged now");
+        assert_eq!(t.unread, 1);
+    }
+
+    #[test]
+    fn an_expanded_thread_follows_its_conversation_when_new_mail_reorders_the_list() {
+        let mut list = list();
+        list.toggle_thread(2);
+        list.thread_arrived(
+            30,
+            vec![message(6, 30, true, false), message(5, 30, true, false)],
+        );
+        // New mail: t30 is now first, t20 is gone.
+        list.thread_page_arrived(
+            0,
+            vec![
+                thread(message(9, 30, false, false), 3, 1, false),
+                thread(message(3, 10, false, false), 3, 1, true),
+                thread(message(7, 40, true, false), 1, 0, false),
+            ],
+        );
+        list.total = Some(3);
+        assert_eq!(list.expanded.len(), 1);
+        assert_eq!(list.expanded[0].position, 0);
+        assert_eq!(ids(&list), [9, 6, 5, 3, 7]);
+    }
+}

@@ -3,6 +3,11 @@
 //! rows come from the store a page at a time — and the reader on the right. A status bar at the
 //! bottom; keyboard shortcuts (j/k or arrows, `/` to search, Delete).
 //!
+//! Reader and list actions (`actions.rs`): the reader's toolbar and keys — `r` reply, `a` or
+//! Shift+R reply all, `f` forward, `s` flag, `u` mark unread — attachments saved or opened, links
+//! opened only after the reader has shown where they go; and the list's conversations view, one
+//! row per thread, expanded in place.
+//!
 //! Every store call runs on a blocking thread from a `Task` (`db::Db::run`); `update` and `view`
 //! only move and draw what came back.
 

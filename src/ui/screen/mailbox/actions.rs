@@ -276,6 +276,27 @@ impl State {
         }
     }
 
+    /// → opens the selected conversation, ← closes it (also from one of its messages).
+    pub(super) fn expand_selected(&mut self, open: bool) -> Task<Message> {
+        if !self.list.threads || self.list.search.is_some() {
+            return Task::none();
+        }
+        let Some(selected) = self.list.selected else {
+            return Task::none();
+        };
+        let position = self.list.thread_of(selected);
+        let expanded = self.list.expanded.iter().any(|e| e.position == position);
+        let several = matches!(
+            self.list.entry(selected),
+            Some(super::list::Entry::Thread { summary: Some(t), .. }) if t.count > 1
+        );
+        if (open && !expanded && several) || (!open && expanded) {
+            self.toggle_thread(position)
+        } else {
+            Task::none()
+        }
+    }
+
     /// Reads expanded conversations' messages from the store.
     pub(super) fn load_threads(&self, threads: Vec<i64>) -> Task<Message> {
         let Some(db) = self.db() else {

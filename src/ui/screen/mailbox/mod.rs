@@ -987,6 +987,8 @@ impl State {
             Key::Character("f") => self.load_original(Reply::Forward, lang),
             Key::Character("s") => self.toggle_flagged(),
             Key::Character("u") => self.toggle_seen(),
+            Key::Named(Named::ArrowRight) => self.expand_selected(true),
+            Key::Named(Named::ArrowLeft) => self.expand_selected(false),
             Key::Named(Named::Escape) if self.list.search.is_some() => {
                 self.search_text.clear();
                 self.clear_search()

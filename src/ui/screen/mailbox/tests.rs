@@ -1521,6 +1521,28 @@ fn conversations_group_threads_expand_under_their_row_and_are_drawn() {
         assert_eq!(person.state.list.selected, Some(0));
         assert_eq!(person.state.list.row(1).unwrap().id, lunch);
 
+        // → and ← open and close the selected conversation.
+        person.key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::ArrowRight,
+        ));
+        person.settle();
+        assert_eq!(person.state.list.len(), 14);
+        person.key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::ArrowDown,
+        ));
+        person.settle();
+        assert_eq!(person.state.list.selected, Some(1));
+        person.key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::ArrowLeft,
+        ));
+        person.settle();
+        assert_eq!(person.state.list.len(), 10);
+        assert_eq!(
+            person.state.list.selected,
+            Some(0),
+            "back on the thread's row"
+        );
+
         // Flagging from the keyboard marks the thread row; turning the view off lists messages.
         person.apply(Message::Open(1));
         person.settle();

@@ -989,6 +989,11 @@ impl State {
             Key::Character("u") => self.toggle_seen(),
             Key::Named(Named::ArrowRight) => self.expand_selected(true),
             Key::Named(Named::ArrowLeft) => self.expand_selected(false),
+            // Reader and list actions: Escape first dismisses a link waiting for confirmation.
+            Key::Named(Named::Escape) if self.link.is_some() => {
+                self.link = None;
+                Task::none()
+            }
             Key::Named(Named::Escape) if self.list.search.is_some() => {
                 self.search_text.clear();
                 self.clear_search()

@@ -609,6 +609,49 @@ fn mailbox_figures() {
         &mut frames,
     );
     report_memory("after scrolling and switching");
+
+    // The conversations view over all inboxes (every message a thread of its own here: the most
+    // rows the grouping can make), then scrolling through it.
+    person.apply(Message::Select(Source::Unified));
+    person.settle();
+    let started = Instant::now();
+    person.apply(Message::ToggleConversations(true));
+    person.settle();
+    let mut ui = UserInterface::build(person.state.view(Lang::En), window, cache, &mut renderer);
+    ui.draw(
+        &mut renderer,
+        &theme,
+        &style,
+        iced::mouse::Cursor::Unavailable,
+    );
+    cache = ui.into_cache();
+    println!(
+        "conversations on (thread count + first page of threads, then the frame): {:?}",
+        started.elapsed()
+    );
+    assert_eq!(person.state.list.len(), 100_300);
+    let mut frames = Vec::new();
+    for i in 0..40 {
+        let started = Instant::now();
+        person.state.list.scroll_y = i as f32 * 2_500.0 * ROW_HEIGHT;
+        let task = person.state.fetch_visible();
+        person.spawn(task);
+        person.settle();
+        let mut ui =
+            UserInterface::build(person.state.view(Lang::En), window, cache, &mut renderer);
+        ui.draw(
+            &mut renderer,
+            &theme,
+            &style,
+            iced::mouse::Cursor::Unavailable,
+        );
+        cache = ui.into_cache();
+        frames.push(started.elapsed());
+    }
+    print_frames(
+        "conversations: jumps deep into the list (page of threads from the store, then the frame)",
+        &mut frames,
+    );
     drop(home);
 }
 
@@ -1384,6 +1427,11 @@ fn links_open_after_confirmation_mailto_composes_and_other_schemes_do_nothing() 
     person.apply(Message::LinkClicked("https://docs.example/guide".into()));
     assert!(person.sees("It goes to docs.example"));
     assert!(!person.sees("Careful"), "no warning for plain words");
+    person.key(iced::keyboard::Key::Named(
+        iced::keyboard::key::Named::Escape,
+    ));
+    assert!(person.state.link.is_none(), "Escape dismisses it");
+    person.apply(Message::LinkClicked("https://docs.example/guide".into()));
     person.click(Lang::En.text(Text::LinkOpen));
     person.settle();
     let deadline = Instant::now() + Duration::from_secs(5);

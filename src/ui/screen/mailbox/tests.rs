@@ -629,7 +629,8 @@ fn mailbox_figures() {
         "conversations on (thread count + first page of threads, then the frame): {:?}",
         started.elapsed()
     );
-    assert_eq!(person.state.list.len(), 100_300);
+    // Alex's 300 messages carry the Message-IDs of Hanako's first 300: the same conversations.
+    assert_eq!(person.state.list.len(), 100_000);
     let mut frames = Vec::new();
     for i in 0..40 {
         let started = Instant::now();

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use tayori::store::{Flags, FolderRole, NewBody, NewEnvelope, SortOrder, Store};
+use tayori::store::{Flags, FolderRole, ListScope, NewBody, NewEnvelope, SortOrder, Store};
 
 const WORDS: &[&str] = &[
     "meeting",
@@ -85,9 +85,18 @@ fn message(rng: &mut Rng, i: usize) -> Vec<u8> {
     if i % 1000 == 7 {
         body.push_str(" zeppelin");
     }
+    // Conversations of five: every message but each fifth answers the one that started it.
+    let root = i - i % 5;
+    let reply = if root == i {
+        String::new()
+    } else {
+        format!(
+            "In-Reply-To: <bench.{root}@example.jp>\r\nReferences: <bench.{root}@example.jp>\r\n"
+        )
+    };
     format!(
         "From: Sender {n} <sender{n}@example.jp>\r\nTo: me@example.test\r\nSubject: {subject}\r\n\
-         Message-ID: <bench.{i}@example.jp>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0900\r\n\
+         Message-ID: <bench.{i}@example.jp>\r\n{reply}Date: Mon, 2 Nov 2026 10:00:00 +0900\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
         n = rng.next() % 500
     )
@@ -236,5 +245,50 @@ fn main() {
         ms(median),
         folders[0].unread,
         folders[0].total
+    );
+
+    // The conversations view (threads of five): the count, a page of 200 threads (the window's
+    // page) at the top and in the middle, and one thread opened.
+    let scope = ListScope::Folder(inbox);
+    let (min, median, threads) = time(20, || store.thread_count(scope).unwrap());
+    println!(
+        "conversations: thread count: min {:.2} ms, median {:.2} ms ({threads} threads)",
+        ms(min),
+        ms(median)
+    );
+    let (min, median, page) = time(20, || {
+        store
+            .threads(scope, SortOrder::NewestFirst, 0, 200)
+            .unwrap()
+    });
+    println!(
+        "conversations: first page (200 threads): min {:.2} ms, median {:.2} ms ({} rows, {} messages in the first)",
+        ms(min),
+        ms(median),
+        page.len(),
+        page.first().map_or(0, |t| t.count)
+    );
+    let (min, median, _) = time(20, || {
+        store
+            .threads(scope, SortOrder::NewestFirst, threads / 2, 200)
+            .unwrap()
+    });
+    println!(
+        "conversations: a page in the middle (offset {}): min {:.2} ms, median {:.2} ms",
+        threads / 2,
+        ms(min),
+        ms(median)
+    );
+    let thread = page.first().map_or(0, |t| t.newest.thread_id);
+    let (min, median, members) = time(20, || {
+        store
+            .thread_messages(scope, thread, SortOrder::NewestFirst)
+            .unwrap()
+    });
+    println!(
+        "conversations: expand one thread: min {:.2} ms, median {:.2} ms ({} messages)",
+        ms(min),
+        ms(median),
+        members.len()
     );
 }

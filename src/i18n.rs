@@ -795,6 +795,51 @@ impl Lang {
             (Lang::Ja, SettingsSaveFailed) => {
                 "設定は反映されましたが、次回のために保存できませんでした: {detail}"
             }
+            // Reader and list actions
+            (Lang::En, ReaderFlag) => "⚑ Flag",
+            (Lang::Ja, ReaderFlag) => "⚑ フラグを付ける",
+            (Lang::En, ReaderUnflag) => "⚑ Unflag",
+            (Lang::Ja, ReaderUnflag) => "⚑ フラグを外す",
+            (Lang::En, ReaderMarkUnread) => "Mark unread",
+            (Lang::Ja, ReaderMarkUnread) => "未読にする",
+            (Lang::En, ReaderMarkRead) => "Mark read",
+            (Lang::Ja, ReaderMarkRead) => "既読にする",
+            (Lang::En, ShortcutKey) => "Shortcut: {key}",
+            (Lang::Ja, ShortcutKey) => "ショートカット: {key}",
+            (Lang::En, ActionFailed) => "The change could not be saved: {detail}",
+            (Lang::Ja, ActionFailed) => "変更を保存できませんでした: {detail}",
+            (Lang::En, AttachmentSave) => "Save…",
+            (Lang::Ja, AttachmentSave) => "保存…",
+            (Lang::En, AttachmentOpen) => "Open",
+            (Lang::Ja, AttachmentOpen) => "開く",
+            (Lang::En, AttachmentBytes) => "{count} bytes",
+            (Lang::Ja, AttachmentBytes) => "{count} バイト",
+            (Lang::En, AttachmentSaved) => "Saved “{name}” as {path}.",
+            (Lang::Ja, AttachmentSaved) => "「{name}」を {path} に保存しました。",
+            (Lang::En, AttachmentSaveFailed) => "“{name}” could not be saved: {detail}",
+            (Lang::Ja, AttachmentSaveFailed) => "「{name}」を保存できませんでした: {detail}",
+            (Lang::En, AttachmentOpenFailed) => "“{name}” could not be opened: {detail}",
+            (Lang::Ja, AttachmentOpenFailed) => "「{name}」を開けませんでした: {detail}",
+            (Lang::En, LinkConfirm) => "Open this link in your browser?",
+            (Lang::Ja, LinkConfirm) => "このリンクをブラウザーで開きますか？",
+            (Lang::En, LinkGoesTo) => "It goes to {host}",
+            (Lang::Ja, LinkGoesTo) => "移動先: {host}",
+            (Lang::En, LinkDeceptive) => {
+                "Careful: the link’s text shows {shown}, but it leads to {real}."
+            }
+            (Lang::Ja, LinkDeceptive) => {
+                "ご注意ください: リンクの表示は {shown} ですが、実際の移動先は {real} です。"
+            }
+            (Lang::En, LinkOpen) => "Open in browser",
+            (Lang::Ja, LinkOpen) => "ブラウザーで開く",
+            (Lang::En, LinkCancel) => "Cancel",
+            (Lang::Ja, LinkCancel) => "キャンセル",
+            (Lang::En, LinkOpenFailed) => "The browser could not be opened: {detail}",
+            (Lang::Ja, LinkOpenFailed) => "ブラウザーを開けませんでした: {detail}",
+            (Lang::En, MailtoInvalid) => "This mail link could not be read: {detail}",
+            (Lang::Ja, MailtoInvalid) => "このメール リンクを読み取れませんでした: {detail}",
+            (Lang::En, Conversations) => "Conversations",
+            (Lang::Ja, Conversations) => "スレッド表示",
         }
     }
 }
@@ -1060,6 +1105,27 @@ pub enum Text {
     RemoveAccountConfirm,
     RemoveAccountFailed,
     SettingsSaveFailed,
+    // Reader and list actions
+    ReaderFlag,
+    ReaderUnflag,
+    ReaderMarkUnread,
+    ReaderMarkRead,
+    ShortcutKey,
+    ActionFailed,
+    AttachmentSave,
+    AttachmentOpen,
+    AttachmentBytes,
+    AttachmentSaved,
+    AttachmentSaveFailed,
+    AttachmentOpenFailed,
+    LinkConfirm,
+    LinkGoesTo,
+    LinkDeceptive,
+    LinkOpen,
+    LinkCancel,
+    LinkOpenFailed,
+    MailtoInvalid,
+    Conversations,
 }
 
 /// Puts values into a catalog text's `{name}` placeholders (word order differs between English and

@@ -110,6 +110,17 @@ pub fn decode(raw: &[u8]) -> Decoded {
     }
 }
 
+/// The decoded bytes of the message's attachment number `index`, in the order of
+/// [`Decoded::attachments`] (the same parse, so the numbers agree). `None` when the message has no
+/// such attachment (it changed meanwhile, or the bytes are not a message).
+pub fn attachment_bytes(raw: &[u8], index: usize) -> Option<Vec<u8>> {
+    let message = MessageParser::default().parse(raw)?;
+    message
+        .attachments()
+        .nth(index)
+        .map(|part| part.contents().to_vec())
+}
+
 /// The thread a message belongs to: the first of its References, else its In-Reply-To, else itself
 /// (the JWZ idea reduced to what needs no other message).
 pub fn thread_root(decoded: &Decoded) -> Option<String> {
@@ -229,6 +240,34 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--XX--\r\n";
         );
         assert_eq!(decoded.attachments[0].content_type, "application/pdf");
         assert_eq!(decoded.attachments[0].size, 9);
+    }
+
+    #[test]
+    fn attachment_bytes_are_the_decoded_contents_in_the_listed_order() {
+        use base64::Engine;
+        let pdf = b"%PDF-1.4\n\x00\xff binary \r\n end".to_vec();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&pdf);
+        let raw = format!(
+            "From: a@example.test\r\nSubject: files\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n\
+             --B\r\nContent-Type: text/csv; name=\"a.csv\"\r\nContent-Disposition: attachment; filename=\"a.csv\"\r\n\r\nx,y\r\n1,2\r\n\
+             --B\r\nContent-Type: application/pdf\r\n\
+             Content-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--B--\r\n"
+        );
+        let decoded = decode(raw.as_bytes());
+        let names: Vec<_> = decoded
+            .attachments
+            .iter()
+            .map(|a| a.file_name.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(names, ["a.csv", "見積書.pdf"]);
+        assert_eq!(attachment_bytes(raw.as_bytes(), 1).unwrap(), pdf);
+        assert_eq!(attachment_bytes(raw.as_bytes(), 0).unwrap(), b"x,y\r\n1,2");
+        assert_eq!(decoded.attachments[1].size, pdf.len());
+        assert_eq!(attachment_bytes(raw.as_bytes(), 2), None);
+        assert_eq!(attachment_bytes(b"", 0), None);
     }
 
     #[test]

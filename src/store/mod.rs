@@ -216,6 +216,38 @@ pub struct MessageSummary {
     pub preview: String,
 }
 
+/// What a list shows: one folder, or every account's inbox together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListScope {
+    Folder(i64),
+    UnifiedInbox,
+}
+
+impl ListScope {
+    /// The condition on `messages m` for this scope, and its parameter.
+    fn condition(self) -> (&'static str, Option<i64>) {
+        match self {
+            ListScope::Folder(id) => ("m.folder_id = ?1", Some(id)),
+            ListScope::UnifiedInbox => (
+                "m.folder_id IN (SELECT id FROM folders WHERE role = 'inbox') AND ?1 IS NULL",
+                None,
+            ),
+        }
+    }
+}
+
+/// A row of the conversations view: a thread as its newest message, with the whole thread's
+/// figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadSummary {
+    pub newest: MessageSummary,
+    /// Messages of the thread in the list's scope.
+    pub count: u32,
+    pub unread: u32,
+    /// Whether any of them is flagged.
+    pub flagged: bool,
+}
+
 /// A folder's sync state, for the sync engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderState {
@@ -581,6 +613,104 @@ impl Store {
         let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
         statement
             .query_map(params![limit as i64, offset as i64], summary_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
+    }
+
+    /// How many threads the scope's messages form (the conversations view's length).
+    pub fn thread_count(&self, scope: ListScope) -> Result<usize, StoreError> {
+        let (condition, param) = scope.condition();
+        let sql = format!("SELECT count(DISTINCT m.thread_id) FROM messages m WHERE {condition}");
+        let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        statement
+            .query_row([param], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.error(e))
+    }
+
+    /// A page of the conversations view: threads ordered by their newest message, each with its
+    /// count, unread count and whether any message is flagged. The grouping reads only the
+    /// `messages_by_thread` index; the newest message of each of the page's threads is then one
+    /// index lookup.
+    pub fn threads(
+        &self,
+        scope: ListScope,
+        order: SortOrder,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        let direction = match order {
+            SortOrder::NewestFirst => "DESC",
+            SortOrder::OldestFirst => "ASC",
+        };
+        let (condition, param) = scope.condition();
+        // The newest message of a thread is looked up by thread (`INDEXED BY`): left to itself,
+        // SQLite walks the date index to avoid a sort and reads the whole folder per thread.
+        // Every stored message has a thread (a message without Message-ID is a thread of its
+        // own, see `thread_id`), so grouping by it never merges strangers.
+        let groups_sql = format!(
+            "SELECT m.thread_id, max(m.date) AS latest, count(*), sum((m.flags & 1) = 0),
+                    max((m.flags & 4) != 0)
+             FROM messages m WHERE {condition} GROUP BY m.thread_id
+             ORDER BY latest {direction}, m.thread_id {direction} LIMIT ?2 OFFSET ?3"
+        );
+        let newest_sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages m INDEXED BY messages_by_thread
+             WHERE {condition} AND m.thread_id = ?2 ORDER BY m.date DESC, m.id DESC LIMIT 1"
+        );
+        let groups: Vec<(i64, u32, u32, bool)> = self
+            .conn
+            .prepare_cached(&groups_sql)
+            .and_then(|mut statement| {
+                statement
+                    .query_map(params![param, limit as i64, offset as i64], |r| {
+                        Ok((r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })?
+                    .collect()
+            })
+            .map_err(|e| self.error(e))?;
+        let mut newest = self
+            .conn
+            .prepare_cached(&newest_sql)
+            .map_err(|e| self.error(e))?;
+        let mut threads = Vec::with_capacity(groups.len());
+        for (thread, count, unread, flagged) in groups {
+            let Some(message) = newest
+                .query_row(params![param, thread], summary_from_row)
+                .optional()
+                .map_err(|e| self.error(e))?
+            else {
+                continue;
+            };
+            threads.push(ThreadSummary {
+                newest: message,
+                count,
+                unread,
+                flagged,
+            });
+        }
+        Ok(threads)
+    }
+
+    /// The messages of one thread within the scope, in the list's order.
+    pub fn thread_messages(
+        &self,
+        scope: ListScope,
+        thread_id: i64,
+        order: SortOrder,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        let direction = match order {
+            SortOrder::NewestFirst => "DESC",
+            SortOrder::OldestFirst => "ASC",
+        };
+        let (condition, param) = scope.condition();
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages m INDEXED BY messages_by_thread
+             WHERE {condition} AND m.thread_id = ?2 ORDER BY m.date {direction}, m.id {direction}"
+        );
+        let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        statement
+            .query_map(params![param, thread_id], summary_from_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
     }

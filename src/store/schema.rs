@@ -104,4 +104,9 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX messages_by_flags ON messages(folder_id, flags);
     "#,
+    // 3: the conversations view groups a folder's messages by thread from this index alone (it
+    // holds everything the grouping reads), and finds each thread's newest message in it.
+    r#"
+    CREATE INDEX messages_by_thread ON messages(folder_id, thread_id, date, flags);
+    "#,
 ];

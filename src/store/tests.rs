@@ -324,3 +324,149 @@ fn search_results_come_newest_first_and_stop_at_the_page_size() {
         "the first hit is the newest message"
     );
 }
+
+/// A message of a conversation: `parent` (a Message-ID without brackets) makes it a reply.
+fn conversation_message(uid: u32, day: u32, parent: Option<&str>) -> NewEnvelope {
+    let references = parent
+        .map(|p| format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"))
+        .unwrap_or_default();
+    let header = format!(
+        "From: Taro <taro@example.jp>\r\nTo: alice@example.test\r\nSubject: message {uid}\r\n\
+         Message-ID: <t{uid}@example.jp>\r\n{references}Date: {day} Nov 2026 10:00:00 +0900\r\n\r\n"
+    );
+    NewEnvelope {
+        uid,
+        flags: Flags::default(),
+        keywords: vec![],
+        modseq: Some(1),
+        internal_date: None,
+        size: header.len() as u32,
+        header: header.into_bytes(),
+    }
+}
+
+#[test]
+fn threads_group_a_folder_by_conversation_newest_first_with_counts() {
+    let (_dir, mut store) = open();
+    let (_, inbox, trash) = setup(&mut store);
+    // Thread A: 1 (day 1) ← 2 (day 5) ← 4 (day 9, replying to 1 too); thread B: 3 (day 7);
+    // thread C: 5 (day 3) ← 6 (day 4).
+    store
+        .add_envelopes(
+            inbox,
+            &[
+                conversation_message(1, 1, None),
+                conversation_message(2, 5, Some("t1@example.jp")),
+                conversation_message(3, 7, None),
+                conversation_message(4, 9, Some("t1@example.jp")),
+                conversation_message(5, 3, None),
+                conversation_message(6, 4, Some("t5@example.jp")),
+            ],
+        )
+        .unwrap();
+    let id = |uid: u32| {
+        store
+            .messages(inbox, SortOrder::NewestFirst, 0, 100)
+            .unwrap()
+            .into_iter()
+            .find(|m| m.uid == Some(uid))
+            .unwrap()
+            .id
+    };
+    let (m1, m2, m3, m6) = (id(1), id(2), id(3), id(6));
+    store.set_seen(m1, true).unwrap();
+    store.set_seen(m3, true).unwrap();
+    store.set_flagged(m2, true).unwrap();
+    let scope = ListScope::Folder(inbox);
+    assert_eq!(store.thread_count(scope).unwrap(), 3);
+
+    let threads = store.threads(scope, SortOrder::NewestFirst, 0, 10).unwrap();
+    let shape: Vec<_> = threads
+        .iter()
+        .map(|t| (t.newest.uid.unwrap(), t.count, t.unread, t.flagged))
+        .collect();
+    assert_eq!(
+        shape,
+        [(4, 3, 2, true), (3, 1, 0, false), (6, 2, 2, false)],
+        "newest first; A has 2 unread of 3 and a flag"
+    );
+    let oldest = store.threads(scope, SortOrder::OldestFirst, 0, 10).unwrap();
+    let uids: Vec<_> = oldest.iter().map(|t| t.newest.uid.unwrap()).collect();
+    assert_eq!(uids, [6, 3, 4]);
+    // Paging by offset.
+    let second = store.threads(scope, SortOrder::NewestFirst, 1, 1).unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].newest.id, m3);
+
+    // Expanding A: its three messages in the list's order.
+    let thread_a = threads[0].newest.thread_id;
+    let uids: Vec<_> = store
+        .thread_messages(scope, thread_a, SortOrder::NewestFirst)
+        .unwrap()
+        .iter()
+        .map(|m| m.uid.unwrap())
+        .collect();
+    assert_eq!(uids, [4, 2, 1]);
+
+    // A message moved to Trash leaves the inbox's thread; the count follows at once.
+    store.delete(m6).unwrap();
+    let threads = store.threads(scope, SortOrder::NewestFirst, 0, 10).unwrap();
+    assert_eq!(threads[2].count, 1);
+    assert_eq!(threads[2].newest.uid, Some(5));
+    assert_eq!(store.thread_count(ListScope::Folder(trash)).unwrap(), 1);
+    // Marking read updates the unread figure.
+    store.set_seen(threads[0].newest.id, true).unwrap();
+    store.set_seen(m2, true).unwrap();
+    let threads = store.threads(scope, SortOrder::NewestFirst, 0, 1).unwrap();
+    assert_eq!((threads[0].unread, threads[0].flagged), (0, true));
+}
+
+#[test]
+fn unified_threads_span_every_inbox_and_nothing_else() {
+    let (_dir, mut store) = open();
+    let (_, inbox, trash) = setup(&mut store);
+    let bob = store.account_id("bob@example.test").unwrap();
+    store
+        .set_folder_list(
+            bob,
+            &[(
+                "INBOX".into(),
+                Some("/".into()),
+                Some(FolderRole::Inbox),
+                true,
+            )],
+        )
+        .unwrap();
+    let bob_inbox = store.folder_states(bob).unwrap()[0].id;
+    store
+        .add_envelopes(inbox, &[conversation_message(1, 1, None)])
+        .unwrap();
+    // Bob got the reply to the same conversation: one thread across both inboxes.
+    store
+        .add_envelopes(
+            bob_inbox,
+            &[
+                conversation_message(2, 2, Some("t1@example.jp")),
+                conversation_message(3, 3, None),
+            ],
+        )
+        .unwrap();
+    store
+        .add_envelopes(trash, &[conversation_message(9, 9, None)])
+        .unwrap();
+    let scope = ListScope::UnifiedInbox;
+    assert_eq!(store.thread_count(scope).unwrap(), 2);
+    let threads = store.threads(scope, SortOrder::NewestFirst, 0, 10).unwrap();
+    let shape: Vec<_> = threads
+        .iter()
+        .map(|t| (t.newest.uid.unwrap(), t.count))
+        .collect();
+    assert_eq!(shape, [(3, 1), (2, 2)]);
+    let members = store
+        .thread_messages(scope, threads[1].newest.thread_id, SortOrder::OldestFirst)
+        .unwrap();
+    assert_eq!(
+        members.iter().map(|m| m.folder_id).collect::<Vec<_>>(),
+        [inbox, bob_inbox]
+    );
+}

@@ -67,6 +67,77 @@ pub fn render(html: &str) -> Rendered {
     }
 }
 
+/// What a clicked link asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// A web page: opened in the browser once the person has seen where it goes.
+    Web(url::Url),
+    /// A new message (`mailto:`), for the composer.
+    Mail(String),
+    /// Anything else is not opened from mail.
+    Ignored,
+}
+
+/// Sorts a link by its scheme. Only http, https and mailto links survive sanitising; anything
+/// else that comes here is ignored all the same.
+pub fn link_target(href: &str) -> LinkTarget {
+    match url::Url::parse(href.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            LinkTarget::Web(url)
+        }
+        Ok(url) if url.scheme() == "mailto" => LinkTarget::Mail(href.trim().to_owned()),
+        _ => LinkTarget::Ignored,
+    }
+}
+
+impl Rendered {
+    /// The words shown for a link (every piece that links to `href`).
+    pub fn link_text(&self, href: &str) -> String {
+        self.pieces
+            .iter()
+            .filter(|p| p.link.as_deref() == Some(href))
+            .map(|p| p.text.as_str())
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    }
+}
+
+/// When a link's text is itself an address (`https://bank.example/` or `www.bank.example`) on
+/// another site than the link leads to — the classic phishing disguise — the two sites, as
+/// (shown, real).
+pub fn deceptive_hosts(text: &str, target: &url::Url) -> Option<(String, String)> {
+    let real = target
+        .host_str()?
+        .trim_start_matches("www.")
+        .to_ascii_lowercase();
+    let word = text.trim().trim_end_matches(['.', ',', ')']);
+    if word.is_empty() || word.contains(char::is_whitespace) {
+        return None;
+    }
+    let shown = if word.contains("://") {
+        url::Url::parse(word).ok()?.host_str()?.to_owned()
+    } else {
+        // A bare name with a dot and a known-looking ending: "www.bank.example/login".
+        let host = word.split(['/', '?', '#']).next()?;
+        if !host.contains('.') || host.starts_with('.') || host.ends_with('.') || host.contains('@')
+        {
+            return None;
+        }
+        url::Url::parse(&format!("https://{host}"))
+            .ok()?
+            .host_str()?
+            .to_owned()
+    };
+    let shown = shown.trim_start_matches("www.").to_ascii_lowercase();
+    // A site name ends in a word (`.example`, `.jp`, `.xn--…`), not in a number like "v1.2".
+    let top = shown.rsplit('.').next().unwrap_or_default();
+    if top.len() < 2 || !(top.starts_with("xn--") || top.chars().all(char::is_alphabetic)) {
+        return None;
+    }
+    (shown != real).then_some((shown, real))
+}
+
 /// Text with the entities ammonia's serialiser writes decoded.
 fn unescape(text: &str) -> String {
     text.replace("&nbsp;", "\u{a0}")
@@ -365,6 +436,66 @@ mod tests {
         assert!(
             rendered.pieces.iter().all(|p| p.link.is_none()),
             "the javascript: link is no link"
+        );
+    }
+
+    #[test]
+    fn links_are_sorted_by_scheme() {
+        assert!(matches!(
+            link_target("https://example.test/a?b=c"),
+            LinkTarget::Web(url) if url.host_str() == Some("example.test")
+        ));
+        assert!(matches!(
+            link_target(" http://例え.jp/ "),
+            LinkTarget::Web(_)
+        ));
+        assert_eq!(
+            link_target("mailto:ken@example.co.jp?subject=Hi"),
+            LinkTarget::Mail("mailto:ken@example.co.jp?subject=Hi".into())
+        );
+        for other in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "ftp://example.test/",
+            "data:text/html,hi",
+            "not a link",
+            "https://",
+        ] {
+            assert_eq!(link_target(other), LinkTarget::Ignored, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_link_whose_text_names_another_site_is_caught() {
+        let to = |u: &str| url::Url::parse(u).unwrap();
+        assert_eq!(
+            deceptive_hosts("https://bank.example/login", &to("https://evil.example/x")),
+            Some(("bank.example".into(), "evil.example".into()))
+        );
+        assert_eq!(
+            deceptive_hosts("www.bank.example", &to("http://bank.example.evil.example/")),
+            Some(("bank.example".into(), "bank.example.evil.example".into()))
+        );
+        // Honest links: plain words, or the same site (with or without www).
+        assert_eq!(
+            deceptive_hosts("the report", &to("https://evil.example/")),
+            None
+        );
+        assert_eq!(
+            deceptive_hosts("こちら", &to("https://evil.example/")),
+            None
+        );
+        assert_eq!(
+            deceptive_hosts("https://www.example.test/a", &to("https://example.test/b")),
+            None
+        );
+        // Version numbers and the like are not sites.
+        assert_eq!(deceptive_hosts("v1.2", &to("https://example.test/")), None);
+        let rendered =
+            render("<p>Log in at <a href=\"https://evil.example/\">https://bank.example/</a></p>");
+        assert_eq!(
+            rendered.link_text("https://evil.example/"),
+            "https://bank.example/"
         );
     }
 

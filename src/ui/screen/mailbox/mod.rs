@@ -3,9 +3,15 @@
 //! rows come from the store a page at a time — and the reader on the right. A status bar at the
 //! bottom; keyboard shortcuts (j/k or arrows, `/` to search, Delete).
 //!
+//! Reader and list actions (`actions.rs`): the reader's toolbar and keys — `r` reply, `a` or
+//! Shift+R reply all, `f` forward, `s` flag, `u` mark unread — attachments saved or opened, links
+//! opened only after the reader has shown where they go; and the list's conversations view, one
+//! row per thread, expanded in place.
+//!
 //! Every store call runs on a blocking thread from a `Task` (`db::Db::run`); `update` and `view`
 //! only move and draw what came back.
 
+mod actions;
 mod db;
 pub mod html;
 mod list;
@@ -24,7 +30,7 @@ use tayori::account::Account;
 use tayori::compose::{Draft, ReplyMode};
 use tayori::i18n::{Lang, Text, fill};
 use tayori::mime::Decoded;
-use tayori::store::{Folder, MessageSummary, SortOrder, Store};
+use tayori::store::{Folder, ListScope, MessageSummary, SortOrder, Store, ThreadSummary};
 
 pub use db::Db;
 
@@ -52,6 +58,15 @@ pub enum Source {
     Folder(i64),
 }
 
+impl Source {
+    pub fn scope(self) -> ListScope {
+        match self {
+            Source::Unified => ListScope::UnifiedInbox,
+            Source::Folder(id) => ListScope::Folder(id),
+        }
+    }
+}
+
 /// The message list: a window onto the store's rows, filled a page at a time.
 pub struct List {
     pub source: Source,
@@ -67,6 +82,12 @@ pub struct List {
     pub scroll_y: f32,
     pub height: f32,
     pub selected: Option<usize>,
+    /// The conversations view: one row per thread (`thread_pages`, by thread position), with the
+    /// expanded threads' messages as rows under them.
+    pub threads: bool,
+    pub thread_pages: HashMap<usize, Vec<ThreadSummary>>,
+    /// Expanded threads, by position in the thread list (ascending).
+    pub expanded: Vec<list::Expanded>,
 }
 
 impl List {
@@ -82,6 +103,9 @@ impl List {
             scroll_y: 0.0,
             height,
             selected: None,
+            threads: false,
+            thread_pages: HashMap::new(),
+            expanded: Vec::new(),
         }
     }
 
@@ -90,6 +114,7 @@ impl List {
         match &self.search {
             Some((_, Some(results))) => results.len(),
             Some((_, None)) => 0,
+            None if self.threads => self.thread_len(),
             None => self.total.unwrap_or(0),
         }
     }
@@ -97,6 +122,7 @@ impl List {
     pub fn row(&self, index: usize) -> Option<&MessageSummary> {
         match &self.search {
             Some((_, results)) => results.as_ref()?.get(index),
+            None if self.threads => self.entry(index)?.message(),
             None => self.pages.get(&(index / PAGE))?.get(index % PAGE),
         }
     }
@@ -119,9 +145,21 @@ impl List {
         if range.is_empty() {
             return Vec::new();
         }
+        // In the conversations view pages are of threads: the rows in view, less the expanded
+        // threads' messages, name the threads needed.
+        let (first, last) = if self.threads {
+            (self.thread_of(range.start), self.thread_of(range.end - 1))
+        } else {
+            (range.start, range.end - 1)
+        };
         let mut missing = Vec::new();
-        for page in range.start / PAGE..=(range.end - 1) / PAGE {
-            if !self.pages.contains_key(&page) && self.requested.insert(page) {
+        for page in first / PAGE..=last / PAGE {
+            let here = if self.threads {
+                self.thread_pages.contains_key(&page)
+            } else {
+                self.pages.contains_key(&page)
+            };
+            if !here && self.requested.insert(page) {
                 missing.push(page);
             }
         }
@@ -165,6 +203,13 @@ pub struct State {
     reauth: HashMap<String, Reauth>,
     /// Bumped when an account signed in again, so its sync engine starts afresh.
     restarts: HashMap<String, u64>,
+    // Reader and list actions
+    /// A web link clicked in the reader, waiting for the person to confirm where it goes.
+    link: Option<actions::PendingLink>,
+    /// What the last reader action said (an attachment saved, or why it could not be).
+    notice: Option<actions::Notice>,
+    /// The language the window was last drawn in: replies started from the keyboard quote in it.
+    view_lang: std::cell::Cell<Lang>,
 }
 
 /// One account's "Sign in again" in the banner.
@@ -204,8 +249,9 @@ pub enum Message {
     Compose,
     /// Show this message's remote image addresses.
     LoadRemoteImages,
-    /// A link in an HTML message was clicked (nothing is opened from the reader).
-    LinkClicked,
+    /// A link in an HTML message was clicked: web links wait for a confirmation, `mailto:` opens
+    /// the composer, anything else is ignored.
+    LinkClicked(String),
     /// The banner's "Sign in again" for an account.
     SignInAgain(String),
     ReauthPassword(String, String),
@@ -215,6 +261,21 @@ pub enum Message {
     Forward(Lang),
     /// The original's account and raw bytes, for a reply or a forward.
     OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), String>),
+    // Reader and list actions
+    ToggleFlagged,
+    ToggleSeen,
+    FlagsSaved(Result<(), String>),
+    SaveAttachment(usize),
+    AttachmentSaved(String, Result<Option<std::path::PathBuf>, String>),
+    OpenAttachment(usize),
+    AttachmentOpened(String, Result<std::path::PathBuf, String>),
+    OpenLink,
+    CancelLink,
+    LinkOpened(Result<(), String>),
+    ToggleConversations(bool),
+    ToggleThread(usize),
+    ThreadPageLoaded(u64, usize, Result<Vec<ThreadSummary>, String>),
+    ThreadLoaded(u64, i64, Result<Vec<MessageSummary>, String>),
 }
 
 /// What the composer is opened for.
@@ -256,6 +317,9 @@ impl State {
             sync: std::collections::BTreeMap::new(),
             reauth: HashMap::new(),
             restarts: HashMap::new(),
+            link: None,
+            notice: None,
+            view_lang: std::cell::Cell::new(Lang::En),
         }
     }
 
@@ -323,7 +387,9 @@ impl State {
     fn show(&mut self, source: Source) -> Task<Message> {
         let generation = self.next_generation;
         self.next_generation += 1;
+        let threads = self.list.threads;
         self.list = List::new(source, self.list.order, generation, self.list.height);
+        self.list.threads = threads;
         self.search_text.clear();
         self.reader = Reader::Empty;
         let count = self.count_task();
@@ -348,8 +414,16 @@ impl State {
         );
         list.scroll_y = self.list.scroll_y;
         list.selected = self.list.selected;
+        // Expanded conversations stay open; their messages are read again.
+        list.threads = self.list.threads;
+        list.expanded = std::mem::take(&mut self.list.expanded);
         self.list = list;
-        Task::batch([self.count_task(), self.reload_folders()])
+        let expanded = self.list.expanded.iter().map(|e| e.thread).collect();
+        Task::batch([
+            self.count_task(),
+            self.reload_folders(),
+            self.load_threads(expanded),
+        ])
     }
 
     fn count_task(&self) -> Task<Message> {
@@ -358,6 +432,13 @@ impl State {
         };
         let generation = self.list.generation;
         let source = self.list.source;
+        if self.list.threads {
+            let scope = source.scope();
+            return Task::perform(
+                async move { db.run(move |store| store.thread_count(scope)).await },
+                move |count| Message::CountLoaded(generation, count),
+            );
+        }
         Task::perform(
             async move {
                 db.run(move |store| match source {
@@ -383,6 +464,19 @@ impl State {
         let generation = self.list.generation;
         let source = self.list.source;
         let order = self.list.order;
+        if self.list.threads {
+            let scope = source.scope();
+            return Task::batch(self.list.missing_pages().into_iter().map(|page| {
+                let db = db.clone();
+                Task::perform(
+                    async move {
+                        db.run(move |store| store.threads(scope, order, page * PAGE, PAGE))
+                            .await
+                    },
+                    move |rows| Message::ThreadPageLoaded(generation, page, rows),
+                )
+            }));
+        }
         Task::batch(self.list.missing_pages().into_iter().map(|page| {
             let db = db.clone();
             Task::perform(
@@ -408,7 +502,12 @@ impl State {
         };
         let id = summary.id;
         let unread = !summary.flags.seen;
+        let mut summary = summary;
+        // Opening reads it: the reader's toolbar offers "Mark unread" from the start.
+        summary.flags.seen = true;
         self.reader = Reader::Loading(summary);
+        self.link = None;
+        self.notice = None;
         let load = {
             let db = db.clone();
             Task::perform(
@@ -425,7 +524,7 @@ impl State {
             )
         };
         let mark = if unread {
-            self.mark_seen_locally(index);
+            self.list.change_flags(id, |flags| flags.seen = true);
             Task::perform(
                 async move { db.run(move |store| store.set_seen(id, true)).await },
                 Message::MarkedSeen,
@@ -434,21 +533,6 @@ impl State {
             Task::none()
         };
         Task::batch([load, mark, self.keep_in_view(index)])
-    }
-
-    fn mark_seen_locally(&mut self, index: usize) {
-        let row = match &mut self.list.search {
-            Some((_, Some(results))) => results.get_mut(index),
-            Some((_, None)) => None,
-            None => self
-                .list
-                .pages
-                .get_mut(&(index / PAGE))
-                .and_then(|page| page.get_mut(index % PAGE)),
-        };
-        if let Some(row) = row {
-            row.flags.seen = true;
-        }
     }
 
     /// Scrolls so that row `index` is fully visible.
@@ -650,7 +734,78 @@ impl State {
                 }
                 Task::none()
             }
-            Message::LinkClicked => Task::none(),
+            // Reader and list actions
+            Message::LinkClicked(href) => return self.link_clicked(&href),
+            Message::OpenLink => self.open_link(),
+            Message::CancelLink => {
+                self.link = None;
+                Task::none()
+            }
+            Message::LinkOpened(result) => {
+                self.notice = result
+                    .err()
+                    .map(|detail| actions::Notice::LinkFailed { detail });
+                Task::none()
+            }
+            Message::ToggleFlagged => self.toggle_flagged(),
+            Message::ToggleSeen => self.toggle_seen(),
+            Message::FlagsSaved(result) => self.flags_saved(result),
+            Message::SaveAttachment(index) => self.save_attachment(index),
+            Message::AttachmentSaved(name, result) => {
+                self.notice = match result {
+                    Ok(None) => None,
+                    Ok(Some(path)) => Some(actions::Notice::Saved { name, path }),
+                    Err(detail) => Some(actions::Notice::SaveFailed { name, detail }),
+                };
+                Task::none()
+            }
+            Message::OpenAttachment(index) => self.open_attachment(index),
+            Message::AttachmentOpened(name, result) => {
+                self.notice = result
+                    .err()
+                    .map(|detail| actions::Notice::OpenFailed { name, detail });
+                Task::none()
+            }
+            Message::ToggleConversations(on) => {
+                self.list.threads = on;
+                self.show(self.list.source)
+            }
+            Message::ToggleThread(thread) => self.toggle_thread(thread),
+            Message::ThreadPageLoaded(generation, page, result) => {
+                if generation != self.list.generation {
+                    return (Task::none(), None);
+                }
+                self.list.requested.remove(&page);
+                match result {
+                    Ok(rows) => {
+                        self.list.thread_page_arrived(page, rows);
+                        // A row selected before its page was here opens now.
+                        match self.list.selected {
+                            Some(selected)
+                                if matches!(self.reader, Reader::Empty)
+                                    && self.list.row(selected).is_some() =>
+                            {
+                                self.open(selected)
+                            }
+                            _ => Task::none(),
+                        }
+                    }
+                    Err(problem) => {
+                        self.store_problem = Some(problem);
+                        Task::none()
+                    }
+                }
+            }
+            Message::ThreadLoaded(generation, thread, result) => {
+                if generation != self.list.generation {
+                    return (Task::none(), None);
+                }
+                match result {
+                    Ok(messages) => self.list.thread_arrived(thread, messages),
+                    Err(problem) => self.store_problem = Some(problem),
+                }
+                Task::none()
+            }
             Message::SignInAgain(email) => self.sign_in_again(email),
             Message::ReauthPassword(email, password) => {
                 self.reauth.entry(email).or_default().password = password;
@@ -829,6 +984,7 @@ impl State {
         if modifiers.control() || modifiers.alt() || modifiers.logo() {
             return (Task::none(), None);
         }
+        let lang = self.view_lang.get();
         let task = match key.as_ref() {
             Key::Character("c") => {
                 return (
@@ -848,6 +1004,19 @@ impl State {
             Key::Named(Named::End) => self.move_selection(isize::MAX / 2),
             Key::Character("/") => iced::widget::operation::focus(Id::new(SEARCH_ID)),
             Key::Named(Named::Delete) => self.delete_selected(),
+            // Reader and list actions
+            Key::Character("r") => self.load_original(Reply::Reply(ReplyMode::Sender), lang),
+            Key::Character("a" | "R") => self.load_original(Reply::Reply(ReplyMode::All), lang),
+            Key::Character("f") => self.load_original(Reply::Forward, lang),
+            Key::Character("s") => self.toggle_flagged(),
+            Key::Character("u") => self.toggle_seen(),
+            Key::Named(Named::ArrowRight) => self.expand_selected(true),
+            Key::Named(Named::ArrowLeft) => self.expand_selected(false),
+            // Reader and list actions: Escape first dismisses a link waiting for confirmation.
+            Key::Named(Named::Escape) if self.link.is_some() => {
+                self.link = None;
+                Task::none()
+            }
             Key::Named(Named::Escape) if self.list.search.is_some() => {
                 self.search_text.clear();
                 self.clear_search()
@@ -945,6 +1114,7 @@ impl State {
     }
 
     pub fn view(&self, lang: Lang) -> Element<'_, Message> {
+        self.view_lang.set(lang);
         let mut middle = column![list::header(self, lang)];
         for account in &self.accounts {
             if account.needs_sign_in.is_some() {

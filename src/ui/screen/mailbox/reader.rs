@@ -9,6 +9,7 @@ use tayori::i18n::{Lang, Text, fill};
 use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
+use super::actions::Notice;
 use super::{Message, Reader, State, html};
 use crate::ui::style;
 
@@ -69,22 +70,66 @@ fn headers<'a>(
         ]
         .spacing(8)
     };
-    let action = |key: Text, message: Message| {
-        iced::widget::button(text(lang.text(key)).size(style::SMALL))
+    // Reader and list actions: each button names its key in a tooltip.
+    let action = |key: Text, shortcut: &'static str, message: Message| -> Element<'a, Message> {
+        let button = iced::widget::button(text(lang.text(key)).size(style::SMALL))
             .style(style::outline_button)
-            .padding([5, 12])
-            .on_press(message)
+            .padding([4, 10])
+            .on_press(message);
+        iced::widget::tooltip(
+            button,
+            container(
+                text(fill(lang.text(Text::ShortcutKey), &[("key", shortcut)])).size(style::TINY),
+            )
+            .padding([3, 8])
+            .style(style::inset),
+            iced::widget::tooltip::Position::Bottom,
+        )
+        .into()
     };
-    let mut actions = row![text(subject).size(20).font(style::bold()).width(Fill)].spacing(8);
+    let mut toolbar = row![].spacing(6).align_y(iced::Center);
     // Replies are made from the message itself, so only once it is here.
     if decoded.is_some() {
-        actions = actions
-            .push(action(Text::Reply, Message::Reply(ReplyMode::Sender, lang)))
-            .push(action(Text::ReplyAll, Message::Reply(ReplyMode::All, lang)))
-            .push(action(Text::Forward, Message::Forward(lang)));
+        toolbar = toolbar
+            .push(action(
+                Text::Reply,
+                "r",
+                Message::Reply(ReplyMode::Sender, lang),
+            ))
+            .push(action(
+                Text::ReplyAll,
+                "a",
+                Message::Reply(ReplyMode::All, lang),
+            ))
+            .push(action(Text::Forward, "f", Message::Forward(lang)));
     }
-    actions = actions.push(action(Text::DeleteMessage, Message::Delete));
-    let mut block = column![actions, field(Text::HeaderFrom, from)].spacing(4);
+    toolbar = toolbar
+        .push(Space::new().width(Fill))
+        .push(action(
+            if summary.flags.flagged {
+                Text::ReaderUnflag
+            } else {
+                Text::ReaderFlag
+            },
+            "s",
+            Message::ToggleFlagged,
+        ))
+        .push(action(
+            if summary.flags.seen {
+                Text::ReaderMarkUnread
+            } else {
+                Text::ReaderMarkRead
+            },
+            "u",
+            Message::ToggleSeen,
+        ))
+        .push(action(Text::DeleteMessage, "Delete", Message::Delete));
+    let mut block = column![
+        toolbar,
+        text(subject).size(20).font(style::bold()).width(Fill),
+        field(Text::HeaderFrom, from)
+    ]
+    .spacing(6);
     if let Some(d) = decoded {
         if !d.to.is_empty() {
             block = block.push(field(Text::HeaderTo, people(&d.to)));
@@ -160,9 +205,8 @@ fn html_body<'a>(
         .collect();
     body = body.push(
         iced::widget::rich_text(spans)
-            // Links are shown with their address; opening one is left to the person (copying
-            // it), so nothing is fetched from the reader.
-            .on_link_click(|_: String| Message::LinkClicked)
+            // A web link is opened only after the reader has shown where it goes.
+            .on_link_click(Message::LinkClicked)
             .size(style::BODY)
             .width(Fill),
     );
@@ -226,28 +270,182 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
                 }
             }
             if !decoded.attachments.is_empty() {
-                let mut list = column![
-                    text(lang.text(Text::AttachmentsHeading))
-                        .size(style::SMALL)
-                        .font(style::bold())
-                ]
-                .spacing(4);
-                for attachment in &decoded.attachments {
-                    list = list.push(
-                        text(format!(
-                            "⎘ {}  ({}, {} KB)",
-                            attachment.file_name.as_deref().unwrap_or("—"),
-                            attachment.content_type,
-                            attachment.size.div_ceil(1024)
-                        ))
-                        .size(style::SMALL),
-                    );
-                }
-                body = body.push(rule::horizontal(1)).push(list);
+                body = body
+                    .push(rule::horizontal(1))
+                    .push(attachments(decoded, lang));
             }
-            scrollable(body.push(Space::new().height(20)))
-                .height(Fill)
-                .into()
+            let mut pane = column![scrollable(body.push(Space::new().height(20))).height(Fill)];
+            // Outside the scrolled text, so it shows wherever the link was.
+            if let Some(bar) = action_bar(state, lang) {
+                pane = pane.push(bar);
+            }
+            pane.into()
         }
     }
+}
+
+/// A size as people read it: bytes, KB or MB.
+fn size_text(bytes: usize, lang: Lang) -> String {
+    if bytes < 1024 {
+        fill(
+            lang.text(Text::AttachmentBytes),
+            &[("count", &bytes.to_string())],
+        )
+    } else if bytes < 1024 * 1024 {
+        format!("{} KB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// The attachments: name, type and size, with Save… and — for documents, not programs — Open.
+fn attachments<'a>(decoded: &'a Decoded, lang: Lang) -> Element<'a, Message> {
+    let mut list = column![
+        text(lang.text(Text::AttachmentsHeading))
+            .size(style::SMALL)
+            .font(style::bold())
+    ]
+    .spacing(6);
+    for (index, attachment) in decoded.attachments.iter().enumerate() {
+        let name = tayori::attachment::safe_file_name(
+            attachment.file_name.as_deref(),
+            &attachment.content_type,
+            index,
+        );
+        let risky = tayori::attachment::is_risky_to_open(&name);
+        let button = |label: Text, message: Message| {
+            iced::widget::button(text(lang.text(label)).size(style::TINY))
+                .style(style::outline_button)
+                .padding([3, 10])
+                .on_press(message)
+        };
+        let mut line = row![
+            text("❏").size(style::BODY).style(style::muted),
+            column![
+                text(name).size(style::SMALL).font(style::bold()),
+                text(format!(
+                    "{}  ·  {}",
+                    attachment.content_type,
+                    size_text(attachment.size, lang)
+                ))
+                .size(style::TINY)
+                .style(style::muted),
+            ]
+            .width(Fill),
+            button(Text::AttachmentSave, Message::SaveAttachment(index)),
+        ]
+        .spacing(8)
+        .align_y(iced::Center);
+        if !risky {
+            line = line.push(button(Text::AttachmentOpen, Message::OpenAttachment(index)));
+        }
+        list = list.push(
+            container(line)
+                .padding([6, 10])
+                .width(Fill)
+                .style(style::inset),
+        );
+    }
+    list.into()
+}
+
+/// The bar under the reader: a link waiting for confirmation, or what the last action said.
+fn action_bar<'a>(state: &'a State, lang: Lang) -> Option<Element<'a, Message>> {
+    if let Some(link) = &state.link {
+        let host = link.url.host_str().unwrap_or_default();
+        let mut lines = column![
+            text(lang.text(Text::LinkConfirm))
+                .size(style::SMALL)
+                .font(style::bold()),
+            text(fill(lang.text(Text::LinkGoesTo), &[("host", host)])).size(style::SMALL),
+            text(link.url.as_str())
+                .size(style::TINY)
+                .style(style::muted)
+                .wrapping(iced::widget::text::Wrapping::Glyph),
+        ]
+        .spacing(3)
+        .width(Fill);
+        if let Some((shown, real)) = &link.deceptive {
+            lines = lines.push(
+                text(fill(
+                    lang.text(Text::LinkDeceptive),
+                    &[("shown", shown), ("real", real)],
+                ))
+                .size(style::SMALL)
+                .style(style::danger),
+            );
+        }
+        let bar = row![
+            lines,
+            iced::widget::button(text(lang.text(Text::LinkOpen)).size(style::SMALL))
+                .style(style::primary_button)
+                .padding([5, 12])
+                .on_press(Message::OpenLink),
+            iced::widget::button(text(lang.text(Text::LinkCancel)).size(style::SMALL))
+                .style(style::outline_button)
+                .padding([5, 12])
+                .on_press(Message::CancelLink),
+        ]
+        .spacing(8)
+        .align_y(iced::Center);
+        let style = if link.deceptive.is_some() {
+            style::problem
+        } else {
+            style::notice
+        };
+        return Some(
+            container(bar)
+                .padding([10, 14])
+                .width(Fill)
+                .style(style)
+                .into(),
+        );
+    }
+    let notice = state.notice.as_ref()?;
+    let (words, problem) = match notice {
+        Notice::Saved { name, path } => (
+            fill(
+                lang.text(Text::AttachmentSaved),
+                &[("name", name), ("path", &path.display().to_string())],
+            ),
+            false,
+        ),
+        Notice::SaveFailed { name, detail } => (
+            fill(
+                lang.text(Text::AttachmentSaveFailed),
+                &[("name", name), ("detail", detail)],
+            ),
+            true,
+        ),
+        Notice::OpenFailed { name, detail } => (
+            fill(
+                lang.text(Text::AttachmentOpenFailed),
+                &[("name", name), ("detail", detail)],
+            ),
+            true,
+        ),
+        Notice::LinkFailed { detail } => (
+            fill(lang.text(Text::LinkOpenFailed), &[("detail", detail)]),
+            true,
+        ),
+        Notice::MailtoInvalid { detail } => (
+            fill(lang.text(Text::MailtoInvalid), &[("detail", detail)]),
+            true,
+        ),
+        Notice::ActionFailed { detail } => (
+            fill(lang.text(Text::ActionFailed), &[("detail", detail)]),
+            true,
+        ),
+    };
+    Some(
+        container(text(words).size(style::SMALL))
+            .padding([8, 14])
+            .width(Fill)
+            .style(if problem {
+                style::problem
+            } else {
+                style::notice
+            })
+            .into(),
+    )
 }

@@ -609,6 +609,50 @@ fn mailbox_figures() {
         &mut frames,
     );
     report_memory("after scrolling and switching");
+
+    // The conversations view over all inboxes (every message a thread of its own here: the most
+    // rows the grouping can make), then scrolling through it.
+    person.apply(Message::Select(Source::Unified));
+    person.settle();
+    let started = Instant::now();
+    person.apply(Message::ToggleConversations(true));
+    person.settle();
+    let mut ui = UserInterface::build(person.state.view(Lang::En), window, cache, &mut renderer);
+    ui.draw(
+        &mut renderer,
+        &theme,
+        &style,
+        iced::mouse::Cursor::Unavailable,
+    );
+    cache = ui.into_cache();
+    println!(
+        "conversations on (thread count + first page of threads, then the frame): {:?}",
+        started.elapsed()
+    );
+    // Alex's 300 messages carry the Message-IDs of Hanako's first 300: the same conversations.
+    assert_eq!(person.state.list.len(), 100_000);
+    let mut frames = Vec::new();
+    for i in 0..40 {
+        let started = Instant::now();
+        person.state.list.scroll_y = i as f32 * 2_500.0 * ROW_HEIGHT;
+        let task = person.state.fetch_visible();
+        person.spawn(task);
+        person.settle();
+        let mut ui =
+            UserInterface::build(person.state.view(Lang::En), window, cache, &mut renderer);
+        ui.draw(
+            &mut renderer,
+            &theme,
+            &style,
+            iced::mouse::Cursor::Unavailable,
+        );
+        cache = ui.into_cache();
+        frames.push(started.elapsed());
+    }
+    print_frames(
+        "conversations: jumps deep into the list (page of threads from the store, then the frame)",
+        &mut frames,
+    );
     drop(home);
 }
 
@@ -980,4 +1024,810 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     assert_eq!(composer.subject, "Re: Newsletter");
     let (_, draft) = composer.draft().unwrap();
     assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
+}
+
+// ------------------------------------------------------------------ Reader and list actions
+
+/// A PDF-like file with every byte value in it, so a decoding slip would show.
+fn binary_file() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.extend((0..=255u8).cycle().take(5000));
+    bytes
+}
+
+/// A message with three attachments: a Japanese-named PDF, a CSV and a program.
+fn message_with_attachments(message_id: &str, date: i64, references: Option<&str>) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| {
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        text.as_bytes()
+            .chunks(76)
+            .map(|line| String::from_utf8_lossy(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    };
+    let date = chrono::DateTime::from_timestamp(date, 0)
+        .unwrap()
+        .to_rfc2822();
+    let references = references
+        .map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: 佐藤 健 <ken.sato@example.co.jp>\r\nTo: {HANAKO}\r\nSubject: Re: 見積書の件\r\n\
+         Date: {date}\r\nMessage-ID: <{message_id}>\r\n{references}MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
+         --XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n見積書を添付いたします。ご確認ください。\r\n\
+         --XYZ\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --XYZ\r\nContent-Type: text/csv; charset=utf-8\r\n\
+         Content-Disposition: attachment; filename=\"../../明細.csv\"\r\n\r\n品目,金額\r\n保守,120000\r\n\
+         --XYZ\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"setup.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --XYZ--\r\n",
+        b64(&binary_file()),
+        b64(b"MZ\x90\x00"),
+    )
+    .into_bytes()
+}
+
+/// Stores raw messages in a folder the way the sync engine does (envelope, then body).
+fn add_raw(store: &mut Store, folder: i64, messages: &[(u32, Vec<u8>, Flags)]) {
+    let envelopes: Vec<NewEnvelope> = messages
+        .iter()
+        .map(|(uid, raw, flags)| {
+            let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            NewEnvelope {
+                uid: *uid,
+                flags: *flags,
+                keywords: Vec::new(),
+                modseq: None,
+                internal_date: None,
+                size: raw.len() as u32,
+                header: raw[..end].to_vec(),
+            }
+        })
+        .collect();
+    store.add_envelopes(folder, &envelopes).unwrap();
+    let bodies: Vec<NewBody> = messages
+        .iter()
+        .map(|(uid, raw, _)| NewBody {
+            uid: *uid,
+            raw: raw.clone(),
+        })
+        .collect();
+    store.add_bodies(folder, &bodies).unwrap();
+}
+
+fn plain(message_id: &str, subject: &str, date: i64, references: Option<&str>) -> Vec<u8> {
+    let date = chrono::DateTime::from_timestamp(date, 0)
+        .unwrap()
+        .to_rfc2822();
+    let references = references
+        .map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: 山田 花子 <{HANAKO}>\r\nTo: ken.sato@example.co.jp\r\nSubject: {subject}\r\n\
+         Date: {date}\r\nMessage-ID: <{message_id}>\r\n{references}MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{subject} の本文です。\r\n"
+    )
+    .into_bytes()
+}
+
+/// Hanako's inbox with conversations: "見積書の件" (four messages, the newest with attachments,
+/// one unread, one flagged), "Lunch" (two) and eight messages on their own.
+fn home_with_conversations(
+    browser: tayori::auth::browser::Browser,
+) -> (tempfile::TempDir, Context) {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let hour = 3600;
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let id = store.account_id(HANAKO).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[
+                    (
+                        "INBOX".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Inbox),
+                        true,
+                    ),
+                    (
+                        "Trash".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Trash),
+                        true,
+                    ),
+                ],
+            )
+            .unwrap();
+        let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        let seen = Flags {
+            seen: true,
+            ..Flags::default()
+        };
+        let flagged = Flags {
+            seen: true,
+            flagged: true,
+            ..Flags::default()
+        };
+        let mut messages = vec![
+            (
+                1,
+                plain("q1@example.test", "見積書の件", now - 50 * hour, None),
+                seen,
+            ),
+            (
+                2,
+                plain(
+                    "q2@example.test",
+                    "Re: 見積書の件",
+                    now - 40 * hour,
+                    Some("q1@example.test"),
+                ),
+                flagged,
+            ),
+            (
+                3,
+                plain(
+                    "q3@example.test",
+                    "Re: 見積書の件",
+                    now - 30 * hour,
+                    Some("q1@example.test"),
+                ),
+                seen,
+            ),
+            (
+                4,
+                message_with_attachments("q4@example.test", now - hour, Some("q1@example.test")),
+                Flags::default(),
+            ),
+            (
+                5,
+                plain("l1@example.test", "Lunch on Friday?", now - 20 * hour, None),
+                seen,
+            ),
+            (
+                6,
+                plain(
+                    "l2@example.test",
+                    "Re: Lunch on Friday?",
+                    now - 2 * hour,
+                    Some("l1@example.test"),
+                ),
+                seen,
+            ),
+        ];
+        for n in 0..8 {
+            messages.push((
+                10 + n,
+                plain(
+                    &format!("s{n}@example.test"),
+                    &format!("お知らせ {n}"),
+                    now - (60 + i64::from(n)) * hour,
+                    None,
+                ),
+                seen,
+            ));
+        }
+        add_raw(&mut store, inbox, &messages);
+    }
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser,
+    };
+    (home, context)
+}
+
+impl Person {
+    /// Runs the window's tasks and returns the composer one of them opened, if any.
+    fn settle_for_composer(&mut self) -> Option<Box<composer::State>> {
+        let mut composer = None;
+        while let Some(message) = self
+            .runtime
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), self.running.next()).await
+            })
+            .unwrap()
+        {
+            let (task, event) = self.state.update(message);
+            self.spawn(task);
+            if let Some(Event::Compose(state)) = event {
+                composer = Some(state);
+            }
+        }
+        composer
+    }
+
+    fn press(&mut self, key: &str) {
+        self.key(iced::keyboard::Key::Character(key.into()));
+    }
+
+    fn inbox_unread(&self) -> u32 {
+        self.state
+            .folders()
+            .iter()
+            .filter(|f| f.role == Some(FolderRole::Inbox))
+            .map(|f| f.unread)
+            .sum()
+    }
+}
+
+/// The reader's toolbar and keys: flag and mark unread show in the list row and the sidebar at
+/// once and are queued for the server; r, a and f open the composer from the core's builders.
+#[test]
+fn reader_actions_flag_mark_unread_and_answer_from_keys_and_toolbar() {
+    // The newest of 301 (#300) is neither flagged nor unread (see `fill_store`).
+    let (home, context) = home_with_mail(301);
+    let paths = context.paths.clone();
+    {
+        // As after a sync: the folder's UIDVALIDITY is known, so changes are queued for the server.
+        let store = Store::open_in(&paths).unwrap();
+        for folder in store.folders().unwrap() {
+            store
+                .set_folder_state(folder.id, 7, Some(1000), None, true)
+                .unwrap();
+        }
+    }
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    let unread_before = person.inbox_unread();
+    person.apply(Message::Open(0));
+    person.settle();
+    let id = person.state.list.row(0).unwrap().id;
+    assert!(person.state.list.row(0).unwrap().flags.seen);
+    let unread_open = person.inbox_unread();
+    for text in [
+        Text::Reply,
+        Text::ReplyAll,
+        Text::Forward,
+        Text::ReaderFlag,
+        Text::ReaderMarkUnread,
+        Text::DeleteMessage,
+    ] {
+        assert!(person.sees(Lang::En.text(text)), "{text:?} in the toolbar");
+    }
+
+    // `s` flags: the row at once, the toolbar says Unflag, the store has it with a queued action.
+    person.press("s");
+    assert!(
+        person.state.list.row(0).unwrap().flags.flagged,
+        "the row shows the flag at once"
+    );
+    assert!(person.sees(Lang::En.text(Text::ReaderUnflag)));
+    person.settle();
+    let store = Store::open_in(&paths).unwrap();
+    assert!(store.message(id).unwrap().unwrap().flags.flagged);
+    let account = store.account_id(HANAKO).unwrap();
+    let queued = store.queued_actions(account).unwrap();
+    assert!(
+        queued.iter().any(|a| a.kind
+            == tayori::store::ActionKind::AddFlags(Flags {
+                flagged: true,
+                ..Flags::default()
+            })),
+        "{queued:?}"
+    );
+
+    // `u` marks it unread: the row, the sidebar's count, the store.
+    person.press("u");
+    assert!(!person.state.list.row(0).unwrap().flags.seen);
+    person.settle();
+    assert_eq!(person.inbox_unread(), unread_open + 1);
+    assert!(!store.message(id).unwrap().unwrap().flags.seen);
+    // The toolbar's buttons do the same, back again.
+    person.click(Lang::En.text(Text::ReaderMarkRead));
+    person.click(Lang::En.text(Text::ReaderUnflag));
+    person.settle();
+    let now = store.message(id).unwrap().unwrap().flags;
+    assert!(now.seen && !now.flagged, "{now:?}");
+    assert_eq!(person.inbox_unread(), unread_open);
+    assert_eq!(unread_open, unread_before, "it had been read before");
+
+    // r, a (and Shift+R), f: the composer, filled by the core.
+    person.press("r");
+    let reply = person.settle_for_composer().expect("r replies");
+    assert!(reply.subject.starts_with("Re: "), "{}", reply.subject);
+    assert!(reply.to.contains("@example"), "{}", reply.to);
+    person.press("a");
+    let all = person.settle_for_composer().expect("a replies to all");
+    assert!(all.subject.starts_with("Re: "));
+    person.press("R");
+    assert!(
+        person.settle_for_composer().is_some(),
+        "Shift+R replies to all"
+    );
+    person.press("f");
+    let forward = person.settle_for_composer().expect("f forwards");
+    assert!(
+        forward.subject.starts_with("Fwd: ") || forward.subject.starts_with("Fw: "),
+        "{}",
+        forward.subject
+    );
+    drop(home);
+}
+
+/// Links in HTML mail: a web link waits for a confirmation that shows where it goes (and warns
+/// when its text names another site), then reaches the browser; a mailto: link opens the
+/// composer; any other scheme does nothing.
+#[test]
+fn links_open_after_confirmation_mailto_composes_and_other_schemes_do_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let opened = scratch.path().join("opened");
+    let script = scratch.path().join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}\n", opened.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let raw = b"From: Bank <news@bank.example>\r\nTo: hanako@example.test\r\nSubject: Your account\r\n\
+        Message-ID: <bank1@bank.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+        <p>Sign in at <a href=\"https://evil.example/login\">https://bank.example/login</a>.</p>\
+        <p><a href=\"https://docs.example/guide\">The guide</a> or \
+        <a href=\"mailto:help@bank.example?subject=Help%20please\">write to us</a>.</p>\r\n"
+        .to_vec();
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let id = store.account_id(HANAKO).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[(
+                    "INBOX".into(),
+                    Some("/".into()),
+                    Some(FolderRole::Inbox),
+                    true,
+                )],
+            )
+            .unwrap();
+        let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        add_raw(&mut store, inbox, &[(1, raw, Flags::default())]);
+    }
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command(script.display().to_string()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.apply(Message::Open(0));
+    person.settle();
+
+    // The disguised link: nothing opened yet, the real site named, a warning.
+    person.apply(Message::LinkClicked("https://evil.example/login".into()));
+    assert!(person.sees(Lang::En.text(Text::LinkConfirm)));
+    assert!(person.sees("It goes to evil.example"));
+    assert!(
+        person.sees(
+            "Careful: the link’s text shows bank.example/login, but it leads to evil.example."
+                .replace("bank.example/login", "bank.example")
+                .as_str()
+        )
+    );
+    person.picture("reader-link-confirm");
+    person.click(Lang::En.text(Text::LinkCancel));
+    person.settle();
+    assert!(!opened.exists(), "a cancelled link is not opened");
+    assert!(!person.sees(Lang::En.text(Text::LinkConfirm)));
+
+    // An honest link: confirmed, it reaches the browser.
+    person.apply(Message::LinkClicked("https://docs.example/guide".into()));
+    assert!(person.sees("It goes to docs.example"));
+    assert!(!person.sees("Careful"), "no warning for plain words");
+    person.key(iced::keyboard::Key::Named(
+        iced::keyboard::key::Named::Escape,
+    ));
+    assert!(person.state.link.is_none(), "Escape dismisses it");
+    person.apply(Message::LinkClicked("https://docs.example/guide".into()));
+    person.click(Lang::En.text(Text::LinkOpen));
+    person.settle();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !opened.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        "https://docs.example/guide\n"
+    );
+
+    // mailto: the composer, filled from the link.
+    let (_, event) = person.state.update(Message::LinkClicked(
+        "mailto:help@bank.example?subject=Help%20please".into(),
+    ));
+    let Some(Event::Compose(composer)) = event else {
+        panic!("a mailto: link opens the composer");
+    };
+    assert_eq!(composer.to, "help@bank.example");
+    assert_eq!(composer.subject, "Help please");
+
+    // Other schemes: nothing happens.
+    for other in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "ftp://bank.example/",
+    ] {
+        let (_, event) = person.state.update(Message::LinkClicked(other.into()));
+        assert!(event.is_none(), "{other}");
+        assert!(person.state.link.is_none(), "{other}");
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap().lines().count(), 1);
+}
+
+/// The conversations view: one row per thread (its newest message, a count, unread and flagged
+/// when any message is), expanded under its row and closed again; the reader with attachments
+/// and its toolbar beside it, drawn in English and Japanese.
+#[test]
+fn conversations_group_threads_expand_under_their_row_and_are_drawn() {
+    for lang in [Lang::En, Lang::Ja] {
+        // A fresh mailbox each round: the first one reads and flags mail.
+        let (_home, context) =
+            home_with_conversations(tayori::auth::browser::Browser::Command("true".into()));
+        let mut person = Person::new(context, lang);
+        person.settle();
+        assert_eq!(person.state.list.len(), 14, "messages, one row each");
+        assert!(
+            !person.state.list.row(0).unwrap().flags.seen,
+            "{:?}",
+            person.state.list.row(0)
+        );
+        person.click(lang.text(Text::Conversations));
+        person.settle();
+        assert!(person.state.list.threads);
+        assert_eq!(person.state.list.len(), 10, "one row per conversation");
+        let Some(list::Entry::Thread {
+            summary: Some(first),
+            expanded: false,
+            ..
+        }) = person.state.list.entry(0)
+        else {
+            panic!("the first row is a closed thread");
+        };
+        assert_eq!(first.count, 4);
+        assert_eq!(
+            (first.unread, first.flagged),
+            (1, true),
+            "{first:?} {:?}",
+            person.state.list.pages
+        );
+        assert_eq!(first.newest.message_id.as_deref(), Some("q4@example.test"));
+        assert!(person.sees("4"), "the count is shown");
+
+        // Expand: the four messages under the thread, newest first; the rows below move down.
+        let lunch = person.state.list.row(1).unwrap().id;
+        person.click("▸");
+        person.settle();
+        assert_eq!(person.state.list.len(), 14);
+        let ids: Vec<_> = (1..=4)
+            .map(|i| {
+                person
+                    .state
+                    .list
+                    .row(i)
+                    .unwrap()
+                    .message_id
+                    .clone()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "q4@example.test",
+                "q3@example.test",
+                "q2@example.test",
+                "q1@example.test"
+            ]
+        );
+        assert_eq!(person.state.list.row(5).unwrap().id, lunch);
+
+        // Open the oldest of the thread from its row, then the newest (with attachments).
+        person.apply(Message::Open(4));
+        person.settle();
+        assert!(person.sees("見積書の件 の本文です。"));
+        person.apply(Message::Open(1));
+        person.settle();
+        let Some(list::Entry::Thread {
+            summary: Some(first),
+            ..
+        }) = person.state.list.entry(0)
+        else {
+            panic!("the thread row is there");
+        };
+        assert_eq!(
+            first.unread, 0,
+            "reading the unread message clears the thread's mark"
+        );
+        assert!(person.sees("見積書.pdf"));
+        assert!(person.sees("明細.csv"), "the name lost its path");
+        assert!(person.sees("setup.exe"));
+        assert!(person.sees(&format!(
+            "application/pdf  ·  {} KB",
+            binary_file().len().div_ceil(1024)
+        )));
+        person.picture(&format!(
+            "mailbox-conversations-{}",
+            if lang == Lang::En { "en" } else { "ja" }
+        ));
+
+        // Collapse: back to one row per thread, the selection on the thread.
+        person.click("▾");
+        person.settle();
+        assert_eq!(person.state.list.len(), 10);
+        assert_eq!(person.state.list.selected, Some(0));
+        assert_eq!(person.state.list.row(1).unwrap().id, lunch);
+
+        // → and ← open and close the selected conversation.
+        person.key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::ArrowRight,
+        ));
+        person.settle();
+        assert_eq!(person.state.list.len(), 14);
+        person.key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::ArrowDown,
+        ));
+        person.settle();
+        assert_eq!(person.state.list.selected, Some(1));
+        person.key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::ArrowLeft,
+        ));
+        person.settle();
+        assert_eq!(person.state.list.len(), 10);
+        assert_eq!(
+            person.state.list.selected,
+            Some(0),
+            "back on the thread's row"
+        );
+
+        // Flagging from the keyboard marks the thread row; turning the view off lists messages.
+        person.apply(Message::Open(1));
+        person.settle();
+        person.press("s");
+        person.settle();
+        let Some(list::Entry::Thread {
+            summary: Some(lunch_thread),
+            ..
+        }) = person.state.list.entry(1)
+        else {
+            panic!("the lunch thread");
+        };
+        assert!(lunch_thread.flagged);
+        person.press("s");
+        person.settle();
+        person.click(lang.text(Text::Conversations));
+        person.settle();
+        assert!(!person.state.list.threads);
+        assert_eq!(person.state.list.len(), 14);
+    }
+}
+
+/// Where the rig's state is; the test stops with a clear word when the rig is not running.
+fn rig_settings() -> Settings {
+    let rig_env = std::env::var_os("TAYORI_RIG_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"))
+        .join("rig.env");
+    assert!(
+        rig_env.exists(),
+        "the test rig is not running ({}); start it with tests/rig/start.sh or run tests/run.sh",
+        rig_env.display()
+    );
+    toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap()
+}
+
+/// The server's flags of every message in s18's INBOX, as IMAP words.
+async fn server_flags(session: &mut tayori::imap::Session) -> Vec<String> {
+    use futures::TryStreamExt;
+    while session.unsolicited_responses.try_recv().is_ok() {}
+    session.select("INBOX").await.unwrap();
+    let fetches: Vec<_> = session
+        .uid_fetch("1:*", "FLAGS")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    fetches
+        .iter()
+        .map(|f| {
+            f.flags()
+                .map(|flag| format!("{flag:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// A message with attachments delivered to the rig's Dovecot (s18's private mailbox), synced by
+/// the engine into the store the window reads: the reader lists the attachments; saving (what
+/// follows the save dialog) and opening (the file written to the private cache folder) write
+/// the exact bytes. Flag and mark unread from the keyboard reach the server with the next sync.
+#[test]
+fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the_server() {
+    let settings = rig_settings();
+    let email = "s18@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let context = Context {
+        paths: paths.clone(),
+        settings: settings.clone(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut s18 = account(email);
+    s18.imap.port = 10993;
+    s18.smtp.port = 10465;
+    let credentials =
+        tayori::imap::Credentials::Password(tayori::redact::Secret::new("s18-app-password"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let net = tayori::account::setup::Net::from_settings(&settings).unwrap();
+
+    // Elsewhere: the inbox emptied, then the message arrives.
+    let raw = message_with_attachments(
+        "attach-rig@example.test",
+        chrono::Utc::now().timestamp(),
+        None,
+    );
+    let mut session = runtime.block_on(async {
+        let mut session = tayori::imap::login(&net.dns, &s18.imap, &credentials)
+            .await
+            .expect("s18 signs in on the rig");
+        let status = session.select("INBOX").await.unwrap();
+        if status.exists > 0 {
+            session
+                .run_command_and_check_ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+                .await
+                .unwrap();
+            session.run_command_and_check_ok("EXPUNGE").await.unwrap();
+        }
+        session.run_command_and_check_ok("UNSELECT").await.unwrap();
+        session
+            .append("INBOX", Some("(\\Seen)"), None, &raw)
+            .await
+            .unwrap();
+        session
+    });
+    let engine = runtime
+        .block_on(tayori::sync::Engine::open(
+            Store::path_in(&paths),
+            s18.clone(),
+            credentials,
+            net.dns.clone(),
+            tayori::sync::SyncOptions::default(),
+            std::sync::Arc::new(|_| {}),
+        ))
+        .unwrap();
+    runtime.block_on(engine.sync_once()).expect("a sync pass");
+
+    let mut person = Person {
+        state: State::new(context, vec![s18], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    assert_eq!(person.state.list.len(), 1);
+    person.apply(Message::Open(0));
+    person.settle();
+    let Reader::Shown {
+        summary, decoded, ..
+    } = person.state.reader()
+    else {
+        panic!("the message is shown");
+    };
+    let id = summary.id;
+    assert_eq!(decoded.attachments.len(), 3);
+    for shown in [
+        "見積書.pdf",
+        "application/pdf  ·  5 KB",
+        "明細.csv",
+        "text/csv  ·  28 bytes",
+        "setup.exe",
+    ] {
+        assert!(person.sees(shown), "{shown} in the reader");
+    }
+    assert!(person.sees(Lang::En.text(Text::AttachmentSave)));
+
+    // Save…: the dialog's answer is a path; the bytes written there are the attachment's.
+    let db = person.state.db().unwrap();
+    let target = home.path().join("保存先").join("見積書.pdf");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let saved = person
+        .runtime
+        .block_on(actions::save_attachment_to(
+            db.clone(),
+            id,
+            0,
+            target.clone(),
+        ))
+        .unwrap();
+    assert_eq!(saved, target);
+    assert_eq!(std::fs::read(&target).unwrap(), binary_file());
+    person.apply(Message::AttachmentSaved(
+        "見積書.pdf".into(),
+        Ok(Some(saved)),
+    ));
+    assert!(person.sees(&format!("Saved “見積書.pdf” as {}.", target.display())));
+    // A place that cannot be written: said in the reader, nothing panics.
+    let nowhere = home.path().join("no-such-folder").join("x.pdf");
+    let failed = person.runtime.block_on(actions::save_attachment_to(
+        db.clone(),
+        id,
+        0,
+        nowhere.clone(),
+    ));
+    let detail = failed.unwrap_err();
+    person.apply(Message::AttachmentSaved(
+        "見積書.pdf".into(),
+        Err(detail.clone()),
+    ));
+    assert!(person.sees(&format!("“見積書.pdf” could not be saved: {detail}")));
+    assert!(!nowhere.exists());
+
+    // Open: the CSV written under the cache folder with its safe name, exact bytes.
+    let cached = person
+        .runtime
+        .block_on(actions::attachment_to_cache(
+            db.clone(),
+            paths.cache_dir.clone(),
+            id,
+            1,
+            "明細.csv".into(),
+        ))
+        .unwrap();
+    assert_eq!(
+        cached,
+        paths
+            .cache_dir
+            .join("attachments")
+            .join(id.to_string())
+            .join("明細.csv")
+    );
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        "品目,金額\r\n保守,120000".as_bytes()
+    );
+    // The program is never written out for opening.
+    let refused = person.runtime.block_on(actions::attachment_to_cache(
+        db,
+        paths.cache_dir.clone(),
+        id,
+        2,
+        "setup.exe".into(),
+    ));
+    assert!(refused.unwrap_err().contains("program"));
+    person.picture("reader-attachments-rig");
+
+    // `s` and `u`: the store queues them, the next sync pass tells the server.
+    person.press("s");
+    person.press("u");
+    person.settle();
+    person
+        .runtime
+        .block_on(engine.sync_once())
+        .expect("a sync pass");
+    let flags = person.runtime.block_on(server_flags(&mut session));
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].contains("Flagged"), "{flags:?}");
+    assert!(!flags[0].contains("Seen"), "{flags:?}");
+    let _ = person.runtime.block_on(session.logout());
 }

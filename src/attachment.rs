@@ -1,0 +1,318 @@
+//! Attachments leaving the mail store: a file name that is safe on every system, bytes written so
+//! that a full disk leaves no half-written file behind, and the system's own program to open a
+//! file with.
+//!
+//! A file name in a message is input from the network: it may carry a path (`../../.bashrc`),
+//! control characters, a right-to-left override that makes `exe.pdf` read as `fdp.exe`, or a name
+//! Windows reserves (`CON`). [`safe_file_name`] keeps the person's words — Japanese included — and
+//! drops the rest.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AttachmentError {
+    #[error("could not write {path}: {source}. {}", advice(.source))]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{0} is a program or script; Tayori does not open those from mail. Save it and check it first if you trust the sender"
+    )]
+    Risky(String),
+    #[error(
+        "no program to open {path} could be started ({detail}). The file is saved there; open it yourself"
+    )]
+    Open { path: PathBuf, detail: String },
+}
+
+/// What the person can do about a failed write.
+fn advice(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "The disk is full: free some space and try again"
+        }
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "You may not write there: choose another folder"
+        }
+        std::io::ErrorKind::NotFound => "The folder is not there (any more): choose another one",
+        _ => "Check that there is free space and that you may write there, then try again",
+    }
+}
+
+/// The longest name written, in bytes (file systems allow 255; room is left for the extension).
+const MAX_NAME_BYTES: usize = 200;
+
+/// Names Windows gives to devices, whatever the extension.
+const RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Characters that change the direction or visibility of text: used to disguise an extension.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        | '\u{061C}')
+}
+
+/// A file name to save an attachment under: the last part of the name the message gives (no
+/// folders, no `..`), without control or direction characters and without the characters Windows
+/// forbids, at most 200 bytes. An attachment without a usable name gets `attachment-<n>` with an
+/// extension for its content type.
+pub fn safe_file_name(name: Option<&str>, content_type: &str, index: usize) -> String {
+    let last = name
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let mut clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !is_invisible_format(*c))
+        .map(|c| match c {
+            '<' | '>' | ':' | '"' | '|' | '?' | '*' => '_',
+            c => c,
+        })
+        .collect();
+    // Leading dots hide a file (or make `..`); trailing dots and spaces vanish on Windows.
+    clean = clean
+        .trim_start_matches(['.', ' '])
+        .trim_end_matches(['.', ' '])
+        .to_owned();
+    if clean.is_empty() {
+        // Bytes of unknown kind get no extension rather than a guessed one.
+        let extension = match content_type.to_ascii_lowercase().as_str() {
+            "application/octet-stream" => None,
+            "text/plain" => Some("txt"),
+            other => {
+                mime_guess::get_mime_extensions_str(other).and_then(|list| list.first().copied())
+            }
+        }
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+        clean = format!("attachment-{}{extension}", index + 1);
+    }
+    let stem = clean.split('.').next().unwrap_or_default();
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
+        clean.insert(0, '_');
+    }
+    if clean.len() > MAX_NAME_BYTES {
+        // Cut the stem, keep the extension (the system decides how to open a file by it).
+        let extension = match clean.rfind('.') {
+            Some(dot) if clean.len() - dot <= 16 => clean[dot..].to_owned(),
+            _ => String::new(),
+        };
+        let mut cut = MAX_NAME_BYTES - extension.len();
+        while !clean.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        clean = format!("{}{extension}", &clean[..cut]);
+    }
+    clean
+}
+
+/// Extensions of files that run something when opened: offered for saving only.
+const RISKY: [&str; 32] = [
+    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "cpl", "hta", "jar", "js", "jse",
+    "vbs", "vbe", "wsf", "wsh", "ps1", "psm1", "lnk", "reg", "sh", "bash", "zsh", "command", "app",
+    "desktop", "run", "appimage", "deb", "rpm", "pkg",
+];
+
+/// Whether opening a file of this name would run a program rather than show a document.
+pub fn is_risky_to_open(file_name: &str) -> bool {
+    let lower = file_name.to_lowercase();
+    lower
+        .rsplit_once('.')
+        .is_some_and(|(_, extension)| RISKY.contains(&extension.trim()))
+}
+
+/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, flushed to disk,
+/// then renamed over `path`. A full disk or a missing folder is an error, and no partial file is
+/// left behind. The file is private to the person on Unix (0600).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AttachmentError> {
+    let error = |source| AttachmentError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}.tayori-{}.part", std::process::id()));
+    let result = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(error)
+}
+
+/// Writes an attachment into `<cache>/attachments/<message>/<safe name>` (a private folder) for
+/// opening, and returns where. Programs that can run are refused.
+pub fn write_for_opening(
+    cache_dir: &Path,
+    message: i64,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, AttachmentError> {
+    if is_risky_to_open(file_name) {
+        return Err(AttachmentError::Risky(file_name.to_owned()));
+    }
+    let dir = cache_dir.join("attachments").join(message.to_string());
+    create_private_dir(&dir).map_err(|source| AttachmentError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let path = dir.join(file_name);
+    write_file(&path, bytes)?;
+    Ok(path)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// The system's way of opening a file with the program the person chose for its type.
+fn opener_argv(path: &Path) -> Vec<std::ffi::OsString> {
+    let path = path.as_os_str().to_owned();
+    if cfg!(target_os = "windows") {
+        // `start` is a shell built-in; its first quoted argument is a window title.
+        vec!["cmd".into(), "/C".into(), "start".into(), "".into(), path]
+    } else if cfg!(target_os = "macos") {
+        vec!["open".into(), path]
+    } else {
+        vec!["xdg-open".into(), path]
+    }
+}
+
+/// Opens a file with the system's program for its type and returns at once.
+pub fn open_file(path: &Path) -> Result<(), AttachmentError> {
+    if is_risky_to_open(&path.file_name().unwrap_or_default().to_string_lossy()) {
+        return Err(AttachmentError::Risky(path.display().to_string()));
+    }
+    let argv = opener_argv(path);
+    std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| AttachmentError::Open {
+            path: path.to_owned(),
+            detail: format!("{}: {e}", argv[0].to_string_lossy()),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_controls_and_disguises_but_keep_japanese() {
+        let name = |n: &str| safe_file_name(Some(n), "application/octet-stream", 0);
+        assert_eq!(name("見積書（2026年度）.pdf"), "見積書（2026年度）.pdf");
+        assert_eq!(name("../../.bashrc"), "bashrc");
+        assert_eq!(name("..\\..\\Windows\\system.ini"), "system.ini");
+        assert_eq!(name("/etc/passwd"), "passwd");
+        assert_eq!(name(".."), "attachment-1");
+        assert_eq!(name("a\u{0}b\r\nc\u{7f}.txt"), "abc.txt");
+        // "invoice_\u{202E}fdp.exe" shows as "invoice_exe.pdf" in a left-to-right line.
+        assert_eq!(name("invoice_\u{202E}fdp.exe"), "invoice_fdp.exe");
+        assert_eq!(name("a<b>c:d\"e|f?g*.txt"), "a_b_c_d_e_f_g_.txt");
+        assert_eq!(name("report.pdf. . "), "report.pdf");
+        assert_eq!(name("CON.txt"), "_CON.txt");
+        assert_eq!(name("nul"), "_nul");
+        let long = format!("{}.pdf", "資".repeat(100));
+        let cut = name(&long);
+        assert!(cut.len() <= MAX_NAME_BYTES, "{}", cut.len());
+        assert!(cut.ends_with("資.pdf"), "{cut}");
+        assert_eq!(
+            safe_file_name(None, "application/pdf", 2),
+            "attachment-3.pdf"
+        );
+        assert!(safe_file_name(Some("  "), "text/plain", 0).starts_with("attachment-1"));
+        assert_eq!(safe_file_name(None, "x-unknown/x-none", 0), "attachment-1");
+    }
+
+    #[test]
+    fn a_full_disk_says_so() {
+        let err = AttachmentError::Write {
+            path: "/media/usb/見積書.pdf".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert!(err.to_string().contains("The disk is full"), "{err}");
+    }
+
+    #[test]
+    fn programs_are_not_opened() {
+        assert!(is_risky_to_open("setup.EXE"));
+        assert!(is_risky_to_open("invoice_fdp.exe"));
+        assert!(is_risky_to_open("run.desktop"));
+        assert!(!is_risky_to_open("見積書.pdf"));
+        assert!(!is_risky_to_open("README"));
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_for_opening(dir.path(), 1, "setup.exe", b"MZ").unwrap_err();
+        assert!(matches!(err, AttachmentError::Risky(_)), "{err}");
+        assert!(!dir.path().join("attachments/1/setup.exe").exists());
+    }
+
+    #[test]
+    fn writing_is_exact_private_and_leaves_nothing_half_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        let path = write_for_opening(dir.path(), 42, "見積書.pdf", &bytes).unwrap();
+        assert_eq!(path, dir.path().join("attachments/42/見積書.pdf"));
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        // Writing again replaces the file whole.
+        write_file(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let folder = std::fs::metadata(path.parent().unwrap()).unwrap();
+            assert_eq!(folder.permissions().mode() & 0o777, 0o700);
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+        // A folder that is not there: a clear error naming the file, nothing written.
+        let missing = dir.path().join("no/such/folder/a.txt");
+        let err = write_file(&missing, b"x").unwrap_err();
+        assert!(err.to_string().contains("a.txt"), "{err}");
+        assert!(err.to_string().contains("choose another one"), "{err}");
+        assert!(!missing.exists());
+    }
+}

@@ -9,6 +9,7 @@
 mod db;
 pub mod html;
 mod list;
+pub mod notify;
 mod reader;
 mod sidebar;
 mod sync;
@@ -228,6 +229,8 @@ pub enum Event {
     SwitchLanguage,
     AddAccount,
     Compose(Box<composer::State>),
+    /// An account's sync engine reported new mail: a notification, in the window's language.
+    NewMail(String, tayori::sync::SyncEvent),
 }
 
 /// The list's height before the window reports its size: the default window less the bars.
@@ -659,7 +662,7 @@ impl State {
                     Task::none()
                 }
             },
-            Message::Sync(email, update) => self.on_sync(email, update),
+            Message::Sync(email, update) => return self.on_sync(email, update),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
                 if let Err(problem) = result {
@@ -675,8 +678,14 @@ impl State {
         (task, None)
     }
 
-    fn on_sync(&mut self, email: String, update: sync::Update) -> Task<Message> {
+    fn on_sync(&mut self, email: String, update: sync::Update) -> (Task<Message>, Option<Event>) {
         use tayori::sync::SyncEvent;
+        let new_mail = match &update {
+            sync::Update::Event(event @ SyncEvent::NewMail { .. }) => {
+                Some(Event::NewMail(email.clone(), event.clone()))
+            }
+            _ => None,
+        };
         let refresh = matches!(
             &update,
             sync::Update::Event(
@@ -690,13 +699,14 @@ impl State {
         }
         // Progress within a folder is kept; the other events replace it.
         self.sync.insert(email, update);
-        if refresh && self.list.search.is_none() {
+        let task = if refresh && self.list.search.is_none() {
             self.refresh()
         } else if refresh {
             self.reload_folders()
         } else {
             Task::none()
-        }
+        };
+        (task, new_mail)
     }
 
     /// One line for the status bar: the busiest account's state.

@@ -710,6 +710,85 @@ impl Lang {
             (Lang::Ja, SignInAgainFailed) => "{email} のサインインに失敗しました: {detail}",
             (Lang::En, PasswordForAccount) => "Password for {email}",
             (Lang::Ja, PasswordForAccount) => "{email} のパスワード",
+            // Settings
+            (Lang::En, SettingsTitle) => "Settings",
+            (Lang::Ja, SettingsTitle) => "設定",
+            (Lang::En, BackToMail) => "Back to mail",
+            (Lang::Ja, BackToMail) => "メールに戻る",
+            (Lang::En, SettingsAppearance) => "Appearance",
+            (Lang::Ja, SettingsAppearance) => "表示",
+            (Lang::En, SettingsLanguage) => "Language",
+            (Lang::Ja, SettingsLanguage) => "言語",
+            (Lang::En, FollowSystem) => "Same as the system",
+            (Lang::Ja, FollowSystem) => "システムの設定に合わせる",
+            (Lang::En, LanguageJapanese) => "Japanese (日本語)",
+            (Lang::Ja, LanguageJapanese) => "日本語",
+            (Lang::En, LanguageEnglish) => "English",
+            (Lang::Ja, LanguageEnglish) => "英語 (English)",
+            (Lang::En, SettingsTheme) => "Colours",
+            (Lang::Ja, SettingsTheme) => "配色",
+            (Lang::En, ThemeLight) => "Light",
+            (Lang::Ja, ThemeLight) => "ライト",
+            (Lang::En, ThemeDark) => "Dark",
+            (Lang::Ja, ThemeDark) => "ダーク",
+            (Lang::En, SettingsNotifications) => "Notifications",
+            (Lang::Ja, SettingsNotifications) => "通知",
+            (Lang::En, NotifyNewMail) => "Show a desktop notification when new mail arrives",
+            (Lang::Ja, NotifyNewMail) => "新着メールをデスクトップに通知する",
+            (Lang::En, SettingsSync) => "Downloading mail",
+            (Lang::Ja, SettingsSync) => "メールのダウンロード",
+            (Lang::En, SyncWindowLabel) => "Download whole messages of",
+            (Lang::Ja, SyncWindowLabel) => "本文のダウンロード範囲",
+            (Lang::En, SyncWindowAll) => "All messages",
+            (Lang::Ja, SyncWindowAll) => "すべてのメッセージ",
+            (Lang::En, SyncWindowDays) => "The last {days} days",
+            (Lang::Ja, SyncWindowDays) => "過去 {days} 日間",
+            (Lang::En, SyncWindowHint) => {
+                "The sender, subject and date of every message are always kept on this computer. Older messages are downloaded when you open them; a shorter range saves disk space and time on a slow connection."
+            }
+            (Lang::Ja, SyncWindowHint) => {
+                "すべてのメッセージの差出人・件名・日付は常にこのパソコンに保存されます。範囲より古いメッセージは開いたときにダウンロードされます。範囲を短くすると、ディスク容量と低速回線での時間を節約できます。"
+            }
+            (Lang::En, SettingsAccounts) => "Accounts",
+            (Lang::Ja, SettingsAccounts) => "アカウント",
+            (Lang::En, AccountSignInMethod) => "Sign-in",
+            (Lang::Ja, AccountSignInMethod) => "サインイン方法",
+            (Lang::En, AccountSignInBrowser) => {
+                "In the browser (OAuth 2.0, with your organisation's multi-factor sign-in)"
+            }
+            (Lang::Ja, AccountSignInBrowser) => "ブラウザー（OAuth 2.0、組織の多要素認証を使用）",
+            (Lang::En, AccountSignInPassword) => "App password (kept in the system keyring)",
+            (Lang::Ja, AccountSignInPassword) => "アプリパスワード（システムのキーリングに保存）",
+            (Lang::En, AccountIncoming) => "Incoming mail (IMAP)",
+            (Lang::Ja, AccountIncoming) => "受信サーバー (IMAP)",
+            (Lang::En, AccountOutgoing) => "Outgoing mail (SMTP)",
+            (Lang::Ja, AccountOutgoing) => "送信サーバー (SMTP)",
+            (Lang::En, AccountStatus) => "Status",
+            (Lang::Ja, AccountStatus) => "状態",
+            (Lang::En, AccountSignedIn) => "Signed in",
+            (Lang::Ja, AccountSignedIn) => "サインイン済み",
+            (Lang::En, AccountSignedInAgain) => "Signed in again — mail is syncing.",
+            (Lang::Ja, AccountSignedInAgain) => "再度サインインしました。同期を再開しています。",
+            (Lang::En, AccountNeedsSignInBecause) => "Needs you to sign in again ({reason})",
+            (Lang::Ja, AccountNeedsSignInBecause) => "再度サインインが必要です（{reason}）",
+            (Lang::En, RemoveAccount) => "Remove from this computer…",
+            (Lang::Ja, RemoveAccount) => "このパソコンから削除…",
+            (Lang::En, RemoveAccountYes) => "Remove",
+            (Lang::Ja, RemoveAccountYes) => "削除する",
+            (Lang::En, RemoveAccountConfirm) => {
+                "Remove {email}? Its sign-in and the mail downloaded to this computer are deleted. The mail on the server is not touched."
+            }
+            (Lang::Ja, RemoveAccountConfirm) => {
+                "{email} を削除しますか？ サインイン情報とこのパソコンにダウンロードしたメールが削除されます。サーバー上のメールはそのまま残ります。"
+            }
+            (Lang::En, RemoveAccountFailed) => "{email} could not be removed: {detail}",
+            (Lang::Ja, RemoveAccountFailed) => "{email} を削除できませんでした: {detail}",
+            (Lang::En, SettingsSaveFailed) => {
+                "Your choice works now but could not be saved for next time: {detail}"
+            }
+            (Lang::Ja, SettingsSaveFailed) => {
+                "設定は反映されましたが、次回のために保存できませんでした: {detail}"
+            }
             // Notifications and outbox
             (Lang::En, NewMailFrom) => "New mail from {sender}",
             (Lang::Ja, NewMailFrom) => "{sender} から新着メール",
@@ -970,6 +1049,39 @@ pub enum Text {
     SigningInAgain,
     SignInAgainFailed,
     PasswordForAccount,
+    // Settings
+    SettingsTitle,
+    BackToMail,
+    SettingsAppearance,
+    SettingsLanguage,
+    FollowSystem,
+    LanguageJapanese,
+    LanguageEnglish,
+    SettingsTheme,
+    ThemeLight,
+    ThemeDark,
+    SettingsNotifications,
+    NotifyNewMail,
+    SettingsSync,
+    SyncWindowLabel,
+    SyncWindowAll,
+    SyncWindowDays,
+    SyncWindowHint,
+    SettingsAccounts,
+    AccountSignInMethod,
+    AccountSignInBrowser,
+    AccountSignInPassword,
+    AccountIncoming,
+    AccountOutgoing,
+    AccountStatus,
+    AccountSignedIn,
+    AccountSignedInAgain,
+    AccountNeedsSignInBecause,
+    RemoveAccount,
+    RemoveAccountYes,
+    RemoveAccountConfirm,
+    RemoveAccountFailed,
+    SettingsSaveFailed,
     // Notifications and outbox
     NewMailFrom,
     NewMailCount,

@@ -78,6 +78,8 @@ pub enum SetupError {
     NoSavedPassword { email: String },
     #[error("no password given")]
     NoPassword,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl SetupError {
@@ -548,6 +550,28 @@ pub async fn verify_smtp(
 /// not work.
 pub async fn forget_unverified(email: &str) {
     let _ = keyring_store::delete(email, SecretKind::RefreshToken).await;
+}
+
+/// Removes an account from this computer: from the account list first (so it is gone even if a
+/// later step fails), then its sign-in from the keyring, then its mail from the local store. The
+/// mail on the server is not touched.
+pub async fn remove_account(
+    paths: &crate::config::Paths,
+    email: &str,
+) -> Result<Account, SetupError> {
+    let removed = Accounts::new(paths).remove(email)?;
+    keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
+    keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
+    let store_path = crate::store::Store::path_in(paths);
+    if store_path.exists() {
+        let email = removed.email.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::store::Store::open(&store_path)?.remove_account(&email)
+        })
+        .await
+        .map_err(|e| SetupError::Network(e.to_string()))??;
+    }
+    Ok(removed)
 }
 
 /// Saves a verified account: an app password into the keyring (the refresh token is already there),

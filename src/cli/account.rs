@@ -37,7 +37,7 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
                 name,
             } => add(settings, &accounts, &email, auth, browser, trust, name).await,
             AccountCommand::List => list(&accounts),
-            AccountCommand::Remove { email } => remove(&accounts, &email).await,
+            AccountCommand::Remove { email } => remove(paths, &email).await,
             AccountCommand::Verify { email } => {
                 verify_saved(settings, &accounts, email.as_deref()).await
             }
@@ -291,12 +291,10 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn remove(accounts: &Accounts, email: &str) -> anyhow::Result<ExitCode> {
-    let removed = accounts.remove(email)?;
-    keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
-    keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
+async fn remove(paths: &Paths, email: &str) -> anyhow::Result<ExitCode> {
+    let removed = setup::remove_account(paths, email).await?;
     println!(
-        "Account {} removed, and its sign-in deleted from the keyring.",
+        "Account {} removed: its sign-in deleted from the keyring and its mail from this computer (the server keeps it).",
         removed.email
     );
     Ok(ExitCode::SUCCESS)

@@ -11,7 +11,7 @@ use tayori::account::{Account, Accounts};
 use tayori::config::{Paths, Settings};
 use tayori::i18n::{Lang, Text};
 use tayori::mime;
-use tayori::store::{BodyState, BodyWindow, SortOrder, Store};
+use tayori::store::{BodyState, SortOrder, Store};
 use tayori::sync::{Engine, Summary, SyncEvent, SyncOptions, decode_mailbox_name};
 
 use super::account::{net, saved_credentials};
@@ -20,13 +20,7 @@ use super::account::{net, saved_credentials};
 const ATTEMPTS: u32 = 5;
 
 fn options(settings: &Settings) -> SyncOptions {
-    SyncOptions {
-        bodies: match settings.sync.body_days {
-            Some(days) => BodyWindow::Days(days),
-            None => BodyWindow::All,
-        },
-        ..SyncOptions::default()
-    }
+    SyncOptions::from_settings(settings)
 }
 
 pub fn sync(paths: &Paths, settings: &Settings, only: Option<&str>, watch: bool) -> ExitCode {

@@ -159,6 +159,19 @@ pub struct SyncOptions {
     pub poll_interval: Duration,
 }
 
+impl SyncOptions {
+    /// The options the settings file (`[sync]`) and the settings screen choose.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        SyncOptions {
+            bodies: match settings.sync.body_days {
+                Some(days) => BodyWindow::Days(days),
+                None => BodyWindow::All,
+            },
+            ..SyncOptions::default()
+        }
+    }
+}
+
 impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {

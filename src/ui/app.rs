@@ -2,11 +2,12 @@
 
 use iced::{Element, Subscription, Task, Theme};
 use tayori::account::{Account, Accounts};
-use tayori::config::{Paths, Settings};
+use tayori::config::{LanguageChoice, Paths, Settings, ThemeChoice};
 use tayori::i18n::{Lang, Text};
 
 use super::context::Context;
-use super::screen::{composer, mailbox, wizard};
+use super::screen::{composer, mailbox, settings, wizard};
+use super::window_state::WindowState;
 
 pub struct App {
     lang: Lang,
@@ -14,6 +15,10 @@ pub struct App {
     screen: Screen,
     /// The message being written, over the main window (which goes on syncing underneath).
     composer: Option<Box<composer::State>>,
+    /// The settings, over the main window (which goes on syncing underneath).
+    settings: Option<Box<settings::State>>,
+    /// Where the window is, to open it there next time.
+    window: WindowState,
 }
 
 pub enum Screen {
@@ -26,6 +31,13 @@ pub enum Message {
     Wizard(wizard::Message),
     Mailbox(mailbox::Message),
     Composer(composer::Message),
+    Settings(settings::Message),
+    /// The window moved or was resized; whether it is maximised now.
+    WindowChanged(iced::window::Event, bool),
+    WindowEvent(iced::window::Id, iced::window::Event),
+    /// The window is closing: its place is saved first.
+    WindowSaved,
+    PreferencesSaved(Result<(), String>),
 }
 
 impl App {
@@ -80,10 +92,12 @@ impl App {
         }
         (
             Self {
-                lang: Lang::from_system(),
+                lang: context.settings.ui.language.lang(),
+                window: WindowState::load(&context.paths.data_dir),
                 context,
                 screen,
                 composer,
+                settings: None,
             },
             task,
         )
@@ -95,13 +109,122 @@ impl App {
         self.composer.as_deref()
     }
 
+    #[cfg(test)]
+    pub fn settings_screen(&self) -> Option<&settings::State> {
+        self.settings.as_deref()
+    }
+
+    #[cfg(test)]
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    #[cfg(test)]
+    pub fn mailbox(&self) -> Option<&mailbox::State> {
+        match &self.screen {
+            Screen::Mailbox(state) => Some(state),
+            Screen::Wizard(_) => None,
+        }
+    }
+
     pub fn title(&self) -> String {
         self.lang.text(Text::AppName).to_string()
     }
 
-    /// `None` follows the system's light or dark mode.
+    /// As chosen in the settings; `None` follows the system's light or dark mode.
     pub fn theme(&self) -> Option<Theme> {
-        None
+        match self.context.settings.ui.theme {
+            ThemeChoice::System => None,
+            ThemeChoice::Light => Some(Theme::Light),
+            ThemeChoice::Dark => Some(Theme::Dark),
+        }
+    }
+
+    /// The quick language switch (wizard, sidebar): remembered as the chosen language.
+    fn switch_language(&mut self) -> Task<Message> {
+        self.lang = self.lang.other();
+        let mut settings = self.context.settings.clone();
+        settings.ui.language = match self.lang {
+            Lang::En => LanguageChoice::En,
+            Lang::Ja => LanguageChoice::Ja,
+        };
+        self.apply_settings(settings)
+    }
+
+    /// New settings: used at once by every screen, and saved in the background.
+    fn apply_settings(&mut self, settings: Settings) -> Task<Message> {
+        self.lang = settings.ui.language.lang();
+        self.context.settings = settings.clone();
+        if let Screen::Mailbox(state) = &mut self.screen {
+            state.apply_settings(settings.clone());
+        }
+        let paths = self.context.paths.clone();
+        Task::perform(
+            async move {
+                tokio::task::spawn_blocking(move || settings.save_preferences(&paths))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            },
+            Message::PreferencesSaved,
+        )
+    }
+
+    fn on_window(&mut self, id: iced::window::Id, event: iced::window::Event) -> Task<Message> {
+        use iced::window::Event;
+        match event {
+            Event::Moved(_) | Event::Resized(_) => iced::window::is_maximized(id)
+                .map(move |maximized| Message::WindowChanged(event.clone(), maximized)),
+            Event::CloseRequested => {
+                let window = self.window;
+                let data_dir = self.context.paths.data_dir.clone();
+                Task::perform(
+                    async move {
+                        let saved =
+                            tokio::task::spawn_blocking(move || window.save(&data_dir)).await;
+                        if let Ok(Err(error)) = saved {
+                            tracing::warn!("the window's place could not be saved: {error}");
+                        }
+                    },
+                    |()| Message::WindowSaved,
+                )
+            }
+            _ => Task::none(),
+        }
+    }
+
+    fn update_settings(&mut self, message: settings::Message) -> Task<Message> {
+        let Some(state) = &mut self.settings else {
+            return Task::none();
+        };
+        let (task, event) = state.update(message);
+        let task = task.map(Message::Settings);
+        match event {
+            None => task,
+            Some(settings::Event::Close) => {
+                self.settings = None;
+                task
+            }
+            Some(settings::Event::Changed(settings)) => {
+                Task::batch([task, self.apply_settings(*settings)])
+            }
+            Some(settings::Event::SignedIn(email)) => {
+                if let Screen::Mailbox(state) = &mut self.screen {
+                    state.signed_in_again(&email);
+                }
+                task
+            }
+            Some(settings::Event::Removed(email)) => {
+                tracing::info!(account = email, "account removed from this computer");
+                // The mailbox starts again from the account list; with no account left, the
+                // wizard comes instead (and the settings close).
+                let load = self.show_mailbox(None);
+                if matches!(self.screen, Screen::Wizard(_)) {
+                    self.settings = None;
+                }
+                Task::batch([task, load])
+            }
+        }
     }
 
     fn show_mailbox(&mut self, added: Option<Account>) -> Task<Message> {
@@ -114,6 +237,10 @@ impl App {
         {
             accounts.push(added);
         }
+        if accounts.is_empty() && problem.is_none() {
+            self.screen = Screen::Wizard(Box::new(wizard::State::new(self.context.clone(), false)));
+            return wizard::State::focus().map(Message::Wizard);
+        }
         let state = mailbox::State::new(self.context.clone(), accounts, problem);
         let load = state.load().map(Message::Mailbox);
         self.screen = Screen::Mailbox(Box::new(state));
@@ -121,6 +248,22 @@ impl App {
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
+        let message = match message {
+            Message::Settings(message) => return self.update_settings(message),
+            Message::WindowEvent(id, event) => return self.on_window(id, event),
+            Message::WindowChanged(event, maximized) => {
+                self.window.record(&event, maximized);
+                return Task::none();
+            }
+            Message::WindowSaved => return iced::exit(),
+            Message::PreferencesSaved(result) => {
+                if let Err(error) = result {
+                    tracing::warn!("the settings could not be saved: {error}");
+                }
+                return Task::none();
+            }
+            message => message,
+        };
         if let Message::Composer(message) = message {
             let Some(composer) = &mut self.composer else {
                 return Task::none();
@@ -137,8 +280,10 @@ impl App {
         {
             composer.offer_store(db.clone());
         }
-        // While a message is being written, the keys are the composer's, not the list's.
-        if self.composer.is_some() && matches!(message, Message::Mailbox(mailbox::Message::Key(_)))
+        // While a message is being written or the settings are open, the keys are theirs, not
+        // the list's.
+        if (self.composer.is_some() || self.settings.is_some())
+            && matches!(message, Message::Mailbox(mailbox::Message::Key(_)))
         {
             return Task::none();
         }
@@ -148,8 +293,7 @@ impl App {
                 let task = task.map(Message::Wizard);
                 match event {
                     Some(wizard::Event::SwitchLanguage) => {
-                        self.lang = self.lang.other();
-                        task
+                        Task::batch([task, self.switch_language()])
                     }
                     Some(wizard::Event::Finished(account)) => self.show_mailbox(Some(*account)),
                     Some(wizard::Event::Left) => self.show_mailbox(None),
@@ -161,7 +305,13 @@ impl App {
                 let task = task.map(Message::Mailbox);
                 match event {
                     Some(mailbox::Event::SwitchLanguage) => {
-                        self.lang = self.lang.other();
+                        Task::batch([task, self.switch_language()])
+                    }
+                    Some(mailbox::Event::OpenSettings) => {
+                        self.settings = Some(Box::new(settings::State::new(
+                            self.context.clone(),
+                            state.accounts().to_vec(),
+                        )));
                         task
                     }
                     Some(mailbox::Event::AddAccount) => {
@@ -194,13 +344,20 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        match &self.screen {
+        let screen = match &self.screen {
             Screen::Wizard(state) => state.subscription().map(Message::Wizard),
             Screen::Mailbox(state) => state.subscription().map(Message::Mailbox),
-        }
+        };
+        Subscription::batch([
+            screen,
+            iced::window::events().map(|(id, event)| Message::WindowEvent(id, event)),
+        ])
     }
 
     pub fn view(&self) -> Element<'_, Message> {
+        if let Some(settings) = &self.settings {
+            return settings.view(self.lang).map(Message::Settings);
+        }
         if let Some(composer) = &self.composer {
             return composer.view(self.lang).map(Message::Composer);
         }

@@ -83,7 +83,7 @@ impl Failure {
             SetupError::Smtp(SmtpError::Resolve { .. } | SmtpError::Connection(_)) => Kind::Network,
             SetupError::Keyring(KeyringError::Locked) => Kind::KeyringLocked,
             SetupError::Keyring(_) => Kind::Keyring,
-            SetupError::Accounts(_) => Kind::Save,
+            SetupError::Accounts(_) | SetupError::Store(_) => Kind::Save,
             SetupError::NoSavedPassword { .. } | SetupError::NoPassword => Kind::Refused,
         };
         Failure {
@@ -92,6 +92,16 @@ impl Failure {
             guidance: error.guidance(),
             app_refused: error.app_refused(),
         }
+    }
+
+    /// One line for a banner or a settings row: what happened (the core's words) and what to do,
+    /// in the person's language — the provider's guidance where its error code is known.
+    pub fn line(&self, lang: Lang) -> String {
+        let advice = match self.guidance {
+            Some(guidance) => guidance.text(lang),
+            None => lang.text(self.hint()),
+        };
+        format!("{} — {advice}", self.detail)
     }
 
     pub fn title(&self) -> Text {

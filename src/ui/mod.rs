@@ -5,8 +5,12 @@ mod app;
 mod context;
 mod failure;
 mod fonts;
+mod reauth;
 mod screen;
 mod style;
+#[cfg(test)]
+mod testing;
+mod window_state;
 
 use tayori::config::{Paths, Settings};
 
@@ -18,7 +22,8 @@ pub fn run(
     settings: Settings,
     mailto: Option<tayori::mailto::MailtoLink>,
 ) -> iced::Result {
-    let font = fonts::init(tayori::i18n::Lang::from_system());
+    let font = fonts::init(settings.ui.language.lang());
+    let window = window_state::WindowState::load(&paths.data_dir);
     iced::application(
         move || App::new(paths.clone(), settings.clone(), mailto.clone()),
         App::update,
@@ -29,9 +34,35 @@ pub fn run(
     .title(App::title)
     .theme(App::theme)
     .window(iced::window::Settings {
-        size: iced::Size::new(1100.0, 720.0),
-        min_size: Some(iced::Size::new(640.0, 480.0)),
+        size: window.size(),
+        position: window.position(),
+        maximized: window.maximized,
+        min_size: Some(window_state::MIN_SIZE),
+        icon: icon(),
+        // The window's place is saved before it closes.
+        exit_on_close_request: false,
+        #[cfg(target_os = "linux")]
+        platform_specific: iced::window::settings::PlatformSpecific {
+            // Wayland compositors match this to org.tayori.Tayori.desktop (name and icon).
+            application_id: "org.tayori.Tayori".to_owned(),
+            ..Default::default()
+        },
         ..iced::window::Settings::default()
     })
     .run()
+}
+
+/// The window's icon (taskbar, window switcher), from the same artwork as the installers'.
+fn icon() -> Option<iced::window::Icon> {
+    const PNG: &[u8] = include_bytes!("../../assets/icons/png/tayori-64.png");
+    let decoder = png::Decoder::new(std::io::Cursor::new(PNG));
+    let mut reader = decoder.read_info().ok()?;
+    let mut pixels = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut pixels).ok()?;
+    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+        tracing::warn!("the window icon is not 8-bit RGBA; the system's default icon is used");
+        return None;
+    }
+    pixels.truncate(info.buffer_size());
+    iced::window::icon::from_rgba(pixels, info.width, info.height).ok()
 }

@@ -72,6 +72,14 @@ pub fn backdrop(theme: &Theme) -> container::Style {
     }
 }
 
+/// A button for something that cannot be undone (removing an account).
+pub fn danger_button(theme: &Theme, status: button::Status) -> button::Style {
+    button::Style {
+        border: border::rounded(6),
+        ..button::danger(theme, status)
+    }
+}
+
 /// A quiet inset box (lists of sources, server details).
 pub fn inset(theme: &Theme) -> container::Style {
     let palette = theme.extended_palette();

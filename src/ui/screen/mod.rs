@@ -2,4 +2,5 @@
 
 pub mod composer;
 pub mod mailbox;
+pub mod settings;
 pub mod wizard;

@@ -14,7 +14,7 @@ mod reader;
 mod sidebar;
 mod sync;
 #[cfg(test)]
-mod tests;
+pub mod tests;
 
 use std::collections::{HashMap, HashSet};
 
@@ -174,13 +174,14 @@ pub struct Reauth {
     /// For password accounts: the new (app) password as typed. Only ever kept in memory.
     pub password: String,
     pub busy: bool,
-    pub problem: Option<String>,
+    pub problem: Option<crate::ui::failure::Failure>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     SwitchLanguage,
     AddAccount,
+    OpenSettings,
     StoreOpened(Result<Db, String>),
     FoldersLoaded(Result<Vec<Folder>, String>),
     Select(Source),
@@ -209,7 +210,7 @@ pub enum Message {
     /// The banner's "Sign in again" for an account.
     SignInAgain(String),
     ReauthPassword(String, String),
-    SignedInAgain(String, Result<(), String>),
+    SignedInAgain(String, Result<(), crate::ui::failure::Failure>),
     /// A reply or forward, its quote line in the window's language.
     Reply(ReplyMode, Lang),
     Forward(Lang),
@@ -228,6 +229,7 @@ pub enum Reply {
 pub enum Event {
     SwitchLanguage,
     AddAccount,
+    OpenSettings,
     Compose(Box<composer::State>),
     /// An account's sync engine reported new mail: a notification, in the window's language.
     NewMail(String, tayori::sync::SyncEvent),
@@ -266,9 +268,36 @@ impl State {
         Task::perform(Db::open(path), Message::StoreOpened)
     }
 
-    #[cfg(test)]
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
+    }
+
+    /// New settings from the settings screen. A new download range restarts the sync engines
+    /// so they follow it at once.
+    pub fn apply_settings(&mut self, settings: tayori::config::Settings) {
+        let restart = settings.sync != self.context.settings.sync;
+        self.context.settings = settings;
+        if restart {
+            for account in &self.accounts {
+                *self.restarts.entry(account.email.clone()).or_default() += 1;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn restarts_of(&self, email: &str) -> u64 {
+        self.restarts.get(email).copied().unwrap_or(0)
+    }
+
+    /// The account signed in again (from the settings screen): its banner goes and its engine
+    /// starts afresh.
+    pub fn signed_in_again(&mut self, email: &str) {
+        self.reauth.remove(email);
+        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+            account.needs_sign_in = None;
+        }
+        self.sync.remove(email);
+        *self.restarts.entry(email.to_owned()).or_default() += 1;
     }
 
     pub fn folders(&self) -> &[Folder] {
@@ -481,6 +510,7 @@ impl State {
         let task = match message {
             Message::SwitchLanguage => return (Task::none(), Some(Event::SwitchLanguage)),
             Message::AddAccount => return (Task::none(), Some(Event::AddAccount)),
+            Message::OpenSettings => return (Task::none(), Some(Event::OpenSettings)),
             Message::StoreOpened(Ok(db)) => {
                 self.db = Some(db);
                 Task::batch([self.reload_folders(), self.count_task()])
@@ -633,15 +663,8 @@ impl State {
                 let reauth = self.reauth.entry(email.clone()).or_default();
                 reauth.busy = false;
                 match result {
-                    Ok(()) => {
-                        self.reauth.remove(&email);
-                        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
-                            account.needs_sign_in = None;
-                        }
-                        self.sync.remove(&email);
-                        // A new key for the subscription: the engine starts again, signed in.
-                        *self.restarts.entry(email).or_default() += 1;
-                    }
+                    // A new key for the subscription: the engine starts again, signed in.
+                    Ok(()) => self.signed_in_again(&email),
                     Err(problem) => reauth.problem = Some(problem),
                 }
                 Task::none()
@@ -857,52 +880,9 @@ impl State {
         reauth.busy = true;
         reauth.problem = None;
         let password = std::mem::take(&mut reauth.password);
-        let context = self.context.clone();
         Task::perform(
-            async move {
-                use tayori::account::setup;
-                use tayori::imap::Credentials;
-                let net = setup::Net::from_settings(&context.settings)?;
-                let credentials = match setup::saved_oauth_client(&account.auth) {
-                    Some(client) => Credentials::OAuth(
-                        setup::sign_in_oauth(
-                            &net,
-                            &client,
-                            &account.email,
-                            context.browser.clone(),
-                            |_| {},
-                            // The sign-in page's own time limit ends the wait.
-                            futures::future::pending::<()>(),
-                        )
-                        .await?,
-                    ),
-                    None => Credentials::Password(setup::non_empty_password(password)?),
-                };
-                setup::verify_imap(&net, &account.imap, &credentials).await?;
-                setup::verify_smtp(&net, &account.smtp, &credentials).await?;
-                if let Credentials::Password(password) = &credentials {
-                    tayori::auth::keyring_store::save(
-                        &account.email,
-                        tayori::auth::keyring_store::SecretKind::AppPassword,
-                        password,
-                    )
-                    .await
-                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
-                }
-                tayori::account::Accounts::new(&context.paths)
-                    .set_needs_sign_in(&account.email, None)
-                    .map_err(|e| setup::SetupError::Network(e.to_string()))?;
-                Ok::<(), setup::SetupError>(())
-            },
-            move |result| {
-                Message::SignedInAgain(
-                    email.clone(),
-                    result.map_err(|e| match e.guidance() {
-                        Some(g) => format!("{e} — {}", g.en),
-                        None => e.to_string(),
-                    }),
-                )
-            },
+            crate::ui::reauth::sign_in_again(self.context.clone(), account, password),
+            move |result| Message::SignedInAgain(email.clone(), result),
         )
     }
 
@@ -1060,11 +1040,11 @@ impl State {
             );
         }
         banner = banner.push(line);
-        if let Some(problem) = reauth.and_then(|r| r.problem.as_deref()) {
+        if let Some(problem) = reauth.and_then(|r| r.problem.as_ref()) {
             banner = banner.push(
                 text(fill(
                     lang.text(Text::SignInAgainFailed),
-                    &[("email", email), ("detail", problem)],
+                    &[("email", email), ("detail", &problem.line(lang))],
                 ))
                 .size(style::TINY)
                 .style(style::danger),

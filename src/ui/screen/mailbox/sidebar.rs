@@ -165,9 +165,15 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
                 .padding([8, 12])
                 .width(Fill)
                 .on_press(Message::AddAccount),
-            button(text(lang.text(Text::SwitchLanguage)).size(style::TINY))
-                .style(style::link_button)
-                .on_press(Message::SwitchLanguage),
+            row![
+                button(text(lang.text(Text::SettingsTitle)).size(style::TINY))
+                    .style(style::link_button)
+                    .on_press(Message::OpenSettings),
+                Space::new().width(Fill),
+                button(text(lang.text(Text::SwitchLanguage)).size(style::TINY))
+                    .style(style::link_button)
+                    .on_press(Message::SwitchLanguage),
+            ],
         ]
         .spacing(8),
     )

@@ -15,7 +15,8 @@ use tayori::sync::{Engine, SyncEvent, SyncOptions};
 
 use crate::ui::context::Context;
 
-/// What identifies one account's engine (only the address: settings do not restart it).
+/// What identifies one account's engine: the address, and a counter bumped when it must start
+/// again (signed in again, or the download range changed in the settings).
 #[derive(Clone)]
 pub struct Key {
     pub account: Account,
@@ -76,7 +77,7 @@ fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
             key.account.clone(),
             credentials,
             net.dns.clone(),
-            SyncOptions::default(),
+            SyncOptions::from_settings(&key.context.settings),
             progress,
         )
         .await

@@ -850,7 +850,7 @@ fn the_banner_signs_an_account_in_again() {
     let problem = person.state.reauth[email].problem.clone().unwrap();
     let shown = tayori::i18n::fill(
         Lang::En.text(Text::SignInAgainFailed),
-        &[("email", email), ("detail", &problem)],
+        &[("email", email), ("detail", &problem.line(Lang::En))],
     );
     assert!(person.sees(&shown), "the reason is shown: {shown}");
     person.picture("reauth-banner");

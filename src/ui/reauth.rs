@@ -1,0 +1,52 @@
+//! Signing an account in again — the same as `tayori account reauth`: the browser for OAuth
+//! accounts, the typed password otherwise; both servers checked; then the account is marked signed
+//! in. Used by the mailbox's "needs sign-in" banner and by the settings screen.
+
+use tayori::account::Account;
+use tayori::account::setup::{self, SetupError};
+use tayori::imap::Credentials;
+
+use super::context::Context;
+use super::failure::Failure;
+
+/// Runs the whole sign-in; a failure says what the person or their administrator can do.
+pub async fn sign_in_again(
+    context: Context,
+    account: Account,
+    password: String,
+) -> Result<(), Failure> {
+    run(context, account, password)
+        .await
+        .map_err(|e| Failure::from_setup(&e))
+}
+
+async fn run(context: Context, account: Account, password: String) -> Result<(), SetupError> {
+    let net = setup::Net::from_settings(&context.settings)?;
+    let credentials = match setup::saved_oauth_client(&account.auth) {
+        Some(client) => Credentials::OAuth(
+            setup::sign_in_oauth(
+                &net,
+                &client,
+                &account.email,
+                context.browser.clone(),
+                |_| {},
+                // The sign-in page's own time limit ends the wait.
+                futures::future::pending::<()>(),
+            )
+            .await?,
+        ),
+        None => Credentials::Password(setup::non_empty_password(password)?),
+    };
+    setup::verify_imap(&net, &account.imap, &credentials).await?;
+    setup::verify_smtp(&net, &account.smtp, &credentials).await?;
+    if let Credentials::Password(password) = &credentials {
+        tayori::auth::keyring_store::save(
+            &account.email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+            password,
+        )
+        .await?;
+    }
+    tayori::account::Accounts::new(&context.paths).set_needs_sign_in(&account.email, None)?;
+    Ok(())
+}

@@ -1,0 +1,539 @@
+//! Settings, over the main window (which goes on syncing underneath): how the window looks and
+//! speaks, notifications, how much mail is downloaded, and the accounts — their server details,
+//! signing in again, removing one.
+//!
+//! A choice takes effect at once and is written to `tayori.toml` by a `Task` (the administrator's
+//! own settings in that file are kept). Signing in and removing run in the core, as the command
+//! line does them.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use iced::widget::{Space, button, column, container, row, scrollable, text, text_input, toggler};
+use iced::{Center, Element, Fill, Task};
+use tayori::account::{Account, AccountAuth, Server};
+use tayori::config::{LanguageChoice, Settings, ThemeChoice};
+use tayori::discovery::Security;
+use tayori::i18n::{Lang, Text, fill};
+
+use crate::ui::context::Context;
+use crate::ui::failure::Failure;
+use crate::ui::style;
+
+/// The choices of "download whole messages of the last … days", in days (`None`: all).
+pub const SYNC_WINDOWS: [Option<u32>; 4] = [None, Some(30), Some(90), Some(365)];
+
+pub struct State {
+    context: Context,
+    accounts: Vec<Account>,
+    /// Per account: the sign-in again under way, or what came of it.
+    accounts_state: HashMap<String, AccountState>,
+    /// The account whose removal waits for "Remove" to be pressed again.
+    confirm_remove: Option<String>,
+    /// Why the last choice could not be written to the settings file.
+    save_problem: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct AccountState {
+    /// For password accounts: the new (app) password as typed. Only ever kept in memory.
+    pub password: String,
+    pub busy: bool,
+    pub signed_in: bool,
+    pub problem: Option<Problem>,
+}
+
+/// What went wrong with an account, shown in the person's language.
+#[derive(Debug, Clone)]
+pub enum Problem {
+    SignIn(Failure),
+    Remove(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Close,
+    Language(LanguageChoice),
+    Theme(ThemeChoice),
+    NewMailNotifications(bool),
+    SyncWindow(Option<u32>),
+    Saved(Result<(), String>),
+    Password(String, String),
+    SignInAgain(String),
+    SignedInAgain(String, Result<(), Failure>),
+    Remove(String),
+    CancelRemove,
+    Removed(String, Result<(), String>),
+}
+
+/// What the screen asks of the application.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Close,
+    /// The settings changed (already being saved): apply them.
+    Changed(Box<Settings>),
+    /// The account signed in again: its sync can start afresh.
+    SignedIn(String),
+    /// The account was removed from this computer.
+    Removed(String),
+}
+
+impl State {
+    pub fn new(context: Context, accounts: Vec<Account>) -> Self {
+        State {
+            context,
+            accounts,
+            accounts_state: HashMap::new(),
+            confirm_remove: None,
+            save_problem: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn context_paths(&self) -> tayori::config::Paths {
+        self.context.paths.clone()
+    }
+
+    #[cfg(test)]
+    pub fn busy(&self, email: &str) -> bool {
+        self.accounts_state.get(email).is_some_and(|s| s.busy)
+    }
+
+    /// What went wrong with the account, as shown.
+    #[cfg(test)]
+    pub fn problem_line(&self, email: &str, lang: Lang) -> Option<String> {
+        match self.accounts_state.get(email)?.problem.as_ref()? {
+            Problem::SignIn(failure) => Some(failure.line(lang)),
+            Problem::Remove(detail) => Some(detail.clone()),
+        }
+    }
+
+    /// Changes the settings, saves them in the background and tells the application.
+    fn change(&mut self, edit: impl FnOnce(&mut Settings)) -> (Task<Message>, Option<Event>) {
+        let mut settings = self.context.settings.clone();
+        edit(&mut settings);
+        if settings == self.context.settings {
+            return (Task::none(), None);
+        }
+        self.context.settings = settings.clone();
+        let paths = self.context.paths.clone();
+        let to_save = settings.clone();
+        let save = Task::perform(
+            async move {
+                tokio::task::spawn_blocking(move || to_save.save_preferences(&paths))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            },
+            Message::Saved,
+        );
+        (save, Some(Event::Changed(Box::new(settings))))
+    }
+
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
+        match message {
+            Message::Close => return (Task::none(), Some(Event::Close)),
+            Message::Language(choice) => return self.change(|s| s.ui.language = choice),
+            Message::Theme(choice) => return self.change(|s| s.ui.theme = choice),
+            Message::NewMailNotifications(on) => {
+                return self.change(|s| s.notifications.new_mail = on);
+            }
+            Message::SyncWindow(days) => return self.change(|s| s.sync.body_days = days),
+            Message::Saved(result) => self.save_problem = result.err(),
+            Message::Password(email, typed) => {
+                self.accounts_state.entry(email).or_default().password = typed;
+            }
+            Message::SignInAgain(email) => return (self.sign_in_again(email), None),
+            Message::SignedInAgain(email, result) => {
+                let state = self.accounts_state.entry(email.clone()).or_default();
+                state.busy = false;
+                match result {
+                    Ok(()) => {
+                        state.signed_in = true;
+                        state.problem = None;
+                        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+                            account.needs_sign_in = None;
+                        }
+                        return (Task::none(), Some(Event::SignedIn(email)));
+                    }
+                    Err(failure) => state.problem = Some(Problem::SignIn(failure)),
+                }
+            }
+            Message::Remove(email) => {
+                if self.confirm_remove.as_deref() != Some(email.as_str()) {
+                    self.confirm_remove = Some(email);
+                    return (Task::none(), None);
+                }
+                self.confirm_remove = None;
+                let paths = self.context.paths.clone();
+                let owner = email.clone();
+                return (
+                    Task::perform(
+                        async move {
+                            tayori::account::setup::remove_account(&paths, &owner)
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        },
+                        move |result| Message::Removed(email.clone(), result),
+                    ),
+                    None,
+                );
+            }
+            Message::CancelRemove => self.confirm_remove = None,
+            Message::Removed(email, result) => match result {
+                Ok(()) => {
+                    self.accounts.retain(|a| a.email != email);
+                    self.accounts_state.remove(&email);
+                    return (Task::none(), Some(Event::Removed(email)));
+                }
+                Err(problem) => {
+                    self.accounts_state.entry(email).or_default().problem =
+                        Some(Problem::Remove(problem));
+                }
+            },
+        }
+        (Task::none(), None)
+    }
+
+    fn sign_in_again(&mut self, email: String) -> Task<Message> {
+        let Some(account) = self.accounts.iter().find(|a| a.email == email).cloned() else {
+            return Task::none();
+        };
+        let state = self.accounts_state.entry(email.clone()).or_default();
+        if state.busy {
+            return Task::none();
+        }
+        state.busy = true;
+        state.signed_in = false;
+        state.problem = None;
+        let password = std::mem::take(&mut state.password);
+        Task::perform(
+            crate::ui::reauth::sign_in_again(self.context.clone(), account, password),
+            move |result| Message::SignedInAgain(email.clone(), result),
+        )
+    }
+}
+
+/// How a server is reached, in one line: "mail.example.com:993, SSL/TLS".
+fn server_line(server: &Server, lang: Lang) -> String {
+    let security = match server.security {
+        Security::Tls => lang.text(Text::EncryptionTls),
+        Security::StartTls => lang.text(Text::EncryptionStartTls),
+    };
+    format!("{}:{}  ·  {security}", server.host, server.port)
+}
+
+fn section<'a>(title: Text, lang: Lang, content: Element<'a, Message>) -> Element<'a, Message> {
+    container(column![text(lang.text(title)).size(17).font(style::bold()), content].spacing(12))
+        .padding(18)
+        .width(Fill)
+        .style(style::card)
+        .into()
+}
+
+/// A row of buttons, one per choice, the chosen one filled: every choice visible at once.
+fn choices<'a, T: Copy + PartialEq + 'a, const N: usize>(
+    options: [(String, T); N],
+    chosen: T,
+    on_choose: fn(T) -> Message,
+) -> Element<'a, Message> {
+    let mut line = row![].spacing(6);
+    for (name, value) in options {
+        line = line.push(
+            button(text(name).size(style::SMALL))
+                .padding([5, 12])
+                .style(if value == chosen {
+                    style::primary_button
+                } else {
+                    style::outline_button
+                })
+                .on_press(on_choose(value)),
+        );
+    }
+    line.wrap().into()
+}
+
+fn label<'a>(key: Text, lang: Lang) -> Element<'a, Message> {
+    text(lang.text(key))
+        .size(style::SMALL)
+        .style(style::muted)
+        .width(180)
+        .into()
+}
+
+impl State {
+    pub fn view(&self, lang: Lang) -> Element<'_, Message> {
+        let settings = &self.context.settings;
+        let top = row![
+            text(lang.text(Text::SettingsTitle))
+                .size(style::TITLE)
+                .font(style::bold())
+                .width(Fill),
+            button(text(lang.text(Text::BackToMail)).size(style::SMALL))
+                .style(style::outline_button)
+                .padding([6, 14])
+                .on_press(Message::Close),
+        ]
+        .align_y(Center);
+
+        let language = row![
+            label(Text::SettingsLanguage, lang),
+            choices(
+                [
+                    (Text::FollowSystem, LanguageChoice::System),
+                    (Text::LanguageJapanese, LanguageChoice::Ja),
+                    (Text::LanguageEnglish, LanguageChoice::En),
+                ]
+                .map(|(key, choice)| (lang.text(key).to_owned(), choice)),
+                settings.ui.language,
+                Message::Language,
+            ),
+        ]
+        .align_y(Center);
+        let theme = row![
+            label(Text::SettingsTheme, lang),
+            choices(
+                [
+                    (Text::FollowSystem, ThemeChoice::System),
+                    (Text::ThemeLight, ThemeChoice::Light),
+                    (Text::ThemeDark, ThemeChoice::Dark),
+                ]
+                .map(|(key, choice)| (lang.text(key).to_owned(), choice)),
+                settings.ui.theme,
+                Message::Theme,
+            ),
+        ]
+        .align_y(Center);
+        let appearance = section(
+            Text::SettingsAppearance,
+            lang,
+            column![language, theme].spacing(14).into(),
+        );
+
+        let notifications = section(
+            Text::SettingsNotifications,
+            lang,
+            toggler(settings.notifications.new_mail)
+                .label(lang.text(Text::NotifyNewMail))
+                .text_size(style::SMALL)
+                .on_toggle(Message::NewMailNotifications)
+                .into(),
+        );
+
+        let windows = row![
+            label(Text::SyncWindowLabel, lang),
+            choices(
+                SYNC_WINDOWS.map(|days| {
+                    let name = match days {
+                        None => lang.text(Text::SyncWindowAll).to_owned(),
+                        Some(days) => fill(
+                            lang.text(Text::SyncWindowDays),
+                            &[("days", &days.to_string())],
+                        ),
+                    };
+                    (name, days)
+                }),
+                settings.sync.body_days,
+                Message::SyncWindow,
+            ),
+        ]
+        .align_y(Center);
+        let sync = section(
+            Text::SettingsSync,
+            lang,
+            column![
+                windows,
+                text(lang.text(Text::SyncWindowHint))
+                    .size(style::TINY)
+                    .style(style::muted)
+            ]
+            .spacing(8)
+            .into(),
+        );
+
+        let mut accounts = column![].spacing(14);
+        if self.accounts.is_empty() {
+            accounts = accounts.push(
+                text(lang.text(Text::NoAccountYet))
+                    .size(style::SMALL)
+                    .style(style::muted),
+            );
+        }
+        for account in &self.accounts {
+            accounts = accounts.push(self.account_view(account, lang));
+        }
+        let accounts = section(Text::SettingsAccounts, lang, accounts.into());
+
+        let mut page = column![top].spacing(16).padding(24).max_width(880);
+        if let Some(problem) = &self.save_problem {
+            page = page.push(
+                container(
+                    text(fill(
+                        lang.text(Text::SettingsSaveFailed),
+                        &[("detail", problem)],
+                    ))
+                    .size(style::SMALL),
+                )
+                .padding([8, 12])
+                .width(Fill)
+                .style(style::problem),
+            );
+        }
+        page = page
+            .push(accounts)
+            .push(appearance)
+            .push(notifications)
+            .push(sync);
+        container(scrollable(container(page).width(Fill).align_x(Center)))
+            .width(Fill)
+            .height(Fill)
+            .style(style::backdrop)
+            .into()
+    }
+
+    fn account_view<'a>(&'a self, account: &'a Account, lang: Lang) -> Element<'a, Message> {
+        let email = account.email.as_str();
+        let state = self.accounts_state.get(email);
+        let busy = state.is_some_and(|s| s.busy);
+        let oauth = tayori::account::setup::saved_oauth_client(&account.auth).is_some();
+        let method = match &account.auth {
+            AccountAuth::OAuth2 { .. } => lang.text(Text::AccountSignInBrowser),
+            AccountAuth::Password => lang.text(Text::AccountSignInPassword),
+        };
+        let detail = |key: Text, value: String| {
+            row![
+                text(lang.text(key))
+                    .size(style::SMALL)
+                    .style(style::muted)
+                    .width(180),
+                text(value).size(style::SMALL),
+            ]
+            .spacing(8)
+        };
+        let mut card = column![
+            row![
+                text(email).size(style::BODY).font(style::bold()),
+                text(account.display_name.clone().unwrap_or_default())
+                    .size(style::SMALL)
+                    .style(style::muted),
+            ]
+            .spacing(10)
+            .align_y(Center),
+            detail(Text::AccountSignInMethod, method.to_owned()),
+            detail(Text::AccountIncoming, server_line(&account.imap, lang)),
+            detail(Text::AccountOutgoing, server_line(&account.smtp, lang)),
+        ]
+        .spacing(6);
+        let status = match (&account.needs_sign_in, state.is_some_and(|s| s.signed_in)) {
+            (_, true) => text(lang.text(Text::AccountSignedInAgain))
+                .size(style::SMALL)
+                .style(style::success),
+            (Some(reason), false) => text(fill(
+                lang.text(Text::AccountNeedsSignInBecause),
+                &[("reason", reason)],
+            ))
+            .size(style::SMALL)
+            .style(style::danger),
+            (None, false) => text(lang.text(Text::AccountSignedIn))
+                .size(style::SMALL)
+                .style(style::success),
+        };
+        card = card.push(
+            row![
+                text(lang.text(Text::AccountStatus))
+                    .size(style::SMALL)
+                    .style(style::muted)
+                    .width(180),
+                status,
+            ]
+            .spacing(8),
+        );
+
+        let mut actions = row![].spacing(8).align_y(Center);
+        if !oauth {
+            let owner = account.email.clone();
+            actions = actions.push(
+                text_input(
+                    &fill(lang.text(Text::PasswordForAccount), &[("email", email)]),
+                    state.map_or("", |s| s.password.as_str()),
+                )
+                .secure(true)
+                .id(iced::widget::Id::from(format!("settings-password-{email}")))
+                .on_input(move |typed| Message::Password(owner.clone(), typed))
+                .on_submit(Message::SignInAgain(account.email.clone()))
+                .size(style::SMALL)
+                .padding(5)
+                .width(240),
+            );
+        }
+        let mut again = button(text(lang.text(Text::SignInAgain)).size(style::SMALL))
+            .style(style::outline_button)
+            .padding([5, 12]);
+        if !busy {
+            again = again.on_press(Message::SignInAgain(account.email.clone()));
+        }
+        actions = actions.push(again);
+        actions = actions.push(Space::new().width(Fill));
+        if self.confirm_remove.as_deref() == Some(email) {
+            actions = actions
+                .push(
+                    button(text(lang.text(Text::Cancel)).size(style::SMALL))
+                        .style(style::outline_button)
+                        .padding([5, 12])
+                        .on_press(Message::CancelRemove),
+                )
+                .push(
+                    button(text(lang.text(Text::RemoveAccountYes)).size(style::SMALL))
+                        .style(style::danger_button)
+                        .padding([5, 12])
+                        .on_press(Message::Remove(account.email.clone())),
+                );
+        } else {
+            actions = actions.push(
+                button(text(lang.text(Text::RemoveAccount)).size(style::SMALL))
+                    .style(style::outline_button)
+                    .padding([5, 12])
+                    .on_press(Message::Remove(account.email.clone())),
+            );
+        }
+        card = card.push(actions);
+        if busy {
+            card = card.push(
+                text(fill(lang.text(Text::SigningInAgain), &[("email", email)]))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
+        if self.confirm_remove.as_deref() == Some(email) {
+            card = card.push(
+                text(fill(
+                    lang.text(Text::RemoveAccountConfirm),
+                    &[("email", email)],
+                ))
+                .size(style::SMALL)
+                .style(style::danger),
+            );
+        }
+        if let Some(problem) = state.and_then(|s| s.problem.as_ref()) {
+            let line = match problem {
+                Problem::SignIn(failure) => fill(
+                    lang.text(Text::SignInAgainFailed),
+                    &[("email", email), ("detail", &failure.line(lang))],
+                ),
+                Problem::Remove(detail) => fill(
+                    lang.text(Text::RemoveAccountFailed),
+                    &[("email", email), ("detail", detail)],
+                ),
+            };
+            card = card.push(text(line).size(style::TINY).style(style::danger));
+        }
+        container(card)
+            .padding(14)
+            .width(Fill)
+            .style(style::inset)
+            .into()
+    }
+}

@@ -1,0 +1,284 @@
+//! The settings screen in the whole application, driven in iced's simulator over a real store on
+//! disk, the real settings file, the Secret Service of the test session and the rig's Dovecot.
+
+use iced::Theme;
+use tayori::account::{Account, AccountAuth, Accounts, Server};
+use tayori::auth::keyring_store::{self, SecretKind};
+use tayori::config::{LanguageChoice, Paths, Settings, ThemeChoice};
+use tayori::discovery::Security;
+use tayori::i18n::{Lang, Text, fill};
+use tayori::redact::Secret;
+use tayori::store::Store;
+
+use crate::ui::App;
+use crate::ui::app::Message;
+use crate::ui::context::Context;
+use crate::ui::screen::mailbox;
+use crate::ui::testing::Person;
+
+/// A private rig user: no other test signs in as this one.
+const RIG_USER: &str = "s19@example.test";
+
+fn account(email: &str, port: (u16, u16)) -> Account {
+    let server = |port| Server {
+        host: "mail.example.test".into(),
+        port,
+        security: Security::Tls,
+        username: email.into(),
+    };
+    Account {
+        email: email.into(),
+        display_name: Some("設定 テスト".into()),
+        provider: None,
+        imap: server(port.0),
+        smtp: server(port.1),
+        auth: AccountAuth::Password,
+        last_sign_in: None,
+        needs_sign_in: None,
+        sent_copy: None,
+    }
+}
+
+fn home(accounts: &[Account], settings: &str) -> (tempfile::TempDir, Context) {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    std::fs::write(paths.config_file(), settings).unwrap();
+    for account in accounts {
+        Accounts::new(&paths).upsert(account.clone()).unwrap();
+    }
+    let context = Context {
+        settings: Settings::load(&paths).unwrap(),
+        paths,
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    (home, context)
+}
+
+fn open_app(context: Context) -> Person<App> {
+    let (app, task) = App::with_context(context, None);
+    let mut person = Person::new(app, task);
+    person.settle_briefly();
+    person
+}
+
+impl Person<App> {
+    /// Runs what the window started, without waiting for the sync engines (they run for as long
+    /// as the window is open).
+    fn settle_briefly(&mut self) {
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+        while std::time::Instant::now() < until {
+            if !self.step(std::time::Duration::from_millis(100)) {
+                break;
+            }
+        }
+    }
+
+    fn settings(&self) -> &crate::ui::screen::settings::State {
+        self.state.settings_screen().expect("the settings are open")
+    }
+
+    fn saved(&self) -> Settings {
+        Settings::load(&self.settings().context_paths()).unwrap()
+    }
+}
+
+#[test]
+fn choices_take_effect_at_once_and_are_saved_beside_the_administrators() {
+    let hanako = account("hanako@example.test", (993, 465));
+    let (_home, context) = home(
+        std::slice::from_ref(&hanako),
+        "# from IT\n[network]\ndns_server = \"127.0.0.1:1\"\n\n[ui]\nlanguage = \"en\"\n",
+    );
+    let paths = context.paths.clone();
+    let mut person = open_app(context);
+    assert_eq!(person.state.lang(), Lang::En);
+
+    person.click(Lang::En.text(Text::SettingsTitle));
+    assert!(person.sees(Lang::En.text(Text::SettingsAppearance)));
+    assert!(person.sees("hanako@example.test"));
+    assert!(person.sees("mail.example.test:993  ·  SSL/TLS"));
+    assert!(person.sees(Lang::En.text(Text::AccountSignInPassword)));
+    person.picture("settings-en", &Theme::Light);
+
+    // Japanese, at once: the whole window speaks it, and it is remembered.
+    person.click(Lang::En.text(Text::LanguageJapanese));
+    person.settle_briefly();
+    assert_eq!(person.state.lang(), Lang::Ja);
+    assert_eq!(person.state.title(), Lang::Ja.text(Text::AppName));
+    assert!(person.sees(Lang::Ja.text(Text::SettingsAppearance)));
+    assert_eq!(person.saved().ui.language, LanguageChoice::Ja);
+
+    person.click(Lang::Ja.text(Text::ThemeDark));
+    person.settle_briefly();
+    assert_eq!(person.state.theme(), Some(Theme::Dark));
+    // (The switch's label is drawn by the switch itself, which the simulator cannot find by text.)
+    person.apply(Message::Settings(
+        crate::ui::screen::settings::Message::NewMailNotifications(false),
+    ));
+    person.settle_briefly();
+    let restarts_before = person
+        .state
+        .mailbox()
+        .unwrap()
+        .restarts_of("hanako@example.test");
+    person.click(&fill(
+        Lang::Ja.text(Text::SyncWindowDays),
+        &[("days", "90")],
+    ));
+    person.settle_briefly();
+    assert_eq!(
+        person
+            .state
+            .mailbox()
+            .unwrap()
+            .restarts_of("hanako@example.test"),
+        restarts_before + 1,
+        "a new download range restarts the account's sync"
+    );
+    person.picture("settings-ja-dark", &Theme::Dark);
+
+    let saved = Settings::load(&paths).unwrap();
+    assert_eq!(saved.ui.language, LanguageChoice::Ja);
+    assert_eq!(saved.ui.theme, ThemeChoice::Dark);
+    assert!(!saved.notifications.new_mail);
+    assert_eq!(saved.sync.body_days, Some(90));
+    assert_eq!(saved.network.dns_server.as_deref(), Some("127.0.0.1:1"));
+    let text = std::fs::read_to_string(paths.config_file()).unwrap();
+    assert!(text.contains("# from IT"), "{text}");
+
+    // "Same as the system" follows the system again; a new window starts as saved.
+    person.click(Lang::Ja.text(Text::BackToMail));
+    assert!(person.state.settings_screen().is_none());
+    assert!(person.sees(Lang::Ja.text(Text::NewMessage)));
+    let context = Context::new(paths.clone(), Settings::load(&paths).unwrap());
+    let again = open_app(context);
+    assert_eq!(again.state.lang(), Lang::Ja);
+    assert_eq!(again.state.theme(), Some(Theme::Dark));
+}
+
+#[test]
+fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_wizard() {
+    let hanako = account("hanako@example.test", (993, 465));
+    let alex = account("alex@corp.example", (993, 465));
+    let (_home, context) = home(&[hanako.clone(), alex.clone()], "");
+    let paths = context.paths.clone();
+    mailbox::tests::fill_store(&paths, 40);
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(keyring_store::save(
+            &alex.email,
+            SecretKind::AppPassword,
+            &Secret::new("alex-secret"),
+        ))
+        .unwrap();
+
+    let mut person = open_app(context);
+    person.click(Lang::from_system().text(Text::SettingsTitle));
+    let lang = person.state.lang();
+    // The first press asks; nothing is removed yet.
+    person.apply(Message::Settings(
+        crate::ui::screen::settings::Message::Remove(alex.email.clone()),
+    ));
+    assert!(person.sees(&fill(
+        lang.text(Text::RemoveAccountConfirm),
+        &[("email", &alex.email)]
+    )));
+    assert_eq!(Accounts::new(&paths).list().unwrap().len(), 2);
+    person.picture("settings-remove-confirm", &Theme::Light);
+    person.click(lang.text(Text::RemoveAccountYes));
+    person.settle_briefly();
+
+    let left: Vec<String> = Accounts::new(&paths)
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.email)
+        .collect();
+    assert_eq!(left, vec![hanako.email.clone()]);
+    assert!(
+        runtime
+            .block_on(keyring_store::load(&alex.email, SecretKind::AppPassword))
+            .unwrap()
+            .is_none(),
+        "the sign-in is gone from the keyring"
+    );
+    let store = Store::open_in(&paths).unwrap();
+    let folders = store.folders().unwrap();
+    assert!(folders.iter().all(|f| f.account != alex.email));
+    assert!(folders.iter().any(|f| f.account == hanako.email));
+    drop(store);
+    assert!(!person.sees("alex@corp.example"));
+
+    person.apply(Message::Settings(
+        crate::ui::screen::settings::Message::Remove(hanako.email.clone()),
+    ));
+    person.click(lang.text(Text::RemoveAccountYes));
+    person.settle_briefly();
+    assert!(
+        person.state.mailbox().is_none(),
+        "no account left: the wizard"
+    );
+    assert!(person.state.settings_screen().is_none());
+    assert!(person.sees(lang.text(Text::AddressHeading)));
+}
+
+/// A password account marked "needs sign-in" signs in again from its settings card against the
+/// rig's Dovecot: a wrong password is refused in words, the right one is saved in the keyring and
+/// the mark goes.
+#[test]
+fn an_account_signs_in_again_from_the_settings() {
+    let mut s19 = account(RIG_USER, (10993, 10465));
+    s19.needs_sign_in = Some("the server refused the saved password".into());
+    let (_home, context) = home(
+        std::slice::from_ref(&s19),
+        "[network]\ndns_server = \"127.0.0.1:10053\"\n",
+    );
+    let paths = context.paths.clone();
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    let mut person = open_app(context);
+    let lang = person.state.lang();
+    person.click(lang.text(Text::SettingsTitle));
+    person.picture("settings-needs-sign-in", &Theme::Light);
+    assert!(person.sees(&fill(
+        lang.text(Text::AccountNeedsSignInBecause),
+        &[("reason", "the server refused the saved password")]
+    )));
+    let field = fill(lang.text(Text::PasswordForAccount), &[("email", RIG_USER)]);
+    person.type_into(&field, "not-the-password");
+    person.click(lang.text(Text::SignInAgain));
+    person.settle_briefly();
+    person.settle_until(|p| !p.settings().busy(RIG_USER));
+    assert!(
+        person.settings().problem_line(RIG_USER, lang).is_some(),
+        "a wrong password is refused"
+    );
+    assert!(
+        Accounts::new(&paths)
+            .get(RIG_USER)
+            .unwrap()
+            .needs_sign_in
+            .is_some()
+    );
+
+    person.type_into(&field, "s19-app-password");
+    person.click(lang.text(Text::SignInAgain));
+    person.settle_until(|p| !p.settings().busy(RIG_USER));
+    assert_eq!(person.settings().problem_line(RIG_USER, lang), None);
+    assert!(person.sees(lang.text(Text::AccountSignedInAgain)));
+    assert!(
+        Accounts::new(&paths)
+            .get(RIG_USER)
+            .unwrap()
+            .needs_sign_in
+            .is_none()
+    );
+    assert_eq!(person.state.mailbox().unwrap().restarts_of(RIG_USER), 1);
+    let saved = person
+        .runtime
+        .block_on(keyring_store::load(RIG_USER, SecretKind::AppPassword))
+        .unwrap()
+        .expect("the password is in the keyring");
+    assert_eq!(saved.expose(), "s19-app-password");
+}

@@ -1,0 +1,164 @@
+//! A person in front of a screen, for tests: iced's simulator shows the screen and turns clicks and
+//! typing into messages; the screen's tasks run on a real runtime (the store on disk, the rig's
+//! servers) until nothing is left to do. One driver for every screen.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::{BoxStream, SelectAll};
+use iced::{Element, Task};
+use iced_test::simulator::Simulator;
+
+/// What the driver needs of a screen (or of the whole application).
+pub trait Screen {
+    type Message: Send + std::fmt::Debug + 'static;
+    fn update(&mut self, message: Self::Message) -> Task<Self::Message>;
+    fn view(&self) -> Element<'_, Self::Message>;
+}
+
+pub struct Person<S: Screen> {
+    pub state: S,
+    pub runtime: tokio::runtime::Runtime,
+    running: SelectAll<BoxStream<'static, S::Message>>,
+}
+
+impl<S: Screen> Person<S> {
+    pub fn new(state: S, first: Task<S::Message>) -> Self {
+        let mut person = Person {
+            state,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the screen's tasks"),
+            running: SelectAll::new(),
+        };
+        person.spawn(first);
+        person
+    }
+
+    pub fn ui(&self) -> Simulator<'_, S::Message> {
+        Simulator::with_size(
+            iced::Settings {
+                default_font: crate::ui::fonts::init(tayori::i18n::Lang::from_system()),
+                ..iced::Settings::default()
+            },
+            iced::Size::new(1280.0, 800.0),
+            self.state.view(),
+        )
+    }
+
+    pub fn sees(&self, text: &str) -> bool {
+        self.ui().find(text).is_ok()
+    }
+
+    pub fn spawn(&mut self, task: Task<S::Message>) {
+        if let Some(stream) = iced_test::runtime::task::into_stream(task) {
+            self.running.push(
+                stream
+                    .filter_map(|action| async move {
+                        match action {
+                            iced_test::runtime::Action::Output(message) => Some(message),
+                            _ => None,
+                        }
+                    })
+                    .boxed(),
+            );
+        }
+    }
+
+    pub fn apply(&mut self, message: S::Message) {
+        let task = self.state.update(message);
+        self.spawn(task);
+    }
+
+    pub fn click(&mut self, text: &str) {
+        let messages: Vec<S::Message> = {
+            let mut ui = self.ui();
+            ui.click(text)
+                .unwrap_or_else(|e| panic!("no {text:?} to click: {e}"));
+            ui.into_messages().collect()
+        };
+        assert!(!messages.is_empty(), "clicking {text:?} did nothing");
+        for message in messages {
+            self.apply(message);
+        }
+    }
+
+    /// Clicks into the field showing `placeholder` and types `typed`.
+    pub fn type_into(&mut self, placeholder: &str, typed: &str) {
+        let messages: Vec<S::Message> = {
+            let mut ui = self.ui();
+            ui.click(placeholder)
+                .unwrap_or_else(|e| panic!("no field {placeholder:?}: {e}"));
+            let _ = ui.typewrite(typed);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.apply(message);
+        }
+    }
+
+    /// Handles the next message the screen's tasks produce, waiting at most `wait`; false when
+    /// none came.
+    pub fn step(&mut self, wait: Duration) -> bool {
+        let next = self
+            .runtime
+            .block_on(async { tokio::time::timeout(wait, self.running.next()).await });
+        match next {
+            Ok(Some(message)) => {
+                self.apply(message);
+                true
+            }
+            Ok(None) | Err(_) => false,
+        }
+    }
+
+    /// Handles messages until `done` holds (tasks that never end, such as sync engines, may run
+    /// meanwhile); fails after 30 s.
+    pub fn settle_until(&mut self, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "what the test waited for did not happen in 30 s"
+            );
+            self.step(Duration::from_millis(100));
+        }
+    }
+
+    /// Draws the screen into `target/screenshots/<name>.png` (look at it).
+    pub fn picture(&self, name: &str, theme: &iced::Theme) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshots folder");
+        for entry in std::fs::read_dir(&dir)
+            .expect("the screenshots folder")
+            .flatten()
+        {
+            let path = entry.path();
+            if path
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy().starts_with(&format!("{name}-")))
+            {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        let snapshot = self.ui().snapshot(theme).expect("a picture of the window");
+        assert!(
+            snapshot
+                .matches_image(dir.join(format!("{name}.png")))
+                .expect("the picture saved")
+        );
+    }
+}
+
+impl Screen for crate::ui::App {
+    type Message = crate::ui::app::Message;
+    fn update(&mut self, message: Self::Message) -> Task<Self::Message> {
+        crate::ui::App::update(self, message)
+    }
+    fn view(&self) -> Element<'_, Self::Message> {
+        crate::ui::App::view(self)
+    }
+}

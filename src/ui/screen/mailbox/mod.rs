@@ -10,6 +10,7 @@ mod db;
 pub mod html;
 mod list;
 pub mod notify;
+mod outbox;
 mod reader;
 mod sidebar;
 mod sync;
@@ -166,6 +167,8 @@ pub struct State {
     reauth: HashMap<String, Reauth>,
     /// Bumped when an account signed in again, so its sync engine starts afresh.
     restarts: HashMap<String, u64>,
+    /// What waits in the outbox (its worker runs while the window is open).
+    outbox: outbox::View,
 }
 
 /// One account's "Sign in again" in the banner.
@@ -216,6 +219,8 @@ pub enum Message {
     Forward(Lang),
     /// The original's account and raw bytes, for a reply or a forward.
     OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), String>),
+    /// The outbox's worker and panel.
+    Outbox(outbox::Msg),
 }
 
 /// What the composer is opened for.
@@ -259,6 +264,7 @@ impl State {
             sync: std::collections::BTreeMap::new(),
             reauth: HashMap::new(),
             restarts: HashMap::new(),
+            outbox: outbox::View::default(),
         }
     }
 
@@ -686,6 +692,7 @@ impl State {
                 }
             },
             Message::Sync(email, update) => return self.on_sync(email, update),
+            Message::Outbox(message) => outbox::update(self, message),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
                 if let Err(problem) = result {
@@ -936,18 +943,27 @@ impl State {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        let engines = self.accounts.iter().map(|account| {
-            sync::subscription(sync::Key {
-                account: account.clone(),
-                context: self.context.clone(),
-                restart: self.restarts.get(&account.email).copied().unwrap_or(0),
-            })
-            .map(|(email, update)| Message::Sync(email, update))
-        });
+        // No engine for an account that must sign in again: it would only be refused again. The
+        // engine that was refused ends here too (its subscription goes); signing in again clears
+        // the mark and bumps `restarts`, which starts a new one.
+        let engines = self
+            .accounts
+            .iter()
+            .filter(|a| a.needs_sign_in.is_none())
+            .map(|account| {
+                sync::subscription(sync::Key {
+                    account: account.clone(),
+                    context: self.context.clone(),
+                    restart: self.restarts.get(&account.email).copied().unwrap_or(0),
+                })
+                .map(|(email, update)| Message::Sync(email, update))
+            });
         Subscription::batch(
             [
                 keyboard::listen().map(Message::Key),
                 iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
+                outbox::subscription(self.context.clone())
+                    .map(|update| Message::Outbox(outbox::Msg::Update(update))),
             ]
             .into_iter()
             .chain(engines),
@@ -991,7 +1007,14 @@ impl State {
                 .height(Fill),
         ]
         .height(Fill);
-        column![panes, rule::horizontal(1), self.status_bar(lang)].into()
+        let mut window = column![panes];
+        if let Some(panel) = outbox::panel(&self.outbox, lang) {
+            window = window.push(rule::horizontal(1)).push(panel);
+        }
+        window
+            .push(rule::horizontal(1))
+            .push(self.status_bar(lang))
+            .into()
     }
 
     fn sign_in_banner<'a>(&'a self, account: &'a Account, lang: Lang) -> Element<'a, Message> {
@@ -1067,6 +1090,7 @@ impl State {
                 .map_or((0, 0), |f| (f.total, f.unread)),
         };
         let count = |text: Text, n: u32| fill(lang.text(text), &[("count", &n.to_string())]);
+        let outbox = outbox::status(&self.outbox, lang);
         container(
             row![
                 text(format!(
@@ -1075,6 +1099,8 @@ impl State {
                     count(Text::StatusUnread, unread)
                 ))
                 .size(style::TINY),
+                // What waits in the outbox; a click shows each message and why.
+                outbox,
                 // The sync line takes the room there is and is cut, never wrapped: the bar stays
                 // one line high whatever an engine reports.
                 container(

@@ -1252,7 +1252,7 @@ fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
         started.elapsed()
     );
     assert!(
-        person.state.reauth.get(email).is_none(),
+        !person.state.reauth.contains_key(email),
         "signed in: {:?}",
         person
             .state

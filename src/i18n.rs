@@ -711,6 +711,12 @@ impl Lang {
             (Lang::En, PasswordForAccount) => "Password for {email}",
             (Lang::Ja, PasswordForAccount) => "{email} のパスワード",
             // Settings
+            (Lang::En, JapaneseFontMissing) => {
+                "No Japanese font was found on this computer, so Japanese text may show as empty boxes. Install one (on Debian and Ubuntu: the package fonts-noto-cjk) or put a font file into {folder}, then start Tayori again."
+            }
+            (Lang::Ja, JapaneseFontMissing) => {
+                "このパソコンに日本語フォントが見つからないため、日本語が正しく表示されない場合があります。日本語フォントをインストールするか（Debian・Ubuntu ではパッケージ fonts-noto-cjk）、フォントファイルを {folder} に置いてから Tayori を再起動してください。"
+            }
             (Lang::En, SettingsTitle) => "Settings",
             (Lang::Ja, SettingsTitle) => "設定",
             (Lang::En, BackToMail) => "Back to mail",
@@ -1050,6 +1056,7 @@ pub enum Text {
     SignInAgainFailed,
     PasswordForAccount,
     // Settings
+    JapaneseFontMissing,
     SettingsTitle,
     BackToMail,
     SettingsAppearance,

@@ -320,6 +320,16 @@ if wants windows; then
     ! grep 'DLL Name' <<<"$dump" | grep -iE 'DLL Name: lib'
   }
   check "tayori.exe imports Credential Manager, CertGetCertificateChain, GetAdaptersAddresses and no MinGW DLL" imports
+  resources() {
+    local types
+    types=$(python3 packaging/windows/pe-resources.py "$STAGE/tayori.exe")
+    echo "resource types: $types"
+    for t in icon icon-group version; do
+      grep -qw -- "$t" <<<"$types" || { echo "tayori.exe has no $t resource"; return 1; }
+    done
+    strings -el "$STAGE/tayori.exe" | grep -qx "$VERSION" || { echo "no version $VERSION in the version resource"; return 1; }
+  }
+  check "tayori.exe carries its icon (Explorer, taskbar) and version details (build.rs, packaging/windows/tayori.rc)" resources
   installer_contents() {
     local x
     x=$(mktemp -d)

@@ -15,7 +15,7 @@ tests/rig/setup.sh
 
 step "packages for the desktop check (Xvfb, CJK fonts, screenshots, a notification server, key presses)"
 missing=()
-for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk dunst xdotool sqlite3; do
+for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk xdotool python3-xlib dunst sqlite3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -54,8 +54,12 @@ if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-pas
 fi
 echo "clean: $(find target/rig/log -type f | wc -l) log files"
 
+step "the window's figures over 100,300 messages (benches/gui.sh)"
+benches/gui.sh
+
 step "the window under Xvfb"
 tests/gui-smoke.sh
+tests/gui-window-state.sh
 
 step "installers: the .deb (installed with dpkg -i), the Windows setup.exe (cross-built, run under Wine), the macOS Info.plist"
 tests/packaging.sh

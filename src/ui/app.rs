@@ -36,6 +36,7 @@ pub enum Message {
     WindowChanged(iced::window::Event, bool),
     WindowEvent(iced::window::Id, iced::window::Event),
     /// The window is closing: its place is saved first.
+    WindowClosing(Option<iced::Point>),
     WindowSaved,
     PreferencesSaved(Result<(), String>),
 }
@@ -175,22 +176,31 @@ impl App {
         match event {
             Event::Moved(_) | Event::Resized(_) => iced::window::is_maximized(id)
                 .map(move |maximized| Message::WindowChanged(event.clone(), maximized)),
-            Event::CloseRequested => {
-                let window = self.window;
-                let data_dir = self.context.paths.data_dir.clone();
-                Task::perform(
-                    async move {
-                        let saved =
-                            tokio::task::spawn_blocking(move || window.save(&data_dir)).await;
-                        if let Ok(Err(error)) = saved {
-                            tracing::warn!("the window's place could not be saved: {error}");
-                        }
-                    },
-                    |()| Message::WindowSaved,
-                )
-            }
+            // Where the window is now is asked for at the end too: not every system reports moves
+            // (an X11 window moved without a window manager sends none).
+            Event::CloseRequested => iced::window::position(id).map(Message::WindowClosing),
             _ => Task::none(),
         }
+    }
+
+    fn save_window(&mut self, position: Option<iced::Point>) -> Task<Message> {
+        if let Some(position) = position
+            && !self.window.maximized
+        {
+            self.window
+                .record(&iced::window::Event::Moved(position), false);
+        }
+        let window = self.window;
+        let data_dir = self.context.paths.data_dir.clone();
+        Task::perform(
+            async move {
+                let saved = tokio::task::spawn_blocking(move || window.save(&data_dir)).await;
+                if let Ok(Err(error)) = saved {
+                    tracing::warn!("the window's place could not be saved: {error}");
+                }
+            },
+            |()| Message::WindowSaved,
+        )
     }
 
     fn update_settings(&mut self, message: settings::Message) -> Task<Message> {
@@ -255,6 +265,7 @@ impl App {
                 self.window.record(&event, maximized);
                 return Task::none();
             }
+            Message::WindowClosing(position) => return self.save_window(position),
             Message::WindowSaved => return iced::exit(),
             Message::PreferencesSaved(result) => {
                 if let Err(error) = result {

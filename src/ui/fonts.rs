@@ -32,6 +32,45 @@ const LATIN: [&str; 8] = [
 ];
 
 static UI_FONT: OnceLock<Font> = OnceLock::new();
+/// Whether a Japanese family was found (installed, or loaded from Tayori's own font folders).
+static JAPANESE_FOUND: OnceLock<bool> = OnceLock::new();
+
+/// Where Tayori looks for fonts of its own, beside the system's: a folder in its data folder (a
+/// person or an administrator can put a font there), and the `fonts` folder an installer may ship
+/// beside the program (`<prefix>/share/tayori/fonts` on Linux, `fonts` beside `tayori.exe`,
+/// `Contents/Resources/fonts` in the macOS app).
+pub fn own_font_dirs(data_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![data_dir.join("fonts")];
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(bin) = exe.parent()
+    {
+        dirs.push(bin.join("fonts"));
+        dirs.push(bin.join("../share/tayori/fonts"));
+        dirs.push(bin.join("../Resources/fonts"));
+    }
+    dirs
+}
+
+/// Adds the fonts in `dirs` to the text engine's database, before the window's font is chosen:
+/// a system without a Japanese font still shows Japanese text once one is there.
+pub fn load_own_fonts(dirs: &[std::path::PathBuf]) {
+    let mut system = iced::advanced::graphics::text::font_system()
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for dir in dirs.iter().filter(|dir| dir.is_dir()) {
+        let before = system.raw().db().len();
+        system.raw().db_mut().load_fonts_dir(dir);
+        let added = system.raw().db().len() - before;
+        if added > 0 {
+            tracing::info!(folder = %dir.display(), faces = added, "fonts loaded");
+        }
+    }
+}
+
+/// False when no Japanese font was found: the settings then say how to get one.
+pub fn japanese_available() -> bool {
+    JAPANESE_FOUND.get().copied().unwrap_or(true)
+}
 
 /// The installed families, from the text engine's own database.
 fn installed() -> Vec<String> {
@@ -55,6 +94,7 @@ pub fn init(lang: Lang) -> Font {
         let families = installed();
         let has = |name: &str| families.iter().any(|f| f.eq_ignore_ascii_case(name));
         let japanese = JAPANESE.into_iter().find(|name| has(name));
+        let _ = JAPANESE_FOUND.set(japanese.is_some());
         let preferred = match lang {
             Lang::Ja => japanese.or_else(|| LATIN.into_iter().find(|name| has(name))),
             Lang::En => LATIN.into_iter().find(|name| has(name)).or(japanese),
@@ -86,5 +126,47 @@ pub fn bold() -> Font {
     Font {
         weight: Weight::Semibold,
         ..regular()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A font put into Tayori's own font folder is added to what the window can draw with.
+    #[test]
+    fn fonts_in_the_own_folder_are_loaded() {
+        let font = first_ttf(std::path::Path::new("/usr/share/fonts"))
+            .expect("no .ttf font on this machine to copy (tests/run.sh installs fonts)");
+        let data = tempfile::tempdir().unwrap();
+        let own = data.path().join("fonts");
+        std::fs::create_dir_all(&own).unwrap();
+        std::fs::copy(font, own.join("copied.ttf")).unwrap();
+        let count = || {
+            iced::advanced::graphics::text::font_system()
+                .write()
+                .unwrap()
+                .raw()
+                .db()
+                .len()
+        };
+        let before = count();
+        load_own_fonts(&own_font_dirs(data.path()));
+        assert!(count() > before, "the copied font was not loaded");
+    }
+
+    fn first_ttf(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            let found = if path.is_dir() {
+                first_ttf(&path)
+            } else {
+                path.extension().is_some_and(|e| e == "ttf").then_some(path)
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
     }
 }

@@ -22,6 +22,7 @@ pub fn run(
     settings: Settings,
     mailto: Option<tayori::mailto::MailtoLink>,
 ) -> iced::Result {
+    fonts::load_own_fonts(&fonts::own_font_dirs(&paths.data_dir));
     let font = fonts::init(settings.ui.language.lang());
     let window = window_state::WindowState::load(&paths.data_dir);
     iced::application(

@@ -307,11 +307,19 @@ impl State {
             ),
         ]
         .align_y(Center);
-        let appearance = section(
-            Text::SettingsAppearance,
-            lang,
-            column![language, theme].spacing(14).into(),
-        );
+        let mut appearance = column![language, theme].spacing(14);
+        if !crate::ui::fonts::japanese_available() {
+            let folder = self.context.paths.data_dir.join("fonts");
+            appearance = appearance.push(
+                text(fill(
+                    lang.text(Text::JapaneseFontMissing),
+                    &[("folder", &folder.display().to_string())],
+                ))
+                .size(style::SMALL)
+                .style(style::danger),
+            );
+        }
+        let appearance = section(Text::SettingsAppearance, lang, appearance.into());
 
         let notifications = section(
             Text::SettingsNotifications,

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The window's figures over 100,300 cached messages (issue 7's performance goals): launch to first
+# frame, frame times while scrolling the list and switching folders, and memory. Headless: iced's
+# own renderer draws each frame off screen (wgpu where a GPU or a software Vulkan is there, else
+# tiny-skia), so the figures are the program's work, not the display's.
+# Prints the figures; exits non-zero if the first frame takes 500 ms or more, or if 5 % of the
+# frames take 16 ms or more (the goals).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+OUT=$(mktemp)
+trap 'rm -f "$OUT"' EXIT
+cargo test --locked --bin tayori -- --ignored --nocapture --exact ui::screen::mailbox::tests::mailbox_figures 2>&1 | tee "$OUT" | grep -vE '^(running|test |$)'
+grep -q 'test result: ok. 1 passed' "$OUT" || { echo "FAIL: the figures run did not pass" >&2; exit 1; }
+python3 - "$OUT" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(value):
+    number, unit = re.match(r"([0-9.]+)(ns|µs|ms|s)", value).groups()
+    return float(number) * {"ns": 1e-6, "µs": 1e-3, "ms": 1.0, "s": 1000.0}[unit]
+first = ms(re.search(r"launch to first frame[^:]*: (\S+)", text).group(1))
+failed = []
+print(f"goal: first frame {first:.1f} ms (< 500 ms)")
+if first >= 500:
+    failed.append("first frame")
+for what in ("scrolling", "switching folders"):
+    line = re.search(rf"^{what}[^\n]*median (\S+), p95 (\S+),", text, re.M)
+    median, p95 = ms(line.group(1)), ms(line.group(2))
+    print(f"goal: {what} frame median {median:.2f} ms, p95 {p95:.2f} ms (both < 16 ms)")
+    if p95 >= 16:
+        failed.append(what)
+if failed:
+    sys.exit("FAIL: " + ", ".join(failed))
+PY

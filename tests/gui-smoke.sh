@@ -102,5 +102,4 @@ shoot mailbox ja ja_JP.UTF-8 with_accounts
 # A mailto: link opens the composer filled from it.
 shoot composer ja ja_JP.UTF-8 with_accounts 'mailto:ken@example.test?subject=%E4%BC%9A%E8%AD%B0%E3%81%AE%E4%BB%B6&body=%E3%82%88%E3%82%8D%E3%81%97%E3%81%8F%E3%81%8A%E9%A1%98%E3%81%84%E3%81%97%E3%81%BE%E3%81%99%E3%80%82'
 # The main window with mail in it (and a new-mail notification), in English and Japanese.
-chmod +x tests/gui-populated.sh
 TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-populated.sh

@@ -151,7 +151,13 @@ fn run(context: Context) -> impl Stream<Item = Update> + Send + 'static {
                         Err(OutboxError::Busy) => {}
                         Err(e) => tracing::warn!(error = %e, "outbox: the worker could not start"),
                     },
-                    Err(e) => report(Update::Problem(e.to_string())),
+                    Err(e) => {
+                        let update = Update::Problem(e.to_string());
+                        if last.as_ref() != Some(&update) {
+                            report(update.clone());
+                            last = Some(update);
+                        }
+                    }
                 }
             }
             let wait = match due {

@@ -824,6 +824,8 @@ impl Lang {
             (Lang::Ja, OutboxReason) => "理由: {reason}",
             (Lang::En, OutboxUnreadable) => "The outbox could not be read: {detail}",
             (Lang::Ja, OutboxUnreadable) => "送信トレイを読み込めませんでした: {detail}",
+            (Lang::En, OutboxDiscardConfirm) => "Discard for good?",
+            (Lang::Ja, OutboxDiscardConfirm) => "完全に破棄しますか？",
         }
     }
 }
@@ -1104,6 +1106,7 @@ pub enum Text {
     OutboxNextAttempt,
     OutboxReason,
     OutboxUnreadable,
+    OutboxDiscardConfirm,
 }
 
 /// Puts values into a catalog text's `{name}` placeholders (word order differs between English and

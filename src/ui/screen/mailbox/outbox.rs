@@ -178,6 +178,9 @@ pub struct View {
     pub problem: Option<String>,
     /// The panel with each message and its reason is open.
     pub open: bool,
+    /// The message whose "Discard" was pressed once: a second press discards it (it is the only
+    /// copy of what the person wrote).
+    pub discarding: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +189,8 @@ pub enum Msg {
     Toggle,
     Retry(i64),
     Retried(Result<(), String>),
+    Discard(i64),
+    Discarded(i64, Result<(), String>),
 }
 
 pub fn update(state: &mut State, message: Msg) -> Task<Message> {
@@ -201,6 +206,12 @@ pub fn update(state: &mut State, message: Msg) -> Task<Message> {
         Msg::Update(Update::Problem(problem)) => outbox.problem = Some(problem),
         Msg::Toggle => outbox.open = !outbox.open && !outbox.items.is_empty(),
         Msg::Retry(id) => {
+            outbox.discarding = None;
+            // Shown as waiting at once; the worker's next look confirms it.
+            if let Some(item) = outbox.items.iter_mut().find(|i| i.id == id) {
+                item.failed = false;
+                item.next_attempt_at = 0;
+            }
             let data_dir = state.context.paths.data_dir.clone();
             // Queued for now: the worker sends it within a few seconds.
             return Task::perform(
@@ -215,6 +226,30 @@ pub fn update(state: &mut State, message: Msg) -> Task<Message> {
         }
         Msg::Retried(Ok(())) => {}
         Msg::Retried(Err(problem)) => outbox.problem = Some(problem),
+        Msg::Discard(id) if outbox.discarding != Some(id) => outbox.discarding = Some(id),
+        Msg::Discard(id) => {
+            outbox.discarding = None;
+            let data_dir = state.context.paths.data_dir.clone();
+            return Task::perform(
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        Outbox::open_in(&data_dir)?.discard(id).map(|_| ())
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+                },
+                move |result| Message::Outbox(Msg::Discarded(id, result)),
+            );
+        }
+        Msg::Discarded(id, Ok(())) => {
+            tracing::info!(id, "message discarded from the outbox");
+            outbox.items.retain(|i| i.id != id);
+            if outbox.items.is_empty() {
+                outbox.open = false;
+            }
+        }
+        Msg::Discarded(_, Err(problem)) => outbox.problem = Some(problem),
     }
     Task::none()
 }
@@ -338,6 +373,17 @@ pub fn panel(view: &View, lang: Lang) -> Option<Element<'_, Message>> {
                     .style(style::outline_button)
                     .padding([3, 10])
                     .on_press(Message::Outbox(Msg::Retry(item.id))),
+            );
+            let discard = if view.discarding == Some(item.id) {
+                Text::OutboxDiscardConfirm
+            } else {
+                Text::OutboxDiscard
+            };
+            line = line.push(
+                button(text(lang.text(discard)).size(style::SMALL))
+                    .style(style::danger_button)
+                    .padding([3, 10])
+                    .on_press(Message::Outbox(Msg::Discard(item.id))),
             );
         }
         list = list.push(line);

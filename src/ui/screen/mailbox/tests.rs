@@ -1117,6 +1117,20 @@ fn the_outbox_worker_sends_what_is_due_and_shows_refusals_with_their_reason() {
         assert!(Instant::now() < deadline, "the retry was not attempted");
         let _ = next_update(&mut person);
     }
+    while person.state.outbox.items.first().is_some_and(|i| !i.failed) {
+        let _ = next_update(&mut person);
+    }
+
+    // Discarding asks once more (it is the only copy), then the message and the count go.
+    person.click(Lang::En.text(Text::OutboxDiscard));
+    assert!(outbox.entry(refused).is_ok(), "one click does not discard");
+    person.click(Lang::En.text(Text::OutboxDiscardConfirm));
+    person.settle();
+    assert!(outbox.entry(refused).is_err(), "discarded");
+    assert!(
+        !person.sees(&status),
+        "nothing waits: no outbox in the status bar"
+    );
     forget_app_password(&person.runtime, email);
 }
 

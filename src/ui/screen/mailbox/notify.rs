@@ -94,6 +94,47 @@ fn escape_markup(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The setting turns notifications off; mail outside the inbox never makes one.
+    #[test]
+    fn the_setting_and_the_folder_decide_whether_a_notification_is_sent() {
+        let summary: tayori::store::MessageSummary = tayori::store::MessageSummary {
+            id: 1,
+            folder_id: 1,
+            uid: Some(9),
+            date: None,
+            from: Some(tayori::store::Address {
+                name: Some("佐藤 健".into()),
+                email: "ken@example.co.jp".into(),
+            }),
+            subject: "見積書".into(),
+            flags: tayori::store::Flags::default(),
+            size: 10,
+            has_attachments: false,
+            thread_id: 1,
+            message_id: None,
+            body_state: tayori::store::BodyState::NotDownloaded,
+            preview: String::new(),
+        };
+        let event = |inbox| SyncEvent::NewMail {
+            folder: "INBOX".into(),
+            count: 1,
+            inbox,
+            unread: 1,
+            newest: vec![summary.clone()],
+        };
+        let on = Settings::default();
+        assert!(on.notifications.new_mail, "on unless turned off");
+        let off: Settings = toml::from_str("[notifications]\nnew_mail = false\n").unwrap();
+        let units = |settings: &Settings, event: &SyncEvent| {
+            new_mail::<()>(settings, Lang::Ja, "a@example.test", event).units()
+        };
+        assert_eq!(units(&on, &event(true)), 1);
+        assert_eq!(units(&off, &event(true)), 0);
+        assert_eq!(units(&on, &event(false)), 0);
+    }
+
     #[test]
     fn markup_in_a_subject_is_shown_as_typed() {
         assert_eq!(

@@ -89,6 +89,8 @@ populated() { # tag locale sender subject expected-summary
   done
   grep -qF "body: '$subject'" "$OUT/notifications.log" || fail "the notification does not give the subject ($tag)"
   grep -qF "appname: 'Tayori'" "$OUT/notifications.log" || fail "the notification is not Tayori's ($tag)"
+  grep -qF "desktop_entry: 'org.tayori.Tayori'" "$OUT/notifications.log" || fail "no desktop entry in the notification ($tag)"
+  grep -qF "category: email.arrived" "$OUT/notifications.log" || fail "the notification is not categorised as new mail ($tag)"
   grep -qs "new-mail notification shown" "$home"/data/logs/* || fail "the app's log does not record the notification ($tag)"
   echo "notification ($tag): \"$summary\" / \"$subject\""
 

@@ -13,9 +13,9 @@ step() { printf '\n==> %s  (+%ss)\n' "$*" "$(( $(date +%s) - T0 ))"; }
 step "system and npm packages for the rig"
 tests/rig/setup.sh
 
-step "packages for the desktop check (Xvfb, CJK fonts, screenshots)"
+step "packages for the desktop check (Xvfb, CJK fonts, screenshots, a notification server, key presses)"
 missing=()
-for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk xdotool python3-xlib; do
+for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk xdotool python3-xlib dunst sqlite3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -189,7 +189,7 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         }
-        SyncEvent::NewMail { folder, count } => {
+        SyncEvent::NewMail { folder, count, .. } => {
             bar.println(format!("{count} new in {}", decode_mailbox_name(&folder)));
         }
         SyncEvent::Idle => bar.set_message("up to date; waiting for new mail"),

@@ -1603,3 +1603,44 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+// ---------------------------------------------------------------------------------------------
+// New-mail notifications. Read-only.
+
+impl Store {
+    /// The unread messages of a folder whose UIDs are in `first..=last` (the range a sync pass has
+    /// just fetched), newest first: how many there are, and the first `limit` of them. Messages
+    /// already read elsewhere (`\Seen` on the server) are not counted — nobody wants to be told
+    /// about mail they have read on their phone.
+    pub fn unread_in_uid_range(
+        &self,
+        folder_id: i64,
+        first: u32,
+        last: u32,
+        limit: usize,
+    ) -> Result<(usize, Vec<MessageSummary>), StoreError> {
+        let count = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM messages
+                 WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3 AND flags & 1 = 0",
+                params![folder_id, first, last],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| self.error(e))? as usize;
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages m
+             WHERE m.folder_id = ?1 AND m.uid BETWEEN ?2 AND ?3 AND m.flags & 1 = 0
+             ORDER BY COALESCE(m.date, m.internal_date) DESC, m.uid DESC LIMIT ?4"
+        );
+        let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(
+                params![folder_id, first, last, limit as i64],
+                summary_from_row,
+            )
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        Ok((count, rows))
+    }
+}

@@ -470,3 +470,27 @@ fn unified_threads_span_every_inbox_and_nothing_else() {
         [inbox, bob_inbox]
     );
 }
+
+#[test]
+fn unread_mail_in_a_uid_range_is_counted_newest_first_without_mail_read_elsewhere() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let envelopes: Vec<NewEnvelope> = (1..=6)
+        .map(|uid| {
+            let (mut envelope, _) = message(uid, &format!("件名 {uid}"), "");
+            // UID 5 was read on another device before this pass fetched it.
+            envelope.flags.seen = uid == 5;
+            envelope
+        })
+        .collect();
+    store.add_envelopes(inbox, &envelopes).unwrap();
+    let (count, newest) = store.unread_in_uid_range(inbox, 3, 6, 2).unwrap();
+    assert_eq!(count, 3, "UIDs 3, 4 and 6: 5 was read elsewhere");
+    let subjects: Vec<_> = newest.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(subjects, ["件名 6", "件名 4"]);
+    assert_eq!(
+        newest[0].from.as_ref().map(|a| a.email.as_str()),
+        Some("taro@example.jp")
+    );
+    assert_eq!(store.unread_in_uid_range(inbox, 7, 9, 2).unwrap().0, 0);
+}

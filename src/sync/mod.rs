@@ -22,6 +22,7 @@
 //! nothing is stored twice (UIDs are unique per folder in the schema).
 
 mod conn;
+pub mod notice;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -110,9 +111,17 @@ pub enum SyncEvent {
     Finished(Summary),
     /// Waiting in IDLE for new mail.
     Idle,
+    /// New messages arrived in a folder that had been fully listed before (never for the first
+    /// pass over a folder, when everything is "new"). What a new-mail notification needs.
     NewMail {
         folder: String,
         count: usize,
+        /// Whether the folder is the account's inbox.
+        inbox: bool,
+        /// How many of the new messages are unread (not read elsewhere before they were fetched).
+        unread: usize,
+        /// The newest unread ones, at most [`NEW_MAIL_DETAILS`].
+        newest: Vec<crate::store::MessageSummary>,
     },
     /// Offline or a server problem; the next attempt is in `retry_in`.
     Offline {
@@ -124,6 +133,9 @@ pub enum SyncEvent {
         error: String,
     },
 }
+
+/// How many new messages a [`SyncEvent::NewMail`] describes one by one.
+pub const NEW_MAIL_DETAILS: usize = 3;
 
 /// Counts for one pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -697,14 +709,30 @@ impl Engine {
                 .filter(|uid| !local.contains(uid))
                 .collect()
         };
+        let fetched_range = missing
+            .iter()
+            .copied()
+            .min()
+            .zip(missing.iter().copied().max());
         let new = self
             .fetch_envelopes(conn, &name, folder_id, missing)
             .await?;
         summary.new_messages += new;
-        if new > 0 && state.envelopes_complete {
+        if new > 0
+            && state.envelopes_complete
+            && let Some((first, last)) = fetched_range
+        {
+            let (unread, newest) = self
+                .db(move |store| {
+                    store.unread_in_uid_range(folder_id, first, last, NEW_MAIL_DETAILS)
+                })
+                .await?;
             self.emit(SyncEvent::NewMail {
                 folder: name.clone(),
                 count: new,
+                inbox: state.role == Some(FolderRole::Inbox),
+                unread,
+                newest,
             });
         }
         // Everything below UIDNEXT is here now: record it, with HIGHESTMODSEQ, in one statement.

@@ -336,6 +336,16 @@ impl App {
                         self.composer = Some(composer);
                         Task::batch([task, composer::State::focus().map(Message::Composer)])
                     }
+                    // Here, where the window's language and the current settings are.
+                    Some(mailbox::Event::NewMail(email, event)) => Task::batch([
+                        task,
+                        mailbox::notify::new_mail(
+                            &self.context.settings,
+                            self.lang,
+                            &email,
+                            &event,
+                        ),
+                    ]),
                     None => task,
                 }
             }

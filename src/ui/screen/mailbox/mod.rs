@@ -15,6 +15,8 @@ mod actions;
 mod db;
 pub mod html;
 mod list;
+pub mod notify;
+mod outbox;
 mod reader;
 mod sidebar;
 mod sync;
@@ -210,6 +212,8 @@ pub struct State {
     notice: Option<actions::Notice>,
     /// The language the window was last drawn in: replies started from the keyboard quote in it.
     view_lang: std::cell::Cell<Lang>,
+    /// What waits in the outbox (its worker runs while the window is open).
+    outbox: outbox::View,
 }
 
 /// One account's "Sign in again" in the banner.
@@ -276,6 +280,8 @@ pub enum Message {
     ToggleThread(usize),
     ThreadPageLoaded(u64, usize, Result<Vec<ThreadSummary>, String>),
     ThreadLoaded(u64, i64, Result<Vec<MessageSummary>, String>),
+    /// The outbox's worker and panel.
+    Outbox(outbox::Msg),
 }
 
 /// What the composer is opened for.
@@ -291,6 +297,8 @@ pub enum Event {
     AddAccount,
     OpenSettings,
     Compose(Box<composer::State>),
+    /// An account's sync engine reported new mail: a notification, in the window's language.
+    NewMail(String, tayori::sync::SyncEvent),
 }
 
 /// The list's height before the window reports its size: the default window less the bars.
@@ -320,6 +328,7 @@ impl State {
             link: None,
             notice: None,
             view_lang: std::cell::Cell::new(Lang::En),
+            outbox: outbox::View::default(),
         }
     }
 
@@ -837,7 +846,8 @@ impl State {
                     Task::none()
                 }
             },
-            Message::Sync(email, update) => self.on_sync(email, update),
+            Message::Sync(email, update) => return self.on_sync(email, update),
+            Message::Outbox(message) => outbox::update(self, message),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
                 if let Err(problem) = result {
@@ -853,8 +863,14 @@ impl State {
         (task, None)
     }
 
-    fn on_sync(&mut self, email: String, update: sync::Update) -> Task<Message> {
+    fn on_sync(&mut self, email: String, update: sync::Update) -> (Task<Message>, Option<Event>) {
         use tayori::sync::SyncEvent;
+        let new_mail = match &update {
+            sync::Update::Event(event @ SyncEvent::NewMail { .. }) => {
+                Some(Event::NewMail(email.clone(), event.clone()))
+            }
+            _ => None,
+        };
         let refresh = matches!(
             &update,
             sync::Update::Event(
@@ -868,13 +884,14 @@ impl State {
         }
         // Progress within a folder is kept; the other events replace it.
         self.sync.insert(email, update);
-        if refresh && self.list.search.is_none() {
+        let task = if refresh && self.list.search.is_none() {
             self.refresh()
         } else if refresh {
             self.reload_folders()
         } else {
             Task::none()
-        }
+        };
+        (task, new_mail)
     }
 
     /// One line for the status bar: the busiest account's state.
@@ -1095,18 +1112,27 @@ impl State {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        let engines = self.accounts.iter().map(|account| {
-            sync::subscription(sync::Key {
-                account: account.clone(),
-                context: self.context.clone(),
-                restart: self.restarts.get(&account.email).copied().unwrap_or(0),
-            })
-            .map(|(email, update)| Message::Sync(email, update))
-        });
+        // No engine for an account that must sign in again: it would only be refused again. The
+        // engine that was refused ends here too (its subscription goes); signing in again clears
+        // the mark and bumps `restarts`, which starts a new one.
+        let engines = self
+            .accounts
+            .iter()
+            .filter(|a| a.needs_sign_in.is_none())
+            .map(|account| {
+                sync::subscription(sync::Key {
+                    account: account.clone(),
+                    context: self.context.clone(),
+                    restart: self.restarts.get(&account.email).copied().unwrap_or(0),
+                })
+                .map(|(email, update)| Message::Sync(email, update))
+            });
         Subscription::batch(
             [
                 keyboard::listen().map(Message::Key),
                 iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
+                outbox::subscription(self.context.clone())
+                    .map(|update| Message::Outbox(outbox::Msg::Update(update))),
             ]
             .into_iter()
             .chain(engines),
@@ -1151,7 +1177,14 @@ impl State {
                 .height(Fill),
         ]
         .height(Fill);
-        column![panes, rule::horizontal(1), self.status_bar(lang)].into()
+        let mut window = column![panes];
+        if let Some(panel) = outbox::panel(&self.outbox, lang) {
+            window = window.push(rule::horizontal(1)).push(panel);
+        }
+        window
+            .push(rule::horizontal(1))
+            .push(self.status_bar(lang))
+            .into()
     }
 
     fn sign_in_banner<'a>(&'a self, account: &'a Account, lang: Lang) -> Element<'a, Message> {
@@ -1227,6 +1260,7 @@ impl State {
                 .map_or((0, 0), |f| (f.total, f.unread)),
         };
         let count = |text: Text, n: u32| fill(lang.text(text), &[("count", &n.to_string())]);
+        let outbox = outbox::status(&self.outbox, lang);
         container(
             row![
                 text(format!(
@@ -1235,6 +1269,8 @@ impl State {
                     count(Text::StatusUnread, unread)
                 ))
                 .size(style::TINY),
+                // What waits in the outbox; a click shows each message and why.
+                outbox,
                 // The sync line takes the room there is and is cut, never wrapped: the bar stays
                 // one line high whatever an engine reports.
                 container(

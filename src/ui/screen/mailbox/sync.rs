@@ -68,9 +68,21 @@ fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
             Ok(credentials) => credentials,
             Err(error) => return report(Update::CouldNotStart(error.to_string())),
         };
+        // A refused sign-in stops the engine: trying the same refused password or token again
+        // every few minutes helps nobody (and can get the account locked). The window shows the
+        // "sign in again" banner; signing in starts a new engine.
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let refused = Arc::new(std::sync::Mutex::new(None::<String>));
         let progress = {
             let report = report.clone();
-            Arc::new(move |event: SyncEvent| report(Update::Event(event)))
+            let (stop, refused) = (stop.clone(), refused.clone());
+            Arc::new(move |event: SyncEvent| {
+                if let SyncEvent::NeedsSignIn { error } = &event {
+                    *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+                    stop.notify_one();
+                }
+                report(Update::Event(event))
+            })
         };
         let engine = match Engine::open(
             Store::path_in(&key.context.paths),
@@ -87,8 +99,20 @@ fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
         };
         // `watch` runs until `stop`; dropping this future (the subscription ended) stops it too.
         let wake = Arc::new(tokio::sync::Notify::new());
-        let stop = Arc::new(tokio::sync::Notify::new());
         engine.watch(wake, stop).await;
+        let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(error) = refused {
+            tracing::warn!(%error, "sync stopped: the server refused the sign-in; waiting for the person to sign in again");
+            // Kept in the account list, so the next start shows the banner instead of trying again.
+            let (paths, email) = (key.context.paths.clone(), key.account.email.clone());
+            let saved = tokio::task::spawn_blocking(move || {
+                tayori::account::Accounts::new(&paths).set_needs_sign_in(&email, Some(error))
+            })
+            .await;
+            if let Ok(Err(e)) = saved {
+                tracing::warn!(error = %e, "could not mark the account as needing sign-in");
+            }
+        }
     };
     let runner = futures::stream::once(work).filter_map(|()| async { None });
     futures::stream::select(receiver, runner)

@@ -1831,3 +1831,346 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
     assert!(!flags[0].contains("Seen"), "{flags:?}");
     let _ = person.runtime.block_on(session.logout());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notifications and outbox: the outbox's worker, a refused sign-in, signing in again with OAuth.
+
+/// Settings an administrator would give Tayori for the rig (its name server).
+fn rig_context(paths: &Paths) -> Context {
+    paths.create_all().unwrap();
+    Context {
+        paths: paths.clone(),
+        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    }
+}
+
+/// One of the rig's private users, signed in with its app password over implicit TLS.
+fn rig_account(email: &str) -> Account {
+    let mut account = account(email);
+    account.imap.port = 10993;
+    account.smtp.port = 10465;
+    account
+}
+
+fn save_app_password(runtime: &tokio::runtime::Runtime, email: &str, password: &str) {
+    runtime
+        .block_on(tayori::auth::keyring_store::save(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+            &tayori::redact::Secret::new(password),
+        ))
+        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+}
+
+fn forget_app_password(runtime: &tokio::runtime::Runtime, email: &str) {
+    let _ = runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+}
+
+/// While the window is open its worker sends what waits in the outbox (through the rig's
+/// submission server), without holding the outbox lock between rounds; a message the server
+/// refuses stays, counted in the status bar, and the panel gives the server's reason and a
+/// "Try again" that queues it for another attempt.
+#[test]
+fn the_outbox_worker_sends_what_is_due_and_shows_refusals_with_their_reason() {
+    let email = "s16@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    let s16 = rig_account(email);
+    tayori::account::Accounts::new(&paths)
+        .upsert(s16.clone())
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    save_app_password(&runtime, email, "s16-app-password");
+
+    // Two messages wait, as the composer leaves them when it could not send at once.
+    let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+    let queue = |to: &str, subject: &str| {
+        let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, email));
+        draft.to.push(tayori::compose::Mailbox::new(None, to));
+        draft.subject = subject.into();
+        draft.body = "送信トレイのテストです。\n".into();
+        outbox
+            .enqueue(email, subject, &draft.build().unwrap(), None)
+            .unwrap()
+    };
+    let good = queue(email, "送信トレイから自動送信");
+    // The rig's Postfix relays nothing off the machine: RCPT to another domain gets a 550.
+    let refused = queue("someone@elsewhere.invalid", "Will be refused");
+
+    let mut person = Person {
+        state: State::new(context.clone(), vec![s16], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    let mut worker = Box::pin(outbox::run_for_test(context.clone()));
+    let mut next_update = |person: &mut Person| {
+        let update = person
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), worker.next()).await })
+            .expect("the outbox worker reports within a minute")
+            .expect("the outbox worker runs as long as the window");
+        person.apply(Message::Outbox(outbox::Msg::Update(update.clone())));
+        update
+    };
+    // First what waits, then — after one round of sending — what is left: the refused one.
+    let first = next_update(&mut person);
+    assert!(
+        matches!(&first, outbox::Update::Items(items) if items.len() == 2),
+        "{first:?}"
+    );
+    assert!(person.sees(&outbox::status_words(2, 0, Lang::En)));
+    let started = Instant::now();
+    let after = next_update(&mut person);
+    eprintln!("outbox round trip: {:?}", started.elapsed());
+    let outbox::Update::Items(items) = &after else {
+        panic!("{after:?}");
+    };
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].id, refused);
+    assert!(items[0].failed);
+    let reason = items[0].reason.clone().unwrap();
+    assert!(reason.contains("550"), "the server's words: {reason}");
+    let sent = outbox.entry(good).unwrap();
+    assert_eq!(sent.state, tayori::outbox::State::Sent, "{sent:?}");
+
+    // Between rounds the lock is free: `tayori outbox flush` or the composer can send.
+    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+    drop(tayori::outbox::Worker::acquire(&paths, net.dns, net.http).expect("the lock is free"));
+
+    // The status bar counts it; a click opens the panel with the reason and "Try again".
+    let status = outbox::status_words(0, 1, Lang::En);
+    assert_eq!(status, "Outbox: 1 not sent");
+    person.click(&status);
+    let shown = fill(Lang::En.text(Text::OutboxReason), &[("reason", &reason)]);
+    assert!(person.sees(&shown), "the reason is shown: {shown}");
+    assert!(person.sees(Lang::En.text(Text::OutboxFailed)));
+    person.picture("mailbox-outbox-panel");
+    person.lang = Lang::Ja;
+    assert!(person.sees(&outbox::status_words(0, 1, Lang::Ja)));
+    assert!(person.sees(Lang::Ja.text(Text::OutboxRetry)));
+    person.lang = Lang::En;
+    let attempts = outbox.entry(refused).unwrap().attempts;
+    person.click(Lang::En.text(Text::OutboxRetry));
+    person.settle();
+    // Queued again, tried again by the worker, refused again (the server has not changed its mind).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while outbox.entry(refused).unwrap().attempts <= attempts {
+        assert!(Instant::now() < deadline, "the retry was not attempted");
+        let _ = next_update(&mut person);
+    }
+    while person.state.outbox.items.first().is_some_and(|i| !i.failed) {
+        let _ = next_update(&mut person);
+    }
+
+    // Discarding asks once more (it is the only copy), then the message and the count go.
+    person.click(Lang::En.text(Text::OutboxDiscard));
+    assert!(outbox.entry(refused).is_ok(), "one click does not discard");
+    person.click(Lang::En.text(Text::OutboxDiscardConfirm));
+    person.settle();
+    assert!(outbox.entry(refused).is_err(), "discarded");
+    assert!(
+        !person.sees(&status),
+        "nothing waits: no outbox in the status bar"
+    );
+    forget_app_password(&person.runtime, email);
+}
+
+/// A refused sign-in stops the account's sync engine (no retry every few minutes with the same
+/// refused password), marks the account in accounts.toml, and the window shows the banner.
+#[test]
+fn a_refused_sign_in_stops_the_sync_engine_until_the_account_signs_in_again() {
+    let email = "s17@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    let s17 = rig_account(email);
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts.upsert(s17.clone()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    save_app_password(&runtime, email, "a-password-the-server-refuses");
+    let mut person = Person {
+        state: State::new(context.clone(), vec![s17.clone()], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    let mut engine = Box::pin(sync::run_for_test(sync::Key {
+        account: s17,
+        context,
+        restart: 0,
+    }));
+    let mut refused = false;
+    loop {
+        let next = person
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), engine.next()).await })
+            .expect("the engine stops within a minute of a refused sign-in");
+        let Some((_, update)) = next else {
+            break;
+        };
+        if let sync::Update::Event(tayori::sync::SyncEvent::NeedsSignIn { .. }) = &update {
+            refused = true;
+        }
+        assert!(
+            !matches!(
+                update,
+                sync::Update::Event(tayori::sync::SyncEvent::Offline { .. })
+            ),
+            "a refused sign-in is not retried as if offline: {update:?}"
+        );
+        person.apply(Message::Sync(email.into(), update));
+    }
+    assert!(refused, "the engine said why it stopped");
+    assert!(
+        accounts.get(email).unwrap().needs_sign_in.is_some(),
+        "the mark is kept for the next start"
+    );
+    assert!(person.state.accounts()[0].needs_sign_in.is_some());
+    assert!(person.sees(&fill(
+        Lang::En.text(Text::NeedsSignInBanner),
+        &[("email", email)]
+    )));
+    assert_eq!(
+        person.state.sync_line(Lang::En).as_deref(),
+        Some("s17@example.test: Sign-in needed")
+    );
+    forget_app_password(&person.runtime, email);
+}
+
+/// The banner's "Sign in again" for an OAuth account: one click opens the browser (the driver fills
+/// in the rig provider's real login form), the new tokens go into the keyring, the banner goes, and
+/// the account's sync engine — started afresh — completes a pass with them.
+#[test]
+fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
+    let email = "alice@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let mut context = rig_context(&paths);
+    context.browser = tayori::auth::browser::Browser::Command(format!(
+        "python3 {}/tests/browser-driver.py {email} alice-idp-secret",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The account as the wizard saves it for the rig's provider: endpoints from its metadata.
+    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+    let meta = runtime
+        .block_on(tayori::auth::metadata::for_issuer(
+            &net.http,
+            "https://127.0.0.1:9443",
+        ))
+        .expect("the rig's provider answers (is the rig running?)");
+    let mut alice = rig_account(email);
+    alice.auth = AccountAuth::OAuth2 {
+        client_id: "tayori".into(),
+        issuer: Some(meta.issuer),
+        authorization_endpoint: meta.authorization_endpoint,
+        token_endpoint: meta.token_endpoint,
+        iss_required: meta.authorization_response_iss_parameter_supported,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    };
+    alice.needs_sign_in = Some("the refresh token has expired".into());
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts.upsert(alice.clone()).unwrap();
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    let mut person = Person {
+        state: State::new(context.clone(), vec![alice], None),
+        lang: Lang::Ja,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    let banner = fill(Lang::Ja.text(Text::NeedsSignInBanner), &[("email", email)]);
+    assert!(person.sees(&banner));
+    // No password box for an OAuth account: the browser does the signing in.
+    assert!(
+        person
+            .ui()
+            .find(Id::from(format!("reauth-{email}")))
+            .is_err()
+    );
+    let started = Instant::now();
+    person.click(Lang::Ja.text(Text::SignInAgain));
+    assert!(person.sees(&fill(
+        Lang::Ja.text(Text::SigningInAgain),
+        &[("email", email)]
+    )));
+    person.settle();
+    eprintln!(
+        "OAuth sign-in again from the banner: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !person.state.reauth.contains_key(email),
+        "signed in: {:?}",
+        person
+            .state
+            .reauth
+            .get(email)
+            .and_then(|r| r.problem.as_ref())
+    );
+    assert!(!person.sees(&banner), "the banner is gone");
+    assert!(person.state.accounts()[0].needs_sign_in.is_none());
+    assert!(accounts.get(email).unwrap().needs_sign_in.is_none());
+    assert_eq!(person.state.restarts.get(email), Some(&1));
+
+    // The engine the new key starts signs in with the new tokens and completes a pass.
+    let account = person.state.accounts()[0].clone();
+    let mut engine = Box::pin(sync::run_for_test(sync::Key {
+        account,
+        context,
+        restart: 1,
+    }));
+    loop {
+        let next = person
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(120), engine.next()).await })
+            .expect("the engine finishes a pass within two minutes");
+        let Some((_, update)) = next else {
+            panic!("the engine stopped before finishing a pass");
+        };
+        match &update {
+            sync::Update::CouldNotStart(detail) => panic!("the engine could not start: {detail}"),
+            sync::Update::Event(tayori::sync::SyncEvent::NeedsSignIn { error }) => {
+                panic!("the new sign-in was refused: {error}")
+            }
+            _ => {}
+        }
+        let finished = matches!(
+            update,
+            sync::Update::Event(tayori::sync::SyncEvent::Finished(_))
+        );
+        person.apply(Message::Sync(email.into(), update));
+        if finished {
+            break;
+        }
+    }
+    person.settle();
+    assert_eq!(
+        person.state.sync_line(Lang::Ja).as_deref(),
+        Some(format!("{email}: {}", Lang::Ja.text(Text::SyncUpToDate)).as_str())
+    );
+    assert!(
+        person
+            .state
+            .folders()
+            .iter()
+            .any(|f| f.account == email && f.role == Some(FolderRole::Inbox)),
+        "alice's folders arrived"
+    );
+}

@@ -533,10 +533,10 @@ impl Lang {
             (Lang::En, DeleteMessage) => "Delete",
             (Lang::Ja, DeleteMessage) => "削除",
             (Lang::En, ShortcutsHint) => {
-                "j / k or ↑ / ↓ to move · / to search · c to write · Delete to delete"
+                "j/k ↑/↓ move · r reply · a all · f forward · s flag · u unread · / search · c write · F5 check mail"
             }
             (Lang::Ja, ShortcutsHint) => {
-                "j / k または ↑ / ↓ で移動 · / で検索 · c で新規作成 · Delete で削除"
+                "j/k ↑/↓ 移動 · r 返信 · a 全員に返信 · f 転送 · s フラグ · u 未読 · / 検索 · c 新規作成 · F5 受信"
             }
             (Lang::En, NeedsSignInBanner) => {
                 "{email} needs you to sign in again. Mail already on this computer stays readable."

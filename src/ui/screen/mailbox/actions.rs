@@ -133,6 +133,8 @@ impl State {
             self.notice = Some(Notice::ActionFailed { detail });
             return self.refresh();
         }
+        // The change is queued in the store: the engines take it to the server now.
+        self.wake_sync();
         let mut tasks = vec![self.reload_folders()];
         if self.list.threads
             && self.list.search.is_none()

@@ -205,6 +205,8 @@ pub struct State {
     reauth: HashMap<String, Reauth>,
     /// Bumped when an account signed in again, so its sync engine starts afresh.
     restarts: HashMap<String, u64>,
+    /// Each running engine's waker.
+    wakers: HashMap<String, sync::Waker>,
     // Reader and list actions
     /// A web link clicked in the reader, waiting for the person to confirm where it goes.
     link: Option<actions::PendingLink>,
@@ -325,6 +327,7 @@ impl State {
             sync: std::collections::BTreeMap::new(),
             reauth: HashMap::new(),
             restarts: HashMap::new(),
+            wakers: HashMap::new(),
             link: None,
             notice: None,
             view_lang: std::cell::Cell::new(Lang::En),
@@ -691,8 +694,9 @@ impl State {
                 Task::none()
             }
             Message::MarkedSeen(result) => {
-                if let Err(problem) = result {
-                    tracing::warn!("marking a message read failed: {problem}");
+                match result {
+                    Ok(()) => self.wake_sync(),
+                    Err(problem) => tracing::warn!("marking a message read failed: {problem}"),
                 }
                 self.reload_folders()
             }
@@ -850,8 +854,9 @@ impl State {
             Message::Outbox(message) => outbox::update(self, message),
             Message::Delete => self.delete_selected(),
             Message::Deleted(result) => {
-                if let Err(problem) = result {
-                    self.store_problem = Some(problem);
+                match result {
+                    Ok(()) => self.wake_sync(),
+                    Err(problem) => self.store_problem = Some(problem),
                 }
                 if self.list.search.is_some() {
                     self.search()
@@ -863,8 +868,20 @@ impl State {
         (task, None)
     }
 
+    /// Asks every running engine for a pass now: a change made here (queued in the store) goes to
+    /// the server at once, and new mail elsewhere than the inbox is fetched.
+    fn wake_sync(&self) {
+        for waker in self.wakers.values() {
+            waker.wake();
+        }
+    }
+
     fn on_sync(&mut self, email: String, update: sync::Update) -> (Task<Message>, Option<Event>) {
         use tayori::sync::SyncEvent;
+        if let sync::Update::Ready(waker) = update {
+            self.wakers.insert(email, waker);
+            return (Task::none(), None);
+        }
         let new_mail = match &update {
             sync::Update::Event(event @ SyncEvent::NewMail { .. }) => {
                 Some(Event::NewMail(email.clone(), event.clone()))
@@ -881,6 +898,8 @@ impl State {
             && let Some(account) = self.accounts.iter_mut().find(|a| a.email == email)
         {
             account.needs_sign_in = Some(error.clone());
+            // The engine stops; the next one (after signing in again) hands back a new waker.
+            self.wakers.remove(&email);
         }
         // Progress within a folder is kept; the other events replace it.
         self.sync.insert(email, update);
@@ -900,6 +919,7 @@ impl State {
         let n = |v: usize| v.to_string();
         let mut lines = self.sync.iter().map(|(email, update)| {
             let line = match update {
+                sync::Update::Ready(_) => lang.text(Text::SyncConnecting).to_owned(),
                 sync::Update::CouldNotStart(detail) => {
                     fill(lang.text(Text::SyncNotRunning), &[("detail", detail)])
                 }
@@ -1021,6 +1041,11 @@ impl State {
             Key::Named(Named::End) => self.move_selection(isize::MAX / 2),
             Key::Character("/") => iced::widget::operation::focus(Id::new(SEARCH_ID)),
             Key::Named(Named::Delete) => self.delete_selected(),
+            // Check for mail now, in every folder of every account.
+            Key::Named(Named::F5) => {
+                self.wake_sync();
+                Task::none()
+            }
             // Reader and list actions
             Key::Character("r") => self.load_original(Reply::Reply(ReplyMode::Sender), lang),
             Key::Character("a" | "R") => self.load_original(Reply::Reply(ReplyMode::All), lang),

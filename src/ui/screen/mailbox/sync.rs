@@ -36,9 +36,29 @@ impl Hash for Key {
 /// The account's state as the status bar tells it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
+    /// The engine is running; this wakes it (halloy's pattern: the stream first hands back its
+    /// controller).
+    Ready(Waker),
     Event(SyncEvent),
     /// The engine could not start (no saved sign-in, the store could not be opened).
     CouldNotStart(String),
+}
+
+/// Wakes an account's engine out of IDLE for a pass now: changes made in the window (read, flag,
+/// delete, move) reach the server at once instead of at the next poll, and F5 checks for mail.
+#[derive(Debug, Clone)]
+pub struct Waker(Arc<tokio::sync::Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+impl PartialEq for Waker {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 pub fn subscription(key: Key) -> Subscription<(String, Update)> {
@@ -99,6 +119,7 @@ fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
         };
         // `watch` runs until `stop`; dropping this future (the subscription ended) stops it too.
         let wake = Arc::new(tokio::sync::Notify::new());
+        report(Update::Ready(Waker(wake.clone())));
         engine.watch(wake, stop).await;
         let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(error) = refused {

@@ -2174,3 +2174,158 @@ fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
         "alice's folders arrived"
     );
 }
+
+/// A change made in the window reaches the server at once: the window wakes the account's engine
+/// out of IDLE (the engine's own poll of the other folders is minutes away). Opening a message
+/// marks it read and `s` flags it; both are on the rig's Dovecot within seconds; F5 fetches mail
+/// that arrived in a folder IDLE does not watch.
+#[test]
+fn changes_made_in_the_window_reach_the_server_at_once() {
+    let settings = rig_settings();
+    let email = "s13@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let context = Context {
+        paths: paths.clone(),
+        settings: settings.clone(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut s13 = account(email);
+    s13.imap.port = 10993;
+    s13.smtp.port = 10465;
+    let credentials =
+        tayori::imap::Credentials::Password(tayori::redact::Secret::new("s13-app-password"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let net = tayori::account::setup::Net::from_settings(&settings).unwrap();
+    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    runtime
+        .block_on(tayori::auth::keyring_store::save(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+            &tayori::redact::Secret::new("s13-app-password"),
+        ))
+        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+
+    // The server: one unread message in the inbox, an empty Archive.
+    let raw = message(1, chrono::Utc::now().timestamp(), true);
+    let mut session = runtime.block_on(async {
+        let mut session = tayori::imap::login(&net.dns, &s13.imap, &credentials)
+            .await
+            .expect("s13 signs in on the rig");
+        for folder in ["INBOX", "Archive"] {
+            let _ = session.create(folder).await;
+            let status = session.select(folder).await.unwrap();
+            if status.exists > 0 {
+                session
+                    .run_command_and_check_ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+                    .await
+                    .unwrap();
+                session.run_command_and_check_ok("EXPUNGE").await.unwrap();
+            }
+            session.run_command_and_check_ok("UNSELECT").await.unwrap();
+        }
+        session.append("INBOX", None, None, &raw).await.unwrap();
+        session
+    });
+
+    let mut person = Person {
+        state: State::new(context.clone(), vec![s13.clone()], None),
+        lang: Lang::En,
+        runtime,
+        running: SelectAll::new(),
+    };
+    let load = person.state.load();
+    person.spawn(load);
+    person.settle();
+    // The engine runs as the subscription runs it, its updates fed to the window.
+    person.running.push(
+        sync::run_for_test(sync::Key {
+            account: s13,
+            context,
+            restart: 0,
+        })
+        .map(|(email, update)| Message::Sync(email, update))
+        .boxed(),
+    );
+    let wait_for = |person: &mut Person, what: &str, done: &mut dyn FnMut(&mut Person) -> bool| {
+        let started = Instant::now();
+        while !done(person) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{what}: not within 20 s"
+            );
+            let next = person.runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), person.running.next()).await
+            });
+            if let Ok(Some(message)) = next {
+                person.apply(message);
+            }
+        }
+        started.elapsed()
+    };
+    wait_for(&mut person, "the first pass", &mut |p| {
+        p.state.wakers.contains_key(email)
+            && p.state.list.row(0).is_some()
+            && matches!(
+                p.state.sync.get(email),
+                Some(sync::Update::Event(
+                    tayori::sync::SyncEvent::Finished(_) | tayori::sync::SyncEvent::Idle
+                ))
+            )
+    });
+
+    let server_flags = |person: &mut Person, session: &mut tayori::imap::Session| {
+        person.runtime.block_on(async {
+            session.select("INBOX").await.unwrap();
+            let flags: Vec<String> = {
+                let mut fetches = session.fetch("1", "FLAGS").await.unwrap();
+                let mut flags = Vec::new();
+                while let Some(fetch) = fetches.next().await {
+                    let fetch = fetch.unwrap();
+                    flags.extend(fetch.flags().map(|f| format!("{f:?}")));
+                }
+                flags
+            };
+            session.run_command_and_check_ok("UNSELECT").await.unwrap();
+            flags.join(" ")
+        })
+    };
+    person.apply(Message::Open(0));
+    person.key(iced::keyboard::Key::Character("s".into()));
+    let took = wait_for(
+        &mut person,
+        "\\Seen and \\Flagged on the server",
+        &mut |p| {
+            let flags = server_flags(p, &mut session);
+            flags.contains("Seen") && flags.contains("Flagged")
+        },
+    );
+    println!("read + flag reached the server in {took:?}");
+
+    // New mail in a folder IDLE does not watch: F5 fetches it.
+    person.runtime.block_on(async {
+        session
+            .append(
+                "Archive",
+                None,
+                None,
+                &message(2, chrono::Utc::now().timestamp(), true),
+            )
+            .await
+            .unwrap()
+    });
+    person.key(iced::keyboard::Key::Named(iced::keyboard::key::Named::F5));
+    let took = wait_for(&mut person, "the Archive message after F5", &mut |p| {
+        p.state
+            .folders()
+            .iter()
+            .any(|f| f.account == email && f.name == "Archive" && f.total == 1)
+    });
+    println!("F5 fetched the Archive message in {took:?}");
+    let _ = person.runtime.block_on(session.logout());
+}

@@ -23,7 +23,18 @@ cleanup() {
 }
 trap cleanup EXIT
 export DISPLAY=":$DISPLAY_NUM"
-for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+ready=""
+for _ in $(seq 200); do
+  kill -0 "$XVFB" 2>/dev/null || break
+  if xdpyinfo >/dev/null 2>&1; then ready=yes; break; fi
+  sleep 0.1
+done
+if [ -z "$ready" ]; then
+  echo "FAIL: Xvfb did not start on $DISPLAY:" >&2
+  cat "$WORK/xvfb.log" >&2
+  exit 1
+fi
+echo "Xvfb on $DISPLAY"
 
 mkdir -p "$WORK/home/config"
 cat >"$WORK/home/config/accounts.toml" <<'TOML'
@@ -42,8 +53,10 @@ open_window() {
     [ -n "$WID" ] && return 0
     sleep 0.2
   done
-  echo "FAIL: no Tayori window appeared" >&2
+  echo "FAIL: no Tayori window appeared on $DISPLAY" >&2
   cat "$WORK/app.log" >&2
+  xdpyinfo >/dev/null 2>&1 && echo "(the display answers xdpyinfo)" >&2
+  cat "$WORK/xvfb.log" >&2
   return 1
 }
 

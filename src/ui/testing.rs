@@ -1,51 +1,68 @@
 //! A person in front of a screen, for tests: iced's simulator shows the screen and turns clicks and
 //! typing into messages; the screen's tasks run on a real runtime (the store on disk, the rig's
-//! servers) until nothing is left to do. One driver for every screen.
+//! servers) and what they produce goes back to the screen. One driver for the main window, the
+//! composer and the settings (the wizard's tests keep their own: they watch passing phases).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
+use iced::widget::Id;
 use iced::{Element, Task};
 use iced_test::simulator::Simulator;
+use tayori::i18n::Lang;
 
 /// What the driver needs of a screen (or of the whole application).
 pub trait Screen {
     type Message: Send + std::fmt::Debug + 'static;
+    /// What the screen asks of the application is not the driver's business: tests that care
+    /// call the screen's own `update`.
     fn update(&mut self, message: Self::Message) -> Task<Self::Message>;
-    fn view(&self) -> Element<'_, Self::Message>;
+    fn view(&self, lang: Lang) -> Element<'_, Self::Message>;
 }
 
 pub struct Person<S: Screen> {
     pub state: S,
+    /// The language the screen is drawn in (the application keeps its own).
+    pub lang: Lang,
+    pub size: iced::Size,
     pub runtime: tokio::runtime::Runtime,
-    running: SelectAll<BoxStream<'static, S::Message>>,
+    pub running: SelectAll<BoxStream<'static, S::Message>>,
 }
 
 impl<S: Screen> Person<S> {
-    pub fn new(state: S, first: Task<S::Message>) -> Self {
-        let mut person = Person {
-            state,
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime for the screen's tasks"),
-            running: SelectAll::new(),
-        };
+    /// A person at `state`, with its first task under way.
+    pub fn start(state: S, lang: Lang, first: Task<S::Message>) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the screen's tasks");
+        let mut person = Self::with_runtime(state, lang, runtime);
         person.spawn(first);
         person
+    }
+
+    /// A person at `state` whose tasks run on `runtime` (a test that set up the servers with it).
+    pub fn with_runtime(state: S, lang: Lang, runtime: tokio::runtime::Runtime) -> Self {
+        Person {
+            state,
+            lang,
+            size: iced::Size::new(1280.0, 800.0),
+            runtime,
+            running: SelectAll::new(),
+        }
     }
 
     pub fn ui(&self) -> Simulator<'_, S::Message> {
         Simulator::with_size(
             iced::Settings {
-                default_font: crate::ui::fonts::init(tayori::i18n::Lang::from_system()),
+                default_font: crate::ui::fonts::init(Lang::from_system()),
                 ..iced::Settings::default()
             },
-            iced::Size::new(1280.0, 800.0),
-            self.state.view(),
+            self.size,
+            self.state.view(self.lang),
         )
     }
 
@@ -55,6 +72,8 @@ impl<S: Screen> Person<S> {
 
     pub fn spawn(&mut self, task: Task<S::Message>) {
         if let Some(stream) = iced_test::runtime::task::into_stream(task) {
+            // Only what the task produces for the screen matters here; focus and clipboard
+            // actions are the window's.
             self.running.push(
                 stream
                     .filter_map(|action| async move {
@@ -100,6 +119,20 @@ impl<S: Screen> Person<S> {
         }
     }
 
+    /// Clicks into the field with this id and types `typed`.
+    pub fn type_into_id(&mut self, id: &'static str, typed: &str) {
+        let messages: Vec<S::Message> = {
+            let mut ui = self.ui();
+            ui.click(Id::new(id))
+                .unwrap_or_else(|e| panic!("no field {id}: {e}"));
+            let _ = ui.typewrite(typed);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.apply(message);
+        }
+    }
+
     /// Handles the next message the screen's tasks produce, waiting at most `wait`; false when
     /// none came.
     pub fn step(&mut self, wait: Duration) -> bool {
@@ -128,10 +161,27 @@ impl<S: Screen> Person<S> {
         }
     }
 
-    /// Draws the screen into `target/screenshots/<name>.png` (look at it).
+    /// Runs the screen's tasks until nothing is left to do.
+    pub fn settle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = self
+                .runtime
+                .block_on(async { tokio::time::timeout(left, self.running.next()).await });
+            match next {
+                Ok(Some(message)) => self.apply(message),
+                Ok(None) => return,
+                Err(_) => panic!("the window's tasks did not finish in 60 s"),
+            }
+        }
+    }
+
+    /// Draws the screen into `target/screenshots/<name>-<renderer>.png` (look at it).
     pub fn picture(&self, name: &str, theme: &iced::Theme) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("the screenshots folder");
+        // `matches_image` keeps an existing file: remove the last run's, for a fresh picture.
         for entry in std::fs::read_dir(&dir)
             .expect("the screenshots folder")
             .flatten()
@@ -153,12 +203,37 @@ impl<S: Screen> Person<S> {
     }
 }
 
+/// A key pressed with no modifier, as the window reports it.
+pub fn key_event(key: iced::keyboard::Key) -> iced::keyboard::Event {
+    iced::keyboard::Event::KeyPressed {
+        key: key.clone(),
+        modified_key: key,
+        physical_key: iced::keyboard::key::Physical::Unidentified(
+            iced::keyboard::key::NativeCode::Unidentified,
+        ),
+        location: iced::keyboard::Location::Standard,
+        modifiers: iced::keyboard::Modifiers::default(),
+        text: None,
+        repeat: false,
+    }
+}
+
 impl Screen for crate::ui::App {
     type Message = crate::ui::app::Message;
     fn update(&mut self, message: Self::Message) -> Task<Self::Message> {
         crate::ui::App::update(self, message)
     }
-    fn view(&self) -> Element<'_, Self::Message> {
+    fn view(&self, _lang: Lang) -> Element<'_, Self::Message> {
         crate::ui::App::view(self)
+    }
+}
+
+impl Screen for crate::ui::screen::mailbox::State {
+    type Message = crate::ui::screen::mailbox::Message;
+    fn update(&mut self, message: Self::Message) -> Task<Self::Message> {
+        crate::ui::screen::mailbox::State::update(self, message).0
+    }
+    fn view(&self, lang: Lang) -> Element<'_, Self::Message> {
+        crate::ui::screen::mailbox::State::view(self, lang)
     }
 }

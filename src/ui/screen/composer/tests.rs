@@ -2,13 +2,9 @@
 //! (button and `c`), from a `mailto:` link, and sending through the outbox to the rig's
 //! submission server — checked by reading the recipient's mailbox over IMAP.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::stream::{BoxStream, SelectAll};
-use iced::Task;
-use iced_test::simulator::Simulator;
 use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::config::Paths;
 use tayori::discovery::Security;
@@ -59,129 +55,18 @@ fn home(accounts: &[Account]) -> (tempfile::TempDir, Context) {
 }
 
 /// A person at the application window.
-struct Person {
-    app: App,
-    runtime: tokio::runtime::Runtime,
-    running: SelectAll<BoxStream<'static, AppMessage>>,
-}
+type Person = crate::ui::testing::Person<App>;
 
 impl Person {
     fn new(context: Context, mailto: Option<tayori::mailto::MailtoLink>) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let (app, task) = App::with_context(context, mailto);
-        let mut person = Person {
-            app,
-            runtime,
-            running: SelectAll::new(),
-        };
-        person.spawn(task);
+        let mut person = Person::start(app, Lang::En, task);
+        person.size = iced::Size::new(1100.0, 720.0);
         person
     }
 
-    fn ui(&self) -> Simulator<'_, AppMessage> {
-        Simulator::with_size(
-            iced::Settings {
-                default_font: crate::ui::fonts::init(Lang::from_system()),
-                ..iced::Settings::default()
-            },
-            iced::Size::new(1100.0, 720.0),
-            self.app.view(),
-        )
-    }
-
-    fn spawn(&mut self, task: Task<AppMessage>) {
-        if let Some(stream) = iced_test::runtime::task::into_stream(task) {
-            self.running.push(
-                stream
-                    .filter_map(|action| async move {
-                        match action {
-                            iced_test::runtime::Action::Output(message) => Some(message),
-                            _ => None,
-                        }
-                    })
-                    .boxed(),
-            );
-        }
-    }
-
-    fn apply(&mut self, message: AppMessage) {
-        let task = self.app.update(message);
-        self.spawn(task);
-    }
-
-    fn click(&mut self, text: &str) {
-        let messages: Vec<AppMessage> = {
-            let mut ui = self.ui();
-            ui.click(text)
-                .unwrap_or_else(|e| panic!("no {text:?} to click: {e}"));
-            ui.into_messages().collect()
-        };
-        assert!(!messages.is_empty(), "clicking {text:?} did nothing");
-        for message in messages {
-            self.apply(message);
-        }
-    }
-
-    fn type_into(&mut self, id: &'static str, text: &str) {
-        let messages: Vec<AppMessage> = {
-            let mut ui = self.ui();
-            ui.click(Id::new(id))
-                .unwrap_or_else(|e| panic!("no field {id}: {e}"));
-            let _ = ui.typewrite(text);
-            ui.into_messages().collect()
-        };
-        for message in messages {
-            self.apply(message);
-        }
-    }
-
-    fn sees(&self, text: &str) -> bool {
-        self.ui().find(text).is_ok()
-    }
-
     fn composer(&self) -> &State {
-        self.app.composer().expect("the composer is open")
-    }
-
-    /// Runs the window's tasks until nothing is left to do.
-    fn settle(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let next = self
-                .runtime
-                .block_on(async { tokio::time::timeout(left, self.running.next()).await });
-            match next {
-                Ok(Some(message)) => self.apply(message),
-                Ok(None) => return,
-                Err(_) => panic!("the window's tasks did not finish in 60 s"),
-            }
-        }
-    }
-
-    fn picture(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        // A fresh picture every run (the simulator names it after its renderer): to look at.
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path
-                .file_stem()
-                .is_some_and(|s| s.to_string_lossy().starts_with(&format!("{name}-")))
-            {
-                std::fs::remove_file(path).unwrap();
-            }
-        }
-        let snapshot = self.ui().snapshot(&iced::Theme::Light).unwrap();
-        assert!(
-            snapshot
-                .matches_image(dir.join(format!("{name}.png")))
-                .unwrap()
-        );
+        self.state.composer().expect("the composer is open")
     }
 }
 
@@ -257,7 +142,7 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
 
     let mut person = Person::new(context.clone(), None);
     person.settle();
-    assert!(person.app.composer().is_none());
+    assert!(person.state.composer().is_none());
     person.click(Lang::from_system().text(Text::NewMessage));
     person.settle();
     let subject = format!(
@@ -267,9 +152,9 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
             .unwrap()
             .as_nanos()
     );
-    person.type_into(TO_ID, USER);
-    person.type_into(SUBJECT_ID, &subject);
-    person.type_into(BODY_ID, "Hello from the composer. こんにちは。");
+    person.type_into_id(TO_ID, USER);
+    person.type_into_id(SUBJECT_ID, &subject);
+    person.type_into_id(BODY_ID, "Hello from the composer. こんにちは。");
     // What the file dialog hands back (the dialog itself needs a desktop portal).
     let file = _home.path().join("議事録.txt");
     std::fs::write(&file, "議事録の本文\n").unwrap();
@@ -280,7 +165,7 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     assert_eq!(person.composer().to, USER);
     assert_eq!(person.composer().subject, subject);
     assert!(person.composer().body.text().contains("こんにちは"));
-    person.picture("composer");
+    person.picture("composer", &iced::Theme::Light);
 
     // Typing paused: the draft is saved locally (one draft, however many keystrokes).
     person.settle();
@@ -384,7 +269,7 @@ fn a_mailto_link_fills_the_composer() {
     );
 
     // A broken address is refused in the window; the outbox stays empty.
-    person.type_into(BCC_ID, "not an address");
+    person.type_into_id(BCC_ID, "not an address");
     person.click(Lang::from_system().text(Text::ComposeSend));
     assert!(matches!(person.composer().status, Status::Refused(_)));
     person.settle();
@@ -393,7 +278,7 @@ fn a_mailto_link_fills_the_composer() {
 
     // Closing goes back to the main window, and `c` opens a new, empty message.
     person.click(Lang::from_system().text(Text::ComposeClose));
-    assert!(person.app.composer().is_none());
+    assert!(person.state.composer().is_none());
     let c = iced::keyboard::Key::Character("c".into());
     person.apply(AppMessage::Mailbox(
         crate::ui::screen::mailbox::Message::Key(iced::keyboard::Event::KeyPressed {
@@ -449,7 +334,7 @@ fn addresses_are_completed_from_the_store() {
     let mut person = Person::new(context, None);
     person.settle();
     person.click(Lang::from_system().text(Text::NewMessage));
-    person.type_into(TO_ID, "hana");
+    person.type_into_id(TO_ID, "hana");
     person.settle();
     assert!(person.sees("山田 花子 <hanako.yamada@example.co.jp>"));
     person.click("山田 花子 <hanako.yamada@example.co.jp>");

@@ -6,9 +6,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::stream::{BoxStream, SelectAll};
-use iced::Task;
-use iced_test::simulator::Simulator;
 use tayori::account::{Account, AccountAuth, Server};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::Security;
@@ -185,127 +182,17 @@ fn home_with_mail(inbox: usize) -> (tempfile::TempDir, Context) {
 }
 
 /// A person at the main window.
-struct Person {
-    state: State,
-    lang: Lang,
-    runtime: tokio::runtime::Runtime,
-    running: SelectAll<BoxStream<'static, Message>>,
-}
+type Person = crate::ui::testing::Person<State>;
 
 impl Person {
     fn new(context: Context, lang: Lang) -> Self {
         let state = State::new(context, vec![account(HANAKO), account(ALEX)], None);
-        let mut person = Person {
-            state,
-            lang,
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap(),
-            running: SelectAll::new(),
-        };
-        let load = person.state.load();
-        person.spawn(load);
-        person
-    }
-
-    fn ui(&self) -> Simulator<'_, Message> {
-        Simulator::with_size(
-            iced::Settings {
-                default_font: crate::ui::fonts::init(Lang::from_system()),
-                ..iced::Settings::default()
-            },
-            iced::Size::new(1280.0, 800.0),
-            self.state.view(self.lang),
-        )
-    }
-
-    fn sees(&self, text: &str) -> bool {
-        self.ui().find(text).is_ok()
-    }
-
-    fn spawn(&mut self, task: Task<Message>) {
-        if let Some(stream) = iced_test::runtime::task::into_stream(task) {
-            self.running.push(
-                stream
-                    .filter_map(|action| async move {
-                        match action {
-                            iced_test::runtime::Action::Output(message) => Some(message),
-                            _ => None,
-                        }
-                    })
-                    .boxed(),
-            );
-        }
-    }
-
-    fn apply(&mut self, message: Message) {
-        let (task, _) = self.state.update(message);
-        self.spawn(task);
-    }
-
-    fn click(&mut self, text: &str) {
-        let messages: Vec<Message> = {
-            let mut ui = self.ui();
-            ui.click(text)
-                .unwrap_or_else(|e| panic!("no {text:?} to click: {e}"));
-            ui.into_messages().collect()
-        };
-        assert!(!messages.is_empty(), "clicking {text:?} did nothing");
-        for message in messages {
-            self.apply(message);
-        }
+        let load = state.load();
+        Person::start(state, lang, load)
     }
 
     fn key(&mut self, key: iced::keyboard::Key) {
-        self.apply(Message::Key(iced::keyboard::Event::KeyPressed {
-            key: key.clone(),
-            modified_key: key,
-            physical_key: iced::keyboard::key::Physical::Unidentified(
-                iced::keyboard::key::NativeCode::Unidentified,
-            ),
-            location: iced::keyboard::Location::Standard,
-            modifiers: iced::keyboard::Modifiers::default(),
-            text: None,
-            repeat: false,
-        }));
-    }
-
-    /// Runs the screen's tasks until nothing is left to do.
-    fn settle(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let next = self
-                .runtime
-                .block_on(async { tokio::time::timeout(left, self.running.next()).await });
-            match next {
-                Ok(Some(message)) => self.apply(message),
-                Ok(None) => return,
-                Err(_) => panic!("the window's tasks did not finish in 30 s"),
-            }
-        }
-    }
-
-    fn picture(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path
-                .file_stem()
-                .is_some_and(|s| s.to_string_lossy().starts_with(&format!("{name}-")))
-            {
-                std::fs::remove_file(path).unwrap();
-            }
-        }
-        let snapshot = self.ui().snapshot(&iced::Theme::Light).unwrap();
-        assert!(
-            snapshot
-                .matches_image(dir.join(format!("{name}.png")))
-                .unwrap()
-        );
+        self.apply(Message::Key(crate::ui::testing::key_event(key)));
     }
 }
 
@@ -474,7 +361,7 @@ fn the_main_window_speaks_japanese_and_is_drawn() {
         person.apply(Message::Open(1));
         person.settle();
         assert!(person.sees(lang.text(Text::HeaderFrom)));
-        person.picture(&format!("mailbox-populated-{tag}"));
+        person.picture(&format!("mailbox-populated-{tag}"), &iced::Theme::Light);
     }
 }
 
@@ -714,12 +601,11 @@ fn the_sync_engine_fills_the_window_and_the_status_bar_follows_it() {
         ))
         .expect("keyring (run through tests/rig/with-secret-service.sh)");
 
-    let mut person = Person {
-        state: State::new(context.clone(), vec![bob.clone()], None),
-        lang: Lang::En,
+    let mut person = Person::with_runtime(
+        State::new(context.clone(), vec![bob.clone()], None),
+        Lang::En,
         runtime,
-        running: SelectAll::new(),
-    };
+    );
     let load = person.state.load();
     person.spawn(load);
     person.settle();
@@ -815,7 +701,7 @@ fn a_long_status_never_grows_the_status_bar() {
         before,
         "the bar stayed where it was"
     );
-    person.picture("mailbox-long-status-ja");
+    person.picture("mailbox-long-status-ja", &iced::Theme::Light);
 }
 
 impl Person {
@@ -859,12 +745,7 @@ fn the_banner_signs_an_account_in_again() {
         email,
         tayori::auth::keyring_store::SecretKind::AppPassword,
     ));
-    let mut person = Person {
-        state: State::new(context, vec![s23], None),
-        lang: Lang::En,
-        runtime,
-        running: SelectAll::new(),
-    };
+    let mut person = Person::with_runtime(State::new(context, vec![s23], None), Lang::En, runtime);
     let load = person.state.load();
     person.spawn(load);
     person.settle();
@@ -897,7 +778,7 @@ fn the_banner_signs_an_account_in_again() {
         &[("email", email), ("detail", &problem.line(Lang::En))],
     );
     assert!(person.sees(&shown), "the reason is shown: {shown}");
-    person.picture("reauth-banner");
+    person.picture("reauth-banner", &iced::Theme::Light);
     assert!(accounts.get(email).unwrap().needs_sign_in.is_some());
 
     type_password(&mut person, "s23-app-password");
@@ -993,7 +874,7 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     assert!(person.sees("1 remote images were not loaded, to protect your privacy."));
     person.click(Lang::En.text(Text::LoadRemoteImages));
     assert!(person.sees("Image: https://track.example/p.gif"));
-    person.picture("reader-html");
+    person.picture("reader-html", &iced::Theme::Light);
 
     // Reply: the core's reply builder fills the composer.
     let messages: Vec<Message> = {
@@ -1418,7 +1299,7 @@ fn links_open_after_confirmation_mailto_composes_and_other_schemes_do_nothing() 
                 .as_str()
         )
     );
-    person.picture("reader-link-confirm");
+    person.picture("reader-link-confirm", &iced::Theme::Light);
     person.click(Lang::En.text(Text::LinkCancel));
     person.settle();
     assert!(!opened.exists(), "a cancelled link is not opened");
@@ -1558,10 +1439,13 @@ fn conversations_group_threads_expand_under_their_row_and_are_drawn() {
             "application/pdf  ·  {} KB",
             binary_file().len().div_ceil(1024)
         )));
-        person.picture(&format!(
-            "mailbox-conversations-{}",
-            if lang == Lang::En { "en" } else { "ja" }
-        ));
+        person.picture(
+            &format!(
+                "mailbox-conversations-{}",
+                if lang == Lang::En { "en" } else { "ja" }
+            ),
+            &iced::Theme::Light,
+        );
 
         // Collapse: back to one row per thread, the selection on the thread.
         person.click("▾");
@@ -1716,12 +1600,7 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
         .unwrap();
     runtime.block_on(engine.sync_once()).expect("a sync pass");
 
-    let mut person = Person {
-        state: State::new(context, vec![s18], None),
-        lang: Lang::En,
-        runtime,
-        running: SelectAll::new(),
-    };
+    let mut person = Person::with_runtime(State::new(context, vec![s18], None), Lang::En, runtime);
     let load = person.state.load();
     person.spawn(load);
     person.settle();
@@ -1815,7 +1694,7 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
         "setup.exe".into(),
     ));
     assert!(refused.unwrap_err().contains("program"));
-    person.picture("reader-attachments-rig");
+    person.picture("reader-attachments-rig", &iced::Theme::Light);
 
     // `s` and `u`: the store queues them, the next sync pass tells the server.
     person.press("s");
@@ -1902,12 +1781,11 @@ fn the_outbox_worker_sends_what_is_due_and_shows_refusals_with_their_reason() {
     // The rig's Postfix relays nothing off the machine: RCPT to another domain gets a 550.
     let refused = queue("someone@elsewhere.invalid", "Will be refused");
 
-    let mut person = Person {
-        state: State::new(context.clone(), vec![s16], None),
-        lang: Lang::En,
+    let mut person = Person::with_runtime(
+        State::new(context.clone(), vec![s16], None),
+        Lang::En,
         runtime,
-        running: SelectAll::new(),
-    };
+    );
     let load = person.state.load();
     person.spawn(load);
     person.settle();
@@ -1953,7 +1831,7 @@ fn the_outbox_worker_sends_what_is_due_and_shows_refusals_with_their_reason() {
     let shown = fill(Lang::En.text(Text::OutboxReason), &[("reason", &reason)]);
     assert!(person.sees(&shown), "the reason is shown: {shown}");
     assert!(person.sees(Lang::En.text(Text::OutboxFailed)));
-    person.picture("mailbox-outbox-panel");
+    person.picture("mailbox-outbox-panel", &iced::Theme::Light);
     person.lang = Lang::Ja;
     assert!(person.sees(&outbox::status_words(0, 1, Lang::Ja)));
     assert!(person.sees(Lang::Ja.text(Text::OutboxRetry)));
@@ -1997,12 +1875,11 @@ fn a_refused_sign_in_stops_the_sync_engine_until_the_account_signs_in_again() {
     accounts.upsert(s17.clone()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     save_app_password(&runtime, email, "a-password-the-server-refuses");
-    let mut person = Person {
-        state: State::new(context.clone(), vec![s17.clone()], None),
-        lang: Lang::En,
+    let mut person = Person::with_runtime(
+        State::new(context.clone(), vec![s17.clone()], None),
+        Lang::En,
         runtime,
-        running: SelectAll::new(),
-    };
+    );
     let load = person.state.load();
     person.spawn(load);
     person.settle();
@@ -2086,12 +1963,11 @@ fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
     let accounts = tayori::account::Accounts::new(&paths);
     accounts.upsert(alice.clone()).unwrap();
     let _turn = crate::ui::screen::wizard::tests::take_turn();
-    let mut person = Person {
-        state: State::new(context.clone(), vec![alice], None),
-        lang: Lang::Ja,
+    let mut person = Person::with_runtime(
+        State::new(context.clone(), vec![alice], None),
+        Lang::Ja,
         runtime,
-        running: SelectAll::new(),
-    };
+    );
     let load = person.state.load();
     person.spawn(load);
     person.settle();
@@ -2233,12 +2109,11 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
         session
     });
 
-    let mut person = Person {
-        state: State::new(context.clone(), vec![s13.clone()], None),
-        lang: Lang::En,
+    let mut person = Person::with_runtime(
+        State::new(context.clone(), vec![s13.clone()], None),
+        Lang::En,
         runtime,
-        running: SelectAll::new(),
-    };
+    );
     let load = person.state.load();
     person.spawn(load);
     person.settle();

@@ -57,7 +57,7 @@ fn home(accounts: &[Account], settings: &str) -> (tempfile::TempDir, Context) {
 
 fn open_app(context: Context) -> Person<App> {
     let (app, task) = App::with_context(context, None);
-    let mut person = Person::new(app, task);
+    let mut person = Person::start(app, Lang::En, task);
     person.settle_briefly();
     person
 }

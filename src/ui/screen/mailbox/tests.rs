@@ -569,37 +569,14 @@ fn report_memory(when: &str) {
 /// folders appear, the status bar says where it is, and the list fills.
 #[test]
 fn the_sync_engine_fills_the_window_and_the_status_bar_follows_it() {
-    let rig_env = std::env::var_os("TAYORI_RIG_STATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"))
-        .join("rig.env");
-    assert!(
-        rig_env.exists(),
-        "the test rig is not running ({}); start it with tests/rig/start.sh or run tests/run.sh",
-        rig_env.display()
-    );
     let home = tempfile::tempdir().unwrap();
-    let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
-    let context = Context {
-        paths,
-        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
+    let context = rig_context(&Paths::under(home.path()));
     // A separate keyring name, so the wizard's tests (which add Bob) are not disturbed.
     let email = "bob@example.test";
-    let mut bob = account(email);
-    bob.imap.port = 10993;
-    bob.smtp.port = 10465;
+    let bob = rig_account(email);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _turn = crate::ui::screen::wizard::tests::take_turn();
-    runtime
-        .block_on(tayori::auth::keyring_store::save(
-            email,
-            tayori::auth::keyring_store::SecretKind::AppPassword,
-            &tayori::redact::Secret::new("bob-app-password"),
-        ))
-        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+    save_app_password(&runtime, email, "bob-app-password");
 
     let mut person = Person::with_runtime(
         State::new(context.clone(), vec![bob.clone()], None),
@@ -727,15 +704,8 @@ fn the_banner_signs_an_account_in_again() {
     let email = "s23@example.test";
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
-    let context = Context {
-        paths: paths.clone(),
-        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
-    let mut s23 = account(email);
-    s23.imap.port = 10993;
-    s23.smtp.port = 10465;
+    let context = rig_context(&paths);
+    let mut s23 = rig_account(email);
     s23.needs_sign_in = Some("the server refused the saved password".into());
     let accounts = tayori::account::Accounts::new(&paths);
     accounts.upsert(s23.clone()).unwrap();
@@ -1541,19 +1511,12 @@ async fn server_flags(session: &mut tayori::imap::Session) -> Vec<String> {
 /// the exact bytes. Flag and mark unread from the keyboard reach the server with the next sync.
 #[test]
 fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the_server() {
-    let settings = rig_settings();
     let email = "s18@example.test";
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
-    let context = Context {
-        paths: paths.clone(),
-        settings: settings.clone(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
-    let mut s18 = account(email);
-    s18.imap.port = 10993;
-    s18.smtp.port = 10465;
+    let context = rig_context(&paths);
+    let settings = context.settings.clone();
+    let s18 = rig_account(email);
     let credentials =
         tayori::imap::Credentials::Password(tayori::redact::Secret::new("s18-app-password"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1719,7 +1682,7 @@ fn rig_context(paths: &Paths) -> Context {
     paths.create_all().unwrap();
     Context {
         paths: paths.clone(),
-        settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
+        settings: rig_settings(),
         browser: tayori::auth::browser::Browser::Command("true".into()),
     }
 }
@@ -2057,19 +2020,12 @@ fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
 /// that arrived in a folder IDLE does not watch.
 #[test]
 fn changes_made_in_the_window_reach_the_server_at_once() {
-    let settings = rig_settings();
     let email = "s13@example.test";
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
-    let context = Context {
-        paths: paths.clone(),
-        settings: settings.clone(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
-    let mut s13 = account(email);
-    s13.imap.port = 10993;
-    s13.smtp.port = 10465;
+    let context = rig_context(&paths);
+    let settings = context.settings.clone();
+    let s13 = rig_account(email);
     let credentials =
         tayori::imap::Credentials::Password(tayori::redact::Secret::new("s13-app-password"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -2079,13 +2035,7 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
         .unwrap();
     let net = tayori::account::setup::Net::from_settings(&settings).unwrap();
     let _turn = crate::ui::screen::wizard::tests::take_turn();
-    runtime
-        .block_on(tayori::auth::keyring_store::save(
-            email,
-            tayori::auth::keyring_store::SecretKind::AppPassword,
-            &tayori::redact::Secret::new("s13-app-password"),
-        ))
-        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+    save_app_password(&runtime, email, "s13-app-password");
 
     // The server: one unread message in the inbox, an empty Archive.
     let raw = message(1, chrono::Utc::now().timestamp(), true);

@@ -785,46 +785,7 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
         <html><body onload=\"x()\"><script>alert(1)</script><p>Hello <b>Hanako</b></p>\
         <img src=\"https://track.example/p.gif\"><ul><li>first point</li></ul></body></html>\r\n"
         .to_vec();
-    {
-        let mut store = Store::open_in(&paths).unwrap();
-        let id = store.account_id(HANAKO).unwrap();
-        store
-            .set_folder_list(
-                id,
-                &[(
-                    "INBOX".into(),
-                    Some("/".into()),
-                    Some(FolderRole::Inbox),
-                    true,
-                )],
-            )
-            .unwrap();
-        let folder = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
-        let header_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        store
-            .add_envelopes(
-                folder,
-                &[NewEnvelope {
-                    uid: 1,
-                    flags: Flags::default(),
-                    keywords: Vec::new(),
-                    modseq: None,
-                    internal_date: None,
-                    size: raw.len() as u32,
-                    header: raw[..header_end].to_vec(),
-                }],
-            )
-            .unwrap();
-        store
-            .add_bodies(
-                folder,
-                &[NewBody {
-                    uid: 1,
-                    raw: raw.clone(),
-                }],
-            )
-            .unwrap();
-    }
+    inbox_with(&paths, &[(1, raw.clone(), Flags::default())]);
     let context = Context {
         paths,
         settings: Settings::default(),
@@ -923,6 +884,25 @@ fn message_with_attachments(message_id: &str, date: i64, references: Option<&str
 }
 
 /// Stores raw messages in a folder the way the sync engine does (envelope, then body).
+/// Hanako's INBOX alone in a fresh store under `paths`, holding these messages whole.
+fn inbox_with(paths: &Paths, messages: &[(u32, Vec<u8>, Flags)]) {
+    let mut store = Store::open_in(paths).unwrap();
+    let id = store.account_id(HANAKO).unwrap();
+    store
+        .set_folder_list(
+            id,
+            &[(
+                "INBOX".into(),
+                Some("/".into()),
+                Some(FolderRole::Inbox),
+                true,
+            )],
+        )
+        .unwrap();
+    let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+    add_raw(&mut store, inbox, messages);
+}
+
 fn add_raw(store: &mut Store, folder: i64, messages: &[(u32, Vec<u8>, Flags)]) {
     let envelopes: Vec<NewEnvelope> = messages
         .iter()
@@ -1231,23 +1211,7 @@ fn links_open_after_confirmation_mailto_composes_and_other_schemes_do_nothing() 
         <p><a href=\"https://docs.example/guide\">The guide</a> or \
         <a href=\"mailto:help@bank.example?subject=Help%20please\">write to us</a>.</p>\r\n"
         .to_vec();
-    {
-        let mut store = Store::open_in(&paths).unwrap();
-        let id = store.account_id(HANAKO).unwrap();
-        store
-            .set_folder_list(
-                id,
-                &[(
-                    "INBOX".into(),
-                    Some("/".into()),
-                    Some(FolderRole::Inbox),
-                    true,
-                )],
-            )
-            .unwrap();
-        let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
-        add_raw(&mut store, inbox, &[(1, raw, Flags::default())]);
-    }
+    inbox_with(&paths, &[(1, raw, Flags::default())]);
     let context = Context {
         paths,
         settings: Settings::default(),

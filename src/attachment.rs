@@ -189,6 +189,34 @@ pub fn write_for_opening(
     Ok(path)
 }
 
+/// Removes attachments written for opening more than `age` ago (a folder per message whose files
+/// are all that old), so the cache does not keep every attachment ever opened. A file still open
+/// elsewhere on Windows stays until a later start. Returns how many folders were removed.
+pub fn prune_opened(cache_dir: &Path, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(cache_dir.join("attachments")) else {
+        return 0;
+    };
+    let Some(cutoff) = std::time::SystemTime::now().checked_sub(age) else {
+        return 0;
+    };
+    let old = |dir: &Path| -> bool {
+        let Ok(files) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        files.flatten().all(|file| {
+            file.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < cutoff)
+        })
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|dir| dir.is_dir() && old(dir))
+        .filter(|dir| std::fs::remove_dir_all(dir).is_ok())
+        .count()
+}
+
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -235,6 +263,31 @@ pub fn open_file(path: &Path) -> Result<(), AttachmentError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachments_opened_long_ago_are_removed_and_recent_ones_kept() {
+        let cache = tempfile::tempdir().unwrap();
+        let old = write_for_opening(cache.path(), 1, "見積書.pdf", b"old").unwrap();
+        let recent = write_for_opening(cache.path(), 2, "memo.txt", b"new").unwrap();
+        let week_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(8 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(week_ago)
+            .unwrap();
+        let removed = prune_opened(cache.path(), std::time::Duration::from_secs(7 * 86_400));
+        assert_eq!(removed, 1);
+        assert!(!old.exists() && !old.parent().unwrap().exists());
+        assert_eq!(std::fs::read(&recent).unwrap(), b"new");
+        assert_eq!(
+            prune_opened(
+                tempfile::tempdir().unwrap().path(),
+                std::time::Duration::ZERO
+            ),
+            0
+        );
+    }
 
     #[test]
     fn file_names_lose_paths_controls_and_disguises_but_keep_japanese() {

@@ -46,6 +46,8 @@ pub const PAGE: usize = 200;
 pub const ROW_HEIGHT: f32 = 68.0;
 /// Rows built beyond the visible ones, so a quick scroll never shows a gap.
 const OVERSCAN: usize = 6;
+/// How long an attachment written for opening stays in the cache.
+const OPENED_ATTACHMENTS_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
 /// Results shown for a search.
 const SEARCH_LIMIT: usize = 500;
 
@@ -338,7 +340,20 @@ impl State {
     /// Opens the store; the folders and the unified inbox follow.
     pub fn load(&self) -> Task<Message> {
         let path = Store::path_in(&self.context.paths);
-        Task::perform(Db::open(path), Message::StoreOpened)
+        let cache_dir = self.context.paths.cache_dir.clone();
+        // Attachments opened more than a week ago go from the cache (they are in the mail still).
+        let prune = Task::future(async move {
+            let removed = tokio::task::spawn_blocking(move || {
+                tayori::attachment::prune_opened(&cache_dir, OPENED_ATTACHMENTS_KEPT)
+            })
+            .await
+            .unwrap_or(0);
+            if removed > 0 {
+                tracing::info!(removed, "old opened attachments removed from the cache");
+            }
+        })
+        .discard();
+        Task::batch([Task::perform(Db::open(path), Message::StoreOpened), prune])
     }
 
     pub fn accounts(&self) -> &[Account] {

@@ -930,6 +930,27 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Forgets every account not in `keep` with all its mail, and returns their addresses: mail
+    /// of an account removed while its sync was still writing (or removed by another program) does
+    /// not linger in the store.
+    pub fn forget_accounts_except(&self, keep: &[String]) -> Result<Vec<String>, StoreError> {
+        let known: Vec<String> = {
+            let mut statement = self
+                .conn
+                .prepare("SELECT email FROM accounts")
+                .map_err(|e| self.error(e))?;
+            statement
+                .query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(|e| self.error(e))?
+        };
+        let gone: Vec<String> = known.into_iter().filter(|e| !keep.contains(e)).collect();
+        for email in &gone {
+            self.remove_account(email)?;
+        }
+        Ok(gone)
+    }
+
     /// Forgets an account and all its mail (the account was removed).
     pub fn remove_account(&self, email: &str) -> Result<(), StoreError> {
         self.conn

@@ -494,3 +494,41 @@ fn unread_mail_in_a_uid_range_is_counted_newest_first_without_mail_read_elsewher
     );
     assert_eq!(store.unread_in_uid_range(inbox, 7, 9, 2).unwrap().0, 0);
 }
+
+#[test]
+fn accounts_no_longer_configured_are_forgotten_with_their_mail() {
+    let (_dir, mut store) = open();
+    let (_, inbox, _) = setup(&mut store);
+    let (envelope, _) = message(1, "件名", "");
+    store.add_envelopes(inbox, &[envelope]).unwrap();
+    let other = store.account_id("other@example.test").unwrap();
+    store
+        .set_folder_list(
+            other,
+            &[(
+                "INBOX".into(),
+                Some("/".into()),
+                Some(FolderRole::Inbox),
+                true,
+            )],
+        )
+        .unwrap();
+    let kept: Vec<String> = store
+        .folders()
+        .unwrap()
+        .iter()
+        .filter(|f| f.account != "other@example.test")
+        .map(|f| f.account.clone())
+        .collect();
+    assert!(!kept.is_empty());
+    let gone = store.forget_accounts_except(&kept[..1]).unwrap();
+    assert_eq!(gone, ["other@example.test"]);
+    let folders = store.folders().unwrap();
+    assert!(folders.iter().all(|f| f.account == kept[0]));
+    assert_eq!(
+        store.message_count(inbox).unwrap(),
+        1,
+        "the kept account's mail stays"
+    );
+    assert!(store.forget_accounts_except(&kept[..1]).unwrap().is_empty());
+}

@@ -353,7 +353,28 @@ impl State {
             }
         })
         .discard();
-        Task::batch([Task::perform(Db::open(path), Message::StoreOpened), prune])
+        // Mail of accounts that are no longer in the list goes (never when the list could not be
+        // read: an unreadable list is not an empty one).
+        let keep: Option<Vec<String>> = self
+            .problem
+            .is_none()
+            .then(|| self.accounts.iter().map(|a| a.email.clone()).collect());
+        let open = Task::perform(
+            async move {
+                let db = Db::open(path).await?;
+                if let Some(keep) = keep {
+                    let gone = db
+                        .run(move |store| store.forget_accounts_except(&keep))
+                        .await?;
+                    if !gone.is_empty() {
+                        tracing::info!(?gone, "mail of removed accounts forgotten");
+                    }
+                }
+                Ok(db)
+            },
+            Message::StoreOpened,
+        );
+        Task::batch([open, prune])
     }
 
     pub fn accounts(&self) -> &[Account] {

@@ -2118,3 +2118,32 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
     println!("F5 fetched the Archive message in {took:?}");
     let _ = person.runtime.block_on(session.logout());
 }
+
+/// Mail of an account that is no longer in the account list (removed by `tayori account remove`
+/// while the window was closed, or while its sync was still writing) is forgotten when the window
+/// opens; an account list that cannot be read forgets nothing.
+#[test]
+fn mail_of_accounts_no_longer_listed_is_forgotten_when_the_window_opens() {
+    let (_home, context) = home_with_mail(30);
+    let unreadable = State::new(
+        context.clone(),
+        Vec::new(),
+        Some("accounts.toml: expected a table".into()),
+    );
+    let load = unreadable.load();
+    let mut person = Person::start(unreadable, Lang::En, load);
+    person.settle();
+    assert!(
+        person.state.folders().iter().any(|f| f.account == ALEX),
+        "nothing is forgotten when the list could not be read"
+    );
+
+    let state = State::new(context.clone(), vec![account(HANAKO)], None);
+    let load = state.load();
+    let mut person = Person::start(state, Lang::En, load);
+    person.settle();
+    assert!(person.state.folders().iter().all(|f| f.account == HANAKO));
+    assert!(person.state.folders().iter().any(|f| f.account == HANAKO));
+    let store = Store::open_in(&context.paths).unwrap();
+    assert!(store.folders().unwrap().iter().all(|f| f.account == HANAKO));
+}

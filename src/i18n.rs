@@ -779,6 +779,12 @@ impl Lang {
             (Lang::Ja, AccountNeedsSignInBecause) => "再度サインインが必要です（{reason}）",
             (Lang::En, RemoveAccount) => "Remove from this computer…",
             (Lang::Ja, RemoveAccount) => "このパソコンから削除…",
+            (Lang::En, RemoveAccountUnsent) => {
+                "Still waiting in the outbox from this account: {count}. Those messages stay there, unsent, until you add the account again (then Try again) or discard them."
+            }
+            (Lang::Ja, RemoveAccountUnsent) => {
+                "このアカウントの未送信メッセージが送信トレイに {count} 件あります。アカウントを追加し直して再送するか、破棄するまで送信トレイに残ります。"
+            }
             (Lang::En, RemoveAccountYes) => "Remove",
             (Lang::Ja, RemoveAccountYes) => "削除する",
             (Lang::En, RemoveAccountConfirm) => {
@@ -1132,6 +1138,7 @@ pub enum Text {
     AccountSignedInAgain,
     AccountNeedsSignInBecause,
     RemoveAccount,
+    RemoveAccountUnsent,
     RemoveAccountYes,
     RemoveAccountConfirm,
     RemoveAccountFailed,

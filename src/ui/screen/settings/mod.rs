@@ -30,8 +30,10 @@ pub struct State {
     accounts: Vec<Account>,
     /// Per account: the sign-in again under way, or what came of it.
     accounts_state: HashMap<String, AccountState>,
-    /// The account whose removal waits for "Remove" to be pressed again.
+    /// The account whose removal waits for "Remove" to be pressed again, and how many of its
+    /// messages wait in the outbox (once counted).
     confirm_remove: Option<String>,
+    unsent: Option<usize>,
     /// Why the last choice could not be written to the settings file.
     save_problem: Option<String>,
 }
@@ -64,6 +66,7 @@ pub enum Message {
     SignInAgain(String),
     SignedInAgain(String, Result<(), Failure>),
     Remove(String),
+    UnsentCounted(String, usize),
     CancelRemove,
     Removed(String, Result<(), String>),
 }
@@ -87,6 +90,7 @@ impl State {
             accounts,
             accounts_state: HashMap::new(),
             confirm_remove: None,
+            unsent: None,
             save_problem: None,
         }
     }
@@ -163,8 +167,30 @@ impl State {
             }
             Message::Remove(email) => {
                 if self.confirm_remove.as_deref() != Some(email.as_str()) {
-                    self.confirm_remove = Some(email);
-                    return (Task::none(), None);
+                    self.confirm_remove = Some(email.clone());
+                    self.unsent = None;
+                    // Messages this account still has to send stay in the outbox (the person
+                    // can add the account again or discard them there): the question says so.
+                    let data_dir = self.context.paths.data_dir.clone();
+                    let owner = email.clone();
+                    return (
+                        Task::perform(
+                            async move {
+                                tokio::task::spawn_blocking(move || {
+                                    tayori::outbox::Outbox::open_in(&data_dir)
+                                        .and_then(|outbox| outbox.list(false))
+                                        .map(|entries| {
+                                            entries.iter().filter(|e| e.account == owner).count()
+                                        })
+                                        .unwrap_or(0)
+                                })
+                                .await
+                                .unwrap_or(0)
+                            },
+                            move |count| Message::UnsentCounted(email.clone(), count),
+                        ),
+                        None,
+                    );
                 }
                 self.confirm_remove = None;
                 let paths = self.context.paths.clone();
@@ -181,6 +207,11 @@ impl State {
                     ),
                     None,
                 );
+            }
+            Message::UnsentCounted(email, count) => {
+                if self.confirm_remove.as_deref() == Some(email.as_str()) {
+                    self.unsent = Some(count);
+                }
             }
             Message::CancelRemove => self.confirm_remove = None,
             Message::Removed(email, result) => match result {
@@ -524,6 +555,16 @@ impl State {
                 .size(style::SMALL)
                 .style(style::danger),
             );
+            if let Some(count) = self.unsent.filter(|&count| count > 0) {
+                card = card.push(
+                    text(fill(
+                        lang.text(Text::RemoveAccountUnsent),
+                        &[("count", &count.to_string())],
+                    ))
+                    .size(style::SMALL)
+                    .style(style::danger),
+                );
+            }
         }
         if let Some(problem) = state.and_then(|s| s.problem.as_ref()) {
             let line = match problem {

@@ -174,16 +174,32 @@ fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_w
         ))
         .unwrap();
 
+    // A message Alex wrote still waits in the outbox: removing the account keeps it there.
+    let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, &alex.email));
+    draft
+        .to
+        .push(tayori::compose::Mailbox::new(None, "ken@example.test"));
+    draft.subject = "未送信".into();
+    let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+    outbox
+        .enqueue(&alex.email, "未送信", &draft.build().unwrap(), None)
+        .unwrap();
+
     let mut person = open_app(context);
     person.click(Lang::from_system().text(Text::SettingsTitle));
     let lang = person.state.lang();
-    // The first press asks; nothing is removed yet.
+    // The first press asks (and counts the outbox); nothing is removed yet.
     person.apply(Message::Settings(
         crate::ui::screen::settings::Message::Remove(alex.email.clone()),
     ));
+    person.settle_briefly();
     assert!(person.sees(&fill(
         lang.text(Text::RemoveAccountConfirm),
         &[("email", &alex.email)]
+    )));
+    assert!(person.sees(&fill(
+        lang.text(Text::RemoveAccountUnsent),
+        &[("count", "1")]
     )));
     assert_eq!(Accounts::new(&paths).list().unwrap().len(), 2);
     person.picture("settings-remove-confirm", &Theme::Light);
@@ -210,6 +226,11 @@ fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_w
     assert!(folders.iter().any(|f| f.account == hanako.email));
     drop(store);
     assert!(!person.sees("alex@corp.example"));
+    assert_eq!(
+        outbox.list(false).unwrap().len(),
+        1,
+        "the unsent message is still in the outbox"
+    );
 
     person.apply(Message::Settings(
         crate::ui::screen::settings::Message::Remove(hanako.email.clone()),

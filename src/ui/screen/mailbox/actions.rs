@@ -92,36 +92,39 @@ impl State {
 
     /// Flag or unflag the message in the reader (`s`).
     pub(super) fn toggle_flagged(&mut self) -> Task<Message> {
-        let Some(db) = self.db() else {
-            return Task::none();
-        };
-        let Some(summary) = self.reader_summary_mut() else {
-            return Task::none();
-        };
-        let flagged = !summary.flags.flagged;
-        summary.flags.flagged = flagged;
-        let id = summary.id;
-        self.list.change_flags(id, |flags| flags.flagged = flagged);
-        Task::perform(
-            async move { db.run(move |store| store.set_flagged(id, flagged)).await },
-            Message::FlagsSaved,
+        self.toggle_flag(
+            |flags| &mut flags.flagged,
+            |store, id, on| store.set_flagged(id, on),
         )
     }
 
     /// Mark the message in the reader unread, or read again (`u`).
     pub(super) fn toggle_seen(&mut self) -> Task<Message> {
+        self.toggle_flag(
+            |flags| &mut flags.seen,
+            |store, id, on| store.set_seen(id, on),
+        )
+    }
+
+    /// Turns one flag of the message in the reader over: at once in the reader and the list, then
+    /// in the store (which queues the change for the server).
+    fn toggle_flag(
+        &mut self,
+        flag: fn(&mut tayori::store::Flags) -> &mut bool,
+        save: fn(&mut tayori::store::Store, i64, bool) -> Result<(), tayori::store::StoreError>,
+    ) -> Task<Message> {
         let Some(db) = self.db() else {
             return Task::none();
         };
         let Some(summary) = self.reader_summary_mut() else {
             return Task::none();
         };
-        let seen = !summary.flags.seen;
-        summary.flags.seen = seen;
+        let on = !*flag(&mut summary.flags);
+        *flag(&mut summary.flags) = on;
         let id = summary.id;
-        self.list.change_flags(id, |flags| flags.seen = seen);
+        self.list.change_flags(id, |flags| *flag(flags) = on);
         Task::perform(
-            async move { db.run(move |store| store.set_seen(id, seen)).await },
+            async move { db.run(move |store| save(store, id, on)).await },
             Message::FlagsSaved,
         )
     }

@@ -21,7 +21,9 @@ DISPLAY_NUM=${SMOKE_DISPLAY:-97}
 while [ -e "/tmp/.X$DISPLAY_NUM-lock" ] || [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; do
   DISPLAY_NUM=$((DISPLAY_NUM + 1))
 done
-Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >"$HOME_DIR/xvfb.log" 2>&1 &
+# -noreset: Xvfb otherwise resets when its last client (the readiness probe) disconnects, and a
+# window connecting during that reset fails with XOpenDisplayFailed.
+Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp -noreset >"$HOME_DIR/xvfb.log" 2>&1 &
 XVFB=$!
 cleanup() { kill "$XVFB" 2>/dev/null || true; wait "$XVFB" 2>/dev/null || true; rm -rf "$HOME_DIR"; }
 trap cleanup EXIT

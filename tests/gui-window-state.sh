@@ -12,7 +12,9 @@ DISPLAY_NUM=${WINDOW_STATE_DISPLAY:-93}
 while [ -e "/tmp/.X$DISPLAY_NUM-lock" ] || [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; do
   DISPLAY_NUM=$((DISPLAY_NUM + 1))
 done
-Xvfb ":$DISPLAY_NUM" -screen 0 1600x1000x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+# -noreset: Xvfb otherwise resets when its last client (the readiness probe) disconnects, and a
+# window connecting during that reset fails with XOpenDisplayFailed.
+Xvfb ":$DISPLAY_NUM" -screen 0 1600x1000x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
 XVFB=$!
 APP=""
 cleanup() {

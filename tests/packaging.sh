@@ -241,7 +241,7 @@ if wants deb; then
     local display=120 home xvfb app pkgs closure lib owner bad=0
     while [ -e "/tmp/.X$display-lock" ] || [ -e "/tmp/.X11-unix/X$display" ]; do display=$((display + 1)); done
     home=$(mktemp -d)
-    Xvfb ":$display" -screen 0 1024x768x24 -nolisten tcp >"$home/xvfb.log" 2>&1 &
+    Xvfb ":$display" -screen 0 1024x768x24 -nolisten tcp -noreset >"$home/xvfb.log" 2>&1 &
     xvfb=$!
     for _ in $(seq 100); do DISPLAY=":$display" xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
     DISPLAY=":$display" TAYORI_HOME="$home/t" /usr/bin/tayori >"$home/app.log" 2>&1 &

@@ -51,6 +51,13 @@ impl App {
         Self::with_context(Context::new(paths, settings), mailto)
     }
 
+    /// Where the window opens (read once by `ui::run`, which opens it there): what is saved when
+    /// it closes starts from this.
+    pub fn with_window(mut self, window: WindowState) -> Self {
+        self.window = window;
+        self
+    }
+
     pub fn with_context(
         context: Context,
         mailto: Option<tayori::mailto::MailtoLink>,
@@ -94,7 +101,7 @@ impl App {
         (
             Self {
                 lang: context.settings.ui.language.lang(),
-                window: WindowState::load(&context.paths.data_dir),
+                window: WindowState::default(),
                 context,
                 screen,
                 composer,
@@ -268,10 +275,14 @@ impl App {
             Message::WindowClosing(position) => return self.save_window(position),
             Message::WindowSaved => return iced::exit(),
             Message::PreferencesSaved(result) => {
-                if let Err(error) = result {
+                if let Err(error) = &result {
                     tracing::warn!("the settings could not be saved: {error}");
                 }
-                return Task::none();
+                // The settings screen, if open, says so where the choice was made.
+                return match &mut self.settings {
+                    Some(_) => self.update_settings(settings::Message::Saved(result)),
+                    None => Task::none(),
+                };
             }
             message => message,
         };

@@ -75,7 +75,7 @@ pub enum Message {
 #[derive(Debug, Clone)]
 pub enum Event {
     Close,
-    /// The settings changed (already being saved): apply them.
+    /// The settings changed: apply and save them, then send `Message::Saved` with the outcome.
     Changed(Box<Settings>),
     /// The account signed in again: its sync can start afresh.
     SignedIn(String),
@@ -114,7 +114,8 @@ impl State {
         }
     }
 
-    /// Changes the settings, saves them in the background and tells the application.
+    /// Changes the settings and tells the application, which applies and saves them (once) and
+    /// reports back with `Saved`.
     fn change(&mut self, edit: impl FnOnce(&mut Settings)) -> (Task<Message>, Option<Event>) {
         let mut settings = self.context.settings.clone();
         edit(&mut settings);
@@ -122,18 +123,7 @@ impl State {
             return (Task::none(), None);
         }
         self.context.settings = settings.clone();
-        let paths = self.context.paths.clone();
-        let to_save = settings.clone();
-        let save = Task::perform(
-            async move {
-                tokio::task::spawn_blocking(move || to_save.save_preferences(&paths))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())
-            },
-            Message::Saved,
-        );
-        (save, Some(Event::Changed(Box::new(settings))))
+        (Task::none(), Some(Event::Changed(Box::new(settings))))
     }
 
     pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
@@ -442,16 +432,9 @@ impl State {
             AccountAuth::OAuth2 { .. } => lang.text(Text::AccountSignInBrowser),
             AccountAuth::Password => lang.text(Text::AccountSignInPassword),
         };
-        let detail = |key: Text, value: String| {
-            row![
-                text(lang.text(key))
-                    .size(style::SMALL)
-                    .style(style::muted)
-                    .width(180),
-                text(value).size(style::SMALL),
-            ]
-            .spacing(8)
-        };
+        let detail =
+            |key: Text, value: Element<'a, Message>| row![label(key, lang), value].spacing(8);
+        let plain = |value: String| text(value).size(style::SMALL).into();
         let mut card = column![
             row![
                 text(email).size(style::BODY).font(style::bold()),
@@ -461,9 +444,15 @@ impl State {
             ]
             .spacing(10)
             .align_y(Center),
-            detail(Text::AccountSignInMethod, method.to_owned()),
-            detail(Text::AccountIncoming, server_line(&account.imap, lang)),
-            detail(Text::AccountOutgoing, server_line(&account.smtp, lang)),
+            detail(Text::AccountSignInMethod, plain(method.to_owned())),
+            detail(
+                Text::AccountIncoming,
+                plain(server_line(&account.imap, lang))
+            ),
+            detail(
+                Text::AccountOutgoing,
+                plain(server_line(&account.smtp, lang))
+            ),
         ]
         .spacing(6);
         let status = match (&account.needs_sign_in, state.is_some_and(|s| s.signed_in)) {
@@ -480,16 +469,7 @@ impl State {
                 .size(style::SMALL)
                 .style(style::success),
         };
-        card = card.push(
-            row![
-                text(lang.text(Text::AccountStatus))
-                    .size(style::SMALL)
-                    .style(style::muted)
-                    .width(180),
-                status,
-            ]
-            .spacing(8),
-        );
+        card = card.push(detail(Text::AccountStatus, status.into()));
 
         let mut actions = row![].spacing(8).align_y(Center);
         if !oauth {

@@ -26,7 +26,10 @@ pub fn run(
     let font = fonts::init(settings.ui.language.lang());
     let window = window_state::WindowState::load(&paths.data_dir);
     iced::application(
-        move || App::new(paths.clone(), settings.clone(), mailto.clone()),
+        move || {
+            let (app, task) = App::new(paths.clone(), settings.clone(), mailto.clone());
+            (app.with_window(window), task)
+        },
         App::update,
         App::view,
     )

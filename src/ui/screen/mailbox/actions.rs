@@ -162,8 +162,9 @@ impl State {
         Task::batch(tasks)
     }
 
-    /// "Save…": the system's save dialog, then the bytes written where the person chose.
-    pub(super) fn save_attachment(&mut self, index: usize) -> Task<Message> {
+    /// The store, the message's id and the safe file name of attachment `index` of the message in
+    /// the reader.
+    fn shown_attachment(&self, index: usize) -> Option<(Db, i64, String)> {
         let (
             Reader::Shown {
                 summary, decoded, ..
@@ -171,13 +172,18 @@ impl State {
             Some(db),
         ) = (&self.reader, self.db())
         else {
-            return Task::none();
+            return None;
         };
-        let Some(info) = decoded.attachments.get(index) else {
-            return Task::none();
-        };
+        let info = decoded.attachments.get(index)?;
         let name = attachment::safe_file_name(info.file_name.as_deref(), &info.content_type, index);
-        let id = summary.id;
+        Some((db, summary.id, name))
+    }
+
+    /// "Save…": the system's save dialog, then the bytes written where the person chose.
+    pub(super) fn save_attachment(&mut self, index: usize) -> Task<Message> {
+        let Some((db, id, name)) = self.shown_attachment(index) else {
+            return Task::none();
+        };
         let shown = name.clone();
         Task::perform(
             async move {
@@ -199,21 +205,10 @@ impl State {
     /// "Open": the attachment written to the private cache folder, then opened with the system's
     /// program for its type. Programs and scripts are refused (they can be saved).
     pub(super) fn open_attachment(&mut self, index: usize) -> Task<Message> {
-        let (
-            Reader::Shown {
-                summary, decoded, ..
-            },
-            Some(db),
-        ) = (&self.reader, self.db())
-        else {
+        let Some((db, id, name)) = self.shown_attachment(index) else {
             return Task::none();
         };
-        let Some(info) = decoded.attachments.get(index) else {
-            return Task::none();
-        };
-        let name = attachment::safe_file_name(info.file_name.as_deref(), &info.content_type, index);
         let cache = self.context.paths.cache_dir.clone();
-        let id = summary.id;
         let shown = name.clone();
         Task::perform(
             async move {

@@ -4,13 +4,15 @@
 pub mod setup;
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::Paths;
-use crate::discovery::{Endpoint, KnownProvider, Security};
+use crate::discovery::{Endpoint, KnownProvider};
+// Kept at their old paths for the window and the command line, which name them through `account`.
+pub use crate::clock::now_seconds;
+pub use crate::server::Server;
 
 /// How an account signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,15 +30,6 @@ pub enum AccountAuth {
     },
     /// A password or app password, kept in the keyring.
     Password,
-}
-
-/// Servers as stored (the discovery type, without its serde shape tied to discovery output).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Server {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub username: String,
 }
 
 impl From<&Endpoint> for Server {
@@ -101,13 +94,6 @@ struct AccountsFile {
 #[derive(Debug, Clone)]
 pub struct Accounts {
     path: PathBuf,
-}
-
-pub fn now_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 impl Accounts {
@@ -208,13 +194,13 @@ impl Account {
     pub async fn credentials(
         &self,
         http: &crate::net::http::Http,
-    ) -> Result<crate::imap::Credentials, crate::auth::AuthError> {
+    ) -> Result<crate::auth::Credentials, crate::auth::AuthError> {
         use crate::auth::keyring_store::{self, SecretKind};
         Ok(match self.oauth_client() {
-            Some(client) => crate::imap::Credentials::OAuth(
+            Some(client) => crate::auth::Credentials::OAuth(
                 crate::auth::tokens::TokenManager::new(http.clone(), client, self.email.clone()),
             ),
-            None => crate::imap::Credentials::Password(
+            None => crate::auth::Credentials::Password(
                 keyring_store::load(&self.email, SecretKind::AppPassword)
                     .await?
                     .ok_or_else(|| crate::auth::AuthError::NeedsSignIn {
@@ -231,6 +217,7 @@ impl Account {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::Security;
 
     fn sample(email: &str) -> Account {
         let server = Server {

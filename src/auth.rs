@@ -15,7 +15,20 @@ pub mod pkce;
 pub mod sasl;
 pub mod tokens;
 
+use std::sync::Arc;
+
 use thiserror::Error;
+
+use crate::redact::Secret;
+
+/// How an account proves who it is, to IMAP and SMTP alike.
+#[derive(Clone)]
+pub enum Credentials {
+    /// A bearer token from the account's refresh token (fetched and refreshed as needed).
+    OAuth(Arc<tokens::TokenManager>),
+    /// A password or app password.
+    Password(Secret),
+}
 
 /// What can go wrong while signing in, each saying what the person can do next.
 #[derive(Debug, Clone, Error)]

@@ -1,28 +1,19 @@
 //! IMAP: connecting and signing in (implicit TLS or strict STARTTLS; OAUTHBEARER or XOAUTH2 chosen
 //! by capability, PLAIN login for passwords). The sync engine (the sync issue) builds on [`login`].
 
-use std::sync::Arc;
-
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::account::Server;
-use crate::auth::tokens::TokenManager;
 use crate::auth::{AuthError, guidance, sasl};
-use crate::discovery::Security;
 use crate::net::{self, NetError, dns::Dns};
-use crate::redact::Secret;
+use crate::server::{Security, Server};
+
+/// Kept at its old path (`auth::Credentials` is the owner) for the window and the command line.
+pub use crate::auth::Credentials;
 
 pub type Session = async_imap::Session<TlsStream<TcpStream>>;
-
-/// How an account proves who it is.
-#[derive(Clone)]
-pub enum Credentials {
-    OAuth(Arc<TokenManager>),
-    Password(Secret),
-}
 
 #[derive(Debug, Error)]
 pub enum ImapError {

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod attachment;
 pub mod auth;
+pub mod clock;
 pub mod compose;
 pub mod config;
 pub mod discovery;
@@ -21,6 +22,7 @@ pub mod mime;
 pub mod net;
 pub mod outbox;
 pub mod redact;
+pub mod server;
 pub mod smtp;
 pub mod store;
 pub mod sync;

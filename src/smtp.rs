@@ -10,13 +10,11 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use thiserror::Error;
 
-use crate::account::Server;
-use crate::auth::{AuthError, guidance};
-use crate::discovery::Security;
+use crate::auth::{AuthError, Credentials, guidance};
 use crate::i18n::{Lang, Text};
-use crate::imap::Credentials;
 use crate::net::dns::Dns;
 use crate::redact::Secret;
+use crate::server::{Security, Server};
 
 #[derive(Debug, Error)]
 pub enum SmtpError {

@@ -40,31 +40,13 @@ use url::Url;
 use crate::net::dns::Dns;
 use crate::net::http::Http;
 pub use providers::KnownProvider;
+// `Security` is a shared value type (`crate::server`); kept here too, where discovery output names it.
+pub use crate::server::Security;
 
 /// The public ISPDB.
 pub const DEFAULT_ISPDB_URL: &str = "https://autoconfig.thunderbird.net/v1.1/";
 /// Environment variable for an organisation's ISPDB mirror.
 pub const ISPDB_URL_ENV: &str = "TAYORI_ISPDB_URL";
-
-/// How a connection is secured. There is no plaintext variant: Tayori never offers one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// Implicit TLS (IMAPS 993, submissions 465) — preferred (RFC 8314).
-    Tls,
-    /// STARTTLS, required: the connection fails rather than continue unencrypted.
-    #[serde(rename = "starttls")]
-    StartTls,
-}
-
-impl std::fmt::Display for Security {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Security::Tls => "TLS",
-            Security::StartTls => "STARTTLS",
-        })
-    }
-}
 
 /// A server to connect to, with the user name to sign in as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

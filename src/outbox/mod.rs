@@ -282,7 +282,7 @@ pub async fn save_draft_on_server(
     id: i64,
     dns: &crate::net::dns::Dns,
     account: &Account,
-    credentials: &crate::imap::Credentials,
+    credentials: &crate::auth::Credentials,
 ) -> Result<(), OutboxError> {
     let (_, draft, message_id) = outbox.load_draft(id)?;
     let built = draft.build_draft(&message_id, std::time::SystemTime::now())?;
@@ -293,7 +293,7 @@ pub async fn save_draft_on_server(
 
 /// Seconds since 1970.
 fn now() -> i64 {
-    crate::account::now_seconds() as i64
+    crate::clock::now_seconds() as i64
 }
 
 /// The wait before attempt `attempts + 1`, after `attempts` failed ones.
@@ -305,8 +305,8 @@ pub fn backoff(attempts: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{AccountAuth, Server};
-    use crate::discovery::Security;
+    use crate::account::AccountAuth;
+    use crate::server::{Security, Server};
 
     fn account(host: &str, provider: Option<KnownProvider>) -> Account {
         let server = Server {

@@ -13,7 +13,8 @@ use futures::TryStreamExt;
 use thiserror::Error;
 
 use crate::account::Account;
-use crate::imap::{self, Credentials, ImapError, Session};
+use crate::auth::Credentials;
+use crate::imap::{self, ImapError, Session};
 use crate::net::dns::Dns;
 
 #[derive(Debug, Error)]

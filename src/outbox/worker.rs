@@ -10,7 +10,7 @@ use super::{Entry, Outbox};
 use crate::account::{Account, Accounts, AccountsError, SentCopy};
 use crate::auth::AuthError;
 use crate::config::Paths;
-use crate::imap::Credentials;
+use crate::auth::Credentials;
 use crate::net::dns::Dns;
 use crate::net::http::Http;
 use crate::smtp::{self, SubmitError};

@@ -389,7 +389,7 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageSummary>
 }
 
 fn now() -> i64 {
-    crate::account::now_seconds() as i64
+    crate::clock::now_seconds() as i64
 }
 
 /// A short one-line preview from the body text.

@@ -40,7 +40,8 @@ use conn::{Conn, quote, uid_set};
 pub use conn::{decode_mailbox_name, parse_internal_date};
 
 use crate::account::Account;
-use crate::imap::{Credentials, ImapError};
+use crate::auth::Credentials;
+use crate::imap::ImapError;
 use crate::net::dns::Dns;
 use crate::store::{
     ActionKind, BodyWindow, FolderRole, FolderState, NewBody, NewEnvelope, PreparedBody, Store,

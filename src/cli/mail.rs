@@ -12,16 +12,12 @@ use tayori::config::{Paths, Settings};
 use tayori::i18n::{Lang, Text};
 use tayori::mime;
 use tayori::store::{BodyState, SortOrder, Store};
-use tayori::sync::{Engine, Summary, SyncEvent, SyncOptions, decode_mailbox_name};
+use tayori::sync::{AccountSync, Summary, SyncEvent, decode_mailbox_name};
 
-use super::account::{net, saved_credentials};
+use super::account::net;
 
 /// How often a one-shot `tayori sync` tries again after a lost connection before giving up.
 const ATTEMPTS: u32 = 5;
-
-fn options(settings: &Settings) -> SyncOptions {
-    SyncOptions::from_settings(settings)
-}
 
 pub fn sync(paths: &Paths, settings: &Settings, only: Option<&str>, watch: bool) -> ExitCode {
     let Some(runtime) = super::runtime() else {
@@ -57,19 +53,18 @@ async fn sync_accounts(
         return Err(anyhow!(text));
     }
     let net = net(settings)?;
-    let store_path = Store::path_in(paths);
     let mut all_ok = true;
     let mut engines = Vec::new();
     for account in selected {
         let email = account.email.clone();
-        let credentials = saved_credentials(&net, &account).await?;
         let bar = progress_bar(&email);
-        let engine = Engine::open(
-            store_path.clone(),
+        // Credentials → engine → the sign-in outcome recorded: the core's `AccountSync`, which the
+        // window uses too.
+        let engine = AccountSync::open(
+            paths,
+            settings,
+            &net,
             account,
-            credentials,
-            net.dns.clone(),
-            options(settings),
             progress_reporter(bar.clone()),
         )
         .await?;
@@ -82,16 +77,12 @@ async fn sync_accounts(
             Ok(summary) => {
                 bar.finish_and_clear();
                 println!("{}", summary_line(&email, &summary, started.elapsed()));
-                accounts.set_needs_sign_in(&email, None).ok();
             }
             Err(error) => {
                 bar.abandon();
                 all_ok = false;
                 eprintln!("tayori sync: {email}: {error}");
                 if error.needs_sign_in() {
-                    accounts
-                        .set_needs_sign_in(&email, Some(error.to_string()))
-                        .ok();
                     eprintln!("  sign in again with `tayori account reauth {email}`");
                 }
             }
@@ -109,7 +100,7 @@ async fn sync_accounts(
 
 /// One pass, tried again after a lost connection (1, 2, 4, 8 s): each attempt resumes where the
 /// last one stopped, since everything fetched so far is committed.
-async fn sync_with_retries(engine: &Engine) -> Result<Summary, tayori::sync::SyncError> {
+async fn sync_with_retries(engine: &AccountSync) -> Result<Summary, tayori::sync::SyncError> {
     let mut wait = Duration::from_secs(1);
     let mut attempt = 1;
     loop {
@@ -130,7 +121,7 @@ async fn sync_with_retries(engine: &Engine) -> Result<Summary, tayori::sync::Syn
     }
 }
 
-async fn watch_accounts(engines: Vec<Engine>) -> anyhow::Result<ExitCode> {
+async fn watch_accounts(engines: Vec<AccountSync>) -> anyhow::Result<ExitCode> {
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopper = stop.clone();
     tokio::spawn(async move {
@@ -140,8 +131,8 @@ async fn watch_accounts(engines: Vec<Engine>) -> anyhow::Result<ExitCode> {
     });
     let watches = engines.iter().map(|engine| {
         let wake = Arc::new(tokio::sync::Notify::new());
-        let stop = stop.clone();
-        async move { engine.watch(wake, stop).await }
+        let stopped = stop.notified();
+        async move { engine.watch(wake, stopped).await }
     });
     futures::future::join_all(watches).await;
     Ok(ExitCode::SUCCESS)
@@ -344,17 +335,9 @@ pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::R
             runtime.block_on(async {
                 let account = Accounts::new(paths).get(&email)?;
                 let net = net(settings)?;
-                let credentials = saved_credentials(&net, &account).await?;
-                let engine = Engine::open(
-                    Store::path_in(paths),
-                    account,
-                    credentials,
-                    net.dns.clone(),
-                    options(settings),
-                    Arc::new(|_| {}),
-                )
-                .await?;
-                Ok::<_, anyhow::Error>(engine.fetch_body_now(id).await?)
+                let account_sync =
+                    AccountSync::open(paths, settings, &net, account, Arc::new(|_| {})).await?;
+                Ok::<_, anyhow::Error>(account_sync.engine().fetch_body_now(id).await?)
             })?
         }
     };

@@ -9,8 +9,8 @@ use super::{CopyState, Failure, GIVE_UP_AFTER, OutboxError, State, backoff, now}
 use super::{Entry, Outbox};
 use crate::account::{Account, Accounts, AccountsError, SentCopy};
 use crate::auth::AuthError;
-use crate::config::Paths;
 use crate::auth::Credentials;
+use crate::config::Paths;
 use crate::net::dns::Dns;
 use crate::net::http::Http;
 use crate::smtp::{self, SubmitError};

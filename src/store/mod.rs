@@ -113,6 +113,65 @@ impl FolderRole {
             _ => return None,
         })
     }
+
+    /// The names servers without SPECIAL-USE give the folder with this role, most usual first.
+    /// They are compared, ignoring ASCII case, with the last part of a folder's (decoded) name, so
+    /// `INBOX.Sent` and `INBOX/Sent` are found too. The one list both the sidebar (sync) and sending
+    /// (the Sent and Drafts copies) go by.
+    pub fn usual_names(self) -> &'static [&'static str] {
+        match self {
+            FolderRole::Sent => &[
+                "Sent",
+                "Sent Items",
+                "Sent Messages",
+                "Sent Mail",
+                "送信済みアイテム",
+                "送信済み",
+            ],
+            FolderRole::Drafts => &["Drafts", "Draft", "下書き"],
+            FolderRole::Trash => &[
+                "Trash",
+                "Deleted Items",
+                "Deleted Messages",
+                "ごみ箱",
+                "削除済みアイテム",
+            ],
+            FolderRole::Junk => &["Junk", "Spam", "Junk E-mail", "Junk Email", "迷惑メール"],
+            FolderRole::Archive => &["Archive", "Archives", "アーカイブ"],
+            // INBOX is found by its name, which IMAP reserves; the others have no usual name.
+            FolderRole::Inbox | FolderRole::All | FolderRole::Flagged => &[],
+        }
+    }
+
+    /// Where `name` (a folder's decoded name) stands among this role's [`usual names`]
+    /// (0 = the most usual), if it is one of them.
+    ///
+    /// [`usual names`]: FolderRole::usual_names
+    pub fn usual_name_rank(self, name: &str) -> Option<usize> {
+        let leaf = name.rsplit(['/', '.']).next().unwrap_or(name);
+        self.usual_names()
+            .iter()
+            .position(|usual| usual.eq_ignore_ascii_case(leaf))
+    }
+
+    /// The role a folder's (decoded) name suggests, for servers without SPECIAL-USE.
+    pub fn from_usual_name(name: &str) -> Option<FolderRole> {
+        FolderRole::ALL
+            .into_iter()
+            .find(|role| role.usual_name_rank(name).is_some())
+    }
+
+    /// Every role, in the sidebar's order.
+    pub const ALL: [FolderRole; 8] = [
+        FolderRole::Inbox,
+        FolderRole::Drafts,
+        FolderRole::Sent,
+        FolderRole::Archive,
+        FolderRole::Junk,
+        FolderRole::Trash,
+        FolderRole::All,
+        FolderRole::Flagged,
+    ];
 }
 
 /// A folder as the sidebar shows it.

@@ -532,3 +532,68 @@ fn accounts_no_longer_configured_are_forgotten_with_their_mail() {
     );
     assert!(store.forget_accounts_except(&kept[..1]).unwrap().is_empty());
 }
+
+#[test]
+fn conventional_names_give_roles_where_the_server_has_no_special_use() {
+    assert_eq!(
+        FolderRole::from_usual_name("Sent Items"),
+        Some(FolderRole::Sent)
+    );
+    assert_eq!(
+        FolderRole::from_usual_name("INBOX.Trash"),
+        Some(FolderRole::Trash)
+    );
+    assert_eq!(
+        FolderRole::from_usual_name("迷惑メール"),
+        Some(FolderRole::Junk)
+    );
+    assert_eq!(FolderRole::from_usual_name("Projects"), None);
+}
+
+#[test]
+fn one_list_of_usual_names_serves_the_sidebar_and_sending() {
+    // What the sidebar's lookup (sync) lacked and sending's list (the outbox) had, and the reverse.
+    assert_eq!(
+        FolderRole::from_usual_name("Sent Mail"),
+        Some(FolderRole::Sent)
+    );
+    assert_eq!(
+        FolderRole::from_usual_name("送信済み"),
+        Some(FolderRole::Sent)
+    );
+    assert_eq!(
+        FolderRole::from_usual_name("Deleted Messages"),
+        Some(FolderRole::Trash)
+    );
+    // Sending's nested names are found by their last part, whatever the delimiter and case.
+    for name in ["INBOX.Sent", "INBOX/Sent", "inbox.sent items"] {
+        assert_eq!(
+            FolderRole::from_usual_name(name),
+            Some(FolderRole::Sent),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        FolderRole::from_usual_name("INBOX/Drafts"),
+        Some(FolderRole::Drafts)
+    );
+    // Every usual name leads back to its own role, and to no other (one list, no overlaps).
+    for role in FolderRole::ALL {
+        for (rank, name) in role.usual_names().iter().enumerate() {
+            assert_eq!(FolderRole::from_usual_name(name), Some(role), "{name}");
+            assert_eq!(role.usual_name_rank(name), Some(rank), "{name}");
+            for other in FolderRole::ALL.into_iter().filter(|r| *r != role) {
+                assert_eq!(
+                    other.usual_name_rank(name),
+                    None,
+                    "{name} is also {other:?}"
+                );
+            }
+        }
+    }
+    // Sending prefers the most usual name: "Sent" over "Sent Items".
+    assert!(
+        FolderRole::Sent.usual_name_rank("Sent") < FolderRole::Sent.usual_name_rank("Sent Items")
+    );
+    assert_eq!(FolderRole::Inbox.usual_name_rank("INBOX"), None);
+}

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use futures::Stream;
 use iced::Subscription;
 use tayori::account::Account;
-use tayori::account::setup::{self, Net};
-use tayori::store::Store;
-use tayori::sync::{Engine, SyncEvent, SyncOptions};
+use tayori::account::setup::Net;
+use tayori::sync::{AccountSync, SyncEvent};
 
 use crate::ui::context::Context;
 
@@ -84,56 +83,29 @@ fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
             Ok(net) => net,
             Err(error) => return report(Update::CouldNotStart(error.to_string())),
         };
-        let credentials = match setup::saved_credentials(&net, &key.account).await {
-            Ok(credentials) => credentials,
-            Err(error) => return report(Update::CouldNotStart(error.to_string())),
-        };
-        // A refused sign-in stops the engine: trying the same refused password or token again
-        // every few minutes helps nobody (and can get the account locked). The window shows the
-        // "sign in again" banner; signing in starts a new engine.
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let refused = Arc::new(std::sync::Mutex::new(None::<String>));
         let progress = {
             let report = report.clone();
-            let (stop, refused) = (stop.clone(), refused.clone());
-            Arc::new(move |event: SyncEvent| {
-                if let SyncEvent::NeedsSignIn { error } = &event {
-                    *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
-                    stop.notify_one();
-                }
-                report(Update::Event(event))
-            })
+            Arc::new(move |event: SyncEvent| report(Update::Event(event)))
         };
-        let engine = match Engine::open(
-            Store::path_in(&key.context.paths),
+        // Credentials → engine → a refused sign-in stops it and is recorded: the core's
+        // `AccountSync`, which `tayori sync` uses too.
+        let account_sync = match AccountSync::open(
+            &key.context.paths,
+            &key.context.settings,
+            &net,
             key.account.clone(),
-            credentials,
-            net.dns.clone(),
-            SyncOptions::from_settings(&key.context.settings),
             progress,
         )
         .await
         {
-            Ok(engine) => engine,
+            Ok(account_sync) => account_sync,
             Err(error) => return report(Update::CouldNotStart(error.to_string())),
         };
-        // `watch` runs until `stop`; dropping this future (the subscription ended) stops it too.
+        // `watch` runs until the sign-in is refused; dropping this future (the subscription ended)
+        // stops it too.
         let wake = Arc::new(tokio::sync::Notify::new());
         report(Update::Ready(Waker(wake.clone())));
-        engine.watch(wake, stop).await;
-        let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(error) = refused {
-            tracing::warn!(%error, "sync stopped: the server refused the sign-in; waiting for the person to sign in again");
-            // Kept in the account list, so the next start shows the banner instead of trying again.
-            let (paths, email) = (key.context.paths.clone(), key.account.email.clone());
-            let saved = tokio::task::spawn_blocking(move || {
-                tayori::account::Accounts::new(&paths).set_needs_sign_in(&email, Some(error))
-            })
-            .await;
-            if let Ok(Err(e)) = saved {
-                tracing::warn!(error = %e, "could not mark the account as needing sign-in");
-            }
-        }
+        account_sync.watch(wake, std::future::pending()).await;
     };
     let runner = futures::stream::once(work).filter_map(|()| async { None });
     futures::stream::select(receiver, runner)

@@ -1,36 +1,16 @@
-//! IMAP: connecting and signing in (implicit TLS or strict STARTTLS; OAUTHBEARER or XOAUTH2 chosen
-//! by capability, PLAIN login for passwords). The sync engine (the sync issue) builds on [`login`].
+//! Connecting and signing in: implicit TLS or strict STARTTLS (never a plaintext fallback), the
+//! capabilities asked for after TLS, then OAUTHBEARER or XOAUTH2 chosen by capability, or LOGIN for
+//! passwords. A refused OAuth token is refreshed once and tried once more.
 
-use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::auth::{AuthError, guidance, sasl};
-use crate::net::{self, NetError, dns::Dns};
+use super::{Credentials, ImapError, Session};
+use crate::auth::guidance;
+use crate::auth::sasl;
+use crate::net::{self, dns::Dns};
 use crate::server::{Security, Server};
-
-/// Kept at its old path (`auth::Credentials` is the owner) for the window and the command line.
-pub use crate::auth::Credentials;
-
-pub type Session = async_imap::Session<TlsStream<TcpStream>>;
-
-#[derive(Debug, Error)]
-pub enum ImapError {
-    #[error(transparent)]
-    Net(#[from] NetError),
-    #[error("the IMAP server {host} does not behave as expected: {reason}")]
-    Protocol { host: String, reason: String },
-    #[error("the IMAP server {host} refused STARTTLS, so Tayori did not continue unencrypted")]
-    NoStartTls { host: String },
-    #[error("the IMAP server refused the sign-in: {reason}{}", advice.map(|a| format!("\n{a}")).unwrap_or_default())]
-    Refused {
-        reason: String,
-        advice: Option<&'static str>,
-    },
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-}
 
 /// Reads one line without reading past it (the stream is handed to async-imap afterwards, so no
 /// byte of the next response may be swallowed).

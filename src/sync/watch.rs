@@ -1,0 +1,85 @@
+//! Keeping an account in step: one connection kept open, waiting in IDLE (RFC 2177) on INBOX so new
+//! mail lands without polling, the other folders checked every few minutes, a pass whenever the
+//! window queues a change, and a reconnect with backoff after any error.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use super::{Engine, Summary, SyncError, SyncEvent};
+
+impl Engine {
+    /// Keeps the account in step until `stop` is notified: a full pass, then IDLE on INBOX (new
+    /// mail lands within a moment), a check of all folders every `poll_interval`, and a pass
+    /// whenever `wake` is notified (a change was queued here). Network errors lead to a reconnect
+    /// after 1, 2, 4 … 300 seconds; a refused sign-in is reported and waited out the same way.
+    pub async fn watch(&self, wake: Arc<Notify>, stop: Arc<Notify>) {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let session = self.watch_session(&wake, &mut backoff);
+            tokio::select! {
+                _ = stop.notified() => return,
+                result = session => {
+                    let error = match result {
+                        Ok(()) => return,
+                        Err(error) => error,
+                    };
+                    if error.needs_sign_in() {
+                        self.emit(SyncEvent::NeedsSignIn { error: error.to_string() });
+                    } else {
+                        self.emit(SyncEvent::Offline { error: error.to_string(), retry_in: backoff });
+                    }
+                    tracing::warn!(error = %error, retry_in = ?backoff, "sync interrupted");
+                }
+            }
+            tokio::select! {
+                _ = stop.notified() => return,
+                _ = tokio::time::sleep(backoff) => {}
+                _ = wake.notified() => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(300));
+        }
+    }
+
+    async fn watch_session(&self, wake: &Notify, backoff: &mut Duration) -> Result<(), SyncError> {
+        let mut conn = self.connect().await?;
+        self.sync_all(&mut conn).await?;
+        *backoff = Duration::from_secs(1);
+        let mut last_full = Instant::now();
+        loop {
+            let inbox = self.inbox_state().await?;
+            let woke = if conn.has("IDLE") {
+                if conn.selected() != inbox.as_ref().map(|s| s.name.as_str())
+                    && let Some(state) = &inbox
+                {
+                    self.select(&mut conn, state).await?;
+                }
+                let until_poll = self
+                    .options
+                    .poll_interval
+                    .saturating_sub(last_full.elapsed());
+                // Servers drop IDLE after 30 minutes; renew well before.
+                let limit = until_poll.min(Duration::from_secs(25 * 60));
+                self.emit(SyncEvent::Idle);
+                let (returned, woke) = conn.idle(limit, wake).await?;
+                conn = returned;
+                woke
+            } else {
+                self.emit(SyncEvent::Idle);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => false,
+                    _ = wake.notified() => true,
+                }
+            };
+            if woke || last_full.elapsed() >= self.options.poll_interval {
+                self.sync_all(&mut conn).await?;
+                last_full = Instant::now();
+            } else if let Some(state) = inbox {
+                let mut summary = Summary::default();
+                self.replay_actions(&mut conn).await?;
+                self.sync_folder(&mut conn, state, &mut summary).await?;
+            }
+        }
+    }
+}

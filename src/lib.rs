@@ -5,6 +5,10 @@
 //! decoding messages (`mime`), settings and paths (`config`), and logging that never leaks a
 //! secret (`logging`, `redact`). The iced front end (`ui`, behind the `gui` feature) and the command
 //! line both use this core the same way; the core imports no GUI type.
+//!
+//! At the bottom of the house, importing no other module of Tayori: the shared value types
+//! (`server`: `Server`, `Security`), the clock (`clock`) and the one way a SQLite database is
+//! opened and migrated (`sqlite`, used by the mail store and the outbox).
 #![forbid(unsafe_code)]
 
 pub mod account;
@@ -24,6 +28,7 @@ pub mod outbox;
 pub mod redact;
 pub mod server;
 pub mod smtp;
+pub mod sqlite;
 pub mod store;
 pub mod sync;
 

@@ -1,5 +1,5 @@
-//! The outbox database: messages waiting, sending, sent or failed, and locally saved drafts.
-//! Schema changes are ordered migrations recorded in `PRAGMA user_version`.
+//! The outbox database: messages waiting, sending, sent or failed (locally saved drafts are in
+//! `drafts.rs`, the schema in `migrations.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -7,51 +7,10 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::migrations::MIGRATIONS;
 use super::{CopyState, Failure, OutboxError, State, now};
-use crate::compose::{Attachment, Built, Draft};
-
-/// Ordered migrations; migration N (1-based) brings the schema to `user_version` N. Never edit one
-/// that has shipped: add the next.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE message (
-    id               INTEGER PRIMARY KEY,
-    account          TEXT    NOT NULL,
-    message_id       TEXT    NOT NULL UNIQUE,
-    subject          TEXT    NOT NULL,
-    envelope_from    TEXT    NOT NULL,
-    recipients       TEXT    NOT NULL,          -- JSON array of addresses (To, Cc, Bcc)
-    raw              BLOB    NOT NULL,          -- the message as built, Bcc header included
-    state            TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  INTEGER NOT NULL,
-    interrupted      INTEGER NOT NULL DEFAULT 0, -- left in 'sending' by a crash: check Sent first
-    last_error       TEXT,
-    failure          TEXT CHECK (failure IN ('rejected', 'sign_in', 'gave_up', 'no_account')),
-    created_at       INTEGER NOT NULL,
-    submitted_at     INTEGER,
-    server_reply     TEXT,
-    copy_state       TEXT    NOT NULL DEFAULT 'pending' CHECK (copy_state IN ('pending', 'filed', 'by_server')),
-    copy_error       TEXT,
-    draft_message_id TEXT                         -- the server Drafts copy to remove once sent
-);
-CREATE INDEX message_due ON message (state, next_attempt_at);
-CREATE TABLE draft (
-    id              INTEGER PRIMARY KEY,
-    account         TEXT    NOT NULL,
-    message_id      TEXT    NOT NULL UNIQUE,
-    content         TEXT    NOT NULL,            -- JSON of compose::Draft (attachments apart)
-    updated_at      INTEGER NOT NULL,
-    server_saved_at INTEGER
-);
-CREATE TABLE draft_attachment (
-    draft_id     INTEGER NOT NULL REFERENCES draft (id) ON DELETE CASCADE,
-    position     INTEGER NOT NULL,
-    file_name    TEXT    NOT NULL,
-    content_type TEXT    NOT NULL,
-    data         BLOB    NOT NULL,
-    PRIMARY KEY (draft_id, position)
-);
-"#];
+use crate::compose::Built;
+use crate::sqlite::{Database, Durability, OpenError};
 
 /// One message of the outbox, without its bytes.
 #[derive(Debug, Clone, Serialize)]
@@ -77,16 +36,16 @@ pub struct Entry {
     pub envelope_from: String,
 }
 
-/// A locally saved draft, for lists.
-#[derive(Debug, Clone, Serialize)]
-pub struct DraftEntry {
-    pub id: i64,
-    pub account: String,
-    pub message_id: String,
-    pub subject: String,
-    pub updated_at: i64,
-    pub server_saved_at: Option<i64>,
-}
+/// The outbox as a database: WAL, so readers (the window's list) never block the writer; commits
+/// on disk before they return (`synchronous = FULL`), since the outbox holds the only copy of what
+/// a person wrote; the file readable by its owner only (mail is private, like the data folder).
+const DATABASE: Database = Database {
+    name: "outbox",
+    migrations: MIGRATIONS,
+    durability: Durability::Full,
+    owner_only: true,
+    configure: crate::sqlite::nothing_more,
+};
 
 /// The outbox database. Cheap operations only; sending is the [`super::Worker`]'s.
 pub struct Outbox {
@@ -144,44 +103,41 @@ impl Outbox {
 
     /// Opens (creating if needed) the outbox database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, OutboxError> {
-        let open_error = |e: &dyn std::fmt::Display| OutboxError::Open {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| open_error(&e))?;
-        }
-        let conn = Connection::open(path).map_err(|e| open_error(&e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // Mail is private: owner-only, like the data folder.
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| open_error(&e))?;
-        }
-        // WAL: readers (the window's list) never block the writer. synchronous=FULL: a commit is
-        // on disk before it returns — the outbox holds the only copy of what a person wrote.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| open_error(&e))?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| open_error(&e))?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(|e| open_error(&e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| open_error(&e))?;
-        let outbox = Self {
+        Self::open_with(path, DATABASE)
+    }
+
+    /// [`Outbox::open`] with another description of the database (the tests build outboxes of
+    /// earlier schemas this way).
+    pub(super) fn open_with(path: &Path, database: Database) -> Result<Self, OutboxError> {
+        let conn = database.open(path).map_err(|error| match error {
+            OpenError::TooNew { path, found, known } => OutboxError::TooNew { path, found, known },
+            OpenError::Sqlite {
+                source,
+                migrating: true,
+                ..
+            } => OutboxError::Db(source.to_string()),
+            OpenError::Sqlite { source, .. } => OutboxError::Open {
+                path: path.to_owned(),
+                reason: source.to_string(),
+            },
+            OpenError::Folder { source, .. } | OpenError::Permissions { source, .. } => {
+                OutboxError::Open {
+                    path: path.to_owned(),
+                    reason: source.to_string(),
+                }
+            }
+        })?;
+        Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
-        };
-        outbox.migrate()?;
-        Ok(outbox)
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection usable: SQLite rolls back an
         // unfinished transaction itself.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -189,28 +145,7 @@ impl Outbox {
 
     /// The schema version this build writes.
     pub fn schema_version() -> i64 {
-        MIGRATIONS.len() as i64
-    }
-
-    fn migrate(&self) -> Result<(), OutboxError> {
-        let mut conn = self.conn();
-        let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        let known = Self::schema_version();
-        if found > known {
-            return Err(OutboxError::TooNew {
-                path: self.path.clone(),
-                found,
-                known,
-            });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)?;
-            tx.commit()?;
-            tracing::info!(version = index + 1, "outbox schema migrated");
-        }
-        Ok(())
+        DATABASE.version()
     }
 
     /// Puts a built message in the outbox, queued for now. When it was a saved draft, the draft is
@@ -461,150 +396,12 @@ impl Outbox {
     }
 
     // ---- drafts ----
-
-    /// Saves a draft locally (as the person types). `id` `None` creates one with a new Message-ID;
-    /// returns the draft's id and Message-ID.
-    pub fn save_draft(
-        &self,
-        id: Option<i64>,
-        account: &str,
-        draft: &Draft,
-    ) -> Result<(i64, String), OutboxError> {
-        let content = serde_json::to_string(draft).map_err(|e| OutboxError::Db(e.to_string()))?;
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let now = now();
-        let (id, message_id) = match id {
-            Some(id) => {
-                let message_id: String = tx
-                    .query_row("SELECT message_id FROM draft WHERE id = ?1", [id], |row| {
-                        row.get(0)
-                    })
-                    .optional()?
-                    .ok_or(OutboxError::NoDraft(id))?;
-                tx.execute(
-                    "UPDATE draft SET account = ?2, content = ?3, updated_at = ?4 WHERE id = ?1",
-                    params![id, account, content, now],
-                )?;
-                tx.execute("DELETE FROM draft_attachment WHERE draft_id = ?1", [id])?;
-                (id, message_id)
-            }
-            None => {
-                let message_id = crate::compose::new_message_id(&draft.from.address);
-                tx.execute(
-                    "INSERT INTO draft (account, message_id, content, updated_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![account, message_id, content, now],
-                )?;
-                (tx.last_insert_rowid(), message_id)
-            }
-        };
-        for (position, attachment) in draft.attachments.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO draft_attachment (draft_id, position, file_name, content_type, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    id,
-                    position as i64,
-                    attachment.file_name,
-                    attachment.content_type,
-                    attachment.data
-                ],
-            )?;
-        }
-        tx.commit()?;
-        Ok((id, message_id))
-    }
-
-    /// A saved draft: its account, content (attachments included) and Message-ID.
-    pub fn load_draft(&self, id: i64) -> Result<(String, Draft, String), OutboxError> {
-        let conn = self.conn();
-        let (account, content, message_id): (String, String, String) = conn
-            .query_row(
-                "SELECT account, content, message_id FROM draft WHERE id = ?1",
-                [id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?
-            .ok_or(OutboxError::NoDraft(id))?;
-        let mut draft: Draft =
-            serde_json::from_str(&content).map_err(|e| OutboxError::Db(e.to_string()))?;
-        let mut statement = conn.prepare(
-            "SELECT file_name, content_type, data FROM draft_attachment WHERE draft_id = ?1 ORDER BY position",
-        )?;
-        draft.attachments = statement
-            .query_map([id], |row| {
-                Ok(Attachment {
-                    file_name: row.get(0)?,
-                    content_type: row.get(1)?,
-                    data: row.get(2)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok((account, draft, message_id))
-    }
-
-    pub fn list_drafts(&self) -> Result<Vec<DraftEntry>, OutboxError> {
-        let conn = self.conn();
-        let mut statement = conn.prepare(
-            "SELECT id, account, message_id, content, updated_at, server_saved_at FROM draft ORDER BY updated_at DESC, id DESC",
-        )?;
-        let rows = statement.query_map([], |row| {
-            let content: String = row.get(3)?;
-            let subject = serde_json::from_str::<Draft>(&content)
-                .map(|d| d.subject)
-                .unwrap_or_default();
-            Ok(DraftEntry {
-                id: row.get(0)?,
-                account: row.get(1)?,
-                message_id: row.get(2)?,
-                subject,
-                updated_at: row.get(4)?,
-                server_saved_at: row.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn delete_draft(&self, id: i64) -> Result<(), OutboxError> {
-        let changed = self
-            .conn()
-            .execute("DELETE FROM draft WHERE id = ?1", [id])?;
-        if changed == 0 {
-            return Err(OutboxError::NoDraft(id));
-        }
-        Ok(())
-    }
-
-    /// Records that the draft's current version is in the server's Drafts folder.
-    pub fn mark_draft_on_server(&self, id: i64) -> Result<(), OutboxError> {
-        self.conn().execute(
-            "UPDATE draft SET server_saved_at = ?2 WHERE id = ?1",
-            params![id, now()],
-        )?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::*;
     use super::*;
-    use crate::compose::Mailbox;
-
-    fn built(n: u32) -> (Draft, Built) {
-        let mut draft = Draft::new(Mailbox::new(None, "alice@example.test"));
-        draft.to.push(Mailbox::new(None, "bob@example.test"));
-        draft.bcc.push(Mailbox::new(None, "carol@example.test"));
-        draft.subject = format!("message {n}");
-        draft.body = "本文".into();
-        let built = draft.build().unwrap();
-        (draft, built)
-    }
-
-    fn open() -> (tempfile::TempDir, Outbox) {
-        let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open_in(dir.path()).unwrap();
-        (dir, outbox)
-    }
 
     #[test]
     fn a_queued_message_is_on_disk_with_its_bytes_and_survives_reopening() {
@@ -712,42 +509,6 @@ mod tests {
         assert!(matches!(
             outbox.enqueue("a", "s", &message, None),
             Err(OutboxError::Db(_))
-        ));
-    }
-
-    #[test]
-    fn drafts_keep_their_attachments_and_leave_when_queued() {
-        let (_dir, outbox) = open();
-        let (mut draft, _) = built(1);
-        draft
-            .attachments
-            .push(Attachment::new("資料.pdf".into(), vec![0, 1, 2, 255]));
-        let (id, message_id) = outbox
-            .save_draft(None, "alice@example.test", &draft)
-            .unwrap();
-        draft.subject = "edited".into();
-        let (same, same_message_id) = outbox
-            .save_draft(Some(id), "alice@example.test", &draft)
-            .unwrap();
-        assert_eq!((same, &same_message_id), (id, &message_id));
-        let (account, loaded, _) = outbox.load_draft(id).unwrap();
-        assert_eq!(account, "alice@example.test");
-        assert_eq!(loaded, draft);
-        assert_eq!(loaded.attachments[0].data, [0, 1, 2, 255]);
-        assert_eq!(outbox.list_drafts().unwrap()[0].subject, "edited");
-
-        let message = loaded.build().unwrap();
-        let queued = outbox
-            .enqueue("alice@example.test", "edited", &message, Some(id))
-            .unwrap();
-        assert!(outbox.list_drafts().unwrap().is_empty());
-        assert_eq!(
-            outbox.entry(queued).unwrap().draft_message_id.as_deref(),
-            Some(message_id.as_str())
-        );
-        assert!(matches!(
-            outbox.load_draft(id),
-            Err(OutboxError::NoDraft(_))
         ));
     }
 

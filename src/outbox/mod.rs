@@ -50,7 +50,11 @@
 //! rare; the alternative (never resending after any doubt) would lose mail, which is worse.
 
 mod db;
+mod drafts;
+mod migrations;
 pub mod server_copy;
+#[cfg(test)]
+mod testing;
 mod worker;
 
 use std::path::PathBuf;
@@ -58,7 +62,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use thiserror::Error;
 
-pub use db::{DraftEntry, Entry, Outbox};
+pub use db::{Entry, Outbox};
+pub use drafts::DraftEntry;
 pub use worker::{Outcome, Worker};
 
 use crate::account::{Account, SentCopy};

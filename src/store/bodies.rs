@@ -1,0 +1,252 @@
+//! Whole messages: the raw bytes exactly as the server sent them (`bodies` table), decoded once for
+//! the list's preview, the attachment mark and the full-text index, and which ones are still to be
+//! downloaded within the window the settings choose.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::messages::address_text;
+use super::{Store, StoreError, fts, now, sqlite};
+use crate::mime;
+
+/// A whole message from the server.
+#[derive(Debug, Clone)]
+pub struct NewBody {
+    pub uid: u32,
+    pub raw: Vec<u8>,
+}
+
+/// A downloaded message decoded and shaped for the index — CPU work that needs no database, done
+/// before the store is locked.
+#[derive(Debug, Clone)]
+pub struct PreparedBody {
+    uid: u32,
+    raw: Vec<u8>,
+    parse_ok: bool,
+    subject: Option<String>,
+    has_attachments: bool,
+    preview: String,
+    index_subject: String,
+    index_addresses: String,
+    index_body: String,
+}
+
+impl PreparedBody {
+    pub fn new(body: NewBody) -> PreparedBody {
+        let decoded = mime::decode(&body.raw);
+        let text = decoded.text.as_deref().unwrap_or("");
+        PreparedBody {
+            uid: body.uid,
+            parse_ok: decoded.parse_ok,
+            has_attachments: !decoded.attachments.is_empty(),
+            preview: preview_of(text),
+            index_subject: fts::index_text(decoded.subject.as_deref().unwrap_or("")),
+            index_addresses: fts::index_text(&address_text(&decoded)),
+            index_body: fts::index_text(text),
+            subject: decoded.subject,
+            raw: body.raw,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+/// Which bodies to download in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyWindow {
+    All,
+    /// Messages dated within the last N days (older ones are fetched when opened).
+    Days(u32),
+}
+
+/// A short one-line preview from the body text.
+fn preview_of(text: &str) -> String {
+    let mut preview = String::with_capacity(200);
+    for word in text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('>'))
+        .flat_map(str::split_whitespace)
+    {
+        if preview.chars().count() > 160 {
+            break;
+        }
+        if !preview.is_empty() {
+            preview.push(' ');
+        }
+        preview.push_str(word);
+    }
+    preview
+}
+
+impl Store {
+    /// The message's raw RFC 5322 bytes, when downloaded.
+    pub fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row("SELECT raw FROM bodies WHERE message_id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// UIDs of messages whose body is not here yet, newest first, within the window.
+    pub fn missing_bodies(
+        &self,
+        folder_id: i64,
+        window: BodyWindow,
+    ) -> Result<Vec<(u32, u32)>, StoreError> {
+        let since = match window {
+            BodyWindow::All => i64::MIN,
+            BodyWindow::Days(days) => now() - i64::from(days) * 86_400,
+        };
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT uid, size FROM messages WHERE folder_id = ?1 AND body_state = 0
+                 AND uid IS NOT NULL AND COALESCE(date, internal_date, 0) >= ?2 ORDER BY uid DESC",
+            )
+            .map_err(|e| self.error(e))?;
+        statement
+            .query_map(params![folder_id, since], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Stores downloaded messages (one transaction): the raw bytes, the decoded fields, and the
+    /// full-text index. A message that does not parse is kept raw and marked; it never stops sync.
+    pub fn add_bodies(&mut self, folder_id: i64, bodies: &[NewBody]) -> Result<usize, StoreError> {
+        let prepared: Vec<PreparedBody> = bodies.iter().cloned().map(PreparedBody::new).collect();
+        self.add_prepared_bodies(folder_id, &prepared)
+    }
+
+    /// [`Store::add_bodies`] for messages already decoded with [`PreparedBody::new`] (which the
+    /// sync engine does on another thread while the previous batch is being written).
+    pub fn add_prepared_bodies(
+        &mut self,
+        folder_id: i64,
+        bodies: &[PreparedBody],
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
+        let mut stored = 0;
+        {
+            let mut find = tx
+                .prepare_cached(
+                    "SELECT id, search_key FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut body = tx
+                .prepare_cached("INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, ?2)")
+                .map_err(|e| sqlite(&path, e))?;
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE messages SET body_state = ?2, has_attachments = ?3, preview = ?4,
+                         subject = CASE WHEN ?5 IS NULL THEN subject ELSE ?5 END
+                     WHERE id = ?1",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut unindex = tx
+                .prepare_cached("DELETE FROM message_text WHERE rowid = ?1")
+                .map_err(|e| sqlite(&path, e))?;
+            let mut index = tx
+                .prepare_cached(
+                    "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            for prepared in bodies {
+                let Some((id, key)): Option<(i64, i64)> = find
+                    .query_row(params![folder_id, prepared.uid], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .map_err(|e| sqlite(&path, e))?
+                else {
+                    // Expunged meanwhile: nothing to attach the body to.
+                    continue;
+                };
+                body.execute(params![id, prepared.raw])
+                    .map_err(|e| sqlite(&path, e))?;
+                if !prepared.parse_ok {
+                    tracing::warn!(
+                        folder_id,
+                        uid = prepared.uid,
+                        "a message could not be parsed; it is kept as raw bytes"
+                    );
+                }
+                update
+                    .execute(params![
+                        id,
+                        if prepared.parse_ok { 1 } else { 2 },
+                        prepared.has_attachments,
+                        prepared.preview,
+                        prepared.subject,
+                    ])
+                    .map_err(|e| sqlite(&path, e))?;
+                unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
+                index
+                    .execute(params![
+                        key,
+                        prepared.index_subject,
+                        prepared.index_addresses,
+                        prepared.index_body
+                    ])
+                    .map_err(|e| sqlite(&path, e))?;
+                stored += 1;
+            }
+        }
+        tx.commit().map_err(|e| sqlite(&path, e))?;
+        Ok(stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::*;
+
+    #[test]
+    fn a_message_that_does_not_parse_is_kept_raw_and_marked() {
+        let (_dir, mut store) = open();
+        let (_, inbox, _) = setup(&mut store);
+        let garbage = b"\x00\x01\x02 not a message at all \xff\xfe".to_vec();
+        store
+            .add_envelopes(
+                inbox,
+                &[NewEnvelope {
+                    uid: 5,
+                    flags: Flags::default(),
+                    keywords: vec![],
+                    modseq: None,
+                    internal_date: Some(1_800_000_000),
+                    size: garbage.len() as u32,
+                    header: garbage.clone(),
+                }],
+            )
+            .unwrap();
+        store
+            .add_bodies(
+                inbox,
+                &[NewBody {
+                    uid: 5,
+                    raw: garbage.clone(),
+                }],
+            )
+            .unwrap();
+        let list = store
+            .messages(inbox, SortOrder::NewestFirst, 0, 10)
+            .unwrap();
+        assert_eq!(list[0].body_state, BodyState::Unparseable);
+        assert_eq!(
+            list[0].date,
+            Some(1_800_000_000),
+            "falls back to the arrival time"
+        );
+        assert_eq!(store.message_raw(list[0].id).unwrap().unwrap(), garbage);
+    }
+}

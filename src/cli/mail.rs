@@ -14,7 +14,7 @@ use tayori::mime;
 use tayori::store::{BodyState, SortOrder, Store};
 use tayori::sync::{Engine, Summary, SyncEvent, SyncOptions, decode_mailbox_name};
 
-use super::account::{net, saved_credentials};
+use super::account::net;
 
 /// How often a one-shot `tayori sync` tries again after a lost connection before giving up.
 const ATTEMPTS: u32 = 5;
@@ -62,7 +62,7 @@ async fn sync_accounts(
     let mut engines = Vec::new();
     for account in selected {
         let email = account.email.clone();
-        let credentials = saved_credentials(&net, &account).await?;
+        let credentials = account.credentials(&net.http).await?;
         let bar = progress_bar(&email);
         let engine = Engine::open(
             store_path.clone(),
@@ -344,7 +344,7 @@ pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::R
             runtime.block_on(async {
                 let account = Accounts::new(paths).get(&email)?;
                 let net = net(settings)?;
-                let credentials = saved_credentials(&net, &account).await?;
+                let credentials = account.credentials(&net.http).await?;
                 let engine = Engine::open(
                     Store::path_in(paths),
                     account,

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use futures::Stream;
 use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Element, Fill, Subscription, Task};
-use tayori::account::setup::Net;
 use tayori::i18n::{Lang, Text, fill};
+use tayori::net::Net;
 use tayori::outbox::{Outbox, OutboxError, State as Sent, Worker};
 
 use super::{Message, State};

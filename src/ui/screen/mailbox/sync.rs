@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures::Stream;
 use iced::Subscription;
 use tayori::account::Account;
-use tayori::account::setup::{self, Net};
+use tayori::net::Net;
 use tayori::store::Store;
 use tayori::sync::{Engine, SyncEvent, SyncOptions};
 
@@ -84,7 +84,7 @@ fn run(key: Key) -> impl Stream<Item = (String, Update)> + Send + 'static {
             Ok(net) => net,
             Err(error) => return report(Update::CouldNotStart(error.to_string())),
         };
-        let credentials = match setup::saved_credentials(&net, &key.account).await {
+        let credentials = match key.account.credentials(&net.http).await {
             Ok(credentials) => credentials,
             Err(error) => return report(Update::CouldNotStart(error.to_string())),
         };

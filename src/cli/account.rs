@@ -132,7 +132,7 @@ fn explain_auth(error: SetupError) -> anyhow::Error {
             if Lang::from_system() == Lang::En {
                 ""
             } else {
-                g.en
+                g.text(Lang::En)
             }
         ),
         None => anyhow!(error),

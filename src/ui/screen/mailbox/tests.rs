@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tayori::account::{Account, AccountAuth, Server};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::Security;
-use tayori::i18n::{Lang, Text};
+use tayori::i18n::{Lang, Plural, Text};
 use tayori::store::{Flags, FolderRole, NewBody, NewEnvelope, Store};
 
 use super::*;
@@ -684,8 +684,8 @@ fn a_long_status_never_grows_the_status_bar() {
 impl Person {
     /// Where the status bar's message count sits, from the top of the window.
     fn status_bar_top(&self) -> f32 {
-        let count = fill(self.lang.text(Text::StatusMessages), &[("count", "350")]);
-        let unread = fill(self.lang.text(Text::StatusUnread), &[("count", "51")]);
+        let count = self.lang.plural(Plural::StatusMessages, 350);
+        let unread = self.lang.plural(Plural::StatusUnread, 51);
         let label = format!("{count}  ·  {unread}");
         self.ui()
             .find(label.as_str())

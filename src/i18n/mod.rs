@@ -42,6 +42,8 @@ macro_rules! catalog {
         }
         plurals { $($plurals:tt)* }
     ) => {
+        // The variants are the catalog's keys, named for what they say ("MessageUnreadable").
+        #[allow(clippy::enum_variant_names)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub(super) enum Key {
             $($Key,)*
@@ -106,6 +108,7 @@ macro_rules! catalog {
             }
         )+
     }) => {
+        #[allow(clippy::enum_variant_names)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub(super) enum PluralKey {
             $($Key,)+

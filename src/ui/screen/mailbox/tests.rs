@@ -802,7 +802,7 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     let text: String = html.pieces.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
     assert!(!person.sees("https://track.example/p.gif"));
-    assert!(person.sees("1 remote images were not loaded, to protect your privacy."));
+    assert!(person.sees("1 remote image was not loaded, to protect your privacy."));
     person.click(Lang::En.text(Text::LoadRemoteImages));
     assert!(person.sees("Image: https://track.example/p.gif"));
     person.picture("reader-html", &iced::Theme::Light);

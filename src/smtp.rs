@@ -90,7 +90,7 @@ fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
         || text.to_ascii_lowercase().contains("authentication");
     if auth_failure {
         return SmtpError::Refused {
-            advice: guidance::explain(&text).map(|g| g.en),
+            advice: guidance::explain(&text).map(|g| g.text(Lang::En)),
             reason: text,
         };
     }

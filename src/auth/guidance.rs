@@ -1,8 +1,9 @@
-//! What to tell a person when sign-in fails, in Japanese and English: what happened, and what they —
-//! or their administrator — can do. Keyed by the codes providers actually send (Microsoft's AADSTS
-//! numbers in `error_description`, SMTP enhanced status codes, IMAP server texts).
+//! What to tell a person when sign-in fails: what happened, and what they — or their administrator
+//! — can do. Keyed by the codes providers actually send (Microsoft's AADSTS numbers in
+//! `error_description`, SMTP enhanced status codes, IMAP server texts). The words, in Japanese and
+//! English, are in the catalog (`i18n`, area `auth`); this module knows which code means which.
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 
 /// Who can fix it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,18 +15,15 @@ pub enum WhoActs {
 /// One explanation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guidance {
+    /// The provider's code (`AADSTS65001`, `5.7.139`) this explains.
     pub key: &'static str,
     pub who: WhoActs,
-    pub en: &'static str,
-    pub ja: &'static str,
+    pub explanation: Text,
 }
 
 impl Guidance {
     pub fn text(&self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::En => self.en,
-            Lang::Ja => self.ja,
-        }
+        lang.text(self.explanation)
     }
 }
 
@@ -33,74 +31,62 @@ const CATALOG: &[Guidance] = &[
     Guidance {
         key: "AADSTS50076",
         who: WhoActs::You,
-        en: "Your organisation requires multi-factor sign-in. Sign in again in the browser window and complete the extra step (app notification, code or security key).",
-        ja: "組織が多要素認証を求めています。ブラウザーでもう一度サインインし、追加の確認（アプリの通知、コード、セキュリティ キー）を完了してください。",
+        explanation: Text::GuideMfaRequired,
     },
     Guidance {
         key: "AADSTS50079",
         who: WhoActs::You,
-        en: "Your organisation requires you to set up multi-factor sign-in first. Sign in again in the browser and follow the registration steps.",
-        ja: "多要素認証の登録が必要です。ブラウザーでもう一度サインインし、表示される登録手順に従ってください。",
+        explanation: Text::GuideMfaRegistration,
     },
     Guidance {
         key: "AADSTS53003",
         who: WhoActs::YourAdmin,
-        en: "A conditional-access policy of your organisation blocked this sign-in (for example: unmanaged device, location or app). Ask your administrator to allow Tayori, or sign in from a permitted device or network.",
-        ja: "組織の条件付きアクセス ポリシーによりサインインがブロックされました（管理されていないデバイス、場所、アプリなど）。管理者に Tayori の許可を依頼するか、許可されたデバイスやネットワークからサインインしてください。",
+        explanation: Text::GuideConditionalAccess,
     },
     Guidance {
         key: "AADSTS65001",
         who: WhoActs::YourAdmin,
-        en: "Your organisation has not approved Tayori to read and send mail for you, and you cannot approve it yourself. Ask your administrator to grant admin consent for Tayori (Entra ID → Enterprise applications), or to register the organisation's own app for it.",
-        ja: "組織が Tayori によるメールの読み取り・送信を承認しておらず、ご自身では承認できません。管理者に Tayori への管理者の同意（Entra ID → エンタープライズ アプリケーション）を依頼するか、組織独自のアプリ登録を依頼してください。",
+        explanation: Text::GuideNoConsent,
     },
     Guidance {
         key: "AADSTS90094",
         who: WhoActs::YourAdmin,
-        en: "Administrator approval is needed before Tayori can access your mailbox. Ask your administrator to grant consent for Tayori in Entra ID.",
-        ja: "Tayori がメールボックスにアクセスするには管理者の承認が必要です。Entra ID で Tayori への同意を付与するよう管理者に依頼してください。",
+        explanation: Text::GuideAdminApproval,
     },
     Guidance {
         key: "AADSTS70043",
         who: WhoActs::You,
-        en: "Your organisation requires you to sign in again after a set time (sign-in frequency policy). Sign in again; your mail on this computer stays readable meanwhile.",
-        ja: "組織のポリシー（サインインの頻度）により、一定時間ごとに再サインインが必要です。もう一度サインインしてください。その間もこのパソコンにあるメールは読めます。",
+        explanation: Text::GuideSignInFrequency,
     },
     Guidance {
         key: "AADSTS700082",
         who: WhoActs::You,
-        en: "Your sign-in expired because Tayori was not used for a long time. Sign in again; your mail on this computer stays readable meanwhile.",
-        ja: "長期間使用されなかったため、サインインの有効期限が切れました。もう一度サインインしてください。その間もこのパソコンにあるメールは読めます。",
+        explanation: Text::GuideInactive,
     },
     Guidance {
         key: "AADSTS700016",
         who: WhoActs::YourAdmin,
-        en: "Tayori's application is not known in your organisation's directory. Your administrator can add it, or configure the organisation's own app registration for Tayori (client id in Tayori's admin policy).",
-        ja: "Tayori のアプリケーションが組織のディレクトリに登録されていません。管理者が追加するか、組織独自のアプリ登録（Tayori の管理ポリシーのクライアント ID）を設定できます。",
+        explanation: Text::GuideAppUnknown,
     },
     Guidance {
         key: "AADSTS500113",
         who: WhoActs::YourAdmin,
-        en: "The app registration has no redirect address for desktop apps. Your administrator must add the redirect URI http://localhost (mobile and desktop applications) to the app registration used by Tayori.",
-        ja: "アプリ登録にデスクトップ アプリ用のリダイレクト先がありません。Tayori が使うアプリ登録に、リダイレクト URI http://localhost（モバイル アプリケーションとデスクトップ アプリケーション）を管理者が追加する必要があります。",
+        explanation: Text::GuideNoRedirectUri,
     },
     Guidance {
         key: "AADSTS900971",
         who: WhoActs::YourAdmin,
-        en: "The sign-in request had no redirect address the app registration accepts. Your administrator must add http://localhost as a desktop redirect URI of the app registration used by Tayori.",
-        ja: "アプリ登録が受け付けるリダイレクト先がありません。Tayori が使うアプリ登録に、デスクトップ用リダイレクト URI として http://localhost を管理者が追加する必要があります。",
+        explanation: Text::GuideNoRedirectGiven,
     },
     Guidance {
         key: "5.7.139",
         who: WhoActs::YourAdmin,
-        en: "Sending is switched off for your mailbox: SMTP AUTH is disabled for your organisation or mailbox in Exchange Online. Your administrator can enable \"Authenticated SMTP\" for your mailbox (Microsoft 365 admin center → Users → Mail → Manage email apps), or for the organisation (Set-TransportConfig -SmtpClientAuthenticationDisabled $false). Your message stays in the outbox.",
-        ja: "メールボックスの送信機能（SMTP AUTH）が Exchange Online で無効になっています。管理者がメールボックスの「認証済み SMTP」を有効にする（Microsoft 365 管理センター → ユーザー → メール → メール アプリの管理）か、組織全体で有効にできます（Set-TransportConfig -SmtpClientAuthenticationDisabled $false）。メッセージは送信トレイに残っています。",
+        explanation: Text::GuideSmtpAuthDisabled,
     },
     Guidance {
         key: "basic-auth-disabled",
         who: WhoActs::You,
-        en: "The server no longer accepts passwords (basic authentication is disabled). Sign in with your organisation's account in the browser instead — Tayori does this with modern authentication, so no app password or policy exception is needed.",
-        ja: "サーバーはパスワードでのログイン（基本認証）を受け付けなくなりました。ブラウザーで組織のアカウントにサインインしてください。Tayori は先進認証を使うため、アプリ パスワードやポリシーの例外は不要です。",
+        explanation: Text::GuideBasicAuthDisabled,
     },
 ];
 
@@ -129,26 +115,11 @@ pub fn app_password_help(
     lang: Lang,
 ) -> &'static str {
     use crate::discovery::KnownProvider::*;
-    match (provider, lang) {
-        (Some(Microsoft), Lang::En) => {
-            "Tayori could not sign you in through the browser, so it offers an app password instead. App passwords exist only if your administrator allowed them and your account uses per-user multi-factor sign-in: create one at https://aka.ms/mfasetup → \"App passwords\". They do not work with conditional-access MFA or security defaults, and they bypass multi-factor sign-in — use one only if your administrator says so."
-        }
-        (Some(Microsoft), Lang::Ja) => {
-            "ブラウザーでのサインインができなかったため、アプリ パスワードでの接続を提案しています。アプリ パスワードは、管理者が許可し、ユーザーごとの多要素認証を使っている場合にのみ作成できます: https://aka.ms/mfasetup →「アプリ パスワード」。条件付きアクセスの多要素認証やセキュリティの既定値では使えず、多要素認証を迂回するため、管理者の指示がある場合にのみ使ってください。"
-        }
-        (Some(Google), Lang::En) => {
-            "Tayori could not sign you in through the browser, so it offers an app password instead. With 2-Step Verification on, create one at https://myaccount.google.com/apppasswords and type it here. App passwords bypass 2-Step Verification; prefer signing in with Google."
-        }
-        (Some(Google), Lang::Ja) => {
-            "ブラウザーでのサインインができなかったため、アプリ パスワードでの接続を提案しています。2 段階認証プロセスが有効な場合、https://myaccount.google.com/apppasswords で作成して入力してください。アプリ パスワードは 2 段階認証を迂回するため、できるだけ Google でのサインインを使ってください。"
-        }
-        (None, Lang::En) => {
-            "This server does not offer sign-in through the browser, so Tayori asks for the password of your mail account (or an app password if your provider gives you one)."
-        }
-        (None, Lang::Ja) => {
-            "このサーバーはブラウザーでのサインインに対応していないため、メール アカウントのパスワード（プロバイダーが発行するアプリ パスワードがあればそれ）を入力してください。"
-        }
-    }
+    lang.text(match provider {
+        Some(Microsoft) => Text::AppPasswordMicrosoft,
+        Some(Google) => Text::AppPasswordGoogle,
+        None => Text::AppPasswordServer,
+    })
 }
 
 #[cfg(test)]
@@ -172,7 +143,7 @@ mod tests {
             "NO AUTHENTICATE failed: basic authentication is disabled",
         ] {
             let guidance = explain(message).unwrap_or_else(|| panic!("no guidance for {message}"));
-            assert!(!guidance.en.is_empty() && !guidance.ja.is_empty());
+            assert!(!guidance.text(Lang::En).is_empty() && !guidance.text(Lang::Ja).is_empty());
             assert_ne!(guidance.text(Lang::En), guidance.text(Lang::Ja));
         }
     }
@@ -192,7 +163,7 @@ mod tests {
         assert!(
             explain("535 5.7.139 x")
                 .unwrap()
-                .en
+                .text(Lang::En)
                 .contains("SmtpClientAuthenticationDisabled")
         );
         assert!(explain("an unrelated error").is_none());

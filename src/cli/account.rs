@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail};
-use tayori::account::setup::{self, Method, Net, Plan, SetupError};
+use tayori::account::setup::{self, Method, Plan, SetupError};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::auth::browser::Browser;
 use tayori::auth::flow::OAuthClient;
@@ -18,6 +18,7 @@ use tayori::config::{Paths, Settings};
 use tayori::discovery::{Discovered, Discoverer};
 use tayori::i18n::Lang;
 use tayori::imap::{self, Credentials};
+use tayori::net::Net;
 use tayori::redact::Secret;
 
 use super::{AccountCommand, AuthChoice};
@@ -59,11 +60,6 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
 /// The network for the mail commands (`tayori sync` and friends), as account setup builds it.
 pub(super) fn net(settings: &Settings) -> anyhow::Result<Net> {
     Ok(Net::from_settings(settings)?)
-}
-
-/// The credentials of a saved account (the mail commands use them too).
-pub(super) async fn saved_credentials(net: &Net, account: &Account) -> anyhow::Result<Credentials> {
-    Ok(setup::saved_credentials(net, account).await?)
 }
 
 fn read_password(prompt: &str) -> anyhow::Result<Secret> {
@@ -136,7 +132,7 @@ fn explain_auth(error: SetupError) -> anyhow::Error {
             if Lang::from_system() == Lang::En {
                 ""
             } else {
-                g.en
+                g.text(Lang::En)
             }
         ),
         None => anyhow!(error),
@@ -312,11 +308,11 @@ async fn verify_saved(
         None => accounts.list()?,
     };
     for account in selected {
-        let outcome = match saved_credentials(&net, &account).await {
+        let outcome = match account.credentials(&net.http).await {
             Ok(credentials) => imap::login(&net.dns, &account.imap, &credentials)
                 .await
                 .map_err(anyhow::Error::from),
-            Err(error) => Err(error),
+            Err(error) => Err(anyhow::Error::from(error)),
         };
         match outcome {
             Ok(mut session) => {

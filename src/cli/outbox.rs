@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tayori::config::{Paths, Settings};
-use tayori::i18n::Lang;
+use tayori::i18n::{Lang, Plural};
 use tayori::outbox::{Entry, Outbox, OutboxError, State, Worker};
 
 use super::OutboxCommand;
@@ -58,14 +58,13 @@ fn describe(entry: &Entry, lang: Lang) {
         }
     }
     println!(
-        "#{}  {state}  {} → {}  \"{}\"  {}  {} attempt{}",
+        "#{}  {state}  {} → {}  \"{}\"  {}  {}",
         entry.id,
         entry.account,
         entry.recipients.join(", "),
         entry.subject,
         size_text(entry.size),
-        entry.attempts,
-        if entry.attempts == 1 { "" } else { "s" }
+        lang.plural(Plural::OutboxAttempts, entry.attempts.into()),
     );
     if entry.state == State::Sent {
         if let Some(reply) = &entry.server_reply {

@@ -1,9 +1,22 @@
 //! The Thunderbird autoconfig format (`config-v1.1.xml`), used by `autoconfig.<domain>`,
 //! `/.well-known/autoconfig/` (draft-ietf-mailmaint-autoconfig) and the ISPDB.
 //!
-//! Parsed with roxmltree, which never fetches external entities or DTDs.
+//! Parsed with roxmltree, which never fetches external entities or DTDs. The sources that fetch
+//! it from the domain are at the end (`ask_https`, `ask_http`); the ISPDB (`ispdb`) fetches
+//! the same format with `fetch_config`.
 
-use super::{Endpoint, OAuthSettings, Security, SignIn, expand_username, providers};
+use std::time::Instant;
+
+use url::Url;
+
+use super::sources::{
+    Attempt, BoxFuture, Context, describe_http_error, first_by_preference, hop_hosts, redact_query,
+    summary,
+};
+use super::{
+    Candidate, Endpoint, OAuthSettings, Outcome, Security, SignIn, Source, expand_username,
+    providers,
+};
 
 /// How a server in the document is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +294,126 @@ fn oauth_settings(element: Option<&OAuth2Element>, imap_host: &str) -> OAuthSett
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
     }
+}
+
+/// A candidate from a parsed autoconfig document.
+fn candidate_from_config(
+    context: &Context,
+    source: Source,
+    config: &ClientConfig,
+    verified: bool,
+    reached_through: Vec<(String, &'static str)>,
+) -> Result<Candidate, AutoconfigError> {
+    let offer = offer(config, &context.email)?;
+    let provider = providers::by_mail_host(&offer.imap.host);
+    Ok(Candidate {
+        source,
+        provider: provider.map(|p| p.id),
+        provider_name: config
+            .display_name
+            .clone()
+            .or_else(|| provider.map(|p| p.id.display_name().to_owned())),
+        imap: offer.imap,
+        smtp: offer.smtp,
+        sign_in: offer.sign_in,
+        verified,
+        reached_through,
+    })
+}
+
+/// Fetches and reads one autoconfig document.
+pub(super) async fn fetch_config(
+    context: &Context,
+    source: Source,
+    url: Url,
+    verified: bool,
+    extra: Vec<(String, &'static str)>,
+) -> Attempt<Candidate> {
+    let started = Instant::now();
+    let query = redact_query(&url);
+    let fetched = match context.http.get(url).await {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            context.record(source, query, describe_http_error(&error), started);
+            return Attempt::Miss;
+        }
+    };
+    let text = String::from_utf8_lossy(&fetched.body);
+    let config = match parse(&text) {
+        Ok(config) => config,
+        Err(error) => {
+            context.record(
+                source,
+                query,
+                Outcome::Failed(format!("unusable document: {error}")),
+                started,
+            );
+            return Attempt::Miss;
+        }
+    };
+    let mut reached = extra;
+    reached.extend(hop_hosts(&fetched));
+    match candidate_from_config(context, source, &config, verified, reached) {
+        Ok(candidate) => {
+            context.record(source, query, Outcome::Found(summary(&candidate)), started);
+            Attempt::Hit(candidate)
+        }
+        Err(error) => {
+            context.record(source, query, Outcome::NotFound(error.to_string()), started);
+            match error {
+                AutoconfigError::NoImap { .. }
+                | AutoconfigError::ImapOnlyPlaintext
+                | AutoconfigError::SmtpOnlyPlaintext => Attempt::Unsupported(error.to_string()),
+                _ => Attempt::Miss,
+            }
+        }
+    }
+}
+
+/// The two places a domain publishes its autoconfig document.
+fn urls(context: &Context, scheme: &str) -> Vec<Url> {
+    let domain = &context.domain;
+    let mut first = Url::parse(&format!(
+        "{scheme}://autoconfig.{domain}/mail/config-v1.1.xml"
+    ))
+    .expect("valid URL");
+    first
+        .query_pairs_mut()
+        .append_pair("emailaddress", &context.email);
+    let second = Url::parse(&format!(
+        "{scheme}://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"
+    ))
+    .expect("valid URL");
+    vec![first, second]
+}
+
+/// The source "autoconfig over HTTPS": both addresses at once, `autoconfig.<domain>` preferred.
+pub(super) async fn ask_https(context: &Context) -> Attempt<Candidate> {
+    if !context.domain_queries_allowed(Source::Autoconfig) {
+        return Attempt::Miss;
+    }
+    let queries = urls(context, "https")
+        .into_iter()
+        .map(|url| {
+            Box::pin(fetch_config(
+                context,
+                Source::Autoconfig,
+                url,
+                true,
+                Vec::new(),
+            )) as BoxFuture<'_, _>
+        })
+        .collect();
+    first_by_preference(queries).await
+}
+
+/// The source "autoconfig over plain HTTP" (legacy): only `autoconfig.<domain>`, never verified.
+pub(super) async fn ask_http(context: &Context) -> Attempt<Candidate> {
+    if !context.domain_queries_allowed(Source::AutoconfigHttp) {
+        return Attempt::Miss;
+    }
+    let url = urls(context, "http").swap_remove(0);
+    fetch_config(context, Source::AutoconfigHttp, url, false, Vec::new()).await
 }
 
 #[cfg(test)]

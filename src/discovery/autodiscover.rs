@@ -5,10 +5,21 @@
 //!   an on-premises server, asked next with v1.
 //! - v1 (POX): an XML POST whose answer, in the Outlook schema, may list IMAP, POP3 and SMTP
 //!   `<Protocol>` entries — or redirect to another address or URL.
+//!
+//! The source that asks both (`ask`) is at the end, after the parsers.
+
+use std::time::Instant;
 
 use serde::Deserialize;
+use url::Url;
 
-use super::{Endpoint, Security, expand_username};
+use super::sources::{
+    Attempt, BoxFuture, Context, describe_http_error, first_by_preference, hop_hosts,
+    provider_candidate, redact_query, summary,
+};
+use super::{
+    Candidate, Endpoint, Outcome, Security, SignIn, Source, domain, expand_username, providers, srv,
+};
 
 /// The v2 answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -153,6 +164,297 @@ pub fn parse_v1(xml: &str, email: &str) -> Result<V1Answer, String> {
         smtp,
         offered,
     })
+}
+
+/// Asks AutoDiscover v1 at `url` (POST), following one `redirectUrl`/`redirectAddr`.
+async fn ask_v1(
+    context: &Context,
+    url: Url,
+    mut reached: Vec<(String, &'static str)>,
+) -> Attempt<Candidate> {
+    let mut url = url;
+    let mut email = context.email.clone();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let query = format!("POST {url}");
+        let fetched = match context
+            .http
+            .post(
+                url.clone(),
+                "text/xml; charset=utf-8",
+                v1_request(&email).into_bytes(),
+            )
+            .await
+        {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                context.record(
+                    Source::Autodiscover,
+                    query,
+                    describe_http_error(&error),
+                    started,
+                );
+                return Attempt::Miss;
+            }
+        };
+        reached.extend(hop_hosts(&fetched));
+        let answer = match parse_v1(&String::from_utf8_lossy(&fetched.body), &email) {
+            Ok(answer) => answer,
+            Err(reason) => {
+                context.record(
+                    Source::Autodiscover,
+                    query,
+                    Outcome::Failed(reason),
+                    started,
+                );
+                return Attempt::Miss;
+            }
+        };
+        match answer {
+            V1Answer::RedirectUrl(next) => {
+                context.record(
+                    Source::Autodiscover,
+                    query,
+                    Outcome::NotFound(format!("redirected to {next}")),
+                    started,
+                );
+                match Url::parse(&next) {
+                    Ok(next) if next.scheme() == "https" => {
+                        if let Some(host) = next.host_str() {
+                            reached.push((host.to_ascii_lowercase(), "AutoDiscover redirect"));
+                        }
+                        url = next;
+                    }
+                    _ => return Attempt::Miss,
+                }
+            }
+            V1Answer::RedirectAddress(address) => {
+                context.record(
+                    Source::Autodiscover,
+                    query,
+                    Outcome::NotFound(format!("redirected to the address {address}")),
+                    started,
+                );
+                if let Some(other) = domain::email_domain(&address) {
+                    reached.push((other, "AutoDiscover redirect"));
+                }
+                email = address;
+            }
+            V1Answer::Settings {
+                imap: Some(imap),
+                smtp: Some(smtp),
+                ..
+            } => {
+                let provider = providers::by_mail_host(&imap.host);
+                let mut sign_in = Vec::new();
+                if let Some(oauth) = provider.and_then(|p| p.oauth.clone()) {
+                    sign_in.push(SignIn::OAuth2(oauth));
+                }
+                sign_in.push(SignIn::Password);
+                let candidate = Candidate {
+                    source: Source::Autodiscover,
+                    imap,
+                    smtp,
+                    sign_in,
+                    provider: provider.map(|p| p.id),
+                    provider_name: provider.map(|p| p.id.display_name().to_owned()),
+                    verified: true,
+                    reached_through: reached,
+                };
+                context.record(
+                    Source::Autodiscover,
+                    query,
+                    Outcome::Found(summary(&candidate)),
+                    started,
+                );
+                return Attempt::Hit(candidate);
+            }
+            V1Answer::Settings { offered, .. } => {
+                let reason = format!(
+                    "offers {} but no encrypted IMAP and SMTP",
+                    if offered.is_empty() {
+                        "nothing".into()
+                    } else {
+                        offered.join(", ")
+                    }
+                );
+                context.record(
+                    Source::Autodiscover,
+                    query,
+                    Outcome::NotFound(reason),
+                    started,
+                );
+                return Attempt::Miss;
+            }
+        }
+    }
+    Attempt::Miss
+}
+
+/// AutoDiscover v2: Microsoft's endpoint says whether the mailbox is in Exchange Online.
+async fn ask_v2(context: &Context, url: Url) -> Attempt<Candidate> {
+    let started = Instant::now();
+    let query = redact_query(&url);
+    let fetched = match context.http.get(url).await {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            context.record(
+                Source::Autodiscover,
+                query,
+                describe_http_error(&error),
+                started,
+            );
+            return Attempt::Miss;
+        }
+    };
+    let answer = match parse_v2(&fetched.body) {
+        Ok(answer) => answer,
+        Err(reason) => {
+            context.record(
+                Source::Autodiscover,
+                query,
+                Outcome::Failed(reason),
+                started,
+            );
+            return Attempt::Miss;
+        }
+    };
+    let Ok(target) = Url::parse(&answer.url) else {
+        return Attempt::Miss;
+    };
+    let host = target.host_str().unwrap_or_default().to_ascii_lowercase();
+    if let Some(provider) = providers::by_mail_host(&host) {
+        let candidate =
+            provider_candidate(context, Source::Autodiscover, provider, true, Vec::new());
+        context.record(
+            Source::Autodiscover,
+            query,
+            Outcome::Found(format!(
+                "mailbox is in {}; {}",
+                provider.id.display_name(),
+                summary(&candidate)
+            )),
+            started,
+        );
+        return Attempt::Hit(candidate);
+    }
+    context.record(
+        Source::Autodiscover,
+        query,
+        Outcome::Found(format!("mailbox is on premises at {host}")),
+        started,
+    );
+    if target.scheme() != "https" {
+        return Attempt::Miss;
+    }
+    ask_v1(context, target, vec![(host, "AutoDiscover redirect")]).await
+}
+
+/// The source "Exchange AutoDiscover": v2 at Microsoft first, then v1 at the domain's own
+/// addresses, its plain-HTTP redirect and its SRV record, all at once.
+pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
+    let email = &context.email;
+    let mut v2_first =
+        Url::parse("https://autodiscover-s.outlook.com/autodiscover/autodiscover.json")
+            .expect("valid");
+    v2_first
+        .query_pairs_mut()
+        .append_pair("Email", email)
+        .append_pair("Protocol", "AutodiscoverV1");
+    let mut v2_second =
+        Url::parse("https://outlook.office365.com/autodiscover/autodiscover.json/v1.0/")
+            .expect("valid");
+    v2_second
+        .path_segments_mut()
+        .expect("base")
+        .pop_if_empty()
+        .push(email);
+    v2_second
+        .query_pairs_mut()
+        .append_pair("Protocol", "AutodiscoverV1");
+
+    let mut queries: Vec<BoxFuture<'_, Attempt<Candidate>>> = vec![
+        Box::pin(ask_v2(context, v2_first)),
+        Box::pin(ask_v2(context, v2_second)),
+    ];
+    if context.domain_queries_allowed(Source::Autodiscover) {
+        let domain = &context.domain;
+        for url in [
+            format!("https://autodiscover.{domain}/autodiscover/autodiscover.xml"),
+            format!("https://{domain}/autodiscover/autodiscover.xml"),
+        ] {
+            let url = Url::parse(&url).expect("valid");
+            queries.push(Box::pin(ask_v1(context, url, Vec::new())));
+        }
+        queries.push(Box::pin(ask_http_redirect(context)));
+        queries.push(Box::pin(ask_srv(context)));
+    }
+    first_by_preference(queries).await
+}
+
+/// The legacy form: plain HTTP GET to `autodiscover.<domain>`, used only for its redirect to HTTPS.
+async fn ask_http_redirect(context: &Context) -> Attempt<Candidate> {
+    let started = Instant::now();
+    let url = Url::parse(&format!(
+        "http://autodiscover.{}/autodiscover/autodiscover.xml",
+        context.domain
+    ))
+    .expect("valid");
+    let query = format!("GET {url} (redirect only)");
+    match context.http.redirect_target(url).await {
+        Ok(Some(target)) if target.scheme() == "https" => {
+            context.record(
+                Source::Autodiscover,
+                query,
+                Outcome::Found(format!("redirects to {target}")),
+                started,
+            );
+            let host = target.host_str().unwrap_or_default().to_ascii_lowercase();
+            ask_v1(context, target, vec![(host, "redirect")]).await
+        }
+        Ok(Some(target)) => {
+            context.record(
+                Source::Autodiscover,
+                query,
+                Outcome::Failed(format!("redirects to the unencrypted {target}; refused")),
+                started,
+            );
+            Attempt::Miss
+        }
+        Ok(None) => {
+            context.record(
+                Source::Autodiscover,
+                query,
+                Outcome::NotFound("no redirect".into()),
+                started,
+            );
+            Attempt::Miss
+        }
+        Err(error) => {
+            context.record(
+                Source::Autodiscover,
+                query,
+                describe_http_error(&error),
+                started,
+            );
+            Attempt::Miss
+        }
+    }
+}
+
+/// AutoDiscover v1 at the host the `_autodiscover._tcp` SRV record names.
+async fn ask_srv(context: &Context) -> Attempt<Candidate> {
+    let name = format!("_autodiscover._tcp.{}", context.domain);
+    let Some(target) = srv::first_record(context, Source::Autodiscover, &name).await else {
+        return Attempt::Miss;
+    };
+    let Ok(url) = Url::parse(&format!(
+        "https://{}:{}/autodiscover/autodiscover.xml",
+        target.target, target.port
+    )) else {
+        return Attempt::Miss;
+    };
+    ask_v1(context, url, vec![(target.target, "SRV record")]).await
 }
 
 #[cfg(test)]

@@ -20,10 +20,14 @@
 pub mod autoconfig;
 pub mod autodiscover;
 pub mod domain;
+mod guess;
+mod ispdb;
+mod mx;
 pub mod policy;
 pub mod probe;
 pub mod providers;
 mod sources;
+mod srv;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -19,10 +19,15 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::Deserialize;
 
-use super::{Endpoint, OAuthSettings, Security, SignIn, expand_username};
+use super::sources::{Attempt, Context, summary};
+use super::{
+    Candidate, Endpoint, OAuthSettings, Outcome, Security, SignIn, Source, expand_username,
+    providers,
+};
 
 /// Environment variable naming the policy file (for deployments that cannot write the system folder).
 pub const POLICY_FILE_ENV: &str = "TAYORI_POLICY_FILE";
@@ -168,6 +173,64 @@ impl PolicyProvider {
             })
             .collect()
     }
+}
+
+/// The source "admin policy": the entry for the email's domain in the policy file, if any.
+pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
+    let started = Instant::now();
+    let Some(path) = &context.options.policy_file else {
+        return Attempt::Miss;
+    };
+    let query = path.display().to_string();
+    let policy = match Policy::load(path) {
+        Ok(Some(policy)) => policy,
+        Ok(None) => {
+            context.record(
+                Source::AdminPolicy,
+                query,
+                Outcome::NotFound("no policy file".into()),
+                started,
+            );
+            return Attempt::Miss;
+        }
+        Err(error) => {
+            context.record(
+                Source::AdminPolicy,
+                query,
+                Outcome::Failed(error.to_string()),
+                started,
+            );
+            return Attempt::Miss;
+        }
+    };
+    let Some(entry) = policy.for_domain(&context.domain) else {
+        context.record(
+            Source::AdminPolicy,
+            query,
+            Outcome::NotFound(format!("no entry for {}", context.domain)),
+            started,
+        );
+        return Attempt::Miss;
+    };
+    let (imap, smtp) = entry.endpoints(&context.email);
+    let provider = providers::by_mail_host(&imap.host);
+    let candidate = Candidate {
+        source: Source::AdminPolicy,
+        provider: provider.map(|p| p.id),
+        provider_name: entry.name.clone(),
+        imap,
+        smtp,
+        sign_in: entry.sign_in(),
+        verified: true,
+        reached_through: Vec::new(),
+    };
+    context.record(
+        Source::AdminPolicy,
+        query,
+        Outcome::Found(summary(&candidate)),
+        started,
+    );
+    Attempt::Hit(candidate)
 }
 
 #[cfg(test)]

@@ -165,7 +165,7 @@ fn refused(error: async_imap::error::Error, challenge: Option<String>) -> ImapEr
         Some(json) => format!("{reason} ({json})"),
         None => reason,
     };
-    let advice = guidance::explain(&reason).map(|g| g.en);
+    let advice = guidance::explain(&reason).map(|g| g.text(crate::i18n::Lang::En));
     ImapError::Refused { reason, advice }
 }
 
@@ -183,7 +183,8 @@ pub async fn login(
             if caps.iter().any(|c| c == "LOGINDISABLED") {
                 return Err(ImapError::Refused {
                     reason: "the server does not allow password login".into(),
-                    advice: guidance::explain("basic authentication is disabled").map(|g| g.en),
+                    advice: guidance::explain("basic authentication is disabled")
+                        .map(|g| g.text(crate::i18n::Lang::En)),
                 });
             }
             client

@@ -7,6 +7,7 @@ pub mod dns;
 pub mod http;
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use rustls::ClientConfig;
 use rustls_platform_verifier::BuilderVerifierExt;
@@ -14,6 +15,10 @@ use thiserror::Error;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+
+use crate::config::Settings;
+use dns::Dns;
+use http::Http;
 
 #[derive(Debug, Error)]
 pub enum NetError {
@@ -41,6 +46,40 @@ pub enum NetError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The resolver and HTTP client every network step uses (account setup, sync, sending), built from
+/// the settings file and the environment.
+#[derive(Clone)]
+pub struct Net {
+    pub dns: Dns,
+    pub http: Http,
+}
+
+/// The resolver or the HTTP client could not be built (a malformed DNS server setting, no TLS
+/// trust store).
+#[derive(Debug, Error)]
+#[error("the network could not be set up: {reason}")]
+pub struct NetSetupError {
+    pub reason: String,
+}
+
+impl Net {
+    pub fn from_settings(settings: &Settings) -> Result<Net, NetSetupError> {
+        let network = |e: &dyn std::fmt::Display| NetSetupError {
+            reason: e.to_string(),
+        };
+        let configured = settings
+            .network
+            .dns_server
+            .as_deref()
+            .map(dns::parse_server)
+            .transpose()
+            .map_err(|e| network(&e))?;
+        let dns = Dns::from_env_or(configured, Duration::from_secs(5)).map_err(|e| network(&e))?;
+        let http = Http::new(dns.clone(), Duration::from_secs(15)).map_err(|e| network(&e))?;
+        Ok(Net { dns, http })
+    }
 }
 
 static TLS_CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();

@@ -14,9 +14,10 @@ use thiserror::Error;
 use tokio::sync::Notify;
 
 use super::{Engine, Progress, Summary, SyncError, SyncEvent, SyncOptions};
-use crate::account::setup::{self, Net, SetupError};
 use crate::account::{Account, Accounts};
+use crate::auth::AuthError;
 use crate::config::{Paths, Settings};
+use crate::net::Net;
 use crate::store::Store;
 
 /// Why an account's sync could not start.
@@ -24,7 +25,7 @@ use crate::store::Store;
 pub enum OpenError {
     /// No saved sign-in for the account (or the keyring could not be read).
     #[error(transparent)]
-    Credentials(#[from] SetupError),
+    Credentials(#[from] AuthError),
     /// The mail store could not be opened.
     #[error(transparent)]
     Sync(#[from] SyncError),
@@ -50,7 +51,7 @@ impl AccountSync {
         account: Account,
         progress: Progress,
     ) -> Result<AccountSync, OpenError> {
-        let credentials = setup::saved_credentials(net, &account).await?;
+        let credentials = account.credentials(&net.http).await?;
         let stop = Arc::new(Notify::new());
         let refused = Arc::new(Mutex::new(None::<String>));
         let noticing: Progress = {

@@ -2,7 +2,7 @@
 //! it to the desktop's notification service (the binary's `ui::notify`), which escapes it for
 //! services that read markup.
 
-use crate::i18n::{Lang, Text, fill};
+use crate::i18n::{Lang, Plural, Text, fill};
 use crate::store::MessageSummary;
 
 use super::SyncEvent;
@@ -48,15 +48,12 @@ pub fn new_mail(lang: Lang, email: &str, event: &SyncEvent) -> Option<Notice> {
         })
         .collect();
     if *unread > newest.len() {
-        lines.push(fill(
-            lang.text(Text::NewMailMore),
-            &[("count", &(unread - newest.len()).to_string())],
-        ));
+        lines.push(lang.plural(Plural::NewMailMore, (unread - newest.len()) as u64));
     }
     Some(Notice {
         summary: fill(
-            lang.text(Text::NewMailCount),
-            &[("count", &unread.to_string()), ("email", email)],
+            &lang.plural(Plural::NewMailCount, *unread as u64),
+            &[("email", email)],
         ),
         body: lines.join("\n"),
     })

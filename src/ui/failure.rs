@@ -84,7 +84,7 @@ impl Failure {
             SetupError::Keyring(KeyringError::Locked) => Kind::KeyringLocked,
             SetupError::Keyring(_) => Kind::Keyring,
             SetupError::Accounts(_) | SetupError::Store(_) => Kind::Save,
-            SetupError::NoSavedPassword { .. } | SetupError::NoPassword => Kind::Refused,
+            SetupError::NoPassword => Kind::Refused,
         };
         Failure {
             kind,

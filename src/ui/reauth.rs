@@ -5,6 +5,7 @@
 use tayori::account::Account;
 use tayori::account::setup::{self, SetupError};
 use tayori::imap::Credentials;
+use tayori::net::Net;
 
 use super::context::Context;
 use super::failure::Failure;
@@ -21,7 +22,7 @@ pub async fn sign_in_again(
 }
 
 async fn run(context: Context, account: Account, password: String) -> Result<(), SetupError> {
-    let net = setup::Net::from_settings(&context.settings)?;
+    let net = Net::from_settings(&context.settings)?;
     let credentials = match setup::saved_oauth_client(&account.auth) {
         Some(client) => Credentials::OAuth(
             setup::sign_in_oauth(

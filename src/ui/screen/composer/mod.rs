@@ -7,10 +7,11 @@ use iced::widget::{
     Id, button, column, container, pick_list, row, rule, text, text_editor, text_input,
 };
 use iced::{Element, Fill, Task};
-use tayori::account::{Account, setup::Net};
+use tayori::account::Account;
 use tayori::compose::{Attachment, Draft, Mailbox};
 use tayori::i18n::{Lang, Text, fill};
 use tayori::mailto::MailtoLink;
+use tayori::net::Net;
 use tayori::outbox::{Outbox, OutboxError, Outcome, Worker};
 
 use super::mailbox::Db;

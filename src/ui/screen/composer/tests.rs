@@ -181,7 +181,7 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     );
 
     // "Save draft" puts it into the Drafts folder on the server.
-    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+    let net = tayori::net::Net::from_settings(&context.settings).unwrap();
     person.click(Lang::from_system().text(Text::ComposeSaveDraft));
     person.settle();
     assert_eq!(person.composer().draft_note, Some(Ok(())));

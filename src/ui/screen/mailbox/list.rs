@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Local, TimeZone};
 use iced::widget::text::Wrapping;
 use iced::widget::{Space, button, column, container, row, scrollable, text, text_input};
 use iced::{Center, Element, Fill, Length, Theme};
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::store::{Flags, MessageSummary, SortOrder, ThreadSummary};
 
 use super::{LIST_ID, List, Message, PAGE, ROW_HEIGHT, SEARCH_ID, State};
@@ -324,8 +324,8 @@ pub fn header<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
     if let Some((query, Some(results))) = &state.list.search {
         content = content.push(
             text(fill(
-                lang.text(Text::SearchCount),
-                &[("count", &results.len().to_string()), ("query", query)],
+                &lang.plural(Plural::SearchCount, results.len() as u64),
+                &[("query", query)],
             ))
             .size(style::TINY)
             .style(style::muted),

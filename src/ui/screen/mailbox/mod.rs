@@ -30,7 +30,7 @@ use iced::widget::{Id, column, container, row, rule, scrollable, text};
 use iced::{Element, Fill, FillPortion, Subscription, Task};
 use tayori::account::Account;
 use tayori::compose::{Draft, ReplyMode};
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::mime::Decoded;
 use tayori::store::{Folder, ListScope, MessageSummary, SortOrder, Store, ThreadSummary};
 
@@ -974,12 +974,8 @@ impl State {
                         done,
                         total,
                     } => fill(
-                        lang.text(Text::SyncEnvelopes),
-                        &[
-                            ("folder", folder),
-                            ("done", &n(*done)),
-                            ("total", &n(*total)),
-                        ],
+                        &lang.plural(Plural::SyncEnvelopes, *total as u64),
+                        &[("folder", folder), ("done", &n(*done))],
                     ),
                     SyncEvent::Bodies {
                         folder,
@@ -1320,14 +1316,14 @@ impl State {
                 .find(|f| f.id == id)
                 .map_or((0, 0), |f| (f.total, f.unread)),
         };
-        let count = |text: Text, n: u32| fill(lang.text(text), &[("count", &n.to_string())]);
+        let count = |plural: Plural, n: u32| lang.plural(plural, n.into());
         let outbox = outbox::status(&self.outbox, lang);
         container(
             row![
                 text(format!(
                     "{}  ·  {}",
-                    count(Text::StatusMessages, total),
-                    count(Text::StatusUnread, unread)
+                    count(Plural::StatusMessages, total),
+                    count(Plural::StatusUnread, unread)
                 ))
                 .size(style::TINY),
                 // What waits in the outbox; a click shows each message and why.

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use futures::Stream;
 use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Element, Fill, Subscription, Task};
-use tayori::account::setup::Net;
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
+use tayori::net::Net;
 use tayori::outbox::{Outbox, OutboxError, State as Sent, Worker};
 
 use super::{Message, State};
@@ -295,16 +295,10 @@ pub fn status(view: &View, lang: Lang) -> Option<Element<'_, Message>> {
 pub fn status_words(waiting: usize, failed: usize, lang: Lang) -> String {
     let mut parts = Vec::new();
     if waiting > 0 {
-        parts.push(fill(
-            lang.text(Text::OutboxWaitingCount),
-            &[("count", &waiting.to_string())],
-        ));
+        parts.push(lang.plural(Plural::OutboxWaitingCount, waiting as u64));
     }
     if failed > 0 {
-        parts.push(fill(
-            lang.text(Text::OutboxFailedCount),
-            &[("count", &failed.to_string())],
-        ));
+        parts.push(lang.plural(Plural::OutboxFailedCount, failed as u64));
     }
     format!("{}: {}", lang.text(Text::OutboxTitle), parts.join("  ·  "))
 }

@@ -5,7 +5,7 @@ use chrono::{Local, TimeZone};
 use iced::widget::{Space, column, container, row, rule, scrollable, text};
 use iced::{Element, Fill};
 use tayori::compose::ReplyMode;
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
@@ -157,13 +157,10 @@ fn html_body<'a>(
         body = body.push(
             container(
                 row![
-                    text(fill(
-                        lang.text(Text::RemoteImagesBlocked),
-                        &[("count", &images.to_string())],
-                    ))
-                    .size(style::TINY)
-                    .style(style::muted)
-                    .width(Fill),
+                    text(lang.plural(Plural::RemoteImagesBlocked, images as u64))
+                        .size(style::TINY)
+                        .style(style::muted)
+                        .width(Fill),
                     iced::widget::button(text(lang.text(Text::LoadRemoteImages)).size(style::TINY))
                         .style(style::outline_button)
                         .padding([3, 10])
@@ -287,10 +284,7 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
 /// A size as people read it: bytes, KB or MB.
 fn size_text(bytes: usize, lang: Lang) -> String {
     if bytes < 1024 {
-        fill(
-            lang.text(Text::AttachmentBytes),
-            &[("count", &bytes.to_string())],
-        )
+        lang.plural(Plural::AttachmentBytes, bytes as u64)
     } else if bytes < 1024 * 1024 {
         format!("{} KB", bytes.div_ceil(1024))
     } else {

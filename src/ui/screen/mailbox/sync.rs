@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures::Stream;
 use iced::Subscription;
 use tayori::account::Account;
-use tayori::account::setup::Net;
+use tayori::net::Net;
 use tayori::sync::{AccountSync, SyncEvent};
 
 use crate::ui::context::Context;

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tayori::account::{Account, AccountAuth, Server};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::Security;
-use tayori::i18n::{Lang, Text};
+use tayori::i18n::{Lang, Plural, Text};
 use tayori::store::{Flags, FolderRole, NewBody, NewEnvelope, Store};
 
 use super::*;
@@ -684,8 +684,8 @@ fn a_long_status_never_grows_the_status_bar() {
 impl Person {
     /// Where the status bar's message count sits, from the top of the window.
     fn status_bar_top(&self) -> f32 {
-        let count = fill(self.lang.text(Text::StatusMessages), &[("count", "350")]);
-        let unread = fill(self.lang.text(Text::StatusUnread), &[("count", "51")]);
+        let count = self.lang.plural(Plural::StatusMessages, 350);
+        let unread = self.lang.plural(Plural::StatusUnread, 51);
         let label = format!("{count}  ·  {unread}");
         self.ui()
             .find(label.as_str())
@@ -802,7 +802,7 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     let text: String = html.pieces.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
     assert!(!person.sees("https://track.example/p.gif"));
-    assert!(person.sees("1 remote images were not loaded, to protect your privacy."));
+    assert!(person.sees("1 remote image was not loaded, to protect your privacy."));
     person.click(Lang::En.text(Text::LoadRemoteImages));
     assert!(person.sees("Image: https://track.example/p.gif"));
     person.picture("reader-html", &iced::Theme::Light);
@@ -1488,7 +1488,7 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
         .enable_all()
         .build()
         .unwrap();
-    let net = tayori::account::setup::Net::from_settings(&settings).unwrap();
+    let net = tayori::net::Net::from_settings(&settings).unwrap();
 
     // Elsewhere: the inbox emptied, then the message arrives.
     let raw = message_with_attachments(
@@ -1748,7 +1748,7 @@ fn the_outbox_worker_sends_what_is_due_and_shows_refusals_with_their_reason() {
     assert_eq!(sent.state, tayori::outbox::State::Sent, "{sent:?}");
 
     // Between rounds the lock is free: `tayori outbox flush` or the composer can send.
-    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+    let net = tayori::net::Net::from_settings(&context.settings).unwrap();
     drop(tayori::outbox::Worker::acquire(&paths, net.dns, net.http).expect("the lock is free"));
 
     // The status bar counts it; a click opens the panel with the reason and "Try again".
@@ -1868,7 +1868,7 @@ fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
     ));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The account as the wizard saves it for the rig's provider: endpoints from its metadata.
-    let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+    let net = tayori::net::Net::from_settings(&context.settings).unwrap();
     let meta = runtime
         .block_on(tayori::auth::metadata::for_issuer(
             &net.http,
@@ -1997,7 +1997,7 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
         .enable_all()
         .build()
         .unwrap();
-    let net = tayori::account::setup::Net::from_settings(&settings).unwrap();
+    let net = tayori::net::Net::from_settings(&settings).unwrap();
     let _turn = crate::ui::screen::wizard::tests::take_turn();
     save_app_password(&runtime, email, "s13-app-password");
 

@@ -16,7 +16,7 @@ use iced::{Center, Element, Fill, Task};
 use tayori::account::{Account, AccountAuth, Server};
 use tayori::config::{LanguageChoice, Settings, ThemeChoice};
 use tayori::discovery::Security;
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 
 use crate::ui::context::Context;
 use crate::ui::failure::Failure;
@@ -358,10 +358,7 @@ impl State {
                 SYNC_WINDOWS.map(|days| {
                     let name = match days {
                         None => lang.text(Text::SyncWindowAll).to_owned(),
-                        Some(days) => fill(
-                            lang.text(Text::SyncWindowDays),
-                            &[("days", &days.to_string())],
-                        ),
+                        Some(days) => lang.plural(Plural::SyncWindowDays, days.into()),
                     };
                     (name, days)
                 }),
@@ -537,12 +534,9 @@ impl State {
             );
             if let Some(count) = self.unsent.filter(|&count| count > 0) {
                 card = card.push(
-                    text(fill(
-                        lang.text(Text::RemoveAccountUnsent),
-                        &[("count", &count.to_string())],
-                    ))
-                    .size(style::SMALL)
-                    .style(style::danger),
+                    text(lang.plural(Plural::RemoveAccountUnsent, count as u64))
+                        .size(style::SMALL)
+                        .style(style::danger),
                 );
             }
         }

@@ -6,7 +6,7 @@ use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::auth::keyring_store::{self, SecretKind};
 use tayori::config::{LanguageChoice, Paths, Settings, ThemeChoice};
 use tayori::discovery::Security;
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::redact::Secret;
 use tayori::store::Store;
 
@@ -122,10 +122,7 @@ fn choices_take_effect_at_once_and_are_saved_beside_the_administrators() {
         .mailbox()
         .unwrap()
         .restarts_of("hanako@example.test");
-    person.click(&fill(
-        Lang::Ja.text(Text::SyncWindowDays),
-        &[("days", "90")],
-    ));
+    person.click(&Lang::Ja.plural(Plural::SyncWindowDays, 90));
     person.settle_briefly();
     assert_eq!(
         person
@@ -197,10 +194,7 @@ fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_w
         lang.text(Text::RemoveAccountConfirm),
         &[("email", &alex.email)]
     )));
-    assert!(person.sees(&fill(
-        lang.text(Text::RemoveAccountUnsent),
-        &[("count", "1")]
-    )));
+    assert!(person.sees(&lang.plural(Plural::RemoveAccountUnsent, 1)));
     assert_eq!(Accounts::new(&paths).list().unwrap().len(), 2);
     person.picture("settings-remove-confirm", &Theme::Light);
     person.click(lang.text(Text::RemoveAccountYes));

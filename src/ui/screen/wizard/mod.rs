@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use iced::task::Handle;
 use iced::widget::Id;
 use iced::{Element, Subscription, Task};
-use tayori::account::setup::{self, Check, DiscoveryProgress, Method, Net, Plan, VerifyProgress};
+use tayori::account::setup::{self, Check, DiscoveryProgress, Method, Plan, VerifyProgress};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Security, TraceEntry};
 use tayori::i18n::Lang;
 use tayori::imap::Credentials;
+use tayori::net::Net;
 
 use crate::ui::context::Context;
 use crate::ui::failure::Failure;
@@ -460,7 +461,7 @@ impl State {
                     imap: CheckState::Failed,
                     smtp: CheckState::Pending,
                     save: CheckState::Pending,
-                    failure: Some(Failure::from_setup(&error)),
+                    failure: Some(Failure::from_setup(&error.into())),
                 });
                 return Task::none();
             }
@@ -797,7 +798,7 @@ fn oauth_sign_in(
         let net = match Net::from_settings(&context.settings) {
             Ok(net) => net,
             Err(error) => {
-                let _ = sender.unbounded_send(fail(&error));
+                let _ = sender.unbounded_send(fail(&error.into()));
                 return;
             }
         };

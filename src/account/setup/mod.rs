@@ -1,0 +1,125 @@
+//! Setting up an account, step by step: what the command line's `tayori account add` and the
+//! window's first-run wizard both do, in one place so the two cannot drift apart.
+//!
+//! The steps: discovery (with live progress for the window), the plan it yields (servers, the sign-in
+//! methods offered and what the administrator allows), the OAuth client for the provider (configured,
+//! registered on the spot, or named by the mail server itself), the sign-in in the browser or with an
+//! app password, verification of IMAP and SMTP, and saving — the account in `accounts.toml`, its
+//! secret in the keyring only. Nothing is saved for an account that did not verify.
+//!
+//! One file per step — `discover`, `plan`, `sign_in`, `verify`, `save` — gathered here under one
+//! name with the error they share, [`SetupError`]: the wizard and the CLI call `setup::…`.
+
+mod discover;
+mod plan;
+mod save;
+mod sign_in;
+mod verify;
+
+use thiserror::Error;
+
+use crate::account::AccountsError;
+use crate::auth::AuthError;
+use crate::auth::guidance::{self, Guidance};
+use crate::auth::keyring_store::KeyringError;
+use crate::discovery::DiscoveryError;
+use crate::imap::ImapError;
+use crate::net::NetSetupError;
+use crate::smtp::SmtpError;
+
+pub use discover::{DiscoveryProgress, discover_stream};
+pub use plan::{Method, Plan, policy_client_id};
+pub use save::{remove_account, save};
+pub use sign_in::{
+    GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, issuer_hint_from_server, non_empty_password,
+    oauth_auth, oauth_client, saved_oauth_client, sign_in_oauth,
+};
+pub use verify::{
+    Check, VerifyProgress, forget_unverified, verify_and_save_stream, verify_imap, verify_smtp,
+};
+
+/// Error codes with which a provider refuses the app itself (not the person): where an app password
+/// is the way out — if the administrator allows them.
+const APP_REFUSED: [&str; 5] = [
+    "AADSTS700016",
+    "AADSTS65001",
+    "AADSTS90094",
+    "unauthorized_client",
+    "access_denied",
+];
+
+#[derive(Debug, Error)]
+pub enum SetupError {
+    #[error("the network could not be set up: {0}")]
+    Network(String),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error("your administrator allows only {allowed} for {email}")]
+    NotAllowed {
+        email: String,
+        allowed: &'static str,
+    },
+    #[error("the mail server does not say where to sign in")]
+    NoIssuerHint,
+    #[error("{0}")]
+    NoSignInService(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Smtp(#[from] SmtpError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error("no password given")]
+    NoPassword,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl SetupError {
+    /// The plain-words explanation for a provider's error code in this error, if there is one.
+    pub fn guidance(&self) -> Option<&'static Guidance> {
+        guidance::explain(&self.to_string())
+    }
+
+    /// Whether the provider refused the app itself, so an app password may be the way out.
+    pub fn app_refused(&self) -> bool {
+        app_refused(&self.to_string())
+    }
+
+    /// Whether the person pressed Cancel (nothing to explain).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            SetupError::Auth(AuthError::Callback(
+                crate::auth::loopback::CallbackError::Cancelled
+            ))
+        )
+    }
+}
+
+/// Whether a sign-in failure's text says the provider refused the app itself.
+pub fn app_refused(text: &str) -> bool {
+    APP_REFUSED.iter().any(|code| text.contains(code))
+}
+
+impl From<NetSetupError> for SetupError {
+    fn from(error: NetSetupError) -> Self {
+        SetupError::Network(error.reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_being_refused_is_recognised() {
+        assert!(app_refused("the sign-in service answered: access_denied"));
+        assert!(app_refused("AADSTS65001: consent"));
+        assert!(!app_refused("invalid_grant"));
+    }
+}

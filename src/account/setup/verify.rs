@@ -1,0 +1,112 @@
+//! Verification: proving IMAP and SMTP work with the new sign-in before anything is saved, as one
+//! stream of steps for the wizard's live view. An account that did not verify leaves nothing behind.
+
+use futures::channel::mpsc as futures_mpsc;
+use futures::{Stream, StreamExt};
+
+use super::{Plan, SetupError, save};
+use crate::account::{Account, AccountAuth, Accounts, Server};
+use crate::auth::keyring_store::{self, SecretKind};
+use crate::imap::{self, Credentials};
+use crate::net::Net;
+use crate::smtp;
+
+/// Proves incoming mail works: signs in to IMAP and out again.
+pub async fn verify_imap(
+    net: &Net,
+    server: &Server,
+    credentials: &Credentials,
+) -> Result<(), SetupError> {
+    let mut session = imap::login(&net.dns, server, credentials).await?;
+    let _ = session.logout().await;
+    Ok(())
+}
+
+/// Proves outgoing mail works: signs in to SMTP submission.
+pub async fn verify_smtp(
+    net: &Net,
+    server: &Server,
+    credentials: &Credentials,
+) -> Result<(), SetupError> {
+    smtp::verify(&net.dns, server, credentials).await?;
+    Ok(())
+}
+
+/// Forgets the sign-in of an account that did not verify: nothing is kept for an account that does
+/// not work.
+pub async fn forget_unverified(email: &str) {
+    let _ = keyring_store::delete(email, SecretKind::RefreshToken).await;
+}
+
+/// One step of verification, for a live view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Imap,
+    Smtp,
+    Save,
+}
+
+/// An event of verification in progress.
+#[derive(Debug)]
+pub enum VerifyProgress {
+    Started(Check),
+    Passed(Check),
+    /// The step failed; nothing was saved and the sign-in was forgotten.
+    Failed(Check, SetupError),
+    /// Verified and saved.
+    Saved(Box<Account>),
+}
+
+/// Verifies IMAP, then SMTP, then saves — streaming each step. On a failure the sign-in is
+/// forgotten and the stream ends.
+pub fn verify_and_save_stream(
+    net: Net,
+    accounts: Accounts,
+    plan: Plan,
+    display_name: Option<String>,
+    auth: AccountAuth,
+    credentials: Credentials,
+) -> impl Stream<Item = VerifyProgress> + Send + 'static {
+    let (mut sender, receiver) = futures_mpsc::channel(8);
+    let work = async move {
+        use futures::SinkExt;
+        let steps: [Check; 3] = [Check::Imap, Check::Smtp, Check::Save];
+        for check in steps {
+            let _ = sender.send(VerifyProgress::Started(check)).await;
+            let result = match check {
+                Check::Imap => verify_imap(&net, &plan.imap, &credentials).await,
+                Check::Smtp => verify_smtp(&net, &plan.smtp, &credentials).await,
+                Check::Save => {
+                    match save(
+                        &accounts,
+                        &plan,
+                        display_name.clone(),
+                        auth.clone(),
+                        &credentials,
+                    )
+                    .await
+                    {
+                        Ok(account) => {
+                            let _ = sender.send(VerifyProgress::Passed(check)).await;
+                            let _ = sender.send(VerifyProgress::Saved(Box::new(account))).await;
+                            return;
+                        }
+                        Err(error) => Err(error),
+                    }
+                }
+            };
+            match result {
+                Ok(()) => {
+                    let _ = sender.send(VerifyProgress::Passed(check)).await;
+                }
+                Err(error) => {
+                    forget_unverified(&plan.email).await;
+                    let _ = sender.send(VerifyProgress::Failed(check, error)).await;
+                    return;
+                }
+            }
+        }
+    };
+    let runner = futures::stream::once(work).filter_map(|()| async { None });
+    futures::stream::select(receiver, runner)
+}

@@ -1,0 +1,86 @@
+//! The catalog's area for the reader: headers, the body, remote images, attachments, links, and the
+//! actions on a message.
+
+catalog! {
+    area: Reader;
+    texts {
+        HeaderFrom { en: "From", ja: "差出人" }
+        HeaderTo { en: "To", ja: "宛先" }
+        HeaderCc { en: "Cc", ja: "CC" }
+        HeaderDate { en: "Date", ja: "日時" }
+        AttachmentsHeading { en: "Attachments", ja: "添付ファイル" }
+        BodyNotDownloaded {
+            en: "This message has not been downloaded yet; it arrives with the next sync.",
+            ja: "このメッセージはまだダウンロードされていません。次回の同期で取得されます。",
+        }
+        MessageUnreadable {
+            en: "This message could not be shown: {detail}",
+            ja: "このメッセージを表示できませんでした: {detail}",
+        }
+        DeleteMessage { en: "Delete", ja: "削除" }
+        Reply { en: "Reply", ja: "返信" }
+        ReplyAll { en: "Reply all", ja: "全員に返信" }
+        Forward { en: "Forward", ja: "転送" }
+        LoadRemoteImages { en: "Load remote images", ja: "リモート画像を表示" }
+        RemoteImage { en: "Image: {url}", ja: "画像: {url}" }
+        ImageNoAddress { en: "[image]", ja: "［画像］" }
+        ReaderFlag { en: "⚑ Flag", ja: "⚑ フラグを付ける" }
+        ReaderUnflag { en: "⚑ Unflag", ja: "⚑ フラグを外す" }
+        ReaderMarkUnread { en: "Mark unread", ja: "未読にする" }
+        ReaderMarkRead { en: "Mark read", ja: "既読にする" }
+        ShortcutKey { en: "Shortcut: {key}", ja: "ショートカット: {key}" }
+        ActionFailed {
+            en: "The change could not be saved: {detail}",
+            ja: "変更を保存できませんでした: {detail}",
+        }
+        AttachmentSave { en: "Save…", ja: "保存…" }
+        AttachmentOpen { en: "Open", ja: "開く" }
+        AttachmentSaved {
+            en: "Saved “{name}” as {path}.",
+            ja: "「{name}」を {path} に保存しました。",
+        }
+        AttachmentSaveFailed {
+            en: "“{name}” could not be saved: {detail}",
+            ja: "「{name}」を保存できませんでした: {detail}",
+        }
+        AttachmentOpenFailed {
+            en: "“{name}” could not be opened: {detail}",
+            ja: "「{name}」を開けませんでした: {detail}",
+        }
+        LinkConfirm {
+            en: "Open this link in your browser?",
+            ja: "このリンクをブラウザーで開きますか？",
+        }
+        LinkGoesTo { en: "It goes to {host}", ja: "移動先: {host}" }
+        LinkDeceptive {
+            en: "Careful: the link’s text shows {shown}, but it leads to {real}.",
+            ja: "ご注意ください: リンクの表示は {shown} ですが、実際の移動先は {real} です。",
+        }
+        LinkOpen { en: "Open in browser", ja: "ブラウザーで開く" }
+        LinkCancel { en: "Cancel", ja: "キャンセル" }
+        LinkOpenFailed {
+            en: "The browser could not be opened: {detail}",
+            ja: "ブラウザーを開けませんでした: {detail}",
+        }
+        MailtoInvalid {
+            en: "This mail link could not be read: {detail}",
+            ja: "このメール リンクを読み取れませんでした: {detail}",
+        }
+    }
+    plurals {
+        RemoteImagesBlocked {
+            en: {
+                one: "{count} remote image was not loaded, to protect your privacy.",
+                other: "{count} remote images were not loaded, to protect your privacy.",
+            },
+            ja: { other: "プライバシー保護のため、{count} 件のリモート画像を読み込んでいません。" },
+        }
+        AttachmentBytes {
+            en: {
+                one: "{count} byte",
+                other: "{count} bytes",
+            },
+            ja: { other: "{count} バイト" },
+        }
+    }
+}

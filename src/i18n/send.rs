@@ -1,0 +1,87 @@
+//! The catalog's area for sending: what happened to a message, the SMTP server's refusals in plain
+//! words, the outbox.
+
+catalog! {
+    area: Send;
+    texts {
+        SendDone { en: "Sent.", ja: "送信しました。" }
+        SendQueued {
+            en: "Not sent yet: the message is safe in the outbox and Tayori will try again.",
+            ja: "まだ送信できていません。メッセージは送信トレイに保存されており、Tayori が再度送信を試みます。",
+        }
+        SendFailed {
+            en: "Not sent: the server refused the message. It stays in the outbox until you retry or discard it.",
+            ja: "送信できませんでした。サーバーがメッセージを拒否しました。再送するか破棄するまで、送信トレイに残ります。",
+        }
+        SmtpRecipientRejected {
+            en: "The server does not accept one of the recipients: check the address for typos. If it is right, the recipient's domain may not take mail from your server.",
+            ja: "サーバーが宛先のいずれかを受け付けません。アドレスに誤りがないか確認してください。正しい場合は、宛先のドメインがあなたのサーバーからのメールを受け付けていない可能性があります。",
+        }
+        SmtpMailboxFull {
+            en: "The recipient's mailbox is full. Try again later or reach them another way.",
+            ja: "宛先のメールボックスがいっぱいです。時間をおいて再送するか、別の方法で連絡してください。",
+        }
+        SmtpTooBig {
+            en: "The message is larger than the server accepts. Remove or shrink attachments (or share a link instead) and send again.",
+            ja: "メッセージがサーバーの上限より大きすぎます。添付ファイルを削除・縮小する（またはリンクで共有する）などして再送してください。",
+        }
+        SmtpPolicy {
+            en: "The server's policy does not allow this message (for example: sending as another address, or too many messages). Your administrator can tell you what is allowed.",
+            ja: "サーバーのポリシーによりこのメッセージは送信できません（別のアドレスとしての送信、送信数の上限など）。許可されている内容は管理者に確認してください。",
+        }
+        SmtpAuthRefused {
+            en: "The server refused the sign-in for sending. Sign in again (tayori account reauth), then retry the message.",
+            ja: "送信用のサインインがサーバーに拒否されました。もう一度サインインしてから（tayori account reauth）、メッセージを再送してください。",
+        }
+        SmtpTemporary {
+            en: "The server cannot take the message right now; Tayori will try again by itself.",
+            ja: "サーバーは現在メッセージを受け付けられません。Tayori が自動的に再送します。",
+        }
+        SmtpUnreachable {
+            en: "The mail server could not be reached (offline, or the server is down); Tayori will try again by itself.",
+            ja: "メール サーバーに接続できません（オフライン、またはサーバーの停止）。Tayori が自動的に再送します。",
+        }
+        OutboxQueued { en: "waiting to be sent", ja: "送信待ち" }
+        OutboxSending { en: "sending", ja: "送信中" }
+        OutboxSent { en: "sent", ja: "送信済み" }
+        OutboxFailed { en: "not sent", ja: "未送信（要対応）" }
+        OutboxTitle { en: "Outbox", ja: "送信トレイ" }
+        OutboxRetry { en: "Try again", ja: "再送信" }
+        OutboxDiscard { en: "Discard", ja: "破棄" }
+        OutboxClose { en: "Close", ja: "閉じる" }
+        OutboxEntry {
+            en: "{subject} — to {recipients} (from {email})",
+            ja: "{subject} — 宛先 {recipients}（差出人 {email}）",
+        }
+        OutboxNextAttempt { en: "next attempt in {seconds} s", ja: "{seconds} 秒後に再試行します" }
+        OutboxReason { en: "Reason: {reason}", ja: "理由: {reason}" }
+        OutboxUnreadable {
+            en: "The outbox could not be read: {detail}",
+            ja: "送信トレイを読み込めませんでした: {detail}",
+        }
+        OutboxDiscardConfirm { en: "Discard for good?", ja: "完全に破棄しますか？" }
+    }
+    plurals {
+        OutboxWaitingCount {
+            en: {
+                one: "{count} waiting",
+                other: "{count} waiting",
+            },
+            ja: { other: "送信待ち {count} 件" },
+        }
+        OutboxFailedCount {
+            en: {
+                one: "{count} not sent",
+                other: "{count} not sent",
+            },
+            ja: { other: "未送信 {count} 件" },
+        }
+        OutboxAttempts {
+            en: {
+                one: "{count} attempt",
+                other: "{count} attempts",
+            },
+            ja: { other: "{count} 回試行" },
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The catalog's area for the settings screen: appearance, language, notifications, sync, accounts.
+
+catalog! {
+    area: Settings;
+    texts {
+        JapaneseFontMissing {
+            en: "No Japanese font was found on this computer, so Japanese text may show as empty boxes. Install one (on Debian and Ubuntu: the package fonts-noto-cjk) or put a font file into {folder}, then start Tayori again.",
+            ja: "このパソコンに日本語フォントが見つからないため、日本語が正しく表示されない場合があります。日本語フォントをインストールするか（Debian・Ubuntu ではパッケージ fonts-noto-cjk）、フォントファイルを {folder} に置いてから Tayori を再起動してください。",
+        }
+        SettingsTitle { en: "Settings", ja: "設定" }
+        BackToMail { en: "Back to mail", ja: "メールに戻る" }
+        SettingsAppearance { en: "Appearance", ja: "表示" }
+        SettingsLanguage { en: "Language", ja: "言語" }
+        FollowSystem { en: "Same as the system", ja: "システムの設定に合わせる" }
+        LanguageJapanese { en: "Japanese (日本語)", ja: "日本語" }
+        LanguageEnglish { en: "English", ja: "英語 (English)" }
+        SettingsTheme { en: "Colours", ja: "配色" }
+        ThemeLight { en: "Light", ja: "ライト" }
+        ThemeDark { en: "Dark", ja: "ダーク" }
+        SettingsNotifications { en: "Notifications", ja: "通知" }
+        NotifyNewMail {
+            en: "Show a desktop notification when new mail arrives",
+            ja: "新着メールをデスクトップに通知する",
+        }
+        SettingsSync { en: "Downloading mail", ja: "メールのダウンロード" }
+        SyncWindowLabel { en: "Download whole messages of", ja: "本文のダウンロード範囲" }
+        SyncWindowAll { en: "All messages", ja: "すべてのメッセージ" }
+        SyncWindowHint {
+            en: "The sender, subject and date of every message are always kept on this computer. Older messages are downloaded when you open them; a shorter range saves disk space and time on a slow connection.",
+            ja: "すべてのメッセージの差出人・件名・日付は常にこのパソコンに保存されます。範囲より古いメッセージは開いたときにダウンロードされます。範囲を短くすると、ディスク容量と低速回線での時間を節約できます。",
+        }
+        SettingsAccounts { en: "Accounts", ja: "アカウント" }
+        AccountSignInMethod { en: "Sign-in", ja: "サインイン方法" }
+        AccountSignInBrowser {
+            en: "In the browser (OAuth 2.0, with your organisation's multi-factor sign-in)",
+            ja: "ブラウザー（OAuth 2.0、組織の多要素認証を使用）",
+        }
+        AccountSignInPassword {
+            en: "App password (kept in the system keyring)",
+            ja: "アプリパスワード（システムのキーリングに保存）",
+        }
+        AccountIncoming { en: "Incoming mail (IMAP)", ja: "受信サーバー (IMAP)" }
+        AccountOutgoing { en: "Outgoing mail (SMTP)", ja: "送信サーバー (SMTP)" }
+        AccountStatus { en: "Status", ja: "状態" }
+        AccountSignedIn { en: "Signed in", ja: "サインイン済み" }
+        AccountSignedInAgain {
+            en: "Signed in again — mail is syncing.",
+            ja: "再度サインインしました。同期を再開しています。",
+        }
+        AccountNeedsSignInBecause {
+            en: "Needs you to sign in again ({reason})",
+            ja: "再度サインインが必要です（{reason}）",
+        }
+        RemoveAccount { en: "Remove from this computer…", ja: "このパソコンから削除…" }
+        RemoveAccountYes { en: "Remove", ja: "削除する" }
+        RemoveAccountConfirm {
+            en: "Remove {email}? Its sign-in and the mail downloaded to this computer are deleted. The mail on the server is not touched.",
+            ja: "{email} を削除しますか？ サインイン情報とこのパソコンにダウンロードしたメールが削除されます。サーバー上のメールはそのまま残ります。",
+        }
+        RemoveAccountFailed {
+            en: "{email} could not be removed: {detail}",
+            ja: "{email} を削除できませんでした: {detail}",
+        }
+        SettingsSaveFailed {
+            en: "Your choice works now but could not be saved for next time: {detail}",
+            ja: "設定は反映されましたが、次回のために保存できませんでした: {detail}",
+        }
+    }
+    plurals {
+        SyncWindowDays {
+            en: {
+                one: "The last {count} day",
+                other: "The last {count} days",
+            },
+            ja: { other: "過去 {count} 日間" },
+        }
+        RemoveAccountUnsent {
+            en: {
+                one: "{count} message from this account is still waiting in the outbox. It stays there, unsent, until you add the account again (then Try again) or discard it.",
+                other: "{count} messages from this account are still waiting in the outbox. They stay there, unsent, until you add the account again (then Try again) or discard them.",
+            },
+            ja: { other: "このアカウントの未送信メッセージが送信トレイに {count} 件あります。アカウントを追加し直して再送するか、破棄するまで送信トレイに残ります。" },
+        }
+    }
+}

@@ -445,3 +445,157 @@ auth = { method = "password" }
         assert!(matches!(app.screen, Screen::Mailbox(_)));
     }
 }
+
+#[cfg(test)]
+mod background_tests {
+    use std::time::Duration;
+
+    use tayori::account::{AccountAuth, Server};
+    use tayori::auth::keyring_store::{self, SecretKind};
+    use tayori::discovery::Security;
+    use tayori::redact::Secret;
+    use tayori::store::{SortOrder, Store};
+
+    use super::*;
+    use crate::ui::testing::Person;
+
+    /// A private rig user: no other test reads or writes this mailbox.
+    const EMAIL: &str = "s20@example.test";
+    const PASSWORD: &str = "s20-app-password";
+
+    /// The message with this subject in the account's inbox, as the window's store holds it.
+    fn stored(paths: &Paths, subject: &str) -> bool {
+        let Ok(store) = Store::open_in(paths) else {
+            return false;
+        };
+        let Ok(Some(inbox)) = store.folder_by_name(EMAIL, "INBOX") else {
+            return false;
+        };
+        store
+            .messages(inbox.id, SortOrder::NewestFirst, 0, 1000)
+            .is_ok_and(|rows| rows.iter().any(|m| m.subject == subject))
+    }
+
+    /// "Add account" shows the wizard in place of the main window, but the accounts already there
+    /// go on: mail that arrives while the wizard is open reaches the store, and a message waiting in
+    /// the outbox is sent (the rig's Dovecot and Postfix, through the application's subscriptions
+    /// run as the window's runtime runs them).
+    #[test]
+    fn sync_and_sending_go_on_while_the_wizard_adds_an_account() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        paths.create_all().unwrap();
+        let server = |port| Server {
+            host: "mail.example.test".into(),
+            port,
+            security: Security::Tls,
+            username: EMAIL.into(),
+        };
+        let account = Account {
+            email: EMAIL.into(),
+            display_name: None,
+            provider: None,
+            imap: server(10993),
+            smtp: server(10465),
+            auth: AccountAuth::Password,
+            last_sign_in: None,
+            needs_sign_in: None,
+            sent_copy: None,
+        };
+        Accounts::new(&paths).upsert(account.clone()).unwrap();
+        let context = Context {
+            paths: paths.clone(),
+            settings: toml::from_str("[network]\ndns_server = \"127.0.0.1:10053\"\n").unwrap(),
+            browser: tayori::auth::browser::Browser::Command("true".into()),
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime
+            .block_on(keyring_store::save(
+                EMAIL,
+                SecretKind::AppPassword,
+                &Secret::new(PASSWORD),
+            ))
+            .expect("keyring (run through tests/rig/with-secret-service.sh)");
+        // The server's inbox starts empty.
+        let net = tayori::account::setup::Net::from_settings(&context.settings).unwrap();
+        let credentials = tayori::imap::Credentials::Password(Secret::new(PASSWORD));
+        let mut session = runtime.block_on(async {
+            let mut session = tayori::imap::login(&net.dns, &account.imap, &credentials)
+                .await
+                .expect("s20 signs in on the rig");
+            let status = session.select("INBOX").await.unwrap();
+            if status.exists > 0 {
+                session
+                    .run_command_and_check_ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+                    .await
+                    .unwrap();
+                session.run_command_and_check_ok("EXPUNGE").await.unwrap();
+            }
+            session.run_command_and_check_ok("UNSELECT").await.unwrap();
+            session
+        });
+
+        let (app, task) = App::with_context(context, None);
+        let mut person = Person::with_runtime(app, Lang::En, runtime);
+        person.spawn(task);
+        person.run_subscriptions();
+        let lang = person.state.lang();
+        let first_pass = paths.clone();
+        person.settle_within(Duration::from_secs(60), "the first sync pass", move |_| {
+            Store::open_in(&first_pass)
+                .and_then(|store| store.folder_by_name(EMAIL, "INBOX"))
+                .is_ok_and(|inbox| inbox.is_some())
+        });
+
+        // "Add account": the wizard shows instead of the main window.
+        person.click(lang.text(Text::AddAccount));
+        assert!(person.sees(lang.text(Text::AddressHeading)));
+
+        // Meanwhile mail arrives, and a message is waiting in the outbox.
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let arrived = format!("Arrived while adding an account {stamp}");
+        let raw = format!(
+            "From: Ken Sato <ken.sato@example.co.jp>\r\nTo: {EMAIL}\r\nSubject: {arrived}\r\n\
+             Message-ID: <arrived-{stamp}@example.co.jp>\r\nMIME-Version: 1.0\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n新しいアカウントを追加中に届いたメールです。\r\n"
+        );
+        person
+            .runtime
+            .block_on(session.append("INBOX", None, None, raw.as_bytes()))
+            .unwrap();
+        let queued = format!("Sent while adding an account {stamp}");
+        let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, EMAIL));
+        draft.to.push(tayori::compose::Mailbox::new(None, EMAIL));
+        draft.subject = queued.clone();
+        draft.body = "アカウント追加中の送信です。\n".into();
+        let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+        let waiting = outbox
+            .enqueue(EMAIL, &queued, &draft.build().unwrap(), None)
+            .unwrap();
+
+        // Both happen while the wizard is still what the window shows.
+        let (store_paths, outbox_dir) = (paths.clone(), paths.data_dir.clone());
+        person.settle_within(
+            Duration::from_secs(90),
+            "sync and sending while the wizard is open",
+            move |_| {
+                let sent = tayori::outbox::Outbox::open_in(&outbox_dir)
+                    .and_then(|outbox| outbox.entry(waiting))
+                    .is_ok_and(|entry| entry.state == tayori::outbox::State::Sent);
+                sent && stored(&store_paths, &arrived) && stored(&store_paths, &queued)
+            },
+        );
+        assert!(
+            person.sees(lang.text(Text::AddressHeading)),
+            "the wizard was open throughout"
+        );
+        assert!(person.state.mailbox().is_none());
+        let _ = person.runtime.block_on(session.logout());
+        let _ = person
+            .runtime
+            .block_on(keyring_store::delete(EMAIL, SecretKind::AppPassword));
+    }
+}

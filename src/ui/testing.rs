@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
 use iced::widget::Id;
-use iced::{Element, Task};
+use iced::{Element, Subscription, Task};
+use iced_test::futures::subscription::{Tracker, into_recipes};
 use iced_test::simulator::Simulator;
 use tayori::i18n::Lang;
 
@@ -20,6 +21,18 @@ pub trait Screen {
     /// call the screen's own `update`.
     fn update(&mut self, message: Self::Message) -> Task<Self::Message>;
     fn view(&self, lang: Lang) -> Element<'_, Self::Message>;
+    /// What runs beside the screen (sync engines, the outbox worker); run only by a person who
+    /// calls `run_subscriptions`.
+    fn subscription(&self) -> Subscription<Self::Message> {
+        Subscription::none()
+    }
+}
+
+/// The screen's subscriptions as the window's runtime keeps them: iced's own `Tracker` starts a
+/// subscription when it appears and stops it when it goes.
+struct Subscriptions<M> {
+    tracker: Tracker,
+    sender: futures::channel::mpsc::Sender<M>,
 }
 
 pub struct Person<S: Screen> {
@@ -29,6 +42,7 @@ pub struct Person<S: Screen> {
     pub size: iced::Size,
     pub runtime: tokio::runtime::Runtime,
     pub running: SelectAll<BoxStream<'static, S::Message>>,
+    subscriptions: Option<Subscriptions<S::Message>>,
 }
 
 impl<S: Screen> Person<S> {
@@ -52,6 +66,32 @@ impl<S: Screen> Person<S> {
             size: iced::Size::new(1280.0, 800.0),
             runtime,
             running: SelectAll::new(),
+            subscriptions: None,
+        }
+    }
+
+    /// From now on the screen's subscriptions run too, as in the window: started when the screen
+    /// asks for them, stopped when it no longer does (after every message).
+    pub fn run_subscriptions(&mut self) {
+        let (sender, receiver) = futures::channel::mpsc::channel(100);
+        self.running.push(receiver.boxed());
+        self.subscriptions = Some(Subscriptions {
+            tracker: Tracker::new(),
+            sender,
+        });
+        self.track_subscriptions();
+    }
+
+    fn track_subscriptions(&mut self) {
+        let Some(subscriptions) = &mut self.subscriptions else {
+            return;
+        };
+        let recipes = into_recipes(self.state.subscription());
+        for future in subscriptions
+            .tracker
+            .update(recipes.into_iter(), subscriptions.sender.clone())
+        {
+            self.runtime.spawn(future);
         }
     }
 
@@ -90,6 +130,7 @@ impl<S: Screen> Person<S> {
     pub fn apply(&mut self, message: S::Message) {
         let task = self.state.update(message);
         self.spawn(task);
+        self.track_subscriptions();
     }
 
     pub fn click(&mut self, text: &str) {
@@ -151,11 +192,17 @@ impl<S: Screen> Person<S> {
     /// Handles messages until `done` holds (tasks that never end, such as sync engines, may run
     /// meanwhile); fails after 30 s.
     pub fn settle_until(&mut self, done: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.settle_within(Duration::from_secs(30), "what the test waited for", done);
+    }
+
+    /// Handles messages until `done` holds; fails after `limit`, naming `what` did not happen.
+    pub fn settle_within(&mut self, limit: Duration, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + limit;
         while !done(self) {
             assert!(
                 Instant::now() < deadline,
-                "what the test waited for did not happen in 30 s"
+                "{what} did not happen in {} s",
+                limit.as_secs()
             );
             self.step(Duration::from_millis(100));
         }
@@ -225,6 +272,9 @@ impl Screen for crate::ui::App {
     }
     fn view(&self, _lang: Lang) -> Element<'_, Self::Message> {
         crate::ui::App::view(self)
+    }
+    fn subscription(&self) -> Subscription<Self::Message> {
+        crate::ui::App::subscription(self)
     }
 }
 

@@ -8,7 +8,7 @@
 
 mod steps;
 #[cfg(test)]
-pub mod tests;
+mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,6 +7,9 @@
 //! the binary's `ui` module — the library is GUI-free by design. The rig's settings reach the wizard
 //! the way an organisation would configure Tayori: through the settings file's values (DNS server,
 //! ISPDB mirror, client id) and the browser command, not through any test switch in the wizard.
+//!
+//! (Over 800 lines, kept whole: one person's walk through the wizard per test, sharing the driver
+//! at the top that watches the phases pass.)
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

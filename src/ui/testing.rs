@@ -31,6 +31,9 @@ use crate::ui::background::Background;
 use crate::ui::context::Context;
 use crate::ui::screen::mailbox;
 
+/// The composer, as the application builds it for the main window's tests.
+pub type Composer = crate::ui::screen::composer::State;
+
 /// What the driver needs of a screen (or of the whole application).
 pub trait Screen {
     type Message: Send + std::fmt::Debug + 'static;
@@ -330,7 +333,7 @@ impl Mailbox {
     }
 
     /// The composer the application would open for what the window asked to write.
-    pub fn composer_for(&self, intent: mailbox::Compose) -> crate::ui::screen::composer::State {
+    pub fn composer_for(&self, intent: mailbox::Compose) -> Composer {
         crate::ui::app::composer_for(
             self.state.context(),
             self.background.accounts(),

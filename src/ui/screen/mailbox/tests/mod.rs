@@ -51,7 +51,7 @@ impl Person {
 
     /// Runs the window's tasks and returns the composer one of them asked for, built as the
     /// application builds it.
-    fn settle_for_composer(&mut self) -> Option<crate::ui::screen::composer::State> {
+    fn settle_for_composer(&mut self) -> Option<testing::Composer> {
         let mut composer = None;
         while let Some(message) = self
             .runtime

@@ -1,17 +1,29 @@
-//! The application: which screen is showing, and the messages that move between them.
+//! The application: which screen is showing, the messages that move between them, and what runs
+//! whatever screen is shown — the sync engines and the outbox worker (`background`).
+//!
+//! Screens never build one another: a screen says what it wants (the mailbox's
+//! `Event::Compose`), and the application builds the next screen (iced's "Scaling Applications").
+
+#[cfg(test)]
+mod tests;
 
 use iced::{Element, Subscription, Task, Theme};
-use tayori::account::{Account, Accounts};
+use tayori::account::Account;
 use tayori::config::{LanguageChoice, Paths, Settings, ThemeChoice};
 use tayori::i18n::{Lang, Text};
 
+use super::background::{self, Background};
 use super::context::Context;
+use super::db::Db;
+use super::notify;
 use super::screen::{composer, mailbox, settings, wizard};
 use super::window_state::WindowState;
 
 pub struct App {
     lang: Lang,
     context: Context,
+    /// The saved accounts, their sync engines and the outbox, whatever screen is shown.
+    background: Background,
     screen: Screen,
     /// The message being written, over the main window (which goes on syncing underneath).
     composer: Option<Box<composer::State>>,
@@ -32,6 +44,8 @@ pub enum Message {
     Mailbox(mailbox::Message),
     Composer(composer::Message),
     Settings(settings::Message),
+    /// An account's sync engine or the outbox worker reported.
+    Background(background::Report),
     /// The window moved or was resized; whether it is maximised now.
     WindowChanged(iced::window::Event, bool),
     WindowEvent(iced::window::Id, iced::window::Event),
@@ -63,34 +77,35 @@ impl App {
         mailto: Option<tayori::mailto::MailtoLink>,
     ) -> (Self, Task<Message>) {
         // The account list is one small file, read once before the first frame so the right screen
-        // shows at once (no flash of the wizard for people who have accounts).
-        let (screen, task) = match Accounts::new(&context.paths).list() {
-            Ok(accounts) if accounts.is_empty() => (
+        // shows at once (no flash of the wizard for people who have accounts). A list that cannot
+        // be read is not an empty one: never offer to start over on top of it.
+        let background = Background::read(&context.paths);
+        let (screen, task) = if background.accounts().is_empty() && background.problem().is_none() {
+            (
                 Screen::Wizard(Box::new(wizard::State::new(context.clone(), false))),
                 wizard::State::focus().map(Message::Wizard),
-            ),
-            Ok(accounts) => {
-                let state = mailbox::State::new(context.clone(), accounts, None);
-                let load = state.load().map(Message::Mailbox);
-                (Screen::Mailbox(Box::new(state)), load)
-            }
-            // A list that cannot be read is not an empty one: never offer to start over on top of it.
-            Err(error) => {
-                let state =
-                    mailbox::State::new(context.clone(), Vec::new(), Some(error.to_string()));
-                let load = state.load().map(Message::Mailbox);
-                (Screen::Mailbox(Box::new(state)), load)
-            }
+            )
+        } else {
+            let state = mailbox::State::new(context.clone());
+            let load = state.load(&background).map(Message::Mailbox);
+            (Screen::Mailbox(Box::new(state)), load)
+        };
+        let mut app = Self {
+            lang: context.settings.ui.language.lang(),
+            window: WindowState::default(),
+            context,
+            background,
+            screen,
+            composer: None,
+            settings: None,
         };
         // A `mailto:` link opens the composer filled from it, over the mailbox. Without an account
         // the wizard comes first; the link is kept in the log rather than dropped silently.
-        let mut composer = None;
         let mut task = task;
-        if let Some(link) = &mailto {
-            match &screen {
-                Screen::Mailbox(state) => {
-                    composer = Some(Box::new(state.composer_for_link(link)));
-                    task = Task::batch([task, composer::State::focus().map(Message::Composer)]);
+        if let Some(link) = mailto {
+            match &app.screen {
+                Screen::Mailbox(_) => {
+                    task = Task::batch([task, app.compose(mailbox::Compose::Link(link), None)]);
                 }
                 Screen::Wizard(_) => tracing::info!(
                     recipients = link.to.len(),
@@ -98,17 +113,7 @@ impl App {
                 ),
             }
         }
-        (
-            Self {
-                lang: context.settings.ui.language.lang(),
-                window: WindowState::default(),
-                context,
-                screen,
-                composer,
-                settings: None,
-            },
-            task,
-        )
+        (app, task)
     }
 
     /// The message being written, if one is.
@@ -135,6 +140,11 @@ impl App {
         }
     }
 
+    #[cfg(test)]
+    pub fn background(&self) -> &Background {
+        &self.background
+    }
+
     pub fn title(&self) -> String {
         self.lang.text(Text::AppName).to_string()
     }
@@ -159,9 +169,13 @@ impl App {
         self.apply_settings(settings)
     }
 
-    /// New settings: used at once by every screen, and saved in the background.
+    /// New settings: used at once by every screen, and saved in the background. A new download
+    /// range restarts the sync engines so they follow it at once.
     fn apply_settings(&mut self, settings: Settings) -> Task<Message> {
         self.lang = settings.ui.language.lang();
+        if settings.sync != self.context.settings.sync {
+            self.background.restart_all();
+        }
         self.context.settings = settings.clone();
         if let Screen::Mailbox(state) = &mut self.screen {
             state.apply_settings(settings.clone());
@@ -226,6 +240,7 @@ impl App {
                 Task::batch([task, self.apply_settings(*settings)])
             }
             Some(settings::Event::SignedIn(email)) => {
+                self.background.signed_in_again(&email);
                 if let Screen::Mailbox(state) = &mut self.screen {
                     state.signed_in_again(&email);
                 }
@@ -244,29 +259,69 @@ impl App {
         }
     }
 
+    /// The main window, afresh from the account list (after the wizard, or an account removed).
+    /// The engines of the accounts still there go on.
     fn show_mailbox(&mut self, added: Option<Account>) -> Task<Message> {
-        let (mut accounts, problem) = match Accounts::new(&self.context.paths).list() {
-            Ok(accounts) => (accounts, None),
-            Err(error) => (Vec::new(), Some(error.to_string())),
-        };
+        let (mut accounts, problem) = background::read_accounts(&self.context.paths);
         if let Some(added) = added
             && !accounts.iter().any(|a| a.email == added.email)
         {
             accounts.push(added);
         }
-        if accounts.is_empty() && problem.is_none() {
+        let empty = accounts.is_empty() && problem.is_none();
+        self.background.set_accounts(accounts, problem);
+        if empty {
             self.screen = Screen::Wizard(Box::new(wizard::State::new(self.context.clone(), false)));
             return wizard::State::focus().map(Message::Wizard);
         }
-        let state = mailbox::State::new(self.context.clone(), accounts, problem);
-        let load = state.load().map(Message::Mailbox);
+        // A new main window: the outbox panel starts closed, as everything else in it.
+        self.background.outbox.open = false;
+        self.background.outbox.discarding = None;
+        let state = mailbox::State::new(self.context.clone());
+        let load = state.load(&self.background).map(Message::Mailbox);
         self.screen = Screen::Mailbox(Box::new(state));
         load
+    }
+
+    /// Opens the composer for `intent`, over the main window (the parent builds the next screen).
+    fn compose(&mut self, intent: mailbox::Compose, db: Option<Db>) -> Task<Message> {
+        let composer = composer_for(&self.context, self.background.accounts(), db, intent);
+        self.composer = Some(Box::new(composer));
+        composer::State::focus().map(Message::Composer)
+    }
+
+    /// An engine or the outbox worker reported: kept by the application, followed by the main
+    /// window if it is shown, and new mail notified — whatever screen is shown.
+    fn on_background(&mut self, report: background::Report) -> Task<Message> {
+        match report {
+            background::Report::Outbox(update) => {
+                self.background.outbox.report(update);
+                Task::none()
+            }
+            background::Report::Sync(email, update) => {
+                let Some(event) = self.background.synced(email.clone(), update) else {
+                    return Task::none();
+                };
+                let follow = match &mut self.screen {
+                    Screen::Mailbox(state) => state.synced(&event).map(Message::Mailbox),
+                    Screen::Wizard(_) => Task::none(),
+                };
+                // Here, where the window's language and the current settings are.
+                let notice = match &event {
+                    tayori::sync::SyncEvent::NewMail { .. } => {
+                        notify::new_mail(&self.context.settings, self.lang, &email, &event)
+                    }
+                    _ => Task::none(),
+                };
+                Task::batch([follow, notice])
+            }
+        }
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         let message = match message {
             Message::Settings(message) => return self.update_settings(message),
+            Message::Background(report) => return self.on_background(report),
             Message::WindowEvent(id, event) => return self.on_window(id, event),
             Message::WindowChanged(event, maximized) => {
                 self.window.record(&event, maximized);
@@ -296,12 +351,6 @@ impl App {
             }
             return task.map(Message::Composer);
         }
-        // A composer opened by a mailto: link before the store was open completes addresses too.
-        if let (Message::Mailbox(mailbox::Message::StoreOpened(Ok(db))), Some(composer)) =
-            (&message, &mut self.composer)
-        {
-            composer.offer_store(db.clone());
-        }
         // While a message is being written or the settings are open, the keys are theirs, not
         // the list's.
         if (self.composer.is_some() || self.settings.is_some())
@@ -323,7 +372,7 @@ impl App {
                 }
             }
             (Screen::Mailbox(state), Message::Mailbox(message)) => {
-                let (task, event) = state.update(message);
+                let (task, event) = state.update(message, &mut self.background);
                 let task = task.map(Message::Mailbox);
                 match event {
                     Some(mailbox::Event::SwitchLanguage) => {
@@ -332,7 +381,7 @@ impl App {
                     Some(mailbox::Event::OpenSettings) => {
                         self.settings = Some(Box::new(settings::State::new(
                             self.context.clone(),
-                            state.accounts().to_vec(),
+                            self.background.accounts().to_vec(),
                         )));
                         task
                     }
@@ -343,20 +392,18 @@ impl App {
                         )));
                         wizard::State::focus().map(Message::Wizard)
                     }
-                    Some(mailbox::Event::Compose(composer)) => {
-                        self.composer = Some(composer);
-                        Task::batch([task, composer::State::focus().map(Message::Composer)])
+                    Some(mailbox::Event::Compose(intent)) => {
+                        let db = state.db();
+                        Task::batch([task, self.compose(intent, db)])
                     }
-                    // Here, where the window's language and the current settings are.
-                    Some(mailbox::Event::NewMail(email, event)) => Task::batch([
-                        task,
-                        mailbox::notify::new_mail(
-                            &self.context.settings,
-                            self.lang,
-                            &email,
-                            &event,
-                        ),
-                    ]),
+                    // A composer opened by a mailto: link before the store was open completes
+                    // addresses too.
+                    Some(mailbox::Event::StoreOpened(db)) => {
+                        if let Some(composer) = &mut self.composer {
+                            composer.offer_store(db);
+                        }
+                        task
+                    }
                     None => task,
                 }
             }
@@ -372,6 +419,10 @@ impl App {
         };
         Subscription::batch([
             screen,
+            // Whatever screen is shown: "Add account" stops no engine and no sending.
+            self.background
+                .subscription(&self.context)
+                .map(Message::Background),
             iced::window::events().map(|(id, event)| Message::WindowEvent(id, event)),
         ])
     }
@@ -385,63 +436,27 @@ impl App {
         }
         match &self.screen {
             Screen::Wizard(state) => state.view(self.lang).map(Message::Wizard),
-            Screen::Mailbox(state) => state.view(self.lang).map(Message::Mailbox),
+            Screen::Mailbox(state) => state
+                .view(self.lang, &self.background)
+                .map(Message::Mailbox),
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn switching_language_changes_the_title() {
-        let root = tempfile::tempdir().unwrap();
-        let (mut app, _) = App::new(Paths::under(root.path()), Settings::default(), None);
-        let before = app.lang;
-        let _ = app.update(Message::Wizard(wizard::Message::SwitchLanguage));
-        assert_eq!(app.lang, before.other());
-        assert_eq!(app.title(), app.lang.text(Text::AppName));
-    }
-
-    #[test]
-    fn no_accounts_opens_the_wizard_and_a_saved_account_the_mailbox() {
-        let root = tempfile::tempdir().unwrap();
-        let paths = Paths::under(root.path());
-        paths.create_all().unwrap();
-        let (app, _) = App::new(paths.clone(), Settings::default(), None);
-        assert!(matches!(app.screen, Screen::Wizard(_)));
-
-        std::fs::write(
-            paths.config_dir.join("accounts.toml"),
-            r#"
-[[account]]
-email = "hanako@example.test"
-display_name = "山田 花子"
-imap = { host = "mail.example.test", port = 993, security = "tls", username = "hanako@example.test" }
-smtp = { host = "mail.example.test", port = 465, security = "tls", username = "hanako@example.test" }
-auth = { method = "password" }
-"#,
-        )
-        .unwrap();
-        let (mut app, _) = App::new(paths.clone(), Settings::default(), None);
-        match &app.screen {
-            Screen::Mailbox(state) => assert_eq!(state.accounts()[0].email, "hanako@example.test"),
-            Screen::Wizard(_) => panic!("a saved account must open the mailbox"),
+/// The composer for what the main window asked to write, from every account (the parent builds
+/// the next screen: the mailbox never names the composer).
+pub fn composer_for(
+    context: &Context,
+    accounts: &[Account],
+    db: Option<Db>,
+    intent: mailbox::Compose,
+) -> composer::State {
+    let (context, accounts) = (context.clone(), accounts.to_vec());
+    match intent {
+        mailbox::Compose::New => composer::State::new(context, accounts, db),
+        mailbox::Compose::Link(link) => composer::State::from_mailto(context, accounts, db, &link),
+        mailbox::Compose::Draft { account, draft } => {
+            composer::State::from_draft(context, accounts, db, &account, *draft)
         }
-        // "Add account" opens the wizard, and leaving it goes back.
-        let _ = app.update(Message::Mailbox(mailbox::Message::AddAccount));
-        assert!(matches!(app.screen, Screen::Wizard(_)));
-        let _ = app.update(Message::Wizard(wizard::Message::Leave));
-        assert!(matches!(app.screen, Screen::Mailbox(_)));
-
-        // A corrupt list is reported, never treated as "no accounts".
-        std::fs::write(
-            paths.config_dir.join("accounts.toml"),
-            "[[account]]\nemail = 5",
-        )
-        .unwrap();
-        let (app, _) = App::new(paths, Settings::default(), None);
-        assert!(matches!(app.screen, Screen::Mailbox(_)));
     }
 }

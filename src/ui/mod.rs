@@ -2,12 +2,17 @@
 //! in the core through `Task`s and subscriptions, never on the UI thread.
 
 mod app;
+mod background;
 mod context;
+mod db;
 mod failure;
 mod fonts;
+mod notify;
+mod outbox;
 mod reauth;
 mod screen;
 mod style;
+mod sync;
 #[cfg(test)]
 mod testing;
 mod window_state;

@@ -1,7 +1,15 @@
-//! A person in front of a screen, for tests: iced's simulator shows the screen and turns clicks and
-//! typing into messages; the screen's tasks run on a real runtime (the store on disk, the rig's
-//! servers) and what they produce goes back to the screen. One driver for the main window, the
-//! composer and the settings (the wizard's tests keep their own: they watch passing phases).
+//! What the screens' tests share (chatmail's `test_utils`): one module, so no screen's tests
+//! import another's.
+//!
+//! - A person in front of a screen: iced's simulator shows the screen and turns clicks and typing
+//!   into messages; the screen's tasks (and, on request, its subscriptions) run on a real runtime
+//!   (the store on disk, the rig's servers) and what they produce goes back to the screen. One
+//!   driver for the application, the main window alone, the composer and the settings (the
+//!   wizard's tests keep their own: they watch passing phases).
+//! - The rig: where its state is (`TAYORI_RIG_STATE`), the settings an administrator would give
+//!   Tayori for it, its private users, their app passwords in the test session's keyring, and
+//!   `take_turn` for the two people whose keyring entries several tests share.
+//! - A store filled the way the sync engine fills it (`fill_store`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,9 +17,22 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
 use iced::widget::Id;
-use iced::{Element, Task};
+use iced::{Element, Subscription, Task};
+use iced_test::futures::subscription::{Tracker, into_recipes};
 use iced_test::simulator::Simulator;
+use tayori::account::{Account, AccountAuth, Server};
+use tayori::config::{Paths, Settings};
+use tayori::discovery::Security;
 use tayori::i18n::Lang;
+use tayori::store::{Flags, FolderRole, NewBody, NewEnvelope, Store};
+
+use crate::ui::App;
+use crate::ui::background::Background;
+use crate::ui::context::Context;
+use crate::ui::screen::mailbox;
+
+/// The composer, as the application builds it for the main window's tests.
+pub type Composer = crate::ui::screen::composer::State;
 
 /// What the driver needs of a screen (or of the whole application).
 pub trait Screen {
@@ -20,6 +41,18 @@ pub trait Screen {
     /// call the screen's own `update`.
     fn update(&mut self, message: Self::Message) -> Task<Self::Message>;
     fn view(&self, lang: Lang) -> Element<'_, Self::Message>;
+    /// What runs beside the screen (sync engines, the outbox worker); run only by a person who
+    /// calls `run_subscriptions`.
+    fn subscription(&self) -> Subscription<Self::Message> {
+        Subscription::none()
+    }
+}
+
+/// The screen's subscriptions as the window's runtime keeps them: iced's own `Tracker` starts a
+/// subscription when it appears and stops it when it goes.
+struct Subscriptions<M> {
+    tracker: Tracker,
+    sender: futures::channel::mpsc::Sender<M>,
 }
 
 pub struct Person<S: Screen> {
@@ -29,6 +62,7 @@ pub struct Person<S: Screen> {
     pub size: iced::Size,
     pub runtime: tokio::runtime::Runtime,
     pub running: SelectAll<BoxStream<'static, S::Message>>,
+    subscriptions: Option<Subscriptions<S::Message>>,
 }
 
 impl<S: Screen> Person<S> {
@@ -52,6 +86,32 @@ impl<S: Screen> Person<S> {
             size: iced::Size::new(1280.0, 800.0),
             runtime,
             running: SelectAll::new(),
+            subscriptions: None,
+        }
+    }
+
+    /// From now on the screen's subscriptions run too, as in the window: started when the screen
+    /// asks for them, stopped when it no longer does (after every message).
+    pub fn run_subscriptions(&mut self) {
+        let (sender, receiver) = futures::channel::mpsc::channel(100);
+        self.running.push(receiver.boxed());
+        self.subscriptions = Some(Subscriptions {
+            tracker: Tracker::new(),
+            sender,
+        });
+        self.track_subscriptions();
+    }
+
+    fn track_subscriptions(&mut self) {
+        let Some(subscriptions) = &mut self.subscriptions else {
+            return;
+        };
+        let recipes = into_recipes(self.state.subscription());
+        for future in subscriptions
+            .tracker
+            .update(recipes.into_iter(), subscriptions.sender.clone())
+        {
+            self.runtime.spawn(future);
         }
     }
 
@@ -90,6 +150,7 @@ impl<S: Screen> Person<S> {
     pub fn apply(&mut self, message: S::Message) {
         let task = self.state.update(message);
         self.spawn(task);
+        self.track_subscriptions();
     }
 
     pub fn click(&mut self, text: &str) {
@@ -151,11 +212,17 @@ impl<S: Screen> Person<S> {
     /// Handles messages until `done` holds (tasks that never end, such as sync engines, may run
     /// meanwhile); fails after 30 s.
     pub fn settle_until(&mut self, done: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.settle_within(Duration::from_secs(30), "what the test waited for", done);
+    }
+
+    /// Handles messages until `done` holds; fails after `limit`, naming `what` did not happen.
+    pub fn settle_within(&mut self, limit: Duration, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + limit;
         while !done(self) {
             assert!(
                 Instant::now() < deadline,
-                "what the test waited for did not happen in 30 s"
+                "{what} did not happen in {} s",
+                limit.as_secs()
             );
             self.step(Duration::from_millis(100));
         }
@@ -218,22 +285,345 @@ pub fn key_event(key: iced::keyboard::Key) -> iced::keyboard::Event {
     }
 }
 
-impl Screen for crate::ui::App {
+impl Screen for App {
     type Message = crate::ui::app::Message;
     fn update(&mut self, message: Self::Message) -> Task<Self::Message> {
-        crate::ui::App::update(self, message)
+        App::update(self, message)
     }
     fn view(&self, _lang: Lang) -> Element<'_, Self::Message> {
-        crate::ui::App::view(self)
+        App::view(self)
+    }
+    fn subscription(&self) -> Subscription<Self::Message> {
+        App::subscription(self)
     }
 }
 
-impl Screen for crate::ui::screen::mailbox::State {
-    type Message = crate::ui::screen::mailbox::Message;
+/// A key pressed in the main window, as the application receives it.
+pub fn main_window_key(key: iced::keyboard::Key) -> crate::ui::app::Message {
+    crate::ui::app::Message::Mailbox(mailbox::Message::Key(key_event(key)))
+}
+
+/// The main window alone, with what the application lends it: the accounts (and no engine or
+/// worker, unless a test feeds what one reports into `background`). Tests that follow engines
+/// through the application drive `App` instead.
+pub struct Mailbox {
+    pub state: mailbox::State,
+    pub background: Background,
+}
+
+impl Mailbox {
+    /// The main window for these accounts, with its first task (opening the store).
+    pub fn new(
+        context: Context,
+        accounts: Vec<Account>,
+        problem: Option<String>,
+    ) -> (Self, Task<mailbox::Message>) {
+        let background = Background::new(accounts, problem);
+        let state = mailbox::State::new(context);
+        let load = state.load(&background);
+        (Mailbox { state, background }, load)
+    }
+
+    /// The screen's own `update`, with what it asks of the application.
+    pub fn update(
+        &mut self,
+        message: mailbox::Message,
+    ) -> (Task<mailbox::Message>, Option<mailbox::Event>) {
+        self.state.update(message, &mut self.background)
+    }
+
+    /// The composer the application would open for what the window asked to write.
+    pub fn composer_for(&self, intent: mailbox::Compose) -> Composer {
+        crate::ui::app::composer_for(
+            self.state.context(),
+            self.background.accounts(),
+            self.state.db(),
+            intent,
+        )
+    }
+}
+
+impl std::ops::Deref for Mailbox {
+    type Target = mailbox::State;
+    fn deref(&self) -> &mailbox::State {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Mailbox {
+    fn deref_mut(&mut self) -> &mut mailbox::State {
+        &mut self.state
+    }
+}
+
+impl Screen for Mailbox {
+    type Message = mailbox::Message;
     fn update(&mut self, message: Self::Message) -> Task<Self::Message> {
-        crate::ui::screen::mailbox::State::update(self, message).0
+        Mailbox::update(self, message).0
     }
     fn view(&self, lang: Lang) -> Element<'_, Self::Message> {
-        crate::ui::screen::mailbox::State::view(self, lang)
+        self.state.view(lang, &self.background)
     }
+}
+
+// ------------------------------------------------------------------------------------ The rig
+
+/// The rig has two people whose keyring entries every test that adds them shares: take turns.
+static SHARED_IDENTITIES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    SHARED_IDENTITIES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Fails with instructions when the rig is not running: a skipped end-to-end test proves nothing.
+pub fn require_rig() {
+    let state = std::env::var_os("TAYORI_RIG_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"));
+    let env = state.join("rig.env");
+    assert!(
+        env.exists(),
+        "the test rig is not running ({} is missing). Start it with tests/rig/setup.sh && tests/rig/start.sh, \
+         or run the whole suite with tests/run.sh",
+        env.display()
+    );
+}
+
+/// The settings an organisation would give Tayori for the rig: its name server, its ISPDB mirror,
+/// and the client id of its app registration at the rig's provider. Fails when the rig is not
+/// running.
+pub fn rig_settings() -> Settings {
+    require_rig();
+    toml::from_str(
+        r#"
+[network]
+dns_server = "127.0.0.1:10053"
+[discovery]
+ispdb_url = "https://ispdb.example.test/v1.1/"
+[oauth.client_ids]
+"https://127.0.0.1:9443" = "tayori"
+"#,
+    )
+    .expect("valid settings")
+}
+
+/// Folders under `paths` (created), the rig's settings, a browser that opens nothing.
+pub fn rig_context(paths: &Paths) -> Context {
+    paths.create_all().unwrap();
+    Context {
+        paths: paths.clone(),
+        settings: rig_settings(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    }
+}
+
+/// An account with an app password over implicit TLS at mail.example.test.
+pub fn account(email: &str) -> Account {
+    let server = Server {
+        host: "mail.example.test".into(),
+        port: 993,
+        security: Security::Tls,
+        username: email.into(),
+    };
+    Account {
+        email: email.into(),
+        display_name: None,
+        provider: None,
+        imap: server.clone(),
+        smtp: Server {
+            port: 465,
+            ..server
+        },
+        auth: AccountAuth::Password,
+        last_sign_in: None,
+        needs_sign_in: None,
+        sent_copy: None,
+    }
+}
+
+/// One of the rig's users (`s01` … `s24` have a private mailbox each), signed in with its app
+/// password over implicit TLS on the rig's ports.
+pub fn rig_account(email: &str) -> Account {
+    let mut account = account(email);
+    account.imap.port = 10993;
+    account.smtp.port = 10465;
+    account
+}
+
+/// The rig user's app password in the test session's keyring, where the window reads it.
+pub fn save_app_password(runtime: &tokio::runtime::Runtime, email: &str, password: &str) {
+    runtime
+        .block_on(tayori::auth::keyring_store::save(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+            &tayori::redact::Secret::new(password),
+        ))
+        .expect("keyring (run through tests/rig/with-secret-service.sh)");
+}
+
+pub fn forget_app_password(runtime: &tokio::runtime::Runtime, email: &str) {
+    let _ = runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+}
+
+/// Signs `account` in on the rig with its app password (`<name>-app-password`) and empties its
+/// inbox; the session stays open for the test.
+pub async fn empty_rig_inbox(
+    dns: &tayori::net::dns::Dns,
+    account: &Account,
+) -> tayori::imap::Session {
+    let name = account.email.split('@').next().unwrap_or_default();
+    let credentials = tayori::imap::Credentials::Password(tayori::redact::Secret::new(format!(
+        "{name}-app-password"
+    )));
+    let mut session = tayori::imap::login(dns, &account.imap, &credentials)
+        .await
+        .unwrap_or_else(|e| panic!("{} signs in on the rig: {e}", account.email));
+    let status = session.select("INBOX").await.unwrap();
+    if status.exists > 0 {
+        session
+            .run_command_and_check_ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+            .await
+            .unwrap();
+        session.run_command_and_check_ok("EXPUNGE").await.unwrap();
+    }
+    session.run_command_and_check_ok("UNSELECT").await.unwrap();
+    session
+}
+
+// ------------------------------------------------------------------------ A store with mail in it
+
+pub const HANAKO: &str = "hanako@example.test";
+pub const ALEX: &str = "alex@corp.example";
+
+const SENDERS: [(&str, &str); 6] = [
+    ("山田 花子", "hanako.yamada@example.co.jp"),
+    ("佐藤 健", "ken.sato@example.co.jp"),
+    ("Alex Smith", "alex@corp.example"),
+    ("経理部", "keiri@example.co.jp"),
+    ("GitHub", "noreply@github.example"),
+    ("鈴木 一郎", "ichiro@example.ne.jp"),
+];
+const SUBJECTS: [&str; 6] = [
+    "来週の定例会議について",
+    "Quarterly report draft — please review",
+    "【至急】請求書の確認をお願いします",
+    "Re: 出張申請の件",
+    "Build failed on main",
+    "新年会のお知らせ",
+];
+
+/// Message `n` as a server would send it (only the header unless `body`).
+pub fn message(n: usize, date: i64, body: bool) -> Vec<u8> {
+    let (name, address) = SENDERS[n % SENDERS.len()];
+    let subject = SUBJECTS[n % SUBJECTS.len()];
+    let date = chrono::DateTime::from_timestamp(date, 0)
+        .unwrap()
+        .to_rfc2822();
+    let mut raw = format!(
+        "From: {name} <{address}>\r\nTo: 山田 花子 <{HANAKO}>\r\nSubject: {subject} #{n}\r\n\
+         Date: {date}\r\nMessage-ID: <m{n}@example.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    );
+    if body {
+        raw.push_str(&format!(
+            "お疲れさまです。{name}です。\r\n\r\n件名の件（#{n}）、資料を共有します。\r\nご確認のほど、よろしくお願いいたします。\r\n\r\nBest regards,\r\n{name}\r\n"
+        ));
+    }
+    raw.into_bytes()
+}
+
+/// Fills a store under `paths` the way the sync engine does: folders from the server's list,
+/// envelopes, a few bodies. `inbox` messages in Hanako's inbox, a handful elsewhere.
+pub fn fill_store(paths: &Paths, inbox: usize) {
+    let mut store = Store::open_in(paths).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    for email in [HANAKO, ALEX] {
+        let id = store.account_id(email).unwrap();
+        store
+            .set_folder_list(
+                id,
+                &[
+                    (
+                        "INBOX".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Inbox),
+                        true,
+                    ),
+                    (
+                        "Sent".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Sent),
+                        true,
+                    ),
+                    (
+                        "Drafts".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Drafts),
+                        true,
+                    ),
+                    (
+                        "Trash".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Trash),
+                        true,
+                    ),
+                    (
+                        "Archive".into(),
+                        Some("/".into()),
+                        Some(FolderRole::Archive),
+                        true,
+                    ),
+                    ("Projects".into(), Some("/".into()), None, true),
+                    ("Projects/2025".into(), Some("/".into()), None, true),
+                ],
+            )
+            .unwrap();
+    }
+    let folders = store.folders().unwrap();
+    let folder = |email: &str, name: &str| {
+        folders
+            .iter()
+            .find(|f| f.account == email && f.name == name)
+            .unwrap()
+            .id
+    };
+    let fill = |store: &mut Store, folder: i64, count: usize, bodies: usize, age: i64| {
+        for chunk in (0..count).collect::<Vec<_>>().chunks(5000) {
+            let envelopes: Vec<NewEnvelope> = chunk
+                .iter()
+                .map(|&n| NewEnvelope {
+                    uid: n as u32 + 1,
+                    flags: Flags {
+                        seen: n % 7 != 0,
+                        flagged: n % 23 == 0,
+                        answered: n % 11 == 0,
+                        ..Flags::default()
+                    },
+                    keywords: Vec::new(),
+                    modseq: None,
+                    internal_date: Some(now - age - (count - n) as i64 * 600),
+                    size: 2048,
+                    header: message(n, now - age - (count - n) as i64 * 600, false),
+                })
+                .collect();
+            store.add_envelopes(folder, &envelopes).unwrap();
+        }
+        let newest: Vec<NewBody> = (count.saturating_sub(bodies)..count)
+            .map(|n| NewBody {
+                uid: n as u32 + 1,
+                raw: message(n, now - age - (count - n) as i64 * 600, true),
+            })
+            .collect();
+        store.add_bodies(folder, &newest).unwrap();
+    };
+    // Alex's mail is a day older, so the newest and the oldest of all inboxes are Hanako's.
+    fill(&mut store, folder(HANAKO, "INBOX"), inbox, 50, 0);
+    fill(&mut store, folder(HANAKO, "Sent"), 40, 10, 0);
+    fill(&mut store, folder(HANAKO, "Projects/2025"), 12, 0, 0);
+    fill(&mut store, folder(ALEX, "INBOX"), 300, 20, 86_400);
 }

@@ -14,8 +14,8 @@ use tayori::mailto::MailtoLink;
 use tayori::net::Net;
 use tayori::outbox::{Outbox, OutboxError, Outcome, Worker};
 
-use super::mailbox::Db;
 use crate::ui::context::Context;
+use crate::ui::db::Db;
 use crate::ui::style;
 
 pub const TO_ID: &str = "composer-to";

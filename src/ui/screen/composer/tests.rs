@@ -5,37 +5,24 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use tayori::account::{Account, AccountAuth, Accounts, Server};
+use tayori::account::{Account, Accounts};
 use tayori::config::Paths;
-use tayori::discovery::Security;
 use tayori::i18n::Lang;
 
 use super::*;
 use crate::ui::App;
 use crate::ui::app::Message as AppMessage;
+use crate::ui::testing;
 
 /// A private rig user: no other test reads or writes this mailbox.
 const USER: &str = "s22@example.test";
 const PASSWORD: &str = "s22-app-password";
 
+/// The composer's rig user, with the name its messages go out under.
 fn rig_account(email: &str) -> Account {
-    let server = |port| Server {
-        host: "mail.example.test".into(),
-        port,
-        security: Security::Tls,
-        username: email.into(),
-    };
-    Account {
-        email: email.into(),
-        display_name: Some("Composer Test".into()),
-        provider: None,
-        imap: server(10993),
-        smtp: server(10465),
-        auth: AccountAuth::Password,
-        last_sign_in: None,
-        needs_sign_in: None,
-        sent_copy: None,
-    }
+    let mut account = testing::rig_account(email);
+    account.display_name = Some("Composer Test".into());
+    account
 }
 
 fn home(accounts: &[Account]) -> (tempfile::TempDir, Context) {
@@ -131,7 +118,7 @@ fn split_addresses_keeps_quoted_commas() {
 fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     let (_home, context) = home(&[rig_account(USER)]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    let _turn = testing::take_turn();
     runtime
         .block_on(tayori::auth::keyring_store::save(
             USER,
@@ -280,19 +267,7 @@ fn a_mailto_link_fills_the_composer() {
     person.click(Lang::from_system().text(Text::ComposeClose));
     assert!(person.state.composer().is_none());
     let c = iced::keyboard::Key::Character("c".into());
-    person.apply(AppMessage::Mailbox(
-        crate::ui::screen::mailbox::Message::Key(iced::keyboard::Event::KeyPressed {
-            key: c.clone(),
-            modified_key: c,
-            physical_key: iced::keyboard::key::Physical::Unidentified(
-                iced::keyboard::key::NativeCode::Unidentified,
-            ),
-            location: iced::keyboard::Location::Standard,
-            modifiers: iced::keyboard::Modifiers::default(),
-            text: None,
-            repeat: false,
-        }),
-    ));
+    person.apply(testing::main_window_key(c));
     assert_eq!(person.composer().to, "");
 }
 

@@ -13,8 +13,7 @@ use tayori::store::Store;
 use crate::ui::App;
 use crate::ui::app::Message;
 use crate::ui::context::Context;
-use crate::ui::screen::mailbox;
-use crate::ui::testing::Person;
+use crate::ui::testing::{self, Person};
 
 /// A private rig user: no other test signs in as this one.
 const RIG_USER: &str = "s19@example.test";
@@ -117,19 +116,11 @@ fn choices_take_effect_at_once_and_are_saved_beside_the_administrators() {
         crate::ui::screen::settings::Message::NewMailNotifications(false),
     ));
     person.settle_briefly();
-    let restarts_before = person
-        .state
-        .mailbox()
-        .unwrap()
-        .restarts_of("hanako@example.test");
+    let restarts_before = person.state.background().restarts_of("hanako@example.test");
     person.click(&Lang::Ja.plural(Plural::SyncWindowDays, 90));
     person.settle_briefly();
     assert_eq!(
-        person
-            .state
-            .mailbox()
-            .unwrap()
-            .restarts_of("hanako@example.test"),
+        person.state.background().restarts_of("hanako@example.test"),
         restarts_before + 1,
         "a new download range restarts the account's sync"
     );
@@ -160,8 +151,8 @@ fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_w
     let alex = account("alex@corp.example", (993, 465));
     let (_home, context) = home(&[hanako.clone(), alex.clone()], "");
     let paths = context.paths.clone();
-    mailbox::tests::fill_store(&paths, 40);
-    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    testing::fill_store(&paths, 40);
+    let _turn = testing::take_turn();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
         .block_on(keyring_store::save(
@@ -251,7 +242,7 @@ fn an_account_signs_in_again_from_the_settings() {
         "[network]\ndns_server = \"127.0.0.1:10053\"\n",
     );
     let paths = context.paths.clone();
-    let _turn = crate::ui::screen::wizard::tests::take_turn();
+    let _turn = testing::take_turn();
     let mut person = open_app(context);
     let lang = person.state.lang();
     person.click(lang.text(Text::SettingsTitle));
@@ -289,7 +280,7 @@ fn an_account_signs_in_again_from_the_settings() {
             .needs_sign_in
             .is_none()
     );
-    assert_eq!(person.state.mailbox().unwrap().restarts_of(RIG_USER), 1);
+    assert_eq!(person.state.background().restarts_of(RIG_USER), 1);
     let saved = person
         .runtime
         .block_on(keyring_store::load(RIG_USER, SecretKind::AppPassword))

@@ -5,10 +5,13 @@
 //! the core (`tayori::account::setup`, the same code the command line uses) as `Task`s. The task
 //! of the current step is abortable; Cancel aborts it, which drops its future — the loopback
 //! listener of a sign-in in progress closes with it.
+//!
+//! (Over 800 lines, kept whole: it is one state machine — the steps, their messages and the one
+//! `update` that moves between them — and its views are already apart, in `steps/`.)
 
 mod steps;
 #[cfg(test)]
-pub mod tests;
+mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,6 +7,9 @@
 //! the binary's `ui` module — the library is GUI-free by design. The rig's settings reach the wizard
 //! the way an organisation would configure Tayori: through the settings file's values (DNS server,
 //! ISPDB mirror, client id) and the browser command, not through any test switch in the wizard.
+//!
+//! (Over 800 lines, kept whole: one person's walk through the wizard per test, sharing the driver
+//! at the top that watches the phases pass.)
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,55 +23,17 @@ use tayori::account::Accounts;
 use tayori::account::setup::Method;
 use tayori::auth::browser::Browser;
 use tayori::auth::keyring_store::{self, SecretKind};
-use tayori::config::{Paths, Settings};
+use tayori::config::Paths;
 use tayori::discovery::Source;
 use tayori::i18n::{Lang, Text};
 
 use super::*;
+use crate::ui::testing::{require_rig, rig_settings, take_turn};
 
 const ALICE: &str = "alice@example.test";
 const ALICE_IDP_PASSWORD: &str = "alice-idp-secret";
 const BOB: &str = "bob@example.test";
 const BOB_APP_PASSWORD: &str = "bob-app-password";
-
-/// The rig has two people whose keyring entries every test that adds them shares: take turns.
-static SHARED_IDENTITIES: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
-    SHARED_IDENTITIES
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Fails with instructions when the rig is not running: a skipped end-to-end test proves nothing.
-fn require_rig() {
-    let state = std::env::var_os("TAYORI_RIG_STATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"));
-    let env = state.join("rig.env");
-    assert!(
-        env.exists(),
-        "the test rig is not running ({} is missing). Start it with tests/rig/setup.sh && tests/rig/start.sh, \
-         or run the whole suite with tests/run.sh",
-        env.display()
-    );
-}
-
-/// The settings an organisation would give Tayori for the rig: its name server, its ISPDB mirror,
-/// and the client id of its app registration at the rig's provider.
-fn rig_settings() -> Settings {
-    toml::from_str(
-        r#"
-[network]
-dns_server = "127.0.0.1:10053"
-[discovery]
-ispdb_url = "https://ispdb.example.test/v1.1/"
-[oauth.client_ids]
-"https://127.0.0.1:9443" = "tayori"
-"#,
-    )
-    .expect("valid settings")
-}
 
 /// The "browser": tests/browser-driver.py completing the provider's real login form as `user`.
 fn driver(user: &str, password: &str) -> Browser {

@@ -1,4 +1,4 @@
-//! One sync engine per account, as a subscription: it starts when the main window shows the account
+//! One sync engine per account, as a subscription: it starts when the application has the account
 //! and stops (its future dropped, the connection with it) when the account goes away. Each engine
 //! first brings the account up to date, then waits in IDLE for new mail; what it reports drives the
 //! status bar and refreshes the folders and the list.

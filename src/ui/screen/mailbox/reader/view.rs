@@ -1,5 +1,5 @@
-//! The reader: headers, then the text. HTML mail is shown as text (mail-parser derives it from the
-//! HTML), so scripts, forms and remote content are never loaded.
+//! The reader as drawn: its toolbar and headers, then the text. HTML mail is shown as text
+//! (mail-parser derives it from the HTML), so scripts, forms and remote content are never loaded.
 
 use chrono::{Local, TimeZone};
 use iced::widget::{Space, column, container, row, rule, scrollable, text};
@@ -9,8 +9,8 @@ use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
-use super::actions::Notice;
-use super::{Message, Reader, State, html};
+use super::super::html;
+use super::{Content, Message, Notice, Reader};
 use crate::ui::style;
 
 fn people(list: &[Mailbox]) -> String {
@@ -221,14 +221,14 @@ fn html_body<'a>(
     body
 }
 
-pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
-    match state.reader() {
-        Reader::Empty => centered(lang.text(Text::SelectAMessage).to_owned()),
-        Reader::Failed(problem) => centered(fill(
+pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
+    match &reader.content {
+        Content::Empty => centered(lang.text(Text::SelectAMessage).to_owned()),
+        Content::Failed(problem) => centered(fill(
             lang.text(Text::MessageUnreadable),
             &[("detail", problem)],
         )),
-        Reader::Loading(summary) => column![
+        Content::Loading(summary) => column![
             headers(summary, None, lang),
             text(lang.text(Text::Loading))
                 .size(style::SMALL)
@@ -237,7 +237,7 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
         .spacing(16)
         .padding(20)
         .into(),
-        Reader::NotDownloaded(summary) => column![
+        Content::NotDownloaded(summary) => column![
             headers(summary, None, lang),
             rule::horizontal(1),
             text(lang.text(Text::BodyNotDownloaded))
@@ -247,7 +247,7 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
         .spacing(16)
         .padding(20)
         .into(),
-        Reader::Shown {
+        Content::Shown {
             summary,
             decoded,
             html,
@@ -273,7 +273,7 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
             }
             let mut pane = column![scrollable(body.push(Space::new().height(20))).height(Fill)];
             // Outside the scrolled text, so it shows wherever the link was.
-            if let Some(bar) = action_bar(state, lang) {
+            if let Some(bar) = action_bar(reader, lang) {
                 pane = pane.push(bar);
             }
             pane.into()
@@ -344,8 +344,8 @@ fn attachments<'a>(decoded: &'a Decoded, lang: Lang) -> Element<'a, Message> {
 }
 
 /// The bar under the reader: a link waiting for confirmation, or what the last action said.
-fn action_bar<'a>(state: &'a State, lang: Lang) -> Option<Element<'a, Message>> {
-    if let Some(link) = &state.link {
+fn action_bar<'a>(reader: &'a Reader, lang: Lang) -> Option<Element<'a, Message>> {
+    if let Some(link) = &reader.link {
         let host = link.url.host_str().unwrap_or_default();
         let mut lines = column![
             text(lang.text(Text::LinkConfirm))
@@ -395,7 +395,7 @@ fn action_bar<'a>(state: &'a State, lang: Lang) -> Option<Element<'a, Message>> 
                 .into(),
         );
     }
-    let notice = state.notice.as_ref()?;
+    let notice = reader.notice.as_ref()?;
     let (words, problem) = match notice {
         Notice::Saved { name, path } => (
             fill(

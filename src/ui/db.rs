@@ -1,11 +1,12 @@
 //! The mail store, from the window's side: one SQLite connection shared behind a lock, and every call
-//! made on a blocking thread from a `Task`, never in `update` or `view`.
+//! made on a blocking thread from a `Task`, never in `update` or `view`. The main window opens it;
+//! the composer completes addresses from it.
 
 use std::sync::{Arc, Mutex};
 
 use tayori::store::{Store, StoreError};
 
-/// The store, shared by the screen's tasks.
+/// The store, shared by the screens' tasks.
 #[derive(Clone)]
 pub struct Db(Arc<Mutex<Store>>);
 

@@ -1,0 +1,164 @@
+//! The "needs sign-in" banner over the list, one per account whose server refused its saved
+//! sign-in: "Sign in again" does what `tayori account reauth` does — the browser for OAuth
+//! accounts, the password typed here otherwise — and the account's engine starts afresh.
+
+use std::collections::HashMap;
+
+use iced::widget::{Id, column, row, text};
+use iced::{Element, Task};
+use tayori::account::Account;
+use tayori::i18n::{Lang, Text, fill};
+
+use crate::ui::context::Context;
+use crate::ui::failure::Failure;
+use crate::ui::style;
+
+/// Signing in again, per account that needs it.
+#[derive(Debug, Default)]
+pub struct Banner {
+    pub reauth: HashMap<String, Reauth>,
+}
+
+/// One account's "Sign in again" in the banner.
+#[derive(Debug, Default)]
+pub struct Reauth {
+    /// For password accounts: the new (app) password as typed. Only ever kept in memory.
+    pub password: String,
+    pub busy: bool,
+    pub problem: Option<Failure>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// The banner's "Sign in again" for an account.
+    SignInAgain(String),
+    Password(String, String),
+    SignedInAgain(String, Result<(), Failure>),
+}
+
+/// What the banner asks of the main window.
+pub enum Event {
+    /// The account signed in again: its mark goes and its engine starts afresh.
+    SignedIn(String),
+}
+
+impl Banner {
+    pub fn update(
+        &mut self,
+        message: Message,
+        accounts: &[Account],
+        context: &Context,
+    ) -> (Task<Message>, Option<Event>) {
+        match message {
+            Message::SignInAgain(email) => (self.sign_in_again(email, accounts, context), None),
+            Message::Password(email, password) => {
+                self.reauth.entry(email).or_default().password = password;
+                (Task::none(), None)
+            }
+            Message::SignedInAgain(email, result) => {
+                let reauth = self.reauth.entry(email.clone()).or_default();
+                reauth.busy = false;
+                match result {
+                    // A new key for the subscription: the engine starts again, signed in.
+                    Ok(()) => {
+                        self.reauth.remove(&email);
+                        (Task::none(), Some(Event::SignedIn(email)))
+                    }
+                    Err(problem) => {
+                        reauth.problem = Some(problem);
+                        (Task::none(), None)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same sign-in as `tayori account reauth`: the browser for OAuth accounts, the typed
+    /// password otherwise; both servers checked; then the account is marked signed in.
+    fn sign_in_again(
+        &mut self,
+        email: String,
+        accounts: &[Account],
+        context: &Context,
+    ) -> Task<Message> {
+        let Some(account) = accounts.iter().find(|a| a.email == email).cloned() else {
+            return Task::none();
+        };
+        let reauth = self.reauth.entry(email.clone()).or_default();
+        if reauth.busy {
+            return Task::none();
+        }
+        reauth.busy = true;
+        reauth.problem = None;
+        let password = std::mem::take(&mut reauth.password);
+        Task::perform(
+            crate::ui::reauth::sign_in_again(context.clone(), account, password),
+            move |result| Message::SignedInAgain(email.clone(), result),
+        )
+    }
+
+    /// The account signed in again elsewhere (the settings): its banner goes.
+    pub fn signed_in_again(&mut self, email: &str) {
+        self.reauth.remove(email);
+    }
+
+    /// The banner for one account.
+    pub fn view<'a>(&'a self, account: &'a Account, lang: Lang) -> Element<'a, Message> {
+        let email = account.email.as_str();
+        let reauth = self.reauth.get(email);
+        let busy = reauth.is_some_and(|r| r.busy);
+        let mut banner = column![
+            text(fill(
+                lang.text(Text::NeedsSignInBanner),
+                &[("email", email)]
+            ))
+            .size(style::SMALL)
+        ]
+        .spacing(6);
+        let mut line = row![].spacing(8).align_y(iced::Center);
+        let oauth = tayori::account::setup::saved_oauth_client(&account.auth).is_some();
+        if !oauth {
+            let owner = account.email.clone();
+            line = line.push(
+                iced::widget::text_input(
+                    &fill(lang.text(Text::PasswordForAccount), &[("email", email)]),
+                    reauth.map_or("", |r| r.password.as_str()),
+                )
+                .secure(true)
+                .id(Id::from(format!("reauth-{email}")))
+                .on_input(move |typed| Message::Password(owner.clone(), typed))
+                .on_submit(Message::SignInAgain(account.email.clone()))
+                .size(style::SMALL)
+                .padding(5)
+                .width(260),
+            );
+        }
+        let mut button =
+            iced::widget::button(text(lang.text(Text::SignInAgain)).size(style::SMALL))
+                .style(style::primary_button)
+                .padding([4, 12]);
+        if !busy {
+            button = button.on_press(Message::SignInAgain(account.email.clone()));
+        }
+        line = line.push(button);
+        if busy {
+            line = line.push(
+                text(fill(lang.text(Text::SigningInAgain), &[("email", email)]))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
+        banner = banner.push(line);
+        if let Some(problem) = reauth.and_then(|r| r.problem.as_ref()) {
+            banner = banner.push(
+                text(fill(
+                    lang.text(Text::SignInAgainFailed),
+                    &[("email", email), ("detail", &problem.line(lang))],
+                ))
+                .size(style::TINY)
+                .style(style::danger),
+            );
+        }
+        banner.into()
+    }
+}

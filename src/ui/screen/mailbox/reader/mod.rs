@@ -1,0 +1,480 @@
+//! The reader: the message opened from the list, and what its toolbar and keys do to it — `r`
+//! reply, `a` or Shift+R reply all, `f` forward, `s` flag, `u` mark unread — attachments saved or
+//! opened, links opened only after the reader has shown where they go.
+//!
+//! Flag and read changes go through the store (`set_flagged`, `set_seen`), which records them at
+//! once and queues them for the sync engine; the list row and the sidebar follow without waiting
+//! (the reader's `Event`).
+
+mod view;
+
+use std::path::PathBuf;
+
+use iced::Task;
+use tayori::attachment;
+use tayori::compose::ReplyMode;
+use tayori::i18n::Lang;
+use tayori::mime::Decoded;
+use tayori::store::{Flags, MessageSummary, Store, StoreError};
+
+pub use view::view;
+
+use super::html::{self, LinkTarget};
+use crate::ui::context::Context;
+use crate::ui::db::Db;
+
+/// The reader: what it shows, a link waiting for confirmation, what the last action said.
+#[derive(Default)]
+pub struct Reader {
+    pub(super) content: Content,
+    /// A web link clicked in the reader, waiting for the person to confirm where it goes.
+    pub(super) link: Option<PendingLink>,
+    /// What the last reader action said (an attachment saved, or why it could not be).
+    pub(super) notice: Option<Notice>,
+}
+
+/// What the reader shows.
+#[derive(Default)]
+pub enum Content {
+    #[default]
+    Empty,
+    Loading(MessageSummary),
+    Shown {
+        summary: MessageSummary,
+        decoded: Box<Decoded>,
+        /// The HTML body, sanitised and turned into styled text.
+        html: Option<Box<html::Rendered>>,
+        /// Whether the person asked to see this message's remote images (listed, never fetched
+        /// before that).
+        remote_images: bool,
+    },
+    /// Only the headers are here so far.
+    NotDownloaded(MessageSummary),
+    Failed(String),
+}
+
+/// A web link waiting for the person to confirm where it goes.
+#[derive(Debug, Clone)]
+pub struct PendingLink {
+    pub url: url::Url,
+    /// When the link's text names another site than it leads to: (shown, real).
+    pub deceptive: Option<(String, String)>,
+}
+
+/// What the reader says after an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Saved { name: String, path: PathBuf },
+    SaveFailed { name: String, detail: String },
+    OpenFailed { name: String, detail: String },
+    LinkFailed { detail: String },
+    MailtoInvalid { detail: String },
+    ActionFailed { detail: String },
+}
+
+/// What the composer is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Reply(ReplyMode),
+    Forward,
+}
+
+/// A flag the reader turns over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Flagged,
+    Seen,
+}
+
+impl Flag {
+    pub fn of(self, flags: &mut Flags) -> &mut bool {
+        match self {
+            Flag::Flagged => &mut flags.flagged,
+            Flag::Seen => &mut flags.seen,
+        }
+    }
+
+    fn save(self, store: &mut Store, id: i64, on: bool) -> Result<(), StoreError> {
+        match self {
+            Flag::Flagged => store.set_flagged(id, on),
+            Flag::Seen => store.set_seen(id, on),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Opened(i64, Result<Option<Box<Decoded>>, String>),
+    /// Show this message's remote image addresses.
+    LoadRemoteImages,
+    /// A link in an HTML message was clicked: web links wait for a confirmation, `mailto:` opens
+    /// the composer, anything else is ignored.
+    LinkClicked(String),
+    OpenLink,
+    CancelLink,
+    LinkOpened(Result<(), String>),
+    ToggleFlagged,
+    ToggleSeen,
+    FlagsSaved(Result<(), String>),
+    SaveAttachment(usize),
+    AttachmentSaved(String, Result<Option<PathBuf>, String>),
+    OpenAttachment(usize),
+    AttachmentOpened(String, Result<PathBuf, String>),
+    /// A reply or forward, its quote line in the window's language.
+    Reply(ReplyMode, Lang),
+    Forward(Lang),
+    /// The original's account and raw bytes, for a reply or a forward.
+    OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), String>),
+    Delete,
+}
+
+/// What the reader asks of the main window.
+pub enum Event {
+    /// A flag of the message shown was turned over here: the list shows it at once.
+    FlagChanged { id: i64, flag: Flag, on: bool },
+    /// The store has the flag change (queued for the server).
+    FlagsSaved,
+    /// The store refused the flag change (the reader says why): the list is read again.
+    FlagsNotSaved,
+    /// Answer the original (its account and raw bytes).
+    Answer {
+        kind: Reply,
+        account: String,
+        raw: Vec<u8>,
+        lang: Lang,
+    },
+    /// A `mailto:` link was clicked.
+    Compose(tayori::mailto::MailtoLink),
+    /// Delete the message (the toolbar's Delete).
+    Delete,
+}
+
+impl Reader {
+    pub fn is_empty(&self) -> bool {
+        matches!(self.content, Content::Empty)
+    }
+
+    /// Shows nothing.
+    pub fn clear(&mut self) {
+        self.content = Content::Empty;
+    }
+
+    /// Escape: a link waiting for confirmation is dismissed; false if none was.
+    pub fn dismiss_link(&mut self) -> bool {
+        self.link.take().is_some()
+    }
+
+    /// Reads and decodes `summary`'s message from the store (marked read here: the toolbar offers
+    /// "Mark unread" from the start).
+    pub fn open(&mut self, mut summary: MessageSummary, db: &Db) -> Task<Message> {
+        let id = summary.id;
+        summary.flags.seen = true;
+        self.content = Content::Loading(summary);
+        self.link = None;
+        self.notice = None;
+        let db = db.clone();
+        Task::perform(
+            async move {
+                db.run(move |store| {
+                    // Decoding a big message takes a moment: it happens here, not in the window.
+                    Ok(store
+                        .message_raw(id)?
+                        .map(|raw| Box::new(tayori::mime::decode(&raw))))
+                })
+                .await
+            },
+            move |decoded| Message::Opened(id, decoded),
+        )
+    }
+
+    pub fn update(
+        &mut self,
+        message: Message,
+        db: Option<&Db>,
+        context: &Context,
+    ) -> (Task<Message>, Option<Event>) {
+        let task = match message {
+            Message::Opened(id, result) => {
+                let current = match &self.content {
+                    Content::Loading(summary) if summary.id == id => summary.clone(),
+                    _ => return (Task::none(), None),
+                };
+                self.content = match result {
+                    Ok(Some(decoded)) => Content::Shown {
+                        summary: current,
+                        html: decoded.html.as_deref().map(|h| Box::new(html::render(h))),
+                        decoded,
+                        remote_images: false,
+                    },
+                    Ok(None) => Content::NotDownloaded(current),
+                    Err(problem) => Content::Failed(problem),
+                };
+                Task::none()
+            }
+            Message::LoadRemoteImages => {
+                if let Content::Shown { remote_images, .. } = &mut self.content {
+                    *remote_images = true;
+                }
+                Task::none()
+            }
+            Message::LinkClicked(href) => return self.link_clicked(&href),
+            Message::OpenLink => self.open_link(context),
+            Message::CancelLink => {
+                self.link = None;
+                Task::none()
+            }
+            Message::LinkOpened(result) => {
+                self.notice = result.err().map(|detail| Notice::LinkFailed { detail });
+                Task::none()
+            }
+            Message::ToggleFlagged => return self.toggle(Flag::Flagged, db),
+            Message::ToggleSeen => return self.toggle(Flag::Seen, db),
+            Message::FlagsSaved(Ok(())) => return (Task::none(), Some(Event::FlagsSaved)),
+            Message::FlagsSaved(Err(detail)) => {
+                self.notice = Some(Notice::ActionFailed { detail });
+                return (Task::none(), Some(Event::FlagsNotSaved));
+            }
+            Message::SaveAttachment(index) => self.save_attachment(index, db),
+            Message::AttachmentSaved(name, result) => {
+                self.notice = match result {
+                    Ok(None) => None,
+                    Ok(Some(path)) => Some(Notice::Saved { name, path }),
+                    Err(detail) => Some(Notice::SaveFailed { name, detail }),
+                };
+                Task::none()
+            }
+            Message::OpenAttachment(index) => self.open_attachment(index, db, context),
+            Message::AttachmentOpened(name, result) => {
+                self.notice = result
+                    .err()
+                    .map(|detail| Notice::OpenFailed { name, detail });
+                Task::none()
+            }
+            Message::Reply(mode, lang) => self.load_original(Reply::Reply(mode), lang, db),
+            Message::Forward(lang) => self.load_original(Reply::Forward, lang, db),
+            Message::OriginalLoaded(kind, lang, result) => match result {
+                Ok((account, raw)) => {
+                    let answer = Event::Answer {
+                        kind,
+                        account,
+                        raw,
+                        lang,
+                    };
+                    return (Task::none(), Some(answer));
+                }
+                Err(problem) => {
+                    self.content = Content::Failed(problem);
+                    Task::none()
+                }
+            },
+            Message::Delete => return (Task::none(), Some(Event::Delete)),
+        };
+        (task, None)
+    }
+
+    /// The message in the reader, whatever its state.
+    fn summary_mut(&mut self) -> Option<&mut MessageSummary> {
+        match &mut self.content {
+            Content::Loading(summary)
+            | Content::NotDownloaded(summary)
+            | Content::Shown { summary, .. } => Some(summary),
+            Content::Empty | Content::Failed(_) => None,
+        }
+    }
+
+    /// Turns one flag of the message in the reader over (`s` flags, `u` marks unread): at once
+    /// here and — through the event — in the list, then in the store (which queues the change
+    /// for the server).
+    fn toggle(&mut self, flag: Flag, db: Option<&Db>) -> (Task<Message>, Option<Event>) {
+        let Some(db) = db.cloned() else {
+            return (Task::none(), None);
+        };
+        let Some(summary) = self.summary_mut() else {
+            return (Task::none(), None);
+        };
+        let on = !*flag.of(&mut summary.flags);
+        *flag.of(&mut summary.flags) = on;
+        let id = summary.id;
+        let task = Task::perform(
+            async move { db.run(move |store| flag.save(store, id, on)).await },
+            Message::FlagsSaved,
+        );
+        (task, Some(Event::FlagChanged { id, flag, on }))
+    }
+
+    /// Reads the message in the reader, for a reply or a forward.
+    pub fn load_original(&self, kind: Reply, lang: Lang, db: Option<&Db>) -> Task<Message> {
+        let (Content::Shown { summary, .. }, Some(db)) = (&self.content, db.cloned()) else {
+            return Task::none();
+        };
+        let id = summary.id;
+        Task::perform(
+            async move {
+                db.run(move |store| {
+                    let (email, _) = store.message_location(id)?;
+                    let raw = store
+                        .message_raw(id)?
+                        .ok_or(StoreError::NoSuchMessage(id))?;
+                    Ok((email, raw))
+                })
+                .await
+            },
+            move |result| Message::OriginalLoaded(kind, lang, result),
+        )
+    }
+
+    /// The store, the message's id and the safe file name of attachment `index` of the message in
+    /// the reader.
+    fn shown_attachment(&self, index: usize, db: Option<&Db>) -> Option<(Db, i64, String)> {
+        let (
+            Content::Shown {
+                summary, decoded, ..
+            },
+            Some(db),
+        ) = (&self.content, db)
+        else {
+            return None;
+        };
+        let info = decoded.attachments.get(index)?;
+        let name = attachment::safe_file_name(info.file_name.as_deref(), &info.content_type, index);
+        Some((db.clone(), summary.id, name))
+    }
+
+    /// "Save…": the system's save dialog, then the bytes written where the person chose.
+    fn save_attachment(&mut self, index: usize, db: Option<&Db>) -> Task<Message> {
+        let Some((db, id, name)) = self.shown_attachment(index, db) else {
+            return Task::none();
+        };
+        let shown = name.clone();
+        Task::perform(
+            async move {
+                let Some(file) = rfd::AsyncFileDialog::new()
+                    .set_file_name(&name)
+                    .save_file()
+                    .await
+                else {
+                    return Ok(None);
+                };
+                save_attachment_to(db, id, index, file.path().to_owned())
+                    .await
+                    .map(Some)
+            },
+            move |result| Message::AttachmentSaved(shown.clone(), result),
+        )
+    }
+
+    /// "Open": the attachment written to the private cache folder, then opened with the system's
+    /// program for its type. Programs and scripts are refused (they can be saved).
+    fn open_attachment(
+        &mut self,
+        index: usize,
+        db: Option<&Db>,
+        context: &Context,
+    ) -> Task<Message> {
+        let Some((db, id, name)) = self.shown_attachment(index, db) else {
+            return Task::none();
+        };
+        let cache = context.paths.cache_dir.clone();
+        let shown = name.clone();
+        Task::perform(
+            async move {
+                let path = attachment_to_cache(db, cache, id, index, name).await?;
+                attachment::open_file(&path).map_err(|e| e.to_string())?;
+                Ok(path)
+            },
+            move |result| Message::AttachmentOpened(shown.clone(), result),
+        )
+    }
+
+    /// A click on a link in the reader. A web link is not opened at once: the reader first shows
+    /// where it leads (and warns when its text names another site).
+    fn link_clicked(&mut self, href: &str) -> (Task<Message>, Option<Event>) {
+        match html::link_target(href) {
+            LinkTarget::Web(url) => {
+                let deceptive = match &self.content {
+                    Content::Shown {
+                        html: Some(rendered),
+                        ..
+                    } => html::deceptive_hosts(&rendered.link_text(href), &url),
+                    _ => None,
+                };
+                self.link = Some(PendingLink { url, deceptive });
+                (Task::none(), None)
+            }
+            LinkTarget::Mail(link) => match tayori::mailto::parse(&link) {
+                Ok(link) => (Task::none(), Some(Event::Compose(link))),
+                Err(error) => {
+                    self.notice = Some(Notice::MailtoInvalid {
+                        detail: error.to_string(),
+                    });
+                    (Task::none(), None)
+                }
+            },
+            LinkTarget::Ignored => (Task::none(), None),
+        }
+    }
+
+    /// The person confirmed: the link goes to their browser.
+    fn open_link(&mut self, context: &Context) -> Task<Message> {
+        let Some(link) = self.link.take() else {
+            return Task::none();
+        };
+        let browser = context.browser.clone();
+        let url = link.url.to_string();
+        Task::perform(
+            async move {
+                tokio::task::spawn_blocking(move || browser.open(&url).map_err(|e| e.to_string()))
+                    .await
+                    .map_err(|e| e.to_string())?
+            },
+            Message::LinkOpened,
+        )
+    }
+}
+
+/// The attachment's bytes, from the message as stored.
+async fn attachment_bytes(db: &Db, id: i64, index: usize) -> Result<Vec<u8>, String> {
+    let raw = db
+        .run(move |store| store.message_raw(id)?.ok_or(StoreError::NoSuchMessage(id)))
+        .await?;
+    tokio::task::spawn_blocking(move || {
+        tayori::mime::attachment_bytes(&raw, index)
+            .ok_or_else(|| "the attachment is no longer in the message".to_owned())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Writes attachment `index` of message `id` to `path` (the place the save dialog returned).
+pub async fn save_attachment_to(
+    db: Db,
+    id: i64,
+    index: usize,
+    path: PathBuf,
+) -> Result<PathBuf, String> {
+    let bytes = attachment_bytes(&db, id, index).await?;
+    tokio::task::spawn_blocking(move || {
+        attachment::write_file(&path, &bytes)
+            .map(|()| path)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Writes attachment `index` of message `id` into the private attachments folder under the cache
+/// folder, for opening; returns the file.
+pub async fn attachment_to_cache(
+    db: Db,
+    cache_dir: PathBuf,
+    id: i64,
+    index: usize,
+    name: String,
+) -> Result<PathBuf, String> {
+    let bytes = attachment_bytes(&db, id, index).await?;
+    tokio::task::spawn_blocking(move || {
+        attachment::write_for_opening(&cache_dir, id, &name, &bytes).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}

@@ -1,0 +1,216 @@
+//! The "needs sign-in" banner: a password account and an OAuth account sign in again from it
+//! against the rig, and the account's engine starts afresh.
+
+use std::time::{Duration, Instant};
+
+use iced::widget::Id;
+use tayori::account::AccountAuth;
+use tayori::i18n::{Lang, Text, fill};
+use tayori::store::FolderRole;
+
+use super::*;
+use crate::ui::sync;
+use crate::ui::testing::{rig_account, rig_context};
+
+/// The "needs sign-in" banner's button signs a password account in again against the rig's
+/// Dovecot (a wrong password is refused in words), saves the password in the keyring, clears the
+/// mark in accounts.toml and gives the account's sync engine a new start.
+#[test]
+fn the_banner_signs_an_account_in_again() {
+    let email = "s23@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    let mut s23 = rig_account(email);
+    s23.needs_sign_in = Some("the server refused the saved password".into());
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts.upsert(s23.clone()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _turn = testing::take_turn();
+    let _ = runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+    let (state, load) = Mailbox::new(context, vec![s23], None);
+    let mut person = Person::with_runtime(state, Lang::En, runtime);
+    person.spawn(load);
+    person.settle();
+    assert!(person.sees(&tayori::i18n::fill(
+        Lang::En.text(Text::NeedsSignInBanner),
+        &[("email", email)]
+    )));
+    let type_password = |person: &mut Person, password: &str| {
+        let messages: Vec<Message> = {
+            let mut ui = person.ui();
+            ui.click(Id::from(format!("reauth-{email}"))).unwrap();
+            let _ = ui.typewrite(password);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            person.apply(message);
+        }
+    };
+
+    type_password(&mut person, "not-the-password");
+    person.click(Lang::En.text(Text::SignInAgain));
+    person.settle();
+    assert!(
+        person.state.banner.reauth[email].problem.is_some(),
+        "a wrong password is refused"
+    );
+    let problem = person.state.banner.reauth[email].problem.clone().unwrap();
+    let shown = tayori::i18n::fill(
+        Lang::En.text(Text::SignInAgainFailed),
+        &[("email", email), ("detail", &problem.line(Lang::En))],
+    );
+    assert!(person.sees(&shown), "the reason is shown: {shown}");
+    person.picture("reauth-banner", &iced::Theme::Light);
+    assert!(accounts.get(email).unwrap().needs_sign_in.is_some());
+
+    type_password(&mut person, "s23-app-password");
+    person.click(Lang::En.text(Text::SignInAgain));
+    person.settle();
+    assert!(
+        person.state.background.accounts()[0]
+            .needs_sign_in
+            .is_none()
+    );
+    assert!(accounts.get(email).unwrap().needs_sign_in.is_none());
+    assert_eq!(person.state.background.restarts_of(email), 1);
+    assert!(!person.sees(Lang::En.text(Text::SignInAgain)));
+    let saved = person
+        .runtime
+        .block_on(tayori::auth::keyring_store::load(
+            email,
+            tayori::auth::keyring_store::SecretKind::AppPassword,
+        ))
+        .unwrap();
+    assert!(saved.is_some(), "the password is in the keyring");
+    let _ = person.runtime.block_on(tayori::auth::keyring_store::delete(
+        email,
+        tayori::auth::keyring_store::SecretKind::AppPassword,
+    ));
+}
+
+/// The banner's "Sign in again" for an OAuth account: one click opens the browser (the driver fills
+/// in the rig provider's real login form), the new tokens go into the keyring, the banner goes, and
+/// the account's sync engine — started afresh — completes a pass with them.
+#[test]
+fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
+    let email = "alice@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let mut context = rig_context(&paths);
+    context.browser = tayori::auth::browser::Browser::Command(format!(
+        "python3 {}/tests/browser-driver.py {email} alice-idp-secret",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The account as the wizard saves it for the rig's provider: endpoints from its metadata.
+    let net = tayori::net::Net::from_settings(&context.settings).unwrap();
+    let meta = runtime
+        .block_on(tayori::auth::metadata::for_issuer(
+            &net.http,
+            "https://127.0.0.1:9443",
+        ))
+        .expect("the rig's provider answers (is the rig running?)");
+    let mut alice = rig_account(email);
+    alice.auth = AccountAuth::OAuth2 {
+        client_id: "tayori".into(),
+        issuer: Some(meta.issuer),
+        authorization_endpoint: meta.authorization_endpoint,
+        token_endpoint: meta.token_endpoint,
+        iss_required: meta.authorization_response_iss_parameter_supported,
+        scopes: ["openid", "email", "offline_access", "mail"]
+            .map(String::from)
+            .to_vec(),
+    };
+    alice.needs_sign_in = Some("the refresh token has expired".into());
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts.upsert(alice.clone()).unwrap();
+    let _turn = testing::take_turn();
+    let mut person = window(context.clone(), Lang::Ja, runtime);
+    let banner = fill(Lang::Ja.text(Text::NeedsSignInBanner), &[("email", email)]);
+    assert!(person.sees(&banner));
+    // No password box for an OAuth account: the browser does the signing in.
+    assert!(
+        person
+            .ui()
+            .find(Id::from(format!("reauth-{email}")))
+            .is_err()
+    );
+    let started = Instant::now();
+    person.click(Lang::Ja.text(Text::SignInAgain));
+    assert!(person.sees(&fill(
+        Lang::Ja.text(Text::SigningInAgain),
+        &[("email", email)]
+    )));
+    person.settle();
+    eprintln!(
+        "OAuth sign-in again from the banner: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !person.main_window().banner.reauth.contains_key(email),
+        "signed in: {:?}",
+        person
+            .main_window()
+            .banner
+            .reauth
+            .get(email)
+            .and_then(|r| r.problem.as_ref())
+    );
+    assert!(!person.sees(&banner), "the banner is gone");
+    assert!(
+        person.state.background().accounts()[0]
+            .needs_sign_in
+            .is_none()
+    );
+    assert!(accounts.get(email).unwrap().needs_sign_in.is_none());
+    assert_eq!(person.state.background().restarts_of(email), 1);
+
+    // The engine the new key starts signs in with the new tokens and completes a pass.
+    let account = person.state.background().accounts()[0].clone();
+    let mut engine = Box::pin(sync::run_for_test(sync::Key {
+        account,
+        context,
+        restart: 1,
+    }));
+    loop {
+        let next = person
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(120), engine.next()).await })
+            .expect("the engine finishes a pass within two minutes");
+        let Some((_, update)) = next else {
+            panic!("the engine stopped before finishing a pass");
+        };
+        match &update {
+            sync::Update::CouldNotStart(detail) => panic!("the engine could not start: {detail}"),
+            sync::Update::Event(tayori::sync::SyncEvent::NeedsSignIn { error }) => {
+                panic!("the new sign-in was refused: {error}")
+            }
+            _ => {}
+        }
+        let finished = matches!(
+            update,
+            sync::Update::Event(tayori::sync::SyncEvent::Finished(_))
+        );
+        person.engine_says(email, update);
+        if finished {
+            break;
+        }
+    }
+    person.settle();
+    assert_eq!(
+        person.sync_line(Lang::Ja).as_deref(),
+        Some(format!("{email}: {}", Lang::Ja.text(Text::SyncUpToDate)).as_str())
+    );
+    assert!(
+        person
+            .main_window()
+            .folders()
+            .iter()
+            .any(|f| f.account == email && f.role == Some(FolderRole::Inbox)),
+        "alice's folders arrived"
+    );
+}

@@ -1,0 +1,458 @@
+//! The reader: HTML shown safely, its toolbar and keys (flag, mark unread, reply, forward), links
+//! opened only after confirmation, and attachments from the rig's server saved and opened exactly.
+
+use std::time::{Duration, Instant};
+
+use tayori::i18n::{Lang, Text};
+use tayori::store::{Flags, Store};
+
+use super::*;
+use crate::ui::testing::{rig_account, rig_context};
+
+/// An HTML message in the reader: styled text, its remote image held back and listed only on
+/// request; Reply and Forward open the composer filled by the core.
+#[test]
+fn html_mail_is_shown_safely_and_can_be_answered() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let raw = b"From: Ken Sato <ken.sato@example.co.jp>\r\nTo: hanako@example.test\r\n\
+        Subject: Newsletter\r\nMessage-ID: <news1@example.co.jp>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/html; charset=utf-8\r\n\r\n\
+        <html><body onload=\"x()\"><script>alert(1)</script><p>Hello <b>Hanako</b></p>\
+        <img src=\"https://track.example/p.gif\"><ul><li>first point</li></ul></body></html>\r\n"
+        .to_vec();
+    inbox_with(&paths, &[(1, raw.clone(), Flags::default())]);
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.open(0);
+    person.settle();
+    let Content::Shown { html, .. } = person.state.reader() else {
+        panic!("the message is shown");
+    };
+    let html = html.as_ref().expect("the HTML body is rendered");
+    let text: String = html.pieces.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
+    assert!(!person.sees("https://track.example/p.gif"));
+    assert!(person.sees("1 remote image was not loaded, to protect your privacy."));
+    person.click(Lang::En.text(Text::LoadRemoteImages));
+    assert!(person.sees("Image: https://track.example/p.gif"));
+    person.picture("reader-html", &iced::Theme::Light);
+
+    // Reply: the core's reply builder fills the composer.
+    let messages: Vec<Message> = {
+        let mut ui = person.ui();
+        ui.click(Lang::En.text(Text::Reply)).unwrap();
+        ui.into_messages().collect()
+    };
+    for message in messages {
+        let (task, _) = person.state.update(message);
+        person.spawn(task);
+    }
+    let composer = person.settle_for_composer();
+    let composer = composer.expect("Reply opened the composer");
+    assert_eq!(composer.to, "Ken Sato <ken.sato@example.co.jp>");
+    assert_eq!(composer.subject, "Re: Newsletter");
+    let (_, draft) = composer.draft().unwrap();
+    assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
+}
+
+/// The reader's toolbar and keys: flag and mark unread show in the list row and the sidebar at
+/// once and are queued for the server; r, a and f open the composer from the core's builders.
+#[test]
+fn reader_actions_flag_mark_unread_and_answer_from_keys_and_toolbar() {
+    // The newest of 301 (#300) is neither flagged nor unread (see `fill_store`).
+    let (home, context) = home_with_mail(301);
+    let paths = context.paths.clone();
+    {
+        // As after a sync: the folder's UIDVALIDITY is known, so changes are queued for the server.
+        let store = Store::open_in(&paths).unwrap();
+        for folder in store.folders().unwrap() {
+            store
+                .set_folder_state(folder.id, 7, Some(1000), None, true)
+                .unwrap();
+        }
+    }
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    let unread_before = person.inbox_unread();
+    person.open(0);
+    person.settle();
+    let id = person.state.list.row(0).unwrap().id;
+    assert!(person.state.list.row(0).unwrap().flags.seen);
+    let unread_open = person.inbox_unread();
+    for text in [
+        Text::Reply,
+        Text::ReplyAll,
+        Text::Forward,
+        Text::ReaderFlag,
+        Text::ReaderMarkUnread,
+        Text::DeleteMessage,
+    ] {
+        assert!(person.sees(Lang::En.text(text)), "{text:?} in the toolbar");
+    }
+
+    // `s` flags: the row at once, the toolbar says Unflag, the store has it with a queued action.
+    person.press("s");
+    assert!(
+        person.state.list.row(0).unwrap().flags.flagged,
+        "the row shows the flag at once"
+    );
+    assert!(person.sees(Lang::En.text(Text::ReaderUnflag)));
+    person.settle();
+    let store = Store::open_in(&paths).unwrap();
+    assert!(store.message(id).unwrap().unwrap().flags.flagged);
+    let account = store.account_id(HANAKO).unwrap();
+    let queued = store.queued_actions(account).unwrap();
+    assert!(
+        queued.iter().any(|a| a.kind
+            == tayori::store::ActionKind::AddFlags(Flags {
+                flagged: true,
+                ..Flags::default()
+            })),
+        "{queued:?}"
+    );
+
+    // `u` marks it unread: the row, the sidebar's count, the store.
+    person.press("u");
+    assert!(!person.state.list.row(0).unwrap().flags.seen);
+    person.settle();
+    assert_eq!(person.inbox_unread(), unread_open + 1);
+    assert!(!store.message(id).unwrap().unwrap().flags.seen);
+    // The toolbar's buttons do the same, back again.
+    person.click(Lang::En.text(Text::ReaderMarkRead));
+    person.click(Lang::En.text(Text::ReaderUnflag));
+    person.settle();
+    let now = store.message(id).unwrap().unwrap().flags;
+    assert!(now.seen && !now.flagged, "{now:?}");
+    assert_eq!(person.inbox_unread(), unread_open);
+    assert_eq!(unread_open, unread_before, "it had been read before");
+
+    // r, a (and Shift+R), f: the composer, filled by the core.
+    person.press("r");
+    let reply = person.settle_for_composer().expect("r replies");
+    assert!(reply.subject.starts_with("Re: "), "{}", reply.subject);
+    assert!(reply.to.contains("@example"), "{}", reply.to);
+    person.press("a");
+    let all = person.settle_for_composer().expect("a replies to all");
+    assert!(all.subject.starts_with("Re: "));
+    person.press("R");
+    assert!(
+        person.settle_for_composer().is_some(),
+        "Shift+R replies to all"
+    );
+    person.press("f");
+    let forward = person.settle_for_composer().expect("f forwards");
+    assert!(
+        forward.subject.starts_with("Fwd: ") || forward.subject.starts_with("Fw: "),
+        "{}",
+        forward.subject
+    );
+    drop(home);
+}
+
+/// Links in HTML mail: a web link waits for a confirmation that shows where it goes (and warns
+/// when its text names another site), then reaches the browser; a mailto: link opens the
+/// composer; any other scheme does nothing.
+#[test]
+fn links_open_after_confirmation_mailto_composes_and_other_schemes_do_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let opened = scratch.path().join("opened");
+    let script = scratch.path().join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}\n", opened.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let raw = b"From: Bank <news@bank.example>\r\nTo: hanako@example.test\r\nSubject: Your account\r\n\
+        Message-ID: <bank1@bank.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+        <p>Sign in at <a href=\"https://evil.example/login\">https://bank.example/login</a>.</p>\
+        <p><a href=\"https://docs.example/guide\">The guide</a> or \
+        <a href=\"mailto:help@bank.example?subject=Help%20please\">write to us</a>.</p>\r\n"
+        .to_vec();
+    inbox_with(&paths, &[(1, raw, Flags::default())]);
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command(script.display().to_string()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.open(0);
+    person.settle();
+
+    // The disguised link: nothing opened yet, the real site named, a warning.
+    person.apply(Message::Reader(reader::Message::LinkClicked(
+        "https://evil.example/login".into(),
+    )));
+    assert!(person.sees(Lang::En.text(Text::LinkConfirm)));
+    assert!(person.sees("It goes to evil.example"));
+    assert!(
+        person.sees(
+            "Careful: the link’s text shows bank.example/login, but it leads to evil.example."
+                .replace("bank.example/login", "bank.example")
+                .as_str()
+        )
+    );
+    person.picture("reader-link-confirm", &iced::Theme::Light);
+    person.click(Lang::En.text(Text::LinkCancel));
+    person.settle();
+    assert!(!opened.exists(), "a cancelled link is not opened");
+    assert!(!person.sees(Lang::En.text(Text::LinkConfirm)));
+
+    // An honest link: confirmed, it reaches the browser.
+    person.apply(Message::Reader(reader::Message::LinkClicked(
+        "https://docs.example/guide".into(),
+    )));
+    assert!(person.sees("It goes to docs.example"));
+    assert!(!person.sees("Careful"), "no warning for plain words");
+    person.key(iced::keyboard::Key::Named(
+        iced::keyboard::key::Named::Escape,
+    ));
+    assert!(person.state.reader.link.is_none(), "Escape dismisses it");
+    person.apply(Message::Reader(reader::Message::LinkClicked(
+        "https://docs.example/guide".into(),
+    )));
+    person.click(Lang::En.text(Text::LinkOpen));
+    person.settle();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !opened.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        "https://docs.example/guide\n"
+    );
+
+    // mailto: the composer, filled from the link.
+    let (_, event) = person
+        .state
+        .update(Message::Reader(reader::Message::LinkClicked(
+            "mailto:help@bank.example?subject=Help%20please".into(),
+        )));
+    let Some(Event::Compose(intent)) = event else {
+        panic!("a mailto: link opens the composer");
+    };
+    let composer = person.state.composer_for(intent);
+    assert_eq!(composer.to, "help@bank.example");
+    assert_eq!(composer.subject, "Help please");
+
+    // Other schemes: nothing happens.
+    for other in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "ftp://bank.example/",
+    ] {
+        let (_, event) = person
+            .state
+            .update(Message::Reader(reader::Message::LinkClicked(other.into())));
+        assert!(event.is_none(), "{other}");
+        assert!(person.state.reader.link.is_none(), "{other}");
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap().lines().count(), 1);
+}
+
+/// The server's flags of every message in s18's INBOX, as IMAP words.
+async fn server_flags(session: &mut tayori::imap::Session) -> Vec<String> {
+    use futures::TryStreamExt;
+    while session.unsolicited_responses.try_recv().is_ok() {}
+    session.select("INBOX").await.unwrap();
+    let fetches: Vec<_> = session
+        .uid_fetch("1:*", "FLAGS")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    fetches
+        .iter()
+        .map(|f| {
+            f.flags()
+                .map(|flag| format!("{flag:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// A message with attachments delivered to the rig's Dovecot (s18's private mailbox), synced by
+/// the engine into the store the window reads: the reader lists the attachments; saving (what
+/// follows the save dialog) and opening (the file written to the private cache folder) write
+/// the exact bytes. Flag and mark unread from the keyboard reach the server with the next sync.
+#[test]
+fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the_server() {
+    let email = "s18@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    let settings = context.settings.clone();
+    let s18 = rig_account(email);
+    let credentials =
+        tayori::imap::Credentials::Password(tayori::redact::Secret::new("s18-app-password"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let net = tayori::net::Net::from_settings(&settings).unwrap();
+
+    // Elsewhere: the inbox emptied, then the message arrives.
+    let raw = message_with_attachments(
+        "attach-rig@example.test",
+        chrono::Utc::now().timestamp(),
+        None,
+    );
+    let mut session = runtime.block_on(async {
+        let mut session = tayori::imap::login(&net.dns, &s18.imap, &credentials)
+            .await
+            .expect("s18 signs in on the rig");
+        let status = session.select("INBOX").await.unwrap();
+        if status.exists > 0 {
+            session
+                .run_command_and_check_ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+                .await
+                .unwrap();
+            session.run_command_and_check_ok("EXPUNGE").await.unwrap();
+        }
+        session.run_command_and_check_ok("UNSELECT").await.unwrap();
+        session
+            .append("INBOX", Some("(\\Seen)"), None, &raw)
+            .await
+            .unwrap();
+        session
+    });
+    let engine = runtime
+        .block_on(tayori::sync::Engine::open(
+            Store::path_in(&paths),
+            s18.clone(),
+            credentials,
+            net.dns.clone(),
+            tayori::sync::SyncOptions::default(),
+            std::sync::Arc::new(|_| {}),
+        ))
+        .unwrap();
+    runtime.block_on(engine.sync_once()).expect("a sync pass");
+
+    let (state, load) = Mailbox::new(context, vec![s18], None);
+    let mut person = Person::with_runtime(state, Lang::En, runtime);
+    person.spawn(load);
+    person.settle();
+    assert_eq!(person.state.list.len(), 1);
+    person.open(0);
+    person.settle();
+    let Content::Shown {
+        summary, decoded, ..
+    } = person.state.reader()
+    else {
+        panic!("the message is shown");
+    };
+    let id = summary.id;
+    assert_eq!(decoded.attachments.len(), 3);
+    for shown in [
+        "見積書.pdf",
+        "application/pdf  ·  5 KB",
+        "明細.csv",
+        "text/csv  ·  28 bytes",
+        "setup.exe",
+    ] {
+        assert!(person.sees(shown), "{shown} in the reader");
+    }
+    assert!(person.sees(Lang::En.text(Text::AttachmentSave)));
+
+    // Save…: the dialog's answer is a path; the bytes written there are the attachment's.
+    let db = person.state.db().unwrap();
+    let target = home.path().join("保存先").join("見積書.pdf");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let saved = person
+        .runtime
+        .block_on(reader::save_attachment_to(
+            db.clone(),
+            id,
+            0,
+            target.clone(),
+        ))
+        .unwrap();
+    assert_eq!(saved, target);
+    assert_eq!(std::fs::read(&target).unwrap(), binary_file());
+    person.apply(Message::Reader(reader::Message::AttachmentSaved(
+        "見積書.pdf".into(),
+        Ok(Some(saved)),
+    )));
+    assert!(person.sees(&format!("Saved “見積書.pdf” as {}.", target.display())));
+    // A place that cannot be written: said in the reader, nothing panics.
+    let nowhere = home.path().join("no-such-folder").join("x.pdf");
+    let failed = person.runtime.block_on(reader::save_attachment_to(
+        db.clone(),
+        id,
+        0,
+        nowhere.clone(),
+    ));
+    let detail = failed.unwrap_err();
+    person.apply(Message::Reader(reader::Message::AttachmentSaved(
+        "見積書.pdf".into(),
+        Err(detail.clone()),
+    )));
+    assert!(person.sees(&format!("“見積書.pdf” could not be saved: {detail}")));
+    assert!(!nowhere.exists());
+
+    // Open: the CSV written under the cache folder with its safe name, exact bytes.
+    let cached = person
+        .runtime
+        .block_on(reader::attachment_to_cache(
+            db.clone(),
+            paths.cache_dir.clone(),
+            id,
+            1,
+            "明細.csv".into(),
+        ))
+        .unwrap();
+    assert_eq!(
+        cached,
+        paths
+            .cache_dir
+            .join("attachments")
+            .join(id.to_string())
+            .join("明細.csv")
+    );
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        "品目,金額\r\n保守,120000".as_bytes()
+    );
+    // The program is never written out for opening.
+    let refused = person.runtime.block_on(reader::attachment_to_cache(
+        db,
+        paths.cache_dir.clone(),
+        id,
+        2,
+        "setup.exe".into(),
+    ));
+    assert!(refused.unwrap_err().contains("program"));
+    person.picture("reader-attachments-rig", &iced::Theme::Light);
+
+    // `s` and `u`: the store queues them, the next sync pass tells the server.
+    person.press("s");
+    person.press("u");
+    person.settle();
+    person
+        .runtime
+        .block_on(engine.sync_once())
+        .expect("a sync pass");
+    let flags = person.runtime.block_on(server_flags(&mut session));
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].contains("Flagged"), "{flags:?}");
+    assert!(!flags[0].contains("Seen"), "{flags:?}");
+    let _ = person.runtime.block_on(session.logout());
+}

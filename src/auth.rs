@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::error::ErrorKind;
 use crate::redact::Secret;
 
 /// How an account proves who it is, to IMAP and SMTP alike.
@@ -64,4 +65,37 @@ pub enum AuthError {
     NoClientId { service: String },
     #[error(transparent)]
     Keyring(#[from] keyring_store::KeyringError),
+}
+
+impl AuthError {
+    /// What the sign-in service said (its error code and description), where it said something.
+    pub fn server_words(&self) -> Option<String> {
+        match self {
+            AuthError::Token { error, description }
+            | AuthError::Callback(loopback::CallbackError::Provider { error, description }) => {
+                Some(match description {
+                    Some(description) => format!("{error} — {description}"),
+                    None => error.clone(),
+                })
+            }
+            AuthError::NeedsSignIn { reason } => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AuthError::NoClientId { .. } => ErrorKind::NoClient,
+            AuthError::Browser(_) => ErrorKind::Browser,
+            AuthError::Callback(loopback::CallbackError::TimedOut(_)) => ErrorKind::Timeout,
+            AuthError::Network(_) | AuthError::Metadata(_) => ErrorKind::Network,
+            AuthError::Keyring(error) => error.kind(),
+            AuthError::BadIssuer(_)
+            | AuthError::IssuerMismatch { .. }
+            | AuthError::BadMetadata(_)
+            | AuthError::Callback(_)
+            | AuthError::Token { .. }
+            | AuthError::NeedsSignIn { .. } => ErrorKind::SignIn,
+        }
+    }
 }

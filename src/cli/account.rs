@@ -13,11 +13,10 @@ use tayori::auth::browser::Browser;
 use tayori::auth::flow::OAuthClient;
 use tayori::auth::keyring_store::{self, SecretKind};
 use tayori::auth::tokens::TokenManager;
-use tayori::auth::{AuthError, guidance};
+use tayori::auth::{Credentials, guidance};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::{Discovered, Discoverer};
 use tayori::i18n::Lang;
-use tayori::imap::{self, Credentials};
 use tayori::net::Net;
 use tayori::redact::Secret;
 
@@ -309,26 +308,17 @@ async fn verify_saved(
     };
     for account in selected {
         let outcome = match account.credentials(&net.http).await {
-            Ok(credentials) => imap::login(&net.dns, &account.imap, &credentials)
-                .await
-                .map_err(anyhow::Error::from),
-            Err(error) => Err(anyhow::Error::from(error)),
+            Ok(credentials) => setup::verify_imap(&net, &account.imap, &credentials).await,
+            Err(error) => Err(SetupError::from(error)),
         };
         match outcome {
-            Ok(mut session) => {
-                let _ = session.logout().await;
+            Ok(()) => {
                 accounts.set_needs_sign_in(&account.email, None)?;
                 println!("{}: ok", account.email);
             }
             Err(error) => {
                 all_ok = false;
-                let needs_sign_in = error.downcast_ref::<imap::ImapError>().is_some_and(|e| {
-                    matches!(
-                        e,
-                        imap::ImapError::Auth(AuthError::NeedsSignIn { .. })
-                            | imap::ImapError::Refused { .. }
-                    )
-                });
+                let needs_sign_in = error.kind().needs_sign_in();
                 if needs_sign_in {
                     accounts.set_needs_sign_in(&account.email, Some(format!("{error}")))?;
                     println!(

@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use iced::Font;
+use iced::advanced::graphics::text::cosmic_text;
 use iced::font::Weight;
 use tayori::i18n::Lang;
 
@@ -72,14 +73,47 @@ pub fn japanese_available() -> bool {
     JAPANESE_FOUND.get().copied().unwrap_or(true)
 }
 
-/// The installed families, from the text engine's own database.
-fn installed() -> Vec<String> {
-    let mut system = iced::advanced::graphics::text::font_system()
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut families: Vec<String> = system
-        .raw()
-        .db()
+/// The families the window draws with, chosen from what is installed: its own family (Japanese
+/// first in the Japanese window, a Latin one in the English window) and the Japanese family that
+/// kanji and kana are drawn in whichever the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// The window's family; `None` leaves the text engine's default.
+    pub window: Option<&'static str>,
+    /// The Japanese family found, if any.
+    pub japanese: Option<&'static str>,
+}
+
+impl Choice {
+    /// What the window picks for `lang` among the `installed` families.
+    pub fn among(installed: &[String], lang: Lang) -> Self {
+        let has = |name: &str| installed.iter().any(|f| f.eq_ignore_ascii_case(name));
+        let japanese = JAPANESE.into_iter().find(|name| has(name));
+        let latin = LATIN.into_iter().find(|name| has(name));
+        let window = match lang {
+            Lang::Ja => japanese.or(latin),
+            Lang::En => latin.or(japanese),
+        };
+        Choice { window, japanese }
+    }
+
+    /// The window's font.
+    pub fn regular(&self) -> Font {
+        self.window.map(Font::with_name).unwrap_or(Font::DEFAULT)
+    }
+
+    /// The same family, heavier: headings and labels.
+    pub fn bold(&self) -> Font {
+        Font {
+            weight: Weight::Semibold,
+            ..self.regular()
+        }
+    }
+}
+
+/// The families in a font database.
+fn families(db: &cosmic_text::fontdb::Database) -> Vec<String> {
+    let mut families: Vec<String> = db
         .faces()
         .flat_map(|face| face.families.iter().map(|(name, _)| name.clone()))
         .collect();
@@ -88,31 +122,32 @@ fn installed() -> Vec<String> {
     families
 }
 
+/// Sets a font system up as the window's and returns what it picked for `lang`. The window calls
+/// this once on the text engine's own font system; the glyph test on copies of it.
+pub fn configure(system: &mut cosmic_text::FontSystem, lang: Lang) -> Choice {
+    Choice::among(&families(system.db()), lang)
+}
+
 /// Picks the window's font once (the first call decides); later calls return the same.
 pub fn init(lang: Lang) -> Font {
     *UI_FONT.get_or_init(|| {
-        let families = installed();
-        let has = |name: &str| families.iter().any(|f| f.eq_ignore_ascii_case(name));
-        let japanese = JAPANESE.into_iter().find(|name| has(name));
-        let _ = JAPANESE_FOUND.set(japanese.is_some());
-        let preferred = match lang {
-            Lang::Ja => japanese.or_else(|| LATIN.into_iter().find(|name| has(name))),
-            Lang::En => LATIN.into_iter().find(|name| has(name)).or(japanese),
-        };
-        if japanese.is_none() {
+        let mut system = iced::advanced::graphics::text::font_system()
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let choice = configure(system.raw(), lang);
+        let _ = JAPANESE_FOUND.set(choice.japanese.is_some());
+        if choice.japanese.is_none() {
             // Japanese text then depends on whatever fallback the system has.
             tracing::warn!(
                 "no Japanese font found among {} families; install one (e.g. Noto Sans CJK JP)",
-                families.len()
+                families(system.raw().db()).len()
             );
         }
-        match preferred {
-            Some(name) => {
-                tracing::info!(font = name, "window font");
-                Font::with_name(name)
-            }
-            None => Font::DEFAULT,
+        match choice.window {
+            Some(name) => tracing::info!(font = name, japanese = ?choice.japanese, "window font"),
+            None => tracing::warn!("none of the window's families is installed"),
         }
+        choice.regular()
     })
 }
 
@@ -128,6 +163,9 @@ pub fn bold() -> Font {
         ..regular()
     }
 }
+
+#[cfg(test)]
+mod glyph_test;
 
 #[cfg(test)]
 mod tests {

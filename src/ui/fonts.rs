@@ -111,6 +111,61 @@ impl Choice {
     }
 }
 
+/// Tayori's font fallback: kanji, kana and the full-width forms between them are drawn in the
+/// Japanese family the window found, before anything the platform's list would pick. The platform
+/// lists pick the CJK face by the system's locale and only for a bare `ja` (`ja-JP` does not match),
+/// so an English window, or a Japanese one on a `ja-JP` system, drew kanji in a Chinese face
+/// (Noto Sans CJK SC, Microsoft YaHei, PingFang SC): other glyph shapes for the same characters.
+/// Everything else is the platform's list.
+struct JapaneseFirst {
+    platform: cosmic_text::PlatformFallback,
+    common: Vec<&'static str>,
+    japanese: Vec<&'static str>,
+}
+
+impl JapaneseFirst {
+    fn new(japanese: Option<&'static str>) -> Self {
+        use cosmic_text::Fallback as _;
+        let platform = cosmic_text::PlatformFallback;
+        let first = japanese.into_iter();
+        let common = first
+            .clone()
+            .chain(platform.common_fallback().iter().copied())
+            .collect();
+        let japanese = first
+            .chain(
+                platform
+                    .script_fallback(unicode_script::Script::Han, "ja")
+                    .iter()
+                    .copied(),
+            )
+            .collect();
+        JapaneseFirst {
+            platform,
+            common,
+            japanese,
+        }
+    }
+}
+
+impl cosmic_text::Fallback for JapaneseFirst {
+    fn common_fallback(&self) -> &[&'static str] {
+        &self.common
+    }
+
+    fn forbidden_fallback(&self) -> &[&'static str] {
+        self.platform.forbidden_fallback()
+    }
+
+    fn script_fallback(&self, script: unicode_script::Script, locale: &str) -> &[&'static str] {
+        use unicode_script::Script;
+        match script {
+            Script::Han | Script::Hiragana | Script::Katakana => &self.japanese,
+            _ => self.platform.script_fallback(script, locale),
+        }
+    }
+}
+
 /// The families in a font database.
 fn families(db: &cosmic_text::fontdb::Database) -> Vec<String> {
     let mut families: Vec<String> = db
@@ -125,7 +180,19 @@ fn families(db: &cosmic_text::fontdb::Database) -> Vec<String> {
 /// Sets a font system up as the window's and returns what it picked for `lang`. The window calls
 /// this once on the text engine's own font system; the glyph test on copies of it.
 pub fn configure(system: &mut cosmic_text::FontSystem, lang: Lang) -> Choice {
-    Choice::among(&families(system.db()), lang)
+    let choice = Choice::among(&families(system.db()), lang);
+    // The fallback is fixed when a font system is made: make the same one again, with Tayori's.
+    let empty = cosmic_text::FontSystem::new_with_locale_and_db(
+        String::new(),
+        cosmic_text::fontdb::Database::new(),
+    );
+    let (locale, db) = std::mem::replace(system, empty).into_locale_and_db();
+    *system = cosmic_text::FontSystem::new_with_locale_and_db_and_fallback(
+        locale,
+        db,
+        JapaneseFirst::new(choice.japanese),
+    );
+    choice
 }
 
 /// Picks the window's font once (the first call decides); later calls return the same.

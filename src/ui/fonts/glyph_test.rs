@@ -12,14 +12,16 @@
 //! - in running text, each JIS row as one line in one font system, as a message body is drawn.
 //!
 //! A spacing character must be drawn with a real glyph (not the missing-glyph box), from the window's
-//! family or its Japanese family (never a Chinese or Korean face picked by chance), with a positive
-//! advance, and its ink must not reach into its right-hand neighbour's. A combining mark must be
-//! attached to its base: composed with it, or drawn with no advance and its ink within the base's
-//! box.
+//! family or its Japanese family whenever one of them has it (never a Chinese or Korean face picked
+//! by chance), with a positive advance, and its ink must not reach into its right-hand neighbour's
+//! (more than a tenth of an em: Γ's bar and box-drawing lines reach a little by design). A combining
+//! mark must be attached to its base: composed with it, or drawn with no advance and its ink within
+//! the base's box. Characters the shaper puts in one cluster (ﾊﾞ, or ―― drawn as one long dash)
+//! keep an advance each, or are drawn as one glyph that takes their place.
 //!
 //! Run alone with `cargo test --bin tayori glyph_test -- --nocapture` to read the counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use iced::advanced::graphics::text::{cosmic_text, font_system, to_attributes, to_shaping};
@@ -30,7 +32,7 @@ use super::{Choice, configure};
 
 /// Large enough that a fraction of a pixel is a fraction of a percent of a glyph.
 const SIZE: f32 = 32.0;
-/// How far ink may reach past its neighbour's ink (anti-aliasing rounds to whole pixels anyway).
+/// How far a combining mark's ink may reach past its base's box.
 const INK_TOLERANCE: f32 = 0.25;
 
 /// One character to draw, and where it comes from (for the failure list).
@@ -66,8 +68,9 @@ fn japanese_mail_characters() -> Vec<Sample> {
     let mut samples = Vec::new();
     for lead in 0xA1u8..=0xFE {
         for trail in 0xA1u8..=0xFE {
-            let Some(text) = encoding_rs::EUC_JP
-                .decode_without_bom_handling_and_without_replacement(&[lead, trail])
+            let code = [lead, trail];
+            let Some(text) =
+                encoding_rs::EUC_JP.decode_without_bom_handling_and_without_replacement(&code)
             else {
                 continue;
             };
@@ -87,8 +90,9 @@ fn japanese_mail_characters() -> Vec<Sample> {
         }
     }
     for trail in 0xA1u8..=0xDF {
+        let code = [0x8E, trail];
         let text = encoding_rs::EUC_JP
-            .decode_without_bom_handling_and_without_replacement(&[0x8E, trail])
+            .decode_without_bom_handling_and_without_replacement(&code)
             .expect("every half-width katakana decodes");
         samples.push(Sample {
             text: text.into_owned(),
@@ -186,29 +190,108 @@ struct Setup {
     name: String,
     lang: Lang,
     font: iced::Font,
-    allowed_faces: Vec<&'static str>,
+    /// The window's family and its Japanese family.
+    families: Vec<&'static str>,
 }
 
-/// What is wrong with `sample` drawn as `glyphs` (the glyphs of its cluster), if anything.
-fn check_sample(sample: &Sample, glyphs: &[&Drawn], setup: &Setup) -> Option<String> {
-    let Some(first) = glyphs.first() else {
-        return Some("nothing drawn".into());
-    };
+/// The characters the setup's families have (a character neither has may come from any face).
+fn covered_by(system: &mut cosmic_text::FontSystem, families: &[&str]) -> BTreeSet<u32> {
+    let ids: Vec<_> = system
+        .db()
+        .faces()
+        .filter(|face| {
+            face.families
+                .iter()
+                .any(|(name, _)| families.iter().any(|f| name.eq_ignore_ascii_case(f)))
+        })
+        .map(|face| (face.id, face.weight))
+        .collect();
+    let fonts: Vec<_> = ids
+        .into_iter()
+        .filter_map(|(id, weight)| system.get_font(id, weight))
+        .collect();
+    let mut covered = BTreeSet::new();
+    for font in &fonts {
+        font.as_swash().charmap().enumerate(|code, _| {
+            covered.insert(code);
+        });
+    }
+    covered
+}
+
+/// How far a glyph's ink may reach into its neighbour's: designs do reach a little (the bar of Γ,
+/// box-drawing lines that join up); a collapsed glyph covers its neighbour whole.
+const OVERLAP_LIMIT_EM: f32 = 0.1;
+
+/// A cluster: the glyphs the shaper drew for one stretch of text (usually one character; two for a
+/// half-width kana and its half-width sound mark, or a ligature such as ―― drawn as one dash).
+struct Cluster<'a> {
+    start: usize,
+    end: usize,
+    glyphs: Vec<&'a Drawn>,
+}
+
+fn clusters(drawn: &[Drawn]) -> Vec<Cluster<'_>> {
+    let mut clusters: Vec<Cluster<'_>> = Vec::new();
+    for glyph in drawn {
+        match clusters.last_mut() {
+            Some(last) if last.start == glyph.start && last.end == glyph.end => {
+                last.glyphs.push(glyph)
+            }
+            _ => clusters.push(Cluster {
+                start: glyph.start,
+                end: glyph.end,
+                glyphs: vec![glyph],
+            }),
+        }
+    }
+    clusters
+}
+
+/// What is wrong with a cluster holding `samples` (indexes into `all`), if anything.
+fn check_cluster(
+    cluster: &Cluster<'_>,
+    samples: &[usize],
+    all: &[Sample],
+    setup: &Setup,
+    covered: &BTreeSet<u32>,
+) -> Option<String> {
+    let glyphs = &cluster.glyphs;
     if let Some(missing) = glyphs.iter().find(|g| g.glyph == 0) {
         return Some(format!("missing-glyph box from {}", missing.face));
     }
-    if let Some(other) = glyphs.iter().find(|g| {
-        !setup
-            .allowed_faces
+    let in_families = |g: &&Drawn| {
+        setup
+            .families
             .iter()
             .any(|f| g.face.eq_ignore_ascii_case(f))
-    }) {
+    };
+    let all_covered = samples
+        .iter()
+        .flat_map(|&i| all[i].text.chars())
+        .all(|c| covered.contains(&(c as u32)));
+    if all_covered && let Some(other) = glyphs.iter().find(|g| !in_families(g)) {
         return Some(format!(
-            "drawn in {} (the window draws with {})",
+            "drawn in {}, though {} has it",
             other.face,
-            setup.allowed_faces.join(" and ")
+            setup.families.join(" / ")
         ));
     }
+    let spacing = glyphs.iter().filter(|g| g.advance > 0.0).count();
+    if samples.len() > 1 {
+        // Several characters in one cluster: each keeps its own advance, or the font drew the
+        // sequence as one glyph (a ligature) that takes their place.
+        let ligature = glyphs.len() < samples.len() && spacing > 0;
+        if spacing < samples.len() && !ligature {
+            return Some(format!(
+                "{} characters in one cluster, {spacing} with an advance",
+                samples.len()
+            ));
+        }
+        return None;
+    }
+    let sample = &all[samples[0]];
+    let first = glyphs[0];
     if sample.group == Group::CombiningMarks && glyphs.len() > 1 {
         // Base and mark apart: the mark has no advance and its ink sits on the base.
         let left = first.x - INK_TOLERANCE;
@@ -228,35 +311,77 @@ fn check_sample(sample: &Sample, glyphs: &[&Drawn], setup: &Setup) -> Option<Str
             }
         }
     }
-    let advance: f32 = glyphs.iter().map(|g| g.advance).sum();
-    if advance <= 0.0 {
+    if spacing == 0 {
+        let advance: f32 = glyphs.iter().map(|g| g.advance).sum();
         return Some(format!("advance {advance:.2}"));
     }
     None
 }
 
-/// Each glyph's ink must end where its right-hand neighbour's begins, or before.
-fn overlap(left: &Drawn, right: &Drawn) -> Option<String> {
-    let ((_, left_end), (right_start, _)) = (left.ink?, right.ink?);
-    (left_end > right_start + INK_TOLERANCE).then(|| {
-        format!(
-            "its ink reaches {:.1} px into the next character's",
-            left_end - right_start
-        )
-    })
-}
-
-/// Groups a line's glyphs by the sample (byte range) they belong to.
-fn by_sample<'a>(drawn: &'a [Drawn], ranges: &[(usize, usize)]) -> Vec<Vec<&'a Drawn>> {
-    ranges
-        .iter()
-        .map(|&(start, end)| {
-            drawn
-                .iter()
-                .filter(|g| g.start >= start && g.end <= end)
-                .collect()
-        })
-        .collect()
+/// Draws `texts` side by side on one line and returns, per text, what is wrong with it.
+fn check_line(
+    system: &mut cosmic_text::FontSystem,
+    scaler: &mut swash::scale::ScaleContext,
+    indexes: &[usize],
+    all: &[Sample],
+    setup: &Setup,
+    covered: &BTreeSet<u32>,
+) -> Vec<(usize, String)> {
+    let mut line = String::new();
+    let mut ranges = Vec::new();
+    for &index in indexes {
+        let from = line.len();
+        line.push_str(&all[index].text);
+        ranges.push((from, line.len(), index));
+    }
+    let drawn = draw(system, scaler, &line, setup.font);
+    let mut failures = Vec::new();
+    let sample_at = |byte: usize| {
+        ranges
+            .iter()
+            .find(|(from, to, _)| (*from..*to).contains(&byte))
+            .map(|r| r.2)
+    };
+    let clusters = clusters(&drawn);
+    let mut seen = BTreeSet::new();
+    for cluster in &clusters {
+        let samples: Vec<usize> = ranges
+            .iter()
+            .filter(|(from, to, _)| *from >= cluster.start && *to <= cluster.end)
+            .map(|r| r.2)
+            .collect();
+        seen.extend(samples.iter().copied());
+        if samples.is_empty() {
+            // A cluster inside one sample (a base and its mark drawn as two clusters).
+            continue;
+        }
+        if let Some(why) = check_cluster(cluster, &samples, all, setup, covered) {
+            failures.extend(samples.iter().map(|&i| (i, why.clone())));
+        }
+    }
+    failures.extend(
+        indexes
+            .iter()
+            .filter(|i| !seen.contains(i))
+            .map(|&i| (i, "nothing drawn".to_owned())),
+    );
+    // Neighbours: each spacing glyph's ink against the next spacing glyph's.
+    let spacing: Vec<&Drawn> = drawn.iter().filter(|g| g.advance > 0.0).collect();
+    for pair in spacing.windows(2) {
+        let (Some((_, left_end)), Some((right_start, _))) = (pair[0].ink, pair[1].ink) else {
+            continue;
+        };
+        let reach = left_end - right_start;
+        if reach > OVERLAP_LIMIT_EM * SIZE
+            && let Some(index) = sample_at(pair[0].start)
+        {
+            failures.push((
+                index,
+                format!("its ink reaches {reach:.1} px into the next character's"),
+            ));
+        }
+    }
+    failures
 }
 
 /// The whole check for one setup; returns (checked, failures).
@@ -273,26 +398,26 @@ fn check_setup(
         configure(&mut system, setup.lang);
         system
     };
+    let covered = covered_by(&mut window_like(), &setup.families);
+    assert!(
+        covered.contains(&('背' as u32)) && covered.contains(&('A' as u32)),
+        "the window's families ({:?}) were not found in the font database",
+        setup.families
+    );
     let mut failures = BTreeMap::<usize, String>::new();
-    let mut fail = |index: usize, why: String| {
-        failures.entry(index).or_insert(why);
-    };
 
     // 1. Each character the first thing drawn (twice side by side, so it has a neighbour).
-    for (index, sample) in samples.iter().enumerate() {
+    for index in 0..samples.len() {
         let mut system = window_like();
-        let text = format!("{0}{0}", sample.text);
-        let drawn = draw(&mut system, &mut scaler, &text, setup.font);
-        let n = sample.text.len();
-        let clusters = by_sample(&drawn, &[(0, n), (n, 2 * n)]);
-        if let Some(why) = check_sample(sample, &clusters[0], setup)
-            .or_else(|| check_sample(sample, &clusters[1], setup))
-        {
-            fail(index, format!("{why} (drawn first)"));
-        } else if let (Some(left), Some(right)) = (clusters[0].last(), clusters[1].first())
-            && let Some(why) = overlap(left, right)
-        {
-            fail(index, format!("{why} (drawn first)"));
+        for (i, why) in check_line(
+            &mut system,
+            &mut scaler,
+            &[index, index],
+            samples,
+            setup,
+            &covered,
+        ) {
+            failures.entry(i).or_insert(format!("{why} (drawn first)"));
         }
     }
 
@@ -306,27 +431,11 @@ fn check_setup(
             .take_while(|&i| samples[i].group == group)
             .last()
             .map_or(start + 1, |last| last + 1);
-        let mut line = String::new();
-        let mut ranges = Vec::new();
-        for sample in &samples[start..end] {
-            let from = line.len();
-            line.push_str(&sample.text);
-            ranges.push((from, line.len()));
-        }
-        let drawn = draw(&mut system, &mut scaler, &line, setup.font);
-        let clusters = by_sample(&drawn, &ranges);
-        for (offset, glyphs) in clusters.iter().enumerate() {
-            let index = start + offset;
-            if let Some(why) = check_sample(&samples[index], glyphs, setup) {
-                fail(index, format!("{why} (in running text)"));
-            }
-            if let (Some(left), Some(right)) = (
-                glyphs.last(),
-                clusters.get(offset + 1).and_then(|next| next.first()),
-            ) && let Some(why) = overlap(left, right)
-            {
-                fail(index, format!("{why} (in running text)"));
-            }
+        let indexes: Vec<usize> = (start..end).collect();
+        for (i, why) in check_line(&mut system, &mut scaler, &indexes, samples, setup, &covered) {
+            failures
+                .entry(i)
+                .or_insert(format!("{why} (in running text)"));
         }
         start = end;
     }
@@ -377,8 +486,9 @@ fn every_character_of_japanese_mail_takes_its_own_place() {
             choice.japanese.is_some(),
             "no Japanese font installed (tests/run.sh installs fonts-noto-cjk)"
         );
-        let allowed_faces: Vec<&'static str> =
+        let mut families: Vec<&'static str> =
             choice.window.into_iter().chain(choice.japanese).collect();
+        families.dedup();
         for (weight, font) in [("regular", choice.regular()), ("bold", choice.bold())] {
             setups.push(Setup {
                 name: format!(
@@ -387,7 +497,7 @@ fn every_character_of_japanese_mail_takes_its_own_place() {
                 ),
                 lang,
                 font,
-                allowed_faces: allowed_faces.clone(),
+                families: families.clone(),
             });
         }
     }

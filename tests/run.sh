@@ -37,6 +37,10 @@ if cargo tree --no-default-features -e normal,build --prefix none | grep -E '^ic
 fi
 echo "no iced crate in the --no-default-features dependency tree"
 
+step "every character of Japanese mail drawn by the window's text engine (src/ui/fonts/glyph_test.rs)"
+# Its counts and any failures are printed here; the same test runs again with the others below.
+cargo test --locked --bin tayori glyph_test -- --nocapture
+
 step "start the rig"
 tests/rig/start.sh
 trap 'tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT

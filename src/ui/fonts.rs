@@ -32,7 +32,7 @@ const LATIN: [&str; 8] = [
     "Liberation Sans",
 ];
 
-static UI_FONT: OnceLock<Font> = OnceLock::new();
+static UI_FONT: OnceLock<Choice> = OnceLock::new();
 /// Whether a Japanese family was found (installed, or loaded from Tayori's own font folders).
 static JAPANESE_FOUND: OnceLock<bool> = OnceLock::new();
 
@@ -82,19 +82,49 @@ pub struct Choice {
     pub window: Option<&'static str>,
     /// The Japanese family found, if any.
     pub japanese: Option<&'static str>,
+    /// The weight of headings and labels: one both families have.
+    pub heavy: Weight,
 }
 
+/// Headings and labels: semibold if the families have it, else the nearest heavier weight.
+const HEAVY: [(u16, Weight); 5] = [
+    (600, Weight::Semibold),
+    (700, Weight::Bold),
+    (500, Weight::Medium),
+    (800, Weight::ExtraBold),
+    (900, Weight::Black),
+];
+
 impl Choice {
-    /// What the window picks for `lang` among the `installed` families.
-    pub fn among(installed: &[String], lang: Lang) -> Self {
-        let has = |name: &str| installed.iter().any(|f| f.eq_ignore_ascii_case(name));
+    /// What the window picks for `lang` among the `installed` faces (family, weight).
+    pub fn among(installed: &[(String, u16)], lang: Lang) -> Self {
+        let has = |name: &str| installed.iter().any(|(f, _)| f.eq_ignore_ascii_case(name));
         let japanese = JAPANESE.into_iter().find(|name| has(name));
         let latin = LATIN.into_iter().find(|name| has(name));
         let window = match lang {
             Lang::Ja => japanese.or(latin),
             Lang::En => latin.or(japanese),
         };
-        Choice { window, japanese }
+        // The text engine falls back only to faces of exactly the weight asked for (cosmic-text
+        // 0.15): a weight one family lacks (semibold, with Debian's Noto Sans CJK in regular and
+        // bold only) sent bold text that the window's family lacks to whatever face came first.
+        let weighs = |family: Option<&str>, weight: u16| {
+            family.is_none_or(|family| {
+                installed
+                    .iter()
+                    .any(|(f, w)| *w == weight && f.eq_ignore_ascii_case(family))
+            })
+        };
+        let heavy = HEAVY
+            .iter()
+            .find(|(w, _)| weighs(window, *w) && weighs(japanese, *w))
+            .or_else(|| HEAVY.iter().find(|(w, _)| weighs(window, *w)))
+            .map_or(Weight::Semibold, |(_, weight)| *weight);
+        Choice {
+            window,
+            japanese,
+            heavy,
+        }
     }
 
     /// The window's font.
@@ -105,7 +135,7 @@ impl Choice {
     /// The same family, heavier: headings and labels.
     pub fn bold(&self) -> Font {
         Font {
-            weight: Weight::Semibold,
+            weight: self.heavy,
             ..self.regular()
         }
     }
@@ -166,21 +196,25 @@ impl cosmic_text::Fallback for JapaneseFirst {
     }
 }
 
-/// The families in a font database.
-fn families(db: &cosmic_text::fontdb::Database) -> Vec<String> {
-    let mut families: Vec<String> = db
+/// The faces in a font database: each family name with the face's weight.
+fn faces(db: &cosmic_text::fontdb::Database) -> Vec<(String, u16)> {
+    let mut faces: Vec<(String, u16)> = db
         .faces()
-        .flat_map(|face| face.families.iter().map(|(name, _)| name.clone()))
+        .flat_map(|face| {
+            face.families
+                .iter()
+                .map(move |(name, _)| (name.clone(), face.weight.0))
+        })
         .collect();
-    families.sort();
-    families.dedup();
-    families
+    faces.sort();
+    faces.dedup();
+    faces
 }
 
 /// Sets a font system up as the window's and returns what it picked for `lang`. The window calls
 /// this once on the text engine's own font system; the glyph test on copies of it.
 pub fn configure(system: &mut cosmic_text::FontSystem, lang: Lang) -> Choice {
-    let choice = Choice::among(&families(system.db()), lang);
+    let choice = Choice::among(&faces(system.db()), lang);
     // The fallback is fixed when a font system is made: make the same one again, with Tayori's.
     let empty = cosmic_text::FontSystem::new_with_locale_and_db(
         String::new(),
@@ -197,38 +231,43 @@ pub fn configure(system: &mut cosmic_text::FontSystem, lang: Lang) -> Choice {
 
 /// Picks the window's font once (the first call decides); later calls return the same.
 pub fn init(lang: Lang) -> Font {
-    *UI_FONT.get_or_init(|| {
-        let mut system = iced::advanced::graphics::text::font_system()
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let choice = configure(system.raw(), lang);
-        let _ = JAPANESE_FOUND.set(choice.japanese.is_some());
-        if choice.japanese.is_none() {
-            // Japanese text then depends on whatever fallback the system has.
-            tracing::warn!(
-                "no Japanese font found among {} families; install one (e.g. Noto Sans CJK JP)",
-                families(system.raw().db()).len()
-            );
-        }
-        match choice.window {
-            Some(name) => tracing::info!(font = name, japanese = ?choice.japanese, "window font"),
-            None => tracing::warn!("none of the window's families is installed"),
-        }
-        choice.regular()
-    })
+    UI_FONT
+        .get_or_init(|| {
+            let mut system = iced::advanced::graphics::text::font_system()
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let choice = configure(system.raw(), lang);
+            let _ = JAPANESE_FOUND.set(choice.japanese.is_some());
+            if choice.japanese.is_none() {
+                // Japanese text then depends on whatever fallback the system has.
+                tracing::warn!(
+                    "no Japanese font found among {} faces; install one (e.g. Noto Sans CJK JP)",
+                    system.raw().db().len()
+                );
+            }
+            match choice.window {
+                Some(name) => tracing::info!(
+                    font = name,
+                    japanese = ?choice.japanese,
+                    heavy = ?choice.heavy,
+                    "window font"
+                ),
+                None => tracing::warn!("none of the window's families is installed"),
+            }
+            choice
+        })
+        .regular()
 }
 
-/// The window's font (the default until [`init`] ran).
-pub fn regular() -> Font {
-    UI_FONT.get().copied().unwrap_or(Font::DEFAULT)
-}
-
-/// The same family, heavier: headings and labels.
+/// The window's family, heavier: headings and labels (the default until [`init`] ran).
 pub fn bold() -> Font {
-    Font {
-        weight: Weight::Semibold,
-        ..regular()
-    }
+    UI_FONT.get().map_or(
+        Font {
+            weight: Weight::Semibold,
+            ..Font::DEFAULT
+        },
+        Choice::bold,
+    )
 }
 
 #[cfg(test)]
@@ -258,6 +297,48 @@ mod tests {
         let before = count();
         load_own_fonts(&own_font_dirs(data.path()));
         assert!(count() > before, "the copied font was not loaded");
+    }
+
+    fn installed(faces: &[(&str, u16)]) -> Vec<(String, u16)> {
+        faces.iter().map(|(f, w)| (f.to_string(), *w)).collect()
+    }
+
+    /// Headings ask for a weight both families have: Debian's Noto Sans CJK has regular and bold
+    /// only, and a semibold request then matched no face for fallback at all.
+    #[test]
+    fn headings_use_a_weight_both_families_have() {
+        let debian = installed(&[
+            ("Noto Sans CJK JP", 400),
+            ("Noto Sans CJK JP", 700),
+            ("DejaVu Sans", 200),
+            ("DejaVu Sans", 400),
+            ("DejaVu Sans", 700),
+        ]);
+        let en = Choice::among(&debian, Lang::En);
+        assert_eq!(en.window, Some("DejaVu Sans"));
+        assert_eq!(en.japanese, Some("Noto Sans CJK JP"));
+        assert_eq!(en.heavy, Weight::Bold);
+        let ja = Choice::among(&debian, Lang::Ja);
+        assert_eq!(ja.window, Some("Noto Sans CJK JP"));
+        assert_eq!(ja.bold().weight, Weight::Bold);
+
+        let with_extra = installed(&[
+            ("Noto Sans CJK JP", 400),
+            ("Noto Sans CJK JP", 500),
+            ("Noto Sans CJK JP", 700),
+            ("Noto Sans", 400),
+            ("Noto Sans", 500),
+            ("Noto Sans", 600),
+        ]);
+        // Semibold only in the Latin family: the weight both have comes first.
+        assert_eq!(Choice::among(&with_extra, Lang::En).heavy, Weight::Medium);
+        // No Japanese family: the window's own family decides.
+        let latin_only = installed(&[("Noto Sans", 400), ("Noto Sans", 600)]);
+        let choice = Choice::among(&latin_only, Lang::Ja);
+        assert_eq!(
+            (choice.window, choice.japanese, choice.heavy),
+            (Some("Noto Sans"), None, Weight::Semibold)
+        );
     }
 
     fn first_ttf(dir: &std::path::Path) -> Option<std::path::PathBuf> {

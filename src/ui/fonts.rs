@@ -272,6 +272,8 @@ pub fn bold() -> Font {
 
 #[cfg(test)]
 mod glyph_test;
+#[cfg(test)]
+mod line_break_test;
 
 #[cfg(test)]
 mod tests {

@@ -205,6 +205,7 @@ fn html_body<'a>(
             // A web link is opened only after the reader has shown where it goes.
             .on_link_click(Message::LinkClicked)
             .size(style::BODY)
+            .wrapping(style::PROSE)
             .width(Fill),
     );
     if remote_images {
@@ -265,6 +266,7 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
                     body = body.push(
                         text(decoded.text.as_deref().unwrap_or_default())
                             .size(style::BODY)
+                            .wrapping(style::PROSE)
                             .width(Fill),
                     )
                 }

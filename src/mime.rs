@@ -62,8 +62,6 @@ pub struct Decoded {
     pub external_bodies: Vec<ExternalBody>,
     /// Where the sender asks a read receipt to go (`Disposition-Notification-To`, RFC 8098).
     pub receipt_to: Vec<Mailbox>,
-    /// The envelope sender the delivering server recorded (`Return-Path`), without brackets.
-    pub return_path: Option<String>,
 }
 
 /// Whether a part is a `message/external-body` reference.
@@ -262,11 +260,6 @@ pub fn decode(raw: &[u8]) -> Decoded {
             .header_raw("Disposition-Notification-To")
             .map(raw_addresses)
             .unwrap_or_default(),
-        return_path: message
-            .return_path()
-            .as_text()
-            .map(|p| p.trim().trim_matches(['<', '>']).to_owned())
-            .filter(|p| !p.is_empty()),
         attachments: listed_attachments(&message)
             .map(|part| AttachmentInfo {
                 file_name: part.attachment_name().map(str::to_owned),

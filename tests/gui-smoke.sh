@@ -109,3 +109,6 @@ TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-populated.sh
 # Japanese text (背景, 背中, Latin and kana) in the list, the reader's subject and body, compared
 # with reference pictures, in English and Japanese.
 TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-japanese-text.sh
+# Japanese typed through IBus with Mozc into the composer: pre-edit at the caret, candidates beside
+# it, Enter commits without sending (runs as the unprivileged user tests/run.sh creates).
+TAYORI_BIN="$BIN" tests/gui-japanese-ime.sh

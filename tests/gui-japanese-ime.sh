@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Japanese typed through a real input method (issue 24): IBus with Mozc under Xvfb, in the composer's
-# body and Subject. For each field: "kanji" is typed, and the pre-edit (かんじ) must be drawn in the
+# body and Subject and in the main window's search field. For each field: "kanji" is typed, and the pre-edit (かんじ) must be drawn in the
 # field at the caret; Space converts and opens Mozc's candidate window, which must sit just below
 # the pre-edit, beside the caret (not over the line being typed); Enter commits 漢字 — and only
-# commits: no line break in the body, nothing sent or queued. The draft the composer saves is read
+# commits: no line break in the body, nothing sent or queued, no search started. The draft the composer saves is read
 # back from the outbox file to see what the fields hold.
 #
 # Called by tests/gui-smoke.sh (which starts Xvfb and sets DISPLAY). Mozc refuses to run as root,
@@ -187,4 +187,45 @@ grep -Eq "\"body\":\"($candidates)\"" <<<"$draft" \
   || fail "the body does not hold exactly one committed conversion of かんじ (a line break from Enter?)"
 grep -Eq "\"subject\":\"($candidates)\"" <<<"$draft" \
   || fail "the subject does not hold a committed conversion of かんじ"
-echo "japanese input method: pre-edit at the caret, candidates beside it, Enter commits the conversion in the body and the subject, nothing sent"
+
+# The main window's search: Enter commits the conversion and does not search (the field's own
+# Enter starts a search, and "Clear" then takes the place of the order button beside it).
+kill "$APP"
+wait "$APP" 2>/dev/null || true
+for _ in $(seq 50); do
+  xdotool search --name 'Tayori' >/dev/null 2>&1 || break
+  sleep 0.1
+done
+TAYORI_HOME=$WORK/home LANG=ja_JP.UTF-8 LC_ALL=ja_JP.UTF-8 XMODIFIERS=@im=ibus \
+  "$BIN" >"$WORK/app-main.log" 2>&1 &
+APP=$!
+WID=""
+for _ in $(seq 150); do
+  WID=$(xdotool search --name 'Tayori' 2>/dev/null | head -1 || true)
+  [ -n "$WID" ] && break
+  kill -0 "$APP" 2>/dev/null || break
+  sleep 0.2
+done
+[ -n "$WID" ] || { cat "$WORK/app-main.log" >&2; fail "no main window"; }
+sleep 3
+eval "$(xdotool getwindowgeometry --shell "$WID")"
+xdotool windowfocus --sync "$WID"
+sleep 0.5
+# The order button beside the search field (window-relative 372,12 to 560,40).
+beside() { import -window root -crop "188x28+$((X + 372))+$((Y + 12))" +repage "$SHOTS/ime-search-beside-$1.png"; }
+beside before
+type_into search 311 26 263 12 360 40
+beside committed
+changed=$(compare -metric AE "$SHOTS/ime-search-beside-before.png" "$SHOTS/ime-search-beside-committed.png" null: 2>&1 || true)
+echo "search: pixels changed beside the field after the committing Enter: $changed"
+[ "$changed" = 0 ] || fail "the committing Enter started a search"
+# The field's own Enter (nothing being composed) does start one: the check sees a search.
+xdotool key Return
+sleep 1.5
+beside searched
+changed=$(compare -metric AE "$SHOTS/ime-search-beside-before.png" "$SHOTS/ime-search-beside-searched.png" null: 2>&1 || true)
+echo "search: pixels changed beside the field after a plain Enter: $changed"
+[ "$changed" != 0 ] || fail "a plain Enter did not start a search either (the check cannot see one)"
+import -window root "$SHOTS/japanese-ime-search-searched.png"
+
+echo "japanese input method: pre-edit at the caret, candidates beside it, Enter commits the conversion in the body, the subject and the search field; nothing sent, no search run"

@@ -22,6 +22,24 @@ pub struct AttachmentInfo {
     pub size: usize,
 }
 
+/// A `message/external-body` part (RFC 2046 §5.2.3): not content but a reference to content kept
+/// elsewhere (a URL, an FTP site, a file on the sender's network). It is shown as what it is and
+/// never fetched or opened: the place is the sender's word, and fetching it would tell them the
+/// message was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalBody {
+    /// `access-type`: `URL`, `anon-ftp`, `ftp`, `tftp`, `local-file`, `mail-server`, …
+    pub access_type: String,
+    /// Where it is, as the reference says: the URL, or site, directory and name put together.
+    pub location: Option<String>,
+    /// The type of the referenced content, from the part's inner header, when given.
+    pub content_type: Option<String>,
+    /// `size` in bytes, when given.
+    pub size: Option<u64>,
+    /// `expiration`, as written.
+    pub expiration: Option<String>,
+}
+
 /// What Tayori needs from a message for the list, the reader, threading and search.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Decoded {
@@ -40,6 +58,146 @@ pub struct Decoded {
     /// The HTML body as sent; it must be sanitised before display (the reader's job).
     pub html: Option<String>,
     pub attachments: Vec<AttachmentInfo>,
+    /// References to content outside the message (`message/external-body` parts).
+    pub external_bodies: Vec<ExternalBody>,
+    /// Where the sender asks a read receipt to go (`Disposition-Notification-To`, RFC 8098).
+    pub receipt_to: Vec<Mailbox>,
+}
+
+/// Whether a part is a `message/external-body` reference.
+fn is_external_body(part: &mail_parser::MessagePart<'_>) -> bool {
+    part.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("message")
+            && ct
+                .subtype()
+                .is_some_and(|sub| sub.eq_ignore_ascii_case("external-body"))
+    })
+}
+
+/// The parts listed as attachments: files, never references to content elsewhere. The reader's
+/// numbering and [`attachment_bytes`] both come from here.
+fn listed_attachments<'a>(
+    message: &'a mail_parser::Message<'a>,
+) -> impl Iterator<Item = &'a mail_parser::MessagePart<'a>> {
+    message.attachments().filter(|part| !is_external_body(part))
+}
+
+/// The parameters of a raw `Content-Type` field value (`type/sub; name=value; name="value"`),
+/// names in lower case. RFC 2017 lets an external body's URL be folded across lines inside its
+/// quotes, which mail-parser's parser stops at; this reads the field as written.
+fn raw_parameters(value: &str) -> Vec<(String, String)> {
+    let unfolded = value.replace("\r\n", "").replace('\n', "");
+    let mut parameters = Vec::new();
+    let mut rest = unfolded.as_str();
+    // Skip the type itself.
+    match rest.find(';') {
+        Some(at) => rest = &rest[at + 1..],
+        None => return parameters,
+    }
+    while !rest.trim().is_empty() {
+        let Some(eq) = rest.find('=') else {
+            break;
+        };
+        let name = rest[..eq]
+            .trim()
+            .trim_start_matches(';')
+            .trim()
+            .to_ascii_lowercase();
+        let after = rest[eq + 1..].trim_start();
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, escaped)) = chars.next() {
+                            value.push(escaped);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let next = quoted[end..]
+                .find(';')
+                .map_or("", |at| &quoted[end + at + 1..]);
+            (value, next)
+        } else {
+            let end = after.find(';').unwrap_or(after.len());
+            (
+                after[..end].trim().to_owned(),
+                after.get(end + 1..).unwrap_or(""),
+            )
+        };
+        if !name.is_empty() {
+            parameters.push((name, value));
+        }
+        rest = next;
+    }
+    parameters
+}
+
+fn external_body(part: &mail_parser::MessagePart<'_>, raw: &[u8]) -> ExternalBody {
+    let field = part
+        .headers()
+        .iter()
+        .find(|h| h.name == mail_parser::HeaderName::ContentType)
+        .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+        .unwrap_or_default();
+    let parameters = raw_parameters(&field);
+    let attribute = |name: &str| -> Option<String> {
+        parameters
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let access_type = attribute("access-type").unwrap_or_else(|| "unknown".into());
+    // RFC 2017: the URL may be folded into pieces; white space in it is not part of it.
+    let location = attribute("url")
+        .map(|url| url.split_whitespace().collect::<String>())
+        .or_else(|| {
+            let pieces: Vec<String> = ["site", "directory", "name"]
+                .iter()
+                .filter_map(|key| attribute(key))
+                .collect();
+            (!pieces.is_empty()).then(|| pieces.join(" / "))
+        })
+        .or_else(|| attribute("server"));
+    // The part's body starts with the referenced content's own header lines.
+    let contents = String::from_utf8_lossy(part.contents()).into_owned();
+    let content_type = contents
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("content-type")
+                .then(|| value.split(';').next().unwrap_or("").trim().to_owned())
+        })
+        .filter(|v| !v.is_empty());
+    ExternalBody {
+        access_type,
+        location,
+        content_type,
+        size: attribute("size").and_then(|s| s.parse().ok()),
+        expiration: attribute("expiration"),
+    }
+}
+
+/// The addresses of a raw address header (`Disposition-Notification-To` is not among those
+/// mail-parser reads as addresses by default).
+fn raw_addresses(raw: &str) -> Vec<Mailbox> {
+    let one = format!("To:{}\r\n\r\n", raw.trim_end());
+    MessageParser::default()
+        .parse_headers(one.as_bytes())
+        .map(|m| mailboxes(m.to()))
+        .unwrap_or_default()
 }
 
 fn mailboxes(address: Option<&mail_parser::Address<'_>>) -> Vec<Mailbox> {
@@ -93,8 +251,16 @@ pub fn decode(raw: &[u8]) -> Decoded {
             .body_html(0)
             .filter(|_| message.html_part(0).is_some_and(|part| part.is_text_html()))
             .map(|h| h.into_owned()),
-        attachments: message
+        external_bodies: message
             .attachments()
+            .filter(|part| is_external_body(part))
+            .map(|part| external_body(part, raw))
+            .collect(),
+        receipt_to: message
+            .header_raw("Disposition-Notification-To")
+            .map(raw_addresses)
+            .unwrap_or_default(),
+        attachments: listed_attachments(&message)
             .map(|part| AttachmentInfo {
                 file_name: part.attachment_name().map(str::to_owned),
                 content_type: part
@@ -115,8 +281,7 @@ pub fn decode(raw: &[u8]) -> Decoded {
 /// such attachment (it changed meanwhile, or the bytes are not a message).
 pub fn attachment_bytes(raw: &[u8], index: usize) -> Option<Vec<u8>> {
     let message = MessageParser::default().parse(raw)?;
-    message
-        .attachments()
+    listed_attachments(&message)
         .nth(index)
         .map(|part| part.contents().to_vec())
 }

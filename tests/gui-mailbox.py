@@ -3,6 +3,10 @@
 
   tests/gui-mailbox.py seed USER      empties USER's INBOX and fills it over IMAP (APPEND):
                                        English and Japanese senders and subjects, some read, a thread
+  tests/gui-mailbox.py japanese USER   empties USER's INBOX and appends one message whose subject and
+                                       body hold 背景, 背中 and a line of Latin letters and kana, dated
+                                       2024-06-14 (a fixed date: the screenshot is compared with a
+                                       reference, tests/gui-japanese-text.sh)
   tests/gui-mailbox.py deliver USER FROM SUBJECT
                                        delivers one new message through the rig's LMTP (the path
                                        mail from outside takes), as a new-mail notification needs
@@ -96,6 +100,27 @@ def seed(user):
     imap.logout()
 
 
+JAPANESE_TEXT = (
+    "山田 花子", "hanako.yamada@example.co.jp", "背景と背中 — Tayori のテスト",
+    "背景\n背中\nTayori は OAuth でサインインし、メール 3 通を確認しました。\n",
+)
+
+
+def japanese(user):
+    imap = login(user)
+    if inbox_count(imap) > 0:
+        imap.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+        imap.expunge()
+    imap.close()
+    name, address, subject, body = JAPANESE_TEXT
+    when = 1718325000  # 2024-06-14 09:30 +0900
+    raw = build(user, name, address, subject, body, when, "<japanese-text@example.test>")
+    typ, data = imap.append("INBOX", "()", imaplib.Time2Internaldate(when), raw)
+    assert typ == "OK", data
+    print(inbox_count(imap))
+    imap.logout()
+
+
 def deliver(user, sender, subject):
     name, address = email.utils.parseaddr(sender)
     raw = build(user, name, address, subject, "Delivered while the window was open.\n", time.time(),
@@ -111,6 +136,8 @@ def deliver(user, sender, subject):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "seed":
         seed(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "japanese":
+        japanese(sys.argv[2])
     elif len(sys.argv) == 5 and sys.argv[1] == "deliver":
         deliver(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -5,7 +5,8 @@
 # never appears or the picture is blank (a renderer that draws nothing). Look at the PNGs: that is
 # how a person checks the GUI.
 # Then the main window with real mail from the rig and a real new-mail notification
-# (tests/gui-populated.sh, inside a Secret Service session): needs the rig running, as in tests/run.sh.
+# (tests/gui-populated.sh, inside a Secret Service session), and Japanese text compared with reference
+# pictures (tests/gui-japanese-text.sh): both need the rig running, as in tests/run.sh.
 # (Every step of the wizard is also drawn headless by `cargo test --bin tayori`, into the same folder.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,3 +106,9 @@ shoot mailbox ja ja_JP.UTF-8 with_accounts
 shoot composer ja ja_JP.UTF-8 with_accounts 'mailto:ken@example.test?subject=%E4%BC%9A%E8%AD%B0%E3%81%AE%E4%BB%B6&body=%E3%82%88%E3%82%8D%E3%81%97%E3%81%8F%E3%81%8A%E9%A1%98%E3%81%84%E3%81%97%E3%81%BE%E3%81%99%E3%80%82'
 # The main window with mail in it (and a new-mail notification), in English and Japanese.
 TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-populated.sh
+# Japanese text (背景, 背中, Latin and kana) in the list, the reader's subject and body, compared
+# with reference pictures, in English and Japanese.
+TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-japanese-text.sh
+# Japanese typed through IBus with Mozc into the composer: pre-edit at the caret, candidates beside
+# it, Enter commits without sending (runs as the unprivileged user tests/run.sh creates).
+TAYORI_BIN="$BIN" tests/gui-japanese-ime.sh

@@ -15,13 +15,22 @@ tests/rig/setup.sh
 
 step "packages for the desktop check (Xvfb, CJK fonts, screenshots, a notification server, key presses)"
 missing=()
-for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk xdotool python3-xlib dunst sqlite3; do
+# ibus, ibus-mozc, mozc-server, ibus-gtk3, locales: Japanese typed through a real input method
+# (tests/gui-japanese-ime.sh).
+for pkg in xvfb xauth x11-utils imagemagick fonts-noto-cjk xdotool python3-xlib dunst sqlite3 \
+  ibus ibus-mozc mozc-server ibus-gtk3 locales; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# X input methods need a locale the X library knows (not C.UTF-8); Mozc refuses to run as root, so the
+# input-method check types as an ordinary user.
+for want in ja_JP en_US; do
+  locale -a | grep -qx "$want.utf8" || localedef -i "$want" -f UTF-8 "$want.UTF-8"
+done
+id tayori-ime >/dev/null 2>&1 || useradd --create-home --shell /bin/sh tayori-ime
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -36,6 +45,10 @@ if cargo tree --no-default-features -e normal,build --prefix none | grep -E '^ic
   exit 1
 fi
 echo "no iced crate in the --no-default-features dependency tree"
+
+step "every character of Japanese mail drawn by the window's text engine (src/ui/fonts/glyph_test.rs)"
+# Its counts and any failures are printed here; the same test runs again with the others below.
+cargo test --locked --bin tayori glyph_test -- --nocapture
 
 step "start the rig"
 tests/rig/start.sh

@@ -10,6 +10,7 @@
 //! [`strip_bcc`] removes it for the copy that goes to the submission server.
 
 pub mod flowed;
+pub mod receipt;
 pub mod reply;
 
 use std::path::Path;

@@ -33,6 +33,41 @@ catalog! {
             en: "The change could not be saved: {detail}",
             ja: "変更を保存できませんでした: {detail}",
         }
+        ExternalBodyHeading {
+            en: "Reference to content outside this message",
+            ja: "このメッセージに含まれていない内容への参照",
+        }
+        ExternalBodyWhere { en: "Where: {location}", ja: "場所: {location}" }
+        ExternalBodyUnknown {
+            en: "The reference does not say where.",
+            ja: "参照先は示されていません。",
+        }
+        ExternalBodyDetails {
+            en: "Access: {access} · Type: {type}",
+            ja: "アクセス方法: {access} · 種類: {type}",
+        }
+        ExternalBodyNotFetched {
+            en: "Only the sender’s description of where it is; Tayori does not fetch or open it.",
+            ja: "送信者が示した場所の情報のみです。Tayori はこれを取得したり開いたりしません。",
+        }
+        ReceiptAsked {
+            en: "{sender} asks for a read receipt: a note telling them you have opened this message. Send one?",
+            ja: "{sender} から開封確認（このメッセージを開いたことを知らせる通知）を求められています。送信しますか？",
+        }
+        ReceiptElsewhere {
+            en: "The receipt would go to {address}, not to the sender’s address.",
+            ja: "開封確認の送信先は差出人のアドレスではなく {address} です。",
+        }
+        ReceiptSend { en: "Send receipt", ja: "開封確認を送信" }
+        ReceiptDecline { en: "Don’t send", ja: "送信しない" }
+        ReceiptQueued {
+            en: "A read receipt to {address} is in the outbox.",
+            ja: "{address} 宛ての開封確認を送信トレイに入れました。",
+        }
+        ReceiptFailed {
+            en: "The read receipt could not be queued: {detail}",
+            ja: "開封確認を送信トレイに入れられませんでした: {detail}",
+        }
         AttachmentSave { en: "Save…", ja: "保存…" }
         AttachmentOpen { en: "Open", ja: "開く" }
         AttachmentSaved {
@@ -55,6 +90,10 @@ catalog! {
         LinkDeceptive {
             en: "Careful: the link’s text shows {shown}, but it leads to {real}.",
             ja: "ご注意ください: リンクの表示は {shown} ですが、実際の移動先は {real} です。",
+        }
+        LinkSafeLinks {
+            en: "The link passes through your organisation’s Microsoft Defender Safe Links, which checks it when you open it.",
+            ja: "このリンクは組織の Microsoft Defender セーフ リンクを経由し、開くときに安全性が確認されます。",
         }
         LinkOpen { en: "Open in browser", ja: "ブラウザーで開く" }
         LinkCancel { en: "Cancel", ja: "キャンセル" }

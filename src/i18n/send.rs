@@ -5,6 +5,11 @@ catalog! {
     area: Send;
     texts {
         SendDone { en: "Sent.", ja: "送信しました。" }
+        ReceiptSubject { en: "Read: {subject}", ja: "開封確認: {subject}" }
+        ReceiptBody {
+            en: "This is a read receipt for your message “{subject}” to {address}.\r\n\r\nIt says only that the message was opened on the recipient’s screen; it does not mean that it was read or understood, or that they agree with its contents.\r\n",
+            ja: "{address} 宛てのメッセージ「{subject}」の開封確認です。\r\n\r\nこれは受信者の画面でメッセージが開かれたことを示すだけで、内容が読まれた、理解された、または同意されたことを意味するものではありません。\r\n",
+        }
         SendQueued {
             en: "Not sent yet: the message is safe in the outbox and Tayori will try again.",
             ja: "まだ送信できていません。メッセージは送信トレイに保存されており、Tayori が再度送信を試みます。",

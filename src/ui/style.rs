@@ -9,6 +9,11 @@ pub const TITLE: f32 = 24.0;
 pub const BODY: f32 = 15.0;
 pub const SMALL: f32 = 13.0;
 pub const TINY: f32 = 12.0;
+/// How message text (the reader's body, the composer's editor) breaks into lines: at the Unicode
+/// line-break opportunities (UAX #14, which cosmic-text follows), which keep Japanese kinsoku —
+/// no 。、」！？ at the start of a line, no 「（ at its end. `Glyph` would break anywhere.
+/// `ui::fonts::line_break_test` checks it through the window's text engine.
+pub const PROSE: iced::widget::text::Wrapping = iced::widget::text::Wrapping::Word;
 
 /// The window's font, heavier: headings and labels.
 pub fn bold() -> Font {

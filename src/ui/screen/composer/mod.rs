@@ -671,6 +671,7 @@ impl State {
         let editor = text_editor(&self.body)
             .id(Id::new(BODY_ID))
             .on_action(Message::Edit)
+            .wrapping(crate::ui::style::PROSE)
             .height(Fill)
             .padding(10);
         column![form, container(editor).padding([0, 20]).height(Fill)]

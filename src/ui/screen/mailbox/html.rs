@@ -28,34 +28,129 @@ pub struct Rendered {
     pub remote_images: Vec<String>,
 }
 
+/// Elements whose content a browser reads as raw text (`<noscript>` while scripts run, `<noframes>`
+/// always). Tayori runs no scripts and shows no frames, so for it their content is the message:
+/// it is parsed as HTML and sanitised like the rest, never shown as source.
+const FALLBACK_CONTENT: [&str; 2] = ["noscript", "noframes"];
+
+/// How deep `<noscript>` inside `<noscript>` is followed; deeper content is dropped.
+const FALLBACK_DEPTH: usize = 3;
+
 /// The sanitised HTML: only formatting tags, links (http, https, mailto) and no image sources.
+/// The remote images' addresses are returned once each, in order of appearance — from `src`, from
+/// `srcset` and from `<picture>`'s `<source srcset>`.
 pub fn sanitize(html: &str) -> (String, Vec<String>) {
-    let images = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&images);
+    let mut images = Vec::new();
+    let clean = sanitize_into(html, &mut images, 0);
+    let mut seen = HashSet::new();
+    images.retain(|url| seen.insert(url.clone()));
+    (clean, images)
+}
+
+fn sanitize_into(html: &str, images: &mut Vec<String>, depth: usize) -> String {
+    let found = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&found);
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // `<title>` names the document for a browser's tab; it is not part of the letter.
+        .add_clean_content_tags(["title"])
+        // Kept only to be found again below (their raw content is parsed on its own).
+        .add_tags(FALLBACK_CONTENT)
+        // `<picture><source srcset>`: the sources are read for their addresses, then dropped.
+        .add_tags(["source"])
+        .add_tag_attributes("img", ["srcset"])
+        .add_tag_attributes("source", ["srcset", "src"])
         // No tracking pixels, no remote content of any kind: an image's source is recorded and
         // dropped, whatever its scheme.
         .attribute_filter(
             move |element, attribute, value| match (element, attribute) {
-                ("img", "src" | "srcset") => {
-                    let lower = value.trim().to_ascii_lowercase();
-                    if lower.starts_with("http:")
-                        || lower.starts_with("https:")
-                        || lower.starts_with("//")
-                    {
-                        let mut list = seen.lock().unwrap_or_else(|p| p.into_inner());
-                        list.push(value.trim().to_owned());
-                    }
+                ("img" | "source", "src" | "srcset") => {
+                    let mut list = seen.lock().unwrap_or_else(|p| p.into_inner());
+                    let urls = if attribute == "srcset" {
+                        srcset_urls(value)
+                    } else {
+                        vec![value.trim()]
+                    };
+                    list.extend(urls.into_iter().filter(|u| is_remote(u)).map(str::to_owned));
                     None
                 }
                 _ => Some(value.into()),
             },
         );
     let clean = builder.clean(html).to_string();
-    let images = images.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    (clean, images)
+    images.extend(found.lock().unwrap_or_else(|p| p.into_inner()).drain(..));
+    replace_fallback_content(&clean, images, depth)
+}
+
+/// An address fetched from the network (http, https, or scheme-relative).
+fn is_remote(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//")
+}
+
+/// The addresses of a `srcset` ("a.png 1x, b.png 2x" or "a.png 480w, …"), as the HTML standard
+/// splits it: an address is a run without white space; commas ending it end the candidate;
+/// otherwise the descriptors run to the next comma outside parentheses.
+fn srcset_urls(srcset: &str) -> Vec<&str> {
+    let mut urls = Vec::new();
+    let mut rest = srcset;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            return urls;
+        }
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let (url, after) = rest.split_at(end);
+        if url.ends_with(',') {
+            urls.push(url.trim_end_matches(','));
+            rest = after;
+            continue;
+        }
+        urls.push(url);
+        let mut depth = 0_u32;
+        let mut next = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    next = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &after[next..];
+    }
+}
+
+/// Sanitised HTML in which each `<noscript>`/`<noframes>` holds its content as raw source (how the
+/// parser reads them): that source is sanitised on its own and put in their place, inside a `div`.
+fn replace_fallback_content(clean: &str, images: &mut Vec<String>, depth: usize) -> String {
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean;
+    while let Some((start, name)) = FALLBACK_CONTENT
+        .iter()
+        .filter_map(|name| Some((rest.find(&format!("<{name}>"))?, *name)))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        let inner = &rest[start + name.len() + 2..];
+        // The raw content cannot hold its own end tag (it would have ended there).
+        let close = format!("</{name}>");
+        let end = inner.find(&close).unwrap_or(inner.len());
+        if depth < FALLBACK_DEPTH {
+            out.push_str("<div>");
+            out.push_str(&sanitize_into(&inner[..end], images, depth + 1));
+            out.push_str("</div>");
+        }
+        rest = inner.get(end + close.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Sanitises and converts an HTML body.
@@ -88,6 +183,39 @@ pub fn link_target(href: &str) -> LinkTarget {
         Ok(url) if url.scheme() == "mailto" => LinkTarget::Mail(href.trim().to_owned()),
         _ => LinkTarget::Ignored,
     }
+}
+
+/// The address a link rewritten by Microsoft Defender for Office 365 Safe Links
+/// (`https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2F…&data=…`) leads to, when
+/// `url` is one: an organisation's mail server rewrites every link so that each click is checked
+/// first, which hides where links go. Links wrapped twice (forwarded mail) are unwrapped through.
+pub fn safe_links_target(url: &url::Url) -> Option<url::Url> {
+    let mut target = None;
+    let mut current = url.clone();
+    // Each round removes one wrapping; a few are all that real forwarding chains produce.
+    for _ in 0..4 {
+        let host = current.host_str()?.to_ascii_lowercase();
+        let wrapped = [
+            ".safelinks.protection.outlook.com",
+            ".safelinks.protection.office365.us",
+        ]
+        .iter()
+        .any(|suffix| host.ends_with(suffix));
+        if !wrapped || current.scheme() != "https" {
+            break;
+        }
+        let Some(inner) = current
+            .query_pairs()
+            .find(|(key, _)| key == "url")
+            .and_then(|(_, value)| url::Url::parse(value.trim()).ok())
+            .filter(|inner| matches!(inner.scheme(), "http" | "https") && inner.has_host())
+        else {
+            break;
+        };
+        target = Some(inner.clone());
+        current = inner;
+    }
+    target
 }
 
 impl Rendered {
@@ -296,8 +424,16 @@ fn to_pieces(clean: &str) -> Vec<Piece> {
             ("a", true) => {
                 // The address is shown unless the text already is it.
                 if let Some(href) = b.link.take() {
-                    let shown = href.trim_start_matches("mailto:");
-                    if b.link_text.trim() != shown && b.link_text.trim() != href {
+                    // A link wrapped by Safe Links shows the address it really leads to.
+                    let real = url::Url::parse(href.trim())
+                        .ok()
+                        .as_ref()
+                        .and_then(safe_links_target)
+                        .map(String::from);
+                    let shown = real.as_deref().unwrap_or(&href);
+                    let shown = shown.trim_start_matches("mailto:");
+                    let words = b.link_text.trim();
+                    if words != shown && (real.is_some() || words != href) {
                         b.push(&format!(" <{shown}>"));
                     }
                 }
@@ -516,5 +652,51 @@ mod tests {
             p.link.as_deref() == Some("https://example.test/doc") && p.text == "report"
         }));
         assert!(rendered.remote_images.is_empty());
+    }
+
+    #[test]
+    fn srcset_addresses_are_split_as_the_html_standard_says() {
+        assert_eq!(srcset_urls("a.png 1x, b.png 2x"), ["a.png", "b.png"]);
+        assert_eq!(
+            srcset_urls(" https://x.example/a,1.png 480w,https://x.example/b.png 800w "),
+            ["https://x.example/a,1.png", "https://x.example/b.png"]
+        );
+        // A comma ending the address ends the candidate; descriptors may hold commas in brackets.
+        assert_eq!(srcset_urls("a.png,b.png"), ["a.png,b.png"]);
+        assert_eq!(srcset_urls("a.png, b.png"), ["a.png", "b.png"]);
+        assert_eq!(srcset_urls("a.png (x, y), b.png"), ["a.png", "b.png"]);
+        assert!(srcset_urls(" , ,").is_empty());
+    }
+
+    #[test]
+    fn safe_links_are_unwrapped_only_on_microsofts_hosts() {
+        let to = |u: &str| url::Url::parse(u).unwrap();
+        let real = safe_links_target(&to(
+            "https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2Fexample.test%2Fa%3Fb%3Dc&data=05%7C01&reserved=0",
+        ));
+        assert_eq!(
+            real.map(String::from).as_deref(),
+            Some("https://example.test/a?b=c")
+        );
+        // Wrapped twice (a forwarded message), and the US government cloud.
+        let inner =
+            "https://gcc02.safelinks.protection.office365.us/?url=https%3A%2F%2Fportal.example%2F";
+        let twice = format!(
+            "https://jpn01.safelinks.protection.outlook.com/?url={}&data=x",
+            url::form_urlencoded::byte_serialize(inner.as_bytes()).collect::<String>()
+        );
+        assert_eq!(
+            safe_links_target(&to(&twice)).map(String::from).as_deref(),
+            Some("https://portal.example/")
+        );
+        for not_wrapped in [
+            "https://safelinks.protection.outlook.com.evil.example/?url=https%3A%2F%2Fbank.example%2F",
+            "https://evil.example/?url=https%3A%2F%2Fbank.example%2F",
+            "http://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2Fbank.example%2F",
+            "https://nam12.safelinks.protection.outlook.com/?url=javascript%3Aalert(1)",
+            "https://nam12.safelinks.protection.outlook.com/?data=x",
+        ] {
+            assert_eq!(safe_links_target(&to(not_wrapped)), None, "{not_wrapped}");
+        }
     }
 }

@@ -191,6 +191,12 @@ impl State {
         &self.reader.content
     }
 
+    /// A link in the reader waiting for confirmation.
+    #[cfg(test)]
+    pub fn reader_link(&self) -> Option<&reader::PendingLink> {
+        self.reader.link.as_ref()
+    }
+
     #[cfg(test)]
     pub fn context(&self) -> &Context {
         &self.context

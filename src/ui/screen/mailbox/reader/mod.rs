@@ -8,13 +8,14 @@
 
 mod view;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use iced::Task;
 use tayori::attachment;
 use tayori::compose::ReplyMode;
 use tayori::i18n::Lang;
-use tayori::mime::Decoded;
+use tayori::mime::{Decoded, Mailbox};
 use tayori::store::{Flags, MessageSummary, Store, StoreError};
 
 pub use view::view;
@@ -32,6 +33,57 @@ pub struct Reader {
     pub(super) link: Option<PendingLink>,
     /// What the last reader action said (an attachment saved, or why it could not be).
     pub(super) notice: Option<Notice>,
+    /// The read receipt the shown message asks for, while it is a question or just answered.
+    pub(super) receipt: Option<Receipt>,
+    /// Messages whose request for a read receipt was answered (sent or declined) in this run:
+    /// the question is not asked twice.
+    receipts_answered: HashSet<i64>,
+}
+
+/// A read receipt asked for by the message shown (`Disposition-Notification-To`). Nothing is sent
+/// unless the person says yes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Receipt {
+    Asked {
+        /// Who sent the message, as shown.
+        sender: String,
+        /// Where the receipt would go.
+        to: Mailbox,
+        /// The receipt would go to another address than the sender's (a tracking service, say).
+        elsewhere: bool,
+    },
+    Sending,
+    Queued {
+        address: String,
+    },
+    Failed {
+        detail: String,
+    },
+}
+
+impl Receipt {
+    /// The question for `decoded`, if it asks for a receipt.
+    fn asked_by(decoded: &Decoded) -> Option<Self> {
+        let to = decoded.receipt_to.first()?.clone();
+        let from = decoded.from.first();
+        let sender = match from {
+            Some(Mailbox {
+                name: Some(name),
+                address,
+            }) => format!("{name} <{address}>"),
+            Some(Mailbox { address, .. }) => address.clone(),
+            None => to.address.clone(),
+        };
+        let elsewhere = !decoded
+            .from
+            .iter()
+            .any(|f| f.address.eq_ignore_ascii_case(&to.address));
+        Some(Receipt::Asked {
+            sender,
+            to,
+            elsewhere,
+        })
+    }
 }
 
 /// What the reader shows.
@@ -57,7 +109,11 @@ pub enum Content {
 /// A web link waiting for the person to confirm where it goes.
 #[derive(Debug, Clone)]
 pub struct PendingLink {
+    /// The address opened (a Safe Links address stays one: the organisation's check of each
+    /// click is its policy, as in Outlook).
     pub url: url::Url,
+    /// Where a link rewritten by Microsoft Defender Safe Links really leads.
+    pub real: Option<url::Url>,
     /// When the link's text names another site than it leads to: (shown, real).
     pub deceptive: Option<(String, String)>,
 }
@@ -108,6 +164,11 @@ pub enum Message {
     Opened(i64, Result<Option<Box<Decoded>>, Problem>),
     /// Show this message's remote image addresses.
     LoadRemoteImages,
+    /// The person agreed to send the read receipt the message asks for (in this language).
+    SendReceipt(Lang),
+    /// The person declined to send a read receipt.
+    DeclineReceipt,
+    ReceiptQueued(Result<String, String>),
     /// A link in an HTML message was clicked: web links wait for a confirmation, `mailto:` opens
     /// the composer, anything else is ignored.
     LinkClicked(String),
@@ -173,6 +234,7 @@ impl Reader {
         self.content = Content::Loading(summary);
         self.link = None;
         self.notice = None;
+        self.receipt = None;
         let db = db.clone();
         Task::perform(
             async move {
@@ -200,6 +262,11 @@ impl Reader {
                     Content::Loading(summary) if summary.id == id => summary.clone(),
                     _ => return (Task::none(), None),
                 };
+                if let Ok(Some(decoded)) = &result {
+                    // Asked once per message; never answered without the person.
+                    self.receipt = Receipt::asked_by(decoded)
+                        .filter(|_| !self.receipts_answered.contains(&id));
+                }
                 self.content = match result {
                     Ok(Some(decoded)) => Content::Shown {
                         summary: current,
@@ -215,6 +282,23 @@ impl Reader {
             Message::LoadRemoteImages => {
                 if let Content::Shown { remote_images, .. } = &mut self.content {
                     *remote_images = true;
+                }
+                Task::none()
+            }
+            Message::SendReceipt(lang) => self.send_receipt(lang, db, context),
+            Message::DeclineReceipt => {
+                if let Content::Shown { summary, .. } = &self.content {
+                    self.receipts_answered.insert(summary.id);
+                }
+                self.receipt = None;
+                Task::none()
+            }
+            Message::ReceiptQueued(result) => {
+                if self.receipt == Some(Receipt::Sending) {
+                    self.receipt = Some(match result {
+                        Ok(address) => Receipt::Queued { address },
+                        Err(detail) => Receipt::Failed { detail },
+                    });
                 }
                 Task::none()
             }
@@ -279,6 +363,65 @@ impl Reader {
             Message::Delete => return (Task::none(), Some(Event::Delete)),
         };
         (task, None)
+    }
+
+    /// "Send receipt": a read receipt for the message shown, from the account it came to, put in
+    /// the outbox (whose worker sends it like any other message).
+    fn send_receipt(&mut self, lang: Lang, db: Option<&Db>, context: &Context) -> Task<Message> {
+        let (
+            Some(Receipt::Asked { to, .. }),
+            Content::Shown {
+                summary, decoded, ..
+            },
+            Some(db),
+        ) = (&self.receipt, &self.content, db.cloned())
+        else {
+            return Task::none();
+        };
+        let id = summary.id;
+        self.receipts_answered.insert(id);
+        let to = tayori::compose::Mailbox::new(to.name.as_deref(), &to.address);
+        let subject = decoded
+            .subject
+            .clone()
+            .unwrap_or_else(|| summary.subject.clone());
+        let original_id = decoded.message_id.clone();
+        let data_dir = context.paths.data_dir.clone();
+        self.receipt = Some(Receipt::Sending);
+        Task::perform(
+            async move {
+                let (account, _) = db.run(move |store| store.message_location(id)).await?;
+                tokio::task::spawn_blocking(move || {
+                    let me = tayori::compose::Mailbox::new(None, &account);
+                    let request = tayori::compose::receipt::ReceiptRequest {
+                        me: &me,
+                        to: &to,
+                        subject: &subject,
+                        original_message_id: original_id.as_deref(),
+                    };
+                    let built = tayori::compose::receipt::read_receipt(
+                        &request,
+                        lang,
+                        std::time::SystemTime::now(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let outbox =
+                        tayori::outbox::Outbox::open_in(&data_dir).map_err(|e| e.to_string())?;
+                    // As the outbox panel lists it.
+                    let listed = tayori::i18n::fill(
+                        lang.text(tayori::i18n::Text::ReceiptSubject),
+                        &[("subject", &subject)],
+                    );
+                    outbox
+                        .enqueue(&account, &listed, &built, None)
+                        .map_err(|e| e.to_string())?;
+                    Ok(to.address)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            },
+            Message::ReceiptQueued,
+        )
     }
 
     /// The message in the reader, whatever its state.
@@ -400,14 +543,22 @@ impl Reader {
     fn link_clicked(&mut self, href: &str) -> (Task<Message>, Option<Event>) {
         match html::link_target(href) {
             LinkTarget::Web(url) => {
+                let real = html::safe_links_target(&url);
                 let deceptive = match &self.content {
                     Content::Shown {
                         html: Some(rendered),
                         ..
-                    } => html::deceptive_hosts(&rendered.link_text(href), &url),
+                    } => html::deceptive_hosts(
+                        &rendered.link_text(href),
+                        real.as_ref().unwrap_or(&url),
+                    ),
                     _ => None,
                 };
-                self.link = Some(PendingLink { url, deceptive });
+                self.link = Some(PendingLink {
+                    url,
+                    real,
+                    deceptive,
+                });
                 (Task::none(), None)
             }
             LinkTarget::Mail(link) => match tayori::mailto::parse(&link) {

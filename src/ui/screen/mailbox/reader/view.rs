@@ -10,7 +10,7 @@ use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
 use super::super::html;
-use super::{Content, Message, Notice, Reader};
+use super::{Content, Message, Notice, Reader, Receipt};
 use crate::ui::style;
 
 fn people(list: &[Mailbox]) -> String {
@@ -205,6 +205,7 @@ fn html_body<'a>(
             // A web link is opened only after the reader has shown where it goes.
             .on_link_click(Message::LinkClicked)
             .size(style::BODY)
+            .wrapping(style::PROSE)
             .width(Fill),
     );
     if remote_images {
@@ -256,17 +257,21 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
             let mut body = column![headers(summary, Some(decoded), lang), rule::horizontal(1)]
                 .spacing(14)
                 .padding(20);
+            if let Some(receipt) = &reader.receipt {
+                body = body.push(receipt_bar(receipt, lang));
+            }
             match html {
                 Some(rendered) => body = html_body(body, rendered, *remote_images, lang),
                 None => {
                     body = body.push(
                         text(decoded.text.as_deref().unwrap_or_default())
                             .size(style::BODY)
+                            .wrapping(style::PROSE)
                             .width(Fill),
                     )
                 }
             }
-            if !decoded.attachments.is_empty() {
+            if !decoded.attachments.is_empty() || !decoded.external_bodies.is_empty() {
                 body = body
                     .push(rule::horizontal(1))
                     .push(attachments(decoded, lang));
@@ -340,25 +345,141 @@ fn attachments<'a>(decoded: &'a Decoded, lang: Lang) -> Element<'a, Message> {
                 .style(style::inset),
         );
     }
+    // References to content elsewhere: what and where, as the sender wrote it, and no button —
+    // nothing is fetched or opened from here.
+    for external in &decoded.external_bodies {
+        let place = match &external.location {
+            Some(location) => fill(
+                lang.text(Text::ExternalBodyWhere),
+                &[("location", location)],
+            ),
+            None => lang.text(Text::ExternalBodyUnknown).to_owned(),
+        };
+        let mut kind = fill(
+            lang.text(Text::ExternalBodyDetails),
+            &[
+                ("access", &external.access_type),
+                ("type", external.content_type.as_deref().unwrap_or("?")),
+            ],
+        );
+        if let Some(size) = external.size {
+            kind.push_str(&format!("  ·  {}", size_text(size as usize, lang)));
+        }
+        if let Some(expiration) = &external.expiration {
+            kind.push_str(&format!("  ·  {expiration}"));
+        }
+        let line = row![
+            text("⇢").size(style::BODY).style(style::muted),
+            column![
+                text(lang.text(Text::ExternalBodyHeading))
+                    .size(style::SMALL)
+                    .font(style::bold()),
+                text(place)
+                    .size(style::TINY)
+                    .wrapping(iced::widget::text::Wrapping::WordOrGlyph),
+                text(kind).size(style::TINY).style(style::muted),
+                text(lang.text(Text::ExternalBodyNotFetched))
+                    .size(style::TINY)
+                    .style(style::muted),
+            ]
+            .spacing(2)
+            .width(Fill),
+        ]
+        .spacing(8)
+        .align_y(iced::Center);
+        list = list.push(
+            container(line)
+                .padding([6, 10])
+                .width(Fill)
+                .style(style::inset),
+        );
+    }
     list.into()
+}
+
+/// The question a message's request for a read receipt raises, or what became of the answer.
+fn receipt_bar<'a>(receipt: &'a Receipt, lang: Lang) -> Element<'a, Message> {
+    let small = |words: String| text(words).size(style::SMALL);
+    let content: Element<'a, Message> = match receipt {
+        Receipt::Asked {
+            sender,
+            to,
+            elsewhere,
+        } => {
+            let mut lines = column![small(fill(
+                lang.text(Text::ReceiptAsked),
+                &[("sender", sender)]
+            ))]
+            .spacing(3)
+            .width(Fill);
+            if *elsewhere {
+                lines = lines.push(
+                    small(fill(
+                        lang.text(Text::ReceiptElsewhere),
+                        &[("address", &to.address)],
+                    ))
+                    .style(style::danger),
+                );
+            }
+            row![
+                lines,
+                iced::widget::button(small(lang.text(Text::ReceiptSend).to_owned()))
+                    .style(style::outline_button)
+                    .padding([4, 10])
+                    .on_press(Message::SendReceipt(lang)),
+                iced::widget::button(small(lang.text(Text::ReceiptDecline).to_owned()))
+                    .style(style::outline_button)
+                    .padding([4, 10])
+                    .on_press(Message::DeclineReceipt),
+            ]
+            .spacing(8)
+            .align_y(iced::Center)
+            .into()
+        }
+        Receipt::Sending => small(lang.text(Text::Loading).to_owned()).into(),
+        Receipt::Queued { address } => small(fill(
+            lang.text(Text::ReceiptQueued),
+            &[("address", address)],
+        ))
+        .into(),
+        Receipt::Failed { detail } => {
+            small(fill(lang.text(Text::ReceiptFailed), &[("detail", detail)]))
+                .style(style::danger)
+                .into()
+        }
+    };
+    container(content)
+        .padding([8, 12])
+        .width(Fill)
+        .style(style::inset)
+        .into()
 }
 
 /// The bar under the reader: a link waiting for confirmation, or what the last action said.
 fn action_bar<'a>(reader: &'a Reader, lang: Lang) -> Option<Element<'a, Message>> {
     if let Some(link) = &reader.link {
-        let host = link.url.host_str().unwrap_or_default();
+        // Where it really leads: the address a Safe Links wrapping hides, else the link's own.
+        let target = link.real.as_ref().unwrap_or(&link.url);
+        let host = target.host_str().unwrap_or_default();
         let mut lines = column![
             text(lang.text(Text::LinkConfirm))
                 .size(style::SMALL)
                 .font(style::bold()),
             text(fill(lang.text(Text::LinkGoesTo), &[("host", host)])).size(style::SMALL),
-            text(link.url.as_str())
+            text(target.as_str())
                 .size(style::TINY)
                 .style(style::muted)
                 .wrapping(iced::widget::text::Wrapping::Glyph),
         ]
         .spacing(3)
         .width(Fill);
+        if link.real.is_some() {
+            lines = lines.push(
+                text(lang.text(Text::LinkSafeLinks))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
         if let Some((shown, real)) = &link.deceptive {
             lines = lines.push(
                 text(fill(

@@ -10,6 +10,7 @@
 //! in the window.
 
 mod banner_tests;
+mod leftover_tests;
 mod list_tests;
 mod outbox_tests;
 mod reader_tests;

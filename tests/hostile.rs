@@ -260,6 +260,11 @@ async fn a_100_mb_line_without_crlf_is_given_up_on_in_seconds() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_400_mb_body_for_a_small_message_is_refused_by_its_size() {
+    one_bad_message("body-400mb", Imap::HugeBodyLiteral(7), AT_ONCE).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_connection_dropped_mid_literal_costs_that_message_alone() {
     one_bad_message("drop-mid-literal", Imap::DropMidLiteral(7), GIVE_UP).await;
 }
@@ -327,6 +332,25 @@ async fn a_100000_uid_search_answer_is_read() {
     verdict.check(
         server.seen.count("UID SEARCH") >= 1,
         "no UID SEARCH was asked",
+    );
+    verdict.finish();
+}
+
+/// The other side of the line cap: a SEARCH answer for a folder of ten messages that never ends is
+/// refused in seconds (the folder's EXISTS says how long it can be).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_search_answer_for_a_small_folder_is_refused_in_seconds() {
+    let server = imap::start(imap::Config::new(Imap::EndlessSearch)).await;
+    let (home, _) = imap_home("endless-search", server.port, imap::Security::Tls).await;
+    let mut verdict = Verdict::new("endless-search");
+    let run = sync(home.path()).await;
+    verdict.saw("sync", &run);
+    verdict.no_panic(&run);
+    verdict.bounded(&run, AT_ONCE, MEMORY_MIB);
+    verdict.exit(&run, 1, "the folder could not be listed");
+    verdict.check(
+        run.text().contains("127.0.0.1") && run.text().contains("too long"),
+        "the person is not told that the server's answer was too long",
     );
     verdict.finish();
 }

@@ -34,6 +34,11 @@ pub enum Misbehaviour {
     HugeLiteral(u32),
     /// Instead of the header FETCH reply of `uid`: a 100 MB line without CRLF, then silence.
     EndlessLine(u32),
+    /// The body of `uid` (a few hundred bytes by its RFC822.SIZE) announced as a 400 MB literal;
+    /// nothing follows.
+    HugeBodyLiteral(u32),
+    /// The UID SEARCH answer is a 100 MB line without CRLF (for a folder of ten messages).
+    EndlessSearch,
     /// The body FETCH of `uid` stops in the middle of its literal and the connection closes.
     DropMidLiteral(u32),
     /// SELECT is answered with a tagged OK carrying another command's tag, then nothing.
@@ -201,6 +206,7 @@ impl Shared {
             | Misbehaviour::LiteralOverCap(uid)
             | Misbehaviour::HugeLiteral(uid)
             | Misbehaviour::EndlessLine(uid)
+            | Misbehaviour::HugeBodyLiteral(uid)
             | Misbehaviour::DropMidLiteral(uid)
             | Misbehaviour::Throttle(uid) => Some(uid),
             _ => None,
@@ -461,6 +467,15 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     .map(|s| s.to_ascii_uppercase())
                     .unwrap_or_default();
                 match sub.as_str() {
+                    "SEARCH" if shared.config.misbehaviour == Misbehaviour::EndlessSearch => {
+                        stream.write_all(b"* SEARCH 1 2 3").await?;
+                        let chunk = " 7".repeat(512 * 1024);
+                        for _ in 0..100 {
+                            stream.write_all(chunk.as_bytes()).await?;
+                        }
+                        stream.flush().await?;
+                        return hold_open(stream).await;
+                    }
                     "SEARCH" => {
                         let criteria = args.get(2).copied().unwrap_or("ALL");
                         let uids = if let Some(range) = criteria
@@ -620,6 +635,14 @@ async fn body_fetch<S: AsyncRead + AsyncWrite + Unpin>(
             stream.write_all(&out[..cut]).await?;
             stream.flush().await?;
             stream.shutdown().await?;
+            Ok(false)
+        }
+        Misbehaviour::HugeBodyLiteral(_) if target => {
+            stream
+                .write_all(format!("* {uid} FETCH (UID {uid} BODY[] {{400000000}}\r\n").as_bytes())
+                .await?;
+            stream.flush().await?;
+            hold_open(stream).await?;
             Ok(false)
         }
         Misbehaviour::Throttle(_) if target => {

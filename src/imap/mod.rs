@@ -56,3 +56,28 @@ pub enum ImapError {
     #[error(transparent)]
     Auth(#[from] AuthError),
 }
+
+#[cfg(test)]
+mod tests {
+    use async_imap::imap_proto::Response;
+
+    /// Server lines that panicked imap-proto 0.17.0 (an unwrap on `INTERNALDATE NIL`, an unwrap on
+    /// a METADATA mailbox name that is not UTF-8, a slice inside a character of the status text):
+    /// the fork in third_party/imap-proto (Cargo.toml `[patch.crates-io]`) makes each an error or
+    /// keeps the text. This fails if the patch is dropped.
+    #[test]
+    fn responses_that_panicked_imap_proto_do_not() {
+        let nil = b"* 7 FETCH (UID 7 INTERNALDATE NIL RFC822.SIZE 10)\r\n";
+        let nil = std::panic::catch_unwind(|| match Response::parse(nil) {
+            Ok((_, Response::Fetch(7, attributes))) => !attributes
+                .iter()
+                .any(|a| matches!(a, async_imap::imap_proto::AttributeValue::InternalDate(_))),
+            _ => true,
+        });
+        assert!(nil.unwrap());
+        let metadata = b"* METADATA \"INBOX\xff\xfe\" (/private/comment \"x\")\r\n";
+        assert!(std::panic::catch_unwind(|| Response::parse(metadata).is_err()).unwrap());
+        let status = b"* OK [CAPABILITY IMAP4rev1]\xe0\xbb\x90\x8becot ready.\r\n";
+        assert!(std::panic::catch_unwind(|| Response::parse(status).is_ok()).unwrap());
+    }
+}

@@ -7,7 +7,7 @@
 use nom::{
     branch::alt,
     bytes::streaming::{tag, tag_no_case},
-    combinator::map,
+    combinator::{map, map_res},
     multi::separated_list0,
     IResult, Parser,
 };
@@ -147,11 +147,7 @@ pub struct Metadata {
 
 fn keyval_list(i: &[u8]) -> IResult<&[u8], Vec<Metadata>> {
     parenthesized_nonempty_list(map(
-        (
-            utf8_entry_name,
-            tag(" "),
-            alt((nil_value, string_value)),
-        ),
+        (utf8_entry_name, tag(" "), alt((nil_value, string_value))),
         |(key, _, value)| Metadata {
             entry: key.to_string(),
             value,
@@ -252,7 +248,9 @@ mod tests {
         ] {
             assert!(crate::Response::parse(response).is_err());
         }
-        assert!(crate::Response::parse(b"* METADATA \"INBOX\" (/shared/comment \"ok\")\r\n").is_ok());
+        assert!(
+            crate::Response::parse(b"* METADATA \"INBOX\" (/shared/comment \"ok\")\r\n").is_ok()
+        );
     }
 
     #[test]

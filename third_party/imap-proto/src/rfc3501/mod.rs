@@ -887,7 +887,7 @@ fn msg_att_envelope(i: &[u8]) -> IResult<&[u8], AttributeValue<'_>> {
 }
 
 // date-time is a quoted string (RFC 3501 §9); `nstring_utf8` is lenient and also accepts a literal
-// and NIL. NIL carries no date: it is a parse error, not a panic (some servers send it).
+// and NIL. NIL carries no date: it is not an INTERNALDATE, not a panic (some servers send it).
 fn msg_att_internal_date(i: &[u8]) -> IResult<&[u8], AttributeValue<'_>> {
     map_opt(
         preceded(tag_no_case("INTERNALDATE "), nstring_utf8),
@@ -1180,9 +1180,12 @@ impl<'a> Outcome<'a> {
             let information = if text.is_empty() {
                 None
             } else if code.is_some() {
+                // The text after `]` usually starts with a space, but it is the server's: it may
+                // start inside a multi-byte character (slicing at byte 1 panicked), so only a
+                // leading space is dropped.
                 Some(match text {
-                    Cow::Borrowed(s) => Cow::Borrowed(&s[1..]),
-                    Cow::Owned(s) => Cow::Owned(s[1..].to_string()),
+                    Cow::Borrowed(s) => Cow::Borrowed(s.strip_prefix(' ').unwrap_or(s)),
+                    Cow::Owned(s) => Cow::Owned(s.strip_prefix(' ').unwrap_or(&s).to_string()),
                 })
             } else {
                 Some(text)
@@ -1295,9 +1298,47 @@ mod tests {
     #[test]
     fn test_internal_date_nil_is_an_error_not_a_panic() {
         let response = b"* 1 FETCH (UID 7 INTERNALDATE NIL RFC822.SIZE 10)\r\n";
-        assert!(crate::Response::parse(response).is_err());
+        // The NIL is not a date: the attribute is not an INTERNALDATE (here the lenient
+        // fallback keeps it as `Unknown`), and the other attributes are kept.
+        match crate::Response::parse(response) {
+            Ok((_, crate::Response::Fetch(1, attributes))) => {
+                assert!(!attributes
+                    .iter()
+                    .any(|a| matches!(a, AttributeValue::InternalDate(_))));
+                assert!(attributes.contains(&AttributeValue::Uid(7)));
+                assert!(attributes.contains(&AttributeValue::Rfc822Size(10)));
+            }
+            Ok(other) => panic!("unexpected response {other:?}"),
+            Err(_) => {}
+        }
         // A quoted date still parses.
         let response = b"* 1 FETCH (UID 7 INTERNALDATE \"17-Jul-1996 02:44:25 -0700\")\r\n";
+        assert!(crate::Response::parse(response).is_ok());
+    }
+
+    #[test]
+    fn test_status_text_after_a_code_starting_inside_a_character_is_not_a_panic() {
+        // Found by fuzzing (fuzz/corpus/imap/crash-imap-proto-status-text-slice on the hardening
+        // branch): the text after the response code starts with a three-byte character.
+        let response = b"* OK [CAPABILITY IMAP4rev1 IDLE]\xe0\xbb\x90\x8becot ready.\r\n";
+        let (_, parsed) = crate::Response::parse(response).expect("parses");
+        match parsed {
+            crate::Response::Data { outcome, .. } => {
+                let information = outcome.information.expect("text kept");
+                assert!(information.ends_with("ecot ready."), "{information:?}");
+            }
+            other => panic!("unexpected response {other:?}"),
+        }
+        // The usual form: one space dropped, the rest kept.
+        let response = b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n";
+        match crate::Response::parse(response).expect("parses").1 {
+            crate::Response::Data { outcome, .. } => {
+                assert_eq!(outcome.information.as_deref(), Some("Dovecot ready."))
+            }
+            other => panic!("unexpected response {other:?}"),
+        }
+        // Invalid UTF-8 right after the code (decoded lossily, so the text is owned).
+        let response = b"* OK [ALERT]\xff\xfe x\r\n";
         assert!(crate::Response::parse(response).is_ok());
     }
 

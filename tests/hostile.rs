@@ -187,8 +187,23 @@ fn check_bad_message_accounted_for(
     );
 }
 
+/// What the bad message may cost.
+#[derive(Clone, Copy, PartialEq)]
+enum Cost {
+    /// The message is skipped: kept as a placeholder with its UID (or its body marked), and the
+    /// person told which one.
+    Skipped,
+    /// Only the broken item is lost (an arrival date that is not a date): the message is stored
+    /// whole, nothing to tell.
+    Item,
+}
+
 /// A sync against ten good messages and one bad one (UID 7 of 11).
 async fn one_bad_message(case: &str, misbehaviour: Imap, time: Duration) {
+    one_bad(case, misbehaviour, time, Cost::Skipped).await
+}
+
+async fn one_bad(case: &str, misbehaviour: Imap, time: Duration, cost: Cost) {
     let bad = 7;
     let mut config = imap::Config::new(misbehaviour);
     config.messages = 11;
@@ -200,8 +215,22 @@ async fn one_bad_message(case: &str, misbehaviour: Imap, time: Duration) {
     verdict.no_panic(&first);
     verdict.bounded(&first, time, MEMORY_MIB);
     verdict.exit(&first, 0, "one bad message does not fail the account");
-    check_good_messages_stored(&mut verdict, home.path(), &email, 11, Some(bad));
-    check_bad_message_accounted_for(&mut verdict, &first, home.path(), &email, bad);
+    match cost {
+        Cost::Skipped => {
+            check_good_messages_stored(&mut verdict, home.path(), &email, 11, Some(bad));
+            check_bad_message_accounted_for(&mut verdict, &first, home.path(), &email, bad);
+        }
+        Cost::Item => {
+            check_good_messages_stored(&mut verdict, home.path(), &email, 11, Some(bad));
+            let kept = stored(home.path(), &email)
+                .get(&bad)
+                .and_then(|copy| copy.raw.clone());
+            verdict.check(
+                kept.as_deref() == Some(&imap::message(bad, true, false)[..]),
+                format!("message UID {bad} (only its arrival date broken) is not stored whole"),
+            );
+        }
+    }
     check_no_mail_content(&mut verdict, &first, home.path());
     // The next sync is just as calm: the bad message does not disable the account.
     let again = sync(home.path()).await;
@@ -224,17 +253,26 @@ async fn one_bad_message(case: &str, misbehaviour: Imap, time: Duration) {
 
 // ---------------------------------------------------------------- one bad message among good ones
 
+/// `INTERNALDATE NIL` is no date: the message is stored without its arrival date (its Date
+/// header orders it), nothing else is lost.
 #[tokio::test(flavor = "multi_thread")]
 async fn internaldate_nil_costs_that_message_alone() {
-    one_bad_message("internaldate-nil", Imap::InternalDateNil(7), AT_ONCE).await;
+    one_bad(
+        "internaldate-nil",
+        Imap::InternalDateNil(7),
+        AT_ONCE,
+        Cost::Item,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_internaldate_literal_with_8bit_bytes_costs_that_message_alone() {
-    one_bad_message(
+    one_bad(
         "internaldate-8bit",
         Imap::InternalDateLiteral8Bit(7),
         AT_ONCE,
+        Cost::Item,
     )
     .await;
 }

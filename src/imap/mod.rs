@@ -20,6 +20,7 @@ pub mod conn;
 pub mod connect;
 pub mod fetch;
 pub mod mailbox;
+pub mod reader;
 pub mod session;
 pub mod syntax;
 
@@ -32,7 +33,7 @@ use crate::net::NetError;
 
 /// Kept at its old path (`auth::Credentials` is the owner) for the window and the command line.
 pub use crate::auth::Credentials;
-pub use conn::{CommandError, Conn};
+pub use conn::{CommandError, Conn, Item};
 pub use connect::{bearer_mechanism, connect, login};
 pub use syntax::{decode_mailbox_name, parse_internal_date};
 
@@ -48,6 +49,15 @@ pub enum ImapError {
     Protocol { host: String, reason: String },
     #[error("the IMAP server {host} refused STARTTLS, so Tayori did not continue unencrypted")]
     NoStartTls { host: String },
+    #[error(
+        "the IMAP server {host} did not answer: it sent no {what} within {} s. Check that the server name and port are right; if they are, the server may be overloaded",
+        reader::STALL.as_secs()
+    )]
+    Stalled { host: String, what: &'static str },
+    #[error(
+        "the connection to the IMAP server {host} was tampered with: data arrived right after the server agreed to encrypt the connection, before encryption began (a known attack on STARTTLS, possibly by something on the network). Tayori stopped and sent nothing; mail already downloaded is safe"
+    )]
+    StartTlsInjection { host: String },
     #[error("the IMAP server refused the sign-in: {reason}{}", advice.map(|a| format!("\n{a}")).unwrap_or_default())]
     Refused {
         reason: String,

@@ -60,6 +60,7 @@ fn net_kind(error: &NetError) -> Kind {
     match error {
         NetError::Tls { .. } | NetError::TrustStore(_) => Kind::Tls,
         NetError::Connect { .. } | NetError::BadHostName { .. } => Kind::Network,
+        NetError::TlsBroken { .. } => Kind::Other,
     }
 }
 
@@ -78,7 +79,10 @@ impl Failure {
             SetupError::Imap(ImapError::Auth(e)) | SetupError::Smtp(SmtpError::Auth(e)) => {
                 auth_kind(e)
             }
-            SetupError::Imap(ImapError::Protocol { .. }) => Kind::Other,
+            SetupError::Imap(ImapError::Protocol { .. } | ImapError::StartTlsInjection { .. }) => {
+                Kind::Other
+            }
+            SetupError::Imap(ImapError::Stalled { .. }) => Kind::Timeout,
             SetupError::Smtp(SmtpError::Refused { .. }) => Kind::Refused,
             SetupError::Smtp(SmtpError::Resolve { .. } | SmtpError::Connection(_)) => Kind::Network,
             SetupError::Keyring(KeyringError::Locked) => Kind::KeyringLocked,

@@ -84,6 +84,9 @@ impl Failure {
             }
             SetupError::Imap(ImapError::Stalled { .. }) => Kind::Timeout,
             SetupError::Smtp(SmtpError::Refused { .. }) => Kind::Refused,
+            SetupError::Smtp(
+                SmtpError::NoStartTls { .. } | SmtpError::StartTlsInjection { .. },
+            ) => Kind::Other,
             SetupError::Smtp(SmtpError::Resolve { .. } | SmtpError::Connection(_)) => Kind::Network,
             SetupError::Keyring(KeyringError::Locked) => Kind::KeyringLocked,
             SetupError::Keyring(_) => Kind::Keyring,

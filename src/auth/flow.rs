@@ -168,9 +168,11 @@ async fn capped_request(
         .execute(request)
         .await
         .map_err(|e| TokenHttpError::Request(crate::net::http::root_cause(&e)))?;
-    if response
-        .content_length()
-        .is_some_and(|len| len > TOKEN_RESPONSE_LIMIT as u64)
+    let refusal = !response.status().is_success();
+    if !refusal
+        && response
+            .content_length()
+            .is_some_and(|len| len > TOKEN_RESPONSE_LIMIT as u64)
     {
         return Err(TokenHttpError::TooLarge);
     }
@@ -178,7 +180,6 @@ async fn capped_request(
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    let refusal = !response.status().is_success();
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()

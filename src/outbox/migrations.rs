@@ -98,10 +98,45 @@ INSERT INTO draft_v2 (id, account, message_id, content, updated_at, server_saved
 DROP TABLE draft;
 ALTER TABLE draft_v2 RENAME TO draft;
 "#,
-    // 3: whether DATA was begun in the last attempt. A crash after that point may have left the
-    // message with the server; before it, the server never had it.
+    // 3: whether DATA was begun in the last attempt (a crash after that point may have left the
+    // message with the server; before it, the server never had it), and the failure
+    // 'maybe_sent'. SQLite cannot change a CHECK: the table is rebuilt, its rows and its
+    // AUTOINCREMENT counter kept (ids are never reused).
     r#"
-ALTER TABLE message ADD COLUMN data_started INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE message_v3 (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    account          TEXT    NOT NULL,
+    message_id       TEXT    NOT NULL UNIQUE,
+    subject          TEXT    NOT NULL,
+    envelope_from    TEXT    NOT NULL,
+    recipients       TEXT    NOT NULL,          -- JSON array of addresses (To, Cc, Bcc)
+    raw              BLOB    NOT NULL,          -- the message as built, Bcc header included
+    state            TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    interrupted      INTEGER NOT NULL DEFAULT 0, -- left in 'sending' by a crash: check first
+    last_error       TEXT,
+    failure          TEXT CHECK (failure IN ('rejected', 'sign_in', 'gave_up', 'maybe_sent', 'no_account')),
+    created_at       INTEGER NOT NULL,
+    submitted_at     INTEGER,
+    server_reply     TEXT,
+    copy_state       TEXT    NOT NULL DEFAULT 'pending' CHECK (copy_state IN ('pending', 'filed', 'by_server')),
+    copy_error       TEXT,
+    draft_message_id TEXT,                        -- the server Drafts copy to remove once sent
+    data_started     INTEGER NOT NULL DEFAULT 0   -- DATA begun in the last attempt
+);
+INSERT INTO message_v3 (id, account, message_id, subject, envelope_from, recipients, raw, state,
+                        attempts, next_attempt_at, interrupted, last_error, failure, created_at,
+                        submitted_at, server_reply, copy_state, copy_error, draft_message_id)
+    SELECT id, account, message_id, subject, envelope_from, recipients, raw, state,
+           attempts, next_attempt_at, interrupted, last_error, failure, created_at,
+           submitted_at, server_reply, copy_state, copy_error, draft_message_id
+    FROM message;
+DELETE FROM sqlite_sequence WHERE name = 'message_v3';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'message_v3', seq FROM sqlite_sequence WHERE name = 'message';
+DROP TABLE message;
+ALTER TABLE message_v3 RENAME TO message;
+CREATE INDEX message_due ON message (state, next_attempt_at);
 "#,
 ];
 
@@ -231,6 +266,52 @@ mod tests {
         assert_eq!(
             attachments, 1,
             "the deleted draft's attachment went with it"
+        );
+    }
+
+    /// Migration 3 rebuilds the message table: a message discarded before it keeps its id
+    /// retired, and a failure of the new kind can be recorded.
+    #[test]
+    fn the_rebuild_for_maybe_sent_keeps_ids_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let second = Database {
+            name: "outbox",
+            migrations: &MIGRATIONS[..2],
+            durability: Durability::Full,
+            owner_only: true,
+            configure: nothing_more,
+        };
+        let discarded = {
+            let conn = second.open(&path).unwrap();
+            for n in 1..=2 {
+                let (_, built) = built(n);
+                conn.execute(
+                    "INSERT INTO message (account, message_id, subject, envelope_from, recipients,
+                         raw, state, next_attempt_at, created_at)
+                     VALUES ('alice@example.test', ?1, 's', 'alice@example.test', '[]', ?2,
+                         'queued', 0, 0)",
+                    rusqlite::params![built.message_id, built.raw],
+                )
+                .unwrap();
+            }
+            let newest = conn.last_insert_rowid();
+            conn.execute("DELETE FROM message WHERE id = ?1", [newest])
+                .unwrap();
+            newest
+        };
+        let outbox = Outbox::open(&path).unwrap();
+        let (_, three) = built(3);
+        let next = outbox
+            .enqueue("alice@example.test", "three", &three, None)
+            .unwrap();
+        assert!(next > discarded, "{next} reuses {discarded}");
+        outbox
+            .mark_failed(next, "may have been sent", super::super::Failure::MaybeSent)
+            .unwrap();
+        assert_eq!(
+            outbox.entry(next).unwrap().failure,
+            Some(super::super::Failure::MaybeSent)
         );
     }
 }

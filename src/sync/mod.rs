@@ -54,7 +54,7 @@ use crate::store::{BodyWindow, Store, StoreError};
 #[derive(Debug, Error)]
 pub enum SyncError {
     #[error(
-        "the connection to {host} was lost: {reason}. Mail already downloaded is safe; Tayori tries again"
+        "the connection to {host} was lost: {reason}. Mail already downloaded is safe; the next sync picks up where this one stopped"
     )]
     Connection { host: String, reason: String },
     #[error("the IMAP server {host} refused a request: {reason}")]

@@ -29,6 +29,8 @@ const MIN_RATE: u64 = 8 * 1024;
 /// The longest line any command may return before the folder is known (LIST, SELECT, CAPABILITY);
 /// a selected folder's EXISTS raises it (see [`Limits::line_for_exists`]).
 pub const LINE_BASE: usize = 1024 * 1024;
+/// How much is asked of the stream at a time.
+const READ_CHUNK: usize = 64 * 1024;
 /// How much of an incomplete first line is searched for the UID it names.
 const FIRST_LINE_PREFIX: usize = 256;
 /// How much longer a line may be per message in the selected folder: a UID SEARCH answer holds
@@ -147,7 +149,7 @@ pub struct Reader {
     scanned: usize,
     /// The UID the response being read is about, once its first line named it.
     uid: Option<u32>,
-    /// When the current response started to arrive (or was awaited).
+    /// When the first byte of the current response arrived.
     started: Option<Instant>,
 }
 
@@ -187,16 +189,19 @@ impl Reader {
         limits: &Limits,
         stall: Duration,
     ) -> Result<Vec<u8>, ReadError> {
-        let started = *self.started.get_or_insert_with(Instant::now);
         loop {
             if let Some(end) = self.frame(limits)? {
                 let rest = self.buf.split_off(end);
                 let response = std::mem::replace(&mut self.buf, rest);
                 self.line_start = 0;
                 self.scanned = 0;
-                self.started = None;
+                // The next response's clock starts with its first byte (already here, or not).
+                self.started = (!self.buf.is_empty()).then(Instant::now);
                 return Ok(response);
             }
+            // Waiting for a response to begin costs nothing but `stall` (IDLE waits for minutes);
+            // once it began, it must finish in time.
+            let started = self.started.unwrap_or_else(Instant::now);
             // The whole response may take BASE_TIME plus what its size needs at MIN_RATE.
             let allowed = BASE_TIME + Duration::from_secs(self.buf.len() as u64 / MIN_RATE);
             let left = allowed.saturating_sub(started.elapsed());
@@ -208,8 +213,13 @@ impl Reader {
             } else {
                 stall
             };
-            let mut chunk = [0u8; 64 * 1024];
-            let read = match tokio::time::timeout(wait, stream.read(&mut chunk)).await {
+            // Read straight into the buffer (a chunk array would live in this future, which the
+            // sync nests deeply: 64 KiB on the stack each time).
+            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+                self.buf.reserve(READ_CHUNK);
+            }
+            let was_empty = self.buf.is_empty();
+            let read = match tokio::time::timeout(wait, stream.read_buf(&mut self.buf)).await {
                 Err(_) if self.partial() && wait < stall => return Err(self.too_slow(started)),
                 Err(_) => return Err(ReadError::Stalled { waited: wait }),
                 Ok(Err(error)) => return Err(ReadError::Io(error.to_string())),
@@ -218,9 +228,11 @@ impl Reader {
                         partial: self.partial(),
                     });
                 }
-                Ok(Ok(read)) => read,
+                Ok(Ok(_)) => {}
             };
-            self.buf.extend_from_slice(&chunk[..read]);
+            if was_empty {
+                self.started = Some(Instant::now());
+            }
         }
     }
 
@@ -416,6 +428,29 @@ mod tests {
             .unwrap();
         assert_eq!(response, b"* 3 FETCH (UID 3 BODY[] {10}\r\n0123456789)\r\n");
         drop(writer.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_time_limit_of_a_response_starts_with_its_first_byte() {
+        // A wait cut short (as IDLE's is, when the window wakes it) leaves no clock running.
+        let (mut client, mut server) = tokio::io::duplex(64);
+        let mut reader = Reader::new();
+        let waited = tokio::time::timeout(
+            Duration::from_millis(20),
+            reader.read(&mut client, &limits(1000, 1000), STALL),
+        )
+        .await;
+        assert!(waited.is_err());
+        assert!(reader.started.is_none());
+        use tokio::io::AsyncWriteExt;
+        server.write_all(b"* OK fine\r\n").await.unwrap();
+        assert_eq!(
+            reader
+                .read(&mut client, &limits(1000, 1000), STALL)
+                .await
+                .unwrap(),
+            b"* OK fine\r\n"
+        );
     }
 
     #[tokio::test]

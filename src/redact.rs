@@ -157,8 +157,7 @@ pub const SERVER_TEXT_CHARS: usize = 300;
 /// server can send megabytes of "reason" with ANSI escapes; a person needs a sentence.
 pub fn server_text(text: &str, max: usize) -> String {
     let mut out = String::new();
-    let mut shown = 0;
-    for (index, c) in text.char_indices() {
+    for (shown, (index, c)) in text.char_indices().enumerate() {
         if shown >= max {
             let rest = text[index..].chars().count();
             out.push_str(&format!("… ({rest} more characters)"));
@@ -169,7 +168,6 @@ pub fn server_text(text: &str, max: usize) -> String {
         } else {
             out.push(c);
         }
-        shown += 1;
     }
     out
 }

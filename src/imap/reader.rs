@@ -219,7 +219,7 @@ impl Reader {
                 self.buf.reserve(READ_CHUNK);
             }
             let was_empty = self.buf.is_empty();
-            let read = match tokio::time::timeout(wait, stream.read_buf(&mut self.buf)).await {
+            match tokio::time::timeout(wait, stream.read_buf(&mut self.buf)).await {
                 Err(_) if self.partial() && wait < stall => return Err(self.too_slow(started)),
                 Err(_) => return Err(ReadError::Stalled { waited: wait }),
                 Ok(Err(error)) => return Err(ReadError::Io(error.to_string())),
@@ -229,7 +229,7 @@ impl Reader {
                     });
                 }
                 Ok(Ok(_)) => {}
-            };
+            }
             if was_empty {
                 self.started = Some(Instant::now());
             }

@@ -312,6 +312,39 @@ async fn a_message_sent_at_one_byte_a_second_is_given_up_on_in_under_a_minute() 
     one_bad_message("throttle-1bps", Imap::Throttle(7), GIVE_UP).await;
 }
 
+/// A server without CONDSTORE (Exchange) is asked for every message's flags on every sync: one
+/// unreadable FLAGS answer must not stop the account's sync, nor make its message look deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_flags_answer_costs_that_messages_flags_alone() {
+    let bad = 7;
+    let mut config = imap::Config::new(Imap::UnparseableFlags(bad));
+    config.messages = 11;
+    let server = imap::start(config).await;
+    let (home, email) = imap_home("unparseable-flags", server.port, imap::Security::Tls).await;
+    let mut verdict = Verdict::new("unparseable-flags");
+    let first = sync(home.path()).await;
+    verdict.saw("first sync", &first);
+    verdict.no_panic(&first);
+    verdict.exit(&first, 0, "the first sync asks no flags");
+    // The second sync compares every UID and its flags.
+    let again = sync(home.path()).await;
+    verdict.saw("second sync", &again);
+    verdict.no_panic(&again);
+    verdict.bounded(&again, AT_ONCE, MEMORY_MIB);
+    verdict.exit(
+        &again,
+        0,
+        "one unreadable FLAGS answer does not stop the sync",
+    );
+    check_good_messages_stored(&mut verdict, home.path(), &email, 11, Some(bad));
+    verdict.check(
+        stored(home.path(), &email).contains_key(&bad),
+        format!("message UID {bad} was dropped as if deleted on the server"),
+    );
+    check_no_mail_content(&mut verdict, &again, home.path());
+    verdict.finish();
+}
+
 /// Found while writing this suite: imap-proto turns the mailbox name of any METADATA response
 /// (RFC 5464) into a `str` with `from_utf8(..).unwrap()`, and parses such a response whenever a
 /// server sends one — asked for or not. One line from a server panics every client.

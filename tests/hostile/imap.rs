@@ -27,6 +27,9 @@ pub enum Misbehaviour {
     InternalDateLiteral8Bit(u32),
     /// One item in the header FETCH reply of `uid` that no IMAP parser can read.
     UnparseableItem(u32),
+    /// The FLAGS-only FETCH reply of `uid` (what a server without CONDSTORE answers on every sync)
+    /// carries an item that does not parse.
+    UnparseableFlags(u32),
     /// The header of `uid` announced as a literal over async-imap's 512 MiB buffer cap; nothing
     /// follows.
     LiteralOverCap(u32),
@@ -203,6 +206,7 @@ impl Shared {
             Misbehaviour::InternalDateNil(uid)
             | Misbehaviour::InternalDateLiteral8Bit(uid)
             | Misbehaviour::UnparseableItem(uid)
+            | Misbehaviour::UnparseableFlags(uid)
             | Misbehaviour::LiteralOverCap(uid)
             | Misbehaviour::HugeLiteral(uid)
             | Misbehaviour::EndlessLine(uid)
@@ -520,6 +524,13 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                         } else {
                             let mut out = String::new();
                             for uid in uids {
+                                if shared.config.misbehaviour == Misbehaviour::UnparseableFlags(uid)
+                                {
+                                    out.push_str(&format!(
+                                        "* {uid} FETCH (UID {uid} FLAGS (\\Seen X-GARBAGE(((%%%\")\r\n"
+                                    ));
+                                    continue;
+                                }
                                 out.push_str(&format!("* {uid} FETCH (UID {uid} FLAGS ())\r\n"));
                             }
                             stream.write_all(out.as_bytes()).await?;

@@ -300,6 +300,14 @@ impl Conn {
         }
     }
 
+    /// A command's answer held a response that could not be read and named no message.
+    pub(super) fn unreadable_answer(&self) -> CommandError {
+        CommandError::Unreadable {
+            host: self.host.clone(),
+            uid: None,
+        }
+    }
+
     /// The server said BYE: the session is over, in its words.
     fn ended(&mut self, words: String) -> CommandError {
         let reason = format!("the server ended the session: {words}");

@@ -56,6 +56,17 @@ pub(super) fn fetched<'a>(attributes: &'a [AttributeValue<'a>]) -> Fetched<'a> {
     out
 }
 
+/// A message's changed flags from a FETCH response: (UID, flags, MODSEQ).
+fn flag_change(response: &Response<'_>) -> Option<FlagChange> {
+    let Response::Fetch(_, attributes) = response else {
+        return None;
+    };
+    let fields = fetched(attributes);
+    let uid = fields.uid?;
+    let (flags, _) = fields.flags?;
+    Some((uid, flags, fields.modseq))
+}
+
 /// A whole message from a FETCH response, if it is one.
 fn body_of(response: &Response<'_>) -> Option<NewBody> {
     let Response::Fetch(_, attributes) = response else {
@@ -110,48 +121,83 @@ impl Conn {
     }
 
     /// Flags of the messages up to UID `top` that changed since modification sequence `since`
-    /// (CONDSTORE's `CHANGEDSINCE`).
+    /// (CONDSTORE's `CHANGEDSINCE`). A change whose answer cannot be read is passed over (that
+    /// message keeps its flags until its next change); one that names no message fails the command.
     pub async fn flags_changed_since(
         &mut self,
         top: u32,
         since: u64,
     ) -> Result<Vec<FlagChange>, CommandError> {
         let mut changes = Vec::new();
-        self.run(
-            &format!("UID FETCH 1:{top} (UID FLAGS) (CHANGEDSINCE {since})"),
-            |response| {
-                if let Response::Fetch(_, attributes) = response {
-                    let fields = fetched(attributes);
-                    if let (Some(uid), Some((flags, _))) = (fields.uid, fields.flags) {
-                        changes.push((uid, flags, fields.modseq));
-                    }
+        let tag = self
+            .send(&format!(
+                "UID FETCH 1:{top} (UID FLAGS) (CHANGEDSINCE {since})"
+            ))
+            .await?;
+        let mut unnamed = false;
+        while let Some(item) = self.next_item(&tag, flag_change).await? {
+            match item {
+                Item::Read(change) => changes.extend(change),
+                Item::Unreadable { uid: Some(uid), .. } => {
+                    tracing::warn!(
+                        uid,
+                        "the flags of a message could not be read; kept as they were"
+                    );
                 }
-            },
-        )
-        .await?;
+                Item::Unreadable { uid: None, fetch } => unnamed |= fetch,
+            }
+        }
+        if unnamed {
+            return Err(self.unreadable_answer());
+        }
         Ok(changes)
     }
 
     /// Every UID up to `top` with its flags: what a server without CONDSTORE offers for finding
-    /// flag changes and expunges.
+    /// flag changes and expunges. A message whose answer cannot be read is still there (its flags
+    /// unknown, so unchanged); an unreadable answer that names no message fails the command, since
+    /// any message could then look deleted.
     pub async fn all_flags(
         &mut self,
         top: u32,
     ) -> Result<(BTreeSet<u32>, Vec<FlagChange>), CommandError> {
         let mut on_server = BTreeSet::new();
         let mut flags_by_uid = Vec::new();
-        self.run(&format!("UID FETCH 1:{top} (UID FLAGS)"), |response| {
-            if let Response::Fetch(_, attributes) = response {
-                let fields = fetched(attributes);
-                if let Some(uid) = fields.uid {
+        let tag = self.send(&format!("UID FETCH 1:{top} (UID FLAGS)")).await?;
+        let mut unnamed = false;
+        let listed = |response: &Response<'_>| {
+            let Response::Fetch(_, attributes) = response else {
+                return None;
+            };
+            let fields = fetched(attributes);
+            Some((
+                fields.uid?,
+                fields.flags.map(|(flags, _)| flags),
+                fields.modseq,
+            ))
+        };
+        while let Some(item) = self.next_item(&tag, listed).await? {
+            match item {
+                Item::Read(Some((uid, flags, modseq))) => {
                     on_server.insert(uid);
-                    if let Some((flags, _)) = fields.flags {
-                        flags_by_uid.push((uid, flags, fields.modseq));
+                    if let Some(flags) = flags {
+                        flags_by_uid.push((uid, flags, modseq));
                     }
                 }
+                Item::Read(None) => {}
+                Item::Unreadable { uid: Some(uid), .. } => {
+                    tracing::warn!(
+                        uid,
+                        "the flags of a message could not be read; kept as they were"
+                    );
+                    on_server.insert(uid);
+                }
+                Item::Unreadable { uid: None, fetch } => unnamed |= fetch,
             }
-        })
-        .await?;
+        }
+        if unnamed {
+            return Err(self.unreadable_answer());
+        }
         Ok((on_server, flags_by_uid))
     }
 

@@ -57,6 +57,9 @@ pub enum AuthError {
     NeedsSignIn { reason: String },
     #[error("the sign-in service could not be reached: {0}")]
     Network(String),
+    /// The sign-in service answered with something Tayori does not accept (too large).
+    #[error("{0}")]
+    Unusable(String),
     #[error(
         "Tayori has no app registration for {service}, and the service does not let apps register \
          themselves. Ask your administrator for the client id of your organisation's app (it goes into \
@@ -95,6 +98,7 @@ impl AuthError {
             | AuthError::BadMetadata(_)
             | AuthError::Callback(_)
             | AuthError::Token { .. }
+            | AuthError::Unusable(_)
             | AuthError::NeedsSignIn { .. } => ErrorKind::SignIn,
         }
     }

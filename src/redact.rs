@@ -149,9 +149,55 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// How many characters of a server's own words are shown or kept.
+pub const SERVER_TEXT_CHARS: usize = 300;
+
+/// A server-supplied text made fit to print or keep: control characters (terminal escapes, line
+/// breaks) shown escaped, and at most `max` characters (the rest counted, not kept). A hostile
+/// server can send megabytes of "reason" with ANSI escapes; a person needs a sentence.
+pub fn server_text(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (shown, (index, c)) in text.char_indices().enumerate() {
+        if shown >= max {
+            let rest = text[index..].chars().count();
+            out.push_str(&format!("… ({rest} more characters)"));
+            return out;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`server_text`] for bytes that may not be UTF-8.
+pub fn server_bytes(bytes: &[u8], max: usize) -> String {
+    let head = &bytes[..bytes.len().min(max.saturating_mul(4))];
+    let mut text = server_text(&String::from_utf8_lossy(head), max);
+    if head.len() < bytes.len() && !text.ends_with(')') {
+        text.push_str(&format!("… ({} more bytes)", bytes.len() - head.len()));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_bounded_and_escaped() {
+        let hostile = format!("bad\x1b[31m\r\n{}", "x".repeat(10_000_000));
+        let shown = server_text(&hostile, 40);
+        assert!(shown.len() < 120, "{shown}");
+        assert!(!shown.contains('\x1b') && !shown.contains('\n'));
+        assert!(shown.starts_with("bad\\u{1b}[31m\\r\\n"), "{shown}");
+        assert!(shown.ends_with("more characters)"), "{shown}");
+        assert_eq!(server_text("fine words", 40), "fine words");
+        let bytes = server_bytes(&[b'a', 0xff, b'\n'], 40);
+        assert_eq!(bytes, "a\u{fffd}\\n");
+    }
 
     fn assert_blanked(input: &str, secret: &str) {
         let out = redact(input);

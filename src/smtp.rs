@@ -1,20 +1,35 @@
 //! SMTP submission with lettre over rustls: implicit TLS (465) or STARTTLS that is required (587) —
 //! never plaintext. XOAUTH2 with the account's access token, or PLAIN/LOGIN with an app password.
+//!
+//! Tayori brings the connection up to TLS itself ([`open`]) and hands lettre a stream that is
+//! already encrypted: lettre 0.11 keeps its read buffer across its own STARTTLS upgrade, so bytes
+//! that arrived with the `220` (before encryption) were read as replies that came over TLS — the
+//! injection of RFC 3207 §6. Here the `220` is read byte by byte and anything already waiting after
+//! it ends the session ([`SmtpError::StartTlsInjection`]); a server that does not offer STARTTLS is
+//! refused in words that say what that can mean ([`SmtpError::NoStartTls`]).
 //! A 535 with OAuth is answered by one refresh and one retry. [`verify`] is what account setup
 //! uses; [`submit`] is what the outbox (`crate::outbox`) sends each message with, and its
 //! [`SubmitError`] sorts failures by what happens next: retry later, or wait for the person.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials as SmtpCredentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 use crate::auth::{AuthError, Credentials, guidance};
 use crate::error::ErrorKind;
 use crate::i18n::Lang;
-use crate::net::dns::Dns;
-use crate::redact::Secret;
+use crate::net::{self, NetError, dns::Dns};
+use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text};
 use crate::server::{Security, Server};
 
 #[derive(Debug, Error)]
@@ -28,6 +43,14 @@ pub enum SmtpError {
     },
     #[error("the SMTP server could not be reached: {0}")]
     Connection(String),
+    #[error(
+        "the SMTP server {host} no longer offers encryption (STARTTLS), which can mean an attack on the network; nothing was sent"
+    )]
+    NoStartTls { host: String },
+    #[error(
+        "the connection to the SMTP server {host} was tampered with: data arrived right after the server agreed to STARTTLS, before encryption began (a known attack); nothing was sent"
+    )]
+    StartTlsInjection { host: String },
     #[error(transparent)]
     Auth(#[from] AuthError),
 }
@@ -37,47 +60,199 @@ impl SmtpError {
         match self {
             SmtpError::Refused { .. } => ErrorKind::Refused,
             SmtpError::Resolve { .. } | SmtpError::Connection(_) => ErrorKind::Network,
+            // Not a certificate problem, so not `Tls` (whose advice is about certificates).
+            SmtpError::NoStartTls { .. } | SmtpError::StartTlsInjection { .. } => ErrorKind::Other,
             SmtpError::Auth(error) => error.kind(),
         }
     }
 }
 
-/// A transport for `server`, connecting to the address Tayori's resolver found while checking the
-/// certificate for the host name.
-async fn transport(
-    dns: &Dns,
-    server: &Server,
-    credentials: SmtpCredentials,
-    mechanisms: Vec<Mechanism>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, SmtpError> {
-    let ip = dns
-        .ips(&server.host)
-        .await
-        .map_err(|e| SmtpError::Resolve {
-            host: server.host.clone(),
-            reason: e.to_string(),
-        })?
-        .into_iter()
-        .next()
-        .ok_or_else(|| SmtpError::Resolve {
-            host: server.host.clone(),
-            reason: "no address".into(),
-        })?;
-    let parameters = TlsParameters::new(server.host.clone())
-        .map_err(|e| SmtpError::Connection(e.to_string()))?;
-    let tls = match server.security {
-        Security::Tls => Tls::Wrapper(parameters),
-        Security::StartTls => Tls::Required(parameters),
+/// How long one step of the dialogue (a reply, the handshake) may take.
+const STEP_LIMIT: Duration = Duration::from_secs(30);
+/// The longest reply read before TLS (a greeting or an EHLO list is a few hundred bytes).
+const PLAIN_REPLY_LIMIT: usize = 16 * 1024;
+
+/// A stream that is already TLS, with the server's greeting (read before STARTTLS) put back in
+/// front, so that lettre starts its dialogue (greeting, EHLO) as on a fresh connection. The
+/// greeting is the server's own, from before the upgrade; everything after it comes over TLS.
+#[derive(Debug)]
+struct Upgraded {
+    greeting: Vec<u8>,
+    served: usize,
+    tls: TlsStream<TcpStream>,
+}
+
+impl AsyncRead for Upgraded {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.served < self.greeting.len() {
+            let n = buf.remaining().min(self.greeting.len() - self.served);
+            let start = self.served;
+            buf.put_slice(&self.greeting[start..start + n]);
+            self.served += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.tls).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Upgraded {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tls).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tls).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tls).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for Upgraded {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.tls.get_ref().0.peer_addr()
+    }
+}
+
+/// Reads one SMTP reply (all its lines) without reading past it: byte by byte, bounded in size
+/// and time. Returns the reply code and its text.
+async fn plain_reply(tcp: &mut TcpStream, host: &str) -> Result<(u16, String), SmtpError> {
+    let read = async {
+        let mut reply = Vec::new();
+        let mut line_start = 0;
+        loop {
+            let byte = tcp.read_u8().await?;
+            reply.push(byte);
+            if reply.len() > PLAIN_REPLY_LIMIT {
+                return Err(std::io::Error::other("the reply is too long"));
+            }
+            if byte == b'\n' {
+                let line = &reply[line_start..];
+                // "250-…" continues, "250 …" (or a bare "250") ends the reply.
+                if line.len() < 4 || line[3] != b'-' {
+                    return Ok(reply);
+                }
+                line_start = reply.len();
+            }
+        }
     };
-    Ok(
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(ip.to_string())
-            .port(server.port)
-            .tls(tls)
-            .credentials(credentials)
-            .authentication(mechanisms)
-            .timeout(Some(std::time::Duration::from_secs(30)))
-            .build(),
+    let reply = tokio::time::timeout(STEP_LIMIT, read)
+        .await
+        .map_err(|_| {
+            SmtpError::Connection(format!(
+                "{host} did not answer within {} s",
+                STEP_LIMIT.as_secs()
+            ))
+        })?
+        .map_err(|e| SmtpError::Connection(format!("{host}: {e}")))?;
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let code = text
+        .get(..3)
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| {
+            SmtpError::Connection(format!(
+                "{host} did not answer as an SMTP server: {:?}",
+                server_text(&text, 80)
+            ))
+        })?;
+    Ok((code, text))
+}
+
+async fn plain_command(tcp: &mut TcpStream, host: &str, command: &str) -> Result<(), SmtpError> {
+    tokio::time::timeout(STEP_LIMIT, async {
+        tcp.write_all(command.as_bytes()).await?;
+        tcp.flush().await
+    })
+    .await
+    .map_err(|_| SmtpError::Connection(format!("{host} stopped reading")))?
+    .map_err(|e| SmtpError::Connection(format!("{host}: {e}")))
+}
+
+fn net_error(error: NetError) -> SmtpError {
+    SmtpError::Connection(error.to_string())
+}
+
+/// Connects to `server`, encrypted before anything but the greeting, EHLO and STARTTLS is said:
+/// returns lettre's connection (greeted, EHLO'd over TLS), ready to sign in.
+async fn open(dns: &Dns, server: &Server) -> Result<AsyncSmtpConnection, SmtpError> {
+    let host = server.host.as_str();
+    let hello = ClientId::default();
+    let stream = match server.security {
+        Security::Tls => {
+            let tls = net::connect_tls(dns, host, server.port)
+                .await
+                .map_err(net_error)?;
+            Upgraded {
+                greeting: Vec::new(),
+                served: 0,
+                tls,
+            }
+        }
+        Security::StartTls => {
+            let mut tcp = net::connect_tcp(dns, host, server.port)
+                .await
+                .map_err(net_error)?;
+            let (code, greeting) = plain_reply(&mut tcp, host).await?;
+            if code != 220 {
+                return Err(SmtpError::Connection(format!(
+                    "{host} did not greet: {}",
+                    server_text(greeting.trim_end(), SERVER_TEXT_CHARS)
+                )));
+            }
+            plain_command(&mut tcp, host, &format!("EHLO {hello}\r\n")).await?;
+            let (code, ehlo) = plain_reply(&mut tcp, host).await?;
+            let offers_starttls = code == 250
+                && ehlo.lines().any(|line| {
+                    line.get(4..)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .is_some_and(|word| word.eq_ignore_ascii_case("STARTTLS"))
+                });
+            if !offers_starttls {
+                return Err(SmtpError::NoStartTls {
+                    host: host.to_owned(),
+                });
+            }
+            plain_command(&mut tcp, host, "STARTTLS\r\n").await?;
+            let (code, _) = plain_reply(&mut tcp, host).await?;
+            if code != 220 {
+                return Err(SmtpError::NoStartTls {
+                    host: host.to_owned(),
+                });
+            }
+            // Anything already waiting was sent before encryption, yet would be read as if it
+            // came over it.
+            let mut extra = [0u8; 1];
+            if matches!(tcp.try_read(&mut extra), Ok(n) if n > 0) {
+                return Err(SmtpError::StartTlsInjection {
+                    host: host.to_owned(),
+                });
+            }
+            let tls = net::start_tls(tcp, host, server.port)
+                .await
+                .map_err(net_error)?;
+            Upgraded {
+                greeting: greeting.into_bytes(),
+                served: 0,
+                tls,
+            }
+        }
+    };
+    tokio::time::timeout(
+        STEP_LIMIT,
+        AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
     )
+    .await
+    .map_err(|_| SmtpError::Connection(format!("{host} did not answer EHLO in time")))?
+    .map_err(classify)
 }
 
 /// lettre cannot answer the error challenge (`334` and a JSON error, RFC 7628 §3.2.2) that
@@ -114,12 +289,24 @@ async fn try_once(
     credentials: SmtpCredentials,
     mechanisms: Vec<Mechanism>,
 ) -> Result<(), SmtpError> {
-    let transport = transport(dns, server, credentials, mechanisms).await?;
-    transport
-        .test_connection()
+    let mut connection = open(dns, server).await?;
+    let signed_in = tokio::time::timeout(STEP_LIMIT, connection.auth(&mechanisms, &credentials))
         .await
-        .map_err(classify)
-        .map(|_| ())
+        .map_err(|_| SmtpError::Connection(format!("{} did not answer the sign-in", server.host)))
+        .and_then(|result| result.map_err(classify))
+        // lettre returns the last reply of the exchange: anything but 235 is no sign-in.
+        .and_then(|reply| {
+            if reply.has_code(235) {
+                Ok(())
+            } else {
+                Err(SmtpError::Refused {
+                    reason: format!("unexpected reply {} to the sign-in", reply.code()),
+                    advice: None,
+                })
+            }
+        });
+    let _ = tokio::time::timeout(Duration::from_secs(5), connection.quit()).await;
+    signed_in
 }
 
 /// Connects and authenticates (then says goodbye): proves the account can send.
@@ -228,6 +415,63 @@ fn classify_submit(error: lettre::transport::smtp::Error) -> SubmitError {
     SubmitError::Transient { reason }
 }
 
+/// What the outbox records while a message is submitted, at the two moments that decide what an
+/// interruption (a crash, kill -9, power loss) leaves behind.
+pub trait Submission {
+    /// DATA is about to be sent: before this the server cannot have the message. An error stops
+    /// the submission here (nothing was sent).
+    fn data_begins(&mut self) -> Result<(), String>;
+    /// The server took the message (its reply to the end of the data): called at once, before
+    /// QUIT and before anything else, so that what the server acknowledged is recorded first.
+    fn accepted(&mut self, accepted: &Accepted);
+}
+
+/// A [`Submission`] that records nothing (account checks, tests of the transport).
+pub struct Unrecorded;
+
+impl Submission for Unrecorded {
+    fn data_begins(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn accepted(&mut self, _: &Accepted) {}
+}
+
+/// MAIL FROM's parameters for this envelope and message, or why the server cannot take them.
+fn mail_parameters(
+    connection: &AsyncSmtpConnection,
+    envelope: &Envelope,
+    message: &[u8],
+) -> Result<Vec<MailParameter>, SubmitError> {
+    let info = connection.server_info();
+    let mut parameters = Vec::new();
+    let non_ascii_address = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|address| !AsRef::<str>::as_ref(address).is_ascii());
+    if non_ascii_address {
+        if !info.supports_feature(Extension::SmtpUtfEight) {
+            return Err(SubmitError::Permanent {
+                code: None,
+                reason:
+                    "the server does not accept addresses with non-ASCII characters (no SMTPUTF8)"
+                        .into(),
+            });
+        }
+        parameters.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !info.supports_feature(Extension::EightBitMime) {
+            return Err(SubmitError::Permanent {
+                code: None,
+                reason: "the server does not accept 8-bit messages (no 8BITMIME)".into(),
+            });
+        }
+        parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    Ok(parameters)
+}
+
 async fn submit_once(
     dns: &Dns,
     server: &Server,
@@ -235,23 +479,76 @@ async fn submit_once(
     mechanisms: Vec<Mechanism>,
     envelope: &Envelope,
     message: &[u8],
+    submission: &mut impl Submission,
 ) -> Result<Accepted, SubmitError> {
-    let transport = transport(dns, server, credentials, mechanisms)
+    let mut connection = open(dns, server).await.map_err(|error| match error {
+        // Nothing was sent, and trying again by itself would meet the same server: the person
+        // decides.
+        SmtpError::NoStartTls { .. } | SmtpError::StartTlsInjection { .. } => {
+            SubmitError::Permanent {
+                code: None,
+                reason: error.to_string(),
+            }
+        }
+        other => SubmitError::Transient {
+            reason: other.to_string(),
+        },
+    })?;
+    let late = |what: &str| SubmitError::Transient {
+        reason: format!("{} did not answer {what} in time", server.host),
+    };
+    let result = async {
+        tokio::time::timeout(STEP_LIMIT, connection.auth(&mechanisms, &credentials))
+            .await
+            .map_err(|_| late("the sign-in"))?
+            .map_err(classify_submit)?;
+        let parameters = mail_parameters(&connection, envelope, message)?;
+        tokio::time::timeout(
+            STEP_LIMIT,
+            connection.command(Mail::new(envelope.from().cloned(), parameters)),
+        )
         .await
-        .map_err(|e| SubmitError::Transient {
-            reason: e.to_string(),
-        })?;
-    let result = transport.send_raw(envelope, message).await;
-    // The pool would keep the connection open; say goodbye now.
-    transport.shutdown().await;
-    let response = result.map_err(classify_submit)?;
-    Ok(Accepted {
-        reply: format!(
-            "{} {}",
-            response.code(),
-            response.message().collect::<Vec<_>>().join(" ")
-        ),
-    })
+        .map_err(|_| late("MAIL FROM"))?
+        .map_err(classify_submit)?;
+        for recipient in envelope.to() {
+            tokio::time::timeout(
+                STEP_LIMIT,
+                connection.command(Rcpt::new(recipient.clone(), Vec::new())),
+            )
+            .await
+            .map_err(|_| late("RCPT TO"))?
+            .map_err(classify_submit)?;
+        }
+        submission
+            .data_begins()
+            .map_err(|reason| SubmitError::Transient { reason })?;
+        tokio::time::timeout(STEP_LIMIT, connection.command(Data))
+            .await
+            .map_err(|_| late("DATA"))?
+            .map_err(classify_submit)?;
+        // The message itself may take long on a slow link: bounded by its size.
+        let limit = STEP_LIMIT + Duration::from_secs(message.len() as u64 / (16 * 1024));
+        let response = tokio::time::timeout(limit, connection.message(message))
+            .await
+            .map_err(|_| late("the end of the message"))?
+            .map_err(classify_submit)?;
+        let accepted = Accepted {
+            reply: server_text(
+                &format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                ),
+                SERVER_TEXT_CHARS,
+            ),
+        };
+        submission.accepted(&accepted);
+        Ok(accepted)
+    }
+    .await;
+    // Say goodbye; the outcome is already known (and recorded).
+    let _ = tokio::time::timeout(Duration::from_secs(5), connection.quit()).await;
+    result
 }
 
 /// Submits `message` (exactly these bytes) for `recipients`. With OAuth, a refused token (535) is
@@ -264,6 +561,7 @@ pub async fn submit(
     envelope_from: &str,
     recipients: &[String],
     message: &[u8],
+    submission: &mut impl Submission,
 ) -> Result<Accepted, SubmitError> {
     let parse = |address: &str| {
         address
@@ -292,6 +590,7 @@ pub async fn submit(
                 vec![Mechanism::Plain, Mechanism::Login],
                 &envelope,
                 message,
+                submission,
             )
             .await
         }
@@ -305,6 +604,7 @@ pub async fn submit(
                 vec![Mechanism::Xoauth2],
                 &envelope,
                 message,
+                submission,
             )
             .await
             {
@@ -320,6 +620,7 @@ pub async fn submit(
                         vec![Mechanism::Xoauth2],
                         &envelope,
                         message,
+                        submission,
                     )
                     .await
                 }

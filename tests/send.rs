@@ -551,6 +551,7 @@ async fn an_expired_token_is_refreshed_once_and_the_submission_retried() {
         ALICE,
         &built.recipients,
         &tayori::compose::strip_bcc(&built.raw),
+        &mut tayori::smtp::Unrecorded,
     )
     .await
     .expect("sent after one refresh");
@@ -571,11 +572,12 @@ async fn an_expired_token_is_refreshed_once_and_the_submission_retried() {
 }
 
 /// A queued message claimed by a worker that then "crashes" (its lock released, its row left in
-/// `sending`), after `work` did what the crashed process got done.
+/// `sending`), after `work` did what the crashed process got done (with the outbox and the row's
+/// id, to record what the crashed process recorded).
 async fn crash_mid_send(
     home: &std::path::Path,
     subject: &str,
-    work: impl AsyncFnOnce(&tayori::account::Account, &tayori::compose::Built),
+    work: impl AsyncFnOnce(&Outbox, i64, &tayori::account::Account, &tayori::compose::Built),
 ) -> (i64, String) {
     let paths = Paths::under(home);
     let account = Accounts::new(&paths).get(ALICE).unwrap();
@@ -590,11 +592,16 @@ async fn crash_mid_send(
         .enqueue(ALICE, subject, &built, None)
         .unwrap();
     assert!(worker.outbox().claim(id).unwrap());
-    work(&account, &built).await;
+    work(worker.outbox(), id, &account, &built).await;
     drop(worker); // the crash: nothing more is recorded
     (id, built.message_id)
 }
 
+/// The real window (issue 21): the server took the message and said 250, and the process died
+/// before it recorded `sent`. What the crashed process recorded is what the product records: DATA
+/// begun (committed before DATA), nothing after. At a server where Tayori files the Sent copy (the
+/// rig's Dovecot), nothing can tell whether the message went out: it is never resent on its own,
+/// but waits as "may have been sent" for the person's Send again or Discard.
 #[tokio::test]
 async fn a_send_interrupted_after_the_server_took_it_is_not_sent_again() {
     let _turn = alice_turn().await;
@@ -607,11 +614,23 @@ async fn a_send_interrupted_after_the_server_took_it_is_not_sent_again() {
         None,
     );
     let http = product_http();
-    // The crashed process had submitted the message and filed its Sent copy.
+    struct DiesAfterThe250<'a> {
+        outbox: &'a Outbox,
+        id: i64,
+    }
+    impl tayori::smtp::Submission for DiesAfterThe250<'_> {
+        fn data_begins(&mut self) -> Result<(), String> {
+            self.outbox
+                .mark_data_started(self.id)
+                .map_err(|e| e.to_string())
+        }
+        // The kill lands here: the 250 arrived, `sent` was never committed.
+        fn accepted(&mut self, _: &tayori::smtp::Accepted) {}
+    }
     let (id, message_id) = crash_mid_send(
         home.path(),
         "interrupted after submission",
-        async |account, built| {
+        async |outbox, id, account, built| {
             let credentials = account.credentials(&http).await.unwrap();
             tayori::smtp::submit(
                 &rig_dns(),
@@ -620,27 +639,32 @@ async fn a_send_interrupted_after_the_server_took_it_is_not_sent_again() {
                 &built.envelope_from,
                 &built.recipients,
                 &tayori::compose::strip_bcc(&built.raw),
+                &mut DiesAfterThe250 { outbox, id },
             )
             .await
-            .expect("submitted before the crash");
-            server_copy::file_in_sent(
-                &rig_dns(),
-                account,
-                &credentials,
-                &built.message_id,
-                &built.raw,
-            )
-            .await
-            .expect("filed before the crash");
+            .expect("the server took it before the crash");
         },
     )
     .await;
     let paths = Paths::under(home.path());
     let mut worker = Worker::acquire(&paths, rig_dns(), product_http()).unwrap();
-    assert!(worker.outbox().entry(id).unwrap().interrupted);
+    let entry = worker.outbox().entry(id).unwrap();
+    assert!(entry.interrupted && entry.data_started, "{entry:?}");
     let outcome = worker.send(id).await.unwrap();
-    assert_eq!(outcome, Outcome::FoundInSent);
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Failed {
+                failure: tayori::outbox::Failure::MaybeSent,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
     assert_eq!(worker.outbox().entry(id).unwrap().attempts, 1, "not resent");
+    // Later passes leave it for the person too.
+    let due = worker.send_due().await.unwrap();
+    assert!(due.is_empty(), "{due:?}");
     drop(worker);
     assert_eq!(
         delivered(BOB, BOB_APP_PASSWORD, "INBOX", &message_id)
@@ -649,8 +673,19 @@ async fn a_send_interrupted_after_the_server_took_it_is_not_sent_again() {
         1,
         "bob has it exactly once"
     );
+    // The person's words, in English and Japanese.
+    for (lang, words) in [
+        ("C.UTF-8", "may have been sent"),
+        ("ja_JP.UTF-8", "送信された可能性"),
+    ] {
+        let out = run_tayori(home.path(), &["outbox"], &[("LANG", lang.as_ref())], None);
+        assert!(text(&out).contains(words), "{lang}: {}", text(&out));
+    }
+    // Discard is the person's decision: it leaves the outbox, nothing is sent.
+    let out = tayori(home.path(), &["outbox", "discard", &id.to_string()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(
-        copies(ALICE, ALICE_APP_PASSWORD, "Sent", &message_id)
+        delivered(BOB, BOB_APP_PASSWORD, "INBOX", &message_id)
             .await
             .len(),
         1
@@ -671,7 +706,7 @@ async fn a_send_interrupted_before_the_server_took_it_is_sent_once_on_restart() 
     let (id, message_id) = crash_mid_send(
         home.path(),
         "interrupted before submission",
-        async |_, _| {},
+        async |_, _, _, _| {},
     )
     .await;
     // The next `tayori outbox flush` recovers it: not in Sent, so it is sent now — once.

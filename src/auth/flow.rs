@@ -17,7 +17,7 @@ use super::browser::Browser;
 use super::loopback::Loopback;
 use super::pkce::{Pkce, random_token};
 use crate::net::http::Http;
-use crate::redact::Secret;
+use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text};
 
 /// A registered public client at one authorization server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,17 +135,125 @@ fn tokens_from(response: &oauth2::basic::BasicTokenResponse) -> Tokens {
         refresh_token: response
             .refresh_token()
             .map(|t| Secret::new(t.secret().clone())),
-        expires_at: response.expires_in().map(|d| SystemTime::now() + d),
+        // `expires_in` is the server's number: one beyond any clock is no expiry Tayori can keep
+        // (the token is then used until it is refused, and refreshed once).
+        expires_at: response
+            .expires_in()
+            .and_then(|d| SystemTime::now().checked_add(d)),
     }
 }
 
-fn token_error<E: std::error::Error>(
-    error: RequestTokenError<E, StandardErrorResponse<BasicErrorResponseType>>,
+/// The biggest answer read from a token endpoint. Real ones are a few KiB (an access token, a
+/// refresh token, an ID token); a server that sends megabytes is refused at this size.
+const TOKEN_RESPONSE_LIMIT: usize = 256 * 1024;
+
+/// Why a token request got no usable answer from the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+enum TokenHttpError {
+    #[error("{0}")]
+    Request(String),
+    #[error("the sign-in service's answer was larger than {} KiB, so Tayori did not read it", TOKEN_RESPONSE_LIMIT / 1024)]
+    TooLarge,
+}
+
+/// Sends a token request through Tayori's HTTP client and reads at most [`TOKEN_RESPONSE_LIMIT`]
+/// bytes of the answer (oauth2's own reqwest adapter reads it whole).
+async fn capped_request(
+    client: reqwest::Client,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TokenHttpError> {
+    let request =
+        reqwest::Request::try_from(request).map_err(|e| TokenHttpError::Request(e.to_string()))?;
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(|e| TokenHttpError::Request(crate::net::http::root_cause(&e)))?;
+    let refusal = !response.status().is_success();
+    if !refusal
+        && response
+            .content_length()
+            .is_some_and(|len| len > TOKEN_RESPONSE_LIMIT as u64)
+    {
+        return Err(TokenHttpError::TooLarge);
+    }
+    let mut builder = oauth2::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| TokenHttpError::Request(crate::net::http::root_cause(&e)))?
+    {
+        if body.len() + chunk.len() > TOKEN_RESPONSE_LIMIT {
+            if !refusal {
+                return Err(TokenHttpError::TooLarge);
+            }
+            // An oversized refusal still says why (`invalid_grant` means: sign in again): its
+            // error code and the start of its description are kept, the rest is not read.
+            body.extend_from_slice(&chunk[..TOKEN_RESPONSE_LIMIT - body.len()]);
+            body = trimmed_refusal(&body);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    builder
+        .body(body)
+        .map_err(|e| TokenHttpError::Request(e.to_string()))
+}
+
+/// How much of an oversized refusal's `error_description` is kept.
+const TRIMMED_DESCRIPTION: usize = 2048;
+
+/// A refusal cut off at [`TOKEN_RESPONSE_LIMIT`] as JSON again: its `error` and the start of its
+/// `error_description` (what oauth2 reads), found by their keys in the bytes that arrived.
+fn trimmed_refusal(partial: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(partial);
+    let field = |key: &str, limit: usize| -> Option<String> {
+        let at = text.find(&format!("\"{key}\""))? + key.len() + 2;
+        let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
+        let rest = rest.strip_prefix('"')?;
+        // The string up to its closing quote, or as far as it arrived (at most `limit` bytes).
+        let mut end = 0;
+        let mut escaped = false;
+        for (index, c) in rest.char_indices() {
+            if index >= limit {
+                break;
+            }
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => break,
+                _ => escaped = false,
+            }
+            end = index + c.len_utf8();
+        }
+        let raw = &rest[..end];
+        // Decoded as JSON where the cut left a whole string; kept as it came where it did not.
+        let decoded = (0..8)
+            .filter_map(|drop| raw.get(..raw.len().saturating_sub(drop)))
+            .find_map(|candidate| serde_json::from_str::<String>(&format!("\"{candidate}\"")).ok());
+        Some(decoded.unwrap_or_else(|| raw.to_owned()))
+    };
+    let error = field("error", 80).unwrap_or_else(|| "invalid_request".into());
+    let mut refusal = serde_json::json!({ "error": error });
+    if let Some(description) = field("error_description", TRIMMED_DESCRIPTION) {
+        refusal["error_description"] = format!("{description} … (cut short)").into();
+    }
+    refusal.to_string().into_bytes()
+}
+
+fn token_error(
+    error: RequestTokenError<TokenHttpError, StandardErrorResponse<BasicErrorResponseType>>,
 ) -> AuthError {
     match error {
         RequestTokenError::ServerResponse(response) => {
-            let code = response.error().as_ref().to_owned();
-            let description = response.error_description().cloned();
+            // The server's words are bounded and escaped before they are shown or kept (they end
+            // up in accounts.toml as the reason to sign in again).
+            let code = server_text(response.error().as_ref(), 80);
+            let description = response
+                .error_description()
+                .map(|d| server_text(d, SERVER_TEXT_CHARS));
             if *response.error() == BasicErrorResponseType::InvalidGrant {
                 AuthError::NeedsSignIn {
                     reason: description.unwrap_or(code),
@@ -157,10 +265,14 @@ fn token_error<E: std::error::Error>(
                 }
             }
         }
-        RequestTokenError::Request(e) => AuthError::Network(crate::net::http::root_cause(&e)),
-        RequestTokenError::Parse(e, _) => {
-            AuthError::Network(format!("unreadable token response: {e}"))
+        RequestTokenError::Request(TokenHttpError::TooLarge) => {
+            AuthError::Unusable(TokenHttpError::TooLarge.to_string())
         }
+        RequestTokenError::Request(TokenHttpError::Request(e)) => AuthError::Network(e),
+        RequestTokenError::Parse(e, _) => AuthError::Network(format!(
+            "unreadable token response: {}",
+            server_text(&e.to_string(), SERVER_TEXT_CHARS)
+        )),
         RequestTokenError::Other(e) => AuthError::Network(e),
     }
 }
@@ -221,7 +333,7 @@ pub async fn sign_in_reporting(
     let token = oauth_client(client, Some(&redirect_uri))?
         .exchange_code(AuthorizationCode::new(response.code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pkce.verifier.expose().to_owned()))
-        .request_async(http.client())
+        .request_async(&|request| capped_request(http.client().clone(), request))
         .await
         .map_err(token_error)?;
     tracing::info!("signed in; tokens received");
@@ -237,7 +349,7 @@ pub async fn refresh(
 ) -> Result<Tokens, AuthError> {
     let token = oauth_client(client, None)?
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
-        .request_async(http.client())
+        .request_async(&|request| capped_request(http.client().clone(), request))
         .await
         .map_err(token_error)?;
     Ok(tokens_from(&token))
@@ -246,6 +358,33 @@ pub async fn refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_oversized_refusal_keeps_its_error_and_the_start_of_its_reason() {
+        let mut partial =
+            br#"{"error": "invalid_grant", "error_description": "AADSTS70000: expired \u001b[2J"#
+                .to_vec();
+        partial.extend(std::iter::repeat_n(b'x', 5000));
+        let trimmed: serde_json::Value =
+            serde_json::from_slice(&trimmed_refusal(&partial)).unwrap();
+        assert_eq!(trimmed["error"], "invalid_grant");
+        let description = trimmed["error_description"].as_str().unwrap();
+        assert!(
+            description.starts_with("AADSTS70000: expired \u{1b}[2J"),
+            "{description}"
+        );
+        assert!(description.len() < TRIMMED_DESCRIPTION + 100);
+        // Cut inside an escape: still JSON.
+        let cut = br#"{"error":"invalid_grant","error_description":"abc\u00"#;
+        let trimmed: serde_json::Value = serde_json::from_slice(&trimmed_refusal(cut)).unwrap();
+        assert_eq!(trimmed["error"], "invalid_grant");
+        assert!(
+            trimmed["error_description"]
+                .as_str()
+                .unwrap()
+                .starts_with("abc")
+        );
+    }
 
     #[test]
     fn the_authorization_url_has_pkce_state_and_no_prompt() {

@@ -207,9 +207,12 @@ fn check(
         }
     }
     if let Some(error) = params.get("error") {
+        // The words come from the redirect's query: bounded and escaped before they are shown.
         return Err(CallbackError::Provider {
-            error: error.clone(),
-            description: params.get("error_description").cloned(),
+            error: crate::redact::server_text(error, 80),
+            description: params
+                .get("error_description")
+                .map(|d| crate::redact::server_text(d, crate::redact::SERVER_TEXT_CHARS)),
         });
     }
     let code = params

@@ -77,6 +77,7 @@ async fn sync_accounts(
             Ok(summary) => {
                 bar.finish_and_clear();
                 println!("{}", summary_line(&email, &summary, started.elapsed()));
+                print_skipped(&email, &summary);
             }
             Err(error) => {
                 bar.abandon();
@@ -191,6 +192,20 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
         SyncEvent::NeedsSignIn { error } => bar.println(format!("sign-in refused: {error}")),
         SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) => {}
     })
+}
+
+/// Messages the server could not deliver, one line each (at most [`SKIPPED_SHOWN`]).
+fn print_skipped(email: &str, summary: &Summary) {
+    const SKIPPED_SHOWN: usize = 20;
+    for skipped in summary.skipped.iter().take(SKIPPED_SHOWN) {
+        eprintln!("tayori sync: {email}: {skipped}");
+    }
+    if summary.skipped.len() > SKIPPED_SHOWN {
+        eprintln!(
+            "tayori sync: {email}: and {} more messages skipped (see the log)",
+            summary.skipped.len() - SKIPPED_SHOWN
+        );
+    }
 }
 
 fn summary_line(email: &str, summary: &Summary, elapsed: Duration) -> String {

@@ -10,9 +10,9 @@ use crate::net::{self, NetError, dns::Dns};
 /// A probe's failure in a few words for the trace ("connection refused", "certificate not trusted").
 fn short(error: NetError) -> String {
     match error {
-        NetError::Connect { source, .. } | NetError::Tls { source, .. } => {
-            net::http::root_cause(&source)
-        }
+        NetError::Connect { source, .. }
+        | NetError::Tls { source, .. }
+        | NetError::TlsBroken { source, .. } => net::http::root_cause(&source),
         other => other.to_string(),
     }
 }

@@ -46,6 +46,18 @@ catalog! {
             en: "The mail server could not be reached (offline, or the server is down); Tayori will try again by itself.",
             ja: "メール サーバーに接続できません（オフライン、またはサーバーの停止）。Tayori が自動的に再送します。",
         }
+        SmtpNoEncryption {
+            en: "The server no longer offers encryption (STARTTLS), which can mean an attack on the network. Nothing was sent. Try again from another network or ask your administrator; the message stays in the outbox until you retry or discard it.",
+            ja: "サーバーが暗号化（STARTTLS）を提供しなくなりました。ネットワーク上の攻撃の可能性があります。何も送信されていません。別のネットワークから再度お試しいただくか、管理者に確認してください。再送するか破棄するまで、メッセージは送信トレイに残ります。",
+        }
+        SmtpTampered {
+            en: "The encrypted connection to the server was tampered with (data arrived before encryption began), which can mean an attack on the network. Nothing was sent. Try again from another network or ask your administrator; the message stays in the outbox until you retry or discard it.",
+            ja: "サーバーとの暗号化接続が改ざんされました（暗号化の開始前にデータが届きました）。ネットワーク上の攻撃の可能性があります。何も送信されていません。別のネットワークから再度お試しいただくか、管理者に確認してください。再送するか破棄するまで、メッセージは送信トレイに残ります。",
+        }
+        OutboxMaybeSent {
+            en: "This message may have been sent: Tayori was stopped while the server was taking it, and this server gives no way to check. Choose Send again (a recipient may then get it twice) or Discard (if it arrived).",
+            ja: "このメッセージは送信された可能性があります。サーバーが受け取っている最中に Tayori が停止し、このサーバーでは確認する方法がありません。「再送信」（宛先に 2 通届く可能性があります）か「破棄」（届いていた場合）を選んでください。",
+        }
         OutboxQueued { en: "waiting to be sent", ja: "送信待ち" }
         OutboxSending { en: "sending", ja: "送信中" }
         OutboxSent { en: "sent", ja: "送信済み" }

@@ -6,6 +6,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use super::reader::STALL;
 use super::{Credentials, ImapError, Session};
 use crate::auth::guidance;
 use crate::auth::sasl;
@@ -13,8 +14,24 @@ use crate::net::{self, dns::Dns};
 use crate::server::{Security, Server};
 
 /// Reads one line without reading past it (the stream is handed to async-imap afterwards, so no
-/// byte of the next response may be swallowed).
-async fn read_line<S: AsyncRead + Unpin>(stream: &mut S, host: &str) -> Result<String, ImapError> {
+/// byte of the next response may be swallowed), within [`STALL`].
+async fn read_line<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    host: &str,
+    what: &'static str,
+) -> Result<String, ImapError> {
+    tokio::time::timeout(STALL, read_line_now(stream, host))
+        .await
+        .map_err(|_| ImapError::Stalled {
+            host: host.to_owned(),
+            what,
+        })?
+}
+
+async fn read_line_now<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    host: &str,
+) -> Result<String, ImapError> {
     let mut line = Vec::new();
     loop {
         let byte = stream.read_u8().await.map_err(|e| ImapError::Protocol {
@@ -50,7 +67,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
             reason: e.to_string(),
         })?;
     for _ in 0..1000 {
-        let line = read_line(stream, host).await?;
+        let line = read_line(stream, host, "answer").await?;
         let upper = line.to_ascii_uppercase();
         if let Some(rest) = upper.strip_prefix("* CAPABILITY ") {
             caps.extend(rest.split_whitespace().map(str::to_owned));
@@ -75,28 +92,42 @@ pub async fn connect(
     let mut tls = match server.security {
         Security::Tls => {
             let mut tls = net::connect_tls(dns, host, server.port).await?;
-            let greeting = read_line(&mut tls, host).await?;
+            let greeting = read_line(&mut tls, host, "greeting").await?;
             if !greeting.to_ascii_uppercase().starts_with("* OK") {
                 return Err(ImapError::Protocol {
                     host: host.to_owned(),
-                    reason: format!("greeting {greeting:?}"),
+                    reason: format!(
+                        "greeting {:?}",
+                        crate::redact::server_text(&greeting, crate::redact::SERVER_TEXT_CHARS)
+                    ),
                 });
             }
             tls
         }
         Security::StartTls => {
             let mut tcp = net::connect_tcp(dns, host, server.port).await?;
-            let greeting = read_line(&mut tcp, host).await?;
+            let greeting = read_line(&mut tcp, host, "greeting").await?;
             if !greeting.to_ascii_uppercase().starts_with("* OK") {
                 return Err(ImapError::Protocol {
                     host: host.to_owned(),
-                    reason: format!("greeting {greeting:?}"),
+                    reason: format!(
+                        "greeting {:?}",
+                        crate::redact::server_text(&greeting, crate::redact::SERVER_TEXT_CHARS)
+                    ),
                 });
             }
             let mut ignored = Vec::new();
             let reply = command(&mut tcp, host, "s1", "STARTTLS", &mut ignored).await?;
             if !reply.starts_with("S1 OK") {
                 return Err(ImapError::NoStartTls {
+                    host: host.to_owned(),
+                });
+            }
+            // Bytes already waiting after the OK were sent before TLS began, yet would be read as
+            // if they came over it (RFC 2595 §3.1; the "NO STARTTLS" class of attacks): refuse.
+            let mut extra = [0u8; 1];
+            if matches!(tcp.try_read(&mut extra), Ok(n) if n > 0) {
+                return Err(ImapError::StartTlsInjection {
                     host: host.to_owned(),
                 });
             }

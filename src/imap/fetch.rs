@@ -7,6 +7,8 @@ use async_imap::imap_proto::{
     AttributeValue, MailboxDatum, MessageSection, RequestId, Response, SectionPath,
 };
 
+use super::conn::Item;
+use super::reader::LiteralLimit;
 use super::syntax::{parse_internal_date, quote, uid_set};
 use super::{CommandError, Conn};
 use crate::store::{Flags, NewBody, NewEnvelope};
@@ -52,6 +54,17 @@ pub(super) fn fetched<'a>(attributes: &'a [AttributeValue<'a>]) -> Fetched<'a> {
         }
     }
     out
+}
+
+/// A message's changed flags from a FETCH response: (UID, flags, MODSEQ).
+fn flag_change(response: &Response<'_>) -> Option<FlagChange> {
+    let Response::Fetch(_, attributes) = response else {
+        return None;
+    };
+    let fields = fetched(attributes);
+    let uid = fields.uid?;
+    let (flags, _) = fields.flags?;
+    Some((uid, flags, fields.modseq))
 }
 
 /// A whole message from a FETCH response, if it is one.
@@ -108,77 +121,151 @@ impl Conn {
     }
 
     /// Flags of the messages up to UID `top` that changed since modification sequence `since`
-    /// (CONDSTORE's `CHANGEDSINCE`).
+    /// (CONDSTORE's `CHANGEDSINCE`). A change whose answer cannot be read is passed over (that
+    /// message keeps its flags until its next change); one that names no message fails the command.
     pub async fn flags_changed_since(
         &mut self,
         top: u32,
         since: u64,
     ) -> Result<Vec<FlagChange>, CommandError> {
         let mut changes = Vec::new();
-        self.run(
-            &format!("UID FETCH 1:{top} (UID FLAGS) (CHANGEDSINCE {since})"),
-            |response| {
-                if let Response::Fetch(_, attributes) = response {
-                    let fields = fetched(attributes);
-                    if let (Some(uid), Some((flags, _))) = (fields.uid, fields.flags) {
-                        changes.push((uid, flags, fields.modseq));
-                    }
+        let tag = self
+            .send(&format!(
+                "UID FETCH 1:{top} (UID FLAGS) (CHANGEDSINCE {since})"
+            ))
+            .await?;
+        let mut unnamed = false;
+        while let Some(item) = self.next_item(&tag, flag_change).await? {
+            match item {
+                Item::Read(change) => changes.extend(change),
+                Item::Unreadable { uid: Some(uid), .. } => {
+                    tracing::warn!(
+                        uid,
+                        "the flags of a message could not be read; kept as they were"
+                    );
                 }
-            },
-        )
-        .await?;
+                Item::Unreadable { uid: None, fetch } => unnamed |= fetch,
+            }
+        }
+        if unnamed {
+            return Err(self.unreadable_answer());
+        }
         Ok(changes)
     }
 
     /// Every UID up to `top` with its flags: what a server without CONDSTORE offers for finding
-    /// flag changes and expunges.
+    /// flag changes and expunges. A message whose answer cannot be read is still there (its flags
+    /// unknown, so unchanged); an unreadable answer that names no message fails the command, since
+    /// any message could then look deleted.
     pub async fn all_flags(
         &mut self,
         top: u32,
     ) -> Result<(BTreeSet<u32>, Vec<FlagChange>), CommandError> {
         let mut on_server = BTreeSet::new();
         let mut flags_by_uid = Vec::new();
-        self.run(&format!("UID FETCH 1:{top} (UID FLAGS)"), |response| {
-            if let Response::Fetch(_, attributes) = response {
-                let fields = fetched(attributes);
-                if let Some(uid) = fields.uid {
+        let tag = self.send(&format!("UID FETCH 1:{top} (UID FLAGS)")).await?;
+        let mut unnamed = false;
+        let listed = |response: &Response<'_>| {
+            let Response::Fetch(_, attributes) = response else {
+                return None;
+            };
+            let fields = fetched(attributes);
+            Some((
+                fields.uid?,
+                fields.flags.map(|(flags, _)| flags),
+                fields.modseq,
+            ))
+        };
+        while let Some(item) = self.next_item(&tag, listed).await? {
+            match item {
+                Item::Read(Some((uid, flags, modseq))) => {
                     on_server.insert(uid);
-                    if let Some((flags, _)) = fields.flags {
-                        flags_by_uid.push((uid, flags, fields.modseq));
+                    if let Some(flags) = flags {
+                        flags_by_uid.push((uid, flags, modseq));
                     }
                 }
+                Item::Read(None) => {}
+                Item::Unreadable { uid: Some(uid), .. } => {
+                    tracing::warn!(
+                        uid,
+                        "the flags of a message could not be read; kept as they were"
+                    );
+                    on_server.insert(uid);
+                }
+                Item::Unreadable { uid: None, fetch } => unnamed |= fetch,
             }
-        })
-        .await?;
+        }
+        if unnamed {
+            return Err(self.unreadable_answer());
+        }
         Ok((on_server, flags_by_uid))
     }
 
     /// The headers, flags, arrival time and size of the messages `uids` (sorted ascending), in the
-    /// order the server sends them.
+    /// order the server sends them, added to `envelopes` as they arrive (so that what arrived is
+    /// kept when the connection breaks later). The UIDs of responses that could not be read go to
+    /// `unreadable` (`None`: the response named no UID).
     pub async fn fetch_envelopes(
         &mut self,
         uids: &[u32],
-    ) -> Result<Vec<NewEnvelope>, CommandError> {
+        envelopes: &mut Vec<NewEnvelope>,
+        unreadable: &mut Vec<Option<u32>>,
+    ) -> Result<(), CommandError> {
         let modseq = if self.has_condstore() { " MODSEQ" } else { "" };
         let command = format!(
             "UID FETCH {} (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]{modseq})",
             uid_set(uids)
         );
+        self.limit_literals(LiteralLimit::Fixed(HEADER_LITERAL));
         let tag = self.send(&command).await?;
-        let mut envelopes = Vec::with_capacity(uids.len());
-        while let Some(envelope) = self.next(&tag, envelope_of).await? {
-            envelopes.extend(envelope);
+        while let Some(item) = self.next_item(&tag, envelope_of).await? {
+            match item {
+                Item::Read(envelope) => envelopes.extend(envelope),
+                Item::Unreadable { uid, fetch: true } => unreadable.push(uid),
+                Item::Unreadable { fetch: false, .. } => {}
+            }
         }
-        Ok(envelopes)
+        Ok(())
     }
 
-    /// Starts fetching the whole messages `uids` (sorted ascending); [`BodyFetch::next`] reads them
-    /// one by one as they arrive, so a big batch never has to fit in memory at once.
-    pub async fn fetch_bodies(&mut self, uids: &[u32]) -> Result<BodyFetch<'_>, CommandError> {
+    /// Starts fetching the whole messages `wanted` (UID and RFC822.SIZE, sorted ascending by
+    /// UID); [`BodyFetch::next`] reads them one by one as they arrive, so a big batch never has to
+    /// fit in memory at once. Each message's literal may be at most what its size allows
+    /// ([`body_limit`]).
+    pub async fn fetch_bodies(
+        &mut self,
+        wanted: &[(u32, u32)],
+    ) -> Result<BodyFetch<'_>, CommandError> {
+        let limits: std::collections::HashMap<u32, usize> = wanted
+            .iter()
+            .map(|&(uid, size)| (uid, body_limit(size)))
+            .collect();
+        let otherwise = limits.values().copied().max().unwrap_or(HEADER_LITERAL);
+        self.limit_literals(LiteralLimit::PerUid { limits, otherwise });
+        let uids: Vec<u32> = wanted.iter().map(|(uid, _)| *uid).collect();
         let tag = self
-            .send(&format!("UID FETCH {} (UID BODY.PEEK[])", uid_set(uids)))
+            .send(&format!("UID FETCH {} (UID BODY.PEEK[])", uid_set(&uids)))
             .await?;
         Ok(BodyFetch { conn: self, tag })
+    }
+}
+
+/// The biggest header block accepted (headers of real mail are a few KiB; a few hundred
+/// `Received:` lines stay far below this).
+const HEADER_LITERAL: usize = 2 * 1024 * 1024;
+/// What a body may exceed its RFC822.SIZE by. Servers' sizes are not always exact (Exchange's are
+/// estimates), so the margin is wide; a size of 0 (unknown) allows the biggest mail providers send.
+const BODY_MARGIN: usize = 1024 * 1024;
+const BODY_UNKNOWN_SIZE: usize = 256 * 1024 * 1024;
+
+/// The biggest literal accepted for a message of RFC822.SIZE `size`.
+fn body_limit(size: u32) -> usize {
+    if size == 0 {
+        BODY_UNKNOWN_SIZE
+    } else {
+        (size as usize)
+            .saturating_mul(2)
+            .saturating_add(BODY_MARGIN)
     }
 }
 
@@ -189,13 +276,31 @@ pub struct BodyFetch<'a> {
 }
 
 impl BodyFetch<'_> {
-    /// The next message, or `None` once the FETCH completed.
-    pub async fn next(&mut self) -> Result<Option<NewBody>, CommandError> {
-        while let Some(body) = self.conn.next(&self.tag, body_of).await? {
-            if body.is_some() {
-                return Ok(body);
+    /// The next message (or a response that could not be read), or `None` once the FETCH
+    /// completed.
+    pub async fn next(&mut self) -> Result<Option<Item<NewBody>>, CommandError> {
+        while let Some(item) = self.conn.next_item(&self.tag, body_of).await? {
+            match item {
+                Item::Read(Some(body)) => return Ok(Some(Item::Read(body))),
+                Item::Read(None) | Item::Unreadable { fetch: false, .. } => {}
+                Item::Unreadable { uid, fetch: true } => {
+                    return Ok(Some(Item::Unreadable { uid, fetch: true }));
+                }
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_may_exceed_its_size_by_a_margin_only() {
+        assert_eq!(body_limit(300), 600 + BODY_MARGIN);
+        assert!(body_limit(300) < 400_000_000);
+        assert_eq!(body_limit(0), BODY_UNKNOWN_SIZE);
+        assert!(body_limit(u32::MAX) > u32::MAX as usize);
     }
 }

@@ -20,6 +20,7 @@ pub mod conn;
 pub mod connect;
 pub mod fetch;
 pub mod mailbox;
+pub mod reader;
 pub mod session;
 pub mod syntax;
 
@@ -33,7 +34,7 @@ use crate::net::NetError;
 
 /// Kept at its old path (`auth::Credentials` is the owner) for the window and the command line.
 pub use crate::auth::Credentials;
-pub use conn::{CommandError, Conn};
+pub use conn::{CommandError, Conn, Item};
 pub use connect::{bearer_mechanism, connect, login};
 pub use syntax::{decode_mailbox_name, parse_internal_date};
 
@@ -49,6 +50,15 @@ pub enum ImapError {
     Protocol { host: String, reason: String },
     #[error("the IMAP server {host} refused STARTTLS, so Tayori did not continue unencrypted")]
     NoStartTls { host: String },
+    #[error(
+        "the IMAP server {host} did not answer: it sent no {what} within {} s. Check that the server name and port are right; if they are, the server may be overloaded",
+        reader::STALL.as_secs()
+    )]
+    Stalled { host: String, what: &'static str },
+    #[error(
+        "the connection to the IMAP server {host} was tampered with: data arrived right after the server agreed to encrypt the connection, before encryption began (a known attack on STARTTLS, possibly by something on the network). Tayori stopped and sent nothing; mail already downloaded is safe"
+    )]
+    StartTlsInjection { host: String },
     #[error("the IMAP server refused the sign-in: {reason}{}", advice.map(|a| format!("\n{a}")).unwrap_or_default())]
     Refused {
         reason: String,
@@ -65,7 +75,34 @@ impl ImapError {
             ImapError::NoStartTls { .. } => ErrorKind::Tls,
             ImapError::Refused { .. } => ErrorKind::Refused,
             ImapError::Auth(error) => error.kind(),
-            ImapError::Protocol { .. } => ErrorKind::Other,
+            ImapError::Protocol { .. } | ImapError::StartTlsInjection { .. } => ErrorKind::Other,
+            // A server that does not answer: like the network, trying later may help.
+            ImapError::Stalled { .. } => ErrorKind::Network,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_imap::imap_proto::Response;
+
+    /// Server lines that panicked imap-proto 0.17.0 (an unwrap on `INTERNALDATE NIL`, an unwrap on
+    /// a METADATA mailbox name that is not UTF-8, a slice inside a character of the status text):
+    /// the fork in third_party/imap-proto (Cargo.toml `[patch.crates-io]`) makes each an error or
+    /// keeps the text. This fails if the patch is dropped.
+    #[test]
+    fn responses_that_panicked_imap_proto_do_not() {
+        let nil = b"* 7 FETCH (UID 7 INTERNALDATE NIL RFC822.SIZE 10)\r\n";
+        let nil = std::panic::catch_unwind(|| match Response::parse(nil) {
+            Ok((_, Response::Fetch(7, attributes))) => !attributes
+                .iter()
+                .any(|a| matches!(a, async_imap::imap_proto::AttributeValue::InternalDate(_))),
+            _ => true,
+        });
+        assert!(nil.unwrap());
+        let metadata = b"* METADATA \"INBOX\xff\xfe\" (/private/comment \"x\")\r\n";
+        assert!(std::panic::catch_unwind(|| Response::parse(metadata).is_err()).unwrap());
+        let status = b"* OK [CAPABILITY IMAP4rev1]\xe0\xbb\x90\x8becot ready.\r\n";
+        assert!(std::panic::catch_unwind(|| Response::parse(status).is_ok()).unwrap());
     }
 }

@@ -105,16 +105,27 @@ pub fn parse_internal_date(text: &str) -> Option<i64> {
     let year: i64 = dmy.next()?.parse().ok()?;
     let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if zone.len() != 5 {
+    // The text is the server's: out-of-range numbers would overflow the arithmetic below, and a
+    // zone with 8-bit bytes must not be sliced inside a character.
+    if !(1..=9999).contains(&year)
+        || !(1..=31).contains(&day)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0..=60).contains(&s)
+    {
         return None;
     }
-    let sign = match &zone[..1] {
-        "+" => 1,
-        "-" => -1,
+    let zone = zone.as_bytes();
+    if zone.len() != 5 || !zone[1..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sign = match zone[0] {
+        b'+' => 1,
+        b'-' => -1,
         _ => return None,
     };
-    let zh: i64 = zone[1..3].parse().ok()?;
-    let zm: i64 = zone[3..5].parse().ok()?;
+    let digits = |pair: &[u8]| i64::from(pair[0] - b'0') * 10 + i64::from(pair[1] - b'0');
+    let (zh, zm) = (digits(&zone[1..3]), digits(&zone[3..5]));
     // Days from civil (Howard Hinnant's algorithm).
     let (y, mo) = if month <= 2 {
         (year - 1, month + 9)
@@ -165,5 +176,18 @@ mod tests {
             Some(1_793_581_200)
         );
         assert_eq!(parse_internal_date("garbage"), None);
+    }
+
+    #[test]
+    fn internal_dates_from_a_hostile_server_are_refused_without_a_panic() {
+        // Five bytes, four characters: slicing the zone at byte 1 panicked.
+        assert_eq!(parse_internal_date("02-Nov-2026 10:00:00 é000"), None);
+        assert_eq!(parse_internal_date("02-Nov-2026 10:00:00 +0é0"), None);
+        assert_eq!(
+            parse_internal_date("02-Nov-99999999999999999 10:00:00 +0000"),
+            None
+        );
+        assert_eq!(parse_internal_date("99-Nov-2026 10:00:00 +0000"), None);
+        assert_eq!(parse_internal_date("02-Nov-2026 99:00:00 +0000"), None);
     }
 }

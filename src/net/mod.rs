@@ -47,6 +47,47 @@ pub enum NetError {
         #[source]
         source: std::io::Error,
     },
+    /// The handshake failed for a reason other than the certificate: a corrupt or unexpected TLS
+    /// record. A proxy that inspects traffic fails on the certificate instead, so a missing company
+    /// certificate is not the explanation; a broken server or interference on the network is.
+    #[error(
+        "the secure connection to {host}:{port} broke while it was being set up ({source}): the server sent something that is not valid TLS. The server may be broken, or something on the network may be interfering; nothing was sent"
+    )]
+    TlsBroken {
+        host: String,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether a failed handshake was about the certificate (not trusted, wrong name, expired) — what
+/// a TLS-inspecting proxy without its certificate installed causes.
+fn certificate_problem(source: &std::io::Error) -> bool {
+    let Some(error) = source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return false;
+    };
+    use rustls::AlertDescription as Alert;
+    matches!(
+        error,
+        rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::InvalidCertRevocationList(_)
+            | rustls::Error::AlertReceived(
+                Alert::BadCertificate
+                    | Alert::UnsupportedCertificate
+                    | Alert::CertificateRevoked
+                    | Alert::CertificateExpired
+                    | Alert::CertificateUnknown
+                    | Alert::UnknownCA
+            )
+    )
 }
 
 impl NetError {
@@ -54,6 +95,8 @@ impl NetError {
         match self {
             NetError::Tls { .. } | NetError::TrustStore(_) => ErrorKind::Tls,
             NetError::Connect { .. } | NetError::BadHostName { .. } => ErrorKind::Network,
+            // Not about a certificate: the TLS advice (install your organisation's root) is wrong.
+            NetError::TlsBroken { .. } => ErrorKind::Other,
         }
     }
 }
@@ -159,14 +202,40 @@ pub async fn start_tls(
             host: host.to_owned(),
         }
     })?;
-    TlsConnector::from(tls_client_config()?)
-        .connect(server_name, tcp)
-        .await
-        .map_err(|source| NetError::Tls {
+    let handshake = TlsConnector::from(tls_client_config()?).connect(server_name, tcp);
+    match tokio::time::timeout(HANDSHAKE_LIMIT, handshake).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(source)) if certificate_problem(&source) || !is_tls_error(&source) => {
+            Err(NetError::Tls {
+                host: host.to_owned(),
+                port,
+                source,
+            })
+        }
+        Ok(Err(source)) => Err(NetError::TlsBroken {
             host: host.to_owned(),
             port,
             source,
-        })
+        }),
+        Err(_) => Err(NetError::Connect {
+            host: host.to_owned(),
+            port,
+            source: std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no answer to the TLS handshake within {} s",
+                    HANDSHAKE_LIMIT.as_secs()
+                ),
+            ),
+        }),
+    }
+}
+
+/// Whether the handshake failed on TLS itself (rather than on the connection under it).
+fn is_tls_error(source: &std::io::Error) -> bool {
+    source
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ pub struct Entry {
     pub attempts: u32,
     pub next_attempt_at: i64,
     pub interrupted: bool,
+    /// DATA was begun in the last attempt: if that attempt was interrupted, the server may have
+    /// the message.
+    pub data_started: bool,
     pub last_error: Option<String>,
     pub failure: Option<Failure>,
     pub created_at: i64,
@@ -55,7 +58,7 @@ pub struct Outbox {
 
 const ENTRY_COLUMNS: &str = "id, account, message_id, subject, recipients, state, attempts, \
     next_attempt_at, interrupted, last_error, failure, created_at, submitted_at, server_reply, \
-    copy_state, copy_error, draft_message_id, length(raw), envelope_from";
+    copy_state, copy_error, draft_message_id, length(raw), envelope_from, data_started";
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let bad = |column: usize, text: String| {
@@ -92,6 +95,7 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         draft_message_id: row.get(16)?,
         size: row.get::<_, i64>(17)? as u64,
         envelope_from: row.get(18)?,
+        data_started: row.get(19)?,
     })
 }
 
@@ -279,11 +283,21 @@ impl Outbox {
     /// Only the holder of the outbox lock (the [`super::Worker`]) should call this.
     pub fn claim(&self, id: i64) -> Result<bool, OutboxError> {
         let changed = self.conn().execute(
-            "UPDATE message SET state = 'sending', attempts = attempts + 1
+            "UPDATE message SET state = 'sending', attempts = attempts + 1, data_started = 0
              WHERE id = ?1 AND state = 'queued'",
             [id],
         )?;
         Ok(changed == 1)
+    }
+
+    /// DATA is about to be sent: from here on an interruption may leave the message with the
+    /// server (committed on disk before DATA goes out).
+    pub fn mark_data_started(&self, id: i64) -> Result<(), OutboxError> {
+        self.conn().execute(
+            "UPDATE message SET data_started = 1 WHERE id = ?1 AND state = 'sending'",
+            [id],
+        )?;
+        Ok(())
     }
 
     /// The server accepted the message: `sent`, with its reply and time, in one commit.
@@ -350,8 +364,10 @@ impl Outbox {
         let entry = self.entry(id)?;
         match entry.state {
             State::Queued | State::Failed => {
+                // The person's decision: "Send again" also after "may have been sent".
                 self.conn().execute(
-                    "UPDATE message SET state = 'queued', failure = NULL, next_attempt_at = ?2
+                    "UPDATE message SET state = 'queued', failure = NULL, next_attempt_at = ?2,
+                         interrupted = 0, data_started = 0
                      WHERE id = ?1",
                     params![id, now()],
                 )?;

@@ -31,23 +31,23 @@
 //! process that crashed (or was killed) mid-send. Such a row is not sent again blindly:
 //!
 //! 1. It is marked *interrupted* and queued.
-//! 2. Before its next submission the Sent folder is searched for its Message-ID (IMAP `UID SEARCH
-//!    HEADER Message-ID`). Found: the message went out before the crash — it is marked sent, not
-//!    resent. Not found: it is submitted again. If the Sent folder cannot be checked (offline), it
-//!    waits and the check is retried; it is never resent unchecked.
+//! 2. If DATA had not begun (`data_started`, committed on disk before DATA goes out), the server
+//!    never had the message: it is sent.
+//! 3. Where the server files sent mail itself (Microsoft 365, Gmail: [`SentCopy::Server`]), the
+//!    Sent folder is searched for its Message-ID (IMAP `UID SEARCH HEADER Message-ID`). Found: it
+//!    went out before the crash — it is marked sent, not resent. Not found: it is submitted again.
+//!    If the Sent folder cannot be checked (offline), it waits and the check is retried; it is
+//!    never resent unchecked.
+//! 4. Elsewhere (Tayori appends the Sent copy, after the server accepted the message) nothing can
+//!    tell whether the server took it (RFC 1047): it becomes *failed* as
+//!    [`Failure::MaybeSent`] — "may have been sent", in the person's language — and waits for
+//!    Send again (`tayori outbox retry`) or Discard. It is never sent twice on its own.
 //!
-//! This works for servers that file sent mail themselves (Microsoft 365, Gmail) and for servers
-//! where Tayori appends the copy, because for the latter the copy is appended *after* the server
-//! accepted the message and `sent` is committed *before* the append: a crash between the two leaves
-//! a `sent` row whose copy is still pending (only the append is retried; before appending, Sent is
+//! The window those cases cover is as small as the code allows: `sent` is committed (with
+//! `synchronous = FULL`) the moment the server's 250 to the end of the data is read — before QUIT,
+//! before the Sent copy ([`crate::smtp::Submission`]). A crash after that commit leaves a `sent`
+//! row whose copy may still be pending (only the append is retried; before appending, Sent is
 //! searched for the Message-ID, so a copy appended just before a crash is not appended twice).
-//!
-//! **Residual risk, stated plainly.** With a server where Tayori appends the copy, there is a
-//! window between the server's `250` after DATA and Tayori's commit of `sent` (milliseconds: one
-//! SQLite commit). A crash exactly there leaves an interrupted row with no copy in Sent yet, and
-//! the message is sent a second time. The same holds when the connection breaks after the server
-//! took the message but before its `250` arrived — SMTP itself cannot tell (RFC 1047). Both are
-//! rare; the alternative (never resending after any doubt) would lose mail, which is worse.
 
 mod db;
 mod drafts;
@@ -177,6 +177,10 @@ pub enum Failure {
     SignIn,
     /// Transient failures for longer than [`GIVE_UP_AFTER`].
     GaveUp,
+    /// The sending was interrupted after the message went to the server (DATA) and before its
+    /// answer was recorded, at a server where Tayori cannot tell from the Sent folder: it may have
+    /// been sent. Only the person decides: Send again, or Discard.
+    MaybeSent,
     /// The account is no longer set up.
     NoAccount,
 }
@@ -187,6 +191,7 @@ impl Failure {
             Failure::Rejected => "rejected",
             Failure::SignIn => "sign_in",
             Failure::GaveUp => "gave_up",
+            Failure::MaybeSent => "maybe_sent",
             Failure::NoAccount => "no_account",
         }
     }
@@ -196,6 +201,7 @@ impl Failure {
             "rejected" => Failure::Rejected,
             "sign_in" => Failure::SignIn,
             "gave_up" => Failure::GaveUp,
+            "maybe_sent" => Failure::MaybeSent,
             "no_account" => Failure::NoAccount,
             _ => return None,
         })

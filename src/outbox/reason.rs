@@ -11,6 +11,16 @@ pub fn plain_words(reason: &str, lang: Lang) -> Option<&'static str> {
     if let Some(guidance) = guidance::explain(reason) {
         return Some(guidance.text(lang));
     }
+    // Tayori's own reasons (kept with the message as text): these are not server replies.
+    if reason.contains("no longer offers encryption") {
+        return Some(lang.text(Text::SmtpNoEncryption));
+    }
+    if reason.contains("was tampered with") {
+        return Some(lang.text(Text::SmtpTampered));
+    }
+    if reason.contains("it may have been sent") {
+        return Some(lang.text(Text::OutboxMaybeSent));
+    }
     let reason = reason.trim_start();
     let code = reason
         .get(..3)

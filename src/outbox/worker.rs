@@ -167,9 +167,24 @@ impl Worker {
             Ok(credentials) => credentials,
             Err(e) => return self.sign_in_failed(&account, id, e.to_string()),
         };
-        if entry.interrupted {
-            // Sent before the crash? Then the Sent folder has it (filed by the server, or by us
-            // after the server accepted it).
+        if entry.interrupted && !entry.data_started {
+            // Interrupted before DATA: the server never had the message.
+            tracing::info!(id, "interrupted before DATA; sending it");
+            self.outbox.clear_interrupted(id)?;
+        } else if entry.interrupted && super::sent_copy_for(&account) == SentCopy::Append {
+            // Interrupted after DATA began, and the server does not file Sent itself: nothing
+            // can tell whether it took the message (RFC 1047). Never resent on its own.
+            tracing::warn!(
+                id,
+                "interrupted after DATA; it may have been sent: the person decides"
+            );
+            return self.fail(
+                id,
+                Failure::MaybeSent,
+                "Tayori was interrupted while the server was taking this message, so it may have been sent. Check with a recipient if you can, then send it again or discard it".into(),
+            );
+        } else if entry.interrupted {
+            // Sent before the crash? The server files Sent itself, so the Sent folder has it.
             match server_copy::count(
                 &self.dns,
                 &account,
@@ -223,6 +238,16 @@ impl Worker {
         let raw = self.outbox.raw(id)?;
         let wire = crate::compose::strip_bcc(&raw);
         let started = Instant::now();
+        let copy = match super::sent_copy_for(&account) {
+            SentCopy::Server => CopyState::ByServer,
+            SentCopy::Append => CopyState::Pending,
+        };
+        let mut recorder = Recorder {
+            outbox: &self.outbox,
+            id,
+            copy,
+            recorded: None,
+        };
         let result = smtp::submit(
             &self.dns,
             &account.smtp,
@@ -230,17 +255,18 @@ impl Worker {
             &entry.envelope_from,
             &entry.recipients,
             &wire,
+            &mut recorder,
         )
         .await;
+        let recorded = recorder.recorded.take();
         match result {
             Ok(accepted) => {
-                let copy = match super::sent_copy_for(&account) {
-                    SentCopy::Server => CopyState::ByServer,
-                    SentCopy::Append => CopyState::Pending,
-                };
-                // Committed before the Sent copy is appended: a crash from here on only leaves
-                // the append to do, never a resend.
-                self.outbox.mark_sent(id, &accepted.reply, copy)?;
+                // `sent` was committed on the server's 250, before QUIT and before the Sent copy
+                // is appended: a crash from there on only leaves the append to do, never a resend.
+                match recorded {
+                    Some(result) => result?,
+                    None => self.outbox.mark_sent(id, &accepted.reply, copy)?,
+                }
                 tracing::info!(
                     id,
                     message_id = %entry.message_id,
@@ -381,6 +407,27 @@ fn error_reason(error: &SubmitError) -> String {
         | SubmitError::Permanent { reason, .. }
         | SubmitError::SignIn { reason } => reason.clone(),
         SubmitError::Auth(e) => e.to_string(),
+    }
+}
+
+/// Records the two moments of a submission in the outbox: DATA begun, and the server's 250
+/// (`sent`, committed with `synchronous = FULL` before QUIT).
+struct Recorder<'a> {
+    outbox: &'a Outbox,
+    id: i64,
+    copy: CopyState,
+    recorded: Option<Result<(), OutboxError>>,
+}
+
+impl smtp::Submission for Recorder<'_> {
+    fn data_begins(&mut self) -> Result<(), String> {
+        self.outbox
+            .mark_data_started(self.id)
+            .map_err(|e| format!("the outbox could not record the sending: {e}"))
+    }
+
+    fn accepted(&mut self, accepted: &smtp::Accepted) {
+        self.recorded = Some(self.outbox.mark_sent(self.id, &accepted.reply, self.copy));
     }
 }
 

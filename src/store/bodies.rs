@@ -32,17 +32,46 @@ pub struct PreparedBody {
 
 impl PreparedBody {
     pub fn new(body: NewBody) -> PreparedBody {
-        let decoded = mime::decode(&body.raw);
-        let text = decoded.text.as_deref().unwrap_or("");
+        // The bytes are the network's: a panic while decoding them (the last fence; none is known)
+        // costs this message its decoding — it is kept raw and marked — not the sync.
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let decoded = mime::decode(&body.raw);
+            let text = decoded.text.as_deref().unwrap_or("");
+            (
+                decoded.parse_ok,
+                !decoded.attachments.is_empty(),
+                preview_of(text),
+                fts::index_text(decoded.subject.as_deref().unwrap_or("")),
+                fts::index_text(&address_text(&decoded)),
+                fts::index_text(text),
+                decoded.subject.clone(),
+            )
+        }));
+        let Ok((parse_ok, has_attachments, preview, subject_text, addresses, text, subject)) =
+            decoded
+        else {
+            tracing::warn!(uid = body.uid, "decoding a message failed; kept raw");
+            return PreparedBody {
+                uid: body.uid,
+                raw: body.raw,
+                parse_ok: false,
+                subject: None,
+                has_attachments: false,
+                preview: String::new(),
+                index_subject: String::new(),
+                index_addresses: String::new(),
+                index_body: String::new(),
+            };
+        };
         PreparedBody {
             uid: body.uid,
-            parse_ok: decoded.parse_ok,
-            has_attachments: !decoded.attachments.is_empty(),
-            preview: preview_of(text),
-            index_subject: fts::index_text(decoded.subject.as_deref().unwrap_or("")),
-            index_addresses: fts::index_text(&address_text(&decoded)),
-            index_body: fts::index_text(text),
-            subject: decoded.subject,
+            parse_ok,
+            has_attachments,
+            preview,
+            index_subject: subject_text,
+            index_addresses: addresses,
+            index_body: text,
+            subject,
             raw: body.raw,
         }
     }
@@ -115,6 +144,18 @@ impl Store {
             .query_map(params![folder_id, since], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
+    }
+
+    /// Marks the body of `uid` as one the server could not deliver: the background sync no longer
+    /// asks for it (it would fail the same way each time); opening the message tries again.
+    pub fn mark_body_skipped(&mut self, folder_id: i64, uid: u32) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE messages SET body_state = 3 WHERE folder_id = ?1 AND uid = ?2 AND body_state = 0",
+                params![folder_id, uid],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// Stores downloaded messages (one transaction): the raw bytes, the decoded fields, and the

@@ -78,6 +78,9 @@ pub enum BodyState {
     Downloaded,
     /// Downloaded, but the bytes are not a parseable message; kept raw so nothing is lost.
     Unparseable,
+    /// The server could not deliver it (its answer broke off, was too big or too slow): not
+    /// downloaded, and not asked for again by the background sync; opening it tries again.
+    Skipped,
 }
 
 /// A row of the message list.
@@ -138,6 +141,7 @@ pub(super) fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Mess
         body_state: match row.get::<_, i64>(12)? {
             1 => BodyState::Downloaded,
             2 => BodyState::Unparseable,
+            3 => BodyState::Skipped,
             _ => BodyState::NotDownloaded,
         },
         preview: row.get(13)?,
@@ -437,7 +441,7 @@ impl Store {
     pub fn counts(&self, account_id: i64) -> Result<(usize, usize), StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*), COALESCE(sum(m.body_state != 0), 0) FROM messages m
+                "SELECT count(*), COALESCE(sum(m.body_state IN (1, 2)), 0) FROM messages m
                  JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?1",
                 [account_id],
                 |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),

@@ -3,11 +3,14 @@
 //! batches, three stages at once with bounded channels so memory stays flat whatever the mailbox
 //! size. Also the download of one message on demand ([`Engine::fetch_body_now`]).
 
+use std::collections::BTreeSet;
+
 use tokio::sync::mpsc;
 
-use super::{Engine, SyncError, SyncEvent};
-use crate::imap::Conn;
-use crate::store::{NewBody, PreparedBody, StoreError};
+use super::{Engine, Skipped, SyncError, SyncEvent, joined};
+use crate::imap::{CommandError, Conn, Item};
+use crate::redact::{SERVER_TEXT_CHARS, server_text};
+use crate::store::{Flags, NewBody, NewEnvelope, PreparedBody, StoreError};
 
 /// How many headers to ask for per FETCH.
 const ENVELOPE_CHUNK: usize = 1000;
@@ -17,16 +20,72 @@ const BODY_CHUNK_BYTES: u64 = 128 * 1024 * 1024;
 /// How much the writer gets at a time: big enough that one transaction carries many messages.
 const WRITE_BATCH_BYTES: usize = 8 * 1024 * 1024;
 const WRITE_BATCH_COUNT: usize = 400;
+/// How many messages one pass over a folder may skip on a broken connection (each costs a new
+/// connection) before the folder is given up on: a server that breaks on every message is not
+/// worth hundreds of reconnections.
+const MAX_RECONNECTS: usize = 10;
+
+/// The header kept for a message whose header the server could not deliver: the list shows it,
+/// with its UID and why, until the server delivers it (the body pass still asks for it).
+fn placeholder(uid: u32, reason: &str) -> NewEnvelope {
+    let reason = server_text(reason, SERVER_TEXT_CHARS);
+    NewEnvelope {
+        uid,
+        flags: Flags::default(),
+        keywords: Vec::new(),
+        modseq: None,
+        internal_date: None,
+        size: 0,
+        header: format!(
+            "Subject: (message UID {uid}: the server could not deliver it; skipped)\r\n\
+             X-Tayori-Skipped: {reason}\r\n\r\n"
+        )
+        .into_bytes(),
+    }
+}
 
 impl Engine {
+    /// After a command broke off in the middle of one message's answer: that message is the one
+    /// to skip, on a new connection with the folder selected again. Errors that name no message
+    /// among `candidates` (or too many reconnections) stop the folder as before.
+    async fn skip_and_reconnect(
+        &self,
+        conn: &mut Conn,
+        folder: &str,
+        error: CommandError,
+        candidates: impl Fn(u32) -> bool,
+        reconnects: &mut usize,
+    ) -> Result<(u32, String), SyncError> {
+        let Some(uid) = conn.broken_uid().filter(|uid| candidates(*uid)) else {
+            return Err(error.into());
+        };
+        if *reconnects >= MAX_RECONNECTS {
+            return Err(error.into());
+        }
+        *reconnects += 1;
+        let reason = match &error {
+            CommandError::Connection { reason, .. }
+            | CommandError::Stalled { reason, .. }
+            | CommandError::Misbehaved { reason, .. }
+            | CommandError::Refused { reason, .. } => reason.clone(),
+            CommandError::Unreadable { .. } => "its answer could not be read".into(),
+        };
+        tracing::warn!(folder, uid, %error, "skipping the message and reconnecting");
+        *conn = self.connect().await?;
+        conn.select(folder, None).await?;
+        Ok((uid, reason))
+    }
+
     /// Fetches headers for `missing` (ascending UIDs), newest first, storing each chunk while the
-    /// next one is on the wire.
+    /// next one is on the wire. A message whose answer cannot be read, or breaks the connection,
+    /// is stored as a placeholder and reported in `skipped`; the others go on.
     pub(super) async fn fetch_envelopes(
         &self,
         conn: &mut Conn,
         folder: &str,
         folder_id: i64,
         missing: Vec<u32>,
+        skipped: &mut Vec<Skipped>,
     ) -> Result<usize, SyncError> {
         let total = missing.len();
         if total == 0 {
@@ -34,14 +93,26 @@ impl Engine {
         }
         let mut done = 0;
         let mut added = 0;
+        let mut reconnects = 0;
         let mut pending: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
         for chunk in missing.rchunks(ENVELOPE_CHUNK) {
-            let mut envelopes = conn.fetch_envelopes(chunk).await?;
+            let mut envelopes = Vec::new();
+            let fetched = self
+                .fetch_envelope_chunk(
+                    conn,
+                    folder,
+                    chunk,
+                    &mut envelopes,
+                    skipped,
+                    &mut reconnects,
+                )
+                .await;
             // Newest first within the chunk too, so the top of the list fills first.
             envelopes.sort_by_key(|e| std::cmp::Reverse(e.uid));
             if let Some(previous) = pending.take() {
-                added += previous.await.expect("the store task does not panic")?;
+                added += joined(previous.await, "the mail store")?;
             }
+            // What arrived is committed even when the chunk broke off.
             let store = self.store.clone();
             pending = Some(tokio::task::spawn_blocking(move || {
                 store
@@ -49,6 +120,12 @@ impl Engine {
                     .unwrap_or_else(|p| p.into_inner())
                     .add_envelopes(folder_id, &envelopes)
             }));
+            if let Err(error) = fetched {
+                if let Some(previous) = pending.take() {
+                    joined(previous.await, "the mail store")?;
+                }
+                return Err(error);
+            }
             done += chunk.len();
             self.emit(SyncEvent::Envelopes {
                 folder: folder.to_owned(),
@@ -57,9 +134,84 @@ impl Engine {
             });
         }
         if let Some(previous) = pending.take() {
-            added += previous.await.expect("the store task does not panic")?;
+            added += joined(previous.await, "the mail store")?;
         }
         Ok(added)
+    }
+
+    /// One chunk of headers, narrowed past messages that break the connection.
+    async fn fetch_envelope_chunk(
+        &self,
+        conn: &mut Conn,
+        folder: &str,
+        chunk: &[u32],
+        envelopes: &mut Vec<NewEnvelope>,
+        skipped: &mut Vec<Skipped>,
+        reconnects: &mut usize,
+    ) -> Result<(), SyncError> {
+        let mut remaining = chunk.to_vec();
+        loop {
+            let before = envelopes.len();
+            let mut unreadable = Vec::new();
+            let result = conn
+                .fetch_envelopes(&remaining, envelopes, &mut unreadable)
+                .await;
+            let mut handled: BTreeSet<u32> = envelopes[before..].iter().map(|e| e.uid).collect();
+            let mut bad: Vec<u32> = unreadable
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|uid| remaining.contains(uid) && !handled.contains(uid))
+                .collect();
+            let unnamed = unreadable.iter().filter(|uid| uid.is_none()).count();
+            if result.is_ok() && unnamed > 0 {
+                // Responses that named no UID: attributable only when exactly that many are missing.
+                let missing: Vec<u32> = remaining
+                    .iter()
+                    .copied()
+                    .filter(|uid| !handled.contains(uid) && !bad.contains(uid))
+                    .collect();
+                if missing.len() == unnamed {
+                    bad.extend(missing);
+                }
+            }
+            bad.sort_unstable();
+            bad.dedup();
+            for uid in bad {
+                let reason = "its answer could not be read";
+                envelopes.push(placeholder(uid, reason));
+                skipped.push(Skipped {
+                    folder: folder.to_owned(),
+                    uid,
+                    body_only: false,
+                    reason: reason.into(),
+                });
+                handled.insert(uid);
+            }
+            let error = match result {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            let open: Vec<u32> = remaining
+                .iter()
+                .copied()
+                .filter(|uid| !handled.contains(uid))
+                .collect();
+            let (uid, reason) = self
+                .skip_and_reconnect(conn, folder, error, |uid| open.contains(&uid), reconnects)
+                .await?;
+            envelopes.push(placeholder(uid, &reason));
+            skipped.push(Skipped {
+                folder: folder.to_owned(),
+                uid,
+                body_only: false,
+                reason,
+            });
+            remaining = open.into_iter().filter(|u| *u != uid).collect();
+            if remaining.is_empty() {
+                return Ok(());
+            }
+        }
     }
 
     /// Downloads the bodies the store lacks (within the window), newest first. The network side
@@ -69,6 +221,7 @@ impl Engine {
         conn: &mut Conn,
         folder: &str,
         folder_id: i64,
+        skipped: &mut Vec<Skipped>,
     ) -> Result<(usize, u64), SyncError> {
         let window = self.options.bodies;
         let missing = self
@@ -85,11 +238,15 @@ impl Engine {
         let (decoded_sender, mut decoded_receiver) = mpsc::channel::<Vec<PreparedBody>>(2);
         let decoder = tokio::spawn(async move {
             while let Some(batch) = receiver.recv().await {
-                let prepared = tokio::task::spawn_blocking(move || {
+                // PreparedBody::new keeps a message whose decoding panics raw; a failed task
+                // here ends the pass through the writer's closed channel.
+                let Ok(prepared) = tokio::task::spawn_blocking(move || {
                     batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>()
                 })
                 .await
-                .expect("decoding does not panic");
+                else {
+                    break;
+                };
                 if decoded_sender.send(prepared).await.is_err() {
                     break;
                 }
@@ -104,14 +261,14 @@ impl Engine {
                 let batch_bytes: u64 = batch.iter().map(|b| b.len() as u64).sum();
                 let batch_len = batch.len();
                 let store = store.clone();
-                tokio::task::spawn_blocking(move || {
+                let written = tokio::task::spawn_blocking(move || {
                     store
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .add_prepared_bodies(folder_id, &batch)
                 })
-                .await
-                .expect("the store task does not panic")?;
+                .await;
+                joined(written, "storing messages")?;
                 stored += batch_len;
                 bytes += batch_bytes;
                 progress(SyncEvent::Bodies {
@@ -121,11 +278,12 @@ impl Engine {
                     bytes,
                 });
             }
-            Ok::<_, StoreError>((stored, bytes))
+            Ok::<_, SyncError>((stored, bytes))
         });
 
         let network = async {
             let mut start = 0;
+            let mut reconnects = 0;
             while start < missing.len() {
                 // A chunk: up to BODY_CHUNK messages or BODY_CHUNK_BYTES, newest first.
                 let mut end = start;
@@ -137,35 +295,96 @@ impl Engine {
                     chunk_bytes += u64::from(missing[end].1);
                     end += 1;
                 }
-                let mut uids: Vec<u32> = missing[start..end].iter().map(|(uid, _)| *uid).collect();
-                uids.sort_unstable();
+                let mut wanted: Vec<(u32, u32)> = missing[start..end].to_vec();
+                wanted.sort_unstable();
                 start = end;
-                let mut bodies = conn.fetch_bodies(&uids).await?;
-                let mut batch = Vec::new();
-                let mut batch_bytes = 0;
-                while let Some(body) = bodies.next().await? {
-                    batch_bytes += body.raw.len();
-                    batch.push(body);
-                    if batch.len() >= WRITE_BATCH_COUNT || batch_bytes >= WRITE_BATCH_BYTES {
-                        batch_bytes = 0;
-                        if sender.send(std::mem::take(&mut batch)).await.is_err() {
-                            // The writer stopped (its error is returned below).
-                            return Ok(());
+                while !wanted.is_empty() {
+                    let mut handled = BTreeSet::new();
+                    let mut bad = Vec::new();
+                    let mut batch = Vec::new();
+                    let mut batch_bytes = 0;
+                    let outcome: Result<(), CommandError> = 'fetch: {
+                        let mut bodies = match conn.fetch_bodies(&wanted).await {
+                            Ok(bodies) => bodies,
+                            Err(error) => break 'fetch Err(error),
+                        };
+                        loop {
+                            match bodies.next().await {
+                                Ok(Some(Item::Read(body))) => {
+                                    handled.insert(body.uid);
+                                    batch_bytes += body.raw.len();
+                                    batch.push(body);
+                                    if batch.len() >= WRITE_BATCH_COUNT
+                                        || batch_bytes >= WRITE_BATCH_BYTES
+                                    {
+                                        batch_bytes = 0;
+                                        if sender.send(std::mem::take(&mut batch)).await.is_err() {
+                                            // The writer stopped (its error is returned below).
+                                            return Ok(());
+                                        }
+                                    }
+                                }
+                                Ok(Some(Item::Unreadable { uid, .. })) => {
+                                    if let Some(uid) = uid {
+                                        bad.push((uid, "its answer could not be read".to_owned()));
+                                    }
+                                }
+                                Ok(None) => break 'fetch Ok(()),
+                                Err(error) => break 'fetch Err(error),
+                            }
                         }
+                    };
+                    // What arrived before a break is kept.
+                    if !batch.is_empty() && sender.send(batch).await.is_err() {
+                        return Ok(());
                     }
-                }
-                if !batch.is_empty() && sender.send(batch).await.is_err() {
-                    return Ok(());
+                    let finished = outcome.is_ok();
+                    if let Err(error) = outcome {
+                        let open: Vec<u32> = wanted
+                            .iter()
+                            .map(|(uid, _)| *uid)
+                            .filter(|uid| !handled.contains(uid))
+                            .collect();
+                        bad.push(
+                            self.skip_and_reconnect(
+                                conn,
+                                folder,
+                                error,
+                                |uid| open.contains(&uid),
+                                &mut reconnects,
+                            )
+                            .await?,
+                        );
+                    }
+                    for (uid, reason) in bad {
+                        handled.insert(uid);
+                        self.db(move |store| store.mark_body_skipped(folder_id, uid))
+                            .await?;
+                        skipped.push(Skipped {
+                            folder: folder.to_owned(),
+                            uid,
+                            body_only: true,
+                            reason,
+                        });
+                    }
+                    if finished {
+                        break;
+                    }
+                    wanted.retain(|(uid, _)| !handled.contains(uid));
                 }
             }
             Ok::<_, SyncError>(())
         };
         let network_result = network.await;
         drop(sender);
-        decoder.await.expect("the decoder task does not panic");
-        let written = writer.await.expect("the writer task does not panic");
+        let decoded = decoder.await;
         // A store error (disk full) explains a stopped download better than the network side does.
-        let written = written?;
+        let written = joined(writer.await, "storing messages")?;
+        if decoded.is_err() {
+            return Err(SyncError::Internal {
+                what: "decoding messages",
+            });
+        }
         network_result?;
         Ok(written)
     }
@@ -179,22 +398,31 @@ impl Engine {
                     .message(message_id)?
                     .ok_or(StoreError::NoSuchMessage(message_id))?;
                 let (_, folder) = store.message_location(message_id)?;
-                Ok((summary.folder_id, summary.uid, folder))
+                Ok((summary.folder_id, summary.uid, summary.size, folder))
             })
             .await?;
-        let (folder_id, Some(uid), folder) = location else {
+        let (folder_id, Some(uid), size, folder) = location else {
             return Err(SyncError::Gone);
         };
         let mut conn = self.connect().await?;
         conn.examine(&folder).await?;
         let mut raw = None;
-        let mut bodies = conn.fetch_bodies(&[uid]).await?;
-        while let Some(body) = bodies.next().await? {
-            if body.uid == uid {
-                raw = Some(body.raw);
+        let mut unreadable = false;
+        let mut bodies = conn.fetch_bodies(&[(uid, size)]).await?;
+        while let Some(item) = bodies.next().await? {
+            match item {
+                Item::Read(body) if body.uid == uid => raw = Some(body.raw),
+                Item::Read(_) => {}
+                Item::Unreadable { .. } => unreadable = true,
             }
         }
         conn.logout().await;
+        if raw.is_none() && unreadable {
+            return Err(SyncError::Unreadable {
+                host: self.account.imap.host.clone(),
+                uid: Some(uid),
+            });
+        }
         let raw = raw.ok_or(SyncError::Gone)?;
         let stored = raw.clone();
         self.db(move |store| store.add_bodies(folder_id, &[NewBody { uid, raw: stored }]))

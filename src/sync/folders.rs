@@ -207,7 +207,7 @@ impl Engine {
             .min()
             .zip(missing.iter().copied().max());
         let new = self
-            .fetch_envelopes(conn, &name, folder_id, missing)
+            .fetch_envelopes(conn, &name, folder_id, missing, &mut summary.skipped)
             .await?;
         summary.new_messages += new;
         if new > 0
@@ -239,7 +239,9 @@ impl Engine {
         .await?;
 
         // --- bodies, newest first
-        let (count, bytes) = self.fetch_bodies(conn, &name, folder_id).await?;
+        let (count, bytes) = self
+            .fetch_bodies(conn, &name, folder_id, &mut summary.skipped)
+            .await?;
         summary.bodies += count;
         summary.body_bytes += bytes;
         self.emit(SyncEvent::FolderDone { folder: name });

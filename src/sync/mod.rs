@@ -55,24 +55,65 @@ use crate::store::{BodyWindow, Store, StoreError};
 #[derive(Debug, Error)]
 pub enum SyncError {
     #[error(
-        "the connection to {host} was lost: {reason}. Mail already downloaded is safe; Tayori tries again"
+        "the connection to {host} was lost: {reason}. Mail already downloaded is safe; the next sync picks up where this one stopped"
     )]
     Connection { host: String, reason: String },
     #[error("the IMAP server {host} refused a request: {reason}")]
     Refused { host: String, reason: String },
+    #[error(
+        "the IMAP server {host} did not answer in time ({reason}), so Tayori gave up on it for now. Mail already downloaded is safe"
+    )]
+    Stalled { host: String, reason: String },
+    #[error(
+        "the IMAP server {host} broke the protocol ({reason}), so Tayori stopped talking to it. Mail already downloaded is safe; if this happens again, tell whoever runs the server"
+    )]
+    Misbehaved { host: String, reason: String },
+    #[error(
+        "the IMAP server {host} sent an answer Tayori cannot read{}. Mail already downloaded is safe; if this happens again, tell whoever runs the server",
+        uid.map(|u| format!(" (message UID {u})")).unwrap_or_default()
+    )]
+    Unreadable { host: String, uid: Option<u32> },
     #[error(transparent)]
     SignIn(#[from] ImapError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the message is no longer on the server (it was moved or deleted elsewhere)")]
     Gone,
+    /// A task of the sync stopped unexpectedly (a bug). Nothing stored so far is lost.
+    #[error(
+        "Tayori stopped this sync after an internal error ({what}); mail already downloaded is safe. Please report this"
+    )]
+    Internal { what: &'static str },
+}
+
+/// The result of a store or decoding task: a task that panicked is an [`SyncError::Internal`],
+/// not a panic of the sync.
+pub(crate) fn joined<T, E>(
+    result: Result<Result<T, E>, tokio::task::JoinError>,
+    what: &'static str,
+) -> Result<T, SyncError>
+where
+    SyncError: From<E>,
+{
+    match result {
+        Ok(result) => Ok(result?),
+        Err(error) => {
+            tracing::error!(%error, what, "a sync task failed");
+            Err(SyncError::Internal { what })
+        }
+    }
 }
 
 impl SyncError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             SyncError::Connection { .. } => ErrorKind::Network,
-            SyncError::Refused { .. } | SyncError::Gone => ErrorKind::Other,
+            SyncError::Stalled { .. } => ErrorKind::Network,
+            SyncError::Refused { .. }
+            | SyncError::Misbehaved { .. }
+            | SyncError::Unreadable { .. }
+            | SyncError::Gone
+            | SyncError::Internal { .. } => ErrorKind::Other,
             SyncError::SignIn(error) => error.kind(),
             SyncError::Store(error) => error.kind(),
         }
@@ -84,6 +125,9 @@ impl From<CommandError> for SyncError {
         match error {
             CommandError::Connection { host, reason } => SyncError::Connection { host, reason },
             CommandError::Refused { host, reason } => SyncError::Refused { host, reason },
+            CommandError::Stalled { host, reason } => SyncError::Stalled { host, reason },
+            CommandError::Misbehaved { host, reason } => SyncError::Misbehaved { host, reason },
+            CommandError::Unreadable { host, uid } => SyncError::Unreadable { host, uid },
         }
     }
 }
@@ -92,12 +136,12 @@ impl SyncError {
     /// Whether trying again later can help (a network problem), as opposed to something the person
     /// must act on (sign in again, free disk space).
     pub fn is_transient(&self) -> bool {
+        // A stalled or misbehaving server, a tampered STARTTLS or a broken TLS record would
+        // only happen again at once: trying again is for the next sync, not this one.
         matches!(
             self,
-            SyncError::Connection { .. }
-                | SyncError::SignIn(ImapError::Net(_))
-                | SyncError::SignIn(ImapError::Protocol { .. })
-        )
+            SyncError::Connection { .. } | SyncError::SignIn(ImapError::Protocol { .. })
+        ) || matches!(self, SyncError::SignIn(ImapError::Net(net)) if !matches!(net, crate::net::NetError::TlsBroken { .. }))
     }
 
     /// Whether the account must be signed in again (the refresh token or password was refused).
@@ -171,6 +215,40 @@ pub struct Summary {
     pub bodies: usize,
     pub body_bytes: u64,
     pub actions_replayed: usize,
+    /// Messages the server could not deliver; the rest went on without them.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A message the server could not deliver (its answer broke off, was bigger than the message,
+/// too slow, or unreadable). It costs that message alone: the others are stored, and the message
+/// is kept as a placeholder with its UID (a header) or marked (a body, fetched again when opened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub folder: String,
+    pub uid: u32,
+    /// Whether only the full text was skipped (the header is in the list).
+    pub body_only: bool,
+    /// What went wrong, in Tayori's words (bounded; no mail content).
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let folder = decode_mailbox_name(&self.folder);
+        if self.body_only {
+            write!(
+                f,
+                "the full text of message UID {} in {folder} was skipped: {}. Opening the message tries again",
+                self.uid, self.reason
+            )
+        } else {
+            write!(
+                f,
+                "message UID {} in {folder} was skipped: {}. It is listed as a placeholder",
+                self.uid, self.reason
+            )
+        }
+    }
 }
 
 pub type Progress = Arc<dyn Fn(SyncEvent) + Send + Sync>;
@@ -225,13 +303,13 @@ impl Engine {
         progress: Progress,
     ) -> Result<Engine, SyncError> {
         let email = account.email.clone();
-        let (store, account_id) = tokio::task::spawn_blocking(move || {
+        let store = tokio::task::spawn_blocking(move || {
             let store = Store::open(&store_path)?;
             let id = store.account_id(&email)?;
             Ok::<_, StoreError>((store, id))
         })
-        .await
-        .expect("the store task does not panic")?;
+        .await;
+        let (store, account_id) = joined(store, "opening the mail store")?;
         Ok(Engine {
             store: Arc::new(Mutex::new(store)),
             account,
@@ -260,9 +338,8 @@ impl Engine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&mut store)
         })
-        .await
-        .expect("the store task does not panic")?;
-        Ok(result)
+        .await;
+        joined(result, "the mail store")
     }
 
     fn emit(&self, event: SyncEvent) {

@@ -168,7 +168,7 @@ pub enum Message {
     SendReceipt(Lang),
     /// The person declined to send a read receipt.
     DeclineReceipt,
-    ReceiptQueued(Result<String, String>),
+    ReceiptQueued(Result<String, Problem>),
     /// A link in an HTML message was clicked: web links wait for a confirmation, `mailto:` opens
     /// the composer, anything else is ignored.
     LinkClicked(String),
@@ -297,7 +297,9 @@ impl Reader {
                 if self.receipt == Some(Receipt::Sending) {
                     self.receipt = Some(match result {
                         Ok(address) => Receipt::Queued { address },
-                        Err(detail) => Receipt::Failed { detail },
+                        Err(problem) => Receipt::Failed {
+                            detail: problem.detail,
+                        },
                     });
                 }
                 Task::none()
@@ -404,9 +406,9 @@ impl Reader {
                         lang,
                         std::time::SystemTime::now(),
                     )
-                    .map_err(|e| e.to_string())?;
+                    .map_err(Problem::other)?;
                     let outbox =
-                        tayori::outbox::Outbox::open_in(&data_dir).map_err(|e| e.to_string())?;
+                        tayori::outbox::Outbox::open_in(&data_dir).map_err(Problem::other)?;
                     // As the outbox panel lists it.
                     let listed = tayori::i18n::fill(
                         lang.text(tayori::i18n::Text::ReceiptSubject),
@@ -414,11 +416,10 @@ impl Reader {
                     );
                     outbox
                         .enqueue(&account, &listed, &built, None)
-                        .map_err(|e| e.to_string())?;
+                        .map_err(Problem::other)?;
                     Ok(to.address)
                 })
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
             },
             Message::ReceiptQueued,
         )

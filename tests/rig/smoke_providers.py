@@ -43,11 +43,15 @@ MAIL = "https://mail.google.com/"
 
 
 def entra_pw(upn):
-    return upn.split("@")[0] + "-entra-secret"
+    password = upn.split("@")[0] + "-entra-secret"
+    S.SECRETS.add(password)  # log hygiene: no password may reach a log
+    return password
 
 
 def google_pw(email):
-    return email.split("@")[0] + "-google-secret"
+    password = email.split("@")[0] + "-google-secret"
+    S.SECRETS.add(password)
+    return password
 
 
 # ------------------------------------------------------------------------------- name resolution
@@ -686,7 +690,7 @@ def google_checks():
     admin(base, "DELETE", "/grants/%s/%s" % (email, GOOGLE_CLIENT))
 
     st, body = post_json("https://oauth2.googleapis.com/device/code", {"client_id": GOOGLE_CLIENT, "scope": MAIL})
-    check("Google device flow: a desktop client is refused (invalid_client 'Invalid client type.')",
+    check("Google device flow: a desktop client is refused (invalid_client: only 'TVs and Limited Input devices')",
           st == 401 and body.get("error") == "invalid_client", body)
     st, body = post_json("https://oauth2.googleapis.com/device/code", {"client_id": GOOGLE_TV, "scope": MAIL})
     check("Google device flow: the Gmail scope is refused (invalid_scope)", st == 400 and body.get("error") == "invalid_scope",
@@ -715,6 +719,7 @@ def google_checks():
 def run(smoke):
     global S
     S = smoke
+    S.SECRETS.update({GOOGLE_SECRET, GOOGLE_TESTING_SECRET})
     socket.getaddrinfo = _rig_getaddrinfo
     try:
         for name, fn in [("Entra metadata", entra_metadata), ("Entra redirect URIs", entra_redirects),

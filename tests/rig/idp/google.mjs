@@ -481,7 +481,12 @@ async function deviceCode(req, res) {
   const body = querystring.parse((await readBody(req)).toString());
   const client = clientOf(body.client_id);
   if (!client) return sendJson(res, 401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
-  if (client.type !== 'tv') return sendJson(res, 401, { error: 'invalid_client', error_description: 'Invalid client type.' });
+  if (client.type !== 'tv') {
+    return sendJson(res, 401, {
+      error: 'invalid_client',
+      error_description: "Only clients of type 'TVs and Limited Input devices' can use the OAuth 2.0 flow for TV and Limited-Input Device Applications. Please create and use an appropriate client.",
+    });
+  }
   const scopes = String(body.scope || '').split(/\s+/).filter(Boolean);
   if (!scopes.length || scopes.some((s) => !DEVICE_SCOPES.has(s))) return sendJson(res, 400, { error: 'invalid_scope' });
   // allowed scopes only: no mail client can use this, and the rig does not go further

@@ -427,6 +427,8 @@ def entra_admin_consent():
     if tok.get("access_token"):
         check("Entra token (admin-consented): IMAP XOAUTH2", imap_xoauth2("outlook.office365.com", 993, user,
                                                                           tok["access_token"]))
+        check("Entra token: a member opens the shared mailbox (XOAUTH2 user=sales@northwind.test, own token)",
+              imap_xoauth2("outlook.office365.com", 993, "sales@northwind.test", tok["access_token"]))
     b, page, _, _, _ = entra_authorize(user, entra_pw(user), prompt="consent", until="need-admin-approval")
     check("Entra: prompt=consent sends the user to 'Need admin approval' despite the admin's grant",
           "need-admin-approval" in page.ids, page.ids)
@@ -449,6 +451,9 @@ def entra_rules():
     st, tok = entra_code_exchange("common", page, verifier, redirect)
     keep(tok)
     check("Entra rules: a first sign-in without rules works", st == 200 and tok.get("refresh_token"), tok.get("error"))
+    if tok.get("access_token"):
+        check("Entra token: a non-member cannot open the shared mailbox",
+              not imap_xoauth2("outlook.office365.com", 993, "sales@northwind.test", tok["access_token"]))
     rt = tok.get("refresh_token", "")
     rule = admin(base, "POST", "/rules", {"kind": "mfa", "user": user})
     st, body = entra_token("common", {"grant_type": "refresh_token", "client_id": TAYORI, "refresh_token": rt})

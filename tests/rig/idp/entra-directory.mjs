@@ -82,6 +82,10 @@ export const USERS = {
   },
   ...people('fabrikam', 'fabrikam.test', ['admin', 'pat', ...seq(8)], { admin: { role: 'global-admin' } }),
   ...people('northwind', 'northwind.test', ['admin', 'nancy', 'andrew', ...seq(4)], { admin: { role: 'global-admin' } }),
+  'sales@northwind.test': {
+    tenant: 'northwind', password: undefined, name: 'Northwind Sales', disabled: true, shared: true,
+    members: ['nancy@northwind.test'],
+  },
   ...people('consumers', 'outlook.com', seq(8)),
   ...people('consumers', 'hotmail.com', ['taro']),
 };

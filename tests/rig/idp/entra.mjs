@@ -1125,8 +1125,11 @@ adminServer(ADDR, ADMIN_PORT, [
     return [200, {
       active: true, email: at.accountId, sub: at.accountId, client_id: at.clientId, scope: at.scope,
       exp: at.exp, iat: at.iat, tid: tenantOfUser(at.accountId)?.tid,
-      // shared mailboxes this person may open with this token (FullAccess)
-      shared_mailboxes: Object.entries(USERS).filter(([, u]) => u.members?.includes(at.accountId)).map(([k]) => k).join(' '),
+      // Shared mailboxes: one field per shared mailbox, its address if this person has Full Access
+      // to it, "-" otherwise. Dovecot has one passdb per shared mailbox whose username attribute
+      // is that field, so XOAUTH2 user=<shared address> with a member's own token opens it.
+      ...Object.fromEntries(Object.entries(USERS).filter(([, u]) => u.shared).map(([address, u]) => [
+        `fullaccess_${address.replace(/[@.]/g, '_')}`, u.members.includes(at.accountId) ? address : '-'])),
     }];
   }],
   ['PUT', /^\/tenants\/([^/]+)\/settings$/, async (m, body) => {

@@ -48,7 +48,7 @@ tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
 step "no password of the rig's people in any rig log after the whole suite"
 # Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.
-if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret' target/rig/log; then
+if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret|[a-z0-9]+-(entra|google)-secret|GOCSPX-rig-' target/rig/log; then
   echo "FAIL: a password reached the log files above" >&2
   exit 1
 fi

@@ -107,7 +107,10 @@ def main():
         socket.getaddrinfo = rig_resolver(os.environ["TAYORI_DNS_SERVER"])
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     admin_approval = os.environ.get("BROWSER_DRIVER_ADMIN_APPROVAL", "")
-    page = opener.open(url, timeout=20)
+    try:
+        page = opener.open(url, timeout=20)
+    except urllib.error.HTTPError as e:
+        page = e  # the provider's error page (e.g. a refused redirect URI) is still a page
     body = ""
     for _ in range(8):
         body = page.read().decode("utf-8", "replace")

@@ -18,6 +18,13 @@ Environment (all optional):
   BROWSER_DRIVER_DECLINE         "1": press Cancel on the consent page
   BROWSER_DRIVER_PAGE_OUT        a file: the last page seen (Tayori's loopback answer, or the page
                                  the driver stopped at) is written there, for tests to read
+  BROWSER_DRIVER_URL_OUT         a file: the loopback URL the provider sent the browser to (with
+                                 its parameters) is written there — also when nothing listens
+                                 there (an admin-consent answer to http://localhost/)
+  BROWSER_DRIVER_USER_CODE       a device-login page (RFC 8628): the code to enter
+
+With URL "-" the driver reads the address from its first line of standard input (a person who is
+told an address and a code, as in the device flow).
 """
 import html.parser
 import http.cookiejar
@@ -29,7 +36,22 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
+LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:", "http://127.0.0.1/", "http://localhost/")
+
+
+class Loopback(urllib.request.HTTPRedirectHandler):
+    """Remembers the redirect into a loopback address (the app's listener)."""
+
+    reached = None
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if newurl.startswith(LOOPBACK):
+            Loopback.reached = newurl
+            out = os.environ.get("BROWSER_DRIVER_URL_OUT")
+            if out:
+                with open(out, "w", encoding="utf-8") as f:
+                    f.write(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class Forms(html.parser.HTMLParser):
@@ -103,16 +125,28 @@ def write_page(body):
 
 def main():
     user, password, url = sys.argv[1], sys.argv[2], sys.argv[3]
+    if url == "-":
+        url = sys.stdin.readline().strip()
     if os.environ.get("TAYORI_DNS_SERVER"):
         socket.getaddrinfo = rig_resolver(os.environ["TAYORI_DNS_SERVER"])
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Loopback)
     admin_approval = os.environ.get("BROWSER_DRIVER_ADMIN_APPROVAL", "")
-    try:
-        page = opener.open(url, timeout=20)
-    except urllib.error.HTTPError as e:
-        page = e  # the provider's error page (e.g. a refused redirect URI) is still a page
+
+    def visit(target, data=None):
+        try:
+            return opener.open(target, data, timeout=20)
+        except urllib.error.HTTPError as e:
+            return e  # the provider's error page (e.g. a refused redirect URI) is still a page
+        except urllib.error.URLError:
+            if Loopback.reached:
+                return None  # nothing listens at the loopback address: the answer was recorded
+            raise
+
+    page = visit(url)
+    if page is None:
+        return 0
     body = ""
-    for _ in range(8):
+    for _ in range(10):
         body = page.read().decode("utf-8", "replace")
         if page.url.startswith(LOOPBACK):
             write_page(body)
@@ -120,7 +154,14 @@ def main():
         forms = Forms()
         forms.feed(body)
         fields = {}
-        if "login" in forms.forms:
+        if "device-success" in forms.ids:
+            write_page(body)
+            return 0  # the device flow's "you have signed in" page
+        if "usercode" in forms.forms:
+            name, fields = "usercode", {"user_code": os.environ.get("BROWSER_DRIVER_USER_CODE", "")}
+        elif "device-confirm" in forms.forms:
+            name = "device-confirm"
+        elif "login" in forms.forms:
             name, fields = "login", {"username": user, "password": password}
         elif "mfa" in forms.forms:
             name, fields = "mfa", {"otc": os.environ.get("BROWSER_DRIVER_MFA_CODE", "123456")}
@@ -140,10 +181,9 @@ def main():
         form = forms.forms[name]
         data = [(k, v) for k, v in form["fields"] if k not in fields] + list(fields.items())
         action = urllib.parse.urljoin(page.url, form["action"])
-        try:
-            page = opener.open(action, urllib.parse.urlencode(data).encode(), timeout=20)
-        except urllib.error.HTTPError as e:
-            page = e  # an error page is still a page (read on the next turn)
+        page = visit(action, urllib.parse.urlencode(data).encode())
+        if page is None:
+            return 0
     if page.url.startswith(LOOPBACK):
         write_page(page.read().decode("utf-8", "replace"))
         return 0

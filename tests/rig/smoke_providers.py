@@ -438,6 +438,38 @@ def entra_admin_consent():
                                       "refresh_token": tok.get("refresh_token", "")})
     check("Entra: after the admin grant is removed, a refresh answers invalid_grant AADSTS65001",
           st == 400 and body.get("error") == "invalid_grant" and aadsts(body) == "AADSTS65001", body)
+    # the older /{tenant}/adminconsent?client_id=… grants the registered permissions
+    ab = Browser()
+    page = ab.open("%s/%s/adminconsent?client_id=%s" % (ENTRA, NORTHWIND, TAYORI))
+    page = ab.submit(page, "login", username="admin@northwind.test", password=entra_pw("admin@northwind.test"))
+    page = ab.submit(page, "consent")
+    cb = page.loopback() or {}
+    grants = admin(base, "GET", "/state")["tenants"][NORTHWIND]["admin_grants"]
+    check("Entra: /{tenant}/adminconsent?client_id= alone grants the registered permissions, answers at the "
+          "first registered redirect URI",
+          cb.get("admin_consent") == "True" and page.url.startswith("http://localhost/")
+          and "https://outlook.office.com/IMAP.AccessAsUser.All" in grants.get(TAYORI, {}).get("scopes", []),
+          (page.url, grants.get(TAYORI)))
+    admin(base, "DELETE", "/tenants/northwind.test/grants/" + TAYORI)
+    # the other wording of the refusal, and the admin consent workflow
+    admin(base, "PUT", "/tenants/northwind.test/settings", {"consent_return_error": "65004"})
+    b, page, _, _, _ = entra_authorize(user, entra_pw(user), until="need-admin-approval")
+    page = b.submit(page, "return-without-consent")
+    cb = page.loopback() or {}
+    check("Entra: consent_return_error 65004 -> access_denied with AADSTS65004",
+          cb.get("error") == "access_denied" and "AADSTS65004" in cb.get("error_description", ""), cb)
+    admin(base, "PUT", "/tenants/northwind.test/settings", {"consent_return_error": "65001",
+                                                            "admin_consent_workflow": True})
+    b, page, _, _, _ = entra_authorize(user, entra_pw(user), until="approval-required")
+    check("Entra: with the admin consent workflow on, the person sees 'Approval required'",
+          "request-approval" in page.forms, page.ids)
+    page = b.submit(page, "request-approval", justification="mail")
+    cb = page.loopback() or {}
+    requests = admin(base, "GET", "/state")["tenants"][NORTHWIND]["consent_requests"]
+    check("Entra: 'Request approval' records the request and answers access_denied AADSTS90095",
+          cb.get("error") == "access_denied" and "AADSTS90095" in cb.get("error_description", "")
+          and any(r.get("by") == user for r in requests), cb)
+    admin(base, "PUT", "/tenants/northwind.test/settings", {"admin_consent_workflow": False})
 
 
 def entra_rules():

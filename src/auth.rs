@@ -6,12 +6,14 @@
 
 pub mod browser;
 pub mod clients;
+pub mod consent;
 pub mod flow;
 pub mod guidance;
 pub mod keyring_store;
 pub mod loopback;
 pub mod metadata;
 pub mod pkce;
+pub mod refusal;
 pub mod sasl;
 pub mod tokens;
 
@@ -52,8 +54,14 @@ pub enum AuthError {
         error: String,
         description: Option<String>,
     },
+    /// The sign-in expired or the provider wants a new interactive sign-in (MFA, sign-in frequency):
+    /// signing in again helps.
     #[error("you need to sign in again ({reason})")]
     NeedsSignIn { reason: String },
+    /// The provider refused for a reason a new sign-in does not fix (consent, conditional access,
+    /// an unknown app): [`refusal::Refusal::kind`] says which.
+    #[error("the sign-in service refused: {0}")]
+    Refused(refusal::Refusal),
     #[error("the sign-in service could not be reached: {0}")]
     Network(String),
     #[error(
@@ -64,4 +72,30 @@ pub enum AuthError {
     NoClientId { service: String },
     #[error(transparent)]
     Keyring(#[from] keyring_store::KeyringError),
+}
+
+impl AuthError {
+    /// The provider's refusal in this error, with what kind it is.
+    pub fn refusal(&self) -> Option<refusal::Refusal> {
+        match self {
+            AuthError::Refused(refusal) => Some(refusal.clone()),
+            AuthError::NeedsSignIn { reason } => {
+                let refusal = refusal::Refusal::new("invalid_grant", Some(reason));
+                refusal.sign_in_again_helps().then_some(refusal)
+            }
+            AuthError::Callback(loopback::CallbackError::Provider { error, description }) => {
+                Some(refusal::Refusal::new(error, description.as_deref()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether signing in again can fix it (so "sign in again" is worth saying).
+    pub fn sign_in_again_helps(&self) -> bool {
+        match self {
+            AuthError::NeedsSignIn { .. } => true,
+            AuthError::Refused(refusal) => refusal.sign_in_again_helps(),
+            _ => false,
+        }
+    }
 }

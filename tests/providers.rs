@@ -53,7 +53,10 @@ fn admin(addr: &str, method: &str, path: &str, body: Option<&str>) -> String {
         answer.starts_with("HTTP/1.1 2"),
         "{method} {path}: {answer}"
     );
-    answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
 fn entra(method: &str, path: &str, body: Option<&str>) -> String {
@@ -62,6 +65,14 @@ fn entra(method: &str, path: &str, body: Option<&str>) -> String {
 
 fn google(method: &str, path: &str, body: Option<&str>) -> String {
     admin(GOOGLE_ADMIN, method, path, body)
+}
+
+/// The tests that change Contoso's tenant-wide consent for Tayori (grant, withdraw) take turns: one
+/// test's admin consent would otherwise let another's person in without the consent page.
+static CONTOSO_CONSENT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn contoso_consent() -> std::sync::MutexGuard<'static, ()> {
+    CONTOSO_CONSENT.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A person's rules and consents back to the directory's defaults.
@@ -133,7 +144,10 @@ fn the_version_names_the_built_in_registrations() {
         "this build carries the rig's Microsoft registration (tests/run.sh builds with \
          TAYORI_MICROSOFT_CLIENT_ID; run the suite through it): {said}"
     );
-    assert!(said.contains("Google") && said.contains(GOOGLE_DESKTOP), "{said}");
+    assert!(
+        said.contains("Google") && said.contains(GOOGLE_DESKTOP),
+        "{said}"
+    );
     assert!(
         !said.contains("GOCSPX"),
         "the Google secret is configuration, but --version has no reason to print it: {said}"
@@ -182,19 +196,20 @@ fn admin_consent_link(said: &str) -> String {
     let start = said
         .find("https://login.microsoftonline.com/")
         .unwrap_or_else(|| panic!("no admin-consent link: {said}"));
-    said[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
+    said[start..].split_whitespace().next().unwrap().to_owned()
 }
 
 #[test]
 fn missing_consent_shows_the_admin_consent_link_and_the_admin_fixes_it() {
     let _ = Rig::load();
+    let _turn = contoso_consent();
     let upn = "t03@contoso.test";
     reset_entra_person(upn);
-    entra("DELETE", &format!("/tenants/contoso.test/grants/{TAYORI_MS}"), None);
+    entra(
+        "DELETE",
+        &format!("/tenants/contoso.test/grants/{TAYORI_MS}"),
+        None,
+    );
     let home = tempfile::tempdir().unwrap();
     let page = page_file(home.path());
     let out = with_browser(
@@ -233,8 +248,15 @@ fn missing_consent_shows_the_admin_consent_link_and_the_admin_fixes_it() {
     // The administrator opens the link.
     let url_out = home.path().join("admin-consent-answer");
     let admin = Command::new("python3")
-        .arg(format!("{}/tests/browser-driver.py", env!("CARGO_MANIFEST_DIR")))
-        .args(["admin@contoso.test", &entra_password("admin@contoso.test"), &link])
+        .arg(format!(
+            "{}/tests/browser-driver.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args([
+            "admin@contoso.test",
+            &entra_password("admin@contoso.test"),
+            &link,
+        ])
         .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
         .env("BROWSER_DRIVER_URL_OUT", &url_out)
         .output()
@@ -247,18 +269,33 @@ fn missing_consent_shows_the_admin_consent_link_and_the_admin_fixes_it() {
     );
 
     // Now the person signs in with no consent page.
-    let out = with_browser(home.path(), &["account", "add", upn], upn, &entra_password(upn), &[]);
+    let out = with_browser(
+        home.path(),
+        &["account", "add", upn],
+        upn,
+        &entra_password(upn),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let _ = run_tayori(home.path(), &["account", "remove", upn], &[], None);
-    entra("DELETE", &format!("/tenants/contoso.test/grants/{TAYORI_MS}"), None);
+    entra(
+        "DELETE",
+        &format!("/tenants/contoso.test/grants/{TAYORI_MS}"),
+        None,
+    );
 }
 
 #[test]
 fn the_admin_consent_link_is_told_in_japanese_too() {
     let _ = Rig::load();
+    let _turn = contoso_consent();
     let upn = "t04@contoso.test";
     reset_entra_person(upn);
-    entra("DELETE", &format!("/tenants/contoso.test/grants/{TAYORI_MS}"), None);
+    entra(
+        "DELETE",
+        &format!("/tenants/contoso.test/grants/{TAYORI_MS}"),
+        None,
+    );
     let home = tempfile::tempdir().unwrap();
     let out = with_browser(
         home.path(),
@@ -287,7 +324,13 @@ fn the_admin_consent_link_is_told_in_japanese_too() {
 fn fabrikam_account(upn: &str) -> tempfile::TempDir {
     reset_entra_person(upn);
     let home = tempfile::tempdir().unwrap();
-    let out = with_browser(home.path(), &["account", "add", upn], upn, &entra_password(upn), &[]);
+    let out = with_browser(
+        home.path(),
+        &["account", "add", upn],
+        upn,
+        &entra_password(upn),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     home
 }
@@ -319,7 +362,13 @@ fn mfa_required_on_refresh_marks_the_account_and_a_new_sign_in_fixes_it() {
         accounts_file(home.path())
     );
     // signing in again, with the second factor, helps here
-    let out = with_browser(home.path(), &["account", "reauth", upn], upn, &entra_password(upn), &[]);
+    let out = with_browser(
+        home.path(),
+        &["account", "reauth", upn],
+        upn,
+        &entra_password(upn),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = run_tayori(home.path(), &["sync"], &[], None);
     assert!(out.status.success(), "{}", text(&out));
@@ -335,7 +384,9 @@ fn conditional_access_on_refresh_is_explained_without_sign_in_again() {
     entra(
         "POST",
         "/rules",
-        Some(&format!(r#"{{"kind":"ca_block","user":"{upn}","at":["token"]}}"#)),
+        Some(&format!(
+            r#"{{"kind":"ca_block","user":"{upn}","at":["token"]}}"#
+        )),
     );
     let out = run_tayori(home.path(), &["sync"], &[], None);
     assert!(!out.status.success(), "{}", text(&out));
@@ -343,7 +394,12 @@ fn conditional_access_on_refresh_is_explained_without_sign_in_again() {
     assert!(said.contains("conditional-access"), "{said}");
     assert_not_told_to_sign_in_again(&said);
     assert_no_trace_noise(&said);
-    let out = run_tayori(home.path(), &["sync"], &[("LANG", "ja_JP.UTF-8".as_ref())], None);
+    let out = run_tayori(
+        home.path(),
+        &["sync"],
+        &[("LANG", "ja_JP.UTF-8".as_ref())],
+        None,
+    );
     assert!(text(&out).contains("条件付きアクセス"), "{}", text(&out));
     reset_entra_person(upn);
     let _ = run_tayori(home.path(), &["account", "remove", upn], &[], None);
@@ -363,8 +419,15 @@ fn consent_withdrawn_on_refresh_is_told_as_consent() {
             && !said.contains("you need to sign in again"),
         "{said}"
     );
-    assert!(said.contains("permission") || said.contains("consent"), "{said}");
-    assert!(said.contains("/fabrikam.test/v2.0/adminconsent?") || said.contains(&format!("/{FABRIKAM_TID}/v2.0/adminconsent?")), "{said}");
+    assert!(
+        said.contains("permission") || said.contains("consent"),
+        "{said}"
+    );
+    assert!(
+        said.contains("/fabrikam.test/v2.0/adminconsent?")
+            || said.contains(&format!("/{FABRIKAM_TID}/v2.0/adminconsent?")),
+        "{said}"
+    );
     assert_no_trace_noise(&said);
     let _ = run_tayori(home.path(), &["account", "remove", upn], &[], None);
 }
@@ -447,10 +510,20 @@ fn gmail_signs_in_with_the_desktop_secret_and_offline_access() {
     let email = "t01@gmail.com";
     google("DELETE", &format!("/grants/{email}/{GOOGLE_DESKTOP}"), None);
     let home = tempfile::tempdir().unwrap();
-    let out = with_browser(home.path(), &["account", "add", email], email, &google_password(email), &[]);
+    let out = with_browser(
+        home.path(),
+        &["account", "add", email],
+        email,
+        &google_password(email),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = run_tayori(home.path(), &["sync"], &[], None);
-    assert!(out.status.success(), "a refresh with the secret works: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "a refresh with the secret works: {}",
+        text(&out)
+    );
     let _ = run_tayori(home.path(), &["account", "remove", email], &[], None);
 }
 
@@ -461,10 +534,22 @@ fn gmail_without_a_refresh_token_asks_google_once_more() {
     google("DELETE", &format!("/grants/{email}/{GOOGLE_DESKTOP}"), None);
     // the person already allowed Tayori (on another computer): Google sends no refresh token now
     let first = tempfile::tempdir().unwrap();
-    let out = with_browser(first.path(), &["account", "add", email], email, &google_password(email), &[]);
+    let out = with_browser(
+        first.path(),
+        &["account", "add", email],
+        email,
+        &google_password(email),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let second = tempfile::tempdir().unwrap();
-    let out = with_browser(second.path(), &["account", "add", email], email, &google_password(email), &[]);
+    let out = with_browser(
+        second.path(),
+        &["account", "add", email],
+        email,
+        &google_password(email),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = run_tayori(second.path(), &["sync"], &[], None);
     assert!(
@@ -505,15 +590,25 @@ fn device_code_sign_in_for_microsoft() {
         if let Some(at) = line.find("https://microsoft.com/devicelogin") {
             let code = line
                 .split_whitespace()
-                .find(|w| w.len() == 9 && w.chars().all(|c| c.is_ascii_alphanumeric() && !c.is_ascii_lowercase()))
+                .find(|w| {
+                    w.len() == 9
+                        && w.chars()
+                            .all(|c| c.is_ascii_alphanumeric() && !c.is_ascii_lowercase())
+                })
                 .map(str::to_owned);
             if let Some(code) = code {
-                break (line[at..].split_whitespace().next().unwrap().to_owned(), code);
+                break (
+                    line[at..].split_whitespace().next().unwrap().to_owned(),
+                    code,
+                );
             }
         }
     };
     let person = Command::new("python3")
-        .arg(format!("{}/tests/browser-driver.py", env!("CARGO_MANIFEST_DIR")))
+        .arg(format!(
+            "{}/tests/browser-driver.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
         .args([upn, &entra_password(upn), &url])
         .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
         .env("BROWSER_DRIVER_USER_CODE", &code)
@@ -569,6 +664,7 @@ fn device_code_is_never_offered_for_google_and_a_blocked_app_is_told_plainly() {
 #[test]
 fn a_shared_mailbox_opens_with_the_members_own_sign_in() {
     let _ = Rig::load();
+    let _turn = contoso_consent();
     let member = "adele@contoso.test";
     reset_entra_person(member);
     entra(
@@ -577,21 +673,44 @@ fn a_shared_mailbox_opens_with_the_members_own_sign_in() {
         Some(&format!(r#"{{"client_id":"{TAYORI_MS}"}}"#)),
     );
     let home = tempfile::tempdir().unwrap();
-    let out = with_browser(home.path(), &["account", "add", member], member, &entra_password(member), &[]);
+    let out = with_browser(
+        home.path(),
+        &["account", "add", member],
+        member,
+        &entra_password(member),
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     // no second sign-in: a browser command that would fail if it were started
     let out = run_tayori(
         home.path(),
-        &["account", "add-shared", "info@contoso.test", "--via", member, "--browser", "false"],
+        &[
+            "account",
+            "add-shared",
+            "info@contoso.test",
+            "--via",
+            member,
+            "--browser",
+            "false",
+        ],
         &[],
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
     let out = run_tayori(home.path(), &["sync", "info@contoso.test"], &[], None);
     assert!(out.status.success(), "{}", text(&out));
-    let _ = run_tayori(home.path(), &["account", "remove", "info@contoso.test"], &[], None);
+    let _ = run_tayori(
+        home.path(),
+        &["account", "remove", "info@contoso.test"],
+        &[],
+        None,
+    );
     let _ = run_tayori(home.path(), &["account", "remove", member], &[], None);
-    entra("DELETE", &format!("/tenants/contoso.test/grants/{TAYORI_MS}"), None);
+    entra(
+        "DELETE",
+        &format!("/tenants/contoso.test/grants/{TAYORI_MS}"),
+        None,
+    );
 }
 
 // --------------------------------------------------------------------------------------------

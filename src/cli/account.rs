@@ -4,19 +4,19 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use tayori::account::setup::{self, Method, Plan, SetupError};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
+use tayori::auth::AuthError;
 use tayori::auth::browser::Browser;
 use tayori::auth::flow::OAuthClient;
+use tayori::auth::guidance::{self, Advice};
 use tayori::auth::keyring_store::{self, SecretKind};
-use tayori::auth::tokens::TokenManager;
-use tayori::auth::{AuthError, guidance};
+use tayori::auth::refusal::RefusalKind;
 use tayori::config::{Paths, Settings};
 use tayori::discovery::{Discovered, Discoverer};
-use tayori::i18n::Lang;
+use tayori::i18n::{Lang, Text, fill};
 use tayori::imap::{self, Credentials};
 use tayori::net::Net;
 use tayori::redact::Secret;
@@ -83,60 +83,100 @@ async fn verify(
     smtp_server: &Server,
     credentials: &Credentials,
 ) -> anyhow::Result<()> {
+    let lang = Lang::from_system();
+    let server = |s: &Server| format!("{}:{}", s.host, s.port);
     print!(
-        "Checking incoming mail (IMAP {}:{}) … ",
-        imap_server.host, imap_server.port
+        "{}",
+        fill(
+            lang.text(Text::CliCheckingImap),
+            &[("server", &server(imap_server))]
+        )
     );
     setup::verify_imap(net, imap_server, credentials)
         .await
-        .inspect_err(|_| println!("failed"))?;
-    println!("ok");
+        .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
+    println!("{}", lang.text(Text::CliCheckOk));
     print!(
-        "Checking outgoing mail (SMTP {}:{}) … ",
-        smtp_server.host, smtp_server.port
+        "{}",
+        fill(
+            lang.text(Text::CliCheckingSmtp),
+            &[("server", &server(smtp_server))]
+        )
     );
     setup::verify_smtp(net, smtp_server, credentials)
         .await
-        .inspect_err(|_| println!("failed"))?;
-    println!("ok");
+        .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
+    println!("{}", lang.text(Text::CliCheckOk));
     Ok(())
 }
 
+/// Signs in through the browser; the page there waits for the outcome ([`setup::SignedIn`]).
 async fn sign_in_oauth(
     net: &Net,
     client: &OAuthClient,
     email: &str,
+    service: &str,
     browser: Option<String>,
-) -> anyhow::Result<Arc<TokenManager>> {
+) -> Result<setup::SignedIn, SetupError> {
     println!(
-        "Opening your browser to sign in to {}. Multi-factor sign-in, if your organisation uses it, happens there.",
-        client
-            .issuer
-            .as_deref()
-            .unwrap_or(&client.authorization_endpoint)
+        "{}",
+        fill(
+            Lang::from_system().text(Text::CliOpeningBrowser),
+            &[("service", service)]
+        )
     );
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    setup::sign_in_oauth(net, client, email, Browser::choose(browser), |_| {}, cancel)
-        .await
-        .map_err(explain_auth)
+    setup::sign_in_oauth(net, client, email, Browser::choose(browser), |_| {}, cancel).await
 }
 
-/// Adds the guidance text for a provider's error code, if there is one.
-fn explain_auth(error: SetupError) -> anyhow::Error {
-    match error.guidance() {
-        Some(g) => anyhow!(
-            "{error}\n{}\n{}",
-            g.text(Lang::from_system()),
-            if Lang::from_system() == Lang::En {
-                ""
-            } else {
-                g.text(Lang::En)
-            }
-        ),
-        None => anyhow!(error),
+/// What to tell the person after a refused sign-in, in their language (and the explanation in
+/// English too, for anyone searching it): what happened, the admin-consent link where the
+/// organisation must approve Tayori, and "sign in again" only where that helps.
+pub(super) fn advice_lines(advice: &Advice, email: &str) -> Vec<String> {
+    let lang = Lang::from_system();
+    let mut lines = Vec::new();
+    if let Some(guidance) = advice.guidance {
+        lines.push(guidance.text(lang).to_owned());
+        if lang != Lang::En {
+            lines.push(guidance.text(Lang::En).to_owned());
+        }
     }
+    if let Some(link) = &advice.admin_consent_link {
+        lines.push(fill(
+            lang.text(Text::CliAdminConsentLink),
+            &[("link", link)],
+        ));
+    }
+    if advice.sign_in_again_helps {
+        lines.push(lang.text(Text::CliMailStaysReadable).to_owned());
+        lines.push(fill(
+            lang.text(Text::CliSignInAgainWith),
+            &[("email", email)],
+        ));
+    }
+    lines
+}
+
+/// The core's words for a setup failure, and the advice for a refused sign-in.
+fn explain(error: &SetupError, client: Option<&OAuthClient>, email: &str) -> String {
+    let mut lines = vec![error.to_string()];
+    let auth = match error {
+        SetupError::Auth(e)
+        | SetupError::Imap(imap::ImapError::Auth(e))
+        | SetupError::Smtp(tayori::smtp::SmtpError::Auth(e)) => Some(e),
+        _ => None,
+    };
+    match auth {
+        Some(auth) => lines.extend(advice_lines(&Advice::for_error(auth, client, email), email)),
+        None => {
+            if let Some(g) = error.guidance() {
+                lines.push(g.text(Lang::from_system()).to_owned());
+            }
+        }
+    }
+    lines.join("\n")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -153,7 +193,11 @@ async fn add(
     let mut discoverer = Discoverer::from_settings(settings)?;
     discoverer.options_mut().trusted_domains =
         trust.iter().map(|d| d.to_ascii_lowercase()).collect();
-    println!("Looking up the mail servers for {email} …");
+    let lang = Lang::from_system();
+    println!(
+        "{}",
+        fill(lang.text(Text::CliLookingUp), &[("email", email)])
+    );
     let found: Discovered = discoverer.discover(email).await?;
     if let Some(confirmation) = &found.needs_confirmation {
         eprintln!(
@@ -171,15 +215,24 @@ async fn add(
         return Ok(ExitCode::from(super::discover::EXIT_NEEDS_CONFIRMATION));
     }
     let plan = Plan::from_discovered(&found, &discoverer);
+    let imap_line = format!(
+        "{}:{} {}",
+        plan.imap.host, plan.imap.port, plan.imap.security
+    );
+    let smtp_line = format!(
+        "{}:{} {}",
+        plan.smtp.host, plan.smtp.port, plan.smtp.security
+    );
     println!(
-        "Found ({}): IMAP {}:{} {}, SMTP {}:{} {}",
-        found.source.label(),
-        plan.imap.host,
-        plan.imap.port,
-        plan.imap.security,
-        plan.smtp.host,
-        plan.smtp.port,
-        plan.smtp.security
+        "{}",
+        fill(
+            lang.text(Text::CliFound),
+            &[
+                ("source", found.source.label()),
+                ("imap", &imap_line),
+                ("smtp", &smtp_line)
+            ]
+        )
     );
     let method = match choice {
         Some(AuthChoice::Oauth) => Method::OAuth,
@@ -193,7 +246,7 @@ async fn add(
         }
     };
     plan.check_allowed(method)?;
-    let (auth, credentials) = match method {
+    let (auth, credentials, page) = match method {
         Method::OAuth => {
             let client = match setup::oauth_client(&net, settings, &plan).await {
                 Ok(resolved) => {
@@ -214,45 +267,69 @@ async fn add(
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let manager = match sign_in_oauth(&net, &client, email, browser).await {
-                Ok(manager) => manager,
+            let service = plan
+                .sign_in_service_name()
+                .unwrap_or_else(|| client.authorization_endpoint.clone());
+            let signed_in = match sign_in_oauth(&net, &client, email, &service, browser).await {
+                Ok(signed_in) => signed_in,
                 Err(error) => {
-                    // The tenant refusing the app is where an app password is the way out — if the
-                    // administrator allows them.
-                    let text = format!("{error:#}");
-                    if setup::app_refused(&text) && plan.offers(Method::Password) {
+                    eprintln!("{}", explain(&error, Some(&client), email));
+                    // The tenant refusing the app is where an app password may be the way out —
+                    // if the administrator allows them; not where admin consent is what is missing.
+                    let consent_missing = matches!(&error, SetupError::Auth(e)
+                        if e.refusal().is_some_and(|r| r.kind == RefusalKind::Consent)
+                            && tayori::auth::consent::admin_consent_url(&client, email).is_some());
+                    if setup::app_refused(&error.to_string())
+                        && !consent_missing
+                        && plan.offers(Method::Password)
+                    {
+                        eprintln!("\n{}", guidance::app_password_help(plan.provider, lang));
                         eprintln!(
-                            "{text}\n\n{}",
-                            guidance::app_password_help(plan.provider, Lang::from_system())
+                            "{}",
+                            fill(lang.text(Text::CliUseAppPassword), &[("email", email)])
                         );
-                        eprintln!(
-                            "To use an app password: tayori account add {email} --auth password"
-                        );
-                        return Ok(ExitCode::FAILURE);
                     }
-                    return Err(error);
+                    eprintln!(
+                        "{}",
+                        fill(lang.text(Text::CliNothingSaved), &[("email", email)])
+                    );
+                    return Ok(ExitCode::FAILURE);
                 }
             };
-            (setup::oauth_auth(&client), Credentials::OAuth(manager))
+            (
+                setup::oauth_auth(&signed_in.client),
+                Credentials::OAuth(signed_in.manager),
+                Some(signed_in.page),
+            )
         }
         Method::Password => {
             if plan.offers(Method::OAuth) {
-                println!(
-                    "{}",
-                    guidance::app_password_help(plan.provider, Lang::from_system())
-                );
+                println!("{}", guidance::app_password_help(plan.provider, lang));
             }
             let password = read_password(&format!("Password for {email}: "))?;
-            (AccountAuth::Password, Credentials::Password(password))
+            (AccountAuth::Password, Credentials::Password(password), None)
         }
     };
     if let Err(error) = verify(&net, &plan.imap, &plan.smtp, &credentials).await {
-        // Nothing is kept for an account that does not work.
+        // Nothing is kept for an account that does not work; the browser's page (dropped here)
+        // sends the person back to Tayori instead of saying "signed in".
+        drop(page);
         setup::forget_unverified(email).await;
-        return Err(error);
+        eprintln!("{error:#}");
+        eprintln!(
+            "{}",
+            fill(lang.text(Text::CliNothingSaved), &[("email", email)])
+        );
+        return Ok(ExitCode::FAILURE);
     }
     setup::save(accounts, &plan, name, auth, &credentials).await?;
-    println!("Account {email} added.");
+    if let Some(page) = page {
+        page.signed_in().await;
+    }
+    println!(
+        "{}",
+        fill(lang.text(Text::CliAccountAdded), &[("email", email)])
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -359,17 +436,40 @@ async fn reauth(
     if let Some(reason) = &account.needs_sign_in {
         println!("Signing in again ({reason}).");
     }
-    let credentials = match setup::saved_oauth_client(&account.auth) {
+    let lang = Lang::from_system();
+    let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
         Some(client) => {
-            Credentials::OAuth(sign_in_oauth(&net, &client, &account.email, browser).await?)
+            let service = match account.provider {
+                Some(provider) => provider.display_name().to_owned(),
+                None => client.authorization_endpoint.clone(),
+            };
+            match sign_in_oauth(&net, &client, &account.email, &service, browser).await {
+                Ok(signed_in) => (Credentials::OAuth(signed_in.manager), Some(signed_in.page)),
+                Err(error) => {
+                    eprintln!("{}", explain(&error, Some(&client), &account.email));
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
-        None => Credentials::Password(read_password(&format!("Password for {}: ", account.email))?),
+        None => (
+            Credentials::Password(read_password(&format!("Password for {}: ", account.email))?),
+            None,
+        ),
     };
     verify(&net, &account.imap, &account.smtp, &credentials).await?;
     if let Credentials::Password(password) = &credentials {
         keyring_store::save(&account.email, SecretKind::AppPassword, password).await?;
     }
     accounts.set_needs_sign_in(&account.email, None)?;
-    println!("Signed in again: {}.", account.email);
+    if let Some(page) = page {
+        page.signed_in().await;
+    }
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliSignedInAgain),
+            &[("email", &account.email)]
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }

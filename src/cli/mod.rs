@@ -15,6 +15,18 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tayori::config::{Paths, Settings};
 
+/// `tayori --version`: the version and which app registrations this build carries.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            tayori::auth::clients::built_in_summary()
+        )
+    })
+}
+
 /// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
 #[cfg(not(feature = "gui"))]
 pub const EXIT_UNAVAILABLE: u8 = 69;
@@ -23,6 +35,7 @@ pub const EXIT_UNAVAILABLE: u8 = 69;
 #[command(
     name = "tayori",
     version,
+    long_version = long_version(),
     about = "Tayori (便り) — a desktop mail client that signs in the modern way",
     long_about = "Tayori finds your mail servers from your email address, signs in with OAuth 2.0 in your \
 browser (where multi-factor sign-in happens) and keeps your mail readable offline.\n\n\

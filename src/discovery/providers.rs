@@ -73,11 +73,13 @@ pub static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
                 )),
                 token_endpoint: Some(format!("{MICROSOFT_AUTHORITY}/oauth2/v2.0/token")),
                 // The outlook.office.com form works for work and personal accounts (`.default` breaks
-                // personal ones).
+                // personal ones). `openid` brings the ID token whose `tid` names the person's
+                // tenant, used for refreshes from then on.
                 scopes: vec![
                     "https://outlook.office.com/IMAP.AccessAsUser.All".into(),
                     "https://outlook.office.com/SMTP.Send".into(),
                     "offline_access".into(),
+                    "openid".into(),
                 ],
             }),
             mail_hosts: &[

@@ -16,6 +16,7 @@ pub async fn remove_account(
     let removed = Accounts::new(paths).remove(email)?;
     keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
     keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
+    keyring_store::delete(&removed.email, SecretKind::ClientSecret).await?;
     let store_path = crate::store::Store::path_in(paths);
     if store_path.exists() {
         let email = removed.email.clone();

@@ -813,6 +813,7 @@ fn oauth_sign_in(
             }
         };
         let opened = sender.clone();
+        let email = plan.email.clone();
         let result = setup::sign_in_oauth(
             &net,
             &client,
@@ -825,13 +826,19 @@ fn oauth_sign_in(
             std::future::pending(),
         )
         .await;
-        let _ = sender.unbounded_send(match result {
-            Ok(manager) => SignInEvent::SignedIn(Arc::new(SignedIn {
-                auth: setup::oauth_auth(&client),
-                credentials: Credentials::OAuth(manager),
-            })),
-            Err(error) => fail(&error),
-        });
+        let event = match result {
+            Ok(signed_in) => {
+                // The window shows whether the account works; the browser sends the person back.
+                signed_in.page.return_to_tayori().await;
+                SignInEvent::SignedIn(Arc::new(SignedIn {
+                    auth: setup::oauth_auth(&signed_in.client),
+                    credentials: Credentials::OAuth(signed_in.manager),
+                }))
+            }
+            Err(error) if error.is_cancelled() => SignInEvent::Cancelled,
+            Err(error) => SignInEvent::Failed(Failure::from_sign_in(&error, &client, &email)),
+        };
+        let _ = sender.unbounded_send(event);
     };
     let runner = futures::stream::once(work).filter_map(|()| async { None });
     futures::stream::select(receiver, runner)

@@ -1,0 +1,64 @@
+//! The catalog's area for the command line's own lines (`tayori account …`, `tayori sync`): the
+//! CLI speaks the person's language as the window does.
+
+catalog! {
+    area: Cli;
+    texts {
+        CliLookingUp {
+            en: "Looking up the mail servers for {email} …",
+            ja: "{email} のメール サーバーを探しています…",
+        }
+        CliFound {
+            en: "Found ({source}): IMAP {imap}, SMTP {smtp}",
+            ja: "メール サーバーが見つかりました（{source}）: IMAP {imap}、SMTP {smtp}",
+        }
+        CliOpeningBrowser {
+            en: "Opening your browser to sign in with {service}. Multi-factor sign-in, if your organisation uses it, happens there.",
+            ja: "{service} にサインインするため、ブラウザーを開きます。組織が多要素認証を使っている場合は、ブラウザーで行います。",
+        }
+        CliCheckingImap {
+            en: "Checking incoming mail (IMAP {server}) … ",
+            ja: "受信メール サーバー（IMAP {server}）を確認しています… ",
+        }
+        CliCheckingSmtp {
+            en: "Checking outgoing mail (SMTP {server}) … ",
+            ja: "送信メール サーバー（SMTP {server}）を確認しています… ",
+        }
+        CliCheckOk { en: "ok", ja: "正常" }
+        CliCheckFailed { en: "failed", ja: "失敗" }
+        CliAccountAdded {
+            en: "Account {email} added.",
+            ja: "アカウント {email} を追加しました。",
+        }
+        CliSignedInAgain {
+            en: "Signed in again: {email}.",
+            ja: "{email} に再度サインインしました。",
+        }
+        CliNothingSaved {
+            en: "Nothing was saved for {email}.",
+            ja: "{email} については何も保存していません。",
+        }
+        /// The admin-consent link, on its own line so that it can be copied whole.
+        CliAdminConsentLink {
+            en: "Your administrator can approve Tayori for everyone in your organisation by opening this link (copy it into a message to them):\n{link}",
+            ja: "管理者が次のリンクを開くと、組織の全員に対して Tayori を承認できます（コピーして管理者に送ってください）:\n{link}",
+        }
+        CliSignInAgainWith {
+            en: "Sign in again with: tayori account reauth {email}",
+            ja: "再度サインインするには: tayori account reauth {email}",
+        }
+        CliMailStaysReadable {
+            en: "Mail already on this computer stays readable.",
+            ja: "このパソコンにあるメールはそのまま読めます。",
+        }
+        CliSyncFailed {
+            en: "{email}: sync stopped: {detail}",
+            ja: "{email}: 同期を中止しました: {detail}",
+        }
+        CliUseAppPassword {
+            en: "To use an app password: tayori account add {email} --auth password",
+            ja: "アプリ パスワードを使うには: tayori account add {email} --auth password",
+        }
+    }
+    plurals {}
+}

@@ -63,6 +63,7 @@ catalog! {
             en: "Mail provider database (ISPDB)",
             ja: "メール プロバイダーのデータベース（ISPDB）",
         }
+        SourceKnownProvider { en: "Tayori's list of mail providers", ja: "Tayori のメール プロバイダー一覧" }
         SourceMx { en: "The domain's MX records", ja: "ドメインの MX レコード" }
         SourceAutodiscover { en: "Exchange AutoDiscover", ja: "Exchange 自動検出（AutoDiscover）" }
         SourceSrv { en: "SRV records (RFC 6186)", ja: "SRV レコード（RFC 6186）" }

@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod clients;
 pub mod consent;
+pub mod device;
 pub mod flow;
 pub mod guidance;
 pub mod keyring_store;
@@ -72,6 +73,12 @@ pub enum AuthError {
     NoClientId { service: String },
     #[error(transparent)]
     Keyring(#[from] keyring_store::KeyringError),
+    #[error(
+        "sign-in with a code is not available for this account: Google does not allow it for mail, and other services offer it only where their sign-in service supports it. Sign in through the browser instead."
+    )]
+    DeviceCodeUnavailable,
+    #[error("the sign-in code expired before the sign-in was finished; start again for a new code")]
+    DeviceCodeExpired,
 }
 
 impl AuthError {

@@ -204,7 +204,7 @@ fn tokens_from(response: &TokenAnswer) -> Tokens {
 /// The `tid` claim of an ID token. The token came straight from the token endpoint over TLS (OpenID
 /// Connect Core §3.1.3.7: its signature need not be checked then); the tenant only picks the
 /// authority path on the same server for later refreshes.
-fn tenant_of_id_token(id_token: &str) -> Option<String> {
+pub(crate) fn tenant_of_id_token(id_token: &str) -> Option<String> {
     let payload = id_token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))

@@ -34,9 +34,17 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
                 email,
                 auth,
                 browser,
+                device_code,
                 trust,
                 name,
-            } => add(settings, &accounts, &email, auth, browser, trust, name).await,
+            } => {
+                let how = if device_code {
+                    SignInWith::DeviceCode
+                } else {
+                    SignInWith::Browser(browser)
+                };
+                add(settings, &accounts, &email, auth, how, trust, name).await
+            }
             AccountCommand::List => list(&accounts),
             AccountCommand::Remove { email } => remove(paths, &email).await,
             AccountCommand::Verify { email } => {
@@ -108,6 +116,51 @@ async fn verify(
         .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
     println!("{}", lang.text(Text::CliCheckOk));
     Ok(())
+}
+
+/// How the person signs in: the browser on this computer, or a code on any device.
+enum SignInWith {
+    Browser(Option<String>),
+    DeviceCode,
+}
+
+/// Signs in with a code shown here (RFC 8628), for a browser elsewhere.
+async fn sign_in_device(
+    net: &Net,
+    client: &OAuthClient,
+    email: &str,
+) -> Result<
+    (
+        std::sync::Arc<tayori::auth::tokens::TokenManager>,
+        OAuthClient,
+    ),
+    SetupError,
+> {
+    let lang = Lang::from_system();
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    setup::sign_in_device(
+        net,
+        client,
+        email,
+        |shown| {
+            let minutes = shown.seconds_left().div_ceil(60).to_string();
+            println!(
+                "{}",
+                fill(
+                    lang.text(Text::CliDeviceCode),
+                    &[
+                        ("url", &shown.verification_uri),
+                        ("code", &shown.user_code),
+                        ("minutes", &minutes)
+                    ]
+                )
+            );
+        },
+        cancel,
+    )
+    .await
 }
 
 /// Signs in through the browser; the page there waits for the outcome ([`setup::SignedIn`]).
@@ -185,7 +238,7 @@ async fn add(
     accounts: &Accounts,
     email: &str,
     choice: Option<AuthChoice>,
-    browser: Option<String>,
+    how: SignInWith,
     trust: Vec<String>,
     name: Option<String>,
 ) -> anyhow::Result<ExitCode> {
@@ -235,6 +288,7 @@ async fn add(
         )
     );
     let method = match choice {
+        _ if matches!(how, SignInWith::DeviceCode) => Method::OAuth,
         Some(AuthChoice::Oauth) => Method::OAuth,
         Some(AuthChoice::Password) => Method::Password,
         None => {
@@ -270,10 +324,37 @@ async fn add(
             let service = plan
                 .sign_in_service_name()
                 .unwrap_or_else(|| client.authorization_endpoint.clone());
-            let signed_in = match sign_in_oauth(&net, &client, email, &service, browser).await {
+            let outcome = match how {
+                SignInWith::DeviceCode => sign_in_device(&net, &client, email)
+                    .await
+                    .map(|(manager, client)| (manager, client, None)),
+                SignInWith::Browser(browser) => {
+                    sign_in_oauth(&net, &client, email, &service, browser)
+                        .await
+                        .map(|s| (s.manager, s.client, Some(s.page)))
+                }
+            };
+            let signed_in = match outcome {
                 Ok(signed_in) => signed_in,
                 Err(error) => {
                     eprintln!("{}", explain(&error, Some(&client), email));
+                    if let SetupError::Auth(auth) = &error {
+                        let code = auth.refusal().and_then(|r| r.code);
+                        if code.as_deref() == Some("AADSTS7000218") {
+                            eprintln!("{}", lang.text(Text::CliDeviceCodeNotAllowed));
+                        }
+                        if matches!(
+                            auth,
+                            AuthError::Callback(tayori::auth::loopback::CallbackError::TimedOut(_))
+                                | AuthError::Browser(_)
+                        ) && tayori::auth::device::device_endpoint(&client).is_some()
+                        {
+                            eprintln!(
+                                "{}",
+                                fill(lang.text(Text::CliTryDeviceCode), &[("email", email)])
+                            );
+                        }
+                    }
                     // The tenant refusing the app is where an app password may be the way out —
                     // if the administrator allows them; not where admin consent is what is missing.
                     let consent_missing = matches!(&error, SetupError::Auth(e)
@@ -296,10 +377,11 @@ async fn add(
                     return Ok(ExitCode::FAILURE);
                 }
             };
+            let (manager, client, page) = signed_in;
             (
-                setup::oauth_auth(&signed_in.client),
-                Credentials::OAuth(signed_in.manager),
-                Some(signed_in.page),
+                setup::oauth_auth(&client),
+                Credentials::OAuth(manager),
+                page,
             )
         }
         Method::Password => {

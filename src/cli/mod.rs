@@ -154,6 +154,10 @@ pub enum AccountCommand {
         /// The browser command to open the sign-in page with (default: $BROWSER, else the system's).
         #[arg(long, value_name = "CMD")]
         browser: Option<String>,
+        /// Sign in with a code on any device instead of a browser on this computer (RFC 8628; for
+        /// remote desktops, VDI and locked-down browsers). Microsoft accounts only.
+        #[arg(long, conflicts_with = "browser")]
+        device_code: bool,
         /// Trust a domain that discovery leads to (e.g. a hosting provider).
         #[arg(long, value_name = "DOMAIN")]
         trust: Vec<String>,

@@ -55,6 +55,19 @@ catalog! {
             en: "{email}: sync stopped: {detail}",
             ja: "{email}: 同期を中止しました: {detail}",
         }
+        /// The device code (RFC 8628): the address and the code each stand alone between spaces.
+        CliDeviceCode {
+            en: "To sign in, open {url} on any device and enter the code {code} (it expires in {minutes} min). Tayori waits here; Ctrl+C cancels.",
+            ja: "サインインするには、任意の端末で {url} を開き、コード {code} を入力してください（有効期限まで {minutes} 分）。Tayori はここで待ちます。Ctrl+C で中止します。",
+        }
+        CliDeviceCodeNotAllowed {
+            en: "This app registration does not allow sign-in with a code (\"Allow public client flows\" is off). Your administrator can turn it on, or sign in through the browser instead.",
+            ja: "このアプリ登録では、コードによるサインインが許可されていません（「パブリック クライアント フローを許可する」がオフ）。管理者が有効にするか、ブラウザーでサインインしてください。",
+        }
+        CliTryDeviceCode {
+            en: "If the browser cannot come back to this computer (remote desktop, a locked-down browser), sign in with a code: tayori account add {email} --device-code",
+            ja: "ブラウザーからこのパソコンに戻れない場合（リモート デスクトップ、制限されたブラウザーなど）は、コードでサインインしてください: tayori account add {email} --device-code",
+        }
         CliUseAppPassword {
             en: "To use an app password: tayori account add {email} --auth password",
             ja: "アプリ パスワードを使うには: tayori account add {email} --auth password",

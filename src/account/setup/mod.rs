@@ -32,7 +32,8 @@ pub use plan::{Method, Plan, policy_client_id};
 pub use save::{remove_account, save};
 pub use sign_in::{
     GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,
-    non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_oauth, with_tenant,
+    non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_device,
+    sign_in_oauth, with_tenant,
 };
 pub use verify::{
     Check, VerifyProgress, forget_unverified, verify_and_save_stream, verify_imap, verify_smtp,

@@ -226,6 +226,29 @@ pub async fn sign_in_oauth(
     })
 }
 
+/// Signs in with a code shown to the person (RFC 8628) instead of the loopback redirect: `shown`
+/// gets the code and the address to show (with its expiry, for a countdown); the person signs in on
+/// any device while Tayori polls. Returns the token manager and the client as learned (the tenant).
+pub async fn sign_in_device(
+    net: &Net,
+    client: &OAuthClient,
+    email: &str,
+    shown: impl FnOnce(&crate::auth::device::DeviceAuthorization),
+    cancel: impl std::future::Future<Output = ()>,
+) -> Result<(Arc<TokenManager>, OAuthClient), SetupError> {
+    use crate::auth::device;
+    let authorization = device::start(&net.http, client).await?;
+    shown(&authorization);
+    let tokens = device::wait(&net.http, client, &authorization, cancel).await?;
+    let client = match &tokens.tenant_id {
+        Some(tenant) => with_tenant(client, tenant),
+        None => client.clone(),
+    };
+    let manager = TokenManager::new(net.http.clone(), client.clone(), email);
+    manager.seed(&tokens).await?;
+    Ok((manager, client))
+}
+
 /// Entra's authorities that stand for many tenants; after a sign-in the person's own is used.
 const MULTI_TENANT_AUTHORITIES: [&str; 3] = ["common", "organizations", "consumers"];
 /// The tenant of personal Microsoft accounts, whose authority is `consumers`.

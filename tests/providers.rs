@@ -699,6 +699,23 @@ fn a_shared_mailbox_opens_with_the_members_own_sign_in() {
     assert!(out.status.success(), "{}", text(&out));
     let out = run_tayori(home.path(), &["sync", "info@contoso.test"], &[], None);
     assert!(out.status.success(), "{}", text(&out));
+    // sending as the shared address: SMTP signs in as the member, the message is from the shared
+    // mailbox (exit 0: the server accepted it)
+    let out = run_tayori(
+        home.path(),
+        &[
+            "send",
+            "--from",
+            "info@contoso.test",
+            "--to",
+            "megan@contoso.test",
+            "--subject",
+            "From the shared mailbox",
+        ],
+        &[],
+        Some("Sent as info@contoso.test with adele's own sign-in.\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
     let _ = run_tayori(
         home.path(),
         &["account", "remove", "info@contoso.test"],

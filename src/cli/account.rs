@@ -45,6 +45,9 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
                 };
                 add(settings, &accounts, &email, auth, how, trust, name).await
             }
+            AccountCommand::AddShared { shared, via, .. } => {
+                add_shared(settings, &accounts, &shared, &via).await
+            }
             AccountCommand::List => list(&accounts),
             AccountCommand::Remove { email } => remove(paths, &email).await,
             AccountCommand::Verify { email } => {
@@ -411,6 +414,38 @@ async fn add(
     println!(
         "{}",
         fill(lang.text(Text::CliAccountAdded), &[("email", email)])
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Adds a shared mailbox opened with a member's own sign-in: verified (IMAP as the shared address,
+/// SMTP as the member) before it is saved; nothing is asked of the person.
+async fn add_shared(
+    settings: &Settings,
+    accounts: &Accounts,
+    shared: &str,
+    member: &str,
+) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
+    let net = net(settings)?;
+    let member = accounts.get(member)?;
+    let account = setup::shared_mailbox(&member, shared)?;
+    let credentials = account.credentials(&net.http).await?;
+    if let Err(error) = verify(&net, &account.imap, &account.smtp, &credentials).await {
+        eprintln!("{error:#}");
+        eprintln!(
+            "{}",
+            fill(lang.text(Text::CliNothingSaved), &[("email", shared)])
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    accounts.upsert(account.clone())?;
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliSharedAdded),
+            &[("shared", &account.email), ("member", &member.email)]
+        )
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -78,6 +78,9 @@ pub enum Command {
         /// Only this account (default: all).
         #[arg(long, value_name = "EMAIL")]
         account: Option<String>,
+        /// Only this account (the same as --account).
+        #[arg(value_name = "EMAIL", conflicts_with = "account")]
+        email: Option<String>,
         /// Keep running: wait for new mail (IDLE) and check all folders every few minutes.
         #[arg(long)]
         watch: bool,
@@ -165,6 +168,18 @@ pub enum AccountCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Add a shared mailbox (代表アドレス) that a signed-in Microsoft 365 account is a member of: it
+    /// opens with the member's own sign-in (no second sign-in).
+    AddShared {
+        /// The shared mailbox's address.
+        shared: String,
+        /// The member account (already added) whose sign-in opens it.
+        #[arg(long, value_name = "EMAIL")]
+        via: String,
+        /// Accepted for symmetry with `add`; no browser is needed.
+        #[arg(long, value_name = "CMD", hide = true)]
+        browser: Option<String>,
+    },
     /// List the configured accounts.
     List,
     /// Remove an account and its keyring entries.
@@ -217,6 +232,7 @@ impl Command {
             Command::Discover { .. } => "tayori discover",
             Command::Account { action } => match action {
                 AccountCommand::Add { .. } => "tayori account add",
+                AccountCommand::AddShared { .. } => "tayori account add-shared",
                 AccountCommand::List => "tayori account list",
                 AccountCommand::Remove { .. } => "tayori account remove",
                 AccountCommand::Verify { .. } => "tayori account verify",
@@ -243,7 +259,11 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     match command {
         Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
         Command::Account { action } => account::run(paths, settings, action),
-        Command::Sync { account, watch } => mail::sync(paths, settings, account.as_deref(), watch),
+        Command::Sync {
+            account,
+            email,
+            watch,
+        } => mail::sync(paths, settings, account.or(email).as_deref(), watch),
         Command::List {
             folder,
             account,

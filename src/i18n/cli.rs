@@ -68,6 +68,10 @@ catalog! {
             en: "If the browser cannot come back to this computer (remote desktop, a locked-down browser), sign in with a code: tayori account add {email} --device-code",
             ja: "ブラウザーからこのパソコンに戻れない場合（リモート デスクトップ、制限されたブラウザーなど）は、コードでサインインしてください: tayori account add {email} --device-code",
         }
+        CliSharedAdded {
+            en: "Shared mailbox {shared} added; it opens with the sign-in of {member}.",
+            ja: "共有メールボックス {shared} を追加しました。{member} のサインインで開きます。",
+        }
         CliUseAppPassword {
             en: "To use an app password: tayori account add {email} --auth password",
             ja: "アプリ パスワードを使うには: tayori account add {email} --auth password",

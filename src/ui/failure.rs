@@ -89,6 +89,7 @@ impl Failure {
             SetupError::Keyring(_) => Kind::Keyring,
             SetupError::Accounts(_) | SetupError::Store(_) => Kind::Save,
             SetupError::NoPassword => Kind::Refused,
+            SetupError::SharedNeedsOAuth { .. } => Kind::Policy,
         };
         Failure {
             kind,

@@ -78,6 +78,7 @@ pub fn alice_home(
     smtp_port: u16,
     security: Security,
     sent_copy: Option<SentCopy>,
+    shared_via: None,
 ) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());

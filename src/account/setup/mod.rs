@@ -29,7 +29,7 @@ use crate::smtp::SmtpError;
 
 pub use discover::{DiscoveryProgress, discover_stream};
 pub use plan::{Method, Plan, policy_client_id};
-pub use save::{remove_account, save};
+pub use save::{remove_account, save, shared_mailbox};
 pub use sign_in::{
     GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,
     non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_device,
@@ -76,6 +76,10 @@ pub enum SetupError {
     Accounts(#[from] AccountsError),
     #[error("no password given")]
     NoPassword,
+    #[error(
+        "{member} signs in with a password; a shared mailbox needs a member who signs in through the browser (Microsoft 365)"
+    )]
+    SharedNeedsOAuth { member: String },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

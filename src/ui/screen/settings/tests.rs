@@ -35,6 +35,7 @@ fn account(email: &str, port: (u16, u16)) -> Account {
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     }
 }
 

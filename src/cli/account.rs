@@ -531,6 +531,18 @@ async fn verify_saved(
                     );
                 } else {
                     println!("{}: could not check — {error:#}", account.email);
+                    if let Some(imap::ImapError::Auth(auth)) =
+                        error.downcast_ref::<imap::ImapError>()
+                    {
+                        let advice = Advice::for_error(
+                            auth,
+                            account.oauth_client().as_ref(),
+                            &account.email,
+                        );
+                        for line in advice_lines(&advice, &account.email) {
+                            println!("  {line}");
+                        }
+                    }
                 }
             }
         }

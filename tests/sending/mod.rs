@@ -78,7 +78,6 @@ pub fn alice_home(
     smtp_port: u16,
     security: Security,
     sent_copy: Option<SentCopy>,
-    shared_via: None,
 ) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
@@ -125,6 +124,7 @@ pub fn alice_home(
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy,
+            shared_via: None,
         })
         .unwrap();
     home

@@ -130,6 +130,7 @@ catalog! {
         }
         SignInHeading { en: "Sign in to {email}", ja: "{email} にサインイン" }
         SignInWith { en: "Sign in with {service}", ja: "{service} でサインイン" }
+        CopyAdminConsentLink { en: "Copy the link for your administrator", ja: "管理者に送るリンクをコピー" }
         SignInWithBrowser { en: "Sign in with your browser", ja: "ブラウザーでサインイン" }
         SignInBrowserNote {
             en: "Your browser opens the sign-in page of {service}. Multi-factor sign-in — an app notification, a code or a security key — happens there, as you are used to. Tayori never sees your password.",

@@ -195,7 +195,10 @@ impl Failure {
                 .push(self.admin_consent_link.as_ref().map(|link| {
                     column![
                         text(lang.text(Text::FailAdminConsentLink)).size(style::SMALL),
-                        text(link).size(style::SMALL).font(iced::Font::MONOSPACE),
+                        text(link)
+                            .size(style::SMALL)
+                            .font(iced::Font::MONOSPACE)
+                            .wrapping(iced::widget::text::Wrapping::Glyph),
                     ]
                     .spacing(2)
                 }))

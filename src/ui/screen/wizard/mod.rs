@@ -281,6 +281,8 @@ pub enum Message {
     CancelSignIn,
     OpenAgain,
     CopyAddress,
+    /// Copies the admin-consent link of a sign-in refused for missing consent.
+    CopyAdminConsentLink,
     Reopened(Result<(), String>),
     Verify(VerifyEvent),
     BackToSignIn,
@@ -633,6 +635,16 @@ impl State {
                 }) = &self.step
                 {
                     return (iced::clipboard::write(url.clone()), None);
+                }
+            }
+            Message::CopyAdminConsentLink => {
+                if let Step::SignIn(SignInStep {
+                    phase: Phase::Failed(failure),
+                    ..
+                }) = &self.step
+                    && let Some(link) = &failure.0.admin_consent_link
+                {
+                    return (iced::clipboard::write(link.clone()), None);
                 }
             }
             Message::Reopened(result) => {

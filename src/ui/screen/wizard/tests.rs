@@ -873,3 +873,126 @@ impl Person {
         }
     }
 }
+
+/// The rig's Entra emulator's admin API (tests/rig/README.md, "Provider emulators").
+fn entra_admin(method: &str, path: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect("127.0.0.30:9000")
+        .expect("the rig's Entra emulator is running (tests/rig/start.sh)");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.30\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 2"),
+        "{method} {path}: {answer}"
+    );
+}
+
+/// A Contoso person (Entra: users may not consent to mail access) signs in with the built-in
+/// Microsoft registration, which the tenant has not approved: the wizard says the administrator
+/// must approve it, shows the admin-consent link for the tenant and Tayori's client id, offers no
+/// app password (Exchange Online takes none) — in English and in Japanese, drawn for a person to
+/// look at (`target/screenshots/wizard-admin-consent-{en,ja}-*.png`).
+#[test]
+fn missing_consent_at_microsoft_shows_the_admin_consent_link() {
+    require_rig();
+    let Some(client_id) = tayori::auth::clients::BUILT_IN_MICROSOFT else {
+        panic!(
+            "this build carries no Microsoft registration: build with TAYORI_MICROSOFT_CLIENT_ID as tests/run.sh does"
+        );
+    };
+    for (lang, tag, upn) in [
+        (Lang::En, "en", "t06@contoso.test"),
+        (Lang::Ja, "ja", "t07@contoso.test"),
+    ] {
+        entra_admin("DELETE", &format!("/rules?user={upn}"));
+        entra_admin("DELETE", &format!("/users/{upn}/grants"));
+        entra_admin(
+            "DELETE",
+            &format!("/tenants/contoso.test/grants/{client_id}"),
+        );
+        let home = tempfile::tempdir().unwrap();
+        let password = format!("{}-entra-secret", upn.split('@').next().unwrap());
+        // The person presses "Return to the application without granting consent".
+        let browser = Browser::Command(format!(
+            "env TAYORI_DNS_SERVER=127.0.0.1:10053 BROWSER_DRIVER_ADMIN_APPROVAL=return python3 {}/tests/browser-driver.py {upn} {password}",
+            env!("CARGO_MANIFEST_DIR")
+        ));
+        let mut person = Person::new(context(home.path(), browser), lang);
+        person.type_into(EMAIL_INPUT, upn);
+        person.click(lang.text(Text::Continue));
+        person.run_until(
+            "discovery result",
+            Duration::from_secs(30),
+            |_| {},
+            is_discovered,
+        );
+        assert_eq!(
+            person.plan().provider,
+            Some(tayori::discovery::KnownProvider::Microsoft)
+        );
+        person.click(lang.text(Text::Continue));
+        person.click(&tayori::i18n::fill(
+            lang.text(Text::SignInWith),
+            &[("service", "Microsoft")],
+        ));
+        person.run_until(
+            "the sign-in's outcome",
+            Duration::from_secs(60),
+            |_| {},
+            |state| {
+                matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Failed(_)))
+                    || matches!(state.step(), Step::Verifying(_) | Step::Done { .. })
+            },
+        );
+        let Step::SignIn(SignInStep {
+            phase: Phase::Failed(failure),
+            ..
+        }) = person.state.step()
+        else {
+            panic!("{tag}: the sign-in should have been refused for missing consent");
+        };
+        let link = failure
+            .0
+            .admin_consent_link
+            .clone()
+            .unwrap_or_else(|| panic!("{tag}: no admin-consent link: {:?}", failure.0));
+        assert!(
+            link.starts_with(&format!(
+                "https://login.microsoftonline.com/contoso.test/v2.0/adminconsent?client_id={client_id}"
+            )),
+            "{link}"
+        );
+        assert!(!failure.0.app_refused, "{tag}: no app password offered");
+        for text in [
+            Text::WhatYourAdminCanDo,
+            Text::FailAdminConsentLink,
+            Text::GuideNoConsent,
+        ] {
+            assert!(
+                person.sees(lang.text(text)),
+                "{tag}: {text:?} ({}) is not shown",
+                lang.text(text)
+            );
+        }
+        assert!(person.sees(&link), "{tag}: the link is shown whole");
+        assert!(
+            person.sees(lang.text(Text::CopyAdminConsentLink)),
+            "{tag}: ready to copy"
+        );
+        assert!(
+            !person.sees(lang.text(Text::AppPasswordMicrosoft)),
+            "{tag}: no app password offered"
+        );
+        person.picture(&format!("admin-consent-{tag}"), &iced::Theme::Light);
+        person.settle();
+        assert!(
+            Accounts::new(&Paths::under(home.path())).get(upn).is_err(),
+            "{tag}: nothing saved"
+        );
+    }
+}

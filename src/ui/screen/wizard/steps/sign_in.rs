@@ -74,6 +74,12 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
             }
             if let Some(failure) = failure {
                 content = content.push(failure.view(lang));
+                if failure.admin_consent_link.is_some() {
+                    content = content.push(secondary(
+                        lang.text(Text::CopyAdminConsentLink),
+                        Message::CopyAdminConsentLink,
+                    ));
+                }
             }
             let sign_in_label = match plan.sign_in_service_name() {
                 Some(name) => fill(lang.text(Text::SignInWith), &[("service", &name)]),

@@ -100,6 +100,16 @@ impl Refusal {
     pub fn sign_in_again_helps(&self) -> bool {
         self.kind.sign_in_again_helps()
     }
+
+    /// For a refusal read back from a saved text (the account list's "needs sign-in" reason):
+    /// whether a new sign-in may help — yes, unless the text names a refusal that it cannot fix
+    /// (consent, conditional access, the app).
+    pub fn sign_in_again_helps_or_unknown(&self) -> bool {
+        !matches!(
+            self.kind,
+            RefusalKind::Consent | RefusalKind::ConditionalAccess | RefusalKind::App
+        )
+    }
 }
 
 impl fmt::Display for Refusal {

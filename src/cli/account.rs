@@ -13,7 +13,7 @@ use tayori::auth::browser::Browser;
 use tayori::auth::flow::OAuthClient;
 use tayori::auth::guidance::{self, Advice};
 use tayori::auth::keyring_store::{self, SecretKind};
-use tayori::auth::refusal::RefusalKind;
+use tayori::auth::refusal::{Refusal, RefusalKind};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::{Discovered, Discoverer};
 use tayori::i18n::{Lang, Text, fill};
@@ -463,6 +463,11 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
             AccountAuth::Password => "password".into(),
         };
         let state = match &account.needs_sign_in {
+            // "Sign in again" only where it helps: a recorded consent or conditional-access
+            // refusal waits for the administrator.
+            Some(reason) if !Refusal::new("", Some(reason)).sign_in_again_helps_or_unknown() => {
+                format!("refused: {reason}")
+            }
             Some(reason) => format!(
                 "needs sign-in: {reason} — run `tayori account reauth {}`",
                 account.email

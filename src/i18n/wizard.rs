@@ -130,6 +130,14 @@ catalog! {
         }
         SignInHeading { en: "Sign in to {email}", ja: "{email} にサインイン" }
         SignInWith { en: "Sign in with {service}", ja: "{service} でサインイン" }
+        SignInWithCode { en: "Sign in with a code on another device", ja: "別の端末でコードを使ってサインイン" }
+        DeviceCodeHeading { en: "Sign in with a code", ja: "コードでサインイン" }
+        DeviceCodeBody {
+            en: "On any device — a phone, another computer — open {url} and enter this code. Multi-factor sign-in happens there.",
+            ja: "スマートフォンや別のパソコンなど任意の端末で {url} を開き、次のコードを入力してください。多要素認証もそこで行います。",
+        }
+        DeviceCodeExpiresIn { en: "The code expires in {time}.", ja: "コードの有効期限まで {time}" }
+        CopyCode { en: "Copy the code", ja: "コードをコピー" }
         CopyAdminConsentLink { en: "Copy the link for your administrator", ja: "管理者に送るリンクをコピー" }
         SignInWithBrowser { en: "Sign in with your browser", ja: "ブラウザーでサインイン" }
         SignInBrowserNote {

@@ -84,6 +84,19 @@ impl Plan {
         }
     }
 
+    /// Whether sign-in with a code on another device (RFC 8628) is on offer: at Microsoft Entra
+    /// (Google's device flow refuses the Gmail scope).
+    pub fn offers_device_code(&self) -> bool {
+        let Some(oauth) = self.oauth_offer() else {
+            return false;
+        };
+        self.provider == Some(KnownProvider::Microsoft)
+            || oauth
+                .authorization_endpoint
+                .as_deref()
+                .is_some_and(|e| e.ends_with("/oauth2/v2.0/authorize"))
+    }
+
     /// The method to preselect: the first on offer.
     pub fn preferred(&self) -> Method {
         match self.sign_in.first() {

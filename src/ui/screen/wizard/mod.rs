@@ -99,6 +99,13 @@ pub enum Phase {
     Waiting {
         url: Option<String>,
     },
+    /// Sign-in with a code on another device (RFC 8628): the address and code shown, with a
+    /// countdown to `expires_at`.
+    DeviceCode {
+        url: String,
+        code: String,
+        expires_at: Instant,
+    },
     Failed(FailureBox),
 }
 
@@ -232,6 +239,8 @@ impl std::fmt::Debug for SignedIn {
 #[derive(Debug, Clone)]
 pub enum SignInEvent {
     BrowserOpened(String),
+    /// The device code to show: the address, the code, when it expires.
+    DeviceCode(String, String, Instant),
     SignedIn(Arc<SignedIn>),
     Failed(Failure),
     Cancelled,
@@ -281,6 +290,10 @@ pub enum Message {
     CancelSignIn,
     OpenAgain,
     CopyAddress,
+    /// Signs in with a code on another device instead of the browser here.
+    SignInWithCode,
+    /// Copies the device code.
+    CopyCode,
     /// Copies the admin-consent link of a sign-in refused for missing consent.
     CopyAdminConsentLink,
     Reopened(Result<(), String>),
@@ -353,7 +366,10 @@ impl State {
     /// Whether something runs that the person waits for: the window then animates.
     fn animating(&self) -> bool {
         match &self.step {
-            Step::SignIn(step) => matches!(step.phase, Phase::Preparing | Phase::Waiting { .. }),
+            Step::SignIn(step) => matches!(
+                step.phase,
+                Phase::Preparing | Phase::Waiting { .. } | Phase::DeviceCode { .. }
+            ),
             Step::Verifying(step) => step.failure.is_none(),
             _ => false,
         }
@@ -597,6 +613,26 @@ impl State {
                 }
             }
             Message::SignIn => return (self.sign_in(), None),
+            Message::SignInWithCode => {
+                if let Step::SignIn(step) = &mut self.step
+                    && step.plan.offers_device_code()
+                    && step.plan.check_allowed(Method::OAuth).is_ok()
+                {
+                    step.method = Method::OAuth;
+                    step.phase = Phase::Preparing;
+                    let work = device_sign_in(self.context.clone(), step.plan.clone());
+                    return (self.start(Task::run(work, Message::SignInEvent)), None);
+                }
+            }
+            Message::CopyCode => {
+                if let Step::SignIn(SignInStep {
+                    phase: Phase::DeviceCode { code, .. },
+                    ..
+                }) = &self.step
+                {
+                    return (iced::clipboard::write(code.clone()), None);
+                }
+            }
             Message::SignInEvent(event) => return (self.on_sign_in(event), None),
             Message::CancelSignIn => {
                 self.stop();
@@ -744,6 +780,14 @@ impl State {
                 step.phase = Phase::Waiting { url: Some(url) };
                 Task::none()
             }
+            SignInEvent::DeviceCode(url, code, expires_at) => {
+                step.phase = Phase::DeviceCode {
+                    url,
+                    code,
+                    expires_at,
+                };
+                Task::none()
+            }
             SignInEvent::Failed(failure) => {
                 self.running = None;
                 step.phase = Phase::Failed(FailureBox(failure));
@@ -792,6 +836,60 @@ impl State {
     pub fn view(&self, lang: Lang) -> Element<'_, Message> {
         steps::view(self, lang)
     }
+}
+
+/// The sign-in with a code on another device (RFC 8628) as a stream of events: work out the
+/// client, show the code, wait for the person, keep the refresh token in the keyring.
+fn device_sign_in(
+    context: Context,
+    plan: Plan,
+) -> impl futures::Stream<Item = SignInEvent> + Send + 'static {
+    use futures::StreamExt;
+    let (sender, receiver) = futures::channel::mpsc::unbounded();
+    let work = async move {
+        let net = match Net::from_settings(&context.settings) {
+            Ok(net) => net,
+            Err(error) => {
+                let _ =
+                    sender.unbounded_send(SignInEvent::Failed(Failure::from_setup(&error.into())));
+                return;
+            }
+        };
+        let client = match setup::oauth_client(&net, &context.settings, &plan).await {
+            Ok(resolved) => resolved.client,
+            Err(error) => {
+                let _ = sender.unbounded_send(SignInEvent::Failed(Failure::from_setup(&error)));
+                return;
+            }
+        };
+        let shown = sender.clone();
+        let result = setup::sign_in_device(
+            &net,
+            &client,
+            &plan.email,
+            move |authorization| {
+                let _ = shown.unbounded_send(SignInEvent::DeviceCode(
+                    authorization.verification_uri.clone(),
+                    authorization.user_code.clone(),
+                    authorization.expires_at,
+                ));
+            },
+            // Cancel aborts the task, which drops this future and stops the polling.
+            std::future::pending(),
+        )
+        .await;
+        let event = match result {
+            Ok((manager, client)) => SignInEvent::SignedIn(Arc::new(SignedIn {
+                auth: setup::oauth_auth(&client),
+                credentials: Credentials::OAuth(manager),
+            })),
+            Err(error) if error.is_cancelled() => SignInEvent::Cancelled,
+            Err(error) => SignInEvent::Failed(Failure::from_sign_in(&error, &client, &plan.email)),
+        };
+        let _ = sender.unbounded_send(event);
+    };
+    let runner = futures::stream::once(work).filter_map(|()| async { None });
+    futures::stream::select(receiver, runner)
 }
 
 /// The browser sign-in as a stream of events: work out the client, open the browser (its address

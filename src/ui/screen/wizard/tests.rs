@@ -900,6 +900,7 @@ fn entra_admin(method: &str, path: &str) {
 #[test]
 fn missing_consent_at_microsoft_shows_the_admin_consent_link() {
     require_rig();
+    let _turn = take_turn();
     let Some(client_id) = tayori::auth::clients::BUILT_IN_MICROSOFT else {
         panic!(
             "this build carries no Microsoft registration: build with TAYORI_MICROSOFT_CLIENT_ID as tests/run.sh does"
@@ -994,5 +995,107 @@ fn missing_consent_at_microsoft_shows_the_admin_consent_link() {
             Accounts::new(&Paths::under(home.path())).get(upn).is_err(),
             "{tag}: nothing saved"
         );
+    }
+}
+
+/// Sign-in with a code on another device (RFC 8628) from the wizard, against the Entra emulator:
+/// the code and the address are shown with a countdown; Cancel stops the wait (Japanese); the
+/// person enters the code on "another device" and the account is checked and saved (English).
+/// Drawn to `target/screenshots/wizard-device-code-{en,ja}-*.png`.
+#[test]
+fn sign_in_with_a_code_on_another_device() {
+    require_rig();
+    let _turn = take_turn();
+    let upn = "t07@fabrikam.test";
+    let password = "t07-entra-secret";
+    entra_admin("DELETE", &format!("/rules?user={upn}"));
+    entra_admin("DELETE", &format!("/users/{upn}/grants"));
+    for (lang, tag) in [(Lang::Ja, "ja"), (Lang::En, "en")] {
+        let home = tempfile::tempdir().unwrap();
+        // No browser on this computer: starting one fails.
+        let mut person = Person::new(context(home.path(), Browser::Command("false".into())), lang);
+        person.type_into(EMAIL_INPUT, upn);
+        person.click(lang.text(Text::Continue));
+        person.run_until(
+            "discovery result",
+            Duration::from_secs(30),
+            |_| {},
+            is_discovered,
+        );
+        person.click(lang.text(Text::Continue));
+        person.click(lang.text(Text::SignInWithCode));
+        person.run_until("the code", Duration::from_secs(30), |_| {}, |state| {
+            matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::DeviceCode { .. } | Phase::Failed(_)))
+        });
+        let Step::SignIn(SignInStep {
+            phase: Phase::DeviceCode { url, code, .. },
+            ..
+        }) = person.state.step().clone()
+        else {
+            let failure = match person.state.step() {
+                Step::SignIn(SignInStep {
+                    phase: Phase::Failed(failure),
+                    ..
+                }) => format!("{:?}", failure.0),
+                _ => String::new(),
+            };
+            panic!("{tag}: no code shown {failure}");
+        };
+        assert!(
+            url.starts_with("https://microsoft.com/devicelogin"),
+            "{url}"
+        );
+        assert!(person.sees(&code), "{tag}: the code is shown");
+        for text in [Text::DeviceCodeHeading, Text::CopyCode, Text::Cancel] {
+            assert!(person.sees(lang.text(text)), "{tag}: {text:?}");
+        }
+        person.picture(&format!("device-code-{tag}"), &iced::Theme::Light);
+        if lang == Lang::Ja {
+            person.click(lang.text(Text::Cancel));
+            assert!(
+                matches!(person.state.step(), Step::SignIn(s) if s.phase == Phase::Idle),
+                "Cancel stops the wait"
+            );
+            person.settle();
+            continue;
+        }
+        let driver = std::process::Command::new("python3")
+            .arg(format!(
+                "{}/tests/browser-driver.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .args([upn, password, &url])
+            .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+            .env("BROWSER_DRIVER_USER_CODE", &code)
+            .spawn()
+            .unwrap();
+        person.run_until(
+            "the end of verification",
+            Duration::from_secs(90),
+            |_| {},
+            |state| {
+                matches!(state.step(), Step::Done { .. })
+                    || matches!(state.step(), Step::Verifying(v) if v.failure.is_some())
+                    || matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Failed(_)))
+            },
+        );
+        let finished = driver.wait_with_output().unwrap();
+        assert!(finished.status.success(), "the person at the other device");
+        if let Step::SignIn(SignInStep {
+            phase: Phase::Failed(failure),
+            ..
+        }) = person.state.step()
+        {
+            panic!("sign-in failed: {:?}", failure.0);
+        }
+        if let Step::Verifying(step) = person.state.step() {
+            panic!("verification failed: {:?}", step.failure);
+        }
+        let account = Accounts::new(&Paths::under(home.path())).get(upn).unwrap();
+        assert!(matches!(
+            account.auth,
+            tayori::account::AccountAuth::OAuth2 { .. }
+        ));
+        forget(&person.runtime, upn);
     }
 }

@@ -564,23 +564,28 @@ fn gmail_without_a_refresh_token_asks_google_once_more() {
 // 4. Device authorization grant (RFC 8628), Microsoft only
 // --------------------------------------------------------------------------------------------
 
-#[test]
-fn device_code_sign_in_for_microsoft() {
-    let _ = Rig::load();
-    let upn = "t07@fabrikam.test";
-    reset_entra_person(upn);
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tayori"))
-        .args(["account", "add", upn, "--device-code"])
-        .env("TAYORI_HOME", home.path())
+/// `tayori ARGS` where the sign-in is by a code: reads the address and code from Tayori's output and
+/// plays the person entering it on another device. Returns whether tayori succeeded, and its output.
+fn with_device_code(
+    home: &Path,
+    args: &[&str],
+    upn: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tayori"));
+    command
+        .args(args)
+        .env("TAYORI_HOME", home)
         .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
-        .env("TAYORI_POLICY_FILE", home.path().join("no-policy.toml"))
+        .env("TAYORI_POLICY_FILE", home.join("no-policy.toml"))
         .env("LANG", "en_US.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = String::new();
     let (url, code) = loop {
@@ -620,9 +625,68 @@ fn device_code_sign_in_for_microsoft() {
         seen.push('\n');
     }
     let status = child.wait().unwrap();
-    assert!(status.success(), "{seen}");
+    (status.success(), seen)
+}
+
+#[test]
+fn device_code_sign_in_for_microsoft() {
+    let _ = Rig::load();
+    let upn = "t07@fabrikam.test";
+    reset_entra_person(upn);
+    let home = tempfile::tempdir().unwrap();
+    let (ok, seen) = with_device_code(
+        home.path(),
+        &["account", "add", upn, "--device-code"],
+        upn,
+        &[],
+    );
+    assert!(ok, "{seen}");
     assert!(accounts_file(home.path()).contains(upn), "{seen}");
     let _ = run_tayori(home.path(), &["account", "remove", upn], &[], None);
+}
+
+#[test]
+fn the_admin_policy_can_choose_sign_in_with_a_code() {
+    let _ = Rig::load();
+    let upn = "t09@contoso.test";
+    reset_entra_person(upn);
+    let home = tempfile::tempdir().unwrap();
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"[[provider]]
+name = "Contoso"
+domains = ["contoso.test"]
+imap = {{ host = "outlook.office365.com", port = 993, security = "tls" }}
+smtp = {{ host = "smtp.office365.com", port = 587, security = "starttls" }}
+sign_in = ["oauth2"]
+[provider.oauth2]
+issuer = "https://login.microsoftonline.com/{CONTOSO_TID}/v2.0"
+authorization_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/authorize"
+token_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/token"
+scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]
+client_id = "{CONTOSO_APP}"
+device_code = true
+"#
+        ),
+    )
+    .unwrap();
+    // no --device-code: the administrator chose it; a browser here would fail
+    let (ok, seen) = with_device_code(
+        home.path(),
+        &["account", "add", upn, "--browser", "false"],
+        upn,
+        &[("TAYORI_POLICY_FILE", policy.as_os_str())],
+    );
+    assert!(ok, "{seen}");
+    assert!(accounts_file(home.path()).contains(CONTOSO_APP), "{seen}");
+    let _ = run_tayori(
+        home.path(),
+        &["account", "remove", upn],
+        &[("TAYORI_POLICY_FILE", policy.as_os_str())],
+        None,
+    );
 }
 
 #[test]

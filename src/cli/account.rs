@@ -290,6 +290,13 @@ async fn add(
             ]
         )
     );
+    // The administrator may ask for sign-in with a code (the browser cannot come back here).
+    let how = match how {
+        SignInWith::Browser(_) if plan.policy_device_code && plan.offers_device_code() => {
+            SignInWith::DeviceCode
+        }
+        other => other,
+    };
     let method = match choice {
         _ if matches!(how, SignInWith::DeviceCode) => Method::OAuth,
         Some(AuthChoice::Oauth) => Method::OAuth,

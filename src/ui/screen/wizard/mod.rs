@@ -464,6 +464,12 @@ impl State {
                     }
                 }
             }
+            Method::OAuth if step.plan.policy_device_code && step.plan.offers_device_code() => {
+                // The administrator asks for sign-in with a code on another device.
+                step.phase = Phase::Preparing;
+                let work = device_sign_in(self.context.clone(), step.plan.clone());
+                self.start(Task::run(work, Message::SignInEvent))
+            }
             Method::OAuth => {
                 step.phase = Phase::Preparing;
                 let work = oauth_sign_in(self.context.clone(), step.plan.clone());

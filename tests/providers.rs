@@ -340,6 +340,10 @@ fn mfa_required_on_refresh_marks_the_account_and_a_new_sign_in_fixes_it() {
     let _ = Rig::load();
     let upn = "t02@fabrikam.test";
     let home = fabrikam_account(upn);
+    let out = run_tayori(home.path(), &["sync"], &[], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed_before = run_tayori(home.path(), &["list", "--account", upn], &[], None);
+    assert!(listed_before.status.success(), "{}", text(&listed_before));
     entra(
         "POST",
         "/rules",
@@ -347,6 +351,13 @@ fn mfa_required_on_refresh_marks_the_account_and_a_new_sign_in_fixes_it() {
     );
     let out = run_tayori(home.path(), &["sync"], &[], None);
     assert!(!out.status.success(), "{}", text(&out));
+    // nothing is lost: the mail on disk stays readable while the account waits for a sign-in
+    let listed_after = run_tayori(home.path(), &["list", "--account", upn], &[], None);
+    assert!(listed_after.status.success(), "{}", text(&listed_after));
+    assert_eq!(
+        String::from_utf8_lossy(&listed_after.stdout),
+        String::from_utf8_lossy(&listed_before.stdout)
+    );
     let said = text(&out);
     assert!(
         said.contains("multi-factor"),

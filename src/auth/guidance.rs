@@ -154,6 +154,23 @@ impl Advice {
     }
 }
 
+impl Advice {
+    /// Advice for a refusal recorded earlier (the account list's "needs sign-in" reason), for the
+    /// account's saved `client` and `email`.
+    pub fn for_recorded(reason: &str, client: Option<&OAuthClient>, email: &str) -> Advice {
+        let refusal = super::refusal::Refusal::new("", Some(reason));
+        let kind = refusal.code.is_some().then_some(refusal.kind);
+        Advice {
+            guidance: explain(reason),
+            kind,
+            admin_consent_link: (kind == Some(RefusalKind::Consent))
+                .then(|| client.and_then(|c| admin_consent_url(c, email)))
+                .flatten(),
+            sign_in_again_helps: refusal.sign_in_again_helps_or_unknown(),
+        }
+    }
+}
+
 /// Why an app password is offered, and how to make one, per provider.
 pub fn app_password_help(
     provider: Option<crate::discovery::KnownProvider>,

@@ -185,6 +185,29 @@ fn a_fabrikam_person_signs_in_out_of_the_box_and_the_tenant_is_learned() {
     // a refresh at the tenant's own path works
     let out = run_tayori(home.path(), &["sync"], &[], None);
     assert!(out.status.success(), "{}", text(&out));
+    // an account saved at `common` (by an older Tayori) learns its tenant when it signs in again
+    let path = home.path().join("config/accounts.toml");
+    std::fs::write(
+        &path,
+        accounts_file(home.path()).replace(FABRIKAM_TID, "common"),
+    )
+    .unwrap();
+    assert!(!accounts_file(home.path()).contains(FABRIKAM_TID));
+    let out = with_browser(
+        home.path(),
+        &["account", "reauth", upn],
+        upn,
+        &entra_password(upn),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        accounts_file(home.path()).contains(&format!(
+            "https://login.microsoftonline.com/{FABRIKAM_TID}/oauth2/v2.0/token"
+        )),
+        "{}",
+        accounts_file(home.path())
+    );
     let _ = run_tayori(home.path(), &["account", "remove", upn], &[], None);
 }
 

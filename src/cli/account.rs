@@ -574,10 +574,20 @@ async fn reauth(
 ) -> anyhow::Result<ExitCode> {
     let net = net(settings)?;
     let account = accounts.get(email)?;
-    if let Some(reason) = &account.needs_sign_in {
-        println!("Signing in again ({reason}).");
-    }
+    // A shared mailbox opens with its member's sign-in: that is the one to renew.
+    let account = match &account.shared_via {
+        Some(member) => accounts.get(member)?,
+        None => account,
+    };
     let lang = Lang::from_system();
+    if let Some(reason) = &account.needs_sign_in {
+        println!(
+            "{}",
+            fill(lang.text(Text::CliSigningInAgain), &[("reason", reason)])
+        );
+    }
+    // The client as this sign-in learned it (an account saved at `common` learns its tenant).
+    let mut learned_auth = None;
     let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
         Some(client) => {
             let service = match account.provider {
@@ -585,7 +595,10 @@ async fn reauth(
                 None => client.authorization_endpoint.clone(),
             };
             match sign_in_oauth(&net, &client, &account.email, &service, browser).await {
-                Ok(signed_in) => (Credentials::OAuth(signed_in.manager), Some(signed_in.page)),
+                Ok(signed_in) => {
+                    learned_auth = Some(setup::oauth_auth(&signed_in.client));
+                    (Credentials::OAuth(signed_in.manager), Some(signed_in.page))
+                }
                 Err(error) => {
                     eprintln!("{}", explain(&error, Some(&client), &account.email));
                     return Ok(ExitCode::FAILURE);
@@ -600,6 +613,11 @@ async fn reauth(
     verify(&net, &account.imap, &account.smtp, &credentials).await?;
     if let Credentials::Password(password) = &credentials {
         keyring_store::save(&account.email, SecretKind::AppPassword, password).await?;
+    }
+    if let Some(auth) = learned_auth.filter(|auth| *auth != account.auth) {
+        let mut updated = account.clone();
+        updated.auth = auth;
+        accounts.upsert(updated)?;
     }
     accounts.set_needs_sign_in(&account.email, None)?;
     if let Some(page) = page {

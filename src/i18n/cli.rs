@@ -30,6 +30,10 @@ catalog! {
             en: "Account {email} added.",
             ja: "アカウント {email} を追加しました。",
         }
+        CliSigningInAgain {
+            en: "Signing in again ({reason}).",
+            ja: "再度サインインします（{reason}）。",
+        }
         CliSignedInAgain {
             en: "Signed in again: {email}.",
             ja: "{email} に再度サインインしました。",

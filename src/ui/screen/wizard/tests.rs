@@ -1030,7 +1030,7 @@ fn sign_in_with_a_code_on_another_device() {
         let Step::SignIn(SignInStep {
             phase: Phase::DeviceCode { url, code, .. },
             ..
-        }) = person.state.step().clone()
+        }) = person.state.step()
         else {
             let failure = match person.state.step() {
                 Step::SignIn(SignInStep {
@@ -1041,6 +1041,7 @@ fn sign_in_with_a_code_on_another_device() {
             };
             panic!("{tag}: no code shown {failure}");
         };
+        let (url, code) = (url.clone(), code.clone());
         assert!(
             url.starts_with("https://microsoft.com/devicelogin"),
             "{url}"

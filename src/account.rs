@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use crate::config::Paths;
 use crate::discovery::{Endpoint, KnownProvider};
+use crate::error::ErrorKind;
 // Kept at their old paths for the window and the command line, which name them through `account`.
 pub use crate::clock::now_seconds;
 pub use crate::server::Server;
@@ -87,6 +88,15 @@ pub enum AccountsError {
     Write { path: PathBuf, reason: String },
     #[error("there is no account {0}; `tayori account list` shows the configured ones")]
     NotFound(String),
+}
+
+impl AccountsError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AccountsError::Read { .. } | AccountsError::Write { .. } => ErrorKind::Save,
+            AccountsError::NotFound(_) => ErrorKind::Other,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 //! Windows reserves (`CON`). [`safe_file_name`] keeps the person's words — Japanese included — and
 //! drops the rest.
 
+use crate::error::ErrorKind;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -29,6 +30,15 @@ pub enum AttachmentError {
         "no program to open {path} could be started ({detail}). The file is saved there; open it yourself"
     )]
     Open { path: PathBuf, detail: String },
+}
+
+impl AttachmentError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AttachmentError::Write { .. } => ErrorKind::Save,
+            _ => ErrorKind::Other,
+        }
+    }
 }
 
 /// What the person can do about a failed write.

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::error::ErrorKind;
 use crate::redact::Secret;
 
 /// How an account proves who it is, to IMAP and SMTP alike.
@@ -103,6 +104,46 @@ impl AuthError {
             AuthError::NeedsSignIn { .. } => true,
             AuthError::Refused(refusal) => refusal.sign_in_again_helps(),
             _ => false,
+        }
+    }
+}
+
+impl AuthError {
+    /// What the sign-in service said (its error code and description), where it said something.
+    pub fn server_words(&self) -> Option<String> {
+        match self {
+            AuthError::Token { error, description }
+            | AuthError::Callback(loopback::CallbackError::Provider { error, description }) => {
+                Some(match description {
+                    Some(description) => format!("{error} — {description}"),
+                    None => error.clone(),
+                })
+            }
+            AuthError::NeedsSignIn { reason } => Some(reason.clone()),
+            AuthError::Refused(refusal) => Some(refusal.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AuthError::NoClientId { .. } => ErrorKind::NoClient,
+            AuthError::Browser(_) => ErrorKind::Browser,
+            AuthError::Callback(loopback::CallbackError::TimedOut(_)) => ErrorKind::Timeout,
+            AuthError::Network(_) | AuthError::Metadata(_) => ErrorKind::Network,
+            AuthError::Keyring(error) => error.kind(),
+            AuthError::DeviceCodeExpired => ErrorKind::Timeout,
+            AuthError::DeviceCodeUnavailable => ErrorKind::Other,
+            // A refusal stops the account (retrying the same token helps nobody) and is recorded;
+            // the advice (`guidance::Advice`) says whether signing in again or the administrator
+            // is what helps.
+            AuthError::Refused(_) => ErrorKind::SignIn,
+            AuthError::BadIssuer(_)
+            | AuthError::IssuerMismatch { .. }
+            | AuthError::BadMetadata(_)
+            | AuthError::Callback(_)
+            | AuthError::Token { .. }
+            | AuthError::NeedsSignIn { .. } => ErrorKind::SignIn,
         }
     }
 }

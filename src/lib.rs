@@ -18,6 +18,7 @@ pub mod clock;
 pub mod compose;
 pub mod config;
 pub mod discovery;
+pub mod error;
 pub mod i18n;
 pub mod imap;
 pub mod logging;

@@ -11,7 +11,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use thiserror::Error;
 
 use crate::auth::{AuthError, Credentials, guidance};
-use crate::i18n::{Lang, Text};
+use crate::error::ErrorKind;
+use crate::i18n::Lang;
 use crate::net::dns::Dns;
 use crate::redact::Secret;
 use crate::server::{Security, Server};
@@ -29,6 +30,16 @@ pub enum SmtpError {
     Connection(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
+}
+
+impl SmtpError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SmtpError::Refused { .. } => ErrorKind::Refused,
+            SmtpError::Resolve { .. } | SmtpError::Connection(_) => ErrorKind::Network,
+            SmtpError::Auth(error) => error.kind(),
+        }
+    }
 }
 
 /// A transport for `server`, connecting to the address Tayori's resolver found while checking the
@@ -154,6 +165,18 @@ pub enum SubmitError {
     /// No usable token (the sign-in expired or was revoked) or the keyring failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
+}
+
+impl SubmitError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SubmitError::Transient { .. } => ErrorKind::Network,
+            // The message was refused, not the sign-in: signing in again does not help.
+            SubmitError::Permanent { .. } => ErrorKind::Other,
+            SubmitError::SignIn { .. } => ErrorKind::Refused,
+            SubmitError::Auth(error) => error.kind(),
+        }
+    }
 }
 
 impl SubmitError {
@@ -303,66 +326,5 @@ pub async fn submit(
                 other => other,
             }
         }
-    }
-}
-
-/// The server's reason in plain words, in `lang`: what happened and what the person (or their
-/// administrator) can do. `None` when the reply says nothing Tayori can explain better.
-pub fn plain_words(reason: &str, lang: Lang) -> Option<&'static str> {
-    if let Some(guidance) = guidance::explain(reason) {
-        return Some(guidance.text(lang));
-    }
-    let reason = reason.trim_start();
-    let code = reason
-        .get(..3)
-        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
-    // The enhanced status code (RFC 3463) after the reply code says more than the code itself.
-    let enhanced = reason
-        .split_whitespace()
-        .find(|w| {
-            let parts: Vec<&str> = w.split('.').collect();
-            parts.len() == 3
-                && parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .unwrap_or("");
-    let text = match (code, enhanced) {
-        (Some("535" | "534" | "530"), _) => Text::SmtpAuthRefused,
-        (_, e) if e.starts_with("5.1.") => Text::SmtpRecipientRejected,
-        (_, "5.2.2" | "4.2.2") => Text::SmtpMailboxFull,
-        (_, "5.3.4" | "5.2.3") | (Some("552"), "") => Text::SmtpTooBig,
-        (_, e) if e.starts_with("5.7.") => Text::SmtpPolicy,
-        (Some("550" | "553"), "") => Text::SmtpRecipientRejected,
-        (Some(c), _) if c.starts_with('4') => Text::SmtpTemporary,
-        (None, _) => Text::SmtpUnreachable,
-        _ => return None,
-    };
-    Some(lang.text(text))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_words_for_the_replies_people_meet() {
-        let en = |r: &str| plain_words(r, Lang::En).unwrap_or("(none)");
-        assert!(en("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.")
-            .contains("Set-TransportConfig"));
-        assert!(
-            plain_words("535 5.7.139 Authentication unsuccessful", Lang::Ja)
-                .unwrap()
-                .contains("SMTP AUTH")
-        );
-        assert!(en("550 5.1.1 <x@y>: Recipient address rejected").contains("recipients"));
-        assert!(en("552 5.2.2 Mailbox full").contains("full"));
-        assert!(en("552 5.3.4 Message size exceeds fixed limit").contains("larger"));
-        assert!(en("552 Too much mail data").contains("larger"));
-        assert!(en("550 5.7.1 Sender not allowed").contains("policy"));
-        assert!(en("535 5.7.8 Authentication credentials invalid").contains("Sign in again"));
-        assert!(en("421 4.4.0 Failed to connect to relay server").contains("try again"));
-        assert!(en("Connection refused (os error 111)").contains("could not be reached"));
-        assert_eq!(plain_words("554 Transaction failed", Lang::En), None);
     }
 }

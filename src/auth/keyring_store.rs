@@ -4,6 +4,7 @@
 
 use thiserror::Error;
 
+use crate::error::ErrorKind;
 use crate::redact::Secret;
 
 /// The keyring "service" under which Tayori's entries are filed.
@@ -43,6 +44,15 @@ pub enum KeyringError {
     Unavailable(String),
     #[error("the keyring refused the request: {0}")]
     Failed(String),
+}
+
+impl KeyringError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            KeyringError::Locked => ErrorKind::KeyringLocked,
+            KeyringError::Unavailable(_) | KeyringError::Failed(_) => ErrorKind::Keyring,
+        }
+    }
 }
 
 impl KeyringError {

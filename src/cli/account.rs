@@ -9,6 +9,7 @@ use anyhow::bail;
 use tayori::account::setup::{self, Method, Plan, SetupError};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::auth::AuthError;
+use tayori::auth::Credentials;
 use tayori::auth::browser::Browser;
 use tayori::auth::flow::OAuthClient;
 use tayori::auth::guidance::{self, Advice};
@@ -17,7 +18,6 @@ use tayori::auth::refusal::{Refusal, RefusalKind};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::{Discovered, Discoverer};
 use tayori::i18n::{Lang, Text, fill};
-use tayori::imap::{self, Credentials};
 use tayori::net::Net;
 use tayori::redact::Secret;
 
@@ -218,12 +218,7 @@ pub(super) fn advice_lines(advice: &Advice, email: &str) -> Vec<String> {
 /// The core's words for a setup failure, and the advice for a refused sign-in.
 fn explain(error: &SetupError, client: Option<&OAuthClient>, email: &str) -> String {
     let mut lines = vec![error.to_string()];
-    let auth = match error {
-        SetupError::Auth(e)
-        | SetupError::Imap(imap::ImapError::Auth(e))
-        | SetupError::Smtp(tayori::smtp::SmtpError::Auth(e)) => Some(e),
-        _ => None,
-    };
+    let auth = error.auth_error();
     match auth {
         Some(auth) => lines.extend(advice_lines(&Advice::for_error(auth, client, email), email)),
         None => {
@@ -515,46 +510,42 @@ async fn verify_saved(
     };
     for account in selected {
         let outcome = match account.credentials(&net.http).await {
-            Ok(credentials) => imap::login(&net.dns, &account.imap, &credentials)
-                .await
-                .map_err(anyhow::Error::from),
-            Err(error) => Err(anyhow::Error::from(error)),
+            Ok(credentials) => setup::verify_imap(&net, &account.imap, &credentials).await,
+            Err(error) => Err(SetupError::from(error)),
         };
         match outcome {
-            Ok(mut session) => {
-                let _ = session.logout().await;
+            Ok(()) => {
                 accounts.set_needs_sign_in(&account.email, None)?;
                 println!("{}: ok", account.email);
             }
             Err(error) => {
                 all_ok = false;
-                let needs_sign_in = error.downcast_ref::<imap::ImapError>().is_some_and(|e| {
-                    matches!(
-                        e,
-                        imap::ImapError::Auth(AuthError::NeedsSignIn { .. })
-                            | imap::ImapError::Refused { .. }
-                    )
-                });
+                let needs_sign_in = error.kind().needs_sign_in();
                 if needs_sign_in {
                     accounts.set_needs_sign_in(&account.email, Some(format!("{error}")))?;
-                    println!(
-                        "{}: needs sign-in — {error}\n  Mail already on this computer stays readable. Sign in again with: tayori account reauth {}",
-                        account.email, account.email
-                    );
-                } else {
-                    println!("{}: could not check — {error:#}", account.email);
-                    if let Some(imap::ImapError::Auth(auth)) =
-                        error.downcast_ref::<imap::ImapError>()
-                    {
+                }
+                match error.auth_error() {
+                    // What the sign-in service's refusal means; "sign in again" only where it helps.
+                    Some(auth) => {
                         let advice = Advice::for_error(
                             auth,
                             account.oauth_client().as_ref(),
                             &account.email,
                         );
+                        if advice.sign_in_again_helps {
+                            println!("{}: needs sign-in — {error}", account.email);
+                        } else {
+                            println!("{}: refused — {error}", account.email);
+                        }
                         for line in advice_lines(&advice, &account.email) {
                             println!("  {line}");
                         }
                     }
+                    None if needs_sign_in => println!(
+                        "{}: needs sign-in — {error}\n  Mail already on this computer stays readable. Sign in again with: tayori account reauth {}",
+                        account.email, account.email
+                    ),
+                    None => println!("{}: could not check — {error:#}", account.email),
                 }
             }
         }

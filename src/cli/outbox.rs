@@ -77,7 +77,7 @@ fn describe(entry: &Entry, lang: Lang) {
     }
     if let Some(reason) = &entry.last_error {
         println!("    Reason: {reason}");
-        if let Some(words) = tayori::smtp::plain_words(reason, lang) {
+        if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
             println!("    {words}");
         }
     }

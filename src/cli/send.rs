@@ -175,7 +175,7 @@ pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
         Outcome::WillRetry { at, reason } => {
             println!("  {}", lang.text(Text::SendQueued));
             println!("  Reason: {reason}");
-            if let Some(words) = tayori::smtp::plain_words(reason, lang) {
+            if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
                 println!("  {words}");
             }
             let wait = (*at - tayori::account::now_seconds() as i64).max(0);
@@ -187,7 +187,7 @@ pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
         Outcome::Failed { reason, .. } => {
             println!("  {}", lang.text(Text::SendFailed));
             println!("  Reason: {reason}");
-            if let Some(words) = tayori::smtp::plain_words(reason, lang) {
+            if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
                 println!("  {words}");
             }
             println!(

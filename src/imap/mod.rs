@@ -28,6 +28,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::auth::AuthError;
+use crate::error::ErrorKind;
 use crate::net::NetError;
 
 /// Kept at its old path (`auth::Credentials` is the owner) for the window and the command line.
@@ -55,4 +56,16 @@ pub enum ImapError {
     },
     #[error(transparent)]
     Auth(#[from] AuthError),
+}
+
+impl ImapError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ImapError::Net(error) => error.kind(),
+            ImapError::NoStartTls { .. } => ErrorKind::Tls,
+            ImapError::Refused { .. } => ErrorKind::Refused,
+            ImapError::Auth(error) => error.kind(),
+            ImapError::Protocol { .. } => ErrorKind::Other,
+        }
+    }
 }

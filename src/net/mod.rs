@@ -17,6 +17,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::config::Settings;
+use crate::error::ErrorKind;
 use dns::Dns;
 use http::Http;
 
@@ -46,6 +47,15 @@ pub enum NetError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl NetError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            NetError::Tls { .. } | NetError::TrustStore(_) => ErrorKind::Tls,
+            NetError::Connect { .. } | NetError::BadHostName { .. } => ErrorKind::Network,
+        }
+    }
 }
 
 /// The resolver and HTTP client every network step uses (account setup, sync, sending), built from

@@ -52,6 +52,7 @@
 mod db;
 mod drafts;
 mod migrations;
+pub mod reason;
 pub mod server_copy;
 #[cfg(test)]
 mod testing;

@@ -45,6 +45,7 @@ pub use messages::{Address, BodyState, Flags, MessageSummary, NewEnvelope, SortO
 pub use threads::{ListScope, ThreadSummary};
 
 use crate::config::Paths;
+use crate::error::ErrorKind;
 use crate::sqlite::{Database, Durability, OpenError};
 
 #[derive(Debug, Error)]
@@ -77,6 +78,15 @@ pub enum StoreError {
     },
     #[error("there is no message {0} in the local store (it may have been deleted meanwhile)")]
     NoSuchMessage(i64),
+}
+
+impl StoreError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::DiskFull(_) | StoreError::Folder { .. } => ErrorKind::Save,
+            _ => ErrorKind::Other,
+        }
+    }
 }
 
 pub struct Store {

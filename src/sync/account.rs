@@ -17,6 +17,7 @@ use super::{Engine, Progress, Summary, SyncError, SyncEvent, SyncOptions};
 use crate::account::{Account, Accounts};
 use crate::auth::AuthError;
 use crate::config::{Paths, Settings};
+use crate::error::ErrorKind;
 use crate::net::Net;
 use crate::store::Store;
 
@@ -29,6 +30,15 @@ pub enum OpenError {
     /// The mail store could not be opened.
     #[error(transparent)]
     Sync(#[from] SyncError),
+}
+
+impl OpenError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            OpenError::Credentials(error) => error.kind(),
+            OpenError::Sync(error) => error.kind(),
+        }
+    }
 }
 
 /// One account's sync engine, opened and ready to be driven.

@@ -46,6 +46,7 @@ pub use account::{AccountSync, OpenError};
 
 use crate::account::Account;
 use crate::auth::Credentials;
+use crate::error::ErrorKind;
 use crate::imap::mailbox::ListedFolder;
 use crate::imap::{CommandError, Conn, ImapError};
 use crate::net::dns::Dns;
@@ -65,6 +66,17 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("the message is no longer on the server (it was moved or deleted elsewhere)")]
     Gone,
+}
+
+impl SyncError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SyncError::Connection { .. } => ErrorKind::Network,
+            SyncError::Refused { .. } | SyncError::Gone => ErrorKind::Other,
+            SyncError::SignIn(error) => error.kind(),
+            SyncError::Store(error) => error.kind(),
+        }
+    }
 }
 
 impl From<CommandError> for SyncError {
@@ -97,11 +109,9 @@ impl SyncError {
     }
 
     /// Whether the account must be signed in again (the refresh token or password was refused).
+    /// A sign-in service that cannot be reached is not a refusal: the engine retries.
     pub fn needs_sign_in(&self) -> bool {
-        matches!(
-            self,
-            SyncError::SignIn(ImapError::Refused { .. }) | SyncError::SignIn(ImapError::Auth(_))
-        )
+        matches!(self, SyncError::SignIn(_)) && self.kind().needs_sign_in()
     }
 }
 
@@ -338,5 +348,21 @@ mod tests {
         });
         assert!(!refused.is_transient() && refused.needs_sign_in());
         assert!(lost.to_string().contains("Mail already downloaded is safe"));
+    }
+
+    #[test]
+    fn an_unreachable_sign_in_service_is_not_a_refused_sign_in() {
+        use crate::auth::AuthError;
+        let offline = SyncError::SignIn(ImapError::Auth(AuthError::Network("timed out".into())));
+        assert_eq!(offline.kind(), ErrorKind::Network);
+        assert!(
+            !offline.needs_sign_in(),
+            "offline must not ask for a new sign-in"
+        );
+        let revoked = SyncError::SignIn(ImapError::Auth(AuthError::Token {
+            error: "invalid_grant".into(),
+            description: None,
+        }));
+        assert!(revoked.needs_sign_in());
     }
 }

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use tayori::store::{Store, StoreError};
 
+use super::problem::Problem;
+
 /// The store, shared by the screens' tasks.
 #[derive(Clone)]
 pub struct Db(Arc<Mutex<Store>>);
@@ -18,16 +20,14 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Opens (and creates or migrates) the store at `path`, off the UI thread.
-    pub async fn open(path: std::path::PathBuf) -> Result<Db, String> {
-        tokio::task::spawn_blocking(move || Store::open(&path))
-            .await
-            .map_err(|e| e.to_string())?
-            .map(|store| Db(Arc::new(Mutex::new(store))))
-            .map_err(|e| e.to_string())
+    pub async fn open(path: std::path::PathBuf) -> Result<Db, Problem> {
+        Ok(tokio::task::spawn_blocking(move || Store::open(&path))
+            .await?
+            .map(|store| Db(Arc::new(Mutex::new(store))))?)
     }
 
     /// Runs `work` with the store on a blocking thread.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, String>
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Problem>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
@@ -39,8 +39,7 @@ impl Db {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&mut store)
         })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        .await?
+        .map_err(Problem::from)
     }
 }

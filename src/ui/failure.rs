@@ -5,34 +5,14 @@
 use iced::widget::{column, container, text};
 use iced::{Element, Fill};
 use tayori::account::setup::SetupError;
-use tayori::auth::AuthError;
 use tayori::auth::flow::OAuthClient;
 use tayori::auth::guidance::{Advice, Guidance, WhoActs};
-use tayori::auth::keyring_store::KeyringError;
-use tayori::auth::loopback::CallbackError;
 use tayori::i18n::{Lang, Text};
-use tayori::imap::ImapError;
-use tayori::net::NetError;
-use tayori::smtp::SmtpError;
 
 use super::style;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Network,
-    Tls,
-    Refused,
-    SignIn,
-    Timeout,
-    Browser,
-    NoClient,
-    NoBrowserSignIn,
-    KeyringLocked,
-    Keyring,
-    Policy,
-    Save,
-    Other,
-}
+/// The core's kind of failure: the headline and the advice are chosen by it.
+pub use tayori::error::ErrorKind as Kind;
 
 /// A failure, ready to show (and cheap to clone into messages).
 #[derive(Debug, Clone)]
@@ -48,49 +28,9 @@ pub struct Failure {
     pub admin_consent_link: Option<String>,
 }
 
-fn auth_kind(error: &AuthError) -> Kind {
-    match error {
-        AuthError::NoClientId { .. } => Kind::NoClient,
-        AuthError::Browser(_) => Kind::Browser,
-        AuthError::Callback(CallbackError::TimedOut(_)) => Kind::Timeout,
-        AuthError::Network(_) | AuthError::Metadata(_) => Kind::Network,
-        AuthError::Keyring(KeyringError::Locked) => Kind::KeyringLocked,
-        AuthError::Keyring(_) => Kind::Keyring,
-        _ => Kind::SignIn,
-    }
-}
-
-fn net_kind(error: &NetError) -> Kind {
-    match error {
-        NetError::Tls { .. } | NetError::TrustStore(_) => Kind::Tls,
-        NetError::Connect { .. } | NetError::BadHostName { .. } => Kind::Network,
-    }
-}
-
 impl Failure {
     pub fn from_setup(error: &SetupError) -> Self {
-        let kind = match error {
-            SetupError::Network(_) => Kind::Network,
-            SetupError::Discovery(_) => Kind::Other,
-            SetupError::NotAllowed { .. } => Kind::Policy,
-            SetupError::NoIssuerHint => Kind::NoBrowserSignIn,
-            SetupError::NoSignInService(_) => Kind::SignIn,
-            SetupError::Auth(e) => auth_kind(e),
-            SetupError::Imap(ImapError::Net(e)) => net_kind(e),
-            SetupError::Imap(ImapError::NoStartTls { .. }) => Kind::Tls,
-            SetupError::Imap(ImapError::Refused { .. }) => Kind::Refused,
-            SetupError::Imap(ImapError::Auth(e)) | SetupError::Smtp(SmtpError::Auth(e)) => {
-                auth_kind(e)
-            }
-            SetupError::Imap(ImapError::Protocol { .. }) => Kind::Other,
-            SetupError::Smtp(SmtpError::Refused { .. }) => Kind::Refused,
-            SetupError::Smtp(SmtpError::Resolve { .. } | SmtpError::Connection(_)) => Kind::Network,
-            SetupError::Keyring(KeyringError::Locked) => Kind::KeyringLocked,
-            SetupError::Keyring(_) => Kind::Keyring,
-            SetupError::Accounts(_) | SetupError::Store(_) => Kind::Save,
-            SetupError::NoPassword => Kind::Refused,
-            SetupError::SharedNeedsOAuth { .. } => Kind::Policy,
-        };
+        let kind = error.kind();
         Failure {
             kind,
             detail: error.to_string(),
@@ -222,6 +162,10 @@ impl Failure {
 
 #[cfg(test)]
 mod tests {
+    use tayori::auth::AuthError;
+    use tayori::auth::loopback::CallbackError;
+    use tayori::smtp::SmtpError;
+
     use super::*;
 
     #[test]
@@ -290,6 +234,7 @@ mod tests {
 
     #[test]
     fn missing_consent_shows_the_admin_consent_link_in_both_languages() {
+        use tayori::auth::AuthError;
         let error = SetupError::Auth(AuthError::Refused(tayori::auth::refusal::Refusal::new(
             "consent_required",
             Some(

@@ -9,6 +9,7 @@ mod failure;
 mod fonts;
 mod notify;
 mod outbox;
+mod problem;
 mod reauth;
 mod screen;
 mod style;

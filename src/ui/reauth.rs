@@ -4,7 +4,7 @@
 
 use tayori::account::Account;
 use tayori::account::setup::{self, SetupError};
-use tayori::imap::Credentials;
+use tayori::auth::Credentials;
 use tayori::net::Net;
 
 use super::context::Context;

@@ -23,6 +23,7 @@ use crate::auth::AuthError;
 use crate::auth::guidance::{self, Guidance};
 use crate::auth::keyring_store::KeyringError;
 use crate::discovery::DiscoveryError;
+use crate::error::ErrorKind;
 use crate::imap::ImapError;
 use crate::net::NetSetupError;
 use crate::smtp::SmtpError;
@@ -85,14 +86,59 @@ pub enum SetupError {
 }
 
 impl SetupError {
+    /// What kind of failure this is, for the window, the command line and notifications.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SetupError::Network(_) => ErrorKind::Network,
+            SetupError::Discovery(_) => ErrorKind::Other,
+            SetupError::NoSignInService(_) => ErrorKind::SignIn,
+            SetupError::NotAllowed { .. } => ErrorKind::Policy,
+            SetupError::NoIssuerHint => ErrorKind::NoBrowserSignIn,
+            SetupError::Auth(error) => error.kind(),
+            SetupError::Imap(error) => error.kind(),
+            SetupError::Smtp(error) => error.kind(),
+            SetupError::Keyring(error) => error.kind(),
+            SetupError::Accounts(_) | SetupError::Store(_) => ErrorKind::Save,
+            SetupError::NoPassword => ErrorKind::Refused,
+            SetupError::SharedNeedsOAuth { .. } => ErrorKind::Policy,
+        }
+    }
+
+    /// The sign-in service's error behind this one (a refused browser sign-in, or a token refused
+    /// while IMAP or SMTP signed in), for the advice the front ends give.
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            SetupError::Auth(error)
+            | SetupError::Imap(ImapError::Auth(error))
+            | SetupError::Smtp(SmtpError::Auth(error)) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl SetupError {
     /// The plain-words explanation for a provider's error code in this error, if there is one.
     pub fn guidance(&self) -> Option<&'static Guidance> {
-        guidance::explain(&self.to_string())
+        guidance::explain(&self.server_words()?)
     }
 
     /// Whether the provider refused the app itself, so an app password may be the way out.
     pub fn app_refused(&self) -> bool {
-        app_refused(&self.to_string())
+        self.server_words().is_some_and(|words| app_refused(&words))
+    }
+
+    /// What the server or the sign-in service said, where it said something: the only text in
+    /// which a provider's error code (AADSTS…, 5.7.139) can be, and so the only text searched
+    /// for one.
+    pub fn server_words(&self) -> Option<String> {
+        match self {
+            SetupError::Auth(error)
+            | SetupError::Imap(ImapError::Auth(error))
+            | SetupError::Smtp(SmtpError::Auth(error)) => error.server_words(),
+            SetupError::Imap(ImapError::Refused { reason, .. })
+            | SetupError::Smtp(SmtpError::Refused { reason, .. }) => Some(reason.clone()),
+            _ => None,
+        }
     }
 
     /// Whether the person pressed Cancel (nothing to explain).

@@ -16,6 +16,7 @@ use tayori::outbox::{Outbox, OutboxError, Outcome, Worker};
 
 use crate::ui::context::Context;
 use crate::ui::db::Db;
+use crate::ui::problem::Problem;
 use crate::ui::style;
 
 pub const TO_ID: &str = "composer-to";
@@ -83,7 +84,7 @@ const AUTOSAVE_AFTER: std::time::Duration = std::time::Duration::from_millis(800
 pub enum Message {
     From(String),
     Address(Field, String),
-    Suggested(Field, String, Result<Vec<Known>, String>),
+    Suggested(Field, String, Result<Vec<Known>, Problem>),
     Complete(Field, String),
     Subject(String),
     Edit(text_editor::Action),
@@ -680,7 +681,7 @@ impl State {
     fn status_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
         let reason = |reason: &str| {
             let mut lines = vec![fill(lang.text(Text::ComposeReason), &[("detail", reason)])];
-            if let Some(words) = tayori::smtp::plain_words(reason, lang) {
+            if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
                 lines.push(words.to_owned());
             }
             lines.join("\n")

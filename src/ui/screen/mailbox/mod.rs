@@ -42,6 +42,7 @@ use reader::Reply;
 use crate::ui::background::Background;
 use crate::ui::context::Context;
 use crate::ui::db::Db;
+use crate::ui::problem::Problem;
 
 /// How long an attachment written for opening stays in the cache.
 const OPENED_ATTACHMENTS_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
@@ -49,7 +50,7 @@ const OPENED_ATTACHMENTS_KEPT: std::time::Duration = std::time::Duration::from_s
 pub struct State {
     context: Context,
     db: Option<Db>,
-    store_problem: Option<String>,
+    store_problem: Option<Problem>,
     folders: Vec<Folder>,
     pub list: List,
     reader: reader::Reader,
@@ -66,12 +67,12 @@ pub enum Message {
     OpenSettings,
     /// A new message (the sidebar's button, `c`).
     Compose,
-    StoreOpened(Result<Db, String>),
-    FoldersLoaded(Result<Vec<Folder>, String>),
+    StoreOpened(Result<Db, Problem>),
+    FoldersLoaded(Result<Vec<Folder>, Problem>),
     Select(Source),
     Key(keyboard::Event),
-    MarkedSeen(Result<(), String>),
-    Deleted(Result<(), String>),
+    MarkedSeen(Result<(), Problem>),
+    Deleted(Result<(), Problem>),
     List(list::Message),
     Search(search::Message),
     Reader(reader::Message),

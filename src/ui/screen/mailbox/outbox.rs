@@ -109,7 +109,7 @@ pub fn panel(view: &View, lang: Lang) -> Option<Element<'_, Msg>> {
             entry = entry.push(
                 text(fill(lang.text(Text::OutboxReason), &[("reason", reason)])).size(style::TINY),
             );
-            if let Some(words) = tayori::smtp::plain_words(reason, lang) {
+            if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
                 entry = entry.push(text(words).size(style::TINY).style(style::muted));
             }
         }

@@ -6,6 +6,7 @@ use tayori::store::MessageSummary;
 
 use super::list::List;
 use crate::ui::db::Db;
+use crate::ui::problem::Problem;
 
 pub const SEARCH_ID: &str = "search";
 /// Results shown for a search.
@@ -21,7 +22,7 @@ pub struct Search {
 pub enum Message {
     Changed(String),
     Submit,
-    Results(u64, Result<Vec<MessageSummary>, String>),
+    Results(u64, Result<Vec<MessageSummary>, Problem>),
     Clear,
 }
 
@@ -32,7 +33,7 @@ pub enum Event {
     /// Back to the list as it was before the search.
     Cleared,
     /// The store could not answer.
-    Problem(String),
+    Problem(Problem),
 }
 
 impl Search {

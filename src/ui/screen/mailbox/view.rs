@@ -29,7 +29,10 @@ pub fn window<'a>(
             );
         }
     }
-    let problems = [background.problem(), state.store_problem.as_deref()];
+    let problems = [
+        background.problem(),
+        state.store_problem.as_ref().map(|p| p.detail.as_str()),
+    ];
     for problem in problems.into_iter().flatten() {
         middle = middle.push(
             container(

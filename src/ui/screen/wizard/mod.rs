@@ -21,9 +21,9 @@ use iced::widget::Id;
 use iced::{Element, Subscription, Task};
 use tayori::account::setup::{self, Check, DiscoveryProgress, Method, Plan, VerifyProgress};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
+use tayori::auth::Credentials;
 use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Security, TraceEntry};
 use tayori::i18n::Lang;
-use tayori::imap::Credentials;
 use tayori::net::Net;
 
 use crate::ui::context::Context;

@@ -16,6 +16,7 @@ pub use threads::{Entry, Expanded};
 pub use view::view;
 
 use crate::ui::db::Db;
+use crate::ui::problem::Problem;
 
 /// Rows fetched from the store at a time.
 pub const PAGE: usize = 200;
@@ -70,8 +71,8 @@ pub struct List {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    CountLoaded(u64, Result<usize, String>),
-    PageLoaded(u64, usize, Result<Vec<MessageSummary>, String>),
+    CountLoaded(u64, Result<usize, Problem>),
+    PageLoaded(u64, usize, Result<Vec<MessageSummary>, Problem>),
     Scrolled(scrollable::Viewport),
     /// The window's new size (until the list reports its own height when scrolled).
     Resized(iced::Size),
@@ -79,8 +80,8 @@ pub enum Message {
     ToggleOrder,
     ToggleConversations(bool),
     ToggleThread(usize),
-    ThreadPageLoaded(u64, usize, Result<Vec<ThreadSummary>, String>),
-    ThreadLoaded(u64, i64, Result<Vec<MessageSummary>, String>),
+    ThreadPageLoaded(u64, usize, Result<Vec<ThreadSummary>, Problem>),
+    ThreadLoaded(u64, i64, Result<Vec<MessageSummary>, Problem>),
 }
 
 /// What the list asks of the main window.
@@ -93,7 +94,7 @@ pub enum Event {
     /// Show the list again from the top (the order or the view changed).
     StartOver,
     /// The store could not answer.
-    Problem(String),
+    Problem(Problem),
 }
 
 impl List {

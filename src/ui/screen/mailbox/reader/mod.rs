@@ -22,6 +22,7 @@ pub use view::view;
 use super::html::{self, LinkTarget};
 use crate::ui::context::Context;
 use crate::ui::db::Db;
+use crate::ui::problem::Problem;
 
 /// The reader: what it shows, a link waiting for confirmation, what the last action said.
 #[derive(Default)]
@@ -50,7 +51,7 @@ pub enum Content {
     },
     /// Only the headers are here so far.
     NotDownloaded(MessageSummary),
-    Failed(String),
+    Failed(Problem),
 }
 
 /// A web link waiting for the person to confirm where it goes.
@@ -104,7 +105,7 @@ impl Flag {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Opened(i64, Result<Option<Box<Decoded>>, String>),
+    Opened(i64, Result<Option<Box<Decoded>>, Problem>),
     /// Show this message's remote image addresses.
     LoadRemoteImages,
     /// A link in an HTML message was clicked: web links wait for a confirmation, `mailto:` opens
@@ -112,19 +113,19 @@ pub enum Message {
     LinkClicked(String),
     OpenLink,
     CancelLink,
-    LinkOpened(Result<(), String>),
+    LinkOpened(Result<(), Problem>),
     ToggleFlagged,
     ToggleSeen,
-    FlagsSaved(Result<(), String>),
+    FlagsSaved(Result<(), Problem>),
     SaveAttachment(usize),
-    AttachmentSaved(String, Result<Option<PathBuf>, String>),
+    AttachmentSaved(String, Result<Option<PathBuf>, Problem>),
     OpenAttachment(usize),
-    AttachmentOpened(String, Result<PathBuf, String>),
+    AttachmentOpened(String, Result<PathBuf, Problem>),
     /// A reply or forward, its quote line in the window's language.
     Reply(ReplyMode, Lang),
     Forward(Lang),
     /// The original's account and raw bytes, for a reply or a forward.
-    OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), String>),
+    OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), Problem>),
     Delete,
 }
 
@@ -224,14 +225,18 @@ impl Reader {
                 Task::none()
             }
             Message::LinkOpened(result) => {
-                self.notice = result.err().map(|detail| Notice::LinkFailed { detail });
+                self.notice = result.err().map(|detail| Notice::LinkFailed {
+                    detail: detail.to_string(),
+                });
                 Task::none()
             }
             Message::ToggleFlagged => return self.toggle(Flag::Flagged, db),
             Message::ToggleSeen => return self.toggle(Flag::Seen, db),
             Message::FlagsSaved(Ok(())) => return (Task::none(), Some(Event::FlagsSaved)),
             Message::FlagsSaved(Err(detail)) => {
-                self.notice = Some(Notice::ActionFailed { detail });
+                self.notice = Some(Notice::ActionFailed {
+                    detail: detail.to_string(),
+                });
                 return (Task::none(), Some(Event::FlagsNotSaved));
             }
             Message::SaveAttachment(index) => self.save_attachment(index, db),
@@ -239,15 +244,19 @@ impl Reader {
                 self.notice = match result {
                     Ok(None) => None,
                     Ok(Some(path)) => Some(Notice::Saved { name, path }),
-                    Err(detail) => Some(Notice::SaveFailed { name, detail }),
+                    Err(detail) => Some(Notice::SaveFailed {
+                        name,
+                        detail: detail.to_string(),
+                    }),
                 };
                 Task::none()
             }
             Message::OpenAttachment(index) => self.open_attachment(index, db, context),
             Message::AttachmentOpened(name, result) => {
-                self.notice = result
-                    .err()
-                    .map(|detail| Notice::OpenFailed { name, detail });
+                self.notice = result.err().map(|detail| Notice::OpenFailed {
+                    name,
+                    detail: detail.to_string(),
+                });
                 Task::none()
             }
             Message::Reply(mode, lang) => self.load_original(Reply::Reply(mode), lang, db),
@@ -379,7 +388,7 @@ impl Reader {
         Task::perform(
             async move {
                 let path = attachment_to_cache(db, cache, id, index, name).await?;
-                attachment::open_file(&path).map_err(|e| e.to_string())?;
+                attachment::open_file(&path)?;
                 Ok(path)
             },
             move |result| Message::AttachmentOpened(shown.clone(), result),
@@ -423,9 +432,9 @@ impl Reader {
         let url = link.url.to_string();
         Task::perform(
             async move {
-                tokio::task::spawn_blocking(move || browser.open(&url).map_err(|e| e.to_string()))
-                    .await
-                    .map_err(|e| e.to_string())?
+                tokio::task::spawn_blocking(move || browser.open(&url))
+                    .await?
+                    .map_err(Problem::from)
             },
             Message::LinkOpened,
         )
@@ -433,16 +442,13 @@ impl Reader {
 }
 
 /// The attachment's bytes, from the message as stored.
-async fn attachment_bytes(db: &Db, id: i64, index: usize) -> Result<Vec<u8>, String> {
+async fn attachment_bytes(db: &Db, id: i64, index: usize) -> Result<Vec<u8>, Problem> {
     let raw = db
         .run(move |store| store.message_raw(id)?.ok_or(StoreError::NoSuchMessage(id)))
         .await?;
-    tokio::task::spawn_blocking(move || {
-        tayori::mime::attachment_bytes(&raw, index)
-            .ok_or_else(|| "the attachment is no longer in the message".to_owned())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    tokio::task::spawn_blocking(move || tayori::mime::attachment_bytes(&raw, index))
+        .await?
+        .ok_or_else(|| Problem::other("the attachment is no longer in the message"))
 }
 
 /// Writes attachment `index` of message `id` to `path` (the place the save dialog returned).
@@ -451,15 +457,12 @@ pub async fn save_attachment_to(
     id: i64,
     index: usize,
     path: PathBuf,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, Problem> {
     let bytes = attachment_bytes(&db, id, index).await?;
-    tokio::task::spawn_blocking(move || {
-        attachment::write_file(&path, &bytes)
-            .map(|()| path)
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    Ok(
+        tokio::task::spawn_blocking(move || attachment::write_file(&path, &bytes).map(|()| path))
+            .await??,
+    )
 }
 
 /// Writes attachment `index` of message `id` into the private attachments folder under the cache
@@ -470,11 +473,10 @@ pub async fn attachment_to_cache(
     id: i64,
     index: usize,
     name: String,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, Problem> {
     let bytes = attachment_bytes(&db, id, index).await?;
-    tokio::task::spawn_blocking(move || {
-        attachment::write_for_opening(&cache_dir, id, &name, &bytes).map_err(|e| e.to_string())
+    Ok(tokio::task::spawn_blocking(move || {
+        attachment::write_for_opening(&cache_dir, id, &name, &bytes)
     })
-    .await
-    .map_err(|e| e.to_string())?
+    .await??)
 }

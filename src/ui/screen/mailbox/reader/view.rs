@@ -226,7 +226,7 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
         Content::Empty => centered(lang.text(Text::SelectAMessage).to_owned()),
         Content::Failed(problem) => centered(fill(
             lang.text(Text::MessageUnreadable),
-            &[("detail", problem)],
+            &[("detail", &problem.detail)],
         )),
         Content::Loading(summary) => column![
             headers(summary, None, lang),

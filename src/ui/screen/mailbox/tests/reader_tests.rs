@@ -439,7 +439,7 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
         2,
         "setup.exe".into(),
     ));
-    assert!(refused.unwrap_err().contains("program"));
+    assert!(refused.unwrap_err().detail.contains("program"));
     person.picture("reader-attachments-rig", &iced::Theme::Light);
 
     // `s` and `u`: the store queues them, the next sync pass tells the server.

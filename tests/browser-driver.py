@@ -134,7 +134,9 @@ def main():
 
     def visit(target, data=None):
         try:
-            return opener.open(target, data, timeout=20)
+            # A browser waits minutes for a page; Tayori answers its loopback request only once the
+            # account is verified and saved, which takes a while on a busy machine.
+            return opener.open(target, data, timeout=90)
         except urllib.error.HTTPError as e:
             return e  # the provider's error page (e.g. a refused redirect URI) is still a page
         except urllib.error.URLError:

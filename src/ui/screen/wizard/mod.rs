@@ -22,6 +22,7 @@ use iced::{Element, Subscription, Task};
 use tayori::account::setup::{self, Check, DiscoveryProgress, Method, Plan, VerifyProgress};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::auth::Credentials;
+use tayori::auth::loopback::BrowserPage;
 use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Security, TraceEntry};
 use tayori::i18n::Lang;
 use tayori::net::Net;
@@ -55,6 +56,8 @@ pub struct State {
     /// When the current work started, and the last animation tick (for the activity bar).
     busy_since: Instant,
     now: Instant,
+    /// The browser's page of the sign-in being verified: "signed in" once the account is saved.
+    browser_page: Option<BrowserPage>,
 }
 
 pub enum Step {
@@ -227,6 +230,9 @@ pub enum ManualField {
 pub struct SignedIn {
     pub auth: AccountAuth,
     pub credentials: Credentials,
+    /// The browser's page, waiting to be told "signed in" once the account is verified and saved
+    /// (taken by the first to use it; dropped, it sends the person back to Tayori).
+    pub page: Option<Arc<std::sync::Mutex<Option<BrowserPage>>>>,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -325,6 +331,7 @@ impl State {
             can_leave,
             busy_since: Instant::now(),
             now: Instant::now(),
+            browser_page: None,
         }
     }
 
@@ -454,6 +461,7 @@ impl State {
                         let signed_in = SignedIn {
                             auth: AccountAuth::Password,
                             credentials: Credentials::Password(secret),
+                            page: None,
                         };
                         let plan = step.plan.clone();
                         self.verify(plan, Method::Password, signed_in)
@@ -493,6 +501,10 @@ impl State {
                 return Task::none();
             }
         };
+        self.browser_page = signed_in
+            .page
+            .as_ref()
+            .and_then(|page| page.lock().ok()?.take());
         let accounts = Accounts::new(&self.context.paths);
         let name = Some(self.name.trim().to_owned()).filter(|n| !n.is_empty());
         let stream = setup::verify_and_save_stream(
@@ -830,10 +842,18 @@ impl State {
                 set(step, check, CheckState::Failed);
                 step.failure = Some(failure);
                 self.running = None;
+                // Not "signed in": the page sends the person back to Tayori, which says why.
+                if let Some(page) = self.browser_page.take() {
+                    return Task::future(page.return_to_tayori()).discard();
+                }
             }
             VerifyEvent::Saved(account) => {
                 self.running = None;
                 self.step = Step::Done { account };
+                // Verified and saved: now the browser's page may say "signed in".
+                if let Some(page) = self.browser_page.take() {
+                    return Task::future(page.signed_in()).discard();
+                }
             }
         }
         Task::none()
@@ -888,6 +908,7 @@ fn device_sign_in(
             Ok((manager, client)) => SignInEvent::SignedIn(Arc::new(SignedIn {
                 auth: setup::oauth_auth(&client),
                 credentials: Credentials::OAuth(manager),
+                page: None,
             })),
             Err(error) if error.is_cancelled() => SignInEvent::Cancelled,
             Err(error) => SignInEvent::Failed(Failure::from_sign_in(&error, &client, &plan.email)),
@@ -943,14 +964,12 @@ fn oauth_sign_in(
         )
         .await;
         let event = match result {
-            Ok(signed_in) => {
-                // The window shows whether the account works; the browser sends the person back.
-                signed_in.page.return_to_tayori().await;
-                SignInEvent::SignedIn(Arc::new(SignedIn {
-                    auth: setup::oauth_auth(&signed_in.client),
-                    credentials: Credentials::OAuth(signed_in.manager),
-                }))
-            }
+            Ok(signed_in) => SignInEvent::SignedIn(Arc::new(SignedIn {
+                auth: setup::oauth_auth(&signed_in.client),
+                credentials: Credentials::OAuth(signed_in.manager),
+                // Answered once the account is verified and saved (or dropped: "return to Tayori").
+                page: Some(Arc::new(std::sync::Mutex::new(Some(signed_in.page)))),
+            })),
             Err(error) if error.is_cancelled() => SignInEvent::Cancelled,
             Err(error) => SignInEvent::Failed(Failure::from_sign_in(&error, &client, &email)),
         };

@@ -35,10 +35,12 @@ const ALICE_IDP_PASSWORD: &str = "alice-idp-secret";
 const BOB: &str = "bob@example.test";
 const BOB_APP_PASSWORD: &str = "bob-app-password";
 
-/// The "browser": tests/browser-driver.py completing the provider's real login form as `user`.
-fn driver(user: &str, password: &str) -> Browser {
+/// The "browser": tests/browser-driver.py completing the provider's real login form as `user`,
+/// keeping the page it ends on in `page`.
+fn driver_keeping_page(user: &str, password: &str, page: &std::path::Path) -> Browser {
     Browser::Command(format!(
-        "python3 {}/tests/browser-driver.py {user} {password}",
+        "env BROWSER_DRIVER_PAGE_OUT={} python3 {}/tests/browser-driver.py {user} {password}",
+        page.display(),
         env!("CARGO_MANIFEST_DIR")
     ))
 }
@@ -174,6 +176,16 @@ impl Person {
         }
     }
 
+    /// Runs what is left until the browser (a separate process) saved the page it ended on.
+    fn settle_briefly_for_the_page(&mut self, page: &std::path::Path) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !page.exists() && Instant::now() < deadline {
+            let _ = self.runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), self.running.next()).await
+            });
+        }
+    }
+
     /// Runs whatever is left (aborted tasks end at once).
     fn settle(&mut self) {
         let _ = self.runtime.block_on(async {
@@ -265,10 +277,10 @@ fn address_discovery_browser_sign_in_verification_done() {
     require_rig();
     let _turn = take_turn();
     let home = tempfile::tempdir().unwrap();
-    let mut person = Person::new(
-        context(home.path(), driver(ALICE, ALICE_IDP_PASSWORD)),
-        Lang::En,
-    );
+    // The browser keeps the page it ends on: it must say "signed in" only once the account is saved.
+    let page = home.path().join("browser-page.html");
+    let browser = driver_keeping_page(ALICE, ALICE_IDP_PASSWORD, &page);
+    let mut person = Person::new(context(home.path(), browser), Lang::En);
     forget(&person.runtime, ALICE);
 
     let live_entries = enter_address(&mut person, ALICE, Some("Alice Example"));
@@ -326,6 +338,12 @@ fn address_discovery_browser_sign_in_verification_done() {
     assert!(saw_mfa_note);
 
     assert!(person.sees("All set"));
+    person.settle_briefly_for_the_page(&page);
+    let shown = std::fs::read_to_string(&page).unwrap_or_default();
+    assert!(
+        shown.contains("You are signed in"),
+        "the page says signed in once the account is saved: {shown}"
+    );
     person.click("Open the mailbox");
     assert_eq!(person.events, ["finished"]);
 

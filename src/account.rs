@@ -60,6 +60,11 @@ pub struct Account {
     /// `crate::outbox::sent_copy_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_copy: Option<SentCopy>,
+    /// For a shared mailbox (代表アドレス): the signed-in member whose own sign-in opens it. IMAP
+    /// signs in as the shared address with the member's token (Exchange Online: XOAUTH2
+    /// `user=<shared address>`), SMTP as the member, sending as the shared address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_via: Option<String>,
 }
 
 /// Who files a copy of each sent message in the Sent folder.
@@ -206,9 +211,14 @@ impl Account {
         http: &crate::net::http::Http,
     ) -> Result<crate::auth::Credentials, crate::auth::AuthError> {
         use crate::auth::keyring_store::{self, SecretKind};
+        // A shared mailbox uses its member's sign-in (the refresh token is filed under the member).
+        let signed_in_as = self
+            .shared_via
+            .clone()
+            .unwrap_or_else(|| self.email.clone());
         Ok(match self.oauth_client() {
             Some(client) => crate::auth::Credentials::OAuth(
-                crate::auth::tokens::TokenManager::new(http.clone(), client, self.email.clone()),
+                crate::auth::tokens::TokenManager::new(http.clone(), client, signed_in_as),
             ),
             None => crate::auth::Credentials::Password(
                 keyring_store::load(&self.email, SecretKind::AppPassword)
@@ -257,6 +267,7 @@ mod tests {
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy: None,
+            shared_via: None,
         }
     }
 

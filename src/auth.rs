@@ -6,12 +6,15 @@
 
 pub mod browser;
 pub mod clients;
+pub mod consent;
+pub mod device;
 pub mod flow;
 pub mod guidance;
 pub mod keyring_store;
 pub mod loopback;
 pub mod metadata;
 pub mod pkce;
+pub mod refusal;
 pub mod sasl;
 pub mod tokens;
 
@@ -53,8 +56,14 @@ pub enum AuthError {
         error: String,
         description: Option<String>,
     },
+    /// The sign-in expired or the provider wants a new interactive sign-in (MFA, sign-in frequency):
+    /// signing in again helps.
     #[error("you need to sign in again ({reason})")]
     NeedsSignIn { reason: String },
+    /// The provider refused for a reason a new sign-in does not fix (consent, conditional access,
+    /// an unknown app): [`refusal::Refusal::kind`] says which.
+    #[error("the sign-in service refused: {0}")]
+    Refused(refusal::Refusal),
     #[error("the sign-in service could not be reached: {0}")]
     Network(String),
     /// The sign-in service answered with something Tayori does not accept (too large).
@@ -68,6 +77,38 @@ pub enum AuthError {
     NoClientId { service: String },
     #[error(transparent)]
     Keyring(#[from] keyring_store::KeyringError),
+    #[error(
+        "sign-in with a code is not available for this account: Google does not allow it for mail, and other services offer it only where their sign-in service supports it. Sign in through the browser instead."
+    )]
+    DeviceCodeUnavailable,
+    #[error("the sign-in code expired before the sign-in was finished; start again for a new code")]
+    DeviceCodeExpired,
+}
+
+impl AuthError {
+    /// The provider's refusal in this error, with what kind it is.
+    pub fn refusal(&self) -> Option<refusal::Refusal> {
+        match self {
+            AuthError::Refused(refusal) => Some(refusal.clone()),
+            AuthError::NeedsSignIn { reason } => {
+                let refusal = refusal::Refusal::new("invalid_grant", Some(reason));
+                refusal.sign_in_again_helps().then_some(refusal)
+            }
+            AuthError::Callback(loopback::CallbackError::Provider { error, description }) => {
+                Some(refusal::Refusal::new(error, description.as_deref()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether signing in again can fix it (so "sign in again" is worth saying).
+    pub fn sign_in_again_helps(&self) -> bool {
+        match self {
+            AuthError::NeedsSignIn { .. } => true,
+            AuthError::Refused(refusal) => refusal.sign_in_again_helps(),
+            _ => false,
+        }
+    }
 }
 
 impl AuthError {
@@ -82,6 +123,7 @@ impl AuthError {
                 })
             }
             AuthError::NeedsSignIn { reason } => Some(reason.clone()),
+            AuthError::Refused(refusal) => Some(refusal.to_string()),
             _ => None,
         }
     }
@@ -93,6 +135,12 @@ impl AuthError {
             AuthError::Callback(loopback::CallbackError::TimedOut(_)) => ErrorKind::Timeout,
             AuthError::Network(_) | AuthError::Metadata(_) => ErrorKind::Network,
             AuthError::Keyring(error) => error.kind(),
+            AuthError::DeviceCodeExpired => ErrorKind::Timeout,
+            AuthError::DeviceCodeUnavailable => ErrorKind::Other,
+            // A refusal stops the account (retrying the same token helps nobody) and is recorded;
+            // the advice (`guidance::Advice`) says whether signing in again or the administrator
+            // is what helps.
+            AuthError::Refused(_) => ErrorKind::SignIn,
             AuthError::BadIssuer(_)
             | AuthError::IssuerMismatch { .. }
             | AuthError::BadMetadata(_)

@@ -223,12 +223,18 @@ pub struct SyncSettings {
 /// ```toml
 /// [oauth.client_ids]
 /// microsoft = "00000000-0000-0000-0000-000000000000"
+/// google = "1234-abc.apps.googleusercontent.com"
 /// "https://login.example.com" = "tayori"
+/// [oauth.client_secrets]
+/// google = "GOCSPX-…"
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OAuthClientSettings {
     pub client_ids: std::collections::BTreeMap<String, String>,
+    /// Desktop-app client secrets, keyed as `client_ids` (Google issues one with every desktop
+    /// client and wants it at its token endpoint; it documents it as not confidential).
+    pub client_secrets: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]

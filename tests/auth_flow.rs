@@ -151,6 +151,7 @@ async fn a_wrong_password_at_the_provider_never_yields_tokens() {
         browser: Browser::Command(driver_command(ALICE, "wrong-password")),
         login_hint: Some(ALICE.into()),
         timeout: Duration::from_secs(5),
+        ask_google_consent_again: false,
     };
     let err = flow::sign_in(&product_http(), &client, &options, std::future::pending())
         .await

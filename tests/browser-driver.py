@@ -3,57 +3,194 @@
 
 Tayori opens the sign-in page with `--browser "python3 tests/browser-driver.py USER PASSWORD"`; this
 program then does what the person would: loads the page, fills in the provider's real login form,
-allows access on the consent page, and follows the provider's redirect to Tayori's loopback
-listener. Python standard library only; TLS is checked against the system trust store.
+types the authenticator code when asked (the rig's MFA step), passes Google's "unverified app"
+warning, allows access on the consent page, and follows the provider's redirect to Tayori's
+loopback listener. Python standard library only; TLS is checked against the system trust store;
+host names resolve through the rig's DNS when TAYORI_DNS_SERVER is set (as Tayori's own do).
 
 usage: browser-driver.py USER PASSWORD URL
+
+Environment (all optional):
+  BROWSER_DRIVER_MFA_CODE        the code to type on an MFA page (default 123456, the rig's)
+  BROWSER_DRIVER_ADMIN_APPROVAL  on Entra's "Need admin approval" page: "return" presses "Return
+                                 to the application without granting consent", "request" asks an
+                                 admin (workflow on); unset: stop there, as a person would
+  BROWSER_DRIVER_DECLINE         "1": press Cancel on the consent page
+  BROWSER_DRIVER_PAGE_OUT        a file: the last page seen (Tayori's loopback answer, or the page
+                                 the driver stopped at) is written there, for tests to read
+  BROWSER_DRIVER_URL_OUT         a file: the loopback URL the provider sent the browser to (with
+                                 its parameters) is written there — also when nothing listens
+                                 there (an admin-consent answer to http://localhost/)
+  BROWSER_DRIVER_USER_CODE       a device-login page (RFC 8628): the code to enter
+
+With URL "-" the driver reads the address from its first line of standard input (a person who is
+told an address and a code, as in the device flow).
 """
 import html.parser
 import http.cookiejar
+import os
+import socket
+import struct
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
+LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:", "http://127.0.0.1/", "http://localhost/")
+
+
+class Loopback(urllib.request.HTTPRedirectHandler):
+    """Remembers the redirect into a loopback address (the app's listener)."""
+
+    reached = None
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if newurl.startswith(LOOPBACK):
+            Loopback.reached = newurl
+            out = os.environ.get("BROWSER_DRIVER_URL_OUT")
+            if out:
+                with open(out, "w", encoding="utf-8") as f:
+                    f.write(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
 
 class Forms(html.parser.HTMLParser):
+    """Forms by id with their fields (repeated names kept, unchecked boxes left out); element ids."""
+
     def __init__(self):
         super().__init__()
-        self.forms, self._current = {}, None
+        self.forms, self.ids, self._current = {}, set(), None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
         if tag == "form":
             self._current = attrs.get("id") or attrs.get("action")
-            self.forms[self._current] = {"action": attrs.get("action"), "fields": {}}
-        elif tag == "input" and self._current and attrs.get("name"):
-            self.forms[self._current]["fields"][attrs["name"]] = attrs.get("value", "")
+            self.forms[self._current] = {"action": attrs.get("action"), "fields": []}
+        elif tag in ("input", "textarea") and self._current and attrs.get("name"):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.forms[self._current]["fields"].append((attrs["name"], attrs.get("value", "")))
 
     def handle_endtag(self, tag):
         if tag == "form":
             self._current = None
 
 
+def rig_resolver(server):
+    """getaddrinfo through a DNS server "IP:PORT" (A records over UDP), for names it knows."""
+    host, port = server.rsplit(":", 1)
+    original = socket.getaddrinfo
+
+    def query(name):
+        tid = os.getpid() & 0xFFFF
+        qname = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split(".")) + b"\0"
+        packet = struct.pack(">HHHHHH", tid, 0x0100, 1, 0, 0, 0) + qname + struct.pack(">HH", 1, 1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(3)
+            s.sendto(packet, (host, int(port)))
+            data, _ = s.recvfrom(4096)
+        _, flags, qd, an, _, _ = struct.unpack(">HHHHHH", data[:12])
+        pos = 12
+        for _ in range(qd):
+            while data[pos]:
+                pos += data[pos] + 1 if data[pos] < 0xC0 else 1
+            pos += 5
+        for _ in range(an):
+            pos += 2 if data[pos] >= 0xC0 else len(qname)
+            rtype, _, _, rdlen = struct.unpack(">HHIH", data[pos:pos + 10])
+            pos += 10
+            if rtype == 1:
+                return socket.inet_ntoa(data[pos:pos + rdlen])
+            pos += rdlen
+        return None
+
+    def getaddrinfo(name, *args, **kwargs):
+        if isinstance(name, str) and name != "localhost" and not name.replace(".", "").isdigit() and ":" not in name:
+            address = query(name)
+            if address:
+                name = address
+        return original(name, *args, **kwargs)
+
+    return getaddrinfo
+
+
+def write_page(body):
+    out = os.environ.get("BROWSER_DRIVER_PAGE_OUT")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(body)
+
+
 def main():
     user, password, url = sys.argv[1], sys.argv[2], sys.argv[3]
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(url, timeout=20)
-    for _ in range(4):
-        if page.url.startswith("http://127.0.0.1:"):
+    if url == "-":
+        url = sys.stdin.readline().strip()
+    if os.environ.get("TAYORI_DNS_SERVER"):
+        socket.getaddrinfo = rig_resolver(os.environ["TAYORI_DNS_SERVER"])
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Loopback)
+    admin_approval = os.environ.get("BROWSER_DRIVER_ADMIN_APPROVAL", "")
+
+    def visit(target, data=None):
+        try:
+            # A browser waits minutes for a page; Tayori answers its loopback request only once the
+            # account is verified and saved, which takes a while on a busy machine.
+            return opener.open(target, data, timeout=90)
+        except urllib.error.HTTPError as e:
+            return e  # the provider's error page (e.g. a refused redirect URI) is still a page
+        except urllib.error.URLError:
+            if Loopback.reached:
+                return None  # nothing listens at the loopback address: the answer was recorded
+            raise
+
+    page = visit(url)
+    if page is None:
+        return 0
+    body = ""
+    for _ in range(10):
+        body = page.read().decode("utf-8", "replace")
+        if page.url.startswith(LOOPBACK):
+            write_page(body)
             return 0  # the redirect reached Tayori
         forms = Forms()
-        forms.feed(page.read().decode("utf-8", "replace"))
-        if "login" in forms.forms:
-            form = forms.forms["login"]
-            data = dict(form["fields"], username=user, password=password)
+        forms.feed(body)
+        fields = {}
+        if "device-success" in forms.ids:
+            write_page(body)
+            return 0  # the device flow's "you have signed in" page
+        if "usercode" in forms.forms:
+            name, fields = "usercode", {"user_code": os.environ.get("BROWSER_DRIVER_USER_CODE", "")}
+        elif "device-confirm" in forms.forms:
+            name = "device-confirm"
+        elif "login" in forms.forms:
+            name, fields = "login", {"username": user, "password": password}
+        elif "mfa" in forms.forms:
+            name, fields = "mfa", {"otc": os.environ.get("BROWSER_DRIVER_MFA_CODE", "123456")}
+        elif "continue" in forms.forms:
+            name = "continue"  # Google's "unverified app" warning
         elif "consent" in forms.forms:
-            form = forms.forms["consent"]
-            data = form["fields"]
+            name = "abort" if os.environ.get("BROWSER_DRIVER_DECLINE") == "1" else "consent"
+        elif admin_approval == "return" and "return-without-consent" in forms.forms:
+            name = "return-without-consent"
+        elif admin_approval == "request" and "request-approval" in forms.forms:
+            name, fields = "request-approval", {"justification": "needed for mail"}
         else:
-            print("browser-driver: unexpected page at %s" % page.url, file=sys.stderr)
+            write_page(body)
+            stop = sorted(forms.ids) or ["(no ids)"]
+            print("browser-driver: stopped at %s (%s)" % (page.url.split("?")[0], ", ".join(stop)), file=sys.stderr)
             return 1
+        form = forms.forms[name]
+        data = [(k, v) for k, v in form["fields"] if k not in fields] + list(fields.items())
         action = urllib.parse.urljoin(page.url, form["action"])
-        page = opener.open(action, urllib.parse.urlencode(data).encode(), timeout=20)
-    return 0 if page.url.startswith("http://127.0.0.1:") else 1
+        page = visit(action, urllib.parse.urlencode(data).encode())
+        if page is None:
+            return 0
+    if page.url.startswith(LOOPBACK):
+        write_page(page.read().decode("utf-8", "replace"))
+        return 0
+    write_page(body)
+    return 1
 
 
 if __name__ == "__main__":

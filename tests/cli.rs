@@ -17,11 +17,32 @@ fn tayori(home: &Path, args: &[&str]) -> Output {
 #[test]
 fn version_prints_the_package_version() {
     let home = tempfile::tempdir().unwrap();
-    let out = tayori(home.path(), &["--version"]);
+    let out = tayori(home.path(), &["-V"]);
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("tayori {}", env!("CARGO_PKG_VERSION"))
+    );
+    // --version adds which app registrations this build carries (tests/providers.rs checks them)
+    let out = tayori(home.path(), &["--version"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    let mut lines = said.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("tayori {}", env!("CARGO_PKG_VERSION")).as_str())
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("Microsoft sign-in: ")),
+        "{said}"
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("Google sign-in: ")),
+        "{said}"
     );
 }
 

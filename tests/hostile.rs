@@ -87,6 +87,7 @@ async fn imap_home(case: &str, port: u16, security: imap::Security) -> (tempfile
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     });
     (home, email)
 }
@@ -606,6 +607,7 @@ async fn smtp_home(port: u16, security: Security) -> tempfile::TempDir {
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     })
 }
 
@@ -825,6 +827,7 @@ async fn oauth_home(case: &str, token_url: &str, imap_port: u16) -> (tempfile::T
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     });
     (home, email)
 }

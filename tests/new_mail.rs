@@ -36,6 +36,7 @@ fn account() -> Account {
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     }
 }
 

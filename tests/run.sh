@@ -10,6 +10,13 @@ cd "$ROOT"
 T0=$(date +%s)
 step() { printf '\n==> %s  (+%ss)\n' "$*" "$(( $(date +%s) - T0 ))"; }
 
+# The build carries the rig's app registrations as its built-in ones, as the release workflow builds
+# with the project's own (tests/providers.rs signs in "out of the box" against the rig's Entra and
+# Google emulators). Set before any cargo command so that every step builds the same way.
+export TAYORI_MICROSOFT_CLIENT_ID=7a3e0000-0000-4000-8000-00000000a001
+export TAYORI_GOOGLE_CLIENT_ID=406000000001-tayoririgdesktop.apps.googleusercontent.com
+export TAYORI_GOOGLE_CLIENT_SECRET=GOCSPX-rig-desktop-not-a-secret
+
 step "system and npm packages for the rig"
 tests/rig/setup.sh
 
@@ -61,7 +68,7 @@ tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
 step "no password of the rig's people in any rig log after the whole suite"
 # Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.
-if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret' target/rig/log; then
+if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret|[a-z0-9]+-(entra|google)-secret|GOCSPX-rig-' target/rig/log; then
   echo "FAIL: a password reached the log files above" >&2
   exit 1
 fi

@@ -438,6 +438,7 @@ fn header_injection_is_refused_before_anything_is_queued() {
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy: None,
+            shared_via: None,
         })
         .unwrap();
     for (field, args) in [

@@ -80,6 +80,7 @@ async fn home_for(
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy,
+            shared_via: None,
         })
         .unwrap();
     home

@@ -1,7 +1,12 @@
 //! Which OAuth client id to use: the admin policy's (an organisation's own Entra app registration),
-//! else the settings file's (by provider or issuer), else — where the server allows it — one
-//! registered on the spot (RFC 7591, as draft-ietf-mailmaint-oauth-public suggests for open mail
-//! clients). With none of these, the person is told so plainly and offered the password path.
+//! else the settings file's (by provider or issuer), else the project's own registration built into
+//! this program (Microsoft, Google), else — where the server allows it — one registered on the spot
+//! (RFC 7591, as draft-ietf-mailmaint-oauth-public suggests for open mail clients). With none of
+//! these, the person is told so plainly and offered the password path.
+//!
+//! The built-in registrations are read at build time from `TAYORI_MICROSOFT_CLIENT_ID`,
+//! `TAYORI_GOOGLE_CLIENT_ID` and `TAYORI_GOOGLE_CLIENT_SECRET` (the release workflow sets them from
+//! the repository's variables; README, "Signing in", says how the apps are registered).
 
 use serde::Deserialize;
 
@@ -9,13 +14,89 @@ use super::AuthError;
 use crate::config::Settings;
 use crate::discovery::KnownProvider;
 use crate::net::http::Http;
+use crate::redact::Secret;
 
 /// Where a client id came from (shown by `tayori account list`, useful to admins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientIdSource {
     AdminPolicy,
     Settings,
+    BuiltIn,
     Registered,
+}
+
+const fn non_empty(value: Option<&'static str>) -> Option<&'static str> {
+    match value {
+        Some(v) if !v.is_empty() => Some(v),
+        _ => None,
+    }
+}
+
+/// The project's Microsoft registration (multi-tenant, work, school and personal accounts).
+pub const BUILT_IN_MICROSOFT: Option<&str> = non_empty(option_env!("TAYORI_MICROSOFT_CLIENT_ID"));
+/// The project's Google registration (a Desktop app).
+pub const BUILT_IN_GOOGLE: Option<&str> = non_empty(option_env!("TAYORI_GOOGLE_CLIENT_ID"));
+/// The secret Google issues with a Desktop app client: it wants it at its token endpoint, and
+/// documents it as not confidential ("OAuth 2.0 for Mobile & Desktop Apps").
+const BUILT_IN_GOOGLE_SECRET: Option<&str> = non_empty(option_env!("TAYORI_GOOGLE_CLIENT_SECRET"));
+
+/// The registration built into this program for a provider.
+pub fn built_in(provider: KnownProvider) -> Option<&'static str> {
+    match provider {
+        KnownProvider::Microsoft => BUILT_IN_MICROSOFT,
+        KnownProvider::Google => BUILT_IN_GOOGLE,
+    }
+}
+
+/// The built-in desktop secret that goes with `client_id`, if it is the built-in Google client.
+pub fn built_in_secret(client_id: &str) -> Option<&'static str> {
+    (BUILT_IN_GOOGLE == Some(client_id))
+        .then_some(BUILT_IN_GOOGLE_SECRET)
+        .flatten()
+}
+
+/// What `tayori --version` says about the built-in registrations (client ids are public; the secret
+/// is not shown).
+pub fn built_in_summary() -> String {
+    let line = |name: &str, id: Option<&str>| match id {
+        Some(id) => format!("{name} sign-in: built-in app registration {id}"),
+        None => format!(
+            "{name} sign-in: no built-in app registration (an administrator sets one in policy.toml or [oauth.client_ids])"
+        ),
+    };
+    format!(
+        "{}\n{}",
+        line("Microsoft", BUILT_IN_MICROSOFT),
+        line("Google", BUILT_IN_GOOGLE)
+    )
+}
+
+/// The client secret for `client_id`: the built-in one, else the settings' (by provider, issuer or
+/// the client id itself).
+pub fn secret_for(
+    settings: &Settings,
+    client_id: &str,
+    provider: Option<KnownProvider>,
+    issuer: Option<&str>,
+) -> Option<Secret> {
+    if let Some(secret) = built_in_secret(client_id) {
+        return Some(Secret::new(secret));
+    }
+    let secrets = &settings.oauth.client_secrets;
+    let configured_id = |key: &str| settings.oauth.client_ids.get(key).map(String::as_str);
+    provider
+        .map(provider_key)
+        .filter(|key| configured_id(key) == Some(client_id))
+        .and_then(|key| secrets.get(key))
+        .or_else(|| {
+            let issuer = issuer?.trim_end_matches('/');
+            secrets
+                .iter()
+                .find(|(k, _)| k.trim_end_matches('/') == issuer)
+                .map(|(_, v)| v)
+        })
+        .or_else(|| secrets.get(client_id))
+        .map(|s| Secret::new(s.clone()))
 }
 
 fn provider_key(provider: KnownProvider) -> &'static str {
@@ -45,6 +126,11 @@ pub fn configured(
                 .map(|(_, v)| v)
         })
         .map(|id| (id.clone(), ClientIdSource::Settings))
+        .or_else(|| {
+            provider
+                .and_then(built_in)
+                .map(|id| (id.to_owned(), ClientIdSource::BuiltIn))
+        })
 }
 
 #[derive(Deserialize)]
@@ -144,7 +230,8 @@ mod tests {
         );
         assert_eq!(
             configured(&settings, None, Some(KnownProvider::Google), None),
-            None
+            BUILT_IN_GOOGLE.map(|id| (id.to_owned(), ClientIdSource::BuiltIn)),
+            "without settings, the built-in registration (if this build has one)"
         );
     }
 
@@ -159,15 +246,15 @@ mod tests {
             &http,
             &Settings::default(),
             None,
-            Some(KnownProvider::Google),
             None,
+            Some("https://login.example.test"),
             None,
         )
         .await
         .unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("Google") && text.contains("--auth password"),
+            text.contains("login.example.test") && text.contains("--auth password"),
             "{text}"
         );
     }

@@ -5,17 +5,21 @@
 
 use std::time::{Duration, SystemTime};
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use base64::Engine as _;
+use oauth2::basic::{BasicErrorResponseType, BasicTokenType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, StandardErrorResponse, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::AuthError;
 use super::browser::Browser;
-use super::loopback::Loopback;
+use super::loopback::{BrowserPage, CallbackError, Loopback};
 use super::pkce::{Pkce, random_token};
+use super::refusal::Refusal;
 use crate::net::http::Http;
 use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text};
 
@@ -30,6 +34,23 @@ pub struct OAuthClient {
     /// The server promised `iss` in every response (metadata), so its absence is an attack sign.
     pub iss_required: bool,
     pub scopes: Vec<String>,
+    /// The secret of a desktop-app registration where the provider wants one at its token endpoint
+    /// although it is not confidential (Google's "Desktop app" clients). Never saved to a file.
+    pub client_secret: Option<Secret>,
+}
+
+impl OAuthClient {
+    /// Whether this is Google's authorization server, which issues a refresh token only when asked
+    /// for offline access (`access_type=offline`) and only at the first consent.
+    pub fn is_google(&self) -> bool {
+        host_of(&self.authorization_endpoint).as_deref() == Some("accounts.google.com")
+    }
+}
+
+fn host_of(address: &str) -> Option<String> {
+    Url::parse(address)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
 }
 
 /// Tokens from a sign-in or a refresh. Access tokens stay in memory; the refresh token goes to the
@@ -39,6 +60,9 @@ pub struct Tokens {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
     pub expires_at: Option<SystemTime>,
+    /// The directory (tenant) the person belongs to, from the ID token's `tid` (Entra), so later
+    /// refreshes go to the tenant's own authority.
+    pub tenant_id: Option<String>,
 }
 
 /// How the sign-in meets the person.
@@ -49,6 +73,10 @@ pub struct SignInOptions {
     pub login_hint: Option<String>,
     /// How long to wait for the person in the browser (MFA can take a while).
     pub timeout: Duration,
+    /// Ask Google to show its consent screen again, so that it issues a new refresh token (it sends
+    /// one only at the first consent). Ignored for every other provider: at Microsoft
+    /// `prompt=consent` would force a consent screen that users of many tenants may not answer.
+    pub ask_google_consent_again: bool,
 }
 
 impl Default for SignInOptions {
@@ -57,12 +85,15 @@ impl Default for SignInOptions {
             browser: Browser::System,
             login_hint: None,
             timeout: Duration::from_secs(600),
+            ask_google_consent_again: false,
         }
     }
 }
 
-/// The authorization request URL. Never `prompt=consent`: at Microsoft that forces a consent screen
-/// on every sign-in; `offline_access` alone asks for a refresh token.
+/// The authorization request URL. Never `prompt=consent` to Microsoft: there it forces a consent
+/// screen on every sign-in; `offline_access` alone asks for a refresh token. Google wants
+/// `access_type=offline` for one, and `prompt=consent` only when a new one is needed
+/// (`ask_google_consent_again`).
 pub fn authorization_url(
     client: &OAuthClient,
     redirect_uri: &str,
@@ -70,6 +101,7 @@ pub fn authorization_url(
     state: &str,
     nonce: Option<&str>,
     login_hint: Option<&str>,
+    ask_google_consent_again: bool,
 ) -> Result<Url, AuthError> {
     let mut url = Url::parse(&client.authorization_endpoint).map_err(|_| {
         AuthError::BadMetadata(format!(
@@ -93,13 +125,30 @@ pub fn authorization_url(
         if let Some(hint) = login_hint {
             query.append_pair("login_hint", hint);
         }
+        if client.is_google() {
+            query.append_pair("access_type", "offline");
+            if ask_google_consent_again {
+                query.append_pair("prompt", "consent");
+            }
+        }
     }
     Ok(url)
 }
 
+/// The token response with the ID token, when `openid` was asked.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct IdToken {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for IdToken {}
+
+type TokenAnswer = StandardTokenResponse<IdToken, BasicTokenType>;
+
 type OAuthBasic = oauth2::Client<
     StandardErrorResponse<BasicErrorResponseType>,
-    oauth2::basic::BasicTokenResponse,
+    TokenAnswer,
     oauth2::basic::BasicTokenIntrospectionResponse,
     oauth2::StandardRevocableToken,
     oauth2::basic::BasicRevocationErrorResponse,
@@ -112,16 +161,24 @@ type OAuthBasic = oauth2::Client<
 
 fn oauth_client(client: &OAuthClient, redirect_uri: Option<&str>) -> Result<OAuthBasic, AuthError> {
     let bad = |what: &str| AuthError::BadMetadata(format!("invalid {what}"));
-    let mut basic = BasicClient::new(ClientId::new(client.client_id.clone()))
-        .set_auth_uri(
-            AuthUrl::new(client.authorization_endpoint.clone())
-                .map_err(|_| bad("authorization endpoint"))?,
-        )
-        .set_token_uri(
-            TokenUrl::new(client.token_endpoint.clone()).map_err(|_| bad("token endpoint"))?,
-        )
-        // A public client: the client id goes in the body, there is no secret.
-        .set_auth_type(AuthType::RequestBody);
+    let mut basic = oauth2::Client::<
+        StandardErrorResponse<BasicErrorResponseType>,
+        TokenAnswer,
+        oauth2::basic::BasicTokenIntrospectionResponse,
+        oauth2::StandardRevocableToken,
+        oauth2::basic::BasicRevocationErrorResponse,
+    >::new(ClientId::new(client.client_id.clone()))
+    .set_auth_uri(
+        AuthUrl::new(client.authorization_endpoint.clone())
+            .map_err(|_| bad("authorization endpoint"))?,
+    )
+    .set_token_uri(TokenUrl::new(client.token_endpoint.clone()).map_err(|_| bad("token endpoint"))?)
+    // A public client: the client id goes in the body, with the desktop-app secret where the
+    // provider issued one.
+    .set_auth_type(AuthType::RequestBody);
+    if let Some(secret) = &client.client_secret {
+        basic = basic.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
     if let Some(uri) = redirect_uri {
         basic = basic
             .set_redirect_uri(RedirectUrl::new(uri.to_owned()).map_err(|_| bad("redirect URI"))?);
@@ -129,7 +186,7 @@ fn oauth_client(client: &OAuthClient, redirect_uri: Option<&str>) -> Result<OAut
     Ok(basic)
 }
 
-fn tokens_from(response: &oauth2::basic::BasicTokenResponse) -> Tokens {
+fn tokens_from(response: &TokenAnswer) -> Tokens {
     Tokens {
         access_token: Secret::new(response.access_token().secret().clone()),
         refresh_token: response
@@ -140,6 +197,11 @@ fn tokens_from(response: &oauth2::basic::BasicTokenResponse) -> Tokens {
         expires_at: response
             .expires_in()
             .and_then(|d| SystemTime::now().checked_add(d)),
+        tenant_id: response
+            .extra_fields()
+            .id_token
+            .as_deref()
+            .and_then(tenant_of_id_token),
     }
 }
 
@@ -243,6 +305,21 @@ fn trimmed_refusal(partial: &[u8]) -> Vec<u8> {
     refusal.to_string().into_bytes()
 }
 
+/// The `tid` claim of an ID token. The token came straight from the token endpoint over TLS (OpenID
+/// Connect Core §3.1.3.7: its signature need not be checked then); the tenant only picks the
+/// authority path on the same server for later refreshes.
+pub(crate) fn tenant_of_id_token(id_token: &str) -> Option<String> {
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let tid = claims.get("tid")?.as_str()?;
+    // A tenant id is a GUID; anything else is not used to build an address.
+    (tid.len() == 36 && tid.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .then(|| tid.to_ascii_lowercase())
+}
+
 fn token_error(
     error: RequestTokenError<TokenHttpError, StandardErrorResponse<BasicErrorResponseType>>,
 ) -> AuthError {
@@ -254,15 +331,17 @@ fn token_error(
             let description = response
                 .error_description()
                 .map(|d| server_text(d, SERVER_TEXT_CHARS));
-            if *response.error() == BasicErrorResponseType::InvalidGrant {
+            let refusal = Refusal::new(&code, description.as_deref());
+            if let Some(description) = &description {
+                // The whole (bounded) text, trace ids included, is for whoever reads the log.
+                tracing::info!(error = %code, %description, "the token endpoint refused");
+            }
+            if refusal.sign_in_again_helps() {
                 AuthError::NeedsSignIn {
-                    reason: description.unwrap_or(code),
+                    reason: refusal.to_string(),
                 }
             } else {
-                AuthError::Token {
-                    error: code,
-                    description,
-                }
+                AuthError::Refused(refusal)
             }
         }
         RequestTokenError::Request(TokenHttpError::TooLarge) => {
@@ -277,26 +356,30 @@ fn token_error(
     }
 }
 
-/// Signs in: opens the browser, waits for the redirect (or `cancel`), exchanges the code.
+/// Signs in: opens the browser, waits for the redirect (or `cancel`), exchanges the code. The browser
+/// is sent back to Tayori (it does not say "signed in": nothing was checked or saved here).
 pub async fn sign_in(
     http: &Http,
     client: &OAuthClient,
     options: &SignInOptions,
     cancel: impl std::future::Future<Output = ()>,
 ) -> Result<Tokens, AuthError> {
-    sign_in_reporting(http, client, options, |_| {}, cancel).await
+    let (tokens, _page) = sign_in_reporting(http, client, options, |_| {}, cancel).await?;
+    Ok(tokens)
 }
 
 /// Like [`sign_in`], and hands `opened` the sign-in page's address once the browser was asked to
 /// open it — the window offers "open again" and "copy the address" with it while it waits. Dropping
-/// the returned future closes the loopback listener.
+/// the returned future closes the loopback listener. The browser's page is returned unanswered: the
+/// caller says "signed in" only once the account works and is saved ([`BrowserPage::signed_in`]);
+/// dropped, it sends the person back to Tayori.
 pub async fn sign_in_reporting(
     http: &Http,
     client: &OAuthClient,
     options: &SignInOptions,
     opened: impl FnOnce(&Url),
     cancel: impl std::future::Future<Output = ()>,
-) -> Result<Tokens, AuthError> {
+) -> Result<(Tokens, BrowserPage), AuthError> {
     let pkce = Pkce::new();
     let state = random_token(16);
     let nonce = client
@@ -313,6 +396,7 @@ pub async fn sign_in_reporting(
         &state,
         nonce.as_deref(),
         options.login_hint.as_deref(),
+        options.ask_google_consent_again,
     )?;
     tracing::info!(endpoint = %client.authorization_endpoint, "opening the sign-in page in the browser");
     options
@@ -320,7 +404,7 @@ pub async fn sign_in_reporting(
         .open(url.as_str())
         .map_err(AuthError::Browser)?;
     opened(&url);
-    let response = loopback
+    let (response, page) = loopback
         .wait(
             &state,
             client.issuer.as_deref(),
@@ -329,15 +413,29 @@ pub async fn sign_in_reporting(
             cancel,
         )
         .await
-        .map_err(AuthError::Callback)?;
-    let token = oauth_client(client, Some(&redirect_uri))?
+        .map_err(|error| match error {
+            CallbackError::Provider { error, description } => {
+                if let Some(description) = &description {
+                    tracing::info!(%error, %description, "the sign-in service refused");
+                }
+                AuthError::Refused(Refusal::new(&error, description.as_deref()))
+            }
+            other => AuthError::Callback(other),
+        })?;
+    let exchanged = oauth_client(client, Some(&redirect_uri))?
         .exchange_code(AuthorizationCode::new(response.code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pkce.verifier.expose().to_owned()))
         .request_async(&|request| capped_request(http.client().clone(), request))
-        .await
-        .map_err(token_error)?;
-    tracing::info!("signed in; tokens received");
-    Ok(tokens_from(&token))
+        .await;
+    let token = match exchanged {
+        Ok(token) => token,
+        Err(error) => {
+            page.failed().await;
+            return Err(token_error(error));
+        }
+    };
+    tracing::info!("tokens received");
+    Ok((tokens_from(&token), page))
 }
 
 /// Swaps a refresh token for new tokens. A rotated refresh token comes back in `refresh_token`;
@@ -399,6 +497,7 @@ mod tests {
                 "https://outlook.office.com/IMAP.AccessAsUser.All".into(),
                 "offline_access".into(),
             ],
+            client_secret: None,
         };
         let pkce = Pkce::new();
         let url = authorization_url(
@@ -408,6 +507,7 @@ mod tests {
             "st",
             None,
             Some("a@contoso.com"),
+            true,
         )
         .unwrap();
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -420,10 +520,66 @@ mod tests {
             q["scope"],
             "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
         );
-        assert!(!q.contains_key("prompt"), "never prompt=consent");
+        assert!(
+            !q.contains_key("prompt") && !q.contains_key("access_type"),
+            "never prompt=consent to Microsoft, even when Google would be asked again"
+        );
         assert!(
             !q.contains_key("code_verifier"),
             "the verifier never goes to the browser"
         );
+    }
+
+    #[test]
+    fn google_is_asked_for_offline_access_and_consent_only_when_needed() {
+        let client = OAuthClient {
+            client_id: "desktop.apps.googleusercontent.com".into(),
+            authorization_endpoint: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            token_endpoint: "https://oauth2.googleapis.com/token".into(),
+            issuer: Some("https://accounts.google.com".into()),
+            iss_required: false,
+            scopes: vec!["https://mail.google.com/".into()],
+            client_secret: Some(Secret::new("GOCSPX-not-confidential")),
+        };
+        let pkce = Pkce::new();
+        let query = |again| -> std::collections::HashMap<String, String> {
+            authorization_url(
+                &client,
+                "http://127.0.0.1:5/",
+                &pkce,
+                "s",
+                None,
+                None,
+                again,
+            )
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+        };
+        assert_eq!(query(false)["access_type"], "offline");
+        assert!(!query(false).contains_key("prompt"));
+        assert_eq!(query(true)["prompt"], "consent");
+        assert!(
+            !query(true).values().any(|v| v.contains("GOCSPX")),
+            "the secret goes to the token endpoint only"
+        );
+    }
+
+    #[test]
+    fn the_tenant_is_read_from_the_id_token() {
+        let encode = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        let token = format!(
+            "{}.{}.sig",
+            encode(r#"{"alg":"RS256"}"#),
+            encode(r#"{"tid":"AAAABBBB-0000-4FAB-8000-000000000002","iss":"x"}"#)
+        );
+        assert_eq!(
+            tenant_of_id_token(&token).as_deref(),
+            Some("aaaabbbb-0000-4fab-8000-000000000002")
+        );
+        let hostile = format!("x.{}.y", encode(r#"{"tid":"../../evil.test/x"}"#));
+        assert_eq!(tenant_of_id_token(&hostile), None);
+        assert_eq!(tenant_of_id_token("not a token"), None);
     }
 }

@@ -3,6 +3,10 @@
 //! `error_description`, SMTP enhanced status codes, IMAP server texts). The words, in Japanese and
 //! English, are in the catalog (`i18n`, area `auth`); this module knows which code means which.
 
+use super::AuthError;
+use super::consent::admin_consent_url;
+use super::flow::OAuthClient;
+use super::refusal::RefusalKind;
 use crate::i18n::{Lang, Text};
 
 /// Who can fix it.
@@ -52,6 +56,16 @@ const CATALOG: &[Guidance] = &[
         key: "AADSTS90094",
         who: WhoActs::YourAdmin,
         explanation: Text::GuideAdminApproval,
+    },
+    Guidance {
+        key: "AADSTS90095",
+        who: WhoActs::YourAdmin,
+        explanation: Text::GuideAdminApproval,
+    },
+    Guidance {
+        key: "AADSTS65004",
+        who: WhoActs::YourAdmin,
+        explanation: Text::GuideNoConsent,
     },
     Guidance {
         key: "AADSTS70043",
@@ -107,6 +121,54 @@ pub fn explain(message: &str) -> Option<&'static Guidance> {
             lower.contains(g.key)
         }
     })
+}
+
+/// What to tell a person whose sign-in was refused: the provider code's explanation, the
+/// admin-consent link where the organisation has not approved Tayori, and whether signing in again
+/// helps (only then is it suggested). The command line and the window word it from this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub guidance: Option<&'static Guidance>,
+    pub kind: Option<RefusalKind>,
+    pub admin_consent_link: Option<String>,
+    pub sign_in_again_helps: bool,
+}
+
+impl Advice {
+    /// Advice for `error`, met while signing in `email` with `client` (if known).
+    pub fn for_error(error: &AuthError, client: Option<&OAuthClient>, email: &str) -> Advice {
+        let refusal = error.refusal();
+        let kind = refusal.as_ref().map(|r| r.kind);
+        let admin_consent_link = (kind == Some(RefusalKind::Consent))
+            .then(|| client.and_then(|c| admin_consent_url(c, email)))
+            .flatten();
+        Advice {
+            guidance: refusal
+                .as_ref()
+                .and_then(|r| r.code.as_deref().and_then(explain))
+                .or_else(|| explain(&error.to_string())),
+            kind,
+            admin_consent_link,
+            sign_in_again_helps: error.sign_in_again_helps(),
+        }
+    }
+}
+
+impl Advice {
+    /// Advice for a refusal recorded earlier (the account list's "needs sign-in" reason), for the
+    /// account's saved `client` and `email`.
+    pub fn for_recorded(reason: &str, client: Option<&OAuthClient>, email: &str) -> Advice {
+        let refusal = super::refusal::Refusal::new("", Some(reason));
+        let kind = refusal.code.is_some().then_some(refusal.kind);
+        Advice {
+            guidance: explain(reason),
+            kind,
+            admin_consent_link: (kind == Some(RefusalKind::Consent))
+                .then(|| client.and_then(|c| admin_consent_url(c, email)))
+                .flatten(),
+            sign_in_again_helps: refusal.sign_in_again_helps_or_unknown(),
+        }
+    }
 }
 
 /// Why an app password is offered, and how to make one, per provider.

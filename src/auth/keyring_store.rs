@@ -15,6 +15,9 @@ pub const SERVICE: &str = "org.tayori.Tayori";
 pub enum SecretKind {
     RefreshToken,
     AppPassword,
+    /// A desktop-app client secret the person or administrator configured (Google's are not
+    /// confidential, but they are kept with the other secrets all the same).
+    ClientSecret,
 }
 
 impl SecretKind {
@@ -22,6 +25,7 @@ impl SecretKind {
         match self {
             SecretKind::RefreshToken => "refresh-token",
             SecretKind::AppPassword => "app-password",
+            SecretKind::ClientSecret => "client-secret",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The loopback redirect listener of a native app (RFC 8252 §7.3): bound to 127.0.0.1 only, on a
 //! port the OS picks, for the one request that carries the authorization response. It checks `state`
-//! and, where the server promises it, the RFC 9207 `iss`, then answers with a small bilingual page
-//! that says the window can be closed.
+//! and, where the server promises it, the RFC 9207 `iss`. A refused or forged answer gets a small
+//! bilingual error page at once; a good one is answered only when Tayori knows the outcome
+//! ([`BrowserPage`]): "signed in" once the account works and is saved, otherwise "return to Tayori".
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -96,7 +97,7 @@ impl Loopback {
         issuer_must_be_present: bool,
         timeout: Duration,
         cancel: impl std::future::Future<Output = ()>,
-    ) -> Result<AuthorizationResponse, CallbackError> {
+    ) -> Result<(AuthorizationResponse, BrowserPage), CallbackError> {
         let accept_loop = async {
             loop {
                 let Ok((stream, _)) = self.listener.accept().await else {
@@ -125,7 +126,62 @@ impl Loopback {
 
 enum Handled {
     NotTheCallback,
-    Done(Result<AuthorizationResponse, CallbackError>),
+    Done(Result<(AuthorizationResponse, BrowserPage), CallbackError>),
+}
+
+/// The browser's request for the redirect, not answered yet: the person's browser shows a loading
+/// page until Tayori knows whether the account works. Dropped unanswered, it tells the person to go
+/// back to Tayori (which shows what happened).
+pub struct BrowserPage {
+    stream: Option<TcpStream>,
+}
+
+impl BrowserPage {
+    /// "You are signed in" — only once the account was verified and saved.
+    pub async fn signed_in(mut self) {
+        self.answer(PageKind::Done).await;
+    }
+
+    /// "Sign-in could not be completed; return to Tayori."
+    pub async fn failed(mut self) {
+        self.answer(PageKind::Error).await;
+    }
+
+    /// "Return to Tayori", where the window itself shows the outcome.
+    pub async fn return_to_tayori(mut self) {
+        self.answer(PageKind::ReturnToTayori).await;
+    }
+
+    async fn answer(&mut self, kind: PageKind) {
+        if let Some(mut stream) = self.stream.take() {
+            respond(&mut stream, 200, &page(kind)).await;
+        }
+    }
+}
+
+impl std::fmt::Debug for BrowserPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.stream.is_some() {
+            "BrowserPage(waiting)"
+        } else {
+            "BrowserPage(answered)"
+        })
+    }
+}
+
+impl Drop for BrowserPage {
+    fn drop(&mut self) {
+        // No runtime is needed: a few hundred bytes to a local socket, written blocking.
+        if let Some(stream) = self.stream.take()
+            && let Ok(mut stream) = stream.into_std()
+            && stream.set_nonblocking(false).is_ok()
+        {
+            use std::io::Write;
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.write_all(response(200, &page(PageKind::ReturnToTayori)).as_bytes());
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
 
 async fn read_request_head(stream: &mut TcpStream) -> Option<String> {
@@ -173,13 +229,18 @@ async fn handle(
         expected_issuer,
         issuer_must_be_present,
     );
-    let kind = if result.is_ok() {
-        PageKind::Done
-    } else {
-        PageKind::Error
-    };
-    respond(&mut stream, 200, &page(kind)).await;
-    Handled::Done(result)
+    match result {
+        Ok(response) => Handled::Done(Ok((
+            response,
+            BrowserPage {
+                stream: Some(stream),
+            },
+        ))),
+        Err(error) => {
+            respond(&mut stream, 200, &page(PageKind::Error)).await;
+            Handled::Done(Err(error))
+        }
+    }
 }
 
 fn check(
@@ -228,6 +289,7 @@ fn check(
 enum PageKind {
     Done,
     Error,
+    ReturnToTayori,
 }
 
 fn page(kind: PageKind) -> String {
@@ -240,6 +302,10 @@ fn page(kind: PageKind) -> String {
             "サインインを完了できませんでした。Tayori に戻って、表示された内容をご確認ください。",
             "Sign-in could not be completed. Return to Tayori to see what happened.",
         ),
+        PageKind::ReturnToTayori => (
+            "ブラウザーでの手続きは終わりました。Tayori に戻って結果をご確認ください。",
+            "You are done in the browser. Return to Tayori to see whether your account is ready.",
+        ),
     };
     format!(
         "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>Tayori</title>\
@@ -249,12 +315,17 @@ fn page(kind: PageKind) -> String {
 }
 
 async fn respond(stream: &mut TcpStream, status: u16, body: &str) {
+    let _ = stream.write_all(response(status, body).as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn response(status: u16, body: &str) -> String {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
         _ => "Not Found",
     };
-    let response = format!(
+    format!(
         "HTTP/1.1 {status} {reason}\r\n\
          Content-Type: text/html; charset=utf-8\r\n\
          Content-Length: {}\r\n\
@@ -265,9 +336,7 @@ async fn respond(stream: &mut TcpStream, status: u16, body: &str) {
          Referrer-Policy: no-referrer\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    )
 }
 
 #[cfg(test)]
@@ -290,37 +359,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_good_callback_yields_the_code_and_a_no_store_page() {
-        let loopback = Loopback::bind().await.unwrap();
-        let port = loopback.port();
-        assert!(loopback.redirect_uri().starts_with("http://127.0.0.1:"));
-        let waiter = tokio::spawn(async move {
-            loopback
-                .wait(
-                    "st4te",
-                    Some("https://idp.test"),
-                    true,
-                    Duration::from_secs(5),
-                    never(),
-                )
-                .await
-        });
-        let favicon = get(port, "/favicon.ico").await;
-        assert!(
-            favicon.starts_with("HTTP/1.1 404"),
-            "other paths do not count: {favicon}"
-        );
-        let page = get(port, "/?code=c0de&state=st4te&iss=https%3A%2F%2Fidp.test").await;
-        assert!(page.starts_with("HTTP/1.1 200"));
-        assert!(
-            page.contains("Cache-Control: no-store")
-                && page.contains("Content-Security-Policy: default-src 'none'")
-        );
-        assert!(page.contains("閉じて") && page.contains("close this window"));
-        let response = waiter.await.unwrap().unwrap();
-        assert_eq!(response.code.expose(), "c0de");
-        // One request only: the listener is gone.
-        assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    async fn a_good_callback_yields_the_code_and_the_page_waits_for_the_outcome() {
+        for signed_in in [true, false] {
+            let loopback = Loopback::bind().await.unwrap();
+            let port = loopback.port();
+            assert!(loopback.redirect_uri().starts_with("http://127.0.0.1:"));
+            let waiter = tokio::spawn(async move {
+                let (response, page) = loopback
+                    .wait(
+                        "st4te",
+                        Some("https://idp.test"),
+                        true,
+                        Duration::from_secs(5),
+                        never(),
+                    )
+                    .await?;
+                if signed_in {
+                    page.signed_in().await;
+                } // else dropped: the account did not work
+                Ok::<_, CallbackError>(response)
+            });
+            let favicon = get(port, "/favicon.ico").await;
+            assert!(
+                favicon.starts_with("HTTP/1.1 404"),
+                "other paths do not count: {favicon}"
+            );
+            let page = get(port, "/?code=c0de&state=st4te&iss=https%3A%2F%2Fidp.test").await;
+            assert!(page.starts_with("HTTP/1.1 200"));
+            assert!(
+                page.contains("Cache-Control: no-store")
+                    && page.contains("Content-Security-Policy: default-src 'none'")
+            );
+            assert_eq!(
+                page.contains("You are signed in") && page.contains("閉じて"),
+                signed_in,
+                "{page}"
+            );
+            if !signed_in {
+                assert!(page.contains("Return to Tayori"), "{page}");
+            }
+            let response = waiter.await.unwrap().unwrap();
+            assert_eq!(response.code.expose(), "c0de");
+            // One request only: the listener is gone.
+            assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+        }
     }
 
     #[tokio::test]

@@ -47,6 +47,13 @@ impl TokenManager {
         if let Some(refresh) = &tokens.refresh_token {
             keyring_store::save(&self.account, SecretKind::RefreshToken, refresh).await?;
         }
+        // A configured desktop secret is needed again at every refresh; the built-in one is in
+        // the program already.
+        if let Some(secret) = &self.client.client_secret
+            && super::clients::built_in_secret(&self.client.client_id).is_none()
+        {
+            keyring_store::save(&self.account, SecretKind::ClientSecret, secret).await?;
+        }
         let mut cached = self.cached.lock().await;
         cached.access = Some(tokens.access_token.clone());
         cached.expires_at = tokens.expires_at;
@@ -93,7 +100,14 @@ impl TokenManager {
                 reason: "no saved sign-in for this account".into(),
             })?;
         self.refreshes.fetch_add(1, Ordering::Relaxed);
-        let tokens = flow::refresh(&self.http, &self.client, &refresh).await?;
+        let mut client = self.client.clone();
+        if client.client_secret.is_none() && client.is_google() {
+            client.client_secret = keyring_store::load(&self.account, SecretKind::ClientSecret)
+                .await
+                .ok()
+                .flatten();
+        }
+        let tokens = flow::refresh(&self.http, &client, &refresh).await?;
         if let Some(rotated) = &tokens.refresh_token
             && rotated != &refresh
         {

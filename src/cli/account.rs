@@ -4,19 +4,20 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use tayori::account::setup::{self, Method, Plan, SetupError};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
+use tayori::auth::AuthError;
+use tayori::auth::Credentials;
 use tayori::auth::browser::Browser;
 use tayori::auth::flow::OAuthClient;
+use tayori::auth::guidance::{self, Advice};
 use tayori::auth::keyring_store::{self, SecretKind};
-use tayori::auth::tokens::TokenManager;
-use tayori::auth::{Credentials, guidance};
+use tayori::auth::refusal::{Refusal, RefusalKind};
 use tayori::config::{Paths, Settings};
 use tayori::discovery::{Discovered, Discoverer};
-use tayori::i18n::Lang;
+use tayori::i18n::{Lang, Text, fill};
 use tayori::net::Net;
 use tayori::redact::Secret;
 
@@ -33,9 +34,20 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
                 email,
                 auth,
                 browser,
+                device_code,
                 trust,
                 name,
-            } => add(settings, &accounts, &email, auth, browser, trust, name).await,
+            } => {
+                let how = if device_code {
+                    SignInWith::DeviceCode
+                } else {
+                    SignInWith::Browser(browser)
+                };
+                add(settings, &accounts, &email, auth, how, trust, name).await
+            }
+            AccountCommand::AddShared { shared, via, .. } => {
+                add_shared(settings, &accounts, &shared, &via).await
+            }
             AccountCommand::List => list(&accounts),
             AccountCommand::Remove { email } => remove(paths, &email).await,
             AccountCommand::Verify { email } => {
@@ -82,60 +94,140 @@ async fn verify(
     smtp_server: &Server,
     credentials: &Credentials,
 ) -> anyhow::Result<()> {
+    let lang = Lang::from_system();
+    let server = |s: &Server| format!("{}:{}", s.host, s.port);
     print!(
-        "Checking incoming mail (IMAP {}:{}) … ",
-        imap_server.host, imap_server.port
+        "{}",
+        fill(
+            lang.text(Text::CliCheckingImap),
+            &[("server", &server(imap_server))]
+        )
     );
     setup::verify_imap(net, imap_server, credentials)
         .await
-        .inspect_err(|_| println!("failed"))?;
-    println!("ok");
+        .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
+    println!("{}", lang.text(Text::CliCheckOk));
     print!(
-        "Checking outgoing mail (SMTP {}:{}) … ",
-        smtp_server.host, smtp_server.port
+        "{}",
+        fill(
+            lang.text(Text::CliCheckingSmtp),
+            &[("server", &server(smtp_server))]
+        )
     );
     setup::verify_smtp(net, smtp_server, credentials)
         .await
-        .inspect_err(|_| println!("failed"))?;
-    println!("ok");
+        .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
+    println!("{}", lang.text(Text::CliCheckOk));
     Ok(())
 }
 
+/// How the person signs in: the browser on this computer, or a code on any device.
+enum SignInWith {
+    Browser(Option<String>),
+    DeviceCode,
+}
+
+/// Signs in with a code shown here (RFC 8628), for a browser elsewhere.
+async fn sign_in_device(
+    net: &Net,
+    client: &OAuthClient,
+    email: &str,
+) -> Result<
+    (
+        std::sync::Arc<tayori::auth::tokens::TokenManager>,
+        OAuthClient,
+    ),
+    SetupError,
+> {
+    let lang = Lang::from_system();
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    setup::sign_in_device(
+        net,
+        client,
+        email,
+        |shown| {
+            let minutes = shown.seconds_left().div_ceil(60).to_string();
+            println!(
+                "{}",
+                fill(
+                    lang.text(Text::CliDeviceCode),
+                    &[
+                        ("url", &shown.verification_uri),
+                        ("code", &shown.user_code),
+                        ("minutes", &minutes)
+                    ]
+                )
+            );
+        },
+        cancel,
+    )
+    .await
+}
+
+/// Signs in through the browser; the page there waits for the outcome ([`setup::SignedIn`]).
 async fn sign_in_oauth(
     net: &Net,
     client: &OAuthClient,
     email: &str,
+    service: &str,
     browser: Option<String>,
-) -> anyhow::Result<Arc<TokenManager>> {
+) -> Result<setup::SignedIn, SetupError> {
     println!(
-        "Opening your browser to sign in to {}. Multi-factor sign-in, if your organisation uses it, happens there.",
-        client
-            .issuer
-            .as_deref()
-            .unwrap_or(&client.authorization_endpoint)
+        "{}",
+        fill(
+            Lang::from_system().text(Text::CliOpeningBrowser),
+            &[("service", service)]
+        )
     );
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    setup::sign_in_oauth(net, client, email, Browser::choose(browser), |_| {}, cancel)
-        .await
-        .map_err(explain_auth)
+    setup::sign_in_oauth(net, client, email, Browser::choose(browser), |_| {}, cancel).await
 }
 
-/// Adds the guidance text for a provider's error code, if there is one.
-fn explain_auth(error: SetupError) -> anyhow::Error {
-    match error.guidance() {
-        Some(g) => anyhow!(
-            "{error}\n{}\n{}",
-            g.text(Lang::from_system()),
-            if Lang::from_system() == Lang::En {
-                ""
-            } else {
-                g.text(Lang::En)
-            }
-        ),
-        None => anyhow!(error),
+/// What to tell the person after a refused sign-in, in their language (and the explanation in
+/// English too, for anyone searching it): what happened, the admin-consent link where the
+/// organisation must approve Tayori, and "sign in again" only where that helps.
+pub(super) fn advice_lines(advice: &Advice, email: &str) -> Vec<String> {
+    let lang = Lang::from_system();
+    let mut lines = Vec::new();
+    if let Some(guidance) = advice.guidance {
+        lines.push(guidance.text(lang).to_owned());
+        if lang != Lang::En {
+            lines.push(guidance.text(Lang::En).to_owned());
+        }
     }
+    if let Some(link) = &advice.admin_consent_link {
+        lines.push(fill(
+            lang.text(Text::CliAdminConsentLink),
+            &[("link", link)],
+        ));
+    }
+    if advice.sign_in_again_helps {
+        lines.push(lang.text(Text::CliMailStaysReadable).to_owned());
+        lines.push(fill(
+            lang.text(Text::CliSignInAgainWith),
+            &[("email", email)],
+        ));
+    }
+    lines
+}
+
+/// The core's words for a setup failure, and the advice for a refused sign-in.
+fn explain(error: &SetupError, client: Option<&OAuthClient>, email: &str) -> String {
+    let mut lines = vec![error.to_string()];
+    let auth = error.auth_error();
+    match auth {
+        Some(auth) => lines.extend(advice_lines(&Advice::for_error(auth, client, email), email)),
+        None => {
+            if let Some(g) = error.guidance() {
+                lines.push(g.text(Lang::from_system()).to_owned());
+            }
+        }
+    }
+    lines.join("\n")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -144,7 +236,7 @@ async fn add(
     accounts: &Accounts,
     email: &str,
     choice: Option<AuthChoice>,
-    browser: Option<String>,
+    how: SignInWith,
     trust: Vec<String>,
     name: Option<String>,
 ) -> anyhow::Result<ExitCode> {
@@ -152,7 +244,11 @@ async fn add(
     let mut discoverer = Discoverer::from_settings(settings)?;
     discoverer.options_mut().trusted_domains =
         trust.iter().map(|d| d.to_ascii_lowercase()).collect();
-    println!("Looking up the mail servers for {email} …");
+    let lang = Lang::from_system();
+    println!(
+        "{}",
+        fill(lang.text(Text::CliLookingUp), &[("email", email)])
+    );
     let found: Discovered = discoverer.discover(email).await?;
     if let Some(confirmation) = &found.needs_confirmation {
         eprintln!(
@@ -170,17 +266,34 @@ async fn add(
         return Ok(ExitCode::from(super::discover::EXIT_NEEDS_CONFIRMATION));
     }
     let plan = Plan::from_discovered(&found, &discoverer);
-    println!(
-        "Found ({}): IMAP {}:{} {}, SMTP {}:{} {}",
-        found.source.label(),
-        plan.imap.host,
-        plan.imap.port,
-        plan.imap.security,
-        plan.smtp.host,
-        plan.smtp.port,
-        plan.smtp.security
+    let imap_line = format!(
+        "{}:{} {}",
+        plan.imap.host, plan.imap.port, plan.imap.security
     );
+    let smtp_line = format!(
+        "{}:{} {}",
+        plan.smtp.host, plan.smtp.port, plan.smtp.security
+    );
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliFound),
+            &[
+                ("source", found.source.label()),
+                ("imap", &imap_line),
+                ("smtp", &smtp_line)
+            ]
+        )
+    );
+    // The administrator may ask for sign-in with a code (the browser cannot come back here).
+    let how = match how {
+        SignInWith::Browser(_) if plan.policy_device_code && plan.offers_device_code() => {
+            SignInWith::DeviceCode
+        }
+        other => other,
+    };
     let method = match choice {
+        _ if matches!(how, SignInWith::DeviceCode) => Method::OAuth,
         Some(AuthChoice::Oauth) => Method::OAuth,
         Some(AuthChoice::Password) => Method::Password,
         None => {
@@ -192,7 +305,7 @@ async fn add(
         }
     };
     plan.check_allowed(method)?;
-    let (auth, credentials) = match method {
+    let (auth, credentials, page) = match method {
         Method::OAuth => {
             let client = match setup::oauth_client(&net, settings, &plan).await {
                 Ok(resolved) => {
@@ -213,45 +326,129 @@ async fn add(
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let manager = match sign_in_oauth(&net, &client, email, browser).await {
-                Ok(manager) => manager,
-                Err(error) => {
-                    // The tenant refusing the app is where an app password is the way out — if the
-                    // administrator allows them.
-                    let text = format!("{error:#}");
-                    if setup::app_refused(&text) && plan.offers(Method::Password) {
-                        eprintln!(
-                            "{text}\n\n{}",
-                            guidance::app_password_help(plan.provider, Lang::from_system())
-                        );
-                        eprintln!(
-                            "To use an app password: tayori account add {email} --auth password"
-                        );
-                        return Ok(ExitCode::FAILURE);
-                    }
-                    return Err(error);
+            let service = plan
+                .sign_in_service_name()
+                .unwrap_or_else(|| client.authorization_endpoint.clone());
+            let outcome = match how {
+                SignInWith::DeviceCode => sign_in_device(&net, &client, email)
+                    .await
+                    .map(|(manager, client)| (manager, client, None)),
+                SignInWith::Browser(browser) => {
+                    sign_in_oauth(&net, &client, email, &service, browser)
+                        .await
+                        .map(|s| (s.manager, s.client, Some(s.page)))
                 }
             };
-            (setup::oauth_auth(&client), Credentials::OAuth(manager))
+            let signed_in = match outcome {
+                Ok(signed_in) => signed_in,
+                Err(error) => {
+                    eprintln!("{}", explain(&error, Some(&client), email));
+                    if let SetupError::Auth(auth) = &error {
+                        let code = auth.refusal().and_then(|r| r.code);
+                        if code.as_deref() == Some("AADSTS7000218") {
+                            eprintln!("{}", lang.text(Text::CliDeviceCodeNotAllowed));
+                        }
+                        if matches!(
+                            auth,
+                            AuthError::Callback(tayori::auth::loopback::CallbackError::TimedOut(_))
+                                | AuthError::Browser(_)
+                        ) && tayori::auth::device::device_endpoint(&client).is_some()
+                        {
+                            eprintln!(
+                                "{}",
+                                fill(lang.text(Text::CliTryDeviceCode), &[("email", email)])
+                            );
+                        }
+                    }
+                    // The tenant refusing the app is where an app password may be the way out —
+                    // if the administrator allows them; not where admin consent is what is missing.
+                    let consent_missing = matches!(&error, SetupError::Auth(e)
+                        if e.refusal().is_some_and(|r| r.kind == RefusalKind::Consent)
+                            && tayori::auth::consent::admin_consent_url(&client, email).is_some());
+                    if setup::app_refused(&error.to_string())
+                        && !consent_missing
+                        && plan.offers(Method::Password)
+                    {
+                        eprintln!("\n{}", guidance::app_password_help(plan.provider, lang));
+                        eprintln!(
+                            "{}",
+                            fill(lang.text(Text::CliUseAppPassword), &[("email", email)])
+                        );
+                    }
+                    eprintln!(
+                        "{}",
+                        fill(lang.text(Text::CliNothingSaved), &[("email", email)])
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let (manager, client, page) = signed_in;
+            (
+                setup::oauth_auth(&client),
+                Credentials::OAuth(manager),
+                page,
+            )
         }
         Method::Password => {
             if plan.offers(Method::OAuth) {
-                println!(
-                    "{}",
-                    guidance::app_password_help(plan.provider, Lang::from_system())
-                );
+                println!("{}", guidance::app_password_help(plan.provider, lang));
             }
             let password = read_password(&format!("Password for {email}: "))?;
-            (AccountAuth::Password, Credentials::Password(password))
+            (AccountAuth::Password, Credentials::Password(password), None)
         }
     };
     if let Err(error) = verify(&net, &plan.imap, &plan.smtp, &credentials).await {
-        // Nothing is kept for an account that does not work.
+        // Nothing is kept for an account that does not work; the browser's page (dropped here)
+        // sends the person back to Tayori instead of saying "signed in".
+        drop(page);
         setup::forget_unverified(email).await;
-        return Err(error);
+        eprintln!("{error:#}");
+        eprintln!(
+            "{}",
+            fill(lang.text(Text::CliNothingSaved), &[("email", email)])
+        );
+        return Ok(ExitCode::FAILURE);
     }
     setup::save(accounts, &plan, name, auth, &credentials).await?;
-    println!("Account {email} added.");
+    if let Some(page) = page {
+        page.signed_in().await;
+    }
+    println!(
+        "{}",
+        fill(lang.text(Text::CliAccountAdded), &[("email", email)])
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Adds a shared mailbox opened with a member's own sign-in: verified (IMAP as the shared address,
+/// SMTP as the member) before it is saved; nothing is asked of the person.
+async fn add_shared(
+    settings: &Settings,
+    accounts: &Accounts,
+    shared: &str,
+    member: &str,
+) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
+    let net = net(settings)?;
+    let member = accounts.get(member)?;
+    let account = setup::shared_mailbox(&member, shared)?;
+    let credentials = account.credentials(&net.http).await?;
+    if let Err(error) = verify(&net, &account.imap, &account.smtp, &credentials).await {
+        eprintln!("{error:#}");
+        eprintln!(
+            "{}",
+            fill(lang.text(Text::CliNothingSaved), &[("email", shared)])
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    accounts.upsert(account.clone())?;
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliSharedAdded),
+            &[("shared", &account.email), ("member", &member.email)]
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -268,6 +465,11 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
             AccountAuth::Password => "password".into(),
         };
         let state = match &account.needs_sign_in {
+            // "Sign in again" only where it helps: a recorded consent or conditional-access
+            // refusal waits for the administrator.
+            Some(reason) if !Refusal::new("", Some(reason)).sign_in_again_helps_or_unknown() => {
+                format!("refused: {reason}")
+            }
             Some(reason) => format!(
                 "needs sign-in: {reason} — run `tayori account reauth {}`",
                 account.email
@@ -321,12 +523,29 @@ async fn verify_saved(
                 let needs_sign_in = error.kind().needs_sign_in();
                 if needs_sign_in {
                     accounts.set_needs_sign_in(&account.email, Some(format!("{error}")))?;
-                    println!(
+                }
+                match error.auth_error() {
+                    // What the sign-in service's refusal means; "sign in again" only where it helps.
+                    Some(auth) => {
+                        let advice = Advice::for_error(
+                            auth,
+                            account.oauth_client().as_ref(),
+                            &account.email,
+                        );
+                        if advice.sign_in_again_helps {
+                            println!("{}: needs sign-in — {error}", account.email);
+                        } else {
+                            println!("{}: refused — {error}", account.email);
+                        }
+                        for line in advice_lines(&advice, &account.email) {
+                            println!("  {line}");
+                        }
+                    }
+                    None if needs_sign_in => println!(
                         "{}: needs sign-in — {error}\n  Mail already on this computer stays readable. Sign in again with: tayori account reauth {}",
                         account.email, account.email
-                    );
-                } else {
-                    println!("{}: could not check — {error:#}", account.email);
+                    ),
+                    None => println!("{}: could not check — {error:#}", account.email),
                 }
             }
         }
@@ -346,20 +565,61 @@ async fn reauth(
 ) -> anyhow::Result<ExitCode> {
     let net = net(settings)?;
     let account = accounts.get(email)?;
+    // A shared mailbox opens with its member's sign-in: that is the one to renew.
+    let account = match &account.shared_via {
+        Some(member) => accounts.get(member)?,
+        None => account,
+    };
+    let lang = Lang::from_system();
     if let Some(reason) = &account.needs_sign_in {
-        println!("Signing in again ({reason}).");
+        println!(
+            "{}",
+            fill(lang.text(Text::CliSigningInAgain), &[("reason", reason)])
+        );
     }
-    let credentials = match setup::saved_oauth_client(&account.auth) {
+    // The client as this sign-in learned it (an account saved at `common` learns its tenant).
+    let mut learned_auth = None;
+    let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
         Some(client) => {
-            Credentials::OAuth(sign_in_oauth(&net, &client, &account.email, browser).await?)
+            let service = match account.provider {
+                Some(provider) => provider.display_name().to_owned(),
+                None => client.authorization_endpoint.clone(),
+            };
+            match sign_in_oauth(&net, &client, &account.email, &service, browser).await {
+                Ok(signed_in) => {
+                    learned_auth = Some(setup::oauth_auth(&signed_in.client));
+                    (Credentials::OAuth(signed_in.manager), Some(signed_in.page))
+                }
+                Err(error) => {
+                    eprintln!("{}", explain(&error, Some(&client), &account.email));
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
-        None => Credentials::Password(read_password(&format!("Password for {}: ", account.email))?),
+        None => (
+            Credentials::Password(read_password(&format!("Password for {}: ", account.email))?),
+            None,
+        ),
     };
     verify(&net, &account.imap, &account.smtp, &credentials).await?;
     if let Credentials::Password(password) = &credentials {
         keyring_store::save(&account.email, SecretKind::AppPassword, password).await?;
     }
+    if let Some(auth) = learned_auth.filter(|auth| *auth != account.auth) {
+        let mut updated = account.clone();
+        updated.auth = auth;
+        accounts.upsert(updated)?;
+    }
     accounts.set_needs_sign_in(&account.email, None)?;
-    println!("Signed in again: {}.", account.email);
+    if let Some(page) = page {
+        page.signed_in().await;
+    }
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliSignedInAgain),
+            &[("email", &account.email)]
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use tayori::account::{Account, Accounts};
+use tayori::auth::guidance::Advice;
 use tayori::config::{Paths, Settings};
-use tayori::i18n::{Lang, Text};
+use tayori::i18n::{Lang, Text, fill};
 use tayori::mime;
 use tayori::store::{BodyState, SortOrder, Store};
 use tayori::sync::{AccountSync, Summary, SyncEvent, decode_mailbox_name};
@@ -82,9 +83,25 @@ async fn sync_accounts(
             Err(error) => {
                 bar.abandon();
                 all_ok = false;
-                eprintln!("tayori sync: {email}: {error}");
-                if error.needs_sign_in() {
-                    eprintln!("  sign in again with `tayori account reauth {email}`");
+                let lang = Lang::from_system();
+                eprintln!(
+                    "tayori sync: {}",
+                    fill(
+                        lang.text(Text::CliSyncFailed),
+                        &[("email", &email), ("detail", &error.to_string())]
+                    )
+                );
+                if let Some(auth) = error.auth_error() {
+                    let client = engine.account().oauth_client();
+                    let advice = Advice::for_error(auth, client.as_ref(), &email);
+                    for line in super::account::advice_lines(&advice, &email) {
+                        eprintln!("  {line}");
+                    }
+                } else if error.needs_sign_in() {
+                    eprintln!(
+                        "  {}",
+                        fill(lang.text(Text::CliSignInAgainWith), &[("email", &email)])
+                    );
                 }
             }
         }

@@ -15,6 +15,18 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tayori::config::{Paths, Settings};
 
+/// `tayori --version`: the version and which app registrations this build carries.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            tayori::auth::clients::built_in_summary()
+        )
+    })
+}
+
 /// Exit status of a subcommand that this version cannot do yet (sysexits' EX_UNAVAILABLE).
 #[cfg(not(feature = "gui"))]
 pub const EXIT_UNAVAILABLE: u8 = 69;
@@ -23,6 +35,7 @@ pub const EXIT_UNAVAILABLE: u8 = 69;
 #[command(
     name = "tayori",
     version,
+    long_version = long_version(),
     about = "Tayori (便り) — a desktop mail client that signs in the modern way",
     long_about = "Tayori finds your mail servers from your email address, signs in with OAuth 2.0 in your \
 browser (where multi-factor sign-in happens) and keeps your mail readable offline.\n\n\
@@ -65,6 +78,9 @@ pub enum Command {
         /// Only this account (default: all).
         #[arg(long, value_name = "EMAIL")]
         account: Option<String>,
+        /// Only this account (the same as --account).
+        #[arg(value_name = "EMAIL", conflicts_with = "account")]
+        email: Option<String>,
         /// Keep running: wait for new mail (IDLE) and check all folders every few minutes.
         #[arg(long)]
         watch: bool,
@@ -141,12 +157,28 @@ pub enum AccountCommand {
         /// The browser command to open the sign-in page with (default: $BROWSER, else the system's).
         #[arg(long, value_name = "CMD")]
         browser: Option<String>,
+        /// Sign in with a code on any device instead of a browser on this computer (RFC 8628; for
+        /// remote desktops, VDI and locked-down browsers). Microsoft accounts only.
+        #[arg(long, conflicts_with = "browser")]
+        device_code: bool,
         /// Trust a domain that discovery leads to (e.g. a hosting provider).
         #[arg(long, value_name = "DOMAIN")]
         trust: Vec<String>,
         /// Your name as recipients see it.
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Add a shared mailbox (代表アドレス) that a signed-in Microsoft 365 account is a member of: it
+    /// opens with the member's own sign-in (no second sign-in).
+    AddShared {
+        /// The shared mailbox's address.
+        shared: String,
+        /// The member account (already added) whose sign-in opens it.
+        #[arg(long, value_name = "EMAIL")]
+        via: String,
+        /// Accepted for symmetry with `add`; no browser is needed.
+        #[arg(long, value_name = "CMD", hide = true)]
+        browser: Option<String>,
     },
     /// List the configured accounts.
     List,
@@ -200,6 +232,7 @@ impl Command {
             Command::Discover { .. } => "tayori discover",
             Command::Account { action } => match action {
                 AccountCommand::Add { .. } => "tayori account add",
+                AccountCommand::AddShared { .. } => "tayori account add-shared",
                 AccountCommand::List => "tayori account list",
                 AccountCommand::Remove { .. } => "tayori account remove",
                 AccountCommand::Verify { .. } => "tayori account verify",
@@ -226,7 +259,11 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     match command {
         Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
         Command::Account { action } => account::run(paths, settings, action),
-        Command::Sync { account, watch } => mail::sync(paths, settings, account.as_deref(), watch),
+        Command::Sync {
+            account,
+            email,
+            watch,
+        } => mail::sync(paths, settings, account.or(email).as_deref(), watch),
         Command::List {
             folder,
             account,

@@ -4,6 +4,8 @@
 //! returned as soon as no source still running could beat it:
 //!
 //! 1. an admin-provisioned policy file,
+//! 1. the big providers' own address domains (gmail.com, outlook.com, hotmail.co.jp …), known
+//!    without DNS,
 //! 2. autoconfig over HTTPS (`autoconfig.<domain>` and `/.well-known/autoconfig/`),
 //! 3. the ISPDB (Thunderbird's database, or an organisation's mirror),
 //! 4. MX → a known provider, or the ISPDB entry of the MX's domain,
@@ -22,6 +24,7 @@ pub mod autodiscover;
 pub mod domain;
 mod guess;
 mod ispdb;
+mod known;
 mod mx;
 pub mod policy;
 pub mod probe;
@@ -85,6 +88,8 @@ pub enum SignIn {
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     AdminPolicy,
+    /// Tayori's own table of the big providers' address domains (no network at all).
+    KnownProvider,
     Autoconfig,
     Ispdb,
     Mx,
@@ -95,8 +100,9 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 8] = [
+    pub const ALL: [Source; 9] = [
         Source::AdminPolicy,
+        Source::KnownProvider,
         Source::Autoconfig,
         Source::Ispdb,
         Source::Mx,
@@ -109,6 +115,7 @@ impl Source {
     pub fn label(self) -> &'static str {
         match self {
             Source::AdminPolicy => "admin policy",
+            Source::KnownProvider => "known provider",
             Source::Autoconfig => "autoconfig (HTTPS)",
             Source::Ispdb => "ISPDB",
             Source::Mx => "MX records",

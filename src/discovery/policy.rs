@@ -78,6 +78,10 @@ pub struct PolicyOAuth {
     pub scopes: Vec<String>,
     /// The organisation's own app registration (used by sign-in).
     pub client_id: Option<String>,
+    /// Sign in with a code on another device (RFC 8628) instead of the browser on this computer —
+    /// for remote desktops, VDI and kiosks where the browser cannot reach Tayori's loopback address.
+    #[serde(default)]
+    pub device_code: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

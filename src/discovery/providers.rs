@@ -46,6 +46,9 @@ pub struct Provider {
     pub domains: &'static [&'static str],
     /// Whether the provider files submitted mail in Sent itself (a client copy would duplicate it).
     pub files_sent_mail: bool,
+    /// The address domains whose mail the provider itself hosts (its consumer services): an
+    /// address there is recognised without asking DNS or any server.
+    pub address_domains: &'static [&'static str],
 }
 
 /// Microsoft's `common` authority accepts work and school accounts and personal ones; an admin policy
@@ -73,11 +76,13 @@ pub static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
                 )),
                 token_endpoint: Some(format!("{MICROSOFT_AUTHORITY}/oauth2/v2.0/token")),
                 // The outlook.office.com form works for work and personal accounts (`.default` breaks
-                // personal ones).
+                // personal ones). `openid` brings the ID token whose `tid` names the person's
+                // tenant, used for refreshes from then on.
                 scopes: vec![
                     "https://outlook.office.com/IMAP.AccessAsUser.All".into(),
                     "https://outlook.office.com/SMTP.Send".into(),
                     "offline_access".into(),
+                    "openid".into(),
                 ],
             }),
             mail_hosts: &[
@@ -101,6 +106,111 @@ pub static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
                 "live.com",
             ],
             files_sent_mail: true,
+            // Outlook.com's domains, as Thunderbird's ISPDB lists them (hotmail.com.xml).
+            address_domains: &[
+                "hotmail.com",
+                "live.com",
+                "msn.com",
+                "outlook.com",
+                "windowslive.com",
+                "outlook.at",
+                "outlook.be",
+                "outlook.cl",
+                "outlook.cz",
+                "outlook.de",
+                "outlook.dk",
+                "outlook.es",
+                "outlook.fr",
+                "outlook.hu",
+                "outlook.ie",
+                "outlook.in",
+                "outlook.it",
+                "outlook.jp",
+                "outlook.kr",
+                "outlook.lv",
+                "outlook.my",
+                "outlook.ph",
+                "outlook.pt",
+                "outlook.sa",
+                "outlook.sg",
+                "outlook.sk",
+                "outlook.co.id",
+                "outlook.co.il",
+                "outlook.co.th",
+                "outlook.com.ar",
+                "outlook.com.au",
+                "outlook.com.br",
+                "outlook.com.gr",
+                "outlook.com.tr",
+                "outlook.com.vn",
+                "hotmail.be",
+                "hotmail.ca",
+                "hotmail.cl",
+                "hotmail.cz",
+                "hotmail.de",
+                "hotmail.dk",
+                "hotmail.es",
+                "hotmail.fi",
+                "hotmail.fr",
+                "hotmail.gr",
+                "hotmail.hu",
+                "hotmail.it",
+                "hotmail.lt",
+                "hotmail.lv",
+                "hotmail.my",
+                "hotmail.nl",
+                "hotmail.no",
+                "hotmail.ph",
+                "hotmail.rs",
+                "hotmail.se",
+                "hotmail.sg",
+                "hotmail.sk",
+                "hotmail.co.id",
+                "hotmail.co.il",
+                "hotmail.co.in",
+                "hotmail.co.jp",
+                "hotmail.co.kr",
+                "hotmail.co.th",
+                "hotmail.co.uk",
+                "hotmail.co.za",
+                "hotmail.com.ar",
+                "hotmail.com.au",
+                "hotmail.com.br",
+                "hotmail.com.hk",
+                "hotmail.com.tr",
+                "hotmail.com.tw",
+                "hotmail.com.vn",
+                "live.at",
+                "live.be",
+                "live.ca",
+                "live.cl",
+                "live.cn",
+                "live.de",
+                "live.dk",
+                "live.fi",
+                "live.fr",
+                "live.hk",
+                "live.ie",
+                "live.in",
+                "live.it",
+                "live.jp",
+                "live.nl",
+                "live.no",
+                "live.ru",
+                "live.se",
+                "live.co.jp",
+                "live.co.kr",
+                "live.co.uk",
+                "live.co.za",
+                "live.com.ar",
+                "live.com.au",
+                "live.com.mx",
+                "live.com.my",
+                "live.com.ph",
+                "live.com.pt",
+                "live.com.sg",
+                "livemail.tw",
+            ],
         },
         Provider {
             id: KnownProvider::Google,
@@ -129,6 +239,7 @@ pub static PROVIDERS: LazyLock<Vec<Provider>> = LazyLock::new(|| {
             mx_suffixes: &[".google.com", ".googlemail.com"],
             domains: &["google.com", "googlemail.com", "gmail.com"],
             files_sent_mail: true,
+            address_domains: &["gmail.com", "googlemail.com"],
         },
     ]
 });
@@ -154,6 +265,15 @@ pub fn by_mx(mx_host: &str) -> Option<&'static Provider> {
     PROVIDERS
         .iter()
         .find(|p| p.mx_suffixes.iter().any(|suffix| host.ends_with(suffix)))
+}
+
+/// The provider whose own consumer service hosts addresses at `domain` (gmail.com, outlook.com,
+/// hotmail.co.jp …).
+pub fn by_address_domain(domain: &str) -> Option<&'static Provider> {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    PROVIDERS
+        .iter()
+        .find(|p| p.address_domains.contains(&domain.as_str()))
 }
 
 /// Whether a registrable domain belongs to a known provider (a move there needs no confirmation).
@@ -189,6 +309,32 @@ mod tests {
             by_mail_host("IMAP.gmail.com").unwrap().id,
             KnownProvider::Google
         );
+    }
+
+    #[test]
+    fn the_providers_own_address_domains_are_known() {
+        for (domain, id) in [
+            ("gmail.com", KnownProvider::Google),
+            ("GoogleMail.com.", KnownProvider::Google),
+            ("outlook.com", KnownProvider::Microsoft),
+            ("hotmail.co.jp", KnownProvider::Microsoft),
+            ("live.jp", KnownProvider::Microsoft),
+            ("msn.com", KnownProvider::Microsoft),
+        ] {
+            assert_eq!(
+                by_address_domain(domain).map(|p| p.id),
+                Some(id),
+                "{domain}"
+            );
+        }
+        for other in [
+            "contoso.com",
+            "gmail.com.evil.test",
+            "live.example",
+            "google.com",
+        ] {
+            assert!(by_address_domain(other).is_none(), "{other}");
+        }
     }
 
     #[test]

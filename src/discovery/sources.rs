@@ -15,7 +15,7 @@ use super::probe::ProbeResult;
 use super::providers::{self, Provider};
 use super::{
     Candidate, DiscoveryOptions, Endpoint, Outcome, SignIn, Source, SourceResult, Tracer,
-    autoconfig, autodiscover, domain, guess, ispdb, mx, policy, srv,
+    autoconfig, autodiscover, domain, guess, ispdb, known, mx, policy, srv,
 };
 use crate::net::dns::{Dns, DnsError};
 use crate::net::http::{Fetched, Http, HttpError};
@@ -106,6 +106,7 @@ pub(super) async fn first_by_preference<'a, T: Send + 'a>(
 pub(super) async fn run(source: Source, context: &Context) -> SourceResult {
     let attempt = match source {
         Source::AdminPolicy => policy::ask(context).await,
+        Source::KnownProvider => known::ask(context),
         Source::Autoconfig => autoconfig::ask_https(context).await,
         Source::Ispdb => ispdb::ask(context).await,
         Source::Mx => mx::ask(context).await,

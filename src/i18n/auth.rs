@@ -46,13 +46,13 @@ catalog! {
         }
         /// AADSTS500113: no redirect URI registered.
         GuideNoRedirectUri {
-            en: "The app registration has no redirect address for desktop apps. Your administrator must add the redirect URI http://localhost (mobile and desktop applications) to the app registration used by Tayori.",
-            ja: "アプリ登録にデスクトップ アプリ用のリダイレクト先がありません。Tayori が使うアプリ登録に、リダイレクト URI http://localhost（モバイル アプリケーションとデスクトップ アプリケーション）を管理者が追加する必要があります。",
+            en: "The app registration has no redirect address for desktop apps. Your administrator must add the redirect URIs http://127.0.0.1 (the address Tayori uses, added in the app's manifest) and http://localhost under \"Mobile and desktop applications\" of the app registration used by Tayori.",
+            ja: "アプリ登録にデスクトップ アプリ用のリダイレクト先がありません。Tayori が使うアプリ登録の「モバイル アプリケーションとデスクトップ アプリケーション」に、リダイレクト URI http://127.0.0.1（Tayori が使うアドレス。アプリのマニフェストで追加）と http://localhost を管理者が追加する必要があります。",
         }
         /// AADSTS900971: no redirect address accepted.
         GuideNoRedirectGiven {
-            en: "The sign-in request had no redirect address the app registration accepts. Your administrator must add http://localhost as a desktop redirect URI of the app registration used by Tayori.",
-            ja: "アプリ登録が受け付けるリダイレクト先がありません。Tayori が使うアプリ登録に、デスクトップ用リダイレクト URI として http://localhost を管理者が追加する必要があります。",
+            en: "The sign-in request had no redirect address the app registration accepts. Your administrator must add http://127.0.0.1 (in the app's manifest) and http://localhost as desktop redirect URIs of the app registration used by Tayori.",
+            ja: "アプリ登録が受け付けるリダイレクト先がありません。Tayori が使うアプリ登録に、デスクトップ用リダイレクト URI として http://127.0.0.1（アプリのマニフェストで追加）と http://localhost を管理者が追加する必要があります。",
         }
         /// SMTP 5.7.139: SMTP AUTH is disabled in Exchange Online.
         GuideSmtpAuthDisabled {

@@ -29,6 +29,10 @@ catalog! {
             ja: "ユーザー名とパスワードを確認してください。多要素認証を使っている場合はブラウザーでサインインするか、プロバイダーが発行するアプリ パスワードをお使いください。",
         }
         FailSignInTitle { en: "Sign-in did not complete", ja: "サインインを完了できませんでした" }
+        FailAdminConsentLink {
+            en: "Send this link to your administrator: opening it approves Tayori for everyone in your organisation.",
+            ja: "このリンクを管理者に送ってください。管理者が開くと、組織の全員に対して Tayori が承認されます。",
+        }
         FailSignInHint {
             en: "Try again and finish in the browser window that opens. If it keeps failing, the details below help your administrator.",
             ja: "もう一度お試しのうえ、開いたブラウザーでサインインを完了してください。何度も失敗する場合は、下の詳細を管理者にお伝えください。",

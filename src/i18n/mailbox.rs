@@ -38,6 +38,12 @@ catalog! {
             en: "{email} needs you to sign in again. Mail already on this computer stays readable.",
             ja: "{email} の再サインインが必要です。このコンピューターにあるメールは引き続き読めます。",
         }
+        /// An account stopped by a refusal that signing in again does not fix (consent, conditional
+        /// access): the settings say what the administrator can do.
+        RefusedBanner {
+            en: "Your organisation refused the sign-in of {email} (see Settings for what your administrator can do). Mail already on this computer stays readable.",
+            ja: "組織が {email} のサインインを拒否しました（管理者ができることは設定画面をご覧ください）。このコンピューターにあるメールは引き続き読めます。",
+        }
         Loading { en: "Loading…", ja: "読み込み中…" }
     }
     plurals {

@@ -3,7 +3,7 @@
 //! One catalog, split by area into files: `general`, `wizard`, `failure` (what a failed setup
 //! says), `auth` (provider error explanations, app passwords, signing in again), `mailbox`,
 //! `reader`, `composer`, `send` (sending and the outbox), `sync` (the status line and new-mail
-//! notifications) and `settings`. Each area declares its keys with `catalog!`, English and
+//! notifications), `settings` and `cli` (the command line's own lines). Each area declares its keys with `catalog!`, English and
 //! Japanese side by side:
 //!
 //! ```text
@@ -249,6 +249,7 @@ areas! {
         send => Send,
         sync => Sync,
         settings => Settings,
+        cli => Cli,
     ],
     plurals: [
         mailbox => Mailbox,

@@ -51,6 +51,11 @@ catalog! {
             en: "Needs you to sign in again ({reason})",
             ja: "再度サインインが必要です（{reason}）",
         }
+        /// A refusal that signing in again does not fix (consent, conditional access).
+        AccountRefusedBecause {
+            en: "Sign-in refused by your organisation ({reason})",
+            ja: "組織によりサインインが拒否されています（{reason}）",
+        }
         RemoveAccount { en: "Remove from this computer…", ja: "このパソコンから削除…" }
         RemoveAccountYes { en: "Remove", ja: "削除する" }
         RemoveAccountConfirm {

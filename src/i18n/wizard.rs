@@ -63,6 +63,7 @@ catalog! {
             en: "Mail provider database (ISPDB)",
             ja: "メール プロバイダーのデータベース（ISPDB）",
         }
+        SourceKnownProvider { en: "Tayori's list of mail providers", ja: "Tayori のメール プロバイダー一覧" }
         SourceMx { en: "The domain's MX records", ja: "ドメインの MX レコード" }
         SourceAutodiscover { en: "Exchange AutoDiscover", ja: "Exchange 自動検出（AutoDiscover）" }
         SourceSrv { en: "SRV records (RFC 6186)", ja: "SRV レコード（RFC 6186）" }
@@ -129,6 +130,15 @@ catalog! {
         }
         SignInHeading { en: "Sign in to {email}", ja: "{email} にサインイン" }
         SignInWith { en: "Sign in with {service}", ja: "{service} でサインイン" }
+        SignInWithCode { en: "Sign in with a code on another device", ja: "別の端末でコードを使ってサインイン" }
+        DeviceCodeHeading { en: "Sign in with a code", ja: "コードでサインイン" }
+        DeviceCodeBody {
+            en: "On any device — a phone, another computer — open {url} and enter this code. Multi-factor sign-in happens there.",
+            ja: "スマートフォンや別のパソコンなど任意の端末で {url} を開き、次のコードを入力してください。多要素認証もそこで行います。",
+        }
+        DeviceCodeExpiresIn { en: "The code expires in {time}.", ja: "コードの有効期限まで {time}" }
+        CopyCode { en: "Copy the code", ja: "コードをコピー" }
+        CopyAdminConsentLink { en: "Copy the link for your administrator", ja: "管理者に送るリンクをコピー" }
         SignInWithBrowser { en: "Sign in with your browser", ja: "ブラウザーでサインイン" }
         SignInBrowserNote {
             en: "Your browser opens the sign-in page of {service}. Multi-factor sign-in — an app notification, a code or a security key — happens there, as you are used to. Tayori never sees your password.",

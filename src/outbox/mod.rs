@@ -337,6 +337,7 @@ mod tests {
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy: None,
+            shared_via: None,
         }
     }
 

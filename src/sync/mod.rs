@@ -133,6 +133,14 @@ impl From<CommandError> for SyncError {
 }
 
 impl SyncError {
+    /// The sign-in service's refusal behind this error, if that is what stopped the sync.
+    pub fn auth_error(&self) -> Option<&crate::auth::AuthError> {
+        match self {
+            SyncError::SignIn(ImapError::Auth(error)) => Some(error),
+            _ => None,
+        }
+    }
+
     /// Whether trying again later can help (a network problem), as opposed to something the person
     /// must act on (sign in again, free disk space).
     pub fn is_transient(&self) -> bool {

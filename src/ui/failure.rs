@@ -5,7 +5,8 @@
 use iced::widget::{column, container, text};
 use iced::{Element, Fill};
 use tayori::account::setup::SetupError;
-use tayori::auth::guidance::{Guidance, WhoActs};
+use tayori::auth::flow::OAuthClient;
+use tayori::auth::guidance::{Advice, Guidance, WhoActs};
 use tayori::i18n::{Lang, Text};
 
 use super::style;
@@ -22,6 +23,9 @@ pub struct Failure {
     pub guidance: Option<&'static Guidance>,
     /// The provider refused the app itself: an app password may be the way out.
     pub app_refused: bool,
+    /// Where the organisation has not approved Tayori (Entra consent): the admin-consent link for
+    /// the person's tenant and Tayori's client id, to copy or mail to the administrator.
+    pub admin_consent_link: Option<String>,
 }
 
 impl Failure {
@@ -32,7 +36,26 @@ impl Failure {
             detail: error.to_string(),
             guidance: error.guidance(),
             app_refused: error.app_refused(),
+            admin_consent_link: None,
         }
+    }
+
+    /// The failure of a browser sign-in with `client` for `email`, with the admin-consent link
+    /// where consent is what is missing (then an app password is not the way out: the
+    /// administrator's approval is).
+    pub fn from_sign_in(error: &SetupError, client: &OAuthClient, email: &str) -> Self {
+        let mut failure = Failure::from_setup(error);
+        if let SetupError::Auth(auth) = error {
+            let advice = Advice::for_error(auth, Some(client), email);
+            if let Some(guidance) = advice.guidance {
+                failure.guidance = Some(guidance);
+            }
+            if advice.admin_consent_link.is_some() {
+                failure.app_refused = false;
+            }
+            failure.admin_consent_link = advice.admin_consent_link;
+        }
+        failure
     }
 
     /// One line for a banner or a settings row: what happened (the core's words) and what to do,
@@ -42,7 +65,14 @@ impl Failure {
             Some(guidance) => guidance.text(lang),
             None => lang.text(self.hint()),
         };
-        format!("{} — {advice}", self.detail)
+        match &self.admin_consent_link {
+            Some(link) => format!(
+                "{} — {advice} {} {link}",
+                self.detail,
+                lang.text(Text::FailAdminConsentLink)
+            ),
+            None => format!("{} — {advice}", self.detail),
+        }
     }
 
     pub fn title(&self) -> Text {
@@ -102,6 +132,16 @@ impl Failure {
                     text(lang.text(who)).size(style::SMALL).font(style::bold()),
                     text(advice).size(style::SMALL),
                 ]
+                .push(self.admin_consent_link.as_ref().map(|link| {
+                    column![
+                        text(lang.text(Text::FailAdminConsentLink)).size(style::SMALL),
+                        text(link)
+                            .size(style::SMALL)
+                            .font(iced::Font::MONOSPACE)
+                            .wrapping(iced::widget::text::Wrapping::Glyph),
+                    ]
+                    .spacing(2)
+                }))
                 .spacing(2),
                 column![
                     text(lang.text(Text::TechnicalDetails))
@@ -178,6 +218,7 @@ mod tests {
                 detail: String::new(),
                 guidance: None,
                 app_refused: false,
+                admin_consent_link: None,
             };
             for lang in [Lang::En, Lang::Ja] {
                 assert!(!lang.text(failure.title()).is_empty());
@@ -189,5 +230,41 @@ mod tests {
             kinds.len(),
             "each kind says something different"
         );
+    }
+
+    #[test]
+    fn missing_consent_shows_the_admin_consent_link_in_both_languages() {
+        use tayori::auth::AuthError;
+        let error = SetupError::Auth(AuthError::Refused(tayori::auth::refusal::Refusal::new(
+            "consent_required",
+            Some(
+                "AADSTS65001: The user or administrator has not consented to use the application.\r\nTrace ID: x",
+            ),
+        )));
+        let client = OAuthClient {
+            client_id: "7a3e0000-0000-4000-8000-00000000a001".into(),
+            authorization_endpoint:
+                "https://login.microsoftonline.com/common/oauth2/v2.0/authorize".into(),
+            token_endpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/token".into(),
+            issuer: None,
+            iss_required: false,
+            scopes: vec!["https://outlook.office.com/IMAP.AccessAsUser.All".into()],
+            client_secret: None,
+        };
+        let failure = Failure::from_sign_in(&error, &client, "t03@contoso.com");
+        assert!(
+            !failure.app_refused,
+            "admin consent, not an app password, is the way out"
+        );
+        assert_eq!(failure.guidance.map(|g| g.who), Some(WhoActs::YourAdmin));
+        for lang in [Lang::En, Lang::Ja] {
+            let line = failure.line(lang);
+            assert!(
+                line.contains("https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=7a3e0000-0000-4000-8000-00000000a001"),
+                "{line}"
+            );
+            assert!(line.contains(lang.text(Text::FailAdminConsentLink)));
+            assert!(!line.contains("Trace ID"), "{line}");
+        }
     }
 }

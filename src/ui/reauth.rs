@@ -23,9 +23,10 @@ pub async fn sign_in_again(
 
 async fn run(context: Context, account: Account, password: String) -> Result<(), SetupError> {
     let net = Net::from_settings(&context.settings)?;
-    let credentials = match setup::saved_oauth_client(&account.auth) {
-        Some(client) => Credentials::OAuth(
-            setup::sign_in_oauth(
+    // The browser's page waits until the account is checked (dropped on failure: "return to Tayori").
+    let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
+        Some(client) => {
+            let signed_in = setup::sign_in_oauth(
                 &net,
                 &client,
                 &account.email,
@@ -34,9 +35,13 @@ async fn run(context: Context, account: Account, password: String) -> Result<(),
                 // The sign-in page's own time limit ends the wait.
                 futures::future::pending::<()>(),
             )
-            .await?,
+            .await?;
+            (Credentials::OAuth(signed_in.manager), Some(signed_in.page))
+        }
+        None => (
+            Credentials::Password(setup::non_empty_password(password)?),
+            None,
         ),
-        None => Credentials::Password(setup::non_empty_password(password)?),
     };
     setup::verify_imap(&net, &account.imap, &credentials).await?;
     setup::verify_smtp(&net, &account.smtp, &credentials).await?;
@@ -49,5 +54,8 @@ async fn run(context: Context, account: Account, password: String) -> Result<(),
         .await?;
     }
     tayori::account::Accounts::new(&context.paths).set_needs_sign_in(&account.email, None)?;
+    if let Some(page) = page {
+        page.signed_in().await;
+    }
     Ok(())
 }

@@ -440,6 +440,7 @@ pub fn account(email: &str) -> Account {
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     }
 }
 

@@ -9,7 +9,7 @@ LOG="$STATE/log"
 PKI="$STATE/pki"
 umask 022
 
-COMPONENTS="dns https idp dovecot postfix"
+COMPONENTS="dns https idp entra google dovecot postfix"
 
 # ---- addresses and ports (keep in sync with README.md and the config templates) ----
 ISSUER="https://127.0.0.1:9443"
@@ -20,15 +20,23 @@ POSTFIX_PORT=10025
 DNS_ADDR=127.0.0.1; DNS_PORT=10053
 HTTPS_ADDR=127.0.0.10
 GUESS_ADDR=127.0.0.20
+# provider emulators (tests/rig/idp/entra.mjs, google.mjs): HTTPS on 443 under the providers' own
+# names through the rig DNS, and a plain-HTTP admin API (+ Dovecot's introspection) on 9000
+ENTRA_ADDR=127.0.0.30
+GOOGLE_ADDR=127.0.0.40
+EMULATOR_ADMIN_PORT=9000
 
 # "host:port" (tcp) each component must accept connections on before it counts as up
 ports_of() {
   case "$1" in
     idp)     echo "$IDP_ADDR:$IDP_PORT" ;;
+    entra)   echo "$ENTRA_ADDR:443 $ENTRA_ADDR:$EMULATOR_ADMIN_PORT" ;;
+    google)  echo "$GOOGLE_ADDR:443 $GOOGLE_ADDR:$EMULATOR_ADMIN_PORT" ;;
     dovecot) echo "127.0.0.1:$IMAP_PORT 127.0.0.1:$IMAPS_PORT 127.0.0.1:$SUBMISSION_PORT 127.0.0.1:$SUBMISSIONS_PORT" \
                   "[::1]:$IMAP_PORT [::1]:$IMAPS_PORT [::1]:$SUBMISSION_PORT [::1]:$SUBMISSIONS_PORT" \
                   "127.0.0.2:$IMAP_PORT 127.0.0.2:$IMAPS_PORT 127.0.0.2:$SUBMISSION_PORT 127.0.0.2:$SUBMISSIONS_PORT" \
-                  "$GUESS_ADDR:143 $GUESS_ADDR:993 $GUESS_ADDR:587 $GUESS_ADDR:465 127.0.0.1:$LMTP_PORT" ;;
+                  "$GUESS_ADDR:143 $GUESS_ADDR:993 $GUESS_ADDR:587 $GUESS_ADDR:465 127.0.0.1:$LMTP_PORT" \
+                  "$HTTPS_ADDR:993 $HTTPS_ADDR:587" ;;
     postfix) echo "127.0.0.1:$POSTFIX_PORT" ;;
     dns)     echo "$DNS_ADDR:$DNS_PORT" ;;
     https)   echo "$HTTPS_ADDR:443 $HTTPS_ADDR:80" ;;
@@ -37,7 +45,7 @@ ports_of() {
 
 log_of() {
   case "$1" in
-    idp) echo "$LOG/idp.log" ;; dovecot) echo "$LOG/dovecot.log" ;; postfix) echo "$LOG/postfix.log" ;;
+    idp) echo "$LOG/idp.log" ;; entra) echo "$LOG/entra.log" ;; google) echo "$LOG/google.log" ;; dovecot) echo "$LOG/dovecot.log" ;; postfix) echo "$LOG/postfix.log" ;;
     dns) echo "$LOG/dnsmasq.log" ;; https) echo "$LOG/https.log" ;;
   esac
 }
@@ -45,7 +53,7 @@ log_of() {
 # pid file of a component's main process (postfix/dovecot write their own)
 pidfile_of() {
   case "$1" in
-    idp) echo "$RUN/idp.pid" ;; dovecot) echo "$RUN/dovecot/master.pid" ;;
+    idp) echo "$RUN/idp.pid" ;; entra) echo "$RUN/entra.pid" ;; google) echo "$RUN/google.pid" ;; dovecot) echo "$RUN/dovecot/master.pid" ;;
     postfix) echo "$RUN/postfix-queue/pid/master.pid" ;;
     dns) echo "$RUN/dnsmasq.pid" ;; https) echo "$RUN/https.pid" ;;
   esac

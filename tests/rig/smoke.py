@@ -572,6 +572,8 @@ def main():
     log_offset = https_log_size()
     https_fixture()
     http_fixture(log_offset)
+    import smoke_providers  # the Entra ID and Google emulators
+    smoke_providers.run(sys.modules[__name__])
     time.sleep(0.3)  # let daemons flush their logs
     log_hygiene()
     print("%s: %d check(s) failed" % ("FAILED" if FAILED else "OK", len(FAILED)))

@@ -124,6 +124,7 @@ pub fn alice_home(
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy,
+            shared_via: None,
         })
         .unwrap();
     home

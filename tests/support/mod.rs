@@ -462,6 +462,7 @@ pub fn oauth_client_from(
         scopes: ["openid", "email", "offline_access", "mail"]
             .map(String::from)
             .to_vec(),
+        client_secret: None,
     }
 }
 
@@ -475,6 +476,7 @@ pub async fn product_sign_in(
         browser: tayori::auth::browser::Browser::Command(driver_command(user, password)),
         login_hint: Some(user.into()),
         timeout: Duration::from_secs(30),
+        ask_google_consent_again: false,
     };
     tayori::auth::flow::sign_in(&product_http(), client, &options, std::future::pending())
         .await

@@ -30,10 +30,11 @@ use crate::smtp::SmtpError;
 
 pub use discover::{DiscoveryProgress, discover_stream};
 pub use plan::{Method, Plan, policy_client_id};
-pub use save::{remove_account, save};
+pub use save::{remove_account, save, shared_mailbox};
 pub use sign_in::{
-    GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, issuer_hint_from_server, non_empty_password,
-    oauth_auth, oauth_client, saved_oauth_client, sign_in_oauth,
+    GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,
+    non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_device,
+    sign_in_oauth, with_tenant,
 };
 pub use verify::{
     Check, VerifyProgress, forget_unverified, verify_and_save_stream, verify_imap, verify_smtp,
@@ -76,6 +77,10 @@ pub enum SetupError {
     Accounts(#[from] AccountsError),
     #[error("no password given")]
     NoPassword,
+    #[error(
+        "{member} signs in with a password; a shared mailbox needs a member who signs in through the browser (Microsoft 365)"
+    )]
+    SharedNeedsOAuth { member: String },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -95,6 +100,18 @@ impl SetupError {
             SetupError::Keyring(error) => error.kind(),
             SetupError::Accounts(_) | SetupError::Store(_) => ErrorKind::Save,
             SetupError::NoPassword => ErrorKind::Refused,
+            SetupError::SharedNeedsOAuth { .. } => ErrorKind::Policy,
+        }
+    }
+
+    /// The sign-in service's error behind this one (a refused browser sign-in, or a token refused
+    /// while IMAP or SMTP signed in), for the advice the front ends give.
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            SetupError::Auth(error)
+            | SetupError::Imap(ImapError::Auth(error))
+            | SetupError::Smtp(SmtpError::Auth(error)) => Some(error),
+            _ => None,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Plan {
     pub source: Option<Source>,
     /// The client id the admin policy pins for this domain.
     pub policy_client_id: Option<String>,
+    /// The admin policy asks for sign-in with a code on another device (RFC 8628).
+    pub policy_device_code: bool,
 }
 
 impl Plan {
@@ -46,6 +48,11 @@ impl Plan {
                 discoverer.options().policy_file.as_deref(),
                 &found.email,
             ),
+            policy_device_code: policy_oauth(
+                discoverer.options().policy_file.as_deref(),
+                &found.email,
+            )
+            .is_some_and(|o| o.device_code),
         }
     }
 
@@ -66,6 +73,7 @@ impl Plan {
             provider_name: None,
             source: None,
             policy_client_id: None,
+            policy_device_code: false,
         }
     }
 
@@ -82,6 +90,19 @@ impl Plan {
             Method::OAuth => self.oauth_offer().is_some(),
             Method::Password => self.sign_in.contains(&SignIn::Password),
         }
+    }
+
+    /// Whether sign-in with a code on another device (RFC 8628) is on offer: at Microsoft Entra
+    /// (Google's device flow refuses the Gmail scope).
+    pub fn offers_device_code(&self) -> bool {
+        let Some(oauth) = self.oauth_offer() else {
+            return false;
+        };
+        self.provider == Some(KnownProvider::Microsoft)
+            || oauth
+                .authorization_endpoint
+                .as_deref()
+                .is_some_and(|e| e.ends_with("/oauth2/v2.0/authorize"))
     }
 
     /// The method to preselect: the first on offer.
@@ -140,14 +161,17 @@ impl Plan {
 
 /// The admin policy's client id for this domain, if an admin pinned one.
 pub fn policy_client_id(policy_file: Option<&std::path::Path>, email: &str) -> Option<String> {
+    policy_oauth(policy_file, email)?.client_id
+}
+
+/// The admin policy's OAuth settings for this address's domain.
+fn policy_oauth(
+    policy_file: Option<&std::path::Path>,
+    email: &str,
+) -> Option<crate::discovery::policy::PolicyOAuth> {
     let policy = Policy::load(policy_file?).ok()??;
     let domain = crate::discovery::domain::email_domain(email)?;
-    policy
-        .for_domain(&domain)?
-        .oauth2
-        .as_ref()?
-        .client_id
-        .clone()
+    policy.for_domain(&domain)?.oauth2.clone()
 }
 
 #[cfg(test)]

@@ -14,8 +14,12 @@ pub async fn remove_account(
     email: &str,
 ) -> Result<Account, SetupError> {
     let removed = Accounts::new(paths).remove(email)?;
-    keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
-    keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
+    // A shared mailbox has no secrets of its own: its member's stay.
+    if removed.shared_via.is_none() {
+        keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
+        keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
+        keyring_store::delete(&removed.email, SecretKind::ClientSecret).await?;
+    }
     let store_path = crate::store::Store::path_in(paths);
     if store_path.exists() {
         let email = removed.email.clone();
@@ -26,6 +30,33 @@ pub async fn remove_account(
         .map_err(|e| SetupError::Network(e.to_string()))??;
     }
     Ok(removed)
+}
+
+/// A shared mailbox opened with a signed-in member's own sign-in: the member's servers and OAuth
+/// client, IMAP signing in as the shared address (Exchange Online's XOAUTH2 `user=<shared address>`
+/// with the member's token), SMTP as the member (sending as the shared address needs "Send As").
+/// Only for OAuth accounts: a password is the member's alone.
+pub fn shared_mailbox(member: &Account, shared: &str) -> Result<Account, SetupError> {
+    if !matches!(member.auth, AccountAuth::OAuth2 { .. }) {
+        return Err(SetupError::SharedNeedsOAuth {
+            member: member.email.clone(),
+        });
+    }
+    let shared = shared.trim().to_owned();
+    let mut imap = member.imap.clone();
+    imap.username = shared.clone();
+    Ok(Account {
+        email: shared,
+        display_name: None,
+        provider: member.provider,
+        imap,
+        smtp: member.smtp.clone(),
+        auth: member.auth.clone(),
+        last_sign_in: Some(now_seconds()),
+        needs_sign_in: None,
+        sent_copy: None,
+        shared_via: Some(member.email.clone()),
+    })
 }
 
 /// Saves a verified account: an app password into the keyring (the refresh token is already there),
@@ -51,7 +82,60 @@ pub async fn save(
         needs_sign_in: None,
         // Decided from the provider when sending (`outbox::sent_copy_for`) unless set by hand.
         sent_copy: None,
+        shared_via: None,
     };
     accounts.upsert(account.clone())?;
     Ok(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Server;
+    use crate::server::Security;
+
+    fn member(auth: AccountAuth) -> Account {
+        let server = |host: &str, port| Server {
+            host: host.into(),
+            port,
+            security: Security::Tls,
+            username: "adele@contoso.com".into(),
+        };
+        Account {
+            email: "adele@contoso.com".into(),
+            display_name: Some("Adele".into()),
+            provider: Some(crate::discovery::KnownProvider::Microsoft),
+            imap: server("outlook.office365.com", 993),
+            smtp: server("smtp.office365.com", 587),
+            auth,
+            last_sign_in: None,
+            needs_sign_in: None,
+            sent_copy: None,
+            shared_via: None,
+        }
+    }
+
+    #[test]
+    fn a_shared_mailbox_signs_in_to_imap_as_itself_with_the_members_sign_in() {
+        let oauth = AccountAuth::OAuth2 {
+            client_id: "app".into(),
+            issuer: None,
+            authorization_endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/authorize"
+                .into(),
+            token_endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+            iss_required: false,
+            scopes: Vec::new(),
+        };
+        let shared = shared_mailbox(&member(oauth.clone()), " info@contoso.com ").unwrap();
+        assert_eq!(shared.email, "info@contoso.com");
+        assert_eq!(shared.imap.username, "info@contoso.com", "XOAUTH2 user=");
+        assert_eq!(
+            shared.smtp.username, "adele@contoso.com",
+            "SMTP as the member"
+        );
+        assert_eq!(shared.shared_via.as_deref(), Some("adele@contoso.com"));
+        assert_eq!(shared.auth, oauth);
+        let refused = shared_mailbox(&member(AccountAuth::Password), "info@contoso.com");
+        assert!(matches!(refused, Err(SetupError::SharedNeedsOAuth { .. })));
+    }
 }

@@ -9,6 +9,7 @@ use super::{Plan, SetupError};
 use crate::account::{AccountAuth, Server};
 use crate::auth::browser::Browser;
 use crate::auth::flow::{self, OAuthClient, SignInOptions};
+use crate::auth::loopback::BrowserPage;
 use crate::auth::tokens::TokenManager;
 use crate::auth::{clients, metadata, sasl};
 use crate::config::Settings;
@@ -147,6 +148,12 @@ pub async fn oauth_client(
     )
     .await?;
     tracing::info!(?source, "OAuth client id chosen");
+    let client_secret = clients::secret_for(
+        settings,
+        &client_id,
+        plan.provider,
+        issuer.as_deref().or(found.issuer.as_deref()),
+    );
     Ok(ResolvedClient {
         client: OAuthClient {
             client_id,
@@ -155,14 +162,28 @@ pub async fn oauth_client(
             issuer,
             iss_required,
             scopes,
+            client_secret,
         },
         named_by_server,
     })
 }
 
+/// A finished browser sign-in: the account's tokens (refresh token in the keyring), the client as
+/// learned from it (Entra: the person's own tenant), and the browser's page, still waiting to be
+/// told whether the account works.
+pub struct SignedIn {
+    pub manager: Arc<TokenManager>,
+    pub client: OAuthClient,
+    pub page: BrowserPage,
+}
+
 /// Signs in through the browser and keeps the refresh token in the keyring. `opened` gets the
 /// sign-in page's address once the browser was asked to open it. Dropping the future (or `cancel`
 /// finishing) stops the wait and closes the loopback listener.
+///
+/// Google sends a refresh token only at the first consent: when a sign-in brings none (the person
+/// allowed Tayori before, on another computer), Google is asked once more with its consent screen
+/// (`prompt=consent`, which is never sent to Microsoft).
 pub async fn sign_in_oauth(
     net: &Net,
     client: &OAuthClient,
@@ -170,21 +191,106 @@ pub async fn sign_in_oauth(
     browser: Browser,
     opened: impl FnOnce(&url::Url),
     cancel: impl std::future::Future<Output = ()>,
-) -> Result<Arc<TokenManager>, SetupError> {
-    let options = SignInOptions {
+) -> Result<SignedIn, SetupError> {
+    let mut options = SignInOptions {
         browser,
         login_hint: Some(email.to_owned()),
         timeout: SIGN_IN_TIMEOUT,
+        ask_google_consent_again: false,
     };
-    let tokens = flow::sign_in_reporting(&net.http, client, &options, opened, cancel).await?;
+    let mut cancel = std::pin::pin!(cancel);
+    let (mut tokens, mut page) =
+        flow::sign_in_reporting(&net.http, client, &options, opened, cancel.as_mut()).await?;
+    if tokens.refresh_token.is_none() && client.is_google() {
+        tracing::info!("Google issued no refresh token; asking for its consent once more");
+        options.ask_google_consent_again = true;
+        drop(page);
+        (tokens, page) =
+            flow::sign_in_reporting(&net.http, client, &options, |_| {}, cancel.as_mut()).await?;
+    }
     if tokens.refresh_token.is_none() {
         tracing::warn!(
             "the provider issued no refresh token; the person will have to sign in again when the access token expires"
         );
     }
+    let client = match &tokens.tenant_id {
+        Some(tenant) => with_tenant(client, tenant),
+        None => client.clone(),
+    };
     let manager = TokenManager::new(net.http.clone(), client.clone(), email);
     manager.seed(&tokens).await?;
-    Ok(manager)
+    Ok(SignedIn {
+        manager,
+        client,
+        page,
+    })
+}
+
+/// Signs in with a code shown to the person (RFC 8628) instead of the loopback redirect: `shown`
+/// gets the code and the address to show (with its expiry, for a countdown); the person signs in on
+/// any device while Tayori polls. Returns the token manager and the client as learned (the tenant).
+pub async fn sign_in_device(
+    net: &Net,
+    client: &OAuthClient,
+    email: &str,
+    shown: impl FnOnce(&crate::auth::device::DeviceAuthorization),
+    cancel: impl std::future::Future<Output = ()>,
+) -> Result<(Arc<TokenManager>, OAuthClient), SetupError> {
+    use crate::auth::device;
+    let authorization = device::start(&net.http, client).await?;
+    shown(&authorization);
+    let tokens = device::wait(&net.http, client, &authorization, cancel).await?;
+    let client = match &tokens.tenant_id {
+        Some(tenant) => with_tenant(client, tenant),
+        None => client.clone(),
+    };
+    let manager = TokenManager::new(net.http.clone(), client.clone(), email);
+    manager.seed(&tokens).await?;
+    Ok((manager, client))
+}
+
+/// Entra's authorities that stand for many tenants; after a sign-in the person's own is used.
+const MULTI_TENANT_AUTHORITIES: [&str; 3] = ["common", "organizations", "consumers"];
+/// The tenant of personal Microsoft accounts, whose authority is `consumers`.
+const MICROSOFT_PERSONAL_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// The client at the person's own tenant: `/common/oauth2/v2.0/token` becomes
+/// `/{tenant}/oauth2/v2.0/token` (and the same for the authorization endpoint), so refreshes and later
+/// sign-ins go to the directory that issued the tokens, as Entra asks of multi-tenant apps. A client
+/// already pinned to a tenant (an admin policy) is kept as it is.
+pub fn with_tenant(client: &OAuthClient, tenant: &str) -> OAuthClient {
+    let authority = if tenant == MICROSOFT_PERSONAL_TENANT {
+        "consumers"
+    } else {
+        tenant
+    };
+    let retarget = |endpoint: &str| -> Option<String> {
+        let mut url = url::Url::parse(endpoint).ok()?;
+        let first = url.path_segments()?.next()?.to_owned();
+        if !MULTI_TENANT_AUTHORITIES.contains(&first.as_str()) {
+            return None;
+        }
+        let rest = url.path()[first.len() + 1..].to_owned();
+        url.set_path(&format!("/{authority}{rest}"));
+        Some(url.to_string())
+    };
+    let (Some(authorization_endpoint), Some(token_endpoint)) = (
+        retarget(&client.authorization_endpoint),
+        retarget(&client.token_endpoint),
+    ) else {
+        return client.clone();
+    };
+    let issuer = url::Url::parse(&token_endpoint)
+        .ok()
+        .map(|u| format!("{}/{tenant}/v2.0", u.origin().ascii_serialization()));
+    tracing::info!(%tenant, "the tenant is learned; later sign-ins and refreshes go to it");
+    OAuthClient {
+        authorization_endpoint,
+        token_endpoint,
+        issuer,
+        iss_required: false,
+        ..client.clone()
+    }
 }
 
 /// How an OAuth account is stored.
@@ -216,6 +322,8 @@ pub fn saved_oauth_client(auth: &AccountAuth) -> Option<OAuthClient> {
             issuer: issuer.clone(),
             iss_required: *iss_required,
             scopes: scopes.clone(),
+            // The built-in desktop secret; a configured one is read from the keyring when needed.
+            client_secret: clients::built_in_secret(client_id).map(Secret::new),
         }),
         AccountAuth::Password => None,
     }
@@ -227,4 +335,55 @@ pub fn non_empty_password(password: String) -> Result<Secret, SetupError> {
         return Err(SetupError::NoPassword);
     }
     Ok(Secret::new(password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn microsoft(authority: &str) -> OAuthClient {
+        OAuthClient {
+            client_id: "app".into(),
+            authorization_endpoint: format!(
+                "https://login.microsoftonline.com/{authority}/oauth2/v2.0/authorize"
+            ),
+            token_endpoint: format!(
+                "https://login.microsoftonline.com/{authority}/oauth2/v2.0/token"
+            ),
+            issuer: None,
+            iss_required: false,
+            scopes: vec!["offline_access".into()],
+            client_secret: None,
+        }
+    }
+
+    #[test]
+    fn the_tenant_learned_replaces_a_multi_tenant_authority_only() {
+        let tid = "aaaabbbb-0000-4fab-8000-000000000002";
+        let learned = with_tenant(&microsoft("common"), tid);
+        assert_eq!(
+            learned.token_endpoint,
+            format!("https://login.microsoftonline.com/{tid}/oauth2/v2.0/token")
+        );
+        assert_eq!(
+            learned.authorization_endpoint,
+            format!("https://login.microsoftonline.com/{tid}/oauth2/v2.0/authorize")
+        );
+        assert_eq!(
+            learned.issuer.as_deref(),
+            Some(format!("https://login.microsoftonline.com/{tid}/v2.0").as_str())
+        );
+        let personal = with_tenant(&microsoft("common"), MICROSOFT_PERSONAL_TENANT);
+        assert!(
+            personal
+                .token_endpoint
+                .contains("/consumers/oauth2/v2.0/token")
+        );
+        let pinned = microsoft("contoso.onmicrosoft.com");
+        assert_eq!(
+            with_tenant(&pinned, tid),
+            pinned,
+            "an admin's pinned tenant stays"
+        );
+    }
 }

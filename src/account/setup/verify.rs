@@ -36,6 +36,7 @@ pub async fn verify_smtp(
 /// not work.
 pub async fn forget_unverified(email: &str) {
     let _ = keyring_store::delete(email, SecretKind::RefreshToken).await;
+    let _ = keyring_store::delete(email, SecretKind::ClientSecret).await;
 }
 
 /// One step of verification, for a live view.

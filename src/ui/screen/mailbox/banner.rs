@@ -109,7 +109,16 @@ impl Banner {
         let busy = reauth.is_some_and(|r| r.busy);
         let mut banner = column![
             text(fill(
-                lang.text(Text::NeedsSignInBanner),
+                lang.text(
+                    if account.needs_sign_in.as_deref().is_some_and(|reason| {
+                        !tayori::auth::refusal::Refusal::new("", Some(reason))
+                            .sign_in_again_helps_or_unknown()
+                    }) {
+                        Text::RefusedBanner
+                    } else {
+                        Text::NeedsSignInBanner
+                    }
+                ),
                 &[("email", email)]
             ))
             .size(style::SMALL)

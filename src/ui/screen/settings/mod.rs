@@ -457,7 +457,15 @@ impl State {
                 .size(style::SMALL)
                 .style(style::success),
             (Some(reason), false) => text(fill(
-                lang.text(Text::AccountNeedsSignInBecause),
+                lang.text(
+                    if tayori::auth::refusal::Refusal::new("", Some(reason))
+                        .sign_in_again_helps_or_unknown()
+                    {
+                        Text::AccountNeedsSignInBecause
+                    } else {
+                        Text::AccountRefusedBecause
+                    },
+                ),
                 &[("reason", reason)],
             ))
             .size(style::SMALL)
@@ -467,6 +475,29 @@ impl State {
                 .style(style::success),
         };
         card = card.push(detail(Text::AccountStatus, status.into()));
+        // What the recorded refusal means, and — where the organisation has not approved Tayori —
+        // the admin-consent link to send to the administrator.
+        if let Some(reason) = &account.needs_sign_in
+            && !state.is_some_and(|s| s.signed_in)
+        {
+            let advice = tayori::auth::guidance::Advice::for_recorded(
+                reason,
+                account.oauth_client().as_ref(),
+                email,
+            );
+            if let Some(guidance) = advice.guidance {
+                card = card.push(text(guidance.text(lang)).size(style::SMALL));
+            }
+            if let Some(link) = advice.admin_consent_link {
+                card = card.push(text(lang.text(Text::FailAdminConsentLink)).size(style::SMALL));
+                card = card.push(
+                    text(link)
+                        .size(style::SMALL)
+                        .font(iced::Font::MONOSPACE)
+                        .wrapping(iced::widget::text::Wrapping::Glyph),
+                );
+            }
+        }
 
         let mut actions = row![].spacing(8).align_y(Center);
         if !oauth {

@@ -35,6 +35,7 @@ fn account(email: &str, port: (u16, u16)) -> Account {
         last_sign_in: None,
         needs_sign_in: None,
         sent_copy: None,
+        shared_via: None,
     }
 }
 
@@ -287,4 +288,53 @@ fn an_account_signs_in_again_from_the_settings() {
         .unwrap()
         .expect("the password is in the keyring");
     assert_eq!(saved.expose(), "s19-app-password");
+}
+
+/// An account whose refresh was refused because the organisation withdrew its consent shows, in
+/// its settings card, what that means and the admin-consent link for its tenant — in both languages.
+#[test]
+fn a_consent_refusal_shows_the_admin_consent_link_in_the_settings() {
+    let tid = "aaaabbbb-0000-4fab-8000-000000000002";
+    let mut alex = account("alex@fabrikam.example", (993, 587));
+    alex.auth = AccountAuth::OAuth2 {
+        client_id: "7a3e0000-0000-4000-8000-00000000a001".into(),
+        issuer: None,
+        authorization_endpoint: format!(
+            "https://login.microsoftonline.com/{tid}/oauth2/v2.0/authorize"
+        ),
+        token_endpoint: format!("https://login.microsoftonline.com/{tid}/oauth2/v2.0/token"),
+        iss_required: false,
+        scopes: vec!["https://outlook.office.com/IMAP.AccessAsUser.All".into()],
+    };
+    alex.needs_sign_in = Some(
+        "the sign-in service refused: invalid_grant — AADSTS65001: The user or administrator has not consented to use the application.".into(),
+    );
+    for language in ["en", "ja"] {
+        let (_home, context) = home(
+            std::slice::from_ref(&alex),
+            &format!("[ui]\nlanguage = \"{language}\"\n"),
+        );
+        let mut person = open_app(context);
+        let lang = person.state.lang();
+        person.click(lang.text(Text::SettingsTitle));
+        assert!(person.sees(lang.text(Text::GuideNoConsent)), "{language}");
+        assert!(
+            person.sees(&fill(
+                lang.text(Text::AccountRefusedBecause),
+                &[("reason", alex.needs_sign_in.as_deref().unwrap())]
+            )),
+            "{language}: told as a refusal, not as 'sign in again'"
+        );
+        assert!(
+            person.sees(lang.text(Text::FailAdminConsentLink)),
+            "{language}"
+        );
+        assert!(
+            person.sees(&format!(
+                "https://login.microsoftonline.com/{tid}/v2.0/adminconsent?client_id=7a3e0000-0000-4000-8000-00000000a001&scope=https%3A%2F%2Foutlook.office.com%2FIMAP.AccessAsUser.All&redirect_uri=http%3A%2F%2Flocalhost%2F"
+            )),
+            "{language}"
+        );
+        person.picture(&format!("settings-admin-consent-{language}"), &Theme::Light);
+    }
 }

@@ -22,6 +22,7 @@ use iced::{Element, Subscription, Task};
 use tayori::account::setup::{self, Check, DiscoveryProgress, Method, Plan, VerifyProgress};
 use tayori::account::{Account, AccountAuth, Accounts, Server};
 use tayori::auth::Credentials;
+use tayori::auth::loopback::BrowserPage;
 use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Security, TraceEntry};
 use tayori::i18n::Lang;
 use tayori::net::Net;
@@ -55,6 +56,8 @@ pub struct State {
     /// When the current work started, and the last animation tick (for the activity bar).
     busy_since: Instant,
     now: Instant,
+    /// The browser's page of the sign-in being verified: "signed in" once the account is saved.
+    browser_page: Option<BrowserPage>,
 }
 
 pub enum Step {
@@ -98,6 +101,13 @@ pub enum Phase {
     /// The browser was opened at `url`; waiting for the person.
     Waiting {
         url: Option<String>,
+    },
+    /// Sign-in with a code on another device (RFC 8628): the address and code shown, with a
+    /// countdown to `expires_at`.
+    DeviceCode {
+        url: String,
+        code: String,
+        expires_at: Instant,
     },
     Failed(FailureBox),
 }
@@ -220,6 +230,9 @@ pub enum ManualField {
 pub struct SignedIn {
     pub auth: AccountAuth,
     pub credentials: Credentials,
+    /// The browser's page, waiting to be told "signed in" once the account is verified and saved
+    /// (taken by the first to use it; dropped, it sends the person back to Tayori).
+    pub page: Option<Arc<std::sync::Mutex<Option<BrowserPage>>>>,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -232,6 +245,8 @@ impl std::fmt::Debug for SignedIn {
 #[derive(Debug, Clone)]
 pub enum SignInEvent {
     BrowserOpened(String),
+    /// The device code to show: the address, the code, when it expires.
+    DeviceCode(String, String, Instant),
     SignedIn(Arc<SignedIn>),
     Failed(Failure),
     Cancelled,
@@ -281,6 +296,12 @@ pub enum Message {
     CancelSignIn,
     OpenAgain,
     CopyAddress,
+    /// Signs in with a code on another device instead of the browser here.
+    SignInWithCode,
+    /// Copies the device code.
+    CopyCode,
+    /// Copies the admin-consent link of a sign-in refused for missing consent.
+    CopyAdminConsentLink,
     Reopened(Result<(), String>),
     Verify(VerifyEvent),
     BackToSignIn,
@@ -310,6 +331,7 @@ impl State {
             can_leave,
             busy_since: Instant::now(),
             now: Instant::now(),
+            browser_page: None,
         }
     }
 
@@ -351,7 +373,10 @@ impl State {
     /// Whether something runs that the person waits for: the window then animates.
     fn animating(&self) -> bool {
         match &self.step {
-            Step::SignIn(step) => matches!(step.phase, Phase::Preparing | Phase::Waiting { .. }),
+            Step::SignIn(step) => matches!(
+                step.phase,
+                Phase::Preparing | Phase::Waiting { .. } | Phase::DeviceCode { .. }
+            ),
             Step::Verifying(step) => step.failure.is_none(),
             _ => false,
         }
@@ -436,6 +461,7 @@ impl State {
                         let signed_in = SignedIn {
                             auth: AccountAuth::Password,
                             credentials: Credentials::Password(secret),
+                            page: None,
                         };
                         let plan = step.plan.clone();
                         self.verify(plan, Method::Password, signed_in)
@@ -445,6 +471,12 @@ impl State {
                         Task::none()
                     }
                 }
+            }
+            Method::OAuth if step.plan.policy_device_code && step.plan.offers_device_code() => {
+                // The administrator asks for sign-in with a code on another device.
+                step.phase = Phase::Preparing;
+                let work = device_sign_in(self.context.clone(), step.plan.clone());
+                self.start(Task::run(work, Message::SignInEvent))
             }
             Method::OAuth => {
                 step.phase = Phase::Preparing;
@@ -469,6 +501,10 @@ impl State {
                 return Task::none();
             }
         };
+        self.browser_page = signed_in
+            .page
+            .as_ref()
+            .and_then(|page| page.lock().ok()?.take());
         let accounts = Accounts::new(&self.context.paths);
         let name = Some(self.name.trim().to_owned()).filter(|n| !n.is_empty());
         let stream = setup::verify_and_save_stream(
@@ -595,6 +631,26 @@ impl State {
                 }
             }
             Message::SignIn => return (self.sign_in(), None),
+            Message::SignInWithCode => {
+                if let Step::SignIn(step) = &mut self.step
+                    && step.plan.offers_device_code()
+                    && step.plan.check_allowed(Method::OAuth).is_ok()
+                {
+                    step.method = Method::OAuth;
+                    step.phase = Phase::Preparing;
+                    let work = device_sign_in(self.context.clone(), step.plan.clone());
+                    return (self.start(Task::run(work, Message::SignInEvent)), None);
+                }
+            }
+            Message::CopyCode => {
+                if let Step::SignIn(SignInStep {
+                    phase: Phase::DeviceCode { code, .. },
+                    ..
+                }) = &self.step
+                {
+                    return (iced::clipboard::write(code.clone()), None);
+                }
+            }
             Message::SignInEvent(event) => return (self.on_sign_in(event), None),
             Message::CancelSignIn => {
                 self.stop();
@@ -633,6 +689,16 @@ impl State {
                 }) = &self.step
                 {
                     return (iced::clipboard::write(url.clone()), None);
+                }
+            }
+            Message::CopyAdminConsentLink => {
+                if let Step::SignIn(SignInStep {
+                    phase: Phase::Failed(failure),
+                    ..
+                }) = &self.step
+                    && let Some(link) = &failure.0.admin_consent_link
+                {
+                    return (iced::clipboard::write(link.clone()), None);
                 }
             }
             Message::Reopened(result) => {
@@ -732,6 +798,14 @@ impl State {
                 step.phase = Phase::Waiting { url: Some(url) };
                 Task::none()
             }
+            SignInEvent::DeviceCode(url, code, expires_at) => {
+                step.phase = Phase::DeviceCode {
+                    url,
+                    code,
+                    expires_at,
+                };
+                Task::none()
+            }
             SignInEvent::Failed(failure) => {
                 self.running = None;
                 step.phase = Phase::Failed(FailureBox(failure));
@@ -768,10 +842,18 @@ impl State {
                 set(step, check, CheckState::Failed);
                 step.failure = Some(failure);
                 self.running = None;
+                // Not "signed in": the page sends the person back to Tayori, which says why.
+                if let Some(page) = self.browser_page.take() {
+                    return Task::future(page.return_to_tayori()).discard();
+                }
             }
             VerifyEvent::Saved(account) => {
                 self.running = None;
                 self.step = Step::Done { account };
+                // Verified and saved: now the browser's page may say "signed in".
+                if let Some(page) = self.browser_page.take() {
+                    return Task::future(page.signed_in()).discard();
+                }
             }
         }
         Task::none()
@@ -780,6 +862,61 @@ impl State {
     pub fn view(&self, lang: Lang) -> Element<'_, Message> {
         steps::view(self, lang)
     }
+}
+
+/// The sign-in with a code on another device (RFC 8628) as a stream of events: work out the
+/// client, show the code, wait for the person, keep the refresh token in the keyring.
+fn device_sign_in(
+    context: Context,
+    plan: Plan,
+) -> impl futures::Stream<Item = SignInEvent> + Send + 'static {
+    use futures::StreamExt;
+    let (sender, receiver) = futures::channel::mpsc::unbounded();
+    let work = async move {
+        let net = match Net::from_settings(&context.settings) {
+            Ok(net) => net,
+            Err(error) => {
+                let _ =
+                    sender.unbounded_send(SignInEvent::Failed(Failure::from_setup(&error.into())));
+                return;
+            }
+        };
+        let client = match setup::oauth_client(&net, &context.settings, &plan).await {
+            Ok(resolved) => resolved.client,
+            Err(error) => {
+                let _ = sender.unbounded_send(SignInEvent::Failed(Failure::from_setup(&error)));
+                return;
+            }
+        };
+        let shown = sender.clone();
+        let result = setup::sign_in_device(
+            &net,
+            &client,
+            &plan.email,
+            move |authorization| {
+                let _ = shown.unbounded_send(SignInEvent::DeviceCode(
+                    authorization.verification_uri.clone(),
+                    authorization.user_code.clone(),
+                    authorization.expires_at,
+                ));
+            },
+            // Cancel aborts the task, which drops this future and stops the polling.
+            std::future::pending(),
+        )
+        .await;
+        let event = match result {
+            Ok((manager, client)) => SignInEvent::SignedIn(Arc::new(SignedIn {
+                auth: setup::oauth_auth(&client),
+                credentials: Credentials::OAuth(manager),
+                page: None,
+            })),
+            Err(error) if error.is_cancelled() => SignInEvent::Cancelled,
+            Err(error) => SignInEvent::Failed(Failure::from_sign_in(&error, &client, &plan.email)),
+        };
+        let _ = sender.unbounded_send(event);
+    };
+    let runner = futures::stream::once(work).filter_map(|()| async { None });
+    futures::stream::select(receiver, runner)
 }
 
 /// The browser sign-in as a stream of events: work out the client, open the browser (its address
@@ -813,6 +950,7 @@ fn oauth_sign_in(
             }
         };
         let opened = sender.clone();
+        let email = plan.email.clone();
         let result = setup::sign_in_oauth(
             &net,
             &client,
@@ -825,13 +963,17 @@ fn oauth_sign_in(
             std::future::pending(),
         )
         .await;
-        let _ = sender.unbounded_send(match result {
-            Ok(manager) => SignInEvent::SignedIn(Arc::new(SignedIn {
-                auth: setup::oauth_auth(&client),
-                credentials: Credentials::OAuth(manager),
+        let event = match result {
+            Ok(signed_in) => SignInEvent::SignedIn(Arc::new(SignedIn {
+                auth: setup::oauth_auth(&signed_in.client),
+                credentials: Credentials::OAuth(signed_in.manager),
+                // Answered once the account is verified and saved (or dropped: "return to Tayori").
+                page: Some(Arc::new(std::sync::Mutex::new(Some(signed_in.page)))),
             })),
-            Err(error) => fail(&error),
-        });
+            Err(error) if error.is_cancelled() => SignInEvent::Cancelled,
+            Err(error) => SignInEvent::Failed(Failure::from_sign_in(&error, &client, &email)),
+        };
+        let _ = sender.unbounded_send(event);
     };
     let runner = futures::stream::once(work).filter_map(|()| async { None });
     futures::stream::select(receiver, runner)

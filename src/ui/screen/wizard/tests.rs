@@ -35,10 +35,12 @@ const ALICE_IDP_PASSWORD: &str = "alice-idp-secret";
 const BOB: &str = "bob@example.test";
 const BOB_APP_PASSWORD: &str = "bob-app-password";
 
-/// The "browser": tests/browser-driver.py completing the provider's real login form as `user`.
-fn driver(user: &str, password: &str) -> Browser {
+/// The "browser": tests/browser-driver.py completing the provider's real login form as `user`,
+/// keeping the page it ends on in `page`.
+fn driver_keeping_page(user: &str, password: &str, page: &std::path::Path) -> Browser {
     Browser::Command(format!(
-        "python3 {}/tests/browser-driver.py {user} {password}",
+        "env BROWSER_DRIVER_PAGE_OUT={} python3 {}/tests/browser-driver.py {user} {password}",
+        page.display(),
         env!("CARGO_MANIFEST_DIR")
     ))
 }
@@ -174,6 +176,16 @@ impl Person {
         }
     }
 
+    /// Runs what is left until the browser (a separate process) saved the page it ended on.
+    fn settle_briefly_for_the_page(&mut self, page: &std::path::Path) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !page.exists() && Instant::now() < deadline {
+            let _ = self.runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), self.running.next()).await
+            });
+        }
+    }
+
     /// Runs whatever is left (aborted tasks end at once).
     fn settle(&mut self) {
         let _ = self.runtime.block_on(async {
@@ -265,10 +277,10 @@ fn address_discovery_browser_sign_in_verification_done() {
     require_rig();
     let _turn = take_turn();
     let home = tempfile::tempdir().unwrap();
-    let mut person = Person::new(
-        context(home.path(), driver(ALICE, ALICE_IDP_PASSWORD)),
-        Lang::En,
-    );
+    // The browser keeps the page it ends on: it must say "signed in" only once the account is saved.
+    let page = home.path().join("browser-page.html");
+    let browser = driver_keeping_page(ALICE, ALICE_IDP_PASSWORD, &page);
+    let mut person = Person::new(context(home.path(), browser), Lang::En);
     forget(&person.runtime, ALICE);
 
     let live_entries = enter_address(&mut person, ALICE, Some("Alice Example"));
@@ -326,6 +338,12 @@ fn address_discovery_browser_sign_in_verification_done() {
     assert!(saw_mfa_note);
 
     assert!(person.sees("All set"));
+    person.settle_briefly_for_the_page(&page);
+    let shown = std::fs::read_to_string(&page).unwrap_or_default();
+    assert!(
+        shown.contains("You are signed in"),
+        "the page says signed in once the account is saved: {shown}"
+    );
     person.click("Open the mailbox");
     assert_eq!(person.events, ["finished"]);
 
@@ -804,6 +822,7 @@ fn every_step_speaks_the_persons_language_and_is_drawn() {
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy: None,
+            shared_via: None,
         };
         person.apply(Message::Verify(VerifyEvent::Saved(Box::new(account))));
         shows(&person, &[Text::DoneHeading, Text::OpenMailbox]);
@@ -870,5 +889,232 @@ impl Person {
             Step::Verifying(step) => step.plan.clone(),
             _ => panic!("not verifying"),
         }
+    }
+}
+
+/// The rig's Entra emulator's admin API (tests/rig/README.md, "Provider emulators").
+fn entra_admin(method: &str, path: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect("127.0.0.30:9000")
+        .expect("the rig's Entra emulator is running (tests/rig/start.sh)");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.30\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 2"),
+        "{method} {path}: {answer}"
+    );
+}
+
+/// A Contoso person (Entra: users may not consent to mail access) signs in with the built-in
+/// Microsoft registration, which the tenant has not approved: the wizard says the administrator
+/// must approve it, shows the admin-consent link for the tenant and Tayori's client id, offers no
+/// app password (Exchange Online takes none) — in English and in Japanese, drawn for a person to
+/// look at (`target/screenshots/wizard-admin-consent-{en,ja}-*.png`).
+#[test]
+fn missing_consent_at_microsoft_shows_the_admin_consent_link() {
+    require_rig();
+    let _turn = take_turn();
+    let Some(client_id) = tayori::auth::clients::BUILT_IN_MICROSOFT else {
+        panic!(
+            "this build carries no Microsoft registration: build with TAYORI_MICROSOFT_CLIENT_ID as tests/run.sh does"
+        );
+    };
+    for (lang, tag, upn) in [
+        (Lang::En, "en", "t06@contoso.test"),
+        (Lang::Ja, "ja", "t07@contoso.test"),
+    ] {
+        entra_admin("DELETE", &format!("/rules?user={upn}"));
+        entra_admin("DELETE", &format!("/users/{upn}/grants"));
+        entra_admin(
+            "DELETE",
+            &format!("/tenants/contoso.test/grants/{client_id}"),
+        );
+        let home = tempfile::tempdir().unwrap();
+        let password = format!("{}-entra-secret", upn.split('@').next().unwrap());
+        // The person presses "Return to the application without granting consent".
+        let browser = Browser::Command(format!(
+            "env TAYORI_DNS_SERVER=127.0.0.1:10053 BROWSER_DRIVER_ADMIN_APPROVAL=return python3 {}/tests/browser-driver.py {upn} {password}",
+            env!("CARGO_MANIFEST_DIR")
+        ));
+        let mut person = Person::new(context(home.path(), browser), lang);
+        person.type_into(EMAIL_INPUT, upn);
+        person.click(lang.text(Text::Continue));
+        person.run_until(
+            "discovery result",
+            Duration::from_secs(30),
+            |_| {},
+            is_discovered,
+        );
+        assert_eq!(
+            person.plan().provider,
+            Some(tayori::discovery::KnownProvider::Microsoft)
+        );
+        person.click(lang.text(Text::Continue));
+        person.click(&tayori::i18n::fill(
+            lang.text(Text::SignInWith),
+            &[("service", "Microsoft")],
+        ));
+        person.run_until(
+            "the sign-in's outcome",
+            Duration::from_secs(60),
+            |_| {},
+            |state| {
+                matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Failed(_)))
+                    || matches!(state.step(), Step::Verifying(_) | Step::Done { .. })
+            },
+        );
+        let Step::SignIn(SignInStep {
+            phase: Phase::Failed(failure),
+            ..
+        }) = person.state.step()
+        else {
+            panic!("{tag}: the sign-in should have been refused for missing consent");
+        };
+        let link = failure
+            .0
+            .admin_consent_link
+            .clone()
+            .unwrap_or_else(|| panic!("{tag}: no admin-consent link: {:?}", failure.0));
+        assert!(
+            link.starts_with(&format!(
+                "https://login.microsoftonline.com/contoso.test/v2.0/adminconsent?client_id={client_id}"
+            )),
+            "{link}"
+        );
+        assert!(!failure.0.app_refused, "{tag}: no app password offered");
+        for text in [
+            Text::WhatYourAdminCanDo,
+            Text::FailAdminConsentLink,
+            Text::GuideNoConsent,
+        ] {
+            assert!(
+                person.sees(lang.text(text)),
+                "{tag}: {text:?} ({}) is not shown",
+                lang.text(text)
+            );
+        }
+        assert!(person.sees(&link), "{tag}: the link is shown whole");
+        assert!(
+            person.sees(lang.text(Text::CopyAdminConsentLink)),
+            "{tag}: ready to copy"
+        );
+        assert!(
+            !person.sees(lang.text(Text::AppPasswordMicrosoft)),
+            "{tag}: no app password offered"
+        );
+        person.picture(&format!("admin-consent-{tag}"), &iced::Theme::Light);
+        person.settle();
+        assert!(
+            Accounts::new(&Paths::under(home.path())).get(upn).is_err(),
+            "{tag}: nothing saved"
+        );
+    }
+}
+
+/// Sign-in with a code on another device (RFC 8628) from the wizard, against the Entra emulator:
+/// the code and the address are shown with a countdown; Cancel stops the wait (Japanese); the
+/// person enters the code on "another device" and the account is checked and saved (English).
+/// Drawn to `target/screenshots/wizard-device-code-{en,ja}-*.png`.
+#[test]
+fn sign_in_with_a_code_on_another_device() {
+    require_rig();
+    let _turn = take_turn();
+    let upn = "t07@fabrikam.test";
+    let password = "t07-entra-secret";
+    entra_admin("DELETE", &format!("/rules?user={upn}"));
+    entra_admin("DELETE", &format!("/users/{upn}/grants"));
+    for (lang, tag) in [(Lang::Ja, "ja"), (Lang::En, "en")] {
+        let home = tempfile::tempdir().unwrap();
+        // No browser on this computer: starting one fails.
+        let mut person = Person::new(context(home.path(), Browser::Command("false".into())), lang);
+        person.type_into(EMAIL_INPUT, upn);
+        person.click(lang.text(Text::Continue));
+        person.run_until(
+            "discovery result",
+            Duration::from_secs(30),
+            |_| {},
+            is_discovered,
+        );
+        person.click(lang.text(Text::Continue));
+        person.click(lang.text(Text::SignInWithCode));
+        person.run_until("the code", Duration::from_secs(30), |_| {}, |state| {
+            matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::DeviceCode { .. } | Phase::Failed(_)))
+        });
+        let Step::SignIn(SignInStep {
+            phase: Phase::DeviceCode { url, code, .. },
+            ..
+        }) = person.state.step()
+        else {
+            let failure = match person.state.step() {
+                Step::SignIn(SignInStep {
+                    phase: Phase::Failed(failure),
+                    ..
+                }) => format!("{:?}", failure.0),
+                _ => String::new(),
+            };
+            panic!("{tag}: no code shown {failure}");
+        };
+        let (url, code) = (url.clone(), code.clone());
+        assert!(
+            url.starts_with("https://microsoft.com/devicelogin"),
+            "{url}"
+        );
+        assert!(person.sees(&code), "{tag}: the code is shown");
+        for text in [Text::DeviceCodeHeading, Text::CopyCode, Text::Cancel] {
+            assert!(person.sees(lang.text(text)), "{tag}: {text:?}");
+        }
+        person.picture(&format!("device-code-{tag}"), &iced::Theme::Light);
+        if lang == Lang::Ja {
+            person.click(lang.text(Text::Cancel));
+            assert!(
+                matches!(person.state.step(), Step::SignIn(s) if s.phase == Phase::Idle),
+                "Cancel stops the wait"
+            );
+            person.settle();
+            continue;
+        }
+        let driver = std::process::Command::new("python3")
+            .arg(format!(
+                "{}/tests/browser-driver.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .args([upn, password, &url])
+            .env("TAYORI_DNS_SERVER", "127.0.0.1:10053")
+            .env("BROWSER_DRIVER_USER_CODE", &code)
+            .spawn()
+            .unwrap();
+        person.run_until(
+            "the end of verification",
+            Duration::from_secs(90),
+            |_| {},
+            |state| {
+                matches!(state.step(), Step::Done { .. })
+                    || matches!(state.step(), Step::Verifying(v) if v.failure.is_some())
+                    || matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Failed(_)))
+            },
+        );
+        let finished = driver.wait_with_output().unwrap();
+        assert!(finished.status.success(), "the person at the other device");
+        if let Step::SignIn(SignInStep {
+            phase: Phase::Failed(failure),
+            ..
+        }) = person.state.step()
+        {
+            panic!("sign-in failed: {:?}", failure.0);
+        }
+        if let Step::Verifying(step) = person.state.step() {
+            panic!("verification failed: {:?}", step.failure);
+        }
+        let account = Accounts::new(&Paths::under(home.path())).get(upn).unwrap();
+        assert!(matches!(
+            account.auth,
+            tayori::account::AccountAuth::OAuth2 { .. }
+        ));
+        forget(&person.runtime, upn);
     }
 }

@@ -214,3 +214,29 @@ fn the_banner_signs_an_oauth_account_in_again_and_sync_runs() {
         "alice's folders arrived"
     );
 }
+
+/// An account stopped by conditional access is not told to "sign in again" (that does not help):
+/// the banner says the organisation refused it, in both languages.
+#[test]
+fn a_conditional_access_refusal_is_not_told_as_sign_in_again() {
+    let email = "s24@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    let mut s24 = rig_account(email);
+    s24.needs_sign_in = Some(
+        "the sign-in service refused: interaction_required — AADSTS53003: Access has been blocked by Conditional Access policies.".into(),
+    );
+    for lang in [Lang::En, Lang::Ja] {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (state, load) = Mailbox::new(context.clone(), vec![s24.clone()], None);
+        let mut person = Person::with_runtime(state, lang, runtime);
+        person.spawn(load);
+        person.settle();
+        assert!(person.sees(&fill(lang.text(Text::RefusedBanner), &[("email", email)])));
+        assert!(!person.sees(&fill(
+            lang.text(Text::NeedsSignInBanner),
+            &[("email", email)]
+        )));
+    }
+}

@@ -263,6 +263,7 @@ fn address(state: &State, lang: Lang) -> El<'_> {
 fn source_text(source: Source) -> Text {
     match source {
         Source::AdminPolicy => Text::SourceAdminPolicy,
+        Source::KnownProvider => Text::SourceKnownProvider,
         Source::Autoconfig => Text::SourceAutoconfig,
         Source::Ispdb => Text::SourceIspdb,
         Source::Mx => Text::SourceMx,

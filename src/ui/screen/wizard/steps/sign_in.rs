@@ -31,6 +31,36 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
                     Space::new().into(),
                 ));
         }
+        (
+            Method::OAuth,
+            Phase::DeviceCode {
+                url,
+                code,
+                expires_at,
+            },
+        ) => {
+            let left = expires_at.saturating_duration_since(state.now).as_secs();
+            let countdown = format!("{}:{:02}", left / 60, left % 60);
+            content = content
+                .push(
+                    text(lang.text(Text::DeviceCodeHeading))
+                        .size(18)
+                        .font(style::bold()),
+                )
+                .push(
+                    text(fill(lang.text(Text::DeviceCodeBody), &[("url", url)])).size(style::BODY),
+                )
+                .push(text(code.as_str()).size(32).font(iced::Font::MONOSPACE))
+                .push(muted(fill(
+                    lang.text(Text::DeviceCodeExpiresIn),
+                    &[("time", &countdown)],
+                )))
+                .push(row![secondary(lang.text(Text::CopyCode), Message::CopyCode)].spacing(10))
+                .push(actions(
+                    Some(secondary(lang.text(Text::Cancel), Message::CancelSignIn)),
+                    Space::new().into(),
+                ));
+        }
         (Method::OAuth, Phase::Waiting { url }) => {
             content = content
                 .push(
@@ -74,6 +104,12 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
             }
             if let Some(failure) = failure {
                 content = content.push(failure.view(lang));
+                if failure.admin_consent_link.is_some() {
+                    content = content.push(secondary(
+                        lang.text(Text::CopyAdminConsentLink),
+                        Message::CopyAdminConsentLink,
+                    ));
+                }
             }
             let sign_in_label = match plan.sign_in_service_name() {
                 Some(name) => fill(lang.text(Text::SignInWith), &[("service", &name)]),
@@ -82,6 +118,12 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
             let mut alternatives = row![secondary(lang.text(Text::Back), Message::BackToAddress)]
                 .spacing(10)
                 .align_y(Center);
+            if plan.offers_device_code() && oauth_allowed {
+                alternatives = alternatives.push(link(
+                    lang.text(Text::SignInWithCode),
+                    Message::SignInWithCode,
+                ));
+            }
             if password_allowed {
                 let label = if failure.is_some_and(|f| f.app_refused) {
                     Text::UseAppPassword

@@ -7,9 +7,15 @@ allows access on the consent page, and follows the provider's redirect to Tayori
 listener. Python standard library only; TLS is checked against the system trust store.
 
 usage: browser-driver.py USER PASSWORD URL
+
+TAYORI_TEST_BROWSER_PROXY=http://HOST:PORT (optional) is the proxy the person's browser is set to
+use, as in an office where the web is reachable only through it (tests/proxy*.rs). The browser's
+redirect to Tayori's own loopback listener never goes through it: browsers send loopback
+connections directly.
 """
 import html.parser
 import http.cookiejar
+import os
 import sys
 import urllib.parse
 import urllib.request
@@ -35,7 +41,18 @@ class Forms(html.parser.HTMLParser):
 
 def main():
     user, password, url = sys.argv[1], sys.argv[2], sys.argv[3]
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())]
+    proxy = os.environ.get("TAYORI_TEST_BROWSER_PROXY")
+    if proxy:
+        # Only the browser's own proxy, not the environment's; Tayori's listener (the origin of
+        # redirect_uri) is reached directly.
+        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            os.environ.pop(name, None)
+        redirect = urllib.parse.urlsplit(
+            dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)).get("redirect_uri", ""))
+        os.environ["no_proxy"] = redirect.netloc
+        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+    opener = urllib.request.build_opener(*handlers)
     page = opener.open(url, timeout=20)
     for _ in range(4):
         if page.url.startswith("http://127.0.0.1:"):

@@ -34,6 +34,7 @@ SQUID_WEB_PORT=3128        # squid, no authentication, CONNECT to 443 only
 SQUID_AUTH_HTTP_PORT=3129  # squid, Basic authentication over plain HTTP, CONNECT to 443 only
 SQUID_MAIL_PORT=3130       # squid, no authentication, CONNECT to 443 and the mail ports 993/465/587
 SQUID_AUTH_TLS_PORT=3443   # squid over TLS (https_port), Basic authentication, CONNECT to 443 only
+SQUID_NTLM_PORT=3131       # squid, NTLM authentication only, CONNECT to 443 only
 MITM_PORT=8080             # mitmproxy, re-signs TLS with the office's inspection CA
 DEAD_PROXY_PORT=3999       # nothing listens here: "the proxy is down"
 
@@ -50,7 +51,7 @@ proxy_ports_of() {
     office)    echo "" ;;
     officedns) echo "$PROXY_ADDR:$OFFICE_DNS_PORT" ;;
     pac)       echo "$PROXY_ADDR:$PAC_PORT" ;;
-    squid)     echo "$PROXY_ADDR:$SQUID_WEB_PORT $PROXY_ADDR:$SQUID_AUTH_HTTP_PORT $PROXY_ADDR:$SQUID_MAIL_PORT $PROXY_ADDR:$SQUID_AUTH_TLS_PORT" ;;
+    squid)     echo "$PROXY_ADDR:$SQUID_WEB_PORT $PROXY_ADDR:$SQUID_AUTH_HTTP_PORT $PROXY_ADDR:$SQUID_MAIL_PORT $PROXY_ADDR:$SQUID_AUTH_TLS_PORT $PROXY_ADDR:$SQUID_NTLM_PORT" ;;
     dante)     echo "$PROXY_ADDR:$SOCKS_PORT" ;;
     mitm)      echo "$PROXY_ADDR:$MITM_PORT" ;;
   esac

@@ -52,6 +52,9 @@ expect "squid Basic over HTTP (3129): 200 with credentials" "http=200" code -x "
 expect "squid Basic over TLS (3443): 407 without credentials" "response 407" "$O" curl -sS -m 5 -x https://$P:$SQUID_AUTH_TLS_PORT "$AC"
 expect "squid Basic over TLS (3443): 200 with credentials" "http=200" code -x "https://$OFFICE_PROXY_USER:$OFFICE_PROXY_PASSWORD@$P:$SQUID_AUTH_TLS_PORT" "$AC"
 expect "squid Basic over TLS (3443): wrong password is 407" "response 407" "$O" curl -sS -m 5 -x "https://$OFFICE_PROXY_USER:wrong@$P:$SQUID_AUTH_TLS_PORT" "$AC"
+expect "squid NTLM (3131): the 407 offers NTLM only" "schemes=NTLM." \
+  sh -c "echo schemes=\$('$O' curl -sS -m 5 -x http://$P:$SQUID_NTLM_PORT -p -v $AC 2>&1 | sed -n 's/^< Proxy-Authenticate: \\([A-Za-z]*\\).*/\\1/ip' | tr '\\n' ' ' | sed 's/ \$/./')"
+expect "squid NTLM (3131): an NTLM answer passes" "http=200" code --proxy-ntlm -U x:y -x http://$P:$SQUID_NTLM_PORT "$AC"
 
 # dante
 expect "dante SOCKS5: HTTPS" "http=200" code -x socks5h://$P:$SOCKS_PORT "$AC"

@@ -71,7 +71,7 @@ delete table inet tayori_office_gw
 table inet tayori_office_gw {
   chain input {
     type filter hook input priority 0; policy accept;
-    iifname "$RIG_IF" ip daddr $PROXY_ADDR tcp dport { $OFFICE_DNS_PORT, $PAC_PORT, $SOCKS_PORT, $SQUID_WEB_PORT, $SQUID_AUTH_HTTP_PORT, $SQUID_MAIL_PORT, $SQUID_AUTH_TLS_PORT, $MITM_PORT } accept
+    iifname "$RIG_IF" ip daddr $PROXY_ADDR tcp dport { $OFFICE_DNS_PORT, $PAC_PORT, $SOCKS_PORT, $SQUID_WEB_PORT, $SQUID_AUTH_HTTP_PORT, $SQUID_MAIL_PORT, $SQUID_AUTH_TLS_PORT, $SQUID_NTLM_PORT, $MITM_PORT } accept
     iifname "$RIG_IF" ip daddr $PROXY_ADDR udp dport $OFFICE_DNS_PORT accept
     iifname "$RIG_IF" icmp type echo-request accept
     iifname "$RIG_IF" meta l4proto tcp reject with tcp reset
@@ -199,6 +199,7 @@ RIG_SQUID_WEB_PORT=$SQUID_WEB_PORT
 RIG_SQUID_AUTH_HTTP_PORT=$SQUID_AUTH_HTTP_PORT
 RIG_SQUID_MAIL_PORT=$SQUID_MAIL_PORT
 RIG_SQUID_AUTH_TLS_PORT=$SQUID_AUTH_TLS_PORT
+RIG_SQUID_NTLM_PORT=$SQUID_NTLM_PORT
 RIG_MITM_PORT=$MITM_PORT
 RIG_DEAD_PROXY_PORT=$DEAD_PROXY_PORT
 RIG_OFFICE_PROXY_USER=$OFFICE_PROXY_USER

@@ -9,9 +9,16 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// What tests/rig/proxy/start.sh wrote into `proxy.env`.
-#[derive(Debug, Clone)]
+/// The proxies' logs are shared: a test that reads them must be the only one using the office
+/// (a line of another test could otherwise satisfy its check, or break its "nothing went through
+/// here"). Holding an [`Office`] is holding the turn; tests in one binary take turns, and test
+/// binaries run one after another.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// What tests/rig/proxy/start.sh wrote into `proxy.env`, and the turn to use the office.
+#[derive(Debug)]
 pub struct Office {
+    _turn: std::sync::MutexGuard<'static, ()>,
     /// tests/rig/proxy/in-office.sh: runs a command on the office PC.
     pub in_office: PathBuf,
     /// The proxy host's name on the office network (its DNS answers it).
@@ -36,6 +43,7 @@ pub struct Office {
 
 impl Office {
     pub fn load() -> Office {
+        let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let state_dir = std::env::var_os("TAYORI_RIG_STATE")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"));
@@ -63,6 +71,7 @@ impl Office {
                 .unwrap_or_else(|e| panic!("{key}: {e}"))
         };
         Office {
+            _turn: turn,
             in_office: PathBuf::from(get("RIG_IN_OFFICE")),
             proxy_host: format!("proxy.{}", get("RIG_OFFICE_DOMAIN")),
             squid_web_port: port("RIG_SQUID_WEB_PORT"),

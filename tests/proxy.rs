@@ -44,7 +44,11 @@ fn assert_says_in_both(
     for lang in [Lang::En, Lang::Ja] {
         let out = office_tayori(office, home, args, run().lang(lang));
         let expected = text(lang);
-        assert!(!out.status.success(), "{args:?} should fail:\n{}", said(&out));
+        assert!(
+            !out.status.success(),
+            "{args:?} should fail:\n{}",
+            said(&out)
+        );
         assert!(
             said(&out).contains(&expected),
             "{lang:?}: expected\n  {expected}\nin:\n{}",
@@ -249,12 +253,21 @@ fn pac_fallbacks_are_tried_in_order() {
 }
 
 fn gsettings(office: &Office, home: &Path, key: &str, value: &str) {
-    let (schema, key) = key.rsplit_once(' ').unwrap_or(("org.gnome.system.proxy", key));
+    let (schema, key) = key
+        .rsplit_once(' ')
+        .unwrap_or(("org.gnome.system.proxy", key));
     let out = office_command(
         office,
         home,
         "env",
-        &["GSETTINGS_BACKEND=keyfile", "gsettings", "set", schema, key, value],
+        &[
+            "GSETTINGS_BACKEND=keyfile",
+            "gsettings",
+            "set",
+            schema,
+            key,
+            value,
+        ],
     );
     assert!(out.status.success(), "gsettings: {}", said(&out));
 }

@@ -24,11 +24,23 @@ use support::{
 const CAROL: &str = "carol@example.test";
 const CAROL_IDP_PASSWORD: &str = "carol-idp-secret";
 
-fn add_with_browser(office: &Office, home: &Path, user: &str, password: &str, run: OfficeRun) -> Output {
+fn add_with_browser(
+    office: &Office,
+    home: &Path,
+    user: &str,
+    password: &str,
+    run: OfficeRun,
+) -> Output {
     office_tayori(
         office,
         home,
-        &["account", "add", user, "--browser", &driver_command(user, password)],
+        &[
+            "account",
+            "add",
+            user,
+            "--browser",
+            &driver_command(user, password),
+        ],
         run,
     )
 }
@@ -47,7 +59,14 @@ fn sync(office: &Office, home: &Path, run: OfficeRun) -> Output {
     office_tayori(office, home, &["sync"], run)
 }
 
-fn send(office: &Office, home: &Path, from: &str, to: &str, subject: &str, run: OfficeRun) -> Output {
+fn send(
+    office: &Office,
+    home: &Path,
+    from: &str,
+    to: &str,
+    subject: &str,
+    run: OfficeRun,
+) -> Output {
     office_tayori(
         office,
         home,
@@ -78,7 +97,12 @@ fn idp_log() -> PathBuf {
 }
 
 /// An admin policy for example.test with the given IMAP and SMTP servers, app passwords allowed.
-fn mail_policy(home: &Path, imap: (&str, u16, &str), smtp: (&str, u16, &str), proxy: &str) -> PathBuf {
+fn mail_policy(
+    home: &Path,
+    imap: (&str, u16, &str),
+    smtp: (&str, u16, &str),
+    proxy: &str,
+) -> PathBuf {
     write_policy(
         home,
         &format!(
@@ -106,7 +130,10 @@ fn oauth_sign_in_sync_refresh_and_send_through_an_http_connect_tunnel() {
     let home = office_home("tayori-short");
     let proxy_url = office.http_proxy(office.squid_mail_port);
     let run = || OfficeRun::default().env("HTTPS_PROXY", &proxy_url);
-    let (squid, dovecot) = (LogMark::new(&office.squid_log), LogMark::new(&dovecot_log()));
+    let (squid, dovecot) = (
+        LogMark::new(&office.squid_log),
+        LogMark::new(&dovecot_log()),
+    );
 
     let out = add_with_browser(&office, home.path(), ALICE, ALICE_IDP_PASSWORD, run());
     assert_ok("account add", &out);
@@ -118,7 +145,10 @@ fn oauth_sign_in_sync_refresh_and_send_through_an_http_connect_tunnel() {
         "CONNECT mail.example.test:10993",
         "CONNECT mail.example.test:10465",
     ] {
-        assert!(log.contains(target), "expected {target} in squid's log:\n{log}");
+        assert!(
+            log.contains(target),
+            "expected {target} in squid's log:\n{log}"
+        );
     }
     let lines = logins(&dovecot, ALICE);
     assert!(
@@ -136,7 +166,14 @@ fn oauth_sign_in_sync_refresh_and_send_through_an_http_connect_tunnel() {
         idp.since()
     );
 
-    let out = send(&office, home.path(), ALICE, BOB, "Through the office proxy", run());
+    let out = send(
+        &office,
+        home.path(),
+        ALICE,
+        BOB,
+        "Through the office proxy",
+        run(),
+    );
     assert_ok("send", &out);
     let message_id = message_id_of(&out);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -187,7 +224,8 @@ fn the_mail_proxy_allows_the_standard_ports_993_and_465() {
     assert_ok("send", &out);
     let log = squid.since();
     assert!(
-        log.contains("CONNECT imap.guess-only.test:993") && log.contains("CONNECT smtp.guess-only.test:465"),
+        log.contains("CONNECT imap.guess-only.test:993")
+            && log.contains("CONNECT smtp.guess-only.test:465"),
         "{log}"
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -221,7 +259,10 @@ fn the_policy_can_send_mail_through_the_proxy_where_direct_connections_would_wor
         Some("px2-app-password\n"),
     );
     assert_ok("account add", &out);
-    assert_ok("sync", &support::run_tayori(home.path(), &["sync"], &env, None));
+    assert_ok(
+        "sync",
+        &support::run_tayori(home.path(), &["sync"], &env, None),
+    );
     let log = squid.since();
     assert!(
         log.contains("CONNECT mail.example.test:10993"),
@@ -242,8 +283,15 @@ fn starttls_runs_end_to_end_inside_a_socks5_tunnel() {
         "",
     );
     let socks = format!("socks5h://{}", office.proxy_at(office.socks_port));
-    let run = || OfficeRun::default().policy(&policy).env("ALL_PROXY", &socks);
-    let (dante, dovecot) = (LogMark::new(&office.dante_log), LogMark::new(&dovecot_log()));
+    let run = || {
+        OfficeRun::default()
+            .policy(&policy)
+            .env("ALL_PROXY", &socks)
+    };
+    let (dante, dovecot) = (
+        LogMark::new(&office.dante_log),
+        LogMark::new(&dovecot_log()),
+    );
     assert_ok(
         "account add",
         &add_with_app_password(&office, home.path(), "px1@example.test", run()),
@@ -289,7 +337,10 @@ fn a_per_url_pac_sends_the_web_through_squid_and_mail_through_socks() {
         &format!("[proxy]\npac_url = \"{}\"\n", office.pac("per-url.pac")),
     );
     let run = || OfficeRun::default().policy(&policy);
-    let (squid, dante) = (LogMark::new(&office.squid_log), LogMark::new(&office.dante_log));
+    let (squid, dante) = (
+        LogMark::new(&office.squid_log),
+        LogMark::new(&office.dante_log),
+    );
     assert_ok(
         "account add",
         &add_with_browser(&office, home.path(), BOB, BOB_IDP_PASSWORD, run()),
@@ -311,7 +362,12 @@ fn a_per_url_pac_sends_the_web_through_squid_and_mail_through_socks() {
         "mail through SOCKS:\n{mail}"
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let received = runtime.block_on(delivered(BOB, BOB_APP_PASSWORD, "INBOX", &message_id_of(&out)));
+    let received = runtime.block_on(delivered(
+        BOB,
+        BOB_APP_PASSWORD,
+        "INBOX",
+        &message_id_of(&out),
+    ));
     assert_eq!(received.len(), 1);
     let _ = office_tayori(&office, home.path(), &["account", "remove", BOB], run());
 }
@@ -334,7 +390,14 @@ fn with_the_inspection_root_installed_sign_in_sync_and_send_work_through_the_ins
         &add_with_browser(&office, home.path(), CAROL, CAROL_IDP_PASSWORD, run()),
     );
     assert_ok("sync", &sync(&office, home.path(), run()));
-    let out = send(&office, home.path(), CAROL, CAROL, "Inspected, and fine", run());
+    let out = send(
+        &office,
+        home.path(),
+        CAROL,
+        CAROL,
+        "Inspected, and fine",
+        run(),
+    );
     assert_ok("send", &out);
     let log = mitm.since();
     assert!(
@@ -356,7 +419,13 @@ fn with_the_inspection_root_installed_sign_in_sync_and_send_work_through_the_ins
 
 /// `account add` with an app password, in both languages: it fails at "Checking incoming mail" with
 /// the given text.
-fn assert_add_refused(office: &Office, home: &Path, user: &str, run: impl Fn() -> OfficeRun, text: impl Fn(Lang) -> String) {
+fn assert_add_refused(
+    office: &Office,
+    home: &Path,
+    user: &str,
+    run: impl Fn() -> OfficeRun,
+    text: impl Fn(Lang) -> String,
+) {
     for lang in [Lang::En, Lang::Ja] {
         let out = add_with_app_password(office, home, user, run().lang(lang));
         assert!(!out.status.success(), "{}", said(&out));
@@ -386,7 +455,11 @@ fn a_connect_refused_for_the_imap_port_993_is_named() {
         &office,
         home.path(),
         "px3@example.test",
-        || OfficeRun::default().policy(&policy).env("HTTPS_PROXY", &proxy_url),
+        || {
+            OfficeRun::default()
+                .policy(&policy)
+                .env("HTTPS_PROXY", &proxy_url)
+        },
         |lang| refusal::connect_refused(lang, &proxy, "imap.guess-only.test", 993, "403 Forbidden"),
     );
 }
@@ -407,7 +480,11 @@ fn a_socks_rule_refusal_is_named() {
         &office,
         home.path(),
         "px4@example.test",
-        || OfficeRun::default().policy(&policy).env("ALL_PROXY", &socks),
+        || {
+            OfficeRun::default()
+                .policy(&policy)
+                .env("ALL_PROXY", &socks)
+        },
         |lang| refusal::socks_refused(lang, &proxy, "imap.guess-only.test", 993),
     );
 }
@@ -432,7 +509,9 @@ fn sync_through_a_proxy_that_is_down_names_the_proxy() {
         let out = sync(
             &office,
             home.path(),
-            OfficeRun::default().env("HTTPS_PROXY", &dead_url).lang(lang),
+            OfficeRun::default()
+                .env("HTTPS_PROXY", &dead_url)
+                .lang(lang),
         );
         assert!(!out.status.success(), "{}", said(&out));
         let expected = refusal::proxy_unreachable(lang, &dead);

@@ -331,40 +331,60 @@ pub mod refusal {
     /// The proxy itself cannot be reached (`proxy` is `host:port`).
     pub fn proxy_unreachable(lang: Lang, proxy: &str) -> String {
         match lang {
-            Lang::En => format!("The proxy server {proxy} cannot be reached (connection refused). Check the proxy setting, or ask your IT department whether the proxy is running."),
-            Lang::Ja => format!("プロキシ サーバー {proxy} に接続できません（接続が拒否されました）。プロキシの設定を確認するか、プロキシが動いているか IT 部門に確認してください。"),
+            Lang::En => format!(
+                "The proxy server {proxy} cannot be reached (connection refused). Check the proxy setting, or ask your IT department whether the proxy is running."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} に接続できません（接続が拒否されました）。プロキシの設定を確認するか、プロキシが動いているか IT 部門に確認してください。"
+            ),
         }
     }
 
     /// A 407 asking for Basic credentials over TLS, and none are saved yet.
     pub fn proxy_credentials_needed(lang: Lang, proxy: &str) -> String {
         match lang {
-            Lang::En => format!("The proxy server {proxy} asks for your proxy user name and password. Enter them with `tayori proxy sign-in`; they are kept in the system keyring."),
-            Lang::Ja => format!("プロキシ サーバー {proxy} がプロキシのユーザー名とパスワードを求めています。`tayori proxy sign-in` で入力してください（システムのキーリングに保存されます）。"),
+            Lang::En => format!(
+                "The proxy server {proxy} asks for your proxy user name and password. Enter them with `tayori proxy sign-in`; they are kept in the system keyring."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} がプロキシのユーザー名とパスワードを求めています。`tayori proxy sign-in` で入力してください（システムのキーリングに保存されます）。"
+            ),
         }
     }
 
     /// A 407 after the saved credentials were sent.
     pub fn proxy_credentials_refused(lang: Lang, proxy: &str, user: &str) -> String {
         match lang {
-            Lang::En => format!("The proxy server {proxy} refused the proxy user name and password of {user}. Enter them again with `tayori proxy sign-in`; if they are right, your IT department can check the proxy account."),
-            Lang::Ja => format!("プロキシ サーバー {proxy} が {user} のプロキシ ユーザー名とパスワードを拒否しました。`tayori proxy sign-in` でもう一度入力してください。正しい場合は、プロキシのアカウントを IT 部門に確認してもらってください。"),
+            Lang::En => format!(
+                "The proxy server {proxy} refused the proxy user name and password of {user}. Enter them again with `tayori proxy sign-in`; if they are right, your IT department can check the proxy account."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} が {user} のプロキシ ユーザー名とパスワードを拒否しました。`tayori proxy sign-in` でもう一度入力してください。正しい場合は、プロキシのアカウントを IT 部門に確認してもらってください。"
+            ),
         }
     }
 
     /// A 407 asking for Basic credentials over an unencrypted connection: Tayori does not send them.
     pub fn proxy_password_unencrypted(lang: Lang, proxy: &str) -> String {
         match lang {
-            Lang::En => format!("The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS or with Kerberos sign-in."),
-            Lang::Ja => format!("プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシか Kerberos によるサインインを用意するよう IT 部門に依頼してください。"),
+            Lang::En => format!(
+                "The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS or with Kerberos sign-in."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシか Kerberos によるサインインを用意するよう IT 部門に依頼してください。"
+            ),
         }
     }
 
     /// A 407 with only schemes Tayori does not speak (`scheme` as the proxy names it, e.g. NTLM).
     pub fn proxy_scheme_unsupported(lang: Lang, proxy: &str, scheme: &str) -> String {
         match lang {
-            Lang::En => format!("The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow Kerberos sign-in (Negotiate) or a password over HTTPS for this proxy."),
-            Lang::Ja => format!("プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで Kerberos によるサインイン（Negotiate）か HTTPS 経由のパスワードを使えるよう IT 部門に依頼してください。"),
+            Lang::En => format!(
+                "The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow Kerberos sign-in (Negotiate) or a password over HTTPS for this proxy."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで Kerberos によるサインイン（Negotiate）か HTTPS 経由のパスワードを使えるよう IT 部門に依頼してください。"
+            ),
         }
     }
 
@@ -394,8 +414,12 @@ pub mod refusal {
     pub fn pac_unusable(lang: Lang, url: &str, problem: PacProblem) -> String {
         let reason = pac_reason(lang, problem);
         match lang {
-            Lang::En => format!("The proxy configuration script {url} cannot be used ({reason}). Tayori tried a direct connection instead, which the network refused. Your IT department maintains this script."),
-            Lang::Ja => format!("プロキシ設定スクリプト {url} を使用できません（{reason}）。代わりに直接接続しましたが、ネットワークに拒否されました。このスクリプトは IT 部門が管理しています。"),
+            Lang::En => format!(
+                "The proxy configuration script {url} cannot be used ({reason}). Tayori tried a direct connection instead, which the network refused. Your IT department maintains this script."
+            ),
+            Lang::Ja => format!(
+                "プロキシ設定スクリプト {url} を使用できません（{reason}）。代わりに直接接続しましたが、ネットワークに拒否されました。このスクリプトは IT 部門が管理しています。"
+            ),
         }
     }
 
@@ -412,8 +436,12 @@ pub mod refusal {
     pub fn connect_refused(lang: Lang, proxy: &str, host: &str, port: u16, status: &str) -> String {
         let protocol = protocol_name(port);
         match lang {
-            Lang::En => format!("The proxy server {proxy} refused to connect to {host} port {port} (HTTP {status}). Your IT department can allow {protocol} on port {port} through the proxy."),
-            Lang::Ja => format!("プロキシ サーバー {proxy} が {host} のポート {port} への接続を拒否しました（HTTP {status}）。プロキシ経由の {protocol}（ポート {port}）を許可するよう IT 部門に依頼してください。"),
+            Lang::En => format!(
+                "The proxy server {proxy} refused to connect to {host} port {port} (HTTP {status}). Your IT department can allow {protocol} on port {port} through the proxy."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} が {host} のポート {port} への接続を拒否しました（HTTP {status}）。プロキシ経由の {protocol}（ポート {port}）を許可するよう IT 部門に依頼してください。"
+            ),
         }
     }
 
@@ -421,16 +449,24 @@ pub mod refusal {
     pub fn socks_refused(lang: Lang, proxy: &str, host: &str, port: u16) -> String {
         let protocol = protocol_name(port);
         match lang {
-            Lang::En => format!("The SOCKS proxy {proxy} refused to connect to {host} port {port} (not allowed by its rules). Your IT department can allow {protocol} on port {port} through the proxy."),
-            Lang::Ja => format!("SOCKS プロキシ {proxy} が {host} のポート {port} への接続を拒否しました（規則で許可されていません）。プロキシ経由の {protocol}（ポート {port}）を許可するよう IT 部門に依頼してください。"),
+            Lang::En => format!(
+                "The SOCKS proxy {proxy} refused to connect to {host} port {port} (not allowed by its rules). Your IT department can allow {protocol} on port {port} through the proxy."
+            ),
+            Lang::Ja => format!(
+                "SOCKS プロキシ {proxy} が {host} のポート {port} への接続を拒否しました（規則で許可されていません）。プロキシ経由の {protocol}（ポート {port}）を許可するよう IT 部門に依頼してください。"
+            ),
         }
     }
 
     /// The certificate presented through a proxy was signed by a root this computer does not trust.
     pub fn tls_resigned(lang: Lang, host: &str, issuer: &str) -> String {
         match lang {
-            Lang::En => format!("The secure connection to {host} was re-signed by “{issuer}”, which this computer does not trust. Your network inspects encrypted connections: your IT department must install its root certificate on this computer. Tayori does not turn certificate checks off."),
-            Lang::Ja => format!("{host} への暗号化接続は「{issuer}」によって署名し直されていますが、このコンピューターはこの発行者を信頼していません。ネットワークが暗号化通信を検査しています。IT 部門にルート証明書をこのコンピューターにインストールしてもらってください。Tayori では証明書の確認を無効にできません。"),
+            Lang::En => format!(
+                "The secure connection to {host} was re-signed by “{issuer}”, which this computer does not trust. Your network inspects encrypted connections: your IT department must install its root certificate on this computer. Tayori does not turn certificate checks off."
+            ),
+            Lang::Ja => format!(
+                "{host} への暗号化接続は「{issuer}」によって署名し直されていますが、このコンピューターはこの発行者を信頼していません。ネットワークが暗号化通信を検査しています。IT 部門にルート証明書をこのコンピューターにインストールしてもらってください。Tayori では証明書の確認を無効にできません。"
+            ),
         }
     }
 }

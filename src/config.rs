@@ -133,6 +133,7 @@ pub struct Settings {
     pub sync: SyncSettings,
     pub ui: UiSettings,
     pub notifications: NotificationSettings,
+    pub proxy: crate::net::proxy::ProxyConfig,
 }
 
 /// How the window looks and speaks. Changed from the settings screen.

@@ -6,7 +6,8 @@
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials as SmtpCredentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use thiserror::Error;
 
@@ -97,12 +98,114 @@ fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
     SmtpError::Connection(crate::net::http::root_cause(&error))
 }
 
+/// A TLS stream lettre can speak over (its stream trait is lettre's, the stream tokio-rustls's).
+#[derive(Debug)]
+struct Tunnelled(tokio_rustls::client::TlsStream<tokio::net::TcpStream>);
+
+impl tokio::io::AsyncRead for Tunnelled {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Tunnelled {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for Tunnelled {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+/// Where a proxy is named, SMTP goes over a connection Tayori opens itself (`net::connect_tcp`:
+/// direct, or tunnelled through HTTP CONNECT or SOCKS5): implicit TLS is set up before the
+/// greeting, STARTTLS is required (lettre refuses when the server does not offer it), then the
+/// sign-in. Without a proxy, lettre's own transport connects (`transport`).
+async fn tunnelled_session(
+    dns: &Dns,
+    server: &Server,
+    credentials: &SmtpCredentials,
+    mechanisms: &[Mechanism],
+) -> Result<AsyncSmtpConnection, TunnelledError> {
+    let hello = ClientId::default();
+    let tcp = crate::net::connect_tcp(dns, &server.host, server.port)
+        .await
+        .map_err(TunnelledError::Net)?;
+    let mut connection = match server.security {
+        Security::Tls => {
+            let tls = crate::net::start_tls(tcp, &server.host, server.port)
+                .await
+                .map_err(TunnelledError::Net)?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(Tunnelled(tls)), &hello)
+                .await
+                .map_err(TunnelledError::Smtp)?
+        }
+        Security::StartTls => {
+            let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+                .await
+                .map_err(TunnelledError::Smtp)?;
+            let parameters = TlsParameters::new(server.host.clone())
+                .map_err(|e| TunnelledError::Net(crate::net::NetError::TrustStore(e.to_string())))?;
+            connection
+                .starttls(parameters, &hello)
+                .await
+                .map_err(TunnelledError::Smtp)?;
+            connection
+        }
+    };
+    connection
+        .auth(mechanisms, credentials)
+        .await
+        .map_err(TunnelledError::Smtp)?;
+    Ok(connection)
+}
+
+enum TunnelledError {
+    Net(crate::net::NetError),
+    Smtp(lettre::transport::smtp::Error),
+}
+
 async fn try_once(
     dns: &Dns,
     server: &Server,
     credentials: SmtpCredentials,
     mechanisms: Vec<Mechanism>,
 ) -> Result<(), SmtpError> {
+    if dns.proxy().names_a_proxy() {
+        return match tunnelled_session(dns, server, &credentials, &mechanisms).await {
+            Ok(mut connection) => {
+                let _ = connection.quit().await;
+                Ok(())
+            }
+            Err(TunnelledError::Net(e)) => Err(SmtpError::Connection(e.to_string())),
+            Err(TunnelledError::Smtp(e)) => Err(classify(e)),
+        };
+    }
     let transport = transport(dns, server, credentials, mechanisms).await?;
     transport
         .test_connection()
@@ -213,6 +316,28 @@ async fn submit_once(
     envelope: &Envelope,
     message: &[u8],
 ) -> Result<Accepted, SubmitError> {
+    if dns.proxy().names_a_proxy() {
+        let mut connection = match tunnelled_session(dns, server, &credentials, &mechanisms).await
+        {
+            Ok(connection) => connection,
+            Err(TunnelledError::Net(e)) => {
+                return Err(SubmitError::Transient {
+                    reason: e.to_string(),
+                });
+            }
+            Err(TunnelledError::Smtp(e)) => return Err(classify_submit(e)),
+        };
+        let result = connection.send(envelope, message).await;
+        let _ = connection.quit().await;
+        let response = result.map_err(classify_submit)?;
+        return Ok(Accepted {
+            reply: format!(
+                "{} {}",
+                response.code(),
+                response.message().collect::<Vec<_>>().join(" ")
+            ),
+        });
+    }
     let transport = transport(dns, server, credentials, mechanisms)
         .await
         .map_err(|e| SubmitError::Transient {

@@ -190,6 +190,14 @@ pub enum DiscoveryError {
     },
     #[error("discovery could not start: {0}")]
     Setup(String),
+    /// Nothing was found because the network refused (the firewall, the proxy, TLS inspection):
+    /// the refusal says which layer and who can fix it.
+    #[error("{refusal}")]
+    Refused {
+        domain: String,
+        refusal: crate::net::proxy::Refusal,
+        trace: Vec<TraceEntry>,
+    },
 }
 
 /// Settings for discovery.
@@ -339,7 +347,9 @@ impl Discoverer {
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         let dns = Dns::from_env_or(configured_dns, options.source_timeout)
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
-        let http = Http::new(dns.clone(), options.source_timeout)
+        let proxy = crate::net::proxy::ProxySettings::for_process(settings)
+            .map_err(DiscoveryError::Setup)?;
+        let http = Http::with_proxy(dns.clone(), options.source_timeout, proxy)
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         Ok(Self::new(dns, http, options))
     }
@@ -444,6 +454,13 @@ impl Discoverer {
                 return Err(DiscoveryError::Unsupported {
                     domain: email_domain,
                     reason,
+                    trace,
+                });
+            }
+            if let Some(refusal) = self.http.refusal_for_domain(&email_domain) {
+                return Err(DiscoveryError::Refused {
+                    domain: email_domain,
+                    refusal,
                     trace,
                 });
             }

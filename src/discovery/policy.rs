@@ -51,6 +51,9 @@ pub fn default_policy_file() -> Option<PathBuf> {
 pub struct Policy {
     #[serde(default, rename = "provider")]
     pub providers: Vec<PolicyProvider>,
+    /// The organisation's proxy (issue 26); see `net::proxy`.
+    #[serde(default)]
+    pub proxy: Option<crate::net::proxy::PolicyProxy>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -249,6 +249,7 @@ areas! {
         send => Send,
         sync => Sync,
         settings => Settings,
+        network => Network,
     ],
     plurals: [
         mailbox => Mailbox,

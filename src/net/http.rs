@@ -3,12 +3,14 @@
 //! redirects followed by hand so every hop can be checked (count, https→http downgrade, and — by the
 //! caller — which domain the answer finally came from).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use thiserror::Error;
 use url::Url;
 
 use super::dns::Dns;
+use super::proxy::{ProxySettings, Refusal, Route, tunnel};
 use super::{NetError, tls_client_config};
 
 /// Bodies larger than this are refused: no discovery document is anywhere near it.
@@ -32,6 +34,9 @@ pub enum HttpError {
     Timeout { url: String },
     #[error("could not reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The network, the proxy or TLS inspection said no, in words for the person.
+    #[error("{refusal}")]
+    Refused { url: String, refusal: Refusal },
 }
 
 impl HttpError {
@@ -49,6 +54,7 @@ impl HttpError {
             HttpError::BadRedirect { .. } => "redirected to an invalid location".into(),
             HttpError::Timeout { .. } => "no answer in time".into(),
             HttpError::Unreachable { reason, .. } => reason.clone(),
+            HttpError::Refused { refusal, .. } => refusal.to_string(),
         }
     }
 }
@@ -72,22 +78,147 @@ impl Fetched {
 #[derive(Clone, Debug)]
 pub struct Http {
     client: reqwest::Client,
+    dns: Dns,
+    proxy: Arc<ProxySettings>,
+    /// What the network refused so far, with the host it was refused for, first first.
+    refusals: Arc<Mutex<Vec<(String, Refusal)>>>,
 }
 
 impl Http {
+    /// A client that connects directly (no proxy).
     pub fn new(dns: Dns, timeout: Duration) -> Result<Self, NetError> {
+        Self::with_proxy(dns, timeout, ProxySettings::direct())
+    }
+
+    /// A client that goes the way `proxy` says for each URL.
+    pub fn with_proxy(dns: Dns, timeout: Duration, proxy: ProxySettings) -> Result<Self, NetError> {
         let tls = (*tls_client_config()?).clone();
+        let proxy = Arc::new(proxy);
+        let routing = proxy.clone();
+        // Only this rule decides (reqwest's own reading of the environment is off once a proxy
+        // is given): it already holds the policy, the person's setting and the environment.
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
-            .dns_resolver(std::sync::Arc::new(dns))
+            .dns_resolver(Arc::new(dns.clone()))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(crate::user_agent())
             .timeout(timeout)
             .connect_timeout(timeout)
-            .no_proxy()
+            .proxy(reqwest::Proxy::custom(move |url| {
+                routing.route(url).proxy_url()
+            }))
             .build()
             .map_err(|e| NetError::TrustStore(e.to_string()))?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            dns,
+            proxy,
+            refusals: Arc::default(),
+        })
+    }
+
+    /// The proxy setting this client follows.
+    pub fn proxy(&self) -> &ProxySettings {
+        &self.proxy
+    }
+
+    /// What the network refused, preferring a refusal for a host in `domain` (the one the person
+    /// asked about), else the first.
+    pub fn refusal_for_domain(&self, domain: &str) -> Option<Refusal> {
+        let refusals = self.refusals.lock().ok()?;
+        let suffix = format!(".{domain}");
+        refusals
+            .iter()
+            .find(|(host, _)| host == domain || host.ends_with(&suffix))
+            .or_else(|| refusals.first())
+            .map(|(_, refusal)| refusal.clone())
+    }
+
+    fn record(&self, url: &Url, refusal: &Refusal) {
+        if let Ok(mut refusals) = self.refusals.lock() {
+            refusals.push((
+                url.host_str().unwrap_or_default().to_ascii_lowercase(),
+                refusal.clone(),
+            ));
+        }
+    }
+
+    /// Turns a failed request into the error to show: a refusal named by its layer where the
+    /// failure says which, otherwise the innermost cause.
+    async fn failed(&self, url: &Url, error: &reqwest::Error) -> HttpError {
+        if error.is_timeout() {
+            return HttpError::Timeout {
+                url: url.to_string(),
+            };
+        }
+        match self.refusal_of(url, error).await {
+            Some(refusal) => {
+                self.record(url, &refusal);
+                HttpError::Refused {
+                    url: url.to_string(),
+                    refusal,
+                }
+            }
+            None => classify(url, error),
+        }
+    }
+
+    async fn refusal_of(&self, url: &Url, error: &reqwest::Error) -> Option<Refusal> {
+        let route = self.proxy.route(url);
+        let host = url.host_str()?.to_owned();
+        let port = url.port_or_known_default()?;
+        let chain = error_chain(error);
+        if chain.contains("UnknownIssuer") {
+            let issuer = super::issuer::untrusted_issuer(&host)?;
+            return Some(match route {
+                Route::Direct => Refusal::TlsUnknownIssuer { host, issuer },
+                _ => Refusal::TlsResigned { host, issuer },
+            });
+        }
+        if connection_refused(error) {
+            return match route.proxy_at() {
+                Some(proxy) => Some(Refusal::ProxyUnreachable { proxy }),
+                None if !self.proxy.names_a_proxy() => Some(Refusal::DirectRefusedNoProxy),
+                None => None,
+            };
+        }
+        match &route {
+            Route::Http { .. } | Route::Https { .. } if url.scheme() == "https" => {
+                tunnel::diagnose(&self.dns, &route, &host, port).await
+            }
+            Route::Socks5 { .. } if chain.contains("SOCKS") && chain.contains("not allowed") => {
+                Some(Refusal::SocksRefused {
+                    proxy: route.proxy_at()?,
+                    host,
+                    port,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A 407 to a plain-HTTP request sent through a proxy: what its challenge means.
+    fn proxy_challenge(&self, url: &Url, response: &reqwest::Response) -> Option<Refusal> {
+        let route = self.proxy.route(url);
+        route.proxy_at()?;
+        let answer = tunnel::ConnectAnswer {
+            status: 407,
+            status_text: "407 Proxy Authentication Required".into(),
+            schemes: response
+                .headers()
+                .get_all(reqwest::header::PROXY_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .filter_map(|v| v.split_whitespace().next().map(str::to_owned))
+                .collect(),
+        };
+        tunnel::refusal_for(
+            &route,
+            url.host_str()?,
+            url.port_or_known_default()?,
+            &answer,
+            None,
+        )
     }
 
     /// The underlying client (redirects off, no cookies), for the OAuth library's token requests.
@@ -116,8 +247,11 @@ impl Http {
             .client
             .get(url.clone())
             .send()
-            .await
-            .map_err(|e| classify(&url, &e))?;
+            .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(e) => return Err(self.failed(&url, &e).await),
+        };
         if !response.status().is_redirection() {
             return Ok(None);
         }
@@ -144,8 +278,20 @@ impl Http {
                     .body(body.clone()),
                 None => self.client.get(current.clone()),
             };
-            let mut response = request.send().await.map_err(|e| classify(&current, &e))?;
+            let mut response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => return Err(self.failed(&current, &e).await),
+            };
             let status = response.status();
+            if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+                if let Some(refusal) = self.proxy_challenge(&current, &response) {
+                    self.record(&current, &refusal);
+                    return Err(HttpError::Refused {
+                        url: current.to_string(),
+                        refusal,
+                    });
+                }
+            }
             if status.is_redirection() {
                 if hops.len() > MAX_REDIRECTS {
                     return Err(HttpError::TooManyRedirects {
@@ -208,6 +354,21 @@ impl Http {
             });
         }
     }
+}
+
+/// Whether a connection was refused (a TCP reset to the SYN): by the firewall when direct, by the
+/// proxy host when through a proxy.
+fn connection_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(inner) = source {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        source = inner.source();
+    }
+    false
 }
 
 fn classify(url: &Url, error: &reqwest::Error) -> HttpError {

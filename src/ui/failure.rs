@@ -59,7 +59,13 @@ fn auth_kind(error: &AuthError) -> Kind {
 fn net_kind(error: &NetError) -> Kind {
     match error {
         NetError::Tls { .. } | NetError::TrustStore(_) => Kind::Tls,
-        NetError::Connect { .. } | NetError::BadHostName { .. } => Kind::Network,
+        NetError::Refused(
+            tayori::net::proxy::Refusal::TlsResigned { .. }
+            | tayori::net::proxy::Refusal::TlsUnknownIssuer { .. },
+        ) => Kind::Tls,
+        NetError::Connect { .. } | NetError::BadHostName { .. } | NetError::Refused(_) => {
+            Kind::Network
+        }
     }
 }
 

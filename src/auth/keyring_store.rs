@@ -14,6 +14,8 @@ pub const SERVICE: &str = "org.tayori.Tayori";
 pub enum SecretKind {
     RefreshToken,
     AppPassword,
+    /// `user:password` for a proxy, filed under the proxy's `host:port`.
+    ProxyPassword,
 }
 
 impl SecretKind {
@@ -21,6 +23,7 @@ impl SecretKind {
         match self {
             SecretKind::RefreshToken => "refresh-token",
             SecretKind::AppPassword => "app-password",
+            SecretKind::ProxyPassword => "proxy-password",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! redirects followed by hand so every hop can be checked (count, https→http downgrade, and — by the
 //! caller — which domain the answer finally came from).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use url::Url;
 
 use super::dns::Dns;
 use super::proxy::{ProxySettings, Refusal, Route, tunnel};
+use crate::redact::Secret;
 use super::{NetError, tls_client_config};
 
 /// Bodies larger than this are refused: no discovery document is anywhere near it.
@@ -82,6 +84,10 @@ pub struct Http {
     proxy: Arc<ProxySettings>,
     /// What the network refused so far, with the host it was refused for, first first.
     refusals: Arc<Mutex<Vec<(String, Refusal)>>>,
+    /// Saved proxy sign-ins (user, password) by the proxy's `host:port`: only for `https://`
+    /// proxies, loaded from the keyring once ([`Http::ready`]).
+    proxy_sign_ins: Arc<std::sync::RwLock<HashMap<String, (String, Secret)>>>,
+    sign_ins_loaded: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Http {
@@ -95,6 +101,9 @@ impl Http {
         let tls = (*tls_client_config()?).clone();
         let proxy = Arc::new(proxy);
         let routing = proxy.clone();
+        let proxy_sign_ins: Arc<std::sync::RwLock<HashMap<String, (String, Secret)>>> =
+            Arc::default();
+        let sign_ins = proxy_sign_ins.clone();
         // Only this rule decides (reqwest's own reading of the environment is off once a proxy
         // is given): it already holds the policy, the person's setting and the environment.
         let client = reqwest::Client::builder()
@@ -105,7 +114,18 @@ impl Http {
             .timeout(timeout)
             .connect_timeout(timeout)
             .proxy(reqwest::Proxy::custom(move |url| {
-                routing.route(url).proxy_url()
+                let route = routing.route(url);
+                let mut proxy_url = route.proxy_url()?;
+                // A password goes only to a proxy spoken to over TLS.
+                if let (Route::Https { .. }, Some(at)) = (&route, route.proxy_at()) {
+                    if let Some((user, password)) =
+                        sign_ins.read().ok().and_then(|map| map.get(&at).cloned())
+                    {
+                        let _ = proxy_url.set_username(user.as_str());
+                        let _ = proxy_url.set_password(Some(password.expose()));
+                    }
+                }
+                Some(proxy_url)
             }))
             .build()
             .map_err(|e| NetError::TrustStore(e.to_string()))?;
@@ -114,7 +134,47 @@ impl Http {
             dns,
             proxy,
             refusals: Arc::default(),
+            proxy_sign_ins,
+            sign_ins_loaded: Arc::default(),
         })
+    }
+
+    /// Loads the saved sign-ins of the `https://` proxies the setting names (once per client);
+    /// called before every request, and by users of [`Http::client`] before theirs.
+    pub async fn ready(&self) {
+        self.sign_ins_loaded
+            .get_or_init(|| async {
+                for at in self.proxy.https_proxies() {
+                    match crate::auth::keyring_store::load(
+                        &at,
+                        crate::auth::keyring_store::SecretKind::ProxyPassword,
+                    )
+                    .await
+                    {
+                        Ok(Some(saved)) => {
+                            if let Some((user, password)) = saved.expose().split_once(':') {
+                                if let Ok(mut map) = self.proxy_sign_ins.write() {
+                                    map.insert(
+                                        at.clone(),
+                                        (user.to_owned(), Secret::new(password)),
+                                    );
+                                }
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(proxy = %at, "proxy sign-in not read: {e}"),
+                    }
+                }
+            })
+            .await;
+    }
+
+    fn sign_in_for(&self, route: &Route) -> Option<(String, Secret)> {
+        if !matches!(route, Route::Https { .. }) {
+            return None;
+        }
+        let at = route.proxy_at()?;
+        self.proxy_sign_ins.read().ok()?.get(&at).cloned()
     }
 
     /// The proxy setting this client follows.
@@ -184,7 +244,8 @@ impl Http {
         }
         match &route {
             Route::Http { .. } | Route::Https { .. } if url.scheme() == "https" => {
-                tunnel::diagnose(&self.dns, &route, &host, port).await
+                let sign_in = self.sign_in_for(&route);
+                tunnel::diagnose(&self.dns, &route, &host, port, sign_in.as_ref()).await
             }
             Route::Socks5 { .. } if chain.contains("SOCKS") && chain.contains("not allowed") => {
                 Some(Refusal::SocksRefused {
@@ -212,12 +273,13 @@ impl Http {
                 .filter_map(|v| v.split_whitespace().next().map(str::to_owned))
                 .collect(),
         };
+        let sign_in = self.sign_in_for(&route);
         tunnel::refusal_for(
             &route,
             url.host_str()?,
             url.port_or_known_default()?,
             &answer,
-            None,
+            sign_in.as_ref().map(|(user, _)| user.as_str()),
         )
     }
 
@@ -243,6 +305,7 @@ impl Http {
 
     /// One GET without following: the `Location` of a redirect, or `None` when the answer is not one.
     pub async fn redirect_target(&self, url: Url) -> Result<Option<Url>, HttpError> {
+        self.ready().await;
         let response = self
             .client
             .get(url.clone())
@@ -267,6 +330,7 @@ impl Http {
     }
 
     async fn fetch(&self, url: Url, post: Option<(String, Vec<u8>)>) -> Result<Fetched, HttpError> {
+        self.ready().await;
         let mut hops = vec![url];
         loop {
             let current = hops.last().expect("non-empty").clone();

@@ -276,6 +276,22 @@ impl ProxySettings {
         }
     }
 
+    /// `host:port` of every `https://` proxy the setting names (the ones a saved password may
+    /// be sent to).
+    pub fn https_proxies(&self) -> Vec<String> {
+        match &self.rule {
+            Rule::Fixed {
+                http, https, other, ..
+            } => [http, https, other]
+                .into_iter()
+                .flatten()
+                .filter(|route| matches!(route, Route::Https { .. }))
+                .filter_map(Route::proxy_at)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The first route for `url`.
     pub fn route(&self, url: &Url) -> Route {
         self.routes(url)

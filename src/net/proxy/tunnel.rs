@@ -102,6 +102,10 @@ pub fn refusal_for(
     if (200..300).contains(&answer.status) {
         return None;
     }
+    if matches!(answer.status, 502..=504) {
+        // The proxy could not reach the server (no such host, down): not a refusal by policy.
+        return None;
+    }
     if answer.status != 407 {
         return Some(Refusal::ConnectRefused {
             proxy,
@@ -134,7 +138,13 @@ pub fn refusal_for(
 
 /// Repeats one CONNECT to `host:port` through the HTTP proxy of `route` and says what its refusal
 /// means; `None` when it lets the tunnel through, or it cannot be asked.
-pub async fn diagnose(dns: &Dns, route: &Route, host: &str, port: u16) -> Option<Refusal> {
+pub async fn diagnose(
+    dns: &Dns,
+    route: &Route,
+    host: &str,
+    port: u16,
+    sign_in: Option<&(String, crate::redact::Secret)>,
+) -> Option<Refusal> {
     let (proxy_host, proxy_port) = match route {
         Route::Http { host, port } | Route::Https { host, port } => (host.clone(), *port),
         _ => return None,
@@ -148,14 +158,28 @@ pub async fn diagnose(dns: &Dns, route: &Route, host: &str, port: u16) -> Option
                 let mut tls = crate::net::start_tls(tcp, &proxy_host, proxy_port)
                     .await
                     .ok()?;
-                http_connect(&mut tls, host, port, None).await.ok()?
+                let authorization = sign_in.map(|(user, password)| {
+                    use base64::Engine;
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{user}:{}", password.expose()))
+                    )
+                });
+                http_connect(&mut tls, host, port, authorization.as_deref())
+                    .await
+                    .ok()?
             }
             _ => {
                 let mut tcp = tcp;
                 http_connect(&mut tcp, host, port, None).await.ok()?
             }
         };
-        refusal_for(route, host, port, &answer, None)
+        let user = match route {
+            Route::Https { .. } => sign_in.map(|(user, _)| user.as_str()),
+            _ => None,
+        };
+        refusal_for(route, host, port, &answer, user)
     };
     tokio::time::timeout(std::time::Duration::from_secs(10), probe)
         .await

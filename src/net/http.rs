@@ -88,6 +88,9 @@ pub struct Http {
     /// proxies, loaded from the keyring once ([`Http::ready`]).
     proxy_sign_ins: Arc<std::sync::RwLock<HashMap<String, (String, Secret)>>>,
     sign_ins_loaded: Arc<tokio::sync::OnceCell<()>>,
+    /// One client per route, for URLs whose PAC answer names fallbacks.
+    by_route: Arc<Mutex<HashMap<Route, reqwest::Client>>>,
+    timeout: Duration,
 }
 
 impl Http {
@@ -136,12 +139,15 @@ impl Http {
             refusals: Arc::default(),
             proxy_sign_ins,
             sign_ins_loaded: Arc::default(),
+            by_route: Arc::default(),
+            timeout,
         })
     }
 
     /// Loads the saved sign-ins of the `https://` proxies the setting names (once per client);
     /// called before every request, and by users of [`Http::client`] before theirs.
     pub async fn ready(&self) {
+        self.proxy.prepare(&self.dns).await;
         self.sign_ins_loaded
             .get_or_init(|| async {
                 for at in self.proxy.https_proxies() {
@@ -167,6 +173,74 @@ impl Http {
                 }
             })
             .await;
+    }
+
+    /// The client that goes exactly by `route`.
+    fn client_for(&self, route: &Route) -> reqwest::Client {
+        if let Some(client) = self.by_route.lock().ok().and_then(|m| m.get(route).cloned()) {
+            return client;
+        }
+        let mut builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(self.dns.clone()))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(crate::user_agent())
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout);
+        if let Ok(tls) = tls_client_config() {
+            builder = builder.use_preconfigured_tls((*tls).clone());
+        }
+        builder = match route.proxy_url() {
+            None => builder.no_proxy(),
+            Some(mut proxy_url) => {
+                if let Some((user, password)) = self.sign_in_for(route) {
+                    let _ = proxy_url.set_username(&user);
+                    let _ = proxy_url.set_password(Some(password.expose()));
+                }
+                match reqwest::Proxy::all(proxy_url.as_str()) {
+                    Ok(proxy) => builder.proxy(proxy),
+                    Err(_) => builder.no_proxy(),
+                }
+            }
+        };
+        let client = builder.build().unwrap_or_else(|_| self.client.clone());
+        if let Ok(mut map) = self.by_route.lock() {
+            map.insert(route.clone(), client.clone());
+        }
+        client
+    }
+
+    /// Sends the request `make` builds, by the routes the setting gives `url` in order: the next
+    /// route only when the proxy of this one could not be reached (a PAC file's fallbacks).
+    async fn send(
+        &self,
+        url: &Url,
+        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, HttpError> {
+        let routes = self.proxy.routes(url);
+        if routes.len() <= 1 {
+            return match make(&self.client).send().await {
+                Ok(response) => Ok(response),
+                Err(e) => Err(self.failed(url, &e, routes.first()).await),
+            };
+        }
+        let mut last = None;
+        for (index, route) in routes.iter().enumerate() {
+            match make(&self.client_for(route)).send().await {
+                Ok(response) => return Ok(response),
+                Err(e) if index + 1 < routes.len() && route.proxy_at().is_some() && e.is_connect() => {
+                    tracing::info!(url = %url, proxy = ?route.proxy_at(), "proxy unreachable; trying the next one");
+                    last = Some(e);
+                }
+                Err(e) => return Err(self.failed(url, &e, Some(route)).await),
+            }
+        }
+        match last {
+            Some(e) => Err(self.failed(url, &e, routes.last()).await),
+            None => Err(HttpError::Unreachable {
+                url: url.to_string(),
+                reason: "no route".into(),
+            }),
+        }
     }
 
     fn sign_in_for(&self, route: &Route) -> Option<(String, Secret)> {
@@ -205,13 +279,14 @@ impl Http {
 
     /// Turns a failed request into the error to show: a refusal named by its layer where the
     /// failure says which, otherwise the innermost cause.
-    async fn failed(&self, url: &Url, error: &reqwest::Error) -> HttpError {
+    async fn failed(&self, url: &Url, error: &reqwest::Error, route: Option<&Route>) -> HttpError {
         if error.is_timeout() {
             return HttpError::Timeout {
                 url: url.to_string(),
             };
         }
-        match self.refusal_of(url, error).await {
+        let route = route.cloned().unwrap_or_else(|| self.proxy.route(url));
+        match self.refusal_of(url, error, route).await {
             Some(refusal) => {
                 self.record(url, &refusal);
                 HttpError::Refused {
@@ -223,8 +298,7 @@ impl Http {
         }
     }
 
-    async fn refusal_of(&self, url: &Url, error: &reqwest::Error) -> Option<Refusal> {
-        let route = self.proxy.route(url);
+    async fn refusal_of(&self, url: &Url, error: &reqwest::Error, route: Route) -> Option<Refusal> {
         let host = url.host_str()?.to_owned();
         let port = url.port_or_known_default()?;
         let chain = error_chain(error);
@@ -238,8 +312,11 @@ impl Http {
         if connection_refused(error) {
             return match route.proxy_at() {
                 Some(proxy) => Some(Refusal::ProxyUnreachable { proxy }),
-                None if !self.proxy.names_a_proxy() => Some(Refusal::DirectRefusedNoProxy),
-                None => None,
+                None => match self.proxy.pac_problem() {
+                    Some((url, problem)) => Some(Refusal::PacUnusable { url, problem }),
+                    None if !self.proxy.names_a_proxy() => Some(Refusal::DirectRefusedNoProxy),
+                    None => None,
+                },
             };
         }
         match &route {
@@ -306,15 +383,7 @@ impl Http {
     /// One GET without following: the `Location` of a redirect, or `None` when the answer is not one.
     pub async fn redirect_target(&self, url: Url) -> Result<Option<Url>, HttpError> {
         self.ready().await;
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await;
-        let response = match response {
-            Ok(response) => response,
-            Err(e) => return Err(self.failed(&url, &e).await),
-        };
+        let response = self.send(&url, |client| client.get(url.clone())).await?;
         if !response.status().is_redirection() {
             return Ok(None);
         }
@@ -334,18 +403,15 @@ impl Http {
         let mut hops = vec![url];
         loop {
             let current = hops.last().expect("non-empty").clone();
-            let request = match &post {
-                Some((content_type, body)) => self
-                    .client
-                    .post(current.clone())
-                    .header(reqwest::header::CONTENT_TYPE, content_type)
-                    .body(body.clone()),
-                None => self.client.get(current.clone()),
-            };
-            let mut response = match request.send().await {
-                Ok(response) => response,
-                Err(e) => return Err(self.failed(&current, &e).await),
-            };
+            let mut response = self
+                .send(&current, |client| match &post {
+                    Some((content_type, body)) => client
+                        .post(current.clone())
+                        .header(reqwest::header::CONTENT_TYPE, content_type)
+                        .body(body.clone()),
+                    None => client.get(current.clone()),
+                })
+                .await?;
             let status = response.status();
             if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
                 if let Some(refusal) = self.proxy_challenge(&current, &response) {

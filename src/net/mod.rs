@@ -139,6 +139,7 @@ fn mail_url(host: &str, port: u16) -> Option<url::Url> {
 /// the returned stream end to end, as without a proxy.
 pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStream, NetError> {
     let settings = dns.proxy();
+    settings.prepare(dns).await;
     let route = mail_url(host, port)
         .map(|url| settings.route(&url))
         .unwrap_or(proxy::Route::Direct);
@@ -147,10 +148,19 @@ pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStr
             let result = connect_direct(dns, host, port).await;
             match result {
                 Err(NetError::Connect { source, .. })
-                    if source.kind() == std::io::ErrorKind::ConnectionRefused
-                        && !settings.names_a_proxy() =>
+                    if source.kind() == std::io::ErrorKind::ConnectionRefused =>
                 {
-                    Err(NetError::Refused(proxy::Refusal::DirectRefusedNoProxy))
+                    if let Some((url, problem)) = settings.pac_problem() {
+                        Err(NetError::Refused(proxy::Refusal::PacUnusable { url, problem }))
+                    } else if !settings.names_a_proxy() {
+                        Err(NetError::Refused(proxy::Refusal::DirectRefusedNoProxy))
+                    } else {
+                        Err(NetError::Connect {
+                            host: host.to_owned(),
+                            port,
+                            source,
+                        })
+                    }
                 }
                 other => other,
             }

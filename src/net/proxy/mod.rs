@@ -9,10 +9,12 @@
 //! 4. the desktop (GNOME's `org.gnome.system.proxy`, read through `gsettings`),
 //! 5. otherwise direct connections.
 
+pub mod pac;
 mod refusal;
 pub mod tunnel;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use url::Url;
@@ -87,6 +89,7 @@ pub enum Source {
     Person,
     Environment,
     Gnome,
+    Kde,
     Nothing,
 }
 
@@ -97,13 +100,14 @@ impl Source {
             Source::Person => "your Tayori settings",
             Source::Environment => "the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY)",
             Source::Gnome => "GNOME's network proxy settings",
+            Source::Kde => "KDE's proxy settings (kioslaverc)",
             Source::Nothing => "nothing (direct connections)",
         }
     }
 }
 
 /// One way to reach a server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Route {
     Direct,
     /// An HTTP proxy spoken to in plain HTTP (CONNECT for TLS inside).
@@ -222,8 +226,8 @@ pub enum Rule {
         other: Option<Route>,
         exceptions: Vec<String>,
     },
-    /// A proxy auto-configuration script.
-    Pac { url: String },
+    /// A proxy auto-configuration script (named, or found by WPAD).
+    Pac(Arc<pac::PacScript>),
 }
 
 impl Default for ProxySettings {
@@ -271,8 +275,22 @@ impl ProxySettings {
                 };
                 vec![chosen.unwrap_or(Route::Direct)]
             }
-            // PAC files are not evaluated by this build (issue 26, Phase B, not done): direct.
-            Rule::Pac { .. } => vec![Route::Direct],
+            Rule::Pac(script) => script.routes(url),
+        }
+    }
+
+    /// Loads what the rule needs before it can answer (the PAC script, once).
+    pub async fn prepare(&self, dns: &crate::net::dns::Dns) {
+        if let Rule::Pac(script) = &self.rule {
+            script.load(dns).await;
+        }
+    }
+
+    /// The PAC script's URL and why it could not be used, if it could not.
+    pub fn pac_problem(&self) -> Option<(String, PacProblem)> {
+        match &self.rule {
+            Rule::Pac(script) => script.problem().map(|p| (script.url.clone(), p)),
+            _ => None,
         }
     }
 
@@ -321,6 +339,9 @@ impl ProxySettings {
         if let Some(settings) = from_gnome(env) {
             return Ok(settings);
         }
+        if let Some(settings) = from_kde(env) {
+            return Ok(settings);
+        }
         Ok(ProxySettings::direct())
     }
 
@@ -358,11 +379,30 @@ fn from_config(source: Source, config: &ProxyConfig) -> Result<ProxySettings, St
             },
         }
     } else if let Some(pac) = &config.pac_url {
-        Rule::Pac { url: pac.clone() }
+        pac_rule(pac.clone())
+    } else if config.wpad {
+        wpad_rule().unwrap_or(Rule::Direct)
     } else {
         Rule::Direct
     };
     Ok(ProxySettings { source, rule, mail })
+}
+
+fn pac_rule(url: String) -> Rule {
+    Rule::Pac(Arc::new(pac::PacScript::new(url)))
+}
+
+/// WPAD by DNS: `http://wpad.<search domain>/wpad.dat`, the search domain from resolv.conf.
+fn wpad_rule() -> Option<Rule> {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").ok()?;
+    let domain = conf.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        match words.next()? {
+            "search" | "domain" => words.next().map(|d| d.trim_end_matches('.').to_owned()),
+            _ => None,
+        }
+    })?;
+    Some(pac_rule(format!("http://wpad.{domain}/wpad.dat")))
 }
 
 /// Upper or lower case, lower case first (curl's order); empty counts as unset.
@@ -472,14 +512,93 @@ fn parse_gnome(listing: &str) -> Option<ProxySettings> {
         "auto" => {
             let url = string(get("", "autoconfig-url"));
             if url.is_empty() {
-                return None;
+                wpad_rule()?
+            } else {
+                pac_rule(url)
             }
-            Rule::Pac { url }
         }
         _ => return None,
     };
     Some(ProxySettings {
         source: Source::Gnome,
+        rule,
+        mail: MailMode::Auto,
+    })
+}
+
+/// KDE's settings: `[Proxy Settings]` in `$XDG_CONFIG_HOME/kioslaverc` (ProxyType 1 manual,
+/// 2 a PAC URL, 3 WPAD; 4 "from the environment" is the environment, already read).
+fn from_kde(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
+    let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    if !desktop
+        .split(':')
+        .any(|d| d.eq_ignore_ascii_case("kde"))
+    {
+        return None;
+    }
+    let config_dir = env("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))?;
+    let text = std::fs::read_to_string(config_dir.join("kioslaverc")).ok()?;
+    parse_kde(&text)
+}
+
+fn parse_kde(text: &str) -> Option<ProxySettings> {
+    let mut in_section = false;
+    let mut values = std::collections::HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_section = line == "[Proxy Settings]";
+        } else if in_section {
+            if let Some((key, value)) = line.split_once('=') {
+                values.insert(key.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+    let get = |key: &str| values.get(key).cloned().unwrap_or_default();
+    // KDE writes "http://proxy.example.com 8080" (a space before the port) or "host:port".
+    let route = |key: &str| -> Option<Route> {
+        let value = get(key);
+        if value.is_empty() {
+            return None;
+        }
+        let joined = match value.rsplit_once(' ') {
+            Some((host, port)) if port.parse::<u16>().is_ok() => format!("{host}:{port}"),
+            _ => value,
+        };
+        Route::parse(&joined).ok()
+    };
+    let rule = match get("ProxyType").as_str() {
+        "1" => Rule::Fixed {
+            http: route("httpProxy"),
+            https: route("httpsProxy"),
+            other: route("socksProxy").map(|r| match r {
+                Route::Http { host, port } => Route::Socks5 {
+                    host,
+                    port,
+                    remote_dns: true,
+                },
+                other => other,
+            }),
+            exceptions: get("NoProxyFor")
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        },
+        "2" => {
+            let url = get("Proxy Config Script");
+            if url.is_empty() {
+                return None;
+            }
+            pac_rule(url)
+        }
+        "3" => wpad_rule()?,
+        _ => return None,
+    };
+    Some(ProxySettings {
+        source: Source::Kde,
         rule,
         mail: MailMode::Auto,
     })
@@ -657,12 +776,27 @@ mod tests {
         assert_eq!(settings.route(&url("https://127.0.0.1/")), Route::Direct);
         let auto = "org.gnome.system.proxy autoconfig-url 'http://wpad.office.test/x.pac'\n\
             org.gnome.system.proxy mode 'auto'\n";
-        assert_eq!(
-            parse_gnome(auto).unwrap().rule,
-            Rule::Pac {
-                url: "http://wpad.office.test/x.pac".into()
-            }
-        );
+        match parse_gnome(auto).unwrap().rule {
+            Rule::Pac(script) => assert_eq!(script.url, "http://wpad.office.test/x.pac"),
+            other => panic!("{other:?}"),
+        }
         assert!(parse_gnome("org.gnome.system.proxy mode 'none'\n").is_none());
+    }
+
+    #[test]
+    fn kde_manual_and_script() {
+        let manual = "[Proxy Settings]\nProxyType=1\nhttpsProxy=http://proxy.office.test 3128\nNoProxyFor=.office.test\n";
+        let settings = parse_kde(manual).unwrap();
+        assert_eq!(
+            settings.route(&url("https://a.test/")).proxy_at().unwrap(),
+            "proxy.office.test:3128"
+        );
+        assert_eq!(settings.route(&url("https://x.office.test/")), Route::Direct);
+        let script = "[General]\nx=1\n[Proxy Settings]\nProxyType=2\nProxy Config Script=http://w.test/o.pac\n";
+        match parse_kde(script).unwrap().rule {
+            Rule::Pac(script) => assert_eq!(script.url, "http://w.test/o.pac"),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_kde("[Proxy Settings]\nProxyType=0\n").is_none());
     }
 }

@@ -3,13 +3,15 @@
 use crate::i18n::{Lang, Text, fill};
 
 /// Why a proxy configuration script could not be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PacProblem {
     /// The server answered this HTTP status.
     Status(u16),
     NotJavaScript,
     FindProxyFailed,
     NoAnswer,
+    /// It could not be fetched or read (the reason as the system gave it).
+    Unreadable(String),
 }
 
 /// A refusal by the network, the proxy or TLS inspection (issue 26, point 5).
@@ -88,6 +90,7 @@ impl Refusal {
                         lang.text(Text::NetPacFindProxyFailed).to_owned()
                     }
                     PacProblem::NoAnswer => lang.text(Text::NetPacNoAnswer).to_owned(),
+                    PacProblem::Unreadable(reason) => reason.clone(),
                 };
                 fill(
                     lang.text(Text::NetPacUnusable),

@@ -345,10 +345,11 @@ impl Discoverer {
             .map(crate::net::dns::parse_server)
             .transpose()
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
-        let dns = Dns::from_env_or(configured_dns, options.source_timeout)
-            .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         let proxy = crate::net::proxy::ProxySettings::for_process(settings)
             .map_err(DiscoveryError::Setup)?;
+        let dns = Dns::from_env_or(configured_dns, options.source_timeout)
+            .map_err(|e| DiscoveryError::Setup(e.to_string()))?
+            .with_proxy(proxy.clone());
         let http = Http::with_proxy(dns.clone(), options.source_timeout, proxy)
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         Ok(Self::new(dns, http, options))

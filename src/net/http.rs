@@ -147,7 +147,8 @@ impl Http {
     /// Loads the saved sign-ins of the `https://` proxies the setting names (once per client);
     /// called before every request, and by users of [`Http::client`] before theirs.
     pub async fn ready(&self) {
-        self.proxy.prepare(&self.dns).await;
+        // Half the request's time at most for the PAC file: the request needs the rest.
+        self.proxy.prepare(&self.dns, self.timeout / 2).await;
         self.sign_ins_loaded
             .get_or_init(|| async {
                 for at in self.proxy.https_proxies() {

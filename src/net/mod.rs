@@ -139,7 +139,7 @@ fn mail_url(host: &str, port: u16) -> Option<url::Url> {
 /// the returned stream end to end, as without a proxy.
 pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStream, NetError> {
     let settings = dns.proxy();
-    settings.prepare(dns).await;
+    settings.prepare(dns, Duration::from_secs(10)).await;
     let route = mail_url(host, port)
         .map(|url| settings.route(&url))
         .unwrap_or(proxy::Route::Direct);

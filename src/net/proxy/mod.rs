@@ -279,10 +279,11 @@ impl ProxySettings {
         }
     }
 
-    /// Loads what the rule needs before it can answer (the PAC script, once).
-    pub async fn prepare(&self, dns: &crate::net::dns::Dns) {
+    /// Loads what the rule needs before it can answer (the PAC script, once), waiting at most
+    /// `wait`.
+    pub async fn prepare(&self, dns: &crate::net::dns::Dns, wait: std::time::Duration) {
         if let Rule::Pac(script) = &self.rule {
-            script.load(dns).await;
+            script.load(dns, wait).await;
         }
     }
 

@@ -50,31 +50,35 @@ impl PacScript {
     }
 
     /// Fetches the script (directly, once), and checks that it is JavaScript defining
-    /// FindProxyForURL.
-    pub async fn load(&self, dns: &crate::net::dns::Dns) {
-        self.script
-            .get_or_init(|| async {
-                let fetched = fetch(dns, &self.url).await;
-                let checked = match fetched {
-                    Ok(text) => {
-                        let copy = text.clone();
-                        match tokio::task::spawn_blocking(move || evaluate(&copy, None)).await {
-                            Ok(Ok(_)) => Ok(text),
-                            Ok(Err(problem)) => Err(problem),
-                            Err(_) => Err(PacProblem::NotJavaScript),
-                        }
-                    }
-                    Err(problem) => Err(problem),
-                };
-                if let Err(problem) = &checked {
-                    tracing::warn!(url = %self.url, ?problem, "the PAC file cannot be used; going direct");
-                    if let Ok(mut broken) = self.broken.lock() {
-                        *broken = Some(problem.clone());
+    /// FindProxyForURL; waits at most `wait` (a PAC server that does not answer must not hold up
+    /// every request: the script is then taken as unusable, and connections go direct).
+    pub async fn load(&self, dns: &crate::net::dns::Dns, wait: Duration) {
+        if self.broken.lock().map(|b| b.is_some()).unwrap_or(true) {
+            return;
+        }
+        let loading = self.script.get_or_init(|| async {
+            let fetched = fetch(dns, &self.url).await;
+            match fetched {
+                Ok(text) => {
+                    let copy = text.clone();
+                    match tokio::task::spawn_blocking(move || evaluate(&copy, None)).await {
+                        Ok(Ok(_)) => Ok(text),
+                        Ok(Err(problem)) => Err(problem),
+                        Err(_) => Err(PacProblem::NotJavaScript),
                     }
                 }
-                checked
-            })
-            .await;
+                Err(problem) => Err(problem),
+            }
+        });
+        let problem = match tokio::time::timeout(wait, loading).await {
+            Ok(Ok(_)) => return,
+            Ok(Err(problem)) => problem.clone(),
+            Err(_) => PacProblem::NoAnswer,
+        };
+        tracing::warn!(url = %self.url, ?problem, "the PAC file cannot be used; going direct");
+        if let Ok(mut broken) = self.broken.lock() {
+            broken.get_or_insert(problem);
+        }
     }
 
     /// Why the script could not be used, if it could not.

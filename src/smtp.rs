@@ -169,8 +169,9 @@ async fn tunnelled_session(
             let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
                 .await
                 .map_err(TunnelledError::Smtp)?;
-            let parameters = TlsParameters::new(server.host.clone())
-                .map_err(|e| TunnelledError::Net(crate::net::NetError::TrustStore(e.to_string())))?;
+            let parameters = TlsParameters::new(server.host.clone()).map_err(|e| {
+                TunnelledError::Net(crate::net::NetError::TrustStore(e.to_string()))
+            })?;
             connection
                 .starttls(parameters, &hello)
                 .await
@@ -317,8 +318,7 @@ async fn submit_once(
     message: &[u8],
 ) -> Result<Accepted, SubmitError> {
     if dns.proxy().names_a_proxy() {
-        let mut connection = match tunnelled_session(dns, server, &credentials, &mechanisms).await
-        {
+        let mut connection = match tunnelled_session(dns, server, &credentials, &mechanisms).await {
             Ok(connection) => connection,
             Err(TunnelledError::Net(e)) => {
                 return Err(SubmitError::Transient {

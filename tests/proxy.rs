@@ -625,8 +625,7 @@ fn tls_inspection_without_its_root_names_the_issuer_and_that_it_must_be_installe
     // mitmproxy logs the CONNECTs themselves as requests too (those to hosts that do not exist
     // end in 502); what must be missing is any request inside a re-signed connection.
     assert!(
-        !log
-            .lines()
+        !log.lines()
             .any(|l| l.contains(" request ") && !l.contains(" request CONNECT ")),
         "no request crossed the untrusted connection:\n{log}"
     );

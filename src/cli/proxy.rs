@@ -27,7 +27,8 @@ pub fn run(settings: &Settings, action: ProxyCommand) -> anyhow::Result<ExitCode
             if user.contains(':') {
                 bail!("a proxy user name cannot contain ':'");
             }
-            let password = super::account::read_password(&format!("Password for {user} at {at}: "))?;
+            let password =
+                super::account::read_password(&format!("Password for {user} at {at}: "))?;
             let value = Secret::new(format!("{user}:{}", password.expose()));
             let runtime = super::runtime().context("no async runtime")?;
             runtime.block_on(keyring_store::save(&at, SecretKind::ProxyPassword, &value))?;
@@ -75,8 +76,7 @@ fn which_proxy(proxy: &ProxySettings, named: Option<String>) -> anyhow::Result<S
             .context("name a proxy, not DIRECT");
     }
     let web = url::Url::parse("https://example.com/").expect("valid");
-    proxy
-        .route(&web)
-        .proxy_at()
-        .context("no proxy is set: name it (tayori proxy sign-in proxy.example.com:8080 --user NAME)")
+    proxy.route(&web).proxy_at().context(
+        "no proxy is set: name it (tayori proxy sign-in proxy.example.com:8080 --user NAME)",
+    )
 }

@@ -195,7 +195,7 @@ pub enum DiscoveryError {
     #[error("{refusal}")]
     Refused {
         domain: String,
-        refusal: crate::net::proxy::Refusal,
+        refusal: Box<crate::net::proxy::Refusal>,
         trace: Vec<TraceEntry>,
     },
 }
@@ -461,7 +461,7 @@ impl Discoverer {
             if let Some(refusal) = self.http.refusal_for_domain(&email_domain) {
                 return Err(DiscoveryError::Refused {
                     domain: email_domain,
-                    refusal,
+                    refusal: Box::new(refusal),
                     trace,
                 });
             }

@@ -12,8 +12,8 @@ use url::Url;
 
 use super::dns::Dns;
 use super::proxy::{ProxySettings, Refusal, Route, tunnel};
-use crate::redact::Secret;
 use super::{NetError, tls_client_config};
+use crate::redact::Secret;
 
 /// Bodies larger than this are refused: no discovery document is anywhere near it.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -120,13 +120,12 @@ impl Http {
                 let route = routing.route(url);
                 let mut proxy_url = route.proxy_url()?;
                 // A password goes only to a proxy spoken to over TLS.
-                if let (Route::Https { .. }, Some(at)) = (&route, route.proxy_at()) {
-                    if let Some((user, password)) =
+                if let (Route::Https { .. }, Some(at)) = (&route, route.proxy_at())
+                    && let Some((user, password)) =
                         sign_ins.read().ok().and_then(|map| map.get(&at).cloned())
-                    {
-                        let _ = proxy_url.set_username(user.as_str());
-                        let _ = proxy_url.set_password(Some(password.expose()));
-                    }
+                {
+                    let _ = proxy_url.set_username(user.as_str());
+                    let _ = proxy_url.set_password(Some(password.expose()));
                 }
                 Some(proxy_url)
             }))
@@ -159,13 +158,10 @@ impl Http {
                     .await
                     {
                         Ok(Some(saved)) => {
-                            if let Some((user, password)) = saved.expose().split_once(':') {
-                                if let Ok(mut map) = self.proxy_sign_ins.write() {
-                                    map.insert(
-                                        at.clone(),
-                                        (user.to_owned(), Secret::new(password)),
-                                    );
-                                }
+                            if let Some((user, password)) = saved.expose().split_once(':')
+                                && let Ok(mut map) = self.proxy_sign_ins.write()
+                            {
+                                map.insert(at.clone(), (user.to_owned(), Secret::new(password)));
                             }
                         }
                         Ok(None) => {}
@@ -178,7 +174,12 @@ impl Http {
 
     /// The client that goes exactly by `route`.
     fn client_for(&self, route: &Route) -> reqwest::Client {
-        if let Some(client) = self.by_route.lock().ok().and_then(|m| m.get(route).cloned()) {
+        if let Some(client) = self
+            .by_route
+            .lock()
+            .ok()
+            .and_then(|m| m.get(route).cloned())
+        {
             return client;
         }
         let mut builder = reqwest::Client::builder()
@@ -228,7 +229,9 @@ impl Http {
         for (index, route) in routes.iter().enumerate() {
             match make(&self.client_for(route)).send().await {
                 Ok(response) => return Ok(response),
-                Err(e) if index + 1 < routes.len() && route.proxy_at().is_some() && e.is_connect() => {
+                Err(e)
+                    if index + 1 < routes.len() && route.proxy_at().is_some() && e.is_connect() =>
+                {
                     tracing::info!(url = %url, proxy = ?route.proxy_at(), "proxy unreachable; trying the next one");
                     last = Some(e);
                 }
@@ -414,14 +417,14 @@ impl Http {
                 })
                 .await?;
             let status = response.status();
-            if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
-                if let Some(refusal) = self.proxy_challenge(&current, &response) {
-                    self.record(&current, &refusal);
-                    return Err(HttpError::Refused {
-                        url: current.to_string(),
-                        refusal,
-                    });
-                }
+            if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                && let Some(refusal) = self.proxy_challenge(&current, &response)
+            {
+                self.record(&current, &refusal);
+                return Err(HttpError::Refused {
+                    url: current.to_string(),
+                    refusal,
+                });
             }
             if status.is_redirection() {
                 if hops.len() > MAX_REDIRECTS {
@@ -492,10 +495,10 @@ impl Http {
 fn connection_refused(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(inner) = source {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return true;
-            }
+        if let Some(io) = inner.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
         }
         source = inner.source();
     }

@@ -44,10 +44,10 @@ impl ServerCertVerifier for IssuerRecording {
         let verdict =
             self.0
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
-        if let Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) = &verdict {
-            if let Some(issuer) = issuer_name(end_entity) {
-                remember(&server_name.to_str(), issuer);
-            }
+        if let Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) = &verdict
+            && let Some(issuer) = issuer_name(end_entity)
+        {
+            remember(&server_name.to_str(), issuer);
         }
         verdict
     }
@@ -158,9 +158,10 @@ mod tests {
     fn the_issuer_common_name_is_read_from_a_certificate() {
         let mut params = rcgen::CertificateParams::new(vec!["ca.test".to_string()]).unwrap();
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Example Office TLS Inspection CA");
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            "Example Office TLS Inspection CA",
+        );
         params
             .distinguished_name
             .push(rcgen::DnType::OrganizationName, "Example Office");

@@ -151,7 +151,10 @@ pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStr
                     if source.kind() == std::io::ErrorKind::ConnectionRefused =>
                 {
                     if let Some((url, problem)) = settings.pac_problem() {
-                        Err(NetError::Refused(proxy::Refusal::PacUnusable { url, problem }))
+                        Err(NetError::Refused(proxy::Refusal::PacUnusable {
+                            url,
+                            problem,
+                        }))
                     } else if !settings.names_a_proxy() {
                         Err(NetError::Refused(proxy::Refusal::DirectRefusedNoProxy))
                     } else {
@@ -265,7 +268,11 @@ async fn connect_via(
 
 /// Opens a direct TCP connection to `host`, resolved through Tayori's one resolver, trying each
 /// address in turn (IPv6 and IPv4 alike).
-pub(crate) async fn connect_direct(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStream, NetError> {
+pub(crate) async fn connect_direct(
+    dns: &dns::Dns,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, NetError> {
     let connect_error = |source| NetError::Connect {
         host: host.to_owned(),
         port,

@@ -111,9 +111,15 @@ impl Source {
 pub enum Route {
     Direct,
     /// An HTTP proxy spoken to in plain HTTP (CONNECT for TLS inside).
-    Http { host: String, port: u16 },
+    Http {
+        host: String,
+        port: u16,
+    },
     /// An HTTP proxy spoken to over TLS (the only kind Tayori sends a proxy password to).
-    Https { host: String, port: u16 },
+    Https {
+        host: String,
+        port: u16,
+    },
     /// A SOCKS5 server; `remote_dns`: the proxy resolves the name (`socks5h://`).
     Socks5 {
         host: String,
@@ -313,10 +319,7 @@ impl ProxySettings {
 
     /// The first route for `url`.
     pub fn route(&self, url: &Url) -> Route {
-        self.routes(url)
-            .into_iter()
-            .next()
-            .unwrap_or(Route::Direct)
+        self.routes(url).into_iter().next().unwrap_or(Route::Direct)
     }
 
     /// Resolves the setting in force from the admin policy, the person's settings, the
@@ -326,10 +329,10 @@ impl ProxySettings {
         person: &ProxyConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ProxySettings, String> {
-        if let Some(policy) = policy {
-            if !policy.user_may_override || !person.says_anything() {
-                return from_config(Source::Policy, &policy.config());
-            }
+        if let Some(policy) = policy
+            && (!policy.user_may_override || !person.says_anything())
+        {
+            return from_config(Source::Policy, &policy.config());
         }
         if person.says_anything() {
             return from_config(Source::Person, person);
@@ -449,10 +452,12 @@ fn from_environment(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Proxy
 /// keyfile backend) answers; only on a GNOME desktop (`XDG_CURRENT_DESKTOP`).
 fn from_gnome(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
     let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
-    if !desktop
-        .split(':')
-        .any(|d| matches!(d.to_ascii_lowercase().as_str(), "gnome" | "unity" | "budgie"))
-    {
+    if !desktop.split(':').any(|d| {
+        matches!(
+            d.to_ascii_lowercase().as_str(),
+            "gnome" | "unity" | "budgie"
+        )
+    }) {
         return None;
     }
     let output = std::process::Command::new("gsettings")
@@ -531,10 +536,7 @@ fn parse_gnome(listing: &str) -> Option<ProxySettings> {
 /// 2 a PAC URL, 3 WPAD; 4 "from the environment" is the environment, already read).
 fn from_kde(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
     let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
-    if !desktop
-        .split(':')
-        .any(|d| d.eq_ignore_ascii_case("kde"))
-    {
+    if !desktop.split(':').any(|d| d.eq_ignore_ascii_case("kde")) {
         return None;
     }
     let config_dir = env("XDG_CONFIG_HOME")
@@ -551,10 +553,8 @@ fn parse_kde(text: &str) -> Option<ProxySettings> {
         let line = line.trim();
         if line.starts_with('[') {
             in_section = line == "[Proxy Settings]";
-        } else if in_section {
-            if let Some((key, value)) = line.split_once('=') {
-                values.insert(key.trim().to_owned(), value.trim().to_owned());
-            }
+        } else if in_section && let Some((key, value)) = line.split_once('=') {
+            values.insert(key.trim().to_owned(), value.trim().to_owned());
         }
     }
     let get = |key: &str| values.get(key).cloned().unwrap_or_default();
@@ -643,11 +643,19 @@ pub fn is_exception(host: &str, exceptions: &[String]) -> bool {
 fn in_network(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
     match (ip, net) {
         (IpAddr::V4(ip), IpAddr::V4(net)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(ip) & mask == u32::from(net) & mask
         }
         (IpAddr::V6(ip), IpAddr::V6(net)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(ip) & mask == u128::from(net) & mask
         }
         _ => false,
@@ -792,7 +800,10 @@ mod tests {
             settings.route(&url("https://a.test/")).proxy_at().unwrap(),
             "proxy.office.test:3128"
         );
-        assert_eq!(settings.route(&url("https://x.office.test/")), Route::Direct);
+        assert_eq!(
+            settings.route(&url("https://x.office.test/")),
+            Route::Direct
+        );
         let script = "[General]\nx=1\n[Proxy Settings]\nProxyType=2\nProxy Config Script=http://w.test/o.pac\n";
         match parse_kde(script).unwrap().rule {
             Rule::Pac(script) => assert_eq!(script.url, "http://w.test/o.pac"),

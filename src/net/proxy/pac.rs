@@ -257,7 +257,10 @@ pub fn parse_answer(answer: &str) -> Vec<Route> {
         let Ok(port) = port.parse::<u16>() else {
             continue;
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         routes.push(match kind.as_str() {
             "PROXY" | "HTTP" => Route::Http { host, port },
             "HTTPS" => Route::Https { host, port },

@@ -148,13 +148,19 @@ mod tests {
     fn texts_fill_every_placeholder_in_both_languages() {
         let all = [
             Refusal::DirectRefusedNoProxy,
-            Refusal::ProxyUnreachable { proxy: "p:1".into() },
-            Refusal::ProxyCredentialsNeeded { proxy: "p:1".into() },
+            Refusal::ProxyUnreachable {
+                proxy: "p:1".into(),
+            },
+            Refusal::ProxyCredentialsNeeded {
+                proxy: "p:1".into(),
+            },
             Refusal::ProxyCredentialsRefused {
                 proxy: "p:1".into(),
                 user: "u".into(),
             },
-            Refusal::ProxyPasswordUnencrypted { proxy: "p:1".into() },
+            Refusal::ProxyPasswordUnencrypted {
+                proxy: "p:1".into(),
+            },
             Refusal::ProxySchemeUnsupported {
                 proxy: "p:1".into(),
                 scheme: "NTLM".into(),

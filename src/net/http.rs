@@ -88,6 +88,9 @@ pub struct Http {
     /// proxies, loaded from the keyring once ([`Http::ready`]).
     proxy_sign_ins: Arc<std::sync::RwLock<HashMap<String, (String, Secret)>>>,
     sign_ins_loaded: Arc<tokio::sync::OnceCell<()>>,
+    /// How many requests got an HTTP answer (any status but a proxy's 407): a refusal explains a
+    /// failed discovery only where nothing answered at all.
+    answered: Arc<std::sync::atomic::AtomicUsize>,
     /// One client per route, for URLs whose PAC answer names fallbacks.
     by_route: Arc<Mutex<HashMap<Route, reqwest::Client>>>,
     timeout: Duration,
@@ -138,6 +141,7 @@ impl Http {
             refusals: Arc::default(),
             proxy_sign_ins,
             sign_ins_loaded: Arc::default(),
+            answered: Arc::default(),
             by_route: Arc::default(),
             timeout,
         })
@@ -263,6 +267,10 @@ impl Http {
     /// What the network refused, preferring a refusal for a host in `domain` (the one the person
     /// asked about), else the first.
     pub fn refusal_for_domain(&self, domain: &str) -> Option<Refusal> {
+        // Only where nothing answered at all: a 404 from one source means the network works.
+        if self.answered.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            return None;
+        }
         let refusals = self.refusals.lock().ok()?;
         let suffix = format!(".{domain}");
         refusals
@@ -388,6 +396,8 @@ impl Http {
     pub async fn redirect_target(&self, url: Url) -> Result<Option<Url>, HttpError> {
         self.ready().await;
         let response = self.send(&url, |client| client.get(url.clone())).await?;
+        self.answered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !response.status().is_redirection() {
             return Ok(None);
         }
@@ -417,6 +427,10 @@ impl Http {
                 })
                 .await?;
             let status = response.status();
+            if status != reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+                self.answered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
                 && let Some(refusal) = self.proxy_challenge(&current, &response)
             {

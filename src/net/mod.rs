@@ -150,13 +150,13 @@ pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStr
                 Err(NetError::Connect { source, .. })
                     if source.kind() == std::io::ErrorKind::ConnectionRefused =>
                 {
+                    // Without a proxy setting a refused connection is what it always was (at
+                    // home: a server not listening); with an unusable PAC file, that is named.
                     if let Some((url, problem)) = settings.pac_problem() {
                         Err(NetError::Refused(proxy::Refusal::PacUnusable {
                             url,
                             problem,
                         }))
-                    } else if !settings.names_a_proxy() {
-                        Err(NetError::Refused(proxy::Refusal::DirectRefusedNoProxy))
                     } else {
                         Err(NetError::Connect {
                             host: host.to_owned(),

@@ -10,7 +10,9 @@ pub mod consent;
 pub mod device;
 pub mod flow;
 pub mod guidance;
-pub mod keyring_store;
+/// The keyring lives below every protocol (the proxy's password is kept there too); sign-in
+/// code and its users keep reaching it as `auth::keyring_store`.
+pub use crate::keyring_store;
 pub mod loopback;
 pub mod metadata;
 pub mod pkce;

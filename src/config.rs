@@ -12,6 +12,33 @@ use thiserror::Error;
 /// Environment variable that puts config, data and cache under one folder.
 pub const HOME_ENV: &str = "TAYORI_HOME";
 
+/// Environment variable naming the administrator's policy file (for deployments that cannot write
+/// the system folder).
+pub const POLICY_FILE_ENV: &str = "TAYORI_POLICY_FILE";
+
+/// Where an administrator puts the policy file on this OS.
+pub fn default_policy_file() -> Option<PathBuf> {
+    if cfg!(target_os = "windows") {
+        std::env::var_os("ProgramData")
+            .map(|dir| PathBuf::from(dir).join("Tayori").join("policy.toml"))
+    } else if cfg!(target_os = "macos") {
+        Some(PathBuf::from(
+            "/Library/Application Support/Tayori/policy.toml",
+        ))
+    } else {
+        Some(PathBuf::from("/etc/tayori/policy.toml"))
+    }
+}
+
+/// The policy file this process reads: the one `TAYORI_POLICY_FILE` names, else the system's.
+/// Discovery and the proxy setting both read it from here, so they can never disagree.
+pub fn policy_file_for_process() -> Option<PathBuf> {
+    std::env::var_os(POLICY_FILE_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(default_policy_file)
+}
+
 #[derive(Debug, Error)]
 pub enum PathsError {
     #[error(
@@ -133,6 +160,7 @@ pub struct Settings {
     pub sync: SyncSettings,
     pub ui: UiSettings,
     pub notifications: NotificationSettings,
+    pub proxy: crate::net::proxy::ProxyConfig,
 }
 
 /// How the window looks and speaks. Changed from the settings screen.

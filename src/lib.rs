@@ -21,6 +21,7 @@ pub mod discovery;
 pub mod error;
 pub mod i18n;
 pub mod imap;
+pub mod keyring_store;
 pub mod logging;
 pub mod mailto;
 pub mod mime;

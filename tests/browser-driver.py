@@ -25,6 +25,11 @@ Environment (all optional):
 
 With URL "-" the driver reads the address from its first line of standard input (a person who is
 told an address and a code, as in the device flow).
+
+TAYORI_TEST_BROWSER_PROXY=http://HOST:PORT (optional) is the proxy the person's browser is set to
+use, as in an office where the web is reachable only through it (tests/proxy*.rs). The browser's
+redirect to Tayori's own loopback listener never goes through it: browsers send loopback
+connections directly.
 """
 import html.parser
 import http.cookiejar
@@ -129,7 +134,18 @@ def main():
         url = sys.stdin.readline().strip()
     if os.environ.get("TAYORI_DNS_SERVER"):
         socket.getaddrinfo = rig_resolver(os.environ["TAYORI_DNS_SERVER"])
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Loopback)
+    handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Loopback]
+    proxy = os.environ.get("TAYORI_TEST_BROWSER_PROXY")
+    if proxy:
+        # Only the browser's own proxy, not the environment's; Tayori's listener (the origin of
+        # redirect_uri) is reached directly.
+        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            os.environ.pop(name, None)
+        redirect = urllib.parse.urlsplit(
+            dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)).get("redirect_uri", ""))
+        os.environ["no_proxy"] = redirect.netloc
+        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+    opener = urllib.request.build_opener(*handlers)
     admin_approval = os.environ.get("BROWSER_DRIVER_ADMIN_APPROVAL", "")
 
     def visit(target, data=None):

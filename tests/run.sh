@@ -59,16 +59,21 @@ cargo test --locked --bin tayori glyph_test -- --nocapture
 
 step "start the rig"
 tests/rig/start.sh
-trap 'tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT
+trap 'tests/rig/proxy/stop.sh >/dev/null 2>&1 || true; tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT
 python3 tests/rig/smoke.py > target/rig/log/smoke.txt || { cat target/rig/log/smoke.txt; exit 1; }
 grep -c '^PASS' target/rig/log/smoke.txt | sed 's/^/rig smoke checks passed: /'
+
+step "start the office network and its proxies (squid, dante, mitmproxy, PAC)"
+tests/rig/proxy/start.sh
+tests/rig/proxy/smoke.sh > target/rig/log/proxy-smoke.txt || { cat target/rig/log/proxy-smoke.txt; exit 1; }
+grep -c '^PASS' target/rig/log/proxy-smoke.txt | sed 's/^/office smoke checks passed: /'
 
 step "unit and end-to-end tests (inside a Secret Service session)"
 tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
 step "no password of the rig's people in any rig log after the whole suite"
 # Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.
-if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret|[a-z0-9]+-(entra|google)-secret|GOCSPX-rig-' target/rig/log; then
+if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret|[a-z0-9]+-(entra|google)-secret|GOCSPX-rig-|office-proxy-secret' target/rig/log; then
   echo "FAIL: a password reached the log files above" >&2
   exit 1
 fi

@@ -422,6 +422,7 @@ pub async fn sign_in_reporting(
             }
             other => AuthError::Callback(other),
         })?;
+    http.ready().await;
     let exchanged = oauth_client(client, Some(&redirect_uri))?
         .exchange_code(AuthorizationCode::new(response.code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pkce.verifier.expose().to_owned()))
@@ -445,6 +446,7 @@ pub async fn refresh(
     client: &OAuthClient,
     refresh_token: &Secret,
 ) -> Result<Tokens, AuthError> {
+    http.ready().await;
     let token = oauth_client(client, None)?
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
         .request_async(&|request| capped_request(http.client().clone(), request))

@@ -73,7 +73,7 @@ pub(super) fn net(settings: &Settings) -> anyhow::Result<Net> {
     Ok(Net::from_settings(settings)?)
 }
 
-fn read_password(prompt: &str) -> anyhow::Result<Secret> {
+pub(super) fn read_password(prompt: &str) -> anyhow::Result<Secret> {
     let password = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(prompt)?
     } else {

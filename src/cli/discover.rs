@@ -140,9 +140,9 @@ fn print_trace(trace: &[TraceEntry]) {
 
 fn report_error(error: &DiscoveryError, json: bool) -> ExitCode {
     let trace = match error {
-        DiscoveryError::NothingFound { trace, .. } | DiscoveryError::Unsupported { trace, .. } => {
-            trace.as_slice()
-        }
+        DiscoveryError::NothingFound { trace, .. }
+        | DiscoveryError::Unsupported { trace, .. }
+        | DiscoveryError::Refused { trace, .. } => trace.as_slice(),
         _ => &[],
     };
     if json {

@@ -7,6 +7,7 @@ mod account;
 mod discover;
 mod mail;
 mod outbox;
+mod proxy;
 mod send;
 
 use std::path::PathBuf;
@@ -120,6 +121,33 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxCommand>,
+    },
+    /// The proxy Tayori uses: which one for a URL and why, and the proxy sign-in.
+    Proxy {
+        #[command(subcommand)]
+        action: ProxyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxyCommand {
+    /// Which way Tayori goes for a URL, and which setting says so.
+    Show {
+        /// e.g. https://login.example.com/ or imaps://mail.example.com:993/
+        url: String,
+    },
+    /// Save the proxy user name and password in the system keyring (asked once; sent only over
+    /// an encrypted connection to the proxy).
+    SignIn {
+        /// The proxy as host:port (default: the proxy Tayori uses for the web).
+        proxy: Option<String>,
+        #[arg(long)]
+        user: String,
+    },
+    /// Delete the saved proxy password from the keyring.
+    Forget {
+        /// The proxy as host:port (default: the proxy Tayori uses for the web).
+        proxy: Option<String>,
     },
 }
 
@@ -249,6 +277,11 @@ impl Command {
                 Some(OutboxCommand::Discard { .. }) => "tayori outbox discard",
                 Some(OutboxCommand::Flush { .. }) => "tayori outbox flush",
             },
+            Command::Proxy { action } => match action {
+                ProxyCommand::Show { .. } => "tayori proxy show",
+                ProxyCommand::SignIn { .. } => "tayori proxy sign-in",
+                ProxyCommand::Forget { .. } => "tayori proxy forget",
+            },
         }
     }
 }
@@ -273,6 +306,7 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
         Command::Search { query, limit } => report(mail::search(paths, &query.join(" "), limit)),
         Command::Send(args) => send::run(paths, settings, args),
         Command::Outbox { action } => outbox::run(paths, settings, action),
+        Command::Proxy { action } => report(proxy::run(settings, action)),
     }
 }
 

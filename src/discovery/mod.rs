@@ -197,6 +197,14 @@ pub enum DiscoveryError {
     },
     #[error("discovery could not start: {0}")]
     Setup(String),
+    /// Nothing was found because the network refused (the firewall, the proxy, TLS inspection):
+    /// the refusal says which layer and who can fix it.
+    #[error("{refusal}")]
+    Refused {
+        domain: String,
+        refusal: Box<crate::net::proxy::Refusal>,
+        trace: Vec<TraceEntry>,
+    },
 }
 
 /// Settings for discovery.
@@ -239,9 +247,7 @@ impl DiscoveryOptions {
             options.ispdb_url = parse_base_url(&value)
                 .map_err(|e| DiscoveryError::Setup(format!("ISPDB URL {value:?}: {e}")))?;
         }
-        if let Some(file) = std::env::var_os(policy::POLICY_FILE_ENV).filter(|v| !v.is_empty()) {
-            options.policy_file = Some(PathBuf::from(file));
-        }
+        options.policy_file = crate::config::policy_file_for_process();
         Ok(options)
     }
 }
@@ -344,9 +350,12 @@ impl Discoverer {
             .map(crate::net::dns::parse_server)
             .transpose()
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
+        let proxy = crate::net::proxy::ProxySettings::for_process(settings)
+            .map_err(DiscoveryError::Setup)?;
         let dns = Dns::from_env_or(configured_dns, options.source_timeout)
-            .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
-        let http = Http::new(dns.clone(), options.source_timeout)
+            .map_err(|e| DiscoveryError::Setup(e.to_string()))?
+            .with_proxy(proxy.clone());
+        let http = Http::with_proxy(dns.clone(), options.source_timeout, proxy)
             .map_err(|e| DiscoveryError::Setup(e.to_string()))?;
         Ok(Self::new(dns, http, options))
     }
@@ -451,6 +460,13 @@ impl Discoverer {
                 return Err(DiscoveryError::Unsupported {
                     domain: email_domain,
                     reason,
+                    trace,
+                });
+            }
+            if let Some(refusal) = self.http.refusal_for_domain(&email_domain) {
+                return Err(DiscoveryError::Refused {
+                    domain: email_domain,
+                    refusal: Box::new(refusal),
                     trace,
                 });
             }

@@ -18,7 +18,7 @@
 //! client_id = "<application id>"
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -29,28 +29,17 @@ use super::{
     providers,
 };
 
-/// Environment variable naming the policy file (for deployments that cannot write the system folder).
-pub const POLICY_FILE_ENV: &str = "TAYORI_POLICY_FILE";
-
-/// Where an administrator puts the policy file on this OS.
-pub fn default_policy_file() -> Option<PathBuf> {
-    if cfg!(target_os = "windows") {
-        std::env::var_os("ProgramData")
-            .map(|dir| PathBuf::from(dir).join("Tayori").join("policy.toml"))
-    } else if cfg!(target_os = "macos") {
-        Some(PathBuf::from(
-            "/Library/Application Support/Tayori/policy.toml",
-        ))
-    } else {
-        Some(PathBuf::from("/etc/tayori/policy.toml"))
-    }
-}
+/// The policy file's location lives in `config` (net reads its `[proxy]` table too).
+pub use crate::config::{POLICY_FILE_ENV, default_policy_file};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     #[serde(default, rename = "provider")]
     pub providers: Vec<PolicyProvider>,
+    /// The organisation's proxy (issue 26); see `net::proxy`.
+    #[serde(default)]
+    pub proxy: Option<crate::net::proxy::PolicyProxy>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -250,6 +250,7 @@ areas! {
         sync => Sync,
         settings => Settings,
         cli => Cli,
+        network => Network,
     ],
     plurals: [
         mailbox => Mailbox,

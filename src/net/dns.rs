@@ -47,10 +47,12 @@ pub struct Srv {
     pub target: String,
 }
 
-/// A cheap-to-clone handle on the resolver.
+/// A cheap-to-clone handle on the resolver, and the proxy rule the mail connections made with it
+/// follow (every IMAP and SMTP connection is opened with this handle: `net::connect_tcp`).
 #[derive(Clone)]
 pub struct Dns {
     resolver: Arc<TokioResolver>,
+    proxy: Arc<crate::net::proxy::ProxySettings>,
 }
 
 impl std::fmt::Debug for Dns {
@@ -89,7 +91,19 @@ impl Dns {
         options.attempts = 1;
         Ok(Self {
             resolver: Arc::new(builder.build()),
+            proxy: Arc::new(crate::net::proxy::ProxySettings::direct()),
         })
+    }
+
+    /// The same resolver, with connections opened through it following `proxy`.
+    pub fn with_proxy(mut self, proxy: crate::net::proxy::ProxySettings) -> Self {
+        self.proxy = Arc::new(proxy);
+        self
+    }
+
+    /// The proxy rule connections opened with this handle follow.
+    pub fn proxy(&self) -> &crate::net::proxy::ProxySettings {
+        &self.proxy
     }
 
     /// The resolver chosen by `TAYORI_DNS_SERVER` if set, else `configured` (from the settings file),

@@ -3,13 +3,17 @@
 //! redirects followed by hand so every hop can be checked (count, https→http downgrade, and — by the
 //! caller — which domain the answer finally came from).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use thiserror::Error;
 use url::Url;
 
 use super::dns::Dns;
+use super::proxy::{ProxySettings, Refusal, Route, tunnel};
 use super::{NetError, tls_client_config};
+use crate::redact::Secret;
 
 /// Bodies larger than this are refused: no discovery document is anywhere near it.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -32,6 +36,9 @@ pub enum HttpError {
     Timeout { url: String },
     #[error("could not reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The network, the proxy or TLS inspection said no, in words for the person.
+    #[error("{refusal}")]
+    Refused { url: String, refusal: Refusal },
 }
 
 impl HttpError {
@@ -49,6 +56,7 @@ impl HttpError {
             HttpError::BadRedirect { .. } => "redirected to an invalid location".into(),
             HttpError::Timeout { .. } => "no answer in time".into(),
             HttpError::Unreachable { reason, .. } => reason.clone(),
+            HttpError::Refused { refusal, .. } => refusal.to_string(),
         }
     }
 }
@@ -72,22 +80,296 @@ impl Fetched {
 #[derive(Clone, Debug)]
 pub struct Http {
     client: reqwest::Client,
+    dns: Dns,
+    proxy: Arc<ProxySettings>,
+    /// What the network refused so far, with the host it was refused for, first first.
+    refusals: Arc<Mutex<Vec<(String, Refusal)>>>,
+    /// Saved proxy sign-ins (user, password) by the proxy's `host:port`: only for `https://`
+    /// proxies, loaded from the keyring once ([`Http::ready`]).
+    proxy_sign_ins: Arc<std::sync::RwLock<HashMap<String, (String, Secret)>>>,
+    sign_ins_loaded: Arc<tokio::sync::OnceCell<()>>,
+    /// How many requests got an HTTP answer (any status but a proxy's 407): a refusal explains a
+    /// failed discovery only where nothing answered at all.
+    answered: Arc<std::sync::atomic::AtomicUsize>,
+    /// One client per route, for URLs whose PAC answer names fallbacks.
+    by_route: Arc<Mutex<HashMap<Route, reqwest::Client>>>,
+    timeout: Duration,
 }
 
 impl Http {
+    /// A client that connects directly (no proxy).
     pub fn new(dns: Dns, timeout: Duration) -> Result<Self, NetError> {
+        Self::with_proxy(dns, timeout, ProxySettings::direct())
+    }
+
+    /// A client that goes the way `proxy` says for each URL.
+    pub fn with_proxy(dns: Dns, timeout: Duration, proxy: ProxySettings) -> Result<Self, NetError> {
         let tls = (*tls_client_config()?).clone();
+        let proxy = Arc::new(proxy);
+        let routing = proxy.clone();
+        let proxy_sign_ins: Arc<std::sync::RwLock<HashMap<String, (String, Secret)>>> =
+            Arc::default();
+        let sign_ins = proxy_sign_ins.clone();
+        // Only this rule decides (reqwest's own reading of the environment is off once a proxy
+        // is given): it already holds the policy, the person's setting and the environment.
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
-            .dns_resolver(std::sync::Arc::new(dns))
+            .dns_resolver(Arc::new(dns.clone()))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(crate::user_agent())
             .timeout(timeout)
             .connect_timeout(timeout)
-            .no_proxy()
+            .proxy(reqwest::Proxy::custom(move |url| {
+                let route = routing.route(url);
+                let mut proxy_url = route.proxy_url()?;
+                // A password goes only to a proxy spoken to over TLS.
+                if let (Route::Https { .. }, Some(at)) = (&route, route.proxy_at())
+                    && let Some((user, password)) =
+                        sign_ins.read().ok().and_then(|map| map.get(&at).cloned())
+                {
+                    let _ = proxy_url.set_username(user.as_str());
+                    let _ = proxy_url.set_password(Some(password.expose()));
+                }
+                Some(proxy_url)
+            }))
             .build()
             .map_err(|e| NetError::TrustStore(e.to_string()))?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            dns,
+            proxy,
+            refusals: Arc::default(),
+            proxy_sign_ins,
+            sign_ins_loaded: Arc::default(),
+            answered: Arc::default(),
+            by_route: Arc::default(),
+            timeout,
+        })
+    }
+
+    /// Loads the saved sign-ins of the `https://` proxies the setting names (once per client);
+    /// called before every request, and by users of [`Http::client`] before theirs.
+    pub async fn ready(&self) {
+        // Half the request's time at most for the PAC file: the request needs the rest.
+        self.proxy.prepare(&self.dns, self.timeout / 2).await;
+        self.sign_ins_loaded
+            .get_or_init(|| async {
+                for at in self.proxy.https_proxies() {
+                    match crate::keyring_store::load(
+                        &at,
+                        crate::keyring_store::SecretKind::ProxyPassword,
+                    )
+                    .await
+                    {
+                        Ok(Some(saved)) => {
+                            if let Some((user, password)) = saved.expose().split_once(':')
+                                && let Ok(mut map) = self.proxy_sign_ins.write()
+                            {
+                                map.insert(at.clone(), (user.to_owned(), Secret::new(password)));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(proxy = %at, "proxy sign-in not read: {e}"),
+                    }
+                }
+            })
+            .await;
+    }
+
+    /// The client that goes exactly by `route`.
+    fn client_for(&self, route: &Route) -> reqwest::Client {
+        if let Some(client) = self
+            .by_route
+            .lock()
+            .ok()
+            .and_then(|m| m.get(route).cloned())
+        {
+            return client;
+        }
+        let mut builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(self.dns.clone()))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(crate::user_agent())
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout);
+        if let Ok(tls) = tls_client_config() {
+            builder = builder.use_preconfigured_tls((*tls).clone());
+        }
+        builder = match route.proxy_url() {
+            None => builder.no_proxy(),
+            Some(mut proxy_url) => {
+                if let Some((user, password)) = self.sign_in_for(route) {
+                    let _ = proxy_url.set_username(&user);
+                    let _ = proxy_url.set_password(Some(password.expose()));
+                }
+                match reqwest::Proxy::all(proxy_url.as_str()) {
+                    Ok(proxy) => builder.proxy(proxy),
+                    Err(_) => builder.no_proxy(),
+                }
+            }
+        };
+        let client = builder.build().unwrap_or_else(|_| self.client.clone());
+        if let Ok(mut map) = self.by_route.lock() {
+            map.insert(route.clone(), client.clone());
+        }
+        client
+    }
+
+    /// Sends the request `make` builds, by the routes the setting gives `url` in order: the next
+    /// route only when the proxy of this one could not be reached (a PAC file's fallbacks).
+    async fn send(
+        &self,
+        url: &Url,
+        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, HttpError> {
+        let routes = self.proxy.routes(url);
+        if routes.len() <= 1 {
+            return match make(&self.client).send().await {
+                Ok(response) => Ok(response),
+                Err(e) => Err(self.failed(url, &e, routes.first()).await),
+            };
+        }
+        let mut last = None;
+        for (index, route) in routes.iter().enumerate() {
+            match make(&self.client_for(route)).send().await {
+                Ok(response) => return Ok(response),
+                Err(e)
+                    if index + 1 < routes.len() && route.proxy_at().is_some() && e.is_connect() =>
+                {
+                    tracing::info!(url = %url, proxy = ?route.proxy_at(), "proxy unreachable; trying the next one");
+                    last = Some(e);
+                }
+                Err(e) => return Err(self.failed(url, &e, Some(route)).await),
+            }
+        }
+        match last {
+            Some(e) => Err(self.failed(url, &e, routes.last()).await),
+            None => Err(HttpError::Unreachable {
+                url: url.to_string(),
+                reason: "no route".into(),
+            }),
+        }
+    }
+
+    fn sign_in_for(&self, route: &Route) -> Option<(String, Secret)> {
+        if !matches!(route, Route::Https { .. }) {
+            return None;
+        }
+        let at = route.proxy_at()?;
+        self.proxy_sign_ins.read().ok()?.get(&at).cloned()
+    }
+
+    /// The proxy setting this client follows.
+    pub fn proxy(&self) -> &ProxySettings {
+        &self.proxy
+    }
+
+    /// What the network refused, preferring a refusal for a host in `domain` (the one the person
+    /// asked about), else the first.
+    pub fn refusal_for_domain(&self, domain: &str) -> Option<Refusal> {
+        // Only where nothing answered at all: a 404 from one source means the network works.
+        if self.answered.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let refusals = self.refusals.lock().ok()?;
+        let suffix = format!(".{domain}");
+        refusals
+            .iter()
+            .find(|(host, _)| host == domain || host.ends_with(&suffix))
+            .or_else(|| refusals.first())
+            .map(|(_, refusal)| refusal.clone())
+    }
+
+    fn record(&self, url: &Url, refusal: &Refusal) {
+        if let Ok(mut refusals) = self.refusals.lock() {
+            refusals.push((
+                url.host_str().unwrap_or_default().to_ascii_lowercase(),
+                refusal.clone(),
+            ));
+        }
+    }
+
+    /// Turns a failed request into the error to show: a refusal named by its layer where the
+    /// failure says which, otherwise the innermost cause.
+    async fn failed(&self, url: &Url, error: &reqwest::Error, route: Option<&Route>) -> HttpError {
+        if error.is_timeout() {
+            return HttpError::Timeout {
+                url: url.to_string(),
+            };
+        }
+        let route = route.cloned().unwrap_or_else(|| self.proxy.route(url));
+        match self.refusal_of(url, error, route).await {
+            Some(refusal) => {
+                self.record(url, &refusal);
+                HttpError::Refused {
+                    url: url.to_string(),
+                    refusal,
+                }
+            }
+            None => classify(url, error),
+        }
+    }
+
+    async fn refusal_of(&self, url: &Url, error: &reqwest::Error, route: Route) -> Option<Refusal> {
+        let host = url.host_str()?.to_owned();
+        let port = url.port_or_known_default()?;
+        let chain = error_chain(error);
+        if chain.contains("UnknownIssuer") {
+            let issuer = super::issuer::untrusted_issuer(&host)?;
+            return Some(match route {
+                Route::Direct => Refusal::TlsUnknownIssuer { host, issuer },
+                _ => Refusal::TlsResigned { host, issuer },
+            });
+        }
+        if connection_refused(error) {
+            return match route.proxy_at() {
+                Some(proxy) => Some(Refusal::ProxyUnreachable { proxy }),
+                None => match self.proxy.pac_problem() {
+                    Some((url, problem)) => Some(Refusal::PacUnusable { url, problem }),
+                    None if !self.proxy.names_a_proxy() => Some(Refusal::DirectRefusedNoProxy),
+                    None => None,
+                },
+            };
+        }
+        match &route {
+            Route::Http { .. } | Route::Https { .. } if url.scheme() == "https" => {
+                let sign_in = self.sign_in_for(&route);
+                tunnel::diagnose(&self.dns, &route, &host, port, sign_in.as_ref()).await
+            }
+            Route::Socks5 { .. } if chain.contains("SOCKS") && chain.contains("not allowed") => {
+                Some(Refusal::SocksRefused {
+                    proxy: route.proxy_at()?,
+                    host,
+                    port,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A 407 to a plain-HTTP request sent through a proxy: what its challenge means.
+    fn proxy_challenge(&self, url: &Url, response: &reqwest::Response) -> Option<Refusal> {
+        let route = self.proxy.route(url);
+        route.proxy_at()?;
+        let answer = tunnel::ConnectAnswer {
+            status: 407,
+            status_text: "407 Proxy Authentication Required".into(),
+            schemes: response
+                .headers()
+                .get_all(reqwest::header::PROXY_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .filter_map(|v| v.split_whitespace().next().map(str::to_owned))
+                .collect(),
+        };
+        let sign_in = self.sign_in_for(&route);
+        tunnel::refusal_for(
+            &route,
+            url.host_str()?,
+            url.port_or_known_default()?,
+            &answer,
+            sign_in.as_ref().map(|(user, _)| user.as_str()),
+        )
     }
 
     /// The underlying client (redirects off, no cookies), for the OAuth library's token requests.
@@ -112,12 +394,10 @@ impl Http {
 
     /// One GET without following: the `Location` of a redirect, or `None` when the answer is not one.
     pub async fn redirect_target(&self, url: Url) -> Result<Option<Url>, HttpError> {
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| classify(&url, &e))?;
+        self.ready().await;
+        let response = self.send(&url, |client| client.get(url.clone())).await?;
+        self.answered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !response.status().is_redirection() {
             return Ok(None);
         }
@@ -133,19 +413,33 @@ impl Http {
     }
 
     async fn fetch(&self, url: Url, post: Option<(String, Vec<u8>)>) -> Result<Fetched, HttpError> {
+        self.ready().await;
         let mut hops = vec![url];
         loop {
             let current = hops.last().expect("non-empty").clone();
-            let request = match &post {
-                Some((content_type, body)) => self
-                    .client
-                    .post(current.clone())
-                    .header(reqwest::header::CONTENT_TYPE, content_type)
-                    .body(body.clone()),
-                None => self.client.get(current.clone()),
-            };
-            let mut response = request.send().await.map_err(|e| classify(&current, &e))?;
+            let mut response = self
+                .send(&current, |client| match &post {
+                    Some((content_type, body)) => client
+                        .post(current.clone())
+                        .header(reqwest::header::CONTENT_TYPE, content_type)
+                        .body(body.clone()),
+                    None => client.get(current.clone()),
+                })
+                .await?;
             let status = response.status();
+            if status != reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+                self.answered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                && let Some(refusal) = self.proxy_challenge(&current, &response)
+            {
+                self.record(&current, &refusal);
+                return Err(HttpError::Refused {
+                    url: current.to_string(),
+                    refusal,
+                });
+            }
             if status.is_redirection() {
                 if hops.len() > MAX_REDIRECTS {
                     return Err(HttpError::TooManyRedirects {
@@ -208,6 +502,21 @@ impl Http {
             });
         }
     }
+}
+
+/// Whether a connection was refused (a TCP reset to the SYN): by the firewall when direct, by the
+/// proxy host when through a proxy.
+fn connection_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(inner) = source {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = inner.source();
+    }
+    false
 }
 
 fn classify(url: &Url, error: &reqwest::Error) -> HttpError {

@@ -5,12 +5,13 @@
 
 pub mod dns;
 pub mod http;
+pub mod issuer;
+pub mod proxy;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::ClientConfig;
-use rustls_platform_verifier::BuilderVerifierExt;
 use thiserror::Error;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -38,6 +39,9 @@ pub enum NetError {
         #[source]
         source: std::io::Error,
     },
+    /// The network, the proxy or TLS inspection said no, in words for the person.
+    #[error("{0}")]
+    Refused(proxy::Refusal),
     #[error(
         "the secure connection to {host}:{port} failed: {source}. If your organisation inspects TLS traffic, its certificate must be installed in the system's certificate store."
     )]
@@ -97,6 +101,9 @@ impl NetError {
             NetError::Connect { .. } | NetError::BadHostName { .. } => ErrorKind::Network,
             // Not about a certificate: the TLS advice (install your organisation's root) is wrong.
             NetError::TlsBroken { .. } => ErrorKind::Other,
+            // What the network refused: TLS re-signed by an unknown root is the certificate advice;
+            // the rest (proxy down, 407, CONNECT refused, PAC) is the network's.
+            NetError::Refused(refusal) => refusal.kind(),
         }
     }
 }
@@ -129,8 +136,12 @@ impl Net {
             .map(dns::parse_server)
             .transpose()
             .map_err(|e| network(&e))?;
-        let dns = Dns::from_env_or(configured, Duration::from_secs(5)).map_err(|e| network(&e))?;
-        let http = Http::new(dns.clone(), Duration::from_secs(15)).map_err(|e| network(&e))?;
+        let proxy = proxy::ProxySettings::for_process(settings).map_err(|e| network(&e))?;
+        let dns = Dns::from_env_or(configured, Duration::from_secs(5))
+            .map_err(|e| network(&e))?
+            .with_proxy(proxy.clone());
+        let http = Http::with_proxy(dns.clone(), Duration::from_secs(15), proxy)
+            .map_err(|e| network(&e))?;
         Ok(Net { dns, http })
     }
 }
@@ -143,18 +154,181 @@ pub fn tls_client_config() -> Result<Arc<ClientConfig>, NetError> {
         return Ok(config.clone());
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let platform = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| NetError::TrustStore(e.to_string()))?;
+    // `dangerous()` is only the API's door to a custom verifier: the platform verifier still makes
+    // every decision; the wrapper remembers who issued a certificate it refused (for the refusal
+    // that names TLS inspection's root).
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| NetError::TrustStore(e.to_string()))?
-        .with_platform_verifier()
-        .map_err(|e| NetError::TrustStore(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(issuer::IssuerRecording(Arc::new(platform))))
         .with_no_client_auth();
     Ok(TLS_CONFIG.get_or_init(|| Arc::new(config)).clone())
 }
 
-/// Opens a TCP connection to `host`, resolved through Tayori's one resolver, trying each address in
-/// turn (IPv6 and IPv4 alike).
+/// How long a direct attempt may take before the proxy is tried instead (`mail = "auto"`): a
+/// firewall that drops rather than refuses must not cost the person a minute.
+const DIRECT_FIRST_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// The URL a mail connection is routed by (PAC files and proxy rules are asked with it).
+fn mail_url(host: &str, port: u16) -> Option<url::Url> {
+    let scheme = match port {
+        993 | 10993 => "imaps",
+        143 | 10143 => "imap",
+        465 | 10465 => "smtps",
+        _ => "smtp",
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    url::Url::parse(&format!("{scheme}://{host}:{port}/")).ok()
+}
+
+/// Opens a TCP connection to `host:port` the way the proxy rule of `dns` says for mail: directly
+/// (names resolved through Tayori's one resolver, each address in turn), through an HTTP proxy's
+/// CONNECT, or through SOCKS5. With `mail = "auto"` a SOCKS proxy is always used, an HTTP proxy
+/// only where the direct connection is refused or unanswered. TLS (implicit or STARTTLS) runs over
+/// the returned stream end to end, as without a proxy.
 pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStream, NetError> {
+    let settings = dns.proxy();
+    settings.prepare(dns, Duration::from_secs(10)).await;
+    let route = mail_url(host, port)
+        .map(|url| settings.route(&url))
+        .unwrap_or(proxy::Route::Direct);
+    match (settings.mail, &route) {
+        (_, proxy::Route::Direct) | (proxy::MailMode::Direct, _) => {
+            let result = connect_direct(dns, host, port).await;
+            match result {
+                Err(NetError::Connect { source, .. })
+                    if source.kind() == std::io::ErrorKind::ConnectionRefused =>
+                {
+                    // Without a proxy setting a refused connection is what it always was (at
+                    // home: a server not listening); with an unusable PAC file, that is named.
+                    if let Some((url, problem)) = settings.pac_problem() {
+                        Err(NetError::Refused(proxy::Refusal::PacUnusable {
+                            url,
+                            problem,
+                        }))
+                    } else {
+                        Err(NetError::Connect {
+                            host: host.to_owned(),
+                            port,
+                            source,
+                        })
+                    }
+                }
+                other => other,
+            }
+        }
+        (proxy::MailMode::Proxy, _) | (_, proxy::Route::Socks5 { .. }) => {
+            connect_via(dns, &route, host, port).await
+        }
+        (proxy::MailMode::Auto, _) => {
+            match tokio::time::timeout(DIRECT_FIRST_TIMEOUT, connect_direct(dns, host, port)).await
+            {
+                Ok(Ok(stream)) => Ok(stream),
+                Ok(Err(NetError::Connect { source, .. })) => {
+                    tracing::info!(host, port, %source, "direct connection failed; trying the proxy");
+                    connect_via(dns, &route, host, port).await
+                }
+                Ok(Err(other)) => Err(other),
+                Err(_) => {
+                    tracing::info!(host, port, "no answer directly; trying the proxy");
+                    connect_via(dns, &route, host, port).await
+                }
+            }
+        }
+    }
+}
+
+/// A tunnel to `host:port` through the proxy of `route`.
+async fn connect_via(
+    dns: &dns::Dns,
+    route: &proxy::Route,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, NetError> {
+    let (proxy_host, proxy_port) = match route {
+        proxy::Route::Direct => return connect_direct(dns, host, port).await,
+        proxy::Route::Http {
+            host: proxy_host,
+            port: proxy_port,
+        }
+        | proxy::Route::Socks5 {
+            host: proxy_host,
+            port: proxy_port,
+            ..
+        } => (proxy_host.as_str(), *proxy_port),
+        proxy::Route::Https { .. } => {
+            return Err(NetError::Connect {
+                host: host.to_owned(),
+                port,
+                source: std::io::Error::other(
+                    "mail through an https:// proxy is not supported yet; use an http:// or socks5:// proxy for mail",
+                ),
+            });
+        }
+    };
+    let proxy_at = route.proxy_at().unwrap_or_default();
+    let mut stream = match connect_direct(dns, proxy_host, proxy_port).await {
+        Ok(stream) => stream,
+        Err(NetError::Connect { source, .. })
+            if source.kind() == std::io::ErrorKind::ConnectionRefused =>
+        {
+            return Err(NetError::Refused(proxy::Refusal::ProxyUnreachable {
+                proxy: proxy_at,
+            }));
+        }
+        Err(other) => return Err(other),
+    };
+    let failed = |reason: String| NetError::Connect {
+        host: host.to_owned(),
+        port,
+        source: std::io::Error::other(format!("through the proxy {proxy_at}: {reason}")),
+    };
+    match route {
+        proxy::Route::Socks5 { remote_dns, .. } => {
+            let ip = if *remote_dns {
+                None
+            } else {
+                let ips = dns.ips(host).await.map_err(|e| failed(e.to_string()))?;
+                ips.into_iter().next()
+            };
+            match proxy::tunnel::socks5_connect(&mut stream, host, ip, port).await {
+                Ok(()) => Ok(stream),
+                Err(proxy::tunnel::SocksFailure::NotAllowed) => {
+                    Err(NetError::Refused(proxy::Refusal::SocksRefused {
+                        proxy: proxy_at,
+                        host: host.to_owned(),
+                        port,
+                    }))
+                }
+                Err(proxy::tunnel::SocksFailure::Other(reason)) => Err(failed(reason)),
+            }
+        }
+        _ => {
+            let answer = proxy::tunnel::http_connect(&mut stream, host, port, None)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            match proxy::tunnel::refusal_for(route, host, port, &answer, None) {
+                None => Ok(stream),
+                Some(refusal) => Err(NetError::Refused(refusal)),
+            }
+        }
+    }
+}
+
+/// Opens a direct TCP connection to `host`, resolved through Tayori's one resolver, trying each
+/// address in turn (IPv6 and IPv4 alike).
+pub(crate) async fn connect_direct(
+    dns: &dns::Dns,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, NetError> {
     let connect_error = |source| NetError::Connect {
         host: host.to_owned(),
         port,

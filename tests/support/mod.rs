@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod mailbox;
+pub mod office;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -775,7 +775,8 @@ impl State {
                     Err(error) => {
                         let trace = match &error {
                             DiscoveryError::NothingFound { trace, .. }
-                            | DiscoveryError::Unsupported { trace, .. } => trace.clone(),
+                            | DiscoveryError::Unsupported { trace, .. }
+                            | DiscoveryError::Refused { trace, .. } => trace.clone(),
                             _ => Vec::new(),
                         };
                         Step::NotFound {

@@ -538,6 +538,7 @@ fn not_found<'a>(
         DiscoveryError::Setup(detail) => {
             fill(lang.text(Text::DiscoverySetupBody), &[("detail", detail)])
         }
+        DiscoveryError::Refused { refusal, .. } => refusal.text(lang),
     };
     let mut content = column![
         style::heading(lang.text(Text::NoSettingsHeading)),

@@ -18,6 +18,8 @@ pub enum SecretKind {
     /// A desktop-app client secret the person or administrator configured (Google's are not
     /// confidential, but they are kept with the other secrets all the same).
     ClientSecret,
+    /// `user:password` for a proxy, filed under the proxy's `host:port`.
+    ProxyPassword,
 }
 
 impl SecretKind {
@@ -26,6 +28,7 @@ impl SecretKind {
             SecretKind::RefreshToken => "refresh-token",
             SecretKind::AppPassword => "app-password",
             SecretKind::ClientSecret => "client-secret",
+            SecretKind::ProxyPassword => "proxy-password",
         }
     }
 }

@@ -1,0 +1,836 @@
+//! Which way a connection goes on an organisation's network: directly, or through the proxy the
+//! admin policy, the person's own setting, the environment or the desktop names (issue 26), and
+//! what to tell the person when the network says no ([`Refusal`]).
+//!
+//! Where the answer comes from, the first that says anything deciding:
+//! 1. the admin policy's `[proxy]` (final unless it says `user_may_override = true`),
+//! 2. the person's `tayori.toml` `[proxy]`,
+//! 3. the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or lower case),
+//! 4. the desktop (GNOME's `org.gnome.system.proxy`, read through `gsettings`),
+//! 5. otherwise direct connections.
+
+pub mod pac;
+mod refusal;
+pub mod tunnel;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use url::Url;
+
+pub use refusal::{PacProblem, Refusal};
+
+/// How IMAP and SMTP use the proxy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailMode {
+    /// Direct first; through the proxy where the network refuses the direct connection.
+    #[default]
+    Auto,
+    /// Always through the proxy.
+    Proxy,
+    /// Never through the proxy.
+    Direct,
+}
+
+/// The person's own proxy setting (`tayori.toml`):
+///
+/// ```toml
+/// [proxy]
+/// url = "http://proxy.example.com:8080"   # or https://…, socks5://…, socks5h://…, "direct"
+/// exceptions = ["intranet.example.com", ".corp.example.com", "10.0.0.0/8"]
+/// mail = "auto"                           # "proxy", "direct"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyConfig {
+    pub url: Option<String>,
+    pub pac_url: Option<String>,
+    pub wpad: bool,
+    pub exceptions: Vec<String>,
+    pub mail: Option<MailMode>,
+}
+
+impl ProxyConfig {
+    fn says_anything(&self) -> bool {
+        self.url.is_some() || self.pac_url.is_some() || self.wpad || self.mail.is_some()
+    }
+}
+
+/// The admin policy's `[proxy]`: the same keys, and whether the person may replace them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyProxy {
+    pub url: Option<String>,
+    pub pac_url: Option<String>,
+    pub wpad: bool,
+    pub exceptions: Vec<String>,
+    pub mail: Option<MailMode>,
+    pub user_may_override: bool,
+}
+
+impl PolicyProxy {
+    fn config(&self) -> ProxyConfig {
+        ProxyConfig {
+            url: self.url.clone(),
+            pac_url: self.pac_url.clone(),
+            wpad: self.wpad,
+            exceptions: self.exceptions.clone(),
+            mail: self.mail,
+        }
+    }
+}
+
+/// The `[proxy]` table of the admin policy file at `path`; `Ok(None)` when there is no file or no
+/// table. Only this table is read here: the rest of the file is discovery's (which checks it whole).
+fn policy_proxy(path: &std::path::Path) -> Result<Option<PolicyProxy>, String> {
+    #[derive(Deserialize)]
+    struct ProxyTableOnly {
+        #[serde(default)]
+        proxy: Option<PolicyProxy>,
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "the admin policy file {} could not be read: {e}",
+                path.display()
+            ));
+        }
+    };
+    let table: ProxyTableOnly = toml::from_str(&text).map_err(|e| {
+        format!(
+            "the admin policy file {} is not valid: {}. Ask your administrator to correct it.",
+            path.display(),
+            e.message()
+        )
+    })?;
+    Ok(table.proxy)
+}
+
+/// Where the proxy setting in force came from (shown by `tayori proxy show` and logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Policy,
+    Person,
+    Environment,
+    Gnome,
+    Kde,
+    Nothing,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Policy => "the admin policy",
+            Source::Person => "your Tayori settings",
+            Source::Environment => "the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY)",
+            Source::Gnome => "GNOME's network proxy settings",
+            Source::Kde => "KDE's proxy settings (kioslaverc)",
+            Source::Nothing => "nothing (direct connections)",
+        }
+    }
+}
+
+/// One way to reach a server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Route {
+    Direct,
+    /// An HTTP proxy spoken to in plain HTTP (CONNECT for TLS inside).
+    Http {
+        host: String,
+        port: u16,
+    },
+    /// An HTTP proxy spoken to over TLS (the only kind Tayori sends a proxy password to).
+    Https {
+        host: String,
+        port: u16,
+    },
+    /// A SOCKS5 server; `remote_dns`: the proxy resolves the name (`socks5h://`).
+    Socks5 {
+        host: String,
+        port: u16,
+        remote_dns: bool,
+    },
+}
+
+impl Route {
+    /// `direct`, `http://host:port`, `https://…`, `socks5://…`, `socks5h://…`, or `host:port`
+    /// (an HTTP proxy, as environment variables often name it).
+    pub fn parse(value: &str) -> Result<Route, String> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("direct") {
+            return Ok(Route::Direct);
+        }
+        let with_scheme = if value.contains("://") {
+            value.to_owned()
+        } else {
+            format!("http://{value}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| format!("{value:?}: {e}"))?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| format!("{value:?} names no proxy host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let scheme = url.scheme().to_ascii_lowercase();
+        let port = url.port().unwrap_or(match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => 1080,
+        });
+        match scheme.as_str() {
+            "http" => Ok(Route::Http { host, port }),
+            "https" => Ok(Route::Https { host, port }),
+            "socks5" | "socks" => Ok(Route::Socks5 {
+                host,
+                port,
+                remote_dns: false,
+            }),
+            "socks5h" => Ok(Route::Socks5 {
+                host,
+                port,
+                remote_dns: true,
+            }),
+            other => Err(format!(
+                "{value:?}: Tayori speaks to http://, https:// and socks5:// proxies, not {other}://"
+            )),
+        }
+    }
+
+    /// `host:port` of the proxy, as refusals name it; `None` for a direct route.
+    pub fn proxy_at(&self) -> Option<String> {
+        match self {
+            Route::Direct => None,
+            Route::Http { host, port }
+            | Route::Https { host, port }
+            | Route::Socks5 { host, port, .. } => Some(format!("{host}:{port}")),
+        }
+    }
+
+    /// The URL reqwest is given for this route.
+    pub fn proxy_url(&self) -> Option<Url> {
+        let text = match self {
+            Route::Direct => return None,
+            Route::Http { host, port } => format!("http://{}:{port}", url_host(host)),
+            Route::Https { host, port } => format!("https://{}:{port}", url_host(host)),
+            Route::Socks5 {
+                host,
+                port,
+                remote_dns,
+            } => format!(
+                "{}://{}:{port}",
+                if *remote_dns { "socks5h" } else { "socks5" },
+                url_host(host)
+            ),
+        };
+        Url::parse(&text).ok()
+    }
+}
+
+fn url_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// The proxy setting in force for this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySettings {
+    pub source: Source,
+    pub rule: Rule,
+    pub mail: MailMode,
+}
+
+/// What the setting says about a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    Direct,
+    /// One proxy per URL scheme (`other` for anything without its own), hosts in `exceptions`
+    /// direct.
+    Fixed {
+        http: Option<Route>,
+        https: Option<Route>,
+        other: Option<Route>,
+        exceptions: Vec<String>,
+    },
+    /// A proxy auto-configuration script (named, or found by WPAD).
+    Pac(Arc<pac::PacScript>),
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        ProxySettings::direct()
+    }
+}
+
+impl ProxySettings {
+    /// No proxy: every connection direct.
+    pub fn direct() -> Self {
+        ProxySettings {
+            source: Source::Nothing,
+            rule: Rule::Direct,
+            mail: MailMode::Auto,
+        }
+    }
+
+    /// Whether anything names a proxy at all (for the "no proxy is set" refusal).
+    pub fn names_a_proxy(&self) -> bool {
+        !matches!(self.rule, Rule::Direct)
+    }
+
+    /// The routes for `url`, to be tried in order.
+    pub fn routes(&self, url: &Url) -> Vec<Route> {
+        match &self.rule {
+            Rule::Direct => vec![Route::Direct],
+            Rule::Fixed {
+                http,
+                https,
+                other,
+                exceptions,
+            } => {
+                let host = url.host_str().unwrap_or_default();
+                if is_exception(host, exceptions) {
+                    return vec![Route::Direct];
+                }
+                let chosen = match url.scheme() {
+                    "http" => http.clone().or_else(|| other.clone()),
+                    "https" => https.clone().or_else(|| other.clone()),
+                    _ => other
+                        .clone()
+                        .or_else(|| https.clone())
+                        .or_else(|| http.clone()),
+                };
+                vec![chosen.unwrap_or(Route::Direct)]
+            }
+            Rule::Pac(script) => script.routes(url),
+        }
+    }
+
+    /// Loads what the rule needs before it can answer (the PAC script, once), waiting at most
+    /// `wait`.
+    pub async fn prepare(&self, dns: &crate::net::dns::Dns, wait: std::time::Duration) {
+        if let Rule::Pac(script) = &self.rule {
+            script.load(dns, wait).await;
+        }
+    }
+
+    /// The PAC script's URL and why it could not be used, if it could not.
+    pub fn pac_problem(&self) -> Option<(String, PacProblem)> {
+        match &self.rule {
+            Rule::Pac(script) => script.problem().map(|p| (script.url.clone(), p)),
+            _ => None,
+        }
+    }
+
+    /// `host:port` of every `https://` proxy the setting names (the ones a saved password may
+    /// be sent to).
+    pub fn https_proxies(&self) -> Vec<String> {
+        match &self.rule {
+            Rule::Fixed {
+                http, https, other, ..
+            } => [http, https, other]
+                .into_iter()
+                .flatten()
+                .filter(|route| matches!(route, Route::Https { .. }))
+                .filter_map(Route::proxy_at)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The first route for `url`.
+    pub fn route(&self, url: &Url) -> Route {
+        self.routes(url).into_iter().next().unwrap_or(Route::Direct)
+    }
+
+    /// Resolves the setting in force from the admin policy, the person's settings, the
+    /// environment (`env`) and the desktop, in that order.
+    pub fn resolve(
+        policy: Option<&PolicyProxy>,
+        person: &ProxyConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ProxySettings, String> {
+        if let Some(policy) = policy
+            && (!policy.user_may_override || !person.says_anything())
+        {
+            return from_config(Source::Policy, &policy.config());
+        }
+        if person.says_anything() {
+            return from_config(Source::Person, person);
+        }
+        if let Some(settings) = from_environment(env)? {
+            return Ok(settings);
+        }
+        if let Some(settings) = from_gnome(env) {
+            return Ok(settings);
+        }
+        if let Some(settings) = from_kde(env) {
+            return Ok(settings);
+        }
+        Ok(ProxySettings::direct())
+    }
+
+    /// The setting for this process: the policy file (`TAYORI_POLICY_FILE` or the system's), the
+    /// person's settings and the process environment.
+    pub fn for_process(settings: &crate::config::Settings) -> Result<ProxySettings, String> {
+        let policy = match crate::config::policy_file_for_process() {
+            Some(path) => policy_proxy(&path)?,
+            None => None,
+        };
+        let resolved = ProxySettings::resolve(policy.as_ref(), &settings.proxy, &|key| {
+            std::env::var(key).ok()
+        })?;
+        tracing::debug!(source = resolved.source.label(), rule = ?resolved.rule, "proxy setting");
+        Ok(resolved)
+    }
+}
+
+fn from_config(source: Source, config: &ProxyConfig) -> Result<ProxySettings, String> {
+    let mail = config.mail.unwrap_or_default();
+    let rule = if let Some(url) = &config.url {
+        match Route::parse(url)? {
+            Route::Direct => Rule::Direct,
+            route => Rule::Fixed {
+                http: None,
+                https: None,
+                other: Some(route),
+                exceptions: config.exceptions.clone(),
+            },
+        }
+    } else if let Some(pac) = &config.pac_url {
+        pac_rule(pac.clone())
+    } else if config.wpad {
+        wpad_rule().unwrap_or(Rule::Direct)
+    } else {
+        Rule::Direct
+    };
+    Ok(ProxySettings { source, rule, mail })
+}
+
+fn pac_rule(url: String) -> Rule {
+    Rule::Pac(Arc::new(pac::PacScript::new(url)))
+}
+
+/// WPAD by DNS: `http://wpad.<search domain>/wpad.dat`, the search domain from resolv.conf.
+fn wpad_rule() -> Option<Rule> {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").ok()?;
+    let domain = conf.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        match words.next()? {
+            "search" | "domain" => words.next().map(|d| d.trim_end_matches('.').to_owned()),
+            _ => None,
+        }
+    })?;
+    Some(pac_rule(format!("http://wpad.{domain}/wpad.dat")))
+}
+
+/// Upper or lower case, lower case first (curl's order); empty counts as unset.
+fn env_var(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(&name.to_ascii_lowercase())
+        .or_else(|| env(name))
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn from_environment(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<ProxySettings>, String> {
+    let parse = |name: &str| -> Result<Option<Route>, String> {
+        env_var(env, name)
+            .map(|v| Route::parse(&v).map_err(|e| format!("{name}: {e}")))
+            .transpose()
+    };
+    let https = parse("HTTPS_PROXY")?;
+    let http = parse("HTTP_PROXY")?;
+    let other = parse("ALL_PROXY")?;
+    if https.is_none() && http.is_none() && other.is_none() {
+        return Ok(None);
+    }
+    let exceptions = env_var(env, "NO_PROXY")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(ProxySettings {
+        source: Source::Environment,
+        rule: Rule::Fixed {
+            http,
+            https,
+            other,
+            exceptions,
+        },
+        mail: MailMode::Auto,
+    }))
+}
+
+/// GNOME's settings (`org.gnome.system.proxy`), read with `gsettings` so any backend (dconf, the
+/// keyfile backend) answers; only on a GNOME desktop (`XDG_CURRENT_DESKTOP`).
+fn from_gnome(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
+    let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    if !desktop.split(':').any(|d| {
+        matches!(
+            d.to_ascii_lowercase().as_str(),
+            "gnome" | "unity" | "budgie"
+        )
+    }) {
+        return None;
+    }
+    let output = std::process::Command::new("gsettings")
+        .args(["list-recursively", "org.gnome.system.proxy"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    parse_gnome(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn parse_gnome(listing: &str) -> Option<ProxySettings> {
+    let mut values = std::collections::HashMap::new();
+    for line in listing.lines() {
+        let mut parts = line.splitn(3, ' ');
+        if let (Some(schema), Some(key), Some(value)) = (parts.next(), parts.next(), parts.next()) {
+            values.insert(format!("{schema} {key}"), value.trim().to_owned());
+        }
+    }
+    let get = |schema: &str, key: &str| {
+        values
+            .get(&format!("org.gnome.system.proxy{schema} {key}"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let string = |v: String| v.trim_matches('\'').to_owned();
+    let list = |v: String| -> Vec<String> {
+        v.trim_start_matches("@as ")
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .map(|s| s.trim().trim_matches('\'').to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mode = string(get("", "mode"));
+    let rule = match mode.as_str() {
+        "manual" => {
+            let route = |schema: &str, make: fn(String, u16) -> Route| {
+                let host = string(get(schema, "host"));
+                let port: u16 = get(schema, "port").trim().parse().unwrap_or(0);
+                (!host.is_empty() && port != 0).then(|| make(host, port))
+            };
+            let https = route(".https", |host, port| Route::Http { host, port });
+            let http = route(".http", |host, port| Route::Http { host, port });
+            let socks = route(".socks", |host, port| Route::Socks5 {
+                host,
+                port,
+                remote_dns: true,
+            });
+            Rule::Fixed {
+                http: http.or_else(|| socks.clone()),
+                https: https.or_else(|| socks.clone()),
+                other: socks,
+                exceptions: list(get("", "ignore-hosts")),
+            }
+        }
+        "auto" => {
+            let url = string(get("", "autoconfig-url"));
+            if url.is_empty() {
+                wpad_rule()?
+            } else {
+                pac_rule(url)
+            }
+        }
+        _ => return None,
+    };
+    Some(ProxySettings {
+        source: Source::Gnome,
+        rule,
+        mail: MailMode::Auto,
+    })
+}
+
+/// KDE's settings: `[Proxy Settings]` in `$XDG_CONFIG_HOME/kioslaverc` (ProxyType 1 manual,
+/// 2 a PAC URL, 3 WPAD; 4 "from the environment" is the environment, already read).
+fn from_kde(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
+    let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    if !desktop.split(':').any(|d| d.eq_ignore_ascii_case("kde")) {
+        return None;
+    }
+    let config_dir = env("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))?;
+    let text = std::fs::read_to_string(config_dir.join("kioslaverc")).ok()?;
+    parse_kde(&text)
+}
+
+fn parse_kde(text: &str) -> Option<ProxySettings> {
+    let mut in_section = false;
+    let mut values = std::collections::HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_section = line == "[Proxy Settings]";
+        } else if in_section && let Some((key, value)) = line.split_once('=') {
+            values.insert(key.trim().to_owned(), value.trim().to_owned());
+        }
+    }
+    let get = |key: &str| values.get(key).cloned().unwrap_or_default();
+    // KDE writes "http://proxy.example.com 8080" (a space before the port) or "host:port".
+    let route = |key: &str| -> Option<Route> {
+        let value = get(key);
+        if value.is_empty() {
+            return None;
+        }
+        let joined = match value.rsplit_once(' ') {
+            Some((host, port)) if port.parse::<u16>().is_ok() => format!("{host}:{port}"),
+            _ => value,
+        };
+        Route::parse(&joined).ok()
+    };
+    let rule = match get("ProxyType").as_str() {
+        "1" => Rule::Fixed {
+            http: route("httpProxy"),
+            https: route("httpsProxy"),
+            other: route("socksProxy").map(|r| match r {
+                Route::Http { host, port } => Route::Socks5 {
+                    host,
+                    port,
+                    remote_dns: true,
+                },
+                other => other,
+            }),
+            exceptions: get("NoProxyFor")
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        },
+        "2" => {
+            let url = get("Proxy Config Script");
+            if url.is_empty() {
+                return None;
+            }
+            pac_rule(url)
+        }
+        "3" => wpad_rule()?,
+        _ => return None,
+    };
+    Some(ProxySettings {
+        source: Source::Kde,
+        rule,
+        mail: MailMode::Auto,
+    })
+}
+
+/// Whether `host` goes direct by the exceptions list: `*` (everything), `host` (and its
+/// subdomains, as curl reads NO_PROXY), `.domain` / `*.domain` (the domain and below),
+/// `10.0.0.0/8` (addresses in a network), `<local>` (names without a dot).
+pub fn is_exception(host: &str, exceptions: &[String]) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let ip: Option<IpAddr> = host.parse().ok();
+    exceptions.iter().any(|entry| {
+        let entry = entry.trim().to_ascii_lowercase();
+        if entry == "*" {
+            return true;
+        }
+        if entry == "<local>" {
+            return ip.is_none() && !host.contains('.');
+        }
+        if let Some((net, bits)) = entry.split_once('/') {
+            return match (ip, net.parse::<IpAddr>(), bits.parse::<u32>()) {
+                (Some(ip), Ok(net), Ok(bits)) => in_network(ip, net, bits),
+                _ => false,
+            };
+        }
+        let domain = entry
+            .trim_start_matches("*.")
+            .trim_start_matches('.')
+            .trim_end_matches('.');
+        if domain.is_empty() {
+            return false;
+        }
+        host == domain || host.ends_with(&format!(".{domain}"))
+    })
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) if bits <= 32 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) if bits <= 128 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_environment_names_a_proxy_per_scheme_with_exceptions() {
+        let env = env_of(&[
+            ("HTTPS_PROXY", "http://proxy.office.test:3128"),
+            ("http_proxy", "proxy.office.test:8080"),
+            ("NO_PROXY", "intranet.test, .corp.test,10.0.0.0/8"),
+        ]);
+        let settings = ProxySettings::resolve(None, &ProxyConfig::default(), &env).unwrap();
+        assert_eq!(settings.source, Source::Environment);
+        assert_eq!(
+            settings.route(&url("https://a.example.test/")),
+            Route::Http {
+                host: "proxy.office.test".into(),
+                port: 3128
+            }
+        );
+        assert_eq!(
+            settings.route(&url("http://a.example.test/")).proxy_at(),
+            Some("proxy.office.test:8080".into())
+        );
+        for direct in [
+            "https://intranet.test/",
+            "https://www.intranet.test/",
+            "https://corp.test/",
+            "https://x.corp.test/",
+            "https://10.1.2.3/",
+        ] {
+            assert_eq!(settings.route(&url(direct)), Route::Direct, "{direct}");
+        }
+        assert_ne!(
+            settings.route(&url("https://notintranet.test/")),
+            Route::Direct
+        );
+    }
+
+    #[test]
+    fn socks5h_from_all_proxy() {
+        let env = env_of(&[("ALL_PROXY", "socks5h://proxy.office.test:1080")]);
+        let settings = ProxySettings::resolve(None, &ProxyConfig::default(), &env).unwrap();
+        assert_eq!(
+            settings.route(&url("https://a.test/")),
+            Route::Socks5 {
+                host: "proxy.office.test".into(),
+                port: 1080,
+                remote_dns: true
+            }
+        );
+    }
+
+    #[test]
+    fn the_policy_is_final_unless_it_lets_the_person_override() {
+        let env = env_of(&[("HTTPS_PROXY", "http://env.test:1")]);
+        let person = ProxyConfig {
+            url: Some("http://person.test:2".into()),
+            ..ProxyConfig::default()
+        };
+        let mut policy = PolicyProxy {
+            url: Some("http://policy.test:3".into()),
+            ..PolicyProxy::default()
+        };
+        let pinned = ProxySettings::resolve(Some(&policy), &person, &env).unwrap();
+        assert_eq!(pinned.source, Source::Policy);
+        assert_eq!(
+            pinned.route(&url("https://a.test/")).proxy_at().unwrap(),
+            "policy.test:3"
+        );
+        policy.user_may_override = true;
+        let overridden = ProxySettings::resolve(Some(&policy), &person, &env).unwrap();
+        assert_eq!(overridden.source, Source::Person);
+        let unset = ProxySettings::resolve(Some(&policy), &ProxyConfig::default(), &env).unwrap();
+        assert_eq!(unset.source, Source::Policy);
+    }
+
+    #[test]
+    fn nothing_set_is_direct_and_a_bad_url_is_an_error() {
+        let none = ProxySettings::resolve(None, &ProxyConfig::default(), &env_of(&[])).unwrap();
+        assert!(!none.names_a_proxy());
+        assert!(
+            ProxySettings::resolve(
+                None,
+                &ProxyConfig::default(),
+                &env_of(&[("HTTPS_PROXY", "ftp://x:1")])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn gnome_manual_and_auto() {
+        let manual = "org.gnome.system.proxy autoconfig-url ''\n\
+            org.gnome.system.proxy ignore-hosts ['localhost', '127.0.0.0/8', '::1']\n\
+            org.gnome.system.proxy mode 'manual'\n\
+            org.gnome.system.proxy.http host 'proxy.office.test'\n\
+            org.gnome.system.proxy.http port 3128\n\
+            org.gnome.system.proxy.https host 'proxy.office.test'\n\
+            org.gnome.system.proxy.https port 3130\n\
+            org.gnome.system.proxy.socks host ''\n\
+            org.gnome.system.proxy.socks port 0\n";
+        let settings = parse_gnome(manual).unwrap();
+        assert_eq!(
+            settings.route(&url("https://a.test/")).proxy_at().unwrap(),
+            "proxy.office.test:3130"
+        );
+        assert_eq!(settings.route(&url("https://127.0.0.1/")), Route::Direct);
+        let auto = "org.gnome.system.proxy autoconfig-url 'http://wpad.office.test/x.pac'\n\
+            org.gnome.system.proxy mode 'auto'\n";
+        match parse_gnome(auto).unwrap().rule {
+            Rule::Pac(script) => assert_eq!(script.url, "http://wpad.office.test/x.pac"),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_gnome("org.gnome.system.proxy mode 'none'\n").is_none());
+    }
+
+    #[test]
+    fn kde_manual_and_script() {
+        let manual = "[Proxy Settings]\nProxyType=1\nhttpsProxy=http://proxy.office.test 3128\nNoProxyFor=.office.test\n";
+        let settings = parse_kde(manual).unwrap();
+        assert_eq!(
+            settings.route(&url("https://a.test/")).proxy_at().unwrap(),
+            "proxy.office.test:3128"
+        );
+        assert_eq!(
+            settings.route(&url("https://x.office.test/")),
+            Route::Direct
+        );
+        let script = "[General]\nx=1\n[Proxy Settings]\nProxyType=2\nProxy Config Script=http://w.test/o.pac\n";
+        match parse_kde(script).unwrap().rule {
+            Rule::Pac(script) => assert_eq!(script.url, "http://w.test/o.pac"),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_kde("[Proxy Settings]\nProxyType=0\n").is_none());
+    }
+}

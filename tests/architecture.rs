@@ -629,6 +629,9 @@ fn violations(root: &Path) -> Result<Vec<String>, String> {
         }
         problems.push(lines.join("\n"));
     }
+    // One line per offending place: `use a::{b, c}` names the same arrow once per item.
+    let mut seen = BTreeSet::new();
+    problems.retain(|problem| seen.insert(problem.clone()));
     Ok(problems)
 }
 

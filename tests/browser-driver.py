@@ -54,8 +54,9 @@ class Loopback(urllib.request.HTTPRedirectHandler):
             Loopback.reached = newurl
             out = os.environ.get("BROWSER_DRIVER_URL_OUT")
             if out:
-                with open(out, "w", encoding="utf-8") as f:
+                with open(out + ".part", "w", encoding="utf-8") as f:
                     f.write(newurl)
+                os.replace(out + ".part", out)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -124,8 +125,10 @@ def rig_resolver(server):
 def write_page(body):
     out = os.environ.get("BROWSER_DRIVER_PAGE_OUT")
     if out:
-        with open(out, "w", encoding="utf-8") as f:
+        # Written beside it and renamed: a test waiting for the file never reads half a page.
+        with open(out + ".part", "w", encoding="utf-8") as f:
             f.write(body)
+        os.replace(out + ".part", out)
 
 
 def main():

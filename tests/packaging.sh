@@ -213,7 +213,8 @@ if wants deb; then
   check "dpkg -i installs the .deb with its dependencies satisfied" with_dpkg_lock dpkg -i "$DEB"
   installed_version() {
     local out
-    out=$(/usr/bin/tayori --version)
+    # The first line is the version; the lines after it name the built-in sign-in registrations.
+    out=$(/usr/bin/tayori --version | head -n1)
     echo "$out"
     [ "$out" = "tayori $VERSION" ]
   }
@@ -376,7 +377,7 @@ if wants windows; then
     find "$prefix/drive_c/users" -name 'Tayori.lnk' | grep -q 'Start Menu/Programs/Tayori.lnk' ||
       { echo "no Start-menu shortcut"; return 1; }
     x86_64-w64-mingw32-gcc -O2 -shared -s -o "$inst/bcryptprimitives.dll" tests/wine/bcryptprimitives.c -ladvapi32
-    out=$(wine "$inst/tayori-cli.exe" --version | tr -d '\r')
+    out=$(wine "$inst/tayori-cli.exe" --version | tr -d '\r' | head -n1)
     echo "tayori-cli.exe --version: $out"
     [ "$out" = "tayori $VERSION" ] || return 1
     # The command line on Windows: its folders under %APPDATA%, no accounts yet.

@@ -79,9 +79,10 @@ impl Refusal {
             RefusalKind::Expired
         } else if is(&APP) || matches!(error, "unauthorized_client" | "invalid_client") {
             RefusalKind::App
-        } else if code.is_some() {
-            RefusalKind::Other
         } else {
+            // A code not listed above says no more than the OAuth error itself: `invalid_grant`
+            // (AADSTS70000 "the provided grant has expired", a revoked refresh token) is cured by
+            // a new sign-in whatever its number.
             match error {
                 "invalid_grant" | "login_required" => RefusalKind::Expired,
                 "interaction_required" => RefusalKind::MultiFactor,
@@ -152,6 +153,18 @@ mod tests {
     use super::*;
 
     const TAIL: &str = "\r\nTrace ID: 0b7e5a1c-0000-4000-8000-000000000000\r\nCorrelation ID: 1c2d3e4f-0000-4000-8000-000000000000\r\nTimestamp: 2026-12-06 04:00:00Z";
+
+    #[test]
+    fn an_unlisted_aadsts_code_on_invalid_grant_asks_for_a_new_sign_in() {
+        let expired = Refusal::new(
+            "invalid_grant",
+            Some("AADSTS70000: The provided grant has expired"),
+        );
+        assert_eq!(expired.kind, RefusalKind::Expired);
+        assert!(expired.sign_in_again_helps());
+        let unknown = Refusal::new("server_error", Some("AADSTS90000: something"));
+        assert!(!unknown.sign_in_again_helps());
+    }
 
     #[test]
     fn each_refusal_is_told_as_what_it_is() {

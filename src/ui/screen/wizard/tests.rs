@@ -179,6 +179,7 @@ impl Person {
     /// Runs what is left until the browser (a separate process) saved the page it ended on.
     fn settle_briefly_for_the_page(&mut self, page: &std::path::Path) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        // The browser driver renames the page into place once written (never half a page).
         while !page.exists() && Instant::now() < deadline {
             let _ = self.runtime.block_on(async {
                 tokio::time::timeout(Duration::from_millis(200), self.running.next()).await

@@ -160,7 +160,7 @@ pub struct Settings {
     pub sync: SyncSettings,
     pub ui: UiSettings,
     pub notifications: NotificationSettings,
-    pub proxy: crate::net::proxy::ProxyConfig,
+    pub proxy: ProxyConfig,
 }
 
 /// How the window looks and speaks. Changed from the settings screen.
@@ -358,6 +358,44 @@ fn section<'a>(document: &'a mut toml_edit::DocumentMut, name: &str) -> &'a mut 
         *item = toml_edit::Item::Table(toml_edit::Table::new());
     }
     item.as_table_mut().expect("made a table just above")
+}
+
+/// How IMAP and SMTP use the proxy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailMode {
+    /// Direct first; through the proxy where the network refuses the direct connection.
+    #[default]
+    Auto,
+    /// Always through the proxy.
+    Proxy,
+    /// Never through the proxy.
+    Direct,
+}
+
+/// The person's own proxy setting (`tayori.toml`):
+///
+/// ```toml
+/// [proxy]
+/// url = "http://proxy.example.com:8080"   # or https://…, socks5://…, socks5h://…, "direct"
+/// exceptions = ["intranet.example.com", ".corp.example.com", "10.0.0.0/8"]
+/// mail = "auto"                           # "proxy", "direct"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyConfig {
+    pub url: Option<String>,
+    pub pac_url: Option<String>,
+    pub wpad: bool,
+    pub exceptions: Vec<String>,
+    pub mail: Option<MailMode>,
+}
+
+impl ProxyConfig {
+    /// Whether the person set anything at all (else the environment and the desktop decide).
+    pub fn says_anything(&self) -> bool {
+        self.url.is_some() || self.pac_url.is_some() || self.wpad || self.mail.is_some()
+    }
 }
 
 #[cfg(test)]

@@ -21,42 +21,8 @@ use url::Url;
 
 pub use refusal::{PacProblem, Refusal};
 
-/// How IMAP and SMTP use the proxy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailMode {
-    /// Direct first; through the proxy where the network refuses the direct connection.
-    #[default]
-    Auto,
-    /// Always through the proxy.
-    Proxy,
-    /// Never through the proxy.
-    Direct,
-}
-
-/// The person's own proxy setting (`tayori.toml`):
-///
-/// ```toml
-/// [proxy]
-/// url = "http://proxy.example.com:8080"   # or https://…, socks5://…, socks5h://…, "direct"
-/// exceptions = ["intranet.example.com", ".corp.example.com", "10.0.0.0/8"]
-/// mail = "auto"                           # "proxy", "direct"
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ProxyConfig {
-    pub url: Option<String>,
-    pub pac_url: Option<String>,
-    pub wpad: bool,
-    pub exceptions: Vec<String>,
-    pub mail: Option<MailMode>,
-}
-
-impl ProxyConfig {
-    fn says_anything(&self) -> bool {
-        self.url.is_some() || self.pac_url.is_some() || self.wpad || self.mail.is_some()
-    }
-}
+// The person's `[proxy]` table is part of `tayori.toml`, so its types live in `config`.
+pub use crate::config::{MailMode, ProxyConfig};
 
 /// The admin policy's `[proxy]`: the same keys, and whether the person may replace them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -12,6 +12,7 @@
 //! removing an account deletes its rows.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,20 @@ impl Purpose {
             Purpose::Imap => "imap",
             Purpose::Smtp => "smtp",
             Purpose::RemoteImage => "remote_image",
+        }
+    }
+
+    /// What the person reads for it.
+    pub fn label(self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            Purpose::Discovery => Text::PurposeDiscovery,
+            Purpose::SignIn => Text::PurposeSignIn,
+            Purpose::TokenRefresh => Text::PurposeTokenRefresh,
+            Purpose::Revocation => Text::PurposeRevocation,
+            Purpose::Imap => Text::PurposeImap,
+            Purpose::Smtp => Text::PurposeSmtp,
+            Purpose::RemoteImage => Text::PurposeRemoteImage,
         }
     }
 
@@ -292,12 +307,62 @@ impl ConnectionLog {
     }
 }
 
-/// Records contacts without letting a failure to record stop the work that made them: the
-/// failure is logged (it names no secret: hosts and a path).
-pub fn record_quietly(paths: &Paths, account: &str, contacts: &[Contact]) {
-    if let Err(error) = ConnectionLog::new(paths).record(account, contacts) {
-        tracing::warn!("{error}");
+/// `2026-12-06 08:01 UTC` for seconds since 1970 (the command line has no time-zone library).
+pub fn utc_text(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let minute_of_day = (seconds % 86_400) / 60;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute_of_day / 60,
+        minute_of_day % 60
+    )
+}
+
+/// The record this process writes to, set once at start by the program (the window or the
+/// command line) for its profile. Library use without it (unit tests, benches) records nothing.
+static PROCESS_LOG: OnceLock<ConnectionLog> = OnceLock::new();
+
+/// Makes the profile's record the one [`note`] writes to.
+pub fn keep_in(paths: &Paths) {
+    let _ = PROCESS_LOG.set(ConnectionLog::new(paths));
+}
+
+/// Records contacts made for `account`, on a blocking thread (never the UI's or the reactor's). A
+/// failure to record never stops the work that made the contacts: it is logged (naming hosts and
+/// a path, no secret).
+pub async fn note(account: &str, contacts: Vec<Contact>) {
+    let Some(log) = PROCESS_LOG.get().cloned() else {
+        return;
+    };
+    let account = account.to_owned();
+    match tokio::task::spawn_blocking(move || log.record(&account, &contacts)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!("{error}"),
+        Err(error) => tracing::warn!("recording connections: {error}"),
     }
+}
+
+/// The contact of a mail server login: the login name is the address for most accounts.
+pub fn mail_server(
+    host: &str,
+    port: u16,
+    purpose: Purpose,
+    detail: &str,
+    username: &str,
+    account: &str,
+) -> Contact {
+    let sends_address = username.eq_ignore_ascii_case(account) || username.contains('@');
+    Contact::new(host, port, purpose, detail, sends_address)
 }
 
 #[cfg(test)]
@@ -371,6 +436,13 @@ mod tests {
         assert_eq!(log.forget("A@example.test").unwrap(), 1);
         assert!(log.list("a@example.test").unwrap().is_empty());
         assert_eq!(log.list("b@example.test").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_text(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_text(1_796_544_060), "2026-12-06 08:01 UTC");
     }
 
     #[test]

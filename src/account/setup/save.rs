@@ -4,6 +4,7 @@
 use super::{Plan, SetupError};
 use crate::account::{Account, AccountAuth, Accounts, now_seconds};
 use crate::auth::keyring_store::{self, SecretKind};
+use crate::connections::{Contact, Purpose};
 use crate::imap::Credentials;
 
 /// Removes an account from this computer: from the account list first (so it is gone even if a
@@ -19,6 +20,14 @@ pub async fn remove_account(
         keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
         keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
         keyring_store::delete(&removed.email, SecretKind::ClientSecret).await?;
+    }
+    // Its connections record goes with it.
+    let log = crate::connections::ConnectionLog::new(paths);
+    let owner = removed.email.clone();
+    match tokio::task::spawn_blocking(move || log.forget(&owner)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::warn!("{error}"),
+        Err(error) => tracing::warn!("forgetting connections: {error}"),
     }
     let store_path = crate::store::Store::path_in(paths);
     if store_path.exists() {
@@ -85,7 +94,45 @@ pub async fn save(
         shared_via: None,
     };
     accounts.upsert(account.clone())?;
+    crate::connections::note(&account.email, setup_contacts(plan, &account)).await;
     Ok(account)
+}
+
+/// What setting the account up contacted: discovery's hosts, the sign-in service (its page in
+/// the browser, given the address as `login_hint`; its token endpoint, given no address), and
+/// the IMAP and SMTP servers the check signed in to.
+fn setup_contacts(plan: &Plan, account: &Account) -> Vec<Contact> {
+    let mut contacts = plan.contacted.clone();
+    if let AccountAuth::OAuth2 {
+        authorization_endpoint,
+        token_endpoint,
+        ..
+    } = &account.auth
+    {
+        let page = url::Url::parse(authorization_endpoint)
+            .ok()
+            .and_then(|url| {
+                Contact::for_url(&url, Purpose::SignIn, "sign-in page, in your browser", true)
+            });
+        let token = url::Url::parse(token_endpoint).ok().and_then(|url| {
+            Contact::for_url(&url, Purpose::SignIn, "sign-in: code exchange", false)
+        });
+        contacts.extend(page.into_iter().chain(token));
+    }
+    for (server, purpose, detail) in [
+        (&account.imap, Purpose::Imap, "IMAP account check"),
+        (&account.smtp, Purpose::Smtp, "SMTP account check"),
+    ] {
+        contacts.push(crate::connections::mail_server(
+            &server.host,
+            server.port,
+            purpose,
+            detail,
+            &server.username,
+            &account.email,
+        ));
+    }
+    contacts
 }
 
 #[cfg(test)]

@@ -862,7 +862,14 @@ fn every_step_speaks_the_persons_language_and_is_drawn() {
                 },
             )),
         ));
-        shows(&person, &[Text::NoSettingsHeading, Text::ShowSources]);
+        shows(
+            &person,
+            &[
+                Text::NoSettingsHeading,
+                Text::MicrosoftQuestion,
+                Text::ShowSources,
+            ],
+        );
         person.picture(&format!("2c-not-found-{tag}"), &iced::Theme::Light);
 
         person.click(lang.text(Text::EnterManually));

@@ -561,9 +561,21 @@ fn connections(
 async fn remove(paths: &Paths, email: &str) -> anyhow::Result<ExitCode> {
     let removed = setup::remove_account(paths, email).await?;
     println!(
-        "Account {} removed: its sign-in deleted from the keyring and its mail from this computer (the server keeps it).",
-        removed.email
+        "Account {} removed: its sign-in deleted from the keyring, its connections record and its mail from this computer (the server keeps the mail).",
+        removed.account.email
     );
+    match &removed.revocation {
+        setup::Revocation::Revoked { host } => {
+            println!("Its sign-in was withdrawn at the provider ({host}).")
+        }
+        setup::Revocation::NotOffered => println!(
+            "The provider offers programs no way to withdraw a sign-in: it ends when it expires, or when you remove Tayori's access in your account's security settings."
+        ),
+        setup::Revocation::Failed(detail) => println!(
+            "Its sign-in could not be withdrawn at the provider ({detail}); remove Tayori's access in your account's security settings to end it there."
+        ),
+        setup::Revocation::NothingToWithdraw => {}
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -524,6 +524,32 @@ fn the_command_line_prints_json_and_refuses_unconfirmed_domains() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // Nothing in quiet365.test's DNS: Microsoft is not asked, and the person is told how to ask.
+    let out = run(&["discover", "mei@quiet365.test"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("Is this a Microsoft 365 or Exchange account?")
+            && stderr.contains("--microsoft"),
+        "{stderr}"
+    );
+    let out = run(&["discover", "mei@quiet365.test", "--microsoft", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["provider"], "microsoft");
+    assert!(
+        json["contacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["host"] == "autodiscover-s.outlook.com" && c["address_sent"] == true),
+        "{json:#}"
+    );
 }
 
 #[test]

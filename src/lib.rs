@@ -17,6 +17,7 @@ pub mod auth;
 pub mod clock;
 pub mod compose;
 pub mod config;
+pub mod connections;
 pub mod discovery;
 pub mod error;
 pub mod i18n;

@@ -39,6 +39,8 @@ fn start(cli: &cli::Cli) -> anyhow::Result<(Paths, Settings)> {
     let paths = Paths::from_env()?;
     paths.create_all()?;
     tayori::logging::init(&paths, cli.verbose, None).context("setting up logging")?;
+    // Every connection made for an account is recorded in this profile (issue 25).
+    tayori::connections::keep_in(&paths);
     tayori::logging::install_panic_hook();
     tracing::info!(version = tayori::VERSION, data = %paths.data_dir.display(), "Tayori starting");
     let settings = Settings::load(&paths)?;

@@ -181,11 +181,18 @@ fn net_error(error: NetError) -> SmtpError {
     SmtpError::Connection(error.to_string())
 }
 
+/// The EHLO name: the address literal `[127.0.0.1]`, as Thunderbird sends, never the computer's
+/// name (lettre's default, which tells every mail server "TARO-YAMADA-PC"). RFC 5321 4.1.4 allows
+/// an address literal when the client has no obvious name; a desktop behind NAT has none.
+fn hello_name() -> ClientId {
+    ClientId::Ipv4(std::net::Ipv4Addr::LOCALHOST)
+}
+
 /// Connects to `server`, encrypted before anything but the greeting, EHLO and STARTTLS is said:
 /// returns lettre's connection (greeted, EHLO'd over TLS), ready to sign in.
 async fn open(dns: &Dns, server: &Server) -> Result<AsyncSmtpConnection, SmtpError> {
     let host = server.host.as_str();
-    let hello = ClientId::default();
+    let hello = hello_name();
     let stream = match server.security {
         Security::Tls => {
             let tls = net::connect_tls(dns, host, server.port)
@@ -627,5 +634,14 @@ pub async fn submit(
                 other => other,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_ehlo_name_names_no_computer() {
+        // lettre's default would be this machine's host name.
+        assert_eq!(super::hello_name().to_string(), "[127.0.0.1]");
     }
 }

@@ -116,6 +116,77 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
         "{listed}"
     );
 
+    // Issue 25: every host the setup contacted is accounted for, with whether the address went
+    // there: the domain's autoconfig (over HTTPS, with the address), the ISPDB (by domain only),
+    // the sign-in service, the IMAP and SMTP servers it checked.
+    let out = tayori(
+        home.path(),
+        &["account", "connections", ALICE, "--json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = record["connections"].as_array().unwrap();
+    let row = |host: &str, port: u16, purpose: &str| {
+        rows.iter()
+            .find(|r| r["host"] == host && r["port"] == port && r["purpose"] == purpose)
+            .unwrap_or_else(|| panic!("no {purpose} row for {host}:{port}: {record:#}"))
+    };
+    assert_eq!(
+        row("autoconfig.example.test", 443, "discovery")["address_sent"],
+        true,
+        "{record:#}"
+    );
+    // Over plain HTTP the address is never sent, nor to the ISPDB (asked by domain) — where
+    // those queries went out before the autoconfig answer stopped them.
+    for (host, port) in [("autoconfig.example.test", 80), ("ispdb.example.test", 443)] {
+        for r in rows
+            .iter()
+            .filter(|r| r["host"] == host && r["port"] == port)
+        {
+            assert_eq!(r["address_sent"], false, "{r}");
+        }
+    }
+    assert_eq!(
+        row("mail.example.test", 10993, "imap")["address_sent"],
+        true
+    );
+    assert_eq!(
+        row("mail.example.test", 10465, "smtp")["address_sent"],
+        true
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["purpose"] == "sign_in" && r["host"] == "127.0.0.1"),
+        "{record:#}"
+    );
+    for r in rows {
+        assert!(
+            !["autodiscover-s.outlook.com", "outlook.office365.com"]
+                .contains(&r["host"].as_str().unwrap()),
+            "example.test is not Microsoft's: {r}"
+        );
+        assert!(r["last_at"].as_u64().unwrap() > 0 && r["count"].as_u64().unwrap() >= 1);
+    }
+    let japanese = [
+        ("LANG", "ja_JP.UTF-8".as_ref()),
+        ("LC_ALL", "ja_JP.UTF-8".as_ref()),
+    ];
+    let out = run_tayori(
+        home.path(),
+        &["account", "connections", ALICE],
+        &japanese,
+        None,
+    );
+    let said = text(&out);
+    assert!(
+        out.status.success()
+            && said.contains("のための接続")
+            && said.contains("autoconfig.example.test:443")
+            && said.contains("アドレスを送信"),
+        "{said}"
+    );
+
     // The refresh token is in the keyring, and only there.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let refresh = runtime
@@ -164,6 +235,9 @@ fn add_with_oauth_list_reauth_remove_and_no_secret_on_disk() {
         "keyring entry deleted"
     );
     assert!(!text(&tayori(home.path(), &["account", "list"], None)).contains(ALICE));
+    // Its connections record went with it.
+    let log = tayori::connections::ConnectionLog::new(&tayori::config::Paths::under(home.path()));
+    assert!(log.list(ALICE).unwrap().is_empty());
 }
 
 #[test]

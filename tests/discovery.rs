@@ -524,6 +524,32 @@ fn the_command_line_prints_json_and_refuses_unconfirmed_domains() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // Nothing in quiet365.test's DNS: Microsoft is not asked, and the person is told how to ask.
+    let out = run(&["discover", "mei@quiet365.test"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("Is this a Microsoft 365 or Exchange account?")
+            && stderr.contains("--microsoft"),
+        "{stderr}"
+    );
+    let out = run(&["discover", "mei@quiet365.test", "--microsoft", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["provider"], "microsoft");
+    assert!(
+        json["contacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["host"] == "autodiscover-s.outlook.com" && c["address_sent"] == true),
+        "{json:#}"
+    );
 }
 
 #[test]
@@ -577,5 +603,144 @@ async fn a_tls_failure_in_one_source_is_recorded_and_discovery_goes_on() {
     assert!(
         reason.to_ascii_lowercase().contains("certificate"),
         "{reason}"
+    );
+}
+
+/// Issue 25: the address goes to Microsoft's central AutoDiscover only for Microsoft mailboxes, and
+/// every host that received it is in Tayori's own account of what it contacted. The fixture
+/// server stands in for the central service and logs the address each request carried
+/// (`address=`); each kind of address is checked against that log, not against Tayori's word.
+#[tokio::test]
+async fn the_address_reaches_microsoft_only_for_microsoft_mailboxes() {
+    const CENTRAL: [&str; 2] = ["autodiscover-s.outlook.com", "outlook.office365.com"];
+    let rig = Rig::load();
+    let engine = discoverer(|_| {});
+    // A local part no other test uses, so this test's lines in the shared log are its own.
+    let address = |domain: &str| format!("privacy.{}@{domain}", std::process::id());
+    let contacted_by = |result: &Result<Discovered, DiscoveryError>| match result {
+        Ok(found) => found.contacted.clone(),
+        Err(DiscoveryError::NothingFound { contacted, .. }) => contacted.clone(),
+        Err(other) => panic!("{other}"),
+    };
+
+    // Not Microsoft: Gmail, a Google Workspace domain, another provider's domain, a domain with
+    // nothing at all.
+    let gmail = engine.discover(&address("gmail.com")).await;
+    assert_eq!(
+        gmail.as_ref().unwrap().provider,
+        Some(KnownProvider::Google)
+    );
+    let workspace = engine.discover(&address("workspace.test")).await;
+    assert_eq!(
+        workspace.as_ref().unwrap().provider,
+        Some(KnownProvider::Google)
+    );
+    let other = engine.discover(&address("autoconfig-only.test")).await;
+    assert_eq!(other.as_ref().unwrap().source, Source::Autoconfig);
+    let quiet = engine.discover(&address("quiet365.test")).await;
+    let Err(DiscoveryError::NothingFound {
+        asked_microsoft, ..
+    }) = &quiet
+    else {
+        panic!("nothing in quiet365.test's DNS: {quiet:?}")
+    };
+    assert!(!asked_microsoft, "so the person can be asked");
+
+    // Microsoft, by the domain's own DNS: MX only, autodiscover CNAME, SPF/MS= behind a filter.
+    let m365 = engine.discover(&address("m365.test")).await;
+    assert_eq!(
+        m365.as_ref().map(|f| (f.source, f.provider)).unwrap(),
+        (Source::Mx, Some(KnownProvider::Microsoft)),
+        "as fast as before: the MX answer needs no central service"
+    );
+    let cname = engine.discover(&address("adv2.test")).await;
+    let filtered = engine.discover(&address("filtered365.test")).await;
+    for result in [&cname, &filtered] {
+        let found = result.as_ref().unwrap();
+        assert_eq!(
+            (found.source, found.provider),
+            (Source::Autodiscover, Some(KnownProvider::Microsoft)),
+            "{:#?}",
+            found.trace
+        );
+    }
+    // The person answered yes to "Is this a Microsoft 365 or Exchange account?".
+    let quiet_yes = engine.discover_microsoft(&address("quiet365.test")).await;
+    assert_eq!(
+        quiet_yes.as_ref().unwrap().provider,
+        Some(KnownProvider::Microsoft)
+    );
+
+    // A stopped request may still be on its way to the server: let it land in the log.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = std::fs::read_to_string(rig.log_dir.join("https.log")).expect("fixture server log");
+    let received = |email: &str| -> std::collections::BTreeSet<String> {
+        log.lines()
+            .filter(|line| line.ends_with(&format!(" address={}", email.to_ascii_lowercase())))
+            .filter_map(|line| line.split(" host=").nth(1)?.split(' ').next())
+            .map(str::to_owned)
+            .collect()
+    };
+    let set = |hosts: &[&str]| -> std::collections::BTreeSet<String> {
+        hosts.iter().map(|h| h.to_string()).collect()
+    };
+    // Exactly these hosts received each address.
+    assert_eq!(received(&address("gmail.com")), set(&[]), "Gmail");
+    assert_eq!(received(&address("workspace.test")), set(&[]), "Workspace");
+    assert_eq!(
+        received(&address("autoconfig-only.test")),
+        set(&["autoconfig.autoconfig-only.test"]),
+        "only the domain's own autoconfig host, over HTTPS"
+    );
+    // quiet365.test: nothing before the person said yes, then the central service.
+    let quiet_hosts = received(&address("quiet365.test"));
+    assert!(quiet_hosts.contains(CENTRAL[0]), "{quiet_hosts:?}");
+    assert!(quiet_hosts.is_subset(&set(&CENTRAL)), "{quiet_hosts:?}");
+    // adv2.test: the central service, and the domain's own AutoDiscover host (the alias of
+    // Microsoft's, so the address goes to Microsoft there too, as the domain chose).
+    let own = "autodiscover.adv2.test";
+    for (kind, allowed) in [
+        ("adv2.test", set(&[CENTRAL[0], CENTRAL[1], own])),
+        ("filtered365.test", set(&CENTRAL)),
+    ] {
+        let hosts = received(&address(kind));
+        assert!(hosts.contains(CENTRAL[0]), "{kind}: {hosts:?}");
+        assert!(hosts.is_subset(&allowed), "{kind}: {hosts:?}");
+    }
+    // m365.test: the central service may be asked (its DNS says Microsoft), nothing else.
+    assert!(received(&address("m365.test")).is_subset(&set(&CENTRAL)));
+
+    // Every host that received an address is in Tayori's own record, marked as having received it.
+    for (kind, result) in [
+        ("gmail.com", &gmail),
+        ("workspace.test", &workspace),
+        ("autoconfig-only.test", &other),
+        ("m365.test", &m365),
+        ("adv2.test", &cname),
+        ("filtered365.test", &filtered),
+        ("quiet365.test", &quiet_yes),
+    ] {
+        let contacted = contacted_by(result);
+        for host in received(&address(kind)) {
+            assert!(
+                contacted.iter().any(|c| c.host == host && c.address_sent),
+                "{kind}: {host} received the address but is not in the record: {contacted:#?}"
+            );
+        }
+        // And Tayori says no central service heard a non-Microsoft address.
+        if matches!(
+            kind,
+            "gmail.com" | "workspace.test" | "autoconfig-only.test"
+        ) {
+            assert!(
+                !contacted.iter().any(|c| CENTRAL.contains(&c.host.as_str())),
+                "{kind}: {contacted:#?}"
+            );
+        }
+    }
+    assert!(
+        contacted_by(&quiet)
+            .iter()
+            .all(|c| !CENTRAL.contains(&c.host.as_str()))
     );
 }

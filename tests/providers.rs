@@ -558,7 +558,27 @@ fn gmail_signs_in_with_the_desktop_secret_and_offline_access() {
         "a refresh with the secret works: {}",
         text(&out)
     );
-    let _ = run_tayori(home.path(), &["account", "remove", email], &[], None);
+    // Issue 25: removing the account withdraws its sign-in at Google (RFC 7009, the revocation
+    // endpoint Google's metadata names), and the person is told.
+    let granted = || {
+        // The admin answer may come chunked: the JSON is between the first `{` and the last `}`.
+        let answer = google("GET", "/state", None);
+        let json = &answer[answer.find('{').unwrap()..=answer.rfind('}').unwrap()];
+        let state: serde_json::Value = serde_json::from_str(json).unwrap();
+        !state["grants"][email][GOOGLE_DESKTOP].is_null()
+    };
+    assert!(
+        granted(),
+        "Google holds the grant while the account is here"
+    );
+    let out = run_tayori(home.path(), &["account", "remove", email], &[], None);
+    assert!(
+        out.status.success()
+            && text(&out).contains("withdrawn at the provider (oauth2.googleapis.com)"),
+        "{}",
+        text(&out)
+    );
+    assert!(!granted(), "the grant is gone at Google");
 }
 
 #[test]

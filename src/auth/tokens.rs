@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 use super::AuthError;
 use super::flow::{self, OAuthClient, Tokens};
 use super::keyring_store::{self, SecretKind};
+use crate::connections::{Contact, Purpose};
 use crate::net::http::Http;
 use crate::redact::Secret;
 
@@ -106,6 +107,14 @@ impl TokenManager {
                 .await
                 .ok()
                 .flatten();
+        }
+        if let Some(contact) = url::Url::parse(&client.token_endpoint)
+            .ok()
+            .and_then(|url| {
+                Contact::for_url(&url, Purpose::TokenRefresh, "access token renewal", false)
+            })
+        {
+            crate::connections::note(&self.account, vec![contact]).await;
         }
         let tokens = flow::refresh(&self.http, &client, &refresh).await?;
         if let Some(rotated) = &tokens.refresh_token

@@ -16,8 +16,9 @@ use tayori::auth::guidance::{self, Advice};
 use tayori::auth::keyring_store::{self, SecretKind};
 use tayori::auth::refusal::{Refusal, RefusalKind};
 use tayori::config::{Paths, Settings};
+use tayori::connections::ConnectionLog;
 use tayori::discovery::{Discovered, Discoverer};
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::net::Net;
 use tayori::redact::Secret;
 
@@ -36,6 +37,7 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
                 browser,
                 device_code,
                 trust,
+                microsoft,
                 name,
             } => {
                 let how = if device_code {
@@ -43,13 +45,17 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
                 } else {
                     SignInWith::Browser(browser)
                 };
-                add(settings, &accounts, &email, auth, how, trust, name).await
+                let discovery = DiscoveryChoices { trust, microsoft };
+                add(settings, &accounts, &email, auth, how, discovery, name).await
             }
             AccountCommand::AddShared { shared, via, .. } => {
                 add_shared(settings, &accounts, &shared, &via).await
             }
             AccountCommand::List => list(&accounts),
             AccountCommand::Remove { email } => remove(paths, &email).await,
+            AccountCommand::Connections { email, json } => {
+                connections(paths, &accounts, &email, json)
+            }
             AccountCommand::Verify { email } => {
                 verify_saved(settings, &accounts, email.as_deref()).await
             }
@@ -230,26 +236,41 @@ fn explain(error: &SetupError, client: Option<&OAuthClient>, email: &str) -> Str
     lines.join("\n")
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the person told discovery on the command line.
+struct DiscoveryChoices {
+    /// `--trust DOMAIN`…
+    trust: Vec<String>,
+    /// `--microsoft`: Microsoft's central AutoDiscover may hear the address.
+    microsoft: bool,
+}
+
 async fn add(
     settings: &Settings,
     accounts: &Accounts,
     email: &str,
     choice: Option<AuthChoice>,
     how: SignInWith,
-    trust: Vec<String>,
+    discovery: DiscoveryChoices,
     name: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let net = net(settings)?;
     let mut discoverer = Discoverer::from_settings(settings)?;
-    discoverer.options_mut().trusted_domains =
-        trust.iter().map(|d| d.to_ascii_lowercase()).collect();
+    discoverer.options_mut().trusted_domains = discovery
+        .trust
+        .iter()
+        .map(|d| d.to_ascii_lowercase())
+        .collect();
+    discoverer.options_mut().microsoft_account = discovery.microsoft;
     let lang = Lang::from_system();
     println!(
         "{}",
         fill(lang.text(Text::CliLookingUp), &[("email", email)])
     );
-    let found: Discovered = discoverer.discover(email).await?;
+    let found = discoverer.discover(email).await;
+    let interactive = std::io::stdin().is_terminal();
+    let found: Discovered =
+        super::discover::ask_microsoft_if_nothing_found(&discoverer, email, found, interactive)
+            .await?;
     if let Some(confirmation) = &found.needs_confirmation {
         eprintln!(
             "These settings lead to {} ({}), which your domain did not vouch for. Nothing was sent. \
@@ -488,12 +509,73 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `tayori account connections EMAIL [--json]`: the account's connections record.
+fn connections(
+    paths: &Paths,
+    accounts: &Accounts,
+    email: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    // The account's own spelling of the address (and a clear error for one that is not set up).
+    let account = accounts.get(email)?;
+    let record = ConnectionLog::new(paths).list(&account.email)?;
+    if json {
+        let value = serde_json::json!({ "account": account.email, "connections": record });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let lang = Lang::from_system();
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliConnectionsHeading),
+            &[("email", &account.email)]
+        )
+    );
+    if record.is_empty() {
+        println!("  {}", lang.text(Text::ConnectionsEmpty));
+    }
+    for connection in &record {
+        println!(
+            "  {}  {}:{}  {} — {}",
+            tayori::connections::utc_text(connection.last_at),
+            connection.host,
+            connection.port,
+            lang.text(connection.purpose.label()),
+            connection.detail,
+        );
+        println!(
+            "  {:<20}  {}; {}",
+            "",
+            lang.text(if connection.address_sent {
+                Text::ConnectionsAddressSent
+            } else {
+                Text::ConnectionsNoAddress
+            }),
+            lang.plural(Plural::ConnectionsTimes, connection.count),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn remove(paths: &Paths, email: &str) -> anyhow::Result<ExitCode> {
     let removed = setup::remove_account(paths, email).await?;
     println!(
-        "Account {} removed: its sign-in deleted from the keyring and its mail from this computer (the server keeps it).",
-        removed.email
+        "Account {} removed: its sign-in deleted from the keyring, its connections record and its mail from this computer (the server keeps the mail).",
+        removed.account.email
     );
+    match &removed.revocation {
+        setup::Revocation::Revoked { host } => {
+            println!("Its sign-in was withdrawn at the provider ({host}).")
+        }
+        setup::Revocation::NotOffered => println!(
+            "The provider offers programs no way to withdraw a sign-in: it ends when it expires, or when you remove Tayori's access in your account's security settings."
+        ),
+        setup::Revocation::Failed(detail) => println!(
+            "Its sign-in could not be withdrawn at the provider ({detail}); remove Tayori's access in your account's security settings to end it there."
+        ),
+        setup::Revocation::NothingToWithdraw => {}
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,19 +6,29 @@ use std::process::ExitCode;
 
 use tayori::config::Settings;
 use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Outcome, SignIn, TraceEntry};
+use tayori::i18n::{Lang, Text, fill};
 
 /// Exit status when the answer leads to another domain the person has not confirmed.
 pub const EXIT_NEEDS_CONFIRMATION: u8 = 3;
 
-pub fn run(settings: &Settings, email: &str, json: bool, trust: Vec<String>) -> ExitCode {
+pub fn run(
+    settings: &Settings,
+    email: &str,
+    json: bool,
+    trust: Vec<String>,
+    microsoft: bool,
+) -> ExitCode {
     let Some(runtime) = super::runtime() else {
         return ExitCode::FAILURE;
     };
+    let interactive = !json && std::io::stdin().is_terminal();
     let result = runtime.block_on(async {
         let mut discoverer = Discoverer::from_settings(settings)?;
         discoverer.options_mut().trusted_domains =
             trust.iter().map(|d| d.to_ascii_lowercase()).collect();
-        discoverer.discover(email).await
+        discoverer.options_mut().microsoft_account = microsoft;
+        let result = discoverer.discover(email).await;
+        ask_microsoft_if_nothing_found(&discoverer, email, result, interactive).await
     });
     // Queries still in flight (a dead server) must not hold the command up.
     runtime.shutdown_background();
@@ -67,6 +77,52 @@ fn report(found: &Discovered, json: bool) -> ExitCode {
             );
             ExitCode::from(EXIT_NEEDS_CONFIRMATION)
         }
+    }
+}
+
+/// Nothing found, and Microsoft's central AutoDiscover not asked (the domain's DNS does not point
+/// there): at a terminal, the person is asked whether this is a Microsoft account, and on yes
+/// Microsoft is asked; otherwise the error says how to ask (`--microsoft`).
+pub async fn ask_microsoft_if_nothing_found(
+    discoverer: &Discoverer,
+    email: &str,
+    result: Result<Discovered, DiscoveryError>,
+    interactive: bool,
+) -> Result<Discovered, DiscoveryError> {
+    let Err(DiscoveryError::NothingFound {
+        asked_microsoft: false,
+        domain,
+        ..
+    }) = &result
+    else {
+        return result;
+    };
+    let lang = Lang::from_system();
+    let question = fill(
+        lang.text(Text::MicrosoftQuestionBody),
+        &[("domain", domain), ("email", email)],
+    );
+    if !interactive {
+        eprintln!(
+            "{}
+{question}
+(--microsoft)",
+            lang.text(Text::MicrosoftQuestion)
+        );
+        return result;
+    }
+    print!(
+        "\n{question}\n{} [y/N] ",
+        lang.text(Text::MicrosoftQuestion)
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let yes = std::io::stdin().read_line(&mut answer).is_ok()
+        && matches!(answer.trim(), "y" | "Y" | "yes" | "はい");
+    if yes {
+        discoverer.discover_microsoft(email).await
+    } else {
+        result
     }
 }
 

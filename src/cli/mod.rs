@@ -68,6 +68,10 @@ pub enum Command {
         /// Trust a domain that discovery leads to (e.g. a hosting provider) without asking.
         #[arg(long, value_name = "DOMAIN")]
         trust: Vec<String>,
+        /// This is a Microsoft 365 or Exchange account: Microsoft's central AutoDiscover may be
+        /// asked (it receives the address) even when the domain's DNS does not point to Microsoft.
+        #[arg(long)]
+        microsoft: bool,
     },
     /// Add, list, remove or re-authenticate mail accounts.
     Account {
@@ -192,6 +196,10 @@ pub enum AccountCommand {
         /// Trust a domain that discovery leads to (e.g. a hosting provider).
         #[arg(long, value_name = "DOMAIN")]
         trust: Vec<String>,
+        /// This is a Microsoft 365 or Exchange account: Microsoft's central AutoDiscover may be
+        /// asked (it receives the address) even when the domain's DNS does not point to Microsoft.
+        #[arg(long)]
+        microsoft: bool,
         /// Your name as recipients see it.
         #[arg(long)]
         name: Option<String>,
@@ -212,6 +220,13 @@ pub enum AccountCommand {
     List,
     /// Remove an account and its keyring entries.
     Remove { email: String },
+    /// Every host Tayori contacted for an account: why, when, and whether the address was sent.
+    Connections {
+        email: String,
+        /// Print the record as JSON (for scripts and administrators).
+        #[arg(long)]
+        json: bool,
+    },
     /// Sign in to IMAP with the saved sign-in and report each account's state (marks accounts whose
     /// sign-in was revoked or expired as needing a new sign-in).
     Verify {
@@ -263,6 +278,7 @@ impl Command {
                 AccountCommand::AddShared { .. } => "tayori account add-shared",
                 AccountCommand::List => "tayori account list",
                 AccountCommand::Remove { .. } => "tayori account remove",
+                AccountCommand::Connections { .. } => "tayori account connections",
                 AccountCommand::Verify { .. } => "tayori account verify",
                 AccountCommand::Reauth { .. } => "tayori account reauth",
             },
@@ -290,7 +306,12 @@ impl Command {
 pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
     tracing::info!(command = command.name(), "command");
     match command {
-        Command::Discover { email, json, trust } => discover::run(settings, &email, json, trust),
+        Command::Discover {
+            email,
+            json,
+            trust,
+            microsoft,
+        } => discover::run(settings, &email, json, trust, microsoft),
         Command::Account { action } => account::run(paths, settings, action),
         Command::Sync {
             account,

@@ -331,8 +331,12 @@ pub(super) async fn fetch_config(
 ) -> Attempt<Candidate> {
     let started = Instant::now();
     let query = redact_query(&url);
+    context.note_request(&url, source.label(), false).await;
     let fetched = match context.http.get(url).await {
-        Ok(fetched) => fetched,
+        Ok(fetched) => {
+            context.note_hops(&fetched, source.label(), false);
+            fetched
+        }
         Err(error) => {
             context.record(source, query, describe_http_error(&error), started);
             return Attempt::Miss;
@@ -370,16 +374,20 @@ pub(super) async fn fetch_config(
     }
 }
 
-/// The two places a domain publishes its autoconfig document.
+/// The two places a domain publishes its autoconfig document. `autoconfig.<domain>` may tailor its
+/// answer to the address (`emailaddress=`), which it is given only over HTTPS: over plain HTTP
+/// anyone on the way would read it.
 fn urls(context: &Context, scheme: &str) -> Vec<Url> {
     let domain = &context.domain;
     let mut first = Url::parse(&format!(
         "{scheme}://autoconfig.{domain}/mail/config-v1.1.xml"
     ))
     .expect("valid URL");
-    first
-        .query_pairs_mut()
-        .append_pair("emailaddress", &context.email);
+    if scheme == "https" {
+        first
+            .query_pairs_mut()
+            .append_pair("emailaddress", &context.email);
+    }
     let second = Url::parse(&format!(
         "{scheme}://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"
     ))

@@ -18,7 +18,8 @@ use super::sources::{
     provider_candidate, redact_query, summary,
 };
 use super::{
-    Candidate, Endpoint, Outcome, Security, SignIn, Source, domain, expand_username, providers, srv,
+    Candidate, Endpoint, Outcome, Security, SignIn, Source, domain, expand_username, microsoft,
+    providers, srv,
 };
 
 /// The v2 answer.
@@ -177,6 +178,8 @@ async fn ask_v1(
     for _ in 0..2 {
         let started = Instant::now();
         let query = format!("POST {url}");
+        const V1: &str = "Exchange AutoDiscover v1";
+        context.note_request(&url, V1, true).await;
         let fetched = match context
             .http
             .post(
@@ -186,7 +189,10 @@ async fn ask_v1(
             )
             .await
         {
-            Ok(fetched) => fetched,
+            Ok(fetched) => {
+                context.note_hops(&fetched, V1, true);
+                fetched
+            }
             Err(error) => {
                 context.record(
                     Source::Autodiscover,
@@ -295,8 +301,14 @@ async fn ask_v1(
 async fn ask_v2(context: &Context, url: Url) -> Attempt<Candidate> {
     let started = Instant::now();
     let query = redact_query(&url);
+    const V2: &str = "Microsoft AutoDiscover v2 (central)";
+    context.note_asked_microsoft();
+    context.note_request(&url, V2, true).await;
     let fetched = match context.http.get(url).await {
-        Ok(fetched) => fetched,
+        Ok(fetched) => {
+            context.note_hops(&fetched, V2, true);
+            fetched
+        }
         Err(error) => {
             context.record(
                 Source::Autodiscover,
@@ -350,8 +362,28 @@ async fn ask_v2(context: &Context, url: Url) -> Attempt<Candidate> {
     ask_v1(context, target, vec![(host, "AutoDiscover redirect")]).await
 }
 
-/// The source "Exchange AutoDiscover": v2 at Microsoft first, then v1 at the domain's own
-/// addresses, its plain-HTTP redirect and its SRV record, all at once.
+/// Microsoft's central v2 service, asked only when [`microsoft::gate`] opens: the domain's DNS
+/// says Microsoft, or the person did. Its host names are resolved meanwhile (a DNS question to
+/// the resolver, no address), so a Microsoft domain waits no longer than before.
+async fn ask_central(context: &Context, v2: Vec<Url>) -> Attempt<Candidate> {
+    let prefetch = futures::future::join_all(
+        microsoft::CENTRAL_HOSTS
+            .iter()
+            .map(|host| context.dns.ips(host)),
+    );
+    let (why, _) = futures::join!(microsoft::gate(context), prefetch);
+    if why.is_none() {
+        return Attempt::Miss;
+    }
+    let queries: Vec<BoxFuture<'_, Attempt<Candidate>>> = v2
+        .into_iter()
+        .map(|url| Box::pin(ask_v2(context, url)) as BoxFuture<'_, _>)
+        .collect();
+    first_by_preference(queries).await
+}
+
+/// The source "Exchange AutoDiscover": v2 at Microsoft first (for Microsoft mailboxes only), then
+/// v1 at the domain's own addresses, its plain-HTTP redirect and its SRV record, all at once.
 pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
     let email = &context.email;
     let mut v2_first =
@@ -373,10 +405,8 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
         .query_pairs_mut()
         .append_pair("Protocol", "AutodiscoverV1");
 
-    let mut queries: Vec<BoxFuture<'_, Attempt<Candidate>>> = vec![
-        Box::pin(ask_v2(context, v2_first)),
-        Box::pin(ask_v2(context, v2_second)),
-    ];
+    let mut queries: Vec<BoxFuture<'_, Attempt<Candidate>>> =
+        vec![Box::pin(ask_central(context, vec![v2_first, v2_second]))];
     if context.domain_queries_allowed(Source::Autodiscover) {
         let domain = &context.domain;
         for url in [
@@ -401,6 +431,13 @@ async fn ask_http_redirect(context: &Context) -> Attempt<Candidate> {
     ))
     .expect("valid");
     let query = format!("GET {url} (redirect only)");
+    context
+        .note_request(
+            &url,
+            "Exchange AutoDiscover (plain HTTP, redirect only)",
+            false,
+        )
+        .await;
     match context.http.redirect_target(url).await {
         Ok(Some(target)) if target.scheme() == "https" => {
             context.record(
@@ -445,7 +482,9 @@ async fn ask_http_redirect(context: &Context) -> Attempt<Candidate> {
 /// AutoDiscover v1 at the host the `_autodiscover._tcp` SRV record names.
 async fn ask_srv(context: &Context) -> Attempt<Candidate> {
     let name = format!("_autodiscover._tcp.{}", context.domain);
-    let Some(target) = srv::first_record(context, Source::Autodiscover, &name).await else {
+    let started = std::time::Instant::now();
+    let lookup = context.autodiscover_srv().await;
+    let Some(target) = srv::first_of(context, Source::Autodiscover, &name, lookup, started) else {
         return Attempt::Miss;
     };
     let Ok(url) = Url::parse(&format!(

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::probe::{self, ProbeResult};
 use super::sources::{Attempt, BoxFuture, Context, first_by_preference, sign_in_for};
 use super::{Candidate, Endpoint, Outcome, Security, Source};
+use crate::connections::{Contact, Purpose};
 
 async fn probe_one(
     context: &Context,
@@ -19,6 +20,21 @@ async fn probe_one(
         "{} {host}:{port} {security}",
         if imap { "IMAP" } else { "SMTP" }
     );
+    // Asked first (the probe then finds the answer in the resolver's cache): a name that does not
+    // resolve was never contacted.
+    if context.dns.ips(&host).await.is_ok() {
+        context.contact(Contact::new(
+            host.clone(),
+            port,
+            Purpose::Discovery,
+            if imap {
+                "IMAP server check (no sign-in)"
+            } else {
+                "SMTP server check (no sign-in)"
+            },
+            false,
+        ));
+    }
     let result = if imap {
         probe::imap(&context.dns, &host, port, security).await
     } else {

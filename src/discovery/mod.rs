@@ -9,7 +9,9 @@
 //! 2. autoconfig over HTTPS (`autoconfig.<domain>` and `/.well-known/autoconfig/`),
 //! 3. the ISPDB (Thunderbird's database, or an organisation's mirror),
 //! 4. MX → a known provider, or the ISPDB entry of the MX's domain,
-//! 5. Exchange AutoDiscover v2 (JSON), then v1 (POX) — always unauthenticated,
+//! 5. Exchange AutoDiscover: v1 (POX) at the domain's own hosts, and Microsoft's central v2 (JSON)
+//!    only when the domain's DNS says Microsoft or the person said so (`microsoft`) — always
+//!    unauthenticated,
 //! 6. RFC 6186 SRV records,
 //! 7. guessing `imap.`/`mail.`/`smtp.` host names by probing TLS and STARTTLS — never plaintext,
 //! 8. autoconfig over plain HTTP (legacy, unverified).
@@ -18,6 +20,11 @@
 //! (the 2021 Autodiscover leak); an answer that leads to another registrable domain through a redirect,
 //! SRV or MX needs the person's confirmation unless that domain is a known provider's; documents are
 //! capped in size and parsed without external entities; one broken source never stops the others.
+//!
+//! Privacy rules: the address goes only where the protocol needs it — the domain's own autoconfig
+//! over HTTPS, the domain's own AutoDiscover hosts, and Microsoft's central AutoDiscover only for
+//! Microsoft mailboxes (`microsoft`); never over plain HTTP, never to the ISPDB (asked by domain).
+//! Every host contacted is listed in [`Discovered::contacted`], for the account's connections record.
 
 pub mod autoconfig;
 pub mod autodiscover;
@@ -25,6 +32,7 @@ pub mod domain;
 mod guess;
 mod ispdb;
 mod known;
+pub mod microsoft;
 mod mx;
 pub mod policy;
 pub mod probe;
@@ -44,6 +52,7 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::connections::Contact;
 use crate::net::dns::Dns;
 use crate::net::http::Http;
 pub use providers::KnownProvider;
@@ -173,6 +182,8 @@ pub struct Discovered {
     /// Set when the person must confirm a move to another domain before any credential is sent.
     pub needs_confirmation: Option<NeedsConfirmation>,
     pub trace: Vec<TraceEntry>,
+    /// Every host a request reached, why, and whether the address went with it.
+    pub contacted: Vec<Contact>,
     pub elapsed_ms: u64,
 }
 
@@ -188,6 +199,11 @@ pub enum DiscoveryError {
     NothingFound {
         domain: String,
         trace: Vec<TraceEntry>,
+        /// Whether Microsoft's central AutoDiscover was asked. When it was not, the person may be
+        /// asked "Is this a Microsoft 365 or Exchange account?" and discovery asked again with
+        /// [`Discoverer::discover_microsoft`].
+        asked_microsoft: bool,
+        contacted: Vec<Contact>,
     },
     #[error("{domain}: {reason}")]
     Unsupported {
@@ -220,6 +236,9 @@ pub struct DiscoveryOptions {
     pub trusted_domains: Vec<String>,
     /// Whether to probe guessed host names.
     pub guess: bool,
+    /// The person said this is a Microsoft 365 or Exchange account: Microsoft's central
+    /// AutoDiscover may hear the address even when the domain's DNS does not point there.
+    pub microsoft_account: bool,
 }
 
 impl Default for DiscoveryOptions {
@@ -230,6 +249,7 @@ impl Default for DiscoveryOptions {
             source_timeout: Duration::from_millis(2500),
             trusted_domains: Vec::new(),
             guess: true,
+            microsoft_account: false,
         }
     }
 }
@@ -372,11 +392,33 @@ impl Discoverer {
         self.discover_with_progress(email, None).await
     }
 
+    /// After nothing was found and the person answered yes to "Is this a Microsoft 365 or
+    /// Exchange account?": AutoDiscover again, Microsoft's central service included.
+    pub async fn discover_microsoft(&self, email: &str) -> Result<Discovered, DiscoveryError> {
+        let mut options = self.options.clone();
+        options.microsoft_account = true;
+        let engine = Discoverer::new(self.dns.clone(), self.http.clone(), options);
+        engine.run(email, None, &[Source::Autodiscover]).await
+    }
+
     /// Like [`discover`](Self::discover), sending each trace entry to `progress` as it happens.
     pub async fn discover_with_progress(
         &self,
         email: &str,
         progress: Option<mpsc::UnboundedSender<TraceEntry>>,
+    ) -> Result<Discovered, DiscoveryError> {
+        let sources: Vec<Source> = Source::ALL
+            .into_iter()
+            .filter(|source| *source != Source::Guess || self.options.guess)
+            .collect();
+        self.run(email, progress, &sources).await
+    }
+
+    async fn run(
+        &self,
+        email: &str,
+        progress: Option<mpsc::UnboundedSender<TraceEntry>>,
+        sources: &[Source],
     ) -> Result<Discovered, DiscoveryError> {
         let started = Instant::now();
         let email = email.trim().to_owned();
@@ -386,18 +428,18 @@ impl Discoverer {
             entries: Arc::default(),
             progress,
         };
-        let context = sources::Context {
-            email: email.clone(),
-            domain: email_domain.clone(),
-            dns: self.dns.clone(),
-            http: self.http.clone(),
-            options: self.options.clone(),
-            tracer: tracer.clone(),
-        };
+        let context = sources::Context::new(
+            email.clone(),
+            email_domain.clone(),
+            self.dns.clone(),
+            self.http.clone(),
+            self.options.clone(),
+            tracer.clone(),
+        );
 
-        let mut running: FuturesUnordered<_> = Source::ALL
-            .into_iter()
-            .filter(|source| *source != Source::Guess || self.options.guess)
+        let mut running: FuturesUnordered<_> = sources
+            .iter()
+            .copied()
             .map(|source| {
                 let context = context.clone();
                 let timeout = self.options.source_timeout;
@@ -418,10 +460,7 @@ impl Discoverer {
                 }
             })
             .collect();
-        let mut pending: BTreeSet<Source> = Source::ALL
-            .into_iter()
-            .filter(|source| *source != Source::Guess || self.options.guess)
-            .collect();
+        let mut pending: BTreeSet<Source> = sources.iter().copied().collect();
 
         let mut found: Vec<(Candidate, Option<NeedsConfirmation>)> = Vec::new();
         let mut unsupported: Vec<String> = Vec::new();
@@ -455,6 +494,7 @@ impl Discoverer {
         drop(running); // stops every query still in flight
 
         let trace = tracer.entries();
+        let contacted = context.contacted();
         let Some(best) = best_candidate(&found) else {
             if let Some(reason) = unsupported.into_iter().next() {
                 return Err(DiscoveryError::Unsupported {
@@ -473,6 +513,8 @@ impl Discoverer {
             return Err(DiscoveryError::NothingFound {
                 domain: email_domain,
                 trace,
+                asked_microsoft: context.asked_microsoft(),
+                contacted,
             });
         };
         let (candidate, needs_confirmation) = found.swap_remove(best);
@@ -487,6 +529,7 @@ impl Discoverer {
             verified: candidate.verified,
             needs_confirmation,
             trace,
+            contacted,
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
     }

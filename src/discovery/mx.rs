@@ -12,7 +12,7 @@ use super::{Candidate, Outcome, Source, domain, ispdb, providers};
 pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
     let started = Instant::now();
     let query = format!("MX {}", context.domain);
-    let records = match context.dns.mx(&context.domain).await {
+    let records = match context.mx().await {
         Ok(records) if !records.is_empty() => records,
         Ok(_) => {
             context.record(

@@ -5,10 +5,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures::StreamExt;
+use futures::future::Shared;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use url::Url;
 
 use super::probe::ProbeResult;
@@ -17,8 +20,12 @@ use super::{
     Candidate, DiscoveryOptions, Endpoint, Outcome, SignIn, Source, SourceResult, Tracer,
     autoconfig, autodiscover, domain, guess, ispdb, known, mx, policy, srv,
 };
-use crate::net::dns::{Dns, DnsError};
+use crate::connections::{Contact, Purpose};
+use crate::net::dns::{Dns, DnsError, Mx, Srv};
 use crate::net::http::{Fetched, Http, HttpError};
+
+/// A DNS answer more than one source needs, asked once.
+type SharedLookup<T> = Shared<BoxFuture<'static, Result<T, DnsError>>>;
 
 #[derive(Clone)]
 pub(super) struct Context {
@@ -28,9 +35,109 @@ pub(super) struct Context {
     pub http: Http,
     pub options: DiscoveryOptions,
     pub tracer: Tracer,
+    /// The domain's MX records (the MX source and the Microsoft gate).
+    mx: SharedLookup<Vec<Mx>>,
+    /// `_autodiscover._tcp.<domain>` (AutoDiscover and the Microsoft gate).
+    autodiscover_srv: SharedLookup<Vec<Srv>>,
+    contacted: Arc<Mutex<Vec<Contact>>>,
+    asked_microsoft: Arc<AtomicBool>,
 }
 
 impl Context {
+    pub(super) fn new(
+        email: String,
+        domain: String,
+        dns: Dns,
+        http: Http,
+        options: DiscoveryOptions,
+        tracer: Tracer,
+    ) -> Self {
+        let mx = {
+            let (dns, domain) = (dns.clone(), domain.clone());
+            (Box::pin(async move { dns.mx(&domain).await }) as BoxFuture<'static, _>).shared()
+        };
+        let autodiscover_srv = {
+            let (dns, name) = (dns.clone(), format!("_autodiscover._tcp.{domain}"));
+            (Box::pin(async move { dns.srv(&name).await }) as BoxFuture<'static, _>).shared()
+        };
+        Self {
+            email,
+            domain,
+            dns,
+            http,
+            options,
+            tracer,
+            mx,
+            autodiscover_srv,
+            contacted: Arc::default(),
+            asked_microsoft: Arc::default(),
+        }
+    }
+
+    pub(super) fn mx(&self) -> SharedLookup<Vec<Mx>> {
+        self.mx.clone()
+    }
+
+    pub(super) fn autodiscover_srv(&self) -> SharedLookup<Vec<Srv>> {
+        self.autodiscover_srv.clone()
+    }
+
+    /// Notes that Microsoft's central service was asked about the address.
+    pub(super) fn note_asked_microsoft(&self) {
+        self.asked_microsoft.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn asked_microsoft(&self) -> bool {
+        self.asked_microsoft.load(Ordering::Relaxed)
+    }
+
+    /// Notes a host a request reached.
+    pub(super) fn contact(&self, contact: Contact) {
+        let mut contacted = self.contacted.lock().unwrap_or_else(|p| p.into_inner());
+        match contacted.iter_mut().find(|c| {
+            (c.host.as_str(), c.port, c.purpose)
+                == (contact.host.as_str(), contact.port, contact.purpose)
+        }) {
+            Some(known) => known.address_sent |= contact.address_sent,
+            None => contacted.push(contact),
+        }
+    }
+
+    /// Notes the host a request is about to go to — before it goes, so a request stopped midway
+    /// (a better answer came in) is accounted for too. A name that does not resolve is never
+    /// contacted (the HTTP client asks the same resolver, which then answers from its cache).
+    /// `sends_address`: the request body carries the address.
+    pub(super) async fn note_request(&self, url: &Url, detail: &str, sends_address: bool) {
+        let Some(host) = url.host_str() else {
+            return;
+        };
+        if self.dns.ips(host).await.is_err() {
+            return;
+        }
+        let carries = sends_address || url_carries_address(url, &self.email);
+        if let Some(contact) = Contact::for_url(url, Purpose::Discovery, detail, carries) {
+            self.contact(contact);
+        }
+    }
+
+    /// Notes the redirect hops an answer went through (a re-POST carries the body again).
+    pub(super) fn note_hops(&self, fetched: &Fetched, detail: &str, sends_address: bool) {
+        for url in fetched.hops.iter().skip(1) {
+            let carries = sends_address || url_carries_address(url, &self.email);
+            if let Some(contact) = Contact::for_url(url, Purpose::Discovery, detail, carries) {
+                self.contact(contact);
+            }
+        }
+    }
+
+    /// Every host contacted so far, in the order first contacted.
+    pub(super) fn contacted(&self) -> Vec<Contact> {
+        self.contacted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub(super) fn record(
         &self,
         source: Source,
@@ -148,6 +255,13 @@ pub(super) fn hop_hosts(fetched: &Fetched) -> Vec<(String, &'static str)> {
         .skip(1)
         .filter_map(|hop| hop.host_str().map(|h| (h.to_ascii_lowercase(), "redirect")))
         .collect()
+}
+
+/// Whether a URL carries the address (in its path or query, plain or percent-encoded).
+pub(super) fn url_carries_address(url: &Url, email: &str) -> bool {
+    let text = url.as_str().to_ascii_lowercase();
+    let email = email.to_ascii_lowercase();
+    text.contains(&email) || text.contains(&email.replace('@', "%40"))
 }
 
 /// The query string of autoconfig URLs carries the address; the trace shows the URL without it.

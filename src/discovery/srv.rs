@@ -9,14 +9,27 @@ use super::sources::{
     Attempt, BoxFuture, Context, describe_dns_error, first_by_preference, sign_in_for,
 };
 use super::{Candidate, Endpoint, Outcome, Security, Source, providers};
+use crate::connections::{Contact, Purpose};
 use crate::net::dns::Srv;
 
 /// The preferred SRV record for `name`, with the query recorded in the trace; `None` when there is
 /// no usable record.
 pub(super) async fn first_record(context: &Context, source: Source, name: &str) -> Option<Srv> {
     let started = Instant::now();
+    let lookup = context.dns.srv(name).await;
+    first_of(context, source, name, lookup, started)
+}
+
+/// The preferred record of an SRV answer already in, recorded in the trace.
+pub(super) fn first_of(
+    context: &Context,
+    source: Source,
+    name: &str,
+    lookup: Result<Vec<Srv>, crate::net::dns::DnsError>,
+    started: Instant,
+) -> Option<Srv> {
     let query = format!("SRV {name}");
-    match context.dns.srv(name).await {
+    match lookup {
         Ok(records) if !records.is_empty() => {
             let record = records[0].clone();
             let found = format!("{}:{}", record.target, record.port);
@@ -71,6 +84,15 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
         return Attempt::Miss;
     };
     let started = Instant::now();
+    if context.dns.ips(&imap.host).await.is_ok() {
+        context.contact(Contact::new(
+            imap.host.clone(),
+            imap.port,
+            Purpose::Discovery,
+            "IMAP server check (no sign-in)",
+            false,
+        ));
+    }
     let probe = probe::imap(&context.dns, &imap.host, imap.port, imap.security).await;
     let query = format!("{}:{} {}", imap.host, imap.port, imap.security);
     match &probe {

@@ -76,6 +76,10 @@ catalog! {
             en: "Shared mailbox {shared} added; it opens with the sign-in of {member}.",
             ja: "共有メールボックス {shared} を追加しました。{member} のサインインで開きます。",
         }
+        CliConnectionsHeading {
+            en: "Connections made for {email}, most recent first (times in UTC):",
+            ja: "{email} のための接続（新しい順、時刻は UTC）:",
+        }
         CliUseAppPassword {
             en: "To use an app password: tayori account add {email} --auth password",
             ja: "アプリ パスワードを使うには: tayori account add {email} --auth password",

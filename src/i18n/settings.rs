@@ -8,6 +8,28 @@ catalog! {
             ja: "このパソコンに日本語フォントが見つからないため、日本語が正しく表示されない場合があります。日本語フォントをインストールするか（Debian・Ubuntu ではパッケージ fonts-noto-cjk）、フォントファイルを {folder} に置いてから Tayori を再起動してください。",
         }
         SettingsTitle { en: "Settings", ja: "設定" }
+        ConnectionsShow { en: "Connections", ja: "接続の記録" }
+        ConnectionsHide { en: "Hide connections", ja: "接続の記録を閉じる" }
+        ConnectionsIntro {
+            en: "Every host Tayori contacted for {email}: why, when, and whether your address was sent there. No passwords, tokens or message contents are kept in this record.",
+            ja: "{email} のために Tayori が接続したすべてのホストと、その目的・日時、アドレスを送ったかどうかの記録です。パスワード、トークン、メールの内容は記録しません。",
+        }
+        ConnectionsEmpty { en: "No connections recorded yet.", ja: "記録された接続はまだありません。" }
+        ConnectionsLoading { en: "Reading the record…", ja: "記録を読み込んでいます…" }
+        ConnectionsUnreadable {
+            en: "The connections record could not be read: {detail}",
+            ja: "接続の記録を読み込めませんでした（{detail}）",
+        }
+        ConnectionsAddressSent { en: "received your address", ja: "アドレスを送信" }
+        ConnectionsNoAddress { en: "no address sent", ja: "アドレスは送信していません" }
+        ConnectionsLast { en: "last {when}", ja: "最終 {when}" }
+        PurposeDiscovery { en: "Finding the servers", ja: "サーバーの検索" }
+        PurposeSignIn { en: "Sign-in", ja: "サインイン" }
+        PurposeTokenRefresh { en: "Renewing the sign-in", ja: "サインインの更新" }
+        PurposeRevocation { en: "Withdrawing the sign-in", ja: "サインインの取り消し" }
+        PurposeImap { en: "Receiving mail (IMAP)", ja: "受信 (IMAP)" }
+        PurposeSmtp { en: "Sending mail (SMTP)", ja: "送信 (SMTP)" }
+        PurposeRemoteImage { en: "Remote image", ja: "外部画像" }
         BackToMail { en: "Back to mail", ja: "メールに戻る" }
         SettingsAppearance { en: "Appearance", ja: "表示" }
         SettingsLanguage { en: "Language", ja: "言語" }
@@ -72,6 +94,10 @@ catalog! {
         }
     }
     plurals {
+        ConnectionsTimes {
+            en: { one: "{count} time", other: "{count} times" },
+            ja: { other: "{count} 回" },
+        }
         SyncWindowDays {
             en: {
                 one: "The last {count} day",

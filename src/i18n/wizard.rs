@@ -104,6 +104,15 @@ catalog! {
             en: "Nothing about {domain} was found. Ask your mail provider or administrator for the server names and enter them by hand: they are usually imap.{domain} (port 993, SSL/TLS) and smtp.{domain} (port 465 SSL/TLS or 587 STARTTLS).",
             ja: "{domain} の設定は見つかりませんでした。メール プロバイダーまたは管理者にサーバー名を確認し、手動で入力してください。一般的には imap.{domain}（ポート 993、SSL/TLS）と smtp.{domain}（ポート 465 SSL/TLS または 587 STARTTLS）です。",
         }
+        MicrosoftQuestion {
+            en: "Is this a Microsoft 365 or Exchange account?",
+            ja: "Microsoft 365 または Exchange のアカウントですか？",
+        }
+        MicrosoftQuestionBody {
+            en: "Nothing in {domain}'s own records points to Microsoft, so Tayori has not told Microsoft about {email}. If your mail is at Microsoft 365 or Exchange, Tayori can ask Microsoft's AutoDiscover service where your mailbox is; that sends your address to Microsoft.",
+            ja: "{domain} 自身の登録情報には Microsoft を示すものがないため、{email} を Microsoft には送っていません。メールが Microsoft 365 または Exchange にある場合は、Microsoft の AutoDiscover サービスにメールボックスの場所を問い合わせることができます（アドレスが Microsoft に送られます）。",
+        }
+        MicrosoftYes { en: "Yes, ask Microsoft", ja: "はい、Microsoft に問い合わせる" }
         UnsupportedBody {
             en: "{domain} offers no way Tayori can use safely: {reason}. Ask your provider whether IMAP with encryption can be switched on.",
             ja: "{domain} には Tayori が安全に使える接続方法がありません（{reason}）。暗号化された IMAP を有効にできるか、プロバイダーにお問い合わせください。",

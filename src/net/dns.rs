@@ -192,6 +192,40 @@ impl Dns {
     }
 }
 
+impl Dns {
+    /// The name `name` is an alias of (its CNAME record), or `None` when it is not an alias.
+    pub async fn cname(&self, name: &str) -> Result<Option<String>, DnsError> {
+        use hickory_resolver::proto::rr::{RData, RecordType};
+        let lookup = match self.resolver.lookup(fqdn(name), RecordType::CNAME).await {
+            Ok(lookup) => lookup,
+            Err(error) if error.is_no_records_found() || error.is_nx_domain() => return Ok(None),
+            Err(error) => return Err(Self::error(name, "CNAME", error)),
+        };
+        Ok(lookup.iter().find_map(|data| match data {
+            RData::CNAME(target) => Some(trim_dot(&target.0.to_utf8())),
+            _ => None,
+        }))
+    }
+
+    /// The TXT records of `name`, each as one string (its parts joined, lossily decoded).
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, DnsError> {
+        let lookup = self
+            .resolver
+            .txt_lookup(fqdn(name))
+            .await
+            .map_err(|e| Self::error(name, "TXT", e))?;
+        Ok(lookup
+            .iter()
+            .map(|txt| {
+                txt.txt_data()
+                    .iter()
+                    .map(|part| String::from_utf8_lossy(part).into_owned())
+                    .collect::<String>()
+            })
+            .collect())
+    }
+}
+
 /// Names are looked up as absolute, so no search domain of the machine is ever appended.
 fn fqdn(name: &str) -> String {
     if name.ends_with('.') {

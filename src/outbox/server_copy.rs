@@ -64,6 +64,18 @@ async fn sign_in(
     account: &Account,
     credentials: &Credentials,
 ) -> Result<Session, CopyError> {
+    crate::connections::note(
+        &account.email,
+        vec![crate::connections::mail_server(
+            &account.imap.host,
+            account.imap.port,
+            crate::connections::Purpose::Imap,
+            "IMAP (copy of sent mail)",
+            &account.imap.username,
+            &account.email,
+        )],
+    )
+    .await;
     Ok(imap::login(dns, &account.imap, credentials).await?)
 }
 

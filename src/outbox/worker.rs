@@ -248,6 +248,18 @@ impl Worker {
             copy,
             recorded: None,
         };
+        crate::connections::note(
+            &account.email,
+            vec![crate::connections::mail_server(
+                &account.smtp.host,
+                account.smtp.port,
+                crate::connections::Purpose::Smtp,
+                "SMTP (sending)",
+                &account.smtp.username,
+                &account.email,
+            )],
+        )
+        .await;
         let result = smtp::submit(
             &self.dns,
             &account.smtp,

@@ -357,7 +357,20 @@ impl Engine {
     /// Signs in and prepares the connection (capabilities, QRESYNC enabled where offered).
     pub async fn connect(&self) -> Result<Conn, SyncError> {
         self.emit(SyncEvent::Connecting);
-        let session = crate::imap::login(&self.dns, &self.account.imap, &self.credentials).await?;
+        let server = &self.account.imap;
+        crate::connections::note(
+            &self.account.email,
+            vec![crate::connections::mail_server(
+                &server.host,
+                server.port,
+                crate::connections::Purpose::Imap,
+                "IMAP sync",
+                &server.username,
+                &self.account.email,
+            )],
+        )
+        .await;
+        let session = crate::imap::login(&self.dns, server, &self.credentials).await?;
         let mut conn = Conn::new(session, &self.account.imap.host);
         conn.refresh_capabilities().await?;
         conn.enable_change_tracking().await?;

@@ -3,6 +3,7 @@
 
 use super::SetupError;
 use crate::account::Server;
+use crate::connections::Contact;
 use crate::discovery::policy::Policy;
 use crate::discovery::{Discovered, Discoverer, KnownProvider, OAuthSettings, SignIn, Source};
 
@@ -32,6 +33,8 @@ pub struct Plan {
     pub policy_client_id: Option<String>,
     /// The admin policy asks for sign-in with a code on another device (RFC 8628).
     pub policy_device_code: bool,
+    /// The hosts discovery contacted, for the account's connections record once it is saved.
+    pub contacted: Vec<Contact>,
 }
 
 impl Plan {
@@ -53,6 +56,7 @@ impl Plan {
                 &found.email,
             )
             .is_some_and(|o| o.device_code),
+            contacted: found.contacted.clone(),
         }
     }
 
@@ -74,6 +78,7 @@ impl Plan {
             source: None,
             policy_client_id: None,
             policy_device_code: false,
+            contacted: Vec::new(),
         }
     }
 

@@ -4,21 +4,119 @@
 use super::{Plan, SetupError};
 use crate::account::{Account, AccountAuth, Accounts, now_seconds};
 use crate::auth::keyring_store::{self, SecretKind};
+use crate::connections::{Contact, Purpose};
 use crate::imap::Credentials;
 
+/// What became of an account's sign-in at its provider when the account was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The provider withdrew the refresh token (RFC 7009) at this host.
+    Revoked { host: String },
+    /// The provider offers no revocation to programs (Microsoft): the sign-in ends when it
+    /// expires, or when the person removes the app's access in their account's security page.
+    NotOffered,
+    /// Nothing to withdraw: a password account, a shared mailbox (its member's sign-in stays),
+    /// or no saved sign-in.
+    NothingToWithdraw,
+    /// The provider could not be reached or refused; the token is deleted here all the same.
+    Failed(String),
+}
+
+/// An account removed from this computer, and what became of its sign-in at the provider.
+#[derive(Debug, Clone)]
+pub struct Removed {
+    pub account: Account,
+    pub revocation: Revocation,
+}
+
+/// Withdraws the account's refresh token at its provider, where the provider's metadata names a
+/// revocation endpoint (RFC 7009; Google's does). Sent only there, over HTTPS, as a form.
+async fn withdraw_sign_in(paths: &crate::config::Paths, account: &Account) -> Revocation {
+    if account.shared_via.is_some() {
+        return Revocation::NothingToWithdraw;
+    }
+    let Some(client) = account.oauth_client() else {
+        return Revocation::NothingToWithdraw;
+    };
+    let token = match keyring_store::load(&account.email, SecretKind::RefreshToken).await {
+        Ok(Some(token)) => token,
+        Ok(None) => return Revocation::NothingToWithdraw,
+        Err(error) => return Revocation::Failed(error.to_string()),
+    };
+    let settings = crate::config::Settings::load(paths).unwrap_or_default();
+    let net = match crate::net::Net::from_settings(&settings) {
+        Ok(net) => net,
+        Err(error) => return Revocation::Failed(error.to_string()),
+    };
+    let Some(issuer) = client.issuer.as_deref() else {
+        return Revocation::NotOffered;
+    };
+    let endpoint = match crate::auth::metadata::for_issuer(&net.http, issuer).await {
+        Ok(metadata) => metadata.revocation_endpoint,
+        Err(error) => return Revocation::Failed(error.to_string()),
+    };
+    let Some(endpoint) = endpoint else {
+        return Revocation::NotOffered;
+    };
+    let url = match url::Url::parse(&endpoint) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => url,
+        _ => {
+            return Revocation::Failed(format!(
+                "the revocation endpoint {endpoint:?} is not an https URL"
+            ));
+        }
+    };
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token.expose())
+        .append_pair("token_type_hint", "refresh_token")
+        .append_pair("client_id", &client.client_id)
+        .finish();
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let sent = net
+        .http
+        .client()
+        .post(url)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await;
+    match sent {
+        Ok(response) if response.status().is_success() => Revocation::Revoked { host },
+        Ok(response) => Revocation::Failed(format!(
+            "{host} answered HTTP {}",
+            response.status().as_u16()
+        )),
+        Err(error) => Revocation::Failed(crate::net::http::root_cause(&error)),
+    }
+}
+
 /// Removes an account from this computer: from the account list first (so it is gone even if a
-/// later step fails), then its sign-in from the keyring, then its mail from the local store. The
-/// mail on the server is not touched.
+/// later step fails), then its sign-in — withdrawn at the provider where the provider offers
+/// that, deleted from the keyring —, its connections record, and its mail from the local store.
+/// The mail on the server is not touched.
 pub async fn remove_account(
     paths: &crate::config::Paths,
     email: &str,
-) -> Result<Account, SetupError> {
+) -> Result<Removed, SetupError> {
     let removed = Accounts::new(paths).remove(email)?;
+    let revocation = withdraw_sign_in(paths, &removed).await;
     // A shared mailbox has no secrets of its own: its member's stay.
     if removed.shared_via.is_none() {
         keyring_store::delete(&removed.email, SecretKind::RefreshToken).await?;
         keyring_store::delete(&removed.email, SecretKind::AppPassword).await?;
         keyring_store::delete(&removed.email, SecretKind::ClientSecret).await?;
+    }
+    // Its connections record goes with it.
+    let log = crate::connections::ConnectionLog::new(paths);
+    let owner = removed.email.clone();
+    match tokio::task::spawn_blocking(move || log.forget(&owner)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::warn!("{error}"),
+        Err(error) => tracing::warn!("forgetting connections: {error}"),
     }
     let store_path = crate::store::Store::path_in(paths);
     if store_path.exists() {
@@ -29,7 +127,10 @@ pub async fn remove_account(
         .await
         .map_err(|e| SetupError::Network(e.to_string()))??;
     }
-    Ok(removed)
+    Ok(Removed {
+        account: removed,
+        revocation,
+    })
 }
 
 /// A shared mailbox opened with a signed-in member's own sign-in: the member's servers and OAuth
@@ -85,7 +186,45 @@ pub async fn save(
         shared_via: None,
     };
     accounts.upsert(account.clone())?;
+    crate::connections::note(&account.email, setup_contacts(plan, &account)).await;
     Ok(account)
+}
+
+/// What setting the account up contacted: discovery's hosts, the sign-in service (its page in
+/// the browser, given the address as `login_hint`; its token endpoint, given no address), and
+/// the IMAP and SMTP servers the check signed in to.
+fn setup_contacts(plan: &Plan, account: &Account) -> Vec<Contact> {
+    let mut contacts = plan.contacted.clone();
+    if let AccountAuth::OAuth2 {
+        authorization_endpoint,
+        token_endpoint,
+        ..
+    } = &account.auth
+    {
+        let page = url::Url::parse(authorization_endpoint)
+            .ok()
+            .and_then(|url| {
+                Contact::for_url(&url, Purpose::SignIn, "sign-in page, in your browser", true)
+            });
+        let token = url::Url::parse(token_endpoint).ok().and_then(|url| {
+            Contact::for_url(&url, Purpose::SignIn, "sign-in: code exchange", false)
+        });
+        contacts.extend(page.into_iter().chain(token));
+    }
+    for (server, purpose, detail) in [
+        (&account.imap, Purpose::Imap, "IMAP account check"),
+        (&account.smtp, Purpose::Smtp, "SMTP account check"),
+    ] {
+        contacts.push(crate::connections::mail_server(
+            &server.host,
+            server.port,
+            purpose,
+            detail,
+            &server.username,
+            &account.email,
+        ));
+    }
+    contacts
 }
 
 #[cfg(test)]

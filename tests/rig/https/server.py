@@ -21,7 +21,9 @@ Per-host behaviours, switched on by files in fixtures/<host>/ (these files are n
 Anything not found: 404. Content type by extension (.xml application/xml, .json application/json).
 
 Log: one line per request to --log: time, scheme, method, host, path (no query string), status,
-and whether an Authorization header / a Cookie header was present (never their values).
+whether an Authorization header / a Cookie header was present (never their values), and the email
+address the request carried in its path, query or body (`address=` the address, or `-`): the
+privacy test reads it to prove which hosts received an address (issue 25).
 
 usage: server.py --fixtures DIR --cert CRT --key KEY --log FILE [--addr 127.0.0.10]
        [--https-port 443] [--http-port 80] [--pid-file FILE]
@@ -39,6 +41,7 @@ import urllib.parse
 
 CONTROL_FILES = {"_redirect", "_hang", "_garbage", "_plain_only", "_delay_ms", "_ispdb", "_by_email_domain"}
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9.-]+)")
+EMAIL_FULL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 TYPES = {
     ".xml": "application/xml",
@@ -86,12 +89,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # silence the default stderr access log
         pass
 
+    def _address(self):
+        """The first email address in the request's path, query or body, or '-'."""
+        text = urllib.parse.unquote(self.path) + " " + getattr(self, "body_text", "")
+        match = EMAIL_FULL_RE.search(text)
+        return match.group(0).lower() if match else "-"
+
     def _record(self, host, path, status):
         auth = "yes" if self.headers.get("Authorization") is not None else "no"
         cookie = "yes" if self.headers.get("Cookie") is not None else "no"
-        line = "%s %s %s host=%s path=%s status=%s authorization=%s cookie=%s\n" % (
+        line = "%s %s %s host=%s path=%s status=%s authorization=%s cookie=%s address=%s\n" % (
             time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), self.scheme, self.command,
-            host or "-", path.replace(" ", "%20") or "-", status, auth, cookie)
+            host or "-", path.replace(" ", "%20") or "-", status, auth, cookie, self._address())
         with self.log_lock:
             with open(self.logfile, "a", encoding="utf-8") as f:
                 f.write(line)
@@ -117,9 +126,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _drain_body(self):
+        self.body_text = ""
         n = int(self.headers.get("Content-Length") or 0)
         if 0 < n <= 1 << 20:
-            self.rfile.read(n)
+            self.body_text = self.rfile.read(n).decode("utf-8", "replace")
 
     def _handle(self):
         self._drain_body()

@@ -1,6 +1,7 @@
 //! Settings, over the main window (which goes on syncing underneath): how the window looks and
 //! speaks, notifications, how much mail is downloaded, and the accounts — their server details,
-//! signing in again, removing one.
+//! signing in again, removing one, and the record of every connection made for it
+//! ("Connections", read from disk by a `Task`).
 //!
 //! A choice takes effect at once and is written to `tayori.toml` by a `Task` (the administrator's
 //! own settings in that file are kept). Signing in and removing run in the core, as the command
@@ -15,6 +16,7 @@ use iced::widget::{Space, button, column, container, row, scrollable, text, text
 use iced::{Center, Element, Fill, Task};
 use tayori::account::{Account, AccountAuth, Server};
 use tayori::config::{LanguageChoice, Settings, ThemeChoice};
+use tayori::connections::{Connection, ConnectionLog};
 use tayori::discovery::Security;
 use tayori::i18n::{Lang, Plural, Text, fill};
 
@@ -36,6 +38,16 @@ pub struct State {
     unsent: Option<usize>,
     /// Why the last choice could not be written to the settings file.
     save_problem: Option<String>,
+    /// Per account whose "Connections" are open: the record as read from disk.
+    connections: HashMap<String, ConnectionsView>,
+}
+
+/// An account's connections record, as the screen has it.
+#[derive(Debug, Clone)]
+pub enum ConnectionsView {
+    Loading,
+    Loaded(Vec<Connection>),
+    Failed(String),
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +81,9 @@ pub enum Message {
     UnsentCounted(String, usize),
     CancelRemove,
     Removed(String, Result<(), String>),
+    /// Opens or closes an account's connections record.
+    ToggleConnections(String),
+    ConnectionsLoaded(String, Result<Vec<Connection>, String>),
 }
 
 /// What the screen asks of the application.
@@ -92,7 +107,13 @@ impl State {
             confirm_remove: None,
             unsent: None,
             save_problem: None,
+            connections: HashMap::new(),
         }
+    }
+
+    #[cfg(test)]
+    pub fn connections_of(&self, email: &str) -> Option<&ConnectionsView> {
+        self.connections.get(email)
     }
 
     #[cfg(test)]
@@ -204,6 +225,38 @@ impl State {
                 }
             }
             Message::CancelRemove => self.confirm_remove = None,
+            Message::ToggleConnections(email) => {
+                if self.connections.remove(&email).is_some() {
+                    return (Task::none(), None);
+                }
+                self.connections
+                    .insert(email.clone(), ConnectionsView::Loading);
+                let log = ConnectionLog::new(&self.context.paths);
+                let owner = email.clone();
+                return (
+                    Task::perform(
+                        async move {
+                            tokio::task::spawn_blocking(move || {
+                                log.list(&owner).map_err(|e| e.to_string())
+                            })
+                            .await
+                            .map_err(|e| e.to_string())
+                            .and_then(|listed| listed)
+                        },
+                        move |result| Message::ConnectionsLoaded(email.clone(), result),
+                    ),
+                    None,
+                );
+            }
+            Message::ConnectionsLoaded(email, result) => {
+                // Closed meanwhile: stays closed.
+                if let Some(view) = self.connections.get_mut(&email) {
+                    *view = match result {
+                        Ok(list) => ConnectionsView::Loaded(list),
+                        Err(detail) => ConnectionsView::Failed(detail),
+                    };
+                }
+            }
             Message::Removed(email, result) => match result {
                 Ok(()) => {
                     self.accounts.retain(|a| a.email != email);
@@ -547,6 +600,23 @@ impl State {
             );
         }
         card = card.push(actions);
+        let open = self.connections.get(email);
+        card = card.push(
+            button(
+                text(lang.text(if open.is_some() {
+                    Text::ConnectionsHide
+                } else {
+                    Text::ConnectionsShow
+                }))
+                .size(style::SMALL),
+            )
+            .style(style::link_button)
+            .padding([2, 0])
+            .on_press(Message::ToggleConnections(account.email.clone())),
+        );
+        if let Some(view) = open {
+            card = card.push(connections_view(email, view, lang));
+        }
         if busy {
             card = card.push(
                 text(fill(lang.text(Text::SigningInAgain), &[("email", email)]))
@@ -590,4 +660,100 @@ impl State {
             .style(style::inset)
             .into()
     }
+}
+
+/// An account's connections record: one line per host, port and purpose, most recent first.
+fn connections_view<'a>(
+    email: &str,
+    view: &'a ConnectionsView,
+    lang: Lang,
+) -> Element<'a, Message> {
+    let intro = text(fill(lang.text(Text::ConnectionsIntro), &[("email", email)]))
+        .size(style::TINY)
+        .style(style::muted);
+    let mut list = column![intro].spacing(8);
+    match view {
+        ConnectionsView::Loading => {
+            list = list.push(
+                text(lang.text(Text::ConnectionsLoading))
+                    .size(style::SMALL)
+                    .style(style::muted),
+            );
+        }
+        ConnectionsView::Failed(detail) => {
+            list = list.push(
+                text(fill(
+                    lang.text(Text::ConnectionsUnreadable),
+                    &[("detail", detail)],
+                ))
+                .size(style::SMALL)
+                .style(style::danger),
+            );
+        }
+        ConnectionsView::Loaded(record) if record.is_empty() => {
+            list = list.push(
+                text(lang.text(Text::ConnectionsEmpty))
+                    .size(style::SMALL)
+                    .style(style::muted),
+            );
+        }
+        ConnectionsView::Loaded(record) => {
+            for connection in record {
+                list = list.push(connection_row(connection, lang));
+            }
+        }
+    }
+    container(list)
+        .padding([10, 12])
+        .width(Fill)
+        .style(style::card)
+        .into()
+}
+
+fn connection_row(connection: &Connection, lang: Lang) -> Element<'_, Message> {
+    let when = chrono::DateTime::from_timestamp(connection.last_at as i64, 0)
+        .map(|utc| {
+            utc.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let address = if connection.address_sent {
+        text(lang.text(Text::ConnectionsAddressSent))
+            .size(style::TINY)
+            .style(style::danger)
+    } else {
+        text(lang.text(Text::ConnectionsNoAddress))
+            .size(style::TINY)
+            .style(style::muted)
+    };
+    column![
+        row![
+            text(format!("{}:{}", connection.host, connection.port))
+                .size(style::SMALL)
+                .font(style::bold())
+                .width(Fill),
+            text(lang.text(connection.purpose.label())).size(style::SMALL),
+        ]
+        .spacing(8)
+        .align_y(Center),
+        row![
+            text(connection.detail.clone())
+                .size(style::TINY)
+                .style(style::muted)
+                .width(Fill),
+            address,
+            text(format!(
+                "{} · {}",
+                fill(lang.text(Text::ConnectionsLast), &[("when", &when)]),
+                lang.plural(Plural::ConnectionsTimes, connection.count)
+            ))
+            .size(style::TINY)
+            .style(style::muted),
+        ]
+        .spacing(10)
+        .align_y(Center),
+    ]
+    .spacing(2)
+    .into()
 }

@@ -338,3 +338,90 @@ fn a_consent_refusal_shows_the_admin_consent_link_in_the_settings() {
         person.picture(&format!("settings-admin-consent-{language}"), &Theme::Light);
     }
 }
+
+/// Issue 25: the account's "Connections" list every host contacted for it — why, when, how often,
+/// and whether the address went there — read from the record on disk off the UI thread, in
+/// English and Japanese.
+#[test]
+fn connections_show_every_host_and_whether_the_address_went_there() {
+    use tayori::connections::{ConnectionLog, Contact, Purpose};
+    let taro = account("taro.connections@example.test", (993, 465));
+    let (_home, context) = home(
+        std::slice::from_ref(&taro),
+        "[network]\ndns_server = \"127.0.0.1:1\"\n\n[ui]\nlanguage = \"en\"\n",
+    );
+    let log = ConnectionLog::new(&context.paths);
+    let contacts = [
+        Contact::new(
+            "autoconfig.example.test",
+            443,
+            Purpose::Discovery,
+            "autoconfig (HTTPS)",
+            true,
+        ),
+        Contact::new(
+            "ispdb.example.test",
+            443,
+            Purpose::Discovery,
+            "ISPDB",
+            false,
+        ),
+        Contact::new("mail.example.test", 993, Purpose::Imap, "IMAP sync", true),
+    ];
+    log.record_at(&taro.email, &contacts[..2], 1_796_540_000)
+        .unwrap();
+    log.record_at(&taro.email, &contacts[2..], 1_796_544_060)
+        .unwrap();
+    log.record_at(&taro.email, &contacts[2..], 1_796_544_060)
+        .unwrap();
+    let mut person = open_app(context);
+    person.click(Lang::En.text(Text::SettingsTitle));
+    assert!(!person.sees("ispdb.example.test:443"), "closed until asked");
+    person.click(Lang::En.text(Text::ConnectionsShow));
+    person.settle_briefly();
+    assert!(matches!(
+        person.settings().connections_of(&taro.email),
+        Some(crate::ui::screen::settings::ConnectionsView::Loaded(list)) if list.len() == 3
+    ));
+    for seen in [
+        "mail.example.test:993",
+        "autoconfig.example.test:443",
+        "ispdb.example.test:443",
+        "IMAP sync",
+        Lang::En.text(Text::PurposeImap),
+        Lang::En.text(Text::PurposeDiscovery),
+        Lang::En.text(Text::ConnectionsAddressSent),
+        Lang::En.text(Text::ConnectionsNoAddress),
+    ] {
+        assert!(person.sees(seen), "{seen}");
+    }
+    assert!(person.sees(&format!(
+        "{} · {}",
+        fill(
+            Lang::En.text(Text::ConnectionsLast),
+            &[(
+                "when",
+                &chrono::DateTime::from_timestamp(1_796_544_060, 0)
+                    .unwrap()
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            )]
+        ),
+        Lang::En.plural(Plural::ConnectionsTimes, 2)
+    )));
+    person.picture("settings-connections-en", &Theme::Light);
+
+    person.click(Lang::En.text(Text::LanguageJapanese));
+    person.settle_briefly();
+    for seen in [
+        Lang::Ja.text(Text::ConnectionsHide),
+        Lang::Ja.text(Text::PurposeImap),
+        Lang::Ja.text(Text::ConnectionsAddressSent),
+    ] {
+        assert!(person.sees(seen), "{seen}");
+    }
+    person.picture("settings-connections-ja", &Theme::Light);
+    person.click(Lang::Ja.text(Text::ConnectionsHide));
+    assert!(!person.sees("ispdb.example.test:443"));
+}

@@ -46,6 +46,9 @@ pub struct State {
     name: String,
     /// Domains the person said to trust for this address.
     trusted: Vec<String>,
+    /// The person answered yes to "Is this a Microsoft 365 or Exchange account?": Microsoft's
+    /// central AutoDiscover may hear the address.
+    microsoft: bool,
     step: Step,
     /// Whether the address was submitted once (shows the address hint only then).
     address_checked: bool,
@@ -284,6 +287,8 @@ pub enum Message {
     CancelDiscovery,
     ToggleTrace,
     Trust,
+    /// Yes to "Is this a Microsoft 365 or Exchange account?": look again, Microsoft included.
+    MicrosoftAccount,
     BackToAddress,
     EnterManually,
     Manual(ManualField),
@@ -325,6 +330,7 @@ impl State {
             email: String::new(),
             name: String::new(),
             trusted: Vec::new(),
+            microsoft: false,
             step: Step::Address,
             address_checked: false,
             running: None,
@@ -415,6 +421,7 @@ impl State {
             }
         };
         discoverer.options_mut().trusted_domains = self.trusted.clone();
+        discoverer.options_mut().microsoft_account = self.microsoft;
         self.step = Step::Discovering { trace: Vec::new() };
         let email = self.email.trim().to_owned();
         self.start(Task::run(
@@ -534,6 +541,7 @@ impl State {
                 if matches!(self.step, Step::Address) {
                     self.email = email;
                     self.trusted.clear();
+                    self.microsoft = false;
                 }
             }
             Message::NameChanged(name) => self.name = name,
@@ -562,6 +570,12 @@ impl State {
                     && let Some(confirmation) = &found.needs_confirmation
                 {
                     self.trusted.extend(confirmation.domains.iter().cloned());
+                    return (self.discover(), None);
+                }
+            }
+            Message::MicrosoftAccount => {
+                if matches!(self.step, Step::NotFound { .. }) {
+                    self.microsoft = true;
                     return (self.discover(), None);
                 }
             }

@@ -682,6 +682,7 @@ fn sample_discovered(
         verified: true,
         needs_confirmation: confirmation,
         trace: sample_trace(),
+        contacted: Vec::new(),
         elapsed_ms: 41,
     })
 }
@@ -856,10 +857,19 @@ fn every_step_speaks_the_persons_language_and_is_drawn() {
                 DiscoveryError::NothingFound {
                     domain: "srv-elsewhere.test".into(),
                     trace: sample_trace(),
+                    asked_microsoft: false,
+                    contacted: Vec::new(),
                 },
             )),
         ));
-        shows(&person, &[Text::NoSettingsHeading, Text::ShowSources]);
+        shows(
+            &person,
+            &[
+                Text::NoSettingsHeading,
+                Text::MicrosoftQuestion,
+                Text::ShowSources,
+            ],
+        );
         person.picture(&format!("2c-not-found-{tag}"), &iced::Theme::Light);
 
         person.click(lang.text(Text::EnterManually));

@@ -37,7 +37,7 @@ pub fn view(state: &State, lang: Lang) -> El<'_> {
             error,
             trace,
             show_trace,
-        } => (1, not_found(error, trace, *show_trace, lang)),
+        } => (1, not_found(state, error, trace, *show_trace, lang)),
         Step::Manual(form) => (1, manual(form, lang)),
         Step::SignIn(step) => (2, sign_in(state, step, lang)),
         Step::Verifying(step) => (3, verifying(state, step, lang)),
@@ -521,6 +521,7 @@ fn servers_box<'a>(imap: Server, smtp: Server, lang: Lang) -> El<'a> {
 }
 
 fn not_found<'a>(
+    state: &'a State,
     error: &'a DiscoveryError,
     trace: &'a [TraceEntry],
     show_trace: bool,
@@ -548,6 +549,33 @@ fn not_found<'a>(
             .style(style::problem),
     ]
     .spacing(18);
+    // Microsoft's central service hears the address only with the person's yes.
+    if let DiscoveryError::NothingFound {
+        domain,
+        asked_microsoft: false,
+        ..
+    } = error
+    {
+        let body = fill(
+            lang.text(Text::MicrosoftQuestionBody),
+            &[("domain", domain), ("email", state.email.trim())],
+        );
+        content = content.push(
+            container(
+                column![
+                    text(lang.text(Text::MicrosoftQuestion))
+                        .size(style::BODY)
+                        .font(style::bold()),
+                    text(body).size(style::SMALL),
+                    secondary(lang.text(Text::MicrosoftYes), Message::MicrosoftAccount),
+                ]
+                .spacing(10),
+            )
+            .padding(14)
+            .width(Fill)
+            .style(style::inset),
+        );
+    }
     if !trace.is_empty() {
         content = content.push(link(
             lang.text(if show_trace {

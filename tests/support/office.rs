@@ -458,6 +458,18 @@ pub mod refusal {
         }
     }
 
+    /// A mail server's certificate came from an issuer this computer does not trust.
+    pub fn tls_unknown_issuer(lang: Lang, host: &str, issuer: &str) -> String {
+        match lang {
+            Lang::En => format!(
+                "The secure connection to {host} presented a certificate issued by “{issuer}”, which this computer does not trust. If your organisation inspects encrypted connections, your IT department must install its root certificate on this computer. Tayori does not turn certificate checks off."
+            ),
+            Lang::Ja => format!(
+                "{host} への暗号化接続で提示された証明書は「{issuer}」が発行したもので、このコンピューターはこの発行者を信頼していません。組織が暗号化通信を検査している場合は、IT 部門にルート証明書をこのコンピューターにインストールしてもらってください。Tayori では証明書の確認を無効にできません。"
+            ),
+        }
+    }
+
     /// The certificate presented through a proxy was signed by a root this computer does not trust.
     pub fn tls_resigned(lang: Lang, host: &str, issuer: &str) -> String {
         match lang {

@@ -415,6 +415,32 @@ fn with_the_inspection_root_installed_sign_in_sync_and_send_work_through_the_ins
     let _ = office_tayori(&office, home.path(), &["account", "remove", CAROL], run());
 }
 
+#[test]
+fn imaps_re_signed_by_an_inspecting_proxy_without_its_root_names_the_issuer() {
+    // The policy sends mail through the inspecting proxy, whose root this computer lacks: IMAPS is
+    // re-signed like the web, and the refusal names the inspection CA for IT, in both languages.
+    let office = Office::load();
+    let home = office_home("tayori");
+    let policy = mail_policy(
+        home.path(),
+        ("imap.guess-only.test", 993, "tls"),
+        ("smtp.guess-only.test", 465, "tls"),
+        &format!(
+            "[proxy]\nurl = \"{}\"\nmail = \"proxy\"\n",
+            office.http_proxy(office.mitm_port)
+        ),
+    );
+    assert_add_refused(
+        &office,
+        home.path(),
+        "px3@example.test",
+        || OfficeRun::default().policy(&policy),
+        |lang| {
+            refusal::tls_unknown_issuer(lang, "imap.guess-only.test", &office.inspection_ca_name)
+        },
+    );
+}
+
 // ------------------------------------------------------------------------------ refusals of the mail path
 
 /// `account add` with an app password, in both languages: it fails at "Checking incoming mail" with

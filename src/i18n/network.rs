@@ -14,20 +14,20 @@ catalog! {
             ja: "プロキシ サーバー {proxy} に接続できません（接続が拒否されました）。プロキシの設定を確認するか、プロキシが動いているか IT 部門に確認してください。",
         }
         NetProxyCredentialsNeeded {
-            en: "The proxy server {proxy} asks for your proxy user name and password. Enter them with `tayori proxy sign-in`; they are kept in the system keyring.",
-            ja: "プロキシ サーバー {proxy} がプロキシのユーザー名とパスワードを求めています。`tayori proxy sign-in` で入力してください（システムのキーリングに保存されます）。",
+            en: "The proxy server {proxy} asks for your proxy user name and password. Enter them when Tayori asks, or with `tayori proxy sign-in`; they are kept in the system keyring.",
+            ja: "プロキシ サーバー {proxy} がプロキシのユーザー名とパスワードを求めています。Tayori の入力欄か `tayori proxy sign-in` で入力してください（システムのキーリングに保存されます）。",
         }
         NetProxyCredentialsRefused {
             en: "The proxy server {proxy} refused the proxy user name and password of {user}. Enter them again with `tayori proxy sign-in`; if they are right, your IT department can check the proxy account.",
             ja: "プロキシ サーバー {proxy} が {user} のプロキシ ユーザー名とパスワードを拒否しました。`tayori proxy sign-in` でもう一度入力してください。正しい場合は、プロキシのアカウントを IT 部門に確認してもらってください。",
         }
         NetProxyPasswordUnencrypted {
-            en: "The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS or with Kerberos sign-in.",
-            ja: "プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシか Kerberos によるサインインを用意するよう IT 部門に依頼してください。",
+            en: "The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS.",
+            ja: "プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシを用意するよう IT 部門に依頼してください。",
         }
         NetProxySchemeUnsupported {
-            en: "The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow Kerberos sign-in (Negotiate) or a password over HTTPS for this proxy.",
-            ja: "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで Kerberos によるサインイン（Negotiate）か HTTPS 経由のパスワードを使えるよう IT 部門に依頼してください。",
+            en: "The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow sign-in with a user name and password over HTTPS for this proxy.",
+            ja: "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで HTTPS 経由のユーザー名とパスワードによるサインインを使えるよう IT 部門に依頼してください。",
         }
         NetPacUnusable {
             en: "The proxy configuration script {url} cannot be used ({reason}). Tayori tried a direct connection instead, which the network refused. Your IT department maintains this script.",
@@ -51,6 +51,26 @@ catalog! {
         NetTlsUnknownIssuer {
             en: "The secure connection to {host} presented a certificate issued by “{issuer}”, which this computer does not trust. If your organisation inspects encrypted connections, your IT department must install its root certificate on this computer. Tayori does not turn certificate checks off.",
             ja: "{host} への暗号化接続で提示された証明書は「{issuer}」が発行したもので、このコンピューターはこの発行者を信頼していません。組織が暗号化通信を検査している場合は、IT 部門にルート証明書をこのコンピューターにインストールしてもらってください。Tayori では証明書の確認を無効にできません。",
+        }
+        ProxySignInHeading {
+            en: "Sign in to the proxy {proxy}",
+            ja: "プロキシ {proxy} にサインイン",
+        }
+        ProxySignInNote {
+            en: "Your organisation's proxy user name and password (often your Windows sign-in). Tayori keeps them in the system keyring and sends them only over the encrypted connection to this proxy.",
+            ja: "組織のプロキシのユーザー名とパスワードです（多くの場合 Windows のサインインと同じです）。システムのキーリングに保存し、このプロキシへの暗号化された接続でのみ送信します。",
+        }
+        ProxySignInUser { en: "Proxy user name", ja: "プロキシのユーザー名" }
+        ProxySignInPassword { en: "Proxy password", ja: "プロキシのパスワード" }
+        ProxySignInSave { en: "Save and try again", ja: "保存してもう一度試す" }
+        ProxySignInSaving { en: "Saving in the keyring…", ja: "キーリングに保存しています…" }
+        ProxySignInColon {
+            en: "A proxy user name cannot contain “:”.",
+            ja: "プロキシのユーザー名に「:」は使えません。",
+        }
+        ProxySignInNotSaved {
+            en: "The proxy password could not be saved in the system keyring: {reason}",
+            ja: "プロキシのパスワードをシステムのキーリングに保存できませんでした: {reason}",
         }
     }
     plurals {}

@@ -380,6 +380,16 @@ pub async fn start_tls(
     match tokio::time::timeout(HANDSHAKE_LIMIT, handshake).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(source)) if certificate_problem(&source) || !is_tls_error(&source) => {
+            // A certificate from an issuer this computer does not know is named, as on the web
+            // path: that is what a firewall inspecting IMAPS/SMTPS presents, and IT needs the name.
+            if unknown_issuer(&source)
+                && let Some(issuer) = issuer::untrusted_issuer(host)
+            {
+                return Err(NetError::Refused(proxy::Refusal::TlsUnknownIssuer {
+                    host: host.to_owned(),
+                    issuer,
+                }));
+            }
             Err(NetError::Tls {
                 host: host.to_owned(),
                 port,
@@ -403,6 +413,18 @@ pub async fn start_tls(
             ),
         }),
     }
+}
+
+/// Whether the certificate was refused because no trusted root issued it.
+fn unknown_issuer(source: &std::io::Error) -> bool {
+    matches!(
+        source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer
+        ))
+    )
 }
 
 /// Whether the handshake failed on TLS itself (rather than on the connection under it).
@@ -436,7 +458,15 @@ mod tests {
         });
         let dns = dns::Dns::new(None, std::time::Duration::from_secs(2)).unwrap();
         let err = connect_tls(&dns, "localhost", port).await.unwrap_err();
-        assert!(matches!(err, NetError::Tls { .. }), "{err}");
+        // …and the refusal names who issued what was presented, for IT (rcgen's own issuer name).
+        match &err {
+            NetError::Refused(proxy::Refusal::TlsUnknownIssuer { host, issuer }) => {
+                assert_eq!(host, "localhost");
+                assert!(issuer.contains("rcgen"), "{issuer}");
+            }
+            other => panic!("expected the issuer to be named, got {other:?}"),
+        }
+        assert_eq!(err.kind(), crate::error::ErrorKind::Tls);
         server.abort();
     }
 

@@ -10,6 +10,7 @@ mod fonts;
 mod notify;
 mod outbox;
 mod problem;
+mod proxy_sign_in;
 mod reauth;
 mod screen;
 mod style;

@@ -344,10 +344,10 @@ pub mod refusal {
     pub fn proxy_credentials_needed(lang: Lang, proxy: &str) -> String {
         match lang {
             Lang::En => format!(
-                "The proxy server {proxy} asks for your proxy user name and password. Enter them with `tayori proxy sign-in`; they are kept in the system keyring."
+                "The proxy server {proxy} asks for your proxy user name and password. Enter them when Tayori asks, or with `tayori proxy sign-in`; they are kept in the system keyring."
             ),
             Lang::Ja => format!(
-                "プロキシ サーバー {proxy} がプロキシのユーザー名とパスワードを求めています。`tayori proxy sign-in` で入力してください（システムのキーリングに保存されます）。"
+                "プロキシ サーバー {proxy} がプロキシのユーザー名とパスワードを求めています。Tayori の入力欄か `tayori proxy sign-in` で入力してください（システムのキーリングに保存されます）。"
             ),
         }
     }
@@ -368,10 +368,10 @@ pub mod refusal {
     pub fn proxy_password_unencrypted(lang: Lang, proxy: &str) -> String {
         match lang {
             Lang::En => format!(
-                "The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS or with Kerberos sign-in."
+                "The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS."
             ),
             Lang::Ja => format!(
-                "プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシか Kerberos によるサインインを用意するよう IT 部門に依頼してください。"
+                "プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシを用意するよう IT 部門に依頼してください。"
             ),
         }
     }
@@ -380,10 +380,10 @@ pub mod refusal {
     pub fn proxy_scheme_unsupported(lang: Lang, proxy: &str, scheme: &str) -> String {
         match lang {
             Lang::En => format!(
-                "The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow Kerberos sign-in (Negotiate) or a password over HTTPS for this proxy."
+                "The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow sign-in with a user name and password over HTTPS for this proxy."
             ),
             Lang::Ja => format!(
-                "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで Kerberos によるサインイン（Negotiate）か HTTPS 経由のパスワードを使えるよう IT 部門に依頼してください。"
+                "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで HTTPS 経由のユーザー名とパスワードによるサインインを使えるよう IT 部門に依頼してください。"
             ),
         }
     }
@@ -454,6 +454,18 @@ pub mod refusal {
             ),
             Lang::Ja => format!(
                 "SOCKS プロキシ {proxy} が {host} のポート {port} への接続を拒否しました（規則で許可されていません）。プロキシ経由の {protocol}（ポート {port}）を許可するよう IT 部門に依頼してください。"
+            ),
+        }
+    }
+
+    /// A mail server's certificate came from an issuer this computer does not trust.
+    pub fn tls_unknown_issuer(lang: Lang, host: &str, issuer: &str) -> String {
+        match lang {
+            Lang::En => format!(
+                "The secure connection to {host} presented a certificate issued by “{issuer}”, which this computer does not trust. If your organisation inspects encrypted connections, your IT department must install its root certificate on this computer. Tayori does not turn certificate checks off."
+            ),
+            Lang::Ja => format!(
+                "{host} への暗号化接続で提示された証明書は「{issuer}」が発行したもので、このコンピューターはこの発行者を信頼していません。組織が暗号化通信を検査している場合は、IT 部門にルート証明書をこのコンピューターにインストールしてもらってください。Tayori では証明書の確認を無効にできません。"
             ),
         }
     }

@@ -6,11 +6,14 @@
 //! 1. the admin policy's `[proxy]` (final unless it says `user_may_override = true`),
 //! 2. the person's `tayori.toml` `[proxy]`,
 //! 3. the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or lower case),
-//! 4. the desktop (GNOME's `org.gnome.system.proxy`, read through `gsettings`),
+//! 4. the system's own setting ([`system`]): GNOME's `org.gnome.system.proxy` (through
+//!    `gsettings`), KDE's `kioslaverc`, Windows' Internet Settings (the WinINet/IE settings group
+//!    policy writes, per user or per machine), macOS's network settings (`scutil --proxy`),
 //! 5. otherwise direct connections.
 
 pub mod pac;
 mod refusal;
+mod system;
 pub mod tunnel;
 
 use std::net::IpAddr;
@@ -84,6 +87,8 @@ pub enum Source {
     Environment,
     Gnome,
     Kde,
+    Windows,
+    MacOs,
     Nothing,
 }
 
@@ -95,6 +100,8 @@ impl Source {
             Source::Environment => "the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY)",
             Source::Gnome => "GNOME's network proxy settings",
             Source::Kde => "KDE's proxy settings (kioslaverc)",
+            Source::Windows => "Windows' proxy settings (Internet Options, or group policy)",
+            Source::MacOs => "macOS's proxy settings (System Settings → Network)",
             Source::Nothing => "nothing (direct connections)",
         }
     }
@@ -334,10 +341,7 @@ impl ProxySettings {
         if let Some(settings) = from_environment(env)? {
             return Ok(settings);
         }
-        if let Some(settings) = from_gnome(env) {
-            return Ok(settings);
-        }
-        if let Some(settings) = from_kde(env) {
+        if let Some(settings) = system::settings(env) {
             return Ok(settings);
         }
         Ok(ProxySettings::direct())
@@ -436,166 +440,10 @@ fn from_environment(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Proxy
     }))
 }
 
-/// GNOME's settings (`org.gnome.system.proxy`), read with `gsettings` so any backend (dconf, the
-/// keyfile backend) answers; only on a GNOME desktop (`XDG_CURRENT_DESKTOP`).
-fn from_gnome(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
-    let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
-    if !desktop.split(':').any(|d| {
-        matches!(
-            d.to_ascii_lowercase().as_str(),
-            "gnome" | "unity" | "budgie"
-        )
-    }) {
-        return None;
-    }
-    let output = std::process::Command::new("gsettings")
-        .args(["list-recursively", "org.gnome.system.proxy"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    parse_gnome(&String::from_utf8_lossy(&output.stdout))
-}
-
-fn parse_gnome(listing: &str) -> Option<ProxySettings> {
-    let mut values = std::collections::HashMap::new();
-    for line in listing.lines() {
-        let mut parts = line.splitn(3, ' ');
-        if let (Some(schema), Some(key), Some(value)) = (parts.next(), parts.next(), parts.next()) {
-            values.insert(format!("{schema} {key}"), value.trim().to_owned());
-        }
-    }
-    let get = |schema: &str, key: &str| {
-        values
-            .get(&format!("org.gnome.system.proxy{schema} {key}"))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let string = |v: String| v.trim_matches('\'').to_owned();
-    let list = |v: String| -> Vec<String> {
-        v.trim_start_matches("@as ")
-            .trim_matches(|c| c == '[' || c == ']')
-            .split(',')
-            .map(|s| s.trim().trim_matches('\'').to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    let mode = string(get("", "mode"));
-    let rule = match mode.as_str() {
-        "manual" => {
-            let route = |schema: &str, make: fn(String, u16) -> Route| {
-                let host = string(get(schema, "host"));
-                let port: u16 = get(schema, "port").trim().parse().unwrap_or(0);
-                (!host.is_empty() && port != 0).then(|| make(host, port))
-            };
-            let https = route(".https", |host, port| Route::Http { host, port });
-            let http = route(".http", |host, port| Route::Http { host, port });
-            let socks = route(".socks", |host, port| Route::Socks5 {
-                host,
-                port,
-                remote_dns: true,
-            });
-            Rule::Fixed {
-                http: http.or_else(|| socks.clone()),
-                https: https.or_else(|| socks.clone()),
-                other: socks,
-                exceptions: list(get("", "ignore-hosts")),
-            }
-        }
-        "auto" => {
-            let url = string(get("", "autoconfig-url"));
-            if url.is_empty() {
-                wpad_rule()?
-            } else {
-                pac_rule(url)
-            }
-        }
-        _ => return None,
-    };
-    Some(ProxySettings {
-        source: Source::Gnome,
-        rule,
-        mail: MailMode::Auto,
-    })
-}
-
-/// KDE's settings: `[Proxy Settings]` in `$XDG_CONFIG_HOME/kioslaverc` (ProxyType 1 manual,
-/// 2 a PAC URL, 3 WPAD; 4 "from the environment" is the environment, already read).
-fn from_kde(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
-    let desktop = env("XDG_CURRENT_DESKTOP").unwrap_or_default();
-    if !desktop.split(':').any(|d| d.eq_ignore_ascii_case("kde")) {
-        return None;
-    }
-    let config_dir = env("XDG_CONFIG_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))?;
-    let text = std::fs::read_to_string(config_dir.join("kioslaverc")).ok()?;
-    parse_kde(&text)
-}
-
-fn parse_kde(text: &str) -> Option<ProxySettings> {
-    let mut in_section = false;
-    let mut values = std::collections::HashMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_section = line == "[Proxy Settings]";
-        } else if in_section && let Some((key, value)) = line.split_once('=') {
-            values.insert(key.trim().to_owned(), value.trim().to_owned());
-        }
-    }
-    let get = |key: &str| values.get(key).cloned().unwrap_or_default();
-    // KDE writes "http://proxy.example.com 8080" (a space before the port) or "host:port".
-    let route = |key: &str| -> Option<Route> {
-        let value = get(key);
-        if value.is_empty() {
-            return None;
-        }
-        let joined = match value.rsplit_once(' ') {
-            Some((host, port)) if port.parse::<u16>().is_ok() => format!("{host}:{port}"),
-            _ => value,
-        };
-        Route::parse(&joined).ok()
-    };
-    let rule = match get("ProxyType").as_str() {
-        "1" => Rule::Fixed {
-            http: route("httpProxy"),
-            https: route("httpsProxy"),
-            other: route("socksProxy").map(|r| match r {
-                Route::Http { host, port } => Route::Socks5 {
-                    host,
-                    port,
-                    remote_dns: true,
-                },
-                other => other,
-            }),
-            exceptions: get("NoProxyFor")
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        },
-        "2" => {
-            let url = get("Proxy Config Script");
-            if url.is_empty() {
-                return None;
-            }
-            pac_rule(url)
-        }
-        "3" => wpad_rule()?,
-        _ => return None,
-    };
-    Some(ProxySettings {
-        source: Source::Kde,
-        rule,
-        mail: MailMode::Auto,
-    })
-}
-
 /// Whether `host` goes direct by the exceptions list: `*` (everything), `host` (and its
 /// subdomains, as curl reads NO_PROXY), `.domain` / `*.domain` (the domain and below),
-/// `10.0.0.0/8` (addresses in a network), `<local>` (names without a dot).
+/// `10.0.0.0/8` (addresses in a network), `<local>` (names without a dot), and `*` anywhere else
+/// as a wildcard (`10.*`, as Windows writes them).
 pub fn is_exception(host: &str, exceptions: &[String]) -> bool {
     let host = host
         .trim_start_matches('[')
@@ -617,6 +465,10 @@ pub fn is_exception(host: &str, exceptions: &[String]) -> bool {
                 _ => false,
             };
         }
+        if entry.trim_start_matches("*.").contains('*') {
+            // Windows writes wildcards anywhere: `10.*`, `192.168.1.*`, `*contoso*`.
+            return wildcard_match(&entry, &host);
+        }
         let domain = entry
             .trim_start_matches("*.")
             .trim_start_matches('.')
@@ -626,6 +478,30 @@ pub fn is_exception(host: &str, exceptions: &[String]) -> bool {
         }
         host == domain || host.ends_with(&format!(".{domain}"))
     })
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
+    let (mut p, mut t) = (0, 0);
+    // Where the last `*` was, and the text position it is currently taken to end at.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((star_p, star_t)) = star {
+            p = star_p + 1;
+            t = star_t + 1;
+            star = Some((star_p, star_t + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
 }
 
 fn in_network(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
@@ -703,6 +579,32 @@ mod tests {
     }
 
     #[test]
+    fn wildcards_match_anywhere_as_windows_writes_them() {
+        let list = |s: &[&str]| s.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+        let windows = list(&["10.*", "192.168.1.*", "*contoso*", "*.office.test"]);
+        for host in [
+            "10.2.3.4",
+            "192.168.1.20",
+            "mail.contoso.com",
+            "office.test",
+            "a.office.test",
+        ] {
+            assert!(is_exception(host, &windows), "{host}");
+        }
+        for host in [
+            "110.2.3.4",
+            "192.168.10.1",
+            "fabrikam.com",
+            "notoffice.test",
+        ] {
+            assert!(!is_exception(host, &windows), "{host}");
+        }
+        assert!(wildcard_match("a*b*c", "aXXbYYc"));
+        assert!(!wildcard_match("a*b*c", "aXXbYY"));
+        assert!(wildcard_match("**", ""));
+    }
+
+    #[test]
     fn socks5h_from_all_proxy() {
         let env = env_of(&[("ALL_PROXY", "socks5h://proxy.office.test:1080")]);
         let settings = ProxySettings::resolve(None, &ProxyConfig::default(), &env).unwrap();
@@ -752,51 +654,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn gnome_manual_and_auto() {
-        let manual = "org.gnome.system.proxy autoconfig-url ''\n\
-            org.gnome.system.proxy ignore-hosts ['localhost', '127.0.0.0/8', '::1']\n\
-            org.gnome.system.proxy mode 'manual'\n\
-            org.gnome.system.proxy.http host 'proxy.office.test'\n\
-            org.gnome.system.proxy.http port 3128\n\
-            org.gnome.system.proxy.https host 'proxy.office.test'\n\
-            org.gnome.system.proxy.https port 3130\n\
-            org.gnome.system.proxy.socks host ''\n\
-            org.gnome.system.proxy.socks port 0\n";
-        let settings = parse_gnome(manual).unwrap();
-        assert_eq!(
-            settings.route(&url("https://a.test/")).proxy_at().unwrap(),
-            "proxy.office.test:3130"
-        );
-        assert_eq!(settings.route(&url("https://127.0.0.1/")), Route::Direct);
-        let auto = "org.gnome.system.proxy autoconfig-url 'http://wpad.office.test/x.pac'\n\
-            org.gnome.system.proxy mode 'auto'\n";
-        match parse_gnome(auto).unwrap().rule {
-            Rule::Pac(script) => assert_eq!(script.url, "http://wpad.office.test/x.pac"),
-            other => panic!("{other:?}"),
-        }
-        assert!(parse_gnome("org.gnome.system.proxy mode 'none'\n").is_none());
-    }
-
-    #[test]
-    fn kde_manual_and_script() {
-        let manual = "[Proxy Settings]\nProxyType=1\nhttpsProxy=http://proxy.office.test 3128\nNoProxyFor=.office.test\n";
-        let settings = parse_kde(manual).unwrap();
-        assert_eq!(
-            settings.route(&url("https://a.test/")).proxy_at().unwrap(),
-            "proxy.office.test:3128"
-        );
-        assert_eq!(
-            settings.route(&url("https://x.office.test/")),
-            Route::Direct
-        );
-        let script = "[General]\nx=1\n[Proxy Settings]\nProxyType=2\nProxy Config Script=http://w.test/o.pac\n";
-        match parse_kde(script).unwrap().rule {
-            Rule::Pac(script) => assert_eq!(script.url, "http://w.test/o.pac"),
-            other => panic!("{other:?}"),
-        }
-        assert!(parse_kde("[Proxy Settings]\nProxyType=0\n").is_none());
     }
 }

@@ -52,6 +52,16 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The proxy (`host:port`) whose user name and password would answer this refusal: it asked
+    /// for them over TLS, or refused the saved ones. (Over plain HTTP there is nothing to ask.)
+    pub fn proxy_to_sign_in(&self) -> Option<&str> {
+        match self {
+            Refusal::ProxyCredentialsNeeded { proxy }
+            | Refusal::ProxyCredentialsRefused { proxy, .. } => Some(proxy),
+            _ => None,
+        }
+    }
+
     /// A certificate re-signed by a root this computer does not trust is the certificate advice
     /// (IT must install its root); every other refusal is the network's.
     pub fn kind(&self) -> ErrorKind {

@@ -29,6 +29,7 @@ use tayori::net::Net;
 
 use crate::ui::context::Context;
 use crate::ui::failure::Failure;
+use crate::ui::proxy_sign_in;
 
 /// The email field, focused when the wizard opens.
 pub const EMAIL_INPUT: &str = "wizard-email";
@@ -80,6 +81,8 @@ pub enum Step {
         error: DiscoveryError,
         trace: Vec<TraceEntry>,
         show_trace: bool,
+        /// Where a proxy asked for its user name and password: the form for them.
+        proxy_sign_in: Option<proxy_sign_in::State>,
     },
     Manual(ManualForm),
     SignIn(SignInStep),
@@ -298,6 +301,8 @@ pub enum Message {
     PasswordChanged(String),
     SignIn,
     SignInEvent(SignInEvent),
+    /// The proxy's user name and password, asked where the proxy answered 407.
+    ProxySignIn(proxy_sign_in::Message),
     CancelSignIn,
     OpenAgain,
     CopyAddress,
@@ -416,6 +421,7 @@ impl State {
                     error,
                     trace: Vec::new(),
                     show_trace: false,
+                    proxy_sign_in: None,
                 };
                 return Task::none();
             }
@@ -666,6 +672,21 @@ impl State {
                 }
             }
             Message::SignInEvent(event) => return (self.on_sign_in(event), None),
+            Message::ProxySignIn(message) => {
+                let Step::NotFound {
+                    proxy_sign_in: Some(form),
+                    ..
+                } = &mut self.step
+                else {
+                    return (Task::none(), None);
+                };
+                let (task, event) = form.update(message);
+                // Saved in the keyring: discovery goes again, now through the signed-in proxy.
+                if event == Some(proxy_sign_in::Event::Saved) {
+                    return (self.discover(), None);
+                }
+                return (task.map(Message::ProxySignIn), None);
+            }
             Message::CancelSignIn => {
                 self.stop();
                 if let Step::SignIn(step) = &mut self.step {
@@ -793,10 +814,17 @@ impl State {
                             | DiscoveryError::Refused { trace, .. } => trace.clone(),
                             _ => Vec::new(),
                         };
+                        let proxy_sign_in = match &error {
+                            DiscoveryError::Refused { refusal, .. } => refusal
+                                .proxy_to_sign_in()
+                                .map(|proxy| proxy_sign_in::State::new(proxy.to_owned())),
+                            _ => None,
+                        };
                         Step::NotFound {
                             error,
                             trace,
                             show_trace: false,
+                            proxy_sign_in,
                         }
                     }
                 };

@@ -20,12 +20,12 @@ use iced::Task;
 use iced::widget::Id;
 use iced_test::simulator::Simulator;
 use tayori::account::Accounts;
-use tayori::account::setup::Method;
+use tayori::account::setup::{DiscoveryProgress, Method};
 use tayori::auth::browser::Browser;
 use tayori::auth::keyring_store::{self, SecretKind};
 use tayori::config::Paths;
 use tayori::discovery::Source;
-use tayori::i18n::{Lang, Text};
+use tayori::i18n::{Lang, Text, fill};
 
 use super::*;
 use crate::ui::testing::{require_rig, rig_settings, take_turn};
@@ -1127,5 +1127,74 @@ fn sign_in_with_a_code_on_another_device() {
             tayori::account::AccountAuth::OAuth2 { .. }
         ));
         forget(&person.runtime, upn);
+    }
+}
+
+/// A proxy that answered 407 over TLS is signed in to from the wizard itself: the person types the
+/// proxy's user name and password where discovery stopped, they go to the system keyring under the
+/// proxy's `host:port` (where the core reads them, as after `tayori proxy sign-in`), and discovery
+/// starts again. (How the core then answers the proxy is tests/proxy.rs.)
+#[test]
+fn a_proxy_asking_for_a_password_is_signed_in_to_from_the_wizard() {
+    let home = tempfile::tempdir().unwrap();
+    const PROXY: &str = "wizard-proxy.office.test:3443";
+    for lang in [Lang::Ja, Lang::En] {
+        let mut person = Person::new(context(home.path(), Browser::Command("true".into())), lang);
+        let _ = person
+            .runtime
+            .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
+        person.type_into(EMAIL_INPUT, "tanaka@example.test");
+        person.click(lang.text(Text::Continue));
+        let refusal = tayori::net::proxy::Refusal::ProxyCredentialsNeeded {
+            proxy: PROXY.into(),
+        };
+        person.apply(Message::Discovery(DiscoveryProgress::Finished(Err(
+            DiscoveryError::Refused {
+                domain: "example.test".into(),
+                refusal: Box::new(refusal.clone()),
+                trace: Vec::new(),
+            },
+        ))));
+        assert!(person.sees(&refusal.text(lang)));
+        let heading = fill(lang.text(Text::ProxySignInHeading), &[("proxy", PROXY)]);
+        assert!(person.sees(&heading), "{heading}");
+        person.picture(&format!("proxy-sign-in-{lang:?}"), &iced::Theme::Light);
+
+        // A colon cannot be kept in `user:password`: said, nothing saved, still on this step.
+        person.type_into("proxy-sign-in-user", "office:tanaka");
+        person.type_into("proxy-sign-in-password", "proxy-secret");
+        person.click(lang.text(Text::ProxySignInSave));
+        assert!(person.sees(lang.text(Text::ProxySignInColon)));
+        assert!(matches!(person.state.step(), Step::NotFound { .. }));
+
+        let mut person = Person::new(context(home.path(), Browser::Command("true".into())), lang);
+        person.type_into(EMAIL_INPUT, "tanaka@example.test");
+        person.click(lang.text(Text::Continue));
+        person.apply(Message::Discovery(DiscoveryProgress::Finished(Err(
+            DiscoveryError::Refused {
+                domain: "example.test".into(),
+                refusal: Box::new(refusal),
+                trace: Vec::new(),
+            },
+        ))));
+        person.type_into("proxy-sign-in-user", "tanaka");
+        person.type_into("proxy-sign-in-password", "proxy-secret");
+        person.click(lang.text(Text::ProxySignInSave));
+        person.run_until(
+            "discovery again",
+            Duration::from_secs(20),
+            |_| {},
+            |state| matches!(state.step(), Step::Discovering { .. }),
+        );
+        let saved = person
+            .runtime
+            .block_on(keyring_store::load(PROXY, SecretKind::ProxyPassword))
+            .unwrap()
+            .expect("the proxy sign-in is in the keyring");
+        assert_eq!(saved.expose(), "tanaka:proxy-secret");
+        let _ = person
+            .runtime
+            .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
+        person.settle();
     }
 }

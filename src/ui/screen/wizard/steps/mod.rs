@@ -19,6 +19,7 @@ use super::{
 };
 use sign_in::{sign_in, verifying};
 
+use crate::ui::proxy_sign_in;
 use crate::ui::style;
 
 type El<'a> = Element<'a, Message>;
@@ -37,7 +38,18 @@ pub fn view(state: &State, lang: Lang) -> El<'_> {
             error,
             trace,
             show_trace,
-        } => (1, not_found(state, error, trace, *show_trace, lang)),
+            proxy_sign_in,
+        } => (
+            1,
+            not_found(
+                state,
+                error,
+                trace,
+                *show_trace,
+                proxy_sign_in.as_ref(),
+                lang,
+            ),
+        ),
         Step::Manual(form) => (1, manual(form, lang)),
         Step::SignIn(step) => (2, sign_in(state, step, lang)),
         Step::Verifying(step) => (3, verifying(state, step, lang)),
@@ -525,6 +537,7 @@ fn not_found<'a>(
     error: &'a DiscoveryError,
     trace: &'a [TraceEntry],
     show_trace: bool,
+    proxy_sign_in: Option<&'a proxy_sign_in::State>,
     lang: Lang,
 ) -> El<'a> {
     let body = match error {
@@ -575,6 +588,9 @@ fn not_found<'a>(
             .width(Fill)
             .style(style::inset),
         );
+    }
+    if let Some(form) = proxy_sign_in {
+        content = content.push(form.view(lang).map(Message::ProxySignIn));
     }
     if !trace.is_empty() {
         content = content.push(link(

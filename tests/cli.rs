@@ -198,8 +198,8 @@ fn english_catalog_phrases() -> Vec<String> {
         while let Some(at) = rest.find("en: ") {
             rest = &rest[at + 4..];
             // `en: "…"` for a text, `en: { one: "…", other: "…" }` up to `ja:` for a plural.
-            let english = if rest.starts_with('"') {
-                &rest[..rest[1..].find("\",").map_or(rest.len(), |end| end + 2)]
+            let english = if let Some(literal) = rest.strip_prefix('"') {
+                &rest[..literal.find("\",").map_or(rest.len(), |end| end + 2)]
             } else {
                 &rest[..rest.find("ja: ").unwrap_or(rest.len())]
             };
@@ -269,6 +269,9 @@ fn assert_no_english(args: &[&str], said: &str, phrases: &[String]) {
     }
 }
 
+/// A command (arguments, standard input), what it must say, and its exit status.
+type Step<'a> = (Vec<&'a str>, Option<&'a str>, Vec<&'a str>, i32);
+
 #[tokio::test]
 async fn the_command_line_speaks_japanese_under_a_japanese_locale() {
     let _ = support::Rig::load();
@@ -287,8 +290,7 @@ async fn the_command_line_speaks_japanese_under_a_japanese_locale() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     let password = format!("{}\n", support::mailbox::app_password(user));
-    // Each command, what it must say in Japanese, and its exit status.
-    let steps: Vec<(Vec<&str>, Option<&str>, Vec<&str>, i32)> = vec![
+    let steps: Vec<Step> = vec![
         (
             vec!["account", "add", user, "--auth", "password"],
             Some(password.as_str()),

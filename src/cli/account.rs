@@ -616,10 +616,7 @@ async fn reauth(
     let net = net(settings)?;
     let account = accounts.get(email)?;
     // A shared mailbox opens with its member's sign-in: that is the one to renew.
-    let account = match &account.shared_via {
-        Some(member) => accounts.get(member)?,
-        None => account,
-    };
+    let account = setup::sign_in_owner(accounts, &account)?;
     let lang = Lang::from_system();
     if let Some(reason) = &account.needs_sign_in {
         println!(
@@ -663,7 +660,8 @@ async fn reauth(
         updated.auth = auth;
         accounts.upsert(updated)?;
     }
-    accounts.set_needs_sign_in(&account.email, None)?;
+    // The member and the shared mailboxes it opens are all renewed by this one sign-in.
+    setup::signed_in_again(accounts, &account.email)?;
     if let Some(page) = page {
         page.signed_in().await;
     }

@@ -210,7 +210,7 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
                 lang.text(Text::CliProgressMessages),
                 &[
                     ("folder", &decode_mailbox_name(&folder)),
-                    ("size", &megabytes(bytes as u64)),
+                    ("size", &megabytes(bytes)),
                 ],
             ));
             bar.set_length(total as u64);
@@ -276,7 +276,7 @@ fn summary_line(email: &str, summary: &Summary, elapsed: Duration, lang: Lang) -
                 "downloaded",
                 &count(Plural::CliSyncDownloaded, summary.bodies),
             ),
-            ("size", &megabytes(summary.body_bytes as u64)),
+            ("size", &megabytes(summary.body_bytes)),
             (
                 "replayed",
                 &count(Plural::CliSyncReplayed, summary.actions_replayed),

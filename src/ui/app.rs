@@ -246,6 +246,11 @@ impl App {
                 }
                 task
             }
+            Some(settings::Event::Added(account)) => {
+                tracing::info!(account = account.email, "shared mailbox added");
+                // The main window starts again from the account list, the new one's engine with it.
+                Task::batch([task, self.show_mailbox(Some(*account))])
+            }
             Some(settings::Event::Removed(email)) => {
                 tracing::info!(account = email, "account removed from this computer");
                 // The mailbox starts again from the account list; with no account left, the

@@ -384,6 +384,7 @@ impl App {
                         Task::batch([task, self.switch_language()])
                     }
                     Some(mailbox::Event::OpenSettings) => {
+                        tracing::info!("settings opened");
                         self.settings = Some(Box::new(settings::State::new(
                             self.context.clone(),
                             self.background.accounts().to_vec(),

@@ -588,7 +588,34 @@ fn the_about_section_names_the_built_in_registrations() {
         "[network]\ndns_server = \"127.0.0.1:1\"\n",
     );
     let mut person = open_app(context);
-    person.click(Lang::En.text(Text::SettingsTitle));
+    // Ctrl+, opens the settings from the main window (as in most desktop programs).
+    let iced::keyboard::Event::KeyPressed {
+        key,
+        modified_key,
+        physical_key,
+        location,
+        text,
+        repeat,
+        ..
+    } = testing::key_event(iced::keyboard::Key::Character(",".into()))
+    else {
+        unreachable!()
+    };
+    person.apply(Message::Mailbox(crate::ui::screen::mailbox::Message::Key(
+        iced::keyboard::Event::KeyPressed {
+            key,
+            modified_key,
+            physical_key,
+            location,
+            modifiers: iced::keyboard::Modifiers::COMMAND,
+            text,
+            repeat,
+        },
+    )));
+    assert!(
+        person.state.settings_screen().is_some(),
+        "Ctrl+, opens the settings"
+    );
     for lang in [Lang::En, Lang::Ja] {
         if lang == Lang::Ja {
             person.click(Lang::En.text(Text::LanguageJapanese));

@@ -507,7 +507,11 @@ fn the_admin_policy_pins_servers_client_id_and_allowed_methods() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("admin policy"), "{}", text(&out));
+    assert!(
+        text(&out).contains("Your organisation's policy"),
+        "{}",
+        text(&out)
+    );
     let accounts_file = std::fs::read_to_string(home.path().join("config/accounts.toml")).unwrap();
     assert!(
         accounts_file.contains("client_id = \"tayori\""),

@@ -1,5 +1,7 @@
 //! The `tayori` binary as a person or a script meets it.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -175,4 +177,244 @@ fn a_hostile_mailto_link_is_refused_before_any_window_opens() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// ------------------------------------------------------------------------------------------------
+// The command line's own lines in Japanese (issue 14, "the CLI speaks the person's language")
+// ------------------------------------------------------------------------------------------------
+
+/// Every English text of the catalog (src/i18n/*.rs, `en: "…"` and the English plural forms),
+/// cut at its `{placeholders}` into the fixed words between them.
+fn english_catalog_phrases() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n");
+    let mut phrases = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("tests.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find("en: ") {
+            rest = &rest[at + 4..];
+            // `en: "…"` for a text, `en: { one: "…", other: "…" }` up to `ja:` for a plural.
+            let english = if let Some(literal) = rest.strip_prefix('"') {
+                &rest[..literal.find("\",").map_or(rest.len(), |end| end + 2)]
+            } else {
+                &rest[..rest.find("ja: ").unwrap_or(rest.len())]
+            };
+            for literal in string_literals(english) {
+                for piece in literal.split('{').map(|p| p.rsplit('}').next().unwrap()) {
+                    let piece = piece.trim();
+                    // A phrase is two or more words; single words ("ok", "Sent.") may be data.
+                    let words = piece
+                        .split_whitespace()
+                        .filter(|w| w.chars().filter(char::is_ascii_alphabetic).count() >= 2)
+                        .count();
+                    if words >= 2 {
+                        phrases.push(piece.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    assert!(phrases.len() > 300, "only {} phrases read", phrases.len());
+    phrases
+}
+
+/// The string literals in a piece of Rust source (with `\"` and `\n` unescaped).
+fn string_literals(source: &str) -> Vec<String> {
+    let mut literals = Vec::new();
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => literal.push('\n'),
+                    Some(other) => literal.push(other),
+                    None => break,
+                },
+                '"' => break,
+                _ => literal.push(c),
+            }
+        }
+        literals.push(literal);
+    }
+    literals
+}
+
+/// `tayori ARGS` for the rig under a Japanese locale; its standard output and error together.
+fn japanese(home: &Path, args: &[&str], stdin: Option<&str>) -> (Option<i32>, String) {
+    let out = support::run_tayori(home, args, &[("LANG", "ja_JP.UTF-8".as_ref())], stdin);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), said)
+}
+
+/// No sentence of Tayori's own English catalog in what a Japanese locale was told.
+fn assert_no_english(args: &[&str], said: &str, phrases: &[String]) {
+    for phrase in phrases {
+        assert!(
+            !said.contains(phrase.as_str()),
+            "`tayori {}` under ja_JP said the English {phrase:?}:\n{said}",
+            args.join(" ")
+        );
+    }
+}
+
+/// A command (arguments, standard input), what it must say, and its exit status.
+type Step<'a> = (Vec<&'a str>, Option<&'a str>, Vec<&'a str>, i32);
+
+#[tokio::test]
+async fn the_command_line_speaks_japanese_under_a_japanese_locale() {
+    let _ = support::Rig::load();
+    let user = "s11@example.test";
+    let mut mailbox = support::mailbox::TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for (index, subject) in ["会議の資料", "来週の予定"].iter().enumerate() {
+        let raw = format!(
+            "From: 山田 <yamada@example.jp>\r\nTo: {user}\r\nSubject: {subject}\r\n\
+             Message-ID: <ja-cli.{index}@example.jp>\r\nDate: Mon, 2 Nov 2026 10:0{index}:00 +0900\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nよろしくお願いします。\r\n"
+        );
+        mailbox.append("INBOX", raw.as_bytes(), "").await;
+    }
+    let phrases = english_catalog_phrases();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let password = format!("{}\n", support::mailbox::app_password(user));
+    let steps: Vec<Step> = vec![
+        (
+            vec!["account", "add", user, "--auth", "password"],
+            Some(password.as_str()),
+            vec![
+                "メール サーバーを探しています",
+                "確認しています",
+                "を追加しました",
+            ],
+            0,
+        ),
+        (vec!["account", "list"], None, vec!["パスワード", "正常"], 0),
+        (vec!["account", "verify"], None, vec!["正常"], 0),
+        (
+            vec!["discover", user],
+            None,
+            vec!["の設定", "受信（IMAP）", "問い合わせ先"],
+            0,
+        ),
+        (
+            vec!["sync"],
+            None,
+            vec!["フォルダー", "新着 2 件", "ダウンロード"],
+            0,
+        ),
+        (
+            vec!["list"],
+            None,
+            vec!["2 件", "未読 2 件", "会議の資料"],
+            0,
+        ),
+        (
+            vec!["list", "存在しない"],
+            None,
+            vec!["フォルダーはありません"],
+            1,
+        ),
+        (vec!["search", "会議"], None, vec!["会議の資料"], 0),
+        (
+            vec!["search", "zzzzqqq"],
+            None,
+            vec!["一致するメッセージはありません"],
+            1,
+        ),
+        (
+            vec!["show", "999999"],
+            None,
+            vec!["メッセージ 999999 はありません"],
+            1,
+        ),
+        (
+            vec![
+                "send",
+                "--from",
+                user,
+                "--to",
+                user,
+                "--subject",
+                "日本語のテスト",
+            ],
+            Some("本文です。\n"),
+            vec!["送信トレイに #", "送信しました", "送信済みフォルダー"],
+            0,
+        ),
+        (
+            vec!["outbox", "list", "--all"],
+            None,
+            vec!["送信済み", "日本語のテスト"],
+            0,
+        ),
+        (vec!["outbox"], None, vec!["送信トレイは空です"], 0),
+        (vec!["outbox", "flush"], None, vec!["送信トレイは空です"], 0),
+        (
+            vec!["outbox", "discard", "424242"],
+            None,
+            vec!["メッセージ 424242 はありません"],
+            1,
+        ),
+        (
+            vec![
+                "send",
+                "--from",
+                "nobody@example.test",
+                "--to",
+                user,
+                "--subject",
+                "x",
+            ],
+            Some("x\n"),
+            vec!["アカウント nobody@example.test はありません"],
+            1,
+        ),
+        (
+            vec!["account", "remove", user],
+            None,
+            vec!["を削除しました"],
+            0,
+        ),
+        (
+            vec!["account", "list"],
+            None,
+            vec!["アカウントはまだありません"],
+            0,
+        ),
+        (
+            vec!["sync"],
+            None,
+            vec!["アカウントがまだ設定されていません"],
+            1,
+        ),
+    ];
+    for (args, stdin, expected, status) in steps {
+        let (code, said) = japanese(home, &args, stdin);
+        assert_eq!(code, Some(status), "`tayori {}`:\n{said}", args.join(" "));
+        for words in expected {
+            assert!(
+                said.contains(words),
+                "`tayori {}` did not say {words:?}:\n{said}",
+                args.join(" ")
+            );
+        }
+        // `tayori sync` without an account says it in English too, for a web search; the rest
+        // speaks Japanese only.
+        if args != ["sync"] || status == 0 {
+            assert_no_english(&args, &said, &phrases);
+        }
+    }
 }

@@ -5,8 +5,9 @@
 # never appears or the picture is blank (a renderer that draws nothing). Look at the PNGs: that is
 # how a person checks the GUI.
 # Then the main window with real mail from the rig and a real new-mail notification
-# (tests/gui-populated.sh, inside a Secret Service session), and Japanese text compared with reference
-# pictures (tests/gui-japanese-text.sh): both need the rig running, as in tests/run.sh.
+# (tests/gui-populated.sh, inside a Secret Service session), Japanese text compared with reference
+# pictures (tests/gui-japanese-text.sh) and the admin-consent screens (tests/gui-admin-consent.sh):
+# these need the rig running, as in tests/run.sh.
 # (Every step of the wizard is also drawn headless by `cargo test --bin tayori`, into the same folder.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,6 +110,9 @@ TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-populated.sh
 # Japanese text (背景, 背中, Latin and kana) in the list, the reader's subject and body, compared
 # with reference pictures, in English and Japanese.
 TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-japanese-text.sh
+# The admin-consent screens (wizard and Settings) against the rig's Entra emulator with Contoso's
+# consent missing, in English and Japanese, clicked and typed as a person would.
+TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-admin-consent.sh
 # Japanese typed through IBus with Mozc into the composer: pre-edit at the caret, candidates beside
 # it, Enter commits without sending (runs as the unprivileged user tests/run.sh creates).
 TAYORI_BIN="$BIN" tests/gui-japanese-ime.sh

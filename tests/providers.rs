@@ -848,6 +848,94 @@ fn a_shared_mailbox_opens_with_the_members_own_sign_in() {
     );
 }
 
+/// Full Access opens a shared mailbox; sending as it needs "Send As" as well, as Exchange Online
+/// enforces (tests/rig/README.md, "Send As"): diego reads info@contoso.test but may not send as it,
+/// and is told so in words that name the missing permission.
+#[test]
+fn a_member_without_send_as_is_refused_with_a_clear_message() {
+    let _ = Rig::load();
+    let _turn = contoso_consent();
+    let member = "diego@contoso.test";
+    reset_entra_person(member);
+    entra(
+        "POST",
+        "/tenants/contoso.test/grants",
+        Some(&format!(r#"{{"client_id":"{TAYORI_MS}"}}"#)),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let out = with_browser(
+        home.path(),
+        &["account", "add", member],
+        member,
+        &entra_password(member),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run_tayori(
+        home.path(),
+        &[
+            "account",
+            "add-shared",
+            "info@contoso.test",
+            "--via",
+            member,
+        ],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "Full Access opens it: {}", text(&out));
+    for (lang, words) in [
+        ("en_US.UTF-8", "\"Send As\" permission"),
+        ("ja_JP.UTF-8", "Send As（送信者として送信）"),
+    ] {
+        let out = run_tayori(
+            home.path(),
+            &[
+                "send",
+                "--from",
+                "info@contoso.test",
+                "--to",
+                "megan@contoso.test",
+                "--subject",
+                "Not allowed",
+            ],
+            &[("LANG", lang.as_ref())],
+            Some("diego has no Send As on info@.\n"),
+        );
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "refused by the server: {said}");
+        assert!(
+            said.contains("not owned by user"),
+            "the server's reason: {said}"
+        );
+        assert!(said.contains(words), "{lang}: {said}");
+    }
+    // The person sends as themselves as before.
+    let out = run_tayori(
+        home.path(),
+        &[
+            "send",
+            "--from",
+            member,
+            "--to",
+            "megan@contoso.test",
+            "--subject",
+            "From diego himself",
+        ],
+        &[],
+        Some("Sent as myself.\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for email in ["info@contoso.test", member] {
+        let _ = run_tayori(home.path(), &["account", "remove", email], &[], None);
+    }
+    entra(
+        "DELETE",
+        &format!("/tenants/contoso.test/grants/{TAYORI_MS}"),
+        None,
+    );
+}
+
 // --------------------------------------------------------------------------------------------
 // 6. Known providers without DNS
 // --------------------------------------------------------------------------------------------

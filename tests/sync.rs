@@ -191,7 +191,7 @@ async fn a_uidvalidity_change_resyncs_without_downloading_again_or_losing_queued
     assert_ne!(mailbox.select("INBOX").await.uid_validity.unwrap(), before);
 
     let out = sync(home.path());
-    assert!(out.contains("1 offline changes sent"), "{out}");
+    assert!(out.contains("1 offline change sent"), "{out}");
     assert!(
         out.contains("0 messages downloaded"),
         "messages found again by Message-ID keep their bodies: {out}"
@@ -616,7 +616,7 @@ async fn a_server_without_condstore_move_or_list_status_syncs_too() {
         .await;
     mailbox.command("INBOX", "EXPUNGE").await;
     let second = sync(home.path());
-    assert!(second.contains("1 flag changes, 1 removed"), "{second}");
+    assert!(second.contains("1 flag change, 1 removed"), "{second}");
 
     // A move made here goes out as COPY + EXPUNGE.
     {
@@ -629,7 +629,7 @@ async fn a_server_without_condstore_move_or_list_status_syncs_too() {
         store.move_to(rows[0].id, archive.id).unwrap();
     }
     let third = sync(home.path());
-    assert!(third.contains("1 offline changes sent"), "{third}");
+    assert!(third.contains("1 offline change sent"), "{third}");
     assert_eq!(mailbox.state("Archive").await.len(), 1);
     assert_matches_server(home.path(), &mut mailbox).await;
 }

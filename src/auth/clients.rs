@@ -58,17 +58,26 @@ pub fn built_in_secret(client_id: &str) -> Option<&'static str> {
 /// What `tayori --version` says about the built-in registrations (client ids are public; the secret
 /// is not shown).
 pub fn built_in_summary() -> String {
+    built_in_lines(crate::i18n::Lang::En).join("\n")
+}
+
+/// The built-in registrations, one line per provider, in `lang` (Settings, "About Tayori").
+pub fn built_in_lines(lang: crate::i18n::Lang) -> Vec<String> {
+    use crate::i18n::{Text, fill};
     let line = |name: &str, id: Option<&str>| match id {
-        Some(id) => format!("{name} sign-in: built-in app registration {id}"),
-        None => format!(
-            "{name} sign-in: no built-in app registration (an administrator sets one in policy.toml or [oauth.client_ids])"
+        Some(id) => fill(
+            lang.text(Text::AboutBuiltInRegistration),
+            &[("service", name), ("id", id)],
+        ),
+        None => fill(
+            lang.text(Text::AboutNoBuiltInRegistration),
+            &[("service", name)],
         ),
     };
-    format!(
-        "{}\n{}",
+    vec![
         line("Microsoft", BUILT_IN_MICROSOFT),
-        line("Google", BUILT_IN_GOOGLE)
-    )
+        line("Google", BUILT_IN_GOOGLE),
+    ]
 }
 
 /// The client secret for `client_id`: the built-in one, else the settings' (by provider, issuer or

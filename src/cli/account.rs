@@ -68,7 +68,7 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("tayori: {error:#}");
+            eprintln!("tayori: {}", super::error_text(&error, Lang::from_system()));
             ExitCode::FAILURE
         }
     }
@@ -88,7 +88,11 @@ pub(super) fn read_password(prompt: &str) -> anyhow::Result<Secret> {
         line.trim_end_matches(['\r', '\n']).to_owned()
     };
     if password.is_empty() {
-        bail!("no password given");
+        bail!(super::Told(
+            Lang::from_system()
+                .text(Text::CliNoPasswordGiven)
+                .to_owned()
+        ));
     }
     Ok(Secret::new(password))
 }
@@ -273,16 +277,13 @@ async fn add(
             .await?;
     if let Some(confirmation) = &found.needs_confirmation {
         eprintln!(
-            "These settings lead to {} ({}), which your domain did not vouch for. Nothing was sent. \
-             If you trust it, run again with {}.",
-            confirmation.domains.join(", "),
-            confirmation.reason,
-            confirmation
-                .domains
-                .iter()
-                .map(|d| format!("--trust {d}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+            "{}",
+            super::discover::unvouched_text(
+                &confirmation.domains,
+                &confirmation.reason,
+                email.rsplit_once('@').map_or("", |(_, d)| d),
+                lang
+            )
         );
         return Ok(ExitCode::from(super::discover::EXIT_NEEDS_CONFIRMATION));
     }
@@ -300,7 +301,7 @@ async fn add(
         fill(
             lang.text(Text::CliFound),
             &[
-                ("source", found.source.label()),
+                ("source", super::discover::source_name(found.source, lang)),
                 ("imap", &imap_line),
                 ("smtp", &smtp_line)
             ]
@@ -331,7 +332,13 @@ async fn add(
             let client = match setup::oauth_client(&net, settings, &plan).await {
                 Ok(resolved) => {
                     if let Some(configuration) = &resolved.named_by_server {
-                        println!("The mail server names its sign-in service: {configuration}");
+                        println!(
+                            "{}",
+                            fill(
+                                lang.text(Text::CliServerNamesSignIn),
+                                &[("service", &configuration.to_string())]
+                            )
+                        );
                     }
                     resolved.client
                 }
@@ -342,7 +349,10 @@ async fn add(
                             "\n{}",
                             guidance::app_password_help(plan.provider, Lang::from_system())
                         );
-                        eprintln!("To use a password: tayori account add {email} --auth password");
+                        eprintln!(
+                            "{}",
+                            fill(lang.text(Text::CliUseAppPassword), &[("email", email)])
+                        );
                     }
                     return Ok(ExitCode::FAILURE);
                 }
@@ -414,7 +424,10 @@ async fn add(
             if plan.offers(Method::OAuth) {
                 println!("{}", guidance::app_password_help(plan.provider, lang));
             }
-            let password = read_password(&format!("Password for {email}: "))?;
+            let password = read_password(&fill(
+                lang.text(Text::CliPasswordPrompt),
+                &[("email", email)],
+            ))?;
             (AccountAuth::Password, Credentials::Password(password), None)
         }
     };
@@ -474,28 +487,32 @@ async fn add_shared(
 }
 
 fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
     let all = accounts.list()?;
     if all.is_empty() {
-        println!("No accounts yet. Add one with: tayori account add you@example.com");
+        println!("{}", lang.text(Text::CliNoAccounts));
     }
     for account in all {
         let method = match &account.auth {
-            AccountAuth::OAuth2 { issuer, .. } => {
-                format!("OAuth 2.0 ({})", issuer.as_deref().unwrap_or("provider"))
-            }
-            AccountAuth::Password => "password".into(),
+            AccountAuth::OAuth2 { issuer, .. } => format!(
+                "OAuth 2.0 ({})",
+                issuer
+                    .as_deref()
+                    .unwrap_or(lang.text(Text::CliSignInProvider))
+            ),
+            AccountAuth::Password => lang.text(Text::CliSignInByPassword).to_owned(),
         };
         let state = match &account.needs_sign_in {
             // "Sign in again" only where it helps: a recorded consent or conditional-access
             // refusal waits for the administrator.
             Some(reason) if !Refusal::new("", Some(reason)).sign_in_again_helps_or_unknown() => {
-                format!("refused: {reason}")
+                fill(lang.text(Text::CliAccountRefused), &[("reason", reason)])
             }
-            Some(reason) => format!(
-                "needs sign-in: {reason} — run `tayori account reauth {}`",
-                account.email
+            Some(reason) => fill(
+                lang.text(Text::CliAccountNeedsSignIn),
+                &[("reason", reason), ("email", &account.email)],
             ),
-            None => "ok".into(),
+            None => lang.text(Text::CliCheckOk).to_owned(),
         };
         println!(
             "{}  IMAP {}:{}  SMTP {}:{}  {method}  {state}",
@@ -559,20 +576,23 @@ fn connections(
 }
 
 async fn remove(paths: &Paths, email: &str) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
     let removed = setup::remove_account(paths, email).await?;
     println!(
-        "Account {} removed: its sign-in deleted from the keyring, its connections record and its mail from this computer (the server keeps the mail).",
-        removed.account.email
+        "{}",
+        fill(
+            lang.text(Text::CliAccountRemoved),
+            &[("email", &removed.account.email)]
+        )
     );
     match &removed.revocation {
         setup::Revocation::Revoked { host } => {
-            println!("Its sign-in was withdrawn at the provider ({host}).")
+            println!("{}", fill(lang.text(Text::CliRevoked), &[("host", host)]))
         }
-        setup::Revocation::NotOffered => println!(
-            "The provider offers programs no way to withdraw a sign-in: it ends when it expires, or when you remove Tayori's access in your account's security settings."
-        ),
+        setup::Revocation::NotOffered => println!("{}", lang.text(Text::CliRevocationNotOffered)),
         setup::Revocation::Failed(detail) => println!(
-            "Its sign-in could not be withdrawn at the provider ({detail}); remove Tayori's access in your account's security settings to end it there."
+            "{}",
+            fill(lang.text(Text::CliRevocationFailed), &[("detail", detail)])
         ),
         setup::Revocation::NothingToWithdraw => {}
     }
@@ -584,6 +604,7 @@ async fn verify_saved(
     accounts: &Accounts,
     only: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
     let net = net(settings)?;
     let mut all_ok = true;
     let selected: Vec<Account> = match only {
@@ -598,7 +619,10 @@ async fn verify_saved(
         match outcome {
             Ok(()) => {
                 accounts.set_needs_sign_in(&account.email, None)?;
-                println!("{}: ok", account.email);
+                println!(
+                    "{}",
+                    fill(lang.text(Text::CliVerifyOk), &[("email", &account.email)])
+                );
             }
             Err(error) => {
                 all_ok = false;
@@ -614,20 +638,46 @@ async fn verify_saved(
                             account.oauth_client().as_ref(),
                             &account.email,
                         );
-                        if advice.sign_in_again_helps {
-                            println!("{}: needs sign-in — {error}", account.email);
+                        let said = if advice.sign_in_again_helps {
+                            Text::CliVerifyNeedsSignIn
                         } else {
-                            println!("{}: refused — {error}", account.email);
-                        }
+                            Text::CliVerifyRefused
+                        };
+                        println!(
+                            "{}",
+                            fill(
+                                lang.text(said),
+                                &[("email", &account.email), ("error", &error.to_string())]
+                            )
+                        );
                         for line in advice_lines(&advice, &account.email) {
                             println!("  {line}");
                         }
                     }
-                    None if needs_sign_in => println!(
-                        "{}: needs sign-in — {error}\n  Mail already on this computer stays readable. Sign in again with: tayori account reauth {}",
-                        account.email, account.email
+                    None if needs_sign_in => {
+                        println!(
+                            "{}",
+                            fill(
+                                lang.text(Text::CliVerifyNeedsSignIn),
+                                &[("email", &account.email), ("error", &error.to_string())]
+                            )
+                        );
+                        println!("  {}", lang.text(Text::CliMailStaysReadable));
+                        println!(
+                            "  {}",
+                            fill(
+                                lang.text(Text::CliSignInAgainWith),
+                                &[("email", &account.email)]
+                            )
+                        );
+                    }
+                    None => println!(
+                        "{}",
+                        fill(
+                            lang.text(Text::CliVerifyCouldNotCheck),
+                            &[("email", &account.email), ("error", &error.to_string())]
+                        )
                     ),
-                    None => println!("{}: could not check — {error:#}", account.email),
                 }
             }
         }
@@ -648,10 +698,7 @@ async fn reauth(
     let net = net(settings)?;
     let account = accounts.get(email)?;
     // A shared mailbox opens with its member's sign-in: that is the one to renew.
-    let account = match &account.shared_via {
-        Some(member) => accounts.get(member)?,
-        None => account,
-    };
+    let account = setup::sign_in_owner(accounts, &account)?;
     let lang = Lang::from_system();
     if let Some(reason) = &account.needs_sign_in {
         println!(
@@ -679,7 +726,10 @@ async fn reauth(
             }
         }
         None => (
-            Credentials::Password(read_password(&format!("Password for {}: ", account.email))?),
+            Credentials::Password(read_password(&fill(
+                Lang::from_system().text(Text::CliPasswordPrompt),
+                &[("email", &account.email)],
+            ))?),
             None,
         ),
     };
@@ -692,7 +742,8 @@ async fn reauth(
         updated.auth = auth;
         accounts.upsert(updated)?;
     }
-    accounts.set_needs_sign_in(&account.email, None)?;
+    // The member and the shared mailboxes it opens are all renewed by this one sign-in.
+    setup::signed_in_again(accounts, &account.email)?;
     if let Some(page) = page {
         page.signed_in().await;
     }

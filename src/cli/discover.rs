@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use tayori::config::Settings;
-use tayori::discovery::{Discovered, Discoverer, DiscoveryError, Outcome, SignIn, TraceEntry};
+use tayori::discovery::{
+    Discovered, Discoverer, DiscoveryError, Outcome, SignIn, Source, TraceEntry,
+};
 use tayori::i18n::{Lang, Text, fill};
 
 /// Exit status when the answer leads to another domain the person has not confirmed.
@@ -39,41 +41,34 @@ pub fn run(
 }
 
 fn report(found: &Discovered, json: bool) -> ExitCode {
+    let lang = Lang::from_system();
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(found).expect("serializable")
         );
     } else {
-        print_human(found);
+        print_human(found, lang);
     }
     match &found.needs_confirmation {
         None => ExitCode::SUCCESS,
         Some(confirmation) => {
-            if !json && std::io::stdin().is_terminal() && ask_trust(&confirmation.domains) {
+            let flags = trust_flags(&confirmation.domains);
+            if !json && std::io::stdin().is_terminal() && ask_trust(&confirmation.domains, lang) {
                 println!(
-                    "\nTrusted. Run `tayori account add` with --trust {} to use these settings.",
-                    confirmation.domains.join(" --trust ")
+                    "\n{}",
+                    fill(lang.text(Text::CliDiscoverTrusted), &[("flags", &flags)])
                 );
                 return ExitCode::SUCCESS;
             }
             eprintln!(
-                "\nThese settings lead to {} ({}), which {} did not vouch for. No password or token has \
-                 been sent. If you trust {}, run again with {}.",
-                confirmation.domains.join(", "),
-                confirmation.reason,
-                found.email.rsplit_once('@').map_or("", |(_, d)| d),
-                if confirmation.domains.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                },
-                confirmation
-                    .domains
-                    .iter()
-                    .map(|d| format!("--trust {d}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                "\n{}",
+                unvouched_text(
+                    &confirmation.domains,
+                    &confirmation.reason,
+                    found.email.rsplit_once('@').map_or("", |(_, d)| d),
+                    lang
+                )
             );
             ExitCode::from(EXIT_NEEDS_CONFIRMATION)
         }
@@ -126,67 +121,139 @@ pub async fn ask_microsoft_if_nothing_found(
     }
 }
 
-fn ask_trust(domains: &[String]) -> bool {
-    print!("\nTrust {} for this account? [y/N] ", domains.join(", "));
+/// `--trust a.example --trust b.example`: what to add to the command to trust `domains`.
+fn trust_flags(domains: &[String]) -> String {
+    domains
+        .iter()
+        .map(|d| format!("--trust {d}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Settings that lead to domains the address's own domain did not vouch for: what that means and
+/// how to go on (`tayori discover` and `tayori account add` say the same).
+pub(super) fn unvouched_text(domains: &[String], reason: &str, domain: &str, lang: Lang) -> String {
+    fill(
+        lang.text(Text::CliDiscoverUnvouched),
+        &[
+            ("domains", &domains.join(", ")),
+            ("reason", reason),
+            ("domain", domain),
+            ("flags", &trust_flags(domains)),
+        ],
+    )
+}
+
+fn ask_trust(domains: &[String], lang: Lang) -> bool {
+    print!(
+        "\n{}",
+        fill(
+            lang.text(Text::CliDiscoverAskTrust),
+            &[("domains", &domains.join(", "))]
+        )
+    );
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).is_ok()
         && matches!(answer.trim(), "y" | "Y" | "yes" | "はい")
 }
 
-fn print_human(found: &Discovered) {
+/// A discovery source as a person reads it (the wizard's words for it).
+pub(super) fn source_name(source: Source, lang: Lang) -> &'static str {
+    lang.text(match source {
+        Source::AdminPolicy => Text::SourceAdminPolicy,
+        Source::KnownProvider => Text::SourceKnownProvider,
+        Source::Autoconfig => Text::SourceAutoconfig,
+        Source::Ispdb => Text::SourceIspdb,
+        Source::Mx => Text::SourceMx,
+        Source::Autodiscover => Text::SourceAutodiscover,
+        Source::Srv => Text::SourceSrv,
+        Source::Guess => Text::SourceGuess,
+        Source::AutoconfigHttp => Text::SourceAutoconfigHttp,
+    })
+}
+
+fn print_human(found: &Discovered, lang: Lang) {
     println!(
-        "Settings for {} — from {}{} in {} ms",
-        found.email,
-        found.source.label(),
-        if found.verified {
-            ", verified"
-        } else {
-            ", NOT verified"
-        },
-        found.elapsed_ms
+        "{}",
+        fill(
+            lang.text(Text::CliDiscoverHeading),
+            &[
+                ("email", &found.email),
+                ("source", source_name(found.source, lang)),
+                (
+                    "verified",
+                    lang.text(if found.verified {
+                        Text::CliDiscoverVerified
+                    } else {
+                        Text::CliDiscoverNotVerified
+                    })
+                ),
+                ("ms", &found.elapsed_ms.to_string()),
+            ]
+        )
     );
     if let Some(name) = &found.provider_name {
-        println!("  Provider          {name}");
+        println!("  {:<17} {name}", lang.text(Text::CliDiscoverProvider));
     }
     for (label, endpoint) in [
-        ("Incoming (IMAP)", &found.imap),
-        ("Outgoing (SMTP)", &found.smtp),
+        (Text::CliDiscoverIncoming, &found.imap),
+        (Text::CliDiscoverOutgoing, &found.smtp),
     ] {
         println!(
-            "  {label:<17} {}:{}  {}  user {}",
-            endpoint.host, endpoint.port, endpoint.security, endpoint.username
+            "  {:<17} {}:{}  {}  {}",
+            lang.text(label),
+            endpoint.host,
+            endpoint.port,
+            endpoint.security,
+            fill(
+                lang.text(Text::CliDiscoverUser),
+                &[("user", &endpoint.username)]
+            )
         );
     }
     for (index, method) in found.sign_in.iter().enumerate() {
-        let label = if index == 0 { "Sign-in" } else { "" };
+        let label = if index == 0 {
+            lang.text(Text::CliDiscoverSignIn)
+        } else {
+            ""
+        };
         let text = match method {
             SignIn::OAuth2(oauth) => match &oauth.issuer {
-                Some(issuer) => format!("OAuth 2.0 in the browser — {issuer}"),
-                None => "OAuth 2.0 in the browser — the server names its sign-in service".into(),
+                Some(issuer) => fill(
+                    lang.text(Text::CliDiscoverOAuthIssuer),
+                    &[("issuer", issuer)],
+                ),
+                None => lang.text(Text::CliDiscoverOAuthNamedByServer).to_owned(),
             },
-            SignIn::Password => "password (an app password where the provider requires one)".into(),
+            SignIn::Password => lang.text(Text::CliDiscoverPassword).to_owned(),
         };
         println!("  {label:<17} {}. {text}", index + 1);
     }
-    print_trace(&found.trace);
+    print_trace(&found.trace, lang);
 }
 
-fn print_trace(trace: &[TraceEntry]) {
-    println!("\n  Sources asked (in the order they answered):");
+fn print_trace(trace: &[TraceEntry], lang: Lang) {
+    println!("\n  {}", lang.text(Text::CliDiscoverSourcesAsked));
     for entry in trace {
         let (mark, detail) = match &entry.outcome {
             Outcome::Found(detail) => ("✓", detail.as_str()),
             Outcome::NotFound(detail) => ("·", detail.as_str()),
             Outcome::Failed(detail) => ("✗", detail.as_str()),
-            Outcome::TimedOut => ("✗", "no answer in time"),
-            Outcome::NotNeeded => ("-", "stopped: a better answer was already in"),
+            Outcome::TimedOut => ("✗", lang.text(Text::OutcomeTimedOut)),
+            Outcome::NotNeeded => ("-", lang.text(Text::CliDiscoverStopped)),
+        };
+        // A source that was stopped or timed out as a whole names itself as its query: its name
+        // in the person's language is already on the line.
+        let query = if entry.query == entry.source.label() {
+            ""
+        } else {
+            entry.query.as_str()
         };
         println!(
-            "  {mark} {:>5} ms  {:<24} {}",
+            "  {mark} {:>5} ms  {:<24} {query}",
             entry.elapsed_ms,
-            entry.source.label(),
-            entry.query
+            source_name(entry.source, lang),
         );
         if !detail.is_empty() {
             println!("  {:<35}→ {detail}", "");
@@ -208,9 +275,10 @@ fn report_error(error: &DiscoveryError, json: bool) -> ExitCode {
             serde_json::to_string_pretty(&value).expect("serializable")
         );
     } else {
-        eprintln!("tayori: {error}");
+        let lang = Lang::from_system();
+        eprintln!("tayori: {}", super::discovery_error_text(error, lang));
         if !trace.is_empty() {
-            print_trace(trace);
+            print_trace(trace, lang);
         }
     }
     match error {

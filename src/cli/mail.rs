@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use tayori::account::{Account, Accounts};
 use tayori::auth::guidance::Advice;
 use tayori::config::{Paths, Settings};
-use tayori::i18n::{Lang, Text, fill};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::mime;
 use tayori::store::{BodyState, SortOrder, Store};
 use tayori::sync::{AccountSync, Summary, SyncEvent, decode_mailbox_name};
@@ -27,7 +27,10 @@ pub fn sync(paths: &Paths, settings: &Settings, only: Option<&str>, watch: bool)
     match runtime.block_on(sync_accounts(paths, settings, only, watch)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tayori sync: {e:#}");
+            eprintln!(
+                "tayori sync: {}",
+                super::error_text(&e, Lang::from_system())
+            );
             ExitCode::FAILURE
         }
     }
@@ -51,7 +54,7 @@ async fn sync_accounts(
         if lang != Lang::En {
             text = format!("{text}\n{}", Lang::En.text(Text::NoAccountYet));
         }
-        return Err(anyhow!(text));
+        return Err(super::Told(text).into());
     }
     let net = net(settings)?;
     let mut all_ok = true;
@@ -77,7 +80,10 @@ async fn sync_accounts(
         match sync_with_retries(&engine).await {
             Ok(summary) => {
                 bar.finish_and_clear();
-                println!("{}", summary_line(&email, &summary, started.elapsed()));
+                println!(
+                    "{}",
+                    summary_line(&email, &summary, started.elapsed(), Lang::from_system())
+                );
                 print_skipped(&email, &summary);
             }
             Err(error) => {
@@ -126,9 +132,15 @@ async fn sync_with_retries(engine: &AccountSync) -> Result<Summary, tayori::sync
             Ok(summary) => return Ok(summary),
             Err(error) if error.is_transient() && attempt < ATTEMPTS => {
                 eprintln!(
-                    "tayori sync: {}: {error} (trying again in {} s)",
-                    engine.account().email,
-                    wait.as_secs()
+                    "tayori sync: {}",
+                    fill(
+                        Lang::from_system().text(Text::CliSyncRetrying),
+                        &[
+                            ("email", &engine.account().email),
+                            ("error", &error.to_string()),
+                            ("seconds", &wait.as_secs().to_string())
+                        ]
+                    )
                 );
                 tokio::time::sleep(wait).await;
                 wait *= 2;
@@ -167,9 +179,10 @@ fn progress_bar(email: &str) -> ProgressBar {
 }
 
 fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
+    let lang = Lang::from_system();
     Arc::new(move |event| match event {
-        SyncEvent::Connecting => bar.set_message("connecting…"),
-        SyncEvent::Connected => bar.set_message("signed in"),
+        SyncEvent::Connecting => bar.set_message(lang.text(Text::CliProgressConnecting)),
+        SyncEvent::Connected => bar.set_message(lang.text(Text::CliProgressSignedIn)),
         SyncEvent::FolderStarted { folder } => {
             bar.set_message(decode_mailbox_name(&folder));
             bar.set_length(0);
@@ -180,7 +193,10 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
             done,
             total,
         } => {
-            bar.set_message(format!("{}: headers", decode_mailbox_name(&folder)));
+            bar.set_message(fill(
+                lang.text(Text::CliProgressHeaders),
+                &[("folder", &decode_mailbox_name(&folder))],
+            ));
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         }
@@ -190,25 +206,41 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
             total,
             bytes,
         } => {
-            bar.set_message(format!(
-                "{}: messages ({:.1} MB)",
-                decode_mailbox_name(&folder),
-                bytes as f64 / 1e6
+            bar.set_message(fill(
+                lang.text(Text::CliProgressMessages),
+                &[
+                    ("folder", &decode_mailbox_name(&folder)),
+                    ("size", &megabytes(bytes)),
+                ],
             ));
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         }
         SyncEvent::NewMail { folder, count, .. } => {
-            bar.println(format!("{count} new in {}", decode_mailbox_name(&folder)));
+            bar.println(fill(
+                &lang.plural(Plural::CliNewIn, count as u64),
+                &[("folder", &decode_mailbox_name(&folder))],
+            ));
         }
-        SyncEvent::Idle => bar.set_message("up to date; waiting for new mail"),
-        SyncEvent::Offline { error, retry_in } => bar.println(format!(
-            "offline: {error} (trying again in {} s)",
-            retry_in.as_secs()
+        SyncEvent::Idle => bar.set_message(lang.text(Text::CliProgressIdle)),
+        SyncEvent::Offline { error, retry_in } => bar.println(fill(
+            lang.text(Text::CliProgressOffline),
+            &[
+                ("error", &error.to_string()),
+                ("seconds", &retry_in.as_secs().to_string()),
+            ],
         )),
-        SyncEvent::NeedsSignIn { error } => bar.println(format!("sign-in refused: {error}")),
+        SyncEvent::NeedsSignIn { error } => bar.println(fill(
+            lang.text(Text::CliProgressSignInRefused),
+            &[("error", &error.to_string())],
+        )),
         SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) => {}
     })
+}
+
+/// A size in megabytes with one decimal ("1.5 MB"): a unit, the same in every language.
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// Messages the server could not deliver, one line each (at most [`SKIPPED_SHOWN`]).
@@ -218,26 +250,39 @@ fn print_skipped(email: &str, summary: &Summary) {
         eprintln!("tayori sync: {email}: {skipped}");
     }
     if summary.skipped.len() > SKIPPED_SHOWN {
+        let more = (summary.skipped.len() - SKIPPED_SHOWN) as u64;
         eprintln!(
-            "tayori sync: {email}: and {} more messages skipped (see the log)",
-            summary.skipped.len() - SKIPPED_SHOWN
+            "tayori sync: {email}: {}",
+            Lang::from_system().plural(Plural::CliSkippedMore, more)
         );
     }
 }
 
-fn summary_line(email: &str, summary: &Summary, elapsed: Duration) -> String {
-    format!(
-        "{email}: {} folders ({} checked), {} new, {} flag changes, {} removed, {} messages downloaded \
-         ({:.1} MB), {} offline changes sent, {:.2} s",
-        summary.folders,
-        summary.folders_checked,
-        summary.new_messages,
-        summary.flag_changes,
-        summary.removed,
-        summary.bodies,
-        summary.body_bytes as f64 / 1e6,
-        summary.actions_replayed,
-        elapsed.as_secs_f64()
+fn summary_line(email: &str, summary: &Summary, elapsed: Duration, lang: Lang) -> String {
+    let count = |plural: Plural, n: usize| lang.plural(plural, n as u64);
+    fill(
+        lang.text(Text::CliSyncSummary),
+        &[
+            ("email", email),
+            ("folders", &count(Plural::CliSyncFolders, summary.folders)),
+            ("checked", &summary.folders_checked.to_string()),
+            ("new", &summary.new_messages.to_string()),
+            (
+                "flags",
+                &count(Plural::CliSyncFlagChanges, summary.flag_changes),
+            ),
+            ("removed", &summary.removed.to_string()),
+            (
+                "downloaded",
+                &count(Plural::CliSyncDownloaded, summary.bodies),
+            ),
+            ("size", &megabytes(summary.body_bytes)),
+            (
+                "replayed",
+                &count(Plural::CliSyncReplayed, summary.actions_replayed),
+            ),
+            ("seconds", &format!("{:.2}", elapsed.as_secs_f64())),
+        ],
     )
 }
 
@@ -317,25 +362,40 @@ pub fn list(
                     && f.role == Some(tayori::store::FolderRole::Inbox)))
     });
     let Some(found) = found else {
+        let lang = Lang::from_system();
         let names: Vec<String> = folders
             .iter()
             .map(|f| format!("{} {}", f.account, decode_mailbox_name(&f.name)))
             .collect();
-        return Err(anyhow!(
-            "no folder {folder:?} in the local store{}",
-            if names.is_empty() {
-                " (nothing synced yet — run `tayori sync`)".to_owned()
-            } else {
-                format!("; known folders:\n  {}", names.join("\n  "))
-            }
-        ));
+        let text = if names.is_empty() {
+            fill(
+                lang.text(Text::CliNoFolderNothingSynced),
+                &[("folder", folder)],
+            )
+        } else {
+            format!(
+                "{}\n  {}",
+                fill(lang.text(Text::CliNoFolderKnown), &[("folder", folder)]),
+                names.join("\n  ")
+            )
+        };
+        return Err(super::Told(text).into());
     };
+    let lang = Lang::from_system();
     println!(
-        "{} {} — {} messages, {} unread",
-        found.account,
-        decode_mailbox_name(&found.name),
-        found.total,
-        found.unread
+        "{}",
+        fill(
+            lang.text(Text::CliFolderHeading),
+            &[
+                ("account", &found.account),
+                ("folder", &decode_mailbox_name(&found.name)),
+                (
+                    "messages",
+                    &lang.plural(Plural::CliMessages, found.total as u64)
+                ),
+                ("unread", &found.unread.to_string()),
+            ]
+        )
     );
     print_rows(&store.messages(found.id, SortOrder::NewestFirst, 0, limit)?);
     Ok(ExitCode::SUCCESS)
@@ -345,7 +405,13 @@ pub fn search(paths: &Paths, query: &str, limit: usize) -> anyhow::Result<ExitCo
     let store = open_store(paths)?;
     let hits = store.search(query, limit)?;
     if hits.is_empty() {
-        eprintln!("no messages match {query:?}");
+        eprintln!(
+            "{}",
+            fill(
+                Lang::from_system().text(Text::CliNoSearchMatch),
+                &[("query", query)]
+            )
+        );
         return Ok(ExitCode::from(1));
     }
     print_rows(&hits);
@@ -353,17 +419,26 @@ pub fn search(paths: &Paths, query: &str, limit: usize) -> anyhow::Result<ExitCo
 }
 
 pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
     let store = open_store(paths)?;
-    let summary = store
-        .message(id)?
-        .with_context(|| format!("there is no message {id} in the local store"))?;
+    let summary = store.message(id)?.with_context(|| {
+        super::Told(fill(
+            lang.text(Text::CliNoSuchMessage),
+            &[("id", &id.to_string())],
+        ))
+    })?;
     let bytes = match store.message_raw(id)? {
         Some(bytes) => bytes,
         None => {
             // Not downloaded yet (outside the sync window): fetch it now, as opening it would.
             let (email, _) = store.message_location(id)?;
             drop(store);
-            let runtime = super::runtime().ok_or_else(|| anyhow!("could not start"))?;
+            let runtime = super::runtime().ok_or_else(|| {
+                super::Told(fill(
+                    lang.text(Text::CliCouldNotStart),
+                    &[("detail", "tokio")],
+                ))
+            })?;
             runtime.block_on(async {
                 let account = Accounts::new(paths).get(&email)?;
                 let net = net(settings)?;
@@ -388,28 +463,57 @@ pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::R
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!("From:    {}", addresses(&decoded.from));
-    println!("To:      {}", addresses(&decoded.to));
+    let header = |label: Text, value: &str| {
+        // "From:    …": the values line up in English; Japanese labels are wider, one space will do.
+        let label = format!("{}:", lang.text(label));
+        println!("{label:<8} {value}");
+    };
+    header(Text::HeaderFrom, &addresses(&decoded.from));
+    header(Text::HeaderTo, &addresses(&decoded.to));
     if !decoded.cc.is_empty() {
-        println!("Cc:      {}", addresses(&decoded.cc));
+        header(Text::HeaderCc, &addresses(&decoded.cc));
     }
-    println!("Date:    {} (UTC)", date_text(summary.date));
-    println!(
-        "Subject: {}",
-        decoded.subject.as_deref().unwrap_or(&summary.subject)
+    header(
+        Text::HeaderDate,
+        &fill(
+            lang.text(Text::CliShowDateUtc),
+            &[("date", &date_text(summary.date))],
+        ),
+    );
+    header(
+        Text::HeaderSubject,
+        decoded.subject.as_deref().unwrap_or(&summary.subject),
     );
     for attachment in &decoded.attachments {
         println!(
-            "Attachment: {} ({}, {} bytes)",
-            attachment.file_name.as_deref().unwrap_or("(unnamed)"),
-            attachment.content_type,
-            attachment.size
+            "{}",
+            fill(
+                lang.text(Text::CliShowAttachment),
+                &[
+                    (
+                        "name",
+                        attachment
+                            .file_name
+                            .as_deref()
+                            .unwrap_or(lang.text(Text::CliShowUnnamed))
+                    ),
+                    ("type", &attachment.content_type),
+                    (
+                        "size",
+                        &lang.plural(Plural::AttachmentBytes, attachment.size as u64)
+                    ),
+                ]
+            )
         );
     }
     println!();
     if summary.body_state == BodyState::Unparseable || !decoded.parse_ok {
         println!(
-            "(This message could not be read as a mail message; `tayori show {id} --raw` prints its bytes.)"
+            "{}",
+            fill(
+                lang.text(Text::CliShowUnreadable),
+                &[("id", &id.to_string())]
+            )
         );
     } else {
         println!("{}", decoded.text.as_deref().unwrap_or(""));

@@ -14,7 +14,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tayori::account::AccountsError;
 use tayori::config::{Paths, Settings};
+use tayori::discovery::DiscoveryError;
+use tayori::i18n::{Lang, Text, fill};
+use tayori::outbox::OutboxError;
+use tayori::store::StoreError;
 
 /// `tayori --version`: the version and which app registrations this build carries.
 fn long_version() -> &'static str {
@@ -334,9 +339,93 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
 /// Prints a command's error (with its causes) and turns it into exit status 1.
 fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
     result.unwrap_or_else(|e| {
-        eprintln!("tayori: {e:#}");
+        eprintln!("tayori: {}", error_text(&e, Lang::from_system()));
         ExitCode::FAILURE
     })
+}
+
+/// A sentence the command line wrote in the person's language (from the catalog), carried as an
+/// error or as the context of one: it is shown as it is, with its causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Told(pub String);
+
+/// An error as the person reads it. In English, the core's own words (with their causes). In
+/// another language: the errors the command line has words for come from the catalog; any other
+/// gets a headline in the person's language, then the core's words as details (as the window
+/// shows them under "Technical details").
+pub(crate) fn error_text(error: &anyhow::Error, lang: Lang) -> String {
+    if lang == Lang::En || error.downcast_ref::<Told>().is_some() {
+        return format!("{error:#}");
+    }
+    if let Some(text) = error
+        .chain()
+        .find_map(|cause| known_error_text(cause, lang))
+    {
+        return text;
+    }
+    format!(
+        "{}\n  {}",
+        lang.text(Text::CliCommandFailed),
+        fill(
+            lang.text(Text::CliErrorDetails),
+            &[("detail", &format!("{error:#}"))]
+        )
+    )
+}
+
+/// The catalog's words for the errors a person meets most on the command line.
+fn known_error_text(cause: &(dyn std::error::Error + 'static), lang: Lang) -> Option<String> {
+    if let Some(told) = cause.downcast_ref::<Told>() {
+        return Some(told.0.clone());
+    }
+    let no_account = |email: &str| fill(lang.text(Text::CliNoSuchAccount), &[("email", email)]);
+    if let Some(AccountsError::NotFound(email)) = cause.downcast_ref::<AccountsError>() {
+        return Some(no_account(email));
+    }
+    if let Some(error) = cause.downcast_ref::<OutboxError>() {
+        return match error {
+            OutboxError::NotFound(id) => Some(fill(
+                lang.text(Text::CliNoSuchOutboxMessage),
+                &[("id", &id.to_string())],
+            )),
+            OutboxError::Busy => Some(lang.text(Text::CliOutboxBusy).to_owned()),
+            OutboxError::Accounts(AccountsError::NotFound(email)) => Some(no_account(email)),
+            _ => None,
+        };
+    }
+    if let Some(StoreError::NoSuchMessage(id)) = cause.downcast_ref::<StoreError>() {
+        return Some(fill(
+            lang.text(Text::CliNoSuchMessage),
+            &[("id", &id.to_string())],
+        ));
+    }
+    if let Some(error) = cause.downcast_ref::<DiscoveryError>() {
+        return Some(discovery_error_text(error, lang));
+    }
+    None
+}
+
+/// What a failed discovery says, as the wizard says it (in English, the core's own words).
+pub(crate) fn discovery_error_text(error: &DiscoveryError, lang: Lang) -> String {
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    match error {
+        DiscoveryError::BadAddress(_) => lang.text(Text::AddressInvalid).to_owned(),
+        DiscoveryError::NothingFound { domain, .. } => {
+            fill(lang.text(Text::NothingFoundBody), &[("domain", domain)])
+        }
+        DiscoveryError::Unsupported { domain, reason, .. } => fill(
+            lang.text(Text::UnsupportedBody),
+            &[("domain", domain), ("reason", reason)],
+        ),
+        DiscoveryError::Setup(detail) => {
+            fill(lang.text(Text::DiscoverySetupBody), &[("detail", detail)])
+        }
+        // What the network refused is told in the person's language already.
+        DiscoveryError::Refused { refusal, .. } => refusal.text(lang),
+    }
 }
 
 /// The async runtime a command runs on; `None` (after telling the person) if it cannot start.
@@ -347,7 +436,13 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     {
         Ok(runtime) => Some(runtime),
         Err(e) => {
-            eprintln!("tayori: could not start: {e}");
+            eprintln!(
+                "tayori: {}",
+                fill(
+                    Lang::from_system().text(Text::CliCouldNotStart),
+                    &[("detail", &e.to_string())]
+                )
+            );
             None
         }
     }

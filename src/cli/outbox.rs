@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tayori::config::{Paths, Settings};
-use tayori::i18n::{Lang, Plural};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::outbox::{Entry, Outbox, OutboxError, State, Worker};
 
 use super::OutboxCommand;
-use super::send::{EXIT_FAILED, EXIT_QUEUED, EXIT_SENT, report, size_text};
+use super::send::{EXIT_FAILED, EXIT_QUEUED, EXIT_SENT, print_reason, report, size_text};
 
 pub fn run(paths: &Paths, settings: &Settings, action: Option<OutboxCommand>) -> ExitCode {
     let Some(runtime) = super::runtime() else {
@@ -35,14 +35,18 @@ pub fn run(paths: &Paths, settings: &Settings, action: Option<OutboxCommand>) ->
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("tayori: {error:#}");
+            eprintln!("tayori: {}", super::error_text(&error, Lang::from_system()));
             ExitCode::from(EXIT_FAILED)
         }
     }
 }
 
 fn open(paths: &Paths) -> anyhow::Result<Outbox> {
-    Outbox::open_in(&paths.data_dir).context("the outbox could not be opened")
+    Outbox::open_in(&paths.data_dir).context(super::Told(
+        Lang::from_system()
+            .text(Text::CliOutboxUnopenable)
+            .to_owned(),
+    ))
 }
 
 fn describe(entry: &Entry, lang: Lang) {
@@ -51,35 +55,50 @@ fn describe(entry: &Entry, lang: Lang) {
     if entry.state == State::Queued {
         let wait = (entry.next_attempt_at - now).max(0);
         if wait > 0 {
-            state.push_str(&format!(", next attempt in {wait} s"));
+            state.push_str(&fill(
+                lang.text(Text::CliOutboxNextAttempt),
+                &[("seconds", &wait.to_string())],
+            ));
         }
         if entry.interrupted {
-            state.push_str(", interrupted: the Sent folder is checked before it is sent again");
+            state.push_str(lang.text(Text::CliOutboxInterrupted));
         }
     }
     println!(
-        "#{}  {state}  {} → {}  \"{}\"  {}  {}",
-        entry.id,
-        entry.account,
-        entry.recipients.join(", "),
-        entry.subject,
-        size_text(entry.size),
-        lang.plural(Plural::OutboxAttempts, entry.attempts.into()),
+        "{}",
+        fill(
+            lang.text(Text::CliOutboxRow),
+            &[
+                ("id", &entry.id.to_string()),
+                ("state", &state),
+                ("account", &entry.account),
+                ("recipients", &entry.recipients.join(", ")),
+                ("subject", &entry.subject),
+                ("size", &size_text(entry.size, lang)),
+                (
+                    "attempts",
+                    &lang.plural(Plural::OutboxAttempts, entry.attempts.into())
+                ),
+            ]
+        )
     );
     if entry.state == State::Sent {
         if let Some(reply) = &entry.server_reply {
-            println!("    Server: {reply}");
+            println!(
+                "    {}",
+                fill(lang.text(Text::CliServerReply), &[("reply", reply)])
+            );
         }
         if let Some(error) = &entry.copy_error {
-            println!("    Sent folder copy not filed yet: {error}");
+            println!(
+                "    {}",
+                fill(lang.text(Text::CliOutboxCopyNotFiled), &[("error", error)])
+            );
         }
         return;
     }
     if let Some(reason) = &entry.last_error {
-        println!("    Reason: {reason}");
-        if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
-            println!("    {words}");
-        }
+        print_reason("    ", reason, lang);
     }
     if entry.state == State::Failed {
         println!(
@@ -96,10 +115,10 @@ fn list(paths: &Paths, all: bool, json: bool) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(EXIT_SENT);
     }
-    if entries.is_empty() {
-        println!("The outbox is empty: nothing waits to be sent.");
-    }
     let lang = Lang::from_system();
+    if entries.is_empty() {
+        println!("{}", lang.text(Text::CliOutboxEmpty));
+    }
     for entry in &entries {
         describe(entry, lang);
     }
@@ -111,7 +130,7 @@ fn acquire(paths: &Paths, settings: &Settings) -> anyhow::Result<Option<Worker>>
     match Worker::acquire(paths, net.dns, net.http) {
         Ok(worker) => Ok(Some(worker)),
         Err(OutboxError::Busy) => {
-            println!("{}", OutboxError::Busy);
+            println!("{}", Lang::from_system().text(Text::CliOutboxBusy));
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -131,8 +150,11 @@ async fn retry(paths: &Paths, settings: &Settings, id: i64) -> anyhow::Result<u8
 fn discard(paths: &Paths, id: i64) -> anyhow::Result<u8> {
     let entry = open(paths)?.discard(id)?;
     println!(
-        "Discarded #{} \"{}\"; it will not be sent.",
-        entry.id, entry.subject
+        "{}",
+        fill(
+            Lang::from_system().text(Text::CliOutboxDiscarded),
+            &[("id", &entry.id.to_string()), ("subject", &entry.subject)]
+        )
     );
     Ok(EXIT_SENT)
 }
@@ -152,13 +174,16 @@ async fn flush(paths: &Paths, settings: &Settings, wait: Option<u64>) -> anyhow:
     let failed = left.iter().filter(|e| e.state == State::Failed).count();
     let queued = left.len() - failed;
     if outcomes.is_empty() && left.is_empty() {
-        println!("The outbox is empty: nothing waits to be sent.");
+        println!("{}", lang.text(Text::CliOutboxEmpty));
     }
     Ok(if failed > 0 {
-        println!("{failed} message(s) need you: `tayori outbox` shows why.");
+        println!("{}", lang.plural(Plural::CliOutboxNeedYou, failed as u64));
         EXIT_FAILED
     } else if queued > 0 {
-        println!("{queued} message(s) still wait to be sent.");
+        println!(
+            "{}",
+            lang.plural(Plural::CliOutboxStillWaiting, queued as u64)
+        );
         EXIT_QUEUED
     } else {
         EXIT_SENT

@@ -12,7 +12,7 @@ use anyhow::Context;
 use tayori::account::Accounts;
 use tayori::compose::{Attachment, BodyFormat, ComposeError, Draft, Mailbox};
 use tayori::config::{Paths, Settings};
-use tayori::i18n::{Lang, Text};
+use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::outbox::{CopyState, Entry, Outbox, OutboxError, Outcome, Worker};
 
 use super::SendArgs;
@@ -35,7 +35,7 @@ pub fn run(paths: &Paths, settings: &Settings, args: SendArgs) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("tayori: {error:#}");
+            eprintln!("tayori: {}", super::error_text(&error, Lang::from_system()));
             let refused = error.downcast_ref::<ComposeError>().is_some()
                 || error
                     .downcast_ref::<OutboxError>()
@@ -49,29 +49,30 @@ pub fn run(paths: &Paths, settings: &Settings, args: SendArgs) -> ExitCode {
     }
 }
 
-fn read_body(args: &SendArgs) -> anyhow::Result<String> {
+fn read_body(args: &SendArgs, lang: Lang) -> anyhow::Result<String> {
     let bytes = match &args.body_file {
         Some(path) => std::fs::read(path)
             .map_err(|e| ComposeError::Attachment {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })
-            .context("the message body could not be read")?,
+            .context(super::Told(lang.text(Text::CliBodyUnreadable).to_owned()))?,
         None => {
             if std::io::stdin().is_terminal() {
-                eprintln!("Type the message; end it with Ctrl-D on a line of its own.");
+                eprintln!("{}", lang.text(Text::CliTypeMessage));
             }
             let mut bytes = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut bytes)
-                .context("the message body could not be read from standard input")?;
+                .context(super::Told(
+                    lang.text(Text::CliBodyUnreadableStdin).to_owned(),
+                ))?;
             bytes
         }
     };
     String::from_utf8(bytes).map_err(|_| {
         anyhow::Error::new(ComposeError::Build(
-            "the message body is not UTF-8 text; convert it (e.g. iconv -t UTF-8) and try again"
-                .into(),
+            lang.text(Text::CliBodyNotUtf8).to_owned(),
         ))
     })
 }
@@ -98,7 +99,7 @@ async fn send(paths: &Paths, settings: &Settings, args: SendArgs) -> anyhow::Res
     } else {
         BodyFormat::Flowed
     };
-    draft.body = read_body(&args)?;
+    draft.body = read_body(&args, lang)?;
     for path in &args.attachments {
         draft.attachments.push(Attachment::from_file(path)?);
     }
@@ -107,15 +108,21 @@ async fn send(paths: &Paths, settings: &Settings, args: SendArgs) -> anyhow::Res
     let outbox = Outbox::open_in(&paths.data_dir)?;
     let id = outbox.enqueue(&account.email, &draft.subject, &built, None)?;
     println!(
-        "Queued as #{id} ({}), Message-ID {}",
-        size_text(built.raw.len() as u64),
-        built.message_id
+        "{}",
+        fill(
+            lang.text(Text::CliQueuedAs),
+            &[
+                ("id", &id.to_string()),
+                ("size", &size_text(built.raw.len() as u64, lang)),
+                ("msgid", &built.message_id),
+            ]
+        )
     );
     let net = super::account::net(settings)?;
     let mut worker = match Worker::acquire(paths, net.dns, net.http) {
         Ok(worker) => worker,
         Err(OutboxError::Busy) => {
-            println!("{}", OutboxError::Busy);
+            println!("{}", lang.text(Text::CliOutboxBusy));
             return Ok(EXIT_QUEUED);
         }
         Err(e) => return Err(e.into()),
@@ -125,26 +132,51 @@ async fn send(paths: &Paths, settings: &Settings, args: SendArgs) -> anyhow::Res
     Ok(report(&entry, &outcome, lang))
 }
 
-pub(super) fn size_text(bytes: u64) -> String {
+/// A message's size: bytes in words, kilobytes and megabytes by their unit.
+pub(super) fn size_text(bytes: u64, lang: Lang) -> String {
     match bytes {
         b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
         b if b >= 1024 => format!("{} KB", b.div_ceil(1024)),
-        b => format!("{b} bytes"),
+        b => lang.plural(Plural::AttachmentBytes, b),
     }
 }
 
-fn recipients_text(entry: &Entry) -> String {
+fn recipients_text(entry: &Entry, lang: Lang) -> String {
     match entry.recipients.as_slice() {
-        [] => "(nobody)".into(),
+        [] => lang.text(Text::CliRecipientsNobody).into(),
         [one] => one.clone(),
-        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+        [first, rest @ ..] => fill(
+            &lang.plural(Plural::CliRecipientsMore, rest.len() as u64),
+            &[("first", first)],
+        ),
+    }
+}
+
+/// "Reason: …" and, where Tayori knows them, the reason in plain words.
+pub(super) fn print_reason(indent: &str, reason: &str, lang: Lang) {
+    println!(
+        "{indent}{}",
+        fill(lang.text(Text::CliReason), &[("reason", reason)])
+    );
+    if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
+        println!("{indent}{words}");
     }
 }
 
 /// Prints what became of a message and returns the exit status for it.
 pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
-    let id = entry.id;
-    println!("#{id} \"{}\" to {}", entry.subject, recipients_text(entry));
+    let id = entry.id.to_string();
+    println!(
+        "{}",
+        fill(
+            lang.text(Text::CliSentHeading),
+            &[
+                ("id", &id),
+                ("subject", &entry.subject),
+                ("recipients", &recipients_text(entry, lang)),
+            ]
+        )
+    );
     match outcome {
         Outcome::Sent {
             reply,
@@ -152,46 +184,55 @@ pub(super) fn report(entry: &Entry, outcome: &Outcome, lang: Lang) -> u8 {
             copy_error,
         } => {
             println!("  {}", lang.text(Text::SendDone));
-            println!("  Server: {reply}");
+            println!(
+                "  {}",
+                fill(lang.text(Text::CliServerReply), &[("reply", reply)])
+            );
             match (copy, copy_error) {
                 (CopyState::ByServer, _) => {
-                    println!("  Sent folder: the server files sent mail itself")
+                    println!("  {}", lang.text(Text::CliSentFolderByServer))
                 }
-                (CopyState::Filed, _) => println!("  Sent folder: copy filed"),
+                (CopyState::Filed, _) => println!("  {}", lang.text(Text::CliSentFolderFiled)),
                 (CopyState::Pending, error) => println!(
-                    "  Sent folder: copy not filed yet ({}); `tayori outbox flush` tries again",
-                    error.as_deref().unwrap_or("pending")
+                    "  {}",
+                    fill(
+                        lang.text(Text::CliSentFolderPending),
+                        &[(
+                            "error",
+                            error.as_deref().unwrap_or(lang.text(Text::CliPending))
+                        )]
+                    )
                 ),
             }
             EXIT_SENT
         }
         Outcome::FoundInSent => {
             println!(
-                "  {} (It had gone out before an interruption: it was found in the Sent folder and not sent again.)",
-                lang.text(Text::SendDone)
+                "  {} {}",
+                lang.text(Text::SendDone),
+                lang.text(Text::CliFoundInSent)
             );
             EXIT_SENT
         }
         Outcome::WillRetry { at, reason } => {
             println!("  {}", lang.text(Text::SendQueued));
-            println!("  Reason: {reason}");
-            if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
-                println!("  {words}");
-            }
+            print_reason("  ", reason, lang);
             let wait = (*at - tayori::account::now_seconds() as i64).max(0);
             println!(
-                "  Next attempt in {wait} s, by the Tayori window or `tayori outbox flush --wait 600`."
+                "  {}",
+                fill(
+                    lang.text(Text::CliNextAttempt),
+                    &[("seconds", &wait.to_string())]
+                )
             );
             EXIT_QUEUED
         }
         Outcome::Failed { reason, .. } => {
             println!("  {}", lang.text(Text::SendFailed));
-            println!("  Reason: {reason}");
-            if let Some(words) = tayori::outbox::reason::plain_words(reason, lang) {
-                println!("  {words}");
-            }
+            print_reason("  ", reason, lang);
             println!(
-                "  To send it again: tayori outbox retry {id}   To drop it: tayori outbox discard {id}"
+                "  {}",
+                fill(lang.text(Text::CliRetryOrDiscard), &[("id", &id)])
             );
             EXIT_FAILED
         }

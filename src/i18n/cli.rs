@@ -84,6 +84,62 @@ catalog! {
             en: "To use an app password: tayori account add {email} --auth password",
             ja: "アプリ パスワードを使うには: tayori account add {email} --auth password",
         }
+        CliServerNamesSignIn {
+            en: "The mail server names its sign-in service: {service}",
+            ja: "メール サーバーがサインイン サービスを指定しています: {service}",
+        }
+        CliPasswordPrompt { en: "Password for {email}: ", ja: "{email} のパスワード: " }
+        CliNoPasswordGiven { en: "no password given", ja: "パスワードが入力されていません" }
+        CliNoAccounts {
+            en: "No accounts yet. Add one with: tayori account add you@example.com",
+            ja: "アカウントはまだありません。追加するには: tayori account add you@example.com",
+        }
+        CliSignInByPassword { en: "password", ja: "パスワード" }
+        CliSignInProvider { en: "provider", ja: "プロバイダー" }
+        /// `tayori account list`: a refusal that waits for the administrator, not for a new sign-in.
+        CliAccountRefused { en: "refused: {reason}", ja: "拒否されています: {reason}" }
+        CliAccountNeedsSignIn {
+            en: "needs sign-in: {reason} — run `tayori account reauth {email}`",
+            ja: "再サインインが必要です: {reason} — `tayori account reauth {email}` を実行してください",
+        }
+        CliAccountRemoved {
+            en: "Account {email} removed: its sign-in deleted from the keyring, its connections record and its mail from this computer (the server keeps the mail).",
+            ja: "アカウント {email} を削除しました。サインイン情報をキーリングから、接続の記録とメールをこのパソコンから削除しました（サーバー上のメールは残ります）。",
+        }
+        CliRevoked {
+            en: "Its sign-in was withdrawn at the provider ({host}).",
+            ja: "プロバイダー側のサインインも取り消しました（{host}）。",
+        }
+        CliRevocationNotOffered {
+            en: "The provider offers programs no way to withdraw a sign-in: it ends when it expires, or when you remove Tayori's access in your account's security settings.",
+            ja: "このプロバイダーにはプログラムからサインインを取り消す方法がありません。有効期限が切れると終わります。すぐに終わらせるには、アカウントのセキュリティ設定で Tayori のアクセスを削除してください。",
+        }
+        CliRevocationFailed {
+            en: "Its sign-in could not be withdrawn at the provider ({detail}); remove Tayori's access in your account's security settings to end it there.",
+            ja: "プロバイダー側のサインインを取り消せませんでした（{detail}）。アカウントのセキュリティ設定で Tayori のアクセスを削除してください。",
+        }
+        CliVerifyOk { en: "{email}: ok", ja: "{email}: 正常" }
+        CliVerifyNeedsSignIn {
+            en: "{email}: needs sign-in — {error}",
+            ja: "{email}: 再サインインが必要です — {error}",
+        }
+        CliVerifyRefused { en: "{email}: refused — {error}", ja: "{email}: 拒否されました — {error}" }
+        CliVerifyCouldNotCheck {
+            en: "{email}: could not check — {error}",
+            ja: "{email}: 確認できませんでした — {error}",
+        }
+        CliNoSuchAccount {
+            en: "there is no account {email}; `tayori account list` shows the configured ones",
+            ja: "アカウント {email} はありません。設定済みのアカウントは `tayori account list` で確認できます",
+        }
+        /// An error the command line has no words of its own for: what Tayori's core said follows,
+        /// as the window shows it under "Technical details".
+        CliCommandFailed {
+            en: "The command could not finish.",
+            ja: "コマンドを完了できませんでした。",
+        }
+        CliErrorDetails { en: "Details: {detail}", ja: "詳細: {detail}" }
+        CliCouldNotStart { en: "could not start: {detail}", ja: "起動できませんでした: {detail}" }
     }
     plurals {}
 }

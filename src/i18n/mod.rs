@@ -3,7 +3,8 @@
 //! One catalog, split by area into files: `general`, `wizard`, `failure` (what a failed setup
 //! says), `auth` (provider error explanations, app passwords, signing in again), `mailbox`,
 //! `reader`, `composer`, `send` (sending and the outbox), `sync` (the status line and new-mail
-//! notifications), `settings` and `cli` (the command line's own lines). Each area declares its keys with `catalog!`, English and
+//! notifications), `settings`, and the command line's own lines: `cli` (accounts, errors), `cli_mail` (sync,
+//! list, search, show), `cli_send` (send, outbox), `cli_discover`. Each area declares its keys with `catalog!`, English and
 //! Japanese side by side:
 //!
 //! ```text
@@ -251,6 +252,9 @@ areas! {
         settings => Settings,
         cli => Cli,
         network => Network,
+        cli_mail => CliMail,
+        cli_send => CliSend,
+        cli_discover => CliDiscover,
     ],
     plurals: [
         mailbox => Mailbox,
@@ -258,6 +262,8 @@ areas! {
         send => Send,
         sync => Sync,
         settings => Settings,
+        cli_mail => CliMail,
+        cli_send => CliSend,
     ],
 }
 

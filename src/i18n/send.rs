@@ -34,6 +34,12 @@ catalog! {
             en: "The server's policy does not allow this message (for example: sending as another address, or too many messages). Your administrator can tell you what is allowed.",
             ja: "サーバーのポリシーによりこのメッセージは送信できません（別のアドレスとしての送信、送信数の上限など）。許可されている内容は管理者に確認してください。",
         }
+        /// Exchange's "Send As" refusal: reading a shared mailbox and sending as it are separate
+        /// permissions.
+        SmtpSendAsDenied {
+            en: "You may not send as this address. Sending as a shared mailbox needs the \"Send As\" permission on it (reading it is a separate permission); ask your administrator to give it to you.",
+            ja: "このアドレスとして送信する権限がありません。共有メールボックスとして送信するには、その「Send As（送信者として送信）」の権限が必要です（閲覧の権限とは別です）。管理者に付与を依頼してください。",
+        }
         SmtpAuthRefused {
             en: "The server refused the sign-in for sending. Sign in again (tayori account reauth), then retry the message.",
             ja: "送信用のサインインがサーバーに拒否されました。もう一度サインインしてから（tayori account reauth）、メッセージを再送してください。",

@@ -88,6 +88,43 @@ catalog! {
             en: "{email} could not be removed: {detail}",
             ja: "{email} を削除できませんでした: {detail}",
         }
+        /// A Microsoft 365 account's card: add a shared mailbox (代表アドレス) it is a member of.
+        SharedMailboxAdd { en: "Add a shared mailbox", ja: "共有メールボックスを追加" }
+        SharedMailboxHint {
+            en: "A shared mailbox (such as info@ or sales@) that {email} is a member of opens with this account's sign-in: no second sign-in.",
+            ja: "{email} がメンバーになっている共有メールボックス（info@ や sales@ など）を、このアカウントのサインインで開きます。もう一度サインインする必要はありません。",
+        }
+        SharedMailboxAddress { en: "Shared mailbox address", ja: "共有メールボックスのアドレス" }
+        SharedMailboxChecking {
+            en: "Checking {shared} with the sign-in of {member}…",
+            ja: "{member} のサインインで {shared} を確認しています…",
+        }
+        SharedMailboxAdded {
+            en: "Shared mailbox {shared} added.",
+            ja: "共有メールボックス {shared} を追加しました。",
+        }
+        SharedMailboxFailed {
+            en: "{shared} could not be added: {detail}",
+            ja: "{shared} を追加できませんでした: {detail}",
+        }
+        /// A shared mailbox's card: whose sign-in opens it.
+        AccountSharedVia { en: "Opens with", ja: "共有メールボックス" }
+        SharedMailboxOpensWith {
+            en: "the sign-in of {member} (a shared mailbox)",
+            ja: "{member} のサインインで開きます",
+        }
+        SignInAgainAs { en: "Sign in again as {member}", ja: "{member} として再度サインイン" }
+        SettingsAbout { en: "About Tayori", ja: "Tayori について" }
+        AboutVersion { en: "Version {version}", ja: "バージョン {version}" }
+        /// Which app registrations this build carries (as `tayori --version` says).
+        AboutBuiltInRegistration {
+            en: "{service} sign-in: built-in app registration {id}",
+            ja: "{service} のサインイン: 組み込みのアプリ登録 {id}",
+        }
+        AboutNoBuiltInRegistration {
+            en: "{service} sign-in: no built-in app registration (an administrator sets one in policy.toml or [oauth.client_ids])",
+            ja: "{service} のサインイン: 組み込みのアプリ登録はありません（管理者が policy.toml または [oauth.client_ids] で設定します）",
+        }
         SettingsSaveFailed {
             en: "Your choice works now but could not be saved for next time: {detail}",
             ja: "設定は反映されましたが、次回のために保存できませんでした: {detail}",

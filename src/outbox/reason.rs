@@ -21,6 +21,15 @@ pub fn plain_words(reason: &str, lang: Lang) -> Option<&'static str> {
     if reason.contains("it may have been sent") {
         return Some(lang.text(Text::OutboxMaybeSent));
     }
+    // Sending as an address the signed-in person may not send as: Exchange Online's 5.7.60 (and
+    // its NDR's SendAsDenied), Postfix's reject_sender_login_mismatch.
+    if reason.contains("5.7.60")
+        || reason.contains("SendAsDenied")
+        || reason.contains("not owned by user")
+        || reason.contains("permissions to send as")
+    {
+        return Some(lang.text(Text::SmtpSendAsDenied));
+    }
     let reason = reason.trim_start();
     let code = reason
         .get(..3)
@@ -69,6 +78,17 @@ mod tests {
         assert!(en("552 5.3.4 Message size exceeds fixed limit").contains("larger"));
         assert!(en("552 Too much mail data").contains("larger"));
         assert!(en("550 5.7.1 Sender not allowed").contains("policy"));
+        // Send As: Exchange Online's words and Postfix's.
+        for reply in [
+            "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
+            "553 5.7.1 <info@contoso.test>: Sender address rejected: not owned by user diego@contoso.test",
+        ] {
+            assert!(en(reply).contains("\"Send As\" permission"), "{reply}");
+            assert!(
+                plain_words(reply, Lang::Ja).unwrap().contains("Send As"),
+                "{reply}"
+            );
+        }
         assert!(en("535 5.7.8 Authentication credentials invalid").contains("Sign in again"));
         assert!(en("421 4.4.0 Failed to connect to relay server").contains("try again"));
         assert!(en("Connection refused (os error 111)").contains("could not be reached"));

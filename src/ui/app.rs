@@ -246,6 +246,11 @@ impl App {
                 }
                 task
             }
+            Some(settings::Event::Added(account)) => {
+                tracing::info!(account = account.email, "shared mailbox added");
+                // The main window starts again from the account list, the new one's engine with it.
+                Task::batch([task, self.show_mailbox(Some(*account))])
+            }
             Some(settings::Event::Removed(email)) => {
                 tracing::info!(account = email, "account removed from this computer");
                 // The mailbox starts again from the account list; with no account left, the
@@ -379,6 +384,7 @@ impl App {
                         Task::batch([task, self.switch_language()])
                     }
                     Some(mailbox::Event::OpenSettings) => {
+                        tracing::info!("settings opened");
                         self.settings = Some(Box::new(settings::State::new(
                             self.context.clone(),
                             self.background.accounts().to_vec(),

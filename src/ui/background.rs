@@ -149,11 +149,24 @@ impl Background {
     /// The account signed in again (from its banner or the settings): its mark goes and its
     /// engine starts afresh.
     pub fn signed_in_again(&mut self, email: &str) {
-        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+        // One sign-in renews a member and the shared mailboxes it opens: their engines all start
+        // again, signed in.
+        let member = self
+            .accounts
+            .iter()
+            .find(|a| a.email == email)
+            .and_then(|a| a.shared_via.clone())
+            .unwrap_or_else(|| email.to_owned());
+        for account in self.accounts.iter_mut().filter(|a| {
+            a.email.eq_ignore_ascii_case(&member)
+                || a.shared_via
+                    .as_deref()
+                    .is_some_and(|via| via.eq_ignore_ascii_case(&member))
+        }) {
             account.needs_sign_in = None;
+            self.sync.remove(&account.email);
+            *self.restarts.entry(account.email.clone()).or_default() += 1;
         }
-        self.sync.remove(email);
-        *self.restarts.entry(email.to_owned()).or_default() += 1;
     }
 
     /// Every engine starts afresh (the download range changed in the settings).

@@ -1,6 +1,7 @@
 //! Signing an account in again — the same as `tayori account reauth`: the browser for OAuth
 //! accounts, the typed password otherwise; both servers checked; then the account is marked signed
-//! in. Used by the mailbox's "needs sign-in" banner and by the settings screen.
+//! in. A shared mailbox's sign-in is its member's: signing it in again signs the member in. Used
+//! by the mailbox's "needs sign-in" banner and by the settings screen.
 
 use tayori::account::Account;
 use tayori::account::setup::{self, SetupError};
@@ -23,6 +24,11 @@ pub async fn sign_in_again(
 
 async fn run(context: Context, account: Account, password: String) -> Result<(), SetupError> {
     let net = Net::from_settings(&context.settings)?;
+    let accounts = tayori::account::Accounts::new(&context.paths);
+    // A shared mailbox opens with its member's sign-in: the member signs in (no sign-in of the
+    // shared mailbox's own exists), and the shared mailbox is checked with it.
+    let shared = account.shared_via.is_some().then(|| account.clone());
+    let account = setup::sign_in_owner(&accounts, &account)?;
     // The browser's page waits until the account is checked (dropped on failure: "return to Tayori").
     let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
         Some(client) => {
@@ -53,7 +59,10 @@ async fn run(context: Context, account: Account, password: String) -> Result<(),
         )
         .await?;
     }
-    tayori::account::Accounts::new(&context.paths).set_needs_sign_in(&account.email, None)?;
+    if let Some(shared) = &shared {
+        setup::verify_imap(&net, &shared.imap, &credentials).await?;
+    }
+    setup::signed_in_again(&accounts, &account.email)?;
     if let Some(page) = page {
         page.signed_in().await;
     }

@@ -60,6 +60,7 @@ for shared in info_contoso_test sales_northwind_test; do # Exchange shared mailb
 done
 render "$SRC/postfix/main.cf.in" "$STATE/postfix/main.cf"
 render "$SRC/postfix/master.cf.in" "$STATE/postfix/master.cf"
+render "$SRC/postfix/send-as.regexp.in" "$STATE/postfix/send-as.regexp"
 
 # Dovecot app passwords (SASL PLAIN/LOGIN), hashed once per state dir; mail uid/gid 5000 needs
 # no /etc/passwd entry.

@@ -30,7 +30,10 @@ use crate::smtp::SmtpError;
 
 pub use discover::{DiscoveryProgress, discover_stream};
 pub use plan::{Method, Plan, policy_client_id};
-pub use save::{Removed, Revocation, remove_account, save, shared_mailbox};
+pub use save::{
+    Removed, Revocation, add_shared_mailbox, remove_account, save, shared_mailbox, sign_in_owner,
+    signed_in_again,
+};
 pub use sign_in::{
     GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,
     non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_device,

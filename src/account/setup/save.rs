@@ -160,6 +160,51 @@ pub fn shared_mailbox(member: &Account, shared: &str) -> Result<Account, SetupEr
     })
 }
 
+/// Adds a shared mailbox that `member` (a signed-in account) is a member of: opened with the
+/// member's own sign-in, checked on both servers (IMAP as the shared address, SMTP as the member)
+/// before it is saved. No second sign-in: `tayori account add-shared` and the settings screen.
+pub async fn add_shared_mailbox(
+    net: &crate::net::Net,
+    accounts: &Accounts,
+    member: &str,
+    shared: &str,
+) -> Result<Account, SetupError> {
+    let member = accounts.get(member)?;
+    let account = shared_mailbox(&member, shared)?;
+    let credentials = account.credentials(&net.http).await?;
+    super::verify_imap(net, &account.imap, &credentials).await?;
+    super::verify_smtp(net, &account.smtp, &credentials).await?;
+    accounts.upsert(account.clone())?;
+    Ok(account)
+}
+
+/// The account whose sign-in opens `account`: itself, or a shared mailbox's member — the one to
+/// sign in again when either is refused.
+pub fn sign_in_owner(accounts: &Accounts, account: &Account) -> Result<Account, SetupError> {
+    match &account.shared_via {
+        Some(member) => Ok(accounts.get(member)?),
+        None => Ok(account.clone()),
+    }
+}
+
+/// After `member` signed in again: it and every shared mailbox it opens no longer wait for a new
+/// sign-in (they all use its token). Returns their addresses.
+pub fn signed_in_again(accounts: &Accounts, member: &str) -> Result<Vec<String>, SetupError> {
+    let mut renewed = Vec::new();
+    for account in accounts.list()? {
+        let opens_with_member = account.email.eq_ignore_ascii_case(member)
+            || account
+                .shared_via
+                .as_deref()
+                .is_some_and(|via| via.eq_ignore_ascii_case(member));
+        if opens_with_member {
+            accounts.set_needs_sign_in(&account.email, None)?;
+            renewed.push(account.email);
+        }
+    }
+    Ok(renewed)
+}
+
 /// Saves a verified account: an app password into the keyring (the refresh token is already there),
 /// the account into `accounts.toml`.
 pub async fn save(

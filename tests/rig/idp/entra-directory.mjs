@@ -75,10 +75,11 @@ export const USERS = {
     adele: { name: 'Adele Vance' },
   }),
   // A shared mailbox: its account exists but cannot sign in (sign-in blocked), as Exchange Online
-  // creates them; members reach it with their own token.
+  // creates them; members (Full Access) reach it with their own token. Sending as it is a separate
+  // permission ("Send As", tests/rig/postfix/send-as.regexp.in): adele and megan have it, diego not.
   'info@contoso.test': {
     tenant: 'contoso', password: undefined, name: 'Contoso Info', disabled: true, shared: true,
-    members: ['adele@contoso.test', 'megan@contoso.test'],
+    members: ['adele@contoso.test', 'megan@contoso.test', 'diego@contoso.test'],
   },
   ...people('fabrikam', 'fabrikam.test', ['admin', 'pat', ...seq(8)], { admin: { role: 'global-admin' } }),
   ...people('northwind', 'northwind.test', ['admin', 'nancy', 'andrew', ...seq(4)], { admin: { role: 'global-admin' } }),

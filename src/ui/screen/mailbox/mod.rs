@@ -466,6 +466,10 @@ impl State {
         let keyboard::Event::KeyPressed { key, modifiers, .. } = event else {
             return (Task::none(), None);
         };
+        // Ctrl+, (⌘, on macOS): the settings, as in most desktop programs.
+        if modifiers.command() && !modifiers.alt() && key.as_ref() == Key::Character(",") {
+            return (Task::none(), Some(Event::OpenSettings));
+        }
         if modifiers.control() || modifiers.alt() || modifiers.logo() {
             return (Task::none(), None);
         }

@@ -1,7 +1,7 @@
 //! Settings, over the main window (which goes on syncing underneath): how the window looks and
 //! speaks, notifications, how much mail is downloaded, and the accounts — their server details,
-//! signing in again, removing one, and the record of every connection made for it
-//! ("Connections", read from disk by a `Task`).
+//! signing in again, adding a shared mailbox a Microsoft 365 account is a member of, removing one,
+//! and the record of every connection made for it ("Connections", read from disk by a `Task`).
 //!
 //! A choice takes effect at once and is written to `tayori.toml` by a `Task` (the administrator's
 //! own settings in that file are kept). Signing in and removing run in the core, as the command
@@ -57,6 +57,18 @@ pub struct AccountState {
     pub busy: bool,
     pub signed_in: bool,
     pub problem: Option<Problem>,
+    /// A Microsoft 365 account's "Add a shared mailbox": the address as typed, whether it is being
+    /// checked, and what came of the last one.
+    pub shared: String,
+    pub shared_busy: bool,
+    pub shared_outcome: Option<SharedOutcome>,
+}
+
+/// What came of adding a shared mailbox.
+#[derive(Debug, Clone)]
+pub enum SharedOutcome {
+    Added(String),
+    Failed(String, Failure),
 }
 
 /// What went wrong with an account, shown in the person's language.
@@ -84,6 +96,11 @@ pub enum Message {
     /// Opens or closes an account's connections record.
     ToggleConnections(String),
     ConnectionsLoaded(String, Result<Vec<Connection>, String>),
+    /// The shared mailbox's address typed on a member's card (member, typed).
+    SharedAddress(String, String),
+    /// "Add a shared mailbox" on the member's card.
+    AddShared(String),
+    SharedAdded(String, String, Result<Box<Account>, Failure>),
 }
 
 /// What the screen asks of the application.
@@ -96,6 +113,8 @@ pub enum Event {
     SignedIn(String),
     /// The account was removed from this computer.
     Removed(String),
+    /// An account was added (a shared mailbox): its engine starts.
+    Added(Box<Account>),
 }
 
 impl State {
@@ -124,6 +143,19 @@ impl State {
     #[cfg(test)]
     pub fn busy(&self, email: &str) -> bool {
         self.accounts_state.get(email).is_some_and(|s| s.busy)
+    }
+
+    #[cfg(test)]
+    pub fn shared_busy(&self, member: &str) -> bool {
+        self.accounts_state
+            .get(member)
+            .is_some_and(|s| s.shared_busy)
+    }
+
+    /// What came of the last shared mailbox added on `member`'s card.
+    #[cfg(test)]
+    pub fn shared_outcome(&self, member: &str) -> Option<&SharedOutcome> {
+        self.accounts_state.get(member)?.shared_outcome.as_ref()
     }
 
     /// What went wrong with the account, as shown.
@@ -168,7 +200,16 @@ impl State {
                     Ok(()) => {
                         state.signed_in = true;
                         state.problem = None;
-                        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+                        // One sign-in renews a member and the shared mailboxes it opens.
+                        let member = self
+                            .accounts
+                            .iter()
+                            .find(|a| a.email == email)
+                            .and_then(|a| a.shared_via.clone())
+                            .unwrap_or_else(|| email.clone());
+                        for account in self.accounts.iter_mut().filter(|a| {
+                            a.email == member || a.shared_via.as_deref() == Some(member.as_str())
+                        }) {
                             account.needs_sign_in = None;
                         }
                         return (Task::none(), Some(Event::SignedIn(email)));
@@ -257,6 +298,26 @@ impl State {
                     };
                 }
             }
+            Message::SharedAddress(member, typed) => {
+                self.accounts_state.entry(member).or_default().shared = typed;
+            }
+            Message::AddShared(member) => return (self.add_shared(member), None),
+            Message::SharedAdded(member, shared, result) => {
+                let state = self.accounts_state.entry(member).or_default();
+                state.shared_busy = false;
+                match result {
+                    Ok(account) => {
+                        state.shared.clear();
+                        state.shared_outcome = Some(SharedOutcome::Added(account.email.clone()));
+                        self.accounts.retain(|a| a.email != account.email);
+                        self.accounts.push((*account).clone());
+                        return (Task::none(), Some(Event::Added(account)));
+                    }
+                    Err(failure) => {
+                        state.shared_outcome = Some(SharedOutcome::Failed(shared, failure));
+                    }
+                }
+            }
             Message::Removed(email, result) => match result {
                 Ok(()) => {
                     self.accounts.retain(|a| a.email != email);
@@ -270,6 +331,37 @@ impl State {
             },
         }
         (Task::none(), None)
+    }
+
+    /// Adds the shared mailbox typed on `member`'s card, as `tayori account add-shared SHARED
+    /// --via MEMBER` does: the member's own sign-in, both servers checked, then saved.
+    fn add_shared(&mut self, member: String) -> Task<Message> {
+        let state = self.accounts_state.entry(member.clone()).or_default();
+        let shared = state.shared.trim().to_owned();
+        if state.shared_busy || shared.is_empty() {
+            return Task::none();
+        }
+        state.shared_busy = true;
+        state.shared_outcome = None;
+        let context = self.context.clone();
+        let address = shared.clone();
+        Task::perform(
+            async move {
+                let result = async {
+                    let net = tayori::net::Net::from_settings(&context.settings)
+                        .map_err(tayori::account::setup::SetupError::from)?;
+                    let accounts = tayori::account::Accounts::new(&context.paths);
+                    tayori::account::setup::add_shared_mailbox(&net, &accounts, &member, &address)
+                        .await
+                }
+                .await;
+                (
+                    member,
+                    result.map(Box::new).map_err(|e| Failure::from_setup(&e)),
+                )
+            },
+            move |(member, result)| Message::SharedAdded(member, shared.clone(), result),
+        )
     }
 
     fn sign_in_again(&mut self, email: String) -> Task<Message> {
@@ -446,6 +538,20 @@ impl State {
         }
         let accounts = section(Text::SettingsAccounts, lang, accounts.into());
 
+        // The version and the app registrations this build signs in with (as `tayori --version`).
+        let mut about = column![
+            text(fill(
+                lang.text(Text::AboutVersion),
+                &[("version", env!("CARGO_PKG_VERSION"))]
+            ))
+            .size(style::SMALL)
+        ]
+        .spacing(4);
+        for line in tayori::auth::clients::built_in_lines(lang) {
+            about = about.push(text(line).size(style::SMALL).style(style::muted));
+        }
+        let about = section(Text::SettingsAbout, lang, about.into());
+
         let mut page = column![top].spacing(16).padding(24).max_width(880);
         if let Some(problem) = &self.save_problem {
             page = page.push(
@@ -465,7 +571,8 @@ impl State {
             .push(accounts)
             .push(appearance)
             .push(notifications)
-            .push(sync);
+            .push(sync)
+            .push(about);
         container(scrollable(container(page).width(Fill).align_x(Center)))
             .width(Fill)
             .height(Fill)
@@ -495,16 +602,30 @@ impl State {
             .spacing(10)
             .align_y(Center),
             detail(Text::AccountSignInMethod, plain(method.to_owned())),
-            detail(
-                Text::AccountIncoming,
-                plain(server_line(&account.imap, lang))
-            ),
-            detail(
-                Text::AccountOutgoing,
-                plain(server_line(&account.smtp, lang))
-            ),
         ]
         .spacing(6);
+        if let Some(member) = &account.shared_via {
+            card = card.push(detail(
+                Text::AccountSharedVia,
+                plain(fill(
+                    lang.text(Text::SharedMailboxOpensWith),
+                    &[("member", member)],
+                )),
+            ));
+        }
+        card = card.push(
+            column![
+                detail(
+                    Text::AccountIncoming,
+                    plain(server_line(&account.imap, lang))
+                ),
+                detail(
+                    Text::AccountOutgoing,
+                    plain(server_line(&account.smtp, lang))
+                ),
+            ]
+            .spacing(6),
+        );
         let status = match (&account.needs_sign_in, state.is_some_and(|s| s.signed_in)) {
             (_, true) => text(lang.text(Text::AccountSignedInAgain))
                 .size(style::SMALL)
@@ -569,7 +690,12 @@ impl State {
                 .width(240),
             );
         }
-        let mut again = button(text(lang.text(Text::SignInAgain)).size(style::SMALL))
+        // A shared mailbox has no sign-in of its own: the button says whose it renews.
+        let again_label = match &account.shared_via {
+            Some(member) => fill(lang.text(Text::SignInAgainAs), &[("member", member)]),
+            None => lang.text(Text::SignInAgain).to_owned(),
+        };
+        let mut again = button(text(again_label).size(style::SMALL))
             .style(style::outline_button)
             .padding([5, 12]);
         if !busy {
@@ -641,6 +767,12 @@ impl State {
                 );
             }
         }
+        if oauth
+            && account.shared_via.is_none()
+            && account.provider == Some(tayori::discovery::KnownProvider::Microsoft)
+        {
+            card = card.push(self.shared_view(account, lang));
+        }
         if let Some(problem) = state.and_then(|s| s.problem.as_ref()) {
             let line = match problem {
                 Problem::SignIn(failure) => fill(
@@ -659,6 +791,76 @@ impl State {
             .width(Fill)
             .style(style::inset)
             .into()
+    }
+
+    /// "Add a shared mailbox" on a Microsoft 365 account's card.
+    fn shared_view<'a>(&'a self, member: &'a Account, lang: Lang) -> Element<'a, Message> {
+        let email = member.email.as_str();
+        let state = self.accounts_state.get(email);
+        let busy = state.is_some_and(|s| s.shared_busy);
+        let typed = state.map_or("", |s| s.shared.as_str());
+        let owner = member.email.clone();
+        let mut add = button(text(lang.text(Text::SharedMailboxAdd)).size(style::SMALL))
+            .style(style::outline_button)
+            .padding([5, 12]);
+        if !busy && !typed.trim().is_empty() {
+            add = add.on_press(Message::AddShared(member.email.clone()));
+        }
+        let mut shared = column![
+            text(fill(
+                lang.text(Text::SharedMailboxHint),
+                &[("email", email)]
+            ))
+            .size(style::TINY)
+            .style(style::muted),
+            row![
+                text_input(lang.text(Text::SharedMailboxAddress), typed)
+                    .id(iced::widget::Id::from(format!("settings-shared-{email}")))
+                    .on_input(move |typed| Message::SharedAddress(owner.clone(), typed))
+                    .on_submit(Message::AddShared(member.email.clone()))
+                    .size(style::SMALL)
+                    .padding(5)
+                    .width(280),
+                add,
+            ]
+            .spacing(8)
+            .align_y(Center),
+        ]
+        .spacing(6);
+        if busy {
+            shared = shared.push(
+                text(fill(
+                    lang.text(Text::SharedMailboxChecking),
+                    &[("shared", typed.trim()), ("member", email)],
+                ))
+                .size(style::TINY)
+                .style(style::muted),
+            );
+        }
+        match state.and_then(|s| s.shared_outcome.as_ref()) {
+            Some(SharedOutcome::Added(address)) => {
+                shared = shared.push(
+                    text(fill(
+                        lang.text(Text::SharedMailboxAdded),
+                        &[("shared", address)],
+                    ))
+                    .size(style::SMALL)
+                    .style(style::success),
+                );
+            }
+            Some(SharedOutcome::Failed(address, failure)) => {
+                shared = shared.push(
+                    text(fill(
+                        lang.text(Text::SharedMailboxFailed),
+                        &[("shared", address), ("detail", &failure.line(lang))],
+                    ))
+                    .size(style::SMALL)
+                    .style(style::danger),
+                );
+            }
+            None => {}
+        }
+        shared.into()
     }
 }
 

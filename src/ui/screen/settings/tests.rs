@@ -13,7 +13,9 @@ use tayori::store::Store;
 use crate::ui::App;
 use crate::ui::app::Message;
 use crate::ui::context::Context;
+use crate::ui::screen::settings::SharedOutcome;
 use crate::ui::testing::{self, Person};
+use std::time::Duration;
 
 /// A private rig user: no other test signs in as this one.
 const RIG_USER: &str = "s19@example.test";
@@ -424,4 +426,308 @@ fn connections_show_every_host_and_whether_the_address_went_there() {
     person.picture("settings-connections-ja", &Theme::Light);
     person.click(Lang::Ja.text(Text::ConnectionsHide));
     assert!(!person.sees("ispdb.example.test:443"));
+}
+
+/// The rig's Entra emulator's admin API, with a JSON body (tests/rig/README.md, "Provider
+/// emulators").
+fn entra_admin(method: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect("127.0.0.30:9000")
+        .expect("the rig's Entra emulator is running (tests/rig/start.sh)");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.30\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 2"),
+        "{method} {path}: {answer}"
+    );
+}
+
+/// A Contoso member (Microsoft 365 at the rig's Entra emulator) adds the shared mailbox
+/// info@contoso.test from its card in the settings — as `tayori account add-shared` does, with no
+/// second sign-in — and the shared mailbox's "Sign in again" signs its member in.
+#[test]
+fn a_shared_mailbox_is_added_in_the_settings_and_signs_in_through_its_member() {
+    const MEMBER: &str = "megan@contoso.test";
+    const SHARED: &str = "info@contoso.test";
+    const SHARED_FIELD: &str = "settings-shared-megan@contoso.test";
+    testing::require_rig();
+    let _turn = testing::take_turn();
+    let client_id = tayori::auth::clients::BUILT_IN_MICROSOFT.expect(
+        "this build carries no Microsoft registration: build with TAYORI_MICROSOFT_CLIENT_ID as tests/run.sh does",
+    );
+    // Contoso's administrator has approved Tayori (its people may not consent themselves).
+    entra_admin("DELETE", &format!("/rules?user={MEMBER}"), "");
+    entra_admin(
+        "POST",
+        "/tenants/contoso.test/grants",
+        &format!(r#"{{"client_id":"{client_id}"}}"#),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    // The browser: tests/browser-driver.py signing in as the member; every address it is asked to
+    // open is written down.
+    let opened = home.path().join("opened.txt");
+    let browser = home.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> {}\nexec env TAYORI_DNS_SERVER=127.0.0.1:10053 python3 {}/tests/browser-driver.py {MEMBER} megan-entra-secret \"$1\"\n",
+            opened.display(),
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let context = Context {
+        settings: testing::rig_settings(),
+        paths: paths.clone(),
+        browser: tayori::auth::browser::Browser::Command(browser.display().to_string()),
+    };
+
+    // The member signs in as `tayori account add` does (discovery, the browser, saved).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use tayori::account::setup;
+        let settings = &context.settings;
+        let net = tayori::net::Net::from_settings(settings).unwrap();
+        let discoverer = tayori::discovery::Discoverer::from_settings(settings).unwrap();
+        let found = discoverer.discover(MEMBER).await.unwrap();
+        let plan = setup::Plan::from_discovered(&found, &discoverer);
+        let client = setup::oauth_client(&net, settings, &plan)
+            .await
+            .unwrap()
+            .client;
+        let signed_in = setup::sign_in_oauth(
+            &net,
+            &client,
+            MEMBER,
+            context.browser.clone(),
+            |_| {},
+            futures::future::pending::<()>(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{MEMBER} could not sign in: {e}"));
+        let credentials = tayori::auth::Credentials::OAuth(signed_in.manager);
+        setup::save(
+            &Accounts::new(&paths),
+            &plan,
+            None,
+            setup::oauth_auth(&signed_in.client),
+            &credentials,
+        )
+        .await
+        .unwrap();
+        signed_in.page.signed_in().await;
+    });
+    let sign_ins = || {
+        std::fs::read_to_string(&opened)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sign_ins().len(), 1, "{:?}", sign_ins());
+
+    for lang in [Lang::En, Lang::Ja] {
+        let mut person = open_app(context.clone());
+        if lang == Lang::Ja {
+            person.click(Lang::En.text(Text::SettingsTitle));
+            person.click(Lang::En.text(Text::LanguageJapanese));
+            person.settle_briefly();
+        } else {
+            person.click(lang.text(Text::SettingsTitle));
+        }
+        assert_eq!(person.state.lang(), lang);
+        assert!(person.sees(lang.text(Text::SharedMailboxAdd)), "{lang:?}");
+        assert!(person.sees(&fill(
+            lang.text(Text::SharedMailboxHint),
+            &[("email", MEMBER)]
+        )));
+        if lang == Lang::Ja {
+            person.picture("settings-shared-mailbox-ja", &Theme::Light);
+            continue;
+        }
+        // A shared mailbox the member does not belong to is refused, and nothing is saved.
+        person.type_into_id(SHARED_FIELD, "sales@contoso.test");
+        person.click(lang.text(Text::SharedMailboxAdd));
+        person.settle_briefly();
+        person.settle_within(Duration::from_secs(60), "the refusal", |p| {
+            !p.settings().shared_busy(MEMBER)
+        });
+        let Some(SharedOutcome::Failed(address, failure)) =
+            person.settings().shared_outcome(MEMBER)
+        else {
+            panic!("sales@contoso.test is not Megan's: it must be refused");
+        };
+        assert_eq!(address, "sales@contoso.test");
+        assert!(person.sees(&fill(
+            lang.text(Text::SharedMailboxFailed),
+            &[
+                ("shared", "sales@contoso.test"),
+                ("detail", &failure.line(lang))
+            ],
+        )));
+        assert!(Accounts::new(&paths).get("sales@contoso.test").is_err());
+
+        // The refused address is left in the field to correct; this person clears it.
+        person.apply(Message::Settings(
+            crate::ui::screen::settings::Message::SharedAddress(MEMBER.into(), String::new()),
+        ));
+        person.type_into_id(SHARED_FIELD, SHARED);
+        person.click(lang.text(Text::SharedMailboxAdd));
+        person.settle_briefly();
+        person.settle_within(Duration::from_secs(60), "the shared mailbox added", |p| {
+            !p.settings().shared_busy(MEMBER)
+        });
+        if let Some(SharedOutcome::Failed(address, failure)) =
+            person.settings().shared_outcome(MEMBER)
+        {
+            panic!("{address} was not added: {}", failure.line(lang));
+        }
+        assert!(person.sees(&fill(
+            lang.text(Text::SharedMailboxAdded),
+            &[("shared", SHARED)],
+        )));
+        let shared = Accounts::new(&paths).get(SHARED).expect("saved");
+        assert_eq!(shared.shared_via.as_deref(), Some(MEMBER));
+        assert_eq!(shared.imap.username, SHARED);
+        assert_eq!(sign_ins().len(), 1, "no second sign-in: {:?}", sign_ins());
+        // Its card says whose sign-in opens it, and its engine runs.
+        assert!(person.sees(&fill(
+            lang.text(Text::SharedMailboxOpensWith),
+            &[("member", MEMBER)]
+        )));
+        assert!(
+            person
+                .state
+                .background()
+                .accounts()
+                .iter()
+                .any(|a| a.email == SHARED)
+        );
+        person.picture("settings-shared-mailbox-en", &Theme::Light);
+        drop(person);
+
+        // Its sign-in is refused later (say, a password reset): "Sign in again" on the shared
+        // mailbox signs its member in, and both are renewed.
+        let accounts = Accounts::new(&paths);
+        let reason = "the sign-in service refused: invalid_grant — AADSTS50173: The provided grant has expired due to it being revoked.";
+        accounts
+            .set_needs_sign_in(SHARED, Some(reason.into()))
+            .unwrap();
+        accounts
+            .set_needs_sign_in(MEMBER, Some(reason.into()))
+            .unwrap();
+        let mut person = open_app(context.clone());
+        person.click(lang.text(Text::SettingsTitle));
+        let again = fill(lang.text(Text::SignInAgainAs), &[("member", MEMBER)]);
+        assert!(person.sees(&again));
+        person.click(&again);
+        person.settle_briefly();
+        person.settle_within(Duration::from_secs(90), "the member's sign-in", |p| {
+            !p.settings().busy(SHARED)
+        });
+        assert_eq!(person.settings().problem_line(SHARED, lang), None);
+        let opened_now = sign_ins();
+        assert_eq!(opened_now.len(), 2, "{opened_now:?}");
+        assert!(
+            opened_now[1].contains(&format!("login_hint={}", MEMBER.replace('@', "%40"))),
+            "the member signs in, not the shared mailbox: {}",
+            opened_now[1]
+        );
+        for email in [SHARED, MEMBER] {
+            assert!(
+                accounts.get(email).unwrap().needs_sign_in.is_none(),
+                "{email} renewed by the member's sign-in"
+            );
+            assert_eq!(person.state.background().restarts_of(email), 1, "{email}");
+        }
+    }
+    runtime.block_on(async {
+        for email in [SHARED, MEMBER] {
+            let _ = tayori::account::setup::remove_account(&paths, email).await;
+        }
+    });
+    entra_admin(
+        "DELETE",
+        &format!("/tenants/contoso.test/grants/{client_id}"),
+        "",
+    );
+}
+
+/// "About Tayori" names the version and the app registrations this build signs in with, as
+/// `tayori --version` does — in both languages.
+#[test]
+fn the_about_section_names_the_built_in_registrations() {
+    let (_home, context) = home(
+        &[account("about@example.test", (993, 465))],
+        "[network]\ndns_server = \"127.0.0.1:1\"\n",
+    );
+    let mut person = open_app(context);
+    // Ctrl+, opens the settings from the main window (as in most desktop programs).
+    let iced::keyboard::Event::KeyPressed {
+        key,
+        modified_key,
+        physical_key,
+        location,
+        text,
+        repeat,
+        ..
+    } = testing::key_event(iced::keyboard::Key::Character(",".into()))
+    else {
+        unreachable!()
+    };
+    person.apply(Message::Mailbox(crate::ui::screen::mailbox::Message::Key(
+        iced::keyboard::Event::KeyPressed {
+            key,
+            modified_key,
+            physical_key,
+            location,
+            modifiers: iced::keyboard::Modifiers::COMMAND,
+            text,
+            repeat,
+        },
+    )));
+    assert!(
+        person.state.settings_screen().is_some(),
+        "Ctrl+, opens the settings"
+    );
+    for lang in [Lang::En, Lang::Ja] {
+        if lang == Lang::Ja {
+            person.click(Lang::En.text(Text::LanguageJapanese));
+            person.settle_briefly();
+        }
+        assert!(person.sees(lang.text(Text::SettingsAbout)), "{lang:?}");
+        assert!(person.sees(&fill(
+            lang.text(Text::AboutVersion),
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        )));
+        for (service, id) in [
+            ("Microsoft", tayori::auth::clients::BUILT_IN_MICROSOFT),
+            ("Google", tayori::auth::clients::BUILT_IN_GOOGLE),
+        ] {
+            let line = match id {
+                Some(id) => fill(
+                    lang.text(Text::AboutBuiltInRegistration),
+                    &[("service", service), ("id", id)],
+                ),
+                None => fill(
+                    lang.text(Text::AboutNoBuiltInRegistration),
+                    &[("service", service)],
+                ),
+            };
+            assert!(person.sees(&line), "{lang:?}: {line}");
+        }
+    }
 }

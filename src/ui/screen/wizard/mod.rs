@@ -851,6 +851,12 @@ impl State {
             }
             SignInEvent::Failed(failure) => {
                 self.running = None;
+                // What the person is shown, for the log (an admin reading it, the Xvfb check).
+                if failure.admin_consent_link.is_some() {
+                    tracing::info!("sign-in refused: consent missing, admin-consent link shown");
+                } else {
+                    tracing::info!("sign-in refused: {}", failure.detail);
+                }
                 step.phase = Phase::Failed(FailureBox(failure));
                 Task::none()
             }

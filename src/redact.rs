@@ -26,6 +26,13 @@ const MIN_REGISTERED_LEN: usize = 8;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
+/// A secret typed by the person (a password field's text) becomes a registered secret.
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
+
 impl Secret {
     /// Wraps a secret and registers it, so that even a careless `format!` of the raw value is blanked
     /// in logs.

@@ -3,11 +3,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use tayori::auth::keyring_store::{self, SecretKind};
 use tayori::config::Settings;
 use tayori::net::proxy::{ProxySettings, Route};
-use tayori::redact::Secret;
 
 use super::ProxyCommand;
 
@@ -24,14 +23,10 @@ pub fn run(settings: &Settings, action: ProxyCommand) -> anyhow::Result<ExitCode
         }
         ProxyCommand::SignIn { proxy: named, user } => {
             let at = which_proxy(&proxy, named)?;
-            if user.contains(':') {
-                bail!("a proxy user name cannot contain ':'");
-            }
             let password =
                 super::account::read_password(&format!("Password for {user} at {at}: "))?;
-            let value = Secret::new(format!("{user}:{}", password.expose()));
             let runtime = super::runtime().context("no async runtime")?;
-            runtime.block_on(keyring_store::save(&at, SecretKind::ProxyPassword, &value))?;
+            runtime.block_on(tayori::net::proxy::save_sign_in(&at, &user, password))?;
             println!(
                 "Saved the proxy password of {user} for {at} in the system keyring. Tayori sends it only over an encrypted connection to the proxy."
             );

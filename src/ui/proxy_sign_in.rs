@@ -5,8 +5,7 @@
 use iced::widget::{button, column, row, text, text_input};
 use iced::{Center, Element, Task};
 use tayori::i18n::{Lang, Text, fill};
-use tayori::keyring_store::{self, SecretKind};
-use tayori::redact::Secret;
+use tayori::net::proxy::{ProxySignInError, save_sign_in};
 
 use super::style;
 
@@ -21,7 +20,7 @@ pub struct State {
 }
 
 #[derive(Debug, Clone)]
-enum Problem {
+pub enum Problem {
     /// The user name holds a colon.
     Colon,
     /// The keyring refused, in its own words.
@@ -33,7 +32,7 @@ pub enum Message {
     User(String),
     Password(String),
     Save,
-    Saved(Result<(), String>),
+    Saved(Result<(), Problem>),
 }
 
 /// What the embedding screen does next.
@@ -63,19 +62,17 @@ impl State {
                 if user.is_empty() || self.password.is_empty() || self.saving {
                     return (Task::none(), None);
                 }
-                // Kept as `user:password`, as the CLI keeps it: a colon would split it wrongly.
-                if user.contains(':') {
-                    self.problem = Some(Problem::Colon);
-                    return (Task::none(), None);
-                }
                 self.saving = true;
                 self.problem = None;
-                let secret = Secret::new(format!("{user}:{}", std::mem::take(&mut self.password)));
+                let password = std::mem::take(&mut self.password);
                 let at = self.proxy.clone();
                 let save = async move {
-                    keyring_store::save(&at, SecretKind::ProxyPassword, &secret)
+                    save_sign_in(&at, &user, password.into())
                         .await
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| match e {
+                            ProxySignInError::UserHasColon => Problem::Colon,
+                            other => Problem::NotSaved(other.to_string()),
+                        })
                 };
                 return (Task::perform(save, Message::Saved), None);
             }
@@ -83,9 +80,9 @@ impl State {
                 self.saving = false;
                 return (Task::none(), Some(Event::Saved));
             }
-            Message::Saved(Err(reason)) => {
+            Message::Saved(Err(problem)) => {
                 self.saving = false;
-                self.problem = Some(Problem::NotSaved(reason));
+                self.problem = Some(problem);
             }
         }
         (Task::none(), None)

@@ -79,6 +79,37 @@ fn policy_proxy(path: &std::path::Path) -> Result<Option<PolicyProxy>, String> {
     Ok(table.proxy)
 }
 
+/// Why a proxy sign-in could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxySignInError {
+    #[error("a proxy user name cannot contain ':'")]
+    UserHasColon,
+    #[error(transparent)]
+    Keyring(#[from] crate::keyring_store::KeyringError),
+}
+
+/// Keeps the proxy's user name and password in the system keyring under `proxy` (`host:port`,
+/// as refusals name it), where every request through that proxy reads them; never in a file.
+/// (`tayori proxy sign-in` and the window's form both come here.)
+pub async fn save_sign_in(
+    proxy: &str,
+    user: &str,
+    password: crate::redact::Secret,
+) -> Result<(), ProxySignInError> {
+    // Kept as `user:password`: a colon in the name would split it wrongly when read back.
+    if user.contains(':') {
+        return Err(ProxySignInError::UserHasColon);
+    }
+    let value = crate::redact::Secret::new(format!("{user}:{}", password.expose()));
+    crate::keyring_store::save(
+        proxy,
+        crate::keyring_store::SecretKind::ProxyPassword,
+        &value,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Where the proxy setting in force came from (shown by `tayori proxy show` and logged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {

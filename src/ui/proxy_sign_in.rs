@@ -5,7 +5,7 @@
 use iced::widget::{button, column, row, text, text_input};
 use iced::{Center, Element, Task};
 use tayori::i18n::{Lang, Text, fill};
-use tayori::net::proxy::{ProxySignInError, save_sign_in};
+use tayori::net::proxy::{ProxySignInError, check_user, save_sign_in};
 
 use super::style;
 
@@ -60,6 +60,10 @@ impl State {
             Message::Save => {
                 let user = self.user.trim().to_owned();
                 if user.is_empty() || self.password.is_empty() || self.saving {
+                    return (Task::none(), None);
+                }
+                if check_user(&user).is_err() {
+                    self.problem = Some(Problem::Colon);
                     return (Task::none(), None);
                 }
                 self.saving = true;

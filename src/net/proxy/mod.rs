@@ -88,6 +88,16 @@ pub enum ProxySignInError {
     Keyring(#[from] crate::keyring_store::KeyringError),
 }
 
+/// Whether `user` can be kept: it is stored as `user:password`, so a colon in the name would
+/// split it wrongly when read back. (The window checks as the person types.)
+pub fn check_user(user: &str) -> Result<(), ProxySignInError> {
+    if user.contains(':') {
+        Err(ProxySignInError::UserHasColon)
+    } else {
+        Ok(())
+    }
+}
+
 /// Keeps the proxy's user name and password in the system keyring under `proxy` (`host:port`,
 /// as refusals name it), where every request through that proxy reads them; never in a file.
 /// (`tayori proxy sign-in` and the window's form both come here.)
@@ -96,10 +106,7 @@ pub async fn save_sign_in(
     user: &str,
     password: crate::redact::Secret,
 ) -> Result<(), ProxySignInError> {
-    // Kept as `user:password`: a colon in the name would split it wrongly when read back.
-    if user.contains(':') {
-        return Err(ProxySignInError::UserHasColon);
-    }
+    check_user(user)?;
     let value = crate::redact::Secret::new(format!("{user}:{}", password.expose()));
     crate::keyring_store::save(
         proxy,

@@ -114,6 +114,10 @@ catalog! {
             ja: "{member} のサインインで開きます",
         }
         SignInAgainAs { en: "Sign in again as {member}", ja: "{member} として再度サインイン" }
+        TryAgainAfterAdmin {
+            en: "Try again (once your administrator has acted)",
+            ja: "もう一度試す（管理者の対応後）",
+        }
         SettingsAbout { en: "About Tayori", ja: "Tayori について" }
         AboutVersion { en: "Version {version}", ja: "バージョン {version}" }
         /// Which app registrations this build carries (as `tayori --version` says).

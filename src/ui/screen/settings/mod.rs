@@ -691,9 +691,15 @@ impl State {
             );
         }
         // A shared mailbox has no sign-in of its own: the button says whose it renews.
-        let again_label = match &account.shared_via {
-            Some(member) => fill(lang.text(Text::SignInAgainAs), &[("member", member)]),
-            None => lang.text(Text::SignInAgain).to_owned(),
+        // Where the provider refused for a reason signing in again does not fix (consent,
+        // conditional access), the button is the retry for after the administrator has acted.
+        let refused_for_the_admin = account.needs_sign_in.as_deref().is_some_and(|reason| {
+            !tayori::auth::refusal::Refusal::new("", Some(reason)).sign_in_again_helps_or_unknown()
+        }) && !state.is_some_and(|s| s.signed_in);
+        let again_label = match (&account.shared_via, refused_for_the_admin) {
+            (_, true) => lang.text(Text::TryAgainAfterAdmin).to_owned(),
+            (Some(member), false) => fill(lang.text(Text::SignInAgainAs), &[("member", member)]),
+            (None, false) => lang.text(Text::SignInAgain).to_owned(),
         };
         let mut again = button(text(again_label).size(style::SMALL))
             .style(style::outline_button)

@@ -337,6 +337,11 @@ fn a_consent_refusal_shows_the_admin_consent_link_in_the_settings() {
             )),
             "{language}"
         );
+        assert!(
+            person.sees(lang.text(Text::TryAgainAfterAdmin))
+                && !person.sees(lang.text(Text::SignInAgain)),
+            "{language}: the button is the retry after the admin's approval, not 'sign in again'"
+        );
         person.picture(&format!("settings-admin-consent-{language}"), &Theme::Light);
     }
 }

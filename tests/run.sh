@@ -66,6 +66,11 @@ grep -c '^PASS' target/rig/log/smoke.txt | sed 's/^/rig smoke checks passed: /'
 step "unit and end-to-end tests (inside a Secret Service session)"
 tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
+step "fuzzing: every parser of outside input for a short while (fuzz/run.sh; the corpus itself was replayed by cargo test)"
+# Builds the instrumented targets (their own Cargo.lock) and fuzzes all of them for
+# TAYORI_FUZZ_SECONDS in total; any crash fails the suite and leaves its input in target/fuzz/artifacts/.
+fuzz/run.sh "${TAYORI_FUZZ_SECONDS:-120}"
+
 step "no password of the rig's people in any rig log after the whole suite"
 # Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.
 if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret|[a-z0-9]+-(entra|google)-secret|GOCSPX-rig-' target/rig/log; then

@@ -159,8 +159,8 @@ pub fn imap(data: &[u8]) {
                         }
                     }
                 }
-                Response::MailboxData(MailboxDatum::List { name, .. }) => {
-                    let _ = name.len();
+                Response::MailboxData(MailboxDatum::List(list)) => {
+                    let _ = (list.name.len(), list.name_attributes.len());
                 }
                 _ => {}
             }

@@ -231,6 +231,7 @@ async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account(
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy: None,
+            shared_via: None,
         })
         .unwrap();
     keyring_store::save(&email, SecretKind::RefreshToken, &refresh)

@@ -149,6 +149,7 @@ fn a_saved_account_with_a_plain_http_token_endpoint_sends_no_refresh_token() {
             last_sign_in: None,
             needs_sign_in: None,
             sent_copy: None,
+            shared_via: None,
         })
         .unwrap();
     let canary = tayori::redact::Secret::new(format!("refresh-canary-{}", rand::random::<u64>()));

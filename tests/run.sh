@@ -69,7 +69,7 @@ tests/rig/with-secret-service.sh cargo test --all-targets --locked
 step "fuzzing: every parser of outside input for a short while (fuzz/run.sh; the corpus itself was replayed by cargo test)"
 # Builds the instrumented targets (their own Cargo.lock) and fuzzes all of them for
 # TAYORI_FUZZ_SECONDS in total; any crash fails the suite and leaves its input in target/fuzz/artifacts/.
-fuzz/run.sh "${TAYORI_FUZZ_SECONDS:-120}"
+fuzz/run.sh "${TAYORI_FUZZ_SECONDS:-60}"
 
 step "no password of the rig's people in any rig log after the whole suite"
 # Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.

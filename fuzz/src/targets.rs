@@ -209,9 +209,9 @@ pub fn smtp(data: &[u8]) {
     let reply = text(data);
     if let Ok(response) = reply.parse::<lettre::transport::smtp::response::Response>() {
         let words = response.message().collect::<Vec<_>>().join(" ");
-        let _ = tayori::smtp::plain_words(&words, tayori::i18n::Lang::Ja);
+        let _ = tayori::outbox::reason::plain_words(&words, tayori::i18n::Lang::Ja);
     }
-    let _ = tayori::smtp::plain_words(&reply, tayori::i18n::Lang::En);
+    let _ = tayori::outbox::reason::plain_words(&reply, tayori::i18n::Lang::En);
 }
 
 /// An HTML body as the reader shows it: sanitised, turned into pieces, its links sorted.

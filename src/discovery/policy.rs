@@ -226,6 +226,7 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
         smtp,
         sign_in: entry.sign_in(),
         verified: true,
+        plain_http: false,
         reached_through: Vec::new(),
     };
     context.record(

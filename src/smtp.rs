@@ -181,11 +181,19 @@ fn net_error(error: NetError) -> SmtpError {
     SmtpError::Connection(error.to_string())
 }
 
+/// The name Tayori gives in EHLO: the address literal `[127.0.0.1]` (RFC 5321 §4.1.4 allows an
+/// address literal where the client has no name to give). Not the machine's host name, which lands
+/// in the Received header of every message sent and often names the person or the organisation
+/// (`TARO-YAMADA-PC.corp.example.co.jp`).
+fn hello_name() -> ClientId {
+    ClientId::Ipv4(std::net::Ipv4Addr::LOCALHOST)
+}
+
 /// Connects to `server`, encrypted before anything but the greeting, EHLO and STARTTLS is said:
 /// returns lettre's connection (greeted, EHLO'd over TLS), ready to sign in.
 async fn open(dns: &Dns, server: &Server) -> Result<AsyncSmtpConnection, SmtpError> {
     let host = server.host.as_str();
-    let hello = ClientId::default();
+    let hello = hello_name();
     let stream = match server.security {
         Security::Tls => {
             let tls = net::connect_tls(dns, host, server.port)
@@ -627,5 +635,15 @@ pub async fn submit(
                 other => other,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ehlo_names_no_machine() {
+        assert_eq!(hello_name().to_string(), "[127.0.0.1]");
     }
 }

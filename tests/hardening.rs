@@ -177,7 +177,7 @@ fn the_environment_cannot_override_the_administrators_policy() {
 #[tokio::test]
 async fn ehlo_does_not_reveal_the_machines_host_name() {
     let _ = Rig::load();
-    let user = "s20@example.test";
+    let user = "s08@example.test";
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .unwrap()
         .trim()

@@ -105,8 +105,16 @@ pub fn autodiscover(data: &[u8]) {
 /// mail server sends with a refusal.
 pub fn oauth_metadata(data: &[u8]) {
     if let Ok(metadata) = serde_json::from_slice::<tayori::auth::metadata::ServerMetadata>(data) {
+        use tayori::auth::metadata::{Binding, validate};
         let _ = tayori::auth::metadata::metadata_urls(&metadata.issuer);
         let _ = url::Url::parse(&metadata.authorization_endpoint);
+        // Tayori's own checks: HTTPS endpoints, bound to the issuer's domain (or as configured).
+        let _ = validate(
+            metadata.clone(),
+            Some(&metadata.issuer),
+            Binding::AsConfigured,
+        );
+        let _ = validate(metadata, None, Binding::ToIssuer);
     }
     if let Some(failure) = tayori::auth::sasl::BearerFailure::parse(data)
         && let Some(configuration) = failure.openid_configuration

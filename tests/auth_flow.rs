@@ -297,7 +297,15 @@ async fn a_local_program_can_neither_abort_nor_stall_the_loopback_listener() {
     let started = std::time::Instant::now();
     let result = flow::sign_in(&product_http(), &client, &options, std::future::pending()).await;
     let took = started.elapsed();
-    let ended = std::fs::read_to_string(report.path()).unwrap_or_default();
+    // The browser gets its page as the sign-in returns; the driver writes how it ended just after.
+    let mut ended = String::new();
+    for _ in 0..50 {
+        ended = std::fs::read_to_string(report.path()).unwrap_or_default();
+        if !ended.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let tokens = result.unwrap_or_else(|e| {
         panic!("the neighbour ended the sign-in after {took:?}: {e} (browser: {ended})")
     });

@@ -179,7 +179,7 @@ start_https() {
   (setsid python3 "$SRC/https/server.py" --fixtures "$SRC/https/fixtures" \
      --cert "$PKI/server.crt" --key "$PKI/server.key" --log "$LOG/https.log" \
      --addr "$HTTPS_ADDR" --https-port 443 --http-port 80 \
-     --ispdb-dir "$SRC/https/ispdb-extra" --ispdb-dir "$SRC/../../../shared/ispdb" \
+     --ispdb-dir "$SRC/https/ispdb-extra" --ispdb-dir "${TAYORI_ISPDB_DIR:-$SRC/../../../shared/ispdb}" \
      </dev/null >>"$LOG/https-server.log" 2>&1 &
    echo $! > "$RUN/https.pid")
   STARTED="$STARTED https"

@@ -193,10 +193,7 @@ async fn a_wrong_password_at_the_provider_never_yields_tokens() {
     let tokens = flow::sign_in(&product_http(), &client, &options, std::future::pending())
         .await
         .expect("the right password signs in");
-    assert_eq!(
-        std::fs::read_to_string(report.path()).unwrap().trim(),
-        "redirected"
-    );
+    assert_eq!(driver_report(report.path()).trim(), "redirected");
     assert!(!tokens.access_token.expose().is_empty());
 }
 
@@ -278,6 +275,19 @@ async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account(
 /// Any program on the machine can connect to the loopback listener while the person signs in:
 /// connections that say nothing and a forged redirect (wrong state) neither end nor hold up the
 /// sign-in; the provider's real redirect still completes it.
+/// How the browser driver's session ended (`--report`). The browser gets its page as the sign-in
+/// returns, and the driver writes the line just after: waited for, up to five seconds.
+fn driver_report(path: &std::path::Path) -> String {
+    for _ in 0..50 {
+        let ended = std::fs::read_to_string(path).unwrap_or_default();
+        if !ended.is_empty() {
+            return ended;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    String::new()
+}
+
 #[tokio::test]
 async fn a_local_program_can_neither_abort_nor_stall_the_loopback_listener() {
     let rig = Rig::load();
@@ -297,15 +307,7 @@ async fn a_local_program_can_neither_abort_nor_stall_the_loopback_listener() {
     let started = std::time::Instant::now();
     let result = flow::sign_in(&product_http(), &client, &options, std::future::pending()).await;
     let took = started.elapsed();
-    // The browser gets its page as the sign-in returns; the driver writes how it ended just after.
-    let mut ended = String::new();
-    for _ in 0..50 {
-        ended = std::fs::read_to_string(report.path()).unwrap_or_default();
-        if !ended.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let ended = driver_report(report.path());
     let tokens = result.unwrap_or_else(|e| {
         panic!("the neighbour ended the sign-in after {took:?}: {e} (browser: {ended})")
     });

@@ -23,7 +23,7 @@ pub enum AttachmentError {
         source: std::io::Error,
     },
     #[error(
-        "{0} is a program or script; Tayori does not open those from mail. Save it and check it first if you trust the sender"
+        "{0} is not a kind of document Tayori opens from mail (it could run a program). Save it and check it first if you trust the sender"
     )]
     Risky(String),
     #[error(
@@ -126,24 +126,39 @@ pub fn safe_file_name(name: Option<&str>, content_type: &str, index: usize) -> S
     clean
 }
 
-/// Extensions of files that run something when opened: offered for saving only.
-const RISKY: [&str; 32] = [
-    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "cpl", "hta", "jar", "js", "jse",
-    "vbs", "vbe", "wsf", "wsh", "ps1", "psm1", "lnk", "reg", "sh", "bash", "zsh", "command", "app",
-    "desktop", "run", "appimage", "deb", "rpm", "pkg",
+/// The kinds of file Open hands to the system: documents, pictures, sound, video and zip archives
+/// people open from mail every day. Everything else — a program, a script, a shortcut, a disk
+/// image, an installer, a help file, a type nobody knows — is offered for saving only. An
+/// allowlist: Outlook's Level-1 list and macOS's runnable types keep growing (`.appinstaller`,
+/// `.settingcontent-ms`, `.terminal`, `.fileloc`), a list of documents does not.
+const OPENABLE: &[&str] = &[
+    // documents
+    "pdf", "txt", "rtf", "csv", "tsv", "ics", "vcf", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
+    "odt", "ods", "odp", "odg", "pages", "numbers", "key", "md", // pictures
+    "jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "avif", "bmp", "tif", "tiff",
+    // sound and video
+    "mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "mp4", "m4v", "mov", "webm", "mkv",
+    "avi", "mpg", "mpeg", "3gp", // archives (the system shows what is inside)
+    "zip",
 ];
 
-/// Whether opening a file of this name would run a program rather than show a document.
+/// Whether Open must refuse this name: anything but a document type on the allowlist (a program,
+/// a script, a shortcut, an unknown type, no extension at all).
 pub fn is_risky_to_open(file_name: &str) -> bool {
     let lower = file_name.to_lowercase();
-    lower
-        .rsplit_once('.')
-        .is_some_and(|(_, extension)| RISKY.contains(&extension.trim()))
+    match lower.rsplit_once('.') {
+        // A name with trailing spaces or dots is shown one way and opened another on Windows.
+        Some((stem, extension)) if !stem.is_empty() => !OPENABLE.contains(&extension),
+        _ => true,
+    }
 }
 
-/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, flushed to disk,
-/// then renamed over `path`. A full disk or a missing folder is an error, and no partial file is
-/// left behind. The file is private to the person on Unix (0600).
+/// Writes `bytes` to `path` whole or not at all: into a new temporary file beside it (created
+/// exclusively under a random name, so a link planted there is never followed), flushed to disk,
+/// then renamed over `path` (which replaces a link at `path` rather than writing through it). A
+/// full disk or a missing folder is an error, and no partial file is left behind. The file is
+/// private to the person on Unix (0600) and marked as coming from the Internet (Mark-of-the-Web
+/// on Windows, quarantine on macOS), so the system warns before running anything in it.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AttachmentError> {
     let error = |source| AttachmentError::Write {
         path: path.to_owned(),
@@ -157,25 +172,106 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AttachmentError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.tayori-{}.part", std::process::id()));
+    let (temp, mut file) = create_temporary(dir, &file_name).map_err(error)?;
     let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
+        mark_from_internet(&temp)?;
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result.map_err(error)
+}
+
+/// A new file beside the destination, created exclusively (`O_CREAT|O_EXCL`: an existing file or
+/// link of that name is an error, never opened) under an unpredictable name.
+fn create_temporary(dir: &Path, file_name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let temp = dir.join(format!(
+            ".{file_name}.tayori-{}-{:016x}.part",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// The Mark-of-the-Web Windows reads from a file's `Zone.Identifier` stream: zone 3, the Internet.
+pub const ZONE_IDENTIFIER: &str = "[ZoneTransfer]\r\nZoneId=3\r\n";
+
+/// The `com.apple.quarantine` value macOS reads: flags 0081 (downloaded, Gatekeeper checks it), the
+/// time in hex, the program that wrote it.
+pub fn quarantine_value(now: std::time::SystemTime) -> String {
+    let seconds = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!("0081;{seconds:08x};Tayori;")
+}
+
+/// Marks a written file as coming from the Internet where the system has such a mark. Linux has
+/// none that desktop programs act on.
+#[cfg(windows)]
+fn mark_from_internet(path: &Path) -> std::io::Result<()> {
+    let mut stream = path.as_os_str().to_owned();
+    stream.push(":Zone.Identifier");
+    std::fs::write(PathBuf::from(stream), ZONE_IDENTIFIER)
+}
+
+#[cfg(target_os = "macos")]
+fn mark_from_internet(path: &Path) -> std::io::Result<()> {
+    use std::ffi::{CString, c_char, c_int, c_void};
+    use std::os::unix::ffi::OsStrExt;
+    unsafe extern "C" {
+        fn setxattr(
+            path: *const c_char,
+            name: *const c_char,
+            value: *const c_void,
+            size: usize,
+            position: u32,
+            options: c_int,
+        ) -> c_int;
+    }
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    let value = quarantine_value(std::time::SystemTime::now());
+    // SAFETY: both strings are NUL-terminated and live across the call; value/size describe one
+    // byte slice.
+    let result = unsafe {
+        setxattr(
+            c_path.as_ptr(),
+            c"com.apple.quarantine".as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+            0,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
+fn mark_from_internet(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Writes an attachment into `<cache>/attachments/<message>/<safe name>` (a private folder) for
@@ -238,13 +334,13 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// The system's way of opening a file with the program the person chose for its type.
+/// The system's way of opening a file with the program the person chose for its type: on macOS
+/// and Linux a program that takes the path as one argument (no shell reads it); on Windows
+/// ShellExecuteW, never `cmd /C start`, where `&` in a name like `Invoice&calc&.pdf` runs a program.
+#[cfg(not(windows))]
 fn opener_argv(path: &Path) -> Vec<std::ffi::OsString> {
     let path = path.as_os_str().to_owned();
-    if cfg!(target_os = "windows") {
-        // `start` is a shell built-in; its first quoted argument is a window title.
-        vec!["cmd".into(), "/C".into(), "start".into(), "".into(), path]
-    } else if cfg!(target_os = "macos") {
+    if cfg!(target_os = "macos") {
         vec!["open".into(), path]
     } else {
         vec!["xdg-open".into(), path]
@@ -256,6 +352,11 @@ pub fn open_file(path: &Path) -> Result<(), AttachmentError> {
     if is_risky_to_open(&path.file_name().unwrap_or_default().to_string_lossy()) {
         return Err(AttachmentError::Risky(path.display().to_string()));
     }
+    open_with_system(path)
+}
+
+#[cfg(not(windows))]
+fn open_with_system(path: &Path) -> Result<(), AttachmentError> {
     let argv = opener_argv(path);
     std::process::Command::new(&argv[0])
         .args(&argv[1..])
@@ -268,6 +369,48 @@ pub fn open_file(path: &Path) -> Result<(), AttachmentError> {
             path: path.to_owned(),
             detail: format!("{}: {e}", argv[0].to_string_lossy()),
         })
+}
+
+#[cfg(windows)]
+fn open_with_system(path: &Path) -> Result<(), AttachmentError> {
+    use std::ffi::c_void;
+    use std::os::windows::ffi::OsStrExt;
+    #[link(name = "shell32")]
+    unsafe extern "system" {
+        fn ShellExecuteW(
+            hwnd: *mut c_void,
+            operation: *const u16,
+            file: *const u16,
+            parameters: *const u16,
+            directory: *const u16,
+            show: i32,
+        ) -> isize;
+    }
+    const SW_SHOWNORMAL: i32 = 1;
+    let wide = |s: &std::ffi::OsStr| s.encode_wide().chain(Some(0)).collect::<Vec<u16>>();
+    let file = wide(path.as_os_str());
+    let open = wide(std::ffi::OsStr::new("open"));
+    // SAFETY: the strings are NUL-terminated UTF-16 that outlive the call; null handle, parameters
+    // and directory are allowed. The path is passed as the file to open, never to a shell.
+    let result = unsafe {
+        ShellExecuteW(
+            std::ptr::null_mut(),
+            open.as_ptr(),
+            file.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            SW_SHOWNORMAL,
+        )
+    };
+    // Values above 32 mean success (the documented HINSTANCE convention).
+    if result > 32 {
+        Ok(())
+    } else {
+        Err(AttachmentError::Open {
+            path: path.to_owned(),
+            detail: format!("ShellExecuteW error {result}"),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -336,12 +479,31 @@ mod tests {
     }
 
     #[test]
+    fn the_marks_of_the_internet_are_what_the_systems_read() {
+        assert_eq!(ZONE_IDENTIFIER, "[ZoneTransfer]\r\nZoneId=3\r\n");
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(0x6560_0000);
+        assert_eq!(quarantine_value(at), "0081;65600000;Tayori;");
+    }
+
+    #[cfg(not(windows))]
+    #[test]
+    fn the_opener_gets_the_path_as_one_argument_and_no_shell() {
+        let path = Path::new("/tmp/Invoice&calc&.pdf");
+        let argv = opener_argv(path);
+        assert_eq!(argv.len(), 2, "{argv:?}");
+        assert_eq!(argv[1], path.as_os_str());
+        assert!(argv.iter().all(|a| a != "cmd" && a != "/C" && a != "sh"));
+    }
+
+    #[test]
     fn programs_are_not_opened() {
         assert!(is_risky_to_open("setup.EXE"));
         assert!(is_risky_to_open("invoice_fdp.exe"));
         assert!(is_risky_to_open("run.desktop"));
         assert!(!is_risky_to_open("見積書.pdf"));
-        assert!(!is_risky_to_open("README"));
+        // An allowlist: no extension, or one nobody knows, is not opened either.
+        assert!(is_risky_to_open("README"));
+        assert!(is_risky_to_open("notes.xyz"));
         let dir = tempfile::tempdir().unwrap();
         let err = write_for_opening(dir.path(), 1, "setup.exe", b"MZ").unwrap_err();
         assert!(matches!(err, AttachmentError::Risky(_)), "{err}");

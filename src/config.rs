@@ -30,13 +30,22 @@ pub fn default_policy_file() -> Option<PathBuf> {
     }
 }
 
-/// The policy file this process reads: the one `TAYORI_POLICY_FILE` names, else the system's.
-/// Discovery and the proxy setting both read it from here, so they can never disagree.
+/// The policy file this process reads: the system's where the administrator put one there, else
+/// the one `TAYORI_POLICY_FILE` names (for deployments that cannot write the system folder).
+/// Whoever controls a person's environment must not replace the organisation's servers, sign-in
+/// or proxy. Discovery and the proxy setting both read it from here, so they never disagree.
 pub fn policy_file_for_process() -> Option<PathBuf> {
+    let system = default_policy_file();
+    if system
+        .as_deref()
+        .is_some_and(|path| std::fs::symlink_metadata(path).is_ok())
+    {
+        return system;
+    }
     std::env::var_os(POLICY_FILE_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(default_policy_file)
+        .or(system)
 }
 
 #[derive(Debug, Error)]

@@ -181,9 +181,10 @@ fn net_error(error: NetError) -> SmtpError {
     SmtpError::Connection(error.to_string())
 }
 
-/// The EHLO name: the address literal `[127.0.0.1]`, as Thunderbird sends, never the computer's
-/// name (lettre's default, which tells every mail server "TARO-YAMADA-PC"). RFC 5321 4.1.4 allows
-/// an address literal when the client has no obvious name; a desktop behind NAT has none.
+/// The name Tayori gives in EHLO: the address literal `[127.0.0.1]` (RFC 5321 §4.1.4 allows an
+/// address literal where the client has no name to give). Not the machine's host name, which lands
+/// in the Received header of every message sent and often names the person or the organisation
+/// (`TARO-YAMADA-PC.corp.example.co.jp`).
 fn hello_name() -> ClientId {
     ClientId::Ipv4(std::net::Ipv4Addr::LOCALHOST)
 }
@@ -639,9 +640,10 @@ pub async fn submit(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn the_ehlo_name_names_no_computer() {
-        // lettre's default would be this machine's host name.
-        assert_eq!(super::hello_name().to_string(), "[127.0.0.1]");
+    fn ehlo_names_no_machine() {
+        assert_eq!(hello_name().to_string(), "[127.0.0.1]");
     }
 }

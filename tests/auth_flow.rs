@@ -147,36 +147,94 @@ async fn the_issuer_named_in_the_oauthbearer_failure_works_end_to_end() {
 async fn a_wrong_password_at_the_provider_never_yields_tokens() {
     let rig = Rig::load();
     let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    // The driver says how the browser session ended: the test must see the provider refuse the
+    // password, not any failure at all (an unreachable page or a crash would also time out).
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let command = format!(
+        "{} --report {}",
+        driver_command(ALICE, "wrong-password"),
+        report.path().display()
+    );
     let options = SignInOptions {
-        browser: Browser::Command(driver_command(ALICE, "wrong-password")),
+        browser: Browser::Command(command),
         login_hint: Some(ALICE.into()),
-        timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(8),
         ask_google_consent_again: false,
     };
     let err = flow::sign_in(&product_http(), &client, &options, std::future::pending())
         .await
         .unwrap_err();
+    let ended = std::fs::read_to_string(report.path()).unwrap();
+    assert_eq!(
+        ended.trim(),
+        "refused 401: invalid email or password",
+        "the provider itself refused the password"
+    );
     assert!(
         matches!(
             err,
             AuthError::Callback(tayori::auth::loopback::CallbackError::TimedOut(_))
         ),
-        "{err}"
+        "no code ever reached Tayori's listener, so sign-in ends by waiting: {err}"
     );
+    // The same driver with the right password signs in: the refusal above was the password's.
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let command = format!(
+        "{} --report {}",
+        driver_command(ALICE, ALICE_IDP_PASSWORD),
+        report.path().display()
+    );
+    let options = SignInOptions {
+        browser: Browser::Command(command),
+        login_hint: Some(ALICE.into()),
+        timeout: Duration::from_secs(30),
+        ask_google_consent_again: false,
+    };
+    let tokens = flow::sign_in(&product_http(), &client, &options, std::future::pending())
+        .await
+        .expect("the right password signs in");
+    assert_eq!(driver_report(report.path()).trim(), "redirected");
+    assert!(!tokens.access_token.expose().is_empty());
 }
 
 #[tokio::test]
 async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account() {
+    use tayori::account::{Account, Accounts, Server};
     use tayori::auth::keyring_store::{self, SecretKind};
+    use tayori::discovery::Security;
     let rig = Rig::load();
     let client = rig_oauth_client(&rig, CLIENT_ID).await;
     let tokens = product_sign_in(&client, ALICE, ALICE_IDP_PASSWORD).await;
     let refresh = tokens.refresh_token.expect("refresh token");
-    let account = format!("keyring-test-{}@example.test", std::process::id());
-    keyring_store::save(&account, SecretKind::RefreshToken, &refresh)
+    // An account of its own (the keyring entry is keyed by the address), saved as setup saves one.
+    let email = format!("keyring-test-{}@example.test", std::process::id());
+    let home = tempfile::tempdir().unwrap();
+    let paths = tayori::config::Paths::under(home.path());
+    paths.create_all().unwrap();
+    let server = |port| Server {
+        host: MAIL_HOST.into(),
+        port,
+        security: Security::Tls,
+        username: ALICE.into(),
+    };
+    Accounts::new(&paths)
+        .upsert(Account {
+            email: email.clone(),
+            display_name: None,
+            provider: None,
+            imap: server(rig.imaps_port),
+            smtp: server(rig.submissions_port),
+            auth: tayori::account::setup::oauth_auth(&client),
+            last_sign_in: None,
+            needs_sign_in: None,
+            sent_copy: None,
+            shared_via: None,
+        })
+        .unwrap();
+    keyring_store::save(&email, SecretKind::RefreshToken, &refresh)
         .await
         .unwrap_or_else(|e| panic!("{e} (run the tests through tests/rig/with-secret-service.sh)"));
-    let read = keyring_store::load(&account, SecretKind::RefreshToken)
+    let read = keyring_store::load(&email, SecretKind::RefreshToken)
         .await
         .unwrap()
         .expect("saved");
@@ -188,16 +246,75 @@ async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account(
     imap_accepts(&rig, "XOAUTH2", ALICE, &refreshed.access_token)
         .await
         .expect("token works");
-    keyring_store::delete(&account, SecretKind::RefreshToken)
+
+    // Removing the account (what `tayori account remove` and the settings screen do) takes its
+    // sign-in out of the keyring.
+    let removed = tayori::account::setup::remove_account(&paths, &email)
         .await
-        .unwrap();
+        .expect("remove the account");
+    assert_eq!(removed.account.email, email);
     assert!(
-        keyring_store::load(&account, SecretKind::RefreshToken)
+        Accounts::new(&paths).list().unwrap().is_empty(),
+        "the account is gone from the list"
+    );
+    assert!(
+        keyring_store::load(&email, SecretKind::RefreshToken)
             .await
             .unwrap()
-            .is_none()
+            .is_none(),
+        "the refresh token is gone from the keyring"
     );
-    keyring_store::delete(&account, SecretKind::RefreshToken)
-        .await
-        .expect("deleting twice is fine");
+    // Removing again says there is no such account, and touches nothing.
+    assert!(
+        tayori::account::setup::remove_account(&paths, &email)
+            .await
+            .is_err()
+    );
+}
+
+/// Any program on the machine can connect to the loopback listener while the person signs in:
+/// connections that say nothing and a forged redirect (wrong state) neither end nor hold up the
+/// sign-in; the provider's real redirect still completes it.
+/// How the browser driver's session ended (`--report`). The browser gets its page as the sign-in
+/// returns, and the driver writes the line just after: waited for, up to five seconds.
+fn driver_report(path: &std::path::Path) -> String {
+    for _ in 0..50 {
+        let ended = std::fs::read_to_string(path).unwrap_or_default();
+        if !ended.is_empty() {
+            return ended;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    String::new()
+}
+
+#[tokio::test]
+async fn a_local_program_can_neither_abort_nor_stall_the_loopback_listener() {
+    let rig = Rig::load();
+    let client = rig_oauth_client(&rig, CLIENT_ID).await;
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let command = format!(
+        "{} --report {} --hostile-neighbour 4",
+        driver_command(BOB, BOB_IDP_PASSWORD),
+        report.path().display()
+    );
+    let options = SignInOptions {
+        browser: Browser::Command(command),
+        login_hint: Some(BOB.into()),
+        timeout: Duration::from_secs(25),
+        ask_google_consent_again: false,
+    };
+    let started = std::time::Instant::now();
+    let result = flow::sign_in(&product_http(), &client, &options, std::future::pending()).await;
+    let took = started.elapsed();
+    let ended = driver_report(report.path());
+    let tokens = result.unwrap_or_else(|e| {
+        panic!("the neighbour ended the sign-in after {took:?}: {e} (browser: {ended})")
+    });
+    assert!(!tokens.access_token.expose().is_empty());
+    assert_eq!(ended.trim(), "redirected");
+    assert!(
+        took < Duration::from_secs(15),
+        "silent connections held the sign-in up for {took:?}"
+    );
 }

@@ -8,7 +8,16 @@ warning, allows access on the consent page, and follows the provider's redirect 
 loopback listener. Python standard library only; TLS is checked against the system trust store;
 host names resolve through the rig's DNS when TAYORI_DNS_SERVER is set (as Tayori's own do).
 
-usage: browser-driver.py USER PASSWORD URL
+usage: browser-driver.py USER PASSWORD [--report FILE] [--hostile-neighbour N] URL
+
+With --report, the driver writes one line saying how it ended, for tests that must tell a refusal by
+the provider apart from any other failure: `redirected` (the provider sent the browser back to
+Tayori), `refused <HTTP status>: <the login form's message>` (the provider showed its login form
+again with an error after the password was typed), or `failed: <why>`.
+
+With --hostile-neighbour N, another local program plays with Tayori's loopback listener first, as
+any process on the machine can: it opens N connections that send nothing and stay open, and sends
+one forged redirect (wrong state, a made-up code), before the person signs in.
 
 Environment (all optional):
   BROWSER_DRIVER_MFA_CODE        the code to type on an MFA page (default 123456, the rig's)
@@ -34,6 +43,7 @@ connections directly.
 import html.parser
 import http.cookiejar
 import os
+import re
 import socket
 import struct
 import sys
@@ -131,10 +141,54 @@ def write_page(body):
         os.replace(out + ".part", out)
 
 
+def report(path, line):
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
 def main():
-    user, password, url = sys.argv[1], sys.argv[2], sys.argv[3]
+    args = sys.argv[1:]
+    report_path = None
+    if "--report" in args:
+        at = args.index("--report")
+        report_path = args[at + 1]
+        del args[at:at + 2]
+    neighbours = 0
+    if "--hostile-neighbour" in args:
+        at = args.index("--hostile-neighbour")
+        neighbours = int(args[at + 1])
+        del args[at:at + 2]
+    user, password, url = args[0], args[1], args[2]
     if url == "-":
         url = sys.stdin.readline().strip()
+    held = hostile_neighbour(url, neighbours) if neighbours else []
+    try:
+        outcome = sign_in(user, password, url)
+    except Exception as error:  # noqa: BLE001 - any other ending is reported as a failure
+        outcome = "failed: %s" % error
+    report(report_path, outcome)
+    for connection in held:
+        connection.close()
+    return 0 if outcome == "redirected" else 1
+
+
+def hostile_neighbour(url, count):
+    """Connections to the loopback listener that say nothing, and one forged redirect."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    redirect = urllib.parse.urlsplit(query["redirect_uri"][0])
+    address = (redirect.hostname, redirect.port)
+    held = []
+    for _ in range(count):
+        held.append(socket.create_connection(address, timeout=5))
+    forged = socket.create_connection(address, timeout=5)
+    forged.sendall(b"GET /?code=forged-code&state=forged-state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    held.append(forged)
+    return held
+
+
+def sign_in(user, password, url):
+    """Signs in as a person would; says how it ended: redirected, refused …, failed: …"""
     if os.environ.get("TAYORI_DNS_SERVER"):
         socket.getaddrinfo = rig_resolver(os.environ["TAYORI_DNS_SERVER"])
     handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Loopback]
@@ -165,19 +219,25 @@ def main():
 
     page = visit(url)
     if page is None:
-        return 0
+        return "redirected"
     body = ""
+    name = None
     for _ in range(10):
         body = page.read().decode("utf-8", "replace")
         if page.url.startswith(LOOPBACK):
             write_page(body)
-            return 0  # the redirect reached Tayori
+            return "redirected"  # the redirect reached Tayori
         forms = Forms()
         forms.feed(body)
         fields = {}
         if "device-success" in forms.ids:
             write_page(body)
-            return 0  # the device flow's "you have signed in" page
+            return "redirected"  # the device flow's "you have signed in" page
+        if name == "login" and "login" in forms.forms:
+            # The provider showed its login form again after the password: it refused it.
+            write_page(body)
+            message = re.search(r'id="error"[^>]*>([^<]*)<', body)
+            return "refused %d: %s" % (getattr(page, "code", 200), message.group(1) if message else "")
         if "usercode" in forms.forms:
             name, fields = "usercode", {"user_code": os.environ.get("BROWSER_DRIVER_USER_CODE", "")}
         elif "device-confirm" in forms.forms:
@@ -198,18 +258,18 @@ def main():
             write_page(body)
             stop = sorted(forms.ids) or ["(no ids)"]
             print("browser-driver: stopped at %s (%s)" % (page.url.split("?")[0], ", ".join(stop)), file=sys.stderr)
-            return 1
+            return "failed: stopped at %s (%s)" % (page.url.split("?")[0], ", ".join(stop))
         form = forms.forms[name]
         data = [(k, v) for k, v in form["fields"] if k not in fields] + list(fields.items())
         action = urllib.parse.urljoin(page.url, form["action"])
         page = visit(action, urllib.parse.urlencode(data).encode())
         if page is None:
-            return 0
+            return "redirected"
     if page.url.startswith(LOOPBACK):
         write_page(page.read().decode("utf-8", "replace"))
-        return 0
+        return "redirected"
     write_page(body)
-    return 1
+    return "failed: no redirect"
 
 
 if __name__ == "__main__":

@@ -71,6 +71,16 @@ grep -c '^PASS' target/rig/log/proxy-smoke.txt | sed 's/^/office smoke checks pa
 step "unit and end-to-end tests (inside a Secret Service session)"
 tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
+# Fuzzing. The short form runs in every CI run above: tests/fuzz_corpus.rs replays the whole corpus
+# (seeds and every crash found so far) through the same target functions. Coverage-guided fuzzing
+# needs its own instrumented build of every dependency (fuzz/Cargo.lock), which would take CI past its
+# time budget on 2 cores; it runs when TAYORI_FUZZ_SECONDS is set (e.g. 60), and in full by
+# `fuzz/run.sh 3600`. Any crash fails the suite and leaves its input in target/fuzz/artifacts/.
+if [ -n "${TAYORI_FUZZ_SECONDS:-}" ] && [ "${TAYORI_FUZZ_SECONDS}" != 0 ]; then
+  step "fuzzing: every parser of outside input for ${TAYORI_FUZZ_SECONDS} s (fuzz/run.sh)"
+  fuzz/run.sh "${TAYORI_FUZZ_SECONDS}"
+fi
+
 step "no password of the rig's people in any rig log after the whole suite"
 # Tokens are dynamic and each test scans for its own; the fixed passwords are checked here once more.
 if grep -rlE 'alice-idp-secret|bob-idp-secret|carol-idp-secret|[a-z0-9]+-app-password|dovecot-introspection-secret|[a-z0-9]+-(entra|google)-secret|GOCSPX-rig-|office-proxy-secret' target/rig/log; then

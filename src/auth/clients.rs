@@ -147,8 +147,18 @@ struct Registered {
     client_id: String,
 }
 
-/// Registers Tayori as a native public client (RFC 7591): loopback redirect, PKCE, no secret.
+/// The biggest registration answer read: a real one is a few hundred bytes of JSON.
+const REGISTRATION_ANSWER_LIMIT: usize = 64 * 1024;
+
+/// Registers Tayori as a native public client (RFC 7591): loopback redirect, PKCE, no secret. The
+/// endpoint must be HTTPS (it was checked with the metadata; checked again here).
 pub async fn register(http: &Http, registration_endpoint: &str) -> Result<String, AuthError> {
+    super::metadata::check_endpoint(
+        "registration endpoint",
+        registration_endpoint,
+        None,
+        super::metadata::Binding::AsConfigured,
+    )?;
     let body = serde_json::json!({
         "client_name": "Tayori",
         "application_type": "native",
@@ -165,10 +175,9 @@ pub async fn register(http: &Http, registration_endpoint: &str) -> Result<String
         .await
         .map_err(|e| AuthError::Network(crate::net::http::root_cause(&e)))?;
     let status = response.status();
-    let bytes = response
-        .bytes()
+    let bytes = crate::net::http::read_capped(response, REGISTRATION_ANSWER_LIMIT)
         .await
-        .map_err(|e| AuthError::Network(e.to_string()))?;
+        .map_err(AuthError::Network)?;
     if !status.is_success() {
         return Err(AuthError::Token {
             error: format!("client registration refused (HTTP {})", status.as_u16()),

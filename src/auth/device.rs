@@ -91,11 +91,11 @@ async fn post(
         .await
         .map_err(|e| AuthError::Network(root_cause(&e)))?;
     let status = response.status().as_u16();
-    let body = response
-        .bytes()
+    // Device answers and refusals are a few hundred bytes; a server that sends more is not read.
+    let body = crate::net::http::read_capped(response, 64 * 1024)
         .await
-        .map_err(|e| AuthError::Network(root_cause(&e)))?;
-    Ok((status, body.to_vec()))
+        .map_err(AuthError::Network)?;
+    Ok((status, body))
 }
 
 fn refusal_from(body: &[u8], status: u16) -> AuthError {
@@ -117,6 +117,7 @@ fn refusal_from(body: &[u8], status: u16) -> AuthError {
 
 /// Asks for a code (RFC 8628 §3.1).
 pub async fn start(http: &Http, client: &OAuthClient) -> Result<DeviceAuthorization, AuthError> {
+    client.check_endpoints()?;
     let endpoint = device_endpoint(client).ok_or(AuthError::DeviceCodeUnavailable)?;
     let scope = client.scopes.join(" ");
     let (status, body) = post(

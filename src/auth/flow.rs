@@ -40,6 +40,25 @@ pub struct OAuthClient {
 }
 
 impl OAuthClient {
+    /// Codes, verifiers and refresh tokens travel only over HTTPS: checked before a browser opens
+    /// and before every refresh, so an account saved before this check (or edited by hand) with a
+    /// plain-HTTP address sends nothing there.
+    pub fn check_endpoints(&self) -> Result<(), AuthError> {
+        use super::metadata::{Binding, check_endpoint};
+        check_endpoint(
+            "authorization endpoint",
+            &self.authorization_endpoint,
+            None,
+            Binding::AsConfigured,
+        )?;
+        check_endpoint(
+            "token endpoint",
+            &self.token_endpoint,
+            None,
+            Binding::AsConfigured,
+        )
+    }
+
     /// Whether this is Google's authorization server, which issues a refresh token only when asked
     /// for offline access (`access_type=offline`) and only at the first consent.
     pub fn is_google(&self) -> bool {
@@ -380,6 +399,7 @@ pub async fn sign_in_reporting(
     opened: impl FnOnce(&Url),
     cancel: impl std::future::Future<Output = ()>,
 ) -> Result<(Tokens, BrowserPage), AuthError> {
+    client.check_endpoints()?;
     let pkce = Pkce::new();
     let state = random_token(16);
     let nonce = client
@@ -446,6 +466,7 @@ pub async fn refresh(
     client: &OAuthClient,
     refresh_token: &Secret,
 ) -> Result<Tokens, AuthError> {
+    client.check_endpoints()?;
     http.ready().await;
     let token = oauth_client(client, None)?
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))

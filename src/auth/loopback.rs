@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -88,8 +89,13 @@ impl Loopback {
     }
 
     /// Waits for the redirect. Requests for other paths (a browser's favicon fetch) get 404 and do not
-    /// count; the first request to the callback path ends the wait, whatever it carries, and the
-    /// listener closes. `cancel` ends the wait early (the person pressed Cancel).
+    /// count; the first request to the callback path that carries this sign-in's `state` ends the
+    /// wait, and the listener closes. `cancel` ends the wait early (the person pressed Cancel).
+    ///
+    /// Any program on the machine can connect here, so connections are read side by side (one
+    /// that says nothing holds up no other, and is dropped after [`READ_TIMEOUT`]), and an answer
+    /// without this sign-in's `state` is refused with an error page but does not end the wait: a
+    /// forged redirect can neither stop nor stall the sign-in.
     pub async fn wait(
         self,
         expected_state: &str,
@@ -98,34 +104,53 @@ impl Loopback {
         timeout: Duration,
         cancel: impl std::future::Future<Output = ()>,
     ) -> Result<(AuthorizationResponse, BrowserPage), CallbackError> {
+        use futures::StreamExt;
+        let forged_seen = std::sync::atomic::AtomicBool::new(false);
         let accept_loop = async {
+            let mut reading = futures::stream::FuturesUnordered::new();
             loop {
-                let Ok((stream, _)) = self.listener.accept().await else {
-                    continue;
-                };
-                match handle(
-                    stream,
-                    expected_state,
-                    expected_issuer,
-                    issuer_must_be_present,
-                )
-                .await
-                {
-                    Handled::NotTheCallback => continue,
-                    Handled::Done(result) => return result,
+                tokio::select! {
+                    accepted = self.listener.accept() => {
+                        // Beyond this many at once, a connection is closed unread.
+                        if let Ok((stream, _)) = accepted
+                            && reading.len() < MAX_CONNECTIONS
+                        {
+                            reading.push(handle(
+                                stream,
+                                expected_state,
+                                expected_issuer,
+                                issuer_must_be_present,
+                            ));
+                        }
+                    }
+                    Some(handled) = reading.next(), if !reading.is_empty() => match handled {
+                        Handled::NotTheCallback => {}
+                        Handled::NotThisSignIn => forged_seen.store(true, Ordering::Relaxed),
+                        Handled::Done(result) => return result,
+                    },
                 }
             }
         };
         tokio::select! {
             result = accept_loop => result,
-            _ = tokio::time::sleep(timeout) => Err(CallbackError::TimedOut(timeout.as_secs())),
+            _ = tokio::time::sleep(timeout) => Err(if forged_seen.load(Ordering::Relaxed) {
+                // Only answers for another sign-in came (an old browser tab, or a forgery).
+                CallbackError::StateMismatch
+            } else {
+                CallbackError::TimedOut(timeout.as_secs())
+            }),
             _ = cancel => Err(CallbackError::Cancelled),
         }
     }
 }
 
+/// How many connections the listener reads at once.
+const MAX_CONNECTIONS: usize = 256;
+
 enum Handled {
     NotTheCallback,
+    /// A redirect without this sign-in's `state`: answered with an error page, not counted.
+    NotThisSignIn,
     Done(Result<(AuthorizationResponse, BrowserPage), CallbackError>),
 }
 
@@ -236,6 +261,10 @@ async fn handle(
                 stream: Some(stream),
             },
         ))),
+        Err(CallbackError::StateMismatch) => {
+            respond(&mut stream, 200, &page(PageKind::Error)).await;
+            Handled::NotThisSignIn
+        }
         Err(error) => {
             respond(&mut stream, 200, &page(PageKind::Error)).await;
             Handled::Done(Err(error))
@@ -440,21 +469,51 @@ mod tests {
         ] {
             let loopback = Loopback::bind().await.unwrap();
             let port = loopback.port();
+            // An answer for another sign-in does not end the wait: it is reported when the wait
+            // ends without the right one.
+            let wait = if expected == CallbackError::StateMismatch {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(5)
+            };
             let waiter = tokio::spawn(async move {
                 loopback
-                    .wait(
-                        "s",
-                        Some("https://idp.test"),
-                        true,
-                        Duration::from_secs(5),
-                        never(),
-                    )
+                    .wait("s", Some("https://idp.test"), true, wait, never())
                     .await
             });
             let page = get(port, query).await;
             assert!(page.contains("could not be completed"), "{page}");
             assert_eq!(waiter.await.unwrap().unwrap_err(), expected, "{query}");
         }
+    }
+
+    #[tokio::test]
+    async fn silent_connections_and_forged_answers_neither_stall_nor_end_the_wait() {
+        let loopback = Loopback::bind().await.unwrap();
+        let port = loopback.port();
+        let started = std::time::Instant::now();
+        let waiter = tokio::spawn(async move {
+            loopback
+                .wait("s", None, false, Duration::from_secs(30), never())
+                .await
+        });
+        let mut silent = Vec::new();
+        for _ in 0..8 {
+            silent.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+        }
+        let forged = get(port, "/?code=forged&state=guess").await;
+        assert!(forged.contains("could not be completed"), "{forged}");
+        let real = tokio::spawn(get(port, "/?code=real&state=s"));
+        let (response, page) = waiter.await.unwrap().unwrap();
+        assert_eq!(response.code.expose(), "real");
+        assert!(
+            started.elapsed() < READ_TIMEOUT,
+            "held up for {:?}",
+            started.elapsed()
+        );
+        drop(page);
+        real.await.unwrap();
+        drop(silent);
     }
 
     #[tokio::test]

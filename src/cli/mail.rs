@@ -313,7 +313,7 @@ fn date_text(seconds: Option<i64>) -> String {
     )
 }
 
-fn print_rows(rows: &[tayori::store::MessageSummary]) {
+fn print_rows(out: &mut Out, rows: &[tayori::store::MessageSummary]) -> std::io::Result<()> {
     for m in rows {
         let from = m
             .from
@@ -326,13 +326,79 @@ fn print_rows(rows: &[tayori::store::MessageSummary]) {
             if m.flags.flagged { '*' } else { ' ' },
             if m.has_attachments { '@' } else { ' ' }
         );
-        println!(
+        out.line(&format!(
             "{:>7}  {state}  {}  {:<24}  {}",
             m.id,
             date_text(m.date),
-            truncate(&from, 24),
-            m.subject
-        );
+            truncate(&one_line(&from), 24),
+            one_line(&m.subject)
+        ))?;
+    }
+    Ok(())
+}
+
+/// Standard output for what comes from mail: text from a message never reaches the terminal as a
+/// control sequence (ESC, BEL, backspace, C1 controls: `OSC 52` writes the clipboard, `CSI 2J`
+/// clears the screen), and a reader that went away (`tayori list | head`) ends the command
+/// quietly — see [`quiet_on_closed_pipe`].
+pub(super) struct Out {
+    writer: std::io::BufWriter<std::io::StdoutLock<'static>>,
+}
+
+impl Out {
+    pub(super) fn new() -> Self {
+        Self {
+            writer: std::io::BufWriter::new(std::io::stdout().lock()),
+        }
+    }
+
+    /// One line (or several, for a body), control characters shown as `\u{…}`.
+    pub(super) fn line(&mut self, text: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        writeln!(self.writer, "{}", printable(text))
+    }
+
+    pub(super) fn finish(mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.writer.flush()
+    }
+}
+
+/// `text` with every control character except line feed and tab written out as `\u{…}`; a CR
+/// before a line feed is dropped.
+pub(super) fn printable(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' | '\t' => shown.push(c),
+            c if c.is_control() => shown.push_str(&c.escape_unicode().to_string()),
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// A header field on one line: line breaks and tabs become spaces.
+fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n', '\t'], " ")
+}
+
+/// A command's result with a closed standard output (the reader of a pipe went away) turned into
+/// success: there is no one left to tell anything.
+pub(super) fn quiet_on_closed_pipe(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    match result {
+        Err(error)
+            if error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
     }
 }
 
@@ -346,6 +412,55 @@ fn truncate(text: &str, width: usize) -> String {
     }
 }
 
+/// The folder a person means by `typed`: its exact name (as the server spells it, or decoded),
+/// else the folder with that role (Sent, Drafts, Trash, Archive, Junk, Inbox … in English or
+/// Japanese, any case: `Sent` finds `INBOX.Sent` on a Cyrus-style server), else a name that
+/// differs only in case.
+fn find_folder<'a>(
+    folders: &'a [tayori::store::Folder],
+    account: Option<&str>,
+    typed: &str,
+) -> Option<&'a tayori::store::Folder> {
+    use tayori::store::FolderRole;
+    let mine: Vec<&tayori::store::Folder> = folders
+        .iter()
+        .filter(|f| account.is_none_or(|a| f.account.eq_ignore_ascii_case(a)))
+        .collect();
+    let typed = typed.trim();
+    if let Some(exact) = mine
+        .iter()
+        .find(|f| f.name == typed || decode_mailbox_name(&f.name) == typed)
+    {
+        return Some(exact);
+    }
+    let role_words = |role: FolderRole| -> Vec<&'static str> {
+        let text = match role {
+            FolderRole::Inbox => Text::FolderInbox,
+            FolderRole::Drafts => Text::FolderDrafts,
+            FolderRole::Sent => Text::FolderSent,
+            FolderRole::Archive => Text::FolderArchive,
+            FolderRole::Junk => Text::FolderJunk,
+            FolderRole::Trash => Text::FolderTrash,
+            FolderRole::All => Text::FolderAll,
+            FolderRole::Flagged => Text::FolderFlagged,
+        };
+        vec![Lang::En.text(text), Lang::Ja.text(text), role.as_str()]
+    };
+    if let Some(by_role) = mine.iter().find(|f| {
+        f.role.is_some_and(|role| {
+            role_words(role)
+                .iter()
+                .any(|word| word.to_lowercase() == typed.to_lowercase())
+        })
+    }) {
+        return Some(by_role);
+    }
+    mine.into_iter().find(|f| {
+        f.name.to_lowercase() == typed.to_lowercase()
+            || decode_mailbox_name(&f.name).to_lowercase() == typed.to_lowercase()
+    })
+}
+
 pub fn list(
     paths: &Paths,
     account: Option<&str>,
@@ -354,50 +469,48 @@ pub fn list(
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(paths)?;
     let folders = store.folders()?;
-    let found = folders.iter().find(|f| {
-        account.is_none_or(|a| f.account.eq_ignore_ascii_case(a))
-            && (f.name == folder
-                || decode_mailbox_name(&f.name) == folder
-                || (folder.eq_ignore_ascii_case("inbox")
-                    && f.role == Some(tayori::store::FolderRole::Inbox)))
-    });
-    let Some(found) = found else {
+    let Some(found) = find_folder(&folders, account, folder) else {
         let lang = Lang::from_system();
         let names: Vec<String> = folders
             .iter()
-            .map(|f| format!("{} {}", f.account, decode_mailbox_name(&f.name)))
+            .map(|f| format!("{} {}", f.account, printable(&decode_mailbox_name(&f.name))))
             .collect();
         let text = if names.is_empty() {
             fill(
                 lang.text(Text::CliNoFolderNothingSynced),
-                &[("folder", folder)],
+                &[("folder", &printable(folder))],
             )
         } else {
             format!(
                 "{}\n  {}",
-                fill(lang.text(Text::CliNoFolderKnown), &[("folder", folder)]),
+                fill(
+                    lang.text(Text::CliNoFolderKnown),
+                    &[("folder", &printable(folder))]
+                ),
                 names.join("\n  ")
             )
         };
         return Err(super::Told(text).into());
     };
     let lang = Lang::from_system();
-    println!(
-        "{}",
-        fill(
-            lang.text(Text::CliFolderHeading),
-            &[
-                ("account", &found.account),
-                ("folder", &decode_mailbox_name(&found.name)),
-                (
-                    "messages",
-                    &lang.plural(Plural::CliMessages, found.total as u64)
-                ),
-                ("unread", &found.unread.to_string()),
-            ]
-        )
-    );
-    print_rows(&store.messages(found.id, SortOrder::NewestFirst, 0, limit)?);
+    let mut out = Out::new();
+    out.line(&fill(
+        lang.text(Text::CliFolderHeading),
+        &[
+            ("account", &found.account),
+            ("folder", &one_line(&decode_mailbox_name(&found.name))),
+            (
+                "messages",
+                &lang.plural(Plural::CliMessages, found.total as u64),
+            ),
+            ("unread", &found.unread.to_string()),
+        ],
+    ))?;
+    print_rows(
+        &mut out,
+        &store.messages(found.id, SortOrder::NewestFirst, 0, limit)?,
+    )?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -409,12 +522,14 @@ pub fn search(paths: &Paths, query: &str, limit: usize) -> anyhow::Result<ExitCo
             "{}",
             fill(
                 Lang::from_system().text(Text::CliNoSearchMatch),
-                &[("query", query)]
+                &[("query", &printable(query))]
             )
         );
         return Ok(ExitCode::from(1));
     }
-    print_rows(&hits);
+    let mut out = Out::new();
+    print_rows(&mut out, &hits)?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -449,8 +564,11 @@ pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::R
         }
     };
     if raw {
+        // The message's bytes exactly, as asked (for a file or another program, not a terminal).
         use std::io::Write;
-        std::io::stdout().write_all(&bytes)?;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&bytes)?;
+        stdout.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let decoded = mime::decode(&bytes);
@@ -463,61 +581,61 @@ pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::R
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let header = |label: Text, value: &str| {
-        // "From:    …": the values line up in English; Japanese labels are wider, one space will do.
+    let mut out = Out::new();
+    // "From:    …": the values line up in English; Japanese labels are wider, one space will do.
+    let header = |out: &mut Out, label: Text, value: &str| {
         let label = format!("{}:", lang.text(label));
-        println!("{label:<8} {value}");
+        out.line(&format!("{label:<8} {}", one_line(value)))
     };
-    header(Text::HeaderFrom, &addresses(&decoded.from));
-    header(Text::HeaderTo, &addresses(&decoded.to));
+    header(&mut out, Text::HeaderFrom, &addresses(&decoded.from))?;
+    header(&mut out, Text::HeaderTo, &addresses(&decoded.to))?;
     if !decoded.cc.is_empty() {
-        header(Text::HeaderCc, &addresses(&decoded.cc));
+        header(&mut out, Text::HeaderCc, &addresses(&decoded.cc))?;
     }
     header(
+        &mut out,
         Text::HeaderDate,
         &fill(
             lang.text(Text::CliShowDateUtc),
             &[("date", &date_text(summary.date))],
         ),
-    );
+    )?;
     header(
+        &mut out,
         Text::HeaderSubject,
         decoded.subject.as_deref().unwrap_or(&summary.subject),
-    );
+    )?;
     for attachment in &decoded.attachments {
-        println!(
-            "{}",
-            fill(
-                lang.text(Text::CliShowAttachment),
-                &[
-                    (
-                        "name",
+        out.line(&fill(
+            lang.text(Text::CliShowAttachment),
+            &[
+                (
+                    "name",
+                    &one_line(
                         attachment
                             .file_name
                             .as_deref()
-                            .unwrap_or(lang.text(Text::CliShowUnnamed))
+                            .unwrap_or(lang.text(Text::CliShowUnnamed)),
                     ),
-                    ("type", &attachment.content_type),
-                    (
-                        "size",
-                        &lang.plural(Plural::AttachmentBytes, attachment.size as u64)
-                    ),
-                ]
-            )
-        );
+                ),
+                ("type", &one_line(&attachment.content_type)),
+                (
+                    "size",
+                    &lang.plural(Plural::AttachmentBytes, attachment.size as u64),
+                ),
+            ],
+        ))?;
     }
-    println!();
+    out.line("")?;
     if summary.body_state == BodyState::Unparseable || !decoded.parse_ok {
-        println!(
-            "{}",
-            fill(
-                lang.text(Text::CliShowUnreadable),
-                &[("id", &id.to_string())]
-            )
-        );
+        out.line(&fill(
+            lang.text(Text::CliShowUnreadable),
+            &[("id", &id.to_string())],
+        ))?;
     } else {
-        println!("{}", decoded.text.as_deref().unwrap_or(""));
+        out.line(decoded.text.as_deref().unwrap_or(""))?;
     }
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -530,6 +648,15 @@ mod tests {
         assert_eq!(date_text(Some(0)), "1970-01-01 00:00");
         assert_eq!(date_text(Some(1_793_581_200)), "2026-11-02 01:00");
         assert_eq!(date_text(Some(951_782_400)), "2000-02-29 00:00");
+    }
+
+    #[test]
+    fn control_characters_are_written_out_and_line_breaks_kept() {
+        assert_eq!(
+            printable("a\u{1b}]52;c;SGVsbG8=\u{7}b\r\nc\u{9b}2J\u{8}\td\re"),
+            "a\\u{1b}]52;c;SGVsbG8=\\u{7}b\nc\\u{9b}2J\\u{8}\td\\u{d}e"
+        );
+        assert_eq!(one_line("two\r\nlines\tand"), "two  lines and");
     }
 
     #[test]

@@ -327,9 +327,20 @@ pub fn run(command: Command, paths: &Paths, settings: &Settings) -> ExitCode {
             folder,
             account,
             limit,
-        } => report(mail::list(paths, account.as_deref(), &folder, limit)),
-        Command::Show { id, raw } => report(mail::show(paths, settings, id, raw)),
-        Command::Search { query, limit } => report(mail::search(paths, &query.join(" "), limit)),
+        } => report(mail::quiet_on_closed_pipe(mail::list(
+            paths,
+            account.as_deref(),
+            &folder,
+            limit,
+        ))),
+        Command::Show { id, raw } => report(mail::quiet_on_closed_pipe(mail::show(
+            paths, settings, id, raw,
+        ))),
+        Command::Search { query, limit } => report(mail::quiet_on_closed_pipe(mail::search(
+            paths,
+            &query.join(" "),
+            limit,
+        ))),
         Command::Send(args) => send::run(paths, settings, args),
         Command::Outbox { action } => outbox::run(paths, settings, action),
         Command::Proxy { action } => report(proxy::run(settings, action)),

@@ -10,8 +10,8 @@ use std::time::Instant;
 use url::Url;
 
 use super::sources::{
-    Attempt, BoxFuture, Context, describe_http_error, first_by_preference, hop_hosts, redact_query,
-    summary,
+    Attempt, BoxFuture, Context, any_plain_http_hop, describe_http_error, first_by_preference,
+    hop_hosts, redact_query, summary,
 };
 use super::{
     Candidate, Endpoint, OAuthSettings, Outcome, Security, SignIn, Source, expand_username,
@@ -190,11 +190,20 @@ fn endpoint(
         Security::StartTls => default_starttls_port,
     });
     Some(Endpoint {
-        host: entry.hostname.clone(),
+        host: expand_hostname(&entry.hostname, email),
         port,
         security,
         username: expand_username(entry.username.as_deref().unwrap_or("%EMAILADDRESS%"), email),
     })
+}
+
+/// A `<hostname>` with the domain placeholder filled in: some ISPDB entries name
+/// `mail.%EMAILDOMAIN%` for every domain they host (inbox.lv, mail.ee, tiki.ne.jp …). Host names are
+/// kept in lower case, so the placeholder is matched in any case.
+fn expand_hostname(hostname: &str, email: &str) -> String {
+    let domain = super::domain::email_domain(email).unwrap_or_default();
+    let lower = hostname.to_ascii_lowercase();
+    lower.replace("%emaildomain%", &domain)
 }
 
 /// Picks the servers for `email`: the first IMAP and SMTP entries with TLS or STARTTLS (documents list
@@ -302,6 +311,7 @@ fn candidate_from_config(
     source: Source,
     config: &ClientConfig,
     verified: bool,
+    plain_http: bool,
     reached_through: Vec<(String, &'static str)>,
 ) -> Result<Candidate, AutoconfigError> {
     let offer = offer(config, &context.email)?;
@@ -317,6 +327,7 @@ fn candidate_from_config(
         smtp: offer.smtp,
         sign_in: offer.sign_in,
         verified,
+        plain_http,
         reached_through,
     })
 }
@@ -357,7 +368,10 @@ pub(super) async fn fetch_config(
     };
     let mut reached = extra;
     reached.extend(hop_hosts(&fetched));
-    match candidate_from_config(context, source, &config, verified, reached) {
+    // One plain-HTTP hop anywhere is enough for someone on the network to have chosen the answer.
+    let verified = verified && !any_plain_http_hop(&fetched);
+    let plain_http = fetched.final_url().scheme() != "https";
+    match candidate_from_config(context, source, &config, verified, plain_http, reached) {
         Ok(candidate) => {
             context.record(source, query, Outcome::Found(summary(&candidate)), started);
             Attempt::Hit(candidate)
@@ -476,6 +490,16 @@ mod tests {
         );
         assert_eq!(oauth.scopes, ["mail", "offline_access"]);
         assert_eq!(offer.sign_in[1], SignIn::Password);
+    }
+
+    #[test]
+    fn the_domain_placeholder_in_a_host_name_is_filled_in() {
+        let doc = EXAMPLE
+            .replace("IMAP.example.test", "mail.%EMAILDOMAIN%")
+            .replace("smtp.example.test", "smtp.%emaildomain%");
+        let offer = offer(&parse(&doc).unwrap(), "a@Customer.Example").unwrap();
+        assert_eq!(offer.imap.host, "mail.customer.example");
+        assert_eq!(offer.smtp.host, "smtp.customer.example");
     }
 
     #[test]

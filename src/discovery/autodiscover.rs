@@ -14,8 +14,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::sources::{
-    Attempt, BoxFuture, Context, describe_http_error, first_by_preference, hop_hosts,
-    provider_candidate, redact_query, summary,
+    Attempt, BoxFuture, Context, any_plain_http_hop, describe_http_error, first_by_preference,
+    hop_hosts, provider_candidate, redact_query, summary,
 };
 use super::{
     Candidate, Endpoint, Outcome, Security, SignIn, Source, domain, expand_username, microsoft,
@@ -167,13 +167,16 @@ pub fn parse_v1(xml: &str, email: &str) -> Result<V1Answer, String> {
     })
 }
 
-/// Asks AutoDiscover v1 at `url` (POST), following one `redirectUrl`/`redirectAddr`.
+/// Asks AutoDiscover v1 at `url` (POST), following one `redirectUrl`/`redirectAddr`. `verified`
+/// is false when the way here already had a plain-HTTP hop (the legacy redirect).
 async fn ask_v1(
     context: &Context,
     url: Url,
     mut reached: Vec<(String, &'static str)>,
+    mut verified: bool,
 ) -> Attempt<Candidate> {
     let mut url = url;
+    let mut plain_http = false;
     let mut email = context.email.clone();
     for _ in 0..2 {
         let started = Instant::now();
@@ -204,6 +207,8 @@ async fn ask_v1(
             }
         };
         reached.extend(hop_hosts(&fetched));
+        verified &= !any_plain_http_hop(&fetched);
+        plain_http |= fetched.final_url().scheme() != "https";
         let answer = match parse_v1(&String::from_utf8_lossy(&fetched.body), &email) {
             Ok(answer) => answer,
             Err(reason) => {
@@ -264,7 +269,8 @@ async fn ask_v1(
                     sign_in,
                     provider: provider.map(|p| p.id),
                     provider_name: provider.map(|p| p.id.display_name().to_owned()),
-                    verified: true,
+                    verified,
+                    plain_http,
                     reached_through: reached,
                 };
                 context.record(
@@ -359,7 +365,7 @@ async fn ask_v2(context: &Context, url: Url) -> Attempt<Candidate> {
     if target.scheme() != "https" {
         return Attempt::Miss;
     }
-    ask_v1(context, target, vec![(host, "AutoDiscover redirect")]).await
+    ask_v1(context, target, vec![(host, "AutoDiscover redirect")], true).await
 }
 
 /// Microsoft's central v2 service, asked only when [`microsoft::gate`] opens: the domain's DNS
@@ -414,7 +420,7 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
             format!("https://{domain}/autodiscover/autodiscover.xml"),
         ] {
             let url = Url::parse(&url).expect("valid");
-            queries.push(Box::pin(ask_v1(context, url, Vec::new())));
+            queries.push(Box::pin(ask_v1(context, url, Vec::new(), true)));
         }
         queries.push(Box::pin(ask_http_redirect(context)));
         queries.push(Box::pin(ask_srv(context)));
@@ -447,7 +453,9 @@ async fn ask_http_redirect(context: &Context) -> Attempt<Candidate> {
                 started,
             );
             let host = target.host_str().unwrap_or_default().to_ascii_lowercase();
-            ask_v1(context, target, vec![(host, "redirect")]).await
+            // The redirect came over plain HTTP: whoever is on the network chose the target, so
+            // the answer is not verified and the target's domain is confirmed like any redirect.
+            ask_v1(context, target, vec![(host, "plain-HTTP redirect")], false).await
         }
         Ok(Some(target)) => {
             context.record(
@@ -493,7 +501,7 @@ async fn ask_srv(context: &Context) -> Attempt<Candidate> {
     )) else {
         return Attempt::Miss;
     };
-    ask_v1(context, url, vec![(target.target, "SRV record")]).await
+    ask_v1(context, url, vec![(target.target, "SRV record")], true).await
 }
 
 #[cfg(test)]

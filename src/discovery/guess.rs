@@ -108,6 +108,7 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
         imap,
         smtp,
         verified: false,
+        plain_http: false,
         reached_through: Vec::new(),
     })
 }

@@ -255,8 +255,8 @@ impl Default for DiscoveryOptions {
 }
 
 impl DiscoveryOptions {
-    /// Defaults, then the settings file, then the environment (`TAYORI_ISPDB_URL`,
-    /// `TAYORI_POLICY_FILE`), each overriding the one before.
+    /// Defaults, then the settings file, then the environment (`TAYORI_ISPDB_URL`, and
+    /// `TAYORI_POLICY_FILE` when the system has no policy file), each overriding the one before.
     pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, DiscoveryError> {
         let mut options = Self::default();
         let ispdb = std::env::var(ISPDB_URL_ENV)
@@ -301,6 +301,9 @@ struct Candidate {
     provider: Option<KnownProvider>,
     provider_name: Option<String>,
     verified: bool,
+    /// The document itself came over plain HTTP (legacy autoconfig, an `http://` ISPDB, a redirect
+    /// that ended on `http://`): anyone on the network could have written it, servers included.
+    plain_http: bool,
     /// Host names the answer was reached through or points at, with how (for the cross-domain rule).
     reached_through: Vec<(String, &'static str)>,
 }
@@ -526,7 +529,7 @@ impl Discoverer {
             provider: candidate.provider,
             provider_name: candidate.provider_name,
             source: candidate.source,
-            verified: candidate.verified,
+            verified: candidate.verified && !candidate.plain_http,
             needs_confirmation,
             trace,
             contacted,
@@ -535,6 +538,11 @@ impl Discoverer {
     }
 
     /// Applies the cross-domain rule to one answer.
+    ///
+    /// A host is vouched for when its registrable domain is the email's own, a known provider's, or
+    /// one the person trusted. A host with no registrable domain (an IP address, a public suffix)
+    /// is vouched for by nobody. An answer that came over plain HTTP vouches for nothing at all: its
+    /// own domain and every server it names are confirmed by the person.
     fn confirmation_needed(
         &self,
         email_domain: &str,
@@ -545,30 +553,47 @@ impl Discoverer {
             self.options
                 .trusted_domains
                 .iter()
-                .any(|t| t.eq_ignore_ascii_case(d))
+                .any(|t| t.eq_ignore_ascii_case(d.trim_end_matches('.')))
         };
+        let mut hosts: Vec<(String, &'static str)> = candidate.reached_through.clone();
+        if candidate.plain_http {
+            for server in [&candidate.imap, &candidate.smtp] {
+                hosts.push((server.host.to_ascii_lowercase(), PLAIN_HTTP));
+            }
+        }
         let mut domains = Vec::new();
         let mut reasons = Vec::new();
-        for (host, how) in &candidate.reached_through {
-            let Some(registrable) = domain::registrable(host) else {
-                continue;
+        for (host, how) in &hosts {
+            let (name, trusted) = match domain::registrable(host) {
+                Some(registrable) => {
+                    let trusted = (Some(&registrable) == own.as_ref() && !candidate.plain_http)
+                        || providers::is_provider_domain(&registrable)
+                        || trusted_by_person(&registrable);
+                    (registrable, trusted)
+                }
+                // An IP address or a public suffix: no domain vouches for it.
+                None => {
+                    let bare = host.trim_end_matches('.').to_owned();
+                    let trusted = trusted_by_person(&bare);
+                    (bare, trusted)
+                }
             };
-            let trusted = Some(&registrable) == own.as_ref()
-                || providers::is_provider_domain(&registrable)
-                || trusted_by_person(&registrable);
-            if !trusted && !domains.contains(&registrable) {
-                domains.push(registrable);
+            if !trusted && !domains.contains(&name) {
+                domains.push(name);
                 if !reasons.contains(how) {
                     reasons.push(*how);
                 }
             }
         }
-        if candidate.source == Source::AutoconfigHttp
+        if candidate.plain_http
             && let Some(own) = own
             && !trusted_by_person(&own)
+            && !domains.contains(&own)
         {
             domains.push(own);
-            reasons.push("plain HTTP (could have been altered on the way)");
+            if !reasons.contains(&PLAIN_HTTP) {
+                reasons.push(PLAIN_HTTP);
+            }
         }
         (!domains.is_empty()).then(|| NeedsConfirmation {
             domains,
@@ -576,6 +601,9 @@ impl Discoverer {
         })
     }
 }
+
+/// Why an answer read over plain HTTP is confirmed.
+const PLAIN_HTTP: &str = "plain HTTP (could have been altered on the way)";
 
 /// Index of the best answer: safe before needs-confirmation, then by source priority.
 fn best_candidate(found: &[(Candidate, Option<NeedsConfirmation>)]) -> Option<usize> {
@@ -632,6 +660,7 @@ mod tests {
             provider: None,
             provider_name: None,
             verified: true,
+            plain_http: false,
             reached_through: Vec::new(),
         }
     }

@@ -215,6 +215,7 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
         smtp,
         sign_in: entry.sign_in(),
         verified: true,
+        plain_http: false,
         reached_through: Vec::new(),
     };
     context.record(

@@ -264,6 +264,11 @@ pub(super) fn url_carries_address(url: &Url, email: &str) -> bool {
     text.contains(&email) || text.contains(&email.replace('@', "%40"))
 }
 
+/// Whether any URL on the way to the answer was plain HTTP.
+pub(super) fn any_plain_http_hop(fetched: &Fetched) -> bool {
+    fetched.hops.iter().any(|hop| hop.scheme() != "https")
+}
+
 /// The query string of autoconfig URLs carries the address; the trace shows the URL without it.
 pub(super) fn redact_query(url: &Url) -> String {
     let mut shown = url.clone();
@@ -320,6 +325,7 @@ pub(super) fn provider_candidate(
         provider: Some(provider.id),
         provider_name: Some(provider.id.display_name().to_owned()),
         verified,
+        plain_http: false,
         reached_through,
     }
 }

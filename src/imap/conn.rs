@@ -42,6 +42,12 @@ pub enum CommandError {
     Unreadable { host: String, uid: Option<u32> },
 }
 
+/// Whether a command is one line: no CR, LF or NUL anywhere (IMAP quoted strings may hold none of
+/// them, RFC 3501 §4.3), so nothing in it can start a second command.
+fn is_one_line(command: &str) -> bool {
+    !command.contains(['\r', '\n', '\0'])
+}
+
 /// One response to a command, or one that could not be read.
 pub enum Item<T> {
     Read(T),
@@ -177,6 +183,15 @@ impl Conn {
             return Err(CommandError::Connection {
                 host: self.host.clone(),
                 reason: reason.clone(),
+            });
+        }
+        if !is_one_line(command) {
+            // A folder name or Message-ID from the server with a line break in it would end this
+            // command early and start another one the server would run: never sent.
+            return Err(CommandError::Refused {
+                host: self.host.clone(),
+                reason: "a name in this request has a line break in it; the request was not sent"
+                    .into(),
             });
         }
         tracing::trace!(host = %self.host, command, "IMAP command");
@@ -497,5 +512,22 @@ fn capability_text(capability: &async_imap::imap_proto::Capability<'_>) -> Strin
         Capability::Imap4rev1 => "IMAP4REV1".into(),
         Capability::Auth(mechanism) => format!("AUTH={}", mechanism.to_ascii_uppercase()),
         Capability::Atom(atom) => atom.to_ascii_uppercase(),
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn a_command_with_a_line_break_is_never_one_line() {
+        use super::super::syntax::quote;
+        assert!(is_one_line(&format!("SELECT {}", quote("INBOX.Sent"))));
+        for hostile in ["INBOX\r\nt9 DELETE INBOX", "a\nb", "a\rb", "a\0b"] {
+            assert!(
+                !is_one_line(&format!("SELECT {}", quote(hostile))),
+                "{hostile:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! IMAP's text forms: quoted strings, UID sets, mailbox names in modified UTF-7 and INTERNALDATE.
 
-/// An IMAP quoted string for a mailbox name or other argument.
+/// An IMAP quoted string for a mailbox name or other argument. A quoted string cannot hold CR, LF or
+/// NUL; a command with one in it is refused before it is sent (`conn::Connection::send`).
 pub fn quote(text: &str) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
     quoted.push('"');

@@ -519,6 +519,31 @@ fn connection_refused(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Reads at most `limit` bytes of an answer that came outside [`Http::get`]/[`Http::post`] (a
+/// JSON POST to a sign-in service); `Err` names the cause, and says so when the answer was larger.
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(format!(
+            "the answer was larger than {} KiB; not read",
+            limit / 1024
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| root_cause(&e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!(
+                "the answer was larger than {} KiB; not read",
+                limit / 1024
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn classify(url: &Url, error: &reqwest::Error) -> HttpError {
     if error.is_timeout() {
         return HttpError::Timeout {

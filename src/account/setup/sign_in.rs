@@ -10,9 +10,11 @@ use crate::account::{AccountAuth, Server};
 use crate::auth::browser::Browser;
 use crate::auth::flow::{self, OAuthClient, SignInOptions};
 use crate::auth::loopback::BrowserPage;
+use crate::auth::metadata::Binding;
 use crate::auth::tokens::TokenManager;
 use crate::auth::{clients, metadata, sasl};
 use crate::config::Settings;
+use crate::discovery::Source;
 use crate::imap;
 use crate::net::Net;
 use crate::redact::Secret;
@@ -85,12 +87,24 @@ pub async fn oauth_client(
     // Why the metadata could not be had, for the error if discovery gave no endpoints either.
     let mut metadata_problem = None;
     let mut named_by_server = None;
+    // A provider Tayori knows and one the administrator pinned are taken as configured; any other
+    // authorization server (from a discovery answer or the mail server's hint) keeps its
+    // endpoints in its issuer's domain.
+    let binding = if plan.provider.is_some() || plan.source == Some(Source::AdminPolicy) {
+        Binding::AsConfigured
+    } else {
+        Binding::ToIssuer
+    };
     let (meta, mut scopes) = match &found.issuer {
         Some(issuer) => (
-            metadata::for_issuer(&net.http, issuer)
-                .await
-                .map_err(|e| metadata_problem = Some(e.to_string()))
-                .ok(),
+            match binding {
+                Binding::AsConfigured => {
+                    metadata::for_issuer_as_configured(&net.http, issuer).await
+                }
+                Binding::ToIssuer => metadata::for_issuer(&net.http, issuer).await,
+            }
+            .map_err(|e| metadata_problem = Some(e.to_string()))
+            .ok(),
             found.scopes.clone(),
         ),
         None => {
@@ -124,20 +138,26 @@ pub async fn oauth_client(
             m.authorization_response_iss_parameter_supported && !m.issuer.contains('{'),
             m.registration_endpoint.clone(),
         ),
-        None => (
-            found
+        None => {
+            // No metadata: the discovery document's own endpoints, checked as metadata would be
+            // (HTTPS, and in the issuer's domain), before any browser opens.
+            let authorization = found
                 .authorization_endpoint
                 .clone()
-                .ok_or_else(|| unknown("address"))?,
-            found
+                .ok_or_else(|| unknown("address"))?;
+            let token = found
                 .token_endpoint
                 .clone()
-                .ok_or_else(|| unknown("token address"))?,
-            None,
-            false,
-            None,
-        ),
+                .ok_or_else(|| unknown("token address"))?;
+            let issuer = found.issuer.as_deref();
+            metadata::check_endpoint("authorization endpoint", &authorization, issuer, binding)?;
+            metadata::check_endpoint("token endpoint", &token, issuer, binding)?;
+            (authorization, token, None, false, None)
+        }
     };
+    // A server named by the mail server must say who answers (RFC 9207 `iss`), whatever its
+    // metadata claims: that is what tells a mix-up apart.
+    let iss_required = iss_required || (named_by_server.is_some() && issuer.is_some());
     let (client_id, source) = clients::resolve(
         &net.http,
         settings,

@@ -13,6 +13,8 @@ Per-host behaviours, switched on by files in fixtures/<host>/ (these files are n
   _garbage    every request on that host gets 200 with random bytes.
   _plain_only the host answers only over plain HTTP; HTTPS gets 404 (the legacy-http scenario).
   _delay_ms   first line: milliseconds to wait before answering (a slow but working server).
+  _huge       first line: N; every request gets 200 with N MiB of valid JSON (a client id padded out),
+              for clients that must cap what they read.
   _by_email_domain/<domain>
               when the request (path or query) carries an email address, the answer is this file
               for the address's domain, or 404 (AutoDiscover v2 answers per mailbox).
@@ -39,7 +41,7 @@ import threading
 import time
 import urllib.parse
 
-CONTROL_FILES = {"_redirect", "_hang", "_garbage", "_plain_only", "_delay_ms", "_ispdb", "_by_email_domain"}
+CONTROL_FILES = {"_redirect", "_hang", "_garbage", "_plain_only", "_delay_ms", "_ispdb", "_by_email_domain", "_huge"}
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9.-]+)")
 EMAIL_FULL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
@@ -151,6 +153,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             time.sleep(HANG_SECONDS)
             return None
+        huge = os.path.join(hostdir, "_huge")
+        if os.path.exists(huge):
+            with open(huge, encoding="utf-8") as f:
+                mib = int(f.read().split()[0])
+            body = b'{"client_id":"huge","pad":"' + b"a" * (mib << 20) + b'"}'
+            self._record(host, path, 200)
+            return self._send(200, body, "application/json")
         redirect = os.path.join(hostdir, "_redirect")
         if os.path.exists(redirect):
             with open(redirect, encoding="utf-8") as f:

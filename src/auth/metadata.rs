@@ -97,7 +97,7 @@ pub fn check_endpoint(
 
 /// Two hosts of one organisation: the same registrable domain, or the very same host when there
 /// is none (an IP address, a public suffix).
-fn same_site(a: &str, b: &str) -> bool {
+pub fn same_site(a: &str, b: &str) -> bool {
     use crate::discovery::domain::registrable;
     match (registrable(a), registrable(b)) {
         (Some(x), Some(y)) => x == y,

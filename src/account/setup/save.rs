@@ -51,7 +51,10 @@ async fn withdraw_sign_in(paths: &crate::config::Paths, account: &Account) -> Re
     let Some(issuer) = client.issuer.as_deref() else {
         return Revocation::NotOffered;
     };
-    let endpoint = match crate::auth::metadata::for_issuer(&net.http, issuer).await {
+    // Fetched as configured (HTTPS checked, endpoints may sit on other hosts of the provider, as
+    // Google's do); what binds the revocation endpoint is below: the refresh token goes only to
+    // the organisation its token endpoint — checked at sign-in — already belongs to.
+    let endpoint = match crate::auth::metadata::for_issuer_as_configured(&net.http, issuer).await {
         Ok(metadata) => metadata.revocation_endpoint,
         Err(error) => return Revocation::Failed(error.to_string()),
     };
@@ -66,6 +69,15 @@ async fn withdraw_sign_in(paths: &crate::config::Paths, account: &Account) -> Re
             ));
         }
     };
+    let token_host = url::Url::parse(&client.token_endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    if !crate::auth::metadata::same_site(url.host_str().unwrap_or_default(), &token_host) {
+        return Revocation::Failed(format!(
+            "the revocation endpoint {endpoint:?} is not at the sign-in's token service ({token_host})"
+        ));
+    }
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", token.expose())
         .append_pair("token_type_hint", "refresh_token")

@@ -10,6 +10,7 @@
 use crate::error::ErrorKind;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+#[cfg(not(windows))]
 use std::process::Stdio;
 
 use thiserror::Error;
@@ -372,6 +373,7 @@ fn open_with_system(path: &Path) -> Result<(), AttachmentError> {
 }
 
 #[cfg(windows)]
+#[allow(unsafe_code)] // the crate's one exception (lib.rs): a call into shell32, no shell.
 fn open_with_system(path: &Path) -> Result<(), AttachmentError> {
     use std::ffi::c_void;
     use std::os::windows::ffi::OsStrExt;

@@ -347,9 +347,14 @@ fn token_error(
             // The server's words are bounded and escaped before they are shown or kept (they end
             // up in accounts.toml as the reason to sign in again).
             let code = server_text(response.error().as_ref(), 80);
-            let description = response
-                .error_description()
-                .map(|d| server_text(d, SERVER_TEXT_CHARS));
+            // Line breaks are the server's layout (Entra ends its text with "\r\nTrace ID: …"):
+            // they become spaces before escaping, so no literal "\r\n" reaches the person.
+            let description = response.error_description().map(|d| {
+                server_text(
+                    &d.split_whitespace().collect::<Vec<_>>().join(" "),
+                    SERVER_TEXT_CHARS,
+                )
+            });
             let refusal = Refusal::new(&code, description.as_deref());
             if let Some(description) = &description {
                 // The whole (bounded) text, trace ids included, is for whoever reads the log.
@@ -479,6 +484,24 @@ pub async fn refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entras_line_breaks_become_spaces_not_escapes_in_a_refusal() {
+        let description = "AADSTS65001: The user or administrator has not consented to use the application with ID 'x' named 'Tayori'.\r\nTrace ID: 0b7e5a1c\r\nCorrelation ID: 1c2d3e4f\r\nTimestamp: 2026-12-06 04:00:00Z";
+        let response = StandardErrorResponse::new(
+            BasicErrorResponseType::InvalidGrant,
+            Some(description.to_owned()),
+            None,
+        );
+        let said = match token_error(RequestTokenError::ServerResponse(response)) {
+            AuthError::Refused(refusal) => refusal.to_string(),
+            AuthError::NeedsSignIn { reason } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(!said.contains("\\r") && !said.contains('\r'), "{said}");
+        assert!(said.contains("named 'Tayori'."), "{said}");
+        assert!(!said.contains("Trace ID"), "{said}");
+    }
 
     #[test]
     fn an_oversized_refusal_keeps_its_error_and_the_start_of_its_reason() {

@@ -309,22 +309,9 @@ impl ConnectionLog {
 
 /// `2026-12-06 08:01 UTC` for seconds since 1970 (the command line has no time-zone library).
 pub fn utc_text(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let minute_of_day = (seconds % 86_400) / 60;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        minute_of_day / 60,
-        minute_of_day % 60
+        "{} UTC",
+        crate::clock::utc_minute_text(i64::try_from(seconds).unwrap_or(i64::MAX))
     )
 }
 

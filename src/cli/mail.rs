@@ -291,26 +291,10 @@ fn open_store(paths: &Paths) -> anyhow::Result<Store> {
 }
 
 fn date_text(seconds: Option<i64>) -> String {
-    let Some(seconds) = seconds else {
-        return "-".repeat(16);
-    };
-    let days = seconds.div_euclid(86_400);
-    let time = seconds.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant), UTC.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        time / 3600,
-        time % 3600 / 60
-    )
+    match seconds {
+        Some(seconds) => tayori::clock::utc_minute_text(seconds),
+        None => "-".repeat(16),
+    }
 }
 
 fn print_rows(out: &mut Out, rows: &[tayori::store::MessageSummary]) -> std::io::Result<()> {

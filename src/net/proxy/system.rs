@@ -17,6 +17,19 @@ pub(super) fn settings(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySett
     }
 }
 
+/// A desktop's "SOCKS host" box read as a route: `host:port` parses as an HTTP proxy, but it names
+/// a SOCKS server, which is asked to resolve the name itself (as the desktops' own clients do).
+fn socks_route(route: Route) -> Route {
+    match route {
+        Route::Http { host, port } => Route::Socks5 {
+            host,
+            port,
+            remote_dns: true,
+        },
+        other => other,
+    }
+}
+
 /// Runs one of the system's own tools and returns what it printed, if it ran and succeeded.
 fn run(program: &str, args: &[&str]) -> Option<String> {
     let mut command = std::process::Command::new(program);
@@ -156,14 +169,7 @@ fn parse_kde(text: &str) -> Option<ProxySettings> {
         "1" => Rule::Fixed {
             http: route("httpProxy"),
             https: route("httpsProxy"),
-            other: route("socksProxy").map(|r| match r {
-                Route::Http { host, port } => Route::Socks5 {
-                    host,
-                    port,
-                    remote_dns: true,
-                },
-                other => other,
-            }),
+            other: route("socksProxy").map(socks_route),
             exceptions: get("NoProxyFor")
                 .split(',')
                 .map(|s| s.trim().to_owned())
@@ -282,16 +288,7 @@ fn windows_fixed(server: &str, overrides: &str) -> Option<Rule> {
                 "http" => http = route(at),
                 "https" => https = route(at),
                 // WinINet's "Socks" box: the host and port of a SOCKS server.
-                "socks" => {
-                    other = route(at).map(|r| match r {
-                        Route::Http { host, port } => Route::Socks5 {
-                            host,
-                            port,
-                            remote_dns: true,
-                        },
-                        other => other,
-                    })
-                }
+                "socks" => other = route(at).map(socks_route),
                 _ => {}
             }
         }
@@ -364,14 +361,7 @@ fn parse_scutil(listing: &str) -> Option<ProxySettings> {
         Rule::Fixed {
             http,
             https,
-            other: socks.map(|r| match r {
-                Route::Http { host, port } => Route::Socks5 {
-                    host,
-                    port,
-                    remote_dns: true,
-                },
-                other => other,
-            }),
+            other: socks.map(socks_route),
             exceptions,
         }
     } else if enabled("ProxyAutoDiscoveryEnable") {

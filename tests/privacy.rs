@@ -37,7 +37,8 @@ struct Request {
     /// Which server's log: https (the fixture server), entra, google, idp.
     server: &'static str,
     host: String,
-    /// `tayori` or `other` (the browser driver).
+    /// `tayori` (User-Agent exactly `Tayori/<version>`), `tayori+` (Tayori, saying more) or
+    /// `other` (the browser driver).
     agent: String,
     address: Option<String>,
 }
@@ -224,6 +225,10 @@ fn the_address_reaches_only_the_chosen_sign_in_service_and_every_host_is_in_the_
         let out = add_with_browser(home.path(), &kind.email, &kind.password);
         assert!(out.status.success(), "{}: {}", kind.name, text(&out));
         let requests = logs.requests();
+        // Tayori names itself and its version, nothing more (no system, no host name).
+        for request in &requests {
+            assert_ne!(request.agent, "tayori+", "{}: {request:?}", kind.name);
+        }
         let got = received(&requests, &kind.email);
         assert!(
             got.is_superset(&kind.must) && got.is_subset(&kind.may),
@@ -275,7 +280,7 @@ fn the_address_reaches_only_the_chosen_sign_in_service_and_every_host_is_in_the_
                 recorded.contains(request.host.as_str()),
                 "{}: {} contacted {} ({}), which is not in the record {record:#?}",
                 kind.name,
-                if request.agent == "tayori" {
+                if request.agent.starts_with("tayori") {
                     "Tayori"
                 } else {
                     "the browser"
@@ -307,7 +312,7 @@ fn the_address_reaches_only_the_chosen_sign_in_service_and_every_host_is_in_the_
             assert!(
                 requests
                     .iter()
-                    .any(|r| r.host == "oauth2.googleapis.com" && r.agent == "tayori"),
+                    .any(|r| r.host == "oauth2.googleapis.com" && r.agent.starts_with("tayori")),
                 "{}: the grant is withdrawn at Google: {requests:#?}",
                 kind.name
             );
@@ -322,6 +327,14 @@ fn the_address_reaches_only_the_chosen_sign_in_service_and_every_host_is_in_the_
     let out = run_tayori(home.path(), &["account", "add", &nobody], &[], None);
     assert!(!out.status.success(), "{}", text(&out));
     let requests = logs.requests();
+    eprintln!(
+        "a domain with nothing ({nobody}): the address reached {:?}; Tayori contacted {:?}",
+        received(&requests, &nobody),
+        requests
+            .iter()
+            .map(|r| r.host.as_str())
+            .collect::<BTreeSet<_>>()
+    );
     assert_eq!(
         received(&requests, &nobody),
         set(&[]),

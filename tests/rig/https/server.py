@@ -101,9 +101,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _record(self, host, path, status):
         auth = "yes" if self.headers.get("Authorization") is not None else "no"
         cookie = "yes" if self.headers.get("Cookie") is not None else "no"
-        # Tayori names itself in its User-Agent ("Tayori/<version>"); anything else is a browser
-        # (the tests' browser driver) or a test's own request.
-        agent = "tayori" if (self.headers.get("User-Agent") or "").startswith("Tayori/") else "other"
+        # Tayori names itself in its User-Agent ("Tayori/<version>" and nothing more, issue 25);
+        # "tayori+" marks a Tayori User-Agent that says more; anything else is a browser (the tests'
+        # browser driver) or a test's own request.
+        ua = self.headers.get("User-Agent") or ""
+        agent = ("tayori" if re.fullmatch(r"Tayori/[0-9]+\.[0-9]+\.[0-9]+", ua)
+                 else "tayori+" if ua.startswith("Tayori") else "other")
         line = "%s %s %s host=%s path=%s status=%s authorization=%s cookie=%s agent=%s address=%s\n" % (
             time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), self.scheme, self.command,
             host or "-", path.replace(" ", "%20") or "-", status, auth, cookie, agent,

@@ -68,7 +68,9 @@ export function addressIn(req) {
  */
 export function logRequest(req, res) {
   const host = String(req.headers.host || '-').replace(/:\d+$/, '').toLowerCase();
-  const agent = String(req.headers['user-agent'] || '').startsWith('Tayori/') ? 'tayori' : 'other';
+  // "tayori+": a Tayori User-Agent that says more than "Tayori/<version>" (issue 25 forbids it)
+  const ua = String(req.headers['user-agent'] || '');
+  const agent = /^Tayori\/\d+\.\d+\.\d+$/.test(ua) ? 'tayori' : ua.startsWith('Tayori') ? 'tayori+' : 'other';
   res.on('finish', () => log('request', `host=${host}`, `method=${req.method}`, `status=${res.statusCode}`, `agent=${agent}`, `address=${addressIn(req)}`));
 }
 

@@ -378,11 +378,13 @@ async fn the_command_line_speaks_japanese_under_a_japanese_locale() {
         (
             vec!["account", "connections", user],
             None,
+            // One row per host, port and purpose, named by its latest use: the IMAP server's
+            // by the copy of the message just sent.
             vec![
                 "のための接続",
-                "メールの受信",
+                "ドメイン自身の設定ファイル",
+                "IMAP サーバーの応答確認",
                 "メールの送信",
-                "アカウントの動作確認 (IMAP)",
                 "送信したメールの控え",
             ],
             0,

@@ -82,14 +82,193 @@ impl Purpose {
     }
 }
 
+/// What exactly a contact was for, within its purpose. Stored as a language-neutral code
+/// (`as_str`); the words a person reads come from the catalog at display time (`label`), so the
+/// record reads in the window's language, whichever language wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// The domain's own autoconfig document, over HTTPS.
+    Autoconfig,
+    /// The domain's own autoconfig document over plain HTTP (legacy; never given the address).
+    AutoconfigHttp,
+    /// The ISPDB's entry for the address's domain (by domain only).
+    Ispdb,
+    /// The ISPDB's entry for the domain of the domain's mail server (MX).
+    IspdbForMx,
+    /// Exchange AutoDiscover v1 at the domain's own hosts.
+    AutodiscoverV1,
+    /// Microsoft's central AutoDiscover v2 service.
+    AutodiscoverV2Central,
+    /// The domain's AutoDiscover host over plain HTTP, asked only where it redirects.
+    AutodiscoverHttpRedirect,
+    /// Whether an IMAP server answers, without signing in.
+    ImapProbe,
+    /// Whether an SMTP server answers, without signing in.
+    SmtpProbe,
+    /// The sign-in service's metadata (its OpenID configuration).
+    SignInMetadata,
+    /// The sign-in page, opened in the person's browser (given the address as `login_hint`).
+    SignInPage,
+    /// Exchanging the browser's code for tokens.
+    CodeExchange,
+    /// Asking for a code to sign in with on another device (RFC 8628), and waiting for it.
+    DeviceCode,
+    /// Registering Tayori with a sign-in service that lets apps register themselves (RFC 7591).
+    ClientRegistration,
+    /// Signing in to the IMAP server once, to check the account works.
+    ImapCheck,
+    /// Signing in to the SMTP server once, to check the account works.
+    SmtpCheck,
+    /// Receiving mail.
+    ImapSync,
+    /// Putting a copy of sent mail in the Sent folder.
+    ImapSentCopy,
+    /// Sending mail.
+    SmtpSending,
+    /// Renewing the access token with the saved refresh token.
+    TokenRenewal,
+    /// Withdrawing the refresh token at the provider (RFC 7009).
+    Revocation,
+    /// An image in a message, loaded after the person allowed it.
+    RemoteImage,
+}
+
+impl Detail {
+    pub const ALL: [Detail; 22] = [
+        Detail::Autoconfig,
+        Detail::AutoconfigHttp,
+        Detail::Ispdb,
+        Detail::IspdbForMx,
+        Detail::AutodiscoverV1,
+        Detail::AutodiscoverV2Central,
+        Detail::AutodiscoverHttpRedirect,
+        Detail::ImapProbe,
+        Detail::SmtpProbe,
+        Detail::SignInMetadata,
+        Detail::SignInPage,
+        Detail::CodeExchange,
+        Detail::DeviceCode,
+        Detail::ClientRegistration,
+        Detail::ImapCheck,
+        Detail::SmtpCheck,
+        Detail::ImapSync,
+        Detail::ImapSentCopy,
+        Detail::SmtpSending,
+        Detail::TokenRenewal,
+        Detail::Revocation,
+        Detail::RemoteImage,
+    ];
+
+    /// The code kept on disk and printed by `--json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detail::Autoconfig => "autoconfig",
+            Detail::AutoconfigHttp => "autoconfig_http",
+            Detail::Ispdb => "ispdb",
+            Detail::IspdbForMx => "ispdb_for_mx",
+            Detail::AutodiscoverV1 => "autodiscover_v1",
+            Detail::AutodiscoverV2Central => "autodiscover_v2_central",
+            Detail::AutodiscoverHttpRedirect => "autodiscover_http_redirect",
+            Detail::ImapProbe => "imap_probe",
+            Detail::SmtpProbe => "smtp_probe",
+            Detail::SignInMetadata => "sign_in_metadata",
+            Detail::SignInPage => "sign_in_page",
+            Detail::CodeExchange => "code_exchange",
+            Detail::DeviceCode => "device_code",
+            Detail::ClientRegistration => "client_registration",
+            Detail::ImapCheck => "imap_check",
+            Detail::SmtpCheck => "smtp_check",
+            Detail::ImapSync => "imap_sync",
+            Detail::ImapSentCopy => "imap_sent_copy",
+            Detail::SmtpSending => "smtp_sending",
+            Detail::TokenRenewal => "token_renewal",
+            Detail::Revocation => "revocation",
+            Detail::RemoteImage => "remote_image",
+        }
+    }
+
+    /// What the person reads for it, in their language.
+    pub fn label(self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            Detail::Autoconfig => Text::DetailAutoconfig,
+            Detail::AutoconfigHttp => Text::DetailAutoconfigHttp,
+            Detail::Ispdb => Text::DetailIspdb,
+            Detail::IspdbForMx => Text::DetailIspdbForMx,
+            Detail::AutodiscoverV1 => Text::DetailAutodiscoverV1,
+            Detail::AutodiscoverV2Central => Text::DetailAutodiscoverV2Central,
+            Detail::AutodiscoverHttpRedirect => Text::DetailAutodiscoverHttpRedirect,
+            Detail::ImapProbe => Text::DetailImapProbe,
+            Detail::SmtpProbe => Text::DetailSmtpProbe,
+            Detail::SignInMetadata => Text::DetailSignInMetadata,
+            Detail::SignInPage => Text::DetailSignInPage,
+            Detail::CodeExchange => Text::DetailCodeExchange,
+            Detail::DeviceCode => Text::DetailDeviceCode,
+            Detail::ClientRegistration => Text::DetailClientRegistration,
+            Detail::ImapCheck => Text::DetailImapCheck,
+            Detail::SmtpCheck => Text::DetailSmtpCheck,
+            Detail::ImapSync => Text::DetailImapSync,
+            Detail::ImapSentCopy => Text::DetailImapSentCopy,
+            Detail::SmtpSending => Text::DetailSmtpSending,
+            Detail::TokenRenewal => Text::DetailTokenRenewal,
+            Detail::Revocation => Text::DetailRevocation,
+            Detail::RemoteImage => Text::DetailRemoteImage,
+        }
+    }
+
+    /// A stored detail: a code, or the English words the first version of the record kept
+    /// (before the record stored codes), so an old record reads in the person's language too.
+    fn parse(stored: &str) -> Option<Detail> {
+        Detail::ALL
+            .into_iter()
+            .find(|d| d.as_str() == stored)
+            .or_else(|| {
+                LEGACY_WORDS
+                    .iter()
+                    .find(|(words, _)| *words == stored)
+                    .map(|(_, detail)| *detail)
+            })
+    }
+}
+
+/// The English words the record's first version stored as its detail, and what they stood for.
+/// The migration rewrites them as codes; `Detail::parse` still reads them (a record copied in from
+/// an older profile).
+const LEGACY_WORDS: [(&str, Detail); 17] = [
+    ("autoconfig (HTTPS)", Detail::Autoconfig),
+    ("autoconfig (plain HTTP, legacy)", Detail::AutoconfigHttp),
+    ("ISPDB", Detail::Ispdb),
+    ("MX records", Detail::IspdbForMx),
+    ("Exchange AutoDiscover v1", Detail::AutodiscoverV1),
+    (
+        "Microsoft AutoDiscover v2 (central)",
+        Detail::AutodiscoverV2Central,
+    ),
+    (
+        "Exchange AutoDiscover (plain HTTP, redirect only)",
+        Detail::AutodiscoverHttpRedirect,
+    ),
+    ("IMAP server check (no sign-in)", Detail::ImapProbe),
+    ("SMTP server check (no sign-in)", Detail::SmtpProbe),
+    ("sign-in page, in your browser", Detail::SignInPage),
+    ("sign-in: code exchange", Detail::CodeExchange),
+    ("IMAP account check", Detail::ImapCheck),
+    ("SMTP account check", Detail::SmtpCheck),
+    ("IMAP sync", Detail::ImapSync),
+    ("IMAP (copy of sent mail)", Detail::ImapSentCopy),
+    ("SMTP (sending)", Detail::SmtpSending),
+    ("access token renewal", Detail::TokenRenewal),
+];
+
 /// One contact as it happens: the host, why, and whether the address went with it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Contact {
     pub host: String,
     pub port: u16,
     pub purpose: Purpose,
-    /// What for, in a few words ("autoconfig", "Microsoft AutoDiscover v2") — never a URL.
-    pub detail: String,
+    /// What for, as a code the display turns into words — never a URL.
+    pub detail: Detail,
     /// Whether the account's address was sent to this host (a query, a body, a login name).
     pub address_sent: bool,
 }
@@ -99,14 +278,14 @@ impl Contact {
         host: impl Into<String>,
         port: u16,
         purpose: Purpose,
-        detail: impl Into<String>,
+        detail: Detail,
         address_sent: bool,
     ) -> Self {
         Self {
             host: host.into().trim_end_matches('.').to_ascii_lowercase(),
             port,
             purpose,
-            detail: detail.into(),
+            detail,
             address_sent,
         }
     }
@@ -115,7 +294,7 @@ impl Contact {
     pub fn for_url(
         url: &url::Url,
         purpose: Purpose,
-        detail: impl Into<String>,
+        detail: Detail,
         address_sent: bool,
     ) -> Option<Self> {
         let host = url.host_str()?;
@@ -130,7 +309,8 @@ pub struct Connection {
     pub host: String,
     pub port: u16,
     pub purpose: Purpose,
-    pub detail: String,
+    /// What for; `None` for a code this version does not know (written by a newer one).
+    pub detail: Option<Detail>,
     /// Whether the address was sent to this host at least once.
     pub address_sent: bool,
     /// Seconds since 1970.
@@ -146,7 +326,8 @@ pub struct ConnectionsError {
     pub reason: String,
 }
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE connections (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE connections (
         account TEXT NOT NULL,
         host TEXT NOT NULL,
         port INTEGER NOT NULL,
@@ -158,7 +339,29 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE connections (
         count INTEGER NOT NULL,
         PRIMARY KEY (account, host, port, purpose)
     ) WITHOUT ROWID;
-    CREATE INDEX connections_recent ON connections (account, last_at);"];
+    CREATE INDEX connections_recent ON connections (account, last_at);",
+    // The first version stored the detail as English words; the record now keeps codes and the
+    // display says them in the person's language (see `LEGACY_WORDS`, the same table).
+    "UPDATE connections SET detail = CASE detail
+        WHEN 'autoconfig (HTTPS)' THEN 'autoconfig'
+        WHEN 'autoconfig (plain HTTP, legacy)' THEN 'autoconfig_http'
+        WHEN 'ISPDB' THEN 'ispdb'
+        WHEN 'MX records' THEN 'ispdb_for_mx'
+        WHEN 'Exchange AutoDiscover v1' THEN 'autodiscover_v1'
+        WHEN 'Microsoft AutoDiscover v2 (central)' THEN 'autodiscover_v2_central'
+        WHEN 'Exchange AutoDiscover (plain HTTP, redirect only)' THEN 'autodiscover_http_redirect'
+        WHEN 'IMAP server check (no sign-in)' THEN 'imap_probe'
+        WHEN 'SMTP server check (no sign-in)' THEN 'smtp_probe'
+        WHEN 'sign-in page, in your browser' THEN 'sign_in_page'
+        WHEN 'sign-in: code exchange' THEN 'code_exchange'
+        WHEN 'IMAP account check' THEN 'imap_check'
+        WHEN 'SMTP account check' THEN 'smtp_check'
+        WHEN 'IMAP sync' THEN 'imap_sync'
+        WHEN 'IMAP (copy of sent mail)' THEN 'imap_sent_copy'
+        WHEN 'SMTP (sending)' THEN 'smtp_sending'
+        WHEN 'access token renewal' THEN 'token_renewal'
+        ELSE detail END;",
+];
 
 const DATABASE: Database = Database {
     name: "connections record",
@@ -221,7 +424,10 @@ impl ConnectionLog {
                    (account, host, port, purpose, detail, address_sent, first_at, last_at, count)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1)
                  ON CONFLICT (account, host, port, purpose) DO UPDATE SET
-                   detail = excluded.detail,
+                   -- One row per host and purpose: it names what the address went there for,
+                   -- if it ever went (the sign-in page, not the code exchange on the same host).
+                   detail = CASE WHEN excluded.address_sent >= address_sent
+                                 THEN excluded.detail ELSE detail END,
                    address_sent = MAX(address_sent, excluded.address_sent),
                    last_at = MAX(last_at, excluded.last_at),
                    count = count + 1",
@@ -230,7 +436,7 @@ impl ConnectionLog {
                     contact.host,
                     contact.port,
                     contact.purpose.as_str(),
-                    contact.detail,
+                    contact.detail.as_str(),
                     contact.address_sent,
                     at as i64,
                 ],
@@ -268,13 +474,14 @@ impl ConnectionLog {
         let rows = statement
             .query_map([account], |row| {
                 let purpose: String = row.get(2)?;
+                let detail: String = row.get(3)?;
                 Ok((
                     purpose,
                     Connection {
                         host: row.get(0)?,
                         port: row.get(1)?,
                         purpose: Purpose::Discovery,
-                        detail: row.get(3)?,
+                        detail: Detail::parse(&detail),
                         address_sent: row.get(4)?,
                         first_at: row.get::<_, i64>(5)?.max(0) as u64,
                         last_at: row.get::<_, i64>(6)?.max(0) as u64,
@@ -344,12 +551,80 @@ pub fn mail_server(
     host: &str,
     port: u16,
     purpose: Purpose,
-    detail: &str,
+    detail: Detail,
     username: &str,
     account: &str,
 ) -> Contact {
     let sends_address = username.eq_ignore_ascii_case(account) || username.contains('@');
     Contact::new(host, port, purpose, detail, sends_address)
+}
+
+/// Whether a URL carries the address: in its path or query, plain, percent-encoded or as a form
+/// value (`+` for a space, any byte escaped).
+pub fn url_carries_address(url: &url::Url, email: &str) -> bool {
+    let email = email.trim().to_ascii_lowercase();
+    if email.is_empty() {
+        return false;
+    }
+    let raw = url.as_str().to_ascii_lowercase();
+    if raw.contains(&email) || raw.contains(&email.replace('@', "%40")) {
+        return true;
+    }
+    let path: String = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .map(|segment| {
+            url::form_urlencoded::parse(segment.as_bytes())
+                .map(|(k, v)| format!("{k}{v}"))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let query: String = url
+        .query_pairs()
+        .map(|(k, v)| format!("{k}={v}&"))
+        .collect();
+    path.to_ascii_lowercase().contains(&email) || query.to_ascii_lowercase().contains(&email)
+}
+
+/// The contacts of remote images a person chose to load in a message of `account`: one per image
+/// host, marked as having received the address where an image's URL carries it (a tracking
+/// pixel's usual trick).
+///
+/// This is the hook for the reader: it loads no remote image yet (issue 16), so nothing calls it
+/// from the window today. When it does, it passes the URLs it fetched after the person's consent
+/// to [`note_remote_images`], and the record shows them under "Remote image".
+pub fn remote_image_contacts<'a>(
+    account: &str,
+    urls: impl IntoIterator<Item = &'a url::Url>,
+) -> Vec<Contact> {
+    let mut contacts: Vec<Contact> = Vec::new();
+    for url in urls {
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        let carries = url_carries_address(url, account);
+        let Some(contact) =
+            Contact::for_url(url, Purpose::RemoteImage, Detail::RemoteImage, carries)
+        else {
+            continue;
+        };
+        match contacts
+            .iter_mut()
+            .find(|c| (c.host.as_str(), c.port) == (contact.host.as_str(), contact.port))
+        {
+            Some(known) => known.address_sent |= contact.address_sent,
+            None => contacts.push(contact),
+        }
+    }
+    contacts
+}
+
+/// Records the remote images loaded, after the person's consent, for a message of `account`
+/// (see [`remote_image_contacts`]).
+pub async fn note_remote_images(account: &str, urls: &[url::Url]) {
+    note(account, remote_image_contacts(account, urls)).await;
 }
 
 #[cfg(test)]
@@ -365,11 +640,17 @@ mod tests {
     #[test]
     fn contacts_are_merged_per_host_port_and_purpose() {
         let (_dir, log) = log();
-        let imap = Contact::new("IMAP.Example.test.", 993, Purpose::Imap, "IMAP", true);
+        let imap = Contact::new(
+            "IMAP.Example.test.",
+            993,
+            Purpose::Imap,
+            Detail::ImapSync,
+            true,
+        );
         log.record_at("Taro@Example.test", std::slice::from_ref(&imap), 100)
             .unwrap();
         log.record_at("taro@example.test", &[imap], 200).unwrap();
-        let ispdb = Contact::new("ispdb.test", 443, Purpose::Discovery, "ISPDB", false);
+        let ispdb = Contact::new("ispdb.test", 443, Purpose::Discovery, Detail::Ispdb, false);
         log.record_at("taro@example.test", &[ispdb], 150).unwrap();
         let list = log.list("taro@example.test").unwrap();
         assert_eq!(list.len(), 2, "{list:?}");
@@ -398,7 +679,7 @@ mod tests {
                 format!("img{i}.example.test"),
                 443,
                 Purpose::RemoteImage,
-                "image",
+                Detail::RemoteImage,
                 false,
             );
             log.record_at("a@example.test", &[contact], i as u64)
@@ -416,7 +697,13 @@ mod tests {
     #[test]
     fn forgetting_an_account_removes_only_its_rows() {
         let (_dir, log) = log();
-        let contact = Contact::new("smtp.example.test", 465, Purpose::Smtp, "SMTP", true);
+        let contact = Contact::new(
+            "smtp.example.test",
+            465,
+            Purpose::Smtp,
+            Detail::SmtpSending,
+            true,
+        );
         log.record_at("a@example.test", std::slice::from_ref(&contact), 1)
             .unwrap();
         log.record_at("b@example.test", &[contact], 1).unwrap();
@@ -438,5 +725,167 @@ mod tests {
         assert!(log.list("a@example.test").unwrap().is_empty());
         assert_eq!(log.forget("a@example.test").unwrap(), 0);
         assert!(!log.path().exists(), "reading creates nothing");
+    }
+    #[test]
+    fn the_record_keeps_codes_and_reads_english_of_the_first_version() {
+        let (_dir, log) = log();
+        // A record as the first version wrote it: schema 1, English words as the detail.
+        {
+            let conn = rusqlite::Connection::open(log.path()).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            for (host, detail) in [
+                (
+                    "autodiscover-s.outlook.com",
+                    "Microsoft AutoDiscover v2 (central)",
+                ),
+                ("imap.example.test", "IMAP sync"),
+                ("odd.example.test", "words no version wrote"),
+            ] {
+                conn.execute(
+                    "INSERT INTO connections VALUES ('a@example.test', ?1, 443, 'discovery', ?2, 1, 5, 5, 1)",
+                    [host, detail],
+                )
+                .unwrap();
+            }
+        }
+        let list = log.list("a@example.test").unwrap();
+        let detail_of = |host: &str| list.iter().find(|c| c.host == host).unwrap().detail;
+        assert_eq!(
+            detail_of("autodiscover-s.outlook.com"),
+            Some(Detail::AutodiscoverV2Central)
+        );
+        assert_eq!(detail_of("imap.example.test"), Some(Detail::ImapSync));
+        assert_eq!(
+            detail_of("odd.example.test"),
+            None,
+            "shown without a detail"
+        );
+        // On disk: codes now, no English.
+        let conn = rusqlite::Connection::open(log.path()).unwrap();
+        let stored: Vec<String> = conn
+            .prepare("SELECT detail FROM connections ORDER BY host")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            stored,
+            [
+                "autodiscover_v2_central",
+                "imap_sync",
+                "words no version wrote"
+            ]
+        );
+        // A new contact is stored as its code.
+        log.record_at(
+            "a@example.test",
+            &[Contact::new(
+                "smtp.example.test",
+                465,
+                Purpose::Smtp,
+                Detail::SmtpSending,
+                true,
+            )],
+            6,
+        )
+        .unwrap();
+        let code: String = conn
+            .query_row(
+                "SELECT detail FROM connections WHERE host = 'smtp.example.test'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(code, "smtp_sending");
+    }
+
+    #[test]
+    fn every_legacy_word_and_code_reads_back() {
+        for detail in Detail::ALL {
+            assert_eq!(Detail::parse(detail.as_str()), Some(detail));
+        }
+        for (words, detail) in LEGACY_WORDS {
+            assert_eq!(Detail::parse(words), Some(detail), "{words}");
+            assert!(
+                MIGRATIONS[1].contains(&format!("WHEN '{words}' THEN '{}'", detail.as_str())),
+                "the migration rewrites {words:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_details_read_in_japanese_without_english_words() {
+        use crate::i18n::Lang;
+        for detail in Detail::ALL {
+            let en = Lang::En.text(detail.label());
+            let ja = Lang::Ja.text(detail.label());
+            assert_ne!(en, ja, "{detail:?}");
+            // Protocol names (IMAP, SMTP, ISPDB, AutoDiscover, HTTP…) stay as they are written;
+            // no English word of three letters or more in lower case is left.
+            let english_word = ja
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .find(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()));
+            assert!(english_word.is_none(), "{detail:?}: {ja}");
+        }
+    }
+
+    #[test]
+    fn remote_images_are_recorded_per_host_and_tracking_addresses_are_marked() {
+        let urls: Vec<url::Url> = [
+            "https://images.shop.test/banner.png",
+            "https://images.shop.test/logo.png",
+            "https://track.shop.test/open.gif?r=Taro%40Example.test",
+            "https://pixel.test/o/taro%40example.test.gif",
+            "cid:part1@example.test",
+        ]
+        .iter()
+        .map(|u| url::Url::parse(u).unwrap())
+        .collect();
+        let contacts = remote_image_contacts("taro@example.test", &urls);
+        let summary: Vec<(&str, bool)> = contacts
+            .iter()
+            .map(|c| (c.host.as_str(), c.address_sent))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("images.shop.test", false),
+                ("track.shop.test", true),
+                ("pixel.test", true)
+            ]
+        );
+        assert!(
+            contacts
+                .iter()
+                .all(|c| c.purpose == Purpose::RemoteImage && c.detail == Detail::RemoteImage)
+        );
+    }
+
+    #[test]
+    fn an_address_is_found_in_any_spelling_of_a_url() {
+        let carries =
+            |u: &str| url_carries_address(&url::Url::parse(u).unwrap(), "a.b+c@example.test");
+        assert!(carries("https://h.test/x?Email=a.b%2Bc%40example.test"));
+        assert!(carries("https://h.test/a.b+c@example.test"));
+        assert!(carries("https://h.test/x?login_hint=A.B%2BC@Example.Test"));
+        assert!(!carries("https://h.test/x?domain=example.test"));
+    }
+    #[test]
+    fn a_row_names_what_the_address_went_there_for() {
+        let (_dir, log) = log();
+        let host = "login.example.test";
+        let page = Contact::new(host, 443, Purpose::SignIn, Detail::SignInPage, true);
+        let exchange = Contact::new(host, 443, Purpose::SignIn, Detail::CodeExchange, false);
+        log.record_at("a@example.test", &[page, exchange.clone()], 1)
+            .unwrap();
+        log.record_at("a@example.test", &[exchange], 2).unwrap();
+        let list = log.list("a@example.test").unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].detail, list[0].address_sent, list[0].count),
+            (Some(Detail::SignInPage), true, 3)
+        );
     }
 }

@@ -373,6 +373,22 @@ async fn the_command_line_speaks_japanese_under_a_japanese_locale() {
             0,
         ),
         (vec!["outbox"], None, vec!["送信トレイは空です"], 0),
+        // Issue 25: the connections record, with what each host was contacted for, in Japanese
+        // (the record keeps codes; the words are the catalog's).
+        (
+            vec!["account", "connections", user],
+            None,
+            // One row per host, port and purpose, named by its latest use: the IMAP server's
+            // by the copy of the message just sent.
+            vec![
+                "のための接続",
+                "ドメイン自身の設定ファイル",
+                "IMAP サーバーの応答確認",
+                "メールの送信",
+                "送信したメールの控え",
+            ],
+            0,
+        ),
         (vec!["outbox", "flush"], None, vec!["送信トレイは空です"], 0),
         (
             vec!["outbox", "discard", "424242"],
@@ -427,6 +443,17 @@ async fn the_command_line_speaks_japanese_under_a_japanese_locale() {
         // speaks Japanese only.
         if args != ["sync"] || status == 0 {
             assert_no_english(&args, &said, &phrases);
+        }
+        // The words the record's first version stored in English, whatever the language.
+        if args.get(1) == Some(&"connections") {
+            for english in [
+                "IMAP sync",
+                "SMTP (sending)",
+                "account check",
+                "copy of sent mail",
+            ] {
+                assert!(!said.contains(english), "{english:?} under ja_JP:\n{said}");
+            }
         }
     }
 }

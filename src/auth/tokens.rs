@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use super::AuthError;
 use super::flow::{self, OAuthClient, Tokens};
 use super::keyring_store::{self, SecretKind};
-use crate::connections::{Contact, Purpose};
+use crate::connections::{Contact, Detail, Purpose};
 use crate::net::http::Http;
 use crate::redact::Secret;
 
@@ -111,7 +111,7 @@ impl TokenManager {
         if let Some(contact) = url::Url::parse(&client.token_endpoint)
             .ok()
             .and_then(|url| {
-                Contact::for_url(&url, Purpose::TokenRefresh, "access token renewal", false)
+                Contact::for_url(&url, Purpose::TokenRefresh, Detail::TokenRenewal, false)
             })
         {
             crate::connections::note(&self.account, vec![contact]).await;

@@ -554,12 +554,15 @@ fn connections(
     }
     for connection in &record {
         println!(
-            "  {}  {}:{}  {} — {}",
+            "  {}  {}:{}  {}{}",
             tayori::connections::utc_text(connection.last_at),
             connection.host,
             connection.port,
             lang.text(connection.purpose.label()),
-            connection.detail,
+            connection
+                .detail
+                .map(|detail| format!(" — {}", lang.text(detail.label())))
+                .unwrap_or_default(),
         );
         println!(
             "  {:<20}  {}; {}",
@@ -581,18 +584,21 @@ async fn remove(paths: &Paths, email: &str) -> anyhow::Result<ExitCode> {
     println!(
         "{}",
         fill(
-            lang.text(Text::CliAccountRemoved),
+            lang.text(Text::AccountRemovedNotice),
             &[("email", &removed.account.email)]
         )
     );
     match &removed.revocation {
         setup::Revocation::Revoked { host } => {
-            println!("{}", fill(lang.text(Text::CliRevoked), &[("host", host)]))
+            println!(
+                "{}",
+                fill(lang.text(Text::RevokedAtProvider), &[("host", host)])
+            )
         }
-        setup::Revocation::NotOffered => println!("{}", lang.text(Text::CliRevocationNotOffered)),
+        setup::Revocation::NotOffered => println!("{}", lang.text(Text::RevocationNotOffered)),
         setup::Revocation::Failed(detail) => println!(
             "{}",
-            fill(lang.text(Text::CliRevocationFailed), &[("detail", detail)])
+            fill(lang.text(Text::RevocationFailed), &[("detail", detail)])
         ),
         setup::Revocation::NothingToWithdraw => {}
     }
@@ -737,11 +743,13 @@ async fn reauth(
     if let Credentials::Password(password) = &credentials {
         keyring_store::save(&account.email, SecretKind::AppPassword, password).await?;
     }
+    let signed_in_with = learned_auth.clone().unwrap_or_else(|| account.auth.clone());
     if let Some(auth) = learned_auth.filter(|auth| *auth != account.auth) {
         let mut updated = account.clone();
         updated.auth = auth;
         accounts.upsert(updated)?;
     }
+    setup::note_sign_in(&account.email, &signed_in_with).await;
     // The member and the shared mailboxes it opens are all renewed by this one sign-in.
     setup::signed_in_again(accounts, &account.email)?;
     if let Some(page) = page {

@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use crate::connections::Detail;
 use url::Url;
 
 use super::sources::{
@@ -332,6 +333,22 @@ fn candidate_from_config(
     })
 }
 
+/// What a request of an autoconfig-shaped source is for, as the connections record keeps it.
+fn detail_of(source: Source) -> Detail {
+    match source {
+        Source::Ispdb => Detail::Ispdb,
+        // `mx` asks the ISPDB for the domain of the domain's mail server.
+        Source::Mx => Detail::IspdbForMx,
+        Source::AutoconfigHttp => Detail::AutoconfigHttp,
+        Source::Autodiscover => Detail::AutodiscoverV1,
+        Source::Autoconfig
+        | Source::AdminPolicy
+        | Source::KnownProvider
+        | Source::Srv
+        | Source::Guess => Detail::Autoconfig,
+    }
+}
+
 /// Fetches and reads one autoconfig document.
 pub(super) async fn fetch_config(
     context: &Context,
@@ -342,10 +359,10 @@ pub(super) async fn fetch_config(
 ) -> Attempt<Candidate> {
     let started = Instant::now();
     let query = redact_query(&url);
-    context.note_request(&url, source.label(), false).await;
+    context.note_request(&url, detail_of(source), false).await;
     let fetched = match context.http.get(url).await {
         Ok(fetched) => {
-            context.note_hops(&fetched, source.label(), false);
+            context.note_hops(&fetched, detail_of(source), false);
             fetched
         }
         Err(error) => {

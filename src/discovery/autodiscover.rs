@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use crate::connections::Detail;
 use serde::Deserialize;
 use url::Url;
 
@@ -181,7 +182,7 @@ async fn ask_v1(
     for _ in 0..2 {
         let started = Instant::now();
         let query = format!("POST {url}");
-        const V1: &str = "Exchange AutoDiscover v1";
+        const V1: Detail = Detail::AutodiscoverV1;
         context.note_request(&url, V1, true).await;
         let fetched = match context
             .http
@@ -307,7 +308,7 @@ async fn ask_v1(
 async fn ask_v2(context: &Context, url: Url) -> Attempt<Candidate> {
     let started = Instant::now();
     let query = redact_query(&url);
-    const V2: &str = "Microsoft AutoDiscover v2 (central)";
+    const V2: Detail = Detail::AutodiscoverV2Central;
     context.note_asked_microsoft();
     context.note_request(&url, V2, true).await;
     let fetched = match context.http.get(url).await {
@@ -438,11 +439,7 @@ async fn ask_http_redirect(context: &Context) -> Attempt<Candidate> {
     .expect("valid");
     let query = format!("GET {url} (redirect only)");
     context
-        .note_request(
-            &url,
-            "Exchange AutoDiscover (plain HTTP, redirect only)",
-            false,
-        )
+        .note_request(&url, Detail::AutodiscoverHttpRedirect, false)
         .await;
     match context.http.redirect_target(url).await {
         Ok(Some(target)) if target.scheme() == "https" => {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::probe::{self, ProbeResult};
 use super::sources::{Attempt, BoxFuture, Context, first_by_preference, sign_in_for};
 use super::{Candidate, Endpoint, Outcome, Security, Source};
-use crate::connections::{Contact, Purpose};
+use crate::connections::{Contact, Detail, Purpose};
 
 async fn probe_one(
     context: &Context,
@@ -28,9 +28,9 @@ async fn probe_one(
             port,
             Purpose::Discovery,
             if imap {
-                "IMAP server check (no sign-in)"
+                Detail::ImapProbe
             } else {
-                "SMTP server check (no sign-in)"
+                Detail::SmtpProbe
             },
             false,
         ));

@@ -20,7 +20,7 @@ use super::{
     Candidate, DiscoveryOptions, Endpoint, Outcome, SignIn, Source, SourceResult, Tracer,
     autoconfig, autodiscover, domain, guess, ispdb, known, mx, policy, srv,
 };
-use crate::connections::{Contact, Purpose};
+use crate::connections::{Contact, Detail, Purpose};
 use crate::net::dns::{Dns, DnsError, Mx, Srv};
 use crate::net::http::{Fetched, Http, HttpError};
 
@@ -107,7 +107,7 @@ impl Context {
     /// (a better answer came in) is accounted for too. A name that does not resolve is never
     /// contacted (the HTTP client asks the same resolver, which then answers from its cache).
     /// `sends_address`: the request body carries the address.
-    pub(super) async fn note_request(&self, url: &Url, detail: &str, sends_address: bool) {
+    pub(super) async fn note_request(&self, url: &Url, detail: Detail, sends_address: bool) {
         let Some(host) = url.host_str() else {
             return;
         };
@@ -121,7 +121,7 @@ impl Context {
     }
 
     /// Notes the redirect hops an answer went through (a re-POST carries the body again).
-    pub(super) fn note_hops(&self, fetched: &Fetched, detail: &str, sends_address: bool) {
+    pub(super) fn note_hops(&self, fetched: &Fetched, detail: Detail, sends_address: bool) {
         for url in fetched.hops.iter().skip(1) {
             let carries = sends_address || url_carries_address(url, &self.email);
             if let Some(contact) = Contact::for_url(url, Purpose::Discovery, detail, carries) {
@@ -259,9 +259,7 @@ pub(super) fn hop_hosts(fetched: &Fetched) -> Vec<(String, &'static str)> {
 
 /// Whether a URL carries the address (in its path or query, plain or percent-encoded).
 pub(super) fn url_carries_address(url: &Url, email: &str) -> bool {
-    let text = url.as_str().to_ascii_lowercase();
-    let email = email.to_ascii_lowercase();
-    text.contains(&email) || text.contains(&email.replace('@', "%40"))
+    crate::connections::url_carries_address(url, email)
 }
 
 /// Whether any URL on the way to the answer was plain HTTP.

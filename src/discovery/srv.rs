@@ -9,7 +9,7 @@ use super::sources::{
     Attempt, BoxFuture, Context, describe_dns_error, first_by_preference, sign_in_for,
 };
 use super::{Candidate, Endpoint, Outcome, Security, Source, providers};
-use crate::connections::{Contact, Purpose};
+use crate::connections::{Contact, Detail, Purpose};
 use crate::net::dns::Srv;
 
 /// The preferred SRV record for `name`, with the query recorded in the trace; `None` when there is
@@ -89,7 +89,7 @@ pub(super) async fn ask(context: &Context) -> Attempt<Candidate> {
             imap.host.clone(),
             imap.port,
             Purpose::Discovery,
-            "IMAP server check (no sign-in)",
+            Detail::ImapProbe,
             false,
         ));
     }

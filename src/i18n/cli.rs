@@ -102,22 +102,6 @@ catalog! {
             en: "needs sign-in: {reason} — run `tayori account reauth {email}`",
             ja: "再サインインが必要です: {reason} — `tayori account reauth {email}` を実行してください",
         }
-        CliAccountRemoved {
-            en: "Account {email} removed: its sign-in deleted from the keyring, its connections record and its mail from this computer (the server keeps the mail).",
-            ja: "アカウント {email} を削除しました。サインイン情報をキーリングから、接続の記録とメールをこのパソコンから削除しました（サーバー上のメールは残ります）。",
-        }
-        CliRevoked {
-            en: "Its sign-in was withdrawn at the provider ({host}).",
-            ja: "プロバイダー側のサインインも取り消しました（{host}）。",
-        }
-        CliRevocationNotOffered {
-            en: "The provider offers programs no way to withdraw a sign-in: it ends when it expires, or when you remove Tayori's access in your account's security settings.",
-            ja: "このプロバイダーにはプログラムからサインインを取り消す方法がありません。有効期限が切れると終わります。すぐに終わらせるには、アカウントのセキュリティ設定で Tayori のアクセスを削除してください。",
-        }
-        CliRevocationFailed {
-            en: "Its sign-in could not be withdrawn at the provider ({detail}); remove Tayori's access in your account's security settings to end it there.",
-            ja: "プロバイダー側のサインインを取り消せませんでした（{detail}）。アカウントのセキュリティ設定で Tayori のアクセスを削除してください。",
-        }
         CliVerifyOk { en: "{email}: ok", ja: "{email}: 正常" }
         CliVerifyNeedsSignIn {
             en: "{email}: needs sign-in — {error}",

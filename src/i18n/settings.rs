@@ -30,6 +30,88 @@ catalog! {
         PurposeImap { en: "Receiving mail (IMAP)", ja: "受信 (IMAP)" }
         PurposeSmtp { en: "Sending mail (SMTP)", ja: "送信 (SMTP)" }
         PurposeRemoteImage { en: "Remote image", ja: "外部画像" }
+        DetailAutoconfig {
+            en: "the domain's own settings file (autoconfig, HTTPS)",
+            ja: "ドメイン自身の設定ファイル (Autoconfig, HTTPS)",
+        }
+        DetailAutoconfigHttp {
+            en: "the domain's settings file over plain HTTP (legacy; your address not sent)",
+            ja: "暗号化なしの HTTP でのドメインの設定ファイル（旧方式。アドレスは送りません）",
+        }
+        DetailIspdb {
+            en: "Thunderbird's provider database (ISPDB), asked by domain only",
+            ja: "Thunderbird のプロバイダー情報 (ISPDB)。ドメイン名だけで問い合わせ",
+        }
+        DetailIspdbForMx {
+            en: "the provider database (ISPDB), for the domain of your mail server",
+            ja: "プロバイダー情報 (ISPDB)。メールサーバーのドメインで問い合わせ",
+        }
+        DetailAutodiscoverV1 {
+            en: "Exchange AutoDiscover at the domain's own server",
+            ja: "ドメイン自身のサーバーの Exchange AutoDiscover",
+        }
+        DetailAutodiscoverV2Central {
+            en: "Microsoft's central AutoDiscover service (Microsoft 365 and Exchange)",
+            ja: "Microsoft の中央 AutoDiscover サービス（Microsoft 365・Exchange 用）",
+        }
+        DetailAutodiscoverHttpRedirect {
+            en: "Exchange AutoDiscover over plain HTTP, only to learn where it redirects",
+            ja: "暗号化なしの HTTP での Exchange AutoDiscover（転送先の確認のみ）",
+        }
+        DetailImapProbe {
+            en: "checking the IMAP server answers (without signing in)",
+            ja: "IMAP サーバーの応答確認（サインインなし）",
+        }
+        DetailSmtpProbe {
+            en: "checking the SMTP server answers (without signing in)",
+            ja: "SMTP サーバーの応答確認（サインインなし）",
+        }
+        DetailSignInMetadata {
+            en: "the sign-in service's settings (OpenID configuration)",
+            ja: "サインインサービスの設定情報 (OpenID Configuration)",
+        }
+        DetailSignInPage {
+            en: "the sign-in page, opened in your browser",
+            ja: "ブラウザーで開いたサインインページ",
+        }
+        DetailCodeExchange {
+            en: "completing the sign-in (exchanging the browser's code)",
+            ja: "サインインの完了（ブラウザーから受け取ったコードの交換）",
+        }
+        DetailDeviceCode {
+            en: "sign-in with a code on another device",
+            ja: "別の端末でコードを使うサインイン",
+        }
+        DetailClientRegistration {
+            en: "registering Tayori with the sign-in service",
+            ja: "サインインサービスへの Tayori の登録",
+        }
+        DetailImapCheck {
+            en: "checking the account works (IMAP)",
+            ja: "アカウントの動作確認 (IMAP)",
+        }
+        DetailSmtpCheck {
+            en: "checking the account works (SMTP)",
+            ja: "アカウントの動作確認 (SMTP)",
+        }
+        DetailImapSync { en: "receiving mail", ja: "メールの受信" }
+        DetailImapSentCopy {
+            en: "keeping a copy of sent mail in Sent",
+            ja: "送信したメールの控えを「送信済み」に保存",
+        }
+        DetailSmtpSending { en: "sending mail", ja: "メールの送信" }
+        DetailTokenRenewal {
+            en: "renewing the sign-in (access token)",
+            ja: "サインインの更新（アクセストークン）",
+        }
+        DetailRevocation {
+            en: "withdrawing Tayori's sign-in at the provider",
+            ja: "プロバイダーでの Tayori のサインインの取り消し",
+        }
+        DetailRemoteImage {
+            en: "an image in a message, loaded after you allowed it",
+            ja: "許可したあとに読み込んだメール内の画像",
+        }
         BackToMail { en: "Back to mail", ja: "メールに戻る" }
         SettingsAppearance { en: "Appearance", ja: "表示" }
         SettingsLanguage { en: "Language", ja: "言語" }
@@ -84,6 +166,24 @@ catalog! {
             en: "Remove {email}? Its sign-in and the mail downloaded to this computer are deleted. The mail on the server is not touched.",
             ja: "{email} を削除しますか？ サインイン情報とこのパソコンにダウンロードしたメールが削除されます。サーバー上のメールはそのまま残ります。",
         }
+        /// What removing an account did, in Settings and from `tayori account remove` alike.
+        AccountRemovedNotice {
+            en: "Account {email} removed: its sign-in deleted from the keyring, its connections record and its mail from this computer (the server keeps the mail).",
+            ja: "アカウント {email} を削除しました。サインイン情報をキーリングから、接続の記録とメールをこのパソコンから削除しました（サーバー上のメールは残ります）。",
+        }
+        RevokedAtProvider {
+            en: "Its sign-in was withdrawn at the provider ({host}).",
+            ja: "プロバイダー側のサインインも取り消しました（{host}）。",
+        }
+        RevocationNotOffered {
+            en: "The provider offers programs no way to withdraw a sign-in: it ends when it expires, or when you remove Tayori's access in your account's security settings.",
+            ja: "このプロバイダーにはプログラムからサインインを取り消す方法がありません。有効期限が切れると終わります。すぐに終わらせるには、アカウントのセキュリティ設定で Tayori のアクセスを削除してください。",
+        }
+        RevocationFailed {
+            en: "Its sign-in could not be withdrawn at the provider ({detail}); remove Tayori's access in your account's security settings to end it there.",
+            ja: "プロバイダー側のサインインを取り消せませんでした（{detail}）。アカウントのセキュリティ設定で Tayori のアクセスを削除してください。",
+        }
+        DismissNotice { en: "Close", ja: "閉じる" }
         RemoveAccountFailed {
             en: "{email} could not be removed: {detail}",
             ja: "{email} を削除できませんでした: {detail}",

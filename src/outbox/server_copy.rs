@@ -70,7 +70,7 @@ async fn sign_in(
             &account.imap.host,
             account.imap.port,
             crate::connections::Purpose::Imap,
-            "IMAP (copy of sent mail)",
+            crate::connections::Detail::ImapSentCopy,
             &account.imap.username,
             &account.email,
         )],

@@ -254,7 +254,7 @@ impl Worker {
                 &account.smtp.host,
                 account.smtp.port,
                 crate::connections::Purpose::Smtp,
-                "SMTP (sending)",
+                crate::connections::Detail::SmtpSending,
                 &account.smtp.username,
                 &account.email,
             )],

@@ -364,7 +364,7 @@ impl Engine {
                 &server.host,
                 server.port,
                 crate::connections::Purpose::Imap,
-                "IMAP sync",
+                crate::connections::Detail::ImapSync,
                 &server.username,
                 &self.account.email,
             )],

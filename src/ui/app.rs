@@ -254,11 +254,9 @@ impl App {
             Some(settings::Event::Removed(email)) => {
                 tracing::info!(account = email, "account removed from this computer");
                 // The mailbox starts again from the account list; with no account left, the
-                // wizard comes instead (and the settings close).
+                // wizard comes instead, once the person has read in the settings what the
+                // removal did (and closed them).
                 let load = self.show_mailbox(None);
-                if matches!(self.screen, Screen::Wizard(_)) {
-                    self.settings = None;
-                }
                 Task::batch([task, load])
             }
         }

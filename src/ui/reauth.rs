@@ -42,6 +42,7 @@ async fn run(context: Context, account: Account, password: String) -> Result<(),
                 futures::future::pending::<()>(),
             )
             .await?;
+            setup::note_sign_in(&account.email, &setup::oauth_auth(&signed_in.client)).await;
             (Credentials::OAuth(signed_in.manager), Some(signed_in.page))
         }
         None => (

@@ -31,8 +31,8 @@ use crate::smtp::SmtpError;
 pub use discover::{DiscoveryProgress, discover_stream};
 pub use plan::{Method, Plan, policy_client_id};
 pub use save::{
-    Removed, Revocation, add_shared_mailbox, remove_account, save, shared_mailbox, sign_in_owner,
-    signed_in_again,
+    Removed, Revocation, add_shared_mailbox, note_sign_in, remove_account, save, shared_mailbox,
+    sign_in_contacts, sign_in_owner, signed_in_again,
 };
 pub use sign_in::{
     GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,

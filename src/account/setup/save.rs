@@ -4,7 +4,7 @@
 use super::{Plan, SetupError};
 use crate::account::{Account, AccountAuth, Accounts, now_seconds};
 use crate::auth::keyring_store::{self, SecretKind};
-use crate::connections::{Contact, Purpose};
+use crate::connections::{Contact, Detail, Purpose};
 use crate::imap::Credentials;
 
 /// What became of an account's sign-in at its provider when the account was removed.
@@ -252,25 +252,10 @@ pub async fn save(
 /// the IMAP and SMTP servers the check signed in to.
 fn setup_contacts(plan: &Plan, account: &Account) -> Vec<Contact> {
     let mut contacts = plan.contacted.clone();
-    if let AccountAuth::OAuth2 {
-        authorization_endpoint,
-        token_endpoint,
-        ..
-    } = &account.auth
-    {
-        let page = url::Url::parse(authorization_endpoint)
-            .ok()
-            .and_then(|url| {
-                Contact::for_url(&url, Purpose::SignIn, "sign-in page, in your browser", true)
-            });
-        let token = url::Url::parse(token_endpoint).ok().and_then(|url| {
-            Contact::for_url(&url, Purpose::SignIn, "sign-in: code exchange", false)
-        });
-        contacts.extend(page.into_iter().chain(token));
-    }
+    contacts.extend(sign_in_contacts(&account.auth));
     for (server, purpose, detail) in [
-        (&account.imap, Purpose::Imap, "IMAP account check"),
-        (&account.smtp, Purpose::Smtp, "SMTP account check"),
+        (&account.imap, Purpose::Imap, Detail::ImapCheck),
+        (&account.smtp, Purpose::Smtp, Detail::SmtpCheck),
     ] {
         contacts.push(crate::connections::mail_server(
             &server.host,
@@ -282,6 +267,39 @@ fn setup_contacts(plan: &Plan, account: &Account) -> Vec<Contact> {
         ));
     }
     contacts
+}
+
+/// What a browser sign-in contacted: the sign-in service's metadata (at its issuer), its page in
+/// the browser (given the address as `login_hint`) and its token endpoint (given no address).
+/// Nothing for a password account.
+pub fn sign_in_contacts(auth: &AccountAuth) -> Vec<Contact> {
+    let AccountAuth::OAuth2 {
+        issuer,
+        authorization_endpoint,
+        token_endpoint,
+        ..
+    } = auth
+    else {
+        return Vec::new();
+    };
+    let contact = |url: &str, detail, address_sent| {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|url| Contact::for_url(&url, Purpose::SignIn, detail, address_sent))
+    };
+    issuer
+        .as_deref()
+        .and_then(|issuer| contact(issuer, Detail::SignInMetadata, false))
+        .into_iter()
+        .chain(contact(authorization_endpoint, Detail::SignInPage, true))
+        .chain(contact(token_endpoint, Detail::CodeExchange, false))
+        .collect()
+}
+
+/// Records a sign-in made again for an existing account (`tayori account reauth`, the window's
+/// "Sign in again"), as setting the account up recorded the first.
+pub async fn note_sign_in(email: &str, auth: &AccountAuth) {
+    crate::connections::note(email, sign_in_contacts(auth)).await;
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ Per-host behaviours, switched on by files in fixtures/<host>/ (these files are n
 Anything not found: 404. Content type by extension (.xml application/xml, .json application/json).
 
 Log: one line per request to --log: time, scheme, method, host, path (no query string), status,
-whether an Authorization header / a Cookie header was present (never their values), and the email
+whether an Authorization header / a Cookie header was present (never their values), who asked
+(`agent=tayori` for Tayori's User-Agent, `other` for anything else), and the email
 address the request carried in its path, query or body (`address=` the address, or `-`): the
 privacy test reads it to prove which hosts received an address (issue 25).
 
@@ -100,9 +101,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _record(self, host, path, status):
         auth = "yes" if self.headers.get("Authorization") is not None else "no"
         cookie = "yes" if self.headers.get("Cookie") is not None else "no"
-        line = "%s %s %s host=%s path=%s status=%s authorization=%s cookie=%s address=%s\n" % (
+        # Tayori names itself in its User-Agent ("Tayori/<version>" and nothing more, issue 25);
+        # "tayori+" marks a Tayori User-Agent that says more; anything else is a browser (the tests'
+        # browser driver) or a test's own request.
+        ua = self.headers.get("User-Agent") or ""
+        agent = ("tayori" if re.fullmatch(r"Tayori/[0-9]+\.[0-9]+\.[0-9]+", ua)
+                 else "tayori+" if ua.startswith("Tayori") else "other")
+        line = "%s %s %s host=%s path=%s status=%s authorization=%s cookie=%s agent=%s address=%s\n" % (
             time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), self.scheme, self.command,
-            host or "-", path.replace(" ", "%20") or "-", status, auth, cookie, self._address())
+            host or "-", path.replace(" ", "%20") or "-", status, auth, cookie, agent,
+            self._address())
         with self.log_lock:
             with open(self.logfile, "a", encoding="utf-8") as f:
                 f.write(line)

@@ -47,6 +47,21 @@ export const TENANTS = {
       consent_return_error: '65001',
     },
   },
+  // A tenant whose domain says Microsoft only by the record Microsoft tells every tenant to
+  // publish, autodiscover.adatum.test CNAME autodiscover.outlook.com (its MX is another company's
+  // filter): the privacy test's (tests/privacy.rs) "autodiscover CNAME" kind of address.
+  adatum: {
+    tid: 'aaaabbbb-0000-4ada-8000-000000000004',
+    name: 'Adatum',
+    domains: ['adatum.test', 'adatum.onmicrosoft.com'],
+    personal: false,
+    settings: {
+      user_consent: 'allow',
+      admin_consent_workflow: false,
+      risk_based_step_up: false,
+      consent_return_error: '65001',
+    },
+  },
   consumers: {
     tid: CONSUMERS_TID,
     name: 'Microsoft Accounts',
@@ -81,12 +96,14 @@ export const USERS = {
     tenant: 'contoso', password: undefined, name: 'Contoso Info', disabled: true, shared: true,
     members: ['adele@contoso.test', 'megan@contoso.test', 'diego@contoso.test'],
   },
-  ...people('fabrikam', 'fabrikam.test', ['admin', 'pat', ...seq(8)], { admin: { role: 'global-admin' } }),
+  // t09: the privacy test's (tests/privacy.rs) "MX only" kind of address
+  ...people('fabrikam', 'fabrikam.test', ['admin', 'pat', ...seq(9)], { admin: { role: 'global-admin' } }),
   ...people('northwind', 'northwind.test', ['admin', 'nancy', 'andrew', ...seq(4)], { admin: { role: 'global-admin' } }),
   'sales@northwind.test': {
     tenant: 'northwind', password: undefined, name: 'Northwind Sales', disabled: true, shared: true,
     members: ['nancy@northwind.test'],
   },
+  ...people('adatum', 'adatum.test', ['admin', ...seq(4)], { admin: { role: 'global-admin' } }),
   ...people('consumers', 'outlook.com', seq(8)),
   ...people('consumers', 'hotmail.com', ['taro']),
 };

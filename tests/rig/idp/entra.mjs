@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import Provider from 'oidc-provider';
 import FileAdapter, { openStore } from './file-adapter.mjs';
 import {
-  log, escape, page, send, sendJson, redirect, readBody, readForm, passwordOk, guidOf, loadKeys,
+  log, logRequest, escape, page, send, sendJson, redirect, readBody, readForm, passwordOk, guidOf, loadKeys,
   decodeJwt, signJwt, JsonState, adminServer, entraTimestamp,
 } from './rig-common.mjs';
 import {
@@ -1099,6 +1099,9 @@ const server = https.createServer({
   cert: fs.readFileSync(path.join(STATE, 'pki/server.crt')),
 }, async (req, res) => {
   try {
+    logRequest(req, res);
+    // Read before anything else, so the log sees every body (oidc-provider then takes req.body).
+    if (req.method === 'POST') req.body = await readBody(req);
     await handle(req, res);
   } catch (err) {
     log('request error', err?.name || '', err?.message || '');

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import Provider from 'oidc-provider';
 import FileAdapter, { openStore } from './file-adapter.mjs';
 import {
-  log, escape, page, send, sendJson, readBody, readForm, passwordOk, loadKeys, JsonState, adminServer,
+  log, logRequest, escape, page, send, sendJson, readBody, readForm, passwordOk, loadKeys, JsonState, adminServer,
 } from './rig-common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -577,6 +577,9 @@ const server = https.createServer({
   cert: fs.readFileSync(path.join(STATE, 'pki/server.crt')),
 }, async (req, res) => {
   try {
+    logRequest(req, res);
+    // Read before anything else, so the log sees every body (oidc-provider then takes req.body).
+    if (req.method === 'POST') req.body = await readBody(req);
     await handle(req, res);
   } catch (err) {
     log('request error', err?.name || '', err?.message || '');

@@ -32,8 +32,9 @@ export function redirect(res, location) {
   res.end();
 }
 
-/** Reads a request body (at most 64 KiB). */
+/** Reads a request body (at most 64 KiB); kept on the request for `logRequest`. */
 export async function readBody(req) {
+  if (req.rawBody) return req.rawBody;
   const chunks = [];
   let size = 0;
   for await (const c of req) {
@@ -41,7 +42,36 @@ export async function readBody(req) {
     if (size > 64 * 1024) throw new Error('request body too large');
     chunks.push(c);
   }
-  return Buffer.concat(chunks);
+  req.rawBody = Buffer.concat(chunks);
+  return req.rawBody;
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+/;
+
+/** The first email address in a request's path, query or body (read by then), or '-': plain,
+ * percent-encoded or as a form value. */
+export function addressIn(req) {
+  let text = String(req.originalUrl || req.url || '');
+  if (req.rawBody) text += ` ${req.rawBody.toString('utf8')}`;
+  else if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) text += ` ${req.body.toString()}`;
+  let decoded = text;
+  try { decoded = decodeURIComponent(text.replace(/\+/g, ' ')); } catch { /* keep it raw */ }
+  const found = decoded.match(EMAIL) || text.match(EMAIL);
+  return found ? found[0].toLowerCase() : '-';
+}
+
+/**
+ * One line per request once it is answered, for the privacy test (issue 25): the host asked, who
+ * asked (`agent=tayori` for Tayori's User-Agent "Tayori/<version>", `other` for a browser or a
+ * test) and the email address the request carried (`address=`), as the fixture server logs
+ * them. No token, code or password: only the address, which is test data.
+ */
+export function logRequest(req, res) {
+  const host = String(req.headers.host || '-').replace(/:\d+$/, '').toLowerCase();
+  // "tayori+": a Tayori User-Agent that says more than "Tayori/<version>" (issue 25 forbids it)
+  const ua = String(req.headers['user-agent'] || '');
+  const agent = /^Tayori\/\d+\.\d+\.\d+$/.test(ua) ? 'tayori' : ua.startsWith('Tayori') ? 'tayori+' : 'other';
+  res.on('finish', () => log('request', `host=${host}`, `method=${req.method}`, `status=${res.statusCode}`, `agent=${agent}`, `address=${addressIn(req)}`));
 }
 
 export async function readForm(req) {

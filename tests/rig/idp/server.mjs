@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Provider, { errors } from 'oidc-provider';
 import FileAdapter, { openStore } from './file-adapter.mjs';
+import { logRequest, readBody } from './rig-common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STATE = process.env.TAYORI_RIG_STATE || path.resolve(here, '../../../target/rig');
@@ -179,14 +180,7 @@ function page(title, body) {
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escape(title)}</title></head><body>${body}</body></html>`;
 }
 async function readForm(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of req) {
-    size += c.length;
-    if (size > 64 * 1024) throw new Error('form too large');
-    chunks.push(c);
-  }
-  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  return Object.fromEntries(new URLSearchParams((await readBody(req)).toString('utf8')));
 }
 function send(res, status, html) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -266,6 +260,9 @@ const server = https.createServer({
   cert: fs.readFileSync(path.join(STATE, 'pki/server.crt')),
 }, async (req, res) => {
   try {
+    logRequest(req, res);
+    // Read before anything else, so the log sees every body (oidc-provider then takes req.body).
+    if (req.method === 'POST') req.body = await readBody(req);
     if (req.url.startsWith('/interaction/')) {
       await interaction(req, res);
       log('http', req.method, '/interaction/…', res.statusCode);

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use iced::widget::{Space, button, column, container, row, scrollable, text, text_input, toggler};
 use iced::{Center, Element, Fill, Task};
+use tayori::account::setup::Revocation;
 use tayori::account::{Account, AccountAuth, Server};
 use tayori::config::{LanguageChoice, Settings, ThemeChoice};
 use tayori::connections::{Connection, ConnectionLog};
@@ -40,6 +41,9 @@ pub struct State {
     save_problem: Option<String>,
     /// Per account whose "Connections" are open: the record as read from disk.
     connections: HashMap<String, ConnectionsView>,
+    /// The account removed last, and what became of its sign-in at the provider: what the
+    /// person is told until they dismiss it.
+    removed: Option<(String, Revocation)>,
 }
 
 /// An account's connections record, as the screen has it.
@@ -92,7 +96,9 @@ pub enum Message {
     Remove(String),
     UnsentCounted(String, usize),
     CancelRemove,
-    Removed(String, Result<(), String>),
+    Removed(String, Result<Revocation, String>),
+    /// The person read what the removal did.
+    DismissRemoved,
     /// Opens or closes an account's connections record.
     ToggleConnections(String),
     ConnectionsLoaded(String, Result<Vec<Connection>, String>),
@@ -127,6 +133,7 @@ impl State {
             unsent: None,
             save_problem: None,
             connections: HashMap::new(),
+            removed: None,
         }
     }
 
@@ -250,9 +257,11 @@ impl State {
                 return (
                     Task::perform(
                         async move {
+                            // The keyring, the provider's revocation endpoint and the files:
+                            // all in this task, never on the UI thread.
                             tayori::account::setup::remove_account(&paths, &owner)
                                 .await
-                                .map(|_| ())
+                                .map(|removed| removed.revocation)
                                 .map_err(|e| e.to_string())
                         },
                         move |result| Message::Removed(email.clone(), result),
@@ -318,10 +327,13 @@ impl State {
                     }
                 }
             }
+            Message::DismissRemoved => self.removed = None,
             Message::Removed(email, result) => match result {
-                Ok(()) => {
+                Ok(revocation) => {
                     self.accounts.retain(|a| a.email != email);
                     self.accounts_state.remove(&email);
+                    self.connections.remove(&email);
+                    self.removed = Some((email.clone(), revocation));
                     return (Task::none(), Some(Event::Removed(email)));
                 }
                 Err(problem) => {
@@ -526,6 +538,9 @@ impl State {
         );
 
         let mut accounts = column![].spacing(14);
+        if let Some((email, revocation)) = &self.removed {
+            accounts = accounts.push(removed_view(email, revocation, lang));
+        }
         if self.accounts.is_empty() {
             accounts = accounts.push(
                 text(lang.text(Text::NoAccountYet))
@@ -870,6 +885,51 @@ impl State {
     }
 }
 
+/// What removing an account did: what went from this computer, what stays on the server, and
+/// whether the provider withdrew the sign-in (as `tayori account remove` says it).
+fn removed_view<'a>(
+    email: &'a str,
+    revocation: &'a Revocation,
+    lang: Lang,
+) -> Element<'a, Message> {
+    let mut said = column![
+        text(fill(
+            lang.text(Text::AccountRemovedNotice),
+            &[("email", email)]
+        ))
+        .size(style::SMALL)
+    ]
+    .spacing(6);
+    let at_provider = match revocation {
+        Revocation::Revoked { host } => {
+            Some(fill(lang.text(Text::RevokedAtProvider), &[("host", host)]))
+        }
+        Revocation::NotOffered => Some(lang.text(Text::RevocationNotOffered).to_owned()),
+        Revocation::Failed(detail) => Some(fill(
+            lang.text(Text::RevocationFailed),
+            &[("detail", detail)],
+        )),
+        Revocation::NothingToWithdraw => None,
+    };
+    if let Some(words) = at_provider {
+        said = said.push(text(words).size(style::SMALL));
+    }
+    container(
+        row![
+            said.width(Fill),
+            button(text(lang.text(Text::DismissNotice)).size(style::SMALL))
+                .style(button::secondary)
+                .on_press(Message::DismissRemoved),
+        ]
+        .spacing(10)
+        .align_y(Center),
+    )
+    .padding([8, 12])
+    .width(Fill)
+    .style(style::notice)
+    .into()
+}
+
 /// An account's connections record: one line per host, port and purpose, most recent first.
 fn connections_view<'a>(
     email: &str,
@@ -946,10 +1006,15 @@ fn connection_row(connection: &Connection, lang: Lang) -> Element<'_, Message> {
         .spacing(8)
         .align_y(Center),
         row![
-            text(connection.detail.clone())
-                .size(style::TINY)
-                .style(style::muted)
-                .width(Fill),
+            text(
+                connection
+                    .detail
+                    .map(|detail| lang.text(detail.label()))
+                    .unwrap_or_default()
+            )
+            .size(style::TINY)
+            .style(style::muted)
+            .width(Fill),
             address,
             text(format!(
                 "{} · {}",

@@ -214,6 +214,10 @@ fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_w
     assert!(folders.iter().any(|f| f.account == hanako.email));
     drop(store);
     assert!(!person.sees("alex@corp.example"));
+    assert!(person.sees(&fill(
+        lang.text(Text::AccountRemovedNotice),
+        &[("email", &alex.email)]
+    )));
     assert_eq!(
         outbox.list(false).unwrap().len(),
         1,
@@ -229,6 +233,14 @@ fn removing_an_account_forgets_its_sign_in_and_mail_and_the_last_one_opens_the_w
         person.state.mailbox().is_none(),
         "no account left: the wizard"
     );
+    // The settings stay until the person has read what the removal did: a password account has
+    // no sign-in at a provider to withdraw, so only what went and what stays is said.
+    assert!(person.sees(&fill(
+        lang.text(Text::AccountRemovedNotice),
+        &[("email", &hanako.email)]
+    )));
+    assert!(!person.sees(lang.text(Text::RevocationNotOffered)));
+    person.click(lang.text(Text::BackToMail));
     assert!(person.state.settings_screen().is_none());
     assert!(person.sees(lang.text(Text::AddressHeading)));
 }
@@ -351,7 +363,7 @@ fn a_consent_refusal_shows_the_admin_consent_link_in_the_settings() {
 /// English and Japanese.
 #[test]
 fn connections_show_every_host_and_whether_the_address_went_there() {
-    use tayori::connections::{ConnectionLog, Contact, Purpose};
+    use tayori::connections::{ConnectionLog, Contact, Detail, Purpose};
     let taro = account("taro.connections@example.test", (993, 465));
     let (_home, context) = home(
         std::slice::from_ref(&taro),
@@ -363,17 +375,23 @@ fn connections_show_every_host_and_whether_the_address_went_there() {
             "autoconfig.example.test",
             443,
             Purpose::Discovery,
-            "autoconfig (HTTPS)",
+            Detail::Autoconfig,
             true,
         ),
         Contact::new(
             "ispdb.example.test",
             443,
             Purpose::Discovery,
-            "ISPDB",
+            Detail::Ispdb,
             false,
         ),
-        Contact::new("mail.example.test", 993, Purpose::Imap, "IMAP sync", true),
+        Contact::new(
+            "mail.example.test",
+            993,
+            Purpose::Imap,
+            Detail::ImapSync,
+            true,
+        ),
     ];
     log.record_at(&taro.email, &contacts[..2], 1_796_540_000)
         .unwrap();
@@ -394,7 +412,9 @@ fn connections_show_every_host_and_whether_the_address_went_there() {
         "mail.example.test:993",
         "autoconfig.example.test:443",
         "ispdb.example.test:443",
-        "IMAP sync",
+        Lang::En.text(Detail::ImapSync.label()),
+        Lang::En.text(Detail::Autoconfig.label()),
+        Lang::En.text(Detail::Ispdb.label()),
         Lang::En.text(Text::PurposeImap),
         Lang::En.text(Text::PurposeDiscovery),
         Lang::En.text(Text::ConnectionsAddressSent),
@@ -425,8 +445,24 @@ fn connections_show_every_host_and_whether_the_address_went_there() {
         Lang::Ja.text(Text::ConnectionsHide),
         Lang::Ja.text(Text::PurposeImap),
         Lang::Ja.text(Text::ConnectionsAddressSent),
+        // What each host was contacted for, in Japanese too (the record keeps codes).
+        Lang::Ja.text(Detail::ImapSync.label()),
+        Lang::Ja.text(Detail::Autoconfig.label()),
+        Lang::Ja.text(Detail::Ispdb.label()),
     ] {
         assert!(person.sees(seen), "{seen}");
+    }
+    for english in [
+        Lang::En.text(Detail::ImapSync.label()),
+        Lang::En.text(Detail::Autoconfig.label()),
+        Lang::En.text(Detail::Ispdb.label()),
+        Lang::En.text(Text::ConnectionsAddressSent),
+        Lang::En.text(Text::ConnectionsNoAddress),
+    ] {
+        assert!(
+            !person.sees(english),
+            "English in the Japanese window: {english}"
+        );
     }
     person.picture("settings-connections-ja", &Theme::Light);
     person.click(Lang::Ja.text(Text::ConnectionsHide));
@@ -735,4 +771,202 @@ fn the_about_section_names_the_built_in_registrations() {
             assert!(person.sees(&line), "{lang:?}: {line}");
         }
     }
+}
+
+/// Issue 25: removing an account in the settings says what became of its sign-in at the provider,
+/// as `tayori account remove` does — here a Gmail account signed in for real at the rig's Google
+/// emulator, whose grant Google withdraws (RFC 7009) while the window waits in a task. The
+/// emulator's own state shows the grant gone.
+#[test]
+fn removing_a_google_account_in_the_settings_says_the_sign_in_was_withdrawn() {
+    const GMAIL: &str = "t07@gmail.com";
+    const GOOGLE_ADMIN: &str = "127.0.0.40:9000";
+    testing::require_rig();
+    let _turn = testing::take_turn();
+    let client_id = tayori::auth::clients::BUILT_IN_GOOGLE.expect(
+        "this build carries no Google registration: build with TAYORI_GOOGLE_CLIENT_ID as tests/run.sh does",
+    );
+    let google_admin = |method: &str, path: &str| -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(GOOGLE_ADMIN)
+            .expect("the rig's Google emulator is running (tests/rig/start.sh)");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.40\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let granted = || {
+        let answer = google_admin("GET", "/state");
+        let json = &answer[answer.find('{').unwrap()..=answer.rfind('}').unwrap()];
+        let state: serde_json::Value = serde_json::from_str(json).unwrap();
+        !state["grants"][GMAIL][client_id].is_null()
+    };
+    // A first consent, so Google issues a refresh token.
+    google_admin("DELETE", &format!("/grants/{GMAIL}/{client_id}"));
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let browser = home.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nexec env TAYORI_DNS_SERVER=127.0.0.1:10053 python3 {}/tests/browser-driver.py {GMAIL} t07-google-secret \"$1\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    // The settings file the window and the removal read (the rig's DNS), in English.
+    testing::require_rig();
+    std::fs::write(
+        paths.config_file(),
+        "[network]\ndns_server = \"127.0.0.1:10053\"\n[discovery]\nispdb_url = \"https://ispdb.example.test/v1.1/\"\n[ui]\nlanguage = \"en\"\n",
+    )
+    .unwrap();
+    let context = Context {
+        settings: Settings::load(&paths).unwrap(),
+        paths: paths.clone(),
+        browser: tayori::auth::browser::Browser::Command(browser.display().to_string()),
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use tayori::account::setup;
+        let settings = &context.settings;
+        let net = tayori::net::Net::from_settings(settings).unwrap();
+        let discoverer = tayori::discovery::Discoverer::from_settings(settings).unwrap();
+        let found = discoverer.discover(GMAIL).await.unwrap();
+        let plan = setup::Plan::from_discovered(&found, &discoverer);
+        let client = setup::oauth_client(&net, settings, &plan)
+            .await
+            .unwrap()
+            .client;
+        let signed_in = setup::sign_in_oauth(
+            &net,
+            &client,
+            GMAIL,
+            context.browser.clone(),
+            |_| {},
+            futures::future::pending::<()>(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{GMAIL} could not sign in: {e}"));
+        let credentials = tayori::auth::Credentials::OAuth(signed_in.manager);
+        setup::save(
+            &Accounts::new(&paths),
+            &plan,
+            None,
+            setup::oauth_auth(&signed_in.client),
+            &credentials,
+        )
+        .await
+        .unwrap();
+        signed_in.page.signed_in().await;
+    });
+    assert!(
+        granted(),
+        "Google holds the grant while the account is here"
+    );
+
+    let mut person = open_app(context);
+    let lang = Lang::En;
+    person.click(lang.text(Text::SettingsTitle));
+    person.apply(Message::Settings(
+        crate::ui::screen::settings::Message::Remove(GMAIL.into()),
+    ));
+    person.settle_briefly();
+    person.click(lang.text(Text::RemoveAccountYes));
+    let withdrawn = fill(
+        lang.text(Text::RevokedAtProvider),
+        &[("host", "oauth2.googleapis.com")],
+    );
+    person.settle();
+    person.picture("settings-removed-revoked-en", &Theme::Light);
+    assert!(
+        person.sees(&withdrawn),
+        "see target/screenshots/settings-removed-revoked-en.png"
+    );
+    assert!(person.sees(&fill(
+        lang.text(Text::AccountRemovedNotice),
+        &[("email", GMAIL)]
+    )));
+    assert!(!granted(), "the grant is gone at Google");
+    assert!(
+        runtime
+            .block_on(keyring_store::load(GMAIL, SecretKind::RefreshToken))
+            .unwrap()
+            .is_none()
+    );
+    person.click(lang.text(Text::DismissNotice));
+    assert!(!person.sees(&withdrawn));
+}
+
+/// The same in Japanese, for a provider that offers programs no revocation (an OAuth account
+/// whose sign-in service names no revocation endpoint, as Microsoft's does not): the window says
+/// how to end the sign-in at the provider, in the person's language.
+#[test]
+fn removing_an_account_in_japanese_says_how_to_end_the_sign_in_at_the_provider() {
+    let mut yuki = account("yuki.remove@example.test", (993, 465));
+    yuki.auth = AccountAuth::OAuth2 {
+        client_id: "tayori".into(),
+        issuer: None,
+        authorization_endpoint: "https://login.example.test/authorize".into(),
+        token_endpoint: "https://login.example.test/token".into(),
+        iss_required: false,
+        scopes: vec!["offline_access".into()],
+    };
+    let (_home, context) = home(
+        std::slice::from_ref(&yuki),
+        "[network]\ndns_server = \"127.0.0.1:1\"\n\n[ui]\nlanguage = \"ja\"\n",
+    );
+    let _turn = testing::take_turn();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(keyring_store::save(
+            &yuki.email,
+            SecretKind::RefreshToken,
+            &Secret::new("yuki-refresh-token"),
+        ))
+        .unwrap();
+    let mut person = open_app(context);
+    let lang = Lang::Ja;
+    person.click(lang.text(Text::SettingsTitle));
+    person.apply(Message::Settings(
+        crate::ui::screen::settings::Message::Remove(yuki.email.clone()),
+    ));
+    person.settle_briefly();
+    person.click(lang.text(Text::RemoveAccountYes));
+    let not_offered = lang.text(Text::RevocationNotOffered);
+    person.settle_until(|person| person.sees(not_offered));
+    assert!(person.sees(&fill(
+        lang.text(Text::AccountRemovedNotice),
+        &[("email", &yuki.email)]
+    )));
+    for english in [
+        Lang::En.text(Text::RevocationNotOffered),
+        &fill(
+            Lang::En.text(Text::AccountRemovedNotice),
+            &[("email", &yuki.email)],
+        ),
+    ] {
+        assert!(
+            !person.sees(english),
+            "English in the Japanese window: {english}"
+        );
+    }
+    person.picture("settings-removed-not-offered-ja", &Theme::Light);
+    assert!(
+        runtime
+            .block_on(keyring_store::load(&yuki.email, SecretKind::RefreshToken))
+            .unwrap()
+            .is_none(),
+        "the refresh token is gone from the keyring"
+    );
 }

@@ -50,9 +50,17 @@ pub enum Message {
     WindowChanged(iced::window::Event, bool),
     WindowEvent(iced::window::Id, iced::window::Event),
     /// The window is closing: its place is saved first.
-    WindowClosing(Option<iced::Point>),
+    WindowClosing(WindowAtClose),
     WindowSaved,
     PreferencesSaved(Result<(), String>),
+}
+
+/// The window as the system reports it when the person closes it.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowAtClose {
+    maximized: bool,
+    size: iced::Size,
+    position: Option<iced::Point>,
 }
 
 impl App {
@@ -197,19 +205,32 @@ impl App {
         match event {
             Event::Moved(_) | Event::Resized(_) => iced::window::is_maximized(id)
                 .map(move |maximized| Message::WindowChanged(event.clone(), maximized)),
-            // Where the window is now is asked for at the end too: not every system reports moves
-            // (an X11 window moved without a window manager sends none).
-            Event::CloseRequested => iced::window::position(id).map(Message::WindowClosing),
+            // Where and how large the window is now is asked for at the end too: not every system
+            // reports moves (an X11 window moved without a window manager sends none), and the
+            // answer to the last resize's `is_maximized` may arrive after the close request's.
+            Event::CloseRequested => iced::window::is_maximized(id).then(move |maximized| {
+                iced::window::size(id).then(move |size| {
+                    iced::window::position(id).map(move |position| {
+                        Message::WindowClosing(WindowAtClose {
+                            maximized,
+                            size,
+                            position,
+                        })
+                    })
+                })
+            }),
             _ => Task::none(),
         }
     }
 
-    fn save_window(&mut self, position: Option<iced::Point>) -> Task<Message> {
-        if let Some(position) = position
-            && !self.window.maximized
-        {
+    fn save_window(&mut self, at_close: WindowAtClose) -> Task<Message> {
+        self.window.record(
+            &iced::window::Event::Resized(at_close.size),
+            at_close.maximized,
+        );
+        if let Some(position) = at_close.position {
             self.window
-                .record(&iced::window::Event::Moved(position), false);
+                .record(&iced::window::Event::Moved(position), at_close.maximized);
         }
         let window = self.window;
         let data_dir = self.context.paths.data_dir.clone();
@@ -330,7 +351,7 @@ impl App {
                 self.window.record(&event, maximized);
                 return Task::none();
             }
-            Message::WindowClosing(position) => return self.save_window(position),
+            Message::WindowClosing(at_close) => return self.save_window(at_close),
             Message::WindowSaved => return iced::exit(),
             Message::PreferencesSaved(result) => {
                 if let Err(error) = &result {

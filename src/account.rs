@@ -217,9 +217,14 @@ impl Account {
             .clone()
             .unwrap_or_else(|| self.email.clone());
         Ok(match self.oauth_client() {
-            Some(client) => crate::auth::Credentials::OAuth(
-                crate::auth::tokens::TokenManager::new(http.clone(), client, signed_in_as),
-            ),
+            Some(client) => {
+                crate::auth::Credentials::OAuth(crate::auth::tokens::TokenManager::new(
+                    http.clone(),
+                    client,
+                    signed_in_as,
+                    &self.imap.host,
+                ))
+            }
             None => crate::auth::Credentials::Password(
                 keyring_store::load(&self.email, SecretKind::AppPassword)
                     .await?

@@ -517,6 +517,7 @@ fn a_shared_mailbox_is_added_in_the_settings_and_signs_in_through_its_member() {
             &net,
             &client,
             MEMBER,
+            &plan.imap.host,
             context.browser.clone(),
             |_| {},
             futures::future::pending::<()>(),

@@ -942,6 +942,7 @@ fn device_sign_in(
             &net,
             &client,
             &plan.email,
+            &plan.imap.host,
             move |authorization| {
                 let _ = shown.unbounded_send(SignInEvent::DeviceCode(
                     authorization.verification_uri.clone(),
@@ -1004,6 +1005,7 @@ fn oauth_sign_in(
             &net,
             &client,
             &plan.email,
+            &plan.imap.host,
             context.browser.clone(),
             move |url| {
                 let _ = opened.unbounded_send(SignInEvent::BrowserOpened(url.to_string()));

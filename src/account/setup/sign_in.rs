@@ -49,8 +49,11 @@ pub async fn issuer_hint_from_server(
             self.initial.clone()
         }
     }
-    let empty = Secret::new(String::new());
-    let initial = sasl::oauthbearer(&server.username, &server.host, server.port, &empty);
+    // A placeholder bearer that no server accepts: Dovecot (like any server checking the token's
+    // form first) refuses an empty one at once, without the RFC 7628 challenge that names the
+    // sign-in service — the challenge comes for a token it tried and refused.
+    let placeholder = Secret::new("tayori-asks-where-to-sign-in");
+    let initial = sasl::oauthbearer(&server.username, &server.host, server.port, &placeholder);
     let mut probe = Probe {
         initial: initial.expose().as_bytes().to_vec(),
         sent: false,

@@ -30,11 +30,11 @@ const MAX_INDENT: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     /// The body is larger than [`MAX_INPUT`]: it was not converted at all.
-    TooLarge,
+    Input,
     /// Elements were nested deeper than [`MAX_DEPTH`]: the deeper content is left out.
-    TooDeep,
+    Depth,
     /// The text reached [`MAX_OUTPUT`]: the rest is left out.
-    TooLong,
+    Output,
 }
 
 /// Stands for an image without a description; the reader shows a word in its place.
@@ -189,7 +189,7 @@ fn replace_fallback_content(clean: &str, images: &mut Vec<String>, depth: usize)
 pub fn render(html: &str) -> Rendered {
     if html.len() > MAX_INPUT {
         return Rendered {
-            limit: Some(Limit::TooLarge),
+            limit: Some(Limit::Input),
             ..Rendered::default()
         };
     }
@@ -344,11 +344,11 @@ impl Builder {
     /// Whether more text may be added (below the depth and output bounds).
     fn open(&mut self) -> bool {
         if self.depth > MAX_DEPTH {
-            self.limit.get_or_insert(Limit::TooDeep);
+            self.limit.get_or_insert(Limit::Depth);
             return false;
         }
         if self.len >= MAX_OUTPUT {
-            self.limit = Some(Limit::TooLong);
+            self.limit = Some(Limit::Output);
             return false;
         }
         true
@@ -489,7 +489,7 @@ fn to_pieces(clean: &str) -> (Vec<Piece>, Option<Limit>) {
         } else if !VOID.contains(&name.as_str()) && !tag.ends_with('/') {
             b.depth += 1;
         }
-        if b.limit == Some(Limit::TooLong) {
+        if b.limit == Some(Limit::Output) {
             break;
         }
         match (name.as_str(), closing) {
@@ -683,7 +683,7 @@ mod tests {
                 "{depth} levels: {len} bytes of text"
             );
             assert!(all_text(&rendered).starts_with("Dear Hanako"));
-            assert_eq!(rendered.limit, Some(Limit::TooDeep));
+            assert_eq!(rendered.limit, Some(Limit::Depth));
         }
         // Nesting a real letter has (a quoted reply in a table in a list) is nowhere near the cap.
         let honest = format!("{}Hello{}", "<div>".repeat(40), "</div>".repeat(40));
@@ -696,7 +696,7 @@ mod tests {
     fn a_100_mb_style_attribute_is_not_parsed() {
         let hostile = format!("<p style=\"{}\">Hi</p>", "color:red;".repeat(10 << 20));
         let rendered = render(&hostile);
-        assert_eq!(rendered.limit, Some(Limit::TooLarge));
+        assert_eq!(rendered.limit, Some(Limit::Input));
         assert!(rendered.pieces.is_empty());
     }
 
@@ -710,7 +710,7 @@ mod tests {
         );
         let rendered = render(&hostile);
         assert!(output_len(&rendered) <= MAX_OUTPUT + 64);
-        assert_eq!(rendered.limit, Some(Limit::TooLong));
+        assert_eq!(rendered.limit, Some(Limit::Output));
         assert!(all_text(&rendered).starts_with("cell cell"));
     }
 

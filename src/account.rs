@@ -147,21 +147,21 @@ impl Accounts {
 
     /// Adds or replaces the account with the same address.
     pub fn upsert(&self, account: Account) -> Result<(), AccountsError> {
-        let mut accounts = self.list()?;
-        accounts.retain(|a| !a.email.eq_ignore_ascii_case(&account.email));
-        accounts.push(account);
-        self.write(accounts)
+        self.change(|accounts| {
+            accounts.retain(|a| !a.email.eq_ignore_ascii_case(&account.email));
+            accounts.push(account);
+            Ok(())
+        })
     }
 
     pub fn remove(&self, email: &str) -> Result<Account, AccountsError> {
-        let mut accounts = self.list()?;
-        let index = accounts
-            .iter()
-            .position(|a| a.email.eq_ignore_ascii_case(email))
-            .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
-        let removed = accounts.remove(index);
-        self.write(accounts)?;
-        Ok(removed)
+        self.change(|accounts| {
+            let index = accounts
+                .iter()
+                .position(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            Ok(accounts.remove(index))
+        })
     }
 
     /// Records that the account must sign in again (or, with `None`, that it signed in).
@@ -170,12 +170,44 @@ impl Accounts {
         email: &str,
         reason: Option<String>,
     ) -> Result<(), AccountsError> {
-        let mut account = self.get(email)?;
-        if reason.is_none() {
-            account.last_sign_in = Some(now_seconds());
+        self.change(|accounts| {
+            let account = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            if reason.is_none() {
+                account.last_sign_in = Some(now_seconds());
+            }
+            account.needs_sign_in = reason;
+            Ok(())
+        })
+    }
+
+    /// Reads, changes and writes the list under an OS lock (`accounts.toml.lock`): the window and
+    /// `tayori sync` from cron both record sign-in states, and neither may undo the other's change
+    /// or trip over its half-renamed file.
+    fn change<T>(
+        &self,
+        edit: impl FnOnce(&mut Vec<Account>) -> Result<T, AccountsError>,
+    ) -> Result<T, AccountsError> {
+        let error = |e: &dyn std::fmt::Display| AccountsError::Write {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| error(&e))?;
         }
-        account.needs_sign_in = reason;
-        self.upsert(account)
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("toml.lock"))
+            .map_err(|e| error(&e))?;
+        lock.lock().map_err(|e| error(&e))?;
+        let mut accounts = self.list()?;
+        let outcome = edit(&mut accounts)?;
+        self.write(accounts)?;
+        Ok(outcome)
     }
 
     /// Writes a temporary file and renames it over the old one, so a crash or a full disk never
@@ -186,7 +218,10 @@ impl Accounts {
             reason: e.to_string(),
         };
         let text = toml::to_string_pretty(&AccountsFile { accounts }).map_err(|e| error(&e))?;
-        let temporary = self.path.with_extension("toml.tmp");
+        // Its own name per process: another process's temporary file is never written over.
+        let temporary = self
+            .path
+            .with_extension(format!("toml.{}.tmp", std::process::id()));
         std::fs::write(&temporary, text).map_err(|e| error(&e))?;
         #[cfg(unix)]
         {
@@ -217,9 +252,14 @@ impl Account {
             .clone()
             .unwrap_or_else(|| self.email.clone());
         Ok(match self.oauth_client() {
-            Some(client) => crate::auth::Credentials::OAuth(
-                crate::auth::tokens::TokenManager::new(http.clone(), client, signed_in_as),
-            ),
+            Some(client) => {
+                crate::auth::Credentials::OAuth(crate::auth::tokens::TokenManager::new(
+                    http.clone(),
+                    client,
+                    signed_in_as,
+                    &self.imap.host,
+                ))
+            }
             None => crate::auth::Credentials::Password(
                 keyring_store::load(&self.email, SecretKind::AppPassword)
                     .await?
@@ -306,7 +346,37 @@ mod tests {
             accounts.get("a@example.test"),
             Err(AccountsError::NotFound(_))
         ));
-        assert!(!accounts.path().with_extension("toml.tmp").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(accounts.path().parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    /// Two writers at once (the window and `tayori sync`, here threads with their own locks and
+    /// files): every change lands, none is undone by the other's stale copy.
+    #[test]
+    fn changes_made_at_once_all_land() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let accounts = Accounts::new(&paths);
+        let writers: Vec<_> = (0..8)
+            .map(|n| {
+                let accounts = accounts.clone();
+                std::thread::spawn(move || {
+                    for round in 0..5 {
+                        accounts
+                            .upsert(sample(&format!("w{n}-{round}@example.test")))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        assert_eq!(accounts.list().unwrap().len(), 40);
     }
 
     #[test]

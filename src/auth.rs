@@ -4,6 +4,7 @@
 //! code and refresh exchanges. Account storage, the keyring and the CLI commands come with the rest
 //! of the auth issue.
 
+pub mod audience;
 pub mod browser;
 pub mod clients;
 pub mod consent;
@@ -68,6 +69,17 @@ pub enum AuthError {
     Refused(refusal::Refusal),
     #[error("the sign-in service could not be reached: {0}")]
     Network(String),
+    /// The account names a server its sign-in's mail service does not vouch for: its access
+    /// token is not sent there ([`audience::Audience`]).
+    #[error(
+        "Tayori did not send your sign-in to {host}: that server does not belong to the mail service you signed in to. Check the account's server settings — a wrong or altered setting can name another company's server"
+    )]
+    ForeignHost { host: String },
+    /// The sign-in service answered that it is down or overloaded (an outage, not a refusal).
+    #[error(
+        "the sign-in service is unavailable for now ({0}); Tayori tries again later. Mail already downloaded is safe"
+    )]
+    Unavailable(refusal::Refusal),
     /// The sign-in service answered with something Tayori does not accept (too large).
     #[error("{0}")]
     Unusable(String),
@@ -125,7 +137,9 @@ impl AuthError {
                 })
             }
             AuthError::NeedsSignIn { reason } => Some(reason.clone()),
-            AuthError::Refused(refusal) => Some(refusal.to_string()),
+            AuthError::Refused(refusal) | AuthError::Unavailable(refusal) => {
+                Some(refusal.to_string())
+            }
             _ => None,
         }
     }
@@ -135,10 +149,18 @@ impl AuthError {
             AuthError::NoClientId { .. } => ErrorKind::NoClient,
             AuthError::Browser(_) => ErrorKind::Browser,
             AuthError::Callback(loopback::CallbackError::TimedOut(_)) => ErrorKind::Timeout,
-            AuthError::Network(_) | AuthError::Metadata(_) => ErrorKind::Network,
+            // An outage of the sign-in service is like the network being down: try again later.
+            AuthError::Network(_) | AuthError::Metadata(_) | AuthError::Unavailable(_) => {
+                ErrorKind::Network
+            }
+            AuthError::Refused(refusal) if refusal.kind == refusal::RefusalKind::Unavailable => {
+                ErrorKind::Network
+            }
+            // An answer too large to read is the service's fault; a new sign-in would meet it too.
+            AuthError::Unusable(_) => ErrorKind::Other,
             AuthError::Keyring(error) => error.kind(),
             AuthError::DeviceCodeExpired => ErrorKind::Timeout,
-            AuthError::DeviceCodeUnavailable => ErrorKind::Other,
+            AuthError::DeviceCodeUnavailable | AuthError::ForeignHost { .. } => ErrorKind::Other,
             // A refusal stops the account (retrying the same token helps nobody) and is recorded;
             // the advice (`guidance::Advice`) says whether signing in again or the administrator
             // is what helps.
@@ -148,7 +170,6 @@ impl AuthError {
             | AuthError::BadMetadata(_)
             | AuthError::Callback(_)
             | AuthError::Token { .. }
-            | AuthError::Unusable(_)
             | AuthError::NeedsSignIn { .. } => ErrorKind::SignIn,
         }
     }

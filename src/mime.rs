@@ -301,6 +301,20 @@ pub fn thread_root(decoded: &Decoded) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// mail-parser 0.11.9 asserted (in debug builds) on this message, a part whose multipart
+    /// ancestor it loses; the fork in third_party/mail-parser keeps the release behaviour: the
+    /// message decodes as far as it parsed, its headers intact.
+    #[test]
+    fn a_part_without_its_multipart_is_decoded_not_a_panic() {
+        let raw =
+            include_bytes!("../fuzz/corpus/mime/crash-mail-parser-invalid-part-id-debug-assert");
+        let decoded = decode(raw);
+        assert!(decoded.parse_ok);
+        assert_eq!(decoded.subject.as_deref(), Some("attachments"));
+        assert_eq!(decoded.from[0].address, "a@example.test");
+        assert_eq!(decoded.message_id.as_deref(), Some("m2@example.test"));
+    }
+
     /// Encodes text in a legacy Japanese charset, as a Japanese mail program would send it.
     fn encode(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
         let (bytes, _, unmappable) = encoding.encode(text);

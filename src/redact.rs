@@ -18,13 +18,15 @@ use regex::{Captures, Regex};
 /// What a blanked-out secret looks like in a log.
 pub const REDACTED: &str = "[redacted]";
 
-/// Values shorter than this are not registered: blanking every "1234" in a log helps no one.
-const MIN_REGISTERED_LEN: usize = 8;
-
 /// A secret string (token, password, SASL payload). Prints as `[redacted]`; read it with
-/// [`Secret::expose`] only where it goes on the wire or into the keyring.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// [`Secret::expose`] only where it goes on the wire or into the keyring. While a `Secret` (or a
+/// clone of it) lives, its value is blanked wherever it appears in a log; when the last one is
+/// dropped the value is forgotten, so the registry holds the live secrets and no more.
+pub struct Secret {
+    value: String,
+    /// Another form of the value that is just as secret (the base64 a SASL string travels in).
+    wire_form: Option<String>,
+}
 
 /// A secret typed by the person (a password field's text) becomes a registered secret.
 impl From<String> for Secret {
@@ -39,14 +41,56 @@ impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
         register_secret(&value);
-        Self(value)
+        Self {
+            value,
+            wire_form: None,
+        }
+    }
+
+    /// Also blanks `form` — the same secret as it travels (base64) — for as long as this lives.
+    pub fn with_wire_form(mut self, form: String) -> Self {
+        register_secret(&form);
+        if let Some(old) = self.wire_form.replace(form) {
+            release_secret(&old);
+        }
+        self
     }
 
     /// The raw value, for the wire or the keyring — never for a log.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
     }
 }
+
+impl Clone for Secret {
+    fn clone(&self) -> Self {
+        register_secret(&self.value);
+        if let Some(form) = &self.wire_form {
+            register_secret(form);
+        }
+        Self {
+            value: self.value.clone(),
+            wire_form: self.wire_form.clone(),
+        }
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        release_secret(&self.value);
+        if let Some(form) = &self.wire_form {
+            release_secret(form);
+        }
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -60,30 +104,47 @@ impl fmt::Display for Secret {
     }
 }
 
-static REGISTERED: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The live secrets of this process, each with how many holders registered it, longest first.
+static REGISTERED: RwLock<Vec<(String, usize)>> = RwLock::new(Vec::new());
 
-/// Remembers a secret value of this process so [`redact`] blanks it wherever it appears.
-/// Lives in memory only and dies with the process.
+/// Remembers a secret value of this process so [`redact`] blanks it wherever it appears, however
+/// short (a six-character app password is a password too). Lives in memory only and dies with the
+/// process; each call is undone by one [`release_secret`].
 pub fn register_secret(value: &str) {
-    if value.len() < MIN_REGISTERED_LEN {
+    if value.is_empty() {
         return;
     }
     let mut registered = REGISTERED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !registered.iter().any(|known| known == value) {
-        registered.push(value.to_owned());
+    if let Some(entry) = registered.iter_mut().find(|(known, _)| known == value) {
+        entry.1 += 1;
+    } else {
+        registered.push((value.to_owned(), 1));
         // Longest first, so a secret that contains another is blanked whole.
-        registered.sort_by_key(|known| std::cmp::Reverse(known.len()));
+        registered.sort_by_key(|(known, _)| std::cmp::Reverse(known.len()));
     }
 }
 
-/// Forgets a secret (e.g. after sign-out), so the list does not grow without bound.
+/// Undoes one [`register_secret`]: the value is forgotten when no holder is left.
+pub fn release_secret(value: &str) {
+    let mut registered = REGISTERED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(at) = registered.iter().position(|(known, _)| known == value) {
+        registered[at].1 -= 1;
+        if registered[at].1 == 0 {
+            registered.remove(at);
+        }
+    }
+}
+
+/// Forgets a secret at once, whoever registered it (e.g. after sign-out).
 pub fn unregister_secret(value: &str) {
     let mut registered = REGISTERED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    registered.retain(|known| known != value);
+    registered.retain(|(known, _)| known != value);
 }
 
 /// Parameter names whose values are secret in OAuth, forms and JSON bodies.
@@ -148,7 +209,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let registered = REGISTERED
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for secret in registered.iter() {
+    for (secret, _) in registered.iter() {
         if out.contains(secret.as_str()) {
             out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
         }
@@ -301,6 +362,40 @@ mod tests {
             redact(&format!("x {token}")).contains(token),
             "unregister forgets the value"
         );
+    }
+
+    #[test]
+    fn a_secret_is_blanked_while_it_lives_however_short_and_forgotten_after() {
+        // A six-character app password is a password too; values unique to this test.
+        let short = format!("k{}", std::process::id() % 97);
+        let long = format!("live-token-{}-{}", std::process::id(), line!());
+        let shown = |v: &str| redact(&format!("[{v}]")).contains(v);
+        {
+            let secret = Secret::new(short.clone());
+            let wire = format!("{long}-b64");
+            let held = Secret::new(long.clone()).with_wire_form(wire.clone());
+            let copy = held.clone();
+            assert!(!shown(&short), "a short secret is a secret too");
+            drop(held);
+            assert!(!shown(&long) && !shown(&wire), "the clone still lives");
+            drop(copy);
+            assert!(
+                shown(&long) && shown(&wire),
+                "forgotten with the last holder: the registry stays bounded"
+            );
+            drop(secret);
+        }
+        assert!(shown(&short));
+        // A process that makes and drops many secrets (every refresh a new access token) keeps
+        // no more than the live ones.
+        let before = REGISTERED.read().unwrap().len();
+        for n in 0..1000 {
+            drop(Secret::new(format!(
+                "access-token-{}-{n}",
+                std::process::id()
+            )));
+        }
+        assert!(REGISTERED.read().unwrap().len() <= before + 64);
     }
 
     #[test]

@@ -329,12 +329,12 @@ pub async fn verify(
             try_once(dns, server, creds, vec![Mechanism::Plain, Mechanism::Login]).await
         }
         Credentials::OAuth(tokens) => {
-            let token: Secret = tokens.access_token().await?;
+            let token: Secret = tokens.access_token(&server.host).await?;
             let creds = SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
             match try_once(dns, server, creds, vec![Mechanism::Xoauth2]).await {
                 Err(SmtpError::Refused { .. }) => {
                     tracing::info!(host = %server.host, "SMTP refused the token; refreshing once and retrying");
-                    let token = tokens.refresh_after_rejection(&token).await?;
+                    let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =
                         SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
                     try_once(dns, server, creds, vec![Mechanism::Xoauth2]).await
@@ -603,7 +603,7 @@ pub async fn submit(
             .await
         }
         Credentials::OAuth(tokens) => {
-            let token: Secret = tokens.access_token().await?;
+            let token: Secret = tokens.access_token(&server.host).await?;
             let creds = SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
             match submit_once(
                 dns,
@@ -618,7 +618,7 @@ pub async fn submit(
             {
                 Err(SubmitError::SignIn { reason }) => {
                     tracing::info!(host = %server.host, %reason, "SMTP refused the token; refreshing once and retrying");
-                    let token = tokens.refresh_after_rejection(&token).await?;
+                    let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =
                         SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
                     submit_once(

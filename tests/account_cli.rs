@@ -16,6 +16,8 @@ use tayori::auth::tokens::TokenManager;
 use tayori::net::dns::Dns;
 
 const RIG_DNS: &str = "127.0.0.1:10053";
+/// The rig's mail server, where alice's tokens are used.
+const MAIL_HOST_OF_ALICE: &str = "mail.example.test";
 
 /// The rig has two people, and their keyring entries are shared by every test that adds them:
 /// tests that add alice or bob take turns.
@@ -316,12 +318,16 @@ async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_ag
 
     // Nothing cached: eight users ask at once. With rotating refresh tokens, two refreshes would
     // revoke the grant; one shared refresh serves everyone.
-    let manager: Arc<TokenManager> =
-        TokenManager::new(http.clone(), client.clone(), account.clone());
+    let manager: Arc<TokenManager> = TokenManager::new(
+        http.clone(),
+        client.clone(),
+        account.clone(),
+        MAIL_HOST_OF_ALICE,
+    );
     let mut users = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let manager = manager.clone();
-        users.spawn(async move { manager.access_token().await });
+        users.spawn(async move { manager.access_token(MAIL_HOST_OF_ALICE).await });
     }
     let mut seen = std::collections::BTreeSet::new();
     while let Some(result) = users.join_next().await {
@@ -341,8 +347,11 @@ async fn concurrent_users_share_one_refresh_and_a_revoked_grant_means_sign_in_ag
 
     // The grant is revoked (an admin, a password change): the next refresh says "sign in again".
     revoke_refresh_token(&rig, rotated.expose()).await;
-    let stale = manager.access_token().await.unwrap();
-    let err = manager.refresh_after_rejection(&stale).await.unwrap_err();
+    let stale = manager.access_token(MAIL_HOST_OF_ALICE).await.unwrap();
+    let err = manager
+        .refresh_after_rejection(MAIL_HOST_OF_ALICE, &stale)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthError::NeedsSignIn { .. }), "{err}");
     keyring_store::delete(&account, SecretKind::RefreshToken)
         .await
@@ -425,7 +434,7 @@ async fn a_refused_token_is_refreshed_once_and_the_retry_succeeds() {
     // The cached access token is one the server no longer accepts (revoked, or expired early).
     tokens.access_token = tayori::redact::Secret::new("an-access-token-the-server-refuses");
     tokens.expires_at = Some(std::time::SystemTime::now() + Duration::from_secs(3600));
-    let manager = TokenManager::new(http.clone(), client, account.clone());
+    let manager = TokenManager::new(http.clone(), client, account.clone(), MAIL_HOST_OF_ALICE);
     manager.seed(&tokens).await.unwrap();
     let server = tayori::account::Server {
         host: "mail.example.test".into(),
@@ -457,12 +466,12 @@ async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
     let account = format!("ahead-{}@example.test", std::process::id());
     // 30 s left: inside the refresh margin, so the first use refreshes instead of risking a failure.
     tokens.expires_at = Some(std::time::SystemTime::now() + Duration::from_secs(30));
-    let manager = TokenManager::new(http.clone(), client, account.clone());
+    let manager = TokenManager::new(http.clone(), client, account.clone(), MAIL_HOST_OF_ALICE);
     manager.seed(&tokens).await.unwrap();
-    let first = manager.access_token().await.unwrap();
+    let first = manager.access_token(MAIL_HOST_OF_ALICE).await.unwrap();
     assert_eq!(manager.refresh_count(), 1, "refreshed ahead of expiry");
     assert_ne!(first.expose(), tokens.access_token.expose());
-    let second = manager.access_token().await.unwrap();
+    let second = manager.access_token(MAIL_HOST_OF_ALICE).await.unwrap();
     assert_eq!(manager.refresh_count(), 1, "the fresh token is reused");
     assert_eq!(second.expose(), first.expose());
     keyring_store::delete(&account, SecretKind::RefreshToken)

@@ -2,8 +2,11 @@
 //! DNS (tests/rig/dns/zone.conf), fixture HTTPS/HTTP server (tests/rig/https/fixtures), Dovecot
 //! and the IdP. Each test fails while its finding is open.
 
+#[path = "hostile/mod.rs"]
+mod hostile;
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support::mailbox::{TestMailbox, account_home};
@@ -298,4 +301,246 @@ async fn folder_arguments_find_inbox_sent_by_role_on_a_cyrus_style_server() {
             "tayori list {typed}:\n{stdout}"
         );
     }
+}
+
+/// An SMTP server that says yes to everything and writes down every line it hears (after TLS,
+/// implicit, with the rig's certificate): what a misconfigured or poisoned account's server would
+/// receive.
+struct Recorder {
+    port: u16,
+    heard: Arc<Mutex<Vec<String>>>,
+}
+
+impl Recorder {
+    async fn start() -> Recorder {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let log = heard.clone();
+        let acceptor = hostile::tls_acceptor();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, log) = (acceptor.clone(), log.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut tls = BufReader::new(tls);
+                    let _ = tls
+                        .get_mut()
+                        .write_all(b"220 smtp.other-domain.test ESMTP\r\n")
+                        .await;
+                    let mut in_data = false;
+                    loop {
+                        let mut line = String::new();
+                        if tls.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        log.lock().unwrap().push(line.trim_end().to_owned());
+                        let command = line.trim_end().to_ascii_uppercase();
+                        let reply: &[u8] = if in_data {
+                            if command == "." {
+                                in_data = false;
+                                b"250 2.0.0 taken\r\n"
+                            } else {
+                                continue;
+                            }
+                        } else if command.starts_with("EHLO") {
+                            b"250-smtp.other-domain.test\r\n250-AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER\r\n250 8BITMIME\r\n"
+                        } else if command.starts_with("AUTH") {
+                            b"235 2.7.0 accepted\r\n"
+                        } else if command == "DATA" {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        } else if command == "QUIT" {
+                            let _ = tls.get_mut().write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            b"250 2.0.0 ok\r\n"
+                        };
+                        if tls.get_mut().write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Recorder { port, heard }
+    }
+
+    fn heard(&self) -> Vec<String> {
+        self.heard.lock().unwrap().clone()
+    }
+}
+
+/// An account's access token is issued for its mail service. A misconfigured or poisoned account
+/// (an ISPDB entry, an autoconfig answer, a hand-edited accounts.toml) can name an SMTP server of
+/// another domain: that server must not get the token — it could use it against the mailbox. A
+/// real server on loopback (smtp.other-domain.test in the rig's DNS) records what it hears.
+#[tokio::test]
+async fn an_access_token_never_goes_to_an_smtp_host_of_another_domain() {
+    use base64::Engine;
+    use tayori::account::Server;
+    use tayori::discovery::Security;
+    let rig = Rig::load();
+    let client = support::rig_oauth_client(&rig, support::CLIENT_ID).await;
+    let tokens =
+        support::product_sign_in(&client, support::ALICE, support::ALICE_IDP_PASSWORD).await;
+    let keyring_account = format!("audience-{}@example.test", std::process::id());
+    let manager = tayori::auth::tokens::TokenManager::new(
+        support::product_http(),
+        client,
+        keyring_account.clone(),
+        "mail.example.test",
+    );
+    manager.seed(&tokens).await.unwrap();
+    let credentials = tayori::auth::Credentials::OAuth(manager.clone());
+    let dns = Dns::new(Some(RIG_DNS.parse().unwrap()), Duration::from_secs(5)).unwrap();
+
+    let recorder = Recorder::start().await;
+    let elsewhere = Server {
+        host: "smtp.other-domain.test".into(),
+        port: recorder.port,
+        security: Security::Tls,
+        username: support::ALICE.into(),
+    };
+    let result = tayori::smtp::verify(&dns, &elsewhere, &credentials).await;
+    let heard = recorder.heard();
+    let token = tokens.access_token.expose();
+    let wire = |raw: String| base64::engine::general_purpose::STANDARD.encode(raw);
+    let forms = [
+        token.to_owned(),
+        wire(format!(
+            "user={}\x01auth=Bearer {token}\x01\x01",
+            support::ALICE
+        )),
+    ];
+    for line in &heard {
+        assert!(
+            !line.to_ascii_uppercase().starts_with("AUTH"),
+            "smtp.other-domain.test was offered a sign-in: {heard:?}"
+        );
+        for form in &forms {
+            assert!(
+                !line.contains(form.as_str()),
+                "the token reached smtp.other-domain.test"
+            );
+        }
+    }
+    let error = result.expect_err("no sign-in at another domain's server");
+    let said = error.to_string();
+    assert!(
+        said.contains("smtp.other-domain.test"),
+        "the error names the host that was refused the token: {said}"
+    );
+
+    // The account's own server still gets it.
+    let own = Server {
+        host: "mail.example.test".into(),
+        port: rig.submission_port,
+        security: Security::StartTls,
+        username: support::ALICE.into(),
+    };
+    tayori::smtp::verify(&dns, &own, &credentials)
+        .await
+        .expect("the token works at the account's own server");
+    let _ = tayori::auth::keyring_store::delete(
+        &keyring_account,
+        tayori::auth::keyring_store::SecretKind::RefreshToken,
+    )
+    .await;
+}
+
+/// Two Tayori processes refreshing one account at the same moment (the window and `tayori sync`
+/// from cron, or a second window started by a `mailto:` click): the rig's sign-in service rotates
+/// refresh tokens and, like providers with reuse detection, revokes the whole grant when a rotated
+/// one is presented again (tests/rig/README.md, "Reuse revokes the whole grant"). Neither process
+/// may present a token the other has already rotated, nor save a revoked one over the good one:
+/// every run signs in, and the keyring ends with a working refresh token.
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_refreshing_one_account_at_once_never_revoke_its_sign_in() {
+    use tayori::account::{Account, AccountAuth, Accounts, Server};
+    use tayori::auth::keyring_store::{self, SecretKind};
+    use tayori::discovery::Security;
+    let rig = Rig::load();
+    let client = support::rig_oauth_client(&rig, support::CLIENT_ID).await;
+    let tokens =
+        support::product_sign_in(&client, support::ALICE, support::ALICE_IDP_PASSWORD).await;
+    // Its own keyring entry (the IMAP user is alice), so no other test's sign-in is touched.
+    let email = format!("rotation-{}@example.test", std::process::id());
+    let home = tempfile::tempdir().unwrap();
+    let paths = tayori::config::Paths::under(home.path());
+    paths.create_all().unwrap();
+    let server = |port| Server {
+        host: "mail.example.test".into(),
+        port,
+        security: Security::Tls,
+        username: support::ALICE.into(),
+    };
+    Accounts::new(&paths)
+        .upsert(Account {
+            email: email.clone(),
+            display_name: None,
+            provider: None,
+            imap: server(rig.imaps_port),
+            smtp: server(rig.submissions_port),
+            auth: AccountAuth::OAuth2 {
+                client_id: support::CLIENT_ID.into(),
+                issuer: client.issuer.clone(),
+                authorization_endpoint: client.authorization_endpoint.clone(),
+                token_endpoint: client.token_endpoint.clone(),
+                iss_required: client.iss_required,
+                scopes: client.scopes.clone(),
+            },
+            last_sign_in: None,
+            needs_sign_in: None,
+            sent_copy: None,
+            shared_via: None,
+        })
+        .unwrap();
+    keyring_store::save(
+        &email,
+        SecretKind::RefreshToken,
+        tokens.refresh_token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    for round in 0..4 {
+        // Three processes at once, each starting without an access token: each refreshes.
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_tayori"))
+                    .args(["account", "verify", &email])
+                    .env("TAYORI_HOME", home.path())
+                    .env("TAYORI_DNS_SERVER", RIG_DNS)
+                    .env("TAYORI_POLICY_FILE", home.path().join("no-policy.toml"))
+                    .env("LANG", "en_US.UTF-8")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("start tayori")
+            })
+            .collect();
+        for child in children {
+            let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: a process lost the sign-in:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let saved = keyring_store::load(&email, SecretKind::RefreshToken)
+        .await
+        .unwrap()
+        .expect("a refresh token in the keyring");
+    tayori::auth::flow::refresh(&support::product_http(), &client, &saved)
+        .await
+        .expect("the saved refresh token still works");
+    let _ = keyring_store::delete(&email, SecretKind::RefreshToken).await;
 }

@@ -913,6 +913,38 @@ async fn a_10_mb_token_answer_is_refused_at_the_cap() {
     verdict.finish();
 }
 
+/// An outage of the sign-in service (503 `temporarily_unavailable`) is not a refusal: the person is
+/// told the service is unavailable and that Tayori tries again, never to sign in again, and the
+/// account is not marked as needing a new sign-in (which would stop its sync until they did).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_of_the_sign_in_service_is_not_a_reason_to_sign_in_again() {
+    let tokens = token::start(token::Misbehaviour::Outage).await;
+    let imap = imap::start(imap::Config::new(Imap::None)).await;
+    let (home, _) = oauth_home("outage", &tokens.url(), imap.port).await;
+    let mut verdict = Verdict::new("token-outage");
+    let run = sync(home.path()).await;
+    verdict.saw("sync", &run);
+    verdict.no_panic(&run);
+    verdict.bounded(&run, AT_ONCE, MEMORY_MIB);
+    verdict.exit(&run, 1, "nothing could be synced this time");
+    verdict.check(tokens.requests() >= 1, "the token endpoint was not asked");
+    let text = run.text();
+    verdict.check(
+        !text.contains("account reauth") && !text.to_lowercase().contains("sign in again"),
+        "told to sign in again during an outage",
+    );
+    verdict.check(
+        text.contains("temporarily_unavailable") && text.contains("tries again"),
+        "not told that the sign-in service is unavailable for now and that Tayori tries again",
+    );
+    let accounts = std::fs::read_to_string(home.path().join("config/accounts.toml")).unwrap();
+    verdict.check(
+        !accounts.contains("needs_sign_in"),
+        "the account was marked as needing a new sign-in",
+    );
+    verdict.finish();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expires_in_beyond_any_clock_does_not_panic() {
     let tokens = token::start(token::Misbehaviour::ExpiresInOverflow).await;

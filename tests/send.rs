@@ -518,8 +518,12 @@ async fn an_expired_token_is_refreshed_once_and_the_submission_retried() {
     )
     .await
     .unwrap();
-    let manager =
-        tayori::auth::tokens::TokenManager::new(product_http(), client, keyring_account.clone());
+    let manager = tayori::auth::tokens::TokenManager::new(
+        product_http(),
+        client,
+        keyring_account.clone(),
+        MAIL_SERVER,
+    );
     // Seeded without an expiry, so the manager cannot know the token died: the server says so.
     manager
         .seed(&tayori::auth::flow::Tokens {

@@ -19,7 +19,7 @@ use super::AuthError;
 use super::browser::Browser;
 use super::loopback::{BrowserPage, CallbackError, Loopback};
 use super::pkce::{Pkce, random_token};
-use super::refusal::Refusal;
+use super::refusal::{Refusal, RefusalKind};
 use crate::net::http::Http;
 use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text};
 
@@ -364,6 +364,8 @@ fn token_error(
                 AuthError::NeedsSignIn {
                     reason: refusal.to_string(),
                 }
+            } else if refusal.kind == RefusalKind::Unavailable {
+                AuthError::Unavailable(refusal)
             } else {
                 AuthError::Refused(refusal)
             }
@@ -484,6 +486,34 @@ pub async fn refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token endpoint that is down says so in OAuth's words (`temporarily_unavailable`,
+    /// `server_error`; Entra adds AADSTS90033): that is an outage, not a refusal, and a new sign-in
+    /// would not help.
+    #[test]
+    fn an_outage_of_the_token_endpoint_is_not_a_refusal() {
+        for (code, description) in [
+            (
+                "temporarily_unavailable",
+                Some("AADSTS90033: A transient error has occurred. Please try again."),
+            ),
+            ("server_error", None),
+        ] {
+            let response = StandardErrorResponse::new(
+                BasicErrorResponseType::Extension(code.into()),
+                description.map(str::to_owned),
+                None,
+            );
+            let error = token_error(RequestTokenError::ServerResponse(response));
+            assert_eq!(
+                error.kind(),
+                crate::error::ErrorKind::Network,
+                "{code}: {error}"
+            );
+            assert!(!error.sign_in_again_helps(), "{code}: {error}");
+            assert!(error.to_string().contains(code), "{error}");
+        }
+    }
 
     #[test]
     fn entras_line_breaks_become_spaces_not_escapes_in_a_refusal() {

@@ -28,6 +28,9 @@ pub enum RefusalKind {
     App,
     /// The person declined in the browser (`access_denied` without an admin code).
     Declined,
+    /// The sign-in service is down or overloaded (`temporarily_unavailable`, `server_error`,
+    /// AADSTS90033): not a refusal at all — trying again later helps, a new sign-in does not.
+    Unavailable,
     /// Anything else the provider said.
     Other,
 }
@@ -60,6 +63,7 @@ const MULTI_FACTOR: [&str; 4] = ["50076", "50079", "50074", "50158"];
 const EXPIRED: [&str; 8] = [
     "70043", "700082", "50173", "50133", "700084", "50089", "70008", "50078",
 ];
+const UNAVAILABLE: [&str; 1] = ["90033"];
 const APP: [&str; 7] = [
     "700016", "7000218", "50011", "500113", "900971", "50194", "700054",
 ];
@@ -69,27 +73,30 @@ impl Refusal {
         let code = description.and_then(aadsts_code);
         let number = code.as_deref().map(|c| c.trim_start_matches("AADSTS"));
         let is = |list: &[&str]| number.is_some_and(|n| list.contains(&n));
-        let kind = if is(&CONSENT) || error == "consent_required" {
-            RefusalKind::Consent
-        } else if is(&CONDITIONAL_ACCESS) {
-            RefusalKind::ConditionalAccess
-        } else if is(&MULTI_FACTOR) {
-            RefusalKind::MultiFactor
-        } else if is(&EXPIRED) {
-            RefusalKind::Expired
-        } else if is(&APP) || matches!(error, "unauthorized_client" | "invalid_client") {
-            RefusalKind::App
-        } else {
-            // A code not listed above says no more than the OAuth error itself: `invalid_grant`
-            // (AADSTS70000 "the provided grant has expired", a revoked refresh token) is cured by
-            // a new sign-in whatever its number.
-            match error {
-                "invalid_grant" | "login_required" => RefusalKind::Expired,
-                "interaction_required" => RefusalKind::MultiFactor,
-                "access_denied" => RefusalKind::Declined,
-                _ => RefusalKind::Other,
-            }
-        };
+        let kind =
+            if is(&UNAVAILABLE) || matches!(error, "temporarily_unavailable" | "server_error") {
+                RefusalKind::Unavailable
+            } else if is(&CONSENT) || error == "consent_required" {
+                RefusalKind::Consent
+            } else if is(&CONDITIONAL_ACCESS) {
+                RefusalKind::ConditionalAccess
+            } else if is(&MULTI_FACTOR) {
+                RefusalKind::MultiFactor
+            } else if is(&EXPIRED) {
+                RefusalKind::Expired
+            } else if is(&APP) || matches!(error, "unauthorized_client" | "invalid_client") {
+                RefusalKind::App
+            } else {
+                // A code not listed above says no more than the OAuth error itself: `invalid_grant`
+                // (AADSTS70000 "the provided grant has expired", a revoked refresh token) is cured by
+                // a new sign-in whatever its number.
+                match error {
+                    "invalid_grant" | "login_required" => RefusalKind::Expired,
+                    "interaction_required" => RefusalKind::MultiFactor,
+                    "access_denied" => RefusalKind::Declined,
+                    _ => RefusalKind::Other,
+                }
+            };
         Refusal {
             error: error.to_owned(),
             code,
@@ -108,7 +115,10 @@ impl Refusal {
     pub fn sign_in_again_helps_or_unknown(&self) -> bool {
         !matches!(
             self.kind,
-            RefusalKind::Consent | RefusalKind::ConditionalAccess | RefusalKind::App
+            RefusalKind::Consent
+                | RefusalKind::ConditionalAccess
+                | RefusalKind::App
+                | RefusalKind::Unavailable
         )
     }
 }

@@ -10,13 +10,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::redact::{Secret, register_secret};
+use crate::redact::Secret;
 
 /// Wraps a SASL string and also registers its base64 form: that is how it travels on the wire, and
 /// how a protocol library's trace would print it.
 fn sasl_secret(raw: String) -> Secret {
-    register_secret(&STANDARD.encode(raw.as_bytes()));
-    Secret::new(raw)
+    let wire = STANDARD.encode(raw.as_bytes());
+    Secret::new(raw).with_wire_form(wire)
 }
 
 /// The XOAUTH2 initial client response (before base64, which the IMAP/SMTP library applies).

@@ -1,6 +1,15 @@
 //! Access tokens for one account, in memory only, refreshed ahead of expiry. Everyone using the
 //! account (sync, sending, the UI) shares one manager, so one refresh serves them all — with rotating
 //! refresh tokens, two refreshes racing with the same token would revoke the whole grant.
+//!
+//! Other processes refresh the same sign-in too (the window and `tayori sync` from cron, a second
+//! window started by a `mailto:` click): a refresh holds an OS file lock for the account
+//! ([`RefreshLock`]) from reading the refresh token in the keyring to saving the rotated one, so no
+//! process ever presents a token another has already rotated. A rotated token whose save fails is
+//! kept and saved again, never dropped.
+//!
+//! A token goes only to the hosts its mail service vouches for ([`Audience`]): every use names the
+//! host it is for.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +18,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Mutex;
 
 use super::AuthError;
+use super::audience::Audience;
 use super::flow::{self, OAuthClient, Tokens};
 use super::keyring_store::{self, SecretKind};
 use crate::connections::{Contact, Detail, Purpose};
@@ -18,28 +28,60 @@ use crate::redact::Secret;
 /// Refresh this long before the token expires, so a command never starts with a token about to die.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
+/// How long a refresh waits for another process's refresh of the same account to end.
+const LOCK_WAIT: Duration = Duration::from_secs(90);
+
+/// Saving a rotated refresh token: tries, and the pause before each retry.
+const SAVE_RETRIES: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+];
+
 #[derive(Default)]
 struct Cached {
     access: Option<Secret>,
     expires_at: Option<SystemTime>,
+    /// A rotated refresh token the keyring refused to save: used (and saved again) next time.
+    unsaved: Option<Secret>,
 }
 
 pub struct TokenManager {
     http: Http,
     client: OAuthClient,
     account: String,
+    audience: Audience,
     cached: Mutex<Cached>,
     refreshes: AtomicUsize,
 }
 
 impl TokenManager {
-    pub fn new(http: Http, client: OAuthClient, account: impl Into<String>) -> Arc<Self> {
+    /// The manager for `account`'s sign-in with `client`, for an account whose IMAP server is
+    /// `mail_host` (with the client, it decides where the tokens may go: [`Audience`]).
+    pub fn new(
+        http: Http,
+        client: OAuthClient,
+        account: impl Into<String>,
+        mail_host: &str,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            audience: Audience::new(&client, mail_host),
             http,
             client,
             account: account.into(),
             cached: Mutex::new(Cached::default()),
             refreshes: AtomicUsize::new(0),
+        })
+    }
+
+    /// Refuses to hand out a token for `host` unless the token's mail service vouches for it.
+    fn check_host(&self, host: &str) -> Result<(), AuthError> {
+        if self.audience.admits(host) {
+            return Ok(());
+        }
+        tracing::warn!(%host, audience = ?self.audience, "an access token was not sent to a host outside its mail service");
+        Err(AuthError::ForeignHost {
+            host: crate::redact::server_text(host, 120),
         })
     }
 
@@ -74,8 +116,10 @@ impl TokenManager {
         }
     }
 
-    /// A usable access token, refreshing first if the cached one is missing or about to expire.
-    pub async fn access_token(&self) -> Result<Secret, AuthError> {
+    /// A usable access token for `host`, refreshing first if the cached one is missing or about to
+    /// expire; an error (and nothing else) for a host the token's mail service does not vouch for.
+    pub async fn access_token(&self, host: &str) -> Result<Secret, AuthError> {
+        self.check_host(host)?;
         let mut cached = self.cached.lock().await;
         if let Some(token) = Self::fresh(&cached) {
             return Ok(token);
@@ -83,8 +127,13 @@ impl TokenManager {
         self.refresh_locked(&mut cached).await
     }
 
-    /// After a server refused `rejected`: refresh once — unless someone else already replaced it.
-    pub async fn refresh_after_rejection(&self, rejected: &Secret) -> Result<Secret, AuthError> {
+    /// After `host` refused `rejected`: refresh once — unless someone else already replaced it.
+    pub async fn refresh_after_rejection(
+        &self,
+        host: &str,
+        rejected: &Secret,
+    ) -> Result<Secret, AuthError> {
+        self.check_host(host)?;
         let mut cached = self.cached.lock().await;
         if let Some(current) = &cached.access
             && current != rejected
@@ -95,11 +144,18 @@ impl TokenManager {
     }
 
     async fn refresh_locked(&self, cached: &mut Cached) -> Result<Secret, AuthError> {
-        let refresh = keyring_store::load(&self.account, SecretKind::RefreshToken)
-            .await?
-            .ok_or_else(|| AuthError::NeedsSignIn {
-                reason: "no saved sign-in for this account".into(),
-            })?;
+        // One refresh of this sign-in at a time on this computer, whichever process makes it; the
+        // refresh token is read only once the lock is held (another process may have just
+        // rotated it).
+        let _lock = RefreshLock::acquire(&self.account).await?;
+        let refresh = match cached.unsaved.clone() {
+            Some(unsaved) => unsaved,
+            None => keyring_store::load(&self.account, SecretKind::RefreshToken)
+                .await?
+                .ok_or_else(|| AuthError::NeedsSignIn {
+                    reason: "no saved sign-in for this account".into(),
+                })?,
+        };
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         let mut client = self.client.clone();
         if client.client_secret.is_none() && client.is_google() {
@@ -117,14 +173,116 @@ impl TokenManager {
             crate::connections::note(&self.account, vec![contact]).await;
         }
         let tokens = flow::refresh(&self.http, &client, &refresh).await?;
-        if let Some(rotated) = &tokens.refresh_token
-            && rotated != &refresh
-        {
-            keyring_store::save(&self.account, SecretKind::RefreshToken, rotated).await?;
+        let rotated = tokens
+            .refresh_token
+            .clone()
+            .filter(|rotated| rotated != &refresh)
+            .or_else(|| cached.unsaved.take());
+        if let Some(rotated) = rotated {
+            // The old token is spent: the rotated one must reach the keyring before the lock is
+            // released, or the next process would present the spent one.
+            match self.save_refresh_token(&rotated).await {
+                Ok(()) => cached.unsaved = None,
+                Err(error) => {
+                    tracing::error!(account = %self.account, %error, "the renewed sign-in could not be saved in the keyring; kept in memory and saved at the next renewal");
+                    cached.unsaved = Some(rotated);
+                }
+            }
         }
         tracing::info!(account = %self.account, "access token refreshed");
         cached.access = Some(tokens.access_token.clone());
         cached.expires_at = tokens.expires_at;
         Ok(tokens.access_token)
     }
+
+    /// Saves a rotated refresh token, trying again after a moment: a keyring busy with another
+    /// program's request must not cost the sign-in.
+    async fn save_refresh_token(&self, token: &Secret) -> Result<(), AuthError> {
+        let mut last = None;
+        for pause in SAVE_RETRIES {
+            tokio::time::sleep(pause).await;
+            match keyring_store::save(&self.account, SecretKind::RefreshToken, token).await {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last
+            .map(AuthError::Keyring)
+            .unwrap_or_else(|| AuthError::Network("the keyring did not answer".into())))
+    }
+}
+
+/// An exclusive OS lock on one account's refresh (a file in the data folder's `locks`), held from
+/// reading the refresh token to saving its successor. The OS releases it when the process ends,
+/// however it ends.
+struct RefreshLock {
+    _file: std::fs::File,
+}
+
+impl RefreshLock {
+    async fn acquire(account: &str) -> Result<RefreshLock, AuthError> {
+        let path = lock_dir().join(format!("refresh-{}.lock", file_name_for(account)));
+        let waited = tokio::task::spawn_blocking(move || {
+            let unusable = |e: std::io::Error| {
+                AuthError::Network(format!(
+                    "the sign-in renewal lock {} could not be used: {e}",
+                    path.display()
+                ))
+            };
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(unusable)?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(unusable)?;
+            let started = std::time::Instant::now();
+            loop {
+                match file.try_lock() {
+                    Ok(()) => return Ok(RefreshLock { _file: file }),
+                    Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                        std::thread::sleep(Duration::from_millis(25));
+                    }
+                    Err(std::fs::TryLockError::WouldBlock) => {
+                        return Err(AuthError::Network(format!(
+                            "another Tayori has been renewing this sign-in for over {} s",
+                            LOCK_WAIT.as_secs()
+                        )));
+                    }
+                    Err(std::fs::TryLockError::Error(e)) => return Err(unusable(e)),
+                }
+            }
+        })
+        .await;
+        waited.unwrap_or_else(|_| {
+            Err(AuthError::Network(
+                "waiting for the sign-in renewal lock failed".into(),
+            ))
+        })
+    }
+}
+
+/// Where the renewal locks live: the data folder every Tayori process of this person uses (the
+/// outbox's lock is there too).
+fn lock_dir() -> std::path::PathBuf {
+    crate::config::Paths::from_env()
+        .map(|paths| paths.data_dir)
+        .unwrap_or_else(|_| std::env::temp_dir().join("tayori"))
+        .join("locks")
+}
+
+/// `account` as a file name: letters, digits and `@._-` kept, anything else `_`.
+fn file_name_for(account: &str) -> String {
+    account
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

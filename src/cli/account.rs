@@ -142,6 +142,7 @@ async fn sign_in_device(
     net: &Net,
     client: &OAuthClient,
     email: &str,
+    mail_host: &str,
 ) -> Result<
     (
         std::sync::Arc<tayori::auth::tokens::TokenManager>,
@@ -157,6 +158,7 @@ async fn sign_in_device(
         net,
         client,
         email,
+        mail_host,
         |shown| {
             let minutes = shown.seconds_left().div_ceil(60).to_string();
             println!(
@@ -181,6 +183,7 @@ async fn sign_in_oauth(
     net: &Net,
     client: &OAuthClient,
     email: &str,
+    mail_host: &str,
     service: &str,
     browser: Option<String>,
 ) -> Result<setup::SignedIn, SetupError> {
@@ -194,7 +197,16 @@ async fn sign_in_oauth(
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    setup::sign_in_oauth(net, client, email, Browser::choose(browser), |_| {}, cancel).await
+    setup::sign_in_oauth(
+        net,
+        client,
+        email,
+        mail_host,
+        Browser::choose(browser),
+        |_| {},
+        cancel,
+    )
+    .await
 }
 
 /// What to tell the person after a refused sign-in, in their language (and the explanation in
@@ -361,11 +373,11 @@ async fn add(
                 .sign_in_service_name()
                 .unwrap_or_else(|| client.authorization_endpoint.clone());
             let outcome = match how {
-                SignInWith::DeviceCode => sign_in_device(&net, &client, email)
+                SignInWith::DeviceCode => sign_in_device(&net, &client, email, &plan.imap.host)
                     .await
                     .map(|(manager, client)| (manager, client, None)),
                 SignInWith::Browser(browser) => {
-                    sign_in_oauth(&net, &client, email, &service, browser)
+                    sign_in_oauth(&net, &client, email, &plan.imap.host, &service, browser)
                         .await
                         .map(|s| (s.manager, s.client, Some(s.page)))
                 }
@@ -720,7 +732,16 @@ async fn reauth(
                 Some(provider) => provider.display_name().to_owned(),
                 None => client.authorization_endpoint.clone(),
             };
-            match sign_in_oauth(&net, &client, &account.email, &service, browser).await {
+            match sign_in_oauth(
+                &net,
+                &client,
+                &account.email,
+                &account.imap.host,
+                &service,
+                browser,
+            )
+            .await
+            {
                 Ok(signed_in) => {
                     learned_auth = Some(setup::oauth_auth(&signed_in.client));
                     (Credentials::OAuth(signed_in.manager), Some(signed_in.page))

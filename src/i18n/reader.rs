@@ -24,6 +24,14 @@ catalog! {
         LoadRemoteImages { en: "Load remote images", ja: "リモート画像を表示" }
         RemoteImage { en: "Image: {url}", ja: "画像: {url}" }
         ImageNoAddress { en: "[image]", ja: "［画像］" }
+        ReaderHtmlPlainInstead {
+            en: "This message's formatting is too complex to show safely (nested too deeply or too large), so its plain text is shown.",
+            ja: "このメッセージの書式は複雑すぎて安全に表示できないため（入れ子が深すぎるか、大きすぎます）、テキスト版を表示しています。",
+        }
+        ReaderHtmlCut {
+            en: "This message's formatting is too complex to show safely (nested too deeply or too large), and it has no plain-text version: only what could be shown is here.",
+            ja: "このメッセージの書式は複雑すぎて安全に表示できず（入れ子が深すぎるか、大きすぎます）、テキスト版もないため、表示できた部分だけを表示しています。",
+        }
         ReaderFlag { en: "⚑ Flag", ja: "⚑ フラグを付ける" }
         ReaderUnflag { en: "⚑ Unflag", ja: "⚑ フラグを外す" }
         ReaderMarkUnread { en: "Mark unread", ja: "未読にする" }

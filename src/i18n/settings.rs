@@ -135,6 +135,7 @@ catalog! {
         }
         SettingsAccounts { en: "Accounts", ja: "アカウント" }
         AccountSignInMethod { en: "Sign-in", ja: "サインイン方法" }
+        AccountSignInPage { en: "Sign-in page", ja: "サインイン ページ" }
         AccountSignInBrowser {
             en: "In the browser (OAuth 2.0, with your organisation's multi-factor sign-in)",
             ja: "ブラウザー（OAuth 2.0、組織の多要素認証を使用）",

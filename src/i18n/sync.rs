@@ -15,6 +15,10 @@ catalog! {
             ja: "オフライン — {seconds} 秒後に再接続します",
         }
         SyncNeedsSignIn { en: "Sign-in needed", ja: "再サインインが必要" }
+        SyncSignInRefused {
+            en: "Stopped: the sign-in service refused",
+            ja: "停止中: サインイン サービスが拒否しました",
+        }
         SyncNotRunning { en: "Not syncing: {detail}", ja: "同期していません: {detail}" }
         NewMailFrom { en: "New mail from {sender}", ja: "{sender} から新着メール" }
         NewMailLine { en: "{sender}: {subject}", ja: "{sender}：{subject}" }

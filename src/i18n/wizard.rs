@@ -154,6 +154,16 @@ catalog! {
             ja: "ブラウザーで {service} のサインイン ページが開きます。多要素認証（アプリの通知、確認コード、セキュリティ キー）もいつもどおりブラウザーで行います。Tayori がパスワードを見ることはありません。",
         }
         YourProvider { en: "your provider", ja: "ご利用のサービス" }
+        SignInPageHost { en: "Sign-in page: {host}", ja: "サインイン ページ: {host}" }
+        ConfirmHostHeading {
+            en: "Check where you will sign in",
+            ja: "サインイン先を確認してください",
+        }
+        ConfirmHostBody {
+            en: "Your mail server names its own sign-in page: your browser will open {host}. Continue only if that is your organisation's or your mail provider's sign-in page. Never enter your password on a page you do not recognise.",
+            ja: "メール サーバーがサインイン ページを指定しています。ブラウザーで {host} を開きます。所属する組織またはメール サービスのサインイン ページである場合にだけ続けてください。見覚えのないページにはパスワードを入力しないでください。",
+        }
+        ContinueToHost { en: "Continue to {host}", ja: "{host} に進む" }
         UsePasswordInstead { en: "Use a password instead", ja: "パスワードを使う" }
         UseBrowserInstead {
             en: "Sign in through the browser instead",

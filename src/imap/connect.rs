@@ -196,8 +196,19 @@ fn refused(error: async_imap::error::Error, challenge: Option<String>) -> ImapEr
         Some(json) => format!("{reason} ({json})"),
         None => reason,
     };
+    // RFC 5530: the server's authentication backend failed (Dovecot: "Temporary authentication
+    // failure"); the credentials were not refused.
+    if reason.to_ascii_uppercase().starts_with("[UNAVAILABLE]") {
+        return ImapError::Unavailable { reason };
+    }
     let advice = guidance::explain(&reason).map(|g| g.text(crate::i18n::Lang::En));
     ImapError::Refused { reason, advice }
+}
+
+/// The error for a server's NO to the sign-in carrying `text`, for the sync's tests.
+#[cfg(test)]
+pub(crate) fn refused_for_test(text: &str) -> ImapError {
+    refused(async_imap::error::Error::No(text.into()), None)
 }
 
 /// Signs in. With OAuth, a refused token is refreshed once and tried once more before the server's
@@ -225,7 +236,7 @@ pub async fn login(
         }
         Credentials::OAuth(tokens) => {
             let mechanism = bearer_mechanism(&caps);
-            let mut token = tokens.access_token().await?;
+            let mut token = tokens.access_token(&server.host).await?;
             for attempt in 0..2 {
                 let initial = match mechanism {
                     "OAUTHBEARER" => {
@@ -246,7 +257,7 @@ pub async fn login(
                         }
                         tracing::info!(host = %server.host, "token refused; refreshing once and retrying");
                         client = returned;
-                        token = tokens.refresh_after_rejection(&token).await?;
+                        token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     }
                 }
             }

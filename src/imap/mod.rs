@@ -64,6 +64,12 @@ pub enum ImapError {
         reason: String,
         advice: Option<&'static str>,
     },
+    /// `NO [UNAVAILABLE]` (RFC 5530) to the sign-in: the server's sign-in backend is down. An
+    /// outage, not a refusal of the password or token.
+    #[error(
+        "the IMAP server could not check the sign-in just now: {reason}. Tayori tries again later; mail already downloaded is safe"
+    )]
+    Unavailable { reason: String },
     #[error(transparent)]
     Auth(#[from] AuthError),
 }
@@ -77,7 +83,7 @@ impl ImapError {
             ImapError::Auth(error) => error.kind(),
             ImapError::Protocol { .. } | ImapError::StartTlsInjection { .. } => ErrorKind::Other,
             // A server that does not answer: like the network, trying later may help.
-            ImapError::Stalled { .. } => ErrorKind::Network,
+            ImapError::Stalled { .. } | ImapError::Unavailable { .. } => ErrorKind::Network,
         }
     }
 }

@@ -93,21 +93,35 @@ pub enum BodyWindow {
     Days(u32),
 }
 
-/// A short one-line preview from the body text.
+/// The longest preview, in characters.
+const PREVIEW_CHARS: usize = 200;
+
+/// A short one-line preview from the body text: whole words up to about 160 characters, and never
+/// more than [`PREVIEW_CHARS`] (a single "word" of a megabyte — base64 pasted as text, a line of
+/// dashes — is cut with an ellipsis).
 fn preview_of(text: &str) -> String {
-    let mut preview = String::with_capacity(200);
+    let mut preview = String::with_capacity(PREVIEW_CHARS + 4);
+    let mut count = 0;
     for word in text
         .lines()
         .filter(|line| !line.trim_start().starts_with('>'))
         .flat_map(str::split_whitespace)
     {
-        if preview.chars().count() > 160 {
+        if count > 160 {
             break;
         }
         if !preview.is_empty() {
             preview.push(' ');
+            count += 1;
         }
-        preview.push_str(word);
+        for c in word.chars() {
+            if count >= PREVIEW_CHARS {
+                preview.push('…');
+                return preview;
+            }
+            preview.push(c);
+            count += 1;
+        }
     }
     preview
 }
@@ -250,6 +264,23 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::store::*;
+
+    #[test]
+    fn one_endless_word_makes_a_short_preview() {
+        // Base64 pasted as text, a line of dashes: one "word" of a megabyte.
+        let word = "x".repeat(1 << 20);
+        let preview = preview_of(&format!("Hello {word} world"));
+        assert!(
+            preview.chars().count() <= PREVIEW_CHARS + 1,
+            "{} characters",
+            preview.chars().count()
+        );
+        assert!(preview.starts_with("Hello xxx") && preview.ends_with('…'));
+        let japanese = "あ".repeat(100_000);
+        assert!(preview_of(&japanese).chars().count() <= PREVIEW_CHARS + 1);
+        // Ordinary text is unchanged: whole words, quotes left out.
+        assert_eq!(preview_of("> quoted\nshort text"), "short text");
+    }
 
     #[test]
     fn a_message_that_does_not_parse_is_kept_raw_and_marked() {

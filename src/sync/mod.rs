@@ -455,4 +455,27 @@ mod tests {
         }));
         assert!(revoked.needs_sign_in());
     }
+
+    /// Only what a new sign-in cures stops the sync for one: an answer too large to read, a locked
+    /// keyring, or a mail server whose sign-in backend is down are something else.
+    #[test]
+    fn only_what_a_new_sign_in_cures_asks_for_one() {
+        use crate::auth::AuthError;
+        use crate::keyring_store::KeyringError;
+        for not_a_refusal in [
+            SyncError::SignIn(ImapError::Auth(AuthError::Unusable(
+                "the sign-in service's answer was larger than 1 MiB".into(),
+            ))),
+            SyncError::SignIn(ImapError::Auth(AuthError::Keyring(KeyringError::Locked))),
+            SyncError::SignIn(crate::imap::connect::refused_for_test(
+                "[UNAVAILABLE] Temporary authentication failure",
+            )),
+        ] {
+            assert!(!not_a_refusal.needs_sign_in(), "{not_a_refusal}");
+        }
+        let wrong_password = SyncError::SignIn(crate::imap::connect::refused_for_test(
+            "[AUTHENTICATIONFAILED] Authentication failed.",
+        ));
+        assert!(wrong_password.needs_sign_in());
+    }
 }

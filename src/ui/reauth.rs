@@ -36,6 +36,7 @@ async fn run(context: Context, account: Account, password: String) -> Result<(),
                 &net,
                 &client,
                 &account.email,
+                &account.imap.host,
                 context.browser.clone(),
                 |_| {},
                 // The sign-in page's own time limit ends the wait.

@@ -17,7 +17,14 @@ pub enum Misbehaviour {
     HugeAnswer,
     /// A valid token whose `expires_in` is 2^64 − 1 seconds.
     ExpiresInOverflow,
+    /// An outage of the sign-in service: `503` with `temporarily_unavailable` (RFC 6749 §4.1.2.1's
+    /// code, which token endpoints answer too), as Entra says it with AADSTS90033.
+    Outage,
 }
+
+/// What the outage says.
+pub const OUTAGE_DESCRIPTION: &str =
+    "AADSTS90033: A transient error has occurred. Please try again.";
 
 /// The start of the hostile `error_description`, which a person may be shown (bounded).
 pub const DESCRIPTION_START: &str = "AADSTS70000: The provided grant has expired";
@@ -68,6 +75,13 @@ fn body(misbehaviour: Misbehaviour) -> (u16, Vec<u8>) {
                 .into_bytes(),
             )
         }
+        Misbehaviour::Outage => (
+            503,
+            format!(
+                r#"{{"error":"temporarily_unavailable","error_description":"{OUTAGE_DESCRIPTION}"}}"#
+            )
+            .into_bytes(),
+        ),
         Misbehaviour::ExpiresInOverflow => (
             200,
             br#"{"access_token":"hostile-access-token","token_type":"Bearer","expires_in":18446744073709551615}"#
@@ -113,7 +127,11 @@ pub async fn start(misbehaviour: Misbehaviour) -> Server {
                 }
                 counter.fetch_add(1, Ordering::SeqCst);
                 let (status, body) = body(misbehaviour);
-                let reason = if status == 200 { "OK" } else { "Bad Request" };
+                let reason = match status {
+                    200 => "OK",
+                    503 => "Service Unavailable",
+                    _ => "Bad Request",
+                };
                 let head = format!(
                     "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len()

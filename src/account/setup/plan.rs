@@ -143,6 +143,18 @@ impl Plan {
         Ok(())
     }
 
+    /// The host the browser is sent to for the sign-in, where it is known before the mail server
+    /// is asked (the provider's, the administrator's or the discovery answer's sign-in service).
+    pub fn sign_in_host(&self) -> Option<String> {
+        let offer = self.oauth_offer()?;
+        offer
+            .authorization_endpoint
+            .as_deref()
+            .or(offer.issuer.as_deref())
+            .and_then(|address| url::Url::parse(address).ok())
+            .and_then(|url| url.host_str().map(str::to_owned))
+    }
+
     /// A name for the sign-in service, for "Sign in with …": the provider, else the issuer's host.
     pub fn sign_in_service_name(&self) -> Option<String> {
         if let Some(provider) = self.provider {

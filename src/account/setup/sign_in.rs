@@ -49,8 +49,11 @@ pub async fn issuer_hint_from_server(
             self.initial.clone()
         }
     }
-    let empty = Secret::new(String::new());
-    let initial = sasl::oauthbearer(&server.username, &server.host, server.port, &empty);
+    // A placeholder bearer that no server accepts: Dovecot (like any server checking the token's
+    // form first) refuses an empty one at once, without the RFC 7628 challenge that names the
+    // sign-in service — the challenge comes for a token it tried and refused.
+    let placeholder = Secret::new("tayori-asks-where-to-sign-in");
+    let initial = sasl::oauthbearer(&server.username, &server.host, server.port, &placeholder);
     let mut probe = Probe {
         initial: initial.expose().as_bytes().to_vec(),
         sent: false,
@@ -197,7 +200,8 @@ pub struct SignedIn {
     pub page: BrowserPage,
 }
 
-/// Signs in through the browser and keeps the refresh token in the keyring. `opened` gets the
+/// Signs in through the browser and keeps the refresh token in the keyring; the tokens go only to
+/// hosts of the mail service whose IMAP server is `mail_host` ([`crate::auth::audience`]). `opened` gets the
 /// sign-in page's address once the browser was asked to open it. Dropping the future (or `cancel`
 /// finishing) stops the wait and closes the loopback listener.
 ///
@@ -208,6 +212,7 @@ pub async fn sign_in_oauth(
     net: &Net,
     client: &OAuthClient,
     email: &str,
+    mail_host: &str,
     browser: Browser,
     opened: impl FnOnce(&url::Url),
     cancel: impl std::future::Future<Output = ()>,
@@ -237,7 +242,7 @@ pub async fn sign_in_oauth(
         Some(tenant) => with_tenant(client, tenant),
         None => client.clone(),
     };
-    let manager = TokenManager::new(net.http.clone(), client.clone(), email);
+    let manager = TokenManager::new(net.http.clone(), client.clone(), email, mail_host);
     manager.seed(&tokens).await?;
     Ok(SignedIn {
         manager,
@@ -253,6 +258,7 @@ pub async fn sign_in_device(
     net: &Net,
     client: &OAuthClient,
     email: &str,
+    mail_host: &str,
     shown: impl FnOnce(&crate::auth::device::DeviceAuthorization),
     cancel: impl std::future::Future<Output = ()>,
 ) -> Result<(Arc<TokenManager>, OAuthClient), SetupError> {
@@ -264,7 +270,7 @@ pub async fn sign_in_device(
         Some(tenant) => with_tenant(client, tenant),
         None => client.clone(),
     };
-    let manager = TokenManager::new(net.http.clone(), client.clone(), email);
+    let manager = TokenManager::new(net.http.clone(), client.clone(), email, mail_host);
     manager.seed(&tokens).await?;
     Ok((manager, client))
 }

@@ -3,9 +3,39 @@
 //! with their address shown, list items as bullets. Images are never fetched: their addresses are
 //! only collected, so the reader can say how many remote images were held back and list them on
 //! request.
+//!
+//! A hostile body (nesting thousands deep, a 100 MB style attribute, a table of a million cells)
+//! must cost bounded time and memory: the input, the nesting followed and the text produced are
+//! capped ([`MAX_INPUT`], [`MAX_DEPTH`], [`MAX_OUTPUT`]), and [`Rendered::limit`] says which cap
+//! was met, so the reader can show the plain text instead and say why. The reader runs this on a
+//! blocking thread, never in the window's `update`.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+
+/// The largest HTML body converted (bytes). Gmail clips messages at about 100 KB; a body 80
+/// times that is no letter, and parsing it would hold hundreds of megabytes.
+pub const MAX_INPUT: usize = 8 << 20;
+
+/// How deep nested elements are followed; what is deeper is left out.
+pub const MAX_DEPTH: usize = 100;
+
+/// The most text an HTML body becomes (bytes); the rest of a hostile body is left out.
+pub const MAX_OUTPUT: usize = 1 << 20;
+
+/// List items are indented by their depth up to this many levels.
+const MAX_INDENT: usize = 8;
+
+/// Which bound a hostile body met; the reader then prefers the plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The body is larger than [`MAX_INPUT`]: it was not converted at all.
+    Input,
+    /// Elements were nested deeper than [`MAX_DEPTH`]: the deeper content is left out.
+    Depth,
+    /// The text reached [`MAX_OUTPUT`]: the rest is left out.
+    Output,
+}
 
 /// Stands for an image without a description; the reader shows a word in its place.
 pub const IMAGE: char = '\u{fffc}';
@@ -26,6 +56,8 @@ pub struct Rendered {
     pub pieces: Vec<Piece>,
     /// Addresses of remote images, in order, none of them loaded.
     pub remote_images: Vec<String>,
+    /// The bound the body met, if it met one (its pieces are then incomplete or empty).
+    pub limit: Option<Limit>,
 }
 
 /// Elements whose content a browser reads as raw text (`<noscript>` while scripts run, `<noframes>`
@@ -153,12 +185,20 @@ fn replace_fallback_content(clean: &str, images: &mut Vec<String>, depth: usize)
     out
 }
 
-/// Sanitises and converts an HTML body.
+/// Sanitises and converts an HTML body, within the bounds above.
 pub fn render(html: &str) -> Rendered {
+    if html.len() > MAX_INPUT {
+        return Rendered {
+            limit: Some(Limit::Input),
+            ..Rendered::default()
+        };
+    }
     let (clean, remote_images) = sanitize(html);
+    let (pieces, limit) = to_pieces(&clean);
     Rendered {
-        pieces: to_pieces(&clean),
+        pieces,
         remote_images,
+        limit,
     }
 }
 
@@ -285,6 +325,11 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 
 struct Builder {
     pieces: Vec<Piece>,
+    /// Bytes of text so far; nothing is added past [`MAX_OUTPUT`].
+    len: usize,
+    /// Elements open around the current position.
+    depth: usize,
+    limit: Option<Limit>,
     bold: u32,
     italic: u32,
     link: Option<String>,
@@ -296,10 +341,33 @@ struct Builder {
 }
 
 impl Builder {
+    /// Whether more text may be added (below the depth and output bounds).
+    fn open(&mut self) -> bool {
+        if self.depth > MAX_DEPTH {
+            self.limit.get_or_insert(Limit::Depth);
+            return false;
+        }
+        if self.len >= MAX_OUTPUT {
+            self.limit = Some(Limit::Output);
+            return false;
+        }
+        true
+    }
+
     fn push(&mut self, text: &str) {
-        if text.is_empty() {
+        if text.is_empty() || !self.open() {
             return;
         }
+        // Cut at the bound (on a character boundary).
+        let mut room = MAX_OUTPUT - self.len;
+        let text = if text.len() > room {
+            while !text.is_char_boundary(room) {
+                room -= 1;
+            }
+            &text[..room]
+        } else {
+            text
+        };
         let text = if self.pre > 0 {
             text.to_owned()
         } else {
@@ -319,9 +387,10 @@ impl Builder {
             }
             out
         };
-        if self.link.is_some() {
+        if self.link.is_some() && self.link_text.len() < MAX_OUTPUT {
             self.link_text.push_str(&text);
         }
+        self.len += text.len();
         let (bold, italic, link) = (self.bold > 0, self.italic > 0, self.link.clone());
         match self.pieces.last_mut() {
             Some(last) if last.bold == bold && last.italic == italic && last.link == link => {
@@ -361,6 +430,10 @@ impl Builder {
 
     /// Text added as is (line breaks, bullets), unstyled.
     fn raw(&mut self, text: &str) {
+        if !self.open() || text.len() > MAX_OUTPUT - self.len {
+            return;
+        }
+        self.len += text.len();
         match self.pieces.last_mut() {
             Some(last) if !last.bold && !last.italic && last.link.is_none() => {
                 last.text.push_str(text)
@@ -373,10 +446,18 @@ impl Builder {
     }
 }
 
-/// Sanitised HTML (as ammonia writes it: well formed, attributes quoted) to styled text.
-fn to_pieces(clean: &str) -> Vec<Piece> {
+/// Elements ammonia writes without an end tag.
+const VOID: [&str; 7] = ["area", "br", "col", "hr", "img", "source", "wbr"];
+
+/// Sanitised HTML (as ammonia writes it: well formed, attributes quoted) to styled text, and the
+/// bound it met if it met one. Linear in the input: each tag is looked at once and the text grows
+/// by at most a bounded amount per tag, up to [`MAX_OUTPUT`].
+fn to_pieces(clean: &str) -> (Vec<Piece>, Option<Limit>) {
     let mut b = Builder {
         pieces: Vec::new(),
+        len: 0,
+        depth: 0,
+        limit: None,
         bold: 0,
         italic: 0,
         link: None,
@@ -403,6 +484,14 @@ fn to_pieces(clean: &str) -> Vec<Piece> {
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
+        if closing {
+            b.depth = b.depth.saturating_sub(1);
+        } else if !VOID.contains(&name.as_str()) && !tag.ends_with('/') {
+            b.depth += 1;
+        }
+        if b.limit == Some(Limit::Output) {
+            break;
+        }
         match (name.as_str(), closing) {
             ("b" | "strong" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th", false) => {
                 if name.starts_with('h') && name != "th" {
@@ -464,7 +553,7 @@ fn to_pieces(clean: &str) -> Vec<Piece> {
             }
             ("li", false) => {
                 b.block(false);
-                let depth = b.lists.len().saturating_sub(1);
+                let depth = b.lists.len().saturating_sub(1).min(MAX_INDENT);
                 let marker = match b.lists.last_mut() {
                     Some(Some(n)) => {
                         *n += 1;
@@ -501,7 +590,7 @@ fn to_pieces(clean: &str) -> Vec<Piece> {
         let start = first.text.len() - first.text.trim_start().len();
         first.text.drain(..start);
     }
-    b.pieces
+    (b.pieces, b.limit)
 }
 
 #[cfg(test)]
@@ -573,6 +662,56 @@ mod tests {
             rendered.pieces.iter().all(|p| p.link.is_none()),
             "the javascript: link is no link"
         );
+    }
+
+    /// The size of what the reader would lay out.
+    fn output_len(rendered: &Rendered) -> usize {
+        rendered.pieces.iter().map(|p| p.text.len()).sum()
+    }
+
+    /// Deep nesting made the output quadratic (each of n nested list items indented n times):
+    /// 100 KB of `<ul><li>` became tens of megabytes of text to lay out. Depth and output are
+    /// capped; what is past the caps is left out, never laid out.
+    #[test]
+    fn deeply_nested_lists_make_bounded_output() {
+        for depth in [3_000, 20_000] {
+            let hostile = format!("<p>Dear Hanako</p>{}x", "<ul><li>".repeat(depth));
+            let rendered = render(&hostile);
+            let len = output_len(&rendered);
+            assert!(
+                len <= MAX_OUTPUT + 64,
+                "{depth} levels: {len} bytes of text"
+            );
+            assert!(all_text(&rendered).starts_with("Dear Hanako"));
+            assert_eq!(rendered.limit, Some(Limit::Depth));
+        }
+        // Nesting a real letter has (a quoted reply in a table in a list) is nowhere near the cap.
+        let honest = format!("{}Hello{}", "<div>".repeat(40), "</div>".repeat(40));
+        assert_eq!(render(&honest).limit, None);
+    }
+
+    /// A body larger than any letter (here a 100 MB style attribute) is not parsed at all: the
+    /// reader shows the plain text instead.
+    #[test]
+    fn a_100_mb_style_attribute_is_not_parsed() {
+        let hostile = format!("<p style=\"{}\">Hi</p>", "color:red;".repeat(10 << 20));
+        let rendered = render(&hostile);
+        assert_eq!(rendered.limit, Some(Limit::Input));
+        assert!(rendered.pieces.is_empty());
+    }
+
+    /// A table of 200,000 rows is 2.6 MB of HTML and more to lay out than any screen shows: the
+    /// output stops at the cap.
+    #[test]
+    fn a_huge_table_makes_bounded_output() {
+        let hostile = format!(
+            "<table>{}</table>",
+            "<tr><td>cell</td><td>cell</td></tr>".repeat(200_000)
+        );
+        let rendered = render(&hostile);
+        assert!(output_len(&rendered) <= MAX_OUTPUT + 64);
+        assert_eq!(rendered.limit, Some(Limit::Output));
+        assert!(all_text(&rendered).starts_with("cell cell"));
     }
 
     #[test]
@@ -652,6 +791,7 @@ mod tests {
             p.link.as_deref() == Some("https://example.test/doc") && p.text == "report"
         }));
         assert!(rendered.remote_images.is_empty());
+        assert_eq!(rendered.limit, None);
     }
 
     #[test]

@@ -237,7 +237,16 @@ pub fn sync_line(background: &Background, lang: Lang) -> Option<String> {
                     lang.text(Text::SyncOffline),
                     &[("seconds", &retry_in.as_secs().to_string())],
                 ),
-                SyncEvent::NeedsSignIn { .. } => lang.text(Text::SyncNeedsSignIn).to_owned(),
+                // Only where a new sign-in can help does the line say so (consent, conditional
+                // access and a refused app are for the administrator; the banner says which).
+                SyncEvent::NeedsSignIn { error } => {
+                    let refusal = tayori::auth::refusal::Refusal::new("", Some(error));
+                    if refusal.sign_in_again_helps_or_unknown() {
+                        lang.text(Text::SyncNeedsSignIn).to_owned()
+                    } else {
+                        lang.text(Text::SyncSignInRefused).to_owned()
+                    }
+                }
             },
         };
         format!("{email}: {line}")

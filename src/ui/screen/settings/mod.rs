@@ -619,6 +619,17 @@ impl State {
             detail(Text::AccountSignInMethod, plain(method.to_owned())),
         ]
         .spacing(6);
+        // Where "Sign in again" sends the browser.
+        if let AccountAuth::OAuth2 {
+            authorization_endpoint,
+            ..
+        } = &account.auth
+            && let Some(host) = url::Url::parse(authorization_endpoint)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+        {
+            card = card.push(detail(Text::AccountSignInPage, plain(host)));
+        }
         if let Some(member) = &account.shared_via {
             card = card.push(detail(
                 Text::AccountSharedVia,

@@ -332,6 +332,12 @@ fn a_consent_refusal_shows_the_admin_consent_link_in_the_settings() {
         let lang = person.state.lang();
         person.click(lang.text(Text::SettingsTitle));
         assert!(person.sees(lang.text(Text::GuideNoConsent)), "{language}");
+        // Where "sign in again" (here: "try again") sends the browser.
+        assert!(
+            person.sees(lang.text(Text::AccountSignInPage))
+                && person.sees("login.microsoftonline.com"),
+            "{language}: the sign-in page's host is shown"
+        );
         assert!(
             person.sees(&fill(
                 lang.text(Text::AccountRefusedBecause),
@@ -553,6 +559,7 @@ fn a_shared_mailbox_is_added_in_the_settings_and_signs_in_through_its_member() {
             &net,
             &client,
             MEMBER,
+            &plan.imap.host,
             context.browser.clone(),
             |_| {},
             futures::future::pending::<()>(),

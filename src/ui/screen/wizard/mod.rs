@@ -104,6 +104,12 @@ pub enum Phase {
     Idle,
     /// Working out the OAuth client (metadata, registration).
     Preparing,
+    /// The mail server named its own sign-in service (RFC 7628): the browser would go to `host`,
+    /// which the person sees and accepts before anything opens.
+    ConfirmHost {
+        host: String,
+        client: Box<tayori::auth::flow::OAuthClient>,
+    },
     /// The browser was opened at `url`; waiting for the person.
     Waiting {
         url: Option<String>,
@@ -250,6 +256,8 @@ impl std::fmt::Debug for SignedIn {
 
 #[derive(Debug, Clone)]
 pub enum SignInEvent {
+    /// The mail server named the sign-in service at this host: asked before the browser opens.
+    ConfirmHost(String, Box<tayori::auth::flow::OAuthClient>),
     BrowserOpened(String),
     /// The device code to show: the address, the code, when it expires.
     DeviceCode(String, String, Instant),
@@ -304,6 +312,8 @@ pub enum Message {
     /// The proxy's user name and password, asked where the proxy answered 407.
     ProxySignIn(proxy_sign_in::Message),
     CancelSignIn,
+    /// The person accepted the sign-in host the mail server named.
+    ContinueToHost,
     OpenAgain,
     CopyAddress,
     /// Signs in with a code on another device instead of the browser here.
@@ -493,7 +503,7 @@ impl State {
             }
             Method::OAuth => {
                 step.phase = Phase::Preparing;
-                let work = oauth_sign_in(self.context.clone(), step.plan.clone());
+                let work = oauth_sign_in(self.context.clone(), step.plan.clone(), None);
                 self.start(Task::run(work, Message::SignInEvent))
             }
         }
@@ -687,6 +697,19 @@ impl State {
                 }
                 return (task.map(Message::ProxySignIn), None);
             }
+            Message::ContinueToHost => {
+                if let Step::SignIn(step) = &mut self.step
+                    && let Phase::ConfirmHost { client, .. } = &step.phase
+                {
+                    let work = oauth_sign_in(
+                        self.context.clone(),
+                        step.plan.clone(),
+                        Some(*client.clone()),
+                    );
+                    step.phase = Phase::Preparing;
+                    return (self.start(Task::run(work, Message::SignInEvent)), None);
+                }
+            }
             Message::CancelSignIn => {
                 self.stop();
                 if let Step::SignIn(step) = &mut self.step {
@@ -837,6 +860,11 @@ impl State {
             return Task::none();
         };
         match event {
+            SignInEvent::ConfirmHost(host, client) => {
+                self.running = None;
+                step.phase = Phase::ConfirmHost { host, client };
+                Task::none()
+            }
             SignInEvent::BrowserOpened(url) => {
                 step.phase = Phase::Waiting { url: Some(url) };
                 Task::none()
@@ -942,6 +970,7 @@ fn device_sign_in(
             &net,
             &client,
             &plan.email,
+            &plan.imap.host,
             move |authorization| {
                 let _ = shown.unbounded_send(SignInEvent::DeviceCode(
                     authorization.verification_uri.clone(),
@@ -970,9 +999,13 @@ fn device_sign_in(
 
 /// The browser sign-in as a stream of events: work out the client, open the browser (its address
 /// comes back for "open again"), wait, exchange the code, keep the refresh token in the keyring.
+/// The browser sign-in as a stream of events. The client is worked out first; when the mail server
+/// itself named the sign-in service, the stream ends with [`SignInEvent::ConfirmHost`] and the
+/// browser opens only on a second run with the `confirmed` client.
 fn oauth_sign_in(
     context: Context,
     plan: Plan,
+    confirmed: Option<tayori::auth::flow::OAuthClient>,
 ) -> impl futures::Stream<Item = SignInEvent> + Send + 'static {
     use futures::StreamExt;
     let (sender, receiver) = futures::channel::mpsc::unbounded();
@@ -991,12 +1024,24 @@ fn oauth_sign_in(
                 return;
             }
         };
-        let client = match setup::oauth_client(&net, &context.settings, &plan).await {
-            Ok(resolved) => resolved.client,
-            Err(error) => {
-                let _ = sender.unbounded_send(fail(&error));
-                return;
-            }
+        let client = match confirmed {
+            Some(client) => client,
+            None => match setup::oauth_client(&net, &context.settings, &plan).await {
+                Ok(resolved) if resolved.named_by_server.is_some() => {
+                    let host = url::Url::parse(&resolved.client.authorization_endpoint)
+                        .ok()
+                        .and_then(|url| url.host_str().map(str::to_owned))
+                        .unwrap_or_else(|| resolved.client.authorization_endpoint.clone());
+                    let _ = sender
+                        .unbounded_send(SignInEvent::ConfirmHost(host, Box::new(resolved.client)));
+                    return;
+                }
+                Ok(resolved) => resolved.client,
+                Err(error) => {
+                    let _ = sender.unbounded_send(fail(&error));
+                    return;
+                }
+            },
         };
         let opened = sender.clone();
         let email = plan.email.clone();
@@ -1004,6 +1049,7 @@ fn oauth_sign_in(
             &net,
             &client,
             &plan.email,
+            &plan.imap.host,
             context.browser.clone(),
             move |url| {
                 let _ = opened.unbounded_send(SignInEvent::BrowserOpened(url.to_string()));

@@ -526,6 +526,71 @@ fn another_domain_is_used_only_after_the_person_trusts_it() {
     assert_eq!(person.plan().imap.host, "mail.example.test");
 }
 
+/// A mail server that names its own sign-in service (RFC 7628's error challenge, here the rig's
+/// Dovecot for an address found through SRV alone): before the browser is sent anywhere the wizard
+/// shows the host it would be sent to, and waits for the person (the command line prints it too).
+#[test]
+fn the_sign_in_host_a_mail_server_names_is_shown_before_the_browser_opens() {
+    require_rig();
+    let home = tempfile::tempdir().unwrap();
+    // The "browser" leaves a mark when it is asked to open anything.
+    let opened = home.path().join("browser-opened");
+    let mut person = Person::new(
+        context(
+            home.path(),
+            Browser::Command(format!("touch {}", opened.display())),
+        ),
+        Lang::En,
+    );
+    enter_address(&mut person, "nana@srv-only.test", None);
+    assert_eq!(person.plan().source, Some(Source::Srv));
+    person.click("Continue");
+    assert!(matches!(person.state.step(), Step::SignIn(_)));
+    person.click("Sign in with your browser");
+    person.run_until(
+        "the sign-in service named by the server",
+        Duration::from_secs(30),
+        |_| {},
+        |state| !matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Preparing)),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !opened.exists(),
+        "the browser was opened before the person saw where it goes"
+    );
+    assert!(
+        person.sees(&tayori::i18n::fill(
+            Lang::En.text(Text::ConfirmHostBody),
+            &[("host", "127.0.0.1")]
+        )),
+        "the host the browser would be sent to is shown"
+    );
+    assert!(person.sees("Check where you will sign in"));
+    person.picture("confirm-sign-in-host", &iced::Theme::Light);
+    // Accepted: now the browser opens, at that host.
+    person.click("Continue to 127.0.0.1");
+    person.run_until(
+        "the browser opened",
+        Duration::from_secs(30),
+        |_| {},
+        |state| matches!(state.step(), Step::SignIn(s) if matches!(s.phase, Phase::Waiting { .. } | Phase::Failed(_))),
+    );
+    let Step::SignIn(SignInStep {
+        phase: Phase::Waiting { url: Some(url) },
+        ..
+    }) = person.state.step()
+    else {
+        panic!("the browser was not opened after the person accepted the host");
+    };
+    assert!(url.starts_with("https://127.0.0.1:9443/"), "{url}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(opened.exists(), "the browser command ran");
+    person.click("Cancel");
+}
+
 #[test]
 fn nothing_found_leads_to_manual_settings_that_work() {
     require_rig();

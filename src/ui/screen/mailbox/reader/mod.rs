@@ -161,7 +161,7 @@ impl Flag {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Opened(i64, Result<Option<Box<Decoded>>, Problem>),
+    Opened(i64, Result<Option<Opened>, Problem>),
     /// Show this message's remote image addresses.
     LoadRemoteImages,
     /// The person agreed to send the read receipt the message asks for (in this language).
@@ -188,6 +188,13 @@ pub enum Message {
     /// The original's account and raw bytes, for a reply or a forward.
     OriginalLoaded(Reply, Lang, Result<(String, Vec<u8>), Problem>),
     Delete,
+}
+
+/// A message read and decoded, its HTML body (if any) converted: both done off the window's thread.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    decoded: Box<Decoded>,
+    html: Option<Box<html::Rendered>>,
 }
 
 /// What the reader asks of the main window.
@@ -238,15 +245,22 @@ impl Reader {
         let db = db.clone();
         Task::perform(
             async move {
-                db.run(move |store| {
-                    // Decoding a big message takes a moment: it happens here, not in the window.
-                    Ok(store
-                        .message_raw(id)?
-                        .map(|raw| Box::new(tayori::mime::decode(&raw))))
+                let raw = db.run(move |store| store.message_raw(id)).await?;
+                let Some(raw) = raw else {
+                    return Ok(None);
+                };
+                // Decoding a big message and converting its HTML take a moment (a hostile body
+                // up to the converter's bounds): they happen on a blocking thread, never in the
+                // window, which stays responsive meanwhile.
+                let opened = tokio::task::spawn_blocking(move || {
+                    let decoded = Box::new(tayori::mime::decode(&raw));
+                    let html = decoded.html.as_deref().map(|h| Box::new(html::render(h)));
+                    Opened { decoded, html }
                 })
-                .await
+                .await?;
+                Ok(Some(opened))
             },
-            move |decoded| Message::Opened(id, decoded),
+            move |opened| Message::Opened(id, opened),
         )
     }
 
@@ -262,15 +276,15 @@ impl Reader {
                     Content::Loading(summary) if summary.id == id => summary.clone(),
                     _ => return (Task::none(), None),
                 };
-                if let Ok(Some(decoded)) = &result {
+                if let Ok(Some(opened)) = &result {
                     // Asked once per message; never answered without the person.
-                    self.receipt = Receipt::asked_by(decoded)
+                    self.receipt = Receipt::asked_by(&opened.decoded)
                         .filter(|_| !self.receipts_answered.contains(&id));
                 }
                 self.content = match result {
-                    Ok(Some(decoded)) => Content::Shown {
+                    Ok(Some(Opened { decoded, html })) => Content::Shown {
                         summary: current,
-                        html: decoded.html.as_deref().map(|h| Box::new(html::render(h))),
+                        html,
                         decoded,
                         remote_images: false,
                     },

@@ -260,16 +260,28 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
             if let Some(receipt) = &reader.receipt {
                 body = body.push(receipt_bar(receipt, lang));
             }
+            let plain = decoded.text.as_deref().filter(|t| !t.trim().is_empty());
             match html {
-                Some(rendered) => body = html_body(body, rendered, *remote_images, lang),
-                None => {
+                // A hostile HTML body met a bound: its plain text is shown instead, if it has one,
+                // and the reader says why.
+                Some(rendered) if rendered.limit.is_some() => {
+                    let (note, shown) = match plain {
+                        Some(_) => (Text::ReaderHtmlPlainInstead, None),
+                        None => (Text::ReaderHtmlCut, Some(rendered)),
+                    };
                     body = body.push(
-                        text(decoded.text.as_deref().unwrap_or_default())
-                            .size(style::BODY)
-                            .wrapping(style::PROSE)
-                            .width(Fill),
-                    )
+                        container(text(lang.text(note)).size(style::SMALL))
+                            .padding([6, 10])
+                            .width(Fill)
+                            .style(style::inset),
+                    );
+                    body = match shown {
+                        Some(rendered) => html_body(body, rendered, *remote_images, lang),
+                        None => body.push(plain_text(plain.unwrap_or_default())),
+                    };
                 }
+                Some(rendered) => body = html_body(body, rendered, *remote_images, lang),
+                None => body = body.push(plain_text(decoded.text.as_deref().unwrap_or_default())),
             }
             if !decoded.attachments.is_empty() || !decoded.external_bodies.is_empty() {
                 body = body
@@ -284,6 +296,14 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
             pane.into()
         }
     }
+}
+
+/// A plain-text body.
+fn plain_text(body: &str) -> iced::widget::Text<'_> {
+    text(body)
+        .size(style::BODY)
+        .wrapping(style::PROSE)
+        .width(Fill)
 }
 
 /// A size as people read it: bytes, KB or MB.

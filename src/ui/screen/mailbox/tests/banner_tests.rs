@@ -238,5 +238,20 @@ fn a_conditional_access_refusal_is_not_told_as_sign_in_again() {
             lang.text(Text::NeedsSignInBanner),
             &[("email", email)]
         )));
+        // The engine's own report of the refusal: the status bar does not say "sign-in needed"
+        // either, but that the sign-in service refused.
+        let mut background = crate::ui::background::Background::new(vec![s24.clone()], None);
+        let error = s24.needs_sign_in.clone().unwrap();
+        background.synced(
+            email.into(),
+            sync::Update::Event(tayori::sync::SyncEvent::NeedsSignIn { error }),
+        );
+        let line =
+            crate::ui::screen::mailbox::view::sync_line(&background, lang).unwrap_or_default();
+        assert!(!line.contains(lang.text(Text::SyncNeedsSignIn)), "{line}");
+        assert_eq!(
+            line,
+            format!("{email}: {}", lang.text(Text::SyncSignInRefused))
+        );
     }
 }

@@ -62,6 +62,46 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
 }
 
+/// A hostile HTML body (nesting thousands deep, a huge style attribute) never hangs the window: it
+/// is converted off the window's thread, within bounds, and where it is past them the reader shows
+/// the message's plain text with a note saying why.
+#[test]
+fn hostile_html_falls_back_to_the_plain_text_with_a_note() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let nested = format!(
+        "<html><body><p style=\"{}\">Formatted words</p>{}</body></html>",
+        "color:red;".repeat(1_000),
+        "<div><ul><li>".repeat(1_500)
+    );
+    let raw = format!(
+        "From: Ken Sato <ken.sato@example.co.jp>\r\nTo: hanako@example.test\r\n\
+         Subject: Deep\r\nMessage-ID: <deep1@example.co.jp>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlain words for everyone\r\n\
+         --b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{nested}\r\n--b--\r\n"
+    )
+    .into_bytes();
+    inbox_with(&paths, &[(1, raw, Flags::default())]);
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.open(0);
+    person.settle();
+    assert!(
+        matches!(person.state.reader(), Content::Shown { .. }),
+        "the message is shown"
+    );
+    assert!(person.sees("Plain words for everyone"));
+    assert!(person.sees(Lang::En.text(Text::ReaderHtmlPlainInstead)));
+    assert!(!person.sees("Formatted words"), "the HTML is not shown");
+}
+
 /// The reader's toolbar and keys: flag and mark unread show in the list row and the sidebar at
 /// once and are queued for the server; r, a and f open the composer from the core's builders.
 #[test]

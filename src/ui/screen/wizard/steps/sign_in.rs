@@ -61,6 +61,30 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
                     Space::new().into(),
                 ));
         }
+        // The mail server named the sign-in service: where the browser would go is shown first.
+        (Method::OAuth, Phase::ConfirmHost { host, .. }) => {
+            content = content
+                .push(
+                    text(lang.text(Text::ConfirmHostHeading))
+                        .size(18)
+                        .font(style::bold()),
+                )
+                .push(
+                    text(fill(lang.text(Text::ConfirmHostBody), &[("host", host)]))
+                        .size(style::BODY),
+                )
+                .push(actions(
+                    Some(secondary(lang.text(Text::Cancel), Message::CancelSignIn)),
+                    button(
+                        text(fill(lang.text(Text::ContinueToHost), &[("host", host)]))
+                            .size(style::BODY),
+                    )
+                    .padding([9, 18])
+                    .style(style::primary_button)
+                    .on_press(Message::ContinueToHost)
+                    .into(),
+                ));
+        }
         (Method::OAuth, Phase::Waiting { url }) => {
             content = content
                 .push(
@@ -95,6 +119,15 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
                 ))
                 .size(style::BODY),
             );
+            // Where the browser goes, where that is known before the mail server is asked (else
+            // it is shown, and accepted, before the browser opens).
+            if let Some(host) = plan.sign_in_host() {
+                content = content.push(
+                    text(fill(lang.text(Text::SignInPageHost), &[("host", &host)]))
+                        .size(style::SMALL)
+                        .style(style::muted),
+                );
+            }
             if plan.from_admin_policy() && !password_allowed {
                 content = content.push(
                     text(lang.text(Text::PolicyOnlyBrowser))

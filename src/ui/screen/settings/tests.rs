@@ -859,6 +859,7 @@ fn removing_a_google_account_in_the_settings_says_the_sign_in_was_withdrawn() {
             &net,
             &client,
             GMAIL,
+            &plan.imap.host,
             context.browser.clone(),
             |_| {},
             futures::future::pending::<()>(),

@@ -11,6 +11,7 @@
 //!    policy writes, per user or per machine), macOS's network settings (`scutil --proxy`),
 //! 5. otherwise direct connections.
 
+pub mod negotiate;
 pub mod pac;
 mod refusal;
 mod system;

@@ -270,6 +270,88 @@ fn the_policy_can_send_mail_through_the_proxy_where_direct_connections_would_wor
     );
 }
 
+// ------------------------------------------------------------------------------ HTTPS proxy
+
+#[test]
+fn imap_and_smtp_run_inside_a_tunnel_over_tls_to_an_https_proxy_with_its_saved_sign_in() {
+    let office = Office::load();
+    let home = office_home("tayori");
+    // Implicit TLS for IMAP, STARTTLS for submission: both inside CONNECT inside TLS to squid.
+    let policy = mail_policy(
+        home.path(),
+        ("mail.example.test", 10993, "tls"),
+        ("mail.example.test", 10587, "starttls"),
+        "",
+    );
+    let proxy = office.proxy_at(office.squid_mail_tls_port);
+    let proxy_url = format!("https://{proxy}");
+    let run = || {
+        OfficeRun::default()
+            .policy(&policy)
+            .env("HTTPS_PROXY", &proxy_url)
+    };
+    // Nothing saved yet (the keyring outlives a failed run of this test): the proxy's 407 is
+    // named on the mail path too.
+    let _ = office_tayori(&office, home.path(), &["proxy", "forget", &proxy], run());
+    assert_add_refused(&office, home.path(), "px7@example.test", run, |lang| {
+        refusal::proxy_credentials_needed(lang, &proxy)
+    });
+    let out = office_tayori(
+        &office,
+        home.path(),
+        &["proxy", "sign-in", &proxy, "--user", &office.proxy_user],
+        run().stdin(&format!("{}\n", office.proxy_password)),
+    );
+    assert_ok("proxy sign-in", &out);
+
+    let (squid, dovecot) = (
+        LogMark::new(&office.squid_log),
+        LogMark::new(&dovecot_log()),
+    );
+    assert_ok(
+        "account add",
+        &add_with_app_password(&office, home.path(), "px7@example.test", run()),
+    );
+    assert_ok("sync", &sync(&office, home.path(), run()));
+    let out = send(
+        &office,
+        home.path(),
+        "px7@example.test",
+        "px7@example.test",
+        "Through the proxy's TLS",
+        run(),
+    );
+    assert_ok("send", &out);
+    let log = squid.since();
+    for target in [
+        "CONNECT mail.example.test:10993",
+        "CONNECT mail.example.test:10587",
+    ] {
+        let line = format!(
+            "port={} user={} {target}",
+            office.squid_mail_tls_port, office.proxy_user
+        );
+        assert!(
+            log.contains(&line),
+            "expected {line} in squid's log:\n{log}"
+        );
+    }
+    let lines = logins(&dovecot, "px7@example.test");
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.contains(", TLS,")),
+        "every login over the server's own TLS, inside the proxy's: {lines:?}"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let received = runtime.block_on(delivered(
+        "px7@example.test",
+        "px7-app-password",
+        "INBOX",
+        &message_id_of(&out),
+    ));
+    assert_eq!(received.len(), 1);
+    let _ = office_tayori(&office, home.path(), &["proxy", "forget", &proxy], run());
+}
+
 // ------------------------------------------------------------------------------ SOCKS5
 
 #[test]

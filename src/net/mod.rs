@@ -405,9 +405,30 @@ async fn connect_via(
             }
         }
         _ => {
-            let answer = proxy::tunnel::http_connect(&mut stream, host, port, None)
+            let mut answer = proxy::tunnel::http_connect(&mut stream, host, port, None)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
+            if answer.status == 407 && proxy::negotiate::offered(&answer.schemes) {
+                // The proxy wants the computer's Kerberos ticket: asked again on a new
+                // connection, with a token made for it. Without a ticket, the 407 stands and is
+                // named below.
+                match proxy::negotiate::authorization(proxy_host).await {
+                    Ok(authorization) => {
+                        stream = connect_direct(dns, proxy_host, proxy_port).await?;
+                        answer = proxy::tunnel::http_connect(
+                            &mut stream,
+                            host,
+                            port,
+                            Some(&authorization),
+                        )
+                        .await
+                        .map_err(|e| failed(e.to_string()))?;
+                    }
+                    Err(e) => {
+                        tracing::info!(proxy = %proxy_at, "the proxy's Kerberos challenge was not answered: {e}");
+                    }
+                }
+            }
             match proxy::tunnel::refusal_for(route, host, port, &answer, None) {
                 None if (200..300).contains(&answer.status) => Ok(MailStream::Tcp(stream)),
                 None => Err(failed(answer.status_text)),

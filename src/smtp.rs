@@ -22,13 +22,12 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::auth::{AuthError, Credentials, guidance};
 use crate::error::ErrorKind;
 use crate::i18n::Lang;
-use crate::net::{self, NetError, dns::Dns};
+use crate::net::{self, MailStream, NetError, dns::Dns};
 use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text};
 use crate::server::{Security, Server};
 
@@ -79,7 +78,7 @@ const PLAIN_REPLY_LIMIT: usize = 16 * 1024;
 struct Upgraded {
     greeting: Vec<u8>,
     served: usize,
-    tls: TlsStream<TcpStream>,
+    tls: TlsStream<MailStream>,
 }
 
 impl AsyncRead for Upgraded {
@@ -125,7 +124,7 @@ impl AsyncTokioStream for Upgraded {
 
 /// Reads one SMTP reply (all its lines) without reading past it: byte by byte, bounded in size
 /// and time. Returns the reply code and its text.
-async fn plain_reply(tcp: &mut TcpStream, host: &str) -> Result<(u16, String), SmtpError> {
+async fn plain_reply(tcp: &mut MailStream, host: &str) -> Result<(u16, String), SmtpError> {
     let read = async {
         let mut reply = Vec::new();
         let mut line_start = 0;
@@ -167,7 +166,7 @@ async fn plain_reply(tcp: &mut TcpStream, host: &str) -> Result<(u16, String), S
     Ok((code, text))
 }
 
-async fn plain_command(tcp: &mut TcpStream, host: &str, command: &str) -> Result<(), SmtpError> {
+async fn plain_command(tcp: &mut MailStream, host: &str, command: &str) -> Result<(), SmtpError> {
     tokio::time::timeout(STEP_LIMIT, async {
         tcp.write_all(command.as_bytes()).await?;
         tcp.flush().await
@@ -238,8 +237,7 @@ async fn open(dns: &Dns, server: &Server) -> Result<AsyncSmtpConnection, SmtpErr
             }
             // Anything already waiting was sent before encryption, yet would be read as if it
             // came over it.
-            let mut extra = [0u8; 1];
-            if matches!(tcp.try_read(&mut extra), Ok(n) if n > 0) {
+            if tcp.has_unread_bytes() {
                 return Err(SmtpError::StartTlsInjection {
                     host: host.to_owned(),
                 });

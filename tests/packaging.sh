@@ -187,7 +187,8 @@ if wants deb; then
     for pkg in libc6 ca-certificates libxkbcommon0 libx11-6 libwayland-client0; do
       grep -qE "(^|, )$pkg( |,|$)" <<<"$depends" || { echo "Depends lacks $pkg"; return 1; }
     done
-    for pkg in gnome-keyring fonts-noto-cjk xdg-utils; do
+    # libgssapi-krb5-2: loaded at run time to answer a proxy's Kerberos (Negotiate) challenge.
+    for pkg in gnome-keyring fonts-noto-cjk xdg-utils libgssapi-krb5-2; do
       grep -qE "(^|[ ,|])$pkg( |,|$)" <<<"$recommends" || { echo "Recommends lacks $pkg"; return 1; }
     done
     # Every alternative named must be a real Debian package.
@@ -196,7 +197,7 @@ if wants deb; then
       apt-cache show "$name" >/dev/null 2>&1 || { echo "no Debian package named $name"; return 1; }
     done
   }
-  check ".deb Depends (\$auto + ca-certificates + X11/Wayland/xkbcommon) and Recommends (Secret Service, CJK fonts, xdg-utils) are real packages" deb_depends
+  check ".deb Depends (\$auto + ca-certificates + X11/Wayland/xkbcommon) and Recommends (Secret Service, CJK fonts, xdg-utils, GSSAPI) are real packages" deb_depends
 
   step "Linux: install with dpkg -i"
   # dpkg -i does not fetch dependencies: install what Depends names first, as apt would.
@@ -313,14 +314,15 @@ if wants windows; then
     grep 'DLL Name' <<<"$dump" | sort -fu
     # Credential Manager (keyring's Windows store), the platform certificate verifier, the system's DNS
     # servers (hickory's system-config): the real Windows back ends are linked, not stubs.
-    for fn in CredWriteW CredReadW CredDeleteW CertGetCertificateChain GetAdaptersAddresses; do
+    # …and SSPI, for a proxy's Kerberos (Negotiate) challenge.
+    for fn in CredWriteW CredReadW CredDeleteW CertGetCertificateChain GetAdaptersAddresses InitializeSecurityContextW; do
       grep -qw "$fn" <<<"$dump" || { echo "tayori.exe does not import $fn"; return 1; }
     done
     # Only Windows' own DLLs: a MinGW runtime DLL (libgcc_s_seh-1.dll, libwinpthread-1.dll) would be
     # missing on the person's machine.
     ! grep 'DLL Name' <<<"$dump" | grep -iE 'DLL Name: lib'
   }
-  check "tayori.exe imports Credential Manager, CertGetCertificateChain, GetAdaptersAddresses and no MinGW DLL" imports
+  check "tayori.exe imports Credential Manager, CertGetCertificateChain, GetAdaptersAddresses, SSPI and no MinGW DLL" imports
   resources() {
     local types
     types=$(python3 packaging/windows/pe-resources.py "$STAGE/tayori.exe")

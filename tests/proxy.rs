@@ -14,8 +14,8 @@ use std::path::Path;
 
 use support::office::refusal::{self, PacProblem};
 use support::office::{
-    Lang, LogMark, Office, OfficeRun, office_command, office_home, office_tayori, said,
-    write_policy,
+    Lang, LogMark, Office, OfficeRun, office_command, office_home, office_kinit, office_tayori,
+    said, write_policy,
 };
 
 const ALICE: &str = "alice@example.test";
@@ -556,6 +556,57 @@ fn an_ntlm_only_proxy_is_reported_as_a_challenge_tayori_cannot_answer() {
         &["discover", ALICE],
         || OfficeRun::default().env("HTTPS_PROXY", &proxy_url),
         |lang| refusal::proxy_scheme_unsupported(lang, &proxy, "NTLM"),
+    );
+}
+
+#[test]
+fn a_kerberos_proxy_is_answered_with_the_computers_ticket_and_its_absence_is_named() {
+    let office = Office::load();
+    let home = office_home("tayori");
+    let proxy = office.proxy_at(office.squid_kerberos_port);
+    let proxy_url = office.http_proxy(office.squid_kerberos_port);
+    let run = |ccname: &str| {
+        OfficeRun::default()
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("KRB5_CONFIG", &office.krb5_config)
+            .env("KRB5CCNAME", ccname)
+    };
+
+    // Not signed in to the domain (an empty ticket cache): the 407 is named for what it asks.
+    let nobody = format!("FILE:{}", home.path().join("no-tickets").display());
+    assert_says_in_both(
+        &office,
+        home.path(),
+        &["discover", ALICE],
+        || run(&nobody),
+        |lang| refusal::proxy_kerberos_unavailable(lang, &proxy),
+    );
+
+    // Signed in (kinit with the worker's keytab, as a domain PC holds a ticket after sign-in):
+    // discovery goes through squid, which checked each ticket against the proxy's keytab.
+    let ccname = office_kinit(&office, &home.path().join("krb5cc"));
+    let (squid, kdc) = (
+        LogMark::new(&office.squid_log),
+        LogMark::new(&office.kdc_log),
+    );
+    for _ in 0..2 {
+        assert_found_example_test(&discover(&office, home.path(), ALICE, run(&ccname)));
+    }
+    let log = squid.since();
+    let signed_in = format!(
+        "port={} user={} CONNECT",
+        office.squid_kerberos_port, office.krb5_principal
+    );
+    // Several requests, each with its own token: squid's replay cache refuses a token seen twice.
+    assert!(
+        log.matches(&signed_in).count() >= 2,
+        "squid should log requests signed in as {}:\n{log}",
+        office.krb5_principal
+    );
+    assert!(
+        kdc.since().contains("HTTP/proxy.office.test@OFFICE.TEST"),
+        "the ticket for the proxy came from the office's KDC:\n{}",
+        kdc.since()
     );
 }
 

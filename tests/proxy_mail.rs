@@ -15,7 +15,7 @@ use std::time::Duration;
 use sending::{delivered, message_id_of};
 use support::office::refusal;
 use support::office::{
-    Lang, LogMark, Office, OfficeRun, office_home, office_tayori, said, write_policy,
+    Lang, LogMark, Office, OfficeRun, office_home, office_kinit, office_tayori, said, write_policy,
 };
 use support::{
     ALICE, ALICE_IDP_PASSWORD, BOB, BOB_APP_PASSWORD, BOB_IDP_PASSWORD, Rig, driver_command,
@@ -268,6 +268,156 @@ fn the_policy_can_send_mail_through_the_proxy_where_direct_connections_would_wor
         log.contains("CONNECT mail.example.test:10993"),
         "the policy's mail = \"proxy\" tunnels IMAP even where it could go direct:\n{log}"
     );
+}
+
+// ------------------------------------------------------------------------------ Kerberos proxy
+
+#[test]
+fn oauth_sign_in_refresh_sync_and_send_through_a_kerberos_proxy_with_the_computers_ticket() {
+    let office = Office::load();
+    let rig = Rig::load();
+    // The short-lived client: a later sync must refresh its token through the proxy too.
+    let home = office_home("tayori-short");
+    let ccname = office_kinit(&office, &home.path().join("krb5cc"));
+    let proxy_url = office.http_proxy(office.squid_kerberos_port);
+    let run = || {
+        OfficeRun::default()
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("KRB5_CONFIG", &office.krb5_config)
+            .env("KRB5CCNAME", &ccname)
+    };
+    let squid = LogMark::new(&office.squid_log);
+    let out = add_with_browser(&office, home.path(), ALICE, ALICE_IDP_PASSWORD, run());
+    assert_ok("account add", &out);
+    assert_ok("sync", &sync(&office, home.path(), run()));
+    let log = squid.since();
+    // The token exchange (the IdP), IMAP and submission: each through squid, signed in with the
+    // ticket (the browser step went through the office's web proxy, as a browser would).
+    for target in [
+        "CONNECT 127.0.0.1:9443",
+        "CONNECT mail.example.test:10993",
+        "CONNECT mail.example.test:10465",
+    ] {
+        let line = format!(
+            "port={} user={} {target}",
+            office.squid_kerberos_port, office.krb5_principal
+        );
+        assert!(
+            log.contains(&line),
+            "expected {line} in squid's log:\n{log}"
+        );
+    }
+
+    // The access token expires; the next sync (a new process) refreshes it through the proxy.
+    std::thread::sleep(Duration::from_secs(rig_short_ttl(&rig) + 2));
+    let idp = LogMark::new(&idp_log());
+    assert_ok("sync after expiry", &sync(&office, home.path(), run()));
+    assert!(
+        idp.since().contains("POST /token 200"),
+        "a refresh reached the IdP (only possible through the proxy):\n{}",
+        idp.since()
+    );
+
+    let out = send(
+        &office,
+        home.path(),
+        ALICE,
+        BOB,
+        "Through the domain's proxy",
+        run(),
+    );
+    assert_ok("send", &out);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let received = runtime.block_on(delivered(
+        BOB,
+        BOB_APP_PASSWORD,
+        "INBOX",
+        &message_id_of(&out),
+    ));
+    assert_eq!(received.len(), 1);
+    let _ = office_tayori(&office, home.path(), &["account", "remove", ALICE], run());
+}
+
+// ------------------------------------------------------------------------------ HTTPS proxy
+
+#[test]
+fn imap_and_smtp_run_inside_a_tunnel_over_tls_to_an_https_proxy_with_its_saved_sign_in() {
+    let office = Office::load();
+    let home = office_home("tayori");
+    // Implicit TLS for IMAP, STARTTLS for submission: both inside CONNECT inside TLS to squid.
+    let policy = mail_policy(
+        home.path(),
+        ("mail.example.test", 10993, "tls"),
+        ("mail.example.test", 10587, "starttls"),
+        "",
+    );
+    let proxy = office.proxy_at(office.squid_mail_tls_port);
+    let proxy_url = format!("https://{proxy}");
+    let run = || {
+        OfficeRun::default()
+            .policy(&policy)
+            .env("HTTPS_PROXY", &proxy_url)
+    };
+    // Nothing saved yet (the keyring outlives a failed run of this test): the proxy's 407 is
+    // named on the mail path too.
+    let _ = office_tayori(&office, home.path(), &["proxy", "forget", &proxy], run());
+    assert_add_refused(&office, home.path(), "px7@example.test", run, |lang| {
+        refusal::proxy_credentials_needed(lang, &proxy)
+    });
+    let out = office_tayori(
+        &office,
+        home.path(),
+        &["proxy", "sign-in", &proxy, "--user", &office.proxy_user],
+        run().stdin(&format!("{}\n", office.proxy_password)),
+    );
+    assert_ok("proxy sign-in", &out);
+
+    let (squid, dovecot) = (
+        LogMark::new(&office.squid_log),
+        LogMark::new(&dovecot_log()),
+    );
+    assert_ok(
+        "account add",
+        &add_with_app_password(&office, home.path(), "px7@example.test", run()),
+    );
+    assert_ok("sync", &sync(&office, home.path(), run()));
+    let out = send(
+        &office,
+        home.path(),
+        "px7@example.test",
+        "px7@example.test",
+        "Through the proxy's TLS",
+        run(),
+    );
+    assert_ok("send", &out);
+    let log = squid.since();
+    for target in [
+        "CONNECT mail.example.test:10993",
+        "CONNECT mail.example.test:10587",
+    ] {
+        let line = format!(
+            "port={} user={} {target}",
+            office.squid_mail_tls_port, office.proxy_user
+        );
+        assert!(
+            log.contains(&line),
+            "expected {line} in squid's log:\n{log}"
+        );
+    }
+    let lines = logins(&dovecot, "px7@example.test");
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.contains(", TLS,")),
+        "every login over the server's own TLS, inside the proxy's: {lines:?}"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let received = runtime.block_on(delivered(
+        "px7@example.test",
+        "px7-app-password",
+        "INBOX",
+        &message_id_of(&out),
+    ));
+    assert_eq!(received.len(), 1);
+    let _ = office_tayori(&office, home.path(), &["proxy", "forget", &proxy], run());
 }
 
 // ------------------------------------------------------------------------------ SOCKS5

@@ -168,7 +168,8 @@ pub async fn register(http: &Http, registration_endpoint: &str) -> Result<String
         "token_endpoint_auth_method": "none",
     });
     let response = http
-        .client()
+        .client_for_url(registration_endpoint)
+        .await
         .post(registration_endpoint)
         .json(&body)
         .send()

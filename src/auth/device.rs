@@ -84,7 +84,8 @@ async fn post(
     form: &[(&str, &str)],
 ) -> Result<(u16, Vec<u8>), AuthError> {
     let response = http
-        .client()
+        .client_for_url(endpoint)
+        .await
         .post(endpoint)
         .form(form)
         .send()

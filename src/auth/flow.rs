@@ -449,11 +449,11 @@ pub async fn sign_in_reporting(
             }
             other => AuthError::Callback(other),
         })?;
-    http.ready().await;
+    let web = http.client_for_url(&client.token_endpoint).await;
     let exchanged = oauth_client(client, Some(&redirect_uri))?
         .exchange_code(AuthorizationCode::new(response.code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pkce.verifier.expose().to_owned()))
-        .request_async(&|request| capped_request(http.client().clone(), request))
+        .request_async(&|request| capped_request(web.clone(), request))
         .await;
     let token = match exchanged {
         Ok(token) => token,
@@ -474,10 +474,10 @@ pub async fn refresh(
     refresh_token: &Secret,
 ) -> Result<Tokens, AuthError> {
     client.check_endpoints()?;
-    http.ready().await;
+    let web = http.client_for_url(&client.token_endpoint).await;
     let token = oauth_client(client, None)?
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
-        .request_async(&|request| capped_request(http.client().clone(), request))
+        .request_async(&|request| capped_request(web.clone(), request))
         .await
         .map_err(token_error)?;
     Ok(tokens_from(&token))

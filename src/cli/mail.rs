@@ -223,7 +223,9 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
             ));
         }
         SyncEvent::Idle => bar.set_message(lang.text(Text::CliProgressIdle)),
-        SyncEvent::Offline { error, retry_in } => bar.println(fill(
+        SyncEvent::Offline {
+            error, retry_in, ..
+        } => bar.println(fill(
             lang.text(Text::CliProgressOffline),
             &[
                 ("error", &error.to_string()),

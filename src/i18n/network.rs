@@ -25,6 +25,10 @@ catalog! {
             en: "The proxy server {proxy} asks for a password over an unencrypted connection. Tayori sends passwords only over encrypted connections: your IT department can offer the proxy over HTTPS.",
             ja: "プロキシ サーバー {proxy} が暗号化されていない接続でパスワードを求めています。Tayori はパスワードを暗号化された接続でしか送りません。HTTPS 経由のプロキシを用意するよう IT 部門に依頼してください。",
         }
+        NetProxyKerberosUnavailable {
+            en: "The proxy server {proxy} asks for a Windows sign-in (Kerberos) that this computer does not have: it is not signed in to your organisation's domain, or that sign-in has expired. Sign in to this computer with your organisation's account (on Linux or macOS: `kinit`), then try again; if you are signed in, your IT department can check the proxy.",
+            ja: "プロキシ サーバー {proxy} が Windows のサインイン（Kerberos）を求めていますが、このコンピューターにはそのサインインがありません。組織のドメインにサインインしていないか、サインインの有効期限が切れています。組織のアカウントでこのコンピューターにサインインしてから（Linux と macOS では `kinit`）、もう一度試してください。サインインしている場合は、IT 部門にプロキシを確認してもらってください。",
+        }
         NetProxySchemeUnsupported {
             en: "The proxy server {proxy} asks for sign-in by {scheme}, which Tayori does not support. Your IT department can allow sign-in with a user name and password over HTTPS for this proxy.",
             ja: "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで HTTPS 経由のユーザー名とパスワードによるサインインを使えるよう IT 部門に依頼してください。",

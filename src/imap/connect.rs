@@ -3,14 +3,13 @@
 //! passwords. A refused OAuth token is refreshed once and tried once more.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::reader::STALL;
 use super::{Credentials, ImapError, Session};
 use crate::auth::guidance;
 use crate::auth::sasl;
-use crate::net::{self, dns::Dns};
+use crate::net::{self, MailStream, dns::Dns};
 use crate::server::{Security, Server};
 
 /// Reads one line without reading past it (the stream is handed to async-imap afterwards, so no
@@ -87,7 +86,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn connect(
     dns: &Dns,
     server: &Server,
-) -> Result<(TlsStream<TcpStream>, Vec<String>), ImapError> {
+) -> Result<(TlsStream<MailStream>, Vec<String>), ImapError> {
     let host = server.host.as_str();
     let mut tls = match server.security {
         Security::Tls => {
@@ -125,8 +124,7 @@ pub async fn connect(
             }
             // Bytes already waiting after the OK were sent before TLS began, yet would be read as
             // if they came over it (RFC 2595 §3.1; the "NO STARTTLS" class of attacks): refuse.
-            let mut extra = [0u8; 1];
-            if matches!(tcp.try_read(&mut extra), Ok(n) if n > 0) {
+            if tcp.has_unread_bytes() {
                 return Err(ImapError::StartTlsInjection {
                     host: host.to_owned(),
                 });

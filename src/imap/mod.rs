@@ -25,7 +25,6 @@ pub mod session;
 pub mod syntax;
 
 use thiserror::Error;
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::auth::AuthError;
@@ -39,7 +38,7 @@ pub use connect::{bearer_mechanism, connect, login};
 pub use syntax::{decode_mailbox_name, parse_internal_date};
 
 /// A signed-in session as async-imap drives it.
-pub type Session = async_imap::Session<TlsStream<TcpStream>>;
+pub type Session = async_imap::Session<TlsStream<crate::net::MailStream>>;
 
 /// Why connecting or signing in failed.
 #[derive(Debug, Error)]

@@ -11,7 +11,7 @@ use thiserror::Error;
 use url::Url;
 
 use super::dns::Dns;
-use super::proxy::{ProxySettings, Refusal, Route, tunnel};
+use super::proxy::{ProxySettings, Refusal, Route, negotiate, tunnel};
 use super::{NetError, tls_client_config};
 use crate::redact::Secret;
 
@@ -93,7 +93,17 @@ pub struct Http {
     answered: Arc<std::sync::atomic::AtomicUsize>,
     /// One client per route, for URLs whose PAC answer names fallbacks.
     by_route: Arc<Mutex<HashMap<Route, reqwest::Client>>>,
+    /// What each HTTP proxy (`host:port`) is known to want: `true` Negotiate (Kerberos), learnt
+    /// from its 407; `false` it let a request through without. Unknown until then.
+    negotiate: Arc<Mutex<HashMap<String, bool>>>,
     timeout: Duration,
+}
+
+/// How one request by one route ended.
+enum Attempt {
+    Failed(reqwest::Error),
+    /// Refused before anything was sent (no Kerberos ticket for a proxy that wants one).
+    Refused(Refusal),
 }
 
 impl Http {
@@ -143,6 +153,7 @@ impl Http {
             sign_ins_loaded: Arc::default(),
             answered: Arc::default(),
             by_route: Arc::default(),
+            negotiate: Arc::default(),
             timeout,
         })
     }
@@ -176,6 +187,20 @@ impl Http {
             .await;
     }
 
+    /// A client builder with everything but the proxy: Tayori's resolver, TLS, no redirects.
+    fn builder(&self) -> reqwest::ClientBuilder {
+        let mut builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(self.dns.clone()))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(crate::user_agent())
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout);
+        if let Ok(tls) = tls_client_config() {
+            builder = builder.use_preconfigured_tls((*tls).clone());
+        }
+        builder
+    }
+
     /// The client that goes exactly by `route`.
     fn client_for(&self, route: &Route) -> reqwest::Client {
         if let Some(client) = self
@@ -186,15 +211,7 @@ impl Http {
         {
             return client;
         }
-        let mut builder = reqwest::Client::builder()
-            .dns_resolver(Arc::new(self.dns.clone()))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(crate::user_agent())
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout);
-        if let Ok(tls) = tls_client_config() {
-            builder = builder.use_preconfigured_tls((*tls).clone());
-        }
+        let mut builder = self.builder();
         builder = match route.proxy_url() {
             None => builder.no_proxy(),
             Some(mut proxy_url) => {
@@ -215,6 +232,157 @@ impl Http {
         client
     }
 
+    /// Whether the HTTP proxy of `route` is known to want Negotiate (`None`: not known yet).
+    fn wants_negotiate(&self, route: &Route) -> Option<bool> {
+        let at = route.proxy_at()?;
+        self.negotiate.lock().ok()?.get(&at).copied()
+    }
+
+    fn learn_negotiate(&self, route: &Route, wants: bool) {
+        if let (Some(at), Ok(mut map)) = (route.proxy_at(), self.negotiate.lock()) {
+            map.insert(at, wants);
+        }
+    }
+
+    /// A client for one request through the proxy of `route` with a fresh Negotiate token from
+    /// the system's Kerberos ticket (a token is good once: the proxy keeps a replay cache, so
+    /// each request gets its own client, connection and token).
+    async fn negotiate_client(&self, route: &Route) -> Result<reqwest::Client, Refusal> {
+        let (Route::Http { host, .. } | Route::Https { host, .. }) = route else {
+            return Ok(self.client.clone());
+        };
+        let proxy = route.proxy_at().unwrap_or_default();
+        let authorization = negotiate::authorization(host).await.map_err(|e| {
+            tracing::info!(
+                proxy,
+                "the proxy's Kerberos challenge was not answered: {e}"
+            );
+            Refusal::ProxyKerberosUnavailable {
+                proxy: proxy.clone(),
+            }
+        })?;
+        let mut value = reqwest::header::HeaderValue::from_str(&authorization).map_err(|_| {
+            Refusal::ProxyKerberosUnavailable {
+                proxy: proxy.clone(),
+            }
+        })?;
+        value.set_sensitive(true);
+        let proxy_url = route.proxy_url().ok_or(Refusal::ProxyKerberosUnavailable {
+            proxy: proxy.clone(),
+        })?;
+        let with_token = reqwest::Proxy::all(proxy_url.as_str())
+            .map(|p| p.custom_http_auth(value))
+            .map_err(|_| Refusal::ProxyKerberosUnavailable {
+                proxy: proxy.clone(),
+            })?;
+        tracing::debug!(
+            proxy,
+            "answering the proxy's Negotiate challenge with a Kerberos ticket"
+        );
+        self.builder()
+            .proxy(with_token)
+            .build()
+            .map_err(|_| Refusal::ProxyKerberosUnavailable { proxy })
+    }
+
+    /// The client for one request to `url` made outside [`Http::get`]/[`Http::post`] (the OAuth
+    /// library's token requests, registration, revocation): the shared one, or — where the URL's
+    /// proxy wants Negotiate — one with a fresh Kerberos token. A proxy not yet known is asked
+    /// once with a CONNECT.
+    pub async fn client_for_url(&self, url: &str) -> reqwest::Client {
+        self.ready().await;
+        let Ok(url) = Url::parse(url) else {
+            return self.client.clone();
+        };
+        let route = self.proxy.route(&url);
+        if !matches!(route, Route::Http { .. } | Route::Https { .. }) {
+            return self.client.clone();
+        }
+        let wants = match self.wants_negotiate(&route) {
+            Some(wants) => wants,
+            None => {
+                let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+                    return self.client.clone();
+                };
+                let sign_in = self.sign_in_for(&route);
+                match tunnel::challenge(&self.dns, &route, host, port, sign_in.as_ref()).await {
+                    Some(answer) => {
+                        let wants = answer.status == 407 && negotiate::offered(&answer.schemes);
+                        self.learn_negotiate(&route, wants);
+                        wants
+                    }
+                    None => false,
+                }
+            }
+        };
+        if !wants {
+            return self.client.clone();
+        }
+        self.negotiate_client(&route)
+            .await
+            .unwrap_or_else(|_| self.client.clone())
+    }
+
+    /// One request by `route`: with a Negotiate token where its proxy is known to want one; and
+    /// where an HTTP proxy not yet known answers with a Negotiate challenge, once more with one.
+    async fn send_by(
+        &self,
+        url: &Url,
+        route: &Route,
+        shared: bool,
+        make: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Attempt> {
+        if self.wants_negotiate(route) == Some(true) {
+            let client = self
+                .negotiate_client(route)
+                .await
+                .map_err(Attempt::Refused)?;
+            return make(&client).send().await.map_err(Attempt::Failed);
+        }
+        let client = if shared {
+            self.client.clone()
+        } else {
+            self.client_for(route)
+        };
+        let first = make(&client).send().await;
+        if !matches!(route, Route::Http { .. } | Route::Https { .. }) {
+            return first.map_err(Attempt::Failed);
+        }
+        let challenged = match &first {
+            Ok(response)
+                if response.status() == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
+            {
+                negotiate::offered(&challenge_schemes(response))
+            }
+            Ok(_) => {
+                self.learn_negotiate(route, false);
+                false
+            }
+            // reqwest does not say what the proxy answered to CONNECT: it is asked once more.
+            Err(e) if url.scheme() == "https" && !e.is_timeout() && !connection_refused(e) => {
+                let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+                    return first.map_err(Attempt::Failed);
+                };
+                let sign_in = self.sign_in_for(route);
+                tunnel::challenge(&self.dns, route, host, port, sign_in.as_ref())
+                    .await
+                    .is_some_and(|answer| {
+                        answer.status == 407 && negotiate::offered(&answer.schemes)
+                    })
+            }
+            Err(_) => false,
+        };
+        if !challenged {
+            return first.map_err(Attempt::Failed);
+        }
+        self.learn_negotiate(route, true);
+        let client = self
+            .negotiate_client(route)
+            .await
+            .map_err(Attempt::Refused)?;
+        make(&client).send().await.map_err(Attempt::Failed)
+    }
+
     /// Sends the request `make` builds, by the routes the setting gives `url` in order: the next
     /// route only when the proxy of this one could not be reached (a PAC file's fallbacks).
     async fn send(
@@ -222,28 +390,34 @@ impl Http {
         url: &Url,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, HttpError> {
-        let routes = self.proxy.routes(url);
-        if routes.len() <= 1 {
-            return match make(&self.client).send().await {
-                Ok(response) => Ok(response),
-                Err(e) => Err(self.failed(url, &e, routes.first()).await),
-            };
-        }
+        let routes = match self.proxy.routes(url) {
+            routes if routes.is_empty() => vec![Route::Direct],
+            routes => routes,
+        };
+        // A single route is the shared client's own (its proxy rule gives the same answer).
+        let shared = routes.len() == 1;
         let mut last = None;
         for (index, route) in routes.iter().enumerate() {
-            match make(&self.client_for(route)).send().await {
+            match self.send_by(url, route, shared, &make).await {
                 Ok(response) => return Ok(response),
-                Err(e)
+                Err(Attempt::Refused(refusal)) => {
+                    self.record(url, &refusal);
+                    return Err(HttpError::Refused {
+                        url: url.to_string(),
+                        refusal,
+                    });
+                }
+                Err(Attempt::Failed(e))
                     if index + 1 < routes.len() && route.proxy_at().is_some() && e.is_connect() =>
                 {
                     tracing::info!(url = %url, proxy = ?route.proxy_at(), "proxy unreachable; trying the next one");
-                    last = Some(e);
+                    last = Some((e, route));
                 }
-                Err(e) => return Err(self.failed(url, &e, Some(route)).await),
+                Err(Attempt::Failed(e)) => return Err(self.failed(url, &e, Some(route)).await),
             }
         }
         match last {
-            Some(e) => Err(self.failed(url, &e, routes.last()).await),
+            Some((e, route)) => Err(self.failed(url, &e, Some(route)).await),
             None => Err(HttpError::Unreachable {
                 url: url.to_string(),
                 reason: "no route".into(),
@@ -354,13 +528,7 @@ impl Http {
         let answer = tunnel::ConnectAnswer {
             status: 407,
             status_text: "407 Proxy Authentication Required".into(),
-            schemes: response
-                .headers()
-                .get_all(reqwest::header::PROXY_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .filter_map(|v| v.split_whitespace().next().map(str::to_owned))
-                .collect(),
+            schemes: challenge_schemes(response),
         };
         let sign_in = self.sign_in_for(&route);
         tunnel::refusal_for(
@@ -502,6 +670,17 @@ impl Http {
             });
         }
     }
+}
+
+/// The schemes of a 407's `Proxy-Authenticate` challenges, in order.
+fn challenge_schemes(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::PROXY_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split_whitespace().next().map(str::to_owned))
+        .collect()
 }
 
 /// Whether a connection was refused (a TCP reset to the SYN): by the firewall when direct, by the

@@ -11,8 +11,12 @@ pub mod proxy;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use rustls::ClientConfig;
 use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -168,6 +172,81 @@ pub fn tls_client_config() -> Result<Arc<ClientConfig>, NetError> {
     Ok(TLS_CONFIG.get_or_init(|| Arc::new(config)).clone())
 }
 
+/// What a mail protocol speaks over before its own TLS begins: a TCP connection — direct, or a
+/// tunnel through an `http://` or SOCKS proxy — or a tunnel inside the TLS connection to an
+/// `https://` proxy. Implicit TLS and STARTTLS run over either end to end, the same way.
+#[derive(Debug)]
+pub enum MailStream {
+    Tcp(TcpStream),
+    /// CONNECT inside TLS to the proxy: the mail server's own TLS runs inside this one.
+    ProxyTls(Box<TlsStream<TcpStream>>),
+}
+
+impl MailStream {
+    /// Whether bytes are already waiting, without waiting for any: after a server's "go ahead"
+    /// to STARTTLS, anything already sent came before encryption, yet would be read as if it came
+    /// over it (the STARTTLS injection attacks). Over TLS to a proxy the check sees what the
+    /// proxy's TLS has already decrypted as well as what waits on the socket.
+    pub fn has_unread_bytes(&mut self) -> bool {
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        match Pin::new(self).poll_read(&mut context, &mut buf) {
+            Poll::Ready(Ok(())) => !buf.filled().is_empty(),
+            // Nothing yet; or a broken connection, which the TLS handshake will report.
+            Poll::Ready(Err(_)) | Poll::Pending => false,
+        }
+    }
+
+    /// The address of the machine at the other end of the socket (the server, or the proxy).
+    pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        match self {
+            MailStream::Tcp(tcp) => tcp.peer_addr(),
+            MailStream::ProxyTls(tls) => tls.get_ref().0.peer_addr(),
+        }
+    }
+}
+
+impl AsyncRead for MailStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            MailStream::Tcp(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            MailStream::ProxyTls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for MailStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            MailStream::Tcp(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            MailStream::ProxyTls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            MailStream::Tcp(tcp) => Pin::new(tcp).poll_flush(cx),
+            MailStream::ProxyTls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            MailStream::Tcp(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            MailStream::ProxyTls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// How long a direct attempt may take before the proxy is tried instead (`mail = "auto"`): a
 /// firewall that drops rather than refuses must not cost the person a minute.
 const DIRECT_FIRST_TIMEOUT: Duration = Duration::from_secs(8);
@@ -188,12 +267,13 @@ fn mail_url(host: &str, port: u16) -> Option<url::Url> {
     url::Url::parse(&format!("{scheme}://{host}:{port}/")).ok()
 }
 
-/// Opens a TCP connection to `host:port` the way the proxy rule of `dns` says for mail: directly
+/// Opens a connection to `host:port` the way the proxy rule of `dns` says for mail: directly
 /// (names resolved through Tayori's one resolver, each address in turn), through an HTTP proxy's
-/// CONNECT, or through SOCKS5. With `mail = "auto"` a SOCKS proxy is always used, an HTTP proxy
-/// only where the direct connection is refused or unanswered. TLS (implicit or STARTTLS) runs over
-/// the returned stream end to end, as without a proxy.
-pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStream, NetError> {
+/// CONNECT (over TLS to an `https://` proxy, with its saved sign-in), or through SOCKS5. With
+/// `mail = "auto"` a SOCKS proxy is always used, an HTTP proxy only where the direct connection is
+/// refused or unanswered. TLS (implicit or STARTTLS) runs over the returned stream end to end, as
+/// without a proxy.
+pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<MailStream, NetError> {
     let settings = dns.proxy();
     settings.prepare(dns, Duration::from_secs(10)).await;
     let route = mail_url(host, port)
@@ -201,7 +281,7 @@ pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStr
         .unwrap_or(proxy::Route::Direct);
     match (settings.mail, &route) {
         (_, proxy::Route::Direct) | (proxy::MailMode::Direct, _) => {
-            let result = connect_direct(dns, host, port).await;
+            let result = connect_direct(dns, host, port).await.map(MailStream::Tcp);
             match result {
                 Err(NetError::Connect { source, .. })
                     if source.kind() == std::io::ErrorKind::ConnectionRefused =>
@@ -230,7 +310,7 @@ pub async fn connect_tcp(dns: &dns::Dns, host: &str, port: u16) -> Result<TcpStr
         (proxy::MailMode::Auto, _) => {
             match tokio::time::timeout(DIRECT_FIRST_TIMEOUT, connect_direct(dns, host, port)).await
             {
-                Ok(Ok(stream)) => Ok(stream),
+                Ok(Ok(stream)) => Ok(MailStream::Tcp(stream)),
                 Ok(Err(NetError::Connect { source, .. })) => {
                     tracing::info!(host, port, %source, "direct connection failed; trying the proxy");
                     connect_via(dns, &route, host, port).await
@@ -251,10 +331,14 @@ async fn connect_via(
     route: &proxy::Route,
     host: &str,
     port: u16,
-) -> Result<TcpStream, NetError> {
+) -> Result<MailStream, NetError> {
     let (proxy_host, proxy_port) = match route {
-        proxy::Route::Direct => return connect_direct(dns, host, port).await,
+        proxy::Route::Direct => return connect_direct(dns, host, port).await.map(MailStream::Tcp),
         proxy::Route::Http {
+            host: proxy_host,
+            port: proxy_port,
+        }
+        | proxy::Route::Https {
             host: proxy_host,
             port: proxy_port,
         }
@@ -263,15 +347,6 @@ async fn connect_via(
             port: proxy_port,
             ..
         } => (proxy_host.as_str(), *proxy_port),
-        proxy::Route::Https { .. } => {
-            return Err(NetError::Connect {
-                host: host.to_owned(),
-                port,
-                source: std::io::Error::other(
-                    "mail through an https:// proxy is not supported yet; use an http:// or socks5:// proxy for mail",
-                ),
-            });
-        }
     };
     let proxy_at = route.proxy_at().unwrap_or_default();
     let mut stream = match connect_direct(dns, proxy_host, proxy_port).await {
@@ -299,7 +374,7 @@ async fn connect_via(
                 ips.into_iter().next()
             };
             match proxy::tunnel::socks5_connect(&mut stream, host, ip, port).await {
-                Ok(()) => Ok(stream),
+                Ok(()) => Ok(MailStream::Tcp(stream)),
                 Err(proxy::tunnel::SocksFailure::NotAllowed) => {
                     Err(NetError::Refused(proxy::Refusal::SocksRefused {
                         proxy: proxy_at,
@@ -310,12 +385,53 @@ async fn connect_via(
                 Err(proxy::tunnel::SocksFailure::Other(reason)) => Err(failed(reason)),
             }
         }
+        proxy::Route::Https { .. } => {
+            // TLS to the proxy first (its certificate checked like any server's), then CONNECT
+            // inside it with the proxy's saved sign-in: a password crosses only this encryption.
+            let mut tls = Box::new(start_tls(stream, proxy_host, proxy_port).await?);
+            let sign_in = proxy::load_sign_in(&proxy_at).await;
+            let authorization = sign_in
+                .as_ref()
+                .map(|(user, password)| proxy::tunnel::basic(user, password));
+            let answer =
+                proxy::tunnel::http_connect(&mut tls, host, port, authorization.as_deref())
+                    .await
+                    .map_err(|e| failed(e.to_string()))?;
+            let user = sign_in.as_ref().map(|(user, _)| user.as_str());
+            match proxy::tunnel::refusal_for(route, host, port, &answer, user) {
+                None if (200..300).contains(&answer.status) => Ok(MailStream::ProxyTls(tls)),
+                None => Err(failed(answer.status_text)),
+                Some(refusal) => Err(NetError::Refused(refusal)),
+            }
+        }
         _ => {
-            let answer = proxy::tunnel::http_connect(&mut stream, host, port, None)
+            let mut answer = proxy::tunnel::http_connect(&mut stream, host, port, None)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
+            if answer.status == 407 && proxy::negotiate::offered(&answer.schemes) {
+                // The proxy wants the computer's Kerberos ticket: asked again on a new
+                // connection, with a token made for it. Without a ticket, the 407 stands and is
+                // named below.
+                match proxy::negotiate::authorization(proxy_host).await {
+                    Ok(authorization) => {
+                        stream = connect_direct(dns, proxy_host, proxy_port).await?;
+                        answer = proxy::tunnel::http_connect(
+                            &mut stream,
+                            host,
+                            port,
+                            Some(&authorization),
+                        )
+                        .await
+                        .map_err(|e| failed(e.to_string()))?;
+                    }
+                    Err(e) => {
+                        tracing::info!(proxy = %proxy_at, "the proxy's Kerberos challenge was not answered: {e}");
+                    }
+                }
+            }
             match proxy::tunnel::refusal_for(route, host, port, &answer, None) {
-                None => Ok(stream),
+                None if (200..300).contains(&answer.status) => Ok(MailStream::Tcp(stream)),
+                None => Err(failed(answer.status_text)),
                 Some(refusal) => Err(NetError::Refused(refusal)),
             }
         }
@@ -359,18 +475,18 @@ pub async fn connect_tls(
     dns: &dns::Dns,
     host: &str,
     port: u16,
-) -> Result<TlsStream<TcpStream>, NetError> {
+) -> Result<TlsStream<MailStream>, NetError> {
     let tcp = connect_tcp(dns, host, port).await?;
     start_tls(tcp, host, port).await
 }
 
 /// Upgrades an already connected stream to TLS (after STARTTLS, the caller discards anything the
 /// server sent before this point).
-pub async fn start_tls(
-    tcp: TcpStream,
+pub async fn start_tls<S: AsyncRead + AsyncWrite + Unpin>(
+    tcp: S,
     host: &str,
     port: u16,
-) -> Result<TlsStream<TcpStream>, NetError> {
+) -> Result<TlsStream<S>, NetError> {
     let server_name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|_| {
         NetError::BadHostName {
             host: host.to_owned(),
@@ -468,6 +584,88 @@ mod tests {
         }
         assert_eq!(err.kind(), crate::error::ErrorKind::Tls);
         server.abort();
+    }
+
+    /// After a server's "go ahead" to STARTTLS, bytes it already sent are seen — on a plain TCP
+    /// connection and inside TLS to an `https://` proxy alike — and nothing is seen when it sent
+    /// nothing more.
+    #[tokio::test]
+    async fn bytes_sent_before_tls_begins_are_seen_on_both_kinds_of_stream() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        for (reply, injected) in [("OK\r\n", false), ("OK\r\n* injected\r\n", true)] {
+            // Plain TCP.
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                let (mut tcp, _) = listener.accept().await.unwrap();
+                tcp.write_all(reply.as_bytes()).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            });
+            let mut stream =
+                MailStream::Tcp(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+            let mut ok = [0u8; 4];
+            stream.read_exact(&mut ok).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert_eq!(stream.has_unread_bytes(), injected, "TCP, {reply:?}");
+            server.abort();
+
+            // Inside TLS to a proxy (the proxy here: a TLS server that sends the reply).
+            let (certified, acceptor) = rcgen_acceptor();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let mut tls = acceptor.accept(tcp).await.unwrap();
+                tls.write_all(reply.as_bytes()).await.unwrap();
+                tls.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            });
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(certified.cert.der().clone()).unwrap();
+            let config = ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let tls = TlsConnector::from(Arc::new(config))
+                .connect(
+                    rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+                    tcp,
+                )
+                .await
+                .unwrap();
+            let mut stream = MailStream::ProxyTls(Box::new(tls));
+            let mut ok = [0u8; 4];
+            stream.read_exact(&mut ok).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert_eq!(
+                stream.has_unread_bytes(),
+                injected,
+                "TLS to a proxy, {reply:?}"
+            );
+            server.abort();
+        }
+    }
+
+    fn rcgen_acceptor() -> (
+        rcgen::CertifiedKey<rcgen::KeyPair>,
+        tokio_rustls::TlsAcceptor,
+    ) {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+        (certified, tokio_rustls::TlsAcceptor::from(Arc::new(config)))
     }
 
     /// A minimal rustls server with a certificate generated on the fly.

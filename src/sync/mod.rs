@@ -157,6 +157,17 @@ impl SyncError {
     pub fn needs_sign_in(&self) -> bool {
         matches!(self, SyncError::SignIn(_)) && self.kind().needs_sign_in()
     }
+
+    /// The proxy (`host:port`) whose user name and password would let the connection through: it
+    /// asked for them over TLS, or refused the saved ones.
+    pub fn proxy_to_sign_in(&self) -> Option<String> {
+        match self {
+            SyncError::SignIn(ImapError::Net(crate::net::NetError::Refused(refusal))) => {
+                refusal.proxy_to_sign_in().map(str::to_owned)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What the engine reports while it works (for a progress bar or the status bar).
@@ -202,6 +213,9 @@ pub enum SyncEvent {
     Offline {
         error: String,
         retry_in: Duration,
+        /// The proxy (`host:port`) that asked for its user name and password, where that is what
+        /// stopped the connection: the window asks for them (as `tayori proxy sign-in` does).
+        proxy_sign_in: Option<String>,
     },
     /// The server refused the sign-in: the person must sign in again.
     NeedsSignIn {

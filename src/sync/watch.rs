@@ -28,7 +28,11 @@ impl Engine {
                     if error.needs_sign_in() {
                         self.emit(SyncEvent::NeedsSignIn { error: error.to_string() });
                     } else {
-                        self.emit(SyncEvent::Offline { error: error.to_string(), retry_in: backoff });
+                        self.emit(SyncEvent::Offline {
+                            error: error.to_string(),
+                            retry_in: backoff,
+                            proxy_sign_in: error.proxy_to_sign_in(),
+                        });
                     }
                     tracing::warn!(error = %error, retry_in = ?backoff, "sync interrupted");
                 }

@@ -26,6 +26,9 @@ pub struct Failure {
     /// Where the organisation has not approved Tayori (Entra consent): the admin-consent link for
     /// the person's tenant and Tayori's client id, to copy or mail to the administrator.
     pub admin_consent_link: Option<String>,
+    /// The proxy (`host:port`) that asked for its user name and password: the window asks for
+    /// them (as `tayori proxy sign-in` does).
+    pub proxy_sign_in: Option<String>,
 }
 
 impl Failure {
@@ -37,6 +40,7 @@ impl Failure {
             guidance: error.guidance(),
             app_refused: error.app_refused(),
             admin_consent_link: None,
+            proxy_sign_in: error.proxy_to_sign_in(),
         }
     }
 
@@ -219,6 +223,7 @@ mod tests {
                 guidance: None,
                 app_refused: false,
                 admin_consent_link: None,
+                proxy_sign_in: None,
             };
             for lang in [Lang::En, Lang::Ja] {
                 assert!(!lang.text(failure.title()).is_empty());

@@ -3,7 +3,7 @@
 //! never in a file, and sent by the core only over the encrypted connection to that proxy.
 
 use iced::widget::{button, column, row, text, text_input};
-use iced::{Center, Element, Task};
+use iced::{Center, Element, Fill, Task};
 use tayori::i18n::{Lang, Text, fill};
 use tayori::net::proxy::{ProxySignInError, check_user, save_sign_in};
 
@@ -121,7 +121,7 @@ impl State {
                     .on_input(Message::User)
                     .size(style::SMALL)
                     .padding(6)
-                    .width(220),
+                    .width(Fill),
                 text_input(lang.text(Text::ProxySignInPassword), &self.password)
                     .id(iced::widget::Id::new("proxy-sign-in-password"))
                     .secure(true)
@@ -129,11 +129,13 @@ impl State {
                     .on_submit(Message::Save)
                     .size(style::SMALL)
                     .padding(6)
-                    .width(220),
-                save,
+                    .width(Fill),
             ]
             .spacing(8)
-            .align_y(Center),
+            .align_y(Center)
+            .width(iced::Length::Fill),
+            // On its own line: the form also sits in the main window's narrow middle pane.
+            save,
         ]
         .spacing(8);
         if let Some(problem) = &self.problem {

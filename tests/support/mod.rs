@@ -18,7 +18,6 @@ use rand::RngCore;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 pub const ALICE: &str = "alice@example.test";
@@ -344,8 +343,8 @@ pub async fn token_request(
     })
 }
 
-pub type ImapClient = async_imap::Client<TlsStream<TcpStream>>;
-pub type ImapSession = async_imap::Session<TlsStream<TcpStream>>;
+pub type ImapClient = async_imap::Client<TlsStream<tayori::net::MailStream>>;
+pub type ImapSession = async_imap::Session<TlsStream<tayori::net::MailStream>>;
 
 /// Connects over implicit TLS (verified against the system trust store) and reads the greeting.
 pub async fn imap_connect(port: u16) -> ImapClient {

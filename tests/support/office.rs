@@ -28,6 +28,16 @@ pub struct Office {
     pub squid_mail_port: u16,
     pub squid_auth_tls_port: u16,
     pub squid_ntlm_port: u16,
+    /// squid asking for Negotiate (Kerberos) only.
+    pub squid_kerberos_port: u16,
+    /// squid over TLS with Basic authentication, CONNECT to the mail ports too.
+    pub squid_mail_tls_port: u16,
+    /// The office PC's krb5.conf (its realm and KDC), given as KRB5_CONFIG.
+    pub krb5_config: PathBuf,
+    /// The office worker's principal (`tanaka@OFFICE.TEST`) and keytab, for `kinit`.
+    pub krb5_principal: String,
+    pub krb5_user_keytab: PathBuf,
+    pub kdc_log: PathBuf,
     pub socks_port: u16,
     pub mitm_port: u16,
     pub dead_port: u16,
@@ -79,6 +89,12 @@ impl Office {
             squid_mail_port: port("RIG_SQUID_MAIL_PORT"),
             squid_auth_tls_port: port("RIG_SQUID_AUTH_TLS_PORT"),
             squid_ntlm_port: port("RIG_SQUID_NTLM_PORT"),
+            squid_kerberos_port: port("RIG_SQUID_KERBEROS_PORT"),
+            squid_mail_tls_port: port("RIG_SQUID_MAIL_TLS_PORT"),
+            krb5_config: PathBuf::from(get("RIG_KRB5_CONFIG")),
+            krb5_principal: format!("{}@{}", get("RIG_KRB5_USER"), get("RIG_KRB5_REALM")),
+            krb5_user_keytab: PathBuf::from(get("RIG_KRB5_USER_KEYTAB")),
+            kdc_log: PathBuf::from(get("RIG_KDC_LOG")),
             socks_port: port("RIG_SOCKS_PORT"),
             mitm_port: port("RIG_MITM_PORT"),
             dead_port: port("RIG_DEAD_PROXY_PORT"),
@@ -194,6 +210,9 @@ const AMBIENT: &[&str] = &[
     "GSETTINGS_BACKEND",
     "TAYORI_DNS_SERVER",
     "TAYORI_TEST_BROWSER_PROXY",
+    // The machine's own Kerberos tickets and realm: a test gives the office's, or none.
+    "KRB5CCNAME",
+    "KRB5_CONFIG",
 ];
 
 /// Runs `tayori ARGS` on the office PC for `home`: its own resolver (the office DNS, no
@@ -259,6 +278,21 @@ pub fn office_command(office: &Office, home: &Path, program: &str, args: &[&str]
         .env("XDG_CONFIG_HOME", home.join("desktop-config"))
         .output()
         .expect("run a command on the office PC")
+}
+
+/// Signs the office worker in to the domain on the office PC: `kinit` with the worker's keytab,
+/// the ticket kept in `cache` (a `KRB5CCNAME` of the test's own). Returns the `KRB5CCNAME` value.
+pub fn office_kinit(office: &Office, cache: &Path) -> String {
+    let ccname = format!("FILE:{}", cache.display());
+    let out = Command::new(&office.in_office)
+        .args(["kinit", "-kt"])
+        .arg(&office.krb5_user_keytab)
+        .args(["-c", &ccname, &office.krb5_principal])
+        .env("KRB5_CONFIG", &office.krb5_config)
+        .output()
+        .expect("run kinit on the office PC");
+    assert!(out.status.success(), "kinit: {}", said(&out));
+    ccname
 }
 
 /// Everything a command said, stdout then stderr.
@@ -384,6 +418,18 @@ pub mod refusal {
             ),
             Lang::Ja => format!(
                 "プロキシ サーバー {proxy} が {scheme} によるサインインを求めていますが、Tayori はこの方式に対応していません。このプロキシで HTTPS 経由のユーザー名とパスワードによるサインインを使えるよう IT 部門に依頼してください。"
+            ),
+        }
+    }
+
+    /// A 407 asking for Negotiate (a Windows domain's Kerberos sign-in) the computer has no ticket for.
+    pub fn proxy_kerberos_unavailable(lang: Lang, proxy: &str) -> String {
+        match lang {
+            Lang::En => format!(
+                "The proxy server {proxy} asks for a Windows sign-in (Kerberos) that this computer does not have: it is not signed in to your organisation's domain, or that sign-in has expired. Sign in to this computer with your organisation's account (on Linux or macOS: `kinit`), then try again; if you are signed in, your IT department can check the proxy."
+            ),
+            Lang::Ja => format!(
+                "プロキシ サーバー {proxy} が Windows のサインイン（Kerberos）を求めていますが、このコンピューターにはそのサインインがありません。組織のドメインにサインインしていないか、サインインの有効期限が切れています。組織のアカウントでこのコンピューターにサインインしてから（Linux と macOS では `kinit`）、もう一度試してください。サインインしている場合は、IT 部門にプロキシを確認してもらってください。"
             ),
         }
     }

@@ -89,6 +89,17 @@ pub enum SetupError {
 }
 
 impl SetupError {
+    /// The proxy (`host:port`) whose user name and password would let this through: it asked
+    /// for them over TLS, or refused the saved ones (discovery's web requests, or the mail check).
+    pub fn proxy_to_sign_in(&self) -> Option<String> {
+        let refusal = match self {
+            SetupError::Discovery(DiscoveryError::Refused { refusal, .. }) => refusal.as_ref(),
+            SetupError::Imap(ImapError::Net(crate::net::NetError::Refused(refusal))) => refusal,
+            _ => return None,
+        };
+        refusal.proxy_to_sign_in().map(str::to_owned)
+    }
+
     /// What kind of failure this is, for the window, the command line and notifications.
     pub fn kind(&self) -> ErrorKind {
         match self {

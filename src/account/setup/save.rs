@@ -86,7 +86,8 @@ async fn withdraw_sign_in(paths: &crate::config::Paths, account: &Account) -> Re
     let host = url.host_str().unwrap_or_default().to_owned();
     let sent = net
         .http
-        .client()
+        .client_for_url(url.as_str())
+        .await
         .post(url)
         .header(
             reqwest::header::CONTENT_TYPE,

@@ -8,9 +8,11 @@
 //! 3. the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or lower case),
 //! 4. the system's own setting ([`system`]): GNOME's `org.gnome.system.proxy` (through
 //!    `gsettings`), KDE's `kioslaverc`, Windows' Internet Settings (the WinINet/IE settings group
-//!    policy writes, per user or per machine), macOS's network settings (`scutil --proxy`),
+//!    policy writes, per user or per machine) and then its WinHTTP machine proxy (`netsh winhttp
+//!    set proxy`), macOS's network settings (`scutil --proxy`),
 //! 5. otherwise direct connections.
 
+pub mod negotiate;
 pub mod pac;
 mod refusal;
 mod system;
@@ -117,6 +119,21 @@ pub async fn save_sign_in(
     Ok(())
 }
 
+/// The user name and password saved for the `https://` proxy at `proxy` (`host:port`), if any.
+pub async fn load_sign_in(proxy: &str) -> Option<(String, crate::redact::Secret)> {
+    match crate::keyring_store::load(proxy, crate::keyring_store::SecretKind::ProxyPassword).await {
+        Ok(Some(saved)) => saved
+            .expose()
+            .split_once(':')
+            .map(|(user, password)| (user.to_owned(), crate::redact::Secret::new(password))),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(proxy, "proxy sign-in not read: {e}");
+            None
+        }
+    }
+}
+
 /// Where the proxy setting in force came from (shown by `tayori proxy show` and logged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -126,6 +143,8 @@ pub enum Source {
     Gnome,
     Kde,
     Windows,
+    /// The machine's WinHTTP proxy (`netsh winhttp set proxy`).
+    WinHttp,
     MacOs,
     Nothing,
 }
@@ -139,6 +158,7 @@ impl Source {
             Source::Gnome => "GNOME's network proxy settings",
             Source::Kde => "KDE's proxy settings (kioslaverc)",
             Source::Windows => "Windows' proxy settings (Internet Options, or group policy)",
+            Source::WinHttp => "Windows' machine-wide WinHTTP proxy (netsh winhttp)",
             Source::MacOs => "macOS's proxy settings (System Settings → Network)",
             Source::Nothing => "nothing (direct connections)",
         }

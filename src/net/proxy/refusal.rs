@@ -28,6 +28,9 @@ pub enum Refusal {
     ProxyCredentialsRefused { proxy: String, user: String },
     /// A 407 asking for a password over plain HTTP: none is sent.
     ProxyPasswordUnencrypted { proxy: String },
+    /// A 407 asking for Negotiate (Kerberos: a Windows domain's sign-in), which this computer could
+    /// not answer: no ticket, an expired one, or none the proxy accepted.
+    ProxyKerberosUnavailable { proxy: String },
     /// A 407 with only schemes Tayori does not speak.
     ProxySchemeUnsupported { proxy: String, scheme: String },
     /// The PAC file could not be used, and the direct connection was refused.
@@ -98,6 +101,10 @@ impl Refusal {
             ),
             Refusal::ProxyPasswordUnencrypted { proxy } => fill(
                 lang.text(Text::NetProxyPasswordUnencrypted),
+                &[("proxy", proxy)],
+            ),
+            Refusal::ProxyKerberosUnavailable { proxy } => fill(
+                lang.text(Text::NetProxyKerberosUnavailable),
                 &[("proxy", proxy)],
             ),
             Refusal::ProxySchemeUnsupported { proxy, scheme } => fill(
@@ -186,6 +193,9 @@ mod tests {
             Refusal::ProxySchemeUnsupported {
                 proxy: "p:1".into(),
                 scheme: "NTLM".into(),
+            },
+            Refusal::ProxyKerberosUnavailable {
+                proxy: "p:1".into(),
             },
             Refusal::PacUnusable {
                 url: "http://w/x.pac".into(),

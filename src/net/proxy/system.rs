@@ -1,6 +1,7 @@
 //! The proxy the system itself names, read the way each desktop keeps it: GNOME (`gsettings`), KDE
 //! (`kioslaverc`), Windows (the Internet Settings that Internet Options and group policy write,
-//! read with `reg query`) and macOS (`scutil --proxy`). Each reader is a parser of what the
+//! read with `reg query`, then the machine's WinHTTP proxy that `netsh winhttp set proxy` writes)
+//! and macOS (`scutil --proxy`). Each reader is a parser of what the
 //! system's own tool prints, so every one is tested on every platform; only running the tool is
 //! platform-bound.
 
@@ -9,7 +10,9 @@ use super::{MailMode, ProxySettings, Route, Rule, Source, pac_rule, wpad_rule};
 /// The setting the system names, if it names one (`None`: nothing set, or not readable).
 pub(super) fn settings(env: &dyn Fn(&str) -> Option<String>) -> Option<ProxySettings> {
     if cfg!(target_os = "windows") {
-        from_windows()
+        // The person's (or group policy's) Internet Settings first, as WinINet programs follow
+        // them; then the machine's WinHTTP proxy an administrator set with netsh.
+        from_windows().or_else(from_winhttp)
     } else if cfg!(target_os = "macos") {
         from_macos()
     } else {
@@ -310,6 +313,55 @@ fn windows_fixed(server: &str, overrides: &str) -> Option<Rule> {
     })
 }
 
+/// Where `netsh winhttp set proxy` (and group policy's "WinHTTP proxy" preference) keeps the
+/// machine's WinHTTP proxy: the binary value `WinHttpSettings` of this key.
+const WINHTTP_CONNECTIONS_KEY: &str =
+    r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections";
+
+/// The machine's WinHTTP proxy (`netsh winhttp show proxy`), read from the registry value netsh
+/// writes rather than from netsh's own words, which Windows translates (a Japanese Windows prints
+/// 「現在の WinHTTP プロキシ設定」): services and administrators set it where the person's own
+/// settings say nothing.
+fn from_winhttp() -> Option<ProxySettings> {
+    let listing = run(
+        "reg",
+        &["query", WINHTTP_CONNECTIONS_KEY, "/v", "WinHttpSettings"],
+    )?;
+    parse_winhttp(&listing)
+}
+
+/// `WinHttpSettings` as `reg query` prints it: the connection-settings layout WinINet also uses
+/// for `DefaultConnectionSettings` — little-endian DWORDs: a version, a change counter, flags
+/// (0x01 direct, 0x02 a proxy), the proxy list's length and its bytes, the bypass list's length
+/// and its bytes.
+fn parse_winhttp(listing: &str) -> Option<ProxySettings> {
+    let hex = registry_values(listing).remove("winhttpsettings")?;
+    let bytes = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let dword = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+    };
+    let text = |at: usize| -> Option<(String, usize)> {
+        let len = dword(at)? as usize;
+        let start = at + 4;
+        let value = bytes.get(start..start.checked_add(len)?)?;
+        Some((String::from_utf8_lossy(value).into_owned(), start + len))
+    };
+    let flags = dword(8)?;
+    if flags & 0x02 == 0 {
+        return None;
+    }
+    let (servers, next) = text(12)?;
+    let bypass = text(next).map(|(list, _)| list).unwrap_or_default();
+    let rule = windows_fixed(&servers, &bypass)?;
+    Some(ProxySettings {
+        source: Source::WinHttp,
+        rule,
+        mail: MailMode::Auto,
+    })
+}
+
 /// macOS's setting for the network in use, as `scutil --proxy` prints it.
 fn from_macos() -> Option<ProxySettings> {
     parse_scutil(&run("scutil", &["--proxy"])?)
@@ -517,6 +569,56 @@ HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settin
                 .map(|v| &v[16..18]),
             Some("01")
         );
+    }
+
+    /// What `reg query "HKLM\...\Internet Settings\Connections" /v WinHttpSettings` prints after
+    /// `netsh winhttp reset proxy` (direct) and after
+    /// `netsh winhttp set proxy proxy-server="proxy.office.test:8080" bypass-list="*.office.test;<local>"`.
+    const REG_WINHTTP_DIRECT: &str = "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections\r\n    WinHttpSettings    REG_BINARY    1800000000000000010000000000000000000000\r\n\r\n";
+    const REG_WINHTTP_PROXY: &str = "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections\r\n    WinHttpSettings    REG_BINARY    2800000000000000030000001600000070726F78792E6F66666963652E746573743A38303830150000002A2E6F66666963652E746573743B3C6C6F63616C3E\r\n\r\n";
+
+    #[test]
+    fn winhttp_machine_proxy_with_its_bypass_list() {
+        assert!(parse_winhttp(REG_WINHTTP_DIRECT).is_none());
+        let settings = parse_winhttp(REG_WINHTTP_PROXY).unwrap();
+        assert_eq!(settings.source, Source::WinHttp);
+        let through = |u: &str| settings.route(&url(u)).proxy_at();
+        assert_eq!(
+            through("https://login.microsoftonline.com/").as_deref(),
+            Some("proxy.office.test:8080")
+        );
+        assert_eq!(
+            through("imaps://outlook.office365.com:993").as_deref(),
+            Some("proxy.office.test:8080")
+        );
+        assert_eq!(through("https://intranet.office.test/"), None);
+        assert_eq!(through("https://fileserver/"), None);
+        // Per-scheme servers, as `netsh winhttp set proxy "http=…;https=…"` writes them.
+        let per_scheme = REG_WINHTTP_PROXY.replace(
+            "2800000000000000030000001600000070726F78792E6F66666963652E746573743A38303830150000002A2E6F66666963652E746573743B3C6C6F63616C3E",
+            "28000000050000000300000037000000687474703D7765622E6F66666963652E746573743A333132383B68747470733D7365637572652E6F66666963652E746573743A3331323900000000",
+        );
+        let settings = parse_winhttp(&per_scheme).unwrap();
+        assert_eq!(
+            settings
+                .route(&url("https://a.test/"))
+                .proxy_at()
+                .as_deref(),
+            Some("secure.office.test:3129")
+        );
+        assert_eq!(
+            settings.route(&url("http://a.test/")).proxy_at().as_deref(),
+            Some("web.office.test:3128")
+        );
+        // A value cut short, or not hex, is no proxy and no panic.
+        for broken in [
+            "    WinHttpSettings    REG_BINARY    2800000000000000030000001600000070726F",
+            "    WinHttpSettings    REG_BINARY    28000000000000000300000016000000FFFFFFFF",
+            "    WinHttpSettings    REG_BINARY    zz",
+            "    WinHttpSettings    REG_BINARY    ",
+        ] {
+            assert!(parse_winhttp(broken).is_none(), "{broken}");
+        }
     }
 
     /// What `scutil --proxy` prints on macOS 15 with a proxy set in System Settings → Network.

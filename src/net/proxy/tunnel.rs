@@ -118,6 +118,13 @@ pub fn refusal_for(
         .schemes
         .iter()
         .any(|s| s.eq_ignore_ascii_case("basic"));
+    let basic_over_tls = offers_basic && matches!(route, Route::Https { .. });
+    // A Negotiate challenge still standing means the computer had no Kerberos ticket for the
+    // proxy (or the proxy refused it): unless a password over TLS would do instead, that is what
+    // the person hears — not "unsupported", and not NTLM's name where the proxy offers both.
+    if !basic_over_tls && super::negotiate::offered(&answer.schemes) {
+        return Some(Refusal::ProxyKerberosUnavailable { proxy });
+    }
     if !offers_basic {
         let scheme = answer
             .schemes
@@ -145,6 +152,23 @@ pub async fn diagnose(
     port: u16,
     sign_in: Option<&(String, crate::redact::Secret)>,
 ) -> Option<Refusal> {
+    let answer = challenge(dns, route, host, port, sign_in).await?;
+    let user = match route {
+        Route::Https { .. } => sign_in.map(|(user, _)| user.as_str()),
+        _ => None,
+    };
+    refusal_for(route, host, port, &answer, user)
+}
+
+/// What the HTTP proxy of `route` answers to one CONNECT to `host:port` (with the saved Basic
+/// sign-in where the proxy is spoken to over TLS); `None` when it cannot be asked.
+pub async fn challenge(
+    dns: &Dns,
+    route: &Route,
+    host: &str,
+    port: u16,
+    sign_in: Option<&(String, crate::redact::Secret)>,
+) -> Option<ConnectAnswer> {
     let (proxy_host, proxy_port) = match route {
         Route::Http { host, port } | Route::Https { host, port } => (host.clone(), *port),
         _ => return None,
@@ -153,38 +177,35 @@ pub async fn diagnose(
         let tcp = crate::net::connect_direct(dns, &proxy_host, proxy_port)
             .await
             .ok()?;
-        let answer = match route {
+        match route {
             Route::Https { .. } => {
                 let mut tls = crate::net::start_tls(tcp, &proxy_host, proxy_port)
                     .await
                     .ok()?;
-                let authorization = sign_in.map(|(user, password)| {
-                    use base64::Engine;
-                    format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD
-                            .encode(format!("{user}:{}", password.expose()))
-                    )
-                });
+                let authorization = sign_in.map(|(user, password)| basic(user, password));
                 http_connect(&mut tls, host, port, authorization.as_deref())
                     .await
-                    .ok()?
+                    .ok()
             }
             _ => {
                 let mut tcp = tcp;
-                http_connect(&mut tcp, host, port, None).await.ok()?
+                http_connect(&mut tcp, host, port, None).await.ok()
             }
-        };
-        let user = match route {
-            Route::Https { .. } => sign_in.map(|(user, _)| user.as_str()),
-            _ => None,
-        };
-        refusal_for(route, host, port, &answer, user)
+        }
     };
     tokio::time::timeout(std::time::Duration::from_secs(10), probe)
         .await
         .ok()
         .flatten()
+}
+
+/// `Basic base64(user:password)`, the only form a proxy password is sent in (over TLS only).
+pub fn basic(user: &str, password: &crate::redact::Secret) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()))
+    )
 }
 
 #[cfg(test)]
@@ -245,6 +266,24 @@ mod tests {
             None
         );
         assert!(parse_answer("SSH-2.0\r\n\r\n").is_none());
+        // A domain's proxy: Negotiate and NTLM offered; the computer could not answer.
+        let domain = answer(
+            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: NTLM\r\n\r\n",
+        );
+        assert_eq!(
+            refusal_for(&http, "h", 443, &domain, None),
+            Some(Refusal::ProxyKerberosUnavailable {
+                proxy: "proxy.test:3128".into()
+            })
+        );
+        // …where a password over TLS is also offered, that is asked for instead.
+        let both = answer(
+            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n",
+        );
+        assert!(matches!(
+            refusal_for(&https, "h", 443, &both, None),
+            Some(Refusal::ProxyCredentialsNeeded { .. })
+        ));
     }
 }
 

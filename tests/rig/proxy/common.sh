@@ -35,6 +35,9 @@ SQUID_AUTH_HTTP_PORT=3129  # squid, Basic authentication over plain HTTP, CONNEC
 SQUID_MAIL_PORT=3130       # squid, no authentication, CONNECT to 443 and the mail ports 993/465/587
 SQUID_AUTH_TLS_PORT=3443   # squid over TLS (https_port), Basic authentication, CONNECT to 443 only
 SQUID_NTLM_PORT=3131       # squid, NTLM authentication only, CONNECT to 443 only
+SQUID_KERBEROS_PORT=3132   # squid, Negotiate (Kerberos) authentication only, CONNECT to 443 only
+SQUID_MAIL_TLS_PORT=3444   # squid over TLS (https_port), Basic authentication, CONNECT to 443 and the mail ports
+KDC_PORT=88                # the office's Kerberos KDC (MIT krb5kdc), realm OFFICE.TEST
 MITM_PORT=8080             # mitmproxy, re-signs TLS with the office's inspection CA
 DEAD_PROXY_PORT=3999       # nothing listens here: "the proxy is down"
 
@@ -43,7 +46,15 @@ OFFICE_PROXY_USER=tanaka
 OFFICE_PROXY_PASSWORD=office-proxy-secret
 INSPECTION_CA_NAME="Example Office TLS Inspection CA"
 
-PROXY_COMPONENTS="office officedns pac squid dante mitm"
+# The office's Kerberos realm (the Active Directory domain of a Windows office; here MIT's KDC).
+# Its files live in $KRB_STATE: the KDC's database, krb5.conf for the office PC, the proxy's keytab
+# (HTTP/proxy.office.test) and the office worker's keytab, from which a test takes a ticket with
+# kinit, as signing in to a domain PC does.
+KRB_REALM=OFFICE.TEST
+KRB_STATE="$PROXY_STATE/krb5"
+KRB_USER=tanaka
+
+PROXY_COMPONENTS="office officedns pac kdc squid dante mitm"
 
 # ports each component must accept connections on (from the rig namespace) before it counts as up
 proxy_ports_of() {
@@ -51,7 +62,8 @@ proxy_ports_of() {
     office)    echo "" ;;
     officedns) echo "$PROXY_ADDR:$OFFICE_DNS_PORT" ;;
     pac)       echo "$PROXY_ADDR:$PAC_PORT" ;;
-    squid)     echo "$PROXY_ADDR:$SQUID_WEB_PORT $PROXY_ADDR:$SQUID_AUTH_HTTP_PORT $PROXY_ADDR:$SQUID_MAIL_PORT $PROXY_ADDR:$SQUID_AUTH_TLS_PORT $PROXY_ADDR:$SQUID_NTLM_PORT" ;;
+    kdc)       echo "$PROXY_ADDR:$KDC_PORT" ;;
+    squid)     echo "$PROXY_ADDR:$SQUID_WEB_PORT $PROXY_ADDR:$SQUID_AUTH_HTTP_PORT $PROXY_ADDR:$SQUID_MAIL_PORT $PROXY_ADDR:$SQUID_AUTH_TLS_PORT $PROXY_ADDR:$SQUID_NTLM_PORT $PROXY_ADDR:$SQUID_KERBEROS_PORT $PROXY_ADDR:$SQUID_MAIL_TLS_PORT" ;;
     dante)     echo "$PROXY_ADDR:$SOCKS_PORT" ;;
     mitm)      echo "$PROXY_ADDR:$MITM_PORT" ;;
   esac
@@ -59,14 +71,14 @@ proxy_ports_of() {
 
 proxy_pidfile_of() {
   case "$1" in
-    officedns) echo "$RUN/office-dns.pid" ;; pac) echo "$RUN/pac.pid" ;;
+    officedns) echo "$RUN/office-dns.pid" ;; pac) echo "$RUN/pac.pid" ;; kdc) echo "$RUN/krb5kdc.pid" ;;
     squid) echo "$RUN/squid.pid" ;; dante) echo "$RUN/danted.pid" ;; mitm) echo "$RUN/mitm.pid" ;;
   esac
 }
 
 proxy_log_of() {
   case "$1" in
-    officedns) echo "$LOG/office-dns.log" ;; pac) echo "$LOG/pac.log" ;;
+    officedns) echo "$LOG/office-dns.log" ;; pac) echo "$LOG/pac.log" ;; kdc) echo "$LOG/krb5kdc.log" ;;
     squid) echo "$LOG/squid-cache.log" ;; dante) echo "$LOG/danted.log" ;; mitm) echo "$LOG/mitmproxy.log" ;;
   esac
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Start the office network and its proxies (after tests/rig/start.sh; the proxies reach the rig's
 # servers, "the Internet", through the rig's loopback):
-#   start.sh                  all: office officedns pac squid dante mitm
+#   start.sh                  all: office officedns pac kdc squid dante mitm
 #   start.sh squid [pac ...]  only those (failure tests stop and start single components)
 # Idempotent. Prints "office up in N s" and writes $TAYORI_RIG_STATE/proxy.env for the tests.
 set -eu
@@ -13,7 +13,7 @@ T0=$(date +%s.%N)
 [ "$(id -u)" = 0 ] || { echo "proxy/start.sh: must run as root (network namespaces, port 53/80)" >&2; exit 1; }
 if [ $# -eq 0 ]; then TARGETS="$PROXY_COMPONENTS"; else TARGETS="$*"; fi
 for c in $TARGETS; do valid_proxy_component "$c"; done
-for b in ip nft squid danted mitmdump dnsmasq unshare openssl; do
+for b in ip nft squid danted mitmdump dnsmasq unshare openssl krb5kdc kdb5_util kadmin.local; do
   command -v "$b" >/dev/null 2>&1 || { echo "proxy/start.sh: $b missing; run tests/rig/setup.sh" >&2; exit 1; }
 done
 [ -s "$PKI/ca.crt" ] && [ -s "$PKI/ca.key" ] || { echo "proxy/start.sh: start the rig first (tests/rig/start.sh)" >&2; exit 1; }
@@ -25,10 +25,13 @@ chmod 755 "$PROXY_STATE"
 render() { # template -> output, @VAR@ replaced; untouched when unchanged
   sed -e "s|@STATE@|$STATE|g" -e "s|@SRC@|$SRC|g" -e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" \
       -e "s|@PROXY_STATE@|$PROXY_STATE|g" -e "s|@OFFICE_PKI@|$OFFICE_PKI|g" \
-      -e "s|@PROXY_ADDR@|$PROXY_ADDR|g" -e "s|@OFFICE_NET@|$OFFICE_NET|g" "$1" > "$2.tmp"
+      -e "s|@PROXY_ADDR@|$PROXY_ADDR|g" -e "s|@OFFICE_NET@|$OFFICE_NET|g" \
+      -e "s|@KRB_STATE@|$KRB_STATE|g" -e "s|@KRB_REALM@|$KRB_REALM|g" -e "s|@KDC_PORT@|$KDC_PORT|g" "$1" > "$2.tmp"
   if cmp -s "$2.tmp" "$2"; then rm -f "$2.tmp"; else chmod 644 "$2.tmp"; mv "$2.tmp" "$2"; fi
 }
 render "$PROXY_SRC/squid.conf.in" "$PROXY_STATE/squid.conf"
+render "$PROXY_SRC/krb5.conf.in" "$PROXY_STATE/krb5.conf"
+render "$PROXY_SRC/kdc.conf.in" "$PROXY_STATE/kdc.conf"
 render "$PROXY_SRC/sockd.conf.in" "$PROXY_STATE/sockd.conf"
 # The proxy host resolves through the office DNS (bind-mounted over /etc/resolv.conf for dante and
 # mitmproxy only, see on-proxy-host.sh; squid is told with dns_nameservers).
@@ -39,6 +42,26 @@ if [ ! -s "$PROXY_STATE/squid-passwd" ]; then
   chmod 640 "$PROXY_STATE/squid-passwd.tmp"; chgrp proxy "$PROXY_STATE/squid-passwd.tmp" 2>/dev/null || true
   mv "$PROXY_STATE/squid-passwd.tmp" "$PROXY_STATE/squid-passwd"
 fi
+
+# The office's Kerberos realm, made once: the KDC's database (a random master key, stashed), the
+# proxy's service principal HTTP/proxy.office.test with its keytab for squid's
+# negotiate_kerberos_auth, and the office worker's principal with a keytab for kinit (a test's
+# "signed in to the domain PC"). Every key is random; nothing here is a password.
+ensure_realm() {
+  [ -s "$KRB_STATE/proxy.keytab" ] && [ -s "$KRB_STATE/$KRB_USER.keytab" ] && return 0
+  rm -rf "$KRB_STATE"; mkdir -p "$KRB_STATE"; chmod 755 "$KRB_STATE"
+  export KRB5_CONFIG="$PROXY_STATE/krb5.conf" KRB5_KDC_PROFILE="$PROXY_STATE/kdc.conf"
+  kdb5_util create -s -r "$KRB_REALM" -P "$(openssl rand -hex 24)" >/dev/null || return 1
+  kadmin.local -r "$KRB_REALM" -q "addprinc -randkey HTTP/proxy.$OFFICE_DOMAIN" >/dev/null &&
+    kadmin.local -r "$KRB_REALM" -q "ktadd -k $KRB_STATE/proxy.keytab.tmp HTTP/proxy.$OFFICE_DOMAIN" >/dev/null &&
+    kadmin.local -r "$KRB_REALM" -q "addprinc -randkey $KRB_USER" >/dev/null &&
+    kadmin.local -r "$KRB_REALM" -q "ktadd -k $KRB_STATE/$KRB_USER.keytab.tmp $KRB_USER" >/dev/null || return 1
+  # squid's helper runs as the proxy user; the worker's keytab is readable by the tests only (root).
+  chgrp proxy "$KRB_STATE/proxy.keytab.tmp" 2>/dev/null || true
+  chmod 640 "$KRB_STATE/proxy.keytab.tmp" "$KRB_STATE/$KRB_USER.keytab.tmp"
+  mv "$KRB_STATE/proxy.keytab.tmp" "$KRB_STATE/proxy.keytab"
+  mv "$KRB_STATE/$KRB_USER.keytab.tmp" "$KRB_STATE/$KRB_USER.keytab"
+}
 
 STARTED=""
 
@@ -71,8 +94,8 @@ delete table inet tayori_office_gw
 table inet tayori_office_gw {
   chain input {
     type filter hook input priority 0; policy accept;
-    iifname "$RIG_IF" ip daddr $PROXY_ADDR tcp dport { $OFFICE_DNS_PORT, $PAC_PORT, $SOCKS_PORT, $SQUID_WEB_PORT, $SQUID_AUTH_HTTP_PORT, $SQUID_MAIL_PORT, $SQUID_AUTH_TLS_PORT, $SQUID_NTLM_PORT, $MITM_PORT } accept
-    iifname "$RIG_IF" ip daddr $PROXY_ADDR udp dport $OFFICE_DNS_PORT accept
+    iifname "$RIG_IF" ip daddr $PROXY_ADDR tcp dport { $OFFICE_DNS_PORT, $PAC_PORT, $SOCKS_PORT, $SQUID_WEB_PORT, $SQUID_AUTH_HTTP_PORT, $SQUID_MAIL_PORT, $SQUID_AUTH_TLS_PORT, $SQUID_NTLM_PORT, $SQUID_KERBEROS_PORT, $SQUID_MAIL_TLS_PORT, $MITM_PORT, $KDC_PORT } accept
+    iifname "$RIG_IF" ip daddr $PROXY_ADDR udp dport { $OFFICE_DNS_PORT, $KDC_PORT } accept
     iifname "$RIG_IF" icmp type echo-request accept
     iifname "$RIG_IF" meta l4proto tcp reject with tcp reset
     iifname "$RIG_IF" reject with icmpx type admin-prohibited
@@ -128,12 +151,25 @@ start_pac() {
   STARTED="$STARTED pac"
 }
 
+start_kdc() {
+  if pid=$(proxy_alive_pid kdc); then echo "kdc already running (pid $pid)"; return 0; fi
+  ensure_realm || return 1
+  rm -f "$RUN/krb5kdc.pid"
+  # Listens on the proxy host's address only (kdc.conf), like a domain controller on the office LAN.
+  KRB5_CONFIG="$PROXY_STATE/krb5.conf" KRB5_KDC_PROFILE="$PROXY_STATE/kdc.conf" \
+    krb5kdc -P "$RUN/krb5kdc.pid" </dev/null >>"$LOG/krb5kdc.log" 2>&1 || return 1
+  STARTED="$STARTED kdc"
+}
+
 start_squid() {
   if pid=$(proxy_alive_pid squid); then echo "squid already running (pid $pid)"; return 0; fi
+  ensure_realm || return 1
   for f in squid-access.log squid-cache.log; do touch "$LOG/$f"; chown proxy "$LOG/$f"; done
   chown proxy "$RUN/squid"
   rm -f "$RUN/squid.pid"
-  squid -f "$PROXY_STATE/squid.conf" </dev/null >>"$LOG/squid-cache.log" 2>&1 || return 1
+  # negotiate_kerberos_auth reads the realm's krb5.conf (it checks tickets with the keytab alone;
+  # it never asks the KDC).
+  KRB5_CONFIG="$PROXY_STATE/krb5.conf" squid -f "$PROXY_STATE/squid.conf" </dev/null >>"$LOG/squid-cache.log" 2>&1 || return 1
   STARTED="$STARTED squid"
 }
 
@@ -165,7 +201,7 @@ fail() { # component message
 }
 
 # the network first: the services bind to its address
-for c in office officedns pac squid dante mitm; do
+for c in office officedns pac kdc squid dante mitm; do
   case " $TARGETS " in *" $c "*) "start_$c" || fail "$c" "could not be started" ;; esac
 done
 office_pid >/dev/null || fail office "the office network is down (start.sh office)"
@@ -200,6 +236,13 @@ RIG_SQUID_AUTH_HTTP_PORT=$SQUID_AUTH_HTTP_PORT
 RIG_SQUID_MAIL_PORT=$SQUID_MAIL_PORT
 RIG_SQUID_AUTH_TLS_PORT=$SQUID_AUTH_TLS_PORT
 RIG_SQUID_NTLM_PORT=$SQUID_NTLM_PORT
+RIG_SQUID_KERBEROS_PORT=$SQUID_KERBEROS_PORT
+RIG_SQUID_MAIL_TLS_PORT=$SQUID_MAIL_TLS_PORT
+RIG_KRB5_CONFIG=$PROXY_STATE/krb5.conf
+RIG_KRB5_REALM=$KRB_REALM
+RIG_KRB5_USER=$KRB_USER
+RIG_KRB5_USER_KEYTAB=$KRB_STATE/$KRB_USER.keytab
+RIG_KDC_LOG=$LOG/krb5kdc.log
 RIG_MITM_PORT=$MITM_PORT
 RIG_DEAD_PROXY_PORT=$DEAD_PROXY_PORT
 RIG_OFFICE_PROXY_USER=$OFFICE_PROXY_USER

@@ -28,7 +28,7 @@ PY
 }
 
 RC=0
-for c in mitm dante squid pac officedns; do
+for c in mitm dante squid kdc pac officedns; do
   case " $TARGETS " in *" $c "*) ;; *) continue ;; esac
   if pid=$(proxy_alive_pid "$c"); then
     kill "$pid" 2>/dev/null || true

@@ -1,6 +1,8 @@
 //! The "needs sign-in" banner over the list, one per account whose server refused its saved
 //! sign-in: "Sign in again" does what `tayori account reauth` does — the browser for OAuth
-//! accounts, the password typed here otherwise — and the account's engine starts afresh.
+//! accounts, the password typed here otherwise — and the account's engine starts afresh. And the
+//! proxy's sign-in, where the office's proxy asked the sync for its user name and password: the
+//! same form as the wizard's (what `tayori proxy sign-in` does), then every engine starts afresh.
 
 use std::collections::HashMap;
 
@@ -11,12 +13,15 @@ use tayori::i18n::{Lang, Text, fill};
 
 use crate::ui::context::Context;
 use crate::ui::failure::Failure;
+use crate::ui::proxy_sign_in;
 use crate::ui::style;
 
 /// Signing in again, per account that needs it.
 #[derive(Debug, Default)]
 pub struct Banner {
     pub reauth: HashMap<String, Reauth>,
+    /// The proxy that asked a sync for its user name and password, with the form for them.
+    pub proxy: Option<proxy_sign_in::State>,
 }
 
 /// One account's "Sign in again" in the banner.
@@ -34,12 +39,15 @@ pub enum Message {
     SignInAgain(String),
     Password(String, String),
     SignedInAgain(String, Result<(), Failure>),
+    ProxySignIn(proxy_sign_in::Message),
 }
 
 /// What the banner asks of the main window.
 pub enum Event {
     /// The account signed in again: its mark goes and its engine starts afresh.
     SignedIn(String),
+    /// The proxy's sign-in is in the keyring: every engine tries again at once.
+    ProxySignedIn,
 }
 
 impl Banner {
@@ -51,6 +59,17 @@ impl Banner {
     ) -> (Task<Message>, Option<Event>) {
         match message {
             Message::SignInAgain(email) => (self.sign_in_again(email, accounts, context), None),
+            Message::ProxySignIn(message) => {
+                let Some(form) = &mut self.proxy else {
+                    return (Task::none(), None);
+                };
+                let (task, event) = form.update(message);
+                if event == Some(proxy_sign_in::Event::Saved) {
+                    self.proxy = None;
+                    return (Task::none(), Some(Event::ProxySignedIn));
+                }
+                (task.map(Message::ProxySignIn), None)
+            }
             Message::Password(email, password) => {
                 self.reauth.entry(email).or_default().password = password;
                 (Task::none(), None)
@@ -95,6 +114,21 @@ impl Banner {
             crate::ui::reauth::sign_in_again(context.clone(), account, password),
             move |result| Message::SignedInAgain(email.clone(), result),
         )
+    }
+
+    /// A sync was stopped by `proxy` asking for its user name and password: the form is shown
+    /// (kept as it is while the same proxy asks again, so nothing typed is lost).
+    pub fn proxy_asks(&mut self, proxy: &str) {
+        if self.proxy.as_ref().is_none_or(|form| form.proxy != proxy) {
+            self.proxy = Some(proxy_sign_in::State::new(proxy.to_owned()));
+        }
+    }
+
+    /// The proxy's sign-in form, where a proxy asked for one.
+    pub fn proxy_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
+        self.proxy
+            .as_ref()
+            .map(|form| form.view(lang).map(Message::ProxySignIn))
     }
 
     /// The account signed in again elsewhere (the settings): its banner goes.

@@ -358,9 +358,13 @@ impl State {
                 let (task, event) =
                     self.banner
                         .update(message, background.accounts(), &self.context);
-                if let Some(banner::Event::SignedIn(email)) = event {
+                match event {
                     // A new key for the subscription: the engine starts again, signed in.
-                    background.signed_in_again(&email);
+                    Some(banner::Event::SignedIn(email)) => background.signed_in_again(&email),
+                    // The proxy's sign-in is saved: every engine starts again through it now
+                    // rather than at the end of its wait.
+                    Some(banner::Event::ProxySignedIn) => background.restart_all(),
+                    None => {}
                 }
                 task.map(Message::Banner)
             }
@@ -539,6 +543,13 @@ impl State {
     /// An engine reported (the application keeps what it said): new mail or a folder done reads
     /// the folders and the list again.
     pub fn synced(&mut self, event: &SyncEvent) -> Task<Message> {
+        if let SyncEvent::Offline {
+            proxy_sign_in: Some(proxy),
+            ..
+        } = event
+        {
+            self.banner.proxy_asks(proxy);
+        }
         let refresh = matches!(
             event,
             SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) | SyncEvent::NewMail { .. }

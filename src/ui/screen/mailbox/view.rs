@@ -19,6 +19,14 @@ pub fn window<'a>(
     lang: Lang,
 ) -> Element<'a, Message> {
     let mut middle = column![header(state, lang)];
+    if let Some(form) = state.banner.proxy_view(lang) {
+        middle = middle.push(
+            container(form.map(Message::Banner))
+                .padding([8, 12])
+                .width(Fill)
+                .style(style::notice),
+        );
+    }
     for account in background.accounts() {
         if account.needs_sign_in.is_some() {
             middle = middle.push(

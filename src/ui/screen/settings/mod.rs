@@ -23,6 +23,7 @@ use tayori::i18n::{Lang, Plural, Text, fill};
 
 use crate::ui::context::Context;
 use crate::ui::failure::Failure;
+use crate::ui::proxy_sign_in;
 use crate::ui::style;
 
 /// The choices of "download whole messages of the last … days", in days (`None`: all).
@@ -33,6 +34,9 @@ pub struct State {
     accounts: Vec<Account>,
     /// Per account: the sign-in again under way, or what came of it.
     accounts_state: HashMap<String, AccountState>,
+    /// A proxy that asked an account's sign-in for its user name and password: the form, and the
+    /// account whose sign-in runs again once they are saved.
+    proxy_sign_in: Option<(String, proxy_sign_in::State)>,
     /// The account whose removal waits for "Remove" to be pressed again, and how many of its
     /// messages wait in the outbox (once counted).
     confirm_remove: Option<String>,
@@ -107,6 +111,8 @@ pub enum Message {
     /// "Add a shared mailbox" on the member's card.
     AddShared(String),
     SharedAdded(String, String, Result<Box<Account>, Failure>),
+    /// The proxy's sign-in form.
+    ProxySignIn(proxy_sign_in::Message),
 }
 
 /// What the screen asks of the application.
@@ -129,6 +135,7 @@ impl State {
             context,
             accounts,
             accounts_state: HashMap::new(),
+            proxy_sign_in: None,
             confirm_remove: None,
             unsent: None,
             save_problem: None,
@@ -200,6 +207,19 @@ impl State {
                 self.accounts_state.entry(email).or_default().password = typed;
             }
             Message::SignInAgain(email) => return (self.sign_in_again(email), None),
+            Message::ProxySignIn(message) => {
+                let Some((email, form)) = &mut self.proxy_sign_in else {
+                    return (Task::none(), None);
+                };
+                let (task, event) = form.update(message);
+                if event == Some(proxy_sign_in::Event::Saved) {
+                    // Saved in the keyring: the sign-in that the proxy stopped runs again.
+                    let email = email.clone();
+                    self.proxy_sign_in = None;
+                    return (self.sign_in_again(email), None);
+                }
+                return (task.map(Message::ProxySignIn), None);
+            }
             Message::SignedInAgain(email, result) => {
                 let state = self.accounts_state.entry(email.clone()).or_default();
                 state.busy = false;
@@ -221,7 +241,18 @@ impl State {
                         }
                         return (Task::none(), Some(Event::SignedIn(email)));
                     }
-                    Err(failure) => state.problem = Some(Problem::SignIn(failure)),
+                    Err(failure) => {
+                        if let Some(proxy) = &failure.proxy_sign_in
+                            && self
+                                .proxy_sign_in
+                                .as_ref()
+                                .is_none_or(|(_, form)| &form.proxy != proxy)
+                        {
+                            self.proxy_sign_in =
+                                Some((email.clone(), proxy_sign_in::State::new(proxy.clone())));
+                        }
+                        state.problem = Some(Problem::SignIn(failure));
+                    }
                 }
             }
             Message::Remove(email) => {
@@ -817,6 +848,11 @@ impl State {
                 ),
             };
             card = card.push(text(line).size(style::TINY).style(style::danger));
+        }
+        if let Some((owner, form)) = &self.proxy_sign_in
+            && owner == email
+        {
+            card = card.push(form.view(lang).map(Message::ProxySignIn));
         }
         container(card)
             .padding(14)

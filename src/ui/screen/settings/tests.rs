@@ -978,3 +978,54 @@ fn removing_an_account_in_japanese_says_how_to_end_the_sign_in_at_the_provider()
         "the refresh token is gone from the keyring"
     );
 }
+
+/// An account's sign-in stopped by the office's proxy asking for its user name and password (over
+/// TLS) is answered in the settings: the proxy's sign-in form appears on the account's card, what is
+/// typed goes to the system keyring under the proxy's `host:port` (where the core reads it, as after
+/// `tayori proxy sign-in`), and the sign-in runs again. (How the core then answers the proxy is
+/// tests/proxy_mail.rs.)
+#[test]
+fn a_proxy_asking_a_sign_in_for_its_password_is_signed_in_to_from_the_settings() {
+    const PROXY: &str = "settings-proxy.office.test:3444";
+    let email = "s20@example.test";
+    let (_home, context) = home(&[account(email, (10993, 10465))], "");
+    let _turn = testing::take_turn();
+    let mut person = open_app(context);
+    let _ = person
+        .runtime
+        .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
+    // In the window's language (the form itself is shown in both by the wizard's and the
+    // banner's tests).
+    let lang = person.state.lang();
+    person.click(lang.text(Text::SettingsTitle));
+    {
+        let refused = tayori::account::setup::SetupError::Imap(tayori::imap::ImapError::Net(
+            tayori::net::NetError::Refused(tayori::net::proxy::Refusal::ProxyCredentialsNeeded {
+                proxy: PROXY.into(),
+            }),
+        ));
+        person.apply(Message::Settings(
+            crate::ui::screen::settings::Message::SignedInAgain(
+                email.into(),
+                Err(crate::ui::failure::Failure::from_setup(&refused)),
+            ),
+        ));
+        let heading = fill(lang.text(Text::ProxySignInHeading), &[("proxy", PROXY)]);
+        assert!(person.sees(&heading), "{heading}");
+        person.type_into_id("proxy-sign-in-user", "tanaka");
+        person.type_into_id("proxy-sign-in-password", "proxy-secret");
+        person.picture("settings-proxy-sign-in", &Theme::Light);
+        person.click(lang.text(Text::ProxySignInSave));
+        person.settle_until(|p| !p.sees(&heading));
+        let saved = person
+            .runtime
+            .block_on(keyring_store::load(PROXY, SecretKind::ProxyPassword))
+            .unwrap()
+            .expect("the proxy sign-in is in the keyring");
+        assert_eq!(saved.expose(), "tanaka:proxy-secret");
+        let _ = person
+            .runtime
+            .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
+        person.settle_until(|p| !p.settings().busy(email));
+    }
+}

@@ -255,3 +255,70 @@ fn a_conditional_access_refusal_is_not_told_as_sign_in_again() {
         );
     }
 }
+
+/// A sync stopped by the office's proxy asking for its user name and password (over TLS) is
+/// answered from the window: the proxy's sign-in form appears over the list, what is typed goes
+/// to the system keyring under the proxy's `host:port` (where the core reads it, as after `tayori
+/// proxy sign-in`), and every engine starts again through it. (How the core then answers the
+/// proxy is tests/proxy_mail.rs.)
+#[test]
+fn a_proxy_asking_a_sync_for_its_password_is_signed_in_to_from_the_window() {
+    use tayori::auth::keyring_store::{self, SecretKind};
+    const PROXY: &str = "banner-proxy.office.test:3444";
+    let email = "s22@example.test";
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    tayori::account::Accounts::new(&paths)
+        .upsert(rig_account(email))
+        .unwrap();
+    let _turn = testing::take_turn();
+    for lang in [Lang::Ja, Lang::En] {
+        let mut person = window(
+            context.clone(),
+            lang,
+            tokio::runtime::Runtime::new().unwrap(),
+        );
+        let _ = person
+            .runtime
+            .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
+        let refusal = tayori::net::proxy::Refusal::ProxyCredentialsNeeded {
+            proxy: PROXY.into(),
+        };
+        let asks = |person: &mut Window| {
+            person.engine_says(
+                email,
+                sync::Update::Event(tayori::sync::SyncEvent::Offline {
+                    error: refusal.text(lang),
+                    retry_in: Duration::from_secs(4),
+                    proxy_sign_in: Some(PROXY.into()),
+                }),
+            );
+        };
+        asks(&mut person);
+        let heading = fill(lang.text(Text::ProxySignInHeading), &[("proxy", PROXY)]);
+        assert!(person.sees(&heading), "{heading}");
+        person.type_into_id("proxy-sign-in-user", "tanaka");
+        // The engine asks again while the person types: nothing typed is lost.
+        asks(&mut person);
+        person.type_into_id("proxy-sign-in-password", "proxy-secret");
+        person.picture(&format!("sync-proxy-sign-in-{lang:?}"), &iced::Theme::Light);
+        let before = person.state.background().restarts_of(email);
+        person.click(lang.text(Text::ProxySignInSave));
+        person.settle_within(
+            Duration::from_secs(20),
+            "the proxy sign-in saved",
+            |person| person.state.background().restarts_of(email) > before,
+        );
+        assert!(!person.sees(&heading), "the form goes once saved");
+        let saved = person
+            .runtime
+            .block_on(keyring_store::load(PROXY, SecretKind::ProxyPassword))
+            .unwrap()
+            .expect("the proxy sign-in is in the keyring");
+        assert_eq!(saved.expose(), "tanaka:proxy-secret");
+        let _ = person
+            .runtime
+            .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
+    }
+}

@@ -8,8 +8,10 @@ set -eu
 
 PKGS="dovecot-core dovecot-imapd dovecot-submissiond dovecot-lmtpd postfix dnsmasq-base gnome-keyring \
 dbus dbus-daemon keyutils openssl ca-certificates curl python3 libsecret-tools \
-squid dante-server mitmproxy nftables iproute2 util-linux libglib2.0-bin gsettings-desktop-schemas"
-# The last line is the office network (tests/rig/proxy/): squid, dante and mitmproxy as the
+squid dante-server mitmproxy nftables iproute2 util-linux libglib2.0-bin gsettings-desktop-schemas \
+isync"
+# isync: mbsync, the peer benches/sync.sh compares Tayori's sync with.
+# The line before is the office network (tests/rig/proxy/): squid, dante and mitmproxy as the
 # office's proxies, nftables for its firewall, gsettings to write GNOME's proxy settings in tests.
 
 [ "$(id -u)" = 0 ] || { echo "setup.sh: must run as root" >&2; exit 1; }

@@ -452,8 +452,13 @@ async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
     let mut mailbox = TestMailbox::login(user).await;
     mailbox.reset().await;
     for i in 0..150 {
-        // Mixed sizes: small notes and 200 KB reports.
-        let padding = if i % 5 == 0 { 200_000 } else { 2_000 };
+        // Mixed sizes: small notes, 200 KB reports, and 1.5 MB files (downloaded in pieces into a
+        // temporary file and copied into the store: a kill may hit either step).
+        let padding = match i {
+            _ if i % 50 == 7 => 1_500_000,
+            _ if i % 5 == 0 => 200_000,
+            _ => 2_000,
+        };
         mailbox
             .append("INBOX", &message("kill", i, padding), "")
             .await;

@@ -57,6 +57,14 @@ enum Downloaded {
     Spooled(SpooledBody),
 }
 
+/// The reconnections of one pass over a folder's messages.
+#[derive(Default)]
+struct Reconnects {
+    count: usize,
+    /// The messages a lost connection broke off once already.
+    lost: BTreeSet<u32>,
+}
+
 /// Why a spooled download stopped.
 enum Spooling {
     Command(CommandError),
@@ -104,23 +112,32 @@ impl Engine {
     }
 
     /// After a command broke off in the middle of one message's answer: that message is the one
-    /// to skip, on a new connection with the folder selected again. Errors that name no message
-    /// among `candidates` (or too many reconnections) stop the folder as before.
+    /// to skip (`Some`), on a new connection with the folder selected again. A connection that was
+    /// merely lost (closed or reset, as a restarting server or an administrator's kick does) gives
+    /// the message one more try on the new connection first (`None`: ask again); losing it on the
+    /// same message twice skips it. Errors that name no message among `candidates` (or too many
+    /// reconnections) stop the folder as before.
     async fn skip_and_reconnect(
         &self,
         conn: &mut Conn,
         folder: &str,
         error: CommandError,
         candidates: impl Fn(u32) -> bool,
-        reconnects: &mut usize,
-    ) -> Result<(u32, String), SyncError> {
+        reconnects: &mut Reconnects,
+    ) -> Result<Option<(u32, String)>, SyncError> {
         let Some(uid) = conn.broken_uid().filter(|uid| candidates(*uid)) else {
             return Err(error.into());
         };
-        if *reconnects >= MAX_RECONNECTS {
+        if reconnects.count >= MAX_RECONNECTS {
             return Err(error.into());
         }
-        *reconnects += 1;
+        reconnects.count += 1;
+        if matches!(error, CommandError::Connection { .. }) && reconnects.lost.insert(uid) {
+            tracing::warn!(folder, uid, %error, "the connection was lost; reconnecting to try the message again");
+            *conn = self.connect().await?;
+            conn.select(folder, None).await?;
+            return Ok(None);
+        }
         let reason = match &error {
             CommandError::Connection { reason, .. }
             | CommandError::Stalled { reason, .. }
@@ -131,7 +148,7 @@ impl Engine {
         tracing::warn!(folder, uid, %error, "skipping the message and reconnecting");
         *conn = self.connect().await?;
         conn.select(folder, None).await?;
-        Ok((uid, reason))
+        Ok(Some((uid, reason)))
     }
 
     /// Fetches headers for `missing` (ascending UIDs), newest first, storing each chunk while the
@@ -151,7 +168,7 @@ impl Engine {
         }
         let mut done = 0;
         let mut added = 0;
-        let mut reconnects = 0;
+        let mut reconnects = Reconnects::default();
         let mut pending: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
         for chunk in missing.rchunks(ENVELOPE_CHUNK) {
             let mut envelopes = Vec::new();
@@ -205,7 +222,7 @@ impl Engine {
         chunk: &[u32],
         envelopes: &mut Vec<NewEnvelope>,
         skipped: &mut Vec<Skipped>,
-        reconnects: &mut usize,
+        reconnects: &mut Reconnects,
     ) -> Result<(), SyncError> {
         let mut remaining = chunk.to_vec();
         loop {
@@ -255,9 +272,13 @@ impl Engine {
                 .copied()
                 .filter(|uid| !handled.contains(uid))
                 .collect();
-            let (uid, reason) = self
+            let Some((uid, reason)) = self
                 .skip_and_reconnect(conn, folder, error, |uid| open.contains(&uid), reconnects)
-                .await?;
+                .await?
+            else {
+                remaining = open;
+                continue;
+            };
             envelopes.push(placeholder(uid, &reason));
             skipped.push(Skipped {
                 folder: folder.to_owned(),
@@ -353,7 +374,7 @@ impl Engine {
 
         let network = async {
             let mut start = 0;
-            let mut reconnects = 0;
+            let mut reconnects = Reconnects::default();
             while start < missing.len() {
                 let (uid, size) = missing[start];
                 if size > SPOOL_ABOVE {
@@ -368,14 +389,23 @@ impl Engine {
                         Ok(None) => continue,
                         Err(Spooling::Store(error)) => return Err(error.into()),
                         Err(Spooling::Command(error)) => {
-                            self.skip_and_reconnect(
-                                conn,
-                                folder,
-                                error,
-                                |broken| broken == uid,
-                                &mut reconnects,
-                            )
-                            .await?
+                            let skip = self
+                                .skip_and_reconnect(
+                                    conn,
+                                    folder,
+                                    error,
+                                    |broken| broken == uid,
+                                    &mut reconnects,
+                                )
+                                .await?;
+                            match skip {
+                                Some(bad) => bad,
+                                None => {
+                                    // Again, on the new connection.
+                                    start -= 1;
+                                    continue;
+                                }
+                            }
                         }
                     };
                     self.body_skipped(folder, folder_id, bad, skipped).await?;
@@ -444,7 +474,7 @@ impl Engine {
                             .map(|(uid, _)| *uid)
                             .filter(|uid| !handled.contains(uid))
                             .collect();
-                        bad.push(
+                        bad.extend(
                             self.skip_and_reconnect(
                                 conn,
                                 folder,

@@ -1,107 +1,154 @@
 #!/usr/bin/env python3
-"""Sync performance against the rig's Dovecot, with mbsync (Debian's isync) on the same mailbox in
-the same run for the ratio. Prints figures; the goals of the sync issue are shown beside them but do
-not fail the run. Called by benches/sync.sh (which builds the release binary, installs isync and
-runs this inside a Secret Service session).
+"""Sync figures against the rig's Dovecot, called by benches/sync.sh (which builds Tayori, installs
+isync, puts the bench mailbox in place and runs this inside a Secret Service session).
 
-Measured:
-  * full initial sync (headers + whole messages) of the bench mailbox, wall time and peak RSS
-  * "list usable": from the start of `tayori sync` until every header is in the store (polled
-    read-only from SQLite, like a second process — the window — would see it)
-  * no-change resync, whole process (connect, TLS, login, LIST-STATUS, logout)
-  * new mail during IDLE: LMTP delivery -> row in the store
-  * mbsync: initial with its default durability (FSync yes) and no-change
+Four programs download the same mailbox in one run, interleaved: round r runs them in the order
+A B C D rotated by r, so each program meets a warm or a busy machine alike. Every run starts from
+nothing (a new Tayori profile, an empty Maildir) after `sync(2)`, so no program pays for the
+previous one's write-back.
+
+  A  Tayori     `tayori sync`: every message stored and readable offline when it exits (SQLite WAL,
+                synchronous=NORMAL), headers, flags, threads and the search index
+  B  mbsync     `FSync no` (isync): a Maildir, no fsync — the comparison at equal durability
+  C  mbsync     default `FSync yes`: an fsync per message
+  D  floor      benches/floor.py: one `UID FETCH 1:* (BODY.PEEK[])` over TLS, bytes discarded
+
+Prints per program min/median wall time and peak RSS (GNU time's maximum resident set), per pair
+the ratio of each round and its median, and the goals of the sync issue beside them. Then, for
+Tayori alone: every header in the store (polled read-only from SQLite, as the window would see it),
+no-change resync, new mail during IDLE.
 """
-import os, shutil, smtplib, sqlite3, statistics, subprocess, sys, tempfile, time
+import json, os, shutil, smtplib, sqlite3, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE = os.environ.get("TAYORI_RIG_STATE", os.path.join(ROOT, "target", "rig"))
-BIN = os.path.join(ROOT, "target", "release", "tayori")
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
-RUNS = int(os.environ.get("RUNS", "2"))
+BIN = os.environ.get("TAYORI_BENCH_BIN", os.path.join(ROOT, "target", "release", "tayori"))
+ROUNDS = int(os.environ.get("ROUNDS", "6"))
 USER = "bench@example.test"
+PASSWORD = "bench-app-password"
 ENV = dict(os.environ, TAYORI_DNS_SERVER="127.0.0.1:10053", LANG="en_US.UTF-8")
+GOAL_VS_PEER = 0.8
+GOAL_VS_FLOOR = 1.6
+GOAL_RSS_MB = 64
+GOAL_HEADERS_S = 1.0
 
 
-def tayori(home, *args, stdin=None, check=True):
-    env = dict(ENV, TAYORI_HOME=home, TAYORI_POLICY_FILE=os.path.join(home, "none.toml"),
-               TAYORI_ISPDB_URL="https://ispdb.example.test/v1.1/")
-    out = subprocess.run([BIN, *args], env=env, input=stdin, capture_output=True, text=True)
-    if check and out.returncode != 0:
+def tayori_env(home):
+    return dict(ENV, TAYORI_HOME=home, TAYORI_POLICY_FILE=os.path.join(home, "none.toml"),
+                TAYORI_ISPDB_URL="https://ispdb.example.test/v1.1/")
+
+
+def tayori(home, *args, stdin=None):
+    out = subprocess.run([BIN, *args], env=tayori_env(home), input=stdin, capture_output=True, text=True)
+    if out.returncode != 0:
         sys.exit(f"tayori {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
     return out
 
 
-def new_home(user, password):
+def new_home(user=USER, password=PASSWORD):
     home = tempfile.mkdtemp(prefix="tayori-bench-")
     tayori(home, "account", "add", user, "--auth", "password", stdin=password + "\n")
     return home
 
 
+def store_path(home):
+    return os.path.join(home, "data", "mail.sqlite3")
+
+
+def query(db, sql, default):
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute(sql).fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return default
+
+
 def count_rows(db, where=""):
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute(f"SELECT count(*) FROM messages {where}").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
+    return query(db, f"SELECT count(*) FROM messages {where}", 0)
 
 
-def first_pass_done(db):
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute(
-                "SELECT count(*) FROM folders WHERE synced_at IS NOT NULL").fetchone()[0] > 0
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return False
+def tree_bytes(path):
+    total = 0
+    for top, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
-def ms(seconds):
-    return f"{seconds * 1000:.0f} ms"
-
-
-def tayori_initial(home):
-    """One full initial sync; returns (wall s, list-usable s, peak RSS MB, store bytes)."""
-    db = os.path.join(home, "data", "mail.sqlite3")
-    env = dict(ENV, TAYORI_HOME=home, TAYORI_POLICY_FILE=os.path.join(home, "none.toml"))
+def timed(cmd, env=None, poll=None):
+    """Runs cmd under GNU time; returns (wall s, peak RSS MB, stdout, value of `poll`)."""
+    os.sync()
     start = time.monotonic()
-    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", BIN, "sync"], env=env,
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *cmd], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    list_ready = None
-    while proc.poll() is None:
-        if list_ready is None and os.path.exists(db) and count_rows(db) >= N:
-            list_ready = time.monotonic() - start
-        time.sleep(0.02)
-    wall = time.monotonic() - start
+    polled = None
+    if poll is not None:
+        while proc.poll() is None:
+            if polled is None and poll():
+                polled = time.monotonic() - start
+                break
+            time.sleep(0.05)
     out, err = proc.communicate()
+    wall = time.monotonic() - start
     if proc.returncode != 0:
-        sys.exit(f"tayori sync failed:\n{out}{err}")
-    if list_ready is None:
-        list_ready = wall
-    rss_kb = int(err.strip().splitlines()[-1])
-    size = sum(os.path.getsize(os.path.join(os.path.dirname(db), f))
-               for f in os.listdir(os.path.dirname(db)) if f.startswith("mail.sqlite3"))
-    bodies = count_rows(db, "WHERE body_state != 0")
-    if bodies != N:
-        sys.exit(f"only {bodies} of {N} bodies stored")
-    print(f"    summary: {out.strip()}")
-    return wall, list_ready, rss_kb / 1024, size
+        sys.exit(f"{os.path.basename(cmd[0])} failed:\n{out}{err}")
+    return wall, int(err.strip().splitlines()[-1]) / 1024, out, polled
 
 
-def mbsync_config(local, fsync):
-    os.makedirs(os.path.join(local, "mail"), exist_ok=True)
-    path = os.path.join(local, "mbsyncrc")
-    with open(path, "w") as f:
-        f.write(f"""IMAPAccount bench
+class Tayori:
+    name = "Tayori sync"
+
+    def __init__(self, n):
+        self.n = n
+        self.home = None
+        self.headers = []
+        self.stores = []
+
+    def run(self):
+        self.clean()
+        self.home = new_home()
+        db = store_path(self.home)
+        wall, rss, out, headers = timed([BIN, "sync"], env=tayori_env(self.home),
+                                        poll=lambda: count_rows(db) >= self.n)
+        bodies = count_rows(db, "WHERE body_state != 0")
+        if bodies != self.n:
+            sys.exit(f"Tayori stored only {bodies} of {self.n} bodies")
+        self.headers.append(headers if headers is not None else wall)
+        self.stores.append(tree_bytes(self.home))
+        self.summary = out.strip().splitlines()[-1] if out.strip() else ""
+        return wall, rss
+
+    def clean(self):
+        if self.home:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+
+
+class Mbsync:
+    def __init__(self, fsync):
+        self.fsync = fsync
+        self.name = "mbsync FSync yes" if fsync else "mbsync FSync no"
+        self.dir = None
+        self.stores = []
+
+    def config(self):
+        path = os.path.join(self.dir, "mbsyncrc")
+        os.makedirs(os.path.join(self.dir, "mail"))
+        with open(path, "w") as f:
+            # FSync is a global option: its own section, before the others.
+            f.write(f"""FSync {"yes" if self.fsync else "no"}
+
+IMAPAccount bench
 Host localhost
 Port 10993
 User {USER}
-Pass bench-app-password
+Pass {PASSWORD}
 SSLType IMAPS
 CertificateFile {STATE}/pki/ca.crt
 AuthMechs PLAIN
@@ -110,8 +157,8 @@ IMAPStore bench-far
 Account bench
 
 MaildirStore bench-near
-Path {local}/mail/
-Inbox {local}/mail/INBOX
+Path {self.dir}/mail/
+Inbox {self.dir}/mail/INBOX
 SubFolders Verbatim
 
 Channel bench
@@ -121,30 +168,52 @@ Patterns *
 Create Near
 Sync Pull
 SyncState *
-{"" if fsync else "FSync no"}
 """)
-    return path
+        return path
+
+    def run(self):
+        self.clean()
+        self.dir = tempfile.mkdtemp(prefix="mbsync-bench-")
+        wall, rss, _, _ = timed(["mbsync", "-q", "-c", self.config(), "-a"])
+        self.stores.append(tree_bytes(os.path.join(self.dir, "mail")))
+        return wall, rss
+
+    def clean(self):
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
 
 
-def timed(cmd):
-    start = time.monotonic()
-    out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
-    wall = time.monotonic() - start
-    if out.returncode != 0:
-        sys.exit(f"{cmd[0]} failed:\n{out.stdout}{out.stderr}")
-    return wall, int(out.stderr.strip().splitlines()[-1]) / 1024
+class Floor:
+    name = "raw floor"
+
+    def run(self):
+        wall, rss, out, _ = timed([sys.executable, os.path.join(ROOT, "benches", "floor.py"),
+                                   "localhost", "10993", USER, PASSWORD, f"{STATE}/pki/ca.crt"])
+        self.summary = out.strip()
+        return wall, rss
+
+    def clean(self):
+        pass
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.0f} ms"
+
+
+def verdict(value, goal):
+    return "met" if value <= goal else "NOT met"
 
 
 def idle_latency(rounds=10):
     user = "s23@example.test"
     home = new_home(user, "s23-app-password")
-    db = os.path.join(home, "data", "mail.sqlite3")
-    env = dict(ENV, TAYORI_HOME=home, TAYORI_POLICY_FILE=os.path.join(home, "none.toml"))
-    watcher = subprocess.Popen([BIN, "sync", "--watch"], env=env,
+    db = store_path(home)
+    watcher = subprocess.Popen([BIN, "sync", "--watch"], env=tayori_env(home),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        while not first_pass_done(db):
+        while query(db, "SELECT count(*) FROM folders WHERE synced_at IS NOT NULL", 0) == 0:
             if time.monotonic() > deadline:
                 sys.exit("the watcher never finished its first pass")
             time.sleep(0.05)
@@ -170,58 +239,131 @@ def idle_latency(rounds=10):
         shutil.rmtree(home, ignore_errors=True)
 
 
-def main():
+def mailbox_status():
     status = subprocess.run(["doveadm", "-c", f"{STATE}/dovecot/dovecot.conf", "mailbox", "status",
                              "-u", USER, "messages vsize", "INBOX"], capture_output=True, text=True)
-    print(f"mailbox: {status.stdout.strip()}  (Dovecot on loopback, IMAPS 10993, client and server on the same 2 cores)")
+    fields = dict(part.split("=", 1) for part in status.stdout.split() if "=" in part)
+    return int(fields["messages"]), int(fields["vsize"])
 
-    print("\nTayori (release build; store: SQLite WAL, synchronous=NORMAL — a committed transaction "
-          "survives a crash of Tayori, an OS crash can lose only the last ones, which the next sync fetches again)")
-    results = []
-    for run in range(RUNS):
-        home = new_home(USER, "bench-app-password")
-        wall, ready, rss, size = tayori_initial(home)
-        results.append((wall, ready, rss))
-        print(f"  initial full sync #{run + 1}: {wall:.2f} s; all {N} headers in the store after "
-              f"{ready:.2f} s; peak RSS {rss:.0f} MB; store {size / 1e6:.0f} MB")
-        if run < RUNS - 1:
-            shutil.rmtree(home, ignore_errors=True)
-    nochange = []
-    for _ in range(10):
-        start = time.monotonic()
-        tayori(home, "sync")
-        nochange.append(time.monotonic() - start)
-    print(f"  no-change resync (whole process, 10 runs): min {ms(min(nochange))}, "
-          f"median {ms(statistics.median(nochange))}, max {ms(max(nochange))}")
-    shutil.rmtree(home, ignore_errors=True)
 
-    print("\nmbsync (isync, default FSync yes)")
-    mb = []
-    for run in range(RUNS):
-        local = tempfile.mkdtemp(prefix="mbsync-bench-")
-        config = mbsync_config(local, fsync=True)
-        wall, rss = timed(["mbsync", "-q", "-c", config, "-a"])
-        mb.append(wall)
-        print(f"  initial full sync #{run + 1}: {wall:.2f} s; peak RSS {rss:.0f} MB")
-        if run < RUNS - 1:
-            shutil.rmtree(local, ignore_errors=True)
-    mb_nochange = [timed(["mbsync", "-q", "-c", config, "-a"])[0] for _ in range(10)]
-    print(f"  no-change (10 runs): min {ms(min(mb_nochange))}, median {ms(statistics.median(mb_nochange))}")
-    shutil.rmtree(local, ignore_errors=True)
+def interleaved(n):
+    messages, vsize = mailbox_status()
+    if messages != n:
+        sys.exit(f"the bench mailbox holds {messages} messages, not {n}")
+    print(f"mailbox: {messages} messages, {vsize / 1e6:.0f} MB as IMAP delivers them (Dovecot on "
+          f"loopback, IMAPS; clients and server share this machine's {os.cpu_count()} cores)")
+    print(f"binary: {os.path.relpath(BIN, ROOT)}; {ROUNDS} rounds, order A B C D rotated each round")
+    tayori_p = Tayori(n)
+    programs = [tayori_p, Mbsync(False), Mbsync(True), Floor()]
+    # While iterating, e.g. SKIP="mbsync FSync yes" (on a busy disk it takes minutes a round);
+    # the figures that decide come from a run of all four.
+    skip = [name.strip() for name in os.environ.get("SKIP", "").split(",") if name.strip()]
+    programs = [p for p in programs if p.name not in skip]
+    if skip:
+        print(f"left out (SKIP): {', '.join(skip)}")
+    times = {p.name: [] for p in programs}
+    rss = {p.name: [] for p in programs}
+    try:
+        for r in range(ROUNDS):
+            order = programs[r % len(programs):] + programs[:r % len(programs)]
+            line = []
+            for program in order:
+                wall, peak = program.run()
+                if program is not tayori_p:
+                    program.clean()
+                times[program.name].append(wall)
+                rss[program.name].append(peak)
+                line.append(f"{program.name} {wall:.2f} s/{peak:.0f} MB")
+            print(f"  round {r + 1}: " + " | ".join(line), flush=True)
+        print(f"  Tayori's last summary: {tayori_p.summary}")
+        print(f"  floor's last run: {programs[-1].summary}")
 
+        print(f"\n{'program (' + str(ROUNDS) + ' runs each)':<28}{'min':>9}{'median':>9}"
+              f"{'peak RSS med':>14}{'max':>7}  stored")
+        for p in programs:
+            t, m = times[p.name], rss[p.name]
+            stored = ""
+            if getattr(p, "stores", None):
+                stored = f"{statistics.median(p.stores) / 1e6:.0f} MB ({statistics.median(p.stores) / vsize:.2f}x the mail)"
+            print(f"{p.name:<28}{min(t):>8.2f}s{statistics.median(t):>8.2f}s"
+                  f"{statistics.median(m):>11.0f} MB{max(m):>4.0f} MB  {stored}")
+
+        pairs = [(a.name, b.name) for i, a in enumerate(programs) for b in programs[i + 1:]]
+        print("\nratio per round (first / second), and its median")
+        ratios = {}
+        for a, b in pairs:
+            per_round = [x / y for x, y in zip(times[a], times[b])]
+            ratios[(a, b)] = statistics.median(per_round)
+            print(f"  {a + ' / ' + b:<38} " + " ".join(f"{x:.2f}" for x in per_round)
+                  + f"   median {ratios[(a, b)]:.2f}")
+
+        vs_peer = ratios[("Tayori sync", "mbsync FSync no")]
+        vs_floor = ratios[("Tayori sync", "raw floor")]
+        peak = max(rss["Tayori sync"])
+        headers = statistics.median(tayori_p.headers)
+        print("\nagainst the goals (issue 23)")
+        print(f"  full sync, median Tayori / mbsync FSync no (equal durability): {vs_peer:.2f}  "
+              f"goal <= {GOAL_VS_PEER}  {verdict(vs_peer, GOAL_VS_PEER)}")
+        print(f"  full sync, median Tayori / raw floor: {vs_floor:.2f}  goal <= {GOAL_VS_FLOOR}  "
+              f"{verdict(vs_floor, GOAL_VS_FLOOR)}")
+        print(f"  peak RSS of Tayori over {ROUNDS} syncs of {n}: max {peak:.0f} MB  goal <= {GOAL_RSS_MB} MB  "
+              f"{verdict(peak, GOAL_RSS_MB)}")
+        print(f"  every header in the store: median {headers:.2f} s after start  goal < {GOAL_HEADERS_S:.0f} s  "
+              f"{verdict(headers, GOAL_HEADERS_S - 1e-9)}")
+        if ("Tayori sync", "mbsync FSync yes") in ratios:
+            print(f"  (for the record: Tayori / mbsync FSync yes "
+                  f"{ratios[('Tayori sync', 'mbsync FSync yes')]:.2f}; mbsync FSync no / raw floor "
+                  f"{ratios[('mbsync FSync no', 'raw floor')]:.2f})")
+
+        nochange = []
+        for _ in range(10):
+            start = time.monotonic()
+            tayori(tayori_p.home, "sync")
+            nochange.append(time.monotonic() - start)
+        print(f"\nno-change resync, whole process (10 runs): min {ms(min(nochange))}, "
+              f"median {ms(statistics.median(nochange))}")
+    finally:
+        for p in programs:
+            p.clean()
     idle = idle_latency()
-    print(f"\nnew mail during IDLE -> in the store (10 deliveries over LMTP): min {ms(min(idle))}, "
+    print(f"new mail during IDLE -> in the store (10 deliveries over LMTP): min {ms(min(idle))}, "
           f"median {ms(statistics.median(idle))}, max {ms(max(idle))}")
 
-    best_t = min(r[0] for r in results)
-    print("\nagainst the goals:")
-    print(f"  full initial sync: Tayori best {best_t:.2f} s vs mbsync best {min(mb):.2f} s "
-          f"(ratio {best_t / min(mb):.2f}; goal <= 1)")
-    print(f"  all headers in the store: best {min(r[1] for r in results):.2f} s (goal < 2 s)")
-    print(f"  no-change resync: median {ms(statistics.median(nochange))} (goal < 200 ms)")
-    print(f"  IDLE delivery: median {ms(statistics.median(idle))} (goal < 1 s)")
-    print(f"  peak memory during the {N}-message sync: max {max(r[2] for r in results):.0f} MB (goal < 200 MB)")
+
+def scale(n, results):
+    """Tayori alone on an n-message mailbox: one full sync; the figures go to `results`."""
+    messages, vsize = mailbox_status()
+    if messages != n:
+        sys.exit(f"the bench mailbox holds {messages} messages, not {n}")
+    t = Tayori(n)
+    try:
+        wall, peak = t.run()
+    finally:
+        t.clean()
+    row = {"n": n, "mail": vsize, "wall": wall, "rss": peak, "store": t.stores[0], "headers": t.headers[0]}
+    print(f"  {n} messages ({vsize / 1e6:.0f} MB): {wall:.2f} s, peak RSS {peak:.0f} MB, "
+          f"store {t.stores[0] / 1e6:.0f} MB", flush=True)
+    with open(results, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def scale_summary(results):
+    rows = [json.loads(line) for line in open(results)]
+    print(f"\nTayori full sync by mailbox size{'':<6}{'time':>8}{'per 1k msgs':>13}{'peak RSS':>10}"
+          f"{'store':>9}{'store/mail':>12}")
+    for r in rows:
+        print(f"  {r['n']:>7} messages, {r['mail'] / 1e6:>5.0f} MB mail {r['wall']:>8.2f}s"
+              f"{r['wall'] / r['n'] * 1000:>12.3f}s{r['rss']:>7.0f} MB{r['store'] / 1e6:>6.0f} MB"
+              f"{r['store'] / r['mail']:>11.2f}x")
+    peak = max(r["rss"] for r in rows)
+    print(f"  peak RSS goal <= {GOAL_RSS_MB} MB at every size and flat: max {peak:.0f} MB, "
+          f"spread {peak - min(r['rss'] for r in rows):.0f} MB  {verdict(peak, GOAL_RSS_MB)}")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--scale":
+        scale(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "--scale-summary":
+        scale_summary(sys.argv[2])
+    else:
+        interleaved(int(sys.argv[1]))

@@ -224,6 +224,17 @@ fn id_list(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
 
 /// Decodes a raw message. Never fails: unparseable input gives `parse_ok: false` and empty fields.
 pub fn decode(raw: &[u8]) -> Decoded {
+    decode_fields(raw, true)
+}
+
+/// [`decode`] for the store's list and search index: the same fields except the ones only the
+/// reader shows (`html`, `external_bodies`, `receipt_to` stay empty), which a sync would otherwise
+/// compute for every message it downloads (a plain-text message's HTML rendering among them).
+pub fn decode_for_index(raw: &[u8]) -> Decoded {
+    decode_fields(raw, false)
+}
+
+fn decode_fields(raw: &[u8], for_reader: bool) -> Decoded {
     let Some(message) = MessageParser::default().parse(raw) else {
         return Decoded::default();
     };
@@ -247,17 +258,20 @@ pub fn decode(raw: &[u8]) -> Decoded {
         text: message.body_text(0).map(|t| t.into_owned()),
         // mail-parser lists a plain-text part among the HTML bodies too (it can render it as
         // HTML); only a real text/html part is HTML mail.
-        html: message
-            .body_html(0)
+        // (body_html renders a plain-text part as HTML: not done unless the reader needs it.)
+        html: for_reader
+            .then(|| message.body_html(0))
+            .flatten()
             .filter(|_| message.html_part(0).is_some_and(|part| part.is_text_html()))
             .map(|h| h.into_owned()),
         external_bodies: message
             .attachments()
-            .filter(|part| is_external_body(part))
+            .filter(|part| for_reader && is_external_body(part))
             .map(|part| external_body(part, raw))
             .collect(),
         receipt_to: message
             .header_raw("Disposition-Notification-To")
+            .filter(|_| for_reader)
             .map(raw_addresses)
             .unwrap_or_default(),
         attachments: listed_attachments(&message)
@@ -353,6 +367,30 @@ mod tests {
         .into_bytes();
         raw.extend(encode(body, encoding));
         raw
+    }
+
+    #[test]
+    fn the_index_decoding_has_the_fields_of_the_full_one_without_the_readers() {
+        let raw = b"From: Taro <taro@example.jp>\r\nTo: a@example.jp\r\nSubject: plan\r\n\
+            Disposition-Notification-To: taro@example.jp\r\nMIME-Version: 1.0\r\n\
+            Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+            see the plan\r\n--b\r\nContent-Type: application/pdf\r\n\
+            Content-Disposition: attachment; filename=plan.pdf\r\n\r\n%PDF\r\n--b--\r\n";
+        let full = decode(raw);
+        let index = decode_for_index(raw);
+        assert!(index.parse_ok);
+        assert_eq!(index.subject, full.subject);
+        assert_eq!(index.from, full.from);
+        assert_eq!(index.to, full.to);
+        assert_eq!(index.text, full.text);
+        assert_eq!(index.attachments.len(), 1);
+        assert_eq!(index.attachments.len(), full.attachments.len());
+        assert_eq!(
+            full.receipt_to.len(),
+            1,
+            "the reader's fields are in the full decoding"
+        );
+        assert!(index.receipt_to.is_empty() && index.html.is_none());
     }
 
     #[test]

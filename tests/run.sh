@@ -92,6 +92,10 @@ echo "clean: $(find target/rig/log -type f | wc -l) log files"
 step "the window's figures over 100,300 messages (benches/gui.sh)"
 benches/gui.sh
 
+step "the sync benchmark's short form (benches/sync.sh: 300 messages, one round of each program, debug build)"
+# Keeps the script working; the figures that decide come from its full run (README, Benchmarks).
+ROUNDS=1 PROFILE=debug benches/sync.sh 300
+
 step "the window under Xvfb"
 tests/gui-smoke.sh
 tests/gui-window-state.sh

@@ -250,6 +250,43 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// `len` bytes from `offset` of one message's full text (`BODY.PEEK[]<offset.len>`, RFC 3501
+    /// §6.4.5): how a message too big to hold whole is downloaded piece by piece. Fewer than `len`
+    /// bytes means the message ends there. `None` when the server sent nothing for the message (it
+    /// was expunged meanwhile).
+    pub async fn fetch_body_part(
+        &mut self,
+        uid: u32,
+        offset: u64,
+        len: u32,
+    ) -> Result<Option<Vec<u8>>, CommandError> {
+        // A server may send no more than was asked for.
+        self.limit_literals(LiteralLimit::Fixed(len as usize));
+        let tag = self
+            .send(&format!(
+                "UID FETCH {uid} (UID BODY.PEEK[]<{offset}.{len}>)"
+            ))
+            .await?;
+        let mut part = None;
+        let mut unreadable = false;
+        while let Some(item) = self.next_item(&tag, body_of).await? {
+            match item {
+                Item::Read(Some(body)) if body.uid == uid => part = Some(body.raw),
+                Item::Read(_) | Item::Unreadable { fetch: false, .. } => {}
+                Item::Unreadable { fetch: true, .. } => unreadable = true,
+            }
+        }
+        if part.is_none() && unreadable {
+            return Err(CommandError::Unreadable {
+                host: self.host().to_owned(),
+                uid: Some(uid),
+            });
+        }
+        Ok(part)
+    }
+}
+
 /// The biggest header block accepted (headers of real mail are a few KiB; a few hundred
 /// `Received:` lines stay far below this).
 const HEADER_LITERAL: usize = 2 * 1024 * 1024;

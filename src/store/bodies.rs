@@ -15,12 +15,34 @@ pub struct NewBody {
     pub raw: Vec<u8>,
 }
 
+/// A whole message too big to hold in memory, downloaded piece by piece into a temporary file
+/// (unnamed where the system allows, so a killed sync leaves nothing behind).
+#[derive(Debug)]
+pub struct SpooledBody {
+    pub uid: u32,
+    pub file: std::fs::File,
+    pub len: u64,
+}
+
+/// How much of a spooled message is decoded for the list's preview and the search index: the
+/// headers and text come first in real mail; what follows is attachments.
+const SPOOLED_DECODED: u64 = 1024 * 1024;
+/// How much of a spooled message is copied into the store at a time.
+const SPOOL_COPY: usize = 256 * 1024;
+
+/// A message's bytes: in memory, or in a temporary file.
+#[derive(Debug)]
+enum Raw {
+    Inline(Vec<u8>),
+    Spooled { file: std::fs::File, len: u64 },
+}
+
 /// A downloaded message decoded and shaped for the index — CPU work that needs no database, done
 /// before the store is locked.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PreparedBody {
     uid: u32,
-    raw: Vec<u8>,
+    raw: Raw,
     parse_ok: bool,
     subject: Option<String>,
     has_attachments: bool,
@@ -32,10 +54,33 @@ pub struct PreparedBody {
 
 impl PreparedBody {
     pub fn new(body: NewBody) -> PreparedBody {
+        let mut prepared = PreparedBody::decoded(body.uid, &body.raw);
+        prepared.raw = Raw::Inline(body.raw);
+        prepared
+    }
+
+    /// A spooled message: its first [`SPOOLED_DECODED`] bytes are decoded (a bigger message is
+    /// never held whole); the store copies the file into the database piece by piece.
+    pub fn spooled(body: SpooledBody) -> std::io::Result<PreparedBody> {
+        use std::io::{Read, Seek};
+        let mut file = body.file;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut head = Vec::with_capacity(body.len.min(SPOOLED_DECODED) as usize);
+        (&mut file).take(SPOOLED_DECODED).read_to_end(&mut head)?;
+        let mut prepared = PreparedBody::decoded(body.uid, &head);
+        prepared.raw = Raw::Spooled {
+            file,
+            len: body.len,
+        };
+        Ok(prepared)
+    }
+
+    /// Decodes `raw` (the raw bytes are set by the caller).
+    fn decoded(uid: u32, raw: &[u8]) -> PreparedBody {
         // The bytes are the network's: a panic while decoding them (the last fence; none is known)
         // costs this message its decoding — it is kept raw and marked — not the sync.
         let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let decoded = mime::decode(&body.raw);
+            let decoded = mime::decode_for_index(raw);
             let text = decoded.text.as_deref().unwrap_or("");
             (
                 decoded.parse_ok,
@@ -50,10 +95,10 @@ impl PreparedBody {
         let Ok((parse_ok, has_attachments, preview, subject_text, addresses, text, subject)) =
             decoded
         else {
-            tracing::warn!(uid = body.uid, "decoding a message failed; kept raw");
+            tracing::warn!(uid, "decoding a message failed; kept raw");
             return PreparedBody {
-                uid: body.uid,
-                raw: body.raw,
+                uid,
+                raw: Raw::Inline(Vec::new()),
                 parse_ok: false,
                 subject: None,
                 has_attachments: false,
@@ -64,7 +109,7 @@ impl PreparedBody {
             };
         };
         PreparedBody {
-            uid: body.uid,
+            uid,
             parse_ok,
             has_attachments,
             preview,
@@ -72,16 +117,19 @@ impl PreparedBody {
             index_addresses: addresses,
             index_body: text,
             subject,
-            raw: body.raw,
+            raw: Raw::Inline(Vec::new()),
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.raw.len()
+    pub fn len(&self) -> u64 {
+        match &self.raw {
+            Raw::Inline(raw) => raw.len() as u64,
+            Raw::Spooled { len, .. } => *len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.len() == 0
     }
 }
 
@@ -176,7 +224,7 @@ impl Store {
     /// full-text index. A message that does not parse is kept raw and marked; it never stops sync.
     pub fn add_bodies(&mut self, folder_id: i64, bodies: &[NewBody]) -> Result<usize, StoreError> {
         let prepared: Vec<PreparedBody> = bodies.iter().cloned().map(PreparedBody::new).collect();
-        self.add_prepared_bodies(folder_id, &prepared)
+        self.add_prepared_bodies(folder_id, prepared)
     }
 
     /// [`Store::add_bodies`] for messages already decoded with [`PreparedBody::new`] (which the
@@ -184,7 +232,7 @@ impl Store {
     pub fn add_prepared_bodies(
         &mut self,
         folder_id: i64,
-        bodies: &[PreparedBody],
+        bodies: Vec<PreparedBody>,
     ) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
@@ -197,6 +245,11 @@ impl Store {
                 .map_err(|e| sqlite(&path, e))?;
             let mut body = tx
                 .prepare_cached("INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, ?2)")
+                .map_err(|e| sqlite(&path, e))?;
+            let mut body_space = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, zeroblob(?2))",
+                )
                 .map_err(|e| sqlite(&path, e))?;
             let mut update = tx
                 .prepare_cached(
@@ -213,7 +266,7 @@ impl Store {
                     "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
-            for prepared in bodies {
+            for mut prepared in bodies {
                 let Some((id, key)): Option<(i64, i64)> = find
                     .query_row(params![folder_id, prepared.uid], |r| {
                         Ok((r.get(0)?, r.get(1)?))
@@ -224,8 +277,30 @@ impl Store {
                     // Expunged meanwhile: nothing to attach the body to.
                     continue;
                 };
-                body.execute(params![id, prepared.raw])
-                    .map_err(|e| sqlite(&path, e))?;
+                match &mut prepared.raw {
+                    Raw::Inline(raw) => {
+                        body.execute(params![id, &*raw])
+                            .map_err(|e| sqlite(&path, e))?;
+                    }
+                    Raw::Spooled { file, len } => {
+                        let len = i64::try_from(*len).map_err(|_| {
+                            sqlite(
+                                &path,
+                                rusqlite::Error::ToSqlConversionFailure("size".into()),
+                            )
+                        })?;
+                        body_space
+                            .execute(params![id, len])
+                            .map_err(|e| sqlite(&path, e))?;
+                        copy_into_blob(&tx, id, file).map_err(|e| match e {
+                            Spool::Sqlite(e) => sqlite(&path, e),
+                            Spool::Io(source) => StoreError::Spool {
+                                path: path.clone(),
+                                source,
+                            },
+                        })?;
+                    }
+                }
                 if !prepared.parse_ok {
                     tracing::warn!(
                         folder_id,
@@ -257,6 +332,35 @@ impl Store {
         tx.commit().map_err(|e| sqlite(&path, e))?;
         Ok(stored)
     }
+}
+
+enum Spool {
+    Sqlite(rusqlite::Error),
+    Io(std::io::Error),
+}
+
+/// Copies a spooled message into its row's blob (`bodies.raw`, sized beforehand with zeroblob),
+/// a piece at a time: never the whole message in memory.
+fn copy_into_blob(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    file: &mut std::fs::File,
+) -> Result<(), Spool> {
+    use std::io::{Read, Seek, Write};
+    // `bodies.message_id` is the INTEGER PRIMARY KEY: the rowid.
+    let mut blob = tx
+        .blob_open(rusqlite::MAIN_DB, "bodies", "raw", message_id, false)
+        .map_err(Spool::Sqlite)?;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(Spool::Io)?;
+    let mut piece = vec![0u8; SPOOL_COPY];
+    loop {
+        let read = file.read(&mut piece).map_err(Spool::Io)?;
+        if read == 0 {
+            break;
+        }
+        blob.write_all(&piece[..read]).map_err(Spool::Io)?;
+    }
+    blob.close().map_err(Spool::Sqlite)
 }
 
 #[cfg(test)]

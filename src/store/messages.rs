@@ -317,7 +317,7 @@ impl Store {
                 {
                     continue;
                 }
-                let decoded = mime::decode(&envelope.header);
+                let decoded = mime::decode_for_index(&envelope.header);
                 if let Some(message_id) = &decoded.message_id {
                     let adopted = adopt
                         .execute(params![

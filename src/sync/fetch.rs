@@ -10,16 +10,23 @@ use tokio::sync::mpsc;
 use super::{Engine, Skipped, SyncError, SyncEvent, joined};
 use crate::imap::{CommandError, Conn, Item};
 use crate::redact::{SERVER_TEXT_CHARS, server_text};
-use crate::store::{Flags, NewBody, NewEnvelope, PreparedBody, StoreError};
+use crate::store::{Flags, NewBody, NewEnvelope, PreparedBody, SpooledBody, StoreError};
 
 /// How many headers to ask for per FETCH.
 const ENVELOPE_CHUNK: usize = 1000;
 /// How many whole messages to ask for per FETCH (bounded further by size).
 const BODY_CHUNK: usize = 2000;
 const BODY_CHUNK_BYTES: u64 = 128 * 1024 * 1024;
-/// How much the writer gets at a time: big enough that one transaction carries many messages.
-const WRITE_BATCH_BYTES: usize = 8 * 1024 * 1024;
-const WRITE_BATCH_COUNT: usize = 400;
+/// How much the writer gets at a time: enough that one transaction carries many messages, small
+/// enough that the batches in flight (one being read, one in each channel, one being decoded, one
+/// being written) keep the sync's memory flat and small whatever the mailbox size.
+const WRITE_BATCH_BYTES: usize = 2 * 1024 * 1024;
+const WRITE_BATCH_COUNT: usize = 200;
+/// A message bigger than this (by its RFC822.SIZE) is never held whole: it is downloaded in pieces
+/// of [`SPOOL_PIECE`] (`BODY.PEEK[]<offset.len>`) into a temporary file, and copied from there
+/// into the store.
+const SPOOL_ABOVE: u32 = 1024 * 1024;
+const SPOOL_PIECE: u32 = 1024 * 1024;
 /// How many messages one pass over a folder may skip on a broken connection (each costs a new
 /// connection) before the folder is given up on: a server that breaks on every message is not
 /// worth hundreds of reconnections.
@@ -44,25 +51,93 @@ fn placeholder(uid: u32, reason: &str) -> NewEnvelope {
     }
 }
 
+/// What the network side hands the decoder: a batch of whole messages, or one spooled message.
+enum Downloaded {
+    Batch(Vec<NewBody>),
+    Spooled(SpooledBody),
+}
+
+/// The reconnections of one pass over a folder's messages.
+#[derive(Default)]
+struct Reconnects {
+    count: usize,
+    /// The messages a lost connection broke off once already.
+    lost: BTreeSet<u32>,
+}
+
+/// Why a spooled download stopped.
+enum Spooling {
+    Command(CommandError),
+    Store(StoreError),
+}
+
 impl Engine {
+    /// Downloads one message too big to hold whole, piece by piece into an unnamed temporary file
+    /// beside the store. `Ok(None)`: the server no longer has it.
+    async fn spool(&self, conn: &mut Conn, uid: u32) -> Result<Option<SpooledBody>, Spooling> {
+        use tokio::io::AsyncWriteExt;
+        let dir = self.spool_dir.clone();
+        let io = |source| {
+            Spooling::Store(StoreError::Spool {
+                path: self.spool_dir.clone(),
+                source,
+            })
+        };
+        let file = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir))
+            .await
+            .unwrap_or_else(|_| Err(std::io::Error::other("the task creating it stopped")))
+            .map_err(io)?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut len = 0u64;
+        loop {
+            let Some(piece) = conn
+                .fetch_body_part(uid, len, SPOOL_PIECE)
+                .await
+                .map_err(Spooling::Command)?
+            else {
+                return Ok(None);
+            };
+            file.write_all(&piece).await.map_err(io)?;
+            len += piece.len() as u64;
+            if piece.len() < SPOOL_PIECE as usize {
+                break;
+            }
+        }
+        file.flush().await.map_err(io)?;
+        Ok(Some(SpooledBody {
+            uid,
+            file: file.into_std().await,
+            len,
+        }))
+    }
+
     /// After a command broke off in the middle of one message's answer: that message is the one
-    /// to skip, on a new connection with the folder selected again. Errors that name no message
-    /// among `candidates` (or too many reconnections) stop the folder as before.
+    /// to skip (`Some`), on a new connection with the folder selected again. A connection that was
+    /// merely lost (closed or reset, as a restarting server or an administrator's kick does) gives
+    /// the message one more try on the new connection first (`None`: ask again); losing it on the
+    /// same message twice skips it. Errors that name no message among `candidates` (or too many
+    /// reconnections) stop the folder as before.
     async fn skip_and_reconnect(
         &self,
         conn: &mut Conn,
         folder: &str,
         error: CommandError,
         candidates: impl Fn(u32) -> bool,
-        reconnects: &mut usize,
-    ) -> Result<(u32, String), SyncError> {
+        reconnects: &mut Reconnects,
+    ) -> Result<Option<(u32, String)>, SyncError> {
         let Some(uid) = conn.broken_uid().filter(|uid| candidates(*uid)) else {
             return Err(error.into());
         };
-        if *reconnects >= MAX_RECONNECTS {
+        if reconnects.count >= MAX_RECONNECTS {
             return Err(error.into());
         }
-        *reconnects += 1;
+        reconnects.count += 1;
+        if matches!(error, CommandError::Connection { .. }) && reconnects.lost.insert(uid) {
+            tracing::warn!(folder, uid, %error, "the connection was lost; reconnecting to try the message again");
+            *conn = self.connect().await?;
+            conn.select(folder, None).await?;
+            return Ok(None);
+        }
         let reason = match &error {
             CommandError::Connection { reason, .. }
             | CommandError::Stalled { reason, .. }
@@ -73,7 +148,7 @@ impl Engine {
         tracing::warn!(folder, uid, %error, "skipping the message and reconnecting");
         *conn = self.connect().await?;
         conn.select(folder, None).await?;
-        Ok((uid, reason))
+        Ok(Some((uid, reason)))
     }
 
     /// Fetches headers for `missing` (ascending UIDs), newest first, storing each chunk while the
@@ -93,7 +168,7 @@ impl Engine {
         }
         let mut done = 0;
         let mut added = 0;
-        let mut reconnects = 0;
+        let mut reconnects = Reconnects::default();
         let mut pending: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
         for chunk in missing.rchunks(ENVELOPE_CHUNK) {
             let mut envelopes = Vec::new();
@@ -147,7 +222,7 @@ impl Engine {
         chunk: &[u32],
         envelopes: &mut Vec<NewEnvelope>,
         skipped: &mut Vec<Skipped>,
-        reconnects: &mut usize,
+        reconnects: &mut Reconnects,
     ) -> Result<(), SyncError> {
         let mut remaining = chunk.to_vec();
         loop {
@@ -197,9 +272,13 @@ impl Engine {
                 .copied()
                 .filter(|uid| !handled.contains(uid))
                 .collect();
-            let (uid, reason) = self
+            let Some((uid, reason)) = self
                 .skip_and_reconnect(conn, folder, error, |uid| open.contains(&uid), reconnects)
-                .await?;
+                .await?
+            else {
+                remaining = open;
+                continue;
+            };
             envelopes.push(placeholder(uid, &reason));
             skipped.push(Skipped {
                 folder: folder.to_owned(),
@@ -234,14 +313,25 @@ impl Engine {
         // Three stages run at once: the network side reads (TLS, IMAP parsing), a decoder turns
         // each batch into stored form (MIME decoding, index text), and the writer commits the
         // previous batch. Bounded channels keep memory flat whatever the mailbox size.
-        let (sender, mut receiver) = mpsc::channel::<Vec<NewBody>>(2);
-        let (decoded_sender, mut decoded_receiver) = mpsc::channel::<Vec<PreparedBody>>(2);
+        let (sender, mut receiver) = mpsc::channel::<Downloaded>(1);
+        let (decoded_sender, mut decoded_receiver) =
+            mpsc::channel::<Result<Vec<PreparedBody>, StoreError>>(1);
+        let spool_dir = self.spool_dir.clone();
         let decoder = tokio::spawn(async move {
-            while let Some(batch) = receiver.recv().await {
+            while let Some(downloaded) = receiver.recv().await {
                 // PreparedBody::new keeps a message whose decoding panics raw; a failed task
                 // here ends the pass through the writer's closed channel.
-                let Ok(prepared) = tokio::task::spawn_blocking(move || {
-                    batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>()
+                let spool_dir = spool_dir.clone();
+                let Ok(prepared) = tokio::task::spawn_blocking(move || match downloaded {
+                    Downloaded::Batch(batch) => {
+                        Ok(batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>())
+                    }
+                    Downloaded::Spooled(body) => PreparedBody::spooled(body)
+                        .map(|prepared| vec![prepared])
+                        .map_err(|source| StoreError::Spool {
+                            path: spool_dir,
+                            source,
+                        }),
                 })
                 .await
                 else {
@@ -258,14 +348,15 @@ impl Engine {
         let writer = tokio::spawn(async move {
             let (mut stored, mut bytes) = (0usize, 0u64);
             while let Some(batch) = decoded_receiver.recv().await {
-                let batch_bytes: u64 = batch.iter().map(|b| b.len() as u64).sum();
+                let batch = batch?;
+                let batch_bytes: u64 = batch.iter().map(PreparedBody::len).sum();
                 let batch_len = batch.len();
                 let store = store.clone();
                 let written = tokio::task::spawn_blocking(move || {
                     store
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .add_prepared_bodies(folder_id, &batch)
+                        .add_prepared_bodies(folder_id, batch)
                 })
                 .await;
                 joined(written, "storing messages")?;
@@ -283,12 +374,49 @@ impl Engine {
 
         let network = async {
             let mut start = 0;
-            let mut reconnects = 0;
+            let mut reconnects = Reconnects::default();
             while start < missing.len() {
-                // A chunk: up to BODY_CHUNK messages or BODY_CHUNK_BYTES, newest first.
+                let (uid, size) = missing[start];
+                if size > SPOOL_ABOVE {
+                    start += 1;
+                    let bad = match self.spool(conn, uid).await {
+                        Ok(Some(body)) => {
+                            if sender.send(Downloaded::Spooled(body)).await.is_err() {
+                                return Ok(());
+                            }
+                            continue;
+                        }
+                        Ok(None) => continue,
+                        Err(Spooling::Store(error)) => return Err(error.into()),
+                        Err(Spooling::Command(error)) => {
+                            let skip = self
+                                .skip_and_reconnect(
+                                    conn,
+                                    folder,
+                                    error,
+                                    |broken| broken == uid,
+                                    &mut reconnects,
+                                )
+                                .await?;
+                            match skip {
+                                Some(bad) => bad,
+                                None => {
+                                    // Again, on the new connection.
+                                    start -= 1;
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    self.body_skipped(folder, folder_id, bad, skipped).await?;
+                    continue;
+                }
+                // A chunk: up to BODY_CHUNK messages or BODY_CHUNK_BYTES, newest first, up to the
+                // next message that is spooled.
                 let mut end = start;
                 let mut chunk_bytes = 0u64;
                 while end < missing.len()
+                    && missing[end].1 <= SPOOL_ABOVE
                     && end - start < BODY_CHUNK
                     && (end == start || chunk_bytes + u64::from(missing[end].1) <= BODY_CHUNK_BYTES)
                 {
@@ -318,7 +446,8 @@ impl Engine {
                                         || batch_bytes >= WRITE_BATCH_BYTES
                                     {
                                         batch_bytes = 0;
-                                        if sender.send(std::mem::take(&mut batch)).await.is_err() {
+                                        let full = Downloaded::Batch(std::mem::take(&mut batch));
+                                        if sender.send(full).await.is_err() {
                                             // The writer stopped (its error is returned below).
                                             return Ok(());
                                         }
@@ -335,7 +464,7 @@ impl Engine {
                         }
                     };
                     // What arrived before a break is kept.
-                    if !batch.is_empty() && sender.send(batch).await.is_err() {
+                    if !batch.is_empty() && sender.send(Downloaded::Batch(batch)).await.is_err() {
                         return Ok(());
                     }
                     let finished = outcome.is_ok();
@@ -345,7 +474,7 @@ impl Engine {
                             .map(|(uid, _)| *uid)
                             .filter(|uid| !handled.contains(uid))
                             .collect();
-                        bad.push(
+                        bad.extend(
                             self.skip_and_reconnect(
                                 conn,
                                 folder,
@@ -358,14 +487,8 @@ impl Engine {
                     }
                     for (uid, reason) in bad {
                         handled.insert(uid);
-                        self.db(move |store| store.mark_body_skipped(folder_id, uid))
+                        self.body_skipped(folder, folder_id, (uid, reason), skipped)
                             .await?;
-                        skipped.push(Skipped {
-                            folder: folder.to_owned(),
-                            uid,
-                            body_only: true,
-                            reason,
-                        });
                     }
                     if finished {
                         break;
@@ -387,6 +510,26 @@ impl Engine {
         }
         network_result?;
         Ok(written)
+    }
+
+    /// Records that the server could not deliver a message's body (it is not asked for again in
+    /// the background; opening it tries again).
+    async fn body_skipped(
+        &self,
+        folder: &str,
+        folder_id: i64,
+        (uid, reason): (u32, String),
+        skipped: &mut Vec<Skipped>,
+    ) -> Result<(), SyncError> {
+        self.db(move |store| store.mark_body_skipped(folder_id, uid))
+            .await?;
+        skipped.push(Skipped {
+            folder: folder.to_owned(),
+            uid,
+            body_only: true,
+            reason,
+        });
+        Ok(())
     }
 
     /// Downloads one message's body now (it was outside the background window, or not reached

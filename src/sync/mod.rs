@@ -306,6 +306,8 @@ impl Default for SyncOptions {
 
 pub struct Engine {
     store: Arc<Mutex<Store>>,
+    /// Where a message too big to hold whole is downloaded to (the store's folder).
+    spool_dir: PathBuf,
     account: Account,
     account_id: i64,
     credentials: Credentials,
@@ -325,6 +327,10 @@ impl Engine {
         progress: Progress,
     ) -> Result<Engine, SyncError> {
         let email = account.email.clone();
+        let spool_dir = store_path
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
         let store = tokio::task::spawn_blocking(move || {
             let store = Store::open(&store_path)?;
             let id = store.account_id(&email)?;
@@ -334,6 +340,7 @@ impl Engine {
         let (store, account_id) = joined(store, "opening the mail store")?;
         Ok(Engine {
             store: Arc::new(Mutex::new(store)),
+            spool_dir,
             account,
             account_id,
             credentials,

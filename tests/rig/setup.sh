@@ -9,12 +9,14 @@ set -eu
 PKGS="dovecot-core dovecot-imapd dovecot-submissiond dovecot-lmtpd postfix dnsmasq-base gnome-keyring \
 dbus dbus-daemon keyutils openssl ca-certificates curl python3 libsecret-tools \
 squid dante-server mitmproxy nftables iproute2 util-linux libglib2.0-bin gsettings-desktop-schemas \
-krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2"
-# The last two lines are the office network (tests/rig/proxy/): squid, dante and mitmproxy as the
+krb5-kdc krb5-admin-server krb5-user libgssapi-krb5-2 \
+isync"
+# The line before last is the office network (tests/rig/proxy/): squid, dante and mitmproxy as the
 # office's proxies, nftables for its firewall, gsettings to write GNOME's proxy settings in tests,
 # and the office's Kerberos realm: MIT's KDC (krb5-kdc; kadmin.local from krb5-admin-server makes
 # its principals), kinit for the office PC's ticket (krb5-user), and the GSSAPI library Tayori loads
 # at run time to answer a proxy's Negotiate challenge (libgssapi-krb5-2).
+# isync: mbsync, the peer benches/sync.sh compares Tayori's sync with.
 
 [ "$(id -u)" = 0 ] || { echo "setup.sh: must run as root" >&2; exit 1; }
 

@@ -55,6 +55,25 @@ fn add_with_app_password(office: &Office, home: &Path, user: &str, run: OfficeRu
     )
 }
 
+/// The person adds their account with its app password, syncs, and sends themself a message, each
+/// step as `run` says (through the office's proxy); the send's output is returned.
+fn add_sync_and_send_to_self(
+    office: &Office,
+    home: &Path,
+    user: &str,
+    subject: &str,
+    run: impl Fn() -> OfficeRun,
+) -> Output {
+    assert_ok(
+        "account add",
+        &add_with_app_password(office, home, user, run()),
+    );
+    assert_ok("sync", &sync(office, home, run()));
+    let out = send(office, home, user, user, subject, run());
+    assert_ok("send", &out);
+    out
+}
+
 fn sync(office: &Office, home: &Path, run: OfficeRun) -> Output {
     office_tayori(office, home, &["sync"], run)
 }
@@ -208,20 +227,13 @@ fn the_mail_proxy_allows_the_standard_ports_993_and_465() {
             .env("HTTPS_PROXY", &proxy_url)
     };
     let squid = LogMark::new(&office.squid_log);
-    assert_ok(
-        "account add",
-        &add_with_app_password(&office, home.path(), "px5@example.test", run()),
-    );
-    assert_ok("sync", &sync(&office, home.path(), run()));
-    let out = send(
+    let out = add_sync_and_send_to_self(
         &office,
         home.path(),
         "px5@example.test",
-        "px5@example.test",
         "Standard ports through the proxy",
-        run(),
+        run,
     );
-    assert_ok("send", &out);
     let log = squid.since();
     assert!(
         log.contains("CONNECT imap.guess-only.test:993")
@@ -376,20 +388,13 @@ fn imap_and_smtp_run_inside_a_tunnel_over_tls_to_an_https_proxy_with_its_saved_s
         LogMark::new(&office.squid_log),
         LogMark::new(&dovecot_log()),
     );
-    assert_ok(
-        "account add",
-        &add_with_app_password(&office, home.path(), "px7@example.test", run()),
-    );
-    assert_ok("sync", &sync(&office, home.path(), run()));
-    let out = send(
+    let out = add_sync_and_send_to_self(
         &office,
         home.path(),
         "px7@example.test",
-        "px7@example.test",
         "Through the proxy's TLS",
-        run(),
+        run,
     );
-    assert_ok("send", &out);
     let log = squid.since();
     for target in [
         "CONNECT mail.example.test:10993",
@@ -442,20 +447,13 @@ fn starttls_runs_end_to_end_inside_a_socks5_tunnel() {
         LogMark::new(&office.dante_log),
         LogMark::new(&dovecot_log()),
     );
-    assert_ok(
-        "account add",
-        &add_with_app_password(&office, home.path(), "px1@example.test", run()),
-    );
-    assert_ok("sync", &sync(&office, home.path(), run()));
-    let out = send(
+    let out = add_sync_and_send_to_self(
         &office,
         home.path(),
         "px1@example.test",
-        "px1@example.test",
         "STARTTLS through SOCKS",
-        run(),
+        run,
     );
-    assert_ok("send", &out);
     let log = dante.since();
     assert!(
         log.contains("127.0.0.1.10143") && log.contains("127.0.0.1.10587"),

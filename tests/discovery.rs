@@ -8,36 +8,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use support::discovering::{RIG_DNS, discover, discoverer};
 use support::{Rig, run_tayori, write_example_corp_policy};
 use tayori::discovery::{
-    Discovered, Discoverer, DiscoveryError, DiscoveryOptions, Endpoint, KnownProvider, Outcome,
-    Security, SignIn, Source, autoconfig,
+    Discovered, DiscoveryError, Endpoint, KnownProvider, Outcome, Security, SignIn, Source,
+    autoconfig,
 };
 use tayori::net::dns::Dns;
-use tayori::net::http::Http;
-
-const RIG_DNS: &str = "127.0.0.1:10053";
-const ISPDB_MIRROR: &str = "https://ispdb.example.test/v1.1/";
-
-fn discoverer(configure: impl FnOnce(&mut DiscoveryOptions)) -> Discoverer {
-    let mut options = DiscoveryOptions {
-        ispdb_url: url::Url::parse(ISPDB_MIRROR).unwrap(),
-        policy_file: None,
-        ..DiscoveryOptions::default()
-    };
-    configure(&mut options);
-    let dns = Dns::new(Some(RIG_DNS.parse().unwrap()), options.source_timeout).unwrap();
-    let http = Http::new(dns.clone(), options.source_timeout).unwrap();
-    Discoverer::new(dns, http, options)
-}
-
-async fn discover(email: &str) -> Discovered {
-    let _ = Rig::load();
-    discoverer(|_| {})
-        .discover(email)
-        .await
-        .unwrap_or_else(|e| panic!("{email}: {e}"))
-}
 
 fn oauth_issuer(found: &Discovered) -> Option<String> {
     found.sign_in.iter().find_map(|m| match m {

@@ -9,34 +9,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use support::discovering::{RIG_DNS, discover, discoverer};
 use support::mailbox::{TestMailbox, account_home};
 use support::{Rig, run_tayori};
-use tayori::discovery::{Discovered, Discoverer, DiscoveryOptions, Source};
+use tayori::discovery::Source;
 use tayori::net::dns::Dns;
-use tayori::net::http::Http;
-
-const RIG_DNS: &str = "127.0.0.1:10053";
-const ISPDB_MIRROR: &str = "https://ispdb.example.test/v1.1/";
-
-fn discoverer(configure: impl FnOnce(&mut DiscoveryOptions)) -> Discoverer {
-    let mut options = DiscoveryOptions {
-        ispdb_url: url::Url::parse(ISPDB_MIRROR).unwrap(),
-        policy_file: None,
-        ..DiscoveryOptions::default()
-    };
-    configure(&mut options);
-    let dns = Dns::new(Some(RIG_DNS.parse().unwrap()), options.source_timeout).unwrap();
-    let http = Http::new(dns.clone(), options.source_timeout).unwrap();
-    Discoverer::new(dns, http, options)
-}
-
-async fn discover(email: &str) -> Discovered {
-    let _ = Rig::load();
-    discoverer(|_| {})
-        .discover(email)
-        .await
-        .unwrap_or_else(|e| panic!("{email}: {e}"))
-}
 
 /// A spoofed SRV answer can name an IP address as its target. No registrable domain vouches for an
 /// address, so it is never trusted silently: the person confirms it first.

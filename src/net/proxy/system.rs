@@ -245,6 +245,13 @@ fn registry_values(listing: &str) -> std::collections::HashMap<String, String> {
     values
 }
 
+/// A `REG_BINARY` as `reg` prints it (two hex digits a byte), as bytes.
+fn registry_binary(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
 /// A `REG_DWORD` as `reg` prints it (`0x1`).
 fn dword(value: &str) -> Option<u32> {
     u32::from_str_radix(value.trim().trim_start_matches("0x"), 16).ok()
@@ -257,7 +264,7 @@ fn parse_windows(settings: &str, connections: &str) -> Option<ProxySettings> {
     let get = |name: &str| values.get(name).cloned().unwrap_or_default();
     let detect = registry_values(connections)
         .get("defaultconnectionsettings")
-        .and_then(|hex| u8::from_str_radix(hex.get(16..18)?, 16).ok())
+        .and_then(|hex| registry_binary(hex)?.get(8).copied())
         .is_some_and(|flags| flags & 0x08 != 0);
     // WinINet tries the script first, then the proxy typed in; Tayori follows one of them: the
     // script when there is one (its answers name the proxy anyway), else the typed proxy.
@@ -335,10 +342,7 @@ fn from_winhttp() -> Option<ProxySettings> {
 /// (0x01 direct, 0x02 a proxy), the proxy list's length and its bytes, the bypass list's length
 /// and its bytes.
 fn parse_winhttp(listing: &str) -> Option<ProxySettings> {
-    let hex = registry_values(listing).remove("winhttpsettings")?;
-    let bytes = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
+    let bytes = registry_binary(&registry_values(listing).remove("winhttpsettings")?)?;
     let dword = |at: usize| -> Option<u32> {
         Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
     };

@@ -526,6 +526,19 @@ async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
     );
     sync(home.path());
     assert_matches_server(home.path(), &mut mailbox).await;
+    // The search index too, built after each sync and killed as often: one row per message,
+    // none left waiting.
+    let db = rusqlite::Connection::open(store_path(home.path())).unwrap();
+    let (messages, rows, keyed, waiting): (i64, i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM message_text),
+                    (SELECT count(*) FROM messages WHERE search_key IN (SELECT rowid FROM message_text)),
+                    (SELECT count(*) FROM messages WHERE body_state = 4)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, keyed, waiting), (messages, messages, 0));
 }
 
 /// Sync signed in with OAuth (XOAUTH2/OAUTHBEARER token from the rig's IdP, refresh token in the
@@ -644,4 +657,96 @@ async fn a_server_without_condstore_move_or_list_status_syncs_too() {
     assert!(third.contains("1 offline change sent"), "{third}");
     assert_eq!(mailbox.state("Archive").await.len(), 1);
     assert_matches_server(home.path(), &mut mailbox).await;
+}
+
+/// `tayori sync` says an account is synced (every message stored, readable offline) before it
+/// builds the search index, and then says that the index is complete. A search while the index is
+/// incomplete — as a sync killed before it finished the index leaves it — says so, in English and
+/// Japanese; the next sync completes the index with one row per message.
+#[tokio::test(flavor = "multi_thread")]
+async fn synced_comes_before_the_index_and_a_search_meanwhile_says_it_is_incomplete() {
+    let user = "s09@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..30 {
+        mailbox.append("INBOX", &message("index", i, 300), "").await;
+    }
+    let home = account_home(user);
+    let out = support::run_tayori(home.path(), &["sync"], &[], None);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].contains("30 new"),
+        "the synced line first: {stdout}"
+    );
+    assert_eq!(lines[1], "search index complete (30 messages indexed)");
+    let search = |env: &[(&str, &std::ffi::OsStr)]| {
+        let out = support::run_tayori(
+            home.path(),
+            &["search", "Hello", "--limit", "100"],
+            env,
+            None,
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (hits, note) = search(&[]);
+    assert_eq!((hits, note.as_str()), (30, ""), "complete: no note");
+
+    // What a sync killed after storing ten messages and before indexing them leaves: their bytes
+    // stored (state 4) and only their header in the index.
+    {
+        let db = rusqlite::Connection::open(store_path(home.path())).unwrap();
+        db.execute_batch(
+            "CREATE TEMP TABLE waiting AS SELECT id, search_key, subject FROM messages
+                 ORDER BY id LIMIT 10;
+             UPDATE messages SET body_state = 4, preview = '' WHERE id IN (SELECT id FROM waiting);
+             DELETE FROM message_text WHERE rowid IN (SELECT search_key FROM waiting);
+             INSERT INTO message_text (rowid, subject, addresses, body)
+                 SELECT search_key, subject, '', '' FROM waiting;",
+        )
+        .unwrap();
+    }
+    let (hits, note) = search(&[]);
+    assert_eq!(hits, 20, "the text of the ten is not indexed");
+    assert!(
+        note.contains("the search index is still being built: 10 messages cannot be found"),
+        "{note}"
+    );
+    let ja = std::ffi::OsStr::new("ja_JP.UTF-8");
+    let (_, note) = search(&[("LANG", ja), ("LC_ALL", ja)]);
+    assert!(
+        note.contains("検索インデックスを作成中です。まだ 10 件"),
+        "{note}"
+    );
+    // Subjects stay searchable meanwhile.
+    let out = support::run_tayori(
+        home.path(),
+        &["search", "index", "message", "--limit", "100"],
+        &[],
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 30);
+
+    let out = sync(home.path());
+    assert!(
+        out.contains("0 new") && out.contains("search index complete (10 messages indexed)"),
+        "{out}"
+    );
+    let (hits, note) = search(&[]);
+    assert_eq!((hits, note.as_str()), (30, ""));
+    let db = rusqlite::Connection::open(store_path(home.path())).unwrap();
+    let (rows, keys): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM message_text),
+                    (SELECT count(*) FROM messages WHERE search_key IN (SELECT rowid FROM message_text))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, keys), (30, 30), "one index row per message");
 }

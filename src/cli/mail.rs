@@ -13,7 +13,7 @@ use tayori::config::{Paths, Settings};
 use tayori::i18n::{Lang, Plural, Text, fill};
 use tayori::mime;
 use tayori::store::{BodyState, SortOrder, Store};
-use tayori::sync::{AccountSync, Summary, SyncEvent, decode_mailbox_name};
+use tayori::sync::{AccountSync, Summary, SyncEvent, build_search_index, decode_mailbox_name};
 
 use super::account::net;
 
@@ -115,6 +115,10 @@ async fn sync_accounts(
     if watch {
         return watch_accounts(engines).await;
     }
+    // Every account's line above says it is synced (everything readable offline); the search
+    // index is built from what was stored now, and said complete on a line of its own. Killed
+    // meanwhile, the next sync (or the window) goes on where it stopped.
+    all_ok &= index_for_search(paths).await;
     Ok(if all_ok {
         ExitCode::SUCCESS
     } else {
@@ -166,6 +170,42 @@ async fn watch_accounts(engines: Vec<AccountSync>) -> anyhow::Result<ExitCode> {
     });
     futures::future::join_all(watches).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the search index for the messages a sync stored; false if it could not be completed.
+async fn index_for_search(paths: &Paths) -> bool {
+    let lang = Lang::from_system();
+    let bar = progress_bar(lang.text(Text::CliProgressIndexing));
+    let progress: tayori::sync::Progress = {
+        let bar = bar.clone();
+        Arc::new(move |event| {
+            if let SyncEvent::Indexing { done, total } = event {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+        })
+    };
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    match build_search_index(Store::path_in(paths), stop, progress).await {
+        Ok(indexed) => {
+            bar.finish_and_clear();
+            if indexed > 0 {
+                println!("{}", lang.plural(Plural::CliIndexComplete, indexed as u64));
+            }
+            true
+        }
+        Err(error) => {
+            bar.abandon();
+            eprintln!(
+                "tayori sync: {}",
+                fill(
+                    lang.text(Text::CliIndexFailed),
+                    &[("detail", &error.to_string())]
+                )
+            );
+            false
+        }
+    }
 }
 
 fn progress_bar(email: &str) -> ProgressBar {
@@ -236,6 +276,14 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
             lang.text(Text::CliProgressSignInRefused),
             &[("error", &error.to_string())],
         )),
+        SyncEvent::Indexing { done, total } => {
+            bar.set_message(lang.text(Text::CliProgressIndexing));
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        SyncEvent::IndexComplete { indexed } => {
+            bar.println(lang.plural(Plural::CliIndexComplete, indexed as u64))
+        }
         SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) => {}
     })
 }
@@ -503,6 +551,14 @@ pub fn list(
 pub fn search(paths: &Paths, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
     let store = open_store(paths)?;
     let hits = store.search(query, limit)?;
+    // Said before the results, on standard error: a script reading the rows is not disturbed.
+    let waiting = store.unindexed_count()?;
+    if waiting > 0 {
+        eprintln!(
+            "{}",
+            Lang::from_system().plural(Plural::CliSearchIncomplete, waiting as u64)
+        );
+    }
     if hits.is_empty() {
         eprintln!(
             "{}",

@@ -11,6 +11,14 @@ catalog! {
             en: "{folder}: messages ({size})",
             ja: "{folder}: メッセージ（{size}）",
         }
+        CliProgressIndexing {
+            en: "search index",
+            ja: "検索インデックス",
+        }
+        CliIndexFailed {
+            en: "the search index could not be completed: {detail}. The mail is synced and readable; the next `tayori sync` goes on with the index",
+            ja: "検索インデックスを完成できませんでした: {detail}。メールは同期済みで読めます。次の `tayori sync` でインデックス作成を続けます",
+        }
         CliProgressIdle {
             en: "up to date; waiting for new mail",
             ja: "最新の状態です。新着メールを待っています",
@@ -90,6 +98,21 @@ catalog! {
                 other: "and {count} more messages skipped (see the log)",
             },
             ja: { other: "ほかに {count} 件を飛ばしました（詳しくはログにあります）" },
+        }
+        /// After the sync lines: the messages just stored are now found by search too.
+        CliIndexComplete {
+            en: {
+                one: "search index complete ({count} message indexed)",
+                other: "search index complete ({count} messages indexed)",
+            },
+            ja: { other: "検索インデックスが完成しました（{count} 件）" },
+        }
+        CliSearchIncomplete {
+            en: {
+                one: "the search index is still being built: {count} message cannot be found by its text yet, so the results may be incomplete (`tayori sync` completes the index)",
+                other: "the search index is still being built: {count} messages cannot be found by their text yet, so the results may be incomplete (`tayori sync` completes the index)",
+            },
+            ja: { other: "検索インデックスを作成中です。まだ {count} 件のメッセージは本文で検索できないため、結果が不完全な場合があります（`tayori sync` でインデックスが完成します）" },
         }
         CliMessages {
             en: { one: "{count} message", other: "{count} messages" },

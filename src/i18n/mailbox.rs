@@ -54,6 +54,14 @@ catalog! {
             },
             ja: { other: "「{query}」に一致するメッセージ: {count} 件" },
         }
+        /// Under the search results while the search index is still being built after a sync.
+        SearchIncomplete {
+            en: {
+                one: "The search index is still being built: {count} message cannot be found by its text yet, so results may be incomplete.",
+                other: "The search index is still being built: {count} messages cannot be found by their text yet, so results may be incomplete.",
+            },
+            ja: { other: "検索インデックスを作成中です。まだ {count} 件のメッセージは本文で検索できないため、結果が不完全な場合があります。" },
+        }
         StatusMessages {
             en: {
                 one: "{count} message",

@@ -9,6 +9,10 @@ catalog! {
             en: "{folder}: downloading {done} / {total}",
             ja: "{folder}: 本文をダウンロード中 {done} / {total}",
         }
+        SyncIndexing {
+            en: "Mail synced; building the search index {done} / {total}",
+            ja: "同期しました。検索インデックスを作成中 {done} / {total}",
+        }
         SyncUpToDate { en: "Up to date", ja: "最新の状態です" }
         SyncOffline {
             en: "Offline — trying again in {seconds} s",

@@ -38,15 +38,18 @@ enum Raw {
 }
 
 /// A downloaded message decoded and shaped for the index — CPU work that needs no database, done
-/// before the store is locked.
+/// before the store is locked — or, from [`PreparedBody::undecoded`], its bytes alone: the sync
+/// stores those, and the index is built afterwards (`index.rs`).
 #[derive(Debug)]
 pub struct PreparedBody {
     uid: u32,
     raw: Raw,
-    parse_ok: bool,
-    subject: Option<String>,
-    has_attachments: bool,
-    preview: String,
+    /// Whether the fields below were decoded (else the message waits for the indexer).
+    decoded: bool,
+    pub(super) parse_ok: bool,
+    pub(super) subject: Option<String>,
+    pub(super) has_attachments: bool,
+    pub(super) preview: String,
     index_subject: String,
     index_addresses: String,
     index_body: String,
@@ -57,6 +60,46 @@ impl PreparedBody {
         let mut prepared = PreparedBody::decoded(body.uid, &body.raw);
         prepared.raw = Raw::Inline(body.raw);
         prepared
+    }
+
+    /// A message stored as it arrived, decoded and indexed later by [`Store::build_index`]: what
+    /// the sync stores, so that it is done (everything readable offline) sooner.
+    pub fn undecoded(body: NewBody) -> PreparedBody {
+        PreparedBody {
+            raw: Raw::Inline(body.raw),
+            ..PreparedBody::waiting(body.uid)
+        }
+    }
+
+    /// [`PreparedBody::undecoded`] for a spooled message (copied into the store from its file).
+    pub fn spooled_undecoded(body: SpooledBody) -> PreparedBody {
+        PreparedBody {
+            raw: Raw::Spooled {
+                file: body.file,
+                len: body.len,
+            },
+            ..PreparedBody::waiting(body.uid)
+        }
+    }
+
+    fn waiting(uid: u32) -> PreparedBody {
+        PreparedBody {
+            uid,
+            raw: Raw::Inline(Vec::new()),
+            decoded: false,
+            parse_ok: false,
+            subject: None,
+            has_attachments: false,
+            preview: String::new(),
+            index_subject: String::new(),
+            index_addresses: String::new(),
+            index_body: String::new(),
+        }
+    }
+
+    /// The stored message's first bytes ([`head_of_raw`]) decoded for the index.
+    pub(super) fn decode_head(head: &[u8]) -> PreparedBody {
+        PreparedBody::decoded(0, head)
     }
 
     /// A spooled message: its first [`SPOOLED_DECODED`] bytes are decoded (a bigger message is
@@ -99,6 +142,7 @@ impl PreparedBody {
             return PreparedBody {
                 uid,
                 raw: Raw::Inline(Vec::new()),
+                decoded: true,
                 parse_ok: false,
                 subject: None,
                 has_attachments: false,
@@ -110,6 +154,7 @@ impl PreparedBody {
         };
         PreparedBody {
             uid,
+            decoded: true,
             parse_ok,
             has_attachments,
             preview,
@@ -258,13 +303,8 @@ impl Store {
                      WHERE id = ?1",
                 )
                 .map_err(|e| sqlite(&path, e))?;
-            let mut unindex = tx
-                .prepare_cached("DELETE FROM message_text WHERE rowid = ?1")
-                .map_err(|e| sqlite(&path, e))?;
-            let mut index = tx
-                .prepare_cached(
-                    "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
-                )
+            let mut stored_only = tx
+                .prepare_cached("UPDATE messages SET body_state = ?2 WHERE id = ?1")
                 .map_err(|e| sqlite(&path, e))?;
             for mut prepared in bodies {
                 let Some((id, key)): Option<(i64, i64)> = find
@@ -301,6 +341,13 @@ impl Store {
                         })?;
                     }
                 }
+                if !prepared.decoded {
+                    stored_only
+                        .execute(params![id, super::index::STORED])
+                        .map_err(|e| sqlite(&path, e))?;
+                    stored += 1;
+                    continue;
+                }
                 if !prepared.parse_ok {
                     tracing::warn!(
                         folder_id,
@@ -317,21 +364,59 @@ impl Store {
                         prepared.subject,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
-                unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
-                index
-                    .execute(params![
-                        key,
-                        prepared.index_subject,
-                        prepared.index_addresses,
-                        prepared.index_body
-                    ])
-                    .map_err(|e| sqlite(&path, e))?;
+                index_row(&tx, key, &prepared).map_err(|e| sqlite(&path, e))?;
                 stored += 1;
             }
         }
         tx.commit().map_err(|e| sqlite(&path, e))?;
         Ok(stored)
     }
+}
+
+/// Puts a decoded message's text into the full-text index under `key` (its row from the header,
+/// if any, replaced).
+pub(super) fn index_row(
+    tx: &rusqlite::Connection,
+    key: i64,
+    prepared: &PreparedBody,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?
+        .execute([key])?;
+    tx.prepare_cached(
+        "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        key,
+        prepared.index_subject,
+        prepared.index_addresses,
+        prepared.index_body
+    ])?;
+    Ok(())
+}
+
+/// The first [`SPOOLED_DECODED`] bytes of a stored message (what is decoded for the preview and
+/// the index: headers and text come first in real mail), read from its blob without loading the
+/// rest; `None` if it has no stored bytes.
+pub(super) fn head_of_raw(
+    conn: &rusqlite::Connection,
+    message_id: i64,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut blob = match conn.blob_open(rusqlite::MAIN_DB, "bodies", "raw", message_id, true) {
+        Ok(blob) => blob,
+        // SQLITE_ERROR: no such row (the message has no stored bytes).
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::Unknown => {
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    let len = (blob.len() as u64).min(SPOOLED_DECODED) as usize;
+    let mut head = Vec::with_capacity(len);
+    (&mut blob)
+        .take(len as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    Ok(Some(head))
 }
 
 enum Spool {

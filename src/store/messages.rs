@@ -139,7 +139,8 @@ pub(super) fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Mess
         thread_id: row.get(10)?,
         message_id: row.get(11)?,
         body_state: match row.get::<_, i64>(12)? {
-            1 => BodyState::Downloaded,
+            // 4: stored, its index still to be built (`index.rs`): readable all the same.
+            1 | 4 => BodyState::Downloaded,
             2 => BodyState::Unparseable,
             3 => BodyState::Skipped,
             _ => BodyState::NotDownloaded,
@@ -310,6 +311,10 @@ impl Store {
             let mut set_key = tx
                 .prepare_cached("UPDATE messages SET search_key = ?2 WHERE id = ?1")
                 .map_err(|e| sqlite(&path, e))?;
+            // Index rows are written after the loop in ascending order: FTS5 keeps them in memory
+            // until a lower row number comes, so rows in the order of the envelopes (newest first)
+            // would each be flushed to a segment of its own, and merged again later.
+            let mut index_rows = Vec::with_capacity(envelopes.len());
             for envelope in envelopes {
                 if exists
                     .exists(params![folder_id, envelope.uid])
@@ -368,14 +373,14 @@ impl Store {
                 set_key
                     .execute(params![id, key])
                     .map_err(|e| sqlite(&path, e))?;
-                index
-                    .execute(params![
-                        key,
-                        fts::index_text(&subject),
-                        fts::index_text(&recipients)
-                    ])
-                    .map_err(|e| sqlite(&path, e))?;
+                index_rows.push((key, fts::index_text(&subject), fts::index_text(&recipients)));
                 added += 1;
+            }
+            index_rows.sort_unstable_by_key(|(key, _, _)| *key);
+            for (key, subject, addresses) in index_rows {
+                index
+                    .execute(params![key, subject, addresses])
+                    .map_err(|e| sqlite(&path, e))?;
             }
         }
         tx.commit().map_err(|e| sqlite(&path, e))?;
@@ -441,7 +446,7 @@ impl Store {
     pub fn counts(&self, account_id: i64) -> Result<(usize, usize), StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*), COALESCE(sum(m.body_state IN (1, 2)), 0) FROM messages m
+                "SELECT count(*), COALESCE(sum(m.body_state IN (1, 2, 4)), 0) FROM messages m
                  JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?1",
                 [account_id],
                 |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),

@@ -18,7 +18,7 @@
 //! Where things are: `messages.rs` (rows, pages, what sync writes), `bodies.rs` (whole messages
 //! and what is still to download), `folders.rs` (accounts, folders, roles, sync state),
 //! `threads.rs` (conversations), `changes.rs` (the queue of changes made here), `search.rs` and
-//! `fts.rs` (full-text search), `migrations.rs` (the schema). Opening and migrating go through
+//! `fts.rs` (full-text search), `index.rs` (the search index built after the sync), `migrations.rs` (the schema). Opening and migrating go through
 //! [`crate::sqlite`], as the outbox's do. Row ids are never handed out twice (`AUTOINCREMENT`),
 //! so an id the window holds never comes to mean another message, folder or account.
 
@@ -26,6 +26,7 @@ mod bodies;
 mod changes;
 mod folders;
 mod fts;
+mod index;
 mod messages;
 mod migrations;
 mod search;

@@ -1,7 +1,7 @@
 //! The header and body pipeline: new messages' headers first, newest first, so the list is usable
-//! at once; then the bodies, streamed from the network through a decoder into the store in
-//! batches, three stages at once with bounded channels so memory stays flat whatever the mailbox
-//! size. Also the download of one message on demand ([`Engine::fetch_body_now`]).
+//! at once; then the bodies, streamed from the network into the store in batches, three stages at
+//! once with bounded channels so memory stays flat whatever the mailbox size (decoded for the
+//! search index after the sync, `index.rs`). Also the download of one message on demand ([`Engine::fetch_body_now`]).
 
 use std::collections::BTreeSet;
 
@@ -310,28 +310,24 @@ impl Engine {
             return Ok((0, 0));
         }
         let total = missing.len();
-        // Three stages run at once: the network side reads (TLS, IMAP parsing), a decoder turns
-        // each batch into stored form (MIME decoding, index text), and the writer commits the
-        // previous batch. Bounded channels keep memory flat whatever the mailbox size.
+        // Three stages run at once: the network side reads (TLS, IMAP parsing), a middle stage
+        // shapes each batch for the store, and the writer commits the previous batch. Bounded
+        // channels keep memory flat whatever the mailbox size. The decoding for the preview and
+        // the search index is not done here: it follows the sync (`index.rs`).
         let (sender, mut receiver) = mpsc::channel::<Downloaded>(1);
         let (decoded_sender, mut decoded_receiver) =
             mpsc::channel::<Result<Vec<PreparedBody>, StoreError>>(1);
-        let spool_dir = self.spool_dir.clone();
         let decoder = tokio::spawn(async move {
             while let Some(downloaded) = receiver.recv().await {
-                // PreparedBody::new keeps a message whose decoding panics raw; a failed task
-                // here ends the pass through the writer's closed channel.
-                let spool_dir = spool_dir.clone();
+                // A failed task here ends the pass through the writer's closed channel.
                 let Ok(prepared) = tokio::task::spawn_blocking(move || match downloaded {
-                    Downloaded::Batch(batch) => {
-                        Ok(batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>())
-                    }
-                    Downloaded::Spooled(body) => PreparedBody::spooled(body)
-                        .map(|prepared| vec![prepared])
-                        .map_err(|source| StoreError::Spool {
-                            path: spool_dir,
-                            source,
-                        }),
+                    // Stored as they came: decoding them for the list's preview and the search
+                    // index waits until the sync is done (`index.rs`).
+                    Downloaded::Batch(batch) => Ok(batch
+                        .into_iter()
+                        .map(PreparedBody::undecoded)
+                        .collect::<Vec<_>>()),
+                    Downloaded::Spooled(body) => Ok(vec![PreparedBody::spooled_undecoded(body)]),
                 })
                 .await
                 else {

@@ -12,6 +12,9 @@
 //! 5. a changed UIDVALIDITY voids every UID: the folder is re-listed and messages found again by
 //!    their Message-ID keep their downloaded bodies and local state.
 //!
+//! 6. the messages are stored as they arrive; the search index is built from them afterwards
+//!    (`index.rs`), so a sync is done — everything readable offline — without waiting for it.
+//!
 //! [`Engine::watch`] keeps one connection open, waits in IDLE (RFC 2177) on INBOX so new mail lands
 //! without polling, checks the other folders every few minutes, and reconnects with backoff after
 //! any network error.
@@ -23,13 +26,15 @@
 //!
 //! Where things are: [`AccountSync`] (`account.rs`) opens an account's engine and drives it the way
 //! the window and `tayori sync` both do; `folders.rs` lists the folders and brings each one up to
-//! date (UIDVALIDITY changes included); `fetch.rs` is the header and body pipeline; `replay.rs`
+//! date (UIDVALIDITY changes included); `fetch.rs` is the header and body pipeline; `index.rs` builds the search index
+//! afterwards; `replay.rs`
 //! sends the changes made offline; `watch.rs` is the IDLE loop; `notice.rs` words new-mail
 //! notifications. The IMAP commands themselves are in [`crate::imap`].
 
 mod account;
 mod fetch;
 mod folders;
+mod index;
 pub mod notice;
 mod replay;
 mod watch;
@@ -43,6 +48,7 @@ use thiserror::Error;
 /// Kept at their old paths (the IMAP syntax is [`crate::imap::syntax`]'s) for the window and CLI.
 pub use crate::imap::{decode_mailbox_name, parse_internal_date};
 pub use account::{AccountSync, OpenError};
+pub use index::build_search_index;
 
 use crate::account::Account;
 use crate::auth::Credentials;
@@ -195,6 +201,16 @@ pub enum SyncEvent {
         folder: String,
     },
     Finished(Summary),
+    /// The search index is being built for the messages a sync stored (they are readable; a
+    /// search may miss them until it is complete).
+    Indexing {
+        done: usize,
+        total: usize,
+    },
+    /// Every stored message is in the search index.
+    IndexComplete {
+        indexed: usize,
+    },
     /// Waiting in IDLE for new mail.
     Idle,
     /// New messages arrived in a folder that had been fully listed before (never for the first
@@ -306,6 +322,9 @@ impl Default for SyncOptions {
 
 pub struct Engine {
     store: Arc<Mutex<Store>>,
+    store_path: PathBuf,
+    /// Builds the search index after a pass that stored mail (`watch`).
+    indexer: index::Indexer,
     /// Where a message too big to hold whole is downloaded to (the store's folder).
     spool_dir: PathBuf,
     account: Account,
@@ -327,12 +346,13 @@ impl Engine {
         progress: Progress,
     ) -> Result<Engine, SyncError> {
         let email = account.email.clone();
+        let path = store_path.clone();
         let spool_dir = store_path
             .parent()
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."));
         let store = tokio::task::spawn_blocking(move || {
-            let store = Store::open(&store_path)?;
+            let store = Store::open(&path)?;
             let id = store.account_id(&email)?;
             Ok::<_, StoreError>((store, id))
         })
@@ -340,6 +360,8 @@ impl Engine {
         let (store, account_id) = joined(store, "opening the mail store")?;
         Ok(Engine {
             store: Arc::new(Mutex::new(store)),
+            store_path,
+            indexer: index::Indexer::default(),
             spool_dir,
             account,
             account_id,

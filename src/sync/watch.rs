@@ -46,9 +46,16 @@ impl Engine {
         }
     }
 
+    /// Builds the search index for what the pass stored, beside the next steps (IDLE goes on).
+    fn index_in_background(&self) {
+        self.indexer
+            .start(self.store_path.clone(), self.progress.clone());
+    }
+
     async fn watch_session(&self, wake: &Notify, backoff: &mut Duration) -> Result<(), SyncError> {
         let mut conn = self.connect().await?;
         self.sync_all(&mut conn).await?;
+        self.index_in_background();
         *backoff = Duration::from_secs(1);
         let mut last_full = Instant::now();
         loop {
@@ -84,6 +91,7 @@ impl Engine {
                 self.replay_actions(&mut conn).await?;
                 self.sync_folder(&mut conn, state, &mut summary).await?;
             }
+            self.index_in_background();
         }
     }
 }

@@ -22,7 +22,8 @@ pub struct Search {
 pub enum Message {
     Changed(String),
     Submit,
-    Results(u64, Result<Vec<MessageSummary>, Problem>),
+    /// The rows found, and how many stored messages the index does not cover yet.
+    Results(u64, Result<(Vec<MessageSummary>, usize), Problem>),
     Clear,
 }
 
@@ -58,10 +59,11 @@ impl Search {
                     return (Task::none(), None);
                 }
                 match result {
-                    Ok(rows) => {
+                    Ok((rows, waiting)) => {
                         if let Some((_, results)) = &mut list.search {
                             *results = Some(rows);
                         }
+                        list.search_waiting = waiting;
                         (Task::none(), None)
                     }
                     Err(problem) => (Task::none(), Some(Event::Problem(problem))),
@@ -88,8 +90,13 @@ impl Search {
         let task = Task::batch([
             Task::perform(
                 async move {
-                    db.run(move |store| store.search(&query, SEARCH_LIMIT))
-                        .await
+                    db.run(move |store| {
+                        Ok((
+                            store.search(&query, SEARCH_LIMIT)?,
+                            store.unindexed_count()?,
+                        ))
+                    })
+                    .await
                 },
                 move |rows| Message::Results(generation, rows),
             ),

@@ -142,6 +142,13 @@ fn header<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
             .size(style::TINY)
             .style(style::muted),
         );
+        if state.list.search_waiting > 0 {
+            content = content.push(
+                text(lang.plural(Plural::SearchIncomplete, state.list.search_waiting as u64))
+                    .size(style::TINY)
+                    .style(style::muted),
+            );
+        }
     }
     container(content).padding([10, 12]).width(Fill).into()
 }
@@ -238,9 +245,14 @@ pub fn sync_line(background: &Background, lang: Lang) -> Option<String> {
                         ("total", &n(*total)),
                     ],
                 ),
-                SyncEvent::Finished(_) | SyncEvent::Idle | SyncEvent::NewMail { .. } => {
-                    lang.text(Text::SyncUpToDate).to_owned()
-                }
+                SyncEvent::Indexing { done, total } => fill(
+                    lang.text(Text::SyncIndexing),
+                    &[("done", &n(*done)), ("total", &n(*total))],
+                ),
+                SyncEvent::Finished(_)
+                | SyncEvent::Idle
+                | SyncEvent::NewMail { .. }
+                | SyncEvent::IndexComplete { .. } => lang.text(Text::SyncUpToDate).to_owned(),
                 SyncEvent::Offline { retry_in, .. } => fill(
                     lang.text(Text::SyncOffline),
                     &[("seconds", &retry_in.as_secs().to_string())],

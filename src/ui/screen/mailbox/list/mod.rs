@@ -57,6 +57,9 @@ pub struct List {
     requested: HashSet<usize>,
     /// While searching: the query and what the store's full-text index found.
     pub search: Option<(String, Option<Vec<MessageSummary>>)>,
+    /// How many stored messages the search index did not cover yet when the search ran (it is
+    /// built after a sync): the results say they may be incomplete.
+    pub search_waiting: usize,
     /// Scroll position and visible height of the list, in pixels.
     pub scroll_y: f32,
     pub height: f32,
@@ -108,6 +111,7 @@ impl List {
             pages: HashMap::new(),
             requested: HashSet::new(),
             search: None,
+            search_waiting: 0,
             scroll_y: 0.0,
             height,
             selected: None,

@@ -1,0 +1,313 @@
+//! The search index, built after the sync: a first sync stores every message's bytes as they arrive
+//! (readable offline at once, `body_state` [`STORED`]), and the decoding for the list's preview, the
+//! attachment mark and the full-text index is done afterwards by [`Store::build_index`] — on the
+//! two cores a laptop has, decoding and indexing while downloading made the download itself wait.
+//!
+//! **Crash safety.** A message leaves [`STORED`] in the same transaction that writes its index row
+//! (the old row, the header's, deleted first), so an indexing killed at any point resumes with
+//! exactly the messages still waiting: none is indexed twice, none is forgotten. Transactions are
+//! `IMMEDIATE` (the write lock taken before the state is read), so two indexers — the window's and
+//! a `tayori sync` in a terminal — never index the same message twice either.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::bodies::{PreparedBody, head_of_raw};
+use super::{Store, StoreError, sqlite};
+
+/// `messages.body_state` of a message whose bytes are stored but not yet decoded and indexed
+/// (shown as downloaded: it can be read).
+pub(super) const STORED: i64 = 4;
+/// How many messages are decoded and written at a time: a transaction short enough that the sync
+/// and the window, which write to the same store, never wait long for it.
+const BATCH_COUNT: usize = 100;
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Messages to decode: their row ids and first bytes.
+type Heads = Vec<(i64, Vec<u8>)>;
+
+impl Store {
+    /// How many downloaded messages are not yet in the search index (their subject and addresses
+    /// are; their text is not). A search meanwhile may miss them.
+    pub fn unindexed_count(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM messages
+                 WHERE folder_id IN (SELECT id FROM folders) AND body_state = ?1",
+                [STORED],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.error(e))
+    }
+
+    /// The messages waiting, in the order of their index rows: FTS5 keeps what is written in
+    /// memory until a row number lower than the last one comes (or a megabyte is pending), so rows
+    /// written in ascending order make a few big segments instead of one per message, each of
+    /// which would have to be merged again.
+    fn unindexed_ids(&self) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM messages
+                 WHERE folder_id IN (SELECT id FROM folders) AND body_state = ?1
+                 ORDER BY search_key",
+            )
+            .map_err(|e| self.error(e))?;
+        statement
+            .query_map([STORED], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
+    }
+
+    /// The bytes to decode of the messages `ids` that still wait (at most [`BATCH_BYTES`] in all,
+    /// but always the first one); returns how many of `ids` were looked at.
+    fn unindexed_heads(&self, ids: &[i64]) -> Result<(Heads, usize), StoreError> {
+        let (mut heads, mut bytes, mut looked) = (Vec::new(), 0, 0);
+        for &id in ids {
+            if bytes >= BATCH_BYTES || heads.len() >= BATCH_COUNT {
+                break;
+            }
+            looked += 1;
+            let waiting: Option<i64> = self
+                .conn
+                .prepare_cached("SELECT body_state FROM messages WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+                .map_err(|e| self.error(e))?;
+            if waiting != Some(STORED) {
+                continue;
+            }
+            if let Some(head) = head_of_raw(&self.conn, id).map_err(|e| self.error(e))? {
+                bytes += head.len();
+                heads.push((id, head));
+            }
+        }
+        Ok((heads, looked))
+    }
+
+    /// Decodes and indexes every downloaded message not yet in the search index, a batch per
+    /// transaction, decoding the next batch on another thread while one is written. Messages
+    /// stored meanwhile are indexed too. `progress(done, total)` follows each batch; `stop` ends
+    /// the work after the batch being written (what is done stays done). Returns how many
+    /// messages were indexed.
+    pub fn build_index(
+        &mut self,
+        stop: &AtomicBool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize, StoreError> {
+        let mut done = 0;
+        loop {
+            let ids = self.unindexed_ids()?;
+            if ids.is_empty() || stop.load(Ordering::Relaxed) {
+                return Ok(done);
+            }
+            let total = done + ids.len();
+            progress(done, total);
+            let written = std::thread::scope(|scope| {
+                let (to_decoder, heads) = mpsc::sync_channel::<Heads>(1);
+                let (to_writer, decoded) = mpsc::sync_channel::<Vec<(i64, PreparedBody)>>(1);
+                scope.spawn(move || {
+                    for batch in heads {
+                        let prepared = batch
+                            .into_iter()
+                            .map(|(id, head)| (id, PreparedBody::decode_head(&head)))
+                            .collect();
+                        if to_writer.send(prepared).is_err() {
+                            return;
+                        }
+                    }
+                });
+                let mut rest = &ids[..];
+                let mut in_flight = 0usize;
+                let mut written = 0;
+                loop {
+                    // One batch read and handed to the decoder while the one before is written.
+                    if !rest.is_empty() && !stop.load(Ordering::Relaxed) {
+                        let (batch, looked) = self.unindexed_heads(rest)?;
+                        rest = &rest[looked..];
+                        if !batch.is_empty() {
+                            in_flight += 1;
+                            if to_decoder.send(batch).is_err() {
+                                break;
+                            }
+                            if in_flight < 2 && !rest.is_empty() {
+                                continue;
+                            }
+                        }
+                    }
+                    if in_flight == 0 {
+                        break;
+                    }
+                    let Ok(batch) = decoded.recv() else {
+                        break;
+                    };
+                    in_flight -= 1;
+                    written += self.write_index(batch)?;
+                    progress(done + written, total);
+                }
+                drop(to_decoder);
+                Ok::<_, StoreError>(written)
+            })?;
+            done += written;
+            if written == 0 {
+                // Nothing could be indexed (every waiting message changed meanwhile).
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Writes one decoded batch: each message's decoded fields and its index row, in one
+    /// transaction. A message deleted or re-downloaded meanwhile is passed over.
+    fn write_index(&mut self, batch: Vec<(i64, PreparedBody)>) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&path, e))?;
+        let mut written = 0;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE messages SET body_state = ?2, has_attachments = ?3, preview = ?4,
+                         subject = CASE WHEN ?5 IS NULL THEN subject ELSE ?5 END
+                     WHERE id = ?1 AND body_state = ?6 RETURNING search_key",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            for (id, prepared) in batch {
+                let key: Option<i64> = update
+                    .query_row(
+                        params![
+                            id,
+                            if prepared.parse_ok { 1 } else { 2 },
+                            prepared.has_attachments,
+                            prepared.preview,
+                            prepared.subject,
+                            STORED
+                        ],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| sqlite(&path, e))?;
+                let Some(key) = key else {
+                    continue;
+                };
+                super::bodies::index_row(&tx, key, &prepared).map_err(|e| sqlite(&path, e))?;
+                written += 1;
+            }
+        }
+        tx.commit().map_err(|e| sqlite(&path, e))?;
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::*;
+
+    fn stored_undecoded(store: &mut Store, folder: i64, bodies: Vec<NewBody>) {
+        let prepared = bodies.into_iter().map(PreparedBody::undecoded).collect();
+        store.add_prepared_bodies(folder, prepared).unwrap();
+    }
+
+    #[test]
+    fn stored_messages_are_readable_at_once_and_searchable_once_indexed() {
+        let (_dir, mut store) = open();
+        let (_, inbox, _) = setup(&mut store);
+        let (e1, b1) = message(1, "会議室の予約について", "第二会議室です。");
+        let (e2, b2) = message(2, "Budget", "Numbers for the quarter");
+        store.add_envelopes(inbox, &[e1, e2]).unwrap();
+        stored_undecoded(&mut store, inbox, vec![b1, b2.clone()]);
+
+        let list = store
+            .messages(inbox, SortOrder::OldestFirst, 0, 10)
+            .unwrap();
+        assert!(list.iter().all(|m| m.body_state == BodyState::Downloaded));
+        assert_eq!(store.message_raw(list[1].id).unwrap().unwrap(), b2.raw);
+        assert_eq!(store.unindexed_count().unwrap(), 2);
+        // The subject is searchable from the header; the text is not yet.
+        assert_eq!(store.search("Budget", 10).unwrap().len(), 1);
+        assert!(store.search("quarter", 10).unwrap().is_empty());
+
+        let mut seen = Vec::new();
+        let indexed = store
+            .build_index(&AtomicBool::new(false), &mut |done, total| {
+                seen.push((done, total))
+            })
+            .unwrap();
+        assert_eq!(indexed, 2);
+        assert_eq!(seen.last(), Some(&(2, 2)));
+        assert_eq!(store.unindexed_count().unwrap(), 0);
+        assert_eq!(store.search("quarter", 10).unwrap().len(), 1);
+        assert_eq!(store.search("第二会議室", 10).unwrap().len(), 1);
+        assert_eq!(store.search("Budget", 10).unwrap().len(), 1, "one row each");
+        let list = store
+            .messages(inbox, SortOrder::OldestFirst, 0, 10)
+            .unwrap();
+        assert!(
+            list[1].preview.starts_with("Numbers"),
+            "{:?}",
+            list[1].preview
+        );
+        // Nothing left: a second run does nothing.
+        let again = store
+            .build_index(&AtomicBool::new(false), &mut |_, _| {})
+            .unwrap();
+        assert_eq!(again, 0);
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM message_text", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2);
+    }
+
+    #[test]
+    fn an_interrupted_index_resumes_without_losing_or_doubling_rows() {
+        let (_dir, mut store) = open();
+        let (_, inbox, _) = setup(&mut store);
+        let mut envelopes = Vec::new();
+        let mut bodies = Vec::new();
+        for uid in 1..=(BATCH_COUNT as u32 * 3 + 7) {
+            let (e, b) = message(
+                uid,
+                &format!("note {uid}"),
+                &format!("token{uid}end common"),
+            );
+            envelopes.push(e);
+            bodies.push(b);
+        }
+        let total = bodies.len();
+        store.add_envelopes(inbox, &envelopes).unwrap();
+        stored_undecoded(&mut store, inbox, bodies);
+        // Stopped after its first batch (as the window stops it when the account goes away; a
+        // kill -9 leaves the same state: what was committed, and nothing half).
+        let stop = AtomicBool::new(false);
+        let first = store
+            .build_index(&stop, &mut |done, _| {
+                if done > 0 {
+                    stop.store(true, Ordering::Relaxed)
+                }
+            })
+            .unwrap();
+        assert!(first > 0 && first < total, "{first}");
+        assert_eq!(store.unindexed_count().unwrap(), total - first);
+        // A message removed meanwhile is simply gone from the work.
+        let gone = store.messages(inbox, SortOrder::NewestFirst, 0, 1).unwrap()[0].clone();
+        store.remove_uids(inbox, &[gone.uid.unwrap()]).unwrap();
+        let rest = store
+            .build_index(&AtomicBool::new(false), &mut |_, _| {})
+            .unwrap();
+        assert_eq!(store.unindexed_count().unwrap(), 0);
+        assert!(first + rest <= total && first + rest >= total - 1);
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM message_text", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows as usize, total - 1, "one index row per message");
+        assert_eq!(store.search("common", 1000).unwrap().len(), total - 1);
+        assert_eq!(store.search("token7end", 10).unwrap().len(), 1);
+    }
+}

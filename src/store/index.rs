@@ -27,6 +27,8 @@ const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// Messages to decode: their row ids and first bytes.
 type Heads = Vec<(i64, Vec<u8>)>;
+/// Messages decoded for the index, by row id.
+type Decoded = Vec<(i64, PreparedBody)>;
 
 impl Store {
     /// How many downloaded messages are not yet in the search index (their subject and addresses
@@ -60,6 +62,19 @@ impl Store {
             .query_map([STORED], |r| r.get(0))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
+    }
+
+    /// A read-only connection to the store at `path`, for reading beside a writer.
+    fn reader(path: &std::path::Path) -> Result<Store, StoreError> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sqlite(path, e))?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
     }
 
     /// The bytes to decode of the messages `ids` that still wait (at most [`BATCH_BYTES`] in all,
@@ -106,48 +121,39 @@ impl Store {
             let total = done + ids.len();
             progress(done, total);
             let written = std::thread::scope(|scope| {
-                let (to_decoder, heads) = mpsc::sync_channel::<Heads>(1);
-                let (to_writer, decoded) = mpsc::sync_channel::<Vec<(i64, PreparedBody)>>(1);
+                // The reading (a copy of each message's bytes out of the database) and the
+                // decoding are done on a second thread with a connection of its own (WAL: it reads
+                // beside the writer); this thread only writes.
+                let (to_writer, decoded) = mpsc::sync_channel::<Result<Decoded, StoreError>>(1);
+                let (path, ids) = (self.path.clone(), &ids);
                 scope.spawn(move || {
-                    for batch in heads {
-                        let prepared = batch
-                            .into_iter()
-                            .map(|(id, head)| (id, PreparedBody::decode_head(&head)))
-                            .collect();
-                        if to_writer.send(prepared).is_err() {
+                    let reader = match Store::reader(&path) {
+                        Ok(reader) => reader,
+                        Err(error) => {
+                            let _ = to_writer.send(Err(error));
+                            return;
+                        }
+                    };
+                    let mut rest = &ids[..];
+                    while !rest.is_empty() && !stop.load(Ordering::Relaxed) {
+                        let batch = reader.unindexed_heads(rest).map(|(heads, looked)| {
+                            rest = &rest[looked..];
+                            heads
+                                .into_iter()
+                                .map(|(id, head)| (id, PreparedBody::decode_head(&head)))
+                                .collect()
+                        });
+                        let failed = batch.is_err();
+                        if to_writer.send(batch).is_err() || failed {
                             return;
                         }
                     }
                 });
-                let mut rest = &ids[..];
-                let mut in_flight = 0usize;
                 let mut written = 0;
-                loop {
-                    // One batch read and handed to the decoder while the one before is written.
-                    if !rest.is_empty() && !stop.load(Ordering::Relaxed) {
-                        let (batch, looked) = self.unindexed_heads(rest)?;
-                        rest = &rest[looked..];
-                        if !batch.is_empty() {
-                            in_flight += 1;
-                            if to_decoder.send(batch).is_err() {
-                                break;
-                            }
-                            if in_flight < 2 && !rest.is_empty() {
-                                continue;
-                            }
-                        }
-                    }
-                    if in_flight == 0 {
-                        break;
-                    }
-                    let Ok(batch) = decoded.recv() else {
-                        break;
-                    };
-                    in_flight -= 1;
-                    written += self.write_index(batch)?;
+                for batch in decoded {
+                    written += self.write_index(batch?)?;
                     progress(done + written, total);
                 }
-                drop(to_decoder);
                 Ok::<_, StoreError>(written)
             })?;
             done += written;
@@ -160,7 +166,7 @@ impl Store {
 
     /// Writes one decoded batch: each message's decoded fields and its index row, in one
     /// transaction. A message deleted or re-downloaded meanwhile is passed over.
-    fn write_index(&mut self, batch: Vec<(i64, PreparedBody)>) -> Result<usize, StoreError> {
+    fn write_index(&mut self, batch: Decoded) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -270,7 +276,7 @@ mod tests {
         let (_, inbox, _) = setup(&mut store);
         let mut envelopes = Vec::new();
         let mut bodies = Vec::new();
-        for uid in 1..=(BATCH_COUNT as u32 * 3 + 7) {
+        for uid in 1..=(BATCH_COUNT as u32 * 5 + 7) {
             let (e, b) = message(
                 uid,
                 &format!("note {uid}"),

@@ -348,3 +348,70 @@ fn mail_of_accounts_no_longer_listed_is_forgotten_when_the_window_opens() {
     let store = Store::open_in(&context.paths).unwrap();
     assert!(store.folders().unwrap().iter().all(|f| f.account == HANAKO));
 }
+
+/// A search while the search index is still being built after a sync (the messages are stored
+/// and readable, their text not yet indexed) says that its results may be incomplete, in English
+/// and Japanese; once the index is complete the note is gone.
+#[test]
+fn a_search_while_the_index_is_being_built_says_it_may_be_incomplete() {
+    use std::sync::atomic::AtomicBool;
+    use tayori::store::{NewBody, PreparedBody};
+
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let messages: Vec<_> = (1..=3u32)
+        .map(|uid| {
+            let raw = plain(&format!("m{uid}@example.jp"), "議事録", 1_790_000_000, None);
+            (uid, raw, Flags::default())
+        })
+        .collect();
+    inbox_with(&paths, &messages);
+    // Two of them as a sync stores them: their bytes, the index still to be built.
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let inbox = store.folder_by_name(HANAKO, "INBOX").unwrap().unwrap().id;
+        let waiting = messages[1..]
+            .iter()
+            .map(|(uid, raw, _)| {
+                PreparedBody::undecoded(NewBody {
+                    uid: *uid,
+                    raw: raw.clone(),
+                })
+            })
+            .collect();
+        store.add_prepared_bodies(inbox, waiting).unwrap();
+    }
+    let context = || Context {
+        paths: paths.clone(),
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let search = |person: &mut Person| {
+        person.apply(Message::Search(search::Message::Changed("議事録".into())));
+        person.apply(Message::Search(search::Message::Submit));
+        person.settle();
+    };
+    let mut person = Person::new(context(), Lang::En);
+    person.settle();
+    search(&mut person);
+    assert!(person.sees(
+        "The search index is still being built: 2 messages cannot be found by their text yet, so results may be incomplete."
+    ));
+    let mut person = Person::new(context(), Lang::Ja);
+    person.settle();
+    search(&mut person);
+    assert!(person.sees(
+        "検索インデックスを作成中です。まだ 2 件のメッセージは本文で検索できないため、結果が不完全な場合があります。"
+    ));
+
+    Store::open_in(&paths)
+        .unwrap()
+        .build_index(&AtomicBool::new(false), &mut |_, _| {})
+        .unwrap();
+    search(&mut person);
+    assert_eq!(person.state.list.len(), 3);
+    assert!(!person.sees(
+        "検索インデックスを作成中です。まだ 2 件のメッセージは本文で検索できないため、結果が不完全な場合があります。"
+    ));
+}

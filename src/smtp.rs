@@ -42,6 +42,13 @@ pub enum SmtpError {
     },
     #[error("the SMTP server could not be reached: {0}")]
     Connection(String),
+    /// A 4xx answer to the sign-in (`454 4.7.0 Temporary authentication failure`): the server could
+    /// not check the sign-in just now (its directory or token check is down). Not a refusal: the
+    /// password or token may be fine, and asking the person for another would not help.
+    #[error(
+        "the SMTP server could not check the sign-in just now and asked to try again later: {reason}"
+    )]
+    TryLater { reason: String },
     #[error(
         "the SMTP server {host} no longer offers encryption (STARTTLS), which can mean an attack on the network; nothing was sent"
     )]
@@ -58,7 +65,9 @@ impl SmtpError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             SmtpError::Refused { .. } => ErrorKind::Refused,
-            SmtpError::Resolve { .. } | SmtpError::Connection(_) => ErrorKind::Network,
+            SmtpError::Resolve { .. } | SmtpError::Connection(_) | SmtpError::TryLater { .. } => {
+                ErrorKind::Network
+            }
             // Not a certificate problem, so not `Tls` (whose advice is about certificates).
             SmtpError::NoStartTls { .. } | SmtpError::StartTlsInjection { .. } => ErrorKind::Other,
             SmtpError::Auth(error) => error.kind(),
@@ -278,6 +287,11 @@ fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
         };
     }
     let text = error.to_string();
+    if error.is_transient() {
+        // 4xx (RFC 4954 §6: 454 "Temporary authentication failure"): try again later, whatever
+        // the words say — "authentication" in a 454 is not a refusal.
+        return SmtpError::TryLater { reason: text };
+    }
     let auth_failure = (error.is_permanent() && text.contains("535"))
         || text.to_ascii_lowercase().contains("authentication");
     if auth_failure {

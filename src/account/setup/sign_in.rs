@@ -110,6 +110,11 @@ pub async fn oauth_client(
             .ok(),
             found.scopes.clone(),
         ),
+        // Both endpoints given (an administrator's policy pins them, perhaps without an issuer):
+        // taken as given, checked below; the mail server is not asked where to sign in.
+        None if found.authorization_endpoint.is_some() && found.token_endpoint.is_some() => {
+            (None, found.scopes.clone())
+        }
         None => {
             let (configuration, scope) = issuer_hint_from_server(net, &plan.imap).await?;
             let meta = metadata::from_configuration_url(&net.http, &configuration).await?;

@@ -5,6 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::messages::address_text;
+use super::search::search_key;
 use super::{Store, StoreError, fts, now, sqlite};
 use crate::mime;
 
@@ -178,9 +179,12 @@ impl Store {
     /// The message's raw RFC 5322 bytes, when downloaded.
     pub fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
-            .query_row("SELECT raw FROM bodies WHERE message_id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT b.raw FROM messages m JOIN bodies b ON b.stored_id = m.stored_id
+                 WHERE m.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.error(e))
     }
@@ -221,7 +225,8 @@ impl Store {
     }
 
     /// Stores downloaded messages (one transaction): the raw bytes, the decoded fields, and the
-    /// full-text index. A message that does not parse is kept raw and marked; it never stops sync.
+    /// full-text index — once per stored message, shown in every folder that holds it. A message
+    /// that does not parse is kept raw and marked; it never stops sync.
     pub fn add_bodies(&mut self, folder_id: i64, bodies: &[NewBody]) -> Result<usize, StoreError> {
         let prepared: Vec<PreparedBody> = bodies.iter().cloned().map(PreparedBody::new).collect();
         self.add_prepared_bodies(folder_id, prepared)
@@ -240,21 +245,29 @@ impl Store {
         {
             let mut find = tx
                 .prepare_cached(
-                    "SELECT id, search_key FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                    "SELECT s.id, s.search_key FROM messages m
+                     JOIN stored_messages s ON s.id = m.stored_id
+                     WHERE m.folder_id = ?1 AND m.uid = ?2",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut body = tx
-                .prepare_cached("INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, ?2)")
+                .prepare_cached("INSERT OR REPLACE INTO bodies (stored_id, raw) VALUES (?1, ?2)")
                 .map_err(|e| sqlite(&path, e))?;
             let mut body_space = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, zeroblob(?2))",
+                    "INSERT OR REPLACE INTO bodies (stored_id, raw) VALUES (?1, zeroblob(?2))",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut update = tx
                 .prepare_cached(
                     "UPDATE messages SET body_state = ?2, has_attachments = ?3, preview = ?4,
                          subject = CASE WHEN ?5 IS NULL THEN subject ELSE ?5 END
+                     WHERE stored_id = ?1",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut update_stored = tx
+                .prepare_cached(
+                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3, preview = ?4
                      WHERE id = ?1",
                 )
                 .map_err(|e| sqlite(&path, e))?;
@@ -267,7 +280,7 @@ impl Store {
                 )
                 .map_err(|e| sqlite(&path, e))?;
             for mut prepared in bodies {
-                let Some((id, key)): Option<(i64, i64)> = find
+                let Some((id, key)): Option<(i64, Option<i64>)> = find
                     .query_row(params![folder_id, prepared.uid], |r| {
                         Ok((r.get(0)?, r.get(1)?))
                     })
@@ -317,7 +330,29 @@ impl Store {
                         prepared.subject,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
-                unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
+                update_stored
+                    .execute(params![
+                        id,
+                        if prepared.parse_ok { 1 } else { 2 },
+                        prepared.has_attachments,
+                        prepared.preview,
+                    ])
+                    .map_err(|e| sqlite(&path, e))?;
+                let key = match key {
+                    Some(key) => {
+                        unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
+                        key
+                    }
+                    None => {
+                        let key = search_key(None, id);
+                        tx.execute(
+                            "UPDATE stored_messages SET search_key = ?2 WHERE id = ?1",
+                            params![id, key],
+                        )
+                        .map_err(|e| sqlite(&path, e))?;
+                        key
+                    }
+                };
                 index
                     .execute(params![
                         key,
@@ -343,13 +378,13 @@ enum Spool {
 /// a piece at a time: never the whole message in memory.
 fn copy_into_blob(
     tx: &rusqlite::Transaction<'_>,
-    message_id: i64,
+    stored_id: i64,
     file: &mut std::fs::File,
 ) -> Result<(), Spool> {
     use std::io::{Read, Seek, Write};
-    // `bodies.message_id` is the INTEGER PRIMARY KEY: the rowid.
+    // `bodies.stored_id` is the INTEGER PRIMARY KEY: the rowid.
     let mut blob = tx
-        .blob_open(rusqlite::MAIN_DB, "bodies", "raw", message_id, false)
+        .blob_open(rusqlite::MAIN_DB, "bodies", "raw", stored_id, false)
         .map_err(Spool::Sqlite)?;
     file.seek(std::io::SeekFrom::Start(0)).map_err(Spool::Io)?;
     let mut piece = vec![0u8; SPOOL_COPY];
@@ -395,6 +430,7 @@ mod tests {
             .add_envelopes(
                 inbox,
                 &[NewEnvelope {
+                    server_identity: None,
                     uid: 5,
                     flags: Flags::default(),
                     keywords: vec![],

@@ -37,6 +37,7 @@ const MAX_RECONNECTS: usize = 10;
 fn placeholder(uid: u32, reason: &str) -> NewEnvelope {
     let reason = server_text(reason, SERVER_TEXT_CHARS);
     NewEnvelope {
+        server_identity: None,
         uid,
         flags: Flags::default(),
         keywords: Vec::new(),

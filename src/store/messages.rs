@@ -594,15 +594,28 @@ impl Store {
         Ok(orphans.len())
     }
 
-    /// Store-wide figures: (stored messages, their raw bytes), for summaries and benchmarks.
+    /// Store-wide figures: (stored messages, the size of those downloaded), for summaries and
+    /// benchmarks. [`Store::stored_bytes`] is what their bodies take in the store.
     pub fn stored_totals(&self) -> Result<(usize, u64), StoreError> {
         self.conn
             .query_row(
                 "SELECT (SELECT count(*) FROM stored_messages),
-                        (SELECT COALESCE(sum(length(raw)), 0) FROM bodies)",
+                        (SELECT COALESCE(sum(COALESCE(size, length(raw))), 0) FROM bodies)",
                 [],
                 |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as u64)),
             )
+            .map_err(|e| self.error(e))
+    }
+
+    /// The bytes the downloaded bodies take in the store (compressed where that paid).
+    pub fn stored_bytes(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(sum(length(raw)), 0) FROM bodies",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
             .map_err(|e| self.error(e))
     }
 }

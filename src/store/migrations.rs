@@ -232,6 +232,13 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE bodies;
     ALTER TABLE bodies_v5 RENAME TO bodies;
     "#,
+    // 6: raw messages compressed. `format` 0: the bytes exactly as the server sent them (every
+    // body stored before this version, and those that do not compress); 1: one zstd frame of
+    // them. `size`: the message's own length (NULL for the rows before: their length(raw)).
+    r#"
+    ALTER TABLE bodies ADD COLUMN format INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bodies ADD COLUMN size INTEGER;
+    "#,
 ];
 
 #[cfg(test)]

@@ -327,7 +327,7 @@ impl Engine {
                     Downloaded::Batch(batch) => {
                         Ok(batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>())
                     }
-                    Downloaded::Spooled(body) => PreparedBody::spooled(body)
+                    Downloaded::Spooled(body) => PreparedBody::spooled(body, &spool_dir)
                         .map(|prepared| vec![prepared])
                         .map_err(|source| StoreError::Spool {
                             path: spool_dir,

@@ -618,6 +618,29 @@ async fn all_mail_and_moves_add_no_download_and_no_stored_bytes() {
         "every message in two folders, downloaded once: {first}"
     );
     assert_matches_server_stored_once(home.path(), &mut mailbox).await;
+    // Kept compressed, shown as sent: `tayori show --raw` of each All Mail copy is the server's
+    // bytes.
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let all_mail = store.folder_by_name(user, ALL_MAIL).unwrap().unwrap();
+    let server = mailbox.state(ALL_MAIL).await;
+    for row in store
+        .messages(all_mail.id, SortOrder::NewestFirst, 0, 100)
+        .unwrap()
+    {
+        let shown = support::run_tayori(
+            home.path(),
+            &["show", "--raw", &row.id.to_string()],
+            &[],
+            None,
+        );
+        assert!(shown.status.success());
+        assert_eq!(Some(shown.stdout), server[&row.uid.unwrap()].raw);
+    }
+    assert!(
+        store.stored_bytes().unwrap() < store.stored_totals().unwrap().1 / 2,
+        "mail text is kept compressed"
+    );
+    drop(store);
 
     // Elsewhere: three to Trash the old way (COPY, then EXPUNGE), five to Archive (MOVE).
     // Sequence numbers: the UIDs go on from an earlier run of this test.

@@ -15,7 +15,7 @@
 //!
 //! **One copy per message.** A message is stored once per account (`stored_messages`: its bytes
 //! and its search entry) under an identity that is not tied to IMAP (see
-//! [`messages::message_identity`]); each folder that holds it has a `messages` row — the
+//! [`message_identity`]); each folder that holds it has a `messages` row — the
 //! membership, with that folder's UID and flags — which is what the list, the window's selection
 //! and the queued changes name by its id. Copies in other folders (labels, All Mail) and moves
 //! are recognised from their headers, before any body is downloaded.
@@ -49,7 +49,9 @@ use thiserror::Error;
 pub use bodies::{BodyWindow, NewBody, PreparedBody, SpooledBody};
 pub use changes::{ActionKind, QueuedAction};
 pub use folders::{Folder, FolderRole, FolderState};
-pub use messages::{Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder};
+pub use messages::{
+    Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
+};
 pub use threads::{ListScope, ThreadSummary};
 
 use crate::config::Paths;

@@ -37,6 +37,7 @@ const MAX_RECONNECTS: usize = 10;
 fn placeholder(uid: u32, reason: &str) -> NewEnvelope {
     let reason = server_text(reason, SERVER_TEXT_CHARS);
     NewEnvelope {
+        server_identity: None,
         uid,
         flags: Flags::default(),
         keywords: Vec::new(),
@@ -326,7 +327,7 @@ impl Engine {
                     Downloaded::Batch(batch) => {
                         Ok(batch.into_iter().map(PreparedBody::new).collect::<Vec<_>>())
                     }
-                    Downloaded::Spooled(body) => PreparedBody::spooled(body)
+                    Downloaded::Spooled(body) => PreparedBody::spooled(body, &spool_dir)
                         .map(|prepared| vec![prepared])
                         .map_err(|source| StoreError::Spool {
                             path: spool_dir,

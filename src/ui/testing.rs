@@ -598,6 +598,7 @@ pub fn fill_store(paths: &Paths, inbox: usize) {
             let envelopes: Vec<NewEnvelope> = chunk
                 .iter()
                 .map(|&n| NewEnvelope {
+                    server_identity: None,
                     uid: n as u32 + 1,
                     flags: Flags {
                         seen: n % 7 != 0,

@@ -295,6 +295,7 @@ fn addresses_are_completed_from_the_store() {
             .add_envelopes(
                 folder,
                 &[tayori::store::NewEnvelope {
+                    server_identity: None,
                     uid: 1,
                     flags: tayori::store::Flags::default(),
                     keywords: Vec::new(),

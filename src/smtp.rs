@@ -330,7 +330,7 @@ pub async fn verify(
             let token: Secret = tokens.access_token(&server.host).await?;
             let creds = SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
             match try_once(dns, server, creds, vec![Mechanism::Xoauth2]).await {
-                Err(SmtpError::Refused { .. }) => {
+                Err(SmtpError::Refused { reason, .. }) if !smtp_auth_disabled(&reason) => {
                     tracing::info!(host = %server.host, "SMTP refused the token; refreshing once and retrying");
                     let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =
@@ -341,6 +341,14 @@ pub async fn verify(
             }
         }
     }
+}
+
+/// Whether an SMTP refusal says that Exchange Online has SMTP AUTH switched off for the mailbox or
+/// the organisation (`535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is
+/// disabled for the Tenant/Mailbox`, the other 5.7.139 wordings, `530 5.7.57 Client not
+/// authenticated`): a new token cannot help; Microsoft Graph can (`crate::graph`).
+pub fn smtp_auth_disabled(reply: &str) -> bool {
+    reply.contains("5.7.139") || reply.contains("5.7.57")
 }
 
 /// Why a message was not accepted, sorted by what happens next.
@@ -614,7 +622,7 @@ pub async fn submit(
             )
             .await
             {
-                Err(SubmitError::SignIn { reason }) => {
+                Err(SubmitError::SignIn { reason }) if !smtp_auth_disabled(&reason) => {
                     tracing::info!(host = %server.host, %reason, "SMTP refused the token; refreshing once and retrying");
                     let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =

@@ -138,6 +138,11 @@ DROP TABLE message;
 ALTER TABLE message_v3 RENAME TO message;
 CREATE INDEX message_due ON message (state, next_attempt_at);
 "#,
+    // 4: the Microsoft Graph draft made for a message sent through Graph (its immutable id), so
+    // a message is sent from one draft only, and after a crash the draft and Sent Items decide.
+    r#"
+ALTER TABLE message ADD COLUMN graph_draft_id TEXT;
+"#,
 ];
 
 #[cfg(test)]

@@ -40,7 +40,8 @@ pub use sign_in::{
     sign_in_oauth, with_tenant,
 };
 pub use verify::{
-    Check, VerifyProgress, forget_unverified, verify_and_save_stream, verify_imap, verify_smtp,
+    Check, SmtpCheck, VerifyProgress, forget_unverified, record_smtp_check, verify_and_save_stream,
+    verify_imap, verify_smtp,
 };
 
 /// Error codes with which a provider refuses the app itself (not the person): where an app password

@@ -303,7 +303,11 @@ async function completeSend(p) {
   const from = addresses(header(mime, 'From'))[0] || p.mailbox;
   // Bcc never leaves with the message; the Sent copy keeps it
   const outgoing = Buffer.from(mime.toString('latin1').replace(hdrs, hdrs.replace(/^Bcc:.*(?:\r?\n[ \t].*)*\r?\n?/gim, '')), 'latin1');
-  if (rcpts.length) await smtpDeliver(from, rcpts, outgoing);
+  // A recipient the transport refuses does not undo the send: Exchange files the Sent copy and
+  // the sender hears of the failure by a non-delivery report (not modelled; logged here).
+  if (rcpts.length) {
+    try { await smtpDeliver(from, rcpts, outgoing); } catch (err) { log('send.ndr', err.message); }
+  }
   // "This method saves the message in the Sent Items folder": a new item (a new id) there, the
   // draft gone
   await saveMessage(p.mailbox, 'Sent', mime, rec['hdr.message-id'], '\\Seen');

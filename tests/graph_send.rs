@@ -42,14 +42,15 @@ fn admin(addr: &str, method: &str, path: &str, body: Option<&str>) -> String {
     let body = body.unwrap_or("");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        // HTTP/1.0: the answer comes whole, not chunked
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(
-        answer.starts_with("HTTP/1.1 2"),
+        answer.starts_with("HTTP/1.1 2") || answer.starts_with("HTTP/1.0 2"),
         "{method} {path}: {answer}"
     );
     answer
@@ -492,4 +493,137 @@ fn graph_send_kill_trials() {
     assert_eq!(counts.drafts_left, 0, "{counts:?}");
     assert_eq!(counts.stuck, 0, "{counts:?}");
     assert!(counts.killed >= trials / 2, "too few kills: {counts:?}");
+}
+
+// ---------------------------------------------------------------- the administrator's pin
+
+const CONTOSO_APP: &str = "c0c00000-0000-4000-8000-00000000a004";
+const CONTOSO_TID: &str = "aaaabbbb-0000-4c0c-8000-000000000001";
+const EXCHANGE_SCOPES: &str = r#""openid","profile","email","offline_access","https://outlook.office.com/IMAP.AccessAsUser.All","https://outlook.office.com/SMTP.Send""#;
+
+fn contoso_app_grant(graph: bool) {
+    let graph_scopes = if graph {
+        r#","https://graph.microsoft.com/Mail.ReadWrite","https://graph.microsoft.com/Mail.Send","https://graph.microsoft.com/Mail.ReadWrite.Shared","https://graph.microsoft.com/Mail.Send.Shared""#
+    } else {
+        ""
+    };
+    admin(
+        ENTRA_ADMIN,
+        "POST",
+        "/tenants/contoso.test/grants",
+        Some(&format!(
+            r#"{{"client_id":"{CONTOSO_APP}","scopes":[{EXCHANGE_SCOPES}{graph_scopes}]}}"#
+        )),
+    );
+}
+
+/// Contoso's policy pins `transport = "graph"` (its own app registration, admin-consented for
+/// Graph too): adele's mail and the shared mailbox info@contoso.test's go through Microsoft Graph
+/// from the start although SMTP AUTH is on — no SMTP submission — and the account says why.
+#[test]
+fn the_admin_policy_pins_graph_for_a_person_and_a_shared_mailbox() {
+    let _ = Rig::load();
+    let member = "adele@contoso.test";
+    let shared = "info@contoso.test";
+    let recipient = "megan@contoso.test";
+    admin(
+        ENTRA_ADMIN,
+        "DELETE",
+        &format!("/users/{member}/grants"),
+        None,
+    );
+    contoso_app_grant(true);
+    let home = tempfile::tempdir().unwrap();
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"[[provider]]
+name = "Contoso"
+domains = ["contoso.test"]
+imap = {{ host = "outlook.office365.com", port = 993, security = "tls" }}
+smtp = {{ host = "smtp.office365.com", port = 587, security = "starttls" }}
+sign_in = ["oauth2"]
+transport = "graph"
+[provider.oauth2]
+issuer = "https://login.microsoftonline.com/{CONTOSO_TID}/v2.0"
+authorization_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/authorize"
+token_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/token"
+scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]
+client_id = "{CONTOSO_APP}"
+"#
+        ),
+    )
+    .unwrap();
+    let env = [("TAYORI_POLICY_FILE", policy.as_os_str())];
+    let driver = driver_command(member, &entra_password(member));
+    let out = run_tayori(
+        home.path(),
+        &["account", "add", member, "--browser", &driver],
+        &env,
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run_tayori(
+        home.path(),
+        &["account", "add-shared", shared, "--via", member],
+        &env,
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run_tayori(home.path(), &["account", "list"], &env, None);
+    let said = text(&out);
+    assert!(
+        said.matches("your administrator's policy says so").count() == 2,
+        "both accounts say which way and why: {said}"
+    );
+    let before = exchange_state()["mailbox_requests"].clone();
+    let submissions_before = std::fs::read_to_string(Rig::load().state_dir.join("log/dovecot.log"))
+        .unwrap_or_default()
+        .matches("submission(adele@contoso.test)")
+        .count();
+    for from in [member, shared] {
+        let out = run_tayori(
+            home.path(),
+            &[
+                "send",
+                "--from",
+                from,
+                "--to",
+                recipient,
+                "--subject",
+                "Pinned to Graph",
+            ],
+            &env,
+            Some("Through Microsoft 365 because the policy says so.\n"),
+        );
+        let said = text(&out);
+        assert!(out.status.success(), "{from}: {said}");
+        let message_id = message_id_in(&said);
+        assert_eq!(delivered(recipient, &message_id), 1, "{from}");
+        // the Sent copy lands in the mailbox it was sent from (the shared one's own Sent Items)
+        assert_eq!(count(from, "Sent", &message_id), 1, "{from}");
+        assert_eq!(count(from, "Drafts", &message_id), 0, "{from}");
+    }
+    let after = exchange_state()["mailbox_requests"].clone();
+    for mailbox in [member, shared] {
+        let sends = |v: &serde_json::Value| v[mailbox]["POST send"].as_u64().unwrap_or(0);
+        assert_eq!(
+            sends(&after) - sends(&before),
+            1,
+            "{mailbox}: {before} → {after}"
+        );
+    }
+    let submissions_after = std::fs::read_to_string(Rig::load().state_dir.join("log/dovecot.log"))
+        .unwrap_or_default()
+        .matches("submission(adele@contoso.test)")
+        .count();
+    assert_eq!(
+        submissions_before, submissions_after,
+        "no SMTP submission while the policy pins Graph"
+    );
+    for email in [shared, member] {
+        let _ = run_tayori(home.path(), &["account", "remove", email], &env, None);
+    }
+    contoso_app_grant(false);
 }

@@ -556,6 +556,10 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
             account.smtp.host,
             account.smtp.port
         );
+        let way = tayori::outbox::sending_way(&account);
+        if way != tayori::outbox::SendingWay::Smtp {
+            println!("  {}", way.describe(&account, lang));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

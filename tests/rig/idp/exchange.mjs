@@ -61,6 +61,7 @@ function initialState() {
     pending: [], // sends answered 202 and not completed: { mailbox, guid, caller, at }
     send_delay_ms: 1500, // how long after the 202 a send completes
     requests: {}, // "METHOD route" -> count (what tests may assert on)
+    mailbox_requests: {}, // address -> { "METHOD route" -> count }
   };
 }
 const state = new JsonState(path.join(STATE, 'run', 'exchange-state.json'), initialState);
@@ -380,8 +381,11 @@ function throttled(res, mailbox) {
   return false;
 }
 
-function count(route) {
+function count(route, mailbox) {
   S.requests[route] = (S.requests[route] || 0) + 1;
+  S.mailbox_requests ||= {};
+  S.mailbox_requests[mailbox] ||= {};
+  S.mailbox_requests[mailbox][route] = (S.mailbox_requests[mailbox][route] || 0) + 1;
   state.save();
 }
 
@@ -403,7 +407,7 @@ async function graph(req, res, url) {
 
   // POST /messages: a draft from MIME ("Create message": Content-Type text/plain, base64 MIME)
   if (req.method === 'POST' && (rest === '/messages' || /^\/mailFolders\/[^/]+\/messages$/.test(rest))) {
-    count('POST messages');
+    count('POST messages', mailbox);
     if (!hasScope(who, ['Mail.ReadWrite'], shared)) return accessDenied(res);
     const folder = rest === '/messages' ? 'Drafts' : folderFromId(mailbox, rest.split('/')[2]);
     if (!folder) return notFound(res);
@@ -438,7 +442,7 @@ async function graph(req, res, url) {
   // POST /messages/{id}/send ("Send message": 202 Accepted, completes later, files the Sent copy)
   let mm = /^\/messages\/([^/]+)\/send$/.exec(rest);
   if (req.method === 'POST' && mm) {
-    count('POST send');
+    count('POST send', mailbox);
     if (!hasScope(who, ['Mail.Send'], shared)) return accessDenied(res);
     await readBody(req);
     const ref = parseMessageId(mailbox, decodeURIComponent(mm[1]));
@@ -464,7 +468,7 @@ async function graph(req, res, url) {
   // GET /messages/{id}
   mm = /^\/messages\/([^/]+)$/.exec(rest);
   if (mm && (req.method === 'GET' || req.method === 'DELETE')) {
-    count(`${req.method} message`);
+    count(`${req.method} message`, mailbox);
     if (!hasScope(who, req.method === 'GET' ? ['Mail.ReadBasic', 'Mail.Read', 'Mail.ReadWrite'] : ['Mail.ReadWrite'], shared)) return accessDenied(res);
     const ref = parseMessageId(mailbox, decodeURIComponent(mm[1]));
     const rec = ref && await messageByGuid(mailbox, ref.guid);
@@ -481,7 +485,7 @@ async function graph(req, res, url) {
   // GET /messages and /mailFolders/{id}/messages: $filter on internetMessageId, $top, paging
   mm = /^(?:\/mailFolders\/([^/]+))?\/messages$/.exec(rest);
   if (mm && req.method === 'GET') {
-    count('GET messages');
+    count('GET messages', mailbox);
     if (!hasScope(who, ['Mail.ReadBasic', 'Mail.Read', 'Mail.ReadWrite'], shared)) return accessDenied(res);
     const folder = mm[1] ? folderFromId(mailbox, decodeURIComponent(mm[1])) : null;
     if (mm[1] && !folder) return notFound(res);
@@ -519,7 +523,7 @@ async function graph(req, res, url) {
 
   // POST /sendMail with MIME ("Send mail": one call, 202, Mail.Send only)
   if (req.method === 'POST' && rest === '/sendMail') {
-    count('POST sendMail');
+    count('POST sendMail', mailbox);
     if (!hasScope(who, ['Mail.Send'], shared)) return accessDenied(res);
     const body = await readBody(req);
     if (body === null) return graphError(res, 413, 'ErrorRequestEntityTooLarge', 'The request is too large.');
@@ -749,6 +753,7 @@ adminServer(ADDR, ADMIN_PORT, [
   }],
   ['DELETE', /^\/requests$/, async () => {
     S.requests = {};
+    S.mailbox_requests = {};
     state.save();
     return [200, {}];
   }],

@@ -627,3 +627,93 @@ client_id = "{CONTOSO_APP}"
     }
     contoso_app_grant(false);
 }
+
+/// Incremental consent: where the person may consent (Adatum lets users consent), signing in again
+/// asks, in the browser, only for Graph's sending permissions on top of what was granted; the same
+/// refresh token then redeems Graph tokens and the message goes once.
+#[test]
+fn signing_in_again_consents_to_graph_in_the_browser_and_the_message_goes() {
+    let _ = Rig::load();
+    let _turn = adatum_turn();
+    let sender = "t02@adatum.test";
+    let recipient = "t03@adatum.test";
+    withdraw_grants(sender);
+    let home = tempfile::tempdir().unwrap();
+    let out = add_account(home.path(), sender, "en_US.UTF-8");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = tayori(
+        home.path(),
+        &[
+            "send",
+            "--from",
+            sender,
+            "--to",
+            recipient,
+            "--subject",
+            "After consent",
+        ],
+        "en_US.UTF-8",
+        Some("Consented in the browser.\n"),
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "no Graph consent yet: {said}");
+    let message_id = message_id_in(&said);
+    let granted = |upn: &str| {
+        let state: serde_json::Value =
+            serde_json::from_str(&admin(ENTRA_ADMIN, "GET", "/state", None)).unwrap();
+        state["user_grants"][upn][TAYORI_MS]["scopes"].clone()
+    };
+    assert!(
+        !granted(sender).to_string().contains("graph.microsoft.com"),
+        "{}",
+        granted(sender)
+    );
+    let driver = driver_command(sender, &entra_password(sender));
+    let out = tayori(
+        home.path(),
+        &["account", "reauth", sender, "--browser", &driver],
+        "en_US.UTF-8",
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let scopes = granted(sender).to_string();
+    assert!(
+        scopes.contains("https://graph.microsoft.com/Mail.Send")
+            && scopes.contains("https://graph.microsoft.com/Mail.ReadWrite"),
+        "the person consented to Graph's sending permissions: {scopes}"
+    );
+    let out = tayori(home.path(), &["outbox", "flush"], "en_US.UTF-8", None);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(
+        &tayori(
+            home.path(),
+            &["outbox", "list", "--json"],
+            "en_US.UTF-8",
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    if let Some(row) = listed
+        .iter()
+        .find(|e| e["message_id"] == message_id.as_str())
+    {
+        let out = tayori(
+            home.path(),
+            &["outbox", "retry", &row["id"].to_string()],
+            "en_US.UTF-8",
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    } else {
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(delivered(recipient, &message_id), 1, "delivered once");
+    assert_eq!(count(sender, "Sent", &message_id), 1, "one Sent copy");
+    let _ = tayori(
+        home.path(),
+        &["account", "remove", sender],
+        "en_US.UTF-8",
+        None,
+    );
+    withdraw_grants(sender);
+}

@@ -752,7 +752,9 @@ async fn reauth(
     }
     // The client as this sign-in learned it (an account saved at `common` learns its tenant).
     let mut learned_auth = None;
-    let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
+    let (credentials, page) = match setup::saved_oauth_client(&account.auth)
+        .map(|client| setup::with_graph_scopes(client, accounts, &account))
+    {
         Some(client) => {
             let service = match account.provider {
                 Some(provider) => provider.display_name().to_owned(),

@@ -25,8 +25,8 @@ catalog! {
         }
         /// Graph refused for want of consent: what to do, and the admin-consent link.
         GraphConsentNeeded {
-            en: "To send through Microsoft 365, Tayori needs permission to send mail and keep drafts for you (Mail.Send, Mail.ReadWrite). Sign in again to give it, or, if your organisation decides, ask your administrator to grant it: {link}",
-            ja: "Microsoft 365 経由で送信するには、メールの送信と下書きの保存の許可（Mail.Send、Mail.ReadWrite）が Tayori に必要です。もう一度サインインして許可するか、組織が許可を管理している場合は管理者に許可を依頼してください: {link}",
+            en: "To send through Microsoft 365, Tayori needs permission to send mail and keep drafts for you (Mail.Send, Mail.ReadWrite). Sign in again (\"Sign in again\" in the account's settings, or tayori account reauth) to give it where your organisation lets you; otherwise your administrator can grant it with the link above. Then send the message again.",
+            ja: "Microsoft 365 経由で送信するには、メールの送信と下書きの保存の許可（Mail.Send、Mail.ReadWrite）が Tayori に必要です。組織が許可している場合は、もう一度サインイン（アカウント設定の「もう一度サインイン」、または tayori account reauth）して許可してください。そうでない場合は、上のリンクで管理者が許可できます。その後、メッセージをもう一度送信してください。",
         }
         ReceiptSubject { en: "Read: {subject}", ja: "開封確認: {subject}" }
         ReceiptBody {

@@ -228,10 +228,12 @@ mod tests {
         assert!(before.iter().all(|rows| !rows.is_empty()));
 
         let outbox = Outbox::open(&path).unwrap();
-        assert_eq!(Outbox::schema_version(), 3);
+        assert_eq!(Outbox::schema_version(), 4);
         let mut after = every_row(&path);
-        // Migration 3 adds `data_started`, 0 for every message.
+        // Migration 4 adds `graph_draft_id`, NULL for every message; migration 3 `data_started`,
+        // 0 for every message.
         for row in &mut after[0] {
+            assert_eq!(row.pop(), Some(Value::Null));
             assert_eq!(row.pop(), Some(Value::Integer(0)));
         }
         assert_eq!(after, before, "every row and byte kept");

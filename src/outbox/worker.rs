@@ -438,10 +438,11 @@ impl Worker {
                     &crate::graph::SEND_SCOPES,
                 )
                 .unwrap_or_default();
+                let graph = super::reason::GRAPH_REASON;
                 let reason = if link.is_empty() {
-                    reason
+                    format!("{graph}{reason}")
                 } else {
-                    format!("{reason} (an administrator can grant it: {link})")
+                    format!("{graph}{reason} (an administrator can grant it: {link})")
                 };
                 self.fail(id, Failure::SignIn, reason)
             }

@@ -37,7 +37,7 @@ pub use save::{
 pub use sign_in::{
     GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,
     non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_device,
-    sign_in_oauth, with_tenant,
+    sign_in_oauth, with_graph_scopes, with_tenant,
 };
 pub use verify::{
     Check, SmtpCheck, VerifyProgress, forget_unverified, record_smtp_check, verify_and_save_stream,

@@ -556,8 +556,8 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
             account.smtp.host,
             account.smtp.port
         );
-        let way = tayori::outbox::sending_way(&account);
-        if way != tayori::outbox::SendingWay::Smtp {
+        let way = tayori::account::sending_way(&account);
+        if way != tayori::account::SendingWay::Smtp {
             println!("  {}", way.describe(&account, lang));
         }
     }

@@ -120,53 +120,6 @@ pub fn sent_copy_for(account: &Account) -> SentCopy {
     }
 }
 
-/// Which way an account's mail goes out, and why (shown in the account's settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendingWay {
-    /// Through its SMTP server.
-    Smtp,
-    /// Through Microsoft Graph: Exchange Online refused SMTP AUTH for the mailbox.
-    GraphSmtpOff,
-    /// Through Microsoft Graph: the administrator's policy pins it.
-    GraphPolicy,
-}
-
-/// The way `account` sends (the outbox's worker decides the same way).
-pub fn sending_way(account: &Account) -> SendingWay {
-    use crate::discovery::policy::{PolicyTransport, transport_for};
-    let microsoft = account.oauth_client().is_some_and(|client| {
-        crate::auth::audience::Audience::new(&client, &account.imap.host)
-            == crate::auth::audience::Audience::Provider(KnownProvider::Microsoft)
-    });
-    if !microsoft {
-        return SendingWay::Smtp;
-    }
-    match transport_for(&account.email) {
-        Some(PolicyTransport::Graph) => SendingWay::GraphPolicy,
-        Some(PolicyTransport::Imap) => SendingWay::Smtp,
-        None if account.send_via_graph.is_some() => SendingWay::GraphSmtpOff,
-        None => SendingWay::Smtp,
-    }
-}
-
-impl SendingWay {
-    /// "Sends through …", in the person's language.
-    pub fn describe(self, account: &Account, lang: crate::i18n::Lang) -> String {
-        use crate::i18n::{Text, fill};
-        match self {
-            SendingWay::Smtp => fill(
-                lang.text(Text::SendsViaSmtp),
-                &[(
-                    "server",
-                    &format!("{}:{}", account.smtp.host, account.smtp.port),
-                )],
-            ),
-            SendingWay::GraphSmtpOff => lang.text(Text::SendsViaGraphSmtpOff).to_owned(),
-            SendingWay::GraphPolicy => lang.text(Text::SendsViaGraphPolicy).to_owned(),
-        }
-    }
-}
-
 /// Where a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

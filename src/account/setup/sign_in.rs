@@ -364,7 +364,7 @@ pub fn with_graph_scopes(
     accounts: &crate::account::Accounts,
     account: &crate::account::Account,
 ) -> OAuthClient {
-    use crate::outbox::{SendingWay, sending_way};
+    use crate::account::{SendingWay, sending_way};
     let all = accounts.list().unwrap_or_default();
     let mut wanted: Vec<&str> = Vec::new();
     if sending_way(account) != SendingWay::Smtp {

@@ -678,8 +678,8 @@ impl State {
                 ),
                 detail(
                     Text::AccountOutgoing,
-                    plain(match tayori::outbox::sending_way(account) {
-                        tayori::outbox::SendingWay::Smtp => server_line(&account.smtp, lang),
+                    plain(match tayori::account::sending_way(account) {
+                        tayori::account::SendingWay::Smtp => server_line(&account.smtp, lang),
                         way => way.describe(account, lang),
                     })
                 ),

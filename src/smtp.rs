@@ -282,7 +282,9 @@ fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
         || text.to_ascii_lowercase().contains("authentication");
     if auth_failure {
         return SmtpError::Refused {
-            advice: guidance::explain(&text).map(|g| g.text(Lang::En)),
+            // in the person's language: this is shown as it is (issue 27: English advice under a
+            // Japanese locale)
+            advice: guidance::explain(&text).map(|g| g.text(Lang::from_system())),
             reason: text,
         };
     }

@@ -296,7 +296,9 @@ fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
         || text.to_ascii_lowercase().contains("authentication");
     if auth_failure {
         return SmtpError::Refused {
-            advice: guidance::explain(&text).map(|g| g.text(Lang::En)),
+            // in the person's language: this is shown as it is (issue 27: English advice under a
+            // Japanese locale)
+            advice: guidance::explain(&text).map(|g| g.text(Lang::from_system())),
             reason: text,
         };
     }
@@ -344,7 +346,7 @@ pub async fn verify(
             let token: Secret = tokens.access_token(&server.host).await?;
             let creds = SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
             match try_once(dns, server, creds, vec![Mechanism::Xoauth2]).await {
-                Err(SmtpError::Refused { .. }) => {
+                Err(SmtpError::Refused { reason, .. }) if !smtp_auth_disabled(&reason) => {
                     tracing::info!(host = %server.host, "SMTP refused the token; refreshing once and retrying");
                     let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =
@@ -355,6 +357,14 @@ pub async fn verify(
             }
         }
     }
+}
+
+/// Whether an SMTP refusal says that Exchange Online has SMTP AUTH switched off for the mailbox or
+/// the organisation (`535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is
+/// disabled for the Tenant/Mailbox`, the other 5.7.139 wordings, `530 5.7.57 Client not
+/// authenticated`): a new token cannot help; Microsoft Graph can (`crate::graph`).
+pub fn smtp_auth_disabled(reply: &str) -> bool {
+    reply.contains("5.7.139") || reply.contains("5.7.57")
 }
 
 /// Why a message was not accepted, sorted by what happens next.
@@ -628,7 +638,7 @@ pub async fn submit(
             )
             .await
             {
-                Err(SubmitError::SignIn { reason }) => {
+                Err(SubmitError::SignIn { reason }) if !smtp_auth_disabled(&reason) => {
                     tracing::info!(host = %server.host, %reason, "SMTP refused the token; refreshing once and retrying");
                     let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =

@@ -88,6 +88,7 @@ async fn imap_home(case: &str, port: u16, security: imap::Security) -> (tempfile
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     });
     (home, email)
 }
@@ -608,6 +609,7 @@ async fn smtp_home(port: u16, security: Security) -> tempfile::TempDir {
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     })
 }
 
@@ -889,6 +891,7 @@ async fn oauth_home(case: &str, token_url: &str, imap_port: u16) -> (tempfile::T
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     });
     (home, email)
 }

@@ -441,6 +441,7 @@ pub fn account(email: &str) -> Account {
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     }
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Start the Tayori test rig (or some of its components):
-#   start.sh                   all: dns https idp entra google dovecot postfix
+#   start.sh                   all: dns https idp entra google exchange dovecot postfix
 #   start.sh dovecot [idp...]  only those (for failure tests)
 # Idempotent: a component that is already running is left alone. Prints "rig up in N s".
 # State (rendered configs, PKI, pids, queues, logs, mail) goes to ${TAYORI_RIG_STATE:-<repo>/target/rig}.
@@ -23,7 +23,7 @@ chmod 755 "$STATE" "$RUN" "$LOG"
 cert_before=""; [ -f "$PKI/server.crt" ] && cert_before="$(cksum < "$PKI/server.crt")"
 "$SRC/pki/gen-pki.sh" "$PKI" "$SRC/pki/domains.txt"
 if [ -n "$cert_before" ] && [ "$cert_before" != "$(cksum < "$PKI/server.crt")" ]; then
-  for c in https idp entra google dovecot; do
+  for c in https idp entra google exchange dovecot; do
     if alive_pid "$c" >/dev/null; then
       echo "server certificate changed: restarting $c"
       "$SRC/stop.sh" "$c" >/dev/null
@@ -145,6 +145,7 @@ start_emulator() { # component script
 }
 start_entra() { start_emulator entra entra.mjs; }
 start_google() { start_emulator google google.mjs; }
+start_exchange() { start_emulator exchange exchange.mjs; }
 
 start_dovecot() {
   if pid=$(alive_pid dovecot); then echo "dovecot already running (pid $pid)"; return 0; fi
@@ -207,7 +208,7 @@ fail() { # component message
 }
 
 # start order: cheap async ones first, so they come up while Dovecot/Postfix are launched
-for c in dns https idp entra google dovecot postfix; do
+for c in dns https idp entra google exchange dovecot postfix; do
   case " $TARGETS " in *" $c "*) "start_$c" || fail "$c" "could not be started" ;; esac
 done
 
@@ -248,6 +249,15 @@ case " $TARGETS " in *" entra "*)
   check_emulator entra login.microsoftonline.com "$ENTRA_ADDR" /common/v2.0/.well-known/openid-configuration \
     '"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0"' ;;
 esac
+case " $TARGETS " in *" exchange "*)
+  # no token: Graph's 401 with its challenge proves the emulator serves under Graph's name
+  i=0
+  until out=$(curl -sS --max-time 2 --resolve "graph.microsoft.com:443:$EXCHANGE_ADDR" -o /dev/null -w '%{http_code}' https://graph.microsoft.com/v1.0/me/messages 2>&1) && [ "$out" = 401 ]; do
+    alive_pid exchange >/dev/null || fail exchange "process exited (port 443/587 on $EXCHANGE_ADDR held by something else?)"
+    i=$((i + 1)); [ $i -lt 10 ] || fail exchange "Graph not served over trusted TLS: $out"
+    sleep 0.2
+  done ;;
+esac
 case " $TARGETS " in *" google "*)
   check_emulator google accounts.google.com "$GOOGLE_ADDR" /.well-known/openid-configuration \
     '"issuer":"https://accounts.google.com"' ;;
@@ -279,6 +289,8 @@ RIG_ENTRA_TENANT_CONTOSO=aaaabbbb-0000-4c0c-8000-000000000001
 RIG_ENTRA_TENANT_FABRIKAM=aaaabbbb-0000-4fab-8000-000000000002
 RIG_ENTRA_TENANT_NORTHWIND=aaaabbbb-0000-4a0a-8000-000000000003
 RIG_GOOGLE_ADDR=$GOOGLE_ADDR
+RIG_EXCHANGE_ADDR=$EXCHANGE_ADDR
+RIG_EXCHANGE_ADMIN=http://$EXCHANGE_ADDR:$EMULATOR_ADMIN_PORT
 RIG_GOOGLE_ADMIN=http://$GOOGLE_ADDR:$EMULATOR_ADMIN_PORT
 RIG_GOOGLE_CLIENT_ID=406000000001-tayoririgdesktop.apps.googleusercontent.com
 RIG_GOOGLE_CLIENT_SECRET=GOCSPX-rig-desktop-not-a-secret

@@ -48,13 +48,30 @@ const ZSTD_LEVEL: i32 = 1;
 /// Below this a message is kept as it is (a frame's header and the lost CPU buy nothing).
 const COMPRESS_ABOVE: usize = 512;
 
-/// `raw` compressed, if that saves at least a sixteenth.
+/// `raw` compressed, if that saves at least a sixteenth. Each thread keeps one compression
+/// context (a new one per message would allocate and free its tables every time, and the sync's
+/// peak memory shows it); the result holds no more memory than it needs.
 fn compressed(raw: &[u8]) -> Option<Vec<u8>> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
     if raw.len() < COMPRESS_ABOVE {
         return None;
     }
-    let packed = zstd::bulk::compress(raw, ZSTD_LEVEL).ok()?;
-    (packed.len() < raw.len() - raw.len() / 16).then_some(packed)
+    let limit = raw.len() - raw.len() / 16;
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        let compressor = cell.as_mut()?;
+        // A buffer of the size that pays: a frame that does not fit is not worth keeping.
+        let mut packed = Vec::with_capacity(limit);
+        compressor.compress_to_buffer(raw, &mut packed).ok()?;
+        packed.shrink_to_fit();
+        (packed.len() < limit).then_some(packed)
+    })
 }
 
 /// The message's bytes from what `bodies` holds.

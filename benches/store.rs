@@ -162,6 +162,7 @@ fn main() {
             .map(|(k, raw)| {
                 let header_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
                 NewEnvelope {
+                    server_identity: None,
                     uid: (start + k + 1) as u32,
                     flags: Flags {
                         seen: k % 3 != 0,

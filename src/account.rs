@@ -65,6 +65,70 @@ pub struct Account {
     /// `user=<shared address>`), SMTP as the member, sending as the shared address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_via: Option<String>,
+    /// Set when Exchange Online refused SMTP AUTH for this mailbox (`5.7.139`, `5.7.57`): the
+    /// organisation switched SMTP sending off, and Tayori sends through Microsoft Graph instead
+    /// (`crate::graph`). The admin policy can also pin the way (`transport`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_via_graph: Option<GraphSending>,
+}
+
+/// Why and since when an account sends through Microsoft Graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphSending {
+    /// The SMTP server's refusal that showed SMTP sending is off (its words, bounded).
+    pub because: String,
+    /// Seconds since 1970 when Tayori learned it.
+    pub since: u64,
+    /// Whether the person has been told (they are told once).
+    #[serde(default)]
+    pub told: bool,
+}
+
+/// Which way an account's mail goes out, and why (shown in the account's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendingWay {
+    /// Through its SMTP server.
+    Smtp,
+    /// Through Microsoft Graph: Exchange Online refused SMTP AUTH for the mailbox.
+    GraphSmtpOff,
+    /// Through Microsoft Graph: the administrator's policy pins it.
+    GraphPolicy,
+}
+
+/// The way `account` sends (the outbox's worker decides the same way).
+pub fn sending_way(account: &Account) -> SendingWay {
+    use crate::discovery::policy::{PolicyTransport, transport_for};
+    let microsoft = account.oauth_client().is_some_and(|client| {
+        crate::auth::audience::Audience::new(&client, &account.imap.host)
+            == crate::auth::audience::Audience::Provider(crate::discovery::KnownProvider::Microsoft)
+    });
+    if !microsoft {
+        return SendingWay::Smtp;
+    }
+    match transport_for(&account.email) {
+        Some(PolicyTransport::Graph) => SendingWay::GraphPolicy,
+        Some(PolicyTransport::Imap) => SendingWay::Smtp,
+        None if account.send_via_graph.is_some() => SendingWay::GraphSmtpOff,
+        None => SendingWay::Smtp,
+    }
+}
+
+impl SendingWay {
+    /// "Sends through …", in the person's language.
+    pub fn describe(self, account: &Account, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::{Text, fill};
+        match self {
+            SendingWay::Smtp => fill(
+                lang.text(Text::SendsViaSmtp),
+                &[(
+                    "server",
+                    &format!("{}:{}", account.smtp.host, account.smtp.port),
+                )],
+            ),
+            SendingWay::GraphSmtpOff => lang.text(Text::SendsViaGraphSmtpOff).to_owned(),
+            SendingWay::GraphPolicy => lang.text(Text::SendsViaGraphPolicy).to_owned(),
+        }
+    }
 }
 
 /// Who files a copy of each sent message in the Sent folder.
@@ -162,6 +226,43 @@ impl Accounts {
                 .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
             Ok(accounts.remove(index))
         })
+    }
+
+    /// Records that the account sends through Microsoft Graph because SMTP AUTH is off
+    /// (`because`: the server's refusal), unless that is already known.
+    pub fn set_send_via_graph(&self, email: &str, because: &str) -> Result<(), AccountsError> {
+        self.change(|accounts| {
+            let account = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            if account.send_via_graph.is_none() {
+                account.send_via_graph = Some(GraphSending {
+                    because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
+                    since: now_seconds(),
+                    told: false,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// The accounts whose person has not yet been told that they send through Microsoft 365,
+    /// marked told: each person hears it once.
+    pub fn take_graph_notices(&self) -> Result<Vec<String>, AccountsError> {
+        let mut untold = Vec::new();
+        self.change(|accounts| {
+            for account in accounts.iter_mut() {
+                if let Some(graph) = account.send_via_graph.as_mut()
+                    && !graph.told
+                {
+                    graph.told = true;
+                    untold.push(account.email.clone());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(untold)
     }
 
     /// Records that the account must sign in again (or, with `None`, that it signed in).
@@ -308,6 +409,7 @@ mod tests {
             needs_sign_in: None,
             sent_copy: None,
             shared_via: None,
+            send_via_graph: None,
         }
     }
 

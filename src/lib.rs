@@ -24,6 +24,7 @@ pub mod config;
 pub mod connections;
 pub mod discovery;
 pub mod error;
+pub mod graph;
 pub mod i18n;
 pub mod imap;
 pub mod keyring_store;

@@ -42,6 +42,13 @@ pub enum SmtpError {
     },
     #[error("the SMTP server could not be reached: {0}")]
     Connection(String),
+    /// A 4xx answer to the sign-in (`454 4.7.0 Temporary authentication failure`): the server could
+    /// not check the sign-in just now (its directory or token check is down). Not a refusal: the
+    /// password or token may be fine, and asking the person for another would not help.
+    #[error(
+        "the SMTP server could not check the sign-in just now and asked to try again later: {reason}"
+    )]
+    TryLater { reason: String },
     #[error(
         "the SMTP server {host} no longer offers encryption (STARTTLS), which can mean an attack on the network; nothing was sent"
     )]
@@ -58,7 +65,9 @@ impl SmtpError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             SmtpError::Refused { .. } => ErrorKind::Refused,
-            SmtpError::Resolve { .. } | SmtpError::Connection(_) => ErrorKind::Network,
+            SmtpError::Resolve { .. } | SmtpError::Connection(_) | SmtpError::TryLater { .. } => {
+                ErrorKind::Network
+            }
             // Not a certificate problem, so not `Tls` (whose advice is about certificates).
             SmtpError::NoStartTls { .. } | SmtpError::StartTlsInjection { .. } => ErrorKind::Other,
             SmtpError::Auth(error) => error.kind(),
@@ -278,11 +287,18 @@ fn classify(error: lettre::transport::smtp::Error) -> SmtpError {
         };
     }
     let text = error.to_string();
+    if error.is_transient() {
+        // 4xx (RFC 4954 §6: 454 "Temporary authentication failure"): try again later, whatever
+        // the words say — "authentication" in a 454 is not a refusal.
+        return SmtpError::TryLater { reason: text };
+    }
     let auth_failure = (error.is_permanent() && text.contains("535"))
         || text.to_ascii_lowercase().contains("authentication");
     if auth_failure {
         return SmtpError::Refused {
-            advice: guidance::explain(&text).map(|g| g.text(Lang::En)),
+            // in the person's language: this is shown as it is (issue 27: English advice under a
+            // Japanese locale)
+            advice: guidance::explain(&text).map(|g| g.text(Lang::from_system())),
             reason: text,
         };
     }
@@ -330,7 +346,7 @@ pub async fn verify(
             let token: Secret = tokens.access_token(&server.host).await?;
             let creds = SmtpCredentials::new(server.username.clone(), token.expose().to_owned());
             match try_once(dns, server, creds, vec![Mechanism::Xoauth2]).await {
-                Err(SmtpError::Refused { .. }) => {
+                Err(SmtpError::Refused { reason, .. }) if !smtp_auth_disabled(&reason) => {
                     tracing::info!(host = %server.host, "SMTP refused the token; refreshing once and retrying");
                     let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =
@@ -341,6 +357,14 @@ pub async fn verify(
             }
         }
     }
+}
+
+/// Whether an SMTP refusal says that Exchange Online has SMTP AUTH switched off for the mailbox or
+/// the organisation (`535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is
+/// disabled for the Tenant/Mailbox`, the other 5.7.139 wordings, `530 5.7.57 Client not
+/// authenticated`): a new token cannot help; Microsoft Graph can (`crate::graph`).
+pub fn smtp_auth_disabled(reply: &str) -> bool {
+    reply.contains("5.7.139") || reply.contains("5.7.57")
 }
 
 /// Why a message was not accepted, sorted by what happens next.
@@ -614,7 +638,7 @@ pub async fn submit(
             )
             .await
             {
-                Err(SubmitError::SignIn { reason }) => {
+                Err(SubmitError::SignIn { reason }) if !smtp_auth_disabled(&reason) => {
                     tracing::info!(host = %server.host, %reason, "SMTP refused the token; refreshing once and retrying");
                     let token = tokens.refresh_after_rejection(&server.host, &token).await?;
                     let creds =

@@ -21,6 +21,7 @@ fn message(uid: u32, from: &str, subject: &str, body: &str) -> (NewEnvelope, New
     let header_end = raw.find("\r\n\r\n").unwrap() + 4;
     (
         NewEnvelope {
+            server_identity: None,
             uid,
             flags: Flags::default(),
             keywords: vec![],

@@ -88,6 +88,7 @@ async fn imap_home(case: &str, port: u16, security: imap::Security) -> (tempfile
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     });
     (home, email)
 }
@@ -608,6 +609,7 @@ async fn smtp_home(port: u16, security: Security) -> tempfile::TempDir {
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     })
 }
 
@@ -745,6 +747,67 @@ sign_in = ["password"]
     verdict.finish();
 }
 
+/// `454 4.7.0 Temporary authentication failure` is the server saying it cannot check the sign-in
+/// right now, not that the password is wrong: setup says to try again later, never that the sign-in
+/// was refused (which sends people resetting a password that was fine), and saves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_temporary_sign_in_failure_of_smtp_is_not_called_a_refusal() {
+    let server = smtp::start(smtp::Config::new(
+        smtp::Security::Tls,
+        smtp::Misbehaviour::SignInTemporarilyFails,
+    ))
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"
+[[provider]]
+name = "Example Corp IT"
+domains = ["example.test"]
+imap = {{ host = "mail.example.test", port = 10993, security = "tls" }}
+smtp = {{ host = "127.0.0.1", port = {}, security = "tls" }}
+sign_in = ["password"]
+"#,
+            server.port
+        ),
+    )
+    .unwrap();
+    let mut verdict = Verdict::new("account-add-smtp-454");
+    let run = run(Tayori::new(
+        home.path(),
+        &["account", "add", SENDER, "--auth", "password"],
+    )
+    .env("TAYORI_POLICY_FILE", &policy)
+    .stdin(&format!("{SENDER_PASSWORD}\n"))
+    .deadline(DEADLINE))
+    .await;
+    verdict.saw("account add", &run);
+    verdict.no_panic(&run);
+    verdict.bounded(&run, AT_ONCE, MEMORY_MIB);
+    verdict.check(
+        run.code != Some(0),
+        "setup passed without SMTP checking the sign-in",
+    );
+    verdict.check(
+        server.seen.commands().iter().any(|c| c.starts_with("AUTH")),
+        "the SMTP server was never asked to sign in",
+    );
+    let accounts = Accounts::new(&Paths::under(home.path())).list().unwrap();
+    verdict.check(accounts.is_empty(), "the account was saved");
+    let text = run.text().to_lowercase();
+    verdict.check(
+        text.contains("try again later") && text.contains("454"),
+        "not told that the server could not check the sign-in now and to try again later",
+    );
+    verdict.check(
+        !text.contains("refused the sign-in") && !text.contains("password is wrong"),
+        "a temporary failure was called a refused sign-in",
+    );
+    verdict.finish();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn smtp_without_starttls_says_encryption_is_gone_and_nothing_was_sent() {
     let server = smtp::start(smtp::Config::new(
@@ -828,6 +891,7 @@ async fn oauth_home(case: &str, token_url: &str, imap_port: u16) -> (tempfile::T
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     });
     (home, email)
 }
@@ -942,6 +1006,82 @@ async fn an_outage_of_the_sign_in_service_is_not_a_reason_to_sign_in_again() {
         !accounts.contains("needs_sign_in"),
         "the account was marked as needing a new sign-in",
     );
+    verdict.finish();
+}
+
+/// Signing in with a code (RFC 8628) takes the person a minute or two on their phone; a moment's
+/// outage of the sign-in service meanwhile (`temporarily_unavailable`, a gateway's 502) must not
+/// throw their sign-in away: polling goes on and the account is added when they finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_sign_in_survives_a_moments_outage_of_the_sign_in_service() {
+    let tokens = token::start(token::Misbehaviour::DeviceFlowWithOutages).await;
+    let imap = imap::start(imap::Config::new(Imap::None)).await;
+    let submission = smtp::start(smtp::Config::new(
+        smtp::Security::Tls,
+        smtp::Misbehaviour::None,
+    ))
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let policy = home.path().join("policy.toml");
+    let authority = format!(
+        "https://127.0.0.1:{}/hostile-tenant/oauth2/v2.0",
+        tokens.port
+    );
+    std::fs::write(
+        &policy,
+        format!(
+            r#"
+[[provider]]
+name = "Hostile Corp"
+domains = ["hostile.example.test"]
+imap = {{ host = "127.0.0.1", port = {}, security = "tls" }}
+smtp = {{ host = "127.0.0.1", port = {}, security = "tls" }}
+sign_in = ["oauth2"]
+[provider.oauth2]
+authorization_endpoint = "{authority}/authorize"
+token_endpoint = "{authority}/token"
+scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"]
+client_id = "hostile-app"
+device_code = true
+"#,
+            imap.port, submission.port
+        ),
+    )
+    .unwrap();
+    let email = "device@hostile.example.test";
+    let mut verdict = Verdict::new("device-code-outage");
+    let run = run(Tayori::new(
+        home.path(),
+        &["account", "add", email, "--browser", "false"],
+    )
+    .env("TAYORI_POLICY_FILE", &policy)
+    .deadline(DEADLINE))
+    .await;
+    verdict.saw("account add (device code)", &run);
+    verdict.no_panic(&run);
+    verdict.bounded(&run, GIVE_UP, MEMORY_MIB);
+    verdict.check(
+        run.text().contains(token::DEVICE_USER_CODE),
+        "the code to type was not shown",
+    );
+    verdict.check(
+        tokens.requests() >= 5,
+        format!(
+            "{} requests: polling stopped at the outage",
+            tokens.requests()
+        ),
+    );
+    verdict.exit(
+        &run,
+        0,
+        "the person finished signing in: the account is added",
+    );
+    let accounts = Accounts::new(&Paths::under(home.path())).list().unwrap();
+    verdict.check(
+        accounts.iter().any(|a| a.email == email),
+        "the account was not saved",
+    );
+    let _ = keyring_store::delete(email, SecretKind::RefreshToken).await;
     verdict.finish();
 }
 

@@ -37,6 +37,7 @@ fn account() -> Account {
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     }
 }
 

@@ -71,14 +71,15 @@ grep -c '^PASS' target/rig/log/proxy-smoke.txt | sed 's/^/office smoke checks pa
 step "unit and end-to-end tests (inside a Secret Service session)"
 tests/rig/with-secret-service.sh cargo test --all-targets --locked
 
-# Fuzzing. The short form runs in every CI run above: tests/fuzz_corpus.rs replays the whole corpus
-# (seeds and every crash found so far) through the same target functions. Coverage-guided fuzzing
-# needs its own instrumented build of every dependency (fuzz/Cargo.lock), which would take CI past its
-# time budget on 2 cores; it runs when TAYORI_FUZZ_SECONDS is set (e.g. 60), and in full by
-# `fuzz/run.sh 3600`. Any crash fails the suite and leaves its input in target/fuzz/artifacts/.
-if [ -n "${TAYORI_FUZZ_SECONDS:-}" ] && [ "${TAYORI_FUZZ_SECONDS}" != 0 ]; then
-  step "fuzzing: every parser of outside input for ${TAYORI_FUZZ_SECONDS} s (fuzz/run.sh)"
-  fuzz/run.sh "${TAYORI_FUZZ_SECONDS}"
+# Fuzzing, in two short forms in every run: tests/fuzz_corpus.rs (in the step above) replays the whole
+# corpus (seeds and every crash found so far) through the same target functions; then every target is
+# fuzzed, coverage-guided, for TAYORI_FUZZ_SECONDS in all (default 90, 0 skips it), built with the
+# fuzz-ci profile (its own instrumented build of every dependency: about 6 CPU-minutes). The long run
+# is `fuzz/run.sh 3600`. Any crash fails the suite and leaves its input in target/fuzz/artifacts/.
+if [ "${TAYORI_FUZZ_SECONDS:-90}" != 0 ]; then
+  step "fuzzing: every parser of outside input, coverage-guided, ${TAYORI_FUZZ_SECONDS:-90} s in all (fuzz/run.sh)"
+  (cd fuzz && cargo fetch --locked >/dev/null)
+  TAYORI_FUZZ_PROFILE=fuzz-ci TAYORI_FUZZ_JOBS=$(nproc) fuzz/run.sh "${TAYORI_FUZZ_SECONDS:-90}"
 fi
 
 step "no password of the rig's people in any rig log after the whole suite"

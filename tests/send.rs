@@ -439,6 +439,7 @@ fn header_injection_is_refused_before_anything_is_queued() {
             needs_sign_in: None,
             sent_copy: None,
             shared_via: None,
+            send_via_graph: None,
         })
         .unwrap();
     for (field, args) in [

@@ -81,6 +81,7 @@ async fn home_for(
             needs_sign_in: None,
             sent_copy,
             shared_via: None,
+            send_via_graph: None,
         })
         .unwrap();
     home

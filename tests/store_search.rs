@@ -13,6 +13,7 @@ fn message(uid: u32, subject: &str, body: &str) -> (NewEnvelope, NewBody) {
     let header_end = raw.find("\r\n\r\n").unwrap() + 4;
     (
         NewEnvelope {
+            server_identity: None,
             uid,
             flags: Flags::default(),
             keywords: vec![],

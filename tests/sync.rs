@@ -14,7 +14,40 @@ use tayori::store::{SortOrder, Store};
 
 /// Asserts that every standard folder holds exactly what the server holds.
 async fn assert_matches_server(home: &std::path::Path, mailbox: &mut TestMailbox) {
-    for folder in support::mailbox::FOLDERS {
+    assert_folders_match_server(home, mailbox, &support::mailbox::FOLDERS).await;
+}
+
+/// The Gmail-like layout's \All folder (tests/rig/dovecot/dovecot.conf.in, users g01..g04).
+const ALL_MAIL: &str = "[Gmail]/All Mail";
+
+/// [`assert_matches_server`] for the Gmail-like layout: the standard folders and All Mail; and
+/// every message is stored once — as many stored messages as different messages on the server,
+/// holding exactly their bytes.
+async fn assert_matches_server_stored_once(home: &std::path::Path, mailbox: &mut TestMailbox) {
+    let mut folders = support::mailbox::FOLDERS.to_vec();
+    folders.push(ALL_MAIL);
+    assert_folders_match_server(home, mailbox, &folders).await;
+    let mut different = std::collections::BTreeSet::new();
+    for folder in &folders {
+        for copy in mailbox.state(folder).await.into_values() {
+            different.insert(copy.raw.expect("the server sends every message"));
+        }
+    }
+    let store = Store::open(&store_path(home)).unwrap();
+    let bytes: usize = different.iter().map(Vec::len).sum();
+    assert_eq!(
+        store.stored_totals().unwrap(),
+        (different.len(), bytes as u64),
+        "each message stored once, with its bytes once"
+    );
+}
+
+async fn assert_folders_match_server(
+    home: &std::path::Path,
+    mailbox: &mut TestMailbox,
+    folders: &[&str],
+) {
+    for &folder in folders {
         let server = mailbox.state(folder).await;
         let local = local_state(home, &mailbox.user, folder);
         assert_eq!(
@@ -455,7 +488,18 @@ fn deliver_lmtp(user: &str, raw: &[u8]) {
 /// then run to the end: the store must match the server exactly — nothing lost, nothing twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
-    let user = "s06@example.test";
+    kill_9_trials("s06@example.test", false).await;
+}
+
+/// The kill -9 trials on the Gmail-like layout: every message is also in All Mail, and messages
+/// move between folders between runs. Nothing lost, nothing twice — in any folder, and in the
+/// store's one copy per message.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_with_all_mail_and_moves_never_loses_or_duplicates_mail() {
+    kill_9_trials("g02@example.test", true).await;
+}
+
+async fn kill_9_trials(user: &str, all_mail: bool) {
     let mut mailbox = TestMailbox::login(user).await;
     mailbox.reset().await;
     for i in 0..150 {
@@ -514,6 +558,11 @@ async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
                 mailbox.command("INBOX", &command).await;
                 mailbox.command("INBOX", "EXPUNGE").await;
             }
+            _ if all_mail => {
+                // A message already here moves to another folder (and keeps its All Mail copy).
+                let command = format!("MOVE {} Archive", trials % 30 + 1);
+                mailbox.command("INBOX", &command).await;
+            }
             _ => {
                 mailbox
                     .append("Archive", &message("kill-more", trials, 3_000), "")
@@ -525,20 +574,119 @@ async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
         "kill -9: {trials} runs over a {full:?} first sync, {killed_mid_run} killed while running"
     );
     sync(home.path());
-    assert_matches_server(home.path(), &mut mailbox).await;
-    // The search index too, built after each sync and killed as often: one row per message,
-    // none left waiting.
+    if all_mail {
+        assert_matches_server_stored_once(home.path(), &mut mailbox).await;
+    } else {
+        assert_matches_server(home.path(), &mut mailbox).await;
+    }
+    // The search index too, built after each sync and killed as often: one row per stored
+    // message, none left waiting.
     let db = rusqlite::Connection::open(store_path(home.path())).unwrap();
     let (messages, rows, keyed, waiting): (i64, i64, i64, i64) = db
         .query_row(
-            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM message_text),
-                    (SELECT count(*) FROM messages WHERE search_key IN (SELECT rowid FROM message_text)),
-                    (SELECT count(*) FROM messages WHERE body_state = 4)",
+            "SELECT (SELECT count(*) FROM stored_messages), (SELECT count(*) FROM message_text),
+                    (SELECT count(*) FROM stored_messages WHERE search_key IN (SELECT rowid FROM message_text)),
+                    (SELECT count(*) FROM stored_messages WHERE body_state = 4)
+                    + (SELECT count(*) FROM messages WHERE body_state = 4)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
     assert_eq!((rows, keyed, waiting), (messages, messages, 0));
+}
+
+/// A Gmail-like mailbox (Dovecot's virtual plugin gives an "[Gmail]/All Mail" folder, \All,
+/// holding every message again): each message is downloaded and stored once, whatever folders it
+/// is in; All Mail adds no download and no stored bytes; moves between folders — MOVE, and COPY
+/// then EXPUNGE — download nothing again; a message expunged from every folder leaves the store.
+#[tokio::test(flavor = "multi_thread")]
+async fn all_mail_and_moves_add_no_download_and_no_stored_bytes() {
+    let user = "g01@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for i in 0..30 {
+        mailbox
+            .append("INBOX", &message("gmail", i, 2_000 + i * 100), "")
+            .await;
+    }
+    for i in 0..5 {
+        mailbox
+            .append("Archive", &message("gmail-archive", i, 5_000), "\\Seen")
+            .await;
+    }
+    for i in 0..3 {
+        mailbox
+            .append("Sent", &message("gmail-sent", i, 700), "\\Seen")
+            .await;
+    }
+    assert_eq!(
+        mailbox.select(ALL_MAIL).await.exists,
+        38,
+        "the rig's All Mail"
+    );
+    let home = account_home(user);
+
+    let first = sync(home.path());
+    assert!(
+        first.contains("76 new") && first.contains("38 messages downloaded"),
+        "every message in two folders, downloaded once: {first}"
+    );
+    assert_matches_server_stored_once(home.path(), &mut mailbox).await;
+    // Kept compressed, shown as sent: `tayori show --raw` of each All Mail copy is the server's
+    // bytes.
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let all_mail = store.folder_by_name(user, ALL_MAIL).unwrap().unwrap();
+    let server = mailbox.state(ALL_MAIL).await;
+    for row in store
+        .messages(all_mail.id, SortOrder::NewestFirst, 0, 100)
+        .unwrap()
+    {
+        let shown = support::run_tayori(
+            home.path(),
+            &["show", "--raw", &row.id.to_string()],
+            &[],
+            None,
+        );
+        assert!(shown.status.success());
+        assert_eq!(Some(shown.stdout), server[&row.uid.unwrap()].raw);
+    }
+    assert!(
+        store.stored_bytes().unwrap() < store.stored_totals().unwrap().1 / 2,
+        "mail text is kept compressed"
+    );
+    drop(store);
+
+    // Elsewhere: three to Trash the old way (COPY, then EXPUNGE), five to Archive (MOVE).
+    // Sequence numbers: the UIDs go on from an earlier run of this test.
+    mailbox.command("INBOX", "COPY 6:8 Trash").await;
+    mailbox
+        .command("INBOX", "STORE 6:8 +FLAGS.SILENT (\\Deleted)")
+        .await;
+    mailbox.command("INBOX", "EXPUNGE").await;
+    mailbox.command("INBOX", "MOVE 1:5 Archive").await;
+    assert_eq!(mailbox.select("Trash").await.exists, 3);
+    let moved = sync(home.path());
+    assert!(
+        moved.contains("0 messages downloaded"),
+        "moves download nothing: {moved}"
+    );
+    assert_matches_server_stored_once(home.path(), &mut mailbox).await;
+
+    // Deleted for good: gone from the store, bytes and all.
+    mailbox
+        .command("Trash", "STORE 1:* +FLAGS.SILENT (\\Deleted)")
+        .await;
+    mailbox.command("Trash", "EXPUNGE").await;
+    let deleted = sync(home.path());
+    assert!(deleted.contains("0 messages downloaded"), "{deleted}");
+    assert_matches_server_stored_once(home.path(), &mut mailbox).await;
+    let store = Store::open(&store_path(home.path())).unwrap();
+    assert_eq!(store.stored_totals().unwrap().0, 35);
+    assert_eq!(
+        store.search("gmail", 100).unwrap().len(),
+        35,
+        "one hit per message"
+    );
 }
 
 /// Sync signed in with OAuth (XOAUTH2/OAUTHBEARER token from the rig's IdP, refresh token in the
@@ -702,9 +850,11 @@ async fn synced_comes_before_the_index_and_a_search_meanwhile_says_it_is_incompl
     {
         let db = rusqlite::Connection::open(store_path(home.path())).unwrap();
         db.execute_batch(
-            "CREATE TEMP TABLE waiting AS SELECT id, search_key, subject FROM messages
-                 ORDER BY id LIMIT 10;
-             UPDATE messages SET body_state = 4, preview = '' WHERE id IN (SELECT id FROM waiting);
+            "CREATE TEMP TABLE waiting AS SELECT s.id, s.search_key, m.subject
+                 FROM stored_messages s JOIN messages m ON m.stored_id = s.id
+                 ORDER BY s.id LIMIT 10;
+             UPDATE stored_messages SET body_state = 4, preview = '' WHERE id IN (SELECT id FROM waiting);
+             UPDATE messages SET body_state = 4, preview = '' WHERE stored_id IN (SELECT id FROM waiting);
              DELETE FROM message_text WHERE rowid IN (SELECT search_key FROM waiting);
              INSERT INTO message_text (rowid, subject, addresses, body)
                  SELECT search_key, subject, '', '' FROM waiting;",
@@ -743,7 +893,7 @@ async fn synced_comes_before_the_index_and_a_search_meanwhile_says_it_is_incompl
     let (rows, keys): (i64, i64) = db
         .query_row(
             "SELECT (SELECT count(*) FROM message_text),
-                    (SELECT count(*) FROM messages WHERE search_key IN (SELECT rowid FROM message_text))",
+                    (SELECT count(*) FROM stored_messages WHERE search_key IN (SELECT rowid FROM message_text))",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

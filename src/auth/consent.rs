@@ -33,6 +33,12 @@ fn tenant_in(endpoint: &str) -> Option<(Url, Option<String>)> {
 /// the address's domain (Entra accepts a tenant's verified domain in place of its id). `None` where
 /// the sign-in service is not Entra.
 pub fn admin_consent_url(client: &OAuthClient, email: &str) -> Option<String> {
+    admin_consent_url_with(client, email, &[])
+}
+
+/// [`admin_consent_url`] that also names `extra` scopes (Microsoft Graph's, for sending through
+/// Microsoft 365): the v2 admin-consent endpoint grants exactly the scopes it names.
+pub fn admin_consent_url_with(client: &OAuthClient, email: &str, extra: &[&str]) -> Option<String> {
     let (endpoint, learned) =
         tenant_in(&client.authorization_endpoint).or_else(|| tenant_in(&client.token_endpoint))?;
     let tenant = match learned {
@@ -57,6 +63,11 @@ pub fn admin_consent_url(client: &OAuthClient, email: &str) -> Option<String> {
         .collect();
     if scopes.is_empty() {
         scopes.push("https://outlook.office.com/.default");
+    }
+    for scope in extra {
+        if !scopes.contains(scope) {
+            scopes.push(scope);
+        }
     }
     let mut link = Url::parse(&endpoint.origin().ascii_serialization()).ok()?;
     link.set_path(&format!("/{tenant}/v2.0/adminconsent"));

@@ -141,8 +141,16 @@ pub async fn start(http: &Http, client: &OAuthClient) -> Result<DeviceAuthorizat
     })
 }
 
+/// The longest pause between polls while the token endpoint is unavailable.
+const OUTAGE_INTERVAL_LIMIT: Duration = Duration::from_secs(60);
+
 /// Polls the token endpoint until the person finished (RFC 8628 §3.4, §3.5: `authorization_pending`
 /// waits, `slow_down` adds five seconds), the code expired, or `cancel` completes.
+///
+/// The person may be half-way through signing in on their phone when the token endpoint has a
+/// moment's outage (`temporarily_unavailable`, `server_error`, a 5xx without an answer, a dropped
+/// connection): polling goes on, each pause twice the last (up to a minute), and only if the code
+/// expires during the outage is the outage what the person is told.
 pub async fn wait(
     http: &Http,
     client: &OAuthClient,
@@ -151,12 +159,17 @@ pub async fn wait(
 ) -> Result<Tokens, AuthError> {
     let mut interval = authorization.interval;
     let polling = async {
+        let mut outage: Option<AuthError> = None;
         loop {
-            tokio::time::sleep(interval).await;
+            let pause = match &outage {
+                Some(_) => interval.min(OUTAGE_INTERVAL_LIMIT),
+                None => interval,
+            };
+            tokio::time::sleep(pause).await;
             if Instant::now() >= authorization.expires_at {
-                return Err(AuthError::DeviceCodeExpired);
+                return Err(outage.unwrap_or(AuthError::DeviceCodeExpired));
             }
-            let (status, body) = post(
+            let answer = post(
                 http,
                 &client.token_endpoint,
                 &[
@@ -165,7 +178,15 @@ pub async fn wait(
                     ("device_code", authorization.device_code.expose()),
                 ],
             )
-            .await?;
+            .await;
+            let (status, body) = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    tracing::info!(%error, "the sign-in service did not answer a poll; polling on");
+                    (interval, outage) = (interval * 2, Some(error));
+                    continue;
+                }
+            };
             if (200..300).contains(&status) {
                 let answer: TokenAnswer = serde_json::from_slice(&body)
                     .map_err(|e| AuthError::Network(format!("unreadable token response: {e}")))?;
@@ -178,19 +199,40 @@ pub async fn wait(
                     tenant_id: answer.id_token.as_deref().and_then(tenant_of_id_token),
                 });
             }
+            if outage.take().is_some() {
+                // The service answers again: back to the pace it asked for.
+                interval = authorization.interval;
+            }
             match serde_json::from_slice::<ErrorAnswer>(&body) {
                 Ok(answer) if answer.error == "authorization_pending" => {}
                 Ok(answer) if answer.error == "slow_down" => interval += Duration::from_secs(5),
                 Ok(answer) if answer.error == "expired_token" => {
                     return Err(AuthError::DeviceCodeExpired);
                 }
-                _ => return Err(refusal_from(&body, status)),
+                _ => {
+                    let error = refusal_from(&body, status);
+                    if !is_outage(&error) {
+                        return Err(error);
+                    }
+                    tracing::info!(%error, "the sign-in service is unavailable for a moment; polling on");
+                    (interval, outage) = (interval * 2, Some(error));
+                }
             }
         }
     };
     tokio::select! {
         result = polling => result,
         () = cancel => Err(AuthError::Callback(super::loopback::CallbackError::Cancelled)),
+    }
+}
+
+/// Whether a poll's failure is the service being down for a moment (not the person's sign-in
+/// being refused): an answer without an explanation, or `temporarily_unavailable` / `server_error`.
+fn is_outage(error: &AuthError) -> bool {
+    match error {
+        AuthError::Network(_) => true,
+        AuthError::Refused(refusal) => refusal.kind == super::refusal::RefusalKind::Unavailable,
+        _ => false,
     }
 }
 

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use oauth2::basic::{BasicErrorResponseType, BasicTokenType};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
-    TokenUrl,
+    RefreshToken, RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse,
+    TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -473,10 +473,27 @@ pub async fn refresh(
     client: &OAuthClient,
     refresh_token: &Secret,
 ) -> Result<Tokens, AuthError> {
+    refresh_for(http, client, refresh_token, None).await
+}
+
+/// Swaps a refresh token for an access token for the resource of `scopes` (Microsoft: one resource
+/// per token; the same refresh token redeems for every resource the person consented to). `None`:
+/// the scopes of the sign-in.
+pub async fn refresh_for(
+    http: &Http,
+    client: &OAuthClient,
+    refresh_token: &Secret,
+    scopes: Option<&[String]>,
+) -> Result<Tokens, AuthError> {
     client.check_endpoints()?;
     let web = http.client_for_url(&client.token_endpoint).await;
-    let token = oauth_client(client, None)?
-        .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
+    let oauth = oauth_client(client, None)?;
+    let refresh = RefreshToken::new(refresh_token.expose().to_owned());
+    let mut request = oauth.exchange_refresh_token(&refresh);
+    for scope in scopes.unwrap_or_default() {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    let token = request
         .request_async(&|request| capped_request(web.clone(), request))
         .await
         .map_err(token_error)?;

@@ -51,7 +51,12 @@ pub struct TokenManager {
     client: OAuthClient,
     account: String,
     audience: Audience,
+    /// The sign-in's own access token (the mail service's: IMAP, SMTP), and the refresh state.
     cached: Mutex<Cached>,
+    /// Access tokens for other resources of the same sign-in (Microsoft Graph), by their scopes:
+    /// at Microsoft each access token is for one resource, and the one refresh token redeems for
+    /// each ([`TokenManager::resource_token`]).
+    resources: Mutex<std::collections::HashMap<String, Cached>>,
     refreshes: AtomicUsize,
 }
 
@@ -70,8 +75,20 @@ impl TokenManager {
             client,
             account: account.into(),
             cached: Mutex::new(Cached::default()),
+            resources: Mutex::new(std::collections::HashMap::new()),
             refreshes: AtomicUsize::new(0),
         })
+    }
+
+    /// Whether this is a Microsoft (Entra ID) sign-in, whose refresh token also redeems Microsoft
+    /// Graph tokens.
+    pub fn is_microsoft(&self) -> bool {
+        self.audience == Audience::Provider(crate::discovery::KnownProvider::Microsoft)
+    }
+
+    /// The app registration this sign-in uses (for an admin-consent link).
+    pub fn client(&self) -> &OAuthClient {
+        &self.client
     }
 
     /// Refuses to hand out a token for `host` unless the token's mail service vouches for it.
@@ -143,7 +160,64 @@ impl TokenManager {
         self.refresh_locked(&mut cached).await
     }
 
+    /// A usable access token for the resource of `scopes` (e.g. Microsoft Graph's
+    /// `https://graph.microsoft.com/Mail.Send`), redeemed with the account's one refresh token,
+    /// for `host` (which the sign-in's provider must vouch for). Refreshes share the sign-in's
+    /// lock, so a rotated refresh token is never presented twice.
+    pub async fn resource_token(&self, host: &str, scopes: &[String]) -> Result<Secret, AuthError> {
+        self.check_host(host)?;
+        let key = scopes.join(" ");
+        let mut cached = self.cached.lock().await;
+        if let Some(token) = self.resources.lock().await.get(&key).and_then(Self::fresh) {
+            return Ok(token);
+        }
+        let (access, expires_at) = self.refresh_with(&mut cached, Some(scopes)).await?;
+        self.resources.lock().await.insert(
+            key,
+            Cached {
+                access: Some(access.clone()),
+                expires_at,
+                unsaved: None,
+            },
+        );
+        Ok(access)
+    }
+
+    /// After `host` refused `rejected` (a token for the resource of `scopes`): refresh once,
+    /// unless it was replaced meanwhile.
+    pub async fn resource_token_after_rejection(
+        &self,
+        host: &str,
+        scopes: &[String],
+        rejected: &Secret,
+    ) -> Result<Secret, AuthError> {
+        let key = scopes.join(" ");
+        {
+            let mut resources = self.resources.lock().await;
+            match resources.get(&key).and_then(|c| c.access.clone()) {
+                Some(current) if &current != rejected => return Ok(current),
+                _ => {
+                    resources.remove(&key);
+                }
+            }
+        }
+        self.resource_token(host, scopes).await
+    }
+
     async fn refresh_locked(&self, cached: &mut Cached) -> Result<Secret, AuthError> {
+        let (access, expires_at) = self.refresh_with(cached, None).await?;
+        cached.access = Some(access.clone());
+        cached.expires_at = expires_at;
+        Ok(access)
+    }
+
+    /// One refresh (for the sign-in's own scopes, or for `scopes`), saving the rotated refresh
+    /// token; answers the new access token and its expiry.
+    async fn refresh_with(
+        &self,
+        cached: &mut Cached,
+        scopes: Option<&[String]>,
+    ) -> Result<(Secret, Option<SystemTime>), AuthError> {
         // One refresh of this sign-in at a time on this computer, whichever process makes it; the
         // refresh token is read only once the lock is held (another process may have just
         // rotated it).
@@ -172,7 +246,7 @@ impl TokenManager {
         {
             crate::connections::note(&self.account, vec![contact]).await;
         }
-        let tokens = flow::refresh(&self.http, &client, &refresh).await?;
+        let tokens = flow::refresh_for(&self.http, &client, &refresh, scopes).await?;
         let rotated = tokens
             .refresh_token
             .clone()
@@ -189,10 +263,8 @@ impl TokenManager {
                 }
             }
         }
-        tracing::info!(account = %self.account, "access token refreshed");
-        cached.access = Some(tokens.access_token.clone());
-        cached.expires_at = tokens.expires_at;
-        Ok(tokens.access_token)
+        tracing::info!(account = %self.account, resource_scopes = scopes.is_some(), "access token refreshed");
+        Ok((tokens.access_token, tokens.expires_at))
     }
 
     /// Saves a rotated refresh token, trying again after a moment: a keyring busy with another

@@ -103,7 +103,7 @@ async fn verify(
     imap_server: &Server,
     smtp_server: &Server,
     credentials: &Credentials,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<setup::SmtpCheck> {
     let lang = Lang::from_system();
     let server = |s: &Server| format!("{}:{}", s.host, s.port);
     print!(
@@ -124,10 +124,24 @@ async fn verify(
             &[("server", &server(smtp_server))]
         )
     );
-    setup::verify_smtp(net, smtp_server, credentials)
+    let check = setup::verify_smtp(net, smtp_server, credentials)
         .await
         .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
     println!("{}", lang.text(Text::CliCheckOk));
+    Ok(check)
+}
+
+/// Records how a freshly verified account sends, and tells the person once when it is through
+/// Microsoft 365 because their organisation turned SMTP sending off.
+fn record_and_tell(
+    accounts: &Accounts,
+    email: &str,
+    check: &setup::SmtpCheck,
+) -> anyhow::Result<()> {
+    setup::record_smtp_check(accounts, email, check)?;
+    if matches!(check, setup::SmtpCheck::GraphInstead { .. }) {
+        super::send::tell_graph_notices(accounts);
+    }
     Ok(())
 }
 
@@ -443,19 +457,23 @@ async fn add(
             (AccountAuth::Password, Credentials::Password(password), None)
         }
     };
-    if let Err(error) = verify(&net, &plan.imap, &plan.smtp, &credentials).await {
-        // Nothing is kept for an account that does not work; the browser's page (dropped here)
-        // sends the person back to Tayori instead of saying "signed in".
-        drop(page);
-        setup::forget_unverified(email).await;
-        eprintln!("{error:#}");
-        eprintln!(
-            "{}",
-            fill(lang.text(Text::CliNothingSaved), &[("email", email)])
-        );
-        return Ok(ExitCode::FAILURE);
-    }
+    let check = match verify(&net, &plan.imap, &plan.smtp, &credentials).await {
+        Ok(check) => check,
+        Err(error) => {
+            // Nothing is kept for an account that does not work; the browser's page (dropped here)
+            // sends the person back to Tayori instead of saying "signed in".
+            drop(page);
+            setup::forget_unverified(email).await;
+            eprintln!("{error:#}");
+            eprintln!(
+                "{}",
+                fill(lang.text(Text::CliNothingSaved), &[("email", email)])
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     setup::save(accounts, &plan, name, auth, &credentials).await?;
+    record_and_tell(accounts, email, &check)?;
     if let Some(page) = page {
         page.signed_in().await;
     }
@@ -479,15 +497,19 @@ async fn add_shared(
     let member = accounts.get(member)?;
     let account = setup::shared_mailbox(&member, shared)?;
     let credentials = account.credentials(&net.http).await?;
-    if let Err(error) = verify(&net, &account.imap, &account.smtp, &credentials).await {
-        eprintln!("{error:#}");
-        eprintln!(
-            "{}",
-            fill(lang.text(Text::CliNothingSaved), &[("email", shared)])
-        );
-        return Ok(ExitCode::FAILURE);
-    }
+    let check = match verify(&net, &account.imap, &account.smtp, &credentials).await {
+        Ok(check) => check,
+        Err(error) => {
+            eprintln!("{error:#}");
+            eprintln!(
+                "{}",
+                fill(lang.text(Text::CliNothingSaved), &[("email", shared)])
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     accounts.upsert(account.clone())?;
+    record_and_tell(accounts, &account.email, &check)?;
     println!(
         "{}",
         fill(
@@ -534,6 +556,10 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
             account.smtp.host,
             account.smtp.port
         );
+        let way = tayori::account::sending_way(&account);
+        if way != tayori::account::SendingWay::Smtp {
+            println!("  {}", way.describe(&account, lang));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -726,7 +752,9 @@ async fn reauth(
     }
     // The client as this sign-in learned it (an account saved at `common` learns its tenant).
     let mut learned_auth = None;
-    let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
+    let (credentials, page) = match setup::saved_oauth_client(&account.auth)
+        .map(|client| setup::with_graph_scopes(client, accounts, &account))
+    {
         Some(client) => {
             let service = match account.provider {
                 Some(provider) => provider.display_name().to_owned(),
@@ -760,7 +788,8 @@ async fn reauth(
             None,
         ),
     };
-    verify(&net, &account.imap, &account.smtp, &credentials).await?;
+    let check = verify(&net, &account.imap, &account.smtp, &credentials).await?;
+    record_and_tell(accounts, &account.email, &check)?;
     if let Credentials::Password(password) = &credentials {
         keyring_store::save(&account.email, SecretKind::AppPassword, password).await?;
     }

@@ -144,6 +144,7 @@ async fn retry(paths: &Paths, settings: &Settings, id: i64) -> anyhow::Result<u8
     };
     let outcome = worker.send(id).await?;
     let entry = worker.outbox().entry(id)?;
+    super::send::tell_graph_notices(&tayori::account::Accounts::new(paths));
     Ok(report(&entry, &outcome, Lang::from_system()))
 }
 
@@ -166,6 +167,7 @@ async fn flush(paths: &Paths, settings: &Settings, wait: Option<u64>) -> anyhow:
     let until = Instant::now() + Duration::from_secs(wait.unwrap_or(0));
     let outcomes = worker.run(Some(until)).await?;
     let lang = Lang::from_system();
+    super::send::tell_graph_notices(&tayori::account::Accounts::new(paths));
     for (id, outcome) in &outcomes {
         let entry = worker.outbox().entry(*id)?;
         report(&entry, outcome, lang);

@@ -129,7 +129,25 @@ async fn send(paths: &Paths, settings: &Settings, args: SendArgs) -> anyhow::Res
     };
     let outcome = worker.send(id).await?;
     let entry = worker.outbox().entry(id)?;
+    tell_graph_notices(&Accounts::new(paths));
     Ok(report(&entry, &outcome, lang))
+}
+
+/// Tells the person, once per account, that their organisation turned SMTP sending off and that
+/// Tayori sends through Microsoft 365 instead.
+pub(super) fn tell_graph_notices(accounts: &Accounts) {
+    let lang = Lang::from_system();
+    match accounts.take_graph_notices() {
+        Ok(untold) => {
+            for email in untold {
+                println!(
+                    "{}",
+                    fill(lang.text(Text::SendViaGraphNotice), &[("account", &email)])
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not record that the person was told"),
+    }
 }
 
 /// A message's size: bytes in words, kilobytes and megabytes by their unit.

@@ -9,6 +9,9 @@
 //! smtp = { host = "smtp.example.com", port = 587, security = "starttls" }
 //! username = "%EMAILADDRESS%"        # optional, the default
 //! sign_in = ["oauth2", "password"]   # allowed methods, most preferred first
+//! transport = "graph"                # optional, Microsoft 365 only: send through Microsoft Graph
+//!                                    # ("imap": always IMAP/SMTP; unset: SMTP, Graph where
+//!                                    # Exchange Online refuses SMTP AUTH)
 //!
 //! [provider.oauth2]                  # optional; e.g. the organisation's own Entra app registration
 //! issuer = "https://login.microsoftonline.com/<tenant-id>/v2.0"
@@ -84,6 +87,28 @@ pub struct PolicyProvider {
     #[serde(default = "default_methods")]
     pub sign_in: Vec<PolicyMethod>,
     pub oauth2: Option<PolicyOAuth>,
+    /// Microsoft 365: the way mail goes out, pinned by the administrator.
+    #[serde(default)]
+    pub transport: Option<PolicyTransport>,
+}
+
+/// The protocol family an administrator pins for Microsoft 365 mailboxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyTransport {
+    /// Microsoft Graph (sending today; reading later).
+    Graph,
+    /// IMAP and SMTP only, even where SMTP AUTH is refused.
+    Imap,
+}
+
+/// The transport the administrator's policy pins for `email`'s domain, if any (no policy file,
+/// or one that cannot be read, pins nothing: the file's own problems are told by discovery).
+pub fn transport_for(email: &str) -> Option<PolicyTransport> {
+    let path = crate::config::policy_file_for_process()?;
+    let policy = Policy::load(&path).ok()??;
+    let domain = email.rsplit_once('@')?.1.to_ascii_lowercase();
+    policy.for_domain(&domain)?.transport
 }
 
 fn default_methods() -> Vec<PolicyMethod> {

@@ -56,8 +56,8 @@ catalog! {
         }
         /// SMTP 5.7.139: SMTP AUTH is disabled in Exchange Online.
         GuideSmtpAuthDisabled {
-            en: "Sending is switched off for your mailbox: SMTP AUTH is disabled for your organisation or mailbox in Exchange Online. Your administrator can enable \"Authenticated SMTP\" for your mailbox (Microsoft 365 admin center → Users → Mail → Manage email apps), or for the organisation (Set-TransportConfig -SmtpClientAuthenticationDisabled $false). Your message stays in the outbox.",
-            ja: "メールボックスの送信機能（SMTP AUTH）が Exchange Online で無効になっています。管理者がメールボックスの「認証済み SMTP」を有効にする（Microsoft 365 管理センター → ユーザー → メール → メール アプリの管理）か、組織全体で有効にできます（Set-TransportConfig -SmtpClientAuthenticationDisabled $false）。メッセージは送信トレイに残っています。",
+            en: "Sending is switched off for your mailbox: SMTP AUTH is disabled for your organisation or mailbox in Exchange Online. Your administrator can enable \"Authenticated SMTP\" for your mailbox (Microsoft 365 admin center → Users → Mail → Manage email apps), or for the organisation (Set-TransportConfig -SmtpClientAuthenticationDisabled $false).",
+            ja: "メールボックスの送信機能（SMTP AUTH）が Exchange Online で無効になっています。管理者がメールボックスの「認証済み SMTP」を有効にする（Microsoft 365 管理センター → ユーザー → メール → メール アプリの管理）か、組織全体で有効にできます（Set-TransportConfig -SmtpClientAuthenticationDisabled $false）。",
         }
         /// An IMAP server that no longer accepts passwords (basic authentication disabled).
         GuideBasicAuthDisabled {

@@ -5,6 +5,29 @@ catalog! {
     area: Send;
     texts {
         SendDone { en: "Sent.", ja: "送信しました。" }
+        /// Told once per account, when Tayori learns that Exchange Online refuses SMTP AUTH.
+        SendViaGraphNotice {
+            en: "Your organisation has turned off sending through SMTP for {account}. Tayori now sends your mail through Microsoft 365 instead: you write and send as before, and each message is sent once and lands in Sent Items.",
+            ja: "組織が {account} の SMTP による送信を無効にしています。Tayori は代わりに Microsoft 365 経由でメールを送信します。操作はこれまでと同じで、各メッセージは一度だけ送信され、「送信済みアイテム」に保存されます。",
+        }
+        /// Account settings: which way the account sends, and why.
+        SendsViaSmtp {
+            en: "Sends through the SMTP server {server}.",
+            ja: "SMTP サーバー {server} 経由で送信します。",
+        }
+        SendsViaGraphSmtpOff {
+            en: "Sends through Microsoft 365 (Microsoft Graph): your organisation turned SMTP sending off for this mailbox.",
+            ja: "Microsoft 365（Microsoft Graph）経由で送信します。組織がこのメールボックスの SMTP による送信を無効にしているためです。",
+        }
+        SendsViaGraphPolicy {
+            en: "Sends through Microsoft 365 (Microsoft Graph): your administrator's policy says so.",
+            ja: "Microsoft 365（Microsoft Graph）経由で送信します。管理者のポリシーでそう設定されています。",
+        }
+        /// Graph refused for want of consent: what to do, and the admin-consent link.
+        GraphConsentNeeded {
+            en: "To send through Microsoft 365, Tayori needs permission to send mail and keep drafts for you (Mail.Send, Mail.ReadWrite). Sign in again (\"Sign in again\" in the account's settings, or tayori account reauth) to give it where your organisation lets you; otherwise your administrator can grant it with the link above. Then send the message again.",
+            ja: "Microsoft 365 経由で送信するには、メールの送信と下書きの保存の許可（Mail.Send、Mail.ReadWrite）が Tayori に必要です。組織が許可している場合は、もう一度サインイン（アカウント設定の「もう一度サインイン」、または tayori account reauth）して許可してください。そうでない場合は、上のリンクで管理者が許可できます。その後、メッセージをもう一度送信してください。",
+        }
         ReceiptSubject { en: "Read: {subject}", ja: "開封確認: {subject}" }
         ReceiptBody {
             en: "This is a read receipt for your message “{subject}” to {address}.\r\n\r\nIt says only that the message was opened on the recipient’s screen; it does not mean that it was read or understood, or that they agree with its contents.\r\n",

@@ -26,6 +26,8 @@ pub(super) struct Fetched<'a> {
     size: Option<u32>,
     header: Option<&'a [u8]>,
     body: Option<&'a [u8]>,
+    /// X-GM-MSGID or EMAILID, as `store::message_identity` takes it.
+    server_identity: Option<String>,
 }
 
 pub(super) fn fetched<'a>(attributes: &'a [AttributeValue<'a>]) -> Fetched<'a> {
@@ -50,6 +52,12 @@ pub(super) fn fetched<'a>(attributes: &'a [AttributeValue<'a>]) -> Fetched<'a> {
                 ..
             } => out.body = Some(data.as_deref().unwrap_or(b"")),
             AttributeValue::Rfc822(data) => out.body = Some(data.as_deref().unwrap_or(b"")),
+            AttributeValue::GmailMsgId(id) => {
+                out.server_identity = Some(format!("x-gm-msgid:{id}"))
+            }
+            AttributeValue::EmailId(id) if !id.is_empty() => {
+                out.server_identity = Some(format!("emailid:{id}"))
+            }
             _ => {}
         }
     }
@@ -90,6 +98,7 @@ fn envelope_of(response: &Response<'_>) -> Option<NewEnvelope> {
     };
     let (flags, keywords) = fields.flags.unwrap_or_default();
     Some(NewEnvelope {
+        server_identity: fields.server_identity,
         uid,
         flags,
         keywords,
@@ -212,8 +221,17 @@ impl Conn {
         unreadable: &mut Vec<Option<u32>>,
     ) -> Result<(), CommandError> {
         let modseq = if self.has_condstore() { " MODSEQ" } else { "" };
+        // The server's lasting identity of each message, where it has one, so a copy in another
+        // folder (a Gmail label, All Mail) is known as such before its body is downloaded.
+        let identity = if self.has("X-GM-EXT-1") {
+            " X-GM-MSGID"
+        } else if self.has("OBJECTID") {
+            " EMAILID"
+        } else {
+            ""
+        };
         let command = format!(
-            "UID FETCH {} (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]{modseq})",
+            "UID FETCH {} (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]{modseq}{identity})",
             uid_set(uids)
         );
         self.limit_literals(LiteralLimit::Fixed(HEADER_LITERAL));

@@ -37,6 +37,8 @@ pub struct Entry {
     pub draft_message_id: Option<String>,
     pub size: u64,
     pub envelope_from: String,
+    /// The Microsoft Graph draft made for this message (sent through Graph), once recorded.
+    pub graph_draft_id: Option<String>,
 }
 
 /// The outbox as a database: WAL, so readers (the window's list) never block the writer; commits
@@ -58,7 +60,7 @@ pub struct Outbox {
 
 const ENTRY_COLUMNS: &str = "id, account, message_id, subject, recipients, state, attempts, \
     next_attempt_at, interrupted, last_error, failure, created_at, submitted_at, server_reply, \
-    copy_state, copy_error, draft_message_id, length(raw), envelope_from, data_started";
+    copy_state, copy_error, draft_message_id, length(raw), envelope_from, data_started, graph_draft_id";
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let bad = |column: usize, text: String| {
@@ -96,6 +98,7 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         size: row.get::<_, i64>(17)? as u64,
         envelope_from: row.get(18)?,
         data_started: row.get(19)?,
+        graph_draft_id: row.get(20)?,
     })
 }
 
@@ -296,6 +299,29 @@ impl Outbox {
         self.conn().execute(
             "UPDATE message SET data_started = 1 WHERE id = ?1 AND state = 'sending'",
             [id],
+        )?;
+        Ok(())
+    }
+
+    /// Records the Graph draft made for a message (before it is sent), or forgets it (`None`: it
+    /// is gone from the mailbox).
+    pub(super) fn set_graph_draft(&self, id: i64, draft: Option<&str>) -> Result<(), OutboxError> {
+        self.conn().execute(
+            "UPDATE message SET graph_draft_id = ?2 WHERE id = ?1",
+            params![id, draft],
+        )?;
+        Ok(())
+    }
+
+    /// The send request may have reached Microsoft 365 but its answer did not reach Tayori: queued
+    /// again as interrupted, the send recorded as begun, so the next attempt asks Sent Items and
+    /// the draft before anything is sent again.
+    pub(super) fn mark_uncertain(&self, id: i64, reason: &str, at: i64) -> Result<(), OutboxError> {
+        self.conn().execute(
+            "UPDATE message SET state = 'queued', last_error = ?2, next_attempt_at = ?3,
+                 interrupted = 1, data_started = 1
+             WHERE id = ?1",
+            params![id, reason, at],
         )?;
         Ok(())
     }

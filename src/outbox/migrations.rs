@@ -138,6 +138,11 @@ DROP TABLE message;
 ALTER TABLE message_v3 RENAME TO message;
 CREATE INDEX message_due ON message (state, next_attempt_at);
 "#,
+    // 4: the Microsoft Graph draft made for a message sent through Graph (its immutable id), so
+    // a message is sent from one draft only, and after a crash the draft and Sent Items decide.
+    r#"
+ALTER TABLE message ADD COLUMN graph_draft_id TEXT;
+"#,
 ];
 
 #[cfg(test)]
@@ -223,10 +228,12 @@ mod tests {
         assert!(before.iter().all(|rows| !rows.is_empty()));
 
         let outbox = Outbox::open(&path).unwrap();
-        assert_eq!(Outbox::schema_version(), 3);
+        assert_eq!(Outbox::schema_version(), 4);
         let mut after = every_row(&path);
-        // Migration 3 adds `data_started`, 0 for every message.
+        // Migration 4 adds `graph_draft_id`, NULL for every message; migration 3 `data_started`,
+        // 0 for every message.
         for row in &mut after[0] {
+            assert_eq!(row.pop(), Some(Value::Null));
             assert_eq!(row.pop(), Some(Value::Integer(0)));
         }
         assert_eq!(after, before, "every row and byte kept");

@@ -51,6 +51,7 @@
 
 mod db;
 mod drafts;
+mod graph_send;
 mod migrations;
 pub mod reason;
 pub mod server_copy;
@@ -338,6 +339,7 @@ mod tests {
             needs_sign_in: None,
             sent_copy: None,
             shared_via: None,
+            send_via_graph: None,
         }
     }
 

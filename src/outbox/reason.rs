@@ -5,9 +5,25 @@
 use crate::auth::guidance;
 use crate::i18n::{Lang, Text};
 
+/// How the reason of a refusal on the Microsoft Graph path begins.
+pub const GRAPH_REASON: &str = "Microsoft Graph: ";
+
 /// The server's reason in plain words, in `lang`: what happened and what the person (or their
 /// administrator) can do. `None` when the reply says nothing Tayori can explain better.
 pub fn plain_words(reason: &str, lang: Lang) -> Option<&'static str> {
+    // Microsoft Graph (sending where SMTP AUTH is off) without the permission to send.
+    if reason.starts_with(GRAPH_REASON)
+        && [
+            "AADSTS65001",
+            "AADSTS90094",
+            "AADSTS65004",
+            "ErrorAccessDenied",
+        ]
+        .iter()
+        .any(|code| reason.contains(code))
+    {
+        return Some(lang.text(Text::GraphConsentNeeded));
+    }
     if let Some(guidance) = guidance::explain(reason) {
         return Some(guidance.text(lang));
     }
@@ -93,5 +109,12 @@ mod tests {
         assert!(en("421 4.4.0 Failed to connect to relay server").contains("try again"));
         assert!(en("Connection refused (os error 111)").contains("could not be reached"));
         assert_eq!(plain_words("554 Transaction failed", Lang::En), None);
+        let graph = "Microsoft Graph: the sign-in service refused: invalid_grant — AADSTS65001: The user or administrator has not consented";
+        assert!(en(graph).contains("Mail.Send"), "{}", en(graph));
+        assert!(
+            plain_words(graph, Lang::Ja)
+                .unwrap()
+                .contains("Microsoft 365 経由")
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::graph_send;
 use super::server_copy::{self, Special};
 use super::{CopyState, Failure, GIVE_UP_AFTER, OutboxError, State, backoff, now};
 use super::{Entry, Outbox};
@@ -11,6 +12,7 @@ use crate::account::{Account, Accounts, AccountsError, SentCopy};
 use crate::auth::AuthError;
 use crate::auth::Credentials;
 use crate::config::Paths;
+use crate::discovery::policy::PolicyTransport;
 use crate::net::dns::Dns;
 use crate::net::http::Http;
 use crate::smtp::{self, SubmitError};
@@ -167,6 +169,9 @@ impl Worker {
             Ok(credentials) => credentials,
             Err(e) => return self.sign_in_failed(&account, id, e.to_string()),
         };
+        if let Some(tokens) = graph_route(&account, &credentials) {
+            return self.send_through_graph(entry, &account, tokens).await;
+        }
         if entry.interrupted && !entry.data_started {
             // Interrupted before DATA: the server never had the message.
             tracing::info!(id, "interrupted before DATA; sending it");
@@ -312,6 +317,23 @@ impl Worker {
                 let transient = error.is_transient();
                 match error {
                     _ if transient => self.retry_later(&entry, error_reason(&error)),
+                    // Exchange Online has SMTP AUTH off for this mailbox: a new token cannot help,
+                    // Microsoft Graph can. Refused at AUTH, before any of the message was sent.
+                    SubmitError::SignIn { reason }
+                        if smtp::smtp_auth_disabled(&reason)
+                            && graph_capable(&credentials).is_some()
+                            && crate::discovery::policy::transport_for(&account.email)
+                                != Some(PolicyTransport::Imap) =>
+                    {
+                        tracing::info!(id, %reason, "SMTP AUTH is off for this mailbox; sending through Microsoft Graph from now on");
+                        match self.accounts.set_send_via_graph(&account.email, &reason) {
+                            Ok(()) => {
+                                self.outbox.mark_retry(id, &reason, now())?;
+                                Box::pin(self.send(id)).await
+                            }
+                            Err(e) => self.retry_later(&entry, format!("{reason} ({e})")),
+                        }
+                    }
                     SubmitError::Permanent { reason, .. } => {
                         self.fail(id, Failure::Rejected, reason)
                     }
@@ -320,6 +342,111 @@ impl Worker {
                     SubmitError::Transient { reason } => self.retry_later(&entry, reason),
                 }
             }
+        }
+    }
+
+    /// Sends a message through Microsoft Graph (`super::graph_send`): the draft and Sent Items
+    /// decide after an interruption; the outcome recorded as on the SMTP path.
+    async fn send_through_graph(
+        &mut self,
+        entry: Entry,
+        account: &Account,
+        tokens: std::sync::Arc<crate::auth::tokens::TokenManager>,
+    ) -> Result<Outcome, OutboxError> {
+        let id = entry.id;
+        let graph = graph_send::graph_for(&self.http, tokens.clone(), account);
+        if entry.interrupted && entry.data_started {
+            match graph_send::recover(&graph, &entry).await? {
+                Some(outcome) => return self.graph_outcome(&entry, account, &tokens, outcome),
+                None => self.outbox.clear_interrupted(id)?,
+            }
+        } else if entry.interrupted {
+            // Interrupted before the send was asked for: Microsoft 365 never had it to send.
+            self.outbox.clear_interrupted(id)?;
+        }
+        if !self.outbox.claim(id)? {
+            return Err(OutboxError::WrongState {
+                id,
+                state: self.outbox.entry(id)?.state,
+                action: "sent now",
+            });
+        }
+        let entry = self.outbox.entry(id)?;
+        let raw = self.outbox.raw(id)?;
+        crate::connections::note(
+            &account.email,
+            vec![crate::connections::mail_server(
+                crate::graph::GRAPH_HOST,
+                443,
+                crate::connections::Purpose::Smtp,
+                crate::connections::Detail::SmtpSending,
+                &account.smtp.username,
+                &account.email,
+            )],
+        )
+        .await;
+        let outcome = graph_send::send(&self.outbox, &graph, &entry, &raw).await?;
+        self.graph_outcome(&entry, account, &tokens, outcome)
+    }
+
+    fn graph_outcome(
+        &self,
+        entry: &Entry,
+        account: &Account,
+        tokens: &crate::auth::tokens::TokenManager,
+        outcome: graph_send::GraphOutcome,
+    ) -> Result<Outcome, OutboxError> {
+        use graph_send::GraphOutcome;
+        let id = entry.id;
+        match outcome {
+            GraphOutcome::Sent { confirmed } => Ok(Outcome::Sent {
+                reply: if confirmed {
+                    "202 Accepted (Microsoft 365); in Sent Items".into()
+                } else {
+                    "202 Accepted (Microsoft 365)".into()
+                },
+                copy: CopyState::ByServer,
+                copy_error: None,
+            }),
+            GraphOutcome::FoundInSent => {
+                tracing::info!(
+                    id,
+                    "interrupted message found in Sent Items; not sending it again"
+                );
+                self.outbox.mark_sent(
+                    id,
+                    "(found in Sent Items after an interruption)",
+                    CopyState::ByServer,
+                )?;
+                Ok(Outcome::FoundInSent)
+            }
+            GraphOutcome::Retry { reason, uncertain } if uncertain => {
+                let at = now() + backoff(entry.attempts.max(1));
+                tracing::info!(id, %reason, "the send may have reached Microsoft 365; Sent Items decides at the next attempt");
+                self.outbox.mark_uncertain(id, &reason, at)?;
+                Ok(Outcome::WillRetry { at, reason })
+            }
+            GraphOutcome::Retry { reason, .. } => self.retry_later(entry, reason),
+            GraphOutcome::Failed {
+                failure: Failure::SignIn,
+                reason,
+            } => {
+                // Missing consent: the admin-consent link, with Graph's scopes, goes with it.
+                let link = crate::auth::consent::admin_consent_url_with(
+                    tokens.client(),
+                    &account.email,
+                    &crate::graph::SEND_SCOPES,
+                )
+                .unwrap_or_default();
+                let graph = super::reason::GRAPH_REASON;
+                let reason = if link.is_empty() {
+                    format!("{graph}{reason}")
+                } else {
+                    format!("{graph}{reason} (an administrator can grant it: {link})")
+                };
+                self.fail(id, Failure::SignIn, reason)
+            }
+            GraphOutcome::Failed { failure, reason } => self.fail(id, failure, reason),
         }
     }
 
@@ -410,6 +537,30 @@ impl Worker {
             tracing::info!(pruned, "old sent messages forgotten");
         }
         Ok(outcomes)
+    }
+}
+
+/// The account's Microsoft sign-in, if it has one (Graph is reached with it).
+fn graph_capable(
+    credentials: &Credentials,
+) -> Option<std::sync::Arc<crate::auth::tokens::TokenManager>> {
+    match credentials {
+        Credentials::OAuth(tokens) if tokens.is_microsoft() => Some(tokens.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `account` sends through Microsoft Graph: the admin policy pins it, or Exchange Online
+/// refused SMTP AUTH for it (and the policy does not pin IMAP/SMTP). Only with a Microsoft sign-in.
+fn graph_route(
+    account: &Account,
+    credentials: &Credentials,
+) -> Option<std::sync::Arc<crate::auth::tokens::TokenManager>> {
+    let tokens = graph_capable(credentials)?;
+    match crate::discovery::policy::transport_for(&account.email) {
+        Some(PolicyTransport::Graph) => Some(tokens),
+        Some(PolicyTransport::Imap) => None,
+        None => account.send_via_graph.as_ref().map(|_| tokens),
     }
 }
 

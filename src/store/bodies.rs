@@ -5,6 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::messages::address_text;
+use super::search::search_key;
 use super::{Store, StoreError, fts, now, sqlite};
 use crate::mime;
 
@@ -37,6 +38,77 @@ enum Raw {
     Spooled { file: std::fs::File, len: u64 },
 }
 
+/// How a body's bytes are kept (`bodies.format`): as the server sent them, or as one zstd frame
+/// of them — whichever is smaller. Mail text shrinks to a fraction; JPEG, PDF and ZIP
+/// attachments do not, and are not made bigger.
+const AS_SENT: i64 = 0;
+const ZSTD: i64 = 1;
+/// zstd's fast end: the decoder runs beside the download, and mail text still shrinks severalfold.
+const ZSTD_LEVEL: i32 = 1;
+/// Below this a message is kept as it is (a frame's header and the lost CPU buy nothing).
+const COMPRESS_ABOVE: usize = 512;
+
+/// `raw` compressed, if that saves at least a sixteenth. Each thread keeps one compression
+/// context (a new one per message would allocate and free its tables every time, and the sync's
+/// peak memory shows it); the result holds no more memory than it needs.
+fn compressed(raw: &[u8]) -> Option<Vec<u8>> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if raw.len() < COMPRESS_ABOVE {
+        return None;
+    }
+    let limit = raw.len() - raw.len() / 16;
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        let compressor = cell.as_mut()?;
+        // A buffer of the size that pays: a frame that does not fit is not worth keeping.
+        let mut packed = Vec::with_capacity(limit);
+        compressor.compress_to_buffer(raw, &mut packed).ok()?;
+        packed.shrink_to_fit();
+        (packed.len() < limit).then_some(packed)
+    })
+}
+
+/// A spooled message's bytes as the store keeps them: compressed from file to file (a temporary
+/// file in `dir`) when that saves a sixteenth, else the file as it is.
+fn packed_spool(
+    mut file: std::fs::File,
+    len: u64,
+    dir: &std::path::Path,
+) -> std::io::Result<(Raw, i64)> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    let mut packed = tempfile::tempfile_in(dir)?;
+    let mut encoder = zstd::stream::write::Encoder::new(&mut packed, ZSTD_LEVEL)?;
+    std::io::copy(&mut file, &mut encoder)?;
+    encoder.finish()?;
+    let packed_len = packed.stream_position()?;
+    Ok(if packed_len < len - len / 16 {
+        (
+            Raw::Spooled {
+                file: packed,
+                len: packed_len,
+            },
+            ZSTD,
+        )
+    } else {
+        (Raw::Spooled { file, len }, AS_SENT)
+    })
+}
+
+/// The message's bytes from what `bodies` holds.
+fn unpacked(stored: Vec<u8>, format: i64) -> std::io::Result<Vec<u8>> {
+    match format {
+        ZSTD => zstd::stream::decode_all(&stored[..]),
+        _ => Ok(stored),
+    }
+}
+
 /// A downloaded message decoded and shaped for the index — CPU work that needs no database, done
 /// before the store is locked — or, from [`PreparedBody::undecoded`], its bytes alone: the sync
 /// stores those, and the index is built afterwards (`index.rs`).
@@ -44,6 +116,9 @@ enum Raw {
 pub struct PreparedBody {
     uid: u32,
     raw: Raw,
+    /// `raw`'s format ([`AS_SENT`] or [`ZSTD`]) and the message's own size.
+    format: i64,
+    size: u64,
     /// Whether the fields below were decoded (else the message waits for the indexer).
     decoded: bool,
     pub(super) parse_ok: bool,
@@ -58,34 +133,51 @@ pub struct PreparedBody {
 impl PreparedBody {
     pub fn new(body: NewBody) -> PreparedBody {
         let mut prepared = PreparedBody::decoded(body.uid, &body.raw);
-        prepared.raw = Raw::Inline(body.raw);
+        prepared.size = body.raw.len() as u64;
+        match compressed(&body.raw) {
+            Some(packed) => {
+                prepared.raw = Raw::Inline(packed);
+                prepared.format = ZSTD;
+            }
+            None => prepared.raw = Raw::Inline(body.raw),
+        }
         prepared
     }
 
-    /// A message stored as it arrived, decoded and indexed later by [`Store::build_index`]: what
-    /// the sync stores, so that it is done (everything readable offline) sooner.
+    /// A message stored as it arrived (compressed where that pays), decoded and indexed later by
+    /// [`Store::build_index`]: what the sync stores, so that it is done (everything readable
+    /// offline) sooner.
     pub fn undecoded(body: NewBody) -> PreparedBody {
-        PreparedBody {
-            raw: Raw::Inline(body.raw),
-            ..PreparedBody::waiting(body.uid)
+        let mut prepared = PreparedBody::waiting(body.uid);
+        prepared.size = body.raw.len() as u64;
+        match compressed(&body.raw) {
+            Some(packed) => {
+                prepared.raw = Raw::Inline(packed);
+                prepared.format = ZSTD;
+            }
+            None => prepared.raw = Raw::Inline(body.raw),
         }
+        prepared
     }
 
-    /// [`PreparedBody::undecoded`] for a spooled message (copied into the store from its file).
-    pub fn spooled_undecoded(body: SpooledBody) -> PreparedBody {
-        PreparedBody {
-            raw: Raw::Spooled {
-                file: body.file,
-                len: body.len,
-            },
-            ..PreparedBody::waiting(body.uid)
-        }
+    /// [`PreparedBody::undecoded`] for a spooled message (compressed from file to file in `dir`
+    /// where that pays, then copied into the store piece by piece).
+    pub fn spooled_undecoded(
+        body: SpooledBody,
+        dir: &std::path::Path,
+    ) -> std::io::Result<PreparedBody> {
+        let mut prepared = PreparedBody::waiting(body.uid);
+        prepared.size = body.len;
+        (prepared.raw, prepared.format) = packed_spool(body.file, body.len, dir)?;
+        Ok(prepared)
     }
 
     fn waiting(uid: u32) -> PreparedBody {
         PreparedBody {
             uid,
             raw: Raw::Inline(Vec::new()),
+            format: AS_SENT,
+            size: 0,
             decoded: false,
             parse_ok: false,
             subject: None,
@@ -103,18 +195,17 @@ impl PreparedBody {
     }
 
     /// A spooled message: its first [`SPOOLED_DECODED`] bytes are decoded (a bigger message is
-    /// never held whole); the store copies the file into the database piece by piece.
-    pub fn spooled(body: SpooledBody) -> std::io::Result<PreparedBody> {
+    /// never held whole); it is compressed from file to file (a temporary file in `dir`, beside
+    /// the store) when that pays, and the store copies the file into the database piece by piece.
+    pub fn spooled(body: SpooledBody, dir: &std::path::Path) -> std::io::Result<PreparedBody> {
         use std::io::{Read, Seek};
         let mut file = body.file;
         file.seek(std::io::SeekFrom::Start(0))?;
         let mut head = Vec::with_capacity(body.len.min(SPOOLED_DECODED) as usize);
         (&mut file).take(SPOOLED_DECODED).read_to_end(&mut head)?;
         let mut prepared = PreparedBody::decoded(body.uid, &head);
-        prepared.raw = Raw::Spooled {
-            file,
-            len: body.len,
-        };
+        prepared.size = body.len;
+        (prepared.raw, prepared.format) = packed_spool(file, body.len, dir)?;
         Ok(prepared)
     }
 
@@ -142,6 +233,8 @@ impl PreparedBody {
             return PreparedBody {
                 uid,
                 raw: Raw::Inline(Vec::new()),
+                format: AS_SENT,
+                size: 0,
                 decoded: true,
                 parse_ok: false,
                 subject: None,
@@ -154,7 +247,6 @@ impl PreparedBody {
         };
         PreparedBody {
             uid,
-            decoded: true,
             parse_ok,
             has_attachments,
             preview,
@@ -163,14 +255,15 @@ impl PreparedBody {
             index_body: text,
             subject,
             raw: Raw::Inline(Vec::new()),
+            format: AS_SENT,
+            size: 0,
+            decoded: true,
         }
     }
 
+    /// The message's size (as downloaded, whatever the store keeps).
     pub fn len(&self) -> u64 {
-        match &self.raw {
-            Raw::Inline(raw) => raw.len() as u64,
-            Raw::Spooled { len, .. } => *len,
-        }
+        self.size
     }
 
     pub fn is_empty(&self) -> bool {
@@ -223,11 +316,24 @@ impl Store {
     /// The message's raw RFC 5322 bytes, when downloaded.
     pub fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
-            .query_row("SELECT raw FROM bodies WHERE message_id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT b.raw, b.format FROM messages m JOIN bodies b ON b.stored_id = m.stored_id
+                 WHERE m.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
-            .map_err(|e| self.error(e))
+            .map_err(|e| self.error(e))?
+            .map(|(stored, format)| {
+                unpacked(stored, format).map_err(|e| {
+                    self.error(rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Blob,
+                        Box::new(e),
+                    ))
+                })
+            })
+            .transpose()
     }
 
     /// UIDs of messages whose body is not here yet, newest first, within the window.
@@ -266,14 +372,16 @@ impl Store {
     }
 
     /// Stores downloaded messages (one transaction): the raw bytes, the decoded fields, and the
-    /// full-text index. A message that does not parse is kept raw and marked; it never stops sync.
+    /// full-text index — once per stored message, shown in every folder that holds it. A message
+    /// that does not parse is kept raw and marked; it never stops sync.
     pub fn add_bodies(&mut self, folder_id: i64, bodies: &[NewBody]) -> Result<usize, StoreError> {
         let prepared: Vec<PreparedBody> = bodies.iter().cloned().map(PreparedBody::new).collect();
         self.add_prepared_bodies(folder_id, prepared)
     }
 
-    /// [`Store::add_bodies`] for messages already decoded with [`PreparedBody::new`] (which the
-    /// sync engine does on another thread while the previous batch is being written).
+    /// [`Store::add_bodies`] for messages already prepared with [`PreparedBody::new`] (which the
+    /// sync engine does on another thread while the previous batch is being written), or stored
+    /// undecoded for the indexer ([`PreparedBody::undecoded`]).
     pub fn add_prepared_bodies(
         &mut self,
         folder_id: i64,
@@ -285,29 +393,44 @@ impl Store {
         {
             let mut find = tx
                 .prepare_cached(
-                    "SELECT id, search_key FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                    "SELECT s.id, s.search_key FROM messages m
+                     JOIN stored_messages s ON s.id = m.stored_id
+                     WHERE m.folder_id = ?1 AND m.uid = ?2",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut body = tx
-                .prepare_cached("INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, ?2)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO bodies (stored_id, raw, format, size)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(|e| sqlite(&path, e))?;
             let mut body_space = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?1, zeroblob(?2))",
+                    "INSERT OR REPLACE INTO bodies (stored_id, raw, format, size)
+                     VALUES (?1, zeroblob(?2), ?3, ?4)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut update = tx
                 .prepare_cached(
                     "UPDATE messages SET body_state = ?2, has_attachments = ?3, preview = ?4,
                          subject = CASE WHEN ?5 IS NULL THEN subject ELSE ?5 END
+                     WHERE stored_id = ?1",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut update_stored = tx
+                .prepare_cached(
+                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3, preview = ?4
                      WHERE id = ?1",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut stored_only = tx
-                .prepare_cached("UPDATE messages SET body_state = ?2 WHERE id = ?1")
+                .prepare_cached("UPDATE messages SET body_state = ?2 WHERE stored_id = ?1")
+                .map_err(|e| sqlite(&path, e))?;
+            let mut stored_only_stored = tx
+                .prepare_cached("UPDATE stored_messages SET body_state = ?2 WHERE id = ?1")
                 .map_err(|e| sqlite(&path, e))?;
             for mut prepared in bodies {
-                let Some((id, key)): Option<(i64, i64)> = find
+                let Some((id, key)): Option<(i64, Option<i64>)> = find
                     .query_row(params![folder_id, prepared.uid], |r| {
                         Ok((r.get(0)?, r.get(1)?))
                     })
@@ -319,7 +442,7 @@ impl Store {
                 };
                 match &mut prepared.raw {
                     Raw::Inline(raw) => {
-                        body.execute(params![id, &*raw])
+                        body.execute(params![id, &*raw, prepared.format, prepared.size as i64])
                             .map_err(|e| sqlite(&path, e))?;
                     }
                     Raw::Spooled { file, len } => {
@@ -330,7 +453,7 @@ impl Store {
                             )
                         })?;
                         body_space
-                            .execute(params![id, len])
+                            .execute(params![id, len, prepared.format, prepared.size as i64])
                             .map_err(|e| sqlite(&path, e))?;
                         copy_into_blob(&tx, id, file).map_err(|e| match e {
                             Spool::Sqlite(e) => sqlite(&path, e),
@@ -342,9 +465,11 @@ impl Store {
                     }
                 }
                 if !prepared.decoded {
-                    stored_only
-                        .execute(params![id, super::index::STORED])
-                        .map_err(|e| sqlite(&path, e))?;
+                    for statement in [&mut stored_only, &mut stored_only_stored] {
+                        statement
+                            .execute(params![id, super::index::STORED])
+                            .map_err(|e| sqlite(&path, e))?;
+                    }
                     stored += 1;
                     continue;
                 }
@@ -364,6 +489,15 @@ impl Store {
                         prepared.subject,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
+                update_stored
+                    .execute(params![
+                        id,
+                        if prepared.parse_ok { 1 } else { 2 },
+                        prepared.has_attachments,
+                        prepared.preview,
+                    ])
+                    .map_err(|e| sqlite(&path, e))?;
+                let key = search_key_of(&tx, id, key).map_err(|e| sqlite(&path, e))?;
                 index_row(&tx, key, &prepared).map_err(|e| sqlite(&path, e))?;
                 stored += 1;
             }
@@ -371,6 +505,21 @@ impl Store {
         tx.commit().map_err(|e| sqlite(&path, e))?;
         Ok(stored)
     }
+}
+
+/// The search-index key of stored message `id` (`known`, else a new one, saved).
+pub(super) fn search_key_of(
+    tx: &rusqlite::Connection,
+    id: i64,
+    known: Option<i64>,
+) -> rusqlite::Result<i64> {
+    if let Some(key) = known {
+        return Ok(key);
+    }
+    let key = search_key(None, id);
+    tx.prepare_cached("UPDATE stored_messages SET search_key = ?2 WHERE id = ?1")?
+        .execute(params![id, key])?;
+    Ok(key)
 }
 
 /// Puts a decoded message's text into the full-text index under `key` (its row from the header,
@@ -394,28 +543,36 @@ pub(super) fn index_row(
     Ok(())
 }
 
-/// The first [`SPOOLED_DECODED`] bytes of a stored message (what is decoded for the preview and
-/// the index: headers and text come first in real mail), read from its blob without loading the
-/// rest; `None` if it has no stored bytes.
+/// The first [`SPOOLED_DECODED`] bytes of stored message `stored_id` (what is decoded for the
+/// preview and the index: headers and text come first in real mail), read from its blob — and
+/// decompressed as far as needed — without loading the rest; `None` if it has no stored bytes.
 pub(super) fn head_of_raw(
     conn: &rusqlite::Connection,
-    message_id: i64,
+    stored_id: i64,
 ) -> rusqlite::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let mut blob = match conn.blob_open(rusqlite::MAIN_DB, "bodies", "raw", message_id, true) {
-        Ok(blob) => blob,
-        // SQLITE_ERROR: no such row (the message has no stored bytes).
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::Unknown => {
-            return Ok(None);
-        }
-        Err(error) => return Err(error),
+    let Some(format): Option<i64> = conn
+        .prepare_cached("SELECT format FROM bodies WHERE stored_id = ?1")?
+        .query_row([stored_id], |r| r.get(0))
+        .optional()?
+    else {
+        return Ok(None);
     };
-    let len = (blob.len() as u64).min(SPOOLED_DECODED) as usize;
-    let mut head = Vec::with_capacity(len);
-    (&mut blob)
-        .take(len as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    // `bodies.stored_id` is the INTEGER PRIMARY KEY: the rowid.
+    let blob = conn.blob_open(rusqlite::MAIN_DB, "bodies", "raw", stored_id, true)?;
+    let unreadable = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+    let mut head = Vec::new();
+    if format == ZSTD {
+        zstd::stream::read::Decoder::new(blob)
+            .map_err(unreadable)?
+            .take(SPOOLED_DECODED)
+            .read_to_end(&mut head)
+            .map_err(unreadable)?;
+    } else {
+        blob.take(SPOOLED_DECODED)
+            .read_to_end(&mut head)
+            .map_err(unreadable)?;
+    }
     Ok(Some(head))
 }
 
@@ -428,13 +585,13 @@ enum Spool {
 /// a piece at a time: never the whole message in memory.
 fn copy_into_blob(
     tx: &rusqlite::Transaction<'_>,
-    message_id: i64,
+    stored_id: i64,
     file: &mut std::fs::File,
 ) -> Result<(), Spool> {
     use std::io::{Read, Seek, Write};
-    // `bodies.message_id` is the INTEGER PRIMARY KEY: the rowid.
+    // `bodies.stored_id` is the INTEGER PRIMARY KEY: the rowid.
     let mut blob = tx
-        .blob_open(rusqlite::MAIN_DB, "bodies", "raw", message_id, false)
+        .blob_open(rusqlite::MAIN_DB, "bodies", "raw", stored_id, false)
         .map_err(Spool::Sqlite)?;
     file.seek(std::io::SeekFrom::Start(0)).map_err(Spool::Io)?;
     let mut piece = vec![0u8; SPOOL_COPY];
@@ -480,6 +637,7 @@ mod tests {
             .add_envelopes(
                 inbox,
                 &[NewEnvelope {
+                    server_identity: None,
                     uid: 5,
                     flags: Flags::default(),
                     keywords: vec![],
@@ -509,5 +667,98 @@ mod tests {
             "falls back to the arrival time"
         );
         assert_eq!(store.message_raw(list[0].id).unwrap().unwrap(), garbage);
+    }
+
+    /// Random bytes, as a JPEG or a ZIP is to a compressor.
+    fn incompressible(len: usize) -> Vec<u8> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn messages_are_kept_compressed_where_it_pays_and_read_back_byte_exact() {
+        let (dir, mut store) = open();
+        let (_, inbox, _) = setup(&mut store);
+        // Text that compresses (a newsletter), an attachment that does not, and a big one that
+        // goes through a temporary file — each read back exactly as sent.
+        let text = "日本語のお知らせ。The quarterly report is attached below.\r\n".repeat(400);
+        let (e1, b1) = message(1, "text", &text);
+        let (e2, mut b2) = message(2, "photo", "");
+        b2.raw.extend_from_slice(&incompressible(200_000));
+        let (e3, mut b3) = message(3, "big", &text);
+        b3.raw.extend_from_slice(text.repeat(20).as_bytes());
+        b3.raw.extend_from_slice(&incompressible(1_500_000));
+        store
+            .add_envelopes(
+                inbox,
+                &[
+                    e1,
+                    NewEnvelope {
+                        size: b2.raw.len() as u32,
+                        ..e2
+                    },
+                    e3,
+                ],
+            )
+            .unwrap();
+        store.add_bodies(inbox, &[b1.clone(), b2.clone()]).unwrap();
+        let mut spool = tempfile::tempfile_in(dir.path()).unwrap();
+        std::io::Write::write_all(&mut spool, &b3.raw).unwrap();
+        let big = PreparedBody::spooled(
+            SpooledBody {
+                uid: 3,
+                file: spool,
+                len: b3.raw.len() as u64,
+            },
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(big.len(), b3.raw.len() as u64, "the message's own size");
+        store.add_prepared_bodies(inbox, vec![big]).unwrap();
+
+        let formats: Vec<(i64, i64, i64)> = store
+            .conn
+            .prepare("SELECT format, length(raw), size FROM bodies ORDER BY stored_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(formats[0].0, ZSTD, "text is compressed");
+        assert!(formats[0].1 * 5 < formats[0].2, "{formats:?}");
+        assert_eq!(formats[1].0, AS_SENT, "random bytes are kept as they are");
+        assert_eq!(formats[1].1, formats[1].2);
+        assert_eq!(formats[2].0, ZSTD, "the spooled one too");
+        assert!(formats[2].1 < formats[2].2, "{formats:?}");
+        for (uid, raw) in [(1, &b1.raw), (2, &b2.raw), (3, &b3.raw)] {
+            let id = store
+                .messages(inbox, SortOrder::NewestFirst, 0, 10)
+                .unwrap()
+                .into_iter()
+                .find(|m| m.uid == Some(uid))
+                .unwrap()
+                .id;
+            assert_eq!(&store.message_raw(id).unwrap().unwrap(), raw, "UID {uid}");
+        }
+        assert!(store.stored_bytes().unwrap() < store.stored_totals().unwrap().1);
+        // The decoded text is not kept beside the bytes: the index (contentless) holds no text,
+        // only which words are in which message.
+        assert_eq!(store.search("quarterly", 10).unwrap().len(), 2);
+        let kept_text: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM message_text WHERE body IS NOT NULL OR subject IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept_text, 0);
     }
 }

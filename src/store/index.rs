@@ -17,17 +17,17 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::bodies::{PreparedBody, head_of_raw};
 use super::{Store, StoreError, sqlite};
 
-/// `messages.body_state` of a message whose bytes are stored but not yet decoded and indexed
-/// (shown as downloaded: it can be read).
+/// `body_state` (of the stored message and of each folder's membership of it) of a message whose
+/// bytes are stored but not yet decoded and indexed (shown as downloaded: it can be read).
 pub(super) const STORED: i64 = 4;
 /// How many messages are decoded and written at a time: a transaction short enough that the sync
 /// and the window, which write to the same store, never wait long for it.
 const BATCH_COUNT: usize = 100;
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// Messages to decode: their row ids and first bytes.
+/// Messages to decode: their stored-message ids and first bytes.
 type Heads = Vec<(i64, Vec<u8>)>;
-/// Messages decoded for the index, by row id.
+/// Messages decoded for the index, by stored-message id.
 type Decoded = Vec<(i64, PreparedBody)>;
 
 impl Store {
@@ -36,8 +36,7 @@ impl Store {
     pub fn unindexed_count(&self) -> Result<usize, StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM messages
-                 WHERE folder_id IN (SELECT id FROM folders) AND body_state = ?1",
+                "SELECT count(*) FROM stored_messages WHERE body_state = ?1",
                 [STORED],
                 |r| r.get::<_, i64>(0),
             )
@@ -53,9 +52,7 @@ impl Store {
         let mut statement = self
             .conn
             .prepare_cached(
-                "SELECT id FROM messages
-                 WHERE folder_id IN (SELECT id FROM folders) AND body_state = ?1
-                 ORDER BY search_key",
+                "SELECT id FROM stored_messages WHERE body_state = ?1 ORDER BY search_key",
             )
             .map_err(|e| self.error(e))?;
         statement
@@ -88,7 +85,7 @@ impl Store {
             looked += 1;
             let waiting: Option<i64> = self
                 .conn
-                .prepare_cached("SELECT body_state FROM messages WHERE id = ?1")
+                .prepare_cached("SELECT body_state FROM stored_messages WHERE id = ?1")
                 .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
                 .map_err(|e| self.error(e))?;
             if waiting != Some(STORED) {
@@ -176,20 +173,27 @@ impl Store {
         {
             let mut update = tx
                 .prepare_cached(
+                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3, preview = ?4
+                     WHERE id = ?1 AND body_state = ?5 RETURNING search_key",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            // Every folder's membership of the message shows the same.
+            let mut memberships = tx
+                .prepare_cached(
                     "UPDATE messages SET body_state = ?2, has_attachments = ?3, preview = ?4,
                          subject = CASE WHEN ?5 IS NULL THEN subject ELSE ?5 END
-                     WHERE id = ?1 AND body_state = ?6 RETURNING search_key",
+                     WHERE stored_id = ?1",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             for (id, prepared) in batch {
-                let key: Option<i64> = update
+                let state = if prepared.parse_ok { 1 } else { 2 };
+                let key: Option<Option<i64>> = update
                     .query_row(
                         params![
                             id,
-                            if prepared.parse_ok { 1 } else { 2 },
+                            state,
                             prepared.has_attachments,
                             prepared.preview,
-                            prepared.subject,
                             STORED
                         ],
                         |r| r.get(0),
@@ -199,6 +203,17 @@ impl Store {
                 let Some(key) = key else {
                     continue;
                 };
+                memberships
+                    .execute(params![
+                        id,
+                        state,
+                        prepared.has_attachments,
+                        prepared.preview,
+                        prepared.subject,
+                    ])
+                    .map_err(|e| sqlite(&path, e))?;
+                let key =
+                    super::bodies::search_key_of(&tx, id, key).map_err(|e| sqlite(&path, e))?;
                 super::bodies::index_row(&tx, key, &prepared).map_err(|e| sqlite(&path, e))?;
                 written += 1;
             }
@@ -273,7 +288,7 @@ mod tests {
     #[test]
     fn an_interrupted_index_resumes_without_losing_or_doubling_rows() {
         let (_dir, mut store) = open();
-        let (_, inbox, _) = setup(&mut store);
+        let (account, inbox, _) = setup(&mut store);
         let mut envelopes = Vec::new();
         let mut bodies = Vec::new();
         for uid in 1..=(BATCH_COUNT as u32 * 5 + 7) {
@@ -300,9 +315,11 @@ mod tests {
             .unwrap();
         assert!(first > 0 && first < total, "{first}");
         assert_eq!(store.unindexed_count().unwrap(), total - first);
-        // A message removed meanwhile is simply gone from the work.
+        // A message removed meanwhile (expunged from its one folder, then dropped as the sync
+        // drops what no folder holds) is simply gone from the work.
         let gone = store.messages(inbox, SortOrder::NewestFirst, 0, 1).unwrap()[0].clone();
         store.remove_uids(inbox, &[gone.uid.unwrap()]).unwrap();
+        store.drop_unreferenced(account).unwrap();
         let rest = store
             .build_index(&AtomicBool::new(false), &mut |_, _| {})
             .unwrap();

@@ -114,6 +114,43 @@ pub struct NewEnvelope {
     pub size: u32,
     /// The raw header block (`BODY.PEEK[HEADER]`).
     pub header: Vec<u8>,
+    /// The server's own lasting identity for the message, scheme first, when it has one:
+    /// `x-gm-msgid:…` (Gmail, X-GM-EXT-1) or `emailid:…` (RFC 8474 OBJECTID). Copies of one
+    /// message in several folders (labels, All Mail) share it; see [`message_identity`].
+    pub server_identity: Option<String>,
+}
+
+/// The identity under which a message is stored once per account, whichever folders it is in:
+/// the server's own (`server_identity`) where it has one; otherwise, for a message with a
+/// Message-ID, `rfc5322:` and a SHA-256 of its size and header block — copies made by COPY, MOVE
+/// or a virtual folder have the same bytes, while a stranger reusing a Message-ID (to hide
+/// behind a message already here) does not share its header and size. Computed from what the
+/// header pass fetched, so a copy is recognised before its body is downloaded. `None`: never
+/// shared (no Message-ID, or a placeholder). Nothing in it is tied to IMAP: another protocol
+/// (Microsoft Graph: internetMessageId, immutable ids) brings its own scheme.
+pub fn message_identity(
+    server_identity: Option<&str>,
+    has_message_id: bool,
+    size: u32,
+    header: &[u8],
+) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if let Some(identity) = server_identity {
+        return Some(identity.to_owned());
+    }
+    if !has_message_id || header.is_empty() {
+        return None;
+    }
+    let mut hash = Sha256::new();
+    hash.update(u64::from(size).to_le_bytes());
+    hash.update(header);
+    let digest = hash.finalize();
+    let mut text = String::with_capacity(8 + 64);
+    text.push_str("rfc5322:");
+    for byte in digest {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    Some(text)
 }
 
 pub(super) const SUMMARY_COLUMNS: &str = "m.id, m.folder_id, m.uid, COALESCE(m.date, m.internal_date), m.from_name, \
@@ -275,7 +312,10 @@ impl Store {
 
     /// Stores new messages' envelopes (one transaction). A row without a UID with the same
     /// Message-ID (a local move, or a UIDVALIDITY change) is adopted instead of duplicated. UIDs
-    /// already stored are skipped, so replaying a batch after a crash is harmless.
+    /// already stored are skipped, so replaying a batch after a crash is harmless. A message
+    /// already stored under the same identity ([`message_identity`]) in another folder (or
+    /// left by a move whose source was expunged first) gets a membership here and shares its
+    /// bytes, search entry and downloaded state: its body is not asked for again.
     pub fn add_envelopes(
         &mut self,
         folder_id: i64,
@@ -295,12 +335,32 @@ impl Store {
                                  AND message_id = ?2 LIMIT 1)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
+            let account_id: i64 = tx
+                .query_row(
+                    "SELECT account_id FROM folders WHERE id = ?1",
+                    [folder_id],
+                    |r| r.get(0),
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut find_stored = tx
+                .prepare_cached(
+                    "SELECT id, body_state, has_attachments, preview FROM stored_messages
+                     WHERE account_id = ?1 AND identity = ?2",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut insert_stored = tx
+                .prepare_cached(
+                    "INSERT INTO stored_messages (account_id, identity, has_attachments)
+                     VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| sqlite(&path, e))?;
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO messages (folder_id, uid, modseq, flags, keywords, internal_date, date,
                          size, subject, from_name, from_addr, recipients, message_id, in_reply_to, refs,
-                         thread_id, has_attachments)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                         thread_id, has_attachments, stored_id, body_state, preview)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                             ?18, ?19, ?20)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut index = tx
@@ -309,7 +369,7 @@ impl Store {
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut set_key = tx
-                .prepare_cached("UPDATE messages SET search_key = ?2 WHERE id = ?1")
+                .prepare_cached("UPDATE stored_messages SET search_key = ?2 WHERE id = ?1")
                 .map_err(|e| sqlite(&path, e))?;
             // Index rows are written after the loop in ascending order: FTS5 keeps them in memory
             // until a lower row number comes, so rows in the order of the envelopes (newest first)
@@ -346,7 +406,42 @@ impl Store {
                 // multipart/mixed (or a Content-Disposition: attachment header) announces files;
                 // the exact list comes with the body.
                 let header_text = String::from_utf8_lossy(&envelope.header).to_ascii_lowercase();
-                let has_attachments = header_text.contains("multipart/mixed");
+                let identity = message_identity(
+                    envelope.server_identity.as_deref(),
+                    decoded.message_id.is_some(),
+                    envelope.size,
+                    &envelope.header,
+                );
+                let known: Option<(i64, i64, bool, String)> = match &identity {
+                    Some(identity) => find_stored
+                        .query_row(params![account_id, identity], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                        })
+                        .optional()
+                        .map_err(|e| sqlite(&path, e))?,
+                    None => None,
+                };
+                let (stored_id, body_state, has_attachments, preview, new) = match known {
+                    // Downloaded (or kept raw, or stored and waiting for the index) already:
+                    // this folder's copy is the same message.
+                    Some((
+                        stored_id,
+                        state @ (1 | 2 | super::index::STORED),
+                        attachments,
+                        preview,
+                    )) => (stored_id, state, attachments, preview, false),
+                    Some((stored_id, _, attachments, _)) => {
+                        (stored_id, 0, attachments, String::new(), false)
+                    }
+                    None => {
+                        let has_attachments = header_text.contains("multipart/mixed");
+                        insert_stored
+                            .execute(params![account_id, identity, has_attachments])
+                            .map_err(|e| sqlite(&path, e))?;
+                        let stored_id = tx.last_insert_rowid();
+                        (stored_id, 0, has_attachments, String::new(), true)
+                    }
+                };
                 insert
                     .execute(params![
                         folder_id,
@@ -366,15 +461,21 @@ impl Store {
                         decoded.references.join(" "),
                         thread_id,
                         has_attachments,
+                        stored_id,
+                        body_state,
+                        preview,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
-                let id = tx.last_insert_rowid();
-                let key = search_key(decoded.date.or(envelope.internal_date), id);
+                added += 1;
+                if !new {
+                    // Its words are in the index already, under the stored message.
+                    continue;
+                }
+                let key = search_key(decoded.date.or(envelope.internal_date), stored_id);
                 set_key
-                    .execute(params![id, key])
+                    .execute(params![stored_id, key])
                     .map_err(|e| sqlite(&path, e))?;
                 index_rows.push((key, fts::index_text(&subject), fts::index_text(&recipients)));
-                added += 1;
             }
             index_rows.sort_unstable_by_key(|(key, _, _)| *key);
             for (key, subject, addresses) in index_rows {
@@ -455,17 +556,77 @@ impl Store {
     }
 }
 
-/// Deletes message rows with their bodies and index entries.
+/// Deletes message rows (a message's membership of its folder). The stored message — its bytes
+/// and index entry — stays until [`Store::drop_unreferenced`]: a message moved on the server
+/// disappears from its old folder before the next pass finds it in the new one, and must not be
+/// downloaded again.
 pub(super) fn delete_rows(tx: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
-    let mut unindex = tx.prepare_cached(
-        "DELETE FROM message_text WHERE rowid = (SELECT search_key FROM messages WHERE id = ?1)",
-    )?;
     let mut delete = tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?;
     for id in ids {
-        unindex.execute([id])?;
         delete.execute([id])?;
     }
     Ok(())
+}
+
+impl Store {
+    /// Drops the account's stored messages that no folder holds any more (with their bytes and
+    /// index entries). The sync engine calls it after a complete pass over every folder, when a
+    /// message moved elsewhere has been found in its new folder.
+    pub fn drop_unreferenced(&mut self, account_id: i64) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
+        let orphans: Vec<(i64, Option<i64>)> = tx
+            .prepare(
+                "SELECT s.id, s.search_key FROM stored_messages s WHERE s.account_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.stored_id = s.id)",
+            )
+            .and_then(|mut s| {
+                s.query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(|e| sqlite(&path, e))?;
+        {
+            let mut unindex = tx
+                .prepare_cached("DELETE FROM message_text WHERE rowid = ?1")
+                .map_err(|e| sqlite(&path, e))?;
+            let mut delete = tx
+                .prepare_cached("DELETE FROM stored_messages WHERE id = ?1")
+                .map_err(|e| sqlite(&path, e))?;
+            for (id, key) in &orphans {
+                if let Some(key) = key {
+                    unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
+                }
+                delete.execute([id]).map_err(|e| sqlite(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| sqlite(&path, e))?;
+        Ok(orphans.len())
+    }
+
+    /// Store-wide figures: (stored messages, the size of those downloaded), for summaries and
+    /// benchmarks. [`Store::stored_bytes`] is what their bodies take in the store.
+    pub fn stored_totals(&self) -> Result<(usize, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM stored_messages),
+                        (SELECT COALESCE(sum(COALESCE(size, length(raw))), 0) FROM bodies)",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(|e| self.error(e))
+    }
+
+    /// The bytes the downloaded bodies take in the store (compressed where that paid).
+    pub fn stored_bytes(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(sum(length(raw)), 0) FROM bodies",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.error(e))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,5 +784,183 @@ mod tests {
             Some("taro@example.jp")
         );
         assert_eq!(store.unread_in_uid_range(inbox, 7, 9, 2).unwrap().0, 0);
+    }
+
+    fn stored_count(store: &Store) -> (usize, u64, i64) {
+        let (stored, bytes) = store.stored_totals().unwrap();
+        let indexed: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM stored_messages WHERE search_key IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (stored, bytes, indexed)
+    }
+
+    #[test]
+    fn a_message_in_several_folders_is_stored_once_and_its_body_not_asked_for_again() {
+        let (_dir, mut store) = open();
+        let (_, inbox, trash) = setup(&mut store);
+        // The same message under two UIDs (a label, All Mail): the second folder's headers come
+        // after the first folder's body was downloaded.
+        let (envelope, body) = message(1, "会議室の予約について", "第二会議室です。");
+        let raw = body.raw.clone();
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&envelope))
+            .unwrap();
+        store.add_bodies(inbox, &[body]).unwrap();
+        let mut seen_there = NewEnvelope {
+            uid: 40,
+            ..envelope.clone()
+        };
+        seen_there.flags.seen = true;
+        assert_eq!(store.add_envelopes(trash, &[seen_there]).unwrap(), 1);
+        assert!(
+            store
+                .missing_bodies(trash, BodyWindow::All)
+                .unwrap()
+                .is_empty(),
+            "the copy's body is here already"
+        );
+        let copy = &store
+            .messages(trash, SortOrder::NewestFirst, 0, 10)
+            .unwrap()[0];
+        assert_eq!(copy.body_state, BodyState::Downloaded);
+        assert!(copy.flags.seen, "each folder keeps its own flags");
+        assert!(
+            !store
+                .messages(inbox, SortOrder::NewestFirst, 0, 10)
+                .unwrap()[0]
+                .flags
+                .seen
+        );
+        assert_eq!(store.message_raw(copy.id).unwrap().unwrap(), raw);
+        assert_eq!(
+            stored_count(&store),
+            (1, raw.len() as u64, 1),
+            "one copy of bytes and words"
+        );
+        assert_eq!(store.search("会議室", 10).unwrap().len(), 1, "one hit");
+
+        // Both folders' headers before any body: the body downloaded for one serves both.
+        let (e2, b2) = message(2, "Budget", "Numbers");
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&e2))
+            .unwrap();
+        store
+            .add_envelopes(trash, &[NewEnvelope { uid: 41, ..e2 }])
+            .unwrap();
+        store
+            .add_bodies(trash, &[NewBody { uid: 41, ..b2 }])
+            .unwrap();
+        assert!(
+            store
+                .missing_bodies(inbox, BodyWindow::All)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(stored_count(&store).0, 2);
+    }
+
+    #[test]
+    fn a_message_moved_on_the_server_is_not_downloaded_again_and_goes_when_no_folder_holds_it() {
+        let (_dir, mut store) = open();
+        let (account, inbox, trash) = setup(&mut store);
+        let (envelope, body) = message(1, "moved", "text");
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&envelope))
+            .unwrap();
+        store.add_bodies(inbox, &[body]).unwrap();
+        // The source folder is synced first: the message is gone from it…
+        store.remove_uids(inbox, &[1]).unwrap();
+        // …and found in its new folder later in the same pass.
+        store
+            .add_envelopes(trash, &[NewEnvelope { uid: 7, ..envelope }])
+            .unwrap();
+        assert!(
+            store
+                .missing_bodies(trash, BodyWindow::All)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.drop_unreferenced(account).unwrap(), 0);
+        assert_eq!(store.search("moved", 10).unwrap()[0].folder_id, trash);
+        // Expunged for good: the bytes and the index entry go with the last membership.
+        store.remove_uids(trash, &[7]).unwrap();
+        assert_eq!(store.drop_unreferenced(account).unwrap(), 1);
+        assert_eq!(stored_count(&store), (0, 0, 0));
+        let words: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM message_text", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(words, 0);
+        assert!(store.search("moved", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_stranger_reusing_a_message_id_is_not_taken_for_the_message() {
+        let (_dir, mut store) = open();
+        let (_, inbox, trash) = setup(&mut store);
+        let (envelope, body) = message(1, "the real one", "real");
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&envelope))
+            .unwrap();
+        store.add_bodies(inbox, &[body]).unwrap();
+        // Same Message-ID, another header (and size): a message of its own, downloaded.
+        let (forged, _) = message(1, "the forged one", "forged");
+        store
+            .add_envelopes(trash, &[NewEnvelope { uid: 9, ..forged }])
+            .unwrap();
+        assert_eq!(
+            store.missing_bodies(trash, BodyWindow::All).unwrap().len(),
+            1
+        );
+        // Without a Message-ID nothing is shared, however alike.
+        let bare = b"Subject: no id\r\n\r\n".to_vec();
+        let no_id = NewEnvelope {
+            uid: 2,
+            size: 20,
+            header: bare,
+            ..envelope.clone()
+        };
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&no_id))
+            .unwrap();
+        store
+            .add_envelopes(trash, &[NewEnvelope { uid: 10, ..no_id }])
+            .unwrap();
+        assert_eq!(store.stored_totals().unwrap().0, 4);
+    }
+
+    #[test]
+    fn the_servers_identity_decides_where_it_has_one() {
+        let (_dir, mut store) = open();
+        let (_, inbox, trash) = setup(&mut store);
+        let (envelope, _) = message(1, "gmail", "");
+        let gmail = |uid, id: &str| NewEnvelope {
+            uid,
+            server_identity: Some(format!("x-gm-msgid:{id}")),
+            ..envelope.clone()
+        };
+        store
+            .add_envelopes(inbox, &[gmail(1, "1278455344230334865")])
+            .unwrap();
+        store
+            .add_envelopes(trash, &[gmail(5, "1278455344230334865")])
+            .unwrap();
+        assert_eq!(store.stored_totals().unwrap().0, 1);
+        // Same bytes, another server identity: two messages (the server says so).
+        store
+            .add_envelopes(trash, &[gmail(6, "1278455344230334866")])
+            .unwrap();
+        assert_eq!(store.stored_totals().unwrap().0, 2);
+        assert_eq!(
+            message_identity(None, true, 10, b"Message-ID: <a@b>\r\n\r\n")
+                .unwrap()
+                .len(),
+            "rfc5322:".len() + 64
+        );
     }
 }

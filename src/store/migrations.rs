@@ -188,6 +188,57 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX messages_by_flags ON messages(folder_id, flags);
     CREATE INDEX messages_by_thread ON messages(folder_id, thread_id, date, flags);
     "#,
+    // 5: one copy per message. A message that lives in several folders (Gmail's labels and its
+    // All Mail, a Sent copy, an Archive move the server has not told us about yet) is one
+    // `stored_messages` row — its raw bytes (`bodies`), its words in the search index — and a
+    // `messages` row per folder it is in: that row is the membership (folder, UID, the folder's
+    // flags and MODSEQ) and carries the list's columns so a folder's page stays one index walk.
+    // `identity` is protocol-neutral text, unique per account: "x-gm-msgid:…" (Gmail),
+    // "emailid:…" (RFC 8474), "rfc5322:<sha256 of size and header block>" for a message with a
+    // Message-ID on other servers; a later Graph sync adds its own scheme. NULL: never shared
+    // (a placeholder, a message without Message-ID, and the rows stored before this version).
+    // Existing rows keep their ids: each message becomes a stored message with the same id, so
+    // `bodies` keeps every blob under the same key and the index keeps its keys.
+    r#"
+    CREATE TABLE stored_messages (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id       INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        identity         TEXT,
+        -- The message's row in the full-text index (see store::search_key).
+        search_key       INTEGER,
+        -- What the body told (see messages.body_state): a membership found later copies it.
+        body_state       INTEGER NOT NULL DEFAULT 0,
+        has_attachments  INTEGER NOT NULL DEFAULT 0,
+        preview          TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX stored_messages_by_identity ON stored_messages(account_id, identity);
+    CREATE UNIQUE INDEX stored_messages_by_search_key ON stored_messages(search_key);
+    INSERT INTO stored_messages (id, account_id, identity, search_key, body_state, has_attachments,
+                                 preview)
+        SELECT m.id, f.account_id, NULL, m.search_key, m.body_state, m.has_attachments, m.preview
+        FROM messages m JOIN folders f ON f.id = m.folder_id;
+
+    ALTER TABLE messages ADD COLUMN stored_id INTEGER REFERENCES stored_messages(id);
+    UPDATE messages SET stored_id = id;
+    CREATE INDEX messages_by_stored ON messages(stored_id);
+    DROP INDEX messages_by_search_key;
+    ALTER TABLE messages DROP COLUMN search_key;
+
+    CREATE TABLE bodies_v5 (
+        stored_id  INTEGER PRIMARY KEY REFERENCES stored_messages(id) ON DELETE CASCADE,
+        raw        BLOB NOT NULL
+    );
+    INSERT INTO bodies_v5 (stored_id, raw) SELECT message_id, raw FROM bodies;
+    DROP TABLE bodies;
+    ALTER TABLE bodies_v5 RENAME TO bodies;
+    "#,
+    // 6: raw messages compressed. `format` 0: the bytes exactly as the server sent them (every
+    // body stored before this version, and those that do not compress); 1: one zstd frame of
+    // them. `size`: the message's own length (NULL for the rows before: their length(raw)).
+    r#"
+    ALTER TABLE bodies ADD COLUMN format INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bodies ADD COLUMN size INTEGER;
+    "#,
 ];
 
 #[cfg(test)]
@@ -195,6 +246,7 @@ mod tests {
     use rusqlite::Connection;
     use rusqlite::types::Value;
 
+    use super::super::messages::{SUMMARY_COLUMNS, summary_from_row};
     use super::super::testing::*;
     use super::*;
     use crate::sqlite::Database;
@@ -244,69 +296,131 @@ mod tests {
         .unwrap()
     }
 
+    /// Fills a store of schema 3 or 4 (the same columns) as the Tayori of that time did, in plain
+    /// SQL (today's store code writes today's schema): two accounts; in Alice's INBOX, Japanese
+    /// mail with its body, a body that is not a message at all, a message not downloaded yet, and
+    /// the same message (one Message-ID) also in Archive, stored twice as that Tayori did; a read
+    /// mark, a flag; a move queued for the server; Bob's INBOX with a message of its own.
+    fn fill_previous_schema(conn: &Connection) {
+        /// (id, folder, uid, flags, subject, Message-ID, thread, body, date)
+        type OldRow<'a> = (
+            i64,
+            i64,
+            u32,
+            i64,
+            &'a str,
+            Option<&'a str>,
+            i64,
+            Option<&'a [u8]>,
+            i64,
+        );
+        use crate::store::fts::index_text;
+        use crate::store::search::search_key;
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email) VALUES (1, 'alice@example.test'), (2, 'bob@example.test');
+             INSERT INTO folders (id, account_id, name, delimiter, role, uidvalidity, uidnext,
+                                  highestmodseq, envelopes_complete)
+             VALUES (1, 1, 'INBOX', '/', 'inbox', 7, 10, 5, 1),
+                    (2, 1, 'Trash', '/', 'trash', 8, 1, 1, 1),
+                    (3, 1, 'Archive', '/', 'archive', 9, 3, 2, 1),
+                    (4, 2, 'INBOX', '/', 'inbox', 3, 2, 1, 1);
+             INSERT INTO threads (id, root) VALUES (1, 'm1@example.jp'), (2, 'm2@example.jp'),
+                    (3, 'm3@example.jp'), (4, 'no-message-id 1:4'), (5, 'b1@example.jp');
+             INSERT INTO actions (account_id, kind, folder, uidvalidity, uid, message_id, argument,
+                                  created_at)
+             VALUES (1, 'move', 'INBOX', 7, 3, 'm3@example.jp', 'Archive', 1800000000);",
+        )
+        .unwrap();
+        let rows: [OldRow; 6] = [
+            (1, 1, 1, 1, "会議室の予約について", Some("m1@example.jp"), 1,
+             Some("From: Taro <taro@example.jp>\r\nSubject: 会議室の予約について\r\n\r\n第二会議室です。\r\n".as_bytes()),
+             1_800_000_000),
+            (2, 1, 2, 4, "Budget", Some("m2@example.jp"), 2,
+             Some(b"From: Taro <taro@example.jp>\r\nSubject: Budget\r\n\r\nNumbers\r\n"),
+             1_800_000_100),
+            (3, 1, 3, 0, "not downloaded", Some("m3@example.jp"), 3, None, 1_800_000_200),
+            (4, 1, 4, 0, "", None, 4, Some(b"\x00\x01 not a message \xff\xfe"), 1_800_000_300),
+            (5, 3, 1, 1, "Budget", Some("m2@example.jp"), 2,
+             Some(b"From: Taro <taro@example.jp>\r\nSubject: Budget\r\n\r\nNumbers\r\n"),
+             1_800_000_100),
+            (6, 4, 1, 0, "Bob's", Some("b1@example.jp"), 5,
+             Some(b"From: Bob <bob@example.test>\r\nSubject: Bob's\r\n\r\nHello\r\n"),
+             1_800_000_400),
+        ];
+        for (id, folder, uid, flags, subject, message_id, thread, body, date) in rows {
+            let key = search_key(Some(date), id);
+            let state = match body {
+                None => 0,
+                Some(raw) if raw.starts_with(b"\x00") => 2,
+                Some(_) => 1,
+            };
+            conn.execute(
+                "INSERT INTO messages (id, folder_id, uid, modseq, flags, internal_date, date, size,
+                     subject, from_name, from_addr, recipients, message_id, thread_id, body_state,
+                     preview, search_key)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5, ?6, ?7, 'Taro', 'taro@example.jp',
+                         'Taro taro@example.jp', ?8, ?9, ?10, ?11, ?12)",
+                rusqlite::params![
+                    id, folder, uid, flags, date, body.map_or(0, <[u8]>::len) as i64, subject,
+                    message_id, thread, state,
+                    body.map(|b| String::from_utf8_lossy(b).chars().rev().take(8).collect::<String>())
+                        .unwrap_or_default(),
+                    key
+                ],
+            )
+            .unwrap();
+            let text = body
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            conn.execute(
+                "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![
+                    key,
+                    index_text(subject),
+                    index_text("Taro taro@example.jp"),
+                    index_text(&text)
+                ],
+            )
+            .unwrap();
+            if let Some(raw) = body {
+                conn.execute(
+                    "INSERT INTO bodies (message_id, raw) VALUES (?1, ?2)",
+                    rusqlite::params![id, raw],
+                )
+                .unwrap();
+            }
+        }
+    }
+
+    fn store_of_schema(path: &std::path::Path, version: usize) -> Store {
+        let previous = Database {
+            migrations: &MIGRATIONS[..version],
+            ..super::super::DATABASE
+        };
+        let store = Store {
+            conn: previous.open(path).unwrap(),
+            path: path.to_owned(),
+        };
+        assert_eq!(store.schema_version().unwrap(), version as i64);
+        store
+    }
+
     #[test]
-    fn a_store_of_the_previous_schema_keeps_every_row_and_byte_and_its_ids_are_not_reused() {
+    fn a_store_of_schema_3_keeps_every_row_and_byte_and_its_ids_are_not_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mail.sqlite3");
-        // A store as the previous Tayori wrote it (schema 3), filled the way sync and the window
-        // fill it: two accounts, messages with bodies (one not a parseable message at all), a read
-        // mark, a flag and a move queued for the server.
-        {
-            let previous = Database {
-                migrations: &MIGRATIONS[..3],
-                ..super::super::DATABASE
-            };
-            let mut store = Store {
-                conn: previous.open(&path).unwrap(),
-                path: path.clone(),
-            };
-            assert_eq!(store.schema_version().unwrap(), 3);
-            let (_, inbox, _) = setup(&mut store);
-            let (e1, b1) = message(1, "会議室の予約について", "第二会議室です。");
-            let (e2, b2) = message(2, "Budget", "Numbers");
-            let (e3, _) = message(3, "not downloaded", "");
-            let mut garbage = message(4, "", "").0;
-            garbage.header = b"\x00\x01 not a message \xff\xfe".to_vec();
-            store.add_envelopes(inbox, &[e1, e2, e3, garbage]).unwrap();
-            store
-                .add_bodies(
-                    inbox,
-                    &[
-                        b1,
-                        b2,
-                        NewBody {
-                            uid: 4,
-                            raw: b"\x00\x01 not a message \xff\xfe".to_vec(),
-                        },
-                    ],
-                )
-                .unwrap();
-            let other = store.account_id("bob@example.test").unwrap();
-            store
-                .set_folder_list(
-                    other,
-                    &[("INBOX".into(), None, Some(FolderRole::Inbox), true)],
-                )
-                .unwrap();
-            let ids: Vec<i64> = store
-                .messages(inbox, SortOrder::OldestFirst, 0, 10)
-                .unwrap()
-                .iter()
-                .map(|m| m.id)
-                .collect();
-            store.set_seen(ids[0], true).unwrap();
-            store.set_flagged(ids[1], true).unwrap();
-            store.delete(ids[2]).unwrap();
-        }
+        fill_previous_schema(&store_of_schema(&path, 3).conn);
         let before = every_row(&Connection::open(&path).unwrap());
         assert!(
             before.iter().all(|(_, rows)| !rows.is_empty()),
             "{before:?}"
         );
 
+        let migrated = store_of_schema(&path, 4);
+        assert_eq!(every_row(&migrated.conn), before, "every row and byte kept");
+        drop(migrated);
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        assert_eq!(every_row(&store.conn), before, "every row and byte kept");
         for table in ["accounts", "folders", "messages"] {
             assert!(
                 schema_of(&store.conn, table).contains("AUTOINCREMENT"),
@@ -349,8 +463,10 @@ mod tests {
             .conn
             .query_row("SELECT max(id) FROM messages", [], |r| r.get(0))
             .unwrap();
-        let newest_uid = store.message(newest_id).unwrap().unwrap().uid.unwrap();
-        store.remove_uids(inbox, &[newest_uid]).unwrap();
+        let newest = store.message(newest_id).unwrap().unwrap();
+        store
+            .remove_uids(newest.folder_id, &[newest.uid.unwrap()])
+            .unwrap();
         store
             .add_envelopes(inbox, &[message(9, "new", "").0])
             .unwrap();
@@ -384,5 +500,158 @@ mod tests {
             .unwrap()
             .id;
         assert!(carol_inbox > bob_inbox, "{carol_inbox} reuses {bob_inbox}");
+    }
+
+    /// Every message of a schema-4 store, as the list reads it (the summary columns have not
+    /// changed), by id.
+    fn summaries(conn: &Connection) -> Vec<MessageSummary> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM messages m ORDER BY m.id");
+        let mut statement = conn.prepare(&sql).unwrap();
+        statement
+            .query_map([], summary_from_row)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn one_copy_per_message_keeps_every_message_byte_exact_with_its_flags_folder_thread_and_search()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        let searches = ["会議室", "budget", "taro", "hello", "numbers"];
+        let (messages, raws, others, hits_before) = {
+            let old = store_of_schema(&path, 4);
+            fill_previous_schema(&old.conn);
+            let raws: Vec<(i64, Vec<u8>)> = old
+                .conn
+                .prepare("SELECT message_id, raw FROM bodies ORDER BY message_id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let hits: Vec<Vec<i64>> = searches
+                .iter()
+                .map(|typed| {
+                    old.conn
+                        .prepare(
+                            "SELECT m.id FROM message_text t JOIN messages m ON m.search_key = t.rowid
+                             WHERE message_text MATCH ?1 ORDER BY t.rowid DESC",
+                        )
+                        .unwrap()
+                        .query_map([crate::store::fts::query(typed).unwrap()], |r| r.get(0))
+                        .unwrap()
+                        .collect::<Result<_, _>>()
+                        .unwrap()
+                })
+                .collect();
+            let others: Vec<_> = every_row(&old.conn)
+                .into_iter()
+                .filter(|(table, _)| {
+                    ["accounts", "folders", "threads", "actions"].contains(&table.as_str())
+                })
+                .collect();
+            (summaries(&old.conn), raws, others, hits)
+        };
+        assert_eq!(raws.len(), 5);
+        assert!(
+            hits_before.iter().all(|hits| !hits.is_empty()),
+            "{hits_before:?}"
+        );
+
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let check: String = store
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let orphans: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(orphans, 0);
+        // Every message as the list shows it: folder, UID, flags, thread, downloaded state, preview.
+        assert_eq!(summaries(&store.conn), messages);
+        for message in &messages {
+            assert_eq!(store.message(message.id).unwrap().as_ref(), Some(message));
+        }
+        // Every body byte for byte, under the message's id.
+        for (id, raw) in &raws {
+            assert_eq!(
+                store.message_raw(*id).unwrap().as_ref(),
+                Some(raw),
+                "message {id}"
+            );
+        }
+        assert_eq!(
+            store.message_raw(3).unwrap(),
+            None,
+            "not downloaded stays so"
+        );
+        // Accounts, folders (with their sync state), threads and the queued move unchanged.
+        let kept: Vec<_> = every_row(&store.conn)
+            .into_iter()
+            .filter(|(table, _)| {
+                ["accounts", "folders", "threads", "actions"].contains(&table.as_str())
+            })
+            .collect();
+        assert_eq!(kept, others);
+        // The same hits, in the same order.
+        for (typed, before) in searches.iter().zip(&hits_before) {
+            let after: Vec<i64> = store
+                .search(typed, 100)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect();
+            assert_eq!(&after, before, "{typed}");
+        }
+
+        // After: a message that arrives in two folders is stored once, and the ids of the
+        // migrated messages are not handed out again.
+        let archive = store
+            .folder_by_name("alice@example.test", "Archive")
+            .unwrap()
+            .unwrap()
+            .id;
+        let inbox = store
+            .folder_by_name("alice@example.test", "INBOX")
+            .unwrap()
+            .unwrap()
+            .id;
+        let (envelope, body) = message(20, "after", "new words");
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&envelope))
+            .unwrap();
+        store.add_bodies(inbox, &[body]).unwrap();
+        store
+            .add_envelopes(
+                archive,
+                &[NewEnvelope {
+                    uid: 21,
+                    ..envelope
+                }],
+            )
+            .unwrap();
+        assert!(
+            store
+                .missing_bodies(archive, BodyWindow::All)
+                .unwrap()
+                .is_empty()
+        );
+        let new_ids: Vec<i64> = store
+            .search("after", 10)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(new_ids.len(), 1, "one message, one hit");
+        assert!(new_ids[0] > 6);
+        let (stored, _) = store.stored_totals().unwrap();
+        assert_eq!(stored, 7, "six migrated and one new, stored once");
     }
 }

@@ -10,7 +10,15 @@
 //! shown as done.
 //!
 //! **Bodies** are kept in the database (`bodies` table) rather than as files: one fsync domain, one
-//! file to back up, atomic with the message row, and measured fast enough (see `benches/sync.sh`).
+//! file to back up, atomic with the message row, and measured fast enough (see `benches/sync.sh`);
+//! zstd-compressed where that pays, read back byte-exact.
+//!
+//! **One copy per message.** A message is stored once per account (`stored_messages`: its bytes
+//! and its search entry) under an identity that is not tied to IMAP (see
+//! [`message_identity`]); each folder that holds it has a `messages` row — the
+//! membership, with that folder's UID and flags — which is what the list, the window's selection
+//! and the queued changes name by its id. Copies in other folders (labels, All Mail) and moves
+//! are recognised from their headers, before any body is downloaded.
 //!
 //! The store is synchronous (rusqlite). Async callers — the sync engine, the GUI — run it on a
 //! blocking thread (`tokio::task::spawn_blocking`), never on a UI or reactor thread.
@@ -42,7 +50,9 @@ use thiserror::Error;
 pub use bodies::{BodyWindow, NewBody, PreparedBody, SpooledBody};
 pub use changes::{ActionKind, QueuedAction};
 pub use folders::{Folder, FolderRole, FolderState};
-pub use messages::{Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder};
+pub use messages::{
+    Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
+};
 pub use threads::{ListScope, ThreadSummary};
 
 use crate::config::Paths;

@@ -9,7 +9,8 @@ use super::{Store, StoreError, fts};
 impl Store {
     /// Full-text search over subject, addresses and body text, newest first (as mail programs show
     /// search results; ranking by relevance costs a score for every match, which is slow for
-    /// common words in a large mailbox).
+    /// common words in a large mailbox). A message in several folders is one hit (shown in the
+    /// folder where it was found first).
     pub fn search(&self, typed: &str, limit: usize) -> Result<Vec<MessageSummary>, StoreError> {
         let Some(query) = fts::query(typed) else {
             return Ok(Vec::new());
@@ -18,7 +19,9 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM
                  (SELECT rowid AS key FROM message_text WHERE message_text MATCH ?1
                   ORDER BY rowid DESC LIMIT ?2) t
-             JOIN messages m ON m.search_key = t.key ORDER BY t.key DESC"
+             JOIN stored_messages s ON s.search_key = t.key
+             JOIN messages m ON m.id = (SELECT min(id) FROM messages WHERE stored_id = s.id)
+             ORDER BY t.key DESC"
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
         statement
@@ -30,8 +33,8 @@ impl Store {
 
 /// The full-text index's row number for a message: its date in the high bits, so that FTS5 —
 /// which walks its lists in row-number order — yields the newest matches first and a search can
-/// stop after the first page however many messages match. The low 24 bits (the message's row id)
-/// keep keys unique.
+/// stop after the first page however many messages match. The low 24 bits (the stored message's
+/// row id) keep keys unique.
 pub(super) fn search_key(date: Option<i64>, id: i64) -> i64 {
     let date = date.unwrap_or(0).clamp(0, (1 << 38) - 1);
     (date << 24) | (id & 0xFF_FFFF)

@@ -51,6 +51,7 @@ pub(super) fn message(uid: u32, subject: &str, body: &str) -> (NewEnvelope, NewB
     let header_end = raw.find("\r\n\r\n").unwrap() + 4;
     (
         NewEnvelope {
+            server_identity: None,
             uid,
             flags: Flags::default(),
             keywords: vec![],
@@ -76,6 +77,7 @@ pub(super) fn conversation_message(uid: u32, day: u32, parent: Option<&str>) -> 
          Message-ID: <t{uid}@example.jp>\r\n{references}Date: {day} Nov 2026 10:00:00 +0900\r\n\r\n"
     );
     NewEnvelope {
+        server_identity: None,
         uid,
         flags: Flags::default(),
         keywords: vec![],

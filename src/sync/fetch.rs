@@ -37,6 +37,7 @@ const MAX_RECONNECTS: usize = 10;
 fn placeholder(uid: u32, reason: &str) -> NewEnvelope {
     let reason = server_text(reason, SERVER_TEXT_CHARS);
     NewEnvelope {
+        server_identity: None,
         uid,
         flags: Flags::default(),
         keywords: Vec::new(),
@@ -317,17 +318,25 @@ impl Engine {
         let (sender, mut receiver) = mpsc::channel::<Downloaded>(1);
         let (decoded_sender, mut decoded_receiver) =
             mpsc::channel::<Result<Vec<PreparedBody>, StoreError>>(1);
+        let spool_dir = self.spool_dir.clone();
         let decoder = tokio::spawn(async move {
             while let Some(downloaded) = receiver.recv().await {
                 // A failed task here ends the pass through the writer's closed channel.
+                let spool_dir = spool_dir.clone();
                 let Ok(prepared) = tokio::task::spawn_blocking(move || match downloaded {
-                    // Stored as they came: decoding them for the list's preview and the search
-                    // index waits until the sync is done (`index.rs`).
+                    // Stored as they came (compressed where that pays): decoding them for the
+                    // list's preview and the search index waits until the sync is done
+                    // (`store/index.rs`).
                     Downloaded::Batch(batch) => Ok(batch
                         .into_iter()
                         .map(PreparedBody::undecoded)
                         .collect::<Vec<_>>()),
-                    Downloaded::Spooled(body) => Ok(vec![PreparedBody::spooled_undecoded(body)]),
+                    Downloaded::Spooled(body) => PreparedBody::spooled_undecoded(body, &spool_dir)
+                        .map(|prepared| vec![prepared])
+                        .map_err(|source| StoreError::Spool {
+                            path: spool_dir,
+                            source,
+                        }),
                 })
                 .await
                 else {

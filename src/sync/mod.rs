@@ -459,6 +459,11 @@ impl Engine {
             summary.folders_checked += 1;
             self.sync_folder(conn, state, &mut summary).await?;
         }
+        // Every folder is up to date: a message no folder holds any more has left the account
+        // (a move's source went before its destination was seen; now both have been).
+        let account_id = self.account_id;
+        self.db(move |store| store.drop_unreferenced(account_id))
+            .await?;
         self.emit(SyncEvent::Finished(summary.clone()));
         Ok(summary)
     }

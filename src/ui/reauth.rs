@@ -30,7 +30,9 @@ async fn run(context: Context, account: Account, password: String) -> Result<(),
     let shared = account.shared_via.is_some().then(|| account.clone());
     let account = setup::sign_in_owner(&accounts, &account)?;
     // The browser's page waits until the account is checked (dropped on failure: "return to Tayori").
-    let (credentials, page) = match setup::saved_oauth_client(&account.auth) {
+    let (credentials, page) = match setup::saved_oauth_client(&account.auth)
+        .map(|client| setup::with_graph_scopes(client, &accounts, &account))
+    {
         Some(client) => {
             let signed_in = setup::sign_in_oauth(
                 &net,

@@ -441,6 +441,7 @@ pub fn account(email: &str) -> Account {
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     }
 }
 
@@ -598,6 +599,7 @@ pub fn fill_store(paths: &Paths, inbox: usize) {
             let envelopes: Vec<NewEnvelope> = chunk
                 .iter()
                 .map(|&n| NewEnvelope {
+                    server_identity: None,
                     uid: n as u32 + 1,
                     flags: Flags {
                         seen: n % 7 != 0,

@@ -29,6 +29,9 @@ pub enum Misbehaviour {
     StartTlsInjectionRefusingSignIn,
     /// EHLO does not offer STARTTLS (as when something on the network strips it).
     NoStartTls,
+    /// Every sign-in is answered `454 4.7.0 Temporary authentication failure` (RFC 4954 §6), as a
+    /// server says when the service that checks passwords or tokens is down for a moment.
+    SignInTemporarilyFails,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,7 +326,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         shared.seen.commands.lock().unwrap().push(logged);
         let reply: String = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             let auth = if encrypted {
-                "250-AUTH PLAIN LOGIN\r\n"
+                "250-AUTH PLAIN LOGIN XOAUTH2\r\n"
             } else {
                 ""
             };
@@ -333,6 +336,8 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         } else if upper.starts_with("AUTH") {
             if refuses_sign_in {
                 "535 5.7.8 Authentication credentials invalid\r\n".into()
+            } else if shared.config.misbehaviour == Misbehaviour::SignInTemporarilyFails {
+                "454 4.7.0 Temporary authentication failure\r\n".into()
             } else if upper.starts_with("AUTH LOGIN") {
                 // Two challenges, any answers.
                 stream.write_all(b"334 VXNlcm5hbWU6\r\n").await?;

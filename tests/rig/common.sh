@@ -9,7 +9,7 @@ LOG="$STATE/log"
 PKI="$STATE/pki"
 umask 022
 
-COMPONENTS="dns https idp entra google dovecot postfix"
+COMPONENTS="dns https idp entra google exchange dovecot postfix"
 
 # ---- addresses and ports (keep in sync with README.md and the config templates) ----
 ISSUER="https://127.0.0.1:9443"
@@ -24,6 +24,9 @@ GUESS_ADDR=127.0.0.20
 # names through the rig DNS, and a plain-HTTP admin API (+ Dovecot's introspection) on 9000
 ENTRA_ADDR=127.0.0.30
 GOOGLE_ADDR=127.0.0.40
+# Exchange Online (tests/rig/idp/exchange.mjs): Microsoft Graph (graph.microsoft.com:443) and the
+# SMTP AUTH switch in front of Dovecot's submission (smtp.office365.com:587), admin API on 9000
+EXCHANGE_ADDR=127.0.0.31
 EMULATOR_ADMIN_PORT=9000
 
 # "host:port" (tcp) each component must accept connections on before it counts as up
@@ -32,6 +35,7 @@ ports_of() {
     idp)     echo "$IDP_ADDR:$IDP_PORT" ;;
     entra)   echo "$ENTRA_ADDR:443 $ENTRA_ADDR:$EMULATOR_ADMIN_PORT" ;;
     google)  echo "$GOOGLE_ADDR:443 $GOOGLE_ADDR:$EMULATOR_ADMIN_PORT" ;;
+    exchange) echo "$EXCHANGE_ADDR:443 $EXCHANGE_ADDR:587 $EXCHANGE_ADDR:$EMULATOR_ADMIN_PORT" ;;
     dovecot) echo "127.0.0.1:$IMAP_PORT 127.0.0.1:$IMAPS_PORT 127.0.0.1:$SUBMISSION_PORT 127.0.0.1:$SUBMISSIONS_PORT" \
                   "[::1]:$IMAP_PORT [::1]:$IMAPS_PORT [::1]:$SUBMISSION_PORT [::1]:$SUBMISSIONS_PORT" \
                   "127.0.0.2:$IMAP_PORT 127.0.0.2:$IMAPS_PORT 127.0.0.2:$SUBMISSION_PORT 127.0.0.2:$SUBMISSIONS_PORT" \
@@ -45,7 +49,7 @@ ports_of() {
 
 log_of() {
   case "$1" in
-    idp) echo "$LOG/idp.log" ;; entra) echo "$LOG/entra.log" ;; google) echo "$LOG/google.log" ;; dovecot) echo "$LOG/dovecot.log" ;; postfix) echo "$LOG/postfix.log" ;;
+    idp) echo "$LOG/idp.log" ;; entra) echo "$LOG/entra.log" ;; google) echo "$LOG/google.log" ;; exchange) echo "$LOG/exchange.log" ;; dovecot) echo "$LOG/dovecot.log" ;; postfix) echo "$LOG/postfix.log" ;;
     dns) echo "$LOG/dnsmasq.log" ;; https) echo "$LOG/https.log" ;;
   esac
 }
@@ -53,7 +57,7 @@ log_of() {
 # pid file of a component's main process (postfix/dovecot write their own)
 pidfile_of() {
   case "$1" in
-    idp) echo "$RUN/idp.pid" ;; entra) echo "$RUN/entra.pid" ;; google) echo "$RUN/google.pid" ;; dovecot) echo "$RUN/dovecot/master.pid" ;;
+    idp) echo "$RUN/idp.pid" ;; entra) echo "$RUN/entra.pid" ;; google) echo "$RUN/google.pid" ;; exchange) echo "$RUN/exchange.pid" ;; dovecot) echo "$RUN/dovecot/master.pid" ;;
     postfix) echo "$RUN/postfix-queue/pid/master.pid" ;;
     dns) echo "$RUN/dnsmasq.pid" ;; https) echo "$RUN/https.pid" ;;
   esac

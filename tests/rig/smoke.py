@@ -574,6 +574,8 @@ def main():
     http_fixture(log_offset)
     import smoke_providers  # the Entra ID and Google emulators
     smoke_providers.run(sys.modules[__name__])
+    import smoke_graph  # the Exchange Online emulator: Graph's send path, the SMTP AUTH switch
+    smoke_graph.run(sys.modules[__name__])
     time.sleep(0.3)  # let daemons flush their logs
     log_hygiene()
     print("%s: %d check(s) failed" % ("FAILED" if FAILED else "OK", len(FAILED)))

@@ -56,13 +56,13 @@ stop_postfix() {
 }
 
 RC=0
-for c in postfix dovecot google entra idp https dns; do
+for c in postfix dovecot exchange google entra idp https dns; do
   case " $TARGETS " in *" $c "*) ;; *) continue ;; esac
   case "$c" in
     postfix) stop_postfix ;;
     *) stop_pid "$c" ;;
   esac
-  case "$c" in idp|entra|google|https|dns) rm -f "$(pidfile_of "$c")" ;; esac
+  case "$c" in idp|entra|google|exchange|https|dns) rm -f "$(pidfile_of "$c")" ;; esac
   # shellcheck disable=SC2046
   if ! busy=$(wait_ports closed 10 $(ports_of "$c")); then
     echo "stop.sh: $c ports still in use (not by a process this rig started?): $busy" >&2

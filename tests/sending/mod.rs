@@ -125,6 +125,7 @@ pub fn alice_home(
             needs_sign_in: None,
             sent_copy,
             shared_via: None,
+            send_via_graph: None,
         })
         .unwrap();
     home

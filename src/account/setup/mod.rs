@@ -37,10 +37,11 @@ pub use save::{
 pub use sign_in::{
     GENERIC_SCOPES, ResolvedClient, SIGN_IN_TIMEOUT, SignedIn, issuer_hint_from_server,
     non_empty_password, oauth_auth, oauth_client, saved_oauth_client, sign_in_device,
-    sign_in_oauth, with_tenant,
+    sign_in_oauth, with_graph_scopes, with_tenant,
 };
 pub use verify::{
-    Check, VerifyProgress, forget_unverified, verify_and_save_stream, verify_imap, verify_smtp,
+    Check, SmtpCheck, VerifyProgress, forget_unverified, record_smtp_check, verify_and_save_stream,
+    verify_imap, verify_smtp,
 };
 
 /// Error codes with which a provider refuses the app itself (not the person): where an app password

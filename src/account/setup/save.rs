@@ -170,6 +170,7 @@ pub fn shared_mailbox(member: &Account, shared: &str) -> Result<Account, SetupEr
         needs_sign_in: None,
         sent_copy: None,
         shared_via: Some(member.email.clone()),
+        send_via_graph: None,
     })
 }
 
@@ -186,9 +187,10 @@ pub async fn add_shared_mailbox(
     let account = shared_mailbox(&member, shared)?;
     let credentials = account.credentials(&net.http).await?;
     super::verify_imap(net, &account.imap, &credentials).await?;
-    super::verify_smtp(net, &account.smtp, &credentials).await?;
+    let check = super::verify_smtp(net, &account.smtp, &credentials).await?;
     accounts.upsert(account.clone())?;
-    Ok(account)
+    super::record_smtp_check(accounts, &account.email, &check)?;
+    Ok(accounts.get(&account.email)?)
 }
 
 /// The account whose sign-in opens `account`: itself, or a shared mailbox's member — the one to
@@ -242,6 +244,7 @@ pub async fn save(
         // Decided from the provider when sending (`outbox::sent_copy_for`) unless set by hand.
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     };
     accounts.upsert(account.clone())?;
     crate::connections::note(&account.email, setup_contacts(plan, &account)).await;
@@ -327,6 +330,7 @@ mod tests {
             needs_sign_in: None,
             sent_copy: None,
             shared_via: None,
+            send_via_graph: None,
         }
     }
 

@@ -110,6 +110,11 @@ pub async fn oauth_client(
             .ok(),
             found.scopes.clone(),
         ),
+        // Both endpoints given (an administrator's policy pins them, perhaps without an issuer):
+        // taken as given, checked below; the mail server is not asked where to sign in.
+        None if found.authorization_endpoint.is_some() && found.token_endpoint.is_some() => {
+            (None, found.scopes.clone())
+        }
         None => {
             let (configuration, scope) = issuer_hint_from_server(net, &plan.imap).await?;
             let meta = metadata::from_configuration_url(&net.http, &configuration).await?;
@@ -353,6 +358,37 @@ pub fn saved_oauth_client(auth: &AccountAuth) -> Option<OAuthClient> {
         }),
         AccountAuth::Password => None,
     }
+}
+
+/// The client for signing `account` in again, asking also for Microsoft Graph's sending
+/// permissions where the account (or a shared mailbox opened with its sign-in) sends through
+/// Graph: incremental consent — the consent page lists only what is missing, and the one refresh
+/// token then redeems Graph tokens too.
+pub fn with_graph_scopes(
+    mut client: OAuthClient,
+    accounts: &crate::account::Accounts,
+    account: &crate::account::Account,
+) -> OAuthClient {
+    use crate::account::{SendingWay, sending_way};
+    let all = accounts.list().unwrap_or_default();
+    let mut wanted: Vec<&str> = Vec::new();
+    if sending_way(account) != SendingWay::Smtp {
+        wanted.extend(crate::graph::SEND_SCOPES);
+    }
+    if all.iter().any(|a| {
+        a.shared_via
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(&account.email))
+            && sending_way(a) != SendingWay::Smtp
+    }) {
+        wanted.extend(crate::graph::SHARED_SEND_SCOPES);
+    }
+    for scope in wanted {
+        if !client.scopes.iter().any(|s| s == scope) {
+            client.scopes.push(scope.to_owned());
+        }
+    }
+    client
 }
 
 /// Reads a password that must not be empty.

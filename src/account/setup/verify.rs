@@ -22,13 +22,46 @@ pub async fn verify_imap(
     Ok(())
 }
 
-/// Proves outgoing mail works: signs in to SMTP submission.
+/// What the SMTP check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmtpCheck {
+    /// SMTP submission took the sign-in.
+    Verified,
+    /// Exchange Online refused SMTP AUTH for the mailbox (`5.7.139`, `5.7.57`): the organisation
+    /// turned SMTP sending off. Not a failure of the account: Tayori sends through Microsoft Graph
+    /// with the same sign-in (`because`: the server's words).
+    GraphInstead { because: String },
+}
+
+/// Proves outgoing mail works: signs in to SMTP submission — or learns that Exchange Online has
+/// SMTP AUTH off for this mailbox, where a Microsoft sign-in sends through Microsoft Graph instead.
 pub async fn verify_smtp(
     net: &Net,
     server: &Server,
     credentials: &Credentials,
+) -> Result<SmtpCheck, SetupError> {
+    match smtp::verify(&net.dns, server, credentials).await {
+        Ok(()) => Ok(SmtpCheck::Verified),
+        Err(smtp::SmtpError::Refused { reason, .. })
+            if smtp::smtp_auth_disabled(&reason)
+                && matches!(credentials, Credentials::OAuth(tokens) if tokens.is_microsoft()) =>
+        {
+            tracing::info!(host = %server.host, %reason, "SMTP AUTH is off for this mailbox; it will send through Microsoft Graph");
+            Ok(SmtpCheck::GraphInstead { because: reason })
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Records what the SMTP check found on the saved account.
+pub fn record_smtp_check(
+    accounts: &Accounts,
+    email: &str,
+    check: &SmtpCheck,
 ) -> Result<(), SetupError> {
-    smtp::verify(&net.dns, server, credentials).await?;
+    if let SmtpCheck::GraphInstead { because } = check {
+        accounts.set_send_via_graph(email, because)?;
+    }
     Ok(())
 }
 
@@ -72,11 +105,14 @@ pub fn verify_and_save_stream(
     let work = async move {
         use futures::SinkExt;
         let steps: [Check; 3] = [Check::Imap, Check::Smtp, Check::Save];
+        let mut smtp_check = SmtpCheck::Verified;
         for check in steps {
             let _ = sender.send(VerifyProgress::Started(check)).await;
             let result = match check {
                 Check::Imap => verify_imap(&net, &plan.imap, &credentials).await,
-                Check::Smtp => verify_smtp(&net, &plan.smtp, &credentials).await,
+                Check::Smtp => verify_smtp(&net, &plan.smtp, &credentials)
+                    .await
+                    .map(|found| smtp_check = found),
                 Check::Save => {
                     match save(
                         &accounts,
@@ -87,7 +123,14 @@ pub fn verify_and_save_stream(
                     )
                     .await
                     {
-                        Ok(account) => {
+                        Ok(mut account) => {
+                            if let Err(error) =
+                                record_smtp_check(&accounts, &account.email, &smtp_check)
+                            {
+                                tracing::warn!(%error, "could not record that the account sends through Microsoft Graph");
+                            } else if let Ok(saved) = accounts.get(&account.email) {
+                                account = saved;
+                            }
                             let _ = sender.send(VerifyProgress::Passed(check)).await;
                             let _ = sender.send(VerifyProgress::Saved(Box::new(account))).await;
                             return;

@@ -95,6 +95,7 @@ export const USERS = {
   'info@contoso.test': {
     tenant: 'contoso', password: undefined, name: 'Contoso Info', disabled: true, shared: true,
     members: ['adele@contoso.test', 'megan@contoso.test', 'diego@contoso.test'],
+    send_as: ['adele@contoso.test', 'megan@contoso.test'], // as tests/rig/postfix/send-as.regexp.in
   },
   // t09: the privacy test's (tests/privacy.rs) "MX only" kind of address
   ...people('fabrikam', 'fabrikam.test', ['admin', 'pat', ...seq(9)], { admin: { role: 'global-admin' } }),
@@ -102,6 +103,7 @@ export const USERS = {
   'sales@northwind.test': {
     tenant: 'northwind', password: undefined, name: 'Northwind Sales', disabled: true, shared: true,
     members: ['nancy@northwind.test'],
+    send_as: ['nancy@northwind.test'],
   },
   ...people('adatum', 'adatum.test', ['admin', ...seq(4)], { admin: { role: 'global-admin' } }),
   ...people('consumers', 'outlook.com', seq(8)),
@@ -117,6 +119,19 @@ export const EXCHANGE_SCOPES = {
   'https://outlook.office.com/EWS.AccessAsUser.All': { highRisk: true },
   'https://outlook.office.com/SMTP.Send': { highRisk: false },
 };
+// Delegated permissions of Microsoft Graph for mail ("Microsoft Graph permissions reference"):
+// Mail.Send and Mail.Send.Shared stay user-consentable under Microsoft-managed consent; Mail.Read*
+// and Mail.ReadWrite* do not (MC1163922). Each resource's scopes are named by its URI.
+export const GRAPH = 'https://graph.microsoft.com';
+for (const [name, highRisk] of [['Mail.Send', false], ['Mail.Send.Shared', false], ['User.Read', false],
+  ['Mail.ReadBasic', true], ['Mail.Read', true], ['Mail.ReadWrite', true], ['Mail.Read.Shared', true],
+  ['Mail.ReadWrite.Shared', true]]) {
+  EXCHANGE_SCOPES[`${GRAPH}/${name}`] = { highRisk };
+}
+export const GRAPH_SCOPES = Object.keys(EXCHANGE_SCOPES).filter((s) => s.startsWith(`${GRAPH}/`));
+/** The resource (audience) a delegated scope is for: its URI without the permission's name. */
+export const resourceOf = (scope) => (EXCHANGE_SCOPES[scope] || scope.endsWith('/.default')
+  ? scope.slice(0, scope.lastIndexOf('/')) : undefined);
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 export const MAIL_SCOPES = ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send'];
 
@@ -129,7 +144,7 @@ export const APPS = {
     redirects: ['http://localhost', 'http://127.0.0.1'],
     public_client_flows: true,
     publisher_verified: false,
-    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES],
+    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES, ...GRAPH_SCOPES],
   },
   // The same app as an admin who only used the portal's text box would register it: the portal
   // refuses http://127.0.0.1 there, so only http://localhost is registered.
@@ -139,7 +154,7 @@ export const APPS = {
     redirects: ['http://localhost'],
     public_client_flows: true,
     publisher_verified: false,
-    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES],
+    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES, ...GRAPH_SCOPES],
   },
   // "Allow public client flows" off: the device authorization grant is refused (AADSTS7000218).
   '7a3e0000-0000-4000-8000-00000000a003': {
@@ -148,7 +163,7 @@ export const APPS = {
     redirects: ['http://localhost', 'http://127.0.0.1'],
     public_client_flows: false,
     publisher_verified: false,
-    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES],
+    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES, ...GRAPH_SCOPES],
   },
   // Contoso's own single-tenant registration, admin-consented in Contoso (see initialState).
   'c0c00000-0000-4000-8000-00000000a004': {
@@ -158,7 +173,7 @@ export const APPS = {
     redirects: ['http://localhost', 'http://127.0.0.1'],
     public_client_flows: true,
     publisher_verified: false,
-    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES],
+    permissions: [...OIDC_SCOPES, ...MAIL_SCOPES, ...GRAPH_SCOPES],
   },
 };
 

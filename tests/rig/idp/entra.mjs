@@ -24,7 +24,7 @@ import {
 } from './rig-common.mjs';
 import {
   HOST, AUTHORITY, CONSUMERS_TID, TENANTS, TENANT_BY_TID, USERS, EXCHANGE_SCOPES, OIDC_SCOPES, APPS,
-  initialState,
+  initialState, resourceOf,
 } from './entra-directory.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -362,6 +362,67 @@ provider.on('authorization.error', (ctx, err) => log('authorization.error', err?
 provider.on('server_error', (ctx, err) => log('server_error', err?.message || ''));
 provider.on('grant.success', (ctx) => log('grant.success', ctx.oidc.params.grant_type, ctx.oidc.client?.clientId));
 
+// The resources Tayori's registrations hold permissions of, and their "/.default" scopes.
+const DEFAULT_SCOPES = ['https://outlook.office.com/.default', 'https://graph.microsoft.com/.default'];
+
+/** The distinct resources (audiences) among a scope list, in the order they first appear. */
+const resourcesIn = (scopes) => [...new Set(scopes.map(resourceOf).filter(Boolean))];
+
+/**
+ * "The scopes must all be from a single resource, along with OIDC scopes" (authorization code
+ * flow, /token): a token request naming two resources is refused with AADSTS28000.
+ */
+function multipleResources(body) {
+  const scopes = String(body.scope || '').split(' ').filter(Boolean);
+  if (resourcesIn(scopes).length <= 1) return null;
+  return [400, errorBody('invalid_request', 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${body.scope} is not valid.`)];
+}
+
+/**
+ * A refresh token is bound to the person and the app, not to a resource ("Refresh tokens"): it
+ * redeems for any scope the person or an admin has consented to for this app. oidc-provider
+ * limits a refresh to the token's own scopes, so the grant and the refresh token are widened to
+ * the consented scopes asked for; a scope nobody consented to is AADSTS65001.
+ */
+async function widenToConsent(body) {
+  if (body.grant_type !== 'refresh_token' || !body.scope) return null;
+  const rt = await provider.RefreshToken.find(String(body.refresh_token || ''), { ignoreExpiration: true });
+  if (!rt || rt.clientId !== body.client_id) return null;
+  const asked = String(body.scope).split(' ').filter((s) => EXCHANGE_SCOPES[s]);
+  const granted = grantedScopes(rt.accountId, rt.clientId);
+  const app = appOf(rt.clientId);
+  if (asked.some((s) => !granted.has(s))) {
+    return [400, errorBody('invalid_grant', 65001, MESSAGES[65001](rt.clientId, app.name), { suberror: 'consent_required' })];
+  }
+  const have = new Set(String(rt.scope || '').split(' ').filter(Boolean));
+  const add = asked.filter((s) => !have.has(s));
+  if (add.length) {
+    const adapter = new EntraAdapter('RefreshToken');
+    const stored = await adapter.find(String(body.refresh_token));
+    if (stored) await adapter.upsert(String(body.refresh_token), { ...stored, scope: [...have, ...add].join(' ') }, Math.max(1, stored.exp - now()));
+    const grant = rt.grantId && await provider.Grant.find(rt.grantId);
+    if (grant) { grant.addOIDCScope(add.join(' ')); await grant.save(); }
+  }
+  return null;
+}
+
+/**
+ * "An access token is for one resource": when a code is redeemed for a consent that named several
+ * resources (and no scope parameter chose one), the token is for the first resource requested.
+ */
+async function narrowToOneResource(out) {
+  const scopes = String(out.scope || '').split(' ').filter(Boolean);
+  const resources = resourcesIn(scopes);
+  if (resources.length <= 1) return;
+  const keep = scopes.filter((s) => !resourceOf(s) || resourceOf(s) === resources[0]);
+  // the stored token itself is narrowed (its payload, through the adapter: oidc-provider keeps
+  // no API to change an issued token)
+  const adapter = new EntraAdapter('AccessToken');
+  const stored = await adapter.find(String(out.access_token || ''));
+  if (stored) await adapter.upsert(String(out.access_token), { ...stored, scope: keep.join(' ') }, Math.max(1, stored.exp - now()));
+  out.scope = keep.join(' ');
+}
+
 const now = () => Math.floor(Date.now() / 1000);
 const when = (epoch) => new Date(epoch * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
@@ -485,7 +546,7 @@ provider.use(async (ctx, next) => {
   // ---- token endpoint: directory rules first, then oidc-provider, then Entra's answer shape
   if (route === '/oauth2/v2.0/token' && ctx.method === 'POST') {
     const body = querystring.parse(Buffer.isBuffer(ctx.req.body) ? ctx.req.body.toString() : '');
-    const refusal = await tokenRefusal(ctx, body, entra);
+    const refusal = multipleResources(body) || await tokenRefusal(ctx, body, entra) || await widenToConsent(body);
     if (refusal) {
       [ctx.status, ctx.body] = refusal;
       ctx.set('cache-control', 'no-store');
@@ -503,6 +564,7 @@ provider.use(async (ctx, next) => {
       // the scope lists what the token is for; offline_access is not repeated there
       if (out.scope) out.scope = out.scope.split(' ').filter((s) => s !== 'offline_access').join(' ');
       if (out.id_token) out.id_token = tenantIdToken(out.id_token);
+      if (out.access_token) await narrowToOneResource(out);
       out.ext_expires_in = out.expires_in;
       ctx.body = out;
     }
@@ -636,7 +698,7 @@ function authorizeChecks(res, segInfo, q) {
       `${MESSAGES[70011](q.scope)} The '.default' scope can't be combined with resource-specific scopes.`);
   }
   for (const s of resourceScopes) {
-    if (!EXCHANGE_SCOPES[s] && s !== 'https://outlook.office.com/.default') {
+    if (!EXCHANGE_SCOPES[s] && !DEFAULT_SCOPES.includes(s)) {
       return redirectError(res, q.redirect_uri, q.state, 'invalid_scope', 70011, MESSAGES[70011](s));
     }
   }
@@ -768,7 +830,8 @@ async function finishConsent(req, res, details, scopes) {
 function expandScopes(requested, app) {
   const out = [];
   for (const s of requested) {
-    if (s === 'https://outlook.office.com/.default') out.push(...app.permissions.filter((p) => EXCHANGE_SCOPES[p]));
+    // "/.default": the app's registered permissions of that one resource
+    if (DEFAULT_SCOPES.includes(s)) out.push(...app.permissions.filter((p) => EXCHANGE_SCOPES[p] && resourceOf(p) === resourceOf(s)));
     else out.push(s);
   }
   return [...new Set(out)];
@@ -952,7 +1015,7 @@ async function adminConsentStart(res, segInfo, q, v2) {
     const scopes = String(q.scope || '').split(' ').filter(Boolean);
     if (!scopes.length) return errorPage(res, 400, 900144, MESSAGES[900144]('scope'));
     for (const s of scopes) {
-      if (!OIDC_SCOPES.includes(s) && !EXCHANGE_SCOPES[s] && s !== 'https://outlook.office.com/.default') {
+      if (!OIDC_SCOPES.includes(s) && !EXCHANGE_SCOPES[s] && !DEFAULT_SCOPES.includes(s)) {
         return errorPage(res, 400, 70011, MESSAGES[70011](s));
       }
     }
@@ -1127,6 +1190,8 @@ adminServer(ADDR, ADMIN_PORT, [
     if (!at || at.isExpired) return [200, { active: false }];
     return [200, {
       active: true, email: at.accountId, sub: at.accountId, client_id: at.clientId, scope: at.scope,
+      // the resource the token is for (its `aud` claim at Entra), and the person's object id
+      aud: resourcesIn(String(at.scope || '').split(' '))[0] || '00000003-0000-0000-c000-000000000000', oid: oidOf(at.accountId),
       exp: at.exp, iat: at.iat, tid: tenantOfUser(at.accountId)?.tid,
       // Shared mailboxes: one field per shared mailbox, its address if this person has Full Access
       // to it, "-" otherwise. Dovecot has one passdb per shared mailbox whose username attribute

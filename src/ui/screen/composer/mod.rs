@@ -45,7 +45,11 @@ pub enum Status {
     /// Refused before anything was queued (a bad address, a line break in the subject).
     Refused(String),
     Sending,
-    Sent,
+    /// Sent; `told`: the accounts whose person learns now, once, that their organisation turned
+    /// SMTP sending off and Tayori sends through Microsoft 365.
+    Sent {
+        told: Vec<String>,
+    },
     /// In the outbox, to be retried (offline, server busy), with the reason.
     Queued(String),
     /// The server (or the sign-in) refused it; it stays in the outbox.
@@ -241,7 +245,7 @@ impl State {
     }
 
     fn send(&mut self) -> Task<Message> {
-        if matches!(self.status, Status::Sending | Status::Sent) {
+        if matches!(self.status, Status::Sending | Status::Sent { .. }) {
             return Task::none();
         }
         let (account, draft) = match self.draft() {
@@ -285,8 +289,12 @@ impl State {
                     }
                     Err(e) => return Err(e.to_string()),
                 };
-                Ok(match worker.send(id).await.map_err(|e| e.to_string())? {
-                    Outcome::Sent { .. } | Outcome::FoundInSent => Status::Sent,
+                let outcome = worker.send(id).await.map_err(|e| e.to_string())?;
+                let told = tayori::account::Accounts::new(&paths)
+                    .take_graph_notices()
+                    .unwrap_or_default();
+                Ok(match outcome {
+                    Outcome::Sent { .. } | Outcome::FoundInSent => Status::Sent { told },
                     Outcome::WillRetry { reason, .. } => Status::Queued(reason),
                     Outcome::Failed { reason, .. } => Status::Failed(reason),
                 })
@@ -310,7 +318,7 @@ impl State {
     /// messages waiting to be sent). A draft with an address still half typed is saved at the next
     /// pause after it is whole.
     fn autosave(&mut self, edit: u64) -> Task<Message> {
-        if edit != self.edits || matches!(self.status, Status::Sending | Status::Sent) {
+        if edit != self.edits || matches!(self.status, Status::Sending | Status::Sent { .. }) {
             return Task::none();
         }
         let Ok((account, draft)) = self.draft() else {
@@ -533,7 +541,7 @@ impl State {
                 .width(72)
         };
         let emails: Vec<String> = self.accounts.iter().map(|a| a.email.clone()).collect();
-        let sending = matches!(self.status, Status::Sending | Status::Sent);
+        let sending = matches!(self.status, Status::Sending | Status::Sent { .. });
         let mut send = button(text(lang.text(Text::ComposeSend)))
             .style(style::primary_button)
             .padding([6, 18]);
@@ -694,7 +702,15 @@ impl State {
                 style::danger,
             ),
             Status::Sending => (lang.text(Text::ComposeSending).to_owned(), style::muted),
-            Status::Sent => (lang.text(Text::SendDone).to_owned(), style::accent),
+            Status::Sent { told } => (
+                std::iter::once(lang.text(Text::SendDone).to_owned())
+                    .chain(told.iter().map(|account| {
+                        fill(lang.text(Text::SendViaGraphNotice), &[("account", account)])
+                    }))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                style::accent,
+            ),
             Status::Queued(detail) => (
                 format!("{}\n{}", lang.text(Text::SendQueued), reason(detail)),
                 style::muted,

@@ -179,7 +179,7 @@ fn a_typed_message_is_sent_through_the_outbox_and_arrives_once() {
     person.click(Lang::from_system().text(Text::ComposeSend));
     assert_eq!(person.composer().status, Status::Sending);
     person.settle();
-    assert_eq!(person.composer().status, Status::Sent);
+    assert_eq!(person.composer().status, Status::Sent { told: Vec::new() });
     assert!(person.sees(Lang::from_system().text(Text::SendDone)));
 
     // Delivery by the rig's Postfix/Dovecot takes a moment.
@@ -295,6 +295,7 @@ fn addresses_are_completed_from_the_store() {
             .add_envelopes(
                 folder,
                 &[tayori::store::NewEnvelope {
+                    server_identity: None,
                     uid: 1,
                     flags: tayori::store::Flags::default(),
                     keywords: Vec::new(),

@@ -678,7 +678,10 @@ impl State {
                 ),
                 detail(
                     Text::AccountOutgoing,
-                    plain(server_line(&account.smtp, lang))
+                    plain(match tayori::account::sending_way(account) {
+                        tayori::account::SendingWay::Smtp => server_line(&account.smtp, lang),
+                        way => way.describe(account, lang),
+                    })
                 ),
             ]
             .spacing(6),

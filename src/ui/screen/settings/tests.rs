@@ -38,6 +38,7 @@ fn account(email: &str, port: (u16, u16)) -> Account {
         needs_sign_in: None,
         sent_copy: None,
         shared_via: None,
+        send_via_graph: None,
     }
 }
 

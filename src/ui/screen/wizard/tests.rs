@@ -890,6 +890,7 @@ fn every_step_speaks_the_persons_language_and_is_drawn() {
             needs_sign_in: None,
             sent_copy: None,
             shared_via: None,
+            send_via_graph: None,
         };
         person.apply(Message::Verify(VerifyEvent::Saved(Box::new(account))));
         shows(&person, &[Text::DoneHeading, Text::OpenMailbox]);

@@ -203,6 +203,7 @@ fn add_raw(store: &mut Store, folder: i64, messages: &[(u32, Vec<u8>, Flags)]) {
         .map(|(uid, raw, flags)| {
             let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
             NewEnvelope {
+                server_identity: None,
                 uid: *uid,
                 flags: *flags,
                 keywords: Vec::new(),

@@ -1,0 +1,384 @@
+//! Microsoft Graph, for SENDING where Exchange Online's SMTP AUTH is switched off (issue 27).
+//!
+//! Exchange Online can refuse SMTP client submission for a whole organisation or one mailbox
+//! (`535 5.7.139 … SmtpClientAuthentication is disabled …`, `5.7.57`), and many organisations leave
+//! it off. Microsoft Graph is Microsoft's interface for mail programs and is not gated by that
+//! switch. Tayori sends the same MIME message through it, never twice:
+//!
+//! 1. `POST /me/messages` with the MIME (base64, `Content-Type: text/plain`) and
+//!    `Prefer: IdType="ImmutableId"` creates a draft whose id survives moves; the outbox records
+//!    that id before anything else happens;
+//! 2. `POST /me/messages/{id}/send` answers `202 Accepted` and completes later; Exchange files the
+//!    Sent copy itself (Tayori appends none);
+//! 3. the message is confirmed by its `internetMessageId` in Sent Items. After a crash, the draft
+//!    and Sent Items decide together (see `crate::outbox::worker`).
+//!
+//! Shared mailboxes go through `/users/{address}/…` with the `.Shared` permissions.
+//!
+//! Throttling is obeyed: a `429` waits its `Retry-After` (up to [`MAX_RETRY_AFTER`]) and tries
+//! again, at most [`MAX_THROTTLED`] times; a longer wait is handed back to the outbox's schedule.
+//! A refused token (`401`) is refreshed once. The access token is Graph's own: at Microsoft each
+//! access token is for one resource, and the account's one refresh token redeems it
+//! ([`crate::auth::tokens::TokenManager::resource_token`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use thiserror::Error;
+
+use crate::auth::AuthError;
+use crate::auth::tokens::TokenManager;
+use crate::net::http::{Http, read_capped, root_cause};
+use crate::redact::{SERVER_TEXT_CHARS, server_text};
+
+/// Microsoft Graph's host, and the API version Tayori speaks.
+pub const GRAPH_HOST: &str = "graph.microsoft.com";
+const GRAPH_BASE: &str = "https://graph.microsoft.com/v1.0";
+
+/// The delegated permissions sending needs: creating the draft needs `Mail.ReadWrite` (Graph's
+/// "Create message"), sending it `Mail.Send`, finding it in Sent Items a read permission
+/// (`Mail.ReadWrite` covers it).
+pub const SEND_SCOPES: [&str; 2] = [
+    "https://graph.microsoft.com/Mail.ReadWrite",
+    "https://graph.microsoft.com/Mail.Send",
+];
+/// The same for a shared mailbox (`/users/{shared}/…`).
+pub const SHARED_SEND_SCOPES: [&str; 2] = [
+    "https://graph.microsoft.com/Mail.ReadWrite.Shared",
+    "https://graph.microsoft.com/Mail.Send.Shared",
+];
+
+/// The longest `Retry-After` waited for inside one attempt; longer ones go back to the outbox.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How many `429`s in a row one request waits out.
+pub const MAX_THROTTLED: usize = 5;
+/// The longest answer read (a page of message headers is a few kB).
+const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
+/// Pages of a lookup followed at most (a lookup by internetMessageId finds one or two).
+const MAX_PAGES: usize = 10;
+
+#[derive(Debug, Error)]
+pub enum GraphError {
+    /// Graph asks to wait longer than Tayori waits inside one attempt.
+    #[error("Microsoft 365 asked Tayori to wait {} s (throttling)", .0.as_secs())]
+    Throttled(Duration),
+    /// The permission is missing (`403 ErrorAccessDenied`) or was never consented.
+    #[error(
+        "Microsoft 365 refused access ({code}): Tayori needs permission to send through Microsoft 365 for this mailbox: {message}"
+    )]
+    Denied { code: String, message: String },
+    /// The token was refused even after a refresh (`401`).
+    #[error("Microsoft 365 refused the sign-in ({code}): {message}")]
+    SignIn { code: String, message: String },
+    /// Graph refused the request itself (another 4xx).
+    #[error("Microsoft 365 refused the message ({status} {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The item is not there (`404 ErrorItemNotFound`).
+    #[error("Microsoft 365 has no such item")]
+    NotFound,
+    /// Network trouble, a `5xx`, an answer Tayori cannot read: try again later.
+    #[error("Microsoft 365 could not be reached or did not answer: {0}")]
+    Transient(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl GraphError {
+    /// Whether trying again later by itself can help.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            GraphError::Throttled(_)
+                | GraphError::Transient(_)
+                | GraphError::Auth(AuthError::Network(_) | AuthError::Keyring(_))
+        )
+    }
+}
+
+/// One mailbox's Graph, with the account's tokens.
+pub struct Graph {
+    http: Http,
+    tokens: Arc<TokenManager>,
+    scopes: Vec<String>,
+    /// `me`, or `users/{address}` for a shared mailbox.
+    mailbox: String,
+    base: String,
+}
+
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Graph {
+    /// Graph for the signed-in person's own mailbox, or for `shared` (a shared mailbox the person
+    /// has Full Access and Send As on).
+    pub fn new(http: Http, tokens: Arc<TokenManager>, shared: Option<&str>) -> Graph {
+        let (scopes, mailbox) = match shared {
+            Some(address) => (
+                &SHARED_SEND_SCOPES,
+                format!("users/{}", urlencoding(address)),
+            ),
+            None => (&SEND_SCOPES, "me".to_owned()),
+        };
+        let mut scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        scopes.push("offline_access".into());
+        Graph {
+            http,
+            tokens,
+            scopes,
+            mailbox,
+            base: GRAPH_BASE.to_owned(),
+        }
+    }
+
+    /// The scopes this Graph's token is asked for.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    async fn token(&self) -> Result<crate::redact::Secret, GraphError> {
+        Ok(self.tokens.resource_token(GRAPH_HOST, &self.scopes).await?)
+    }
+
+    /// One request, with the token; a refused token refreshed once, throttling waited out.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Answer, GraphError> {
+        let mut token = self.token().await?;
+        let mut refreshed = false;
+        let mut throttled = 0;
+        loop {
+            let client = self.http.client_for_url(url).await;
+            let mut request = client
+                .request(method.clone(), url)
+                .bearer_auth(token.expose())
+                .header("Prefer", "IdType=\"ImmutableId\"");
+            if let Some(body) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "text/plain")
+                    .body(body.clone());
+            } else if method == reqwest::Method::POST {
+                request = request.header(reqwest::header::CONTENT_LENGTH, "0");
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| GraphError::Transient(root_cause(&e)))?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = read_capped(response, ANSWER_LIMIT)
+                .await
+                .map_err(GraphError::Transient)?;
+            match status {
+                401 if !refreshed => {
+                    tracing::info!(
+                        "Microsoft Graph refused the token; refreshing once and retrying"
+                    );
+                    token = self
+                        .tokens
+                        .resource_token_after_rejection(GRAPH_HOST, &self.scopes, &token)
+                        .await?;
+                    refreshed = true;
+                }
+                429 | 503 if throttled < MAX_THROTTLED => {
+                    // "Wait the number of seconds specified in the Retry-After header" (Graph's
+                    // throttling guidance); without one, a short pause.
+                    let wait = retry_after.unwrap_or(Duration::from_secs(2));
+                    if wait > MAX_RETRY_AFTER {
+                        return Err(GraphError::Throttled(wait));
+                    }
+                    tracing::info!(
+                        wait_s = wait.as_secs(),
+                        status,
+                        "Microsoft Graph is throttling; waiting as asked"
+                    );
+                    tokio::time::sleep(wait).await;
+                    throttled += 1;
+                }
+                _ => return Ok(Answer { status, body }),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}{}", self.base, self.mailbox, path)
+    }
+
+    /// Creates a draft from the message as built (`raw`): its id (an immutable id).
+    pub async fn create_draft(&self, raw: &[u8]) -> Result<String, GraphError> {
+        let body = base64::engine::general_purpose::STANDARD
+            .encode(raw)
+            .into_bytes();
+        let answer = self
+            .call(reqwest::Method::POST, &self.url("/messages"), Some(body))
+            .await?;
+        if answer.status != 201 && answer.status != 200 {
+            return Err(refusal(&answer));
+        }
+        let json: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|e| {
+            GraphError::Transient(format!("the answer to the draft was not JSON: {e}"))
+        })?;
+        json["id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| GraphError::Transient("the draft came back without an id".into()))
+    }
+
+    /// Sends the draft `id`: Graph answers `202 Accepted` and completes later.
+    pub async fn send_draft(&self, id: &str) -> Result<(), GraphError> {
+        let url = self.url(&format!("/messages/{}/send", urlencoding(id)));
+        let answer = self.call(reqwest::Method::POST, &url, None).await?;
+        if answer.status == 202 || answer.status == 200 {
+            return Ok(());
+        }
+        Err(refusal(&answer))
+    }
+
+    /// Whether the item `id` exists.
+    pub async fn exists(&self, id: &str) -> Result<bool, GraphError> {
+        let url = self.url(&format!("/messages/{}?$select=id,isDraft", urlencoding(id)));
+        let answer = self.call(reqwest::Method::GET, &url, None).await?;
+        match answer.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(refusal(&answer)),
+        }
+    }
+
+    /// The ids of the messages in the well-known folder `folder` (`sentitems`, `drafts`) whose
+    /// internetMessageId is `message_id`, following `@odata.nextLink`.
+    pub async fn find(&self, folder: &str, message_id: &str) -> Result<Vec<String>, GraphError> {
+        let filter = format!("internetMessageId eq '{}'", message_id.replace('\'', "''"));
+        let mut url = url::Url::parse(&self.url(&format!("/mailFolders/{folder}/messages")))
+            .map_err(|e| GraphError::Transient(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("$filter", &filter)
+            .append_pair("$select", "id,internetMessageId");
+        let mut next = Some(url.to_string());
+        let mut ids = Vec::new();
+        let mut pages = 0;
+        while let Some(page) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                break;
+            }
+            // A next link must stay on Graph: it carries the token.
+            if url::Url::parse(&page)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .as_deref()
+                != Some(GRAPH_HOST)
+            {
+                return Err(GraphError::Transient(
+                    "a next-page link pointed away from Microsoft Graph".into(),
+                ));
+            }
+            let answer = self.call(reqwest::Method::GET, &page, None).await?;
+            if answer.status != 200 {
+                return Err(refusal(&answer));
+            }
+            let json: serde_json::Value = serde_json::from_slice(&answer.body)
+                .map_err(|e| GraphError::Transient(format!("a message list was not JSON: {e}")))?;
+            for item in json["value"].as_array().into_iter().flatten() {
+                if item["internetMessageId"].as_str() == Some(message_id)
+                    && let Some(id) = item["id"].as_str()
+                {
+                    ids.push(id.to_owned());
+                }
+            }
+            next = json["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        Ok(ids)
+    }
+}
+
+/// A non-success answer as an error, in Graph's own words (bounded, control characters out).
+fn refusal(answer: &Answer) -> GraphError {
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let code = server_text(json["error"]["code"].as_str().unwrap_or("unknown"), 80);
+    let message = server_text(
+        json["error"]["message"].as_str().unwrap_or(""),
+        SERVER_TEXT_CHARS,
+    );
+    match answer.status {
+        401 => GraphError::SignIn { code, message },
+        403 if code == "ErrorAccessDenied" => GraphError::Denied { code, message },
+        404 => GraphError::NotFound,
+        408 | 429 | 500..=599 => {
+            GraphError::Transient(format!("{} {code}: {message}", answer.status))
+        }
+        status => GraphError::Refused {
+            status,
+            code,
+            message,
+        },
+    }
+}
+
+/// A path segment, percent-encoded (ids are base64url, addresses have `@`).
+fn urlencoding(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn graph_errors_are_sorted_by_what_happens_next() {
+        let denied = refusal(&answer(
+            403,
+            r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again."}}"#,
+        ));
+        assert!(matches!(denied, GraphError::Denied { .. }), "{denied:?}");
+        assert!(!denied.is_transient());
+        let send_as = refusal(&answer(
+            403,
+            r#"{"error":{"code":"ErrorSendAsDenied","message":"no right"}}"#,
+        ));
+        assert!(
+            matches!(send_as, GraphError::Refused { status: 403, .. }),
+            "{send_as:?}"
+        );
+        assert!(refusal(&answer(503, "")).is_transient());
+        assert!(matches!(
+            refusal(&answer(404, r#"{"error":{"code":"ErrorItemNotFound"}}"#)),
+            GraphError::NotFound
+        ));
+        let hostile = refusal(&answer(
+            400,
+            "{\"error\":{\"code\":\"X\",\"message\":\"a\\u001b[2Jb\"}}",
+        ));
+        assert!(!hostile.to_string().contains('\u{1b}'), "{hostile}");
+    }
+
+    #[test]
+    fn ids_and_addresses_are_one_path_segment() {
+        assert_eq!(urlencoding("info@contoso.test"), "info%40contoso.test");
+        assert_eq!(urlencoding("AAk/ALg=="), "AAk%2FALg%3D%3D");
+    }
+}

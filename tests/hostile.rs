@@ -696,13 +696,13 @@ async fn smtp_starttls_injection_is_never_reported_sent() {
     verdict.finish();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn account_add_refuses_an_smtp_server_whose_starttls_injects() {
-    let server = smtp::start(smtp::Config::new(
-        smtp::Security::StartTls,
-        smtp::Misbehaviour::StartTlsInjectionRefusingSignIn,
-    ))
-    .await;
+/// `tayori account add` for a person of Example Corp, whose administrator's policy names the rig's
+/// Dovecot for IMAP and `server` for SMTP (password sign-in); the home and the run.
+async fn add_with_smtp_at(server: &smtp::Server) -> (tempfile::TempDir, Run) {
+    let security = match server.security {
+        smtp::Security::StartTls => "starttls",
+        smtp::Security::Tls => "tls",
+    };
     let home = tempfile::tempdir().unwrap();
     let policy = home.path().join("policy.toml");
     std::fs::write(
@@ -713,16 +713,13 @@ async fn account_add_refuses_an_smtp_server_whose_starttls_injects() {
 name = "Example Corp IT"
 domains = ["example.test"]
 imap = {{ host = "mail.example.test", port = 10993, security = "tls" }}
-smtp = {{ host = "127.0.0.1", port = {}, security = "starttls" }}
+smtp = {{ host = "127.0.0.1", port = {}, security = "{security}" }}
 sign_in = ["password"]
 "#,
             server.port
         ),
     )
     .unwrap();
-    let mut verdict = Verdict::new("account-add-smtp-injection");
-    // The injecting server refuses every sign-in after TLS (535): the check can only pass if the
-    // replies are read one step late.
     let run = run(Tayori::new(
         home.path(),
         &["account", "add", SENDER, "--auth", "password"],
@@ -731,6 +728,20 @@ sign_in = ["password"]
     .stdin(&format!("{SENDER_PASSWORD}\n"))
     .deadline(DEADLINE))
     .await;
+    (home, run)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn account_add_refuses_an_smtp_server_whose_starttls_injects() {
+    let server = smtp::start(smtp::Config::new(
+        smtp::Security::StartTls,
+        smtp::Misbehaviour::StartTlsInjectionRefusingSignIn,
+    ))
+    .await;
+    let mut verdict = Verdict::new("account-add-smtp-injection");
+    // The injecting server refuses every sign-in after TLS (535): the check can only pass if the
+    // replies are read one step late.
+    let (home, run) = add_with_smtp_at(&server).await;
     verdict.saw("account add", &run);
     verdict.no_panic(&run);
     verdict.bounded(&run, AT_ONCE, MEMORY_MIB);
@@ -757,32 +768,8 @@ async fn a_temporary_sign_in_failure_of_smtp_is_not_called_a_refusal() {
         smtp::Misbehaviour::SignInTemporarilyFails,
     ))
     .await;
-    let home = tempfile::tempdir().unwrap();
-    let policy = home.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            r#"
-[[provider]]
-name = "Example Corp IT"
-domains = ["example.test"]
-imap = {{ host = "mail.example.test", port = 10993, security = "tls" }}
-smtp = {{ host = "127.0.0.1", port = {}, security = "tls" }}
-sign_in = ["password"]
-"#,
-            server.port
-        ),
-    )
-    .unwrap();
     let mut verdict = Verdict::new("account-add-smtp-454");
-    let run = run(Tayori::new(
-        home.path(),
-        &["account", "add", SENDER, "--auth", "password"],
-    )
-    .env("TAYORI_POLICY_FILE", &policy)
-    .stdin(&format!("{SENDER_PASSWORD}\n"))
-    .deadline(DEADLINE))
-    .await;
+    let (home, run) = add_with_smtp_at(&server).await;
     verdict.saw("account add", &run);
     verdict.no_panic(&run);
     verdict.bounded(&run, AT_ONCE, MEMORY_MIB);

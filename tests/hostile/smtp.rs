@@ -103,6 +103,8 @@ impl Seen {
 
 pub struct Server {
     pub port: u16,
+    /// How clients reach it: plain then STARTTLS, or implicit TLS.
+    pub security: Security,
     pub seen: Arc<Seen>,
     /// The points reached, in order.
     pub events: mpsc::UnboundedReceiver<Event>,
@@ -164,6 +166,7 @@ pub async fn start(config: Config) -> Server {
     let seen = Arc::new(Seen::default());
     let (sender, events) = mpsc::unbounded_channel();
     let hold = Arc::new(Mutex::new(None));
+    let security = config.security;
     let shared = Arc::new(Shared {
         config,
         seen: seen.clone(),
@@ -182,6 +185,7 @@ pub async fn start(config: Config) -> Server {
     });
     Server {
         port,
+        security,
         seen,
         events,
         hold,

@@ -12,7 +12,11 @@
 #   Also     the committed icons against their SVGs, the workflow files' YAML and shell, and that every
 #            place that names the version agrees with Cargo.toml.
 #
-#   tests/packaging.sh [--release] [--only deb|windows|macos|common]...
+#   tests/packaging.sh [--release] [--only deb|windows|macos|common]... [--prepare]
+#
+# --prepare installs the tools and builds what the checks need (cargo-deb, the Windows program and
+# installer), checks nothing and exits: tests/run.sh runs it at low priority while the end-to-end
+# tests, which mostly wait on servers, leave the cores idle. The checks then find everything built.
 #
 # By default the .deb is built with the `dev` profile, which tests/run.sh has already built (no extra
 # compile), and the Windows program with `package-check` (no optimisation): what is checked here is the
@@ -25,11 +29,13 @@ T0=$(date +%s)
 DEB_PROFILE=dev
 WIN_PROFILE=package-check
 ONLY=()
+PREPARE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --release) DEB_PROFILE=release; WIN_PROFILE=release; shift ;;
     --only) ONLY+=("$2"); shift 2 ;;
-    *) echo "usage: $0 [--release] [--only deb|windows|macos|common]..." >&2; exit 2 ;;
+    --prepare) PREPARE=1; shift ;;
+    *) echo "usage: $0 [--release] [--only deb|windows|macos|common]... [--prepare]" >&2; exit 2 ;;
   esac
 done
 wants() { [ ${#ONLY[@]} -eq 0 ] || printf '%s\n' "${ONLY[@]}" | grep -qx "$1"; }
@@ -76,6 +82,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if wants windows; then
   rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+fi
+if [ $PREPARE = 1 ]; then
+  # Not the .deb's own build: cargo-deb relinks target/debug/tayori, which the tests are running.
+  wants deb && packaging/linux/build-deb.sh --tool-only
+  if wants windows; then
+    fast=()
+    [ "$WIN_PROFILE" = release ] || fast=(--fast)
+    packaging/windows/build-installer.sh --profile "$WIN_PROFILE" "${fast[@]}" >/dev/null
+  fi
+  step "prepared: tools installed, the Windows installer built"
+  exit 0
 fi
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ here by changing the two bytes of the header field (and the header checksum, if 
 Usage: pe-subsystem.py FILE                 prints gui or console, and whether the checksum is right
        pe-subsystem.py IN OUT console|gui   writes a copy of IN with that subsystem to OUT
 """
+import array
 import struct
 import sys
 
@@ -34,10 +35,14 @@ def header_offsets(data: bytes) -> tuple[int, int]:
 
 def pe_checksum(data: bytearray, checksum_at: int) -> int:
     """The PE image checksum (as imagehlp's CheckSumMappedFile computes it)."""
-    total = 0
-    padded = bytes(data) + b"\0" * (len(data) % 2)
-    for (word,) in struct.iter_unpack("<H", padded):
-        total += word
+    # The sum of all 16-bit words with each carry added back in (ones' complement) is the plain
+    # sum folded at the end: the same value as imagehlp's word-by-word loop, at C speed (the loop in
+    # Python took 20 s for a 127 MB debug build).
+    words = array.array("H", bytes(data) + b"\0" * (len(data) % 2))
+    if sys.byteorder == "big":
+        words.byteswap()
+    total = sum(words)
+    while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     # The checksum field itself counts as zero.
     for (word,) in struct.iter_unpack("<H", bytes(data[checksum_at : checksum_at + 4])):

@@ -126,7 +126,7 @@ fn main() {
         // `cargo test --all-targets` runs this unoptimised as a smoke check: a small mailbox there;
         // the figures come from `cargo bench`.
         .unwrap_or(if cfg!(debug_assertions) {
-            5_000
+            1_000
         } else {
             100_000
         });

@@ -10,7 +10,8 @@
 #
 # The working corpus grows under target/fuzz/corpus/<target>/; the seeds in fuzz/corpus/<target>/
 # (taken from the tests' inputs) are read, never written. `fuzz/run.sh --merge` folds what the
-# working corpus found into the seeds, minimised.
+# working corpus found into the seeds, minimised. `fuzz/run.sh --build` only builds (tests/run.sh builds
+# while the end-to-end tests run, then fuzzes after them).
 #
 # TAYORI_FUZZ_PROFILE=fuzz-ci builds with the profile CI's short form uses (dependencies unoptimised:
 # about 40% of the release profile's compile time, fewer executions per second); TAYORI_FUZZ_JOBS sets
@@ -28,9 +29,10 @@ PROFILE=${TAYORI_FUZZ_PROFILE:-release}
 JOBS=${TAYORI_FUZZ_JOBS:-1}
 BIN=$OUT/$HOST/$PROFILE/tayori-fuzz
 
-merge=0
+merge=0 build_only=0
 if [ "${1:-}" = "--merge" ]; then merge=1; shift; fi
-seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET…] | fuzz/run.sh --merge [TARGET…]}
+if [ "${1:-}" = "--build" ]; then build_only=1; set -- 0; fi
+seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET…] | fuzz/run.sh --merge [TARGET…] | fuzz/run.sh --build}
 [ $merge = 1 ] && seconds=0
 shift || true
 
@@ -44,12 +46,17 @@ build() {
     --cfg fuzzing
   )
   # --target: the flags reach only what runs in the fuzzer, not build scripts and proc macros.
+  # A failed build must not leave an older fuzzer to run: the build's own status decides.
+  local log=$OUT/build.log rc=0
+  mkdir -p "$OUT"
   (cd "$FUZZ" && RUSTFLAGS="${flags[*]}" CARGO_TARGET_DIR="$OUT" \
-    nice -n 19 cargo build --profile "$PROFILE" --locked --target "$HOST" --bin tayori-fuzz -j "$JOBS" 2>&1 \
-    | grep -E '^(error|warning: unused)|Finished' || true)
-  [ -x "$BIN" ] || { echo "fuzz/run.sh: the build failed" >&2; exit 1; }
+    nice -n 19 cargo build --profile "$PROFILE" --locked --target "$HOST" --bin tayori-fuzz -j "$JOBS") \
+    >"$log" 2>&1 || rc=$?
+  grep -E '^(error|warning: unused)|Finished' "$log" || true
+  [ $rc = 0 ] && [ -x "$BIN" ] || { tail -30 "$log" >&2; echo "fuzz/run.sh: the build failed" >&2; exit 1; }
 }
 build
+[ $build_only = 0 ] || exit 0
 
 if [ $# -gt 0 ]; then targets=("$@"); else
   mapfile -t targets < <(sed -n 's/^ *name: "\([a-z_0-9]*\)",$/\1/p' "$FUZZ/src/targets.rs")

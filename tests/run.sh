@@ -54,7 +54,7 @@ fi
 echo "no iced crate in the --no-default-features dependency tree"
 
 step "every character of Japanese mail drawn by the window's text engine (src/ui/fonts/glyph_test.rs)"
-# Its counts and any failures are printed here; the same test runs again with the others below.
+# Its counts and any failures are printed here; the unit and end-to-end step below skips it.
 cargo test --locked --bin tayori glyph_test -- --nocapture
 
 step "start the rig"
@@ -69,16 +69,37 @@ tests/rig/proxy/smoke.sh > target/rig/log/proxy-smoke.txt || { cat target/rig/lo
 grep -c '^PASS' target/rig/log/proxy-smoke.txt | sed 's/^/office smoke checks passed: /'
 
 step "unit and end-to-end tests (inside a Secret Service session)"
-tests/rig/with-secret-service.sh cargo test --all-targets --locked
+# The test programs are built first. Then, at the lowest priority, the builds the later steps need
+# start beside the tests (the fuzzer, cargo-deb, the Windows program and its installer; each in its
+# own build folder, none touching what the tests run): the tests mostly wait on servers and leave the
+# cores idle, so on CI's two cores those builds cost minutes less here than after the tests.
+cargo test --all-targets --locked --no-run
+BACKGROUND_LOG=target/background-builds.log
+setsid bash -c '
+  set -euo pipefail
+  if [ "${TAYORI_FUZZ_SECONDS:-90}" != 0 ]; then
+    (cd fuzz && cargo fetch --locked >/dev/null)
+    TAYORI_FUZZ_PROFILE=fuzz-ci TAYORI_FUZZ_JOBS=$(nproc) fuzz/run.sh --build
+  fi
+  nice -n 19 tests/packaging.sh --prepare
+' >"$BACKGROUND_LOG" 2>&1 &
+BACKGROUND=$!
+trap 'kill -- -$BACKGROUND 2>/dev/null || true; tests/rig/proxy/stop.sh >/dev/null 2>&1 || true; tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT
+# (The glyph check ran in its own step above.)
+tests/rig/with-secret-service.sh cargo test --all-targets --locked -- --skip ui::fonts::glyph_test::
+
+step "the builds started beside the tests (log: $BACKGROUND_LOG)"
+wait "$BACKGROUND" || { tail -40 "$BACKGROUND_LOG"; echo "FAIL: a build started beside the tests failed" >&2; exit 1; }
+grep -E '^(-->|Finished|fuzz/run.sh)' "$BACKGROUND_LOG" || true
 
 # Fuzzing, in two short forms in every run: tests/fuzz_corpus.rs (in the step above) replays the whole
 # corpus (seeds and every crash found so far) through the same target functions; then every target is
 # fuzzed, coverage-guided, for TAYORI_FUZZ_SECONDS in all (default 90, 0 skips it), built with the
-# fuzz-ci profile (its own instrumented build of every dependency: about 6 CPU-minutes). The long run
+# fuzz-ci profile (its own instrumented build of every dependency, about 6 CPU-minutes, made beside the
+# end-to-end tests above). The long run
 # is `fuzz/run.sh 3600`. Any crash fails the suite and leaves its input in target/fuzz/artifacts/.
 if [ "${TAYORI_FUZZ_SECONDS:-90}" != 0 ]; then
   step "fuzzing: every parser of outside input, coverage-guided, ${TAYORI_FUZZ_SECONDS:-90} s in all (fuzz/run.sh)"
-  (cd fuzz && cargo fetch --locked >/dev/null)
   TAYORI_FUZZ_PROFILE=fuzz-ci TAYORI_FUZZ_JOBS=$(nproc) fuzz/run.sh "${TAYORI_FUZZ_SECONDS:-90}"
 fi
 

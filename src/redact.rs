@@ -220,6 +220,32 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// How many characters of a server's own words are shown or kept.
 pub const SERVER_TEXT_CHARS: usize = 300;
 
+/// A server's sentence (an OAuth `error_description`) fit to print or keep: its line breaks and
+/// runs of spaces are the server's layout (Entra ends its text with "\r\nTrace ID: …") and become
+/// one space each, then [`server_text`] bounds and escapes the rest.
+pub fn server_words(text: &str, max: usize) -> String {
+    let mut collapsed = String::new();
+    let (mut kept, mut space) = (0, false);
+    for (index, c) in text.char_indices() {
+        if kept > max {
+            // Past the bound nothing is reshaped: server_text counts what is left.
+            collapsed.push_str(&text[index..]);
+            break;
+        }
+        if c.is_whitespace() {
+            space = kept > 0;
+            continue;
+        }
+        if std::mem::take(&mut space) {
+            collapsed.push(' ');
+            kept += 1;
+        }
+        collapsed.push(c);
+        kept += 1;
+    }
+    server_text(&collapsed, max)
+}
+
 /// A server-supplied text made fit to print or keep: control characters (terminal escapes, line
 /// breaks) shown escaped, and at most `max` characters (the rest counted, not kept). A hostile
 /// server can send megabytes of "reason" with ANSI escapes; a person needs a sentence.
@@ -253,6 +279,17 @@ pub fn server_bytes(bytes: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_words_are_one_line_bounded_and_escaped() {
+        assert_eq!(
+            server_words("AADSTS65001: Not consented.\r\nTrace ID: 1\r\n", 300),
+            "AADSTS65001: Not consented. Trace ID: 1"
+        );
+        assert_eq!(server_words("  a\x1b[31m  b ", 300), "a\\u{1b}[31m b");
+        let long = format!("x y {}", "z".repeat(1_000));
+        assert_eq!(server_words(&long, 5), "x y z… (999 more characters)");
+    }
 
     #[test]
     fn server_text_is_bounded_and_escaped() {

@@ -21,7 +21,7 @@ use super::loopback::{BrowserPage, CallbackError, Loopback};
 use super::pkce::{Pkce, random_token};
 use super::refusal::{Refusal, RefusalKind};
 use crate::net::http::Http;
-use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text};
+use crate::redact::{SERVER_TEXT_CHARS, Secret, server_text, server_words};
 
 /// A registered public client at one authorization server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,14 +347,10 @@ fn token_error(
             // The server's words are bounded and escaped before they are shown or kept (they end
             // up in accounts.toml as the reason to sign in again).
             let code = server_text(response.error().as_ref(), 80);
-            // Line breaks are the server's layout (Entra ends its text with "\r\nTrace ID: …"):
-            // they become spaces before escaping, so no literal "\r\n" reaches the person.
-            let description = response.error_description().map(|d| {
-                server_text(
-                    &d.split_whitespace().collect::<Vec<_>>().join(" "),
-                    SERVER_TEXT_CHARS,
-                )
-            });
+            // Line breaks are the server's layout: spaces, so no literal "\r\n" reaches the person.
+            let description = response
+                .error_description()
+                .map(|d| server_words(d, SERVER_TEXT_CHARS));
             let refusal = Refusal::new(&code, description.as_deref());
             if let Some(description) = &description {
                 // The whole (bounded) text, trace ids included, is for whoever reads the log.

@@ -302,7 +302,7 @@ fn check(
             error: crate::redact::server_text(error, 80),
             description: params
                 .get("error_description")
-                .map(|d| crate::redact::server_text(d, crate::redact::SERVER_TEXT_CHARS)),
+                .map(|d| crate::redact::server_words(d, crate::redact::SERVER_TEXT_CHARS)),
         });
     }
     let code = params
@@ -460,10 +460,12 @@ mod tests {
                 },
             ),
             (
-                "/?error=access_denied&error_description=AADSTS65001&state=s&iss=https%3A%2F%2Fidp.test",
+                // Entra lays its text out in lines ("…\r\nTrace ID: …"): spaces, never a
+                // literal "\r\n" in what the person reads.
+                "/?error=access_denied&error_description=AADSTS65001%3A%20Not%20consented.%0D%0ATrace%20ID%3A%201&state=s&iss=https%3A%2F%2Fidp.test",
                 CallbackError::Provider {
                     error: "access_denied".into(),
-                    description: Some("AADSTS65001".into()),
+                    description: Some("AADSTS65001: Not consented. Trace ID: 1".into()),
                 },
             ),
         ] {

@@ -1084,6 +1084,14 @@ fn missing_consent_at_microsoft_shows_the_admin_consent_link() {
             !person.sees(lang.text(Text::AppPasswordMicrosoft)),
             "{tag}: no app password offered"
         );
+        // Exchange Online turned passwords off for mail programs: a password link here would
+        // lead to a second refusal, with the approval still missing.
+        for dead_end in [Text::UsePasswordInstead, Text::UseAppPassword] {
+            assert!(
+                !person.sees(lang.text(dead_end)),
+                "{tag}: {dead_end:?} offered although only the administrator's approval helps"
+            );
+        }
         person.picture(&format!("admin-consent-{tag}"), &iced::Theme::Light);
         person.settle();
         assert!(

@@ -157,7 +157,11 @@ pub(super) fn sign_in<'a>(state: &'a State, step: &'a SignInStep, lang: Lang) ->
                     Message::SignInWithCode,
                 ));
             }
-            if password_allowed {
+            // A missing approval (consent) is for the administrator: where that is the failure
+            // (Microsoft 365, which takes no password from mail programs), a password would be
+            // refused as well, so none is offered.
+            let approval_missing = failure.is_some_and(|f| f.admin_consent_link.is_some());
+            if password_allowed && !approval_missing {
                 let label = if failure.is_some_and(|f| f.app_refused) {
                     Text::UseAppPassword
                 } else {

@@ -5,9 +5,8 @@
 //! same mail IMAP would serve.
 //!
 //! People (Contoso, its own app registration admin-consented with Graph's Mail.ReadWrite, the
-//! policy pinning `transport = "graph"`): `t06@contoso.test` for the two-way sync, throttling and
-//! the errors; `t07@contoso.test` for the kill trials. Tests take turns: they change Contoso's
-//! tenant-wide consent.
+//! policy pinning `transport = "graph"`): `t06@contoso.test` for the two-way sync and throttling; `t07@contoso.test` for the kill trials; `t08@contoso.test` without Graph's consent. The test
+//! that withdraws Contoso's tenant-wide Graph consent runs alone.
 
 mod support;
 
@@ -28,10 +27,20 @@ const CONTOSO_APP: &str = "c0c00000-0000-4000-8000-00000000a004";
 const CONTOSO_TID: &str = "aaaabbbb-0000-4c0c-8000-000000000001";
 const EXCHANGE_SCOPES: &str = r#""openid","profile","email","offline_access","https://outlook.office.com/IMAP.AccessAsUser.All","https://outlook.office.com/SMTP.Send""#;
 
-static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Tests that need Contoso's Graph consent run side by side (they use different people); the one
+/// that withdraws it runs alone.
+static CONSENT: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-fn turn() -> std::sync::MutexGuard<'static, ()> {
-    TURN.lock().unwrap_or_else(|p| p.into_inner())
+fn with_consent() -> std::sync::RwLockReadGuard<'static, ()> {
+    let guard = CONSENT.read().unwrap_or_else(|p| p.into_inner());
+    contoso_grant(true);
+    guard
+}
+
+fn without_consent() -> std::sync::RwLockWriteGuard<'static, ()> {
+    let guard = CONSENT.write().unwrap_or_else(|p| p.into_inner());
+    contoso_grant(false);
+    guard
 }
 
 fn admin(addr: &str, method: &str, path: &str, body: Option<&str>) -> String {
@@ -301,10 +310,9 @@ fn flags_on_server(user: &str, folder: &str, message_id: &str) -> String {
 /// the request after Retry-After succeeds, none comes earlier.
 #[test]
 fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
-    let _turn = turn();
     let _ = Rig::load();
+    let _turn = with_consent();
     let user = "t06@contoso.test";
-    contoso_grant(true);
     let seeded = seed(user, "gr", 64, 3);
     let home = Home::new(user);
 
@@ -426,29 +434,27 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
     assert_eq!(state["early_retries"][user].as_u64(), Some(0), "no request before Retry-After");
     assert_eq!(state["throttle"][user]["times"].as_u64(), Some(0), "the 429 was met");
     assert!(took >= Duration::from_secs(2), "waited Retry-After: {took:?}");
-    contoso_grant(false);
 }
 
 /// kill -9 during the Graph sync, at random moments: every next sync resumes from the last
 /// committed delta link, and in the end every message is stored once, byte-exact. Trials:
-/// TAYORI_GRAPH_KILL_TRIALS (default 4).
+/// TAYORI_GRAPH_KILL_TRIALS (default 3).
 #[test]
 fn a_killed_graph_sync_resumes_without_loss_or_duplicates() {
-    let _turn = turn();
     let _ = Rig::load();
+    let _turn = with_consent();
     let user = "t07@contoso.test";
-    contoso_grant(true);
-    let seeded = seed(user, "gk", 120, 0);
+    let seeded = seed(user, "gk", 80, 0);
     let home = Home::new(user);
     let trials: usize = std::env::var("TAYORI_GRAPH_KILL_TRIALS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(3);
     let mut rng = rand::rngs::StdRng::seed_from_u64(27);
     let mut killed = 0;
     for _ in 0..trials {
         let mut child = home.spawn_sync();
-        std::thread::sleep(Duration::from_millis(rng.random_range(300..2500)));
+        std::thread::sleep(Duration::from_millis(rng.random_range(300..1500)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap();
             killed += 1;
@@ -467,7 +473,6 @@ fn a_killed_graph_sync_resumes_without_loss_or_duplicates() {
         assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
     }
     eprintln!("graph kill trials: {trials}, killed mid-sync: {killed}");
-    contoso_grant(false);
 }
 
 /// Without Graph's Mail.ReadWrite consented, the sync says what is missing and who can grant it;
@@ -475,24 +480,34 @@ fn a_killed_graph_sync_resumes_without_loss_or_duplicates() {
 /// WWW-Authenticate, and a token without a mail scope with 403 ErrorAccessDenied.
 #[test]
 fn missing_consent_and_wrong_tokens_are_told_clearly() {
-    let _turn = turn();
     let _ = Rig::load();
-    let user = "t06@contoso.test";
-    contoso_grant(false);
+    let _turn = without_consent();
+    let user = "t08@contoso.test";
     let home = Home::new(user);
     let out = home.run(&["sync"], "en_US.UTF-8");
     let said = text(&out);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("Mail.ReadWrite"), "names the permission: {said}");
     assert!(said.contains("administrator"), "says who grants it: {said}");
+    assert!(
+        said.contains("/adminconsent?client_id=")
+            && said.contains("graph.microsoft.com%2FMail.ReadWrite"),
+        "the admin-consent link names Graph's scope: {said}"
+    );
 
     // straight at Graph with tokens the account's refresh token redeems for other resources
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
+        let dns = tayori::net::dns::Dns::new(
+            Some("127.0.0.1:10053".parse().unwrap()),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let http = tayori::net::http::Http::new(dns, Duration::from_secs(10)).unwrap();
         let paths = tayori::config::Paths::under(home.path());
         let account = tayori::account::Accounts::new(&paths).get(user).unwrap();
         let tayori::auth::Credentials::OAuth(tokens) =
-            account.credentials(&product_http()).await.unwrap()
+            account.credentials(&http).await.unwrap()
         else {
             panic!("an OAuth account")
         };
@@ -503,7 +518,6 @@ fn missing_consent_and_wrong_tokens_are_told_clearly() {
             )
             .await
             .unwrap();
-        let http = product_http();
         let url = "https://graph.microsoft.com/v1.0/me/mailFolders";
         let client = http.client_for_url(url).await;
         let answer = client

@@ -80,17 +80,48 @@ fn merged_flags(local: i64, is_read: bool, flagged: bool, draft: bool) -> Flags 
     flags
 }
 
-impl SyncError {
-    /// A Graph refusal in the words that say what to do next.
-    fn from_graph_read(error: GraphError) -> SyncError {
+/// Entra's codes for a permission nobody consented to (the token for Graph's scopes is refused).
+const NO_CONSENT: [&str; 3] = ["AADSTS65001", "AADSTS90094", "AADSTS65004"];
+
+impl Engine {
+    /// A Graph refusal in the words that say what to do next: a permission not granted (Graph's
+    /// `403 ErrorAccessDenied`, or Entra refusing the token for want of consent) names the
+    /// permission and carries the admin-consent link with Graph's scopes.
+    fn graph_error(&self, error: GraphError) -> SyncError {
+        let consent_url = || {
+            let mut scopes: Vec<&str> = crate::graph::READ_SCOPES.to_vec();
+            scopes.extend(crate::graph::SEND_SCOPES);
+            self.account.oauth_client().and_then(|client| {
+                crate::auth::consent::admin_consent_url_with(&client, &self.account.email, &scopes)
+            })
+        };
         match error {
-            GraphError::Denied { code, message } => SyncError::GraphReadDenied { code, message },
+            GraphError::Denied { code, message } => SyncError::GraphReadDenied {
+                code,
+                message,
+                consent_url: consent_url(),
+            },
+            GraphError::Auth(auth)
+                if NO_CONSENT
+                    .iter()
+                    .any(|code| auth.to_string().contains(code)) =>
+            {
+                let text = auth.to_string();
+                let code = NO_CONSENT
+                    .iter()
+                    .find(|c| text.contains(**c))
+                    .map(|c| (*c).to_owned())
+                    .unwrap_or_default();
+                SyncError::GraphReadDenied {
+                    code,
+                    message: crate::redact::server_text(&text, crate::redact::SERVER_TEXT_CHARS),
+                    consent_url: consent_url(),
+                }
+            }
             other => SyncError::Graph(other),
         }
     }
-}
 
-impl Engine {
     /// One complete pass through Microsoft Graph.
     pub(super) async fn graph_sync_once(&self, graph: &Graph) -> Result<Summary, SyncError> {
         self.emit(SyncEvent::Connecting);
@@ -98,14 +129,14 @@ impl Engine {
             actions_replayed: self.graph_replay(graph).await?,
             ..Summary::default()
         };
-        let folders = graph.folders().await.map_err(SyncError::from_graph_read)?;
+        let folders = graph.folders().await.map_err(|e| self.graph_error(e))?;
         self.emit(SyncEvent::Connected);
         let mut roles: HashMap<String, FolderRole> = HashMap::new();
         for (name, role) in WELL_KNOWN {
             if let Some(id) = graph
                 .well_known(name)
                 .await
-                .map_err(SyncError::from_graph_read)?
+                .map_err(|e| self.graph_error(e))?
             {
                 roles.insert(id, role);
             }
@@ -196,7 +227,7 @@ impl Engine {
                     link = graph.delta_start(&remote);
                     continue;
                 }
-                Err(error) => return Err(SyncError::from_graph_read(error)),
+                Err(error) => return Err(self.graph_error(error)),
             };
             self.graph_apply_page(graph, folder_id, &state.name, &page.items, summary)
                 .await?;
@@ -283,7 +314,7 @@ impl Engine {
                     Ok(raw) => (raw, true),
                     // Gone meanwhile: its removal comes with a later page or round.
                     Err(GraphError::NotFound) => continue,
-                    Err(error) => return Err(SyncError::from_graph_read(error)),
+                    Err(error) => return Err(self.graph_error(error)),
                 },
             };
             envelopes.push(NewEnvelope {
@@ -365,7 +396,7 @@ impl Engine {
             let raw = match graph.mime(&id).await {
                 Ok(raw) => raw,
                 Err(GraphError::NotFound) => continue,
-                Err(error) => return Err(SyncError::from_graph_read(error)),
+                Err(error) => return Err(self.graph_error(error)),
             };
             summary.bodies += 1;
             summary.body_bytes += raw.len() as u64;
@@ -450,7 +481,7 @@ impl Engine {
             }
             ActionKind::Expunge => graph.delete(&id).await,
         };
-        result.map_err(SyncError::from_graph_read)
+        result.map_err(|e| self.graph_error(e))
     }
 }
 

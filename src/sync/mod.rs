@@ -90,9 +90,15 @@ pub enum SyncError {
     Graph(#[from] crate::graph::GraphError),
     /// Microsoft Graph refused to let Tayori read the mailbox: the permission was not granted.
     #[error(
-        "Microsoft 365 does not let Tayori read this mailbox ({code}: {message}). Tayori needs the Microsoft Graph permission Mail.ReadWrite, which in most organisations only an administrator can grant: ask your administrator to grant it to Tayori (admin consent), then sync again"
+        "Microsoft 365 does not let Tayori read this mailbox ({code}: {message}). Tayori needs the Microsoft Graph permission Mail.ReadWrite, which in most organisations only an administrator can grant: ask your administrator to grant it to Tayori (admin consent{}), then sync again",
+        consent_url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
     )]
-    GraphReadDenied { code: String, message: String },
+    GraphReadDenied {
+        code: String,
+        message: String,
+        /// The admin-consent link naming Graph's scopes, where the sign-in service is Entra.
+        consent_url: Option<String>,
+    },
     #[error("the message is no longer on the server (it was moved or deleted elsewhere)")]
     Gone,
     /// A task of the sync stopped unexpectedly (a bug). Nothing stored so far is lost.

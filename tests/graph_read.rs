@@ -141,7 +141,10 @@ client_id = "{CONTOSO_APP}"
         };
         let password = format!("{}-entra-secret", upn.split('@').next().unwrap());
         let driver = driver_command(upn, &password);
-        let out = home.run(&["account", "add", upn, "--browser", &driver], "en_US.UTF-8");
+        let out = home.run(
+            &["account", "add", upn, "--browser", &driver],
+            "en_US.UTF-8",
+        );
         assert!(out.status.success(), "account add: {}", text(&out));
         home
     }
@@ -187,7 +190,10 @@ client_id = "{CONTOSO_APP}"
     }
 
     /// Message-ID → (flags, raw bytes, how many rows) for the folder with `role`'s name.
-    fn folder(&self, name: &str) -> BTreeMap<String, (tayori::store::Flags, Option<Vec<u8>>, usize)> {
+    fn folder(
+        &self,
+        name: &str,
+    ) -> BTreeMap<String, (tayori::store::Flags, Option<Vec<u8>>, usize)> {
         let store = self.store();
         let Some(folder) = store.folder_by_name(&self.upn, name).unwrap() else {
             return BTreeMap::new();
@@ -248,8 +254,7 @@ fn seed_message(tag: &str, index: usize) -> Vec<u8> {
         );
     } else {
         raw.extend_from_slice(
-            format!("Content-Type: text/plain; charset=utf-8\r\n\r\nHello {index}\r\n")
-                .as_bytes(),
+            format!("Content-Type: text/plain; charset=utf-8\r\n\r\nHello {index}\r\n").as_bytes(),
         );
         for line in 0..(index % 7) * 20 {
             raw.extend_from_slice(format!("line {line} of message {index}\r\n").as_bytes());
@@ -267,28 +272,50 @@ fn seed(user: &str, tag: &str, count: usize, archive: usize) -> HashMap<String, 
     for folder in ["INBOX", "Archive", "Trash", "Sent", "Drafts", "Junk"] {
         doveadm(&["expunge", "-u", user, "mailbox", folder, "all"]);
     }
-    let mut seeded = HashMap::new();
-    for index in 0..count + archive {
-        let raw = seed_message(tag, index);
-        let folder = if index < count { "INBOX" } else { "Archive" };
-        let rig = Rig::load();
-        let mut child = std::process::Command::new("doveadm")
-            .arg("-c")
-            .arg(rig.state_dir.join("dovecot/dovecot.conf"))
-            .args(["save", "-u", user, "-m", folder])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&raw).unwrap();
-        assert!(child.wait().unwrap().success());
-        seeded.insert(message_id(tag, index), raw);
-    }
-    seeded
+    let rig = Rig::load();
+    let config = rig.state_dir.join("dovecot/dovecot.conf");
+    // doveadm save takes one message per run: three at a time
+    let indexes: Vec<usize> = (0..count + archive).collect();
+    std::thread::scope(|scope| {
+        for part in indexes.chunks(indexes.len().div_ceil(3)) {
+            let config = &config;
+            scope.spawn(move || {
+                for &index in part {
+                    let folder = if index < count { "INBOX" } else { "Archive" };
+                    let mut child = std::process::Command::new("doveadm")
+                        .arg("-c")
+                        .arg(config)
+                        .args(["save", "-u", user, "-m", folder])
+                        .stdin(std::process::Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    child
+                        .stdin
+                        .take()
+                        .unwrap()
+                        .write_all(&seed_message(tag, index))
+                        .unwrap();
+                    assert!(child.wait().unwrap().success());
+                }
+            });
+        }
+    });
+    (0..count + archive)
+        .map(|index| (message_id(tag, index), seed_message(tag, index)))
+        .collect()
 }
 
 fn guid_of(user: &str, folder: &str, message_id: &str) -> String {
     let out = doveadm(&[
-        "fetch", "-u", user, "guid", "mailbox", folder, "header", "message-id", message_id,
+        "fetch",
+        "-u",
+        user,
+        "guid",
+        "mailbox",
+        folder,
+        "header",
+        "message-id",
+        message_id,
     ]);
     out.lines()
         .find_map(|l| l.strip_prefix("guid: "))
@@ -299,21 +326,29 @@ fn guid_of(user: &str, folder: &str, message_id: &str) -> String {
 
 fn flags_on_server(user: &str, folder: &str, message_id: &str) -> String {
     doveadm(&[
-        "fetch", "-u", user, "flags", "mailbox", folder, "header", "message-id", message_id,
+        "fetch",
+        "-u",
+        user,
+        "flags",
+        "mailbox",
+        folder,
+        "header",
+        "message-id",
+        message_id,
     ])
 }
 
 /// An account pinned to Graph syncs its mailbox through Graph into the same store: every message
 /// byte-exact against what Dovecot holds, folders with their roles; then a read, a flag and a move
 /// made on the server arrive (the move downloads nothing again), and a read, a flag, a move and a
-/// delete made here reach the server. A throttled mailbox (429 + Retry-After) is waited out:
+/// delete made here reach the server, through a throttled mailbox (429 + Retry-After) waited out:
 /// the request after Retry-After succeeds, none comes earlier.
 #[test]
 fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
     let _ = Rig::load();
     let _turn = with_consent();
     let user = "t06@contoso.test";
-    let seeded = seed(user, "gr", 64, 3);
+    let seeded = seed(user, "gr", 56, 3);
     let home = Home::new(user);
 
     // the account says which way it reads and sends, and why (en and ja)
@@ -335,7 +370,7 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
     home.sync();
     let inbox = home.folder("Inbox");
     let archive = home.folder("Archive");
-    assert_eq!(inbox.len(), 64, "every INBOX message, once");
+    assert_eq!(inbox.len(), 56, "every INBOX message, once");
     assert_eq!(archive.len(), 3);
     for (folder, name) in [(&inbox, "Inbox"), (&archive, "Archive")] {
         for (mid, (_, raw, rows)) in folder.iter() {
@@ -372,13 +407,52 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
         .unwrap_or_default()
         .matches(&format!("imap-login: Login: user=<{user}>"))
         .count();
-    assert_eq!(imap_logins_before, imap_logins_after, "no IMAP while the policy pins Graph");
+    assert_eq!(
+        imap_logins_before, imap_logins_after,
+        "no IMAP while the policy pins Graph"
+    );
 
     // changes made on the server arrive
-    let (read, flagged, moved) = (message_id("gr", 1), message_id("gr", 2), message_id("gr", 3));
-    doveadm(&["flags", "add", "-u", user, "\\Seen", "mailbox", "INBOX", "header", "message-id", &read]);
-    doveadm(&["flags", "add", "-u", user, "\\Flagged", "mailbox", "INBOX", "header", "message-id", &flagged]);
-    doveadm(&["move", "-u", user, "Archive", "mailbox", "INBOX", "header", "message-id", &moved]);
+    let (read, flagged, moved) = (
+        message_id("gr", 1),
+        message_id("gr", 2),
+        message_id("gr", 3),
+    );
+    doveadm(&[
+        "flags",
+        "add",
+        "-u",
+        user,
+        "\\Seen",
+        "mailbox",
+        "INBOX",
+        "header",
+        "message-id",
+        &read,
+    ]);
+    doveadm(&[
+        "flags",
+        "add",
+        "-u",
+        user,
+        "\\Flagged",
+        "mailbox",
+        "INBOX",
+        "header",
+        "message-id",
+        &flagged,
+    ]);
+    doveadm(&[
+        "move",
+        "-u",
+        user,
+        "Archive",
+        "mailbox",
+        "INBOX",
+        "header",
+        "message-id",
+        &moved,
+    ]);
     let downloads_before = requests(user, "GET $value");
     home.sync();
     let downloads_after = requests(user, "GET $value");
@@ -386,10 +460,16 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
     let archive = home.folder("Archive");
     assert!(inbox[&read].0.seen && !inbox[&read].0.flagged);
     assert!(inbox[&flagged].0.flagged && !inbox[&flagged].0.seen);
-    assert!(!inbox.contains_key(&moved) && archive.contains_key(&moved), "moved");
+    assert!(
+        !inbox.contains_key(&moved) && archive.contains_key(&moved),
+        "moved"
+    );
     assert_eq!(archive[&moved].1.as_deref(), Some(&seeded[&moved][..]));
-    assert_eq!(downloads_before, downloads_after, "a move downloads nothing again");
-    assert_eq!(inbox.len() + archive.len(), 67);
+    assert_eq!(
+        downloads_before, downloads_after,
+        "a move downloads nothing again"
+    );
+    assert_eq!(inbox.len() + archive.len(), 59);
 
     // changes made here reach the server
     let (local_read, local_flag, local_move, local_delete) = (
@@ -401,26 +481,19 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
     {
         let mut store = home.store();
         let archive_id = store.folder_by_name(user, "Archive").unwrap().unwrap().id;
-        store.set_seen(home.id_of("Inbox", &local_read), true).unwrap();
-        store.set_flagged(home.id_of("Inbox", &local_flag), true).unwrap();
-        store.move_to(home.id_of("Inbox", &local_move), archive_id).unwrap();
+        store
+            .set_seen(home.id_of("Inbox", &local_read), true)
+            .unwrap();
+        store
+            .set_flagged(home.id_of("Inbox", &local_flag), true)
+            .unwrap();
+        store
+            .move_to(home.id_of("Inbox", &local_move), archive_id)
+            .unwrap();
         store.delete(home.id_of("Inbox", &local_delete)).unwrap();
     }
-    let said = home.sync();
-    assert!(flags_on_server(user, "INBOX", &local_read).contains("\\Seen"), "{said}");
-    assert!(flags_on_server(user, "INBOX", &local_flag).contains("\\Flagged"));
-    guid_of(user, "Archive", &local_move);
-    guid_of(user, "Trash", &local_delete);
-    let inbox = home.folder("Inbox");
-    let archive = home.folder("Archive");
-    let trash = home.folder("Deleted Items");
-    let trash = if trash.is_empty() { home.folder("Trash") } else { trash };
-    assert!(inbox[&local_read].0.seen && inbox[&local_flag].0.flagged);
-    assert_eq!(archive[&local_move].2, 1, "the moved message is in Archive once");
-    assert!(trash.contains_key(&local_delete) && !inbox.contains_key(&local_delete));
-    assert_eq!(inbox.len(), 64 - 3);
-
-    // throttling: one 429 with Retry-After: 2; the next request waits it out
+    // ... through a throttled mailbox: one 429 with Retry-After: 2, waited out before the next
+    // request
     admin(
         EXCHANGE_ADMIN,
         "PUT",
@@ -428,12 +501,45 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
         Some(r#"{"times":1,"retry_after":2}"#),
     );
     let started = Instant::now();
-    home.sync();
+    let said = home.sync();
     let took = started.elapsed();
     let state = exchange_state();
-    assert_eq!(state["early_retries"][user].as_u64(), Some(0), "no request before Retry-After");
-    assert_eq!(state["throttle"][user]["times"].as_u64(), Some(0), "the 429 was met");
-    assert!(took >= Duration::from_secs(2), "waited Retry-After: {took:?}");
+    assert_eq!(
+        state["early_retries"][user].as_u64(),
+        Some(0),
+        "no request before Retry-After"
+    );
+    assert_eq!(
+        state["throttle"][user]["times"].as_u64(),
+        Some(0),
+        "the 429 was met"
+    );
+    assert!(
+        took >= Duration::from_secs(2),
+        "waited Retry-After: {took:?}"
+    );
+    assert!(
+        flags_on_server(user, "INBOX", &local_read).contains("\\Seen"),
+        "{said}"
+    );
+    assert!(flags_on_server(user, "INBOX", &local_flag).contains("\\Flagged"));
+    guid_of(user, "Archive", &local_move);
+    guid_of(user, "Trash", &local_delete);
+    let inbox = home.folder("Inbox");
+    let archive = home.folder("Archive");
+    let trash = home.folder("Deleted Items");
+    let trash = if trash.is_empty() {
+        home.folder("Trash")
+    } else {
+        trash
+    };
+    assert!(inbox[&local_read].0.seen && inbox[&local_flag].0.flagged);
+    assert_eq!(
+        archive[&local_move].2, 1,
+        "the moved message is in Archive once"
+    );
+    assert!(trash.contains_key(&local_delete) && !inbox.contains_key(&local_delete));
+    assert_eq!(inbox.len(), 56 - 3);
 }
 
 /// kill -9 during the Graph sync, at random moments: every next sync resumes from the last
@@ -444,7 +550,7 @@ fn a_killed_graph_sync_resumes_without_loss_or_duplicates() {
     let _ = Rig::load();
     let _turn = with_consent();
     let user = "t07@contoso.test";
-    let seeded = seed(user, "gk", 80, 0);
+    let seeded = seed(user, "gk", 50, 0);
     let home = Home::new(user);
     let trials: usize = std::env::var("TAYORI_GRAPH_KILL_TRIALS")
         .ok()
@@ -454,7 +560,7 @@ fn a_killed_graph_sync_resumes_without_loss_or_duplicates() {
     let mut killed = 0;
     for _ in 0..trials {
         let mut child = home.spawn_sync();
-        std::thread::sleep(Duration::from_millis(rng.random_range(300..1500)));
+        std::thread::sleep(Duration::from_millis(rng.random_range(200..1000)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap();
             killed += 1;
@@ -487,7 +593,10 @@ fn missing_consent_and_wrong_tokens_are_told_clearly() {
     let out = home.run(&["sync"], "en_US.UTF-8");
     let said = text(&out);
     assert!(!out.status.success(), "{said}");
-    assert!(said.contains("Mail.ReadWrite"), "names the permission: {said}");
+    assert!(
+        said.contains("Mail.ReadWrite"),
+        "names the permission: {said}"
+    );
     assert!(said.contains("administrator"), "says who grants it: {said}");
     assert!(
         said.contains("/adminconsent?client_id=")
@@ -506,8 +615,7 @@ fn missing_consent_and_wrong_tokens_are_told_clearly() {
         let http = tayori::net::http::Http::new(dns, Duration::from_secs(10)).unwrap();
         let paths = tayori::config::Paths::under(home.path());
         let account = tayori::account::Accounts::new(&paths).get(user).unwrap();
-        let tayori::auth::Credentials::OAuth(tokens) =
-            account.credentials(&http).await.unwrap()
+        let tayori::auth::Credentials::OAuth(tokens) = account.credentials(&http).await.unwrap()
         else {
             panic!("an OAuth account")
         };
@@ -533,7 +641,13 @@ fn missing_consent_and_wrong_tokens_are_told_clearly() {
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
         assert!(challenge.starts_with("Bearer "), "{challenge}");
-        assert!(answer.text().await.unwrap().contains("InvalidAuthenticationToken"));
+        assert!(
+            answer
+                .text()
+                .await
+                .unwrap()
+                .contains("InvalidAuthenticationToken")
+        );
 
         let user_read = tokens
             .resource_token(

@@ -109,7 +109,9 @@ impl Store {
         let mut out = HashMap::with_capacity(ids.len());
         {
             let mut find = tx
-                .prepare_cached("SELECT uid FROM graph_items WHERE folder_id = ?1 AND graph_id = ?2")
+                .prepare_cached(
+                    "SELECT uid FROM graph_items WHERE folder_id = ?1 AND graph_id = ?2",
+                )
                 .map_err(|e| sqlite(&path, e))?;
             let mut listed = tx
                 .prepare_cached(

@@ -335,8 +335,12 @@ impl Engine {
                 bodies.push(NewBody { uid, raw });
             }
             if batch >= BATCH_BYTES {
-                self.graph_store(folder_id, std::mem::take(&mut envelopes), std::mem::take(&mut bodies))
-                    .await?;
+                self.graph_store(
+                    folder_id,
+                    std::mem::take(&mut envelopes),
+                    std::mem::take(&mut bodies),
+                )
+                .await?;
                 batch = 0;
             }
         }
@@ -445,7 +449,11 @@ impl Engine {
         Ok(replayed)
     }
 
-    async fn graph_replay_one(&self, graph: &Graph, action: &QueuedAction) -> Result<(), SyncError> {
+    async fn graph_replay_one(
+        &self,
+        graph: &Graph,
+        action: &QueuedAction,
+    ) -> Result<(), SyncError> {
         let account_id = self.account_id;
         let (folder, uid) = (action.folder.clone(), action.uid);
         let Some(id) = self
@@ -458,11 +466,7 @@ impl Engine {
             ActionKind::AddFlags(flags) | ActionKind::RemoveFlags(flags) => {
                 let add = matches!(action.kind, ActionKind::AddFlags(_));
                 graph
-                    .update(
-                        &id,
-                        flags.seen.then_some(add),
-                        flags.flagged.then_some(add),
-                    )
+                    .update(&id, flags.seen.then_some(add), flags.flagged.then_some(add))
                     .await
             }
             ActionKind::Move(target) => {
@@ -491,7 +495,10 @@ mod tests {
 
     #[test]
     fn the_header_block_ends_at_the_first_blank_line() {
-        assert_eq!(header_of(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore"), b"A: 1\r\nB: 2\r\n\r\n");
+        assert_eq!(
+            header_of(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore"),
+            b"A: 1\r\nB: 2\r\n\r\n"
+        );
         assert_eq!(header_of(b"A: 1\n\nbody"), b"A: 1\n\n");
         assert_eq!(header_of(b"A: 1"), b"A: 1");
     }

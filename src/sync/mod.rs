@@ -177,7 +177,8 @@ impl SyncError {
             || matches!(
                 self,
                 SyncError::Connection { .. } | SyncError::SignIn(ImapError::Protocol { .. })
-            ) || matches!(self, SyncError::SignIn(ImapError::Net(net)) if !matches!(net, crate::net::NetError::TlsBroken { .. }))
+            )
+            || matches!(self, SyncError::SignIn(ImapError::Net(net)) if !matches!(net, crate::net::NetError::TlsBroken { .. }))
     }
 
     /// Whether the account must be signed in again (the refresh token or password was refused).

@@ -449,11 +449,11 @@ function maxPageSize(req) {
 // page through $skiptoken (the same nextLink serves the same page again, so a client that crashed
 // mid-round resumes from its last nextLink); its last page carries the deltaLink of the snapshot
 // the round ends in. Old rounds and snapshots are forgotten (a token that is no longer known
-// answers 410 SyncStateNotFound and the client starts over, as Graph documents).
-S.delta_rounds ||= {};
-S.delta_snapshots ||= {};
+// answers 410 SyncStateNotFound and the client starts over, as Graph documents). Kept in memory
+// only: a restarted emulator has forgotten every delta state, as an expired one would be.
+const DELTA = { delta_rounds: {}, delta_snapshots: {} };
 function remember(kind, key, value, keep) {
-  const table = S[kind];
+  const table = DELTA[kind];
   table[key] = { ...value, at: Date.now() };
   const keys = Object.keys(table);
   if (keys.length > keep) keys.sort((a, b) => table[a].at - table[b].at).slice(0, keys.length - keep).forEach((k) => delete table[k]);
@@ -472,12 +472,11 @@ async function deltaRound(mailbox, folder, since, immutable, select) {
   remember('delta_snapshots', snapshot, { mailbox, folder, items: now }, 400);
   const round = crypto.randomBytes(12).toString('base64url');
   remember('delta_rounds', round, { mailbox, folder, entries, snapshot }, 200);
-  state.save();
   return round;
 }
 
 function deltaPage(req, res, url, mailbox, round, offset, prefer) {
-  const r = S.delta_rounds[round];
+  const r = DELTA.delta_rounds[round];
   const { size, asked } = maxPageSize(req);
   const page = r.entries.slice(offset, offset + size);
   const base = `https://${GRAPH_HOST}${url.pathname}`;
@@ -527,14 +526,14 @@ async function readRoute(req, res, url, { who, mailbox, shared, immutable, prefe
     const gone = () => graphError(res, 410, 'SyncStateNotFound', 'The sync state generation is not found. Restart the synchronization without a delta token.');
     if (skip !== null) {
       const [round, offset] = skip.split('.');
-      const r = S.delta_rounds[round];
+      const r = DELTA.delta_rounds[round];
       if (!r || r.mailbox !== mailbox || r.folder !== folder || !/^\d+$/.test(offset || '')) { gone(); return true; }
       deltaPage(req, res, url, mailbox, round, Number(offset), prefer);
       return true;
     }
     let since = {};
     if (delta !== null) {
-      const snap = S.delta_snapshots[delta];
+      const snap = DELTA.delta_snapshots[delta];
       if (!snap || snap.mailbox !== mailbox || snap.folder !== folder) { gone(); return true; }
       since = snap.items;
     }
@@ -549,11 +548,13 @@ async function readRoute(req, res, url, { who, mailbox, shared, immutable, prefe
     count('GET $value', mailbox);
     if (!hasScope(who, READ, shared)) { accessDenied(res); return true; }
     const ref = parseMessageId(mailbox, decodeURIComponent(mm[1]));
-    const rec = ref && await messageByGuid(mailbox, ref.guid);
-    if (!rec || (ref.folder && ref.folder !== rec.mailbox)) { notFound(res); return true; }
+    // one doveadm run for the folder and the text ("mailbox: F\ntext:\n<message>")
+    const out = ref ? await doveadm(['fetch', '-u', mailbox, 'mailbox text', 'guid', ref.guid]) : Buffer.alloc(0);
+    const head = /^mailbox: (.*)\ntext:\n/.exec(out.subarray(0, 4096).toString('latin1'));
+    if (!head || (ref.folder && ref.folder !== head[1])) { notFound(res); return true; }
     // Dovecot keeps maildir lines LF-ended and serves them CRLF-ended (its virtual size): MIME
     // comes as Dovecot's IMAP gives it, so the same bytes reach a client either way.
-    const mime = Buffer.from((await rawMessage(mailbox, ref.guid)).toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    const mime = Buffer.from(out.subarray(Buffer.byteLength(head[0], 'latin1')).toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': mime.length });
     res.end(mime);
     return true;

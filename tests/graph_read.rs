@@ -247,7 +247,7 @@ fn seed_message(tag: &str, index: usize) -> Vec<u8> {
         index % 60
     )
     .into_bytes();
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         // Japanese mail as Japanese programs send it: ISO-2022-JP, 7 bit
         raw.extend_from_slice(
             b"Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B\r\n",

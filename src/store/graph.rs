@@ -257,3 +257,113 @@ impl Store {
             .transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::*;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn local_numbers_are_stable_and_never_reused() {
+        let (_dir, mut store) = open();
+        let (_, inbox, _) = setup(&mut store);
+        let first = store.graph_uids(inbox, &ids(&["a", "b"])).unwrap();
+        let again = store.graph_uids(inbox, &ids(&["b", "a"])).unwrap();
+        assert_eq!(first, again, "an id keeps its number");
+        assert_ne!(first["a"], first["b"]);
+        store.graph_remove(inbox, &ids(&["b"])).unwrap();
+        let c = store.graph_uids(inbox, &ids(&["c"])).unwrap()["c"];
+        assert!(
+            c > first["a"].max(first["b"]),
+            "a removed item's number is not handed out again"
+        );
+    }
+
+    #[test]
+    fn a_message_moved_between_folders_is_found_by_its_identity() {
+        let (_dir, mut store) = open();
+        let (account, inbox, trash) = setup(&mut store);
+        let uid = store.graph_uids(inbox, &ids(&["imm-1"])).unwrap()["imm-1"];
+        let (mut envelope, mut body) = message(uid, "moved", "the text");
+        envelope.server_identity = Some("graph:imm-1".into());
+        body.uid = uid;
+        let raw = body.raw.clone();
+        store
+            .add_envelopes(inbox, std::slice::from_ref(&envelope))
+            .unwrap();
+        store.add_bodies(inbox, &[body]).unwrap();
+        // the source's @removed before the destination's new item
+        assert_eq!(store.graph_remove(inbox, &ids(&["imm-1"])).unwrap(), 1);
+        assert_eq!(
+            store.stored_raw(account, "graph:imm-1").unwrap(),
+            Some(raw),
+            "the bytes stay until the pass ends"
+        );
+        let uid = store.graph_uids(trash, &ids(&["imm-1"])).unwrap()["imm-1"];
+        store
+            .add_envelopes(trash, &[NewEnvelope { uid, ..envelope }])
+            .unwrap();
+        assert!(
+            store.graph_missing_bodies(trash).unwrap().is_empty(),
+            "nothing to download again"
+        );
+        assert_eq!(store.drop_unreferenced(account).unwrap(), 0);
+        assert_eq!(
+            store.graph_id(account, "Trash", uid).unwrap().as_deref(),
+            Some("imm-1")
+        );
+    }
+
+    #[test]
+    fn a_full_listing_drops_what_it_did_not_see_even_across_a_restart() {
+        let (_dir, mut store) = open();
+        let (_, inbox, _) = setup(&mut store);
+        let uids = store.graph_uids(inbox, &ids(&["a", "b", "c"])).unwrap();
+        let mut envelopes = Vec::new();
+        for (i, id) in ["a", "b", "c"].iter().enumerate() {
+            let (mut envelope, _) = message(uids[*id], &format!("m{i}"), "x");
+            envelope.server_identity = Some(format!("graph:{id}"));
+            envelopes.push(envelope);
+        }
+        store.add_envelopes(inbox, &envelopes).unwrap();
+        store.set_delta_link(inbox, None).unwrap();
+        store.begin_graph_listing(inbox).unwrap();
+        store.graph_uids(inbox, &ids(&["a"])).unwrap();
+        // killed here: the next pass goes on from the committed next link, sees "c", ends
+        store.graph_uids(inbox, &ids(&["c"])).unwrap();
+        assert_eq!(store.end_graph_listing(inbox).unwrap(), 1);
+        let left: Vec<u32> = store.uids(inbox).unwrap();
+        assert_eq!(left.len(), 2);
+        assert!(!left.contains(&uids["b"]));
+    }
+
+    #[test]
+    fn the_delta_link_is_kept_and_a_complete_round_marks_the_folder_complete() {
+        let (_dir, mut store) = open();
+        let (account, inbox, _) = setup(&mut store);
+        store.set_graph_folder(inbox, "AQMk-inbox").unwrap();
+        store
+            .set_delta_link(inbox, Some("https://graph.microsoft.com/v1.0/me/mailFolders/x/messages/delta?$deltatoken=t"))
+            .unwrap();
+        let state = store
+            .graph_folder_states(account)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.id == inbox)
+            .unwrap();
+        assert_eq!(state.remote_id.as_deref(), Some("AQMk-inbox"));
+        assert!(state.delta_link.unwrap().contains("deltatoken=t"));
+        assert!(
+            store
+                .folder_states(account)
+                .unwrap()
+                .iter()
+                .any(|s| s.id == inbox && s.envelopes_complete && s.uidvalidity == Some(1))
+        );
+    }
+}

@@ -261,7 +261,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::*;
     use crate::store::*;
 
     fn ids(names: &[&str]) -> Vec<String> {

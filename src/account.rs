@@ -70,6 +70,11 @@ pub struct Account {
     /// (`crate::graph`). The admin policy can also pin the way (`transport`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_via_graph: Option<GraphSending>,
+    /// Set when Exchange Online refused IMAP for this mailbox the way it does when IMAP is turned
+    /// off for it (`ImapEnabled` false): Tayori reads through Microsoft Graph instead
+    /// (`crate::sync`'s Graph engine). The admin policy can also pin the way (`transport`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via_graph: Option<GraphSending>,
 }
 
 /// Why and since when an account sends through Microsoft Graph.
@@ -127,6 +132,61 @@ impl SendingWay {
             ),
             SendingWay::GraphSmtpOff => lang.text(Text::SendsViaGraphSmtpOff).to_owned(),
             SendingWay::GraphPolicy => lang.text(Text::SendsViaGraphPolicy).to_owned(),
+        }
+    }
+}
+
+/// Which way an account's mail is read, and why (shown in the account's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadingWay {
+    /// Through its IMAP server.
+    Imap,
+    /// Through Microsoft Graph: Exchange Online has IMAP turned off for the mailbox.
+    GraphImapOff,
+    /// Through Microsoft Graph: the administrator's policy pins it.
+    GraphPolicy,
+}
+
+/// Whether `account` is a Microsoft 365 (or Outlook.com) account signed in with OAuth.
+fn is_microsoft(account: &Account) -> bool {
+    account.oauth_client().is_some_and(|client| {
+        crate::auth::audience::Audience::new(&client, &account.imap.host)
+            == crate::auth::audience::Audience::Provider(crate::discovery::KnownProvider::Microsoft)
+    })
+}
+
+/// The way `account` is read (the sync engine decides the same way).
+pub fn reading_way(account: &Account) -> ReadingWay {
+    use crate::discovery::policy::{PolicyTransport, transport_for};
+    if !is_microsoft(account) {
+        return ReadingWay::Imap;
+    }
+    match transport_for(&account.email) {
+        Some(PolicyTransport::Graph) => ReadingWay::GraphPolicy,
+        Some(PolicyTransport::Imap) => ReadingWay::Imap,
+        None if account.read_via_graph.is_some() => ReadingWay::GraphImapOff,
+        None => ReadingWay::Imap,
+    }
+}
+
+impl ReadingWay {
+    pub fn through_graph(self) -> bool {
+        self != ReadingWay::Imap
+    }
+
+    /// "Reads through …", in the person's language.
+    pub fn describe(self, account: &Account, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::{Text, fill};
+        match self {
+            ReadingWay::Imap => fill(
+                lang.text(Text::ReadsViaImap),
+                &[(
+                    "server",
+                    &format!("{}:{}", account.imap.host, account.imap.port),
+                )],
+            ),
+            ReadingWay::GraphImapOff => lang.text(Text::ReadsViaGraphImapOff).to_owned(),
+            ReadingWay::GraphPolicy => lang.text(Text::ReadsViaGraphPolicy).to_owned(),
         }
     }
 }
@@ -238,6 +298,25 @@ impl Accounts {
                 .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
             if account.send_via_graph.is_none() {
                 account.send_via_graph = Some(GraphSending {
+                    because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
+                    since: now_seconds(),
+                    told: false,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Records that the account reads through Microsoft Graph because Exchange Online has IMAP
+    /// turned off for the mailbox (`because`: the server's refusal), unless that is already known.
+    pub fn set_read_via_graph(&self, email: &str, because: &str) -> Result<(), AccountsError> {
+        self.change(|accounts| {
+            let account = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            if account.read_via_graph.is_none() {
+                account.read_via_graph = Some(GraphSending {
                     because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
                     since: now_seconds(),
                     told: false,
@@ -410,6 +489,7 @@ mod tests {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         }
     }
 

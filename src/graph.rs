@@ -49,6 +49,19 @@ pub const SHARED_SEND_SCOPES: [&str; 2] = [
     "https://graph.microsoft.com/Mail.Send.Shared",
 ];
 
+/// The delegated permission reading needs: folders, messages and their MIME, and the changes a
+/// mail program makes (read, flag, move, delete) — Graph's `Mail.ReadWrite`.
+pub const READ_SCOPES: [&str; 1] = ["https://graph.microsoft.com/Mail.ReadWrite"];
+/// The same for a shared mailbox.
+pub const SHARED_READ_SCOPES: [&str; 1] = ["https://graph.microsoft.com/Mail.ReadWrite.Shared"];
+/// Messages asked for per page of a delta query (`Prefer: odata.maxpagesize`): bounded, so one
+/// page's work is small and committed before the next is asked for.
+pub const DELTA_PAGE: usize = 50;
+/// The largest message read whole from `$value` (Exchange Online's own limit is 150 MB).
+pub const MIME_LIMIT: usize = 160 * 1024 * 1024;
+/// Child folder levels followed at most (a loop in an answer ends there).
+const MAX_FOLDER_DEPTH: usize = 16;
+
 /// The longest `Retry-After` waited for inside one attempt; longer ones go back to the outbox.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// How many `429`s in a row one request waits out.
@@ -81,6 +94,9 @@ pub enum GraphError {
     /// The item is not there (`404 ErrorItemNotFound`).
     #[error("Microsoft 365 has no such item")]
     NotFound,
+    /// A delta link Graph no longer knows (`410 SyncStateNotFound`): the folder is listed anew.
+    #[error("Microsoft 365 no longer knows where the last sync of this folder stopped")]
+    SyncStateGone,
     /// Network trouble, a `5xx`, an answer Tayori cannot read: try again later.
     #[error("Microsoft 365 could not be reached or did not answer: {0}")]
     Transient(String),
@@ -137,6 +153,19 @@ impl Graph {
         }
     }
 
+    /// Graph for READING the signed-in person's own mailbox, or `shared`.
+    pub fn reader(http: Http, tokens: Arc<TokenManager>, shared: Option<&str>) -> Graph {
+        let mut graph = Graph::new(http, tokens, shared);
+        let scopes: &[&str] = if shared.is_some() {
+            &SHARED_READ_SCOPES
+        } else {
+            &READ_SCOPES
+        };
+        graph.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        graph.scopes.push("offline_access".into());
+        graph
+    }
+
     /// The scopes this Graph's token is asked for.
     pub fn scopes(&self) -> &[String] {
         &self.scopes
@@ -153,18 +182,47 @@ impl Graph {
         url: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Answer, GraphError> {
+        let body = body.map(|b| ("text/plain", b));
+        self.call_with(method, url, body, None, ANSWER_LIMIT).await
+    }
+
+    /// [`Graph::call`] with the body's content type, a further preference (`Prefer:
+    /// odata.maxpagesize=…`) and the longest answer read.
+    async fn call_with(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<(&str, Vec<u8>)>,
+        prefer: Option<&str>,
+        limit: usize,
+    ) -> Result<Answer, GraphError> {
+        // The token goes only to Graph: a link handed over by an answer must not carry it away.
+        if url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .as_deref()
+            != Some(GRAPH_HOST)
+        {
+            return Err(GraphError::Transient(
+                "a link pointed away from Microsoft Graph".into(),
+            ));
+        }
         let mut token = self.token().await?;
         let mut refreshed = false;
         let mut throttled = 0;
         loop {
             let client = self.http.client_for_url(url).await;
+            let preference = match prefer {
+                Some(more) => format!("IdType=\"ImmutableId\", {more}"),
+                None => "IdType=\"ImmutableId\"".to_owned(),
+            };
             let mut request = client
                 .request(method.clone(), url)
                 .bearer_auth(token.expose())
-                .header("Prefer", "IdType=\"ImmutableId\"");
-            if let Some(body) = &body {
+                .header("Prefer", preference);
+            if let Some((content_type, body)) = &body {
                 request = request
-                    .header(reqwest::header::CONTENT_TYPE, "text/plain")
+                    .header(reqwest::header::CONTENT_TYPE, *content_type)
                     .body(body.clone());
             } else if method == reqwest::Method::POST {
                 request = request.header(reqwest::header::CONTENT_LENGTH, "0");
@@ -180,7 +238,7 @@ impl Graph {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = read_capped(response, ANSWER_LIMIT)
+            let body = read_capped(response, limit)
                 .await
                 .map_err(GraphError::Transient)?;
             match status {
@@ -307,6 +365,247 @@ impl Graph {
     }
 }
 
+/// A mail folder as Graph lists it; `path` is its display name under its parents' (`/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFolder {
+    pub id: String,
+    pub path: String,
+}
+
+/// One entry of a delta page: a message added or changed, or one that left the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeltaItem {
+    Changed {
+        id: String,
+        is_read: bool,
+        flagged: bool,
+        draft: bool,
+    },
+    Removed {
+        id: String,
+    },
+}
+
+/// A page of a delta query, with the link to the next page or the delta link that ends a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeltaPage {
+    pub items: Vec<DeltaItem>,
+    pub next_link: Option<String>,
+    pub delta_link: Option<String>,
+}
+
+impl Graph {
+    async fn get_json(
+        &self,
+        url: &str,
+        prefer: Option<&str>,
+    ) -> Result<serde_json::Value, GraphError> {
+        let answer = self
+            .call_with(reqwest::Method::GET, url, None, prefer, ANSWER_LIMIT)
+            .await?;
+        if answer.status != 200 {
+            return Err(refusal(&answer));
+        }
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| GraphError::Transient(format!("an answer was not JSON: {e}")))
+    }
+
+    /// Every mail folder, following `@odata.nextLink` and child folders.
+    pub async fn folders(&self) -> Result<Vec<MailFolder>, GraphError> {
+        let mut out = Vec::new();
+        let mut parents: Vec<(String, String, usize)> = Vec::new();
+        let top = self.url("/mailFolders?$top=100");
+        self.folder_pages(&top, "", 0, &mut out, &mut parents)
+            .await?;
+        while let Some((id, path, depth)) = parents.pop() {
+            let url = self.url(&format!(
+                "/mailFolders/{}/childFolders?$top=100",
+                urlencoding(&id)
+            ));
+            self.folder_pages(&url, &path, depth, &mut out, &mut parents)
+                .await?;
+        }
+        Ok(out)
+    }
+
+    async fn folder_pages(
+        &self,
+        first: &str,
+        parent: &str,
+        depth: usize,
+        out: &mut Vec<MailFolder>,
+        parents: &mut Vec<(String, String, usize)>,
+    ) -> Result<(), GraphError> {
+        let mut next = Some(first.to_owned());
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > 1000 {
+                return Err(GraphError::Transient("the folder list did not end".into()));
+            }
+            let json = self.get_json(&url, None).await?;
+            for folder in json["value"].as_array().into_iter().flatten() {
+                let (Some(id), Some(name)) =
+                    (folder["id"].as_str(), folder["displayName"].as_str())
+                else {
+                    continue;
+                };
+                // A "/" in a display name would read as a level: it is shown as a look-alike.
+                let name = server_text(&name.replace('/', "\u{2215}"), 200);
+                let path = if parent.is_empty() {
+                    name
+                } else {
+                    format!("{parent}/{name}")
+                };
+                if folder["childFolderCount"].as_u64().unwrap_or(0) > 0 && depth < MAX_FOLDER_DEPTH
+                {
+                    parents.push((id.to_owned(), path.clone(), depth + 1));
+                }
+                out.push(MailFolder {
+                    id: id.to_owned(),
+                    path,
+                });
+            }
+            next = json["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        Ok(())
+    }
+
+    /// The id of a well-known folder (`inbox`, `sentitems`, `drafts`, `deleteditems`, `archive`,
+    /// `junkemail`), or `None` where the mailbox has none.
+    pub async fn well_known(&self, name: &str) -> Result<Option<String>, GraphError> {
+        let url = self.url(&format!("/mailFolders/{name}?$select=id"));
+        match self.get_json(&url, None).await {
+            Ok(json) => Ok(json["id"].as_str().map(str::to_owned)),
+            Err(GraphError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The first page of a full delta listing of the folder `folder_id`.
+    pub fn delta_start(&self, folder_id: &str) -> String {
+        self.url(&format!(
+            "/mailFolders/{}/messages/delta?$select=isRead,flag,isDraft",
+            urlencoding(folder_id)
+        ))
+    }
+
+    /// One page of a delta query (`link`: [`Graph::delta_start`], or a next or delta link).
+    pub async fn delta_page(&self, link: &str) -> Result<DeltaPage, GraphError> {
+        let prefer = format!("odata.maxpagesize={DELTA_PAGE}");
+        let json = self.get_json(link, Some(&prefer)).await?;
+        let mut items = Vec::new();
+        for item in json["value"].as_array().into_iter().flatten() {
+            let Some(id) = item["id"].as_str().filter(|id| !id.is_empty()) else {
+                continue;
+            };
+            if !item["@removed"].is_null() {
+                items.push(DeltaItem::Removed { id: id.to_owned() });
+            } else {
+                items.push(DeltaItem::Changed {
+                    id: id.to_owned(),
+                    is_read: item["isRead"].as_bool().unwrap_or(false),
+                    flagged: item["flag"]["flagStatus"].as_str() == Some("flagged"),
+                    draft: item["isDraft"].as_bool().unwrap_or(false),
+                });
+            }
+        }
+        let next_link = json["@odata.nextLink"].as_str().map(str::to_owned);
+        let delta_link = json["@odata.deltaLink"].as_str().map(str::to_owned);
+        if next_link.is_none() && delta_link.is_none() {
+            return Err(GraphError::Transient(
+                "a delta page had neither a next link nor a delta link".into(),
+            ));
+        }
+        Ok(DeltaPage {
+            items,
+            next_link,
+            delta_link,
+        })
+    }
+
+    /// The message as MIME, byte for byte (`/messages/{id}/$value`).
+    pub async fn mime(&self, id: &str) -> Result<Vec<u8>, GraphError> {
+        let url = self.url(&format!("/messages/{}/$value", urlencoding(id)));
+        let answer = self
+            .call_with(reqwest::Method::GET, &url, None, None, MIME_LIMIT)
+            .await?;
+        if answer.status != 200 {
+            return Err(refusal(&answer));
+        }
+        Ok(answer.body)
+    }
+
+    /// Changes a message's read state and flag (`PATCH /messages/{id}`).
+    pub async fn update(
+        &self,
+        id: &str,
+        is_read: Option<bool>,
+        flagged: Option<bool>,
+    ) -> Result<(), GraphError> {
+        let mut body = serde_json::Map::new();
+        if let Some(read) = is_read {
+            body.insert("isRead".into(), read.into());
+        }
+        if let Some(flagged) = flagged {
+            let status = if flagged { "flagged" } else { "notFlagged" };
+            body.insert("flag".into(), serde_json::json!({ "flagStatus": status }));
+        }
+        if body.is_empty() {
+            return Ok(());
+        }
+        let url = self.url(&format!("/messages/{}", urlencoding(id)));
+        let payload = serde_json::Value::Object(body).to_string().into_bytes();
+        let answer = self
+            .call_with(
+                reqwest::Method::PATCH,
+                &url,
+                Some(("application/json", payload)),
+                None,
+                ANSWER_LIMIT,
+            )
+            .await?;
+        if answer.status == 200 {
+            Ok(())
+        } else {
+            Err(refusal(&answer))
+        }
+    }
+
+    /// Moves a message to the folder `destination` (a folder id or a well-known name).
+    pub async fn move_message(&self, id: &str, destination: &str) -> Result<(), GraphError> {
+        let url = self.url(&format!("/messages/{}/move", urlencoding(id)));
+        let payload = serde_json::json!({ "destinationId": destination })
+            .to_string()
+            .into_bytes();
+        let answer = self
+            .call_with(
+                reqwest::Method::POST,
+                &url,
+                Some(("application/json", payload)),
+                None,
+                ANSWER_LIMIT,
+            )
+            .await?;
+        if answer.status == 201 || answer.status == 200 {
+            Ok(())
+        } else {
+            Err(refusal(&answer))
+        }
+    }
+
+    /// Deletes a message (`DELETE /messages/{id}`).
+    pub async fn delete(&self, id: &str) -> Result<(), GraphError> {
+        let url = self.url(&format!("/messages/{}", urlencoding(id)));
+        let answer = self.call(reqwest::Method::DELETE, &url, None).await?;
+        if answer.status == 204 || answer.status == 200 {
+            Ok(())
+        } else {
+            Err(refusal(&answer))
+        }
+    }
+}
+
 /// A non-success answer as an error, in Graph's own words (bounded, control characters out).
 fn refusal(answer: &Answer) -> GraphError {
     let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
@@ -319,6 +618,7 @@ fn refusal(answer: &Answer) -> GraphError {
         401 => GraphError::SignIn { code, message },
         403 if code == "ErrorAccessDenied" => GraphError::Denied { code, message },
         404 => GraphError::NotFound,
+        410 => GraphError::SyncStateGone,
         408 | 429 | 500..=599 => {
             GraphError::Transient(format!("{} {code}: {message}", answer.status))
         }

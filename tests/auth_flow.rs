@@ -230,6 +230,7 @@ async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account(
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         })
         .unwrap();
     keyring_store::save(&email, SecretKind::RefreshToken, &refresh)

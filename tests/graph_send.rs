@@ -574,7 +574,11 @@ client_id = "{CONTOSO_APP}"
     let out = run_tayori(home.path(), &["account", "list"], &env, None);
     let said = text(&out);
     assert!(
-        said.matches("your administrator's policy says so").count() == 2,
+        said.matches(
+            "Sends through Microsoft 365 (Microsoft Graph): your administrator's policy says so"
+        )
+        .count()
+            == 2,
         "both accounts say which way and why: {said}"
     );
     let before = exchange_state()["mailbox_requests"].clone();

@@ -475,6 +475,7 @@ async fn processes_refreshing_one_account_at_once_never_revoke_its_sign_in() {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         })
         .unwrap();
     keyring_store::save(

@@ -89,6 +89,7 @@ async fn imap_home(case: &str, port: u16, security: imap::Security) -> (tempfile
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     });
     (home, email)
 }
@@ -610,6 +611,7 @@ async fn smtp_home(port: u16, security: Security) -> tempfile::TempDir {
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     })
 }
 
@@ -879,6 +881,7 @@ async fn oauth_home(case: &str, token_url: &str, imap_port: u16) -> (tempfile::T
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     });
     (home, email)
 }

@@ -38,6 +38,7 @@ fn account() -> Account {
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     }
 }
 

@@ -151,6 +151,7 @@ fn a_saved_account_with_a_plain_http_token_endpoint_sends_no_refresh_token() {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         })
         .unwrap();
     let canary = tayori::redact::Secret::new(format!("refresh-canary-{}", rand::random::<u64>()));

@@ -440,6 +440,7 @@ fn header_injection_is_refused_before_anything_is_queued() {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         })
         .unwrap();
     for (field, args) in [

@@ -82,6 +82,7 @@ async fn home_for(
             sent_copy,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         })
         .unwrap();
     home

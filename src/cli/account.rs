@@ -556,6 +556,10 @@ fn list(accounts: &Accounts) -> anyhow::Result<ExitCode> {
             account.smtp.host,
             account.smtp.port
         );
+        let reading = tayori::account::reading_way(&account);
+        if reading.through_graph() {
+            println!("  {}", reading.describe(&account, lang));
+        }
         let way = tayori::account::sending_way(&account);
         if way != tayori::account::SendingWay::Smtp {
             println!("  {}", way.describe(&account, lang));

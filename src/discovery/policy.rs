@@ -9,7 +9,7 @@
 //! smtp = { host = "smtp.example.com", port = 587, security = "starttls" }
 //! username = "%EMAILADDRESS%"        # optional, the default
 //! sign_in = ["oauth2", "password"]   # allowed methods, most preferred first
-//! transport = "graph"                # optional, Microsoft 365 only: send through Microsoft Graph
+//! transport = "graph"                # optional, Microsoft 365 only: send and read through Graph
 //!                                    # ("imap": always IMAP/SMTP; unset: SMTP, Graph where
 //!                                    # Exchange Online refuses SMTP AUTH)
 //!
@@ -96,7 +96,7 @@ pub struct PolicyProvider {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyTransport {
-    /// Microsoft Graph (sending today; reading later).
+    /// Microsoft Graph, for sending and reading.
     Graph,
     /// IMAP and SMTP only, even where SMTP AUTH is refused.
     Imap,

@@ -14,6 +14,19 @@ catalog! {
             ja: "同期しました。検索インデックスを作成中 {done} / {total}",
         }
         SyncUpToDate { en: "Up to date", ja: "最新の状態です" }
+        /// Account settings: which way the account is read, and why.
+        ReadsViaImap {
+            en: "Reads mail through the IMAP server {server}.",
+            ja: "IMAP サーバー {server} 経由でメールを受信します。",
+        }
+        ReadsViaGraphImapOff {
+            en: "Reads mail through Microsoft 365 (Microsoft Graph): IMAP is turned off for your mailbox.",
+            ja: "Microsoft 365（Microsoft Graph）経由でメールを受信します。このメールボックスでは IMAP が無効になっているためです。",
+        }
+        ReadsViaGraphPolicy {
+            en: "Reads mail through Microsoft 365 (Microsoft Graph): your administrator's policy says so.",
+            ja: "Microsoft 365（Microsoft Graph）経由でメールを受信します。管理者のポリシーでそう設定されています。",
+        }
         SyncOffline {
             en: "Offline — trying again in {seconds} s",
             ja: "オフライン — {seconds} 秒後に再接続します",

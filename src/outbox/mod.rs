@@ -340,6 +340,7 @@ mod tests {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         }
     }
 

@@ -102,7 +102,7 @@ fn packed_spool(
 }
 
 /// The message's bytes from what `bodies` holds.
-fn unpacked(stored: Vec<u8>, format: i64) -> std::io::Result<Vec<u8>> {
+pub(super) fn unpacked(stored: Vec<u8>, format: i64) -> std::io::Result<Vec<u8>> {
     match format {
         ZSTD => zstd::stream::decode_all(&stored[..]),
         _ => Ok(stored),

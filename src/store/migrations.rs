@@ -239,6 +239,24 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE bodies ADD COLUMN format INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE bodies ADD COLUMN size INTEGER;
     "#,
+    // 7: folders read through Microsoft Graph (issue 27). Graph names a message by an id, not a
+    // UID: `graph_items` gives each (folder, Graph id) a local number that plays the UID's part in
+    // `messages` (and in the queue of local changes), so everything keyed by (folder, uid) serves
+    // both protocols. `listed` marks the items seen by a full listing still under way (a listing
+    // started over drops what it did not see). `remote_id`: the folder's Graph id; `delta_link`:
+    // the last committed `@odata.nextLink` or `@odata.deltaLink` of the folder's delta query.
+    r#"
+    CREATE TABLE graph_items (
+        folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        graph_id TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        listed INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (folder_id, graph_id)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX graph_items_uid ON graph_items (folder_id, uid);
+    ALTER TABLE folders ADD COLUMN remote_id TEXT;
+    ALTER TABLE folders ADD COLUMN delta_link TEXT;
+    "#,
 ];
 
 #[cfg(test)]
@@ -592,11 +610,29 @@ mod tests {
             None,
             "not downloaded stays so"
         );
-        // Accounts, folders (with their sync state), threads and the queued move unchanged.
+        // Accounts, folders (with their sync state), threads and the queued move unchanged (a
+        // later version's added columns aside: they are new, NULL for what was there).
         let kept: Vec<_> = every_row(&store.conn)
             .into_iter()
             .filter(|(table, _)| {
                 ["accounts", "folders", "threads", "actions"].contains(&table.as_str())
+            })
+            .map(|(table, rows)| {
+                let width = others
+                    .iter()
+                    .find(|(t, _)| *t == table)
+                    .and_then(|(_, rows)| rows.first().map(Vec::len));
+                let rows = rows
+                    .into_iter()
+                    .map(|mut row| {
+                        if let Some(width) = width {
+                            assert!(row[width..].iter().all(|v| *v == Value::Null), "{table}");
+                            row.truncate(width);
+                        }
+                        row
+                    })
+                    .collect();
+                (table, rows)
             })
             .collect();
         assert_eq!(kept, others);

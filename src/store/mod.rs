@@ -34,6 +34,7 @@ mod bodies;
 mod changes;
 mod folders;
 mod fts;
+mod graph;
 mod index;
 mod messages;
 mod migrations;
@@ -50,6 +51,7 @@ use thiserror::Error;
 pub use bodies::{BodyWindow, NewBody, PreparedBody, SpooledBody};
 pub use changes::{ActionKind, QueuedAction};
 pub use folders::{Folder, FolderRole, FolderState};
+pub use graph::GraphFolderState;
 pub use messages::{
     Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
 };

@@ -74,7 +74,19 @@ impl AccountSync {
                 progress(event)
             })
         };
-        let engine = Engine::open(
+        let reading = crate::account::reading_way(&account);
+        let graph = match (&credentials, reading.through_graph()) {
+            (crate::auth::Credentials::OAuth(tokens), true) => {
+                let shared = account.shared_via.as_ref().map(|_| account.email.as_str());
+                Some(crate::graph::Graph::reader(
+                    net.http.clone(),
+                    tokens.clone(),
+                    shared,
+                ))
+            }
+            _ => None,
+        };
+        let mut engine = Engine::open(
             Store::path_in(paths),
             account,
             credentials,
@@ -83,6 +95,10 @@ impl AccountSync {
             noticing,
         )
         .await?;
+        if let Some(graph) = graph {
+            tracing::info!(why = ?reading, "reading the account through Microsoft Graph");
+            engine.read_through_graph(graph);
+        }
         Ok(AccountSync {
             engine,
             accounts: Accounts::new(paths),

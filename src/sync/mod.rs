@@ -34,6 +34,7 @@
 mod account;
 mod fetch;
 mod folders;
+mod graph;
 mod index;
 pub mod notice;
 mod replay;
@@ -48,6 +49,7 @@ use thiserror::Error;
 /// Kept at their old paths (the IMAP syntax is [`crate::imap::syntax`]'s) for the window and CLI.
 pub use crate::imap::{decode_mailbox_name, parse_internal_date};
 pub use account::{AccountSync, OpenError};
+pub use graph::graph_identity;
 pub use index::build_search_index;
 
 use crate::account::Account;
@@ -83,6 +85,20 @@ pub enum SyncError {
     SignIn(#[from] ImapError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Reading through Microsoft Graph failed (`crate::graph` says how).
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    /// Microsoft Graph refused to let Tayori read the mailbox: the permission was not granted.
+    #[error(
+        "Microsoft 365 does not let Tayori read this mailbox ({code}: {message}). Tayori needs the Microsoft Graph permission Mail.ReadWrite, which in most organisations only an administrator can grant: ask your administrator to grant it to Tayori (admin consent{}), then sync again",
+        consent_url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
+    )]
+    GraphReadDenied {
+        code: String,
+        message: String,
+        /// The admin-consent link naming Graph's scopes, where the sign-in service is Entra.
+        consent_url: Option<String>,
+    },
     #[error("the message is no longer on the server (it was moved or deleted elsewhere)")]
     Gone,
     /// A task of the sync stopped unexpectedly (a bug). Nothing stored so far is lost.
@@ -122,6 +138,11 @@ impl SyncError {
             | SyncError::Internal { .. } => ErrorKind::Other,
             SyncError::SignIn(error) => error.kind(),
             SyncError::Store(error) => error.kind(),
+            SyncError::Graph(crate::graph::GraphError::Auth(error)) => error.kind(),
+            SyncError::Graph(crate::graph::GraphError::SignIn { .. }) => ErrorKind::SignIn,
+            SyncError::Graph(error) if error.is_transient() => ErrorKind::Network,
+            SyncError::Graph(_) => ErrorKind::Other,
+            SyncError::GraphReadDenied { .. } => ErrorKind::Refused,
         }
     }
 }
@@ -152,16 +173,24 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         // A stalled or misbehaving server, a tampered STARTTLS or a broken TLS record would
         // only happen again at once: trying again is for the next sync, not this one.
-        matches!(
-            self,
-            SyncError::Connection { .. } | SyncError::SignIn(ImapError::Protocol { .. })
-        ) || matches!(self, SyncError::SignIn(ImapError::Net(net)) if !matches!(net, crate::net::NetError::TlsBroken { .. }))
+        matches!(self, SyncError::Graph(error) if error.is_transient())
+            || matches!(
+                self,
+                SyncError::Connection { .. } | SyncError::SignIn(ImapError::Protocol { .. })
+            )
+            || matches!(self, SyncError::SignIn(ImapError::Net(net)) if !matches!(net, crate::net::NetError::TlsBroken { .. }))
     }
 
     /// Whether the account must be signed in again (the refresh token or password was refused).
     /// A sign-in service that cannot be reached is not a refusal: the engine retries.
     pub fn needs_sign_in(&self) -> bool {
-        matches!(self, SyncError::SignIn(_)) && self.kind().needs_sign_in()
+        match self {
+            SyncError::SignIn(_) => self.kind().needs_sign_in(),
+            SyncError::Graph(
+                crate::graph::GraphError::SignIn { .. } | crate::graph::GraphError::Auth(_),
+            ) => self.kind().needs_sign_in(),
+            _ => false,
+        }
     }
 
     /// The proxy (`host:port`) whose user name and password would let the connection through: it
@@ -333,6 +362,8 @@ pub struct Engine {
     dns: Dns,
     options: SyncOptions,
     progress: Progress,
+    /// Set when the account reads through Microsoft Graph instead of IMAP (`graph.rs`).
+    graph: Option<crate::graph::Graph>,
 }
 
 impl Engine {
@@ -369,7 +400,19 @@ impl Engine {
             dns,
             options,
             progress,
+            graph: None,
         })
+    }
+
+    /// Reads the account through Microsoft Graph from now on (IMAP is off for the mailbox, or the
+    /// administrator's policy pins Graph).
+    pub fn read_through_graph(&mut self, graph: crate::graph::Graph) {
+        self.graph = Some(graph);
+    }
+
+    /// Whether the account reads through Microsoft Graph.
+    pub fn reads_through_graph(&self) -> bool {
+        self.graph.is_some()
     }
 
     pub fn account(&self) -> &Account {
@@ -430,6 +473,9 @@ impl Engine {
 
     /// One complete pass: connect, bring everything up to date, log out.
     pub async fn sync_once(&self) -> Result<Summary, SyncError> {
+        if let Some(graph) = &self.graph {
+            return self.graph_sync_once(graph).await;
+        }
         let mut conn = self.connect().await?;
         let summary = self.sync_all(&mut conn).await?;
         conn.logout().await;

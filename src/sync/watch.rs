@@ -53,6 +53,20 @@ impl Engine {
     }
 
     async fn watch_session(&self, wake: &Notify, backoff: &mut Duration) -> Result<(), SyncError> {
+        if let Some(graph) = &self.graph {
+            // Graph has no IDLE for a desktop client: a pass every poll interval, and at once
+            // when a change was queued here.
+            loop {
+                self.graph_sync_once(graph).await?;
+                self.index_in_background();
+                *backoff = Duration::from_secs(1);
+                self.emit(SyncEvent::Idle);
+                tokio::select! {
+                    _ = tokio::time::sleep(self.options.poll_interval.min(Duration::from_secs(120))) => {}
+                    _ = wake.notified() => {}
+                }
+            }
+        }
         let mut conn = self.connect().await?;
         self.sync_all(&mut conn).await?;
         self.index_in_background();

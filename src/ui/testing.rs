@@ -442,6 +442,7 @@ pub fn account(email: &str) -> Account {
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     }
 }
 

@@ -1,6 +1,6 @@
 """Smoke checks of the Exchange Online emulator (tests/rig/idp/exchange.mjs), called by smoke.py:
-one sign-in with scopes for two resources at Entra, Microsoft Graph's send path backed by Dovecot,
-and the SMTP AUTH switch at smtp.office365.com. tests/rig/README.md names the source of each.
+one sign-in with scopes for two resources at Entra, Microsoft Graph's send and read paths backed by
+Dovecot, and the SMTP AUTH switch at smtp.office365.com. tests/rig/README.md names the source of each.
 
 Uses its own person, t03@northwind.test (the smoke test's tenant), and puts back every setting it
 changes (Northwind's grants, its transport settings, throttling).
@@ -196,6 +196,72 @@ def graph_send(outlook_tok, graph_tok, rt):
     P.admin(base, "DELETE", "/tenants/northwind.test/grants/" + P.TAYORI)
 
 
+def graph_read(graph_tok, rt):
+    """The read side: folders, a delta round with paging, MIME, changes seen by the next round."""
+    check = S.check
+    base = S.ENV["RIG_ENTRA_ADMIN"]
+    imm = {"Prefer": 'IdType="ImmutableId"'}
+    st, _, body = graph("GET", "/v1.0/me/mailFolders/inbox/messages/delta", graph_tok["access_token"], headers=imm)
+    check("Graph: a delta query with Mail.Send only answers 403 ErrorAccessDenied",
+          st == 403 and body["error"]["code"] == "ErrorAccessDenied", (st, body))
+    P.admin(base, "POST", "/tenants/northwind.test/grants",
+            {"client_id": P.TAYORI, "scopes": ["openid", "profile", "email", "offline_access",
+                                              OUTLOOK + "/IMAP.AccessAsUser.All", OUTLOOK + "/SMTP.Send",
+                                              GRAPH + "/Mail.ReadWrite", GRAPH + "/Mail.Send"]})
+    st, g = refresh(rt, "%s/Mail.ReadWrite offline_access" % GRAPH)
+    tok = g.get("access_token", "")
+    message_id = "<read-smoke-%d@northwind.test>" % time.time_ns()
+    graph("POST", "/v1.0/me/mailFolders/inbox/messages", tok, base64.b64encode(mime(message_id, "read smoke")),
+          {"Content-Type": "text/plain"})
+    st, _, body = graph("GET", "/v1.0/me/mailFolders", tok)
+    names = [f.get("displayName") for f in (body or {}).get("value", [])]
+    check("Graph: GET /me/mailFolders lists the top-level folders (Inbox, Archive, …)",
+          st == 200 and "Inbox" in names and "Archive" in names, (st, names))
+    st, _, inbox = graph("GET", "/v1.0/me/mailFolders/inbox", tok)
+    st2, _, kids = graph("GET", "/v1.0/me/mailFolders/%s/childFolders" % inbox.get("id", "x"), tok)
+    check("Graph: a well-known name names a folder; its childFolders list", st == 200 and st2 == 200
+          and isinstance(kids.get("value"), list), (st, st2))
+    link, pages, items, delta = "/v1.0/me/mailFolders/inbox/messages/delta", 0, [], None
+    while link and pages < 200:
+        st, h, body = graph("GET", link, tok, headers={**imm, "Prefer": 'IdType="ImmutableId", odata.maxpagesize=1'})
+        if st != 200:
+            break
+        pages += 1
+        items += body.get("value", [])
+        delta = body.get("@odata.deltaLink")
+        link = body.get("@odata.nextLink")
+    check("Graph: a delta round pages by odata.maxpagesize with nextLink and ends in a deltaLink",
+          st == 200 and pages >= 2 and delta and "$deltatoken=" in delta and len(items) == pages, (st, pages, delta))
+    mine = [i for i in items if i.get("internetMessageId") == message_id]
+    check("Graph: the delta round lists the new message", len(mine) == 1, len(mine))
+    if not mine:
+        return
+    mid = mine[0]["id"]
+    req = urllib.request.Request(GRAPH + "/v1.0/me/messages/%s/$value" % mid,
+                                 headers={"Authorization": "Bearer " + tok, **imm})
+    with urllib.request.urlopen(req, context=S.CTX, timeout=20) as r:
+        raw = r.read()
+    check("Graph: $value is the MIME, CRLF lines as IMAP serves them", raw == mime(message_id, "read smoke"), raw[:200])
+    st, _, body = graph("PATCH", "/v1.0/me/messages/%s" % mid, tok, json.dumps({"isRead": True}).encode(),
+                        {**imm, "Content-Type": "application/json"})
+    check("Graph: PATCH isRead answers 200 with the message", st == 200 and body.get("isRead") is True, (st, body))
+    st, _, body = graph("GET", delta, tok, headers=imm)
+    changed = [i for i in body.get("value", []) if i.get("id") == mid]
+    check("Graph: the next round lists the read change", st == 200 and changed and changed[0]["isRead"], (st, body))
+    delta = body.get("@odata.deltaLink")
+    st, _, body = graph("POST", "/v1.0/me/messages/%s/move" % mid, tok, json.dumps({"destinationId": "archive"}).encode(),
+                        {**imm, "Content-Type": "application/json"})
+    check("Graph: move answers 201; an immutable id stays", st == 201 and body.get("id") == mid, (st, body))
+    st, _, body = graph("GET", delta, tok, headers=imm)
+    removed = [i for i in body.get("value", []) if i.get("id") == mid and "@removed" in i]
+    check("Graph: the next round lists the moved-out message as @removed", st == 200 and len(removed) == 1, body)
+    st, _, body = graph("GET", "/v1.0/me/mailFolders/inbox/messages/delta?$deltatoken=forgotten", tok)
+    check("Graph: an unknown delta token answers 410 SyncStateNotFound",
+          st == 410 and body["error"]["code"] == "SyncStateNotFound", (st, body))
+    graph("DELETE", "/v1.0/me/messages/%s" % mid, tok, headers=imm)
+    P.admin(base, "DELETE", "/tenants/northwind.test/grants/" + P.TAYORI)
+
+
 def smtp_switch(outlook_tok):
     check = S.check
     ex = S.ENV["RIG_EXCHANGE_ADMIN"]
@@ -240,6 +306,7 @@ def run(smoke):
         if "tokens" in state:
             outlook_tok, graph_tok, rt = state["tokens"]
             S.guarded("Graph send path")(graph_send)(outlook_tok, graph_tok, rt)
+            S.guarded("Graph read path")(graph_read)(graph_tok, rt)
             S.guarded("SMTP AUTH switch")(smtp_switch)(outlook_tok)
     finally:
         P.socket.getaddrinfo = P._getaddrinfo

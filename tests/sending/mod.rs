@@ -126,6 +126,7 @@ pub fn alice_home(
             sent_copy,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         })
         .unwrap();
     home

@@ -171,6 +171,7 @@ pub fn shared_mailbox(member: &Account, shared: &str) -> Result<Account, SetupEr
         sent_copy: None,
         shared_via: Some(member.email.clone()),
         send_via_graph: None,
+        read_via_graph: None,
     })
 }
 
@@ -245,6 +246,7 @@ pub async fn save(
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     };
     accounts.upsert(account.clone())?;
     crate::connections::note(&account.email, setup_contacts(plan, &account)).await;
@@ -331,6 +333,7 @@ mod tests {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         }
     }
 

@@ -10,7 +10,7 @@
 // (which delivers by LMTP into Dovecot) and its copy is filed into Sent by this server, as
 // Exchange files it. So the same mail is visible through IMAP and Graph. A message's Graph id
 // names Dovecot's own GUID of the stored message, which survives moves between folders.
-// Reading (mailFolders, delta, $value) is not served yet; the layout keeps room for it.
+// Reading: mailFolders, delta per folder, $value, PATCH/move/DELETE (readRoute).
 //
 // Serves https://graph.microsoft.com on 127.0.0.31:443 and smtp.office365.com:587 (STARTTLS) on
 // 127.0.0.31 through the rig DNS; the admin API on http://127.0.0.31:9000. Never logs tokens,
@@ -96,13 +96,18 @@ function doveadm(args, input) {
 // well-known folder names ("mailFolder resource type") and the rig's Dovecot folders
 const WELL_KNOWN = { inbox: 'INBOX', drafts: 'Drafts', sentitems: 'Sent', deleteditems: 'Trash', junkemail: 'Junk', archive: 'Archive' };
 const folderId = (mailbox, folder) => Buffer.from(`folder\0${mailbox}\0${folder}`).toString('base64url');
-function folderFromId(mailbox, id) {
+// Folder ids name a Dovecot folder (of any name); whether it exists is asked of Dovecot by the
+// routes that read (folderExists), the send routes keep to the well-known ones.
+function folderFromId(mailbox, id, any = false) {
   if (WELL_KNOWN[String(id).toLowerCase()]) return WELL_KNOWN[String(id).toLowerCase()];
   try {
     const [kind, mb, folder] = Buffer.from(String(id), 'base64url').toString().split('\0');
-    if (kind === 'folder' && mb === mailbox && Object.values(WELL_KNOWN).includes(folder)) return folder;
+    if (kind === 'folder' && mb === mailbox && (any || Object.values(WELL_KNOWN).includes(folder))) return folder;
   } catch { /* not ours */ }
   return undefined;
+}
+async function folderNames(mailbox) {
+  return (await doveadm(['mailbox', 'list', '-u', mailbox])).toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 // Message ids. An immutable id ("Prefer: IdType=ImmutableId") names only the stored message, so it
@@ -207,6 +212,7 @@ function messageJson(mailbox, rec, immutable, select) {
     isDraft: draft,
     isRead: /\\Seen/.test(rec.flags || ''),
     parentFolderId: folderId(mailbox, folder),
+    flag: { flagStatus: /\\Flagged/.test(rec.flags || '') ? 'flagged' : 'notFlagged' },
     from: from ? recipient(from) : null,
     toRecipients: addresses(rec['hdr.to']).map(recipient),
   };
@@ -389,6 +395,217 @@ function count(route, mailbox) {
   state.save();
 }
 
+// ------------------------------------------------------------------------------------------------
+// Reading ("Use the Outlook mail REST API", "List mailFolders", "List childFolders",
+// "message: delta", "Get MIME content of a message", "Update message", "message: move",
+// "Delete message", "Paging Microsoft Graph data", "Use delta query to track changes"): the
+// folders, each folder's messages by delta with @odata.nextLink / @odata.deltaLink, raw MIME, and
+// the changes a mail program makes. Everything is read from and written to Dovecot.
+// ------------------------------------------------------------------------------------------------
+const DELTA_PAGE = 10; // "the default page size is 10 messages" when odata.maxpagesize is absent
+const MAX_DELTA_PAGE = 1000;
+const ROOT_ID = (mailbox) => Buffer.from(`root\0${mailbox}`).toString('base64url');
+const READ = ['Mail.Read', 'Mail.ReadWrite']; // Mail.ReadBasic excludes bodies and MIME
+const LIST = ['Mail.ReadBasic', 'Mail.Read', 'Mail.ReadWrite'];
+const displayName = (folder) => (folder === 'INBOX' ? 'Inbox' : folder.split('/').pop());
+
+async function folderJson(mailbox, folder, names) {
+  const status = (await doveadm(['mailbox', 'status', '-u', mailbox, '-t', 'messages unseen', folder])).toString().trim().split(/\s+/);
+  const parent = folder.includes('/') ? folder.slice(0, folder.lastIndexOf('/')) : null;
+  return {
+    id: folderId(mailbox, folder),
+    displayName: displayName(folder),
+    parentFolderId: parent ? folderId(mailbox, parent) : ROOT_ID(mailbox),
+    childFolderCount: names.filter((n) => n.startsWith(`${folder}/`) && !n.slice(folder.length + 1).includes('/')).length,
+    unreadItemCount: Number(status[1] || 0),
+    totalItemCount: Number(status[0] || 0),
+    isHidden: false,
+  };
+}
+
+/** A page of a collection with $top/$skip and the @odata.nextLink to the rest. */
+function collectionPage(url, items, context) {
+  const top = Number(url.searchParams.get('$top') || PAGE_SIZE);
+  const skip = Number(url.searchParams.get('$skip') || 0);
+  if (!Number.isInteger(top) || top < 1 || top > MAX_TOP || !Number.isInteger(skip) || skip < 0) return null;
+  const out = { '@odata.context': context, value: items.slice(skip, skip + top) };
+  if (skip + top < items.length) {
+    const next = new URL(`https://${GRAPH_HOST}${url.pathname}`);
+    for (const [k, v] of url.searchParams) if (k !== '$skip') next.searchParams.set(k, v);
+    next.searchParams.set('$skip', String(skip + top));
+    out['@odata.nextLink'] = next.href;
+  }
+  return out;
+}
+
+/** The page size a `Prefer: odata.maxpagesize=N` asks for (bounded), and whether one was asked. */
+function maxPageSize(req) {
+  const m = /odata\.maxpagesize=(\d+)/i.exec(String(req.headers.prefer || ''));
+  if (!m) return { size: DELTA_PAGE, asked: false };
+  return { size: Math.max(1, Math.min(MAX_DELTA_PAGE, Number(m[1]))), asked: true };
+}
+
+// Delta rounds: a round is what changed in a folder since a deltaLink's snapshot, served page by
+// page through $skiptoken (the same nextLink serves the same page again, so a client that crashed
+// mid-round resumes from its last nextLink); its last page carries the deltaLink of the snapshot
+// the round ends in. Old rounds and snapshots are forgotten (a token that is no longer known
+// answers 410 SyncStateNotFound and the client starts over, as Graph documents). Kept in memory
+// only: a restarted emulator has forgotten every delta state, as an expired one would be.
+const DELTA = { delta_rounds: {}, delta_snapshots: {} };
+function remember(kind, key, value, keep) {
+  const table = DELTA[kind];
+  table[key] = { ...value, at: Date.now() };
+  const keys = Object.keys(table);
+  if (keys.length > keep) keys.sort((a, b) => table[a].at - table[b].at).slice(0, keys.length - keep).forEach((k) => delete table[k]);
+}
+const etagOf = (rec) => crypto.createHash('sha1').update(`${rec.guid}${rec.flags}${rec.mailbox}`).digest('base64');
+
+async function deltaRound(mailbox, folder, since, immutable, select) {
+  const recs = await findMessages(mailbox, ['mailbox', folder]);
+  const now = Object.fromEntries(recs.map((r) => [r.guid, etagOf(r)]));
+  const entries = [];
+  for (const r of recs) if (since[r.guid] !== now[r.guid]) entries.push(messageJson(mailbox, r, immutable, select));
+  for (const guid of Object.keys(since)) {
+    if (!(guid in now)) entries.push({ '@odata.type': '#microsoft.graph.message', id: messageId(mailbox, guid, folder, immutable), '@removed': { reason: 'deleted' } });
+  }
+  const snapshot = crypto.randomBytes(12).toString('base64url');
+  remember('delta_snapshots', snapshot, { mailbox, folder, items: now }, 400);
+  const round = crypto.randomBytes(12).toString('base64url');
+  remember('delta_rounds', round, { mailbox, folder, entries, snapshot }, 200);
+  return round;
+}
+
+function deltaPage(req, res, url, mailbox, round, offset, prefer) {
+  const r = DELTA.delta_rounds[round];
+  const { size, asked } = maxPageSize(req);
+  const page = r.entries.slice(offset, offset + size);
+  const base = `https://${GRAPH_HOST}${url.pathname}`;
+  const out = {
+    '@odata.context': `https://${GRAPH_HOST}/v1.0/$metadata#Collection(message)`,
+    value: page,
+  };
+  if (offset + size < r.entries.length) out['@odata.nextLink'] = `${base}?$skiptoken=${round}.${offset + size}`;
+  else out['@odata.deltaLink'] = `${base}?$deltatoken=${r.snapshot}`;
+  return sendJson(res, 200, out, { ...prefer, ...(asked ? { 'preference-applied': [prefer['preference-applied'], `odata.maxpagesize=${size}`].filter(Boolean).join(', ') } : {}) });
+}
+
+async function readRoute(req, res, url, { who, mailbox, shared, immutable, prefer, rest, select }) {
+  // GET /mailFolders, /mailFolders/{id}, /mailFolders/{id}/childFolders
+  let mm = /^\/mailFolders(?:\/([^/]+)(\/childFolders)?)?$/.exec(rest);
+  if (mm && req.method === 'GET') {
+    count('GET mailFolders', mailbox);
+    if (!hasScope(who, LIST, shared)) { accessDenied(res); return true; }
+    const names = await folderNames(mailbox);
+    const id = mm[1] && decodeURIComponent(mm[1]);
+    const isRoot = id && (id.toLowerCase() === 'msgfolderroot' || id === ROOT_ID(mailbox));
+    const folder = id && !isRoot ? folderFromId(mailbox, id, true) : null;
+    if (id && !isRoot && (!folder || !names.includes(folder))) { notFound(res); return true; }
+    if (id && !mm[2]) {
+      if (isRoot) sendJson(res, 200, { id: ROOT_ID(mailbox), displayName: 'Top of Information Store', parentFolderId: null }, prefer);
+      else sendJson(res, 200, await folderJson(mailbox, folder, names), prefer);
+      return true;
+    }
+    const kids = names.filter((n) => (folder ? n.startsWith(`${folder}/`) && !n.slice(folder.length + 1).includes('/') : !n.includes('/')));
+    const items = [];
+    for (const n of kids) items.push(await folderJson(mailbox, n, names));
+    const out = collectionPage(url, items, `https://${GRAPH_HOST}/v1.0/$metadata#users('${encodeURIComponent(mailbox)}')/mailFolders`);
+    if (!out) { graphError(res, 400, 'ErrorInvalidArgument', 'The value of $top or $skip is invalid.'); return true; }
+    sendJson(res, 200, out, prefer);
+    return true;
+  }
+
+  // GET /mailFolders/{id}/messages/delta[?$deltatoken= | ?$skiptoken=]
+  mm = /^\/mailFolders\/([^/]+)\/messages\/delta$/.exec(rest);
+  if (mm && req.method === 'GET') {
+    count('GET delta', mailbox);
+    if (!hasScope(who, READ, shared)) { accessDenied(res); return true; }
+    const folder = folderFromId(mailbox, decodeURIComponent(mm[1]), true);
+    if (!folder || !(await folderNames(mailbox)).includes(folder)) { notFound(res); return true; }
+    const skip = url.searchParams.get('$skiptoken');
+    const delta = url.searchParams.get('$deltatoken');
+    const gone = () => graphError(res, 410, 'SyncStateNotFound', 'The sync state generation is not found. Restart the synchronization without a delta token.');
+    if (skip !== null) {
+      const [round, offset] = skip.split('.');
+      const r = DELTA.delta_rounds[round];
+      if (!r || r.mailbox !== mailbox || r.folder !== folder || !/^\d+$/.test(offset || '')) { gone(); return true; }
+      deltaPage(req, res, url, mailbox, round, Number(offset), prefer);
+      return true;
+    }
+    let since = {};
+    if (delta !== null) {
+      const snap = DELTA.delta_snapshots[delta];
+      if (!snap || snap.mailbox !== mailbox || snap.folder !== folder) { gone(); return true; }
+      since = snap.items;
+    }
+    const round = await deltaRound(mailbox, folder, since, immutable, select);
+    deltaPage(req, res, url, mailbox, round, 0, prefer);
+    return true;
+  }
+
+  // GET /messages/{id}/$value: the message as MIME, byte for byte as stored
+  mm = /^\/messages\/([^/]+)\/\$value$/.exec(rest);
+  if (mm && req.method === 'GET') {
+    count('GET $value', mailbox);
+    if (!hasScope(who, READ, shared)) { accessDenied(res); return true; }
+    const ref = parseMessageId(mailbox, decodeURIComponent(mm[1]));
+    // one doveadm run for the folder and the text ("mailbox: F\ntext:\n<message>")
+    const out = ref ? await doveadm(['fetch', '-u', mailbox, 'mailbox text', 'guid', ref.guid]) : Buffer.alloc(0);
+    const head = /^mailbox: (.*)\ntext:\n/.exec(out.subarray(0, 4096).toString('latin1'));
+    if (!head || (ref.folder && ref.folder !== head[1])) { notFound(res); return true; }
+    // Dovecot keeps maildir lines LF-ended and serves them CRLF-ended (its virtual size): MIME
+    // comes as Dovecot's IMAP gives it, so the same bytes reach a client either way.
+    const mime = Buffer.from(out.subarray(Buffer.byteLength(head[0], 'latin1')).toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': mime.length });
+    res.end(mime);
+    return true;
+  }
+
+  // PATCH /messages/{id}: isRead and flag ("Update message")
+  mm = /^\/messages\/([^/]+)$/.exec(rest);
+  if (mm && req.method === 'PATCH') {
+    count('PATCH message', mailbox);
+    if (!hasScope(who, ['Mail.ReadWrite'], shared)) { accessDenied(res); return true; }
+    const ref = parseMessageId(mailbox, decodeURIComponent(mm[1]));
+    const rec = ref && await messageByGuid(mailbox, ref.guid);
+    if (!rec || (ref.folder && ref.folder !== rec.mailbox)) { notFound(res); return true; }
+    let body;
+    try { body = JSON.parse((await readBody(req) || '').toString('utf8')); } catch { body = null; }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      graphError(res, 400, 'BadRequest', 'Empty Payload. JSON content expected.'); return true;
+    }
+    const changes = [];
+    for (const [key, value] of Object.entries(body)) {
+      if (key === 'isRead' && typeof value === 'boolean') changes.push([value ? 'add' : 'remove', '\\Seen']);
+      else if (key === 'flag' && value && ['flagged', 'notFlagged', 'complete'].includes(value.flagStatus)) changes.push([value.flagStatus === 'flagged' ? 'add' : 'remove', '\\Flagged']);
+      else { graphError(res, 400, 'ErrorInvalidProperty', `The property '${key}' is invalid or cannot be updated.`); return true; }
+    }
+    for (const [op, flag] of changes) await doveadm(['flags', op, '-u', mailbox, flag, 'mailbox', rec.mailbox, 'guid', ref.guid]);
+    sendJson(res, 200, messageJson(mailbox, await messageByGuid(mailbox, ref.guid), immutable, select), prefer);
+    return true;
+  }
+
+  // POST /messages/{id}/move {destinationId}: 201 with the message in its new folder
+  mm = /^\/messages\/([^/]+)\/move$/.exec(rest);
+  if (mm && req.method === 'POST') {
+    count('POST move', mailbox);
+    if (!hasScope(who, ['Mail.ReadWrite'], shared)) { accessDenied(res); return true; }
+    const ref = parseMessageId(mailbox, decodeURIComponent(mm[1]));
+    const rec = ref && await messageByGuid(mailbox, ref.guid);
+    if (!rec || (ref.folder && ref.folder !== rec.mailbox)) { notFound(res); return true; }
+    let body;
+    try { body = JSON.parse((await readBody(req) || '').toString('utf8')); } catch { body = null; }
+    const target = body && typeof body.destinationId === 'string' && folderFromId(mailbox, body.destinationId, true);
+    if (!target || !(await folderNames(mailbox)).includes(target)) {
+      graphError(res, 400, 'ErrorInvalidIdMalformed', 'Id is malformed.'); return true;
+    }
+    if (target !== rec.mailbox) await doveadm(['move', '-u', mailbox, target, 'mailbox', rec.mailbox, 'guid', ref.guid]);
+    const moved = await messageByGuid(mailbox, ref.guid);
+    sendJson(res, 201, messageJson(mailbox, moved, immutable, select), prefer);
+    return true;
+  }
+  return false;
+}
+
 async function graph(req, res, url) {
   const m = /^\/v1\.0\/(me|users\/([^/]+))(\/.*)$/.exec(url.pathname);
   if (!m) return graphError(res, 400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/')[2] || ''}'.`);
@@ -404,6 +621,8 @@ async function graph(req, res, url) {
   const prefer = immutable ? { 'preference-applied': 'IdType="ImmutableId"' } : {};
   const rest = m[3];
   const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+
+  if (await readRoute(req, res, url, { who, mailbox, shared, immutable, prefer, rest, select })) return undefined;
 
   // POST /messages: a draft from MIME ("Create message": Content-Type text/plain, base64 MIME)
   if (req.method === 'POST' && (rest === '/messages' || /^\/mailFolders\/[^/]+\/messages$/.test(rest))) {

@@ -674,7 +674,10 @@ impl State {
             column![
                 detail(
                     Text::AccountIncoming,
-                    plain(server_line(&account.imap, lang))
+                    plain(match tayori::account::reading_way(account) {
+                        tayori::account::ReadingWay::Imap => server_line(&account.imap, lang),
+                        way => way.describe(account, lang),
+                    })
                 ),
                 detail(
                     Text::AccountOutgoing,

@@ -39,6 +39,7 @@ fn account(email: &str, port: (u16, u16)) -> Account {
         sent_copy: None,
         shared_via: None,
         send_via_graph: None,
+        read_via_graph: None,
     }
 }
 

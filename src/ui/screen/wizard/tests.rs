@@ -891,6 +891,7 @@ fn every_step_speaks_the_persons_language_and_is_drawn() {
             sent_copy: None,
             shared_via: None,
             send_via_graph: None,
+            read_via_graph: None,
         };
         person.apply(Message::Verify(VerifyEvent::Saved(Box::new(account))));
         shows(&person, &[Text::DoneHeading, Text::OpenMailbox]);

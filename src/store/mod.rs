@@ -37,6 +37,7 @@ mod fts;
 mod index;
 mod messages;
 mod migrations;
+mod paging;
 mod search;
 #[cfg(test)]
 mod testing;
@@ -53,6 +54,7 @@ pub use folders::{Folder, FolderRole, FolderState};
 pub use messages::{
     Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
 };
+pub use paging::{Page, RowKey, Seek};
 pub use threads::{ListScope, ThreadSummary};
 
 use crate::config::Paths;

@@ -16,7 +16,7 @@
 //! (its date, then its id) and walks the same index, keeping the messages that are the newest of
 //! their thread (one probe of `messages_by_thread` each).
 
-use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use rusqlite::types::Value;
 use rusqlite::{Row, params_from_iter};
@@ -99,15 +99,6 @@ impl Dir {
             Dir::Asc => [Segment::Undated, Segment::Dated],
         }
     }
-
-    /// `a` against `b` in this walk's order.
-    fn cmp(self, a: &RowKey, b: &RowKey) -> Ordering {
-        let ascending = (a.date, a.id).cmp(&(b.date, b.id));
-        match self {
-            Dir::Asc => ascending,
-            Dir::Desc => ascending.reverse(),
-        }
-    }
 }
 
 /// Messages with a date and messages without one: each is one range of the date index, so a
@@ -187,9 +178,9 @@ fn ranges(dir: Dir, after: Option<RowKey>) -> Vec<Range> {
         .collect()
 }
 
-/// The WHERE clause (after `m.folder_id = ?1`) and ORDER BY of one range walk, with its
-/// parameters from ?2 on.
-fn range_sql(kind: Kind, dir: Dir, range: &Range) -> (String, Vec<Value>) {
+/// The conditions of one range walk (after the folder's), with their parameters, numbered from
+/// `?{first}` on.
+fn range_sql(kind: Kind, dir: Dir, range: &Range, first: usize) -> (String, Vec<Value>) {
     let op = match dir {
         Dir::Desc => "<",
         Dir::Asc => ">",
@@ -202,19 +193,18 @@ fn range_sql(kind: Kind, dir: Dir, range: &Range) -> (String, Vec<Value>) {
     if let Some(key) = range.after {
         match key.date {
             Some(date) => {
-                clause.push_str(&format!(" AND (m.date, m.id) {op} (?2, ?3)"));
+                let second = first + 1;
+                clause.push_str(&format!(" AND (m.date, m.id) {op} (?{first}, ?{second})"));
                 params.push(Value::Integer(date));
                 params.push(Value::Integer(key.id));
             }
             None => {
-                clause.push_str(&format!(" AND m.id {op} ?2"));
+                clause.push_str(&format!(" AND m.id {op} ?{first}"));
                 params.push(Value::Integer(key.id));
             }
         }
     }
     clause.push_str(&kind.condition(range.segment));
-    let dir = dir.sql();
-    clause.push_str(&format!(" ORDER BY m.date {dir}, m.id {dir}"));
     (clause, params)
 }
 
@@ -251,32 +241,51 @@ impl Store {
         limit: usize,
     ) -> Result<Page<ThreadSummary>, StoreError> {
         let newest = self.keyed_page(Kind::Threads(scope), scope, order, seek, limit)?;
+        // The figures of the page's threads in one statement (one walk of `messages_by_thread`
+        // per thread; thread ids are the store's own integers, written into it).
         let (condition, param) = scope.condition();
-        let figures_sql = format!(
-            "SELECT count(*), coalesce(sum((m.flags & 1) = 0), 0), coalesce(max((m.flags & 4) != 0), 0)
-             FROM messages m INDEXED BY messages_by_thread WHERE {condition} AND m.thread_id = ?2"
-        );
-        let mut figures = self
-            .conn
-            .prepare_cached(&figures_sql)
-            .map_err(|e| self.error(e))?;
-        let mut threads = Vec::with_capacity(newest.len());
-        for (key, message) in newest {
-            let (count, unread, flagged) = figures
-                .query_row(rusqlite::params![param, message.thread_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        let mut figures: HashMap<i64, (u32, u32, bool)> = HashMap::new();
+        if !newest.is_empty() {
+            let threads = newest
+                .iter()
+                .map(|(_, m)| m.thread_id.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let figures_sql = format!(
+                "SELECT m.thread_id, count(*), coalesce(sum((m.flags & 1) = 0), 0),
+                        coalesce(max((m.flags & 4) != 0), 0)
+                 FROM messages m INDEXED BY messages_by_thread
+                 WHERE {condition} AND m.thread_id IN ({threads}) GROUP BY m.thread_id"
+            );
+            let mut statement = self.conn.prepare(&figures_sql).map_err(|e| self.error(e))?;
+            let rows = statement
+                .query_map([param], |r| {
+                    Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
                 })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| self.error(e))?;
-            threads.push((
-                key,
-                ThreadSummary {
-                    newest: message,
-                    count,
-                    unread,
-                    flagged,
-                },
-            ));
+            figures.extend(rows);
         }
+        let threads = newest
+            .into_iter()
+            .map(|(key, message)| {
+                // A thread's newest message is in it: found. (A message without a thread, id 0,
+                // counts as itself.)
+                let (count, unread, flagged) = figures
+                    .get(&message.thread_id)
+                    .copied()
+                    .unwrap_or((1, u32::from(!message.flags.seen), message.flags.flagged));
+                (
+                    key,
+                    ThreadSummary {
+                        newest: message,
+                        count,
+                        unread,
+                        flagged,
+                    },
+                )
+            })
+            .collect();
         Ok(Page::from_keyed(threads))
     }
 
@@ -315,52 +324,54 @@ impl Store {
                 None => return Ok(Vec::new()),
             }
         };
-        let mut rows = Vec::new();
-        for &folder in &folders {
-            rows.extend(
-                self.walk(kind, folder, dir, from, limit, SUMMARY_COLUMNS, |row| {
-                    Ok((key_at(row, SUMMARY_COUNT)?, summary_from_row(row)?))
-                })?,
-            );
-        }
-        if folders.len() > 1 {
-            rows.sort_by(|a, b| dir.cmp(&a.0, &b.0));
-            rows.truncate(limit);
-        }
+        let mut rows = self.walk(kind, &folders, dir, from, limit)?;
         if dir != Dir::of(order) {
             rows.reverse();
         }
         Ok(rows)
     }
 
-    /// Up to `limit` rows of one folder after `after`, walking in `dir`: `columns`, then the
-    /// row's key (`m.date, m.id`).
-    #[allow(clippy::too_many_arguments)]
-    fn walk<T>(
+    /// Up to `limit` rows of the folders after `after`, walking in `dir`, each with its key. The
+    /// folders' walks are one compound SELECT that SQLite merges in order (`MERGE (UNION ALL)`:
+    /// each walks its own index range, no sort), so only the page's rows are read.
+    fn walk(
         &self,
         kind: Kind,
-        folder: i64,
+        folders: &[i64],
         dir: Dir,
         after: Option<RowKey>,
         limit: usize,
-        columns: &str,
-        map: impl Fn(&Row<'_>) -> rusqlite::Result<(RowKey, T)>,
-    ) -> Result<Vec<(RowKey, T)>, StoreError> {
+    ) -> Result<Vec<(RowKey, MessageSummary)>, StoreError> {
         let mut rows = Vec::new();
         for range in ranges(dir, after) {
-            if rows.len() >= limit {
+            if rows.len() >= limit || folders.is_empty() {
                 break;
             }
-            let (clause, mut params) = range_sql(kind, dir, &range);
+            let (clause, params) = range_sql(kind, dir, &range, 1);
+            // Folder ids are the store's own integers: written into the statement, so every arm
+            // shares the key's parameters.
+            let arms = folders
+                .iter()
+                .map(|folder| {
+                    format!(
+                        "SELECT {SUMMARY_COLUMNS}, m.date, m.id FROM messages m
+                         WHERE m.folder_id = {folder}{clause}"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
             let sql = format!(
-                "SELECT {columns}, m.date, m.id FROM messages m
-                 WHERE m.folder_id = ?1{clause} LIMIT {}",
-                limit - rows.len()
+                "{arms} ORDER BY {date} {dir}, {id} {dir} LIMIT {}",
+                limit - rows.len(),
+                date = SUMMARY_COUNT + 1,
+                id = SUMMARY_COUNT + 2,
+                dir = dir.sql(),
             );
-            params.insert(0, Value::Integer(folder));
             let mut statement = self.conn.prepare_cached(&sql).map_err(|e| self.error(e))?;
             let found = statement
-                .query_map(params_from_iter(params), &map)
+                .query_map(params_from_iter(params), |row| {
+                    Ok((key_at(row, SUMMARY_COUNT)?, summary_from_row(row)?))
+                })
                 .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| self.error(e))?;
             rows.extend(found);
@@ -369,8 +380,9 @@ impl Store {
     }
 
     /// The key of the `skip`th row after `after` in `dir` (the last row a jump passes over), or
-    /// `None` when there are not that many. One folder: SQLite counts along the date index by
-    /// OFFSET, reading no message row. Several: each folder's first `skip` keys, merged.
+    /// `None` when there are not that many. SQLite counts along the date index by OFFSET, reading
+    /// no message row; the inboxes of the unified inbox are one compound SELECT that SQLite merges
+    /// walking each inbox's index range (`MERGE (UNION ALL)`: no sort).
     fn skip(
         &self,
         kind: Kind,
@@ -379,55 +391,49 @@ impl Store {
         after: Option<RowKey>,
         skip: usize,
     ) -> Result<Option<RowKey>, StoreError> {
-        if let [folder] = folders {
-            let mut left = skip;
-            for range in ranges(dir, after) {
-                let (clause, mut params) = range_sql(kind, dir, &range);
-                params.insert(0, Value::Integer(*folder));
-                let sql = format!(
-                    "SELECT m.date, m.id FROM messages m WHERE m.folder_id = ?1{clause}
-                     LIMIT 1 OFFSET {}",
-                    left - 1
-                );
-                let found = self
-                    .conn
-                    .prepare_cached(&sql)
-                    .and_then(|mut s| {
-                        s.query_map(params_from_iter(params.iter()), |r| key_at(r, 0))?
-                            .next()
-                            .transpose()
-                    })
-                    .map_err(|e| self.error(e))?;
-                if found.is_some() {
-                    return Ok(found);
-                }
-                let count_sql = format!(
-                    "SELECT count(*) FROM (SELECT m.id FROM messages m WHERE m.folder_id = ?1{clause})"
-                );
-                let count: i64 = self
-                    .conn
-                    .prepare_cached(&count_sql)
-                    .and_then(|mut s| s.query_row(params_from_iter(params.iter()), |r| r.get(0)))
-                    .map_err(|e| self.error(e))?;
-                left -= (count as usize).min(left - 1);
+        let mut left = skip;
+        for range in ranges(dir, after) {
+            let (clause, params) = range_sql(kind, dir, &range, 1);
+            // Folder ids are the store's own integers: written into the statement, so each arm
+            // shares the key's parameters.
+            let arms = folders
+                .iter()
+                .map(|folder| {
+                    format!(
+                        "SELECT m.date, m.id FROM messages m WHERE m.folder_id = {folder}{clause}"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            if arms.is_empty() {
+                return Ok(None);
             }
-            return Ok(None);
-        }
-        let mut keys = Vec::new();
-        for &folder in folders {
-            keys.extend(
-                self.walk(kind, folder, dir, after, skip, "1", |r| {
-                    Ok((key_at(r, 1)?, ()))
-                })?
-                .into_iter()
-                .map(|(key, ())| key),
+            let sql = format!(
+                "{arms} ORDER BY 1 {dir}, 2 {dir} LIMIT 1 OFFSET {}",
+                left - 1,
+                dir = dir.sql()
             );
+            let found = self
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| {
+                    s.query_map(params_from_iter(params.iter()), |r| key_at(r, 0))?
+                        .next()
+                        .transpose()
+                })
+                .map_err(|e| self.error(e))?;
+            if found.is_some() {
+                return Ok(found);
+            }
+            let count: i64 = self
+                .conn
+                .prepare_cached(&format!("SELECT count(*) FROM ({arms})"))
+                .and_then(|mut s| s.query_row(params_from_iter(params.iter()), |r| r.get(0)))
+                .map_err(|e| self.error(e))?;
+            // Fewer rows than `left` here (else the OFFSET found one): the rest is further on.
+            left -= (count as usize).min(left - 1);
         }
-        if keys.len() < skip {
-            return Ok(None);
-        }
-        keys.sort_by(|a, b| dir.cmp(a, b));
-        Ok(Some(keys[skip - 1]))
+        Ok(None)
     }
 }
 

@@ -456,6 +456,12 @@ impl List {
         (best.1, best.2)
     }
 
+    /// Pages asked of the store and not here yet.
+    #[cfg(test)]
+    pub fn pending_pages(&self) -> usize {
+        self.requested.len()
+    }
+
     fn remember_keys<T>(&mut self, page: usize, rows: &Page<T>) {
         match (rows.first, rows.last) {
             (Some(first), Some(last)) => {

@@ -215,6 +215,11 @@ impl List {
             } else {
                 self.pages.contains_key(&page)
             };
+            // A page whose page above is on its way waits for it and then starts from its last
+            // row, rather than seek as far again on its own (keyset paging: see `seek`).
+            if page > 0 && self.requested.contains(&(page - 1)) {
+                continue;
+            }
             if !here && self.requested.insert(page) {
                 missing.push(page);
             }
@@ -250,12 +255,14 @@ impl List {
                     Ok(rows) => {
                         self.remember_keys(page, &rows);
                         self.pages.insert(page, rows.rows);
+                        // The visible pages that waited for this one.
+                        let next = self.fetch_visible(db);
                         if let Some(selected) = self.selected
                             && selected / PAGE == page
                         {
-                            return (Task::none(), Some(Event::SelectedArrived(selected)));
+                            return (next, Some(Event::SelectedArrived(selected)));
                         }
-                        Task::none()
+                        next
                     }
                     Err(problem) => return (Task::none(), Some(Event::Problem(problem))),
                 }
@@ -292,13 +299,14 @@ impl List {
                     Ok(rows) => {
                         self.remember_keys(page, &rows);
                         self.thread_page_arrived(page, rows.rows);
+                        let next = self.fetch_visible(db);
                         // A row selected before its page was here opens now.
                         if let Some(selected) = self.selected
                             && self.row(selected).is_some()
                         {
-                            return (Task::none(), Some(Event::SelectedArrived(selected)));
+                            return (next, Some(Event::SelectedArrived(selected)));
                         }
-                        Task::none()
+                        next
                     }
                     Err(problem) => return (Task::none(), Some(Event::Problem(problem))),
                 }

@@ -751,10 +751,10 @@ fn frames_while_a_sync_writes(
     let mut frames = Vec::new();
     let mut fetches = Vec::new();
     let mut refreshes = 0;
-    // Four seconds of frames (the writer's first chunk is under way at once).
+    // Three seconds of frames (the writer's first chunk is under way at once).
     let started = Instant::now();
     let mut i = 0;
-    while started.elapsed() < Duration::from_secs(4) {
+    while started.elapsed() < Duration::from_secs(3) {
         i += 1;
         while arrived.try_recv().is_ok() {
             refreshes += 1;

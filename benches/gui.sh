@@ -3,6 +3,10 @@
 # frame, frame times while scrolling the list and switching folders, and memory. Headless: iced's
 # own renderer draws each frame off screen (wgpu where a GPU or a software Vulkan is there, else
 # tiny-skia), so the figures are the program's work, not the display's.
+# Also: page fetches by keyset (issue 23, goal 6: p95 < 16 ms at 100k) while scrolling, after a
+# scrollbar drag and in the conversations view, the same deep pages by OFFSET and by keyset
+# interleaved, and the frames while a first sync writes into the same store (goal 2). Those are
+# printed, never a failure: on 2 cores shared with other work they are noisy.
 # Prints the figures; exits non-zero if the first frame takes 500 ms or more, or if 5 % of the
 # frames take 16 ms or more (the goals).
 set -euo pipefail
@@ -29,6 +33,14 @@ for what in ("scrolling", "switching folders"):
     print(f"goal: {what} frame median {median:.2f} ms, p95 {p95:.2f} ms (both < 16 ms)")
     if p95 >= 16:
         failed.append(what)
+for what in ("page fetches while scrolling", "page fetches after a scrollbar drag",
+             "conversations: page fetches", "page fetches while a first sync writes"):
+    line = re.search(rf"^{re.escape(what)}[^\n]*median (\S+), p95 (\S+),", text, re.M)
+    median, p95 = ms(line.group(1)), ms(line.group(2))
+    verdict = "met" if p95 < 16 else "NOT met"
+    print(f"goal: {what}: median {median:.2f} ms, p95 {p95:.2f} ms (p95 < 16 ms: {verdict}; printed only)")
+line = re.search(r"^scrolling while a first sync writes[^\n]*median (\S+), p95 (\S+),", text, re.M)
+print(f"while a first sync writes: frame median {ms(line.group(1)):.2f} ms, p95 {ms(line.group(2)):.2f} ms (printed only)")
 if failed:
     sys.exit("FAIL: " + ", ".join(failed))
 PY

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use tayori::store::{Flags, FolderRole, ListScope, NewBody, NewEnvelope, SortOrder, Store};
+use tayori::store::{Flags, FolderRole, ListScope, NewBody, NewEnvelope, Seek, SortOrder, Store};
 
 const WORDS: &[&str] = &[
     "meeting",
@@ -239,6 +239,37 @@ fn main() {
         ms(min),
         ms(median)
     );
+    // What the window does (keyset paging): a jump to the middle passes over the rows above on
+    // the date index alone; the page after it starts from its last row.
+    let scope = ListScope::Folder(inbox);
+    let middle = Seek::Forward {
+        after: None,
+        skip: n / 2,
+    };
+    let (min, median, jumped) = time(20, || {
+        store
+            .message_page(scope, SortOrder::NewestFirst, middle, 100)
+            .unwrap()
+    });
+    println!(
+        "a page in the middle by keyset (a jump from the top): min {:.2} ms, median {:.2} ms",
+        ms(min),
+        ms(median)
+    );
+    let next = Seek::Forward {
+        after: jumped.last,
+        skip: 0,
+    };
+    let (min, median, _) = time(20, || {
+        store
+            .message_page(scope, SortOrder::NewestFirst, next, 100)
+            .unwrap()
+    });
+    println!(
+        "the page after it by keyset: min {:.2} ms, median {:.2} ms",
+        ms(min),
+        ms(median)
+    );
     let (min, median, folders) = time(20, || store.folders().unwrap());
     println!(
         "sidebar folders with counts: min {:.2} ms, median {:.2} ms ({} unread of {})",
@@ -257,10 +288,15 @@ fn main() {
         ms(min),
         ms(median)
     );
+    let top = Seek::Forward {
+        after: None,
+        skip: 0,
+    };
     let (min, median, page) = time(20, || {
         store
-            .threads(scope, SortOrder::NewestFirst, 0, 200)
+            .thread_page(scope, SortOrder::NewestFirst, top, 200)
             .unwrap()
+            .rows
     });
     println!(
         "conversations: first page (200 threads): min {:.2} ms, median {:.2} ms ({} rows, {} messages in the first)",
@@ -269,13 +305,17 @@ fn main() {
         page.len(),
         page.first().map_or(0, |t| t.count)
     );
+    let middle = Seek::Forward {
+        after: None,
+        skip: threads / 2,
+    };
     let (min, median, _) = time(20, || {
         store
-            .threads(scope, SortOrder::NewestFirst, threads / 2, 200)
+            .thread_page(scope, SortOrder::NewestFirst, middle, 200)
             .unwrap()
     });
     println!(
-        "conversations: a page in the middle (offset {}): min {:.2} ms, median {:.2} ms",
+        "conversations: a page in the middle (a jump from the top past {} threads): min {:.2} ms, median {:.2} ms",
         threads / 2,
         ms(min),
         ms(median)

@@ -25,7 +25,7 @@
 //!
 //! Where things are: `messages.rs` (rows, pages, what sync writes), `bodies.rs` (whole messages
 //! and what is still to download), `folders.rs` (accounts, folders, roles, sync state),
-//! `threads.rs` (conversations), `changes.rs` (the queue of changes made here), `search.rs` and
+//! `threads.rs` (conversations), `paging.rs` (keyset pages of the list and the conversations), `changes.rs` (the queue of changes made here), `search.rs` and
 //! `fts.rs` (full-text search), `index.rs` (the search index built after the sync), `migrations.rs` (the schema). Opening and migrating go through
 //! [`crate::sqlite`], as the outbox's do. Row ids are never handed out twice (`AUTOINCREMENT`),
 //! so an id the window holds never comes to mean another message, folder or account.
@@ -38,6 +38,7 @@ mod graph;
 mod index;
 mod messages;
 mod migrations;
+mod paging;
 mod search;
 #[cfg(test)]
 mod testing;
@@ -55,6 +56,7 @@ pub use graph::GraphFolderState;
 pub use messages::{
     Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
 };
+pub use paging::{Page, RowKey, Seek};
 pub use threads::{ListScope, ThreadSummary};
 
 use crate::config::Paths;

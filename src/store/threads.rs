@@ -1,7 +1,7 @@
 //! Conversations: the thread each message belongs to (by its root Message-ID) and the
 //! conversations view — threads ordered by their newest message, with their counts.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::messages::{MessageSummary, SUMMARY_COLUMNS, SortOrder, summary_from_row};
 use super::{Store, StoreError};
@@ -16,7 +16,7 @@ pub enum ListScope {
 
 impl ListScope {
     /// The condition on `messages m` for this scope, and its parameter.
-    fn condition(self) -> (&'static str, Option<i64>) {
+    pub(super) fn condition(self) -> (&'static str, Option<i64>) {
         match self {
             ListScope::Folder(id) => ("m.folder_id = ?1", Some(id)),
             ListScope::UnifiedInbox => (
@@ -49,70 +49,6 @@ impl Store {
             .query_row([param], |r| r.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(|e| self.error(e))
-    }
-
-    /// A page of the conversations view: threads ordered by their newest message, each with its
-    /// count, unread count and whether any message is flagged. The grouping reads only the
-    /// `messages_by_thread` index; the newest message of each of the page's threads is then one
-    /// index lookup.
-    pub fn threads(
-        &self,
-        scope: ListScope,
-        order: SortOrder,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
-        let direction = match order {
-            SortOrder::NewestFirst => "DESC",
-            SortOrder::OldestFirst => "ASC",
-        };
-        let (condition, param) = scope.condition();
-        // The newest message of a thread is looked up by thread (`INDEXED BY`): left to itself,
-        // SQLite walks the date index to avoid a sort and reads the whole folder per thread.
-        // Every stored message has a thread (a message without Message-ID is a thread of its
-        // own, see `thread_id`), so grouping by it never merges strangers.
-        let groups_sql = format!(
-            "SELECT m.thread_id, max(m.date) AS latest, count(*), sum((m.flags & 1) = 0),
-                    max((m.flags & 4) != 0)
-             FROM messages m WHERE {condition} GROUP BY m.thread_id
-             ORDER BY latest {direction}, m.thread_id {direction} LIMIT ?2 OFFSET ?3"
-        );
-        let newest_sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM messages m INDEXED BY messages_by_thread
-             WHERE {condition} AND m.thread_id = ?2 ORDER BY m.date DESC, m.id DESC LIMIT 1"
-        );
-        let groups: Vec<(i64, u32, u32, bool)> = self
-            .conn
-            .prepare_cached(&groups_sql)
-            .and_then(|mut statement| {
-                statement
-                    .query_map(params![param, limit as i64, offset as i64], |r| {
-                        Ok((r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })?
-                    .collect()
-            })
-            .map_err(|e| self.error(e))?;
-        let mut newest = self
-            .conn
-            .prepare_cached(&newest_sql)
-            .map_err(|e| self.error(e))?;
-        let mut threads = Vec::with_capacity(groups.len());
-        for (thread, count, unread, flagged) in groups {
-            let Some(message) = newest
-                .query_row(params![param, thread], summary_from_row)
-                .optional()
-                .map_err(|e| self.error(e))?
-            else {
-                continue;
-            };
-            threads.push(ThreadSummary {
-                newest: message,
-                count,
-                unread,
-                flagged,
-            });
-        }
-        Ok(threads)
     }
 
     /// The messages of one thread within the scope, in the list's order.
@@ -195,7 +131,18 @@ mod tests {
         let scope = ListScope::Folder(inbox);
         assert_eq!(store.thread_count(scope).unwrap(), 3);
 
-        let threads = store.threads(scope, SortOrder::NewestFirst, 0, 10).unwrap();
+        let threads = store
+            .thread_page(
+                scope,
+                SortOrder::NewestFirst,
+                Seek::Forward {
+                    after: None,
+                    skip: 0,
+                },
+                10,
+            )
+            .unwrap()
+            .rows;
         let shape: Vec<_> = threads
             .iter()
             .map(|t| (t.newest.uid.unwrap(), t.count, t.unread, t.flagged))
@@ -205,11 +152,33 @@ mod tests {
             [(4, 3, 2, true), (3, 1, 0, false), (6, 2, 2, false)],
             "newest first; A has 2 unread of 3 and a flag"
         );
-        let oldest = store.threads(scope, SortOrder::OldestFirst, 0, 10).unwrap();
+        let oldest = store
+            .thread_page(
+                scope,
+                SortOrder::OldestFirst,
+                Seek::Forward {
+                    after: None,
+                    skip: 0,
+                },
+                10,
+            )
+            .unwrap()
+            .rows;
         let uids: Vec<_> = oldest.iter().map(|t| t.newest.uid.unwrap()).collect();
         assert_eq!(uids, [6, 3, 4]);
-        // Paging by offset.
-        let second = store.threads(scope, SortOrder::NewestFirst, 1, 1).unwrap();
+        // A page further down.
+        let second = store
+            .thread_page(
+                scope,
+                SortOrder::NewestFirst,
+                Seek::Forward {
+                    after: None,
+                    skip: 1,
+                },
+                1,
+            )
+            .unwrap()
+            .rows;
         assert_eq!(second.len(), 1);
         assert_eq!(second[0].newest.id, m3);
 
@@ -225,14 +194,36 @@ mod tests {
 
         // A message moved to Trash leaves the inbox's thread; the count follows at once.
         store.delete(m6).unwrap();
-        let threads = store.threads(scope, SortOrder::NewestFirst, 0, 10).unwrap();
+        let threads = store
+            .thread_page(
+                scope,
+                SortOrder::NewestFirst,
+                Seek::Forward {
+                    after: None,
+                    skip: 0,
+                },
+                10,
+            )
+            .unwrap()
+            .rows;
         assert_eq!(threads[2].count, 1);
         assert_eq!(threads[2].newest.uid, Some(5));
         assert_eq!(store.thread_count(ListScope::Folder(trash)).unwrap(), 1);
         // Marking read updates the unread figure.
         store.set_seen(threads[0].newest.id, true).unwrap();
         store.set_seen(m2, true).unwrap();
-        let threads = store.threads(scope, SortOrder::NewestFirst, 0, 1).unwrap();
+        let threads = store
+            .thread_page(
+                scope,
+                SortOrder::NewestFirst,
+                Seek::Forward {
+                    after: None,
+                    skip: 0,
+                },
+                1,
+            )
+            .unwrap()
+            .rows;
         assert_eq!((threads[0].unread, threads[0].flagged), (0, true));
     }
 
@@ -271,7 +262,18 @@ mod tests {
             .unwrap();
         let scope = ListScope::UnifiedInbox;
         assert_eq!(store.thread_count(scope).unwrap(), 2);
-        let threads = store.threads(scope, SortOrder::NewestFirst, 0, 10).unwrap();
+        let threads = store
+            .thread_page(
+                scope,
+                SortOrder::NewestFirst,
+                Seek::Forward {
+                    after: None,
+                    skip: 0,
+                },
+                10,
+            )
+            .unwrap()
+            .rows;
         let shape: Vec<_> = threads
             .iter()
             .map(|t| (t.newest.uid.unwrap(), t.count))

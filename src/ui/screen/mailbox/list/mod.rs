@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use iced::Task;
 use iced::widget::{Id, scrollable};
-use tayori::store::{ListScope, MessageSummary, SortOrder, ThreadSummary};
+use tayori::store::{ListScope, MessageSummary, Page, RowKey, Seek, SortOrder, ThreadSummary};
 
 pub use threads::{Entry, Expanded};
 pub use view::view;
@@ -54,6 +54,9 @@ pub struct List {
     next_generation: u64,
     pub total: Option<usize>,
     pub pages: HashMap<usize, Vec<MessageSummary>>,
+    /// The sort keys of each loaded page's first and last row (of `pages`, or of `thread_pages`
+    /// in the conversations view): the next page starts from one of them (keyset paging).
+    keys: HashMap<usize, (RowKey, RowKey)>,
     requested: HashSet<usize>,
     /// While searching: the query and what the store's full-text index found.
     pub search: Option<(String, Option<Vec<MessageSummary>>)>,
@@ -75,7 +78,7 @@ pub struct List {
 #[derive(Debug, Clone)]
 pub enum Message {
     CountLoaded(u64, Result<usize, Problem>),
-    PageLoaded(u64, usize, Result<Vec<MessageSummary>, Problem>),
+    PageLoaded(u64, usize, Result<Page<MessageSummary>, Problem>),
     Scrolled(scrollable::Viewport),
     /// The window's new size (until the list reports its own height when scrolled).
     Resized(iced::Size),
@@ -83,7 +86,7 @@ pub enum Message {
     ToggleOrder,
     ToggleConversations(bool),
     ToggleThread(usize),
-    ThreadPageLoaded(u64, usize, Result<Vec<ThreadSummary>, Problem>),
+    ThreadPageLoaded(u64, usize, Result<Page<ThreadSummary>, Problem>),
     ThreadLoaded(u64, i64, Result<Vec<MessageSummary>, Problem>),
 }
 
@@ -109,6 +112,7 @@ impl List {
             next_generation: generation + 1,
             total: None,
             pages: HashMap::new(),
+            keys: HashMap::new(),
             requested: HashSet::new(),
             search: None,
             search_waiting: 0,
@@ -211,6 +215,11 @@ impl List {
             } else {
                 self.pages.contains_key(&page)
             };
+            // A page whose page above is on its way waits for it and then starts from its last
+            // row, rather than seek as far again on its own (keyset paging: see `seek`).
+            if page > 0 && self.requested.contains(&(page - 1)) {
+                continue;
+            }
             if !here && self.requested.insert(page) {
                 missing.push(page);
             }
@@ -244,13 +253,16 @@ impl List {
                 self.requested.remove(&page);
                 match result {
                     Ok(rows) => {
-                        self.pages.insert(page, rows);
+                        self.remember_keys(page, &rows);
+                        self.pages.insert(page, rows.rows);
+                        // The visible pages that waited for this one.
+                        let next = self.fetch_visible(db);
                         if let Some(selected) = self.selected
                             && selected / PAGE == page
                         {
-                            return (Task::none(), Some(Event::SelectedArrived(selected)));
+                            return (next, Some(Event::SelectedArrived(selected)));
                         }
-                        Task::none()
+                        next
                     }
                     Err(problem) => return (Task::none(), Some(Event::Problem(problem))),
                 }
@@ -285,14 +297,16 @@ impl List {
                 self.requested.remove(&page);
                 match result {
                     Ok(rows) => {
-                        self.thread_page_arrived(page, rows);
+                        self.remember_keys(page, &rows);
+                        self.thread_page_arrived(page, rows.rows);
+                        let next = self.fetch_visible(db);
                         // A row selected before its page was here opens now.
                         if let Some(selected) = self.selected
                             && self.row(selected).is_some()
                         {
-                            return (Task::none(), Some(Event::SelectedArrived(selected)));
+                            return (next, Some(Event::SelectedArrived(selected)));
                         }
-                        Task::none()
+                        next
                     }
                     Err(problem) => return (Task::none(), Some(Event::Problem(problem))),
                 }
@@ -350,32 +364,121 @@ impl List {
         let generation = self.generation;
         let source = self.source;
         let order = self.order;
+        let scope = source.scope();
+        let missing = self.missing_pages();
         if self.threads {
-            let scope = source.scope();
-            return Task::batch(self.missing_pages().into_iter().map(|page| {
+            return Task::batch(missing.into_iter().map(|page| {
                 let db = db.clone();
+                let (seek, limit) = self.seek(page);
                 Task::perform(
                     async move {
-                        db.run(move |store| store.threads(scope, order, page * PAGE, PAGE))
+                        db.run(move |store| store.thread_page(scope, order, seek, limit))
                             .await
                     },
                     move |rows| Message::ThreadPageLoaded(generation, page, rows),
                 )
             }));
         }
-        Task::batch(self.missing_pages().into_iter().map(|page| {
+        Task::batch(missing.into_iter().map(|page| {
             let db = db.clone();
+            let (seek, limit) = self.seek(page);
             Task::perform(
                 async move {
-                    db.run(move |store| match source {
-                        Source::Folder(id) => store.messages(id, order, page * PAGE, PAGE),
-                        Source::Unified => store.unified_inbox(order, page * PAGE, PAGE),
-                    })
-                    .await
+                    db.run(move |store| store.message_page(scope, order, seek, limit))
+                        .await
                 },
                 move |rows| Message::PageLoaded(generation, page, rows),
             )
         }))
+    }
+
+    /// Where page `page` starts, and how many rows to read: after the last row of the page above
+    /// or before the first of the page below when one is here (the usual scroll); else — a jump —
+    /// from whichever known point is nearest (the top, the bottom, a loaded page), passing over
+    /// the rows between on the date index alone (`store::paging`).
+    fn seek(&self, page: usize) -> (Seek, usize) {
+        let start = page * PAGE;
+        if page == 0 {
+            return (
+                Seek::Forward {
+                    after: None,
+                    skip: 0,
+                },
+                PAGE,
+            );
+        }
+        if let Some((_, last)) = self.keys.get(&(page - 1)) {
+            return (
+                Seek::Forward {
+                    after: Some(*last),
+                    skip: 0,
+                },
+                PAGE,
+            );
+        }
+        if let Some((first, _)) = self.keys.get(&(page + 1)) {
+            return (
+                Seek::Backward {
+                    before: Some(*first),
+                    skip: 0,
+                },
+                PAGE,
+            );
+        }
+        let mut best = (
+            start,
+            Seek::Forward {
+                after: None,
+                skip: start,
+            },
+            PAGE,
+        );
+        if let Some(total) = self.total {
+            let end = (start + PAGE).min(total);
+            if end > start && total - end < best.0 {
+                best = (
+                    total - end,
+                    Seek::Backward {
+                        before: None,
+                        skip: total - end,
+                    },
+                    end - start,
+                );
+            }
+        }
+        for (&loaded, &(first, last)) in &self.keys {
+            if loaded < page {
+                let skip = start - (loaded + 1) * PAGE;
+                if skip < best.0 {
+                    let after = Some(last);
+                    best = (skip, Seek::Forward { after, skip }, PAGE);
+                }
+            } else if loaded > page {
+                let skip = (loaded - page - 1) * PAGE;
+                if skip < best.0 {
+                    let before = Some(first);
+                    best = (skip, Seek::Backward { before, skip }, PAGE);
+                }
+            }
+        }
+        (best.1, best.2)
+    }
+
+    /// Pages asked of the store and not here yet.
+    #[cfg(test)]
+    pub fn pending_pages(&self) -> usize {
+        self.requested.len()
+    }
+
+    fn remember_keys<T>(&mut self, page: usize, rows: &Page<T>) {
+        match (rows.first, rows.last) {
+            (Some(first), Some(last)) => {
+                self.keys.insert(page, (first, last));
+            }
+            _ => {
+                self.keys.remove(&page);
+            }
+        }
     }
 
     /// The conversations in view read again (a thread's figures cover messages not loaded here).
@@ -391,9 +494,10 @@ impl List {
         let order = self.order;
         Task::batch(self.thread_pages.keys().map(|&page| {
             let db = db.clone();
+            let (seek, limit) = self.seek(page);
             Task::perform(
                 async move {
-                    db.run(move |store| store.threads(scope, order, page * PAGE, PAGE))
+                    db.run(move |store| store.thread_page(scope, order, seek, limit))
                         .await
                 },
                 move |rows| Message::ThreadPageLoaded(generation, page, rows),

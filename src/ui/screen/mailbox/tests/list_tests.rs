@@ -415,3 +415,102 @@ fn a_search_while_the_index_is_being_built_says_it_may_be_incomplete() {
         "検索インデックスを作成中です。まだ 2 件のメッセージは本文で検索できないため、結果が不完全な場合があります。"
     ));
 }
+
+/// The rows in view are the store's, in the store's order (the OFFSET query the list used to page
+/// with is the reference), however the list got there: scrolled row by row, dragged to a deep
+/// position (a keyset seek from the top, the bottom or a loaded page), up again across a page
+/// boundary (the page before a loaded one), after new mail read the list again, in either order.
+#[test]
+fn jumps_and_scrolls_show_the_stores_rows_in_the_stores_order() {
+    use tayori::store::SortOrder;
+    let (home, context) = home_with_mail(3000);
+    let paths = context.paths.clone();
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    let shows = |person: &mut Person, row: usize, reference: &[i64]| {
+        person.state.list.scroll_y = row as f32 * list::ROW_HEIGHT;
+        let db = person.state.db();
+        let task = person
+            .state
+            .list
+            .fetch_visible(db.as_ref())
+            .map(Message::List);
+        person.spawn(task);
+        person.settle();
+        for index in person.state.list.visible() {
+            assert_eq!(
+                person.state.list.row(index).map(|m| m.id),
+                Some(reference[index]),
+                "row {index} with the list at {row}"
+            );
+        }
+    };
+    let reference = |order| -> Vec<i64> {
+        let store = Store::open_in(&paths).unwrap();
+        store
+            .unified_inbox(order, 0, 10_000)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    let newest_first = reference(SortOrder::NewestFirst);
+    assert_eq!(newest_first.len(), 3300);
+    for row in [2_000, 1_990, 1_790, 3_290, 600, 601, 1_205, 1_195, 0] {
+        shows(&mut person, row, &newest_first);
+    }
+
+    // New mail (a newest message and an undated one: the two ends of the order) while the list
+    // is deep down; the window reads it again in place.
+    {
+        let mut store = Store::open_in(&paths).unwrap();
+        let inbox = store
+            .folders()
+            .unwrap()
+            .into_iter()
+            .find(|f| f.account == HANAKO && f.role == Some(FolderRole::Inbox))
+            .unwrap()
+            .id;
+        let now = chrono::Utc::now().timestamp();
+        let undated = b"From: a@example.test\r\nSubject: no date\r\nMessage-ID: <undated@example.test>\r\n\r\n";
+        let envelopes = [
+            (9_001_u32, testing::message(9_001, now + 60, false)),
+            (9_002, undated.to_vec()),
+        ]
+        .map(|(uid, header)| NewEnvelope {
+            server_identity: None,
+            uid,
+            flags: Flags::default(),
+            keywords: Vec::new(),
+            modseq: None,
+            internal_date: None,
+            size: header.len() as u32,
+            header,
+        });
+        store.add_envelopes(inbox, &envelopes).unwrap();
+    }
+    shows(&mut person, 1_500, &newest_first);
+    let refresh = person.state.synced(&tayori::sync::SyncEvent::NewMail {
+        folder: "INBOX".into(),
+        count: 2,
+        inbox: true,
+        unread: 2,
+        newest: Vec::new(),
+    });
+    person.spawn(refresh);
+    person.settle();
+    let newest_first = reference(SortOrder::NewestFirst);
+    assert_eq!(newest_first.len(), 3302);
+    for row in [1_500, 1_300, 3_301, 0] {
+        shows(&mut person, row, &newest_first);
+    }
+
+    // Oldest first: the same, from the other end.
+    person.apply(Message::List(list::Message::ToggleOrder));
+    person.settle();
+    let oldest_first = reference(SortOrder::OldestFirst);
+    for row in [0, 2_500, 2_399, 3_301, 10] {
+        shows(&mut person, row, &oldest_first);
+    }
+    drop(home);
+}

@@ -364,6 +364,7 @@ fn mailbox_figures() {
 
     let started = Instant::now();
     let (home, context) = home_with_mail(100_000);
+    let paths = context.paths.clone();
     println!(
         "store filled with 100,300 messages in {:?}",
         started.elapsed()
@@ -453,20 +454,57 @@ fn mailbox_figures() {
         cache = ui.into_cache();
         frames.push(frame.elapsed());
         let fetch = Instant::now();
+        let asked = person.state.list.pending_pages();
         person.spawn(task);
-        let pending = person.running.len();
         person.settle();
-        if pending > 0 {
+        if asked > 0 {
             fetches.push(fetch.elapsed());
         }
     }
     print_frames("scrolling (update + view + layout + draw)", &mut frames);
-    if !fetches.is_empty() {
-        print_frames(
-            "page fetches while scrolling (async, 200 rows each)",
-            &mut fetches,
-        );
+    // Only the frames that asked the store for a page (most frames find their rows loaded).
+    print_frames(
+        "page fetches while scrolling (keyset, 200 rows each; a jump seeks from the nearest loaded page)",
+        &mut fetches,
+    );
+
+    // A scrollbar dragged anywhere after new mail made the list read again (no page loaded near:
+    // the seek starts from the top, the bottom or the page in view), at positions spread over
+    // the whole list.
+    let mut fetches = Vec::new();
+    let mut position: u64 = 12_345;
+    for _ in 0..30 {
+        let refresh = person.state.synced(&SyncEvent::NewMail {
+            folder: "INBOX".into(),
+            count: 1,
+            inbox: true,
+            unread: 0,
+            newest: Vec::new(),
+        });
+        person.spawn(refresh);
+        person.settle();
+        position = position
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let row = ((position >> 24) % 100_300) as f32;
+        person.state.list.scroll_y = row * ROW_HEIGHT;
+        let db = person.state.db();
+        let fetch = Instant::now();
+        let task = person
+            .state
+            .list
+            .fetch_visible(db.as_ref())
+            .map(Message::List);
+        person.spawn(task);
+        person.settle();
+        fetches.push(fetch.elapsed());
+        assert!(person.state.list.row(row as usize).is_some());
     }
+    print_frames(
+        "page fetches after a scrollbar drag (keyset seek over the date index, 200 rows)",
+        &mut fetches,
+    );
+    offset_against_keyset(&paths);
 
     let mut frames = Vec::new();
     let folders: Vec<i64> = person.state.folders().iter().map(|f| f.id).collect();
@@ -524,6 +562,7 @@ fn mailbox_figures() {
     // Alex's 300 messages carry the Message-IDs of Hanako's first 300: the same conversations.
     assert_eq!(person.state.list.len(), 100_000);
     let mut frames = Vec::new();
+    let mut fetches = Vec::new();
     for i in 0..40 {
         let started = Instant::now();
         person.state.list.scroll_y = i as f32 * 2_500.0 * ROW_HEIGHT;
@@ -533,8 +572,10 @@ fn mailbox_figures() {
             .list
             .fetch_visible(db.as_ref())
             .map(Message::List);
+        let fetch = Instant::now();
         person.spawn(task);
         person.settle();
+        fetches.push(fetch.elapsed());
         let mut ui = UserInterface::build(
             Screen::view(&person.state, Lang::En),
             window,
@@ -554,10 +595,222 @@ fn mailbox_figures() {
         "conversations: jumps deep into the list (page of threads from the store, then the frame)",
         &mut frames,
     );
+    print_frames(
+        "conversations: page fetches (keyset, 200 threads; a jump seeks from the nearest loaded page)",
+        &mut fetches,
+    );
+    drop(cache);
+    frames_while_a_sync_writes(&mut person, &paths, &mut renderer, window);
     drop(home);
 }
 
+/// The same deep pages read by OFFSET (the list before keyset paging) and by keyset from the top
+/// (a jump with nothing loaded: the slowest keyset case), interleaved, the order alternating; both
+/// must be the same rows.
+fn offset_against_keyset(paths: &Paths) {
+    use tayori::store::{ListScope, Seek, SortOrder};
+    let store = Store::open_in(paths).unwrap();
+    let (mut offset, mut keyset) = (Vec::new(), Vec::new());
+    let mut ratios = Vec::new();
+    for round in 0..5 {
+        let at = 50_000;
+        let by_offset = || {
+            let started = Instant::now();
+            let rows = store
+                .unified_inbox(SortOrder::NewestFirst, at, 200)
+                .unwrap();
+            (started.elapsed(), rows)
+        };
+        let by_keyset = || {
+            let started = Instant::now();
+            let seek = Seek::Forward {
+                after: None,
+                skip: at,
+            };
+            let page = store
+                .message_page(ListScope::UnifiedInbox, SortOrder::NewestFirst, seek, 200)
+                .unwrap();
+            (started.elapsed(), page.rows)
+        };
+        let ((a, rows_a), (b, rows_b)) = if round % 2 == 0 {
+            let a = by_offset();
+            (a, by_keyset())
+        } else {
+            let b = by_keyset();
+            (by_offset(), b)
+        };
+        assert_eq!(rows_a, rows_b, "the same page at {at}");
+        ratios.push(b.as_secs_f64() / a.as_secs_f64());
+        offset.push(a);
+        keyset.push(b);
+    }
+    ratios.sort_by(f64::total_cmp);
+    offset.sort();
+    keyset.sort();
+    println!(
+        "deep page at 50,000 of 100,300 (unified inbox), interleaved x5: OFFSET min {:?} median {:?}; keyset (seek from the top) min {:?} median {:?}; keyset/OFFSET median {:.3}",
+        offset[0],
+        offset[offset.len() / 2],
+        keyset[0],
+        keyset[keyset.len() / 2],
+        ratios[ratios.len() / 2]
+    );
+}
+
+/// Scrolling while a first sync writes into the same store: another connection (a thread of its
+/// own) adds envelopes and then their bodies 200 at a time through the store's own sync-side calls
+/// (`add_envelopes`, `add_bodies`, as `sync::fetch` does), at most at the measured sync
+/// rate (20,000 messages of ~21 kB in 11.4 s; a debug build writes slower: the rate reached is
+/// printed), into a folder of Hanako's; each chunk is reported to the window as a folder done, which
+/// reads the list and the folders again — as during a real first sync.
+fn frames_while_a_sync_writes(
+    person: &mut Person,
+    paths: &Paths,
+    renderer: &mut iced::Renderer,
+    window: iced::Size,
+) {
+    use iced_test::runtime::user_interface::{Cache, UserInterface};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, mpsc};
+
+    // Envelopes come in chunks of 1,000 in the sync; 200 here, so the window is told more often.
+    const CHUNK: usize = 200;
+    const MESSAGES_PER_SECOND: f64 = 20_000.0 / 11.4;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (chunks, arrived) = mpsc::channel::<usize>();
+    let writer = {
+        let paths = paths.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut store = Store::open_in(&paths).unwrap();
+            let folder = store
+                .folders()
+                .unwrap()
+                .iter()
+                .find(|f| f.account == HANAKO && f.name == "Archive")
+                .unwrap()
+                .id;
+            let filler =
+                "定例会議の議事録と来期の予算案を共有します。 The quarterly report follows. "
+                    .repeat(200);
+            let now = chrono::Utc::now().timestamp();
+            let started = Instant::now();
+            let mut written = 0;
+            while !stop.load(Ordering::Relaxed) && written < 20_000 {
+                let raws: Vec<Vec<u8>> = (written..written + CHUNK)
+                    .map(|n| {
+                        let mut raw = testing::message(1_000_000 + n, now - n as i64 * 60, true);
+                        raw.extend_from_slice(format!("{n} {filler}\r\n").as_bytes());
+                        raw
+                    })
+                    .collect();
+                let envelopes: Vec<NewEnvelope> = raws
+                    .iter()
+                    .enumerate()
+                    .map(|(i, raw)| {
+                        let header_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                        NewEnvelope {
+                            server_identity: None,
+                            uid: (written + i + 1) as u32,
+                            flags: Flags::default(),
+                            keywords: Vec::new(),
+                            modseq: None,
+                            internal_date: Some(now),
+                            size: raw.len() as u32,
+                            header: raw[..header_end].to_vec(),
+                        }
+                    })
+                    .collect();
+                store.add_envelopes(folder, &envelopes).unwrap();
+                let bodies: Vec<NewBody> = raws
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, raw)| NewBody {
+                        uid: (written + i + 1) as u32,
+                        raw,
+                    })
+                    .collect();
+                store.add_bodies(folder, &bodies).unwrap();
+                written += CHUNK;
+                let _ = chunks.send(written);
+                let due = Duration::from_secs_f64(written as f64 / MESSAGES_PER_SECOND);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            (written, started.elapsed())
+        })
+    };
+    let theme = iced::Theme::Light;
+    let style = iced::advanced::renderer::Style {
+        text_color: theme.palette().text,
+    };
+    person.apply(Message::List(list::Message::ToggleConversations(false)));
+    person.settle();
+    let mut cache = Cache::default();
+    let mut frames = Vec::new();
+    let mut fetches = Vec::new();
+    let mut refreshes = 0;
+    // Three seconds of frames (the writer's first chunk is under way at once).
+    let started = Instant::now();
+    let mut i = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        i += 1;
+        while arrived.try_recv().is_ok() {
+            refreshes += 1;
+            // A first sync reports a folder done (one per folder; here one per chunk: more often
+            // than a real one, so the window reads the list again more often than it would).
+            let refresh = person.state.synced(&SyncEvent::FolderDone {
+                folder: "Archive".into(),
+            });
+            person.spawn(refresh);
+        }
+        let frame = Instant::now();
+        person.state.list.scroll_y = (i % 200) as f32 * 3.0 * ROW_HEIGHT;
+        let db = person.state.db();
+        let task = person
+            .state
+            .list
+            .fetch_visible(db.as_ref())
+            .map(Message::List);
+        let mut ui = UserInterface::build(
+            Screen::view(&person.state, Lang::En),
+            window,
+            cache,
+            renderer,
+        );
+        ui.draw(renderer, &theme, &style, iced::mouse::Cursor::Unavailable);
+        cache = ui.into_cache();
+        frames.push(frame.elapsed());
+        let fetch = Instant::now();
+        let asked = person.state.list.pending_pages();
+        person.spawn(task);
+        person.settle();
+        if asked > 0 {
+            fetches.push(fetch.elapsed());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (written, took) = writer.join().unwrap();
+    println!(
+        "a first sync writing meanwhile: {written} messages (envelopes, then bodies of ~21 kB) in {took:.1?} ({:.0}/s) into the same store; the window read the list again {refreshes} times",
+        written as f64 / took.as_secs_f64()
+    );
+    print_frames(
+        "scrolling while a first sync writes (update + view + layout + draw)",
+        &mut frames,
+    );
+    print_frames(
+        "page fetches while a first sync writes (keyset, 200 rows)",
+        &mut fetches,
+    );
+}
+
 fn print_frames(what: &str, frames: &mut [Duration]) {
+    if frames.is_empty() {
+        println!("{what}: none");
+        return;
+    }
     frames.sort();
     let at = |p: f64| frames[((frames.len() - 1) as f64 * p) as usize];
     println!(

@@ -9,10 +9,10 @@
 //! At the bottom of the house, importing no other module of Tayori: the shared value types
 //! (`server`: `Server`, `Security`), the clock (`clock`) and the one way a SQLite database is
 //! opened and migrated (`sqlite`, used by the mail store and the outbox).
-// No unsafe code, with two audited exceptions: opening a file on Windows through ShellExecuteW
-// (`attachment::open_with_system`), so that a file name never reaches a shell; and the calls into
+// No unsafe code, with three audited exceptions: opening a file on Windows through ShellExecuteW
+// (`attachment::open_with_system`), so that a file name never reaches a shell; the calls into
 // the system's GSSAPI library, loaded at run time to answer a proxy's Kerberos challenge
-// (`net::proxy::negotiate::gssapi`).
+// (`net::proxy::negotiate::gssapi`); and one call to glibc's `mallopt` at start-up (`memory`).
 #![deny(unsafe_code)]
 
 pub mod account;
@@ -30,6 +30,7 @@ pub mod imap;
 pub mod keyring_store;
 pub mod logging;
 pub mod mailto;
+pub mod memory;
 pub mod mime;
 pub mod net;
 pub mod outbox;

@@ -15,6 +15,8 @@ use clap::Parser;
 use tayori::config::{Paths, Settings};
 
 fn main() -> ExitCode {
+    // Before any thread exists (see the module: the sync's peak memory).
+    tayori::memory::limit_allocator_arenas();
     let cli = cli::Cli::parse();
     match start(&cli) {
         Ok((paths, settings)) => match cli.command {

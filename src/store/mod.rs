@@ -32,6 +32,7 @@
 
 mod bodies;
 mod changes;
+mod checkpoint;
 mod folders;
 mod fts;
 mod graph;
@@ -51,6 +52,7 @@ use thiserror::Error;
 
 pub use bodies::{BodyWindow, NewBody, PreparedBody, SpooledBody};
 pub use changes::{ActionKind, QueuedAction};
+pub use checkpoint::Checkpointer;
 pub use folders::{Folder, FolderRole, FolderState};
 pub use graph::GraphFolderState;
 pub use messages::{
@@ -176,6 +178,15 @@ impl Store {
 
     fn error(&self, source: rusqlite::Error) -> StoreError {
         sqlite(&self.path, source)
+    }
+
+    /// Gives the memory of this connection's page cache back (what a long write left in it is
+    /// not read again soon): after a sync pass, so that the index built next, on a connection of
+    /// its own, does not add its cache to a full one.
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA shrink_memory")
+            .map_err(|e| self.error(e))
     }
 
     /// The schema version (for diagnostics and tests).

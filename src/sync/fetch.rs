@@ -10,7 +10,9 @@ use tokio::sync::mpsc;
 use super::{Engine, Skipped, SyncError, SyncEvent, joined};
 use crate::imap::{CommandError, Conn, Item};
 use crate::redact::{SERVER_TEXT_CHARS, server_text};
-use crate::store::{Flags, NewBody, NewEnvelope, PreparedBody, SpooledBody, StoreError};
+use crate::store::{
+    Checkpointer, Flags, NewBody, NewEnvelope, PreparedBody, SpooledBody, StoreError,
+};
 
 /// How many headers to ask for per FETCH.
 const ENVELOPE_CHUNK: usize = 1000;
@@ -50,6 +52,48 @@ fn placeholder(uid: u32, reason: &str) -> NewEnvelope {
         )
         .into_bytes(),
     }
+}
+
+/// A batch below this is compressed on one thread: splitting it would cost more than it saves.
+const SPLIT_ABOVE_BYTES: usize = 256 * 1024;
+
+/// A batch shaped for the store, compressed on two threads: compression is the stage the
+/// download waits for (zstd's fast level still takes longer than reading TLS or writing SQLite),
+/// and a second thread lets it use the core the others leave. Order is kept.
+fn compressed_batch(mut batch: Vec<NewBody>) -> Vec<PreparedBody> {
+    let bytes: usize = batch.iter().map(|body| body.raw.len()).sum();
+    if batch.len() < 2 || bytes < SPLIT_ABOVE_BYTES {
+        return batch.into_iter().map(PreparedBody::undecoded).collect();
+    }
+    // Halves by size, not count: one big message makes one side's work.
+    let (mut first_bytes, mut split) = (0, 0);
+    while split < batch.len() && first_bytes * 2 < bytes {
+        first_bytes += batch[split].raw.len();
+        split += 1;
+    }
+    // Taken by the second thread, or by this one if there is none.
+    let second = std::sync::Mutex::new(Some(batch.split_off(split.clamp(1, batch.len() - 1))));
+    let take = || second.lock().ok().and_then(|mut half| half.take());
+    let compress = |bodies: Vec<NewBody>| -> Vec<PreparedBody> {
+        bodies.into_iter().map(PreparedBody::undecoded).collect()
+    };
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn_scoped(scope, || take().map(compress));
+        let mut prepared = compress(batch);
+        let rest = match other {
+            Ok(handle) => match handle.join() {
+                Ok(rest) => rest,
+                // As a panic of the stage itself would be.
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            // No second thread to be had: this one does both halves.
+            Err(_) => take().map(compress),
+        };
+        prepared.extend(rest.unwrap_or_default());
+        prepared
+    })
 }
 
 /// What the network side hands the decoder: a batch of whole messages, or one spooled message.
@@ -320,17 +364,16 @@ impl Engine {
             mpsc::channel::<Result<Vec<PreparedBody>, StoreError>>(1);
         let spool_dir = self.spool_dir.clone();
         let decoder = tokio::spawn(async move {
+            let mut busy = std::time::Duration::ZERO;
             while let Some(downloaded) = receiver.recv().await {
+                let started = std::time::Instant::now();
                 // A failed task here ends the pass through the writer's closed channel.
                 let spool_dir = spool_dir.clone();
                 let Ok(prepared) = tokio::task::spawn_blocking(move || match downloaded {
                     // Stored as they came (compressed where that pays): decoding them for the
                     // list's preview and the search index waits until the sync is done
                     // (`store/index.rs`).
-                    Downloaded::Batch(batch) => Ok(batch
-                        .into_iter()
-                        .map(PreparedBody::undecoded)
-                        .collect::<Vec<_>>()),
+                    Downloaded::Batch(batch) => Ok(compressed_batch(batch)),
                     Downloaded::Spooled(body) => PreparedBody::spooled_undecoded(body, &spool_dir)
                         .map(|prepared| vec![prepared])
                         .map_err(|source| StoreError::Spool {
@@ -342,17 +385,21 @@ impl Engine {
                 else {
                     break;
                 };
+                busy += started.elapsed();
                 if decoded_sender.send(prepared).await.is_err() {
                     break;
                 }
             }
+            tracing::debug!(busy_ms = busy.as_millis() as u64, "compressing bodies");
         });
         let store = self.store.clone();
         let progress = self.progress.clone();
         let folder_name = folder.to_owned();
         let writer = tokio::spawn(async move {
             let (mut stored, mut bytes) = (0usize, 0u64);
+            let mut busy = std::time::Duration::ZERO;
             while let Some(batch) = decoded_receiver.recv().await {
+                let started = std::time::Instant::now();
                 let batch = batch?;
                 let batch_bytes: u64 = batch.iter().map(PreparedBody::len).sum();
                 let batch_len = batch.len();
@@ -365,6 +412,7 @@ impl Engine {
                 })
                 .await;
                 joined(written, "storing messages")?;
+                busy += started.elapsed();
                 stored += batch_len;
                 bytes += batch_bytes;
                 progress(SyncEvent::Bodies {
@@ -374,9 +422,19 @@ impl Engine {
                     bytes,
                 });
             }
+            tracing::debug!(busy_ms = busy.as_millis() as u64, stored, "writing bodies");
             Ok::<_, SyncError>((stored, bytes))
         });
 
+        // The WAL is copied into the database beside the writer, not by it (`store/checkpoint.rs`).
+        let checkpointer = {
+            let path = self.store_path.clone();
+            tokio::task::spawn_blocking(move || Checkpointer::start(&path))
+                .await
+                .ok()
+        };
+        let phase = std::time::Instant::now();
+        let mut blocked = std::time::Duration::ZERO;
         let network = async {
             let mut start = 0;
             let mut reconnects = Reconnects::default();
@@ -452,7 +510,10 @@ impl Engine {
                                     {
                                         batch_bytes = 0;
                                         let full = Downloaded::Batch(std::mem::take(&mut batch));
-                                        if sender.send(full).await.is_err() {
+                                        let waited = std::time::Instant::now();
+                                        let sent = sender.send(full).await;
+                                        blocked += waited.elapsed();
+                                        if sent.is_err() {
                                             // The writer stopped (its error is returned below).
                                             return Ok(());
                                         }
@@ -504,6 +565,11 @@ impl Engine {
             Ok::<_, SyncError>(())
         };
         let network_result = network.await;
+        tracing::debug!(
+            network_ms = phase.elapsed().as_millis() as u64,
+            blocked_ms = blocked.as_millis() as u64,
+            "downloading bodies"
+        );
         drop(sender);
         let decoded = decoder.await;
         // A store error (disk full) explains a stopped download better than the network side does.
@@ -512,6 +578,10 @@ impl Engine {
             return Err(SyncError::Internal {
                 what: "decoding messages",
             });
+        }
+        if let Some(checkpointer) = checkpointer {
+            // Joining it waits for at most the checkpoint under way.
+            let _ = tokio::task::spawn_blocking(move || drop(checkpointer)).await;
         }
         network_result?;
         Ok(written)

@@ -508,8 +508,11 @@ impl Engine {
         // Every folder is up to date: a message no folder holds any more has left the account
         // (a move's source went before its destination was seen; now both have been).
         let account_id = self.account_id;
-        self.db(move |store| store.drop_unreferenced(account_id))
-            .await?;
+        self.db(move |store| {
+            store.drop_unreferenced(account_id)?;
+            store.release_memory()
+        })
+        .await?;
         self.emit(SyncEvent::Finished(summary.clone()));
         Ok(summary)
     }

@@ -85,8 +85,9 @@ setsid bash -c '
 ' >"$BACKGROUND_LOG" 2>&1 &
 BACKGROUND=$!
 trap 'kill -- -$BACKGROUND 2>/dev/null || true; tests/rig/proxy/stop.sh >/dev/null 2>&1 || true; tests/rig/stop.sh >/dev/null 2>&1 || true' EXIT
-# (The glyph check ran in its own step above.)
-tests/rig/with-secret-service.sh cargo test --all-targets --locked -- --skip ui::fonts::glyph_test::
+# (The glyph check ran in its own step above.) --no-fail-fast: every test program runs, so one
+# run shows every failure, not only the first program's.
+tests/rig/with-secret-service.sh cargo test --all-targets --locked --no-fail-fast -- --skip ui::fonts::glyph_test::
 
 step "the builds started beside the tests (log: $BACKGROUND_LOG)"
 wait "$BACKGROUND" || { tail -40 "$BACKGROUND_LOG"; echo "FAIL: a build started beside the tests failed" >&2; exit 1; }

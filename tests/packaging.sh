@@ -39,6 +39,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 wants() { [ ${#ONLY[@]} -eq 0 ] || printf '%s\n' "${ONLY[@]}" | grep -qx "$1"; }
+# Checking builds compress fast (seconds, a larger file); --release builds compress as released.
+FAST=()
+[ "$WIN_PROFILE" = release ] || FAST=(--fast)
+build_windows_installer() { packaging/windows/build-installer.sh --profile "$WIN_PROFILE" "${FAST[@]}"; }
 
 step() { printf '\n--> %s  (+%ss)\n' "$*" "$(( $(date +%s) - T0 ))"; }
 PASSED=0 FAILED=0 FAILURES=()
@@ -87,9 +91,7 @@ if [ $PREPARE = 1 ]; then
   # Not the .deb's own build: cargo-deb relinks target/debug/tayori, which the tests are running.
   wants deb && packaging/linux/build-deb.sh --tool-only
   if wants windows; then
-    fast=()
-    [ "$WIN_PROFILE" = release ] || fast=(--fast)
-    packaging/windows/build-installer.sh --profile "$WIN_PROFILE" "${fast[@]}" >/dev/null
+    build_windows_installer >/dev/null
   fi
   step "prepared: tools installed, the Windows installer built"
   exit 0
@@ -174,9 +176,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 if wants deb; then
   step "Linux: build the .deb (profile $DEB_PROFILE)"
-  fast=()
-  [ "$DEB_PROFILE" = release ] || fast=(--fast)
-  DEB=$(packaging/linux/build-deb.sh --profile "$DEB_PROFILE" "${fast[@]}")
+  DEB=$(packaging/linux/build-deb.sh --profile "$DEB_PROFILE" "${FAST[@]}")
   echo "$DEB ($(du -h "$DEB" | cut -f1))"
   dpkg-deb --info "$DEB" | sed -n '/Package:/,$p'
 
@@ -314,9 +314,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 if wants windows; then
   step "Windows: cross-build and the NSIS installer (profile $WIN_PROFILE)"
-  fast=()
-  [ "$WIN_PROFILE" = release ] || fast=(--fast)
-  SETUP=$(packaging/windows/build-installer.sh --profile "$WIN_PROFILE" "${fast[@]}")
+  SETUP=$(build_windows_installer)
   STAGE=target/windows/stage
   echo "$SETUP ($(du -h "$SETUP" | cut -f1)); tayori.exe $(du -h "$STAGE/tayori.exe" | cut -f1)"
 

@@ -28,6 +28,11 @@ ROUNDS = int(os.environ.get("ROUNDS", "6"))
 USER = "bench@example.test"
 PASSWORD = "bench-app-password"
 ENV = dict(os.environ, TAYORI_DNS_SERVER="127.0.0.1:10053", LANG="en_US.UTF-8")
+# SERVER=exchange: the rig's Exchange-shaped profile (exchange.example.test, 127.0.0.4: no
+# CONDSTORE, QRESYNC or LIST-STATUS, a connection limit; tests/rig/README.md). benches/sync.sh maps
+# the name to that address for mbsync and the floor; Tayori finds it through the rig's DNS.
+SERVER = os.environ.get("SERVER", "dovecot")
+HOST = "exchange.example.test" if SERVER == "exchange" else "localhost"
 GOAL_VS_PEER = 0.8
 GOAL_VS_FLOOR = 1.6
 GOAL_RSS_MB = 64
@@ -49,6 +54,14 @@ def tayori(home, *args, stdin=None):
 def new_home(user=USER, password=PASSWORD):
     home = tempfile.mkdtemp(prefix="tayori-bench-")
     tayori(home, "account", "add", user, "--auth", "password", stdin=password + "\n")
+    if SERVER == "exchange":
+        # As a person would enter the server by hand in the manual settings.
+        accounts = os.path.join(home, "config", "accounts.toml")
+        text = open(accounts).read()
+        if 'host = "mail.example.test"' not in text:
+            sys.exit(f"unexpected account settings:\n{text}")
+        with open(accounts, "w") as f:
+            f.write(text.replace('host = "mail.example.test"', f'host = "{HOST}"', 1))
     return home
 
 
@@ -173,7 +186,7 @@ class Mbsync:
             f.write(f"""FSync {"yes" if self.fsync else "no"}
 
 IMAPAccount bench
-Host localhost
+Host {HOST}
 Port 10993
 User {USER}
 Pass {PASSWORD}
@@ -217,7 +230,7 @@ class Floor:
 
     def run(self):
         wall, rss, out, _, _ = timed([sys.executable, os.path.join(ROOT, "benches", "floor.py"),
-                                   "localhost", "10993", USER, PASSWORD, f"{STATE}/pki/ca.crt"])
+                                   HOST, "10993", USER, PASSWORD, f"{STATE}/pki/ca.crt"])
         self.summary = out.strip()
         return wall, rss
 
@@ -280,6 +293,7 @@ def interleaved(n):
         sys.exit(f"the bench mailbox holds {messages} messages, not {n}")
     print(f"mailbox: {messages} messages, {vsize / 1e6:.0f} MB as IMAP delivers them (Dovecot on "
           f"loopback, IMAPS; clients and server share this machine's {os.cpu_count()} cores)")
+    print(f"mail: {os.environ.get('MAIL', 'synthetic')}; server: {SERVER} ({HOST})")
     print(f"binary: {os.path.relpath(BIN, ROOT)}; {ROUNDS} rounds, order A B C D rotated each round")
     tayori_p = Tayori(n)
     programs = [tayori_p, Mbsync(False), Mbsync(True), Floor()]

@@ -10,9 +10,25 @@
 #   ROUNDS=1 PROFILE=debug benches/sync.sh 300  the short form CI runs (the suite's debug build)
 #   SCALE="5000 20000 50000" benches/sync.sh    Tayori alone at each size: time, peak RSS, store
 #   TAYORI_BENCH_BIN=path benches/sync.sh       measures that binary (e.g. an older build) as it is
+#   MAIL=realistic benches/sync.sh              mail that looks real (benches/gen_mailbox.py): JPEG,
+#                                               PDF and ZIP attachments that do not compress, HTML
+#                                               newsletters, ISO-2022-JP, one 30 MB message; the
+#                                               default (MAIL=synthetic) keeps earlier figures comparable
+#   SERVER=exchange benches/sync.sh             against the rig's Exchange-shaped profile (no
+#                                               CONDSTORE/QRESYNC/LIST-STATUS, a connection limit)
 # Each size's mailbox is generated once (seeded) under target/bench-mail/N and hard-linked into
 # Dovecot's Maildir, so switching sizes costs nothing.
 set -euo pipefail
+# The Exchange-shaped profile answers on exchange.example.test (127.0.0.4). Tayori asks the rig's
+# DNS; mbsync and the floor resolve through /etc/hosts, so the name is added there in a mount
+# namespace of this script's own (the machine's /etc/hosts is untouched).
+if [ "${SERVER:-dovecot}" = exchange ] && [ -z "${TAYORI_BENCH_HOSTS:-}" ]; then
+  TAYORI_BENCH_HOSTS=$(mktemp)
+  { cat /etc/hosts; echo "127.0.0.4 exchange.example.test"; } > "$TAYORI_BENCH_HOSTS"
+  export TAYORI_BENCH_HOSTS
+  exec unshare --mount --propagation private \
+    sh -c 'mount --bind "$TAYORI_BENCH_HOSTS" /etc/hosts && exec "$0" "$@"' "$0" "$@"
+fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 N=${1:-20000}
@@ -36,19 +52,21 @@ MD=$HOME_DIR/Maildir
 
 # Puts the seeded N-message mailbox in place (generated once per size) with a fresh Dovecot index,
 # then reads it once so that the page cache is warm for every program alike.
+export MAIL=${MAIL:-synthetic}
 mailbox() {
-  local n=$1 src=$ROOT/target/bench-mail/$1
+  local n=$1 src=$ROOT/target/bench-mail/$1 key=$1
+  if [ "$MAIL" = realistic ]; then src=$ROOT/target/bench-mail/realistic-$1; key=realistic-$1; fi
   if [ ! -f "$src/complete" ]; then
     rm -rf "$src"
-    echo "generating $n messages (once)…"
+    echo "generating $n messages ($MAIL, once)…"
     python3 benches/gen_mailbox.py "$src" "$n" 42
     touch "$src/complete"
   fi
-  if [ "$(cat "$HOME_DIR/bench-source" 2>/dev/null)" != "$n" ]; then
+  if [ "$(cat "$HOME_DIR/bench-source" 2>/dev/null)" != "$key" ]; then
     rm -rf "$HOME_DIR"
     mkdir -p "$MD/new" "$MD/tmp"
     cp -al "$src/cur" "$MD/cur"
-    echo "$n" > "$HOME_DIR/bench-source"
+    echo "$key" > "$HOME_DIR/bench-source"
     chown -R 5000:5000 "$HOME_DIR"
   fi
   $DOVECOT force-resync -u bench@example.test INBOX

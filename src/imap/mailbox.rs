@@ -187,6 +187,13 @@ impl Conn {
             _ => {}
         })
         .await?;
+        if !self.has_condstore() {
+            // A mod-sequence from a server that does not announce CONDSTORE (Dovecot sends one in
+            // every SELECT once any client turned tracking on for the mailbox) is not a promise to
+            // track changes: kept, it would look like a CONDSTORE state to later passes and to a
+            // server that starts announcing it. Such a server is synced by comparing UIDs and flags.
+            selected.highestmodseq = None;
+        }
         self.set_selected(Some(mailbox.to_owned()), selected.uidvalidity);
         Ok(selected)
     }

@@ -29,6 +29,13 @@ const WRITE_BATCH_COUNT: usize = 200;
 /// into the store.
 const SPOOL_ABOVE: u32 = 1024 * 1024;
 const SPOOL_PIECE: u32 = 1024 * 1024;
+
+/// Whether a message of RFC822.SIZE `size` is downloaded in pieces. A size of 0 says nothing (a
+/// server that does not know it, or estimates it as Exchange does, may answer so): such a message
+/// could be of any size, and only the pieces keep memory bounded whatever it turns out to be.
+fn spooled(size: u32) -> bool {
+    size == 0 || size > SPOOL_ABOVE
+}
 /// How many messages one pass over a folder may skip on a broken connection (each costs a new
 /// connection) before the folder is given up on: a server that breaks on every message is not
 /// worth hundreds of reconnections.
@@ -440,7 +447,7 @@ impl Engine {
             let mut reconnects = Reconnects::default();
             while start < missing.len() {
                 let (uid, size) = missing[start];
-                if size > SPOOL_ABOVE {
+                if spooled(size) {
                     start += 1;
                     let bad = match self.spool(conn, uid).await {
                         Ok(Some(body)) => {
@@ -479,7 +486,7 @@ impl Engine {
                 let mut end = start;
                 let mut chunk_bytes = 0u64;
                 while end < missing.len()
-                    && missing[end].1 <= SPOOL_ABOVE
+                    && !spooled(missing[end].1)
                     && end - start < BODY_CHUNK
                     && (end == start || chunk_bytes + u64::from(missing[end].1) <= BODY_CHUNK_BYTES)
                 {

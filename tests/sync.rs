@@ -486,6 +486,9 @@ fn deliver_lmtp(user: &str, raw: &[u8]) {
 
 /// `tayori sync` killed with SIGKILL at random moments (while the mailbox also changes elsewhere),
 /// then run to the end: the store must match the server exactly — nothing lost, nothing twice.
+/// Against the Exchange-shaped profile (no CONDSTORE/QRESYNC: every resync compares UIDs and flags;
+/// 5 connections per mailbox, which killed runs must not exhaust); the trials on the Gmail-like
+/// layout below run against the full Dovecot (QRESYNC).
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
     kill_9_trials("s06@example.test", false).await;
@@ -497,6 +500,33 @@ async fn kill_9_at_random_points_never_loses_or_duplicates_mail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_with_all_mail_and_moves_never_loses_or_duplicates_mail() {
     kill_9_trials("g02@example.test", true).await;
+}
+
+/// The kill trials' account: on the Gmail-like layout as set up; else pointed at the
+/// Exchange-shaped profile, as a person would enter the server by hand.
+fn trial_home(user: &str, all_mail: bool) -> tempfile::TempDir {
+    let home = account_home(user);
+    if !all_mail {
+        use_exchange_profile(home.path());
+    }
+    home
+}
+
+/// Points the account in `home` at the rig's Exchange-shaped profile (`exchange.example.test`), as
+/// a person would enter the server by hand in the manual settings.
+fn use_exchange_profile(home: &std::path::Path) {
+    let accounts = home.join("config/accounts.toml");
+    let text = std::fs::read_to_string(&accounts).unwrap();
+    assert!(text.contains("host = \"mail.example.test\""), "{text}");
+    std::fs::write(
+        &accounts,
+        text.replacen(
+            "host = \"mail.example.test\"",
+            "host = \"exchange.example.test\"",
+            1,
+        ),
+    )
+    .unwrap();
 }
 
 async fn kill_9_trials(user: &str, all_mail: bool) {
@@ -521,12 +551,12 @@ async fn kill_9_trials(user: &str, all_mail: bool) {
     }
 
     // How long an undisturbed first sync takes, to spread the kills over it.
-    let probe = account_home(user);
+    let probe = trial_home(user, all_mail);
     let started = Instant::now();
     sync(probe.path());
     let full = started.elapsed();
 
-    let home = account_home(user);
+    let home = trial_home(user, all_mail);
     let mut killed_mid_run = 0;
     let mut trials = 0;
     // Until 20 kills have hit a running sync: each later run has less to do (it resumes), so
@@ -578,6 +608,10 @@ async fn kill_9_trials(user: &str, all_mail: bool) {
         assert_matches_server_stored_once(home.path(), &mut mailbox).await;
     } else {
         assert_matches_server(home.path(), &mut mailbox).await;
+        assert!(
+            log_text(home.path()).contains("condstore=false"),
+            "the trials ran against the Exchange-shaped profile"
+        );
     }
     // The search index too, built after each sync and killed as often: one row per stored
     // message, none left waiting.
@@ -841,19 +875,7 @@ async fn an_exchange_shaped_server_resyncs_by_uids_and_flags_within_its_connecti
     mailbox.append("INBOX", big.as_bytes(), "").await;
 
     let home = account_home(user);
-    // As a person would enter the server by hand in the manual settings.
-    let accounts = home.path().join("config/accounts.toml");
-    let text = std::fs::read_to_string(&accounts).unwrap();
-    assert!(text.contains("host = \"mail.example.test\""), "{text}");
-    std::fs::write(
-        &accounts,
-        text.replacen(
-            "host = \"mail.example.test\"",
-            "host = \"exchange.example.test\"",
-            1,
-        ),
-    )
-    .unwrap();
+    use_exchange_profile(home.path());
 
     let first = sync(home.path());
     assert!(first.contains("7 new"), "{first}");

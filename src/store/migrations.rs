@@ -302,7 +302,11 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(columns.last().map(String::as_str), Some("raw"), "{columns:?}");
+        assert_eq!(
+            columns.last().map(String::as_str),
+            Some("raw"),
+            "{columns:?}"
+        );
     }
 
     #[test]

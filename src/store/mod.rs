@@ -39,6 +39,7 @@ mod graph;
 mod index;
 mod messages;
 mod migrations;
+mod packing;
 mod paging;
 mod search;
 #[cfg(test)]
@@ -55,6 +56,7 @@ pub use changes::{ActionKind, QueuedAction};
 pub use checkpoint::Checkpointer;
 pub use folders::{Folder, FolderRole, FolderState};
 pub use graph::GraphFolderState;
+pub use packing::Packer;
 pub use messages::{
     Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
 };
@@ -104,6 +106,23 @@ pub enum StoreError {
     },
     #[error("there is no message {0} in the local store (it may have been deleted meanwhile)")]
     NoSuchMessage(i64),
+    #[error(
+        "a message in the mail store {path} was saved by a newer version of Tayori (stored format \
+         {format}, which this version cannot read). Update Tayori to read it; the copy on the server \
+         is unaffected"
+    )]
+    NewerFormat { path: PathBuf, format: i64 },
+    #[error(
+        "a message in the mail store {path} was compressed with dictionary {dictionary}, which the \
+         store does not have (the file was damaged or edited). The copy on the server is unaffected: \
+         move the file away and sync again to download a fresh copy"
+    )]
+    MissingDictionary { path: PathBuf, dictionary: u32 },
+    #[error(
+        "a message in the mail store {path} cannot be read back ({reason}): the file was damaged. The \
+         copy on the server is unaffected: move the file away and sync again to download a fresh copy"
+    )]
+    Damaged { path: PathBuf, reason: String },
 }
 
 impl StoreError {
@@ -120,6 +139,8 @@ impl StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The compression dictionaries this connection has prepared for reading.
+    decoders: packing::Decoders,
 }
 
 fn now() -> i64 {
@@ -160,6 +181,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            decoders: packing::Decoders::default(),
         })
     }
 

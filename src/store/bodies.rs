@@ -337,9 +337,7 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.error(e))?;
-        Ok(bytes
-            .and_then(Dictionary::new)
-            .map(std::sync::Arc::new))
+        Ok(bytes.and_then(Dictionary::new).map(std::sync::Arc::new))
     }
 
     /// UIDs of messages whose body is not here yet, newest first, within the window.

@@ -11,7 +11,8 @@
 //!
 //! **Bodies** are kept in the database (`bodies` table) rather than as files: one fsync domain, one
 //! file to back up, atomic with the message row, and measured fast enough (see `benches/sync.sh`);
-//! zstd-compressed where that pays, read back byte-exact.
+//! zstd-compressed where that pays (with a dictionary trained from the account's first messages:
+//! `packing.rs`), read back byte-exact.
 //!
 //! **One copy per message.** A message is stored once per account (`stored_messages`: its bytes
 //! and its search entry) under an identity that is not tied to IMAP (see
@@ -56,10 +57,10 @@ pub use changes::{ActionKind, QueuedAction};
 pub use checkpoint::Checkpointer;
 pub use folders::{Folder, FolderRole, FolderState};
 pub use graph::GraphFolderState;
-pub use packing::Packer;
 pub use messages::{
     Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
 };
+pub use packing::Packer;
 pub use paging::{Page, RowKey, Seek};
 pub use threads::{ListScope, ThreadSummary};
 

@@ -63,7 +63,10 @@ const SPLIT_ABOVE_BYTES: usize = 256 * 1024;
 fn compressed_batch(mut batch: Vec<NewBody>, packer: &Packer) -> Vec<PreparedBody> {
     let bytes: usize = batch.iter().map(|body| body.raw.len()).sum();
     if batch.len() < 2 || bytes < SPLIT_ABOVE_BYTES {
-        return batch.into_iter().map(|body| packer.undecoded(body)).collect();
+        return batch
+            .into_iter()
+            .map(|body| packer.undecoded(body))
+            .collect();
     }
     // Halves by size, not count: one big message makes one side's work.
     let (mut first_bytes, mut split) = (0, 0);
@@ -75,7 +78,10 @@ fn compressed_batch(mut batch: Vec<NewBody>, packer: &Packer) -> Vec<PreparedBod
     let second = std::sync::Mutex::new(Some(batch.split_off(split.clamp(1, batch.len() - 1))));
     let take = || second.lock().ok().and_then(|mut half| half.take());
     let compress = |bodies: Vec<NewBody>| -> Vec<PreparedBody> {
-        bodies.into_iter().map(|body| packer.undecoded(body)).collect()
+        bodies
+            .into_iter()
+            .map(|body| packer.undecoded(body))
+            .collect()
     };
     std::thread::scope(|scope| {
         let other = std::thread::Builder::new()
@@ -215,8 +221,15 @@ impl Engine {
         let mut added = 0;
         let mut reconnects = Reconnects::default();
         let mut pending: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+        // Where the header phase's time goes: the server's answers, or the store.
+        let (phase, mut waited_network, mut waited_store) = (
+            std::time::Instant::now(),
+            std::time::Duration::ZERO,
+            std::time::Duration::ZERO,
+        );
         for chunk in missing.rchunks(ENVELOPE_CHUNK) {
             let mut envelopes = Vec::new();
+            let asked = std::time::Instant::now();
             let fetched = self
                 .fetch_envelope_chunk(
                     conn,
@@ -227,10 +240,13 @@ impl Engine {
                     &mut reconnects,
                 )
                 .await;
+            waited_network += asked.elapsed();
             // Newest first within the chunk too, so the top of the list fills first.
             envelopes.sort_by_key(|e| std::cmp::Reverse(e.uid));
             if let Some(previous) = pending.take() {
+                let waited = std::time::Instant::now();
                 added += joined(previous.await, "the mail store")?;
+                waited_store += waited.elapsed();
             }
             // What arrived is committed even when the chunk broke off.
             let store = self.store.clone();
@@ -254,8 +270,17 @@ impl Engine {
             });
         }
         if let Some(previous) = pending.take() {
+            let waited = std::time::Instant::now();
             added += joined(previous.await, "the mail store")?;
+            waited_store += waited.elapsed();
         }
+        tracing::debug!(
+            total,
+            ms = phase.elapsed().as_millis() as u64,
+            network_ms = waited_network.as_millis() as u64,
+            store_ms = waited_store.as_millis() as u64,
+            "fetching headers"
+        );
         Ok(added)
     }
 

@@ -322,8 +322,41 @@ impl Store {
 
     /// What the sync packs a pass's messages with: the store's newest dictionary, or, while it
     /// has none, one the packer trains from the first messages it packs.
+    ///
+    /// A store that holds enough messages but no dictionary (one migrated from a version without
+    /// them, or whose first syncs were each cut short) has one trained from its newest messages
+    /// here, once: it is saved with the first message packed with it.
     pub fn packer(&self) -> Result<Packer, StoreError> {
-        Ok(Packer::new(self.dictionary()?))
+        if let Some(dictionary) = self.dictionary()? {
+            return Ok(Packer::new(Some(dictionary)));
+        }
+        let newest: Vec<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT stored_id, format FROM bodies WHERE format IN (?1, ?2)
+                 ORDER BY stored_id DESC LIMIT ?3",
+            )
+            .and_then(|mut s| {
+                s.query_map(
+                    params![AS_SENT, ZSTD, super::packing::TRAINING_MESSAGES as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?
+                .collect()
+            })
+            .map_err(|e| self.error(e))?;
+        if newest.len() < super::packing::TRAINING_MESSAGES {
+            return Ok(Packer::new(None));
+        }
+        let mut heads = Vec::with_capacity(newest.len());
+        for (id, format) in newest {
+            let limit = super::packing::TRAINING_BYTES_EACH as u64;
+            if let Some(head) =
+                head_of_plain(&self.conn, id, format, limit).map_err(|e| self.error(e))?
+            {
+                heads.push(head);
+            }
+        }
+        Ok(Packer::trained_from(&heads))
     }
 
     /// The store's newest compression dictionary, prepared for compression.
@@ -590,7 +623,7 @@ pub(super) fn head_of_raw(store: &Store, stored_id: i64) -> Result<Option<Vec<u8
         head.truncate(SPOOLED_DECODED as usize);
         return Ok(Some(head));
     }
-    head_of_plain(conn, stored_id, format).map_err(|e| store.error(e))
+    head_of_plain(conn, stored_id, format, SPOOLED_DECODED).map_err(|e| store.error(e))
 }
 
 /// [`head_of_raw`] of a row kept as sent or as a frame without a dictionary, streamed.
@@ -598,6 +631,7 @@ fn head_of_plain(
     conn: &rusqlite::Connection,
     stored_id: i64,
     format: i64,
+    limit: u64,
 ) -> rusqlite::Result<Option<Vec<u8>>> {
     use std::io::Read;
     // `bodies.stored_id` is the INTEGER PRIMARY KEY: the rowid.
@@ -607,11 +641,11 @@ fn head_of_plain(
     if format == ZSTD {
         zstd::stream::read::Decoder::new(blob)
             .map_err(unreadable)?
-            .take(SPOOLED_DECODED)
+            .take(limit)
             .read_to_end(&mut head)
             .map_err(unreadable)?;
     } else {
-        blob.take(SPOOLED_DECODED)
+        blob.take(limit)
             .read_to_end(&mut head)
             .map_err(unreadable)?;
     }

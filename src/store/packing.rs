@@ -46,8 +46,8 @@ const DICTIONARY_BYTES: usize = 112 * 1024;
 /// How many of the account's first messages it is trained from, and how much of each: the start
 /// of a message (its header and the first of its text) is what repeats; attachments further on
 /// teach nothing. These bounds keep the training itself to a fraction of a second.
-const TRAINING_MESSAGES: usize = 400;
-const TRAINING_BYTES_EACH: usize = 6 * 1024;
+pub(super) const TRAINING_MESSAGES: usize = 400;
+pub(super) const TRAINING_BYTES_EACH: usize = 6 * 1024;
 /// Fewer messages than this teach too little (zstd's trainer refuses a very small corpus).
 const TRAINING_MINIMUM: usize = 100;
 
@@ -140,6 +140,21 @@ impl Packer {
             let _ = state.dictionary.set(dictionary);
         }
         Packer(Arc::new(state))
+    }
+
+    /// A packer with a dictionary trained from `heads` (the starts of messages already stored),
+    /// or, if none could be trained from them, one that trains its own.
+    pub(super) fn trained_from(heads: &[Vec<u8>]) -> Packer {
+        let mut samples = Samples::default();
+        for head in heads {
+            let start = &head[..head.len().min(TRAINING_BYTES_EACH)];
+            samples.bytes.extend_from_slice(start);
+            samples.sizes.push(start.len());
+        }
+        let trained = (samples.sizes.len() >= TRAINING_MINIMUM)
+            .then(|| Dictionary::train(&samples))
+            .flatten();
+        Packer::new(trained.map(Arc::new))
     }
 
     /// A packer that uses `dictionary` if there is one and never trains (for a message or two
@@ -606,13 +621,20 @@ mod tests {
                 .unwrap();
             assert_eq!(raw.as_ref(), Some(&body.raw), "UID {}", envelope.uid);
         }
-        // New mail beside them is packed with a dictionary; the old rows are untouched.
-        let more: Vec<_> = mailbox(mail.len() as u32 + TRAINING_MESSAGES as u32 + 5)
+        // New mail beside them is packed from its first message with a dictionary trained from
+        // the newest of them; the old rows are untouched.
+        let more: Vec<_> = mailbox(mail.len() as u32 + 20)
             .into_iter()
             .skip(mail.len())
             .collect();
         sync_into(&mut store, inbox, &more);
-        assert!(formats(&store).iter().any(|(f, _)| *f == ZSTD_DICTIONARY));
+        let formats = formats(&store);
+        assert!(
+            formats[mail.len()..]
+                .iter()
+                .all(|(f, _)| *f == ZSTD_DICTIONARY),
+            "{formats:?}"
+        );
         for (envelope, body) in mail.iter().chain(&more) {
             let raw = store
                 .message_raw(id_of(&store, inbox, envelope.uid))

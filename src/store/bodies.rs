@@ -38,41 +38,7 @@ enum Raw {
     Spooled { file: std::fs::File, len: u64 },
 }
 
-/// How a body's bytes are kept (`bodies.format`): as the server sent them, or as one zstd frame
-/// of them — whichever is smaller. Mail text shrinks to a fraction; JPEG, PDF and ZIP
-/// attachments do not, and are not made bigger.
-const AS_SENT: i64 = 0;
-const ZSTD: i64 = 1;
-/// zstd's fast end: the decoder runs beside the download, and mail text still shrinks severalfold.
-const ZSTD_LEVEL: i32 = 1;
-/// Below this a message is kept as it is (a frame's header and the lost CPU buy nothing).
-const COMPRESS_ABOVE: usize = 512;
-
-/// `raw` compressed, if that saves at least a sixteenth. Each thread keeps one compression
-/// context (a new one per message would allocate and free its tables every time, and the sync's
-/// peak memory shows it); the result holds no more memory than it needs.
-fn compressed(raw: &[u8]) -> Option<Vec<u8>> {
-    thread_local! {
-        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    if raw.len() < COMPRESS_ABOVE {
-        return None;
-    }
-    let limit = raw.len() - raw.len() / 16;
-    COMPRESSOR.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        if cell.is_none() {
-            *cell = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
-        }
-        let compressor = cell.as_mut()?;
-        // A buffer of the size that pays: a frame that does not fit is not worth keeping.
-        let mut packed = Vec::with_capacity(limit);
-        compressor.compress_to_buffer(raw, &mut packed).ok()?;
-        packed.shrink_to_fit();
-        (packed.len() < limit).then_some(packed)
-    })
-}
+use super::packing::{AS_SENT, Dictionary, Packer, Unpacking, ZSTD, ZSTD_LEVEL};
 
 /// A spooled message's bytes as the store keeps them: compressed from file to file (a temporary
 /// file in `dir`) when that saves a sixteenth, else the file as it is.
@@ -101,14 +67,6 @@ fn packed_spool(
     })
 }
 
-/// The message's bytes from what `bodies` holds.
-pub(super) fn unpacked(stored: Vec<u8>, format: i64) -> std::io::Result<Vec<u8>> {
-    match format {
-        ZSTD => zstd::stream::decode_all(&stored[..]),
-        _ => Ok(stored),
-    }
-}
-
 /// A downloaded message decoded and shaped for the index — CPU work that needs no database, done
 /// before the store is locked — or, from [`PreparedBody::undecoded`], its bytes alone: the sync
 /// stores those, and the index is built afterwards (`index.rs`).
@@ -116,8 +74,10 @@ pub(super) fn unpacked(stored: Vec<u8>, format: i64) -> std::io::Result<Vec<u8>>
 pub struct PreparedBody {
     uid: u32,
     raw: Raw,
-    /// `raw`'s format ([`AS_SENT`] or [`ZSTD`]) and the message's own size.
+    /// `raw`'s format (`bodies.format`) and the message's own size.
     format: i64,
+    /// The dictionary `raw` was compressed with (saved with the first message that uses it).
+    dictionary: Option<std::sync::Arc<Dictionary>>,
     size: u64,
     /// Whether the fields below were decoded (else the message waits for the indexer).
     decoded: bool,
@@ -131,33 +91,25 @@ pub struct PreparedBody {
 }
 
 impl PreparedBody {
+    /// A message decoded for the index and packed without a dictionary (see
+    /// [`Packer::decoded`] for one packed as the store's others are).
     pub fn new(body: NewBody) -> PreparedBody {
-        let mut prepared = PreparedBody::decoded(body.uid, &body.raw);
-        prepared.size = body.raw.len() as u64;
-        match compressed(&body.raw) {
-            Some(packed) => {
-                prepared.raw = Raw::Inline(packed);
-                prepared.format = ZSTD;
-            }
-            None => prepared.raw = Raw::Inline(body.raw),
-        }
-        prepared
+        Packer::without_training(None).decoded(body)
     }
 
-    /// A message stored as it arrived (compressed where that pays), decoded and indexed later by
-    /// [`Store::build_index`]: what the sync stores, so that it is done (everything readable
-    /// offline) sooner.
+    /// A message stored as it arrived (compressed where that pays, without a dictionary; the sync
+    /// uses [`Packer::undecoded`]), decoded and indexed later by [`Store::build_index`].
     pub fn undecoded(body: NewBody) -> PreparedBody {
-        let mut prepared = PreparedBody::waiting(body.uid);
-        prepared.size = body.raw.len() as u64;
-        match compressed(&body.raw) {
-            Some(packed) => {
-                prepared.raw = Raw::Inline(packed);
-                prepared.format = ZSTD;
-            }
-            None => prepared.raw = Raw::Inline(body.raw),
-        }
-        prepared
+        Packer::without_training(None).undecoded(body)
+    }
+
+    fn packed_with(mut self, packer: &Packer, raw: Vec<u8>) -> PreparedBody {
+        self.size = raw.len() as u64;
+        let packed = packer.pack(raw);
+        self.raw = Raw::Inline(packed.bytes);
+        self.format = packed.format;
+        self.dictionary = packed.dictionary;
+        self
     }
 
     /// [`PreparedBody::undecoded`] for a spooled message (compressed from file to file in `dir`
@@ -177,6 +129,7 @@ impl PreparedBody {
             uid,
             raw: Raw::Inline(Vec::new()),
             format: AS_SENT,
+            dictionary: None,
             size: 0,
             decoded: false,
             parse_ok: false,
@@ -234,6 +187,7 @@ impl PreparedBody {
                 uid,
                 raw: Raw::Inline(Vec::new()),
                 format: AS_SENT,
+                dictionary: None,
                 size: 0,
                 decoded: true,
                 parse_ok: false,
@@ -256,6 +210,7 @@ impl PreparedBody {
             subject,
             raw: Raw::Inline(Vec::new()),
             format: AS_SENT,
+            dictionary: None,
             size: 0,
             decoded: true,
         }
@@ -268,6 +223,18 @@ impl PreparedBody {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Packer {
+    /// [`PreparedBody::undecoded`], packed as the store's messages are (with its dictionary).
+    pub fn undecoded(&self, body: NewBody) -> PreparedBody {
+        PreparedBody::waiting(body.uid).packed_with(self, body.raw)
+    }
+
+    /// [`PreparedBody::new`], packed as the store's messages are (with its dictionary).
+    pub fn decoded(&self, body: NewBody) -> PreparedBody {
+        PreparedBody::decoded(body.uid, &body.raw).packed_with(self, body.raw)
     }
 }
 
@@ -324,16 +291,86 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.error(e))?
-            .map(|(stored, format)| {
-                unpacked(stored, format).map_err(|e| {
-                    self.error(rusqlite::Error::FromSqlConversionFailure(
-                        0,
-                        rusqlite::types::Type::Blob,
-                        Box::new(e),
-                    ))
-                })
-            })
+            .map(|(stored, format)| self.unpacked(stored, format))
             .transpose()
+    }
+
+    /// The message's bytes from what `bodies` holds (`stored`, packed as `format` says).
+    pub(super) fn unpacked(&self, stored: Vec<u8>, format: i64) -> Result<Vec<u8>, StoreError> {
+        self.decoders
+            .unpack(stored, format, |id| {
+                self.conn
+                    .prepare_cached("SELECT bytes FROM dictionaries WHERE id = ?1")
+                    .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+                    .map_err(|e| Unpacking::Damaged(e.to_string()))
+            })
+            .map_err(|error| match error {
+                Unpacking::NewerFormat(format) => StoreError::NewerFormat {
+                    path: self.path.clone(),
+                    format,
+                },
+                Unpacking::MissingDictionary(dictionary) => StoreError::MissingDictionary {
+                    path: self.path.clone(),
+                    dictionary,
+                },
+                Unpacking::Damaged(reason) => StoreError::Damaged {
+                    path: self.path.clone(),
+                    reason,
+                },
+            })
+    }
+
+    /// What the sync packs a pass's messages with: the store's newest dictionary, or, while it
+    /// has none, one the packer trains from the first messages it packs.
+    ///
+    /// A store that holds enough messages but no dictionary (one migrated from a version without
+    /// them, or whose first syncs were each cut short) has one trained from its newest messages
+    /// here, once: it is saved with the first message packed with it.
+    pub fn packer(&self) -> Result<Packer, StoreError> {
+        if let Some(dictionary) = self.dictionary()? {
+            return Ok(Packer::new(Some(dictionary)));
+        }
+        let newest: Vec<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT stored_id, format FROM bodies WHERE format IN (?1, ?2)
+                 ORDER BY stored_id DESC LIMIT ?3",
+            )
+            .and_then(|mut s| {
+                s.query_map(
+                    params![AS_SENT, ZSTD, super::packing::TRAINING_MESSAGES as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?
+                .collect()
+            })
+            .map_err(|e| self.error(e))?;
+        if newest.len() < super::packing::TRAINING_MESSAGES {
+            return Ok(Packer::new(None));
+        }
+        let mut heads = Vec::with_capacity(newest.len());
+        for (id, format) in newest {
+            let limit = super::packing::TRAINING_BYTES_EACH as u64;
+            if let Some(head) =
+                head_of_plain(&self.conn, id, format, limit).map_err(|e| self.error(e))?
+            {
+                heads.push(head);
+            }
+        }
+        Ok(Packer::trained_from(&heads))
+    }
+
+    /// The store's newest compression dictionary, prepared for compression.
+    fn dictionary(&self) -> Result<Option<std::sync::Arc<Dictionary>>, StoreError> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT bytes FROM dictionaries ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))?;
+        Ok(bytes.and_then(Dictionary::new).map(std::sync::Arc::new))
     }
 
     /// UIDs of messages whose body is not here yet, newest first, within the window.
@@ -375,7 +412,12 @@ impl Store {
     /// full-text index — once per stored message, shown in every folder that holds it. A message
     /// that does not parse is kept raw and marked; it never stops sync.
     pub fn add_bodies(&mut self, folder_id: i64, bodies: &[NewBody]) -> Result<usize, StoreError> {
-        let prepared: Vec<PreparedBody> = bodies.iter().cloned().map(PreparedBody::new).collect();
+        let packer = Packer::without_training(self.dictionary()?);
+        let prepared: Vec<PreparedBody> = bodies
+            .iter()
+            .cloned()
+            .map(|body| packer.decoded(body))
+            .collect();
         self.add_prepared_bodies(folder_id, prepared)
     }
 
@@ -429,6 +471,12 @@ impl Store {
             let mut stored_only_stored = tx
                 .prepare_cached("UPDATE stored_messages SET body_state = ?2 WHERE id = ?1")
                 .map_err(|e| sqlite(&path, e))?;
+            let mut save_dictionary = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO dictionaries (id, bytes, created_at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut saved_dictionary = None;
             for mut prepared in bodies {
                 let Some((id, key)): Option<(i64, Option<i64>)> = find
                     .query_row(params![folder_id, prepared.uid], |r| {
@@ -440,6 +488,15 @@ impl Store {
                     // Expunged meanwhile: nothing to attach the body to.
                     continue;
                 };
+                // The dictionary goes in with the first message packed with it.
+                if let Some(dictionary) = &prepared.dictionary
+                    && saved_dictionary != Some(dictionary.id)
+                {
+                    save_dictionary
+                        .execute(params![dictionary.id, dictionary.bytes, now()])
+                        .map_err(|e| sqlite(&path, e))?;
+                    saved_dictionary = Some(dictionary.id);
+                }
                 match &mut prepared.raw {
                     Raw::Inline(raw) => {
                         body.execute(params![id, &*raw, prepared.format, prepared.size as i64])
@@ -546,18 +603,37 @@ pub(super) fn index_row(
 /// The first [`SPOOLED_DECODED`] bytes of stored message `stored_id` (what is decoded for the
 /// preview and the index: headers and text come first in real mail), read from its blob — and
 /// decompressed as far as needed — without loading the rest; `None` if it has no stored bytes.
-pub(super) fn head_of_raw(
-    conn: &rusqlite::Connection,
-    stored_id: i64,
-) -> rusqlite::Result<Option<Vec<u8>>> {
-    use std::io::Read;
+pub(super) fn head_of_raw(store: &Store, stored_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    let conn = &store.conn;
     let Some(format): Option<i64> = conn
-        .prepare_cached("SELECT format FROM bodies WHERE stored_id = ?1")?
-        .query_row([stored_id], |r| r.get(0))
-        .optional()?
+        .prepare_cached("SELECT format FROM bodies WHERE stored_id = ?1")
+        .and_then(|mut s| s.query_row([stored_id], |r| r.get(0)).optional())
+        .map_err(|e| store.error(e))?
     else {
         return Ok(None);
     };
+    if format != AS_SENT && format != ZSTD {
+        // Packed with a dictionary (never a spooled message: these are small) or in a format
+        // unknown here, which says so.
+        let stored: Vec<u8> = conn
+            .prepare_cached("SELECT raw FROM bodies WHERE stored_id = ?1")
+            .and_then(|mut s| s.query_row([stored_id], |r| r.get(0)))
+            .map_err(|e| store.error(e))?;
+        let mut head = store.unpacked(stored, format)?;
+        head.truncate(SPOOLED_DECODED as usize);
+        return Ok(Some(head));
+    }
+    head_of_plain(conn, stored_id, format, SPOOLED_DECODED).map_err(|e| store.error(e))
+}
+
+/// [`head_of_raw`] of a row kept as sent or as a frame without a dictionary, streamed.
+fn head_of_plain(
+    conn: &rusqlite::Connection,
+    stored_id: i64,
+    format: i64,
+    limit: u64,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    use std::io::Read;
     // `bodies.stored_id` is the INTEGER PRIMARY KEY: the rowid.
     let blob = conn.blob_open(rusqlite::MAIN_DB, "bodies", "raw", stored_id, true)?;
     let unreadable = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
@@ -565,11 +641,11 @@ pub(super) fn head_of_raw(
     if format == ZSTD {
         zstd::stream::read::Decoder::new(blob)
             .map_err(unreadable)?
-            .take(SPOOLED_DECODED)
+            .take(limit)
             .read_to_end(&mut head)
             .map_err(unreadable)?;
     } else {
-        blob.take(SPOOLED_DECODED)
+        blob.take(limit)
             .read_to_end(&mut head)
             .map_err(unreadable)?;
     }

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::bodies::unpacked;
 use super::messages::delete_rows;
 use super::{Store, StoreError, sqlite};
 
@@ -245,15 +244,7 @@ impl Store {
             .optional()
             .map_err(|e| self.error(e))?;
         found
-            .map(|(raw, format)| {
-                unpacked(raw, format).map_err(|e| {
-                    self.error(rusqlite::Error::FromSqlConversionFailure(
-                        0,
-                        rusqlite::types::Type::Blob,
-                        Box::new(e),
-                    ))
-                })
-            })
+            .map(|(raw, format)| self.unpacked(raw, format))
             .transpose()
     }
 }

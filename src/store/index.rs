@@ -71,6 +71,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            decoders: Default::default(),
         })
     }
 
@@ -91,7 +92,7 @@ impl Store {
             if waiting != Some(STORED) {
                 continue;
             }
-            if let Some(head) = head_of_raw(&self.conn, id).map_err(|e| self.error(e))? {
+            if let Some(head) = head_of_raw(self, id)? {
                 bytes += head.len();
                 heads.push((id, head));
             }

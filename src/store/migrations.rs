@@ -275,6 +275,17 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE bodies;
     ALTER TABLE bodies_v8 RENAME TO bodies;
     "#,
+    // 9: the store's compression dictionaries (store::packing). `bodies.format` 2: one zstd frame
+    // made with the dictionary whose id the frame names — zstd's own id of the dictionary, the
+    // key here. Only ever added to, so every row stays readable; the rows before keep formats 0
+    // and 1, read as before.
+    r#"
+    CREATE TABLE dictionaries (
+        id          INTEGER PRIMARY KEY,
+        bytes       BLOB NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 #[cfg(test)]
@@ -457,6 +468,7 @@ mod tests {
         let store = Store {
             conn: previous.open(path).unwrap(),
             path: path.to_owned(),
+            decoders: Default::default(),
         };
         assert_eq!(store.schema_version().unwrap(), version as i64);
         store

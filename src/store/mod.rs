@@ -11,7 +11,8 @@
 //!
 //! **Bodies** are kept in the database (`bodies` table) rather than as files: one fsync domain, one
 //! file to back up, atomic with the message row, and measured fast enough (see `benches/sync.sh`);
-//! zstd-compressed where that pays, read back byte-exact.
+//! zstd-compressed where that pays (with a dictionary trained from the account's first messages:
+//! `packing.rs`), read back byte-exact.
 //!
 //! **One copy per message.** A message is stored once per account (`stored_messages`: its bytes
 //! and its search entry) under an identity that is not tied to IMAP (see
@@ -39,6 +40,7 @@ mod graph;
 mod index;
 mod messages;
 mod migrations;
+mod packing;
 mod paging;
 mod search;
 #[cfg(test)]
@@ -58,6 +60,7 @@ pub use graph::GraphFolderState;
 pub use messages::{
     Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
 };
+pub use packing::Packer;
 pub use paging::{Page, RowKey, Seek};
 pub use threads::{ListScope, ThreadSummary};
 
@@ -104,6 +107,23 @@ pub enum StoreError {
     },
     #[error("there is no message {0} in the local store (it may have been deleted meanwhile)")]
     NoSuchMessage(i64),
+    #[error(
+        "a message in the mail store {path} was saved by a newer version of Tayori (stored format \
+         {format}, which this version cannot read). Update Tayori to read it; the copy on the server \
+         is unaffected"
+    )]
+    NewerFormat { path: PathBuf, format: i64 },
+    #[error(
+        "a message in the mail store {path} was compressed with dictionary {dictionary}, which the \
+         store does not have (the file was damaged or edited). The copy on the server is unaffected: \
+         move the file away and sync again to download a fresh copy"
+    )]
+    MissingDictionary { path: PathBuf, dictionary: u32 },
+    #[error(
+        "a message in the mail store {path} cannot be read back ({reason}): the file was damaged. The \
+         copy on the server is unaffected: move the file away and sync again to download a fresh copy"
+    )]
+    Damaged { path: PathBuf, reason: String },
 }
 
 impl StoreError {
@@ -120,6 +140,8 @@ impl StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The compression dictionaries this connection has prepared for reading.
+    decoders: packing::Decoders,
 }
 
 fn now() -> i64 {
@@ -160,6 +182,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            decoders: packing::Decoders::default(),
         })
     }
 

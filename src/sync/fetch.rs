@@ -11,7 +11,7 @@ use super::{Engine, Skipped, SyncError, SyncEvent, joined};
 use crate::imap::{CommandError, Conn, Item};
 use crate::redact::{SERVER_TEXT_CHARS, server_text};
 use crate::store::{
-    Checkpointer, Flags, NewBody, NewEnvelope, PreparedBody, SpooledBody, StoreError,
+    Checkpointer, Flags, NewBody, NewEnvelope, Packer, PreparedBody, SpooledBody, StoreError,
 };
 
 /// How many headers to ask for per FETCH.
@@ -67,10 +67,13 @@ const SPLIT_ABOVE_BYTES: usize = 256 * 1024;
 /// A batch shaped for the store, compressed on two threads: compression is the stage the
 /// download waits for (zstd's fast level still takes longer than reading TLS or writing SQLite),
 /// and a second thread lets it use the core the others leave. Order is kept.
-fn compressed_batch(mut batch: Vec<NewBody>) -> Vec<PreparedBody> {
+fn compressed_batch(mut batch: Vec<NewBody>, packer: &Packer) -> Vec<PreparedBody> {
     let bytes: usize = batch.iter().map(|body| body.raw.len()).sum();
     if batch.len() < 2 || bytes < SPLIT_ABOVE_BYTES {
-        return batch.into_iter().map(PreparedBody::undecoded).collect();
+        return batch
+            .into_iter()
+            .map(|body| packer.undecoded(body))
+            .collect();
     }
     // Halves by size, not count: one big message makes one side's work.
     let (mut first_bytes, mut split) = (0, 0);
@@ -82,7 +85,10 @@ fn compressed_batch(mut batch: Vec<NewBody>) -> Vec<PreparedBody> {
     let second = std::sync::Mutex::new(Some(batch.split_off(split.clamp(1, batch.len() - 1))));
     let take = || second.lock().ok().and_then(|mut half| half.take());
     let compress = |bodies: Vec<NewBody>| -> Vec<PreparedBody> {
-        bodies.into_iter().map(PreparedBody::undecoded).collect()
+        bodies
+            .into_iter()
+            .map(|body| packer.undecoded(body))
+            .collect()
     };
     std::thread::scope(|scope| {
         let other = std::thread::Builder::new()
@@ -222,8 +228,15 @@ impl Engine {
         let mut added = 0;
         let mut reconnects = Reconnects::default();
         let mut pending: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+        // Where the header phase's time goes: the server's answers, or the store.
+        let (phase, mut waited_network, mut waited_store) = (
+            std::time::Instant::now(),
+            std::time::Duration::ZERO,
+            std::time::Duration::ZERO,
+        );
         for chunk in missing.rchunks(ENVELOPE_CHUNK) {
             let mut envelopes = Vec::new();
+            let asked = std::time::Instant::now();
             let fetched = self
                 .fetch_envelope_chunk(
                     conn,
@@ -234,10 +247,13 @@ impl Engine {
                     &mut reconnects,
                 )
                 .await;
+            waited_network += asked.elapsed();
             // Newest first within the chunk too, so the top of the list fills first.
             envelopes.sort_by_key(|e| std::cmp::Reverse(e.uid));
             if let Some(previous) = pending.take() {
+                let waited = std::time::Instant::now();
                 added += joined(previous.await, "the mail store")?;
+                waited_store += waited.elapsed();
             }
             // What arrived is committed even when the chunk broke off.
             let store = self.store.clone();
@@ -261,8 +277,17 @@ impl Engine {
             });
         }
         if let Some(previous) = pending.take() {
+            let waited = std::time::Instant::now();
             added += joined(previous.await, "the mail store")?;
+            waited_store += waited.elapsed();
         }
+        tracing::debug!(
+            total,
+            ms = phase.elapsed().as_millis() as u64,
+            network_ms = waited_network.as_millis() as u64,
+            store_ms = waited_store.as_millis() as u64,
+            "fetching headers"
+        );
         Ok(added)
     }
 
@@ -370,17 +395,19 @@ impl Engine {
         let (decoded_sender, mut decoded_receiver) =
             mpsc::channel::<Result<Vec<PreparedBody>, StoreError>>(1);
         let spool_dir = self.spool_dir.clone();
+        // With the store's compression dictionary, or one trained from this pass's first messages.
+        let packer = self.db(|store| store.packer()).await?;
         let decoder = tokio::spawn(async move {
             let mut busy = std::time::Duration::ZERO;
             while let Some(downloaded) = receiver.recv().await {
                 let started = std::time::Instant::now();
                 // A failed task here ends the pass through the writer's closed channel.
-                let spool_dir = spool_dir.clone();
+                let (spool_dir, packer) = (spool_dir.clone(), packer.clone());
                 let Ok(prepared) = tokio::task::spawn_blocking(move || match downloaded {
                     // Stored as they came (compressed where that pays): decoding them for the
                     // list's preview and the search index waits until the sync is done
                     // (`store/index.rs`).
-                    Downloaded::Batch(batch) => Ok(compressed_batch(batch)),
+                    Downloaded::Batch(batch) => Ok(compressed_batch(batch, &packer)),
                     Downloaded::Spooled(body) => PreparedBody::spooled_undecoded(body, &spool_dir)
                         .map(|prepared| vec![prepared])
                         .map_err(|source| StoreError::Spool {

@@ -5,8 +5,12 @@
 //! same mail IMAP would serve.
 //!
 //! People (Contoso, its own app registration admin-consented with Graph's Mail.ReadWrite, the
-//! policy pinning `transport = "graph"`): `t06@contoso.test` for the two-way sync and throttling; `t07@contoso.test` for the kill trials; `t08@contoso.test` without Graph's consent. The test
-//! that withdraws Contoso's tenant-wide Graph consent runs alone.
+//! policy pinning `transport = "graph"`): `t06@contoso.test` for the two-way sync and throttling; `t07@contoso.test` for the kill trials; `t08@contoso.test` without Graph's consent. The tests
+//! that withdraw Contoso's tenant-wide Graph consent run alone.
+//!
+//! IMAP turned off for the mailbox (`Set-CASMailbox -ImapEnabled $false`, the Exchange emulator's
+//! IMAP switch in front of Dovecot; no `transport` in the policy, Tayori decides): `t01@contoso.test`
+//! has IMAP off from the start; `t02@contoso.test` has it turned off after it was added.
 
 mod support;
 
@@ -112,7 +116,32 @@ struct Home {
 
 impl Home {
     fn new(upn: &str) -> Home {
+        Home::with_transport(upn, Some("graph"))
+    }
+
+    /// `transport`: what the policy pins (`None`: nothing, Tayori decides).
+    fn with_transport(upn: &str, transport: Option<&str>) -> Home {
+        let home = Home::unsigned(upn, transport);
+        let out = home.add();
+        assert!(out.status.success(), "account add: {}", text(&out));
+        home
+    }
+
+    /// Adds the account in the browser.
+    fn add(&self) -> Output {
+        let password = format!("{}-entra-secret", self.upn.split('@').next().unwrap());
+        let driver = driver_command(&self.upn, &password);
+        self.run(
+            &["account", "add", &self.upn, "--browser", &driver],
+            "en_US.UTF-8",
+        )
+    }
+
+    fn unsigned(upn: &str, transport: Option<&str>) -> Home {
         let dir = tempfile::tempdir().unwrap();
+        let transport = transport
+            .map(|t| format!("transport = \"{t}\"\n"))
+            .unwrap_or_default();
         let policy = dir.path().join("policy.toml");
         std::fs::write(
             &policy,
@@ -123,8 +152,7 @@ domains = ["contoso.test"]
 imap = {{ host = "outlook.office365.com", port = 993, security = "tls" }}
 smtp = {{ host = "smtp.office365.com", port = 587, security = "starttls" }}
 sign_in = ["oauth2"]
-transport = "graph"
-[provider.oauth2]
+{transport}[provider.oauth2]
 issuer = "https://login.microsoftonline.com/{CONTOSO_TID}/v2.0"
 authorization_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/authorize"
 token_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/token"
@@ -134,19 +162,11 @@ client_id = "{CONTOSO_APP}"
             ),
         )
         .unwrap();
-        let home = Home {
+        Home {
             dir,
             policy,
             upn: upn.to_owned(),
-        };
-        let password = format!("{}-entra-secret", upn.split('@').next().unwrap());
-        let driver = driver_command(upn, &password);
-        let out = home.run(
-            &["account", "add", upn, "--browser", &driver],
-            "en_US.UTF-8",
-        );
-        assert!(out.status.success(), "account add: {}", text(&out));
-        home
+        }
     }
 
     fn path(&self) -> &Path {
@@ -665,4 +685,125 @@ fn missing_consent_and_wrong_tokens_are_told_clearly() {
         assert_eq!(answer.status().as_u16(), 403);
         assert!(answer.text().await.unwrap().contains("ErrorAccessDenied"));
     });
+}
+
+fn set_imap(user: &str, enabled: bool) {
+    admin(
+        EXCHANGE_ADMIN,
+        "PUT",
+        &format!("/mailboxes/{user}"),
+        Some(&format!(r#"{{"imap_enabled":{enabled}}}"#)),
+    );
+}
+
+const IMAP_OFF_EN: &str = "IMAP is turned off for your mailbox";
+const IMAP_OFF_JA: &str =
+    "では IMAP が無効になっています。Tayori は代わりに Microsoft 365 経由でメールを受信します。";
+
+/// A Microsoft 365 mailbox with IMAP turned off (Exchange answers `NO AUTHENTICATE failed.` to a
+/// good token): adding the account succeeds through Microsoft Graph instead of failing at the IMAP
+/// check, the person is told once, the settings say why (en, ja), and the mail arrives through
+/// Graph byte-exact; later passes do not knock at IMAP again.
+#[test]
+fn an_account_whose_mailbox_has_imap_off_is_added_and_read_through_graph() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let user = "t01@contoso.test";
+    set_imap(user, false);
+    let seeded = seed(user, "io", 12, 0);
+    let home = Home::unsigned(user, None);
+    let out = home.add();
+    let said = text(&out);
+    assert!(out.status.success(), "account add: {said}");
+    assert_eq!(
+        said.matches(IMAP_OFF_EN).count(),
+        1,
+        "told once that IMAP is off and Tayori reads through Microsoft 365: {said}"
+    );
+    assert!(requests(user, "IMAP refused") >= 1, "Exchange refused IMAP");
+
+    let said = text(&home.run(&["account", "list"], "en_US.UTF-8"));
+    assert!(
+        said.contains("Reads mail through Microsoft 365 (Microsoft Graph): IMAP is turned off for your mailbox."),
+        "{said}"
+    );
+    let said = text(&home.run(&["account", "list"], "ja_JP.UTF-8"));
+    assert!(
+        said.contains("このメールボックスでは IMAP が無効になっているためです。"),
+        "{said}"
+    );
+
+    let imap_before = requests(user, "IMAP AUTHENTICATE");
+    let said = home.sync();
+    assert!(!said.contains(IMAP_OFF_EN), "told only once: {said}");
+    let inbox = home.folder("Inbox");
+    assert_eq!(inbox.len(), 12, "{said}");
+    for (mid, (_, raw, rows)) in &inbox {
+        assert_eq!(*rows, 1, "{mid}");
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+    }
+    assert_eq!(
+        requests(user, "IMAP AUTHENTICATE"),
+        imap_before,
+        "once the way is known, IMAP is not tried again"
+    );
+}
+
+/// IMAP turned off for a mailbox after its account was added: the next sync turns to Graph. While
+/// Graph's Mail.ReadWrite is not consented, the sync says IMAP is off and gives the admin-consent
+/// link with Graph's scopes (and the account stays as it was); once consented, the sync reads
+/// through Graph, records why and tells the person once (en), and not again (ja).
+#[test]
+fn imap_turned_off_later_switches_to_graph_once_consented() {
+    let _ = Rig::load();
+    let _turn = without_consent();
+    let user = "t02@contoso.test";
+    set_imap(user, true);
+    let seeded = seed(user, "il", 5, 0);
+    let home = Home::with_transport(user, None);
+    set_imap(user, false);
+
+    let out = home.run(&["sync"], "en_US.UTF-8");
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("IMAP is turned off for your mailbox"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Mail.ReadWrite") && said.contains("administrator"),
+        "{said}"
+    );
+    assert!(
+        said.contains("/adminconsent?client_id=")
+            && said.contains("graph.microsoft.com%2FMail.ReadWrite"),
+        "the admin-consent link names Graph's scope: {said}"
+    );
+    let account = tayori::account::Accounts::new(&tayori::config::Paths::under(home.path()))
+        .get(user)
+        .unwrap();
+    assert!(account.read_via_graph.is_none(), "nothing decided yet");
+    assert!(
+        account.needs_sign_in.is_none(),
+        "a new sign-in would not help"
+    );
+
+    contoso_grant(true);
+    let said = home.sync();
+    assert_eq!(said.matches(IMAP_OFF_EN).count(), 1, "{said}");
+    let inbox = home.folder("Inbox");
+    assert_eq!(inbox.len(), 5, "{said}");
+    for (mid, (_, raw, _)) in &inbox {
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+    }
+    let out = home.run(&["sync"], "ja_JP.UTF-8");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(IMAP_OFF_JA), "told only once: {said}");
+    let said = text(&home.run(&["account", "list"], "ja_JP.UTF-8"));
+    assert!(
+        said.contains("このメールボックスでは IMAP が無効になっているためです。"),
+        "{said}"
+    );
+    set_imap(user, true);
 }

@@ -83,7 +83,84 @@ fn merged_flags(local: i64, is_read: bool, flagged: bool, draft: bool) -> Flags 
 /// Entra's codes for a permission nobody consented to (the token for Graph's scopes is refused).
 const NO_CONSENT: [&str; 3] = ["AADSTS65001", "AADSTS90094", "AADSTS65004"];
 
+/// Exchange Online's refusal of IMAP for a mailbox that has IMAP turned off (`ImapEnabled` false),
+/// in the server's words, if `error` is one: `NO AUTHENTICATE failed.` to a token Entra has just
+/// issued (Microsoft's "Authenticate an IMAP, POP or SMTP connection using OAuth" documents that
+/// answer), or a sign-in taken and then every command answered `BAD User is authenticated but not
+/// connected.`. The same words also answer a token Exchange refuses for another reason, so they
+/// only lead to trying Microsoft Graph with the same sign-in, which decides.
+pub fn imap_turned_off(error: &SyncError) -> Option<String> {
+    use crate::imap::ImapError;
+    let reason = match error {
+        SyncError::SignIn(ImapError::Refused { reason, .. }) => {
+            let words = reason.trim().trim_end_matches('.');
+            if words.eq_ignore_ascii_case("AUTHENTICATE failed")
+                || words.eq_ignore_ascii_case("LOGIN failed")
+            {
+                reason
+            } else {
+                return None;
+            }
+        }
+        SyncError::Refused { reason, .. } | SyncError::Misbehaved { reason, .. }
+            if reason
+                .to_ascii_lowercase()
+                .contains("user is authenticated but not connected") =>
+        {
+            reason
+        }
+        _ => return None,
+    };
+    Some(crate::redact::server_text(
+        reason,
+        crate::redact::SERVER_TEXT_CHARS,
+    ))
+}
+
 impl Engine {
+    /// After IMAP failed with `error`: where that is Exchange Online refusing IMAP for the mailbox
+    /// ([`imap_turned_off`]) and Microsoft Graph reads it with the same sign-in, the account reads
+    /// through Graph from now on (told by [`SyncEvent::ReadingThroughGraph`]). Where Graph is not
+    /// permitted yet, the error says both and carries the admin-consent link with Graph's scopes;
+    /// otherwise `error` stands.
+    pub(super) async fn turn_to_graph_if_imap_off(
+        &self,
+        error: SyncError,
+    ) -> Result<&Graph, SyncError> {
+        let (Some(graph), Some(because)) =
+            (self.graph_if_imap_off.as_ref(), imap_turned_off(&error))
+        else {
+            return Err(error);
+        };
+        tracing::info!(%because, "Exchange Online refused IMAP for the mailbox; trying Microsoft Graph with the same sign-in");
+        match graph.well_known("inbox").await {
+            Ok(_) => {
+                self.imap_off
+                    .store(true, std::sync::atomic::Ordering::Release);
+                tracing::info!("IMAP is off for the mailbox; reading through Microsoft Graph");
+                self.emit(SyncEvent::ReadingThroughGraph { because });
+                Ok(graph)
+            }
+            Err(graph_error) => match self.graph_error(graph_error) {
+                SyncError::GraphReadDenied {
+                    code,
+                    message,
+                    consent_url,
+                } => Err(SyncError::ImapOffGraphDenied {
+                    because,
+                    code,
+                    message,
+                    consent_url,
+                }),
+                transient if transient.is_transient() => Err(transient),
+                other => {
+                    tracing::info!(error = %other, "Microsoft Graph did not read the mailbox either");
+                    Err(error)
+                }
+            },
+        }
+    }
+
     /// A Graph refusal in the words that say what to do next: a permission not granted (Graph's
     /// `403 ErrorAccessDenied`, or Entra refusing the token for want of consent) names the
     /// permission and carries the admin-consent link with Graph's scopes.

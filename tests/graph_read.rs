@@ -747,6 +747,28 @@ fn an_account_whose_mailbox_has_imap_off_is_added_and_read_through_graph() {
         imap_before,
         "once the way is known, IMAP is not tried again"
     );
+
+    // Exchange's other refusal: the sign-in taken, then "BAD User is authenticated but not
+    // connected." to every command; adding the account finds it and reads through Graph too
+    admin(
+        EXCHANGE_ADMIN,
+        "PUT",
+        &format!("/mailboxes/{user}"),
+        Some(r#"{"imap_refusal":"not_connected"}"#),
+    );
+    let other = Home::unsigned(user, None);
+    let out = other.add();
+    admin(
+        EXCHANGE_ADMIN,
+        "PUT",
+        &format!("/mailboxes/{user}"),
+        Some(r#"{"imap_refusal":"authenticate"}"#),
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "account add: {said}");
+    assert_eq!(said.matches(IMAP_OFF_EN).count(), 1, "{said}");
+    other.sync();
+    assert_eq!(other.folder("Inbox").len(), 12);
 }
 
 /// IMAP turned off for a mailbox after its account was added: the next sync turns to Graph. While

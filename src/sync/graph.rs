@@ -91,11 +91,17 @@ const NO_CONSENT: [&str; 3] = ["AADSTS65001", "AADSTS90094", "AADSTS65004"];
 /// only lead to trying Microsoft Graph with the same sign-in, which decides.
 pub fn imap_turned_off(error: &SyncError) -> Option<String> {
     use crate::imap::ImapError;
+    let not_connected = |reason: &str| {
+        reason
+            .to_ascii_lowercase()
+            .contains("user is authenticated but not connected")
+    };
     let reason = match error {
         SyncError::SignIn(ImapError::Refused { reason, .. }) => {
             let words = reason.trim().trim_end_matches('.');
             if words.eq_ignore_ascii_case("AUTHENTICATE failed")
                 || words.eq_ignore_ascii_case("LOGIN failed")
+                || not_connected(reason)
             {
                 reason
             } else {
@@ -103,9 +109,7 @@ pub fn imap_turned_off(error: &SyncError) -> Option<String> {
             }
         }
         SyncError::Refused { reason, .. } | SyncError::Misbehaved { reason, .. }
-            if reason
-                .to_ascii_lowercase()
-                .contains("user is authenticated but not connected") =>
+            if not_connected(reason) =>
         {
             reason
         }
@@ -115,6 +119,48 @@ pub fn imap_turned_off(error: &SyncError) -> Option<String> {
         reason,
         crate::redact::SERVER_TEXT_CHARS,
     ))
+}
+
+#[cfg(test)]
+mod imap_off_tests {
+    use super::*;
+    use crate::imap::ImapError;
+
+    #[test]
+    fn exchanges_imap_off_refusals_are_recognised_and_nothing_else() {
+        let refused = |reason: &str| {
+            SyncError::SignIn(ImapError::Refused {
+                reason: reason.into(),
+                advice: None,
+            })
+        };
+        assert!(imap_turned_off(&refused("AUTHENTICATE failed.")).is_some());
+        assert!(imap_turned_off(&refused("LOGIN failed.")).is_some());
+        assert!(
+            imap_turned_off(&SyncError::Refused {
+                host: "outlook.office365.com".into(),
+                reason: "Bad Response: User is authenticated but not connected.".into()
+            })
+            .is_some()
+        );
+        // Dovecot's refusal of a bad token, and other refusals, are not "IMAP is off"
+        assert!(
+            imap_turned_off(&refused("[AUTHENTICATIONFAILED] Authentication failed.")).is_none()
+        );
+        assert!(
+            imap_turned_off(&refused(
+                "AUTHENTICATE failed: basic authentication is disabled"
+            ))
+            .is_none()
+        );
+        assert!(
+            imap_turned_off(&SyncError::Connection {
+                host: "h".into(),
+                reason: "AUTHENTICATE failed".into()
+            })
+            .is_none()
+        );
+    }
 }
 
 impl Engine {

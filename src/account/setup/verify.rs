@@ -31,8 +31,28 @@ pub async fn verify_imap(
 ) -> Result<ImapCheck, SetupError> {
     let refusal = match imap::login(&net.dns, server, credentials).await {
         Ok(mut session) => {
+            // Exchange may take the sign-in of a mailbox with IMAP off and refuse every command
+            // after it ("User is authenticated but not connected."): open the inbox to know.
+            let opened = session.examine("INBOX").await;
             let _ = session.logout().await;
-            return Ok(ImapCheck::Verified);
+            match opened {
+                Err(error)
+                    if error
+                        .to_string()
+                        .to_ascii_lowercase()
+                        .contains("user is authenticated but not connected") =>
+                {
+                    imap::ImapError::Refused {
+                        reason: crate::redact::server_text(
+                            &error.to_string(),
+                            crate::redact::SERVER_TEXT_CHARS,
+                        ),
+                        advice: None,
+                    }
+                }
+                // Anything else the inbox says is for the sync to meet: the sign-in works.
+                _ => return Ok(ImapCheck::Verified),
+            }
         }
         Err(error) => error,
     };

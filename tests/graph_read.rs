@@ -829,3 +829,89 @@ fn imap_turned_off_later_switches_to_graph_once_consented() {
     );
     set_imap(user, true);
 }
+
+/// Saves `raw` into `user`'s INBOX as delivered mail.
+fn save_into_inbox(user: &str, raw: &[u8]) {
+    let config = Rig::load().state_dir.join("dovecot/dovecot.conf");
+    let mut child = std::process::Command::new("doveadm")
+        .arg("-c")
+        .arg(config)
+        .args(["save", "-u", user, "-m", "INBOX"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(raw).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// With `body_days`, the Graph engine keeps older mail as headers only (from Graph's
+/// internetMessageHeaders, no `$value`), as the IMAP engine does, and downloads whole the mail of
+/// the window; opening an older message fetches its MIME through Graph (`$value`) and stores it,
+/// byte for byte.
+#[test]
+fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let user = "t02@contoso.test";
+    set_imap(user, true);
+    // seeded mail is dated 2 November 2026: outside a 30-day window from December on
+    let seeded = seed(user, "bw", 4, 0);
+    let now = std::process::Command::new("date")
+        .arg("-R")
+        .output()
+        .unwrap();
+    let now = String::from_utf8(now.stdout).unwrap();
+    let recent: Vec<(String, Vec<u8>)> = (0..2)
+        .map(|i| {
+            let mid = format!("<bw.new{i}@graph.example.jp>");
+            let raw = format!(
+                "From: Sender <sender@example.jp>\r\nTo: {user}\r\nSubject: bw new {i}\r\n\
+                 Message-ID: {mid}\r\nDate: {}\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\nHello {i}\r\n",
+                now.trim()
+            );
+            (mid, raw.into_bytes())
+        })
+        .collect();
+    for (_, raw) in &recent {
+        save_into_inbox(user, raw);
+    }
+    let home = Home::new(user);
+    std::fs::write(
+        home.path().join("config/tayori.toml"),
+        "[sync]\nbody_days = 30\n",
+    )
+    .unwrap();
+    let downloads = requests(user, "GET $value");
+    home.sync();
+    assert_eq!(
+        requests(user, "GET $value") - downloads,
+        2,
+        "only the mail of the window is downloaded"
+    );
+    let inbox = home.folder("Inbox");
+    assert_eq!(inbox.len(), 6);
+    for (mid, raw) in &recent {
+        assert_eq!(inbox[mid].1.as_deref(), Some(&raw[..]), "{mid} whole");
+    }
+    for mid in seeded.keys() {
+        assert_eq!(inbox[mid].1, None, "{mid}: headers only");
+    }
+    let old = message_id("bw", 1);
+    let id = home.id_of("Inbox", &old);
+    let summary = home.store().message(id).unwrap().unwrap();
+    assert_eq!(summary.subject, "bw 1", "the header came through Graph");
+
+    let out = home.run(&["show", "--raw", &id.to_string()], "en_US.UTF-8");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        out.stdout, seeded[&old],
+        "opened through Graph, byte for byte"
+    );
+    assert_eq!(requests(user, "GET $value") - downloads, 3);
+    assert_eq!(
+        home.folder("Inbox")[&old].1.as_deref(),
+        Some(&seeded[&old][..]),
+        "and stored"
+    );
+}

@@ -385,7 +385,7 @@ impl Engine {
         summary: &mut Summary,
     ) -> Result<(), SyncError> {
         let account_id = self.account_id;
-        let changed: Vec<(String, bool, bool, bool)> = items
+        let changed: Vec<(String, bool, bool, bool, Option<i64>)> = items
             .iter()
             .filter_map(|item| match item {
                 DeltaItem::Changed {
@@ -393,10 +393,19 @@ impl Engine {
                     is_read,
                     flagged,
                     draft,
-                } => Some((id.clone(), *is_read, *flagged, *draft)),
+                    dated,
+                } => Some((id.clone(), *is_read, *flagged, *draft, *dated)),
                 DeltaItem::Removed { .. } => None,
             })
             .collect();
+        // Older mail comes as headers only, as the IMAP engine keeps it (`body_days`); opening
+        // such a message fetches it ([`Engine::fetch_body_now`]).
+        let bodies_since = match self.options.bodies {
+            crate::store::BodyWindow::All => None,
+            crate::store::BodyWindow::Days(days) => {
+                Some(crate::clock::now_seconds() as i64 - i64::from(days) * 86_400)
+            }
+        };
         let removed: Vec<String> = items
             .iter()
             .filter_map(|item| match item {
@@ -417,7 +426,7 @@ impl Engine {
         let mut bodies = Vec::new();
         let mut batch = 0usize;
         let mut new_here = 0usize;
-        for (id, is_read, flagged, draft) in &changed {
+        for (id, is_read, flagged, draft, dated) in &changed {
             let Some(&uid) = uids.get(id) else { continue };
             if let Some(&bits) = known.get(&uid) {
                 let flags = merged_flags(bits, *is_read, *flagged, *draft);
@@ -431,8 +440,14 @@ impl Engine {
             let stored = self
                 .db(move |store| store.stored_raw(account_id, &lookup))
                 .await?;
+            let header_only = bodies_since.is_some_and(|since| dated.is_some_and(|d| d < since));
             let (raw, download) = match stored {
                 Some(raw) => (raw, false),
+                None if header_only => match graph.header(id).await {
+                    Ok(header) => (header, false),
+                    Err(GraphError::NotFound) => continue,
+                    Err(error) => return Err(self.graph_error(error)),
+                },
                 None => match graph.mime(id).await {
                     Ok(raw) => (raw, true),
                     // Gone meanwhile: its removal comes with a later page or round.
@@ -516,8 +531,9 @@ impl Engine {
         folder_id: i64,
         summary: &mut Summary,
     ) -> Result<(), SyncError> {
+        let window = self.options.bodies;
         let missing = self
-            .db(move |store| store.graph_missing_bodies(folder_id))
+            .db(move |store| store.graph_missing_bodies(folder_id, window))
             .await?;
         for (uid, id) in missing {
             let raw = match graph.mime(&id).await {
@@ -531,6 +547,40 @@ impl Engine {
                 .await?;
         }
         Ok(())
+    }
+
+    /// [`Engine::fetch_body_now`] for an account read through Graph: the message's MIME from
+    /// `$value`, stored.
+    pub(super) async fn graph_fetch_body_now(
+        &self,
+        graph: &Graph,
+        message_id: i64,
+    ) -> Result<Vec<u8>, SyncError> {
+        let found = self
+            .db(move |store| {
+                let summary = store
+                    .message(message_id)?
+                    .ok_or(crate::store::StoreError::NoSuchMessage(message_id))?;
+                let Some(uid) = summary.uid else {
+                    return Ok(None);
+                };
+                Ok(store
+                    .graph_id_of(summary.folder_id, uid)?
+                    .map(|id| (summary.folder_id, uid, id)))
+            })
+            .await?;
+        let Some((folder_id, uid, id)) = found else {
+            return Err(SyncError::Gone);
+        };
+        let raw = match graph.mime(&id).await {
+            Ok(raw) => raw,
+            Err(GraphError::NotFound) => return Err(SyncError::Gone),
+            Err(error) => return Err(self.graph_error(error)),
+        };
+        let stored = raw.clone();
+        self.db(move |store| store.add_bodies(folder_id, &[NewBody { uid, raw: stored }]))
+            .await?;
+        Ok(raw)
     }
 
     /// Sends the changes made here, oldest first (the IMAP engine's queue, replayed on Graph).

@@ -138,7 +138,7 @@ function parseFetch(out) {
     let key = null;
     for (const line of block.split('\n')) {
       const m = /^([a-z.-]+): ?(.*)$/.exec(line);
-      if (m && ['uid', 'guid', 'mailbox', 'flags', 'date.saved', 'date.received', 'hdr.message-id', 'hdr.subject', 'hdr.from', 'hdr.to', 'size.physical'].includes(m[1])) {
+      if (m && ['uid', 'guid', 'mailbox', 'flags', 'date.saved', 'date.received', 'date.sent', 'hdr.message-id', 'hdr.subject', 'hdr.from', 'hdr.to', 'size.physical'].includes(m[1])) {
         key = m[1]; rec[key] = m[2];
       } else if (key && line.startsWith(' ')) rec[key] += line;
     }
@@ -147,12 +147,21 @@ function parseFetch(out) {
   return records;
 }
 
-const FIELDS = 'uid guid mailbox flags date.saved date.received size.physical hdr.message-id hdr.subject hdr.from hdr.to';
+const FIELDS = 'uid guid mailbox flags date.saved date.received date.sent size.physical hdr.message-id hdr.subject hdr.from hdr.to';
 async function findMessages(mailbox, query) {
   return parseFetch(await doveadm(['fetch', '-u', mailbox, FIELDS, ...query]));
 }
 async function messageByGuid(mailbox, guid) {
   return (await findMessages(mailbox, ['guid', guid]))[0];
+}
+/** The message's header fields as Graph's internetMessageHeaders: [{name, value}], unfolded. */
+async function messageHeaders(mailbox, guid) {
+  const out = await doveadm(['fetch', '-u', mailbox, 'hdr', 'guid', guid]);
+  const block = out.subarray(out.indexOf('\n') + 1).toString('utf8');
+  return block.split(/\r?\n(?![ \t])/).filter((l) => l.includes(':')).map((l) => {
+    const at = l.indexOf(':');
+    return { name: l.slice(0, at), value: l.slice(at + 1).replace(/\r?\n[ \t]+/g, ' ').trim() };
+  });
 }
 async function rawMessage(mailbox, guid) {
   const out = await doveadm(['fetch', '-u', mailbox, 'text', 'guid', guid]);
@@ -210,7 +219,8 @@ function messageJson(mailbox, rec, immutable, select) {
     createdDateTime: new Date(rec['date.saved'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     lastModifiedDateTime: new Date(rec['date.saved'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     receivedDateTime: new Date(rec['date.received'] || rec['date.saved'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
-    sentDateTime: draft ? null : new Date(rec['date.received'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+    // Exchange takes a received message's sent time from its Date header (Dovecot's date.sent)
+    sentDateTime: draft ? null : new Date(rec['date.sent'] || rec['date.received'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     internetMessageId: rec['hdr.message-id'] || null,
     subject: rec['hdr.subject'] || '',
     isDraft: draft,
@@ -702,7 +712,10 @@ async function graph(req, res, url) {
       res.writeHead(204);
       return res.end();
     }
-    return sendJson(res, 200, messageJson(mailbox, rec, immutable, select), prefer);
+    const json = messageJson(mailbox, rec, immutable, select);
+    // "Returned only on applying a $select query option" (message resource type)
+    if (select?.includes('internetMessageHeaders')) json.internetMessageHeaders = await messageHeaders(mailbox, ref.guid);
+    return sendJson(res, 200, json, prefer);
   }
 
   // GET /messages and /mailFolders/{id}/messages: $filter on internetMessageId, $top, paging

@@ -844,6 +844,7 @@ fn save_into_inbox(user: &str, raw: &[u8]) {
     assert!(child.wait().unwrap().success());
 }
 
+/// (Then drafts both ways through Graph, on the same mailbox.)
 /// With `body_days`, the Graph engine keeps older mail as headers only (from Graph's
 /// internetMessageHeaders, no `$value`), as the IMAP engine does, and downloads whole the mail of
 /// the window; opening an older message fetches its MIME through Graph (`$value`) and stores it,
@@ -914,4 +915,98 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
         Some(&seeded[&old][..]),
         "and stored"
     );
+
+    // Drafts both ways, with IMAP off for the mailbox (so nothing can go the IMAP way). Saved
+    // here: created in Drafts through Graph, a new version replacing the older one.
+    set_imap(user, false);
+    let paths = tayori::config::Paths::under(home.path());
+    // (the policy file is the child processes'; here the account knows it by what it learned)
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts
+        .set_read_via_graph(user, "AUTHENTICATE failed.")
+        .unwrap();
+    let account = accounts.get(user).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let draft_id = rt.block_on(async {
+        let dns = tayori::net::dns::Dns::new(
+            Some("127.0.0.1:10053".parse().unwrap()),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let http = tayori::net::http::Http::new(dns.clone(), Duration::from_secs(10)).unwrap();
+        let net = tayori::net::Net { dns, http };
+        let credentials = account.credentials(&net.http).await.unwrap();
+        let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+        let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, user));
+        draft.subject = "下書き graph".into();
+        draft.body = "First version.\n".into();
+        let (id, draft_id) = outbox.save_draft(None, user, &draft).unwrap();
+        tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
+            .await
+            .unwrap();
+        draft.body = "Second version.\n".into();
+        outbox.save_draft(Some(id), user, &draft).unwrap();
+        tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
+            .await
+            .unwrap();
+        draft_id
+    });
+    let on_server = doveadm(&[
+        "fetch",
+        "-u",
+        user,
+        "text",
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        &draft_id,
+    ]);
+    assert_eq!(
+        on_server.matches("Second version.").count(),
+        1,
+        "{on_server}"
+    );
+    assert!(
+        !on_server.contains("First version."),
+        "replaced: {on_server}"
+    );
+
+    // Made on the server (Outlook on the web): arrives in Tayori's Drafts, as a draft.
+    let server_draft = b"From: t02@contoso.test\r\nSubject: from the web\r\n\
+        Message-ID: <web.draft@contoso.test>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/plain; charset=utf-8\r\n\r\nWritten in Outlook on the web\r\n";
+    let config = Rig::load().state_dir.join("dovecot/dovecot.conf");
+    let mut child = std::process::Command::new("doveadm")
+        .arg("-c")
+        .arg(config)
+        .args(["save", "-u", user, "-m", "Drafts"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(server_draft).unwrap();
+    assert!(child.wait().unwrap().success());
+    doveadm(&[
+        "flags",
+        "add",
+        "-u",
+        user,
+        "\\Draft",
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        "<web.draft@contoso.test>",
+    ]);
+    home.sync();
+    let drafts = home.folder("Drafts");
+    let web = &drafts["<web.draft@contoso.test>"];
+    assert!(web.0.draft, "a draft here too");
+    assert_eq!(web.1.as_deref(), Some(&server_draft[..]));
+    assert!(
+        drafts.contains_key(&format!("<{}>", draft_id.trim_matches(['<', '>']))),
+        "the draft saved here is there too: {:?}",
+        drafts.keys()
+    );
+    set_imap(user, true);
 }

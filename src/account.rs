@@ -169,6 +169,15 @@ pub fn reading_way(account: &Account) -> ReadingWay {
     }
 }
 
+/// Whether `account`, read through IMAP now, turns to Microsoft Graph should Exchange Online
+/// refuse IMAP for its mailbox: a Microsoft 365 account the policy does not pin to IMAP.
+pub fn may_turn_to_graph(account: &Account) -> bool {
+    use crate::discovery::policy::{PolicyTransport, transport_for};
+    is_microsoft(account)
+        && reading_way(account) == ReadingWay::Imap
+        && transport_for(&account.email) != Some(PolicyTransport::Imap)
+}
+
 impl ReadingWay {
     pub fn through_graph(self) -> bool {
         self != ReadingWay::Imap

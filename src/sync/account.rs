@@ -114,9 +114,7 @@ impl AccountSync {
                 engine.read_through_graph(graph);
             }
             // The policy may pin IMAP; then IMAP it is, whatever Exchange answers.
-            Some(graph)
-                if reading == crate::account::ReadingWay::Imap && !pinned_to_imap(&engine) =>
-            {
+            Some(graph) if crate::account::may_turn_to_graph(engine.account()) => {
                 engine.read_through_graph_if_imap_off(graph)
             }
             _ => {}
@@ -180,10 +178,4 @@ impl AccountSync {
             tracing::warn!(error = %e, "could not record the account's sign-in state");
         }
     }
-}
-
-/// Whether the administrator's policy pins the account to IMAP (`transport = "imap"`).
-fn pinned_to_imap(engine: &Engine) -> bool {
-    crate::discovery::policy::transport_for(&engine.account().email)
-        == Some(crate::discovery::policy::PolicyTransport::Imap)
 }

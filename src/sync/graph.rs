@@ -84,32 +84,17 @@ fn merged_flags(local: i64, is_read: bool, flagged: bool, draft: bool) -> Flags 
 const NO_CONSENT: [&str; 3] = ["AADSTS65001", "AADSTS90094", "AADSTS65004"];
 
 /// Exchange Online's refusal of IMAP for a mailbox that has IMAP turned off (`ImapEnabled` false),
-/// in the server's words, if `error` is one: `NO AUTHENTICATE failed.` to a token Entra has just
-/// issued (Microsoft's "Authenticate an IMAP, POP or SMTP connection using OAuth" documents that
-/// answer), or a sign-in taken and then every command answered `BAD User is authenticated but not
-/// connected.`. The same words also answer a token Exchange refuses for another reason, so they
-/// only lead to trying Microsoft Graph with the same sign-in, which decides.
+/// in the server's words, if `error` is one ([`crate::imap::exchange_imap_off`]).
 pub fn imap_turned_off(error: &SyncError) -> Option<String> {
     use crate::imap::ImapError;
-    let not_connected = |reason: &str| {
-        reason
-            .to_ascii_lowercase()
-            .contains("user is authenticated but not connected")
-    };
     let reason = match error {
-        SyncError::SignIn(ImapError::Refused { reason, .. }) => {
-            let words = reason.trim().trim_end_matches('.');
-            if words.eq_ignore_ascii_case("AUTHENTICATE failed")
-                || words.eq_ignore_ascii_case("LOGIN failed")
-                || not_connected(reason)
-            {
-                reason
-            } else {
-                return None;
-            }
+        SyncError::SignIn(ImapError::Refused { reason, .. })
+            if crate::imap::exchange_imap_off(reason) =>
+        {
+            reason
         }
         SyncError::Refused { reason, .. } | SyncError::Misbehaved { reason, .. }
-            if not_connected(reason) =>
+            if crate::imap::not_connected(reason) =>
         {
             reason
         }
@@ -403,7 +388,7 @@ impl Engine {
         let bodies_since = match self.options.bodies {
             crate::store::BodyWindow::All => None,
             crate::store::BodyWindow::Days(days) => {
-                Some(crate::clock::now_seconds() as i64 - i64::from(days) * 86_400)
+                Some(crate::account::now_seconds() as i64 - i64::from(days) * 86_400)
             }
         };
         let removed: Vec<String> = items

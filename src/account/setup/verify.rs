@@ -59,13 +59,13 @@ pub async fn verify_imap(
     let Credentials::OAuth(tokens) = credentials else {
         return Err(refusal.into());
     };
-    let as_sync = crate::sync::SyncError::SignIn(refusal);
-    let Some(because) = crate::sync::imap_turned_off(&as_sync).filter(|_| tokens.is_microsoft())
-    else {
-        let crate::sync::SyncError::SignIn(refusal) = as_sync else {
-            unreachable!("made just above")
-        };
-        return Err(refusal.into());
+    let because = match &refusal {
+        imap::ImapError::Refused { reason, .. }
+            if tokens.is_microsoft() && imap::exchange_imap_off(reason) =>
+        {
+            crate::redact::server_text(reason, crate::redact::SERVER_TEXT_CHARS)
+        }
+        _ => return Err(refusal.into()),
     };
     let graph = crate::graph::Graph::reader(net.http.clone(), tokens.clone(), None);
     match graph.well_known("inbox").await {

@@ -148,7 +148,7 @@ pub enum ReadingWay {
 }
 
 /// Whether `account` is a Microsoft 365 (or Outlook.com) account signed in with OAuth.
-fn is_microsoft(account: &Account) -> bool {
+pub fn is_microsoft(account: &Account) -> bool {
     account.oauth_client().is_some_and(|client| {
         crate::auth::audience::Audience::new(&client, &account.imap.host)
             == crate::auth::audience::Audience::Provider(crate::discovery::KnownProvider::Microsoft)
@@ -167,6 +167,15 @@ pub fn reading_way(account: &Account) -> ReadingWay {
         None if account.read_via_graph.is_some() => ReadingWay::GraphImapOff,
         None => ReadingWay::Imap,
     }
+}
+
+/// Whether `account`, read through IMAP now, turns to Microsoft Graph should Exchange Online
+/// refuse IMAP for its mailbox: a Microsoft 365 account the policy does not pin to IMAP.
+pub fn may_turn_to_graph(account: &Account) -> bool {
+    use crate::discovery::policy::{PolicyTransport, transport_for};
+    is_microsoft(account)
+        && reading_way(account) == ReadingWay::Imap
+        && transport_for(&account.email) != Some(PolicyTransport::Imap)
 }
 
 impl ReadingWay {
@@ -333,6 +342,24 @@ impl Accounts {
         self.change(|accounts| {
             for account in accounts.iter_mut() {
                 if let Some(graph) = account.send_via_graph.as_mut()
+                    && !graph.told
+                {
+                    graph.told = true;
+                    untold.push(account.email.clone());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(untold)
+    }
+
+    /// The accounts whose person has not yet been told that they read through Microsoft 365
+    /// because IMAP is off for their mailbox, marked told: each person hears it once.
+    pub fn take_read_notices(&self) -> Result<Vec<String>, AccountsError> {
+        let mut untold = Vec::new();
+        self.change(|accounts| {
+            for account in accounts.iter_mut() {
+                if let Some(graph) = account.read_via_graph.as_mut()
                     && !graph.told
                 {
                     graph.told = true;

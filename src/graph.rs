@@ -380,6 +380,8 @@ pub enum DeltaItem {
         is_read: bool,
         flagged: bool,
         draft: bool,
+        /// Seconds since 1970 of the message's date, where Graph gave one.
+        dated: Option<i64>,
     },
     Removed {
         id: String,
@@ -485,7 +487,7 @@ impl Graph {
     /// The first page of a full delta listing of the folder `folder_id`.
     pub fn delta_start(&self, folder_id: &str) -> String {
         self.url(&format!(
-            "/mailFolders/{}/messages/delta?$select=isRead,flag,isDraft",
+            "/mailFolders/{}/messages/delta?$select=isRead,flag,isDraft,sentDateTime,receivedDateTime",
             urlencoding(folder_id)
         ))
     }
@@ -507,6 +509,12 @@ impl Graph {
                     is_read: item["isRead"].as_bool().unwrap_or(false),
                     flagged: item["flag"]["flagStatus"].as_str() == Some("flagged"),
                     draft: item["isDraft"].as_bool().unwrap_or(false),
+                    // The sent time (the Date header's), as the IMAP engine dates a message;
+                    // a draft has none and is dated by its arrival.
+                    dated: item["sentDateTime"]
+                        .as_str()
+                        .or(item["receivedDateTime"].as_str())
+                        .and_then(utc_seconds),
                 });
             }
         }
@@ -522,6 +530,37 @@ impl Graph {
             next_link,
             delta_link,
         })
+    }
+
+    /// The message's header, without its body: Graph's `internetMessageHeaders` (given only when
+    /// `$select`ed) written out as header lines, for a message outside the body window.
+    pub async fn header(&self, id: &str) -> Result<Vec<u8>, GraphError> {
+        let url = self.url(&format!(
+            "/messages/{}?$select=internetMessageHeaders",
+            urlencoding(id)
+        ));
+        let json = self.get_json(&url, None).await?;
+        let mut header = Vec::new();
+        for field in json["internetMessageHeaders"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(value)) = (field["name"].as_str(), field["value"].as_str())
+            else {
+                continue;
+            };
+            // A name or value breaking the header's lines would forge fields: left out.
+            if name.is_empty()
+                || name.contains([':', '\r', '\n', ' '])
+                || value.contains(['\r', '\n'])
+            {
+                continue;
+            }
+            header.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        header.extend_from_slice(b"\r\n");
+        Ok(header)
     }
 
     /// The message as MIME, byte for byte (`/messages/{id}/$value`).
@@ -680,5 +719,47 @@ mod tests {
     fn ids_and_addresses_are_one_path_segment() {
         assert_eq!(urlencoding("info@contoso.test"), "info%40contoso.test");
         assert_eq!(urlencoding("AAk/ALg=="), "AAk%2FALg%3D%3D");
+    }
+}
+
+/// Seconds since 1970 of Graph's UTC time stamps (`2026-11-02T01:00:00Z`, fractions allowed).
+fn utc_seconds(text: &str) -> Option<i64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
+    let time = time.split('.').next()?;
+    let mut time = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (time.next()??, time.next()??, time.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn graph_time_stamps_are_read_as_utc_seconds() {
+        assert_eq!(super::utc_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            super::utc_seconds("2026-11-02T01:00:00Z"),
+            Some(1_793_581_200)
+        );
+        assert_eq!(
+            super::utc_seconds("2000-03-01T12:30:15.123Z"),
+            Some(951_913_815)
+        );
+        assert_eq!(super::utc_seconds("2026-11-02T01:00:00"), None);
+        assert_eq!(super::utc_seconds("2026-13-02T01:00:00Z"), None);
+        assert_eq!(super::utc_seconds("garbage"), None);
     }
 }

@@ -5,8 +5,12 @@
 //! same mail IMAP would serve.
 //!
 //! People (Contoso, its own app registration admin-consented with Graph's Mail.ReadWrite, the
-//! policy pinning `transport = "graph"`): `t06@contoso.test` for the two-way sync and throttling; `t07@contoso.test` for the kill trials; `t08@contoso.test` without Graph's consent. The test
-//! that withdraws Contoso's tenant-wide Graph consent runs alone.
+//! policy pinning `transport = "graph"`): `t06@contoso.test` for the two-way sync and throttling; `t07@contoso.test` for the kill trials; `t08@contoso.test` without Graph's consent. The tests
+//! that withdraw Contoso's tenant-wide Graph consent run alone.
+//!
+//! IMAP turned off for the mailbox (`Set-CASMailbox -ImapEnabled $false`, the Exchange emulator's
+//! IMAP switch in front of Dovecot; no `transport` in the policy, Tayori decides): `t01@contoso.test`
+//! has IMAP off from the start; `t02@contoso.test` has it turned off after it was added.
 
 mod support;
 
@@ -112,7 +116,32 @@ struct Home {
 
 impl Home {
     fn new(upn: &str) -> Home {
+        Home::with_transport(upn, Some("graph"))
+    }
+
+    /// `transport`: what the policy pins (`None`: nothing, Tayori decides).
+    fn with_transport(upn: &str, transport: Option<&str>) -> Home {
+        let home = Home::unsigned(upn, transport);
+        let out = home.add();
+        assert!(out.status.success(), "account add: {}", text(&out));
+        home
+    }
+
+    /// Adds the account in the browser.
+    fn add(&self) -> Output {
+        let password = format!("{}-entra-secret", self.upn.split('@').next().unwrap());
+        let driver = driver_command(&self.upn, &password);
+        self.run(
+            &["account", "add", &self.upn, "--browser", &driver],
+            "en_US.UTF-8",
+        )
+    }
+
+    fn unsigned(upn: &str, transport: Option<&str>) -> Home {
         let dir = tempfile::tempdir().unwrap();
+        let transport = transport
+            .map(|t| format!("transport = \"{t}\"\n"))
+            .unwrap_or_default();
         let policy = dir.path().join("policy.toml");
         std::fs::write(
             &policy,
@@ -123,8 +152,7 @@ domains = ["contoso.test"]
 imap = {{ host = "outlook.office365.com", port = 993, security = "tls" }}
 smtp = {{ host = "smtp.office365.com", port = 587, security = "starttls" }}
 sign_in = ["oauth2"]
-transport = "graph"
-[provider.oauth2]
+{transport}[provider.oauth2]
 issuer = "https://login.microsoftonline.com/{CONTOSO_TID}/v2.0"
 authorization_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/authorize"
 token_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/token"
@@ -134,19 +162,11 @@ client_id = "{CONTOSO_APP}"
             ),
         )
         .unwrap();
-        let home = Home {
+        Home {
             dir,
             policy,
             upn: upn.to_owned(),
-        };
-        let password = format!("{}-entra-secret", upn.split('@').next().unwrap());
-        let driver = driver_command(upn, &password);
-        let out = home.run(
-            &["account", "add", upn, "--browser", &driver],
-            "en_US.UTF-8",
-        );
-        assert!(out.status.success(), "account add: {}", text(&out));
-        home
+        }
     }
 
     fn path(&self) -> &Path {
@@ -665,4 +685,328 @@ fn missing_consent_and_wrong_tokens_are_told_clearly() {
         assert_eq!(answer.status().as_u16(), 403);
         assert!(answer.text().await.unwrap().contains("ErrorAccessDenied"));
     });
+}
+
+fn set_imap(user: &str, enabled: bool) {
+    admin(
+        EXCHANGE_ADMIN,
+        "PUT",
+        &format!("/mailboxes/{user}"),
+        Some(&format!(r#"{{"imap_enabled":{enabled}}}"#)),
+    );
+}
+
+const IMAP_OFF_EN: &str = "IMAP is turned off for your mailbox";
+const IMAP_OFF_JA: &str =
+    "では IMAP が無効になっています。Tayori は代わりに Microsoft 365 経由でメールを受信します。";
+
+/// A Microsoft 365 mailbox with IMAP turned off (Exchange answers `NO AUTHENTICATE failed.` to a
+/// good token): adding the account succeeds through Microsoft Graph instead of failing at the IMAP
+/// check, the person is told once, the settings say why (en, ja), and the mail arrives through
+/// Graph byte-exact; later passes do not knock at IMAP again.
+#[test]
+fn an_account_whose_mailbox_has_imap_off_is_added_and_read_through_graph() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let user = "t01@contoso.test";
+    set_imap(user, false);
+    let seeded = seed(user, "io", 12, 0);
+    let home = Home::unsigned(user, None);
+    let out = home.add();
+    let said = text(&out);
+    assert!(out.status.success(), "account add: {said}");
+    assert_eq!(
+        said.matches(IMAP_OFF_EN).count(),
+        1,
+        "told once that IMAP is off and Tayori reads through Microsoft 365: {said}"
+    );
+    assert!(requests(user, "IMAP refused") >= 1, "Exchange refused IMAP");
+
+    let said = text(&home.run(&["account", "list"], "en_US.UTF-8"));
+    assert!(
+        said.contains("Reads mail through Microsoft 365 (Microsoft Graph): IMAP is turned off for your mailbox."),
+        "{said}"
+    );
+    let said = text(&home.run(&["account", "list"], "ja_JP.UTF-8"));
+    assert!(
+        said.contains("このメールボックスでは IMAP が無効になっているためです。"),
+        "{said}"
+    );
+
+    let imap_before = requests(user, "IMAP AUTHENTICATE");
+    let said = home.sync();
+    assert!(!said.contains(IMAP_OFF_EN), "told only once: {said}");
+    let inbox = home.folder("Inbox");
+    assert_eq!(inbox.len(), 12, "{said}");
+    for (mid, (_, raw, rows)) in &inbox {
+        assert_eq!(*rows, 1, "{mid}");
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+    }
+    assert_eq!(
+        requests(user, "IMAP AUTHENTICATE"),
+        imap_before,
+        "once the way is known, IMAP is not tried again"
+    );
+
+    // Exchange's other refusal: the sign-in taken, then "BAD User is authenticated but not
+    // connected." to every command; adding the account finds it and reads through Graph too
+    admin(
+        EXCHANGE_ADMIN,
+        "PUT",
+        &format!("/mailboxes/{user}"),
+        Some(r#"{"imap_refusal":"not_connected"}"#),
+    );
+    let other = Home::unsigned(user, None);
+    let out = other.add();
+    admin(
+        EXCHANGE_ADMIN,
+        "PUT",
+        &format!("/mailboxes/{user}"),
+        Some(r#"{"imap_refusal":"authenticate"}"#),
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "account add: {said}");
+    assert_eq!(said.matches(IMAP_OFF_EN).count(), 1, "{said}");
+    other.sync();
+    assert_eq!(other.folder("Inbox").len(), 12);
+}
+
+/// IMAP turned off for a mailbox after its account was added: the next sync turns to Graph. While
+/// Graph's Mail.ReadWrite is not consented, the sync says IMAP is off and gives the admin-consent
+/// link with Graph's scopes (and the account stays as it was); once consented, the sync reads
+/// through Graph, records why and tells the person once (en), and not again (ja).
+#[test]
+fn imap_turned_off_later_switches_to_graph_once_consented() {
+    let _ = Rig::load();
+    let _turn = without_consent();
+    let user = "t02@contoso.test";
+    set_imap(user, true);
+    let seeded = seed(user, "il", 5, 0);
+    let home = Home::with_transport(user, None);
+    set_imap(user, false);
+
+    let out = home.run(&["sync"], "en_US.UTF-8");
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("IMAP is turned off for your mailbox"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Mail.ReadWrite") && said.contains("administrator"),
+        "{said}"
+    );
+    assert!(
+        said.contains("/adminconsent?client_id=")
+            && said.contains("graph.microsoft.com%2FMail.ReadWrite"),
+        "the admin-consent link names Graph's scope: {said}"
+    );
+    let account = tayori::account::Accounts::new(&tayori::config::Paths::under(home.path()))
+        .get(user)
+        .unwrap();
+    assert!(account.read_via_graph.is_none(), "nothing decided yet");
+    assert!(
+        account.needs_sign_in.is_none(),
+        "a new sign-in would not help"
+    );
+
+    contoso_grant(true);
+    let said = home.sync();
+    assert_eq!(said.matches(IMAP_OFF_EN).count(), 1, "{said}");
+    let inbox = home.folder("Inbox");
+    assert_eq!(inbox.len(), 5, "{said}");
+    for (mid, (_, raw, _)) in &inbox {
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+    }
+    let out = home.run(&["sync"], "ja_JP.UTF-8");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(IMAP_OFF_JA), "told only once: {said}");
+    let said = text(&home.run(&["account", "list"], "ja_JP.UTF-8"));
+    assert!(
+        said.contains("このメールボックスでは IMAP が無効になっているためです。"),
+        "{said}"
+    );
+    set_imap(user, true);
+}
+
+/// Saves `raw` into `user`'s INBOX as delivered mail.
+fn save_into_inbox(user: &str, raw: &[u8]) {
+    let config = Rig::load().state_dir.join("dovecot/dovecot.conf");
+    let mut child = std::process::Command::new("doveadm")
+        .arg("-c")
+        .arg(config)
+        .args(["save", "-u", user, "-m", "INBOX"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(raw).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// (Then drafts both ways through Graph, on the same mailbox.)
+/// With `body_days`, the Graph engine keeps older mail as headers only (from Graph's
+/// internetMessageHeaders, no `$value`), as the IMAP engine does, and downloads whole the mail of
+/// the window; opening an older message fetches its MIME through Graph (`$value`) and stores it,
+/// byte for byte.
+#[test]
+fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let user = "t02@contoso.test";
+    set_imap(user, true);
+    // seeded mail is dated 2 November 2026: outside a 30-day window from December on
+    let seeded = seed(user, "bw", 4, 0);
+    let now = std::process::Command::new("date")
+        .arg("-R")
+        .output()
+        .unwrap();
+    let now = String::from_utf8(now.stdout).unwrap();
+    let recent: Vec<(String, Vec<u8>)> = (0..2)
+        .map(|i| {
+            let mid = format!("<bw.new{i}@graph.example.jp>");
+            let raw = format!(
+                "From: Sender <sender@example.jp>\r\nTo: {user}\r\nSubject: bw new {i}\r\n\
+                 Message-ID: {mid}\r\nDate: {}\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\nHello {i}\r\n",
+                now.trim()
+            );
+            (mid, raw.into_bytes())
+        })
+        .collect();
+    for (_, raw) in &recent {
+        save_into_inbox(user, raw);
+    }
+    let home = Home::new(user);
+    std::fs::write(
+        home.path().join("config/tayori.toml"),
+        "[sync]\nbody_days = 30\n",
+    )
+    .unwrap();
+    let downloads = requests(user, "GET $value");
+    home.sync();
+    assert_eq!(
+        requests(user, "GET $value") - downloads,
+        2,
+        "only the mail of the window is downloaded"
+    );
+    let inbox = home.folder("Inbox");
+    assert_eq!(inbox.len(), 6);
+    for (mid, raw) in &recent {
+        assert_eq!(inbox[mid].1.as_deref(), Some(&raw[..]), "{mid} whole");
+    }
+    for mid in seeded.keys() {
+        assert_eq!(inbox[mid].1, None, "{mid}: headers only");
+    }
+    let old = message_id("bw", 1);
+    let id = home.id_of("Inbox", &old);
+    let summary = home.store().message(id).unwrap().unwrap();
+    assert_eq!(summary.subject, "bw 1", "the header came through Graph");
+
+    let out = home.run(&["show", "--raw", &id.to_string()], "en_US.UTF-8");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        out.stdout, seeded[&old],
+        "opened through Graph, byte for byte"
+    );
+    assert_eq!(requests(user, "GET $value") - downloads, 3);
+    assert_eq!(
+        home.folder("Inbox")[&old].1.as_deref(),
+        Some(&seeded[&old][..]),
+        "and stored"
+    );
+
+    // Drafts both ways, with IMAP off for the mailbox (so nothing can go the IMAP way). Saved
+    // here: created in Drafts through Graph, a new version replacing the older one.
+    set_imap(user, false);
+    let paths = tayori::config::Paths::under(home.path());
+    // (the policy file is the child processes'; here the account knows it by what it learned)
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts
+        .set_read_via_graph(user, "AUTHENTICATE failed.")
+        .unwrap();
+    let account = accounts.get(user).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let draft_id = rt.block_on(async {
+        let dns = tayori::net::dns::Dns::new(
+            Some("127.0.0.1:10053".parse().unwrap()),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let http = tayori::net::http::Http::new(dns.clone(), Duration::from_secs(10)).unwrap();
+        let net = tayori::net::Net { dns, http };
+        let credentials = account.credentials(&net.http).await.unwrap();
+        let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+        let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, user));
+        draft.subject = "下書き graph".into();
+        draft.body = "First version.\n".into();
+        let (id, draft_id) = outbox.save_draft(None, user, &draft).unwrap();
+        tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
+            .await
+            .unwrap();
+        draft.body = "Second version.\n".into();
+        outbox.save_draft(Some(id), user, &draft).unwrap();
+        tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
+            .await
+            .unwrap();
+        draft_id
+    });
+    let on_server = doveadm(&[
+        "fetch",
+        "-u",
+        user,
+        "text",
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        &draft_id,
+    ]);
+    assert_eq!(
+        on_server.matches("Second version.").count(),
+        1,
+        "{on_server}"
+    );
+    assert!(
+        !on_server.contains("First version."),
+        "replaced: {on_server}"
+    );
+
+    // Made on the server (Outlook on the web): arrives in Tayori's Drafts, as a draft.
+    let server_draft = b"From: t02@contoso.test\r\nSubject: from the web\r\n\
+        Message-ID: <web.draft@contoso.test>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/plain; charset=utf-8\r\n\r\nWritten in Outlook on the web\r\n";
+    let config = Rig::load().state_dir.join("dovecot/dovecot.conf");
+    let mut child = std::process::Command::new("doveadm")
+        .arg("-c")
+        .arg(config)
+        .args(["save", "-u", user, "-m", "Drafts"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(server_draft).unwrap();
+    assert!(child.wait().unwrap().success());
+    doveadm(&[
+        "flags",
+        "add",
+        "-u",
+        user,
+        "\\Draft",
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        "<web.draft@contoso.test>",
+    ]);
+    home.sync();
+    let drafts = home.folder("Drafts");
+    let web = &drafts["<web.draft@contoso.test>"];
+    assert!(web.0.draft, "a draft here too");
+    assert_eq!(web.1.as_deref(), Some(&server_draft[..]));
+    assert!(
+        drafts.contains_key(&format!("<{}>", draft_id.trim_matches(['<', '>']))),
+        "the draft saved here is there too: {:?}",
+        drafts.keys()
+    );
+    set_imap(user, true);
 }

@@ -792,6 +792,10 @@ async fn drafts_are_saved_on_the_server_replaced_on_resave_and_removed_once_sent
     let http = product_http();
     let credentials = account.credentials(&http).await.unwrap();
     let dns = rig_dns();
+    let net = tayori::net::Net {
+        dns: dns.clone(),
+        http: http.clone(),
+    };
     let outbox = Outbox::open_in(&paths.data_dir).unwrap();
 
     // Typed so far: no recipient yet. Saved locally, then on the server.
@@ -799,7 +803,7 @@ async fn drafts_are_saved_on_the_server_replaced_on_resave_and_removed_once_sent
     draft.subject = "下書き: plans".into();
     draft.body = "First version.\n".into();
     let (id, message_id) = outbox.save_draft(None, ALICE, &draft).unwrap();
-    tayori::outbox::save_draft_on_server(&outbox, id, &dns, &account, &credentials)
+    tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
         .await
         .unwrap();
     let on_server = copies(ALICE, ALICE_APP_PASSWORD, "Drafts", &message_id).await;
@@ -815,7 +819,7 @@ async fn drafts_are_saved_on_the_server_replaced_on_resave_and_removed_once_sent
     draft.to.push(Mailbox::new(None, BOB));
     draft.body = "Second version.\n".into();
     outbox.save_draft(Some(id), ALICE, &draft).unwrap();
-    tayori::outbox::save_draft_on_server(&outbox, id, &dns, &account, &credentials)
+    tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
         .await
         .unwrap();
     let on_server = copies(ALICE, ALICE_APP_PASSWORD, "Drafts", &message_id).await;

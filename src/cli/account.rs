@@ -103,7 +103,7 @@ async fn verify(
     imap_server: &Server,
     smtp_server: &Server,
     credentials: &Credentials,
-) -> anyhow::Result<setup::SmtpCheck> {
+) -> anyhow::Result<(setup::ImapCheck, setup::SmtpCheck)> {
     let lang = Lang::from_system();
     let server = |s: &Server| format!("{}:{}", s.host, s.port);
     print!(
@@ -113,7 +113,7 @@ async fn verify(
             &[("server", &server(imap_server))]
         )
     );
-    setup::verify_imap(net, imap_server, credentials)
+    let imap = setup::verify_imap(net, imap_server, credentials)
         .await
         .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
     println!("{}", lang.text(Text::CliCheckOk));
@@ -128,18 +128,22 @@ async fn verify(
         .await
         .inspect_err(|_| println!("{}", lang.text(Text::CliCheckFailed)))?;
     println!("{}", lang.text(Text::CliCheckOk));
-    Ok(check)
+    Ok((imap, check))
 }
 
-/// Records how a freshly verified account sends, and tells the person once when it is through
-/// Microsoft 365 because their organisation turned SMTP sending off.
+/// Records how a freshly verified account reads and sends, and tells the person once when it is
+/// through Microsoft 365 because their organisation turned IMAP or SMTP sending off.
 fn record_and_tell(
     accounts: &Accounts,
     email: &str,
-    check: &setup::SmtpCheck,
+    (imap, smtp): &(setup::ImapCheck, setup::SmtpCheck),
 ) -> anyhow::Result<()> {
-    setup::record_smtp_check(accounts, email, check)?;
-    if matches!(check, setup::SmtpCheck::GraphInstead { .. }) {
+    setup::record_imap_check(accounts, email, imap)?;
+    setup::record_smtp_check(accounts, email, smtp)?;
+    if matches!(imap, setup::ImapCheck::GraphInstead { .. }) {
+        super::mail::tell_read_notices(accounts);
+    }
+    if matches!(smtp, setup::SmtpCheck::GraphInstead { .. }) {
         super::send::tell_graph_notices(accounts);
     }
     Ok(())
@@ -665,7 +669,8 @@ async fn verify_saved(
             Err(error) => Err(SetupError::from(error)),
         };
         match outcome {
-            Ok(()) => {
+            Ok(check) => {
+                setup::record_imap_check(accounts, &account.email, &check)?;
                 accounts.set_needs_sign_in(&account.email, None)?;
                 println!(
                     "{}",

@@ -85,6 +85,7 @@ async fn sync_accounts(
                     summary_line(&email, &summary, started.elapsed(), Lang::from_system())
                 );
                 print_skipped(&email, &summary);
+                tell_read_notices(&accounts);
             }
             Err(error) => {
                 bar.abandon();
@@ -124,6 +125,23 @@ async fn sync_accounts(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Tells the person, once per account, that IMAP is off for their mailbox and that Tayori reads
+/// through Microsoft 365 instead.
+pub(super) fn tell_read_notices(accounts: &Accounts) {
+    let lang = Lang::from_system();
+    match accounts.take_read_notices() {
+        Ok(untold) => {
+            for email in untold {
+                println!(
+                    "{}",
+                    fill(lang.text(Text::ReadViaGraphNotice), &[("account", &email)])
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not record that the person was told"),
+    }
 }
 
 /// One pass, tried again after a lost connection (1, 2, 4, 8 s): each attempt resumes where the
@@ -284,7 +302,11 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
         SyncEvent::IndexComplete { indexed } => {
             bar.println(lang.plural(Plural::CliIndexComplete, indexed as u64))
         }
-        SyncEvent::ActionsReplayed(_) | SyncEvent::FolderDone { .. } | SyncEvent::Finished(_) => {}
+        // Told once, after the pass (`tell_read_notices`), from the account list.
+        SyncEvent::ReadingThroughGraph { .. }
+        | SyncEvent::ActionsReplayed(_)
+        | SyncEvent::FolderDone { .. }
+        | SyncEvent::Finished(_) => {}
     })
 }
 

@@ -146,6 +146,9 @@ catalog! {
         }
         AccountIncoming { en: "Incoming mail (IMAP)", ja: "受信サーバー (IMAP)" }
         AccountOutgoing { en: "Outgoing mail (SMTP)", ja: "送信サーバー (SMTP)" }
+        /// The same rows for an account that reads or sends through Microsoft 365 (no IMAP, SMTP).
+        AccountIncomingGraph { en: "Incoming mail", ja: "受信" }
+        AccountOutgoingGraph { en: "Outgoing mail", ja: "送信" }
         AccountStatus { en: "Status", ja: "状態" }
         AccountSignedIn { en: "Signed in", ja: "サインイン済み" }
         AccountSignedInAgain {

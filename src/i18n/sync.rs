@@ -23,6 +23,11 @@ catalog! {
             en: "Reads mail through Microsoft 365 (Microsoft Graph): IMAP is turned off for your mailbox.",
             ja: "Microsoft 365（Microsoft Graph）経由でメールを受信します。このメールボックスでは IMAP が無効になっているためです。",
         }
+        /// Told once when an account turned to Microsoft Graph because IMAP is off.
+        ReadViaGraphNotice {
+            en: "IMAP is turned off for your mailbox {account}; Tayori reads through Microsoft 365 instead. Your mail, folders and flags stay as they are.",
+            ja: "メールボックス {account} では IMAP が無効になっています。Tayori は代わりに Microsoft 365 経由でメールを受信します。メール、フォルダー、フラグはこれまでどおりです。",
+        }
         ReadsViaGraphPolicy {
             en: "Reads mail through Microsoft 365 (Microsoft Graph): your administrator's policy says so.",
             ja: "Microsoft 365（Microsoft Graph）経由でメールを受信します。管理者のポリシーでそう設定されています。",

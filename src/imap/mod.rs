@@ -73,6 +73,26 @@ pub enum ImapError {
     Auth(#[from] AuthError),
 }
 
+/// Whether an IMAP server's `reason` is one of Exchange Online's documented answers for a mailbox
+/// with IMAP turned off (`ImapEnabled` false): `NO AUTHENTICATE failed.` to a token Entra has just
+/// issued (Microsoft's "Authenticate an IMAP, POP or SMTP connection using OAuth"), or a sign-in
+/// taken and then `BAD User is authenticated but not connected.`. The first also answers a token
+/// Exchange refuses for another reason: the words only lead to trying Microsoft Graph with the
+/// same sign-in, which decides.
+pub fn exchange_imap_off(reason: &str) -> bool {
+    let words = reason.trim().trim_end_matches('.');
+    words.eq_ignore_ascii_case("AUTHENTICATE failed")
+        || words.eq_ignore_ascii_case("LOGIN failed")
+        || not_connected(reason)
+}
+
+/// Exchange Online's `User is authenticated but not connected.`
+pub fn not_connected(reason: &str) -> bool {
+    reason
+        .to_ascii_lowercase()
+        .contains("user is authenticated but not connected")
+}
+
 impl ImapError {
     pub fn kind(&self) -> ErrorKind {
         match self {

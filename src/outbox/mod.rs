@@ -262,6 +262,9 @@ pub enum OutboxError {
     NotFound(i64),
     #[error("there is no draft {0}")]
     NoDraft(i64),
+    /// Microsoft Graph refused or failed a draft's save (`crate::graph` says how).
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
     #[error("message {id} is {state}, so it cannot be {action}")]
     WrongState {
         id: i64,
@@ -290,16 +293,39 @@ impl From<rusqlite::Error> for OutboxError {
 /// window calls this when the person saves; typing only saves locally). The previous server copy
 /// is replaced — appended first, then the old one removed — and the draft keeps one Message-ID
 /// across versions so the old copy can be found.
+///
+/// An account read through Microsoft Graph saves it through Graph the same way: the new version
+/// created in Drafts (`POST /me/messages` with the MIME), then the older ones (same
+/// internetMessageId) deleted.
 pub async fn save_draft_on_server(
     outbox: &Outbox,
     id: i64,
-    dns: &crate::net::dns::Dns,
+    net: &crate::net::Net,
     account: &Account,
     credentials: &crate::auth::Credentials,
 ) -> Result<(), OutboxError> {
     let (_, draft, message_id) = outbox.load_draft(id)?;
     let built = draft.build_draft(&message_id, std::time::SystemTime::now())?;
-    server_copy::save_draft(dns, account, credentials, &message_id, &built.raw).await?;
+    match (
+        credentials,
+        crate::account::reading_way(account).through_graph(),
+    ) {
+        (crate::auth::Credentials::OAuth(tokens), true) => {
+            let shared = account.shared_via.as_ref().map(|_| account.email.as_str());
+            let graph = crate::graph::Graph::reader(net.http.clone(), tokens.clone(), shared);
+            let older = graph.find("drafts", &message_id).await?;
+            let created = graph.create_draft(&built.raw).await?;
+            for old in older.iter().filter(|old| **old != created) {
+                match graph.delete(old).await {
+                    Ok(()) | Err(crate::graph::GraphError::NotFound) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        _ => {
+            server_copy::save_draft(&net.dns, account, credentials, &message_id, &built.raw).await?
+        }
+    }
     outbox.mark_draft_on_server(id)?;
     Ok(())
 }

@@ -212,17 +212,43 @@ impl Store {
     }
 
     /// The Graph ids of a folder's messages whose body is still to be downloaded.
-    pub fn graph_missing_bodies(&self, folder_id: i64) -> Result<Vec<(u32, String)>, StoreError> {
+    pub fn graph_missing_bodies(
+        &self,
+        folder_id: i64,
+        window: crate::store::BodyWindow,
+    ) -> Result<Vec<(u32, String)>, StoreError> {
+        let since = match window {
+            crate::store::BodyWindow::All => i64::MIN,
+            crate::store::BodyWindow::Days(days) => {
+                crate::clock::now_seconds() as i64 - i64::from(days) * 86_400
+            }
+        };
         self.conn
             .prepare_cached(
                 "SELECT g.uid, g.graph_id FROM graph_items g JOIN messages m
                      ON m.folder_id = g.folder_id AND m.uid = g.uid
-                 WHERE g.folder_id = ?1 AND m.body_state = 0",
+                 WHERE g.folder_id = ?1 AND m.body_state = 0
+                   AND COALESCE(m.date, m.internal_date, 0) >= ?2",
             )
             .and_then(|mut s| {
-                s.query_map([folder_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect()
+                s.query_map(rusqlite::params![folder_id, since], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
             })
+            .map_err(|e| self.error(e))
+    }
+
+    /// The Graph id of the message `uid` of a folder read through Graph.
+    pub fn graph_id_of(&self, folder_id: i64, uid: u32) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT graph_id FROM graph_items WHERE folder_id = ?1 AND uid = ?2",
+                rusqlite::params![folder_id, uid],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(|e| self.error(e))
     }
 
@@ -299,7 +325,10 @@ mod tests {
             .add_envelopes(trash, &[NewEnvelope { uid, ..envelope }])
             .unwrap();
         assert!(
-            store.graph_missing_bodies(trash).unwrap().is_empty(),
+            store
+                .graph_missing_bodies(trash, crate::store::BodyWindow::All)
+                .unwrap()
+                .is_empty(),
             "nothing to download again"
         );
         assert_eq!(store.drop_unreferenced(account).unwrap(), 0);

@@ -66,17 +66,30 @@ impl AccountSync {
         let refused = Arc::new(Mutex::new(None::<String>));
         let noticing: Progress = {
             let (stop, refused) = (stop.clone(), refused.clone());
+            let (accounts, email) = (Accounts::new(paths), account.email.clone());
             Arc::new(move |event: SyncEvent| {
                 if let SyncEvent::NeedsSignIn { error } = &event {
                     *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
                     stop.notify_one();
                 }
+                // Recorded at once (a small file), so the next start reads through Graph too and
+                // the settings say why.
+                if let SyncEvent::ReadingThroughGraph { because } = &event
+                    && let Err(error) = accounts.set_read_via_graph(&email, because)
+                {
+                    tracing::warn!(%error, "could not record that the account reads through Microsoft Graph");
+                }
                 progress(event)
             })
         };
         let reading = crate::account::reading_way(&account);
-        let graph = match (&credentials, reading.through_graph()) {
-            (crate::auth::Credentials::OAuth(tokens), true) => {
+        let graph = match &credentials {
+            // A Microsoft 365 account reads through Graph when IMAP is off for the mailbox or
+            // the policy says so; one read through IMAP keeps Graph ready for the day Exchange
+            // refuses IMAP (an administrator turned it off for the mailbox).
+            crate::auth::Credentials::OAuth(tokens)
+                if reading.through_graph() || crate::account::is_microsoft(&account) =>
+            {
                 let shared = account.shared_via.as_ref().map(|_| account.email.as_str());
                 Some(crate::graph::Graph::reader(
                     net.http.clone(),
@@ -95,9 +108,16 @@ impl AccountSync {
             noticing,
         )
         .await?;
-        if let Some(graph) = graph {
-            tracing::info!(why = ?reading, "reading the account through Microsoft Graph");
-            engine.read_through_graph(graph);
+        match graph {
+            Some(graph) if reading.through_graph() => {
+                tracing::info!(why = ?reading, "reading the account through Microsoft Graph");
+                engine.read_through_graph(graph);
+            }
+            // The policy may pin IMAP; then IMAP it is, whatever Exchange answers.
+            Some(graph) if crate::account::may_turn_to_graph(engine.account()) => {
+                engine.read_through_graph_if_imap_off(graph)
+            }
+            _ => {}
         }
         Ok(AccountSync {
             engine,

@@ -644,6 +644,9 @@ impl Engine {
     /// Downloads one message's body now (it was outside the background window, or not reached
     /// yet) and stores it. Returns the raw bytes.
     pub async fn fetch_body_now(&self, message_id: i64) -> Result<Vec<u8>, SyncError> {
+        if let Some(graph) = self.reading_graph() {
+            return self.graph_fetch_body_now(graph, message_id).await;
+        }
         let location = self
             .db(move |store| {
                 let summary = store

@@ -83,7 +83,115 @@ fn merged_flags(local: i64, is_read: bool, flagged: bool, draft: bool) -> Flags 
 /// Entra's codes for a permission nobody consented to (the token for Graph's scopes is refused).
 const NO_CONSENT: [&str; 3] = ["AADSTS65001", "AADSTS90094", "AADSTS65004"];
 
+/// Exchange Online's refusal of IMAP for a mailbox that has IMAP turned off (`ImapEnabled` false),
+/// in the server's words, if `error` is one ([`crate::imap::exchange_imap_off`]).
+pub fn imap_turned_off(error: &SyncError) -> Option<String> {
+    use crate::imap::ImapError;
+    let reason = match error {
+        SyncError::SignIn(ImapError::Refused { reason, .. })
+            if crate::imap::exchange_imap_off(reason) =>
+        {
+            reason
+        }
+        SyncError::Refused { reason, .. } | SyncError::Misbehaved { reason, .. }
+            if crate::imap::not_connected(reason) =>
+        {
+            reason
+        }
+        _ => return None,
+    };
+    Some(crate::redact::server_text(
+        reason,
+        crate::redact::SERVER_TEXT_CHARS,
+    ))
+}
+
+#[cfg(test)]
+mod imap_off_tests {
+    use super::*;
+    use crate::imap::ImapError;
+
+    #[test]
+    fn exchanges_imap_off_refusals_are_recognised_and_nothing_else() {
+        let refused = |reason: &str| {
+            SyncError::SignIn(ImapError::Refused {
+                reason: reason.into(),
+                advice: None,
+            })
+        };
+        assert!(imap_turned_off(&refused("AUTHENTICATE failed.")).is_some());
+        assert!(imap_turned_off(&refused("LOGIN failed.")).is_some());
+        assert!(
+            imap_turned_off(&SyncError::Refused {
+                host: "outlook.office365.com".into(),
+                reason: "Bad Response: User is authenticated but not connected.".into()
+            })
+            .is_some()
+        );
+        // Dovecot's refusal of a bad token, and other refusals, are not "IMAP is off"
+        assert!(
+            imap_turned_off(&refused("[AUTHENTICATIONFAILED] Authentication failed.")).is_none()
+        );
+        assert!(
+            imap_turned_off(&refused(
+                "AUTHENTICATE failed: basic authentication is disabled"
+            ))
+            .is_none()
+        );
+        assert!(
+            imap_turned_off(&SyncError::Connection {
+                host: "h".into(),
+                reason: "AUTHENTICATE failed".into()
+            })
+            .is_none()
+        );
+    }
+}
+
 impl Engine {
+    /// After IMAP failed with `error`: where that is Exchange Online refusing IMAP for the mailbox
+    /// ([`imap_turned_off`]) and Microsoft Graph reads it with the same sign-in, the account reads
+    /// through Graph from now on (told by [`SyncEvent::ReadingThroughGraph`]). Where Graph is not
+    /// permitted yet, the error says both and carries the admin-consent link with Graph's scopes;
+    /// otherwise `error` stands.
+    pub(super) async fn turn_to_graph_if_imap_off(
+        &self,
+        error: SyncError,
+    ) -> Result<&Graph, SyncError> {
+        let (Some(graph), Some(because)) =
+            (self.graph_if_imap_off.as_ref(), imap_turned_off(&error))
+        else {
+            return Err(error);
+        };
+        tracing::info!(%because, "Exchange Online refused IMAP for the mailbox; trying Microsoft Graph with the same sign-in");
+        match graph.well_known("inbox").await {
+            Ok(_) => {
+                self.imap_off
+                    .store(true, std::sync::atomic::Ordering::Release);
+                tracing::info!("IMAP is off for the mailbox; reading through Microsoft Graph");
+                self.emit(SyncEvent::ReadingThroughGraph { because });
+                Ok(graph)
+            }
+            Err(graph_error) => match self.graph_error(graph_error) {
+                SyncError::GraphReadDenied {
+                    code,
+                    message,
+                    consent_url,
+                } => Err(SyncError::ImapOffGraphDenied {
+                    because,
+                    code,
+                    message,
+                    consent_url,
+                }),
+                transient if transient.is_transient() => Err(transient),
+                other => {
+                    tracing::info!(error = %other, "Microsoft Graph did not read the mailbox either");
+                    Err(error)
+                }
+            },
+        }
+    }
+
     /// A Graph refusal in the words that say what to do next: a permission not granted (Graph's
     /// `403 ErrorAccessDenied`, or Entra refusing the token for want of consent) names the
     /// permission and carries the admin-consent link with Graph's scopes.
@@ -262,7 +370,7 @@ impl Engine {
         summary: &mut Summary,
     ) -> Result<(), SyncError> {
         let account_id = self.account_id;
-        let changed: Vec<(String, bool, bool, bool)> = items
+        let changed: Vec<(String, bool, bool, bool, Option<i64>)> = items
             .iter()
             .filter_map(|item| match item {
                 DeltaItem::Changed {
@@ -270,10 +378,19 @@ impl Engine {
                     is_read,
                     flagged,
                     draft,
-                } => Some((id.clone(), *is_read, *flagged, *draft)),
+                    dated,
+                } => Some((id.clone(), *is_read, *flagged, *draft, *dated)),
                 DeltaItem::Removed { .. } => None,
             })
             .collect();
+        // Older mail comes as headers only, as the IMAP engine keeps it (`body_days`); opening
+        // such a message fetches it ([`Engine::fetch_body_now`]).
+        let bodies_since = match self.options.bodies {
+            crate::store::BodyWindow::All => None,
+            crate::store::BodyWindow::Days(days) => {
+                Some(crate::account::now_seconds() as i64 - i64::from(days) * 86_400)
+            }
+        };
         let removed: Vec<String> = items
             .iter()
             .filter_map(|item| match item {
@@ -294,7 +411,7 @@ impl Engine {
         let mut bodies = Vec::new();
         let mut batch = 0usize;
         let mut new_here = 0usize;
-        for (id, is_read, flagged, draft) in &changed {
+        for (id, is_read, flagged, draft, dated) in &changed {
             let Some(&uid) = uids.get(id) else { continue };
             if let Some(&bits) = known.get(&uid) {
                 let flags = merged_flags(bits, *is_read, *flagged, *draft);
@@ -308,8 +425,14 @@ impl Engine {
             let stored = self
                 .db(move |store| store.stored_raw(account_id, &lookup))
                 .await?;
+            let header_only = bodies_since.is_some_and(|since| dated.is_some_and(|d| d < since));
             let (raw, download) = match stored {
                 Some(raw) => (raw, false),
+                None if header_only => match graph.header(id).await {
+                    Ok(header) => (header, false),
+                    Err(GraphError::NotFound) => continue,
+                    Err(error) => return Err(self.graph_error(error)),
+                },
                 None => match graph.mime(id).await {
                     Ok(raw) => (raw, true),
                     // Gone meanwhile: its removal comes with a later page or round.
@@ -393,8 +516,9 @@ impl Engine {
         folder_id: i64,
         summary: &mut Summary,
     ) -> Result<(), SyncError> {
+        let window = self.options.bodies;
         let missing = self
-            .db(move |store| store.graph_missing_bodies(folder_id))
+            .db(move |store| store.graph_missing_bodies(folder_id, window))
             .await?;
         for (uid, id) in missing {
             let raw = match graph.mime(&id).await {
@@ -408,6 +532,40 @@ impl Engine {
                 .await?;
         }
         Ok(())
+    }
+
+    /// [`Engine::fetch_body_now`] for an account read through Graph: the message's MIME from
+    /// `$value`, stored.
+    pub(super) async fn graph_fetch_body_now(
+        &self,
+        graph: &Graph,
+        message_id: i64,
+    ) -> Result<Vec<u8>, SyncError> {
+        let found = self
+            .db(move |store| {
+                let summary = store
+                    .message(message_id)?
+                    .ok_or(crate::store::StoreError::NoSuchMessage(message_id))?;
+                let Some(uid) = summary.uid else {
+                    return Ok(None);
+                };
+                Ok(store
+                    .graph_id_of(summary.folder_id, uid)?
+                    .map(|id| (summary.folder_id, uid, id)))
+            })
+            .await?;
+        let Some((folder_id, uid, id)) = found else {
+            return Err(SyncError::Gone);
+        };
+        let raw = match graph.mime(&id).await {
+            Ok(raw) => raw,
+            Err(GraphError::NotFound) => return Err(SyncError::Gone),
+            Err(error) => return Err(self.graph_error(error)),
+        };
+        let stored = raw.clone();
+        self.db(move |store| store.add_bodies(folder_id, &[NewBody { uid, raw: stored }]))
+            .await?;
+        Ok(raw)
     }
 
     /// Sends the changes made here, oldest first (the IMAP engine's queue, replayed on Graph).

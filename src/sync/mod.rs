@@ -49,7 +49,7 @@ use thiserror::Error;
 /// Kept at their old paths (the IMAP syntax is [`crate::imap::syntax`]'s) for the window and CLI.
 pub use crate::imap::{decode_mailbox_name, parse_internal_date};
 pub use account::{AccountSync, OpenError};
-pub use graph::graph_identity;
+pub use graph::{graph_identity, imap_turned_off};
 pub use index::build_search_index;
 
 use crate::account::Account;
@@ -99,6 +99,18 @@ pub enum SyncError {
         /// The admin-consent link naming Graph's scopes, where the sign-in service is Entra.
         consent_url: Option<String>,
     },
+    /// Exchange Online refused IMAP the way it does when IMAP is turned off for the mailbox, and
+    /// Microsoft Graph, the way around it, is not permitted yet.
+    #[error(
+        "IMAP is turned off for your mailbox (the server said \"{because}\"), and Microsoft 365 does not yet let Tayori read it through Microsoft Graph instead ({code}: {message}). Tayori needs the Microsoft Graph permission Mail.ReadWrite, which in most organisations only an administrator can grant: ask your administrator to grant it to Tayori (admin consent{}) or to turn IMAP on for your mailbox, then sync again",
+        consent_url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
+    )]
+    ImapOffGraphDenied {
+        because: String,
+        code: String,
+        message: String,
+        consent_url: Option<String>,
+    },
     #[error("the message is no longer on the server (it was moved or deleted elsewhere)")]
     Gone,
     /// A task of the sync stopped unexpectedly (a bug). Nothing stored so far is lost.
@@ -142,7 +154,9 @@ impl SyncError {
             SyncError::Graph(crate::graph::GraphError::SignIn { .. }) => ErrorKind::SignIn,
             SyncError::Graph(error) if error.is_transient() => ErrorKind::Network,
             SyncError::Graph(_) => ErrorKind::Other,
-            SyncError::GraphReadDenied { .. } => ErrorKind::Refused,
+            SyncError::GraphReadDenied { .. } | SyncError::ImapOffGraphDenied { .. } => {
+                ErrorKind::Refused
+            }
         }
     }
 }
@@ -266,6 +280,12 @@ pub enum SyncEvent {
     NeedsSignIn {
         error: String,
     },
+    /// Exchange Online refused IMAP for the mailbox the way it does when IMAP is turned off for it
+    /// (`because`: its words), and Microsoft Graph reads it with the same sign-in: the account
+    /// reads through Microsoft 365 from now on (recorded in the account list).
+    ReadingThroughGraph {
+        because: String,
+    },
 }
 
 /// How many new messages a [`SyncEvent::NewMail`] describes one by one.
@@ -364,6 +384,11 @@ pub struct Engine {
     progress: Progress,
     /// Set when the account reads through Microsoft Graph instead of IMAP (`graph.rs`).
     graph: Option<crate::graph::Graph>,
+    /// For a Microsoft 365 account read through IMAP: the Graph it turns to when Exchange refuses
+    /// IMAP for the mailbox (`graph::imap_turned_off`), and whether it has (from then on every pass
+    /// goes through Graph).
+    graph_if_imap_off: Option<crate::graph::Graph>,
+    imap_off: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -401,6 +426,8 @@ impl Engine {
             options,
             progress,
             graph: None,
+            graph_if_imap_off: None,
+            imap_off: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -410,9 +437,25 @@ impl Engine {
         self.graph = Some(graph);
     }
 
+    /// Turns to `graph` should Exchange Online refuse IMAP for the mailbox the way it does when
+    /// IMAP is turned off for it (a Microsoft 365 account read through IMAP).
+    pub fn read_through_graph_if_imap_off(&mut self, graph: crate::graph::Graph) {
+        self.graph_if_imap_off = Some(graph);
+    }
+
     /// Whether the account reads through Microsoft Graph.
     pub fn reads_through_graph(&self) -> bool {
-        self.graph.is_some()
+        self.reading_graph().is_some()
+    }
+
+    /// The Graph the account reads through now, if it does.
+    pub(crate) fn reading_graph(&self) -> Option<&crate::graph::Graph> {
+        self.graph.as_ref().or_else(|| {
+            self.imap_off
+                .load(std::sync::atomic::Ordering::Acquire)
+                .then_some(self.graph_if_imap_off.as_ref())
+                .flatten()
+        })
     }
 
     pub fn account(&self) -> &Account {
@@ -473,10 +516,16 @@ impl Engine {
 
     /// One complete pass: connect, bring everything up to date, log out.
     pub async fn sync_once(&self) -> Result<Summary, SyncError> {
-        if let Some(graph) = &self.graph {
+        if let Some(graph) = self.reading_graph() {
             return self.graph_sync_once(graph).await;
         }
-        let mut conn = self.connect().await?;
+        let mut conn = match self.connect().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                let graph = self.turn_to_graph_if_imap_off(error).await?;
+                return self.graph_sync_once(graph).await;
+            }
+        };
         let summary = self.sync_all(&mut conn).await?;
         conn.logout().await;
         Ok(summary)

@@ -52,22 +52,37 @@ impl Engine {
             .start(self.store_path.clone(), self.progress.clone());
     }
 
-    async fn watch_session(&self, wake: &Notify, backoff: &mut Duration) -> Result<(), SyncError> {
-        if let Some(graph) = &self.graph {
-            // Graph has no IDLE for a desktop client: a pass every poll interval, and at once
-            // when a change was queued here.
-            loop {
-                self.graph_sync_once(graph).await?;
-                self.index_in_background();
-                *backoff = Duration::from_secs(1);
-                self.emit(SyncEvent::Idle);
-                tokio::select! {
-                    _ = tokio::time::sleep(self.options.poll_interval.min(Duration::from_secs(120))) => {}
-                    _ = wake.notified() => {}
-                }
+    /// Graph has no IDLE for a desktop client: a pass every poll interval, and at once when a
+    /// change was queued here.
+    async fn watch_graph(
+        &self,
+        graph: &crate::graph::Graph,
+        wake: &Notify,
+        backoff: &mut Duration,
+    ) -> Result<(), SyncError> {
+        loop {
+            self.graph_sync_once(graph).await?;
+            self.index_in_background();
+            *backoff = Duration::from_secs(1);
+            self.emit(SyncEvent::Idle);
+            tokio::select! {
+                _ = tokio::time::sleep(self.options.poll_interval.min(Duration::from_secs(120))) => {}
+                _ = wake.notified() => {}
             }
         }
-        let mut conn = self.connect().await?;
+    }
+
+    async fn watch_session(&self, wake: &Notify, backoff: &mut Duration) -> Result<(), SyncError> {
+        if let Some(graph) = self.reading_graph() {
+            return self.watch_graph(graph, wake, backoff).await;
+        }
+        let mut conn = match self.connect().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                let graph = self.turn_to_graph_if_imap_off(error).await?;
+                return self.watch_graph(graph, wake, backoff).await;
+            }
+        };
         self.sync_all(&mut conn).await?;
         self.index_in_background();
         *backoff = Duration::from_secs(1);

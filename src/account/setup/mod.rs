@@ -40,8 +40,8 @@ pub use sign_in::{
     sign_in_oauth, with_graph_scopes, with_tenant,
 };
 pub use verify::{
-    Check, SmtpCheck, VerifyProgress, forget_unverified, record_smtp_check, verify_and_save_stream,
-    verify_imap, verify_smtp,
+    Check, ImapCheck, SmtpCheck, VerifyProgress, forget_unverified, record_imap_check,
+    record_smtp_check, verify_and_save_stream, verify_imap, verify_smtp,
 };
 
 /// Error codes with which a provider refuses the app itself (not the person): where an app password
@@ -87,6 +87,17 @@ pub enum SetupError {
     SharedNeedsOAuth { member: String },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// Exchange Online refused IMAP the way it does when IMAP is turned off for the mailbox, and
+    /// Microsoft Graph, the way around it, did not read the mailbox either.
+    #[error(
+        "IMAP is turned off for this mailbox (the server said \"{because}\"), and Microsoft 365 does not yet let Tayori read it through Microsoft Graph instead ({reason}). Tayori needs the Microsoft Graph permission Mail.ReadWrite, which in most organisations only an administrator can grant: ask your administrator to grant it to Tayori (admin consent{}) or to turn IMAP on for your mailbox, then add the account again",
+        consent_url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
+    )]
+    ImapOffGraphDenied {
+        because: String,
+        reason: String,
+        consent_url: Option<String>,
+    },
 }
 
 impl SetupError {
@@ -116,6 +127,7 @@ impl SetupError {
             SetupError::Accounts(_) | SetupError::Store(_) => ErrorKind::Save,
             SetupError::NoPassword => ErrorKind::Refused,
             SetupError::SharedNeedsOAuth { .. } => ErrorKind::Policy,
+            SetupError::ImapOffGraphDenied { .. } => ErrorKind::Refused,
         }
     }
 

@@ -11,14 +11,98 @@ use crate::imap::{self, Credentials};
 use crate::net::Net;
 use crate::smtp;
 
-/// Proves incoming mail works: signs in to IMAP and out again.
+/// What the IMAP check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImapCheck {
+    /// IMAP took the sign-in.
+    Verified,
+    /// Exchange Online refused IMAP the way it does when IMAP is turned off for the mailbox, and
+    /// Microsoft Graph read the mailbox with the same sign-in: Tayori reads through Microsoft 365
+    /// (`because`: the IMAP server's words).
+    GraphInstead { because: String },
+}
+
+/// Proves incoming mail works: signs in to IMAP and out again — or learns that Exchange Online
+/// has IMAP off for this mailbox while Microsoft Graph reads it with the same sign-in.
 pub async fn verify_imap(
     net: &Net,
     server: &Server,
     credentials: &Credentials,
+) -> Result<ImapCheck, SetupError> {
+    let refusal = match imap::login(&net.dns, server, credentials).await {
+        Ok(mut session) => {
+            // Exchange may take the sign-in of a mailbox with IMAP off and refuse every command
+            // after it ("User is authenticated but not connected."): open the inbox to know.
+            let opened = session.examine("INBOX").await;
+            let _ = session.logout().await;
+            match opened {
+                Err(error)
+                    if error
+                        .to_string()
+                        .to_ascii_lowercase()
+                        .contains("user is authenticated but not connected") =>
+                {
+                    imap::ImapError::Refused {
+                        reason: crate::redact::server_text(
+                            &error.to_string(),
+                            crate::redact::SERVER_TEXT_CHARS,
+                        ),
+                        advice: None,
+                    }
+                }
+                // Anything else the inbox says is for the sync to meet: the sign-in works.
+                _ => return Ok(ImapCheck::Verified),
+            }
+        }
+        Err(error) => error,
+    };
+    let Credentials::OAuth(tokens) = credentials else {
+        return Err(refusal.into());
+    };
+    let because = match &refusal {
+        imap::ImapError::Refused { reason, .. }
+            if tokens.is_microsoft() && imap::exchange_imap_off(reason) =>
+        {
+            crate::redact::server_text(reason, crate::redact::SERVER_TEXT_CHARS)
+        }
+        _ => return Err(refusal.into()),
+    };
+    let graph = crate::graph::Graph::reader(net.http.clone(), tokens.clone(), None);
+    match graph.well_known("inbox").await {
+        Ok(_) => {
+            tracing::info!(host = %server.host, %because, "IMAP is off for this mailbox; it will read through Microsoft Graph");
+            Ok(ImapCheck::GraphInstead { because })
+        }
+        Err(error) => {
+            tracing::info!(%error, "Microsoft Graph did not read the mailbox either");
+            let mut scopes: Vec<&str> = crate::graph::READ_SCOPES.to_vec();
+            scopes.extend(crate::graph::SEND_SCOPES);
+            let consent_url = crate::auth::consent::admin_consent_url_with(
+                tokens.client(),
+                &server.username,
+                &scopes,
+            );
+            Err(SetupError::ImapOffGraphDenied {
+                because,
+                reason: crate::redact::server_text(
+                    &error.to_string(),
+                    crate::redact::SERVER_TEXT_CHARS,
+                ),
+                consent_url,
+            })
+        }
+    }
+}
+
+/// Records what the IMAP check found on the saved account.
+pub fn record_imap_check(
+    accounts: &Accounts,
+    email: &str,
+    check: &ImapCheck,
 ) -> Result<(), SetupError> {
-    let mut session = imap::login(&net.dns, server, credentials).await?;
-    let _ = session.logout().await;
+    if let ImapCheck::GraphInstead { because } = check {
+        accounts.set_read_via_graph(email, because)?;
+    }
     Ok(())
 }
 
@@ -106,10 +190,13 @@ pub fn verify_and_save_stream(
         use futures::SinkExt;
         let steps: [Check; 3] = [Check::Imap, Check::Smtp, Check::Save];
         let mut smtp_check = SmtpCheck::Verified;
+        let mut imap_check = ImapCheck::Verified;
         for check in steps {
             let _ = sender.send(VerifyProgress::Started(check)).await;
             let result = match check {
-                Check::Imap => verify_imap(&net, &plan.imap, &credentials).await,
+                Check::Imap => verify_imap(&net, &plan.imap, &credentials)
+                    .await
+                    .map(|found| imap_check = found),
                 Check::Smtp => verify_smtp(&net, &plan.smtp, &credentials)
                     .await
                     .map(|found| smtp_check = found),
@@ -124,6 +211,11 @@ pub fn verify_and_save_stream(
                     .await
                     {
                         Ok(mut account) => {
+                            if let Err(error) =
+                                record_imap_check(&accounts, &account.email, &imap_check)
+                            {
+                                tracing::warn!(%error, "could not record that the account reads through Microsoft Graph");
+                            }
                             if let Err(error) =
                                 record_smtp_check(&accounts, &account.email, &smtp_check)
                             {

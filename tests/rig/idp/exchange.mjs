@@ -53,8 +53,12 @@ function initialState() {
     // as security defaults leave it. Set-CASMailbox -SmtpClientAuthenticationDisabled (per
     // mailbox, wins over the tenant): on for the named Contoso people below.
     tenants: { [TID.adatum]: { smtp_client_auth_disabled: true } },
-    mailboxes: Object.fromEntries(['lee@contoso.test', 't14@contoso.test', 't15@contoso.test', 't16@contoso.test']
-      .map((a) => [a, { smtp_client_auth_disabled: true }])),
+    mailboxes: {
+      ...Object.fromEntries(['lee@contoso.test', 't14@contoso.test', 't15@contoso.test', 't16@contoso.test']
+        .map((a) => [a, { smtp_client_auth_disabled: true }])),
+      // Set-CASMailbox -ImapEnabled $false: IMAP off for t01's mailbox (tests/graph_read.rs).
+      't01@contoso.test': { imap_enabled: false },
+    },
     throttle: {}, // address -> { times, retry_after }
     throttled_until: {}, // address -> epoch ms before which a request breaks Retry-After
     early_retries: {}, // address -> requests that came before Retry-After had passed
@@ -134,7 +138,7 @@ function parseFetch(out) {
     let key = null;
     for (const line of block.split('\n')) {
       const m = /^([a-z.-]+): ?(.*)$/.exec(line);
-      if (m && ['uid', 'guid', 'mailbox', 'flags', 'date.saved', 'date.received', 'hdr.message-id', 'hdr.subject', 'hdr.from', 'hdr.to', 'size.physical'].includes(m[1])) {
+      if (m && ['uid', 'guid', 'mailbox', 'flags', 'date.saved', 'date.received', 'date.sent', 'hdr.message-id', 'hdr.subject', 'hdr.from', 'hdr.to', 'size.physical'].includes(m[1])) {
         key = m[1]; rec[key] = m[2];
       } else if (key && line.startsWith(' ')) rec[key] += line;
     }
@@ -143,12 +147,21 @@ function parseFetch(out) {
   return records;
 }
 
-const FIELDS = 'uid guid mailbox flags date.saved date.received size.physical hdr.message-id hdr.subject hdr.from hdr.to';
+const FIELDS = 'uid guid mailbox flags date.saved date.received date.sent size.physical hdr.message-id hdr.subject hdr.from hdr.to';
 async function findMessages(mailbox, query) {
   return parseFetch(await doveadm(['fetch', '-u', mailbox, FIELDS, ...query]));
 }
 async function messageByGuid(mailbox, guid) {
   return (await findMessages(mailbox, ['guid', guid]))[0];
+}
+/** The message's header fields as Graph's internetMessageHeaders: [{name, value}], unfolded. */
+async function messageHeaders(mailbox, guid) {
+  const out = await doveadm(['fetch', '-u', mailbox, 'hdr', 'guid', guid]);
+  const block = out.subarray(out.indexOf('\n') + 1).toString('utf8');
+  return block.split(/\r?\n(?![ \t])/).filter((l) => l.includes(':')).map((l) => {
+    const at = l.indexOf(':');
+    return { name: l.slice(0, at), value: l.slice(at + 1).replace(/\r?\n[ \t]+/g, ' ').trim() };
+  });
 }
 async function rawMessage(mailbox, guid) {
   const out = await doveadm(['fetch', '-u', mailbox, 'text', 'guid', guid]);
@@ -206,7 +219,8 @@ function messageJson(mailbox, rec, immutable, select) {
     createdDateTime: new Date(rec['date.saved'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     lastModifiedDateTime: new Date(rec['date.saved'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     receivedDateTime: new Date(rec['date.received'] || rec['date.saved'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
-    sentDateTime: draft ? null : new Date(rec['date.received'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+    // Exchange takes a received message's sent time from its Date header (Dovecot's date.sent)
+    sentDateTime: draft ? null : new Date(rec['date.sent'] || rec['date.received'] || Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     internetMessageId: rec['hdr.message-id'] || null,
     subject: rec['hdr.subject'] || '',
     isDraft: draft,
@@ -698,7 +712,10 @@ async function graph(req, res, url) {
       res.writeHead(204);
       return res.end();
     }
-    return sendJson(res, 200, messageJson(mailbox, rec, immutable, select), prefer);
+    const json = messageJson(mailbox, rec, immutable, select);
+    // "Returned only on applying a $select query option" (message resource type)
+    if (select?.includes('internetMessageHeaders')) json.internetMessageHeaders = await messageHeaders(mailbox, ref.guid);
+    return sendJson(res, 200, json, prefer);
   }
 
   // GET /messages and /mailFolders/{id}/messages: $filter on internetMessageId, $top, paging
@@ -933,6 +950,149 @@ smtp.on('error', (err) => { log('smtp listen error', err.message); process.exit(
 smtp.listen(587, ADDR, () => log(`SMTP AUTH front smtp.office365.com listening on ${ADDR}:587`));
 
 // ------------------------------------------------------------------------------------------------
+// outlook.office365.com:993: Exchange's per-mailbox IMAP switch (Set-CASMailbox -ImapEnabled) in
+// front of the rig's Dovecot IMAP. Exchange checks the token first and the switch after it: a
+// mailbox with IMAP off signs in fine at Entra and is then refused by IMAP with the documented
+// "NO AUTHENTICATE failed." (tests/rig/README.md). `imap_refusal: "not_connected"` is the other
+// documented way: the sign-in is taken, every later command answers "BAD User is authenticated
+// but not connected.". Everything else is Dovecot's own answer; once a sign-in is taken the
+// connection is relayed byte for byte (IDLE, COMPRESS, literals).
+// ------------------------------------------------------------------------------------------------
+const IMAP_UPSTREAM = { host: '127.0.0.1', port: 10143 }; // the rig's Dovecot (plain on loopback)
+const IMAP_ADDR = '127.0.0.10'; // outlook.office365.com in the rig DNS
+
+/** How IMAP is refused for a mailbox: null (IMAP on), 'authenticate' or 'not_connected'. */
+function imapRefusal(address) {
+  const mb = S.mailboxes[String(address || '').toLowerCase()];
+  if (!mb || mb.imap_enabled !== false) return null;
+  return mb.imap_refusal === 'not_connected' ? 'not_connected' : 'authenticate';
+}
+
+function imapFront(client) {
+  let upstream = null;
+  let relaying = false; // signed in: bytes pass untouched both ways
+  let cbuf = Buffer.alloc(0);
+  let ubuf = '';
+  let swallowGreeting = false;
+  let pending = null; // { tag, verb, mech, user, awaitingResponse } while a sign-in is under way
+  let notConnected = false;
+  const toClient = (line) => client.write(`${line}\r\n`, 'latin1');
+  const close = () => { client.destroy(); upstream?.destroy(); };
+
+  function onUpstreamLine(line) {
+    if (swallowGreeting) { swallowGreeting = false; return; }
+    // Exchange offers no STARTTLS on its implicit-TLS port (Dovecot's plain listener does).
+    let out = /^\* (OK \[CAPABILITY |CAPABILITY )/i.test(line) ? line.replace(/ STARTTLS\b/g, '') : line;
+    if (pending && line.startsWith(`${pending.tag} `)) {
+      const done = pending;
+      pending = null;
+      if (/^\S+ OK\b/i.test(line)) {
+        const refusal = imapRefusal(done.user);
+        count(`IMAP ${done.verb}`, String(done.user || '').toLowerCase());
+        if (refusal === 'authenticate') {
+          count('IMAP refused', String(done.user).toLowerCase());
+          log('imap.auth.refused', done.verb, 'ImapEnabled false');
+          // Dovecot took the sign-in; Exchange refuses it. A fresh Dovecot connection keeps this
+          // one unauthenticated, as Exchange's is after a refusal.
+          upstream.removeAllListeners();
+          upstream.destroy();
+          connectUpstream(true);
+          return toClient(`${done.tag} NO ${done.verb} failed.`);
+        }
+        if (refusal === 'not_connected') {
+          count('IMAP refused', String(done.user).toLowerCase());
+          log('imap.auth.refused', done.verb, 'ImapEnabled false (not connected)');
+          notConnected = true;
+          toClient(out);
+          return undefined;
+        }
+        toClient(out);
+        relaying = true;
+        if (cbuf.length) { upstream.write(cbuf); cbuf = Buffer.alloc(0); }
+        return undefined;
+      }
+      out = line; // Dovecot's refusal of the token itself
+    }
+    return toClient(out);
+  }
+
+  function connectUpstream(quiet) {
+    ubuf = '';
+    swallowGreeting = quiet;
+    upstream = net.connect(IMAP_UPSTREAM.port, IMAP_UPSTREAM.host);
+    upstream.on('error', close);
+    upstream.on('close', () => client.destroy());
+    upstream.on('data', (d) => {
+      if (relaying && !ubuf) { client.write(d); return; }
+      ubuf += d.toString('latin1');
+      let nl;
+      while (!relaying && (nl = ubuf.indexOf('\n')) >= 0) {
+        const line = ubuf.slice(0, nl).replace(/\r$/, '');
+        ubuf = ubuf.slice(nl + 1);
+        onUpstreamLine(line);
+      }
+      if (relaying && ubuf) { client.write(Buffer.from(ubuf, 'latin1')); ubuf = ''; }
+    });
+  }
+
+  function onClientLine(raw) {
+    const line = raw.toString('latin1').replace(/\r?\n$/, '');
+    if (notConnected) {
+      const [tag, verb] = line.split(' ');
+      const v = String(verb || '').toUpperCase();
+      if (v === 'LOGOUT') {
+        toClient('* BYE Microsoft Exchange Server IMAP4 server signing off.');
+        toClient(`${tag} OK LOGOUT completed.`);
+        return close();
+      }
+      if (v === 'CAPABILITY' || v === 'NOOP') return upstream.write(raw);
+      return toClient(`${tag} BAD User is authenticated but not connected.`);
+    }
+    if (pending?.awaitingResponse) {
+      pending.awaitingResponse = false;
+      if (pending.user === undefined) pending.user = saslUser(pending.mech, line.trim());
+      return upstream.write(raw);
+    }
+    const m = /^(\S+) (AUTHENTICATE|LOGIN) ?(.*)$/i.exec(line);
+    if (m) {
+      const [, tag, verbRaw, rest] = m;
+      const verb = verbRaw.toUpperCase();
+      if (verb === 'AUTHENTICATE') {
+        const [mechRaw, initial] = rest.split(' ');
+        const mech = String(mechRaw || '').toUpperCase();
+        const user = initial && initial !== '=' ? saslUser(mech, initial) : undefined;
+        pending = { tag, verb, mech, user, awaitingResponse: !initial };
+      } else {
+        const user = /^"?([^" ]*)"?/.exec(rest)?.[1];
+        pending = { tag, verb, mech: 'LOGIN', user, awaitingResponse: false };
+      }
+    }
+    return upstream.write(raw);
+  }
+
+  connectUpstream(false);
+  client.on('data', (d) => {
+    if (relaying) { upstream.write(d); return; }
+    cbuf = Buffer.concat([cbuf, d]);
+    let nl;
+    while (!relaying && (nl = cbuf.indexOf(0x0a)) >= 0) {
+      const raw = cbuf.subarray(0, nl + 1);
+      cbuf = cbuf.subarray(nl + 1);
+      onClientLine(raw);
+    }
+    if (relaying && cbuf.length) { upstream.write(cbuf); cbuf = Buffer.alloc(0); }
+  });
+  client.on('error', close);
+  client.on('close', () => upstream?.destroy());
+}
+
+const imap = tls.createServer({ key: fs.readFileSync(path.join(STATE, 'pki/server.key')),
+  cert: fs.readFileSync(path.join(STATE, 'pki/server.crt')) }, imapFront);
+imap.on('tlsClientError', () => {});
+imap.on('error', (err) => { log('imap listen error', err.message); process.exit(1); });
+imap.listen(993, IMAP_ADDR, () => log(`IMAP switch outlook.office365.com listening on ${IMAP_ADDR}:993`));
+
+// ------------------------------------------------------------------------------------------------
 // Admin API: the tenant's and mailboxes' settings, throttling, what was asked
 // ------------------------------------------------------------------------------------------------
 function tenantId(t) {
@@ -978,4 +1138,4 @@ adminServer(ADDR, ADMIN_PORT, [
   }],
 ], 'exchange');
 
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { server.close(); smtp.close(); process.exit(0); });
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { server.close(); smtp.close(); imap.close(); process.exit(0); });

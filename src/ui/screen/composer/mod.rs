@@ -366,7 +366,7 @@ impl State {
                 .map_err(|e| text(&e))?;
                 let net = Net::from_settings(&settings).map_err(|e| text(&e))?;
                 let credentials = account.credentials(&net.http).await.map_err(|e| text(&e))?;
-                tayori::outbox::save_draft_on_server(&outbox, id, &net.dns, &account, &credentials)
+                tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
                     .await
                     .map_err(|e| text(&e))?;
                 Ok(id)

@@ -253,6 +253,9 @@ pub fn sync_line(background: &Background, lang: Lang) -> Option<String> {
                 | SyncEvent::Idle
                 | SyncEvent::NewMail { .. }
                 | SyncEvent::IndexComplete { .. } => lang.text(Text::SyncUpToDate).to_owned(),
+                SyncEvent::ReadingThroughGraph { .. } => {
+                    fill(lang.text(Text::ReadViaGraphNotice), &[("account", email)])
+                }
                 SyncEvent::Offline { retry_in, .. } => fill(
                     lang.text(Text::SyncOffline),
                     &[("seconds", &retry_in.as_secs().to_string())],

@@ -670,18 +670,30 @@ impl State {
                 )),
             ));
         }
+        let (reading, sending) = (
+            tayori::account::reading_way(account),
+            tayori::account::sending_way(account),
+        );
         card = card.push(
             column![
                 detail(
-                    Text::AccountIncoming,
-                    plain(match tayori::account::reading_way(account) {
+                    if reading.through_graph() {
+                        Text::AccountIncomingGraph
+                    } else {
+                        Text::AccountIncoming
+                    },
+                    plain(match reading {
                         tayori::account::ReadingWay::Imap => server_line(&account.imap, lang),
                         way => way.describe(account, lang),
                     })
                 ),
                 detail(
-                    Text::AccountOutgoing,
-                    plain(match tayori::account::sending_way(account) {
+                    if sending == tayori::account::SendingWay::Smtp {
+                        Text::AccountOutgoing
+                    } else {
+                        Text::AccountOutgoingGraph
+                    },
+                    plain(match sending {
                         tayori::account::SendingWay::Smtp => server_line(&account.smtp, lang),
                         way => way.describe(account, lang),
                     })

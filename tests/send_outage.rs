@@ -97,8 +97,12 @@ async fn with_submission_down_the_message_waits_and_goes_out_once_when_it_is_bac
     );
     let said = text(&out);
     assert_eq!(out.status.code(), Some(75), "EX_TEMPFAIL: {said}");
+    // Dovecot answers `421 4.4.0 … Failed to connect to relay server` and closes. On a loaded machine
+    // the close can overtake the reply (run11: Dovecot logged the 421 sent, Tayori read "incomplete
+    // response"). Either is the server being down: the message waits and is retried (the checks below).
+    let outage_answer = |text: &str| text.contains("4.4.0") || text.contains("incomplete response");
     assert!(
-        said.contains("Not sent yet") && said.contains("4.4.0"),
+        said.contains("Not sent yet") && outage_answer(&said),
         "{said}"
     );
     assert!(said.contains("try again by itself"), "plain words: {said}");
@@ -106,8 +110,9 @@ async fn with_submission_down_the_message_waits_and_goes_out_once_when_it_is_bac
     let first = entry(home.path());
     assert_eq!(first["state"], "queued");
     assert_eq!(first["attempts"], 1);
+    let last_error = first["last_error"].as_str().unwrap();
     assert!(
-        first["last_error"].as_str().unwrap().contains("421"),
+        last_error.contains("421") || outage_answer(last_error),
         "{first:?}"
     );
 

@@ -1077,3 +1077,46 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
     set_imap(user, true);
 }
 
+/// A shared mailbox (info@contoso.test; adele is a member with Full Access) added beside adele's
+/// account, which reads through Microsoft Graph (the policy pins Graph), is read through Graph
+/// from its own mailbox (`/users/info@contoso.test/…` with adele's token, Mail.ReadWrite.Shared):
+/// its mail arrives in its own account byte-exact, none of it in adele's, and IMAP is not tried.
+#[test]
+fn a_shared_mailbox_is_read_through_graph() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let member = "adele@contoso.test";
+    let shared = "info@contoso.test";
+    let seeded = seed(shared, "sh", 6, 0);
+    let home = Home::new(member);
+    let out = home.run(
+        &["account", "add-shared", shared, "--via", member],
+        "en_US.UTF-8",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let imap = |mailbox: &str| requests(mailbox, "IMAP AUTHENTICATE");
+    let imap_before = (imap(member), imap(shared));
+    let deltas = requests(shared, "GET delta");
+    let downloads = requests(shared, "GET $value");
+    let said = home.sync();
+    let inbox = home.folder_of(shared, "Inbox");
+    assert_eq!(inbox.len(), 6, "{said}");
+    for (mid, (_, raw, rows)) in &inbox {
+        assert_eq!(*rows, 1, "{mid}");
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+    }
+    let own = home.folder("Inbox");
+    assert!(
+        seeded.keys().all(|mid| !own.contains_key(mid)),
+        "the shared mailbox's mail is not in adele's own: {:?}",
+        own.keys()
+    );
+    assert!(
+        requests(shared, "GET delta") > deltas,
+        "read from the shared mailbox's own folders"
+    );
+    assert_eq!(requests(shared, "GET $value") - downloads, 6);
+    assert_eq!((imap(member), imap(shared)), imap_before, "no IMAP");
+    let _ = home.run(&["account", "remove", shared], "en_US.UTF-8");
+    let _ = home.run(&["account", "remove", member], "en_US.UTF-8");
+}

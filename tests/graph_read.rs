@@ -1074,6 +1074,48 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
             .contains_key(&format!("<{}>", draft_id.trim_matches(['<', '>']))),
         "and from Tayori's Drafts at the next sync: {said}"
     );
+
+    // The same when it goes through Graph too (SMTP AUTH off for the mailbox, as learned).
+    accounts
+        .set_send_via_graph(user, "535 5.7.139 Authentication unsuccessful")
+        .unwrap();
+    let account = accounts.get(user).unwrap();
+    let (outcome, draft_id) = rt.block_on(async {
+        let net = net();
+        let credentials = account.credentials(&net.http).await.unwrap();
+        let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+        let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, user));
+        draft.subject = "下書き graph 2".into();
+        draft.to = vec![tayori::compose::Mailbox::new(None, user)];
+        let (id, draft_id) = outbox.save_draft(None, user, &draft).unwrap();
+        tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
+            .await
+            .unwrap();
+        let queued = outbox
+            .enqueue(user, &draft.subject, &draft.build().unwrap(), Some(id))
+            .unwrap();
+        drop(outbox);
+        let mut worker = tayori::outbox::Worker::acquire(&paths, net.dns, net.http).unwrap();
+        (worker.send(queued).await.unwrap(), draft_id)
+    });
+    assert!(
+        matches!(outcome, tayori::outbox::Outcome::Sent { .. }),
+        "sent through Graph: {outcome:?}"
+    );
+    let on_server = doveadm(&[
+        "search",
+        "-u",
+        user,
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        &draft_id,
+    ]);
+    assert!(
+        on_server.trim().is_empty(),
+        "the draft sent through Graph left Drafts: {on_server}"
+    );
     set_imap(user, true);
 }
 

@@ -82,10 +82,11 @@ fn requests(mailbox: &str, route: &str) -> u64 {
 }
 
 /// Contoso's administrator grants its app Exchange's scopes, and Graph's reading and sending ones
-/// when `graph` (else only Graph's User.Read, which reads no mail).
+/// (for the person's own mailbox and the shared ones they are a member of) when `graph` (else only
+/// Graph's User.Read, which reads no mail).
 fn contoso_grant(graph: bool) {
     let graph_scopes = if graph {
-        r#","https://graph.microsoft.com/Mail.ReadWrite","https://graph.microsoft.com/Mail.Send""#
+        r#","https://graph.microsoft.com/Mail.ReadWrite","https://graph.microsoft.com/Mail.Send","https://graph.microsoft.com/Mail.ReadWrite.Shared","https://graph.microsoft.com/Mail.Send.Shared""#
     } else {
         r#","https://graph.microsoft.com/User.Read""#
     };
@@ -214,8 +215,17 @@ client_id = "{CONTOSO_APP}"
         &self,
         name: &str,
     ) -> BTreeMap<String, (tayori::store::Flags, Option<Vec<u8>>, usize)> {
+        self.folder_of(&self.upn, name)
+    }
+
+    /// [`Home::folder`] of another account in this home (a shared mailbox).
+    fn folder_of(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> BTreeMap<String, (tayori::store::Flags, Option<Vec<u8>>, usize)> {
         let store = self.store();
-        let Some(folder) = store.folder_by_name(&self.upn, name).unwrap() else {
+        let Some(folder) = store.folder_by_name(account, name).unwrap() else {
             return BTreeMap::new();
         };
         let mut out: BTreeMap<String, (tayori::store::Flags, Option<Vec<u8>>, usize)> =
@@ -844,7 +854,8 @@ fn save_into_inbox(user: &str, raw: &[u8]) {
     assert!(child.wait().unwrap().success());
 }
 
-/// (Then drafts both ways through Graph, on the same mailbox.)
+/// (Then drafts both ways through Graph, on the same mailbox, and a draft sent through SMTP
+/// leaving Drafts through Graph, IMAP being off.)
 /// With `body_days`, the Graph engine keeps older mail as headers only (from Graph's
 /// internetMessageHeaders, no `$value`), as the IMAP engine does, and downloads whole the mail of
 /// the window; opening an older message fetches its MIME through Graph (`$value`) and stores it,
@@ -927,7 +938,16 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
         .unwrap();
     let account = accounts.get(user).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let draft_id = rt.block_on(async {
+    let net = || {
+        let dns = tayori::net::dns::Dns::new(
+            Some("127.0.0.1:10053".parse().unwrap()),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let http = tayori::net::http::Http::new(dns.clone(), Duration::from_secs(10)).unwrap();
+        tayori::net::Net { dns, http }
+    };
+    let (local_draft, draft_id) = rt.block_on(async {
         let dns = tayori::net::dns::Dns::new(
             Some("127.0.0.1:10053".parse().unwrap()),
             Duration::from_secs(5),
@@ -949,7 +969,7 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
         tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
             .await
             .unwrap();
-        draft_id
+        (id, draft_id)
     });
     let on_server = doveadm(&[
         "fetch",
@@ -1008,5 +1028,137 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
         "the draft saved here is there too: {:?}",
         drafts.keys()
     );
+    // Sent from that draft through SMTP (SMTP AUTH is on for this mailbox, IMAP off): once out,
+    // the draft leaves Drafts through Graph, the way the account reads.
+    let drafts_deleted = requests(user, "DELETE message");
+    let outcome = rt.block_on(async {
+        let paths = tayori::config::Paths::under(home.path());
+        let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+        let (_, mut draft, _) = outbox.load_draft(local_draft).unwrap();
+        draft.to = vec![tayori::compose::Mailbox::new(None, user)];
+        let built = draft.build().unwrap();
+        let queued = outbox
+            .enqueue(user, &draft.subject, &built, Some(local_draft))
+            .unwrap();
+        drop(outbox);
+        let net = net();
+        let mut worker = tayori::outbox::Worker::acquire(&paths, net.dns, net.http).unwrap();
+        worker.send(queued).await.unwrap()
+    });
+    assert!(
+        matches!(outcome, tayori::outbox::Outcome::Sent { .. }),
+        "sent through SMTP: {outcome:?}"
+    );
+    let on_server = doveadm(&[
+        "search",
+        "-u",
+        user,
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        &draft_id,
+    ]);
+    assert!(
+        on_server.trim().is_empty(),
+        "the sent draft left Drafts: {on_server}"
+    );
+    assert!(
+        requests(user, "DELETE message") > drafts_deleted,
+        "through Graph"
+    );
+    let said = home.sync();
+    assert!(
+        !home
+            .folder("Drafts")
+            .contains_key(&format!("<{}>", draft_id.trim_matches(['<', '>']))),
+        "and from Tayori's Drafts at the next sync: {said}"
+    );
+
+    // The same when it goes through Graph too (SMTP AUTH off for the mailbox, as learned).
+    accounts
+        .set_send_via_graph(user, "535 5.7.139 Authentication unsuccessful")
+        .unwrap();
+    let account = accounts.get(user).unwrap();
+    let (outcome, draft_id) = rt.block_on(async {
+        let net = net();
+        let credentials = account.credentials(&net.http).await.unwrap();
+        let outbox = tayori::outbox::Outbox::open_in(&paths.data_dir).unwrap();
+        let mut draft = tayori::compose::Draft::new(tayori::compose::Mailbox::new(None, user));
+        draft.subject = "下書き graph 2".into();
+        draft.to = vec![tayori::compose::Mailbox::new(None, user)];
+        let (id, draft_id) = outbox.save_draft(None, user, &draft).unwrap();
+        tayori::outbox::save_draft_on_server(&outbox, id, &net, &account, &credentials)
+            .await
+            .unwrap();
+        let queued = outbox
+            .enqueue(user, &draft.subject, &draft.build().unwrap(), Some(id))
+            .unwrap();
+        drop(outbox);
+        let mut worker = tayori::outbox::Worker::acquire(&paths, net.dns, net.http).unwrap();
+        (worker.send(queued).await.unwrap(), draft_id)
+    });
+    assert!(
+        matches!(outcome, tayori::outbox::Outcome::Sent { .. }),
+        "sent through Graph: {outcome:?}"
+    );
+    let on_server = doveadm(&[
+        "search",
+        "-u",
+        user,
+        "mailbox",
+        "Drafts",
+        "header",
+        "message-id",
+        &draft_id,
+    ]);
+    assert!(
+        on_server.trim().is_empty(),
+        "the draft sent through Graph left Drafts: {on_server}"
+    );
     set_imap(user, true);
+}
+
+/// A shared mailbox (info@contoso.test; adele is a member with Full Access) added beside adele's
+/// account, which reads through Microsoft Graph (the policy pins Graph), is read through Graph
+/// from its own mailbox (`/users/info@contoso.test/…` with adele's token, Mail.ReadWrite.Shared):
+/// its mail arrives in its own account byte-exact, none of it in adele's, and IMAP is not tried.
+#[test]
+fn a_shared_mailbox_is_read_through_graph() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let member = "adele@contoso.test";
+    let shared = "info@contoso.test";
+    let seeded = seed(shared, "sh", 6, 0);
+    let home = Home::new(member);
+    let out = home.run(
+        &["account", "add-shared", shared, "--via", member],
+        "en_US.UTF-8",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let imap = |mailbox: &str| requests(mailbox, "IMAP AUTHENTICATE");
+    let imap_before = (imap(member), imap(shared));
+    let deltas = requests(shared, "GET delta");
+    let downloads = requests(shared, "GET $value");
+    let said = home.sync();
+    let inbox = home.folder_of(shared, "Inbox");
+    assert_eq!(inbox.len(), 6, "{said}");
+    for (mid, (_, raw, rows)) in &inbox {
+        assert_eq!(*rows, 1, "{mid}");
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+    }
+    let own = home.folder("Inbox");
+    assert!(
+        seeded.keys().all(|mid| !own.contains_key(mid)),
+        "the shared mailbox's mail is not in adele's own: {:?}",
+        own.keys()
+    );
+    assert!(
+        requests(shared, "GET delta") > deltas,
+        "read from the shared mailbox's own folders"
+    );
+    assert_eq!(requests(shared, "GET $value") - downloads, 6);
+    assert_eq!((imap(member), imap(shared)), imap_before, "no IMAP");
+    let _ = home.run(&["account", "remove", shared], "en_US.UTF-8");
+    let _ = home.run(&["account", "remove", member], "en_US.UTF-8");
 }

@@ -330,6 +330,37 @@ pub async fn save_draft_on_server(
     Ok(())
 }
 
+/// Removes a sent draft's copies (Message-ID `message_id`) from the account's Drafts folder the
+/// way the account reads: through Microsoft Graph for one read through it (IMAP may well be off
+/// for its mailbox, whichever way it sends), through IMAP otherwise. Returns how many there were.
+pub async fn remove_draft_on_server(
+    dns: &crate::net::dns::Dns,
+    http: &crate::net::http::Http,
+    account: &Account,
+    credentials: &crate::auth::Credentials,
+    message_id: &str,
+) -> Result<usize, OutboxError> {
+    match (
+        credentials,
+        crate::account::reading_way(account).through_graph(),
+    ) {
+        (crate::auth::Credentials::OAuth(tokens), true) => {
+            let shared = account.shared_via.as_ref().map(|_| account.email.as_str());
+            let graph = crate::graph::Graph::reader(http.clone(), tokens.clone(), shared);
+            let copies = graph.find("drafts", message_id).await?;
+            for copy in &copies {
+                match graph.delete(copy).await {
+                    // Gone meanwhile (deleted in Outlook on the web): what was wanted.
+                    Ok(()) | Err(crate::graph::GraphError::NotFound) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            Ok(copies.len())
+        }
+        _ => Ok(server_copy::remove_draft(dns, account, credentials, message_id).await?),
+    }
+}
+
 /// Seconds since 1970.
 fn now() -> i64 {
     crate::clock::now_seconds() as i64

@@ -170,7 +170,13 @@ impl Worker {
             Err(e) => return self.sign_in_failed(&account, id, e.to_string()),
         };
         if let Some(tokens) = graph_route(&account, &credentials) {
-            return self.send_through_graph(entry, &account, tokens).await;
+            let outcome = self
+                .send_through_graph(entry.clone(), &account, tokens)
+                .await?;
+            if matches!(outcome, Outcome::Sent { .. } | Outcome::FoundInSent) {
+                self.remove_sent_draft(&entry, &account, &credentials).await;
+            }
+            return Ok(outcome);
         }
         if entry.interrupted && !entry.data_started {
             // Interrupted before DATA: the server never had the message.
@@ -298,15 +304,7 @@ impl Worker {
                 } else {
                     (copy, None)
                 };
-                if let Some(draft) = &entry.draft_message_id {
-                    match server_copy::remove_draft(&self.dns, &account, &credentials, draft).await
-                    {
-                        Ok(n) => tracing::info!(id, removed = n, "draft removed from Drafts"),
-                        Err(e) => {
-                            tracing::warn!(id, error = %e, "the draft could not be removed from Drafts")
-                        }
-                    }
-                }
+                self.remove_sent_draft(&entry, &account, &credentials).await;
                 Ok(Outcome::Sent {
                     reply: accepted.reply,
                     copy,
@@ -342,6 +340,22 @@ impl Worker {
                     SubmitError::Transient { reason } => self.retry_later(&entry, reason),
                 }
             }
+        }
+    }
+
+    /// The message went out: the server copy of the draft it was written in leaves Drafts, the way
+    /// the account reads (Graph or IMAP, whichever way it sent). A failure leaves a stale draft,
+    /// not a lost message: it is logged, and the send stands.
+    async fn remove_sent_draft(&self, entry: &Entry, account: &Account, credentials: &Credentials) {
+        let Some(draft) = &entry.draft_message_id else {
+            return;
+        };
+        let id = entry.id;
+        match super::remove_draft_on_server(&self.dns, &self.http, account, credentials, draft)
+            .await
+        {
+            Ok(n) => tracing::info!(id, removed = n, "draft removed from Drafts"),
+            Err(e) => tracing::warn!(id, error = %e, "the draft could not be removed from Drafts"),
         }
     }
 

@@ -3,6 +3,9 @@
 //! accounts, the password typed here otherwise — and the account's engine starts afresh. And the
 //! proxy's sign-in, where the office's proxy asked the sync for its user name and password: the
 //! same form as the wizard's (what `tayori proxy sign-in` does), then every engine starts afresh.
+//! And the notice that an account reads through Microsoft 365 because IMAP is turned off for its
+//! mailbox: taken from the account list (marked told there, so a restart does not tell it again)
+//! and kept over the list until the person closes it.
 
 use std::collections::HashMap;
 
@@ -22,6 +25,8 @@ pub struct Banner {
     pub reauth: HashMap<String, Reauth>,
     /// The proxy that asked a sync for its user name and password, with the form for them.
     pub proxy: Option<proxy_sign_in::State>,
+    /// The accounts whose "reads through Microsoft 365" notice is shown, until closed.
+    pub read_via_graph: Vec<String>,
 }
 
 /// One account's "Sign in again" in the banner.
@@ -40,6 +45,10 @@ pub enum Message {
     Password(String, String),
     SignedInAgain(String, Result<(), Failure>),
     ProxySignIn(proxy_sign_in::Message),
+    /// The accounts just marked told in the account list: their notice is shown.
+    ReadNotices(Vec<String>),
+    /// The person closed an account's "reads through Microsoft 365" notice.
+    DismissReadNotice(String),
 }
 
 /// What the banner asks of the main window.
@@ -69,6 +78,18 @@ impl Banner {
                     return (Task::none(), Some(Event::ProxySignedIn));
                 }
                 (task.map(Message::ProxySignIn), None)
+            }
+            Message::ReadNotices(untold) => {
+                for email in untold {
+                    if !self.read_via_graph.contains(&email) {
+                        self.read_via_graph.push(email);
+                    }
+                }
+                (Task::none(), None)
+            }
+            Message::DismissReadNotice(email) => {
+                self.read_via_graph.retain(|shown| *shown != email);
+                (Task::none(), None)
             }
             Message::Password(email, password) => {
                 self.reauth.entry(email).or_default().password = password;
@@ -122,6 +143,48 @@ impl Banner {
         if self.proxy.as_ref().is_none_or(|form| form.proxy != proxy) {
             self.proxy = Some(proxy_sign_in::State::new(proxy.to_owned()));
         }
+    }
+
+    /// The accounts not yet told that they read through Microsoft 365, taken from the account list
+    /// on a blocking thread and marked told there (as `tayori sync` tells them once): the window
+    /// shows them until closed, and no later start shows them again.
+    pub fn take_read_notices(paths: &tayori::config::Paths) -> Task<Message> {
+        let accounts = tayori::account::Accounts::new(paths);
+        Task::perform(
+            async move {
+                tokio::task::spawn_blocking(move || accounts.take_read_notices())
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|taken| taken.map_err(|e| e.to_string()))
+            },
+            |taken| match taken {
+                Ok(untold) => Message::ReadNotices(untold),
+                Err(error) => {
+                    tracing::warn!(%error, "could not record that the person was told");
+                    Message::ReadNotices(Vec::new())
+                }
+            },
+        )
+    }
+
+    /// One account's "reads through Microsoft 365 because IMAP is off" notice, with its close
+    /// button.
+    pub fn read_notice_view<'a>(&'a self, email: &'a str, lang: Lang) -> Element<'a, Message> {
+        row![
+            text(fill(
+                lang.text(Text::ReadViaGraphNotice),
+                &[("account", email)]
+            ))
+            .size(style::SMALL)
+            .width(iced::Fill),
+            iced::widget::button(text(lang.text(Text::DismissNotice)).size(style::SMALL))
+                .style(style::outline_button)
+                .padding([4, 12])
+                .on_press(Message::DismissReadNotice(email.to_owned())),
+        ]
+        .spacing(8)
+        .align_y(iced::Center)
+        .into()
     }
 
     /// The proxy's sign-in form, where a proxy asked for one.

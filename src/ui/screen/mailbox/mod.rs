@@ -168,7 +168,10 @@ impl State {
             },
             Message::StoreOpened,
         );
-        Task::batch([open, prune])
+        // An account that turned to Microsoft Graph while no window told it (the window closed
+        // before it could): told now, once.
+        let told = banner::Banner::take_read_notices(&self.context.paths).map(Message::Banner);
+        Task::batch([open, prune, told])
     }
 
     /// New settings from the settings screen (the application restarts the engines if needed).
@@ -549,6 +552,11 @@ impl State {
         } = event
         {
             self.banner.proxy_asks(proxy);
+        }
+        // The engine recorded the turn in the account list: the notice is taken from there, so it
+        // is marked told and stays over the list (the status line moves on with the next event).
+        if matches!(event, SyncEvent::ReadingThroughGraph { .. }) {
+            return banner::Banner::take_read_notices(&self.context.paths).map(Message::Banner);
         }
         let refresh = matches!(
             event,

@@ -1,5 +1,5 @@
-//! The main window as drawn: the sidebar, the list under its search bar (with the "needs sign-in"
-//! banners and any problem with the store above it), the reader, the outbox panel and the status
+//! The main window as drawn: the sidebar, the list under its search bar (with the "reads through
+//! Microsoft 365" notices, the "needs sign-in" banners and any problem with the store above it), the reader, the outbox panel and the status
 //! bar. Each part's own view is in its module; this puts them together.
 
 use iced::widget::{button, column, container, row, rule, text, text_input};
@@ -25,6 +25,19 @@ pub fn window<'a>(
                 .padding([8, 12])
                 .width(Fill)
                 .style(style::notice),
+        );
+    }
+    for email in &state.banner.read_via_graph {
+        middle = middle.push(
+            container(
+                state
+                    .banner
+                    .read_notice_view(email, lang)
+                    .map(Message::Banner),
+            )
+            .padding([8, 12])
+            .width(Fill)
+            .style(style::notice),
         );
     }
     for account in background.accounts() {

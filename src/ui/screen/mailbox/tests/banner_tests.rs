@@ -322,3 +322,94 @@ fn a_proxy_asking_a_sync_for_its_password_is_signed_in_to_from_the_window() {
             .block_on(keyring_store::delete(PROXY, SecretKind::ProxyPassword));
     }
 }
+
+/// Exchange refused IMAP for an account's mailbox and its engine turned to Microsoft Graph (it
+/// recorded the turn in the account list, then said so): the window tells the person in a notice
+/// over the list, in ja and en, that stays when the engine's next report replaces the status line,
+/// goes when closed, is marked told in the account list, and is not shown again by the next
+/// start. An account that turned while no window told it (the window was closed first) is told
+/// by the next start, once.
+#[test]
+fn the_window_tells_once_that_imap_is_off_and_it_reads_through_microsoft_365() {
+    use tayori::sync::SyncEvent;
+    let email = "s21@example.test";
+    let because = "NO AUTHENTICATE failed.";
+    for lang in [Lang::Ja, Lang::En] {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let context = rig_context(&paths);
+        let accounts = tayori::account::Accounts::new(&paths);
+        accounts.upsert(rig_account(email)).unwrap();
+        let notice = fill(lang.text(Text::ReadViaGraphNotice), &[("account", email)]);
+        let told = || {
+            accounts
+                .get(email)
+                .unwrap()
+                .read_via_graph
+                .is_some_and(|graph| graph.told)
+        };
+
+        let mut person = window(
+            context.clone(),
+            lang,
+            tokio::runtime::Runtime::new().unwrap(),
+        );
+        assert!(!person.sees(&notice));
+        // What the engine does (src/sync/account.rs): records the turn, then reports it.
+        accounts.set_read_via_graph(email, because).unwrap();
+        person.engine_says(
+            email,
+            sync::Update::Event(SyncEvent::ReadingThroughGraph {
+                because: because.into(),
+            }),
+        );
+        person.settle();
+        assert!(
+            person.sees(&notice),
+            "the notice is over the list: {notice}"
+        );
+        assert!(told(), "marked told in the account list");
+        // The engine moves on: the status line says so, the notice stays.
+        person.engine_says(email, sync::Update::Event(SyncEvent::Idle));
+        person.settle();
+        let line = person.sync_line(lang).unwrap_or_default();
+        assert!(!line.contains(&notice), "{line}");
+        assert!(
+            person.sees(&notice),
+            "still shown after the status line moved on"
+        );
+        person.picture(
+            &format!("read-via-graph-notice-{lang:?}"),
+            &iced::Theme::Light,
+        );
+        person.click(lang.text(Text::DismissNotice));
+        person.settle();
+        assert!(!person.sees(&notice), "closed");
+
+        // The next start does not tell it again.
+        let again = window(
+            context.clone(),
+            lang,
+            tokio::runtime::Runtime::new().unwrap(),
+        );
+        assert!(!again.sees(&notice), "told once");
+
+        // Turned while no window told it: the next start tells it, once.
+        let other = "s20@example.test";
+        accounts.upsert(rig_account(other)).unwrap();
+        accounts.set_read_via_graph(other, because).unwrap();
+        let other_notice = fill(lang.text(Text::ReadViaGraphNotice), &[("account", other)]);
+        let start = window(
+            context.clone(),
+            lang,
+            tokio::runtime::Runtime::new().unwrap(),
+        );
+        assert!(
+            start.sees(&other_notice),
+            "told at the start: {other_notice}"
+        );
+        assert!(!start.sees(&notice));
+        let again = window(context, lang, tokio::runtime::Runtime::new().unwrap());
+        assert!(!again.sees(&other_notice), "and only then");
+    }
+}

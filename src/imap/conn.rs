@@ -166,6 +166,11 @@ impl Conn {
         self.broken_uid
     }
 
+    /// Whether the connection is out of step (or gone): no further command can be sent on it.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
     /// The biggest literal the next command's answers may carry (reset when it completes).
     pub(super) fn limit_literals(&mut self, limit: LiteralLimit) {
         self.literal = limit;

@@ -220,6 +220,16 @@ impl Conn {
         envelopes: &mut Vec<NewEnvelope>,
         unreadable: &mut Vec<Option<u32>>,
     ) -> Result<(), CommandError> {
+        let tag = self.send_envelope_fetch(uids).await?;
+        self.read_envelopes(&tag, envelopes, unreadable).await
+    }
+
+    /// Sends the FETCH for the headers of `uids` (sorted ascending) without waiting for its
+    /// answer, which [`Conn::read_envelopes`] reads. Sent while the previous FETCH's answer is
+    /// still arriving (IMAP allows pipelining, RFC 3501 §5.5), it keeps the server busy instead of
+    /// idle for a round trip and its start-up between chunks. The server answers commands in the
+    /// order they were sent, so each answer is read after the one before it completed.
+    pub async fn send_envelope_fetch(&mut self, uids: &[u32]) -> Result<RequestId, CommandError> {
         let modseq = if self.has_condstore() { " MODSEQ" } else { "" };
         // The server's lasting identity of each message, where it has one, so a copy in another
         // folder (a Gmail label, All Mail) is known as such before its body is downloaded.
@@ -230,13 +240,24 @@ impl Conn {
         } else {
             ""
         };
-        let command = format!(
+        self.send(&format!(
             "UID FETCH {} (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER]{modseq}{identity})",
             uid_set(uids)
-        );
+        ))
+        .await
+    }
+
+    /// Reads the answer to a FETCH sent by [`Conn::send_envelope_fetch`] (as
+    /// [`Conn::fetch_envelopes`] describes). Every FETCH sent before it must have been read.
+    pub async fn read_envelopes(
+        &mut self,
+        tag: &RequestId,
+        envelopes: &mut Vec<NewEnvelope>,
+        unreadable: &mut Vec<Option<u32>>,
+    ) -> Result<(), CommandError> {
+        // Set here, not when sent: the completion of the command before it resets the limit.
         self.limit_literals(LiteralLimit::Fixed(HEADER_LITERAL));
-        let tag = self.send(&command).await?;
-        while let Some(item) = self.next_item(&tag, envelope_of).await? {
+        while let Some(item) = self.next_item(tag, envelope_of).await? {
             match item {
                 Item::Read(envelope) => envelopes.extend(envelope),
                 Item::Unreadable { uid, fetch: true } => unreadable.push(uid),
@@ -244,6 +265,17 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Reads and drops the answer to a command sent ahead whose results are no longer wanted (the
+    /// work it was for stopped), so that the connection stays in step for the next command.
+    /// Errors are its own: the caller already has the one that matters.
+    pub async fn discard_answer(&mut self, tag: &RequestId) {
+        if self.is_broken() {
+            return;
+        }
+        self.limit_literals(LiteralLimit::Fixed(HEADER_LITERAL));
+        while let Ok(Some(_)) = self.next_item(tag, |_| ()).await {}
     }
 
     /// Starts fetching the whole messages `wanted` (UID and RFC822.SIZE, sorted ascending by

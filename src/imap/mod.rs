@@ -33,6 +33,7 @@ use crate::net::NetError;
 
 /// Kept at its old path (`auth::Credentials` is the owner) for the window and the command line.
 pub use crate::auth::Credentials;
+pub use async_imap::imap_proto::RequestId;
 pub use conn::{CommandError, Conn, Item};
 pub use connect::{bearer_mechanism, connect, login};
 pub use syntax::{decode_mailbox_name, parse_internal_date};

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use tokio::sync::mpsc;
 
 use super::{Engine, Skipped, SyncError, SyncEvent, joined};
-use crate::imap::{CommandError, Conn, Item};
+use crate::imap::{CommandError, Conn, Item, RequestId};
 use crate::redact::{SERVER_TEXT_CHARS, server_text};
 use crate::store::{
     Checkpointer, Flags, NewBody, NewEnvelope, Packer, PreparedBody, SpooledBody, StoreError,
@@ -16,6 +16,8 @@ use crate::store::{
 
 /// How many headers to ask for per FETCH.
 const ENVELOPE_CHUNK: usize = 1000;
+/// How many chunks of headers may wait for the store while the network goes on.
+const STORE_BEHIND: usize = 2;
 /// How many whole messages to ask for per FETCH (bounded further by size).
 const BODY_CHUNK: usize = 2000;
 const BODY_CHUNK_BYTES: u64 = 128 * 1024 * 1024;
@@ -209,9 +211,12 @@ impl Engine {
         Ok(Some((uid, reason)))
     }
 
-    /// Fetches headers for `missing` (ascending UIDs), newest first, storing each chunk while the
-    /// next one is on the wire. A message whose answer cannot be read, or breaks the connection,
-    /// is stored as a placeholder and reported in `skipped`; the others go on.
+    /// Fetches headers for `missing` (ascending UIDs), newest first, in chunks. Three things
+    /// overlap: the server works on the next chunk's FETCH (sent before the answer to the one
+    /// before it is read), Tayori reads and parses the current one, and the store writes the ones
+    /// before it, in a task of its own a bounded number of chunks behind. A message whose answer
+    /// cannot be read, or breaks the connection, is stored as a placeholder and reported in
+    /// `skipped`; the others go on.
     pub(super) async fn fetch_envelopes(
         &self,
         conn: &mut Conn,
@@ -220,28 +225,58 @@ impl Engine {
         missing: Vec<u32>,
         skipped: &mut Vec<Skipped>,
     ) -> Result<usize, SyncError> {
+        use std::time::{Duration, Instant};
         let total = missing.len();
         if total == 0 {
             return Ok(0);
         }
-        let mut done = 0;
-        let mut added = 0;
-        let mut reconnects = Reconnects::default();
-        let mut pending: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+        let phase = Instant::now();
+        // Chunks read but not yet stored wait here (a chunk's headers are a few MB at most, so
+        // memory stays bounded whatever the folder's size). Each is committed in one transaction
+        // and reported as done only then, so the list shows what the store has.
+        let (sender, mut receiver) = mpsc::channel::<(usize, Vec<NewEnvelope>)>(STORE_BEHIND);
+        let store = self.store.clone();
+        let progress = self.progress.clone();
+        let folder_name = folder.to_owned();
+        let writer = tokio::spawn(async move {
+            let (mut added, mut done, mut busy) = (0, 0, Duration::ZERO);
+            while let Some((asked, envelopes)) = receiver.recv().await {
+                let started = Instant::now();
+                let store = store.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    store
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .add_envelopes(folder_id, &envelopes)
+                })
+                .await;
+                added += joined(written, "the mail store")?;
+                busy += started.elapsed();
+                done += asked;
+                progress(SyncEvent::Envelopes {
+                    folder: folder_name.clone(),
+                    done,
+                    total,
+                });
+            }
+            Ok::<_, SyncError>((added, busy))
+        });
         // Where the header phase's time goes: the server's answers, or the store.
-        let (phase, mut waited_network, mut waited_store) = (
-            std::time::Instant::now(),
-            std::time::Duration::ZERO,
-            std::time::Duration::ZERO,
-        );
-        for chunk in missing.rchunks(ENVELOPE_CHUNK) {
+        let (mut waited_network, mut blocked) = (Duration::ZERO, Duration::ZERO);
+        let mut reconnects = Reconnects::default();
+        let chunks: Vec<&[u32]> = missing.rchunks(ENVELOPE_CHUNK).collect();
+        // The FETCH already sent for the chunk to be read next.
+        let mut ahead = None;
+        let mut outcome = Ok(());
+        for (at, chunk) in chunks.iter().enumerate() {
             let mut envelopes = Vec::new();
-            let asked = std::time::Instant::now();
+            let asked = Instant::now();
             let fetched = self
                 .fetch_envelope_chunk(
                     conn,
                     folder,
-                    chunk,
+                    (chunk, chunks.get(at + 1).copied()),
+                    &mut ahead,
                     &mut envelopes,
                     skipped,
                     &mut reconnects,
@@ -250,53 +285,54 @@ impl Engine {
             waited_network += asked.elapsed();
             // Newest first within the chunk too, so the top of the list fills first.
             envelopes.sort_by_key(|e| std::cmp::Reverse(e.uid));
-            if let Some(previous) = pending.take() {
-                let waited = std::time::Instant::now();
-                added += joined(previous.await, "the mail store")?;
-                waited_store += waited.elapsed();
-            }
             // What arrived is committed even when the chunk broke off.
-            let store = self.store.clone();
-            pending = Some(tokio::task::spawn_blocking(move || {
-                store
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .add_envelopes(folder_id, &envelopes)
-            }));
+            let waited = Instant::now();
+            let sent = sender.send((chunk.len(), envelopes)).await;
+            blocked += waited.elapsed();
             if let Err(error) = fetched {
-                if let Some(previous) = pending.take() {
-                    joined(previous.await, "the mail store")?;
-                }
-                return Err(error);
+                outcome = Err(error);
+                break;
             }
-            done += chunk.len();
-            self.emit(SyncEvent::Envelopes {
-                folder: folder.to_owned(),
-                done,
-                total,
-            });
+            if sent.is_err() {
+                // The writer stopped: its error is returned below.
+                break;
+            }
         }
-        if let Some(previous) = pending.take() {
-            let waited = std::time::Instant::now();
-            added += joined(previous.await, "the mail store")?;
-            waited_store += waited.elapsed();
+        if let Some(tag) = ahead.take() {
+            // Stopped early: the answer to the FETCH sent ahead is read and dropped, so the
+            // connection stays in step for whatever comes next.
+            conn.discard_answer(&tag).await;
         }
+        drop(sender);
+        let network_ms = phase.elapsed().as_millis() as u64;
+        let tail = Instant::now();
+        // A store error (disk full) explains a stopped fetch better than the network side does.
+        let (added, store_busy) = joined(writer.await, "the mail store")?;
         tracing::debug!(
             total,
             ms = phase.elapsed().as_millis() as u64,
-            network_ms = waited_network.as_millis() as u64,
-            store_ms = waited_store.as_millis() as u64,
+            network_ms,
+            reading_ms = waited_network.as_millis() as u64,
+            blocked_on_store_ms = blocked.as_millis() as u64,
+            store_tail_ms = tail.elapsed().as_millis() as u64,
+            store_busy_ms = store_busy.as_millis() as u64,
             "fetching headers"
         );
+        outcome?;
         Ok(added)
     }
 
-    /// One chunk of headers, narrowed past messages that break the connection.
+    /// One chunk of headers, narrowed past messages that break the connection. `ahead` is the
+    /// FETCH already sent for `chunk`, if any; before the answer to it is read, the FETCH for
+    /// `next` is sent and left in `ahead` (none after a reconnection: the new connection has
+    /// nothing outstanding).
+    #[allow(clippy::too_many_arguments)]
     async fn fetch_envelope_chunk(
         &self,
         conn: &mut Conn,
         folder: &str,
-        chunk: &[u32],
+        (chunk, next): (&[u32], Option<&[u32]>),
+        ahead: &mut Option<RequestId>,
         envelopes: &mut Vec<NewEnvelope>,
         skipped: &mut Vec<Skipped>,
         reconnects: &mut Reconnects,
@@ -305,9 +341,17 @@ impl Engine {
         loop {
             let before = envelopes.len();
             let mut unreadable = Vec::new();
-            let result = conn
-                .fetch_envelopes(&remaining, envelopes, &mut unreadable)
-                .await;
+            let result = async {
+                let tag = match ahead.take() {
+                    Some(tag) => tag,
+                    None => conn.send_envelope_fetch(&remaining).await?,
+                };
+                if let Some(next) = next {
+                    *ahead = Some(conn.send_envelope_fetch(next).await?);
+                }
+                conn.read_envelopes(&tag, envelopes, &mut unreadable).await
+            }
+            .await;
             let mut handled: BTreeSet<u32> = envelopes[before..].iter().map(|e| e.uid).collect();
             let mut bad: Vec<u32> = unreadable
                 .iter()
@@ -349,6 +393,12 @@ impl Engine {
                 .copied()
                 .filter(|uid| !handled.contains(uid))
                 .collect();
+            if conn.is_broken() {
+                // What was sent ahead is gone with this connection (a new one may replace it
+                // below). On a connection still in step (a refusal), it is read and dropped by
+                // the caller when the error stops the folder.
+                *ahead = None;
+            }
             let Some((uid, reason)) = self
                 .skip_and_reconnect(conn, folder, error, |uid| open.contains(&uid), reconnects)
                 .await?

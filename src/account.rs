@@ -338,28 +338,25 @@ impl Accounts {
     /// The accounts whose person has not yet been told that they send through Microsoft 365,
     /// marked told: each person hears it once.
     pub fn take_graph_notices(&self) -> Result<Vec<String>, AccountsError> {
-        let mut untold = Vec::new();
-        self.change(|accounts| {
-            for account in accounts.iter_mut() {
-                if let Some(graph) = account.send_via_graph.as_mut()
-                    && !graph.told
-                {
-                    graph.told = true;
-                    untold.push(account.email.clone());
-                }
-            }
-            Ok(())
-        })?;
-        Ok(untold)
+        self.take_untold(|account| account.send_via_graph.as_mut())
     }
 
     /// The accounts whose person has not yet been told that they read through Microsoft 365
     /// because IMAP is off for their mailbox, marked told: each person hears it once.
     pub fn take_read_notices(&self) -> Result<Vec<String>, AccountsError> {
+        self.take_untold(|account| account.read_via_graph.as_mut())
+    }
+
+    /// The accounts whose `way` through Microsoft 365 (reading or sending) is recorded but not yet
+    /// told, marked told in the same change.
+    fn take_untold(
+        &self,
+        way: impl Fn(&mut Account) -> Option<&mut GraphSending>,
+    ) -> Result<Vec<String>, AccountsError> {
         let mut untold = Vec::new();
         self.change(|accounts| {
             for account in accounts.iter_mut() {
-                if let Some(graph) = account.read_via_graph.as_mut()
+                if let Some(graph) = way(account)
                     && !graph.told
                 {
                     graph.told = true;

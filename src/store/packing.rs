@@ -380,23 +380,7 @@ mod tests {
                      {text}\r\n-- \r\nYou are receiving this because you are subscribed to this thread.\r\nReply to this email directly or view it on the web.\r\n",
                     next(9), next(250), words[next(words.len())], next(1_000_000), next(60)
                 );
-                let header_end = raw.find("\r\n\r\n").unwrap() + 4;
-                (
-                    NewEnvelope {
-                        server_identity: None,
-                        uid,
-                        flags: Flags::default(),
-                        keywords: vec![],
-                        modseq: Some(1),
-                        internal_date: None,
-                        size: raw.len() as u32,
-                        header: raw.as_bytes()[..header_end].to_vec(),
-                    },
-                    NewBody {
-                        uid,
-                        raw: raw.into_bytes(),
-                    },
-                )
+                envelope_and_body(uid, raw)
             })
             .collect()
     }

@@ -48,6 +48,11 @@ pub(super) fn message(uid: u32, subject: &str, body: &str) -> (NewEnvelope, NewB
          Message-ID: <m{uid}@example.jp>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0900\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     );
+    envelope_and_body(uid, raw)
+}
+
+/// A message as the sync hands it to the store: the envelope (its header) and the whole `raw`.
+pub(super) fn envelope_and_body(uid: u32, raw: String) -> (NewEnvelope, NewBody) {
     let header_end = raw.find("\r\n\r\n").unwrap() + 4;
     (
         NewEnvelope {

@@ -14,6 +14,15 @@ previous one's write-back.
   C  mbsync     default `FSync yes`: an fsync per message
   D  floor      benches/floor.py: one `UID FETCH 1:* (BODY.PEEK[])` over TLS, bytes discarded
 
+With GRAPH=1 a fifth program joins the same rounds:
+
+  E  Tayori Graph  `tayori sync` of the same mailbox read through Microsoft Graph: the rig's Graph
+                emulator (tests/rig/idp/exchange.mjs, backed by the same Dovecot storage) serves
+                bench@contoso.test, whose Maildir holds the same files as bench@example.test's. The
+                account is signed in the way a person signs in (the browser driver against the
+                rig's Entra emulator, outside the timed part) and pinned to Graph by the
+                administrator's policy (`transport = "graph"`). Same store, same durability as A.
+
 Prints per program min/median wall time and peak RSS (GNU time's maximum resident set), per pair
 the ratio of each round and its median, and the goals of the sync issue beside them. Then, for
 Tayori alone: every header in the store (polled read-only from SQLite, as the window would see it),
@@ -33,6 +42,13 @@ ENV = dict(os.environ, TAYORI_DNS_SERVER="127.0.0.1:10053", LANG="en_US.UTF-8")
 # the name to that address for mbsync and the floor; Tayori finds it through the rig's DNS.
 SERVER = os.environ.get("SERVER", "dovecot")
 HOST = "exchange.example.test" if SERVER == "exchange" else "localhost"
+# GRAPH=1: the same mailbox through the rig's Microsoft Graph emulator (Contoso's bench mailbox).
+GRAPH = os.environ.get("GRAPH", "") not in ("", "0")
+GRAPH_USER = "bench@contoso.test"
+GRAPH_PASSWORD = "bench-entra-secret"
+CONTOSO_APP = "c0c00000-0000-4000-8000-00000000a004"
+CONTOSO_TID = "aaaabbbb-0000-4c0c-8000-000000000001"
+ENTRA_ADMIN = ("127.0.0.30", 9000)
 GOAL_VS_PEER = 0.8
 GOAL_VS_FLOOR = 1.6
 GOAL_RSS_MB = 64
@@ -40,7 +56,10 @@ GOAL_HEADERS_S = 1.0
 
 
 def tayori_env(home):
-    return dict(ENV, TAYORI_HOME=home, TAYORI_POLICY_FILE=os.path.join(home, "none.toml"),
+    # A profile made by new_graph_home carries the Contoso policy; the others none.
+    policy = os.path.join(home, "policy.toml")
+    return dict(ENV, TAYORI_HOME=home,
+                TAYORI_POLICY_FILE=policy if os.path.exists(policy) else os.path.join(home, "none.toml"),
                 TAYORI_ISPDB_URL="https://ispdb.example.test/v1.1/")
 
 
@@ -62,6 +81,52 @@ def new_home(user=USER, password=PASSWORD):
             sys.exit(f"unexpected account settings:\n{text}")
         with open(accounts, "w") as f:
             f.write(text.replace('host = "mail.example.test"', f'host = "{HOST}"', 1))
+    return home
+
+
+def contoso_policy(path):
+    """The administrator's policy as tests/graph_read.rs writes it: Contoso's own app registration,
+    reading and sending pinned to Microsoft Graph."""
+    with open(path, "w") as f:
+        f.write(f"""[[provider]]
+name = "Contoso"
+domains = ["contoso.test"]
+imap = {{ host = "outlook.office365.com", port = 993, security = "tls" }}
+smtp = {{ host = "smtp.office365.com", port = 587, security = "starttls" }}
+sign_in = ["oauth2"]
+transport = "graph"
+[provider.oauth2]
+issuer = "https://login.microsoftonline.com/{CONTOSO_TID}/v2.0"
+authorization_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/authorize"
+token_endpoint = "https://login.microsoftonline.com/{CONTOSO_TID}/oauth2/v2.0/token"
+scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]
+client_id = "{CONTOSO_APP}"
+""")
+
+
+def contoso_grants_graph():
+    """Contoso's administrator consents to its app reading mail through Graph (Mail.ReadWrite
+    needs an administrator in a default tenant), as tests/graph_read.rs does."""
+    import http.client
+    scopes = ["openid", "profile", "email", "offline_access",
+              "https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send",
+              "https://graph.microsoft.com/Mail.ReadWrite", "https://graph.microsoft.com/Mail.Send",
+              "https://graph.microsoft.com/Mail.ReadWrite.Shared", "https://graph.microsoft.com/Mail.Send.Shared"]
+    conn = http.client.HTTPConnection(*ENTRA_ADMIN, timeout=10)
+    conn.request("POST", "/tenants/contoso.test/grants", json.dumps({"client_id": CONTOSO_APP, "scopes": scopes}),
+                 {"Content-Type": "application/json"})
+    answer = conn.getresponse()
+    if answer.status // 100 != 2:
+        sys.exit(f"the Entra emulator refused the grant: {answer.status} {answer.read()!r}")
+
+
+def new_graph_home():
+    """A new profile with bench@contoso.test signed in through the browser (the rig's browser
+    driver plays the person) under the policy pinning Graph."""
+    home = tempfile.mkdtemp(prefix="tayori-bench-graph-")
+    contoso_policy(os.path.join(home, "policy.toml"))
+    driver = f"python3 {ROOT}/tests/browser-driver.py {GRAPH_USER} {GRAPH_PASSWORD}"
+    tayori(home, "account", "add", GRAPH_USER, "--browser", driver)
     return home
 
 
@@ -145,9 +210,12 @@ class Tayori:
         self.indexed = []
         self.stores = []
 
+    def new_home(self):
+        return new_home()
+
     def run(self):
         self.clean()
-        self.home = new_home()
+        self.home = self.new_home()
         db = store_path(self.home)
         exit_wall, rss, out, headers, synced = timed(
             [BIN, "sync"], env=tayori_env(self.home),
@@ -169,6 +237,14 @@ class Tayori:
         if self.home:
             shutil.rmtree(self.home, ignore_errors=True)
             self.home = None
+
+
+class TayoriGraph(Tayori):
+    """The same `tayori sync`, the account read through Microsoft Graph (GRAPH=1)."""
+    name = "Tayori Graph"
+
+    def new_home(self):
+        return new_graph_home()
 
 
 class Mbsync:
@@ -280,9 +356,9 @@ def idle_latency(rounds=10):
         shutil.rmtree(home, ignore_errors=True)
 
 
-def mailbox_status():
+def mailbox_status(user=USER):
     status = subprocess.run(["doveadm", "-c", f"{STATE}/dovecot/dovecot.conf", "mailbox", "status",
-                             "-u", USER, "messages vsize", "INBOX"], capture_output=True, text=True)
+                             "-u", user, "messages vsize", "INBOX"], capture_output=True, text=True)
     fields = dict(part.split("=", 1) for part in status.stdout.split() if "=" in part)
     return int(fields["messages"]), int(fields["vsize"])
 
@@ -294,9 +370,21 @@ def interleaved(n):
     print(f"mailbox: {messages} messages, {vsize / 1e6:.0f} MB as IMAP delivers them (Dovecot on "
           f"loopback, IMAPS; clients and server share this machine's {os.cpu_count()} cores)")
     print(f"mail: {os.environ.get('MAIL', 'synthetic')}; server: {SERVER} ({HOST})")
-    print(f"binary: {os.path.relpath(BIN, ROOT)}; {ROUNDS} rounds, order A B C D rotated each round")
     tayori_p = Tayori(n)
     programs = [tayori_p, Mbsync(False), Mbsync(True), Floor()]
+    graph_p = None
+    if GRAPH:
+        graph_messages, graph_vsize = mailbox_status(GRAPH_USER)
+        if (graph_messages, graph_vsize) != (messages, vsize):
+            sys.exit(f"{GRAPH_USER}'s INBOX holds {graph_messages} messages ({graph_vsize} bytes), "
+                     f"not the bench mailbox's {messages} ({vsize} bytes)")
+        print(f"Graph: {GRAPH_USER} holds the same {messages} messages, read through the rig's Graph "
+              f"emulator (tests/rig/idp/exchange.mjs over Dovecot; delta pages and $value as Graph serves them)")
+        contoso_grants_graph()
+        graph_p = TayoriGraph(n)
+        programs.append(graph_p)
+    letters = " ".join("ABCDE"[:len(programs)])
+    print(f"binary: {os.path.relpath(BIN, ROOT)}; {ROUNDS} rounds, order {letters} rotated each round")
     # While iterating, e.g. SKIP="mbsync FSync yes" (on a busy disk it takes minutes a round);
     # the figures that decide come from a run of all four.
     skip = [name.strip() for name in os.environ.get("SKIP", "").split(",") if name.strip()]
@@ -311,13 +399,15 @@ def interleaved(n):
             line = []
             for program in order:
                 wall, peak = program.run()
-                if program is not tayori_p:
+                if program is not tayori_p and program is not graph_p:
                     program.clean()
                 times[program.name].append(wall)
                 rss[program.name].append(peak)
                 line.append(f"{program.name} {wall:.2f} s/{peak:.0f} MB")
             print(f"  round {r + 1}: " + " | ".join(line), flush=True)
         print(f"  Tayori's last summary: {tayori_p.summary}")
+        if graph_p:
+            print(f"  Tayori Graph's last summary: {graph_p.summary}")
         print(f"  floor's last run: {programs[-1].summary}")
 
         print(f"\n{'program (' + str(ROUNDS) + ' runs each)':<28}{'min':>9}{'median':>9}"
@@ -338,6 +428,15 @@ def interleaved(n):
             ratios[(a, b)] = statistics.median(per_round)
             print(f"  {a + ' / ' + b:<38} " + " ".join(f"{x:.2f}" for x in per_round)
                   + f"   median {ratios[(a, b)]:.2f}")
+
+        if graph_p:
+            # The figure issue 27 asks for: the same mailbox read through Graph beside IMAP.
+            per_round = [g / i for g, i in zip(times[graph_p.name], times[tayori_p.name])]
+            print(f"\nthe same mailbox through Microsoft Graph beside IMAP (issue 27)\n"
+                  f"  {'Tayori Graph / Tayori sync (IMAP)':<38} " + " ".join(f"{x:.2f}" for x in per_round)
+                  + f"   median {statistics.median(per_round):.2f}")
+            print(f"  Graph: {statistics.median(times[graph_p.name]) / n * 1000:.2f} ms a message "
+                  f"(median), IMAP {statistics.median(times[tayori_p.name]) / n * 1000:.2f} ms")
 
         # `tayori sync` exits once the search index is complete too (it says so on a line of its
         # own); what that costs, for the record beside the figures that decide.
@@ -375,6 +474,14 @@ def interleaved(n):
             nochange.append(time.monotonic() - start)
         print(f"\nno-change resync, whole process (10 runs): min {ms(min(nochange))}, "
               f"median {ms(statistics.median(nochange))}")
+        if graph_p:
+            nochange = []
+            for _ in range(10):
+                start = time.monotonic()
+                tayori(graph_p.home, "sync")
+                nochange.append(time.monotonic() - start)
+            print(f"no-change resync through Graph (delta queries), whole process (10 runs): "
+                  f"min {ms(min(nochange))}, median {ms(statistics.median(nochange))}")
     finally:
         for p in programs:
             p.clean()

@@ -16,6 +16,11 @@
 #                                               default (MAIL=synthetic) keeps earlier figures comparable
 #   SERVER=exchange benches/sync.sh             against the rig's Exchange-shaped profile (no
 #                                               CONDSTORE/QRESYNC/LIST-STATUS, a connection limit)
+#   GRAPH=1 benches/sync.sh                     adds "Tayori Graph" to the same rounds: the same
+#                                               mailbox (bench@contoso.test, the same files) read
+#                                               through the rig's Microsoft Graph emulator, the
+#                                               account pinned to Graph by the admin policy
+#                                               (issue 27); off in CI's short form
 # Each size's mailbox is generated once (seeded) under target/bench-mail/N and hard-linked into
 # Dovecot's Maildir, so switching sizes costs nothing.
 set -euo pipefail
@@ -47,8 +52,9 @@ else
 fi
 
 DOVECOT="doveadm -c $STATE/dovecot/dovecot.conf"
-HOME_DIR=$STATE/mail/example.test/bench
-MD=$HOME_DIR/Maildir
+BENCH_USERS=bench@example.test
+# GRAPH=1: Contoso's bench mailbox, which the Graph emulator serves, holds the same files.
+if [ "${GRAPH:-0}" != 0 ]; then BENCH_USERS="$BENCH_USERS bench@contoso.test"; fi
 
 # Puts the seeded N-message mailbox in place (generated once per size) with a fresh Dovecot index,
 # then reads it once so that the page cache is warm for every program alike.
@@ -62,15 +68,19 @@ mailbox() {
     python3 benches/gen_mailbox.py "$src" "$n" 42
     touch "$src/complete"
   fi
-  if [ "$(cat "$HOME_DIR/bench-source" 2>/dev/null)" != "$key" ]; then
-    rm -rf "$HOME_DIR"
-    mkdir -p "$MD/new" "$MD/tmp"
-    cp -al "$src/cur" "$MD/cur"
-    echo "$key" > "$HOME_DIR/bench-source"
-    chown -R 5000:5000 "$HOME_DIR"
-  fi
-  $DOVECOT force-resync -u bench@example.test INBOX
-  $DOVECOT fetch -u bench@example.test 'uid flags text' mailbox INBOX >/dev/null
+  local user home_dir md
+  for user in $BENCH_USERS; do
+    home_dir=$STATE/mail/${user#*@}/bench md=$STATE/mail/${user#*@}/bench/Maildir
+    if [ "$(cat "$home_dir/bench-source" 2>/dev/null)" != "$key" ]; then
+      rm -rf "$home_dir"
+      mkdir -p "$md/new" "$md/tmp"
+      cp -al "$src/cur" "$md/cur"
+      echo "$key" > "$home_dir/bench-source"
+      chown -R 5000:5000 "$home_dir"
+    fi
+    $DOVECOT force-resync -u "$user" INBOX
+    $DOVECOT fetch -u "$user" 'uid flags text' mailbox INBOX >/dev/null
+  done
 }
 
 if [ -n "${SCALE:-}" ]; then

@@ -85,7 +85,9 @@ function people(tenant, domain, locals, extra = {}) {
 }
 
 export const USERS = {
-  ...people('contoso', 'contoso.test', ['admin', 'adele', 'megan', 'lee', 'diego', ...seq(16)], {
+  // bench: the benchmark's mailbox read through Graph (benches/sync.sh GRAPH=1), the same mail as
+  // bench@example.test's
+  ...people('contoso', 'contoso.test', ['admin', 'adele', 'megan', 'lee', 'diego', 'bench', ...seq(17)], {
     admin: { role: 'global-admin', name: 'Contoso Admin' },
     adele: { name: 'Adele Vance' },
   }),

@@ -75,7 +75,26 @@ pub struct Account {
     /// (`crate::sync`'s Graph engine). The admin policy can also pin the way (`transport`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_via_graph: Option<GraphSending>,
+    /// Set when an account that read through Microsoft Graph because IMAP was off for its mailbox
+    /// found IMAP on again and reads through IMAP again (told once, like the turn to Graph).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via_imap_again: Option<ImapAgain>,
 }
+
+/// When an account returned to IMAP after reading through Microsoft Graph, and whether the
+/// person has been told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImapAgain {
+    /// Seconds since 1970 when IMAP accepted the mailbox again.
+    pub since: u64,
+    #[serde(default)]
+    pub told: bool,
+}
+
+/// How long an account read through Graph because IMAP was off waits before it asks IMAP again
+/// whether the administrator turned it back on: a day (one sign-in attempt a day is nothing to
+/// Exchange, and an admin's change is not a matter of minutes for the person).
+pub const IMAP_CHECK_INTERVAL: u64 = 86_400;
 
 /// Why and since when an account sends through Microsoft Graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +106,10 @@ pub struct GraphSending {
     /// Whether the person has been told (they are told once).
     #[serde(default)]
     pub told: bool,
+    /// For reading: seconds since 1970 when IMAP was last asked whether it is on again for the
+    /// mailbox (unset: not since `since`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap_checked: Option<u64>,
 }
 
 /// Which way an account's mail goes out, and why (shown in the account's settings).
@@ -167,6 +190,18 @@ pub fn reading_way(account: &Account) -> ReadingWay {
         None if account.read_via_graph.is_some() => ReadingWay::GraphImapOff,
         None => ReadingWay::Imap,
     }
+}
+
+/// When (seconds since 1970) an account read through Graph because IMAP was off for its mailbox
+/// next asks IMAP whether the administrator turned it on again: a day after it last asked (or
+/// after it turned to Graph). `None`: it does not ask (read through IMAP, or the policy pins
+/// Graph, which no answer from IMAP changes).
+pub fn imap_check_at(account: &Account) -> Option<u64> {
+    if reading_way(account) != ReadingWay::GraphImapOff {
+        return None;
+    }
+    let graph = account.read_via_graph.as_ref()?;
+    Some(graph.imap_checked.unwrap_or(graph.since) + IMAP_CHECK_INTERVAL)
 }
 
 /// Whether `account`, read through IMAP now, turns to Microsoft Graph should Exchange Online
@@ -310,6 +345,7 @@ impl Accounts {
                     because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
                     since: now_seconds(),
                     told: false,
+                    imap_checked: None,
                 });
             }
             Ok(())
@@ -324,9 +360,66 @@ impl Accounts {
                 .iter_mut()
                 .find(|a| a.email.eq_ignore_ascii_case(email))
                 .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            // (IMAP off again after it came back: this notice replaces that one)
+            account.read_via_imap_again = None;
             if account.read_via_graph.is_none() {
                 account.read_via_graph = Some(GraphSending {
                     because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
+                    since: now_seconds(),
+                    told: false,
+                    imap_checked: None,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Records that IMAP was asked (at `when`) whether it is on again for the mailbox of an account
+    /// read through Graph because IMAP was off.
+    pub fn set_imap_checked(&self, email: &str, when: u64) -> Result<(), AccountsError> {
+        self.change(|accounts| {
+            if let Some(graph) = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?
+                .read_via_graph
+                .as_mut()
+            {
+                graph.imap_checked = Some(when);
+            }
+            Ok(())
+        })
+    }
+
+    /// Asks for IMAP to be checked at the next sync ("Check again" in the account's settings,
+    /// `tayori account check-imap`), if the account reads through Graph because IMAP was off.
+    /// Answers whether it does.
+    pub fn check_imap_soon(&self, email: &str) -> Result<bool, AccountsError> {
+        self.change(|accounts| {
+            let account = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            Ok(match account.read_via_graph.as_mut() {
+                Some(graph) => {
+                    graph.imap_checked = Some(0);
+                    true
+                }
+                None => false,
+            })
+        })
+    }
+
+    /// Records that IMAP accepted the mailbox again: the account reads through IMAP from now on
+    /// (the person is told once).
+    pub fn set_read_via_imap_again(&self, email: &str) -> Result<(), AccountsError> {
+        self.change(|accounts| {
+            let account = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            if account.read_via_graph.take().is_some() {
+                account.read_via_imap_again = Some(ImapAgain {
                     since: now_seconds(),
                     told: false,
                 });
@@ -335,31 +428,36 @@ impl Accounts {
         })
     }
 
+    /// The accounts not yet told that they read through IMAP again, marked told.
+    pub fn take_imap_again_notices(&self) -> Result<Vec<String>, AccountsError> {
+        self.take_untold(|account| account.read_via_imap_again.as_mut().map(|a| &mut a.told))
+    }
+
     /// The accounts whose person has not yet been told that they send through Microsoft 365,
     /// marked told: each person hears it once.
     pub fn take_graph_notices(&self) -> Result<Vec<String>, AccountsError> {
-        self.take_untold(|account| account.send_via_graph.as_mut())
+        self.take_untold(|account| account.send_via_graph.as_mut().map(|g| &mut g.told))
     }
 
     /// The accounts whose person has not yet been told that they read through Microsoft 365
     /// because IMAP is off for their mailbox, marked told: each person hears it once.
     pub fn take_read_notices(&self) -> Result<Vec<String>, AccountsError> {
-        self.take_untold(|account| account.read_via_graph.as_mut())
+        self.take_untold(|account| account.read_via_graph.as_mut().map(|g| &mut g.told))
     }
 
     /// The accounts whose `way` through Microsoft 365 (reading or sending) is recorded but not yet
     /// told, marked told in the same change.
     fn take_untold(
         &self,
-        way: impl Fn(&mut Account) -> Option<&mut GraphSending>,
+        told: impl Fn(&mut Account) -> Option<&mut bool>,
     ) -> Result<Vec<String>, AccountsError> {
         let mut untold = Vec::new();
         self.change(|accounts| {
             for account in accounts.iter_mut() {
-                if let Some(graph) = way(account)
-                    && !graph.told
+                if let Some(told) = told(account)
+                    && !*told
                 {
-                    graph.told = true;
+                    *told = true;
                     untold.push(account.email.clone());
                 }
             }
@@ -514,6 +612,7 @@ mod tests {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         }
     }
 
@@ -599,5 +698,67 @@ mod tests {
             Accounts::new(&paths).list(),
             Err(AccountsError::Read { .. })
         ));
+    }
+
+    /// The way back to IMAP in the account list: the check recorded; IMAP on again clears the
+    /// turn to Graph and is told once; "Check again" makes the check due; IMAP off once more
+    /// replaces the older notice.
+    #[test]
+    fn imap_on_again_is_recorded_and_told_once() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        let accounts = Accounts::new(&paths);
+        let email = "t@contoso.test";
+        accounts.upsert(sample(email)).unwrap();
+        accounts
+            .set_read_via_graph(email, "AUTHENTICATE failed.")
+            .unwrap();
+        assert_eq!(
+            accounts.take_read_notices().unwrap(),
+            vec![email.to_owned()]
+        );
+        accounts.set_imap_checked(email, 1_000).unwrap();
+        assert_eq!(
+            accounts
+                .get(email)
+                .unwrap()
+                .read_via_graph
+                .unwrap()
+                .imap_checked,
+            Some(1_000)
+        );
+        assert!(accounts.check_imap_soon(email).unwrap());
+        assert_eq!(
+            accounts
+                .get(email)
+                .unwrap()
+                .read_via_graph
+                .unwrap()
+                .imap_checked,
+            Some(0),
+            "due at once"
+        );
+        accounts.set_read_via_imap_again(email).unwrap();
+        let account = accounts.get(email).unwrap();
+        assert!(account.read_via_graph.is_none());
+        assert!(account.read_via_imap_again.is_some());
+        assert!(
+            !accounts.check_imap_soon(email).unwrap(),
+            "nothing to check"
+        );
+        assert_eq!(
+            accounts.take_imap_again_notices().unwrap(),
+            vec![email.to_owned()]
+        );
+        assert!(
+            accounts.take_imap_again_notices().unwrap().is_empty(),
+            "once"
+        );
+        accounts
+            .set_read_via_graph(email, "AUTHENTICATE failed.")
+            .unwrap();
+        let account = accounts.get(email).unwrap();
+        assert!(account.read_via_imap_again.is_none() && account.read_via_graph.is_some());
     }
 }

@@ -231,6 +231,7 @@ async fn the_refresh_token_lives_in_the_keyring_and_is_deleted_with_the_account(
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         })
         .unwrap();
     keyring_store::save(&email, SecretKind::RefreshToken, &refresh)

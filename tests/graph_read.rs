@@ -10,7 +10,8 @@
 //!
 //! IMAP turned off for the mailbox (`Set-CASMailbox -ImapEnabled $false`, the Exchange emulator's
 //! IMAP switch in front of Dovecot; no `transport` in the policy, Tayori decides): `t01@contoso.test`
-//! has IMAP off from the start; `t02@contoso.test` has it turned off after it was added.
+//! has IMAP off from the start; `t02@contoso.test` has it turned off after it was added;
+//! `t17@contoso.test` has it turned on again (the way back to IMAP).
 
 mod support;
 
@@ -838,6 +839,145 @@ fn imap_turned_off_later_switches_to_graph_once_consented() {
         "{said}"
     );
     set_imap(user, true);
+}
+
+const IMAP_AGAIN_EN: &str = "IMAP is turned on again for your mailbox";
+const IMAP_AGAIN_JA: &str =
+    "で IMAP が再び有効になりました。Tayori は再び IMAP でメールを受信します。";
+
+/// The way back: an account that reads through Graph because IMAP was off for its mailbox asks
+/// IMAP once a day whether the administrator turned it on again (not before: IMAP on within the
+/// day goes unasked). Once IMAP accepts, a change made here meanwhile goes out through Graph, the
+/// way it was made, and the account reads through IMAP from that pass on, told once (en, not again
+/// in ja), its store kept: the same rows with the same bytes (nothing downloaded again, only the
+/// headers read to find each message again), and new mail comes through IMAP, Graph no longer
+/// asked. "Check again" (`tayori account check-imap`) asks at the next sync; an account the
+/// administrator's policy pins to Graph never asks IMAP.
+#[test]
+fn imap_turned_on_again_is_found_by_the_daily_check_and_the_store_is_kept() {
+    let _ = Rig::load();
+    let _turn = with_consent();
+    let user = "t17@contoso.test";
+    set_imap(user, false);
+    let seeded = seed(user, "ib", 6, 0);
+    let home = Home::unsigned(user, None);
+    let out = home.add();
+    assert!(out.status.success(), "account add: {}", text(&out));
+    home.sync();
+    let before = home.folder("Inbox");
+    assert_eq!(before.len(), 6);
+    let rows: HashMap<String, i64> = before
+        .keys()
+        .map(|mid| (mid.clone(), home.id_of("Inbox", mid)))
+        .collect();
+
+    // IMAP on again: within the day of the turn to Graph the account does not ask
+    set_imap(user, true);
+    let imap_before = requests(user, "IMAP AUTHENTICATE");
+    let said = home.sync();
+    assert!(!said.contains(IMAP_AGAIN_EN), "{said}");
+    assert_eq!(
+        requests(user, "IMAP AUTHENTICATE"),
+        imap_before,
+        "not asked within the day"
+    );
+
+    // a change made here while reading through Graph, then a day passes since the last check
+    let read_here = message_id("ib", 1);
+    home.store().set_seen(rows[&read_here], true).unwrap();
+    let paths = tayori::config::Paths::under(home.path());
+    let accounts = tayori::account::Accounts::new(&paths);
+    accounts
+        .set_imap_checked(user, tayori::account::now_seconds() - 86_400 - 60)
+        .unwrap();
+    let patches = requests(user, "PATCH message");
+    let said = home.sync();
+    assert_eq!(said.matches(IMAP_AGAIN_EN).count(), 1, "told once: {said}");
+    assert!(
+        requests(user, "IMAP AUTHENTICATE") > imap_before,
+        "IMAP asked"
+    );
+    assert_eq!(
+        requests(user, "PATCH message"),
+        patches + 1,
+        "the change made while reading through Graph went out through Graph"
+    );
+    assert!(flags_on_server(user, "INBOX", &read_here).contains("\\Seen"));
+    assert!(
+        said.contains("0 messages downloaded"),
+        "nothing downloaded again: {said}"
+    );
+    let said = text(&home.run(&["account", "list"], "en_US.UTF-8"));
+    assert!(
+        said.contains("Reads mail through the IMAP server outlook.office365.com:993."),
+        "{said}"
+    );
+    let account = accounts.get(user).unwrap();
+    assert!(account.read_via_graph.is_none());
+
+    // the store kept: the same rows (Graph's Inbox is IMAP's INBOX), the same bytes, the flag
+    let inbox = home.folder("INBOX");
+    assert_eq!(inbox.len(), 6);
+    for (mid, (flags, raw, count)) in &inbox {
+        assert_eq!(*count, 1, "{mid} once");
+        assert_eq!(raw.as_deref(), Some(&seeded[mid][..]), "{mid} byte-exact");
+        assert_eq!(
+            home.id_of("INBOX", mid),
+            rows[mid],
+            "{mid}: the same stored message"
+        );
+        assert_eq!(flags.seen, *mid == read_here, "{mid}");
+    }
+
+    // new mail comes through IMAP; Graph is not asked; told once only (ja)
+    let new = seed_message("ib", 40);
+    save_into_inbox(user, &new);
+    let deltas = requests(user, "GET delta");
+    let out = home.run(&["sync"], "ja_JP.UTF-8");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(IMAP_AGAIN_JA), "told only once: {said}");
+    assert_eq!(requests(user, "GET delta"), deltas, "Graph no longer asked");
+    let inbox = home.folder("INBOX");
+    assert_eq!(inbox.len(), 7);
+    assert_eq!(inbox[&message_id("ib", 40)].1.as_deref(), Some(&new[..]));
+
+    // "Check again": IMAP off once more, recorded; the check asked for runs at the next sync
+    // (before the day is out), finds IMAP still off and goes on through Graph
+    set_imap(user, false);
+    accounts
+        .set_read_via_graph(user, "AUTHENTICATE failed.")
+        .unwrap();
+    accounts
+        .set_imap_checked(user, tayori::account::now_seconds())
+        .unwrap();
+    let said = text(&home.run(&["account", "check-imap", user], "en_US.UTF-8"));
+    assert!(
+        said.contains("IMAP will be checked at the next sync."),
+        "{said}"
+    );
+    let imap_before = requests(user, "IMAP AUTHENTICATE");
+    home.sync();
+    assert!(requests(user, "IMAP AUTHENTICATE") > imap_before, "asked");
+    let checked = accounts.get(user).unwrap().read_via_graph.unwrap();
+    assert!(checked.imap_checked.unwrap() + 60 > tayori::account::now_seconds());
+
+    // pinned to Graph by the policy: IMAP is never asked, however long ago the last check
+    set_imap(user, true);
+    accounts.set_imap_checked(user, 0).unwrap();
+    let pinned = std::fs::read_to_string(&home.policy).unwrap().replace(
+        "[provider.oauth2]",
+        "transport = \"graph\"\n[provider.oauth2]",
+    );
+    std::fs::write(&home.policy, pinned).unwrap();
+    let imap_before = requests(user, "IMAP AUTHENTICATE");
+    let said = home.sync();
+    assert!(!said.contains(IMAP_AGAIN_EN), "{said}");
+    assert_eq!(
+        requests(user, "IMAP AUTHENTICATE"),
+        imap_before,
+        "the policy pins Graph"
+    );
 }
 
 /// Saves `raw` into `user`'s INBOX as delivered mail.

@@ -476,6 +476,7 @@ async fn processes_refreshing_one_account_at_once_never_revoke_its_sign_in() {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         })
         .unwrap();
     keyring_store::save(

@@ -90,6 +90,7 @@ async fn imap_home(case: &str, port: u16, security: imap::Security) -> (tempfile
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     });
     (home, email)
 }
@@ -612,6 +613,7 @@ async fn smtp_home(port: u16, security: Security) -> tempfile::TempDir {
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     })
 }
 
@@ -882,6 +884,7 @@ async fn oauth_home(case: &str, token_url: &str, imap_port: u16) -> (tempfile::T
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     });
     (home, email)
 }

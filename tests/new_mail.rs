@@ -39,6 +39,7 @@ fn account() -> Account {
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     }
 }
 

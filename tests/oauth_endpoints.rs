@@ -152,6 +152,7 @@ fn a_saved_account_with_a_plain_http_token_endpoint_sends_no_refresh_token() {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         })
         .unwrap();
     let canary = tayori::redact::Secret::new(format!("refresh-canary-{}", rand::random::<u64>()));

@@ -441,6 +441,7 @@ fn header_injection_is_refused_before_anything_is_queued() {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         })
         .unwrap();
     for (field, args) in [

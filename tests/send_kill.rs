@@ -83,6 +83,7 @@ async fn home_for(
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         })
         .unwrap();
     home

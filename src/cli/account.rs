@@ -62,6 +62,7 @@ pub fn run(paths: &Paths, settings: &Settings, action: AccountCommand) -> ExitCo
             AccountCommand::Reauth { email, browser } => {
                 reauth(settings, &accounts, &email, browser).await
             }
+            AccountCommand::CheckImap { email } => check_imap(&accounts, &email),
         }
     });
     runtime.shutdown_background();
@@ -521,6 +522,22 @@ async fn add_shared(
             &[("shared", &account.email), ("member", &member.email)]
         )
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "Check again": IMAP is asked at the next sync whether it is on again for the mailbox.
+fn check_imap(accounts: &Accounts, email: &str) -> anyhow::Result<ExitCode> {
+    let lang = Lang::from_system();
+    let account = accounts.get(email)?;
+    // (Read through IMAP, or pinned to Graph by the policy: nothing to check; the way is said.)
+    if tayori::account::imap_check_at(&account).is_some() && accounts.check_imap_soon(email)? {
+        println!("{}", lang.text(Text::CheckImapAgainAsked));
+    } else {
+        println!(
+            "{}",
+            tayori::account::reading_way(&account).describe(&account, lang)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -128,19 +128,24 @@ async fn sync_accounts(
 }
 
 /// Tells the person, once per account, that IMAP is off for their mailbox and that Tayori reads
-/// through Microsoft 365 instead.
+/// through Microsoft 365 instead — or that IMAP is on again and Tayori reads through it again.
 pub(super) fn tell_read_notices(accounts: &Accounts) {
     let lang = Lang::from_system();
-    match accounts.take_read_notices() {
-        Ok(untold) => {
-            for email in untold {
-                println!(
-                    "{}",
-                    fill(lang.text(Text::ReadViaGraphNotice), &[("account", &email)])
-                );
+    for (taken, words) in [
+        (accounts.take_read_notices(), Text::ReadViaGraphNotice),
+        (
+            accounts.take_imap_again_notices(),
+            Text::ReadViaImapAgainNotice,
+        ),
+    ] {
+        match taken {
+            Ok(untold) => {
+                for email in untold {
+                    println!("{}", fill(lang.text(words), &[("account", &email)]));
+                }
             }
+            Err(error) => tracing::warn!(%error, "could not record that the person was told"),
         }
-        Err(error) => tracing::warn!(%error, "could not record that the person was told"),
     }
 }
 
@@ -304,6 +309,8 @@ fn progress_reporter(bar: ProgressBar) -> tayori::sync::Progress {
         }
         // Told once, after the pass (`tell_read_notices`), from the account list.
         SyncEvent::ReadingThroughGraph { .. }
+        | SyncEvent::ReadingThroughImapAgain
+        | SyncEvent::ImapChecked
         | SyncEvent::ActionsReplayed(_)
         | SyncEvent::FolderDone { .. }
         | SyncEvent::Finished(_) => {}

@@ -238,6 +238,9 @@ pub enum AccountCommand {
         /// Only this account (default: all).
         email: Option<String>,
     },
+    /// For an account that reads through Microsoft 365 because IMAP was turned off for its
+    /// mailbox: ask IMAP at the next sync (instead of at the daily check) whether it is on again.
+    CheckImap { email: String },
     /// Sign in again (after a password change, an expired sign-in or a policy change).
     Reauth {
         email: String,
@@ -286,6 +289,7 @@ impl Command {
                 AccountCommand::Connections { .. } => "tayori account connections",
                 AccountCommand::Verify { .. } => "tayori account verify",
                 AccountCommand::Reauth { .. } => "tayori account reauth",
+                AccountCommand::CheckImap { .. } => "tayori account check-imap",
             },
             Command::Sync { .. } => "tayori sync",
             Command::List { .. } => "tayori list",

@@ -28,6 +28,18 @@ catalog! {
             en: "IMAP is turned off for your mailbox {account}; Tayori reads through Microsoft 365 instead. Your mail, folders and flags stay as they are.",
             ja: "メールボックス {account} では IMAP が無効になっています。Tayori は代わりに Microsoft 365 経由でメールを受信します。メール、フォルダー、フラグはこれまでどおりです。",
         }
+        /// Told once when an account that read through Microsoft Graph because IMAP was off found
+        /// IMAP on again (checked once a day).
+        ReadViaImapAgainNotice {
+            en: "IMAP is turned on again for your mailbox {account}; Tayori reads through IMAP again. Your mail, folders and flags stay as they are.",
+            ja: "メールボックス {account} で IMAP が再び有効になりました。Tayori は再び IMAP でメールを受信します。メール、フォルダー、フラグはこれまでどおりです。",
+        }
+        /// Account settings, beside "IMAP is turned off": ask IMAP now instead of at the daily check.
+        CheckImapAgain { en: "Check again", ja: "もう一度確認" }
+        CheckImapAgainAsked {
+            en: "IMAP will be checked at the next sync.",
+            ja: "次回の同期で IMAP を確認します。",
+        }
         ReadsViaGraphPolicy {
             en: "Reads mail through Microsoft 365 (Microsoft Graph): your administrator's policy says so.",
             ja: "Microsoft 365（Microsoft Graph）経由でメールを受信します。管理者のポリシーでそう設定されています。",

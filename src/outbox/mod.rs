@@ -398,6 +398,7 @@ mod tests {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         }
     }
 

@@ -252,6 +252,53 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The account reads through IMAP again (the administrator turned IMAP back on for the
+    /// mailbox): what only Graph needed goes — its item numbers, folder ids and delta links — and
+    /// every folder that was read through Graph is listed afresh by IMAP, as after a new
+    /// UIDVALIDITY. Its messages keep their stored bytes, flags and identities but lose their
+    /// numbers; IMAP's header pass adopts each one it finds again by Message-ID
+    /// ([`Store::add_envelopes`]), so nothing is downloaded again but the headers, and drops the
+    /// rest ([`Store::drop_unmatched`]). Graph's "Inbox" is IMAP's INBOX. Nothing to do (and
+    /// answers 0) for an account with no folder read through Graph; else answers how many.
+    pub fn leave_graph(&mut self, account_id: i64) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
+        let folders: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM folders WHERE account_id = ?1 AND remote_id IS NOT NULL",
+            )
+            .and_then(|mut s| s.query_map([account_id], |r| r.get(0))?.collect())
+            .map_err(|e| sqlite(&path, e))?;
+        if folders.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(
+            "UPDATE folders SET name = 'INBOX'
+             WHERE account_id = ?1 AND remote_id IS NOT NULL AND role = 'inbox' AND name <> 'INBOX'
+               AND NOT EXISTS (SELECT 1 FROM folders WHERE account_id = ?1 AND name = 'INBOX')",
+            [account_id],
+        )
+        .map_err(|e| sqlite(&path, e))?;
+        for folder in &folders {
+            tx.execute("DELETE FROM graph_items WHERE folder_id = ?1", [folder])
+                .map_err(|e| sqlite(&path, e))?;
+            tx.execute(
+                "UPDATE messages SET uid = NULL WHERE folder_id = ?1",
+                [folder],
+            )
+            .map_err(|e| sqlite(&path, e))?;
+            tx.execute(
+                "UPDATE folders SET remote_id = NULL, delta_link = NULL, uidvalidity = NULL,
+                     uidnext = NULL, highestmodseq = NULL, envelopes_complete = 0
+                 WHERE id = ?1",
+                [folder],
+            )
+            .map_err(|e| sqlite(&path, e))?;
+        }
+        tx.commit().map_err(|e| sqlite(&path, e))?;
+        Ok(folders.len())
+    }
+
     /// The raw bytes of a message already stored under `identity` (a message moved between
     /// folders is not downloaded again), if its body is here.
     pub fn stored_raw(

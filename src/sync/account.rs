@@ -79,10 +79,21 @@ impl AccountSync {
                 {
                     tracing::warn!(%error, "could not record that the account reads through Microsoft Graph");
                 }
+                let recorded = match &event {
+                    SyncEvent::ImapChecked => {
+                        accounts.set_imap_checked(&email, crate::account::now_seconds())
+                    }
+                    SyncEvent::ReadingThroughImapAgain => accounts.set_read_via_imap_again(&email),
+                    _ => Ok(()),
+                };
+                if let Err(error) = recorded {
+                    tracing::warn!(%error, "could not record whether IMAP is on again for the mailbox");
+                }
                 progress(event)
             })
         };
         let reading = crate::account::reading_way(&account);
+        let imap_check_at = crate::account::imap_check_at(&account);
         let graph = match &credentials {
             // A Microsoft 365 account reads through Graph when IMAP is off for the mailbox or
             // the policy says so; one read through IMAP keeps Graph ready for the day Exchange
@@ -109,6 +120,13 @@ impl AccountSync {
         )
         .await?;
         match graph {
+            // IMAP was off for the mailbox: Graph, and IMAP asked once a day whether it is on again
+            Some(graph) if imap_check_at.is_some() => {
+                tracing::info!(
+                    "reading the account through Microsoft Graph: IMAP was off for the mailbox"
+                );
+                engine.read_through_graph_while_imap_off(graph, imap_check_at.unwrap_or_default());
+            }
             Some(graph) if reading.through_graph() => {
                 tracing::info!(why = ?reading, "reading the account through Microsoft Graph");
                 engine.read_through_graph(graph);

@@ -192,6 +192,55 @@ impl Engine {
         }
     }
 
+    /// For an account read through Graph because IMAP was off for its mailbox: once its check is
+    /// due (a day after the last one, [`crate::account::imap_check_at`]), one IMAP sign-in asks
+    /// whether the administrator turned IMAP on again. Refused (or failing otherwise), the account
+    /// goes on through Graph and asks again a day later. Accepted, the changes made here are sent
+    /// the way they were made (through Graph) and the account reads through IMAP from this pass
+    /// on (told by [`SyncEvent::ReadingThroughImapAgain`]); the store is kept
+    /// ([`crate::store::Store::leave_graph`]). Answers IMAP's connection then.
+    pub(super) async fn imap_on_again(
+        &self,
+        graph: &Graph,
+    ) -> Result<Option<crate::imap::Conn>, SyncError> {
+        let now = crate::account::now_seconds();
+        {
+            let mut at = self.imap_check_at.lock().unwrap_or_else(|p| p.into_inner());
+            match *at {
+                Some(due) if now >= due => {
+                    *at = Some(now + crate::account::IMAP_CHECK_INTERVAL);
+                }
+                _ => return Ok(None),
+            }
+        }
+        self.emit(SyncEvent::ImapChecked);
+        let conn = match self.connect().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                match imap_turned_off(&error) {
+                    Some(because) => {
+                        tracing::info!(%because, "IMAP is still off for the mailbox; reading through Microsoft Graph")
+                    }
+                    None => {
+                        tracing::info!(%error, "IMAP could not be checked; reading through Microsoft Graph")
+                    }
+                }
+                return Ok(None);
+            }
+        };
+        tracing::info!("IMAP is on again for the mailbox; reading through IMAP again");
+        if let Err(error) = self.graph_replay(graph).await {
+            // asked again at the next pass
+            *self.imap_check_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
+            return Err(error);
+        }
+        self.imap_off
+            .store(false, std::sync::atomic::Ordering::Release);
+        *self.imap_check_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.emit(SyncEvent::ReadingThroughImapAgain);
+        Ok(Some(conn))
+    }
+
     /// A Graph refusal in the words that say what to do next: a permission not granted (Graph's
     /// `403 ErrorAccessDenied`, or Entra refusing the token for want of consent) names the
     /// permission and carries the admin-consent link with Graph's scopes.

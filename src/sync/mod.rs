@@ -286,6 +286,13 @@ pub enum SyncEvent {
     ReadingThroughGraph {
         because: String,
     },
+    /// An account read through Microsoft Graph because IMAP was off asked IMAP (once a day, or when
+    /// the person asked to check again) whether the administrator turned it on again (recorded
+    /// in the account list, so the next check is a day later whatever the answer).
+    ImapChecked,
+    /// ... and IMAP accepted the mailbox: the account reads through IMAP again from now on, its
+    /// store kept (recorded in the account list; the person is told once).
+    ReadingThroughImapAgain,
 }
 
 /// How many new messages a [`SyncEvent::NewMail`] describes one by one.
@@ -389,6 +396,9 @@ pub struct Engine {
     /// goes through Graph).
     graph_if_imap_off: Option<crate::graph::Graph>,
     imap_off: std::sync::atomic::AtomicBool,
+    /// While reading through Graph because IMAP was off: when (seconds since 1970) to ask IMAP
+    /// whether it is on again (`graph::Engine::imap_on_again`).
+    imap_check_at: std::sync::Mutex<Option<u64>>,
 }
 
 impl Engine {
@@ -428,6 +438,7 @@ impl Engine {
             graph: None,
             graph_if_imap_off: None,
             imap_off: std::sync::atomic::AtomicBool::new(false),
+            imap_check_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -441,6 +452,17 @@ impl Engine {
     /// IMAP is turned off for it (a Microsoft 365 account read through IMAP).
     pub fn read_through_graph_if_imap_off(&mut self, graph: crate::graph::Graph) {
         self.graph_if_imap_off = Some(graph);
+    }
+
+    /// Reads through `graph` because Exchange refused IMAP for the mailbox (recorded earlier), and
+    /// asks IMAP again from `check_at` on (seconds since 1970; then once a day) whether the
+    /// administrator turned it on again: if so, the account reads through IMAP again, keeping its
+    /// store, and turns to Graph again should IMAP be turned off once more.
+    pub fn read_through_graph_while_imap_off(&mut self, graph: crate::graph::Graph, check_at: u64) {
+        self.graph_if_imap_off = Some(graph);
+        self.imap_off
+            .store(true, std::sync::atomic::Ordering::Release);
+        *self.imap_check_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(check_at);
     }
 
     /// Whether the account reads through Microsoft Graph.
@@ -517,7 +539,15 @@ impl Engine {
     /// One complete pass: connect, bring everything up to date, log out.
     pub async fn sync_once(&self) -> Result<Summary, SyncError> {
         if let Some(graph) = self.reading_graph() {
-            return self.graph_sync_once(graph).await;
+            match self.imap_on_again(graph).await? {
+                // IMAP is on again: this pass and the next go through it
+                Some(mut conn) => {
+                    let summary = self.sync_all(&mut conn).await?;
+                    conn.logout().await;
+                    return Ok(summary);
+                }
+                None => return self.graph_sync_once(graph).await,
+            }
         }
         let mut conn = match self.connect().await {
             Ok(conn) => conn,
@@ -534,6 +564,16 @@ impl Engine {
     /// Replays queued changes, then brings every folder up to date: INBOX first, then the other
     /// special folders, then the rest.
     pub async fn sync_all(&self, conn: &mut Conn) -> Result<Summary, SyncError> {
+        // Folders last read through Graph (IMAP was off, and is on again) are listed afresh, their
+        // messages found again; a no-op otherwise (one query).
+        let account_id = self.account_id;
+        let left = self.db(move |store| store.leave_graph(account_id)).await?;
+        if left > 0 {
+            tracing::info!(
+                folders = left,
+                "reading through IMAP again; folders read through Microsoft Graph are listed afresh"
+            );
+        }
         let mut summary = Summary {
             actions_replayed: self.replay_actions(conn).await?,
             ..Summary::default()

@@ -53,14 +53,19 @@ impl Engine {
     }
 
     /// Graph has no IDLE for a desktop client: a pass every poll interval, and at once when a
-    /// change was queued here.
+    /// change was queued here. Read through Graph because IMAP was off, the account asks IMAP once
+    /// a day whether it is on again: then this answers IMAP's connection, and the watch goes on
+    /// through IMAP.
     async fn watch_graph(
         &self,
         graph: &crate::graph::Graph,
         wake: &Notify,
         backoff: &mut Duration,
-    ) -> Result<(), SyncError> {
+    ) -> Result<crate::imap::Conn, SyncError> {
         loop {
+            if let Some(conn) = self.imap_on_again(graph).await? {
+                return Ok(conn);
+            }
             self.graph_sync_once(graph).await?;
             self.index_in_background();
             *backoff = Duration::from_secs(1);
@@ -73,15 +78,15 @@ impl Engine {
     }
 
     async fn watch_session(&self, wake: &Notify, backoff: &mut Duration) -> Result<(), SyncError> {
-        if let Some(graph) = self.reading_graph() {
-            return self.watch_graph(graph, wake, backoff).await;
-        }
-        let mut conn = match self.connect().await {
-            Ok(conn) => conn,
-            Err(error) => {
-                let graph = self.turn_to_graph_if_imap_off(error).await?;
-                return self.watch_graph(graph, wake, backoff).await;
-            }
+        let mut conn = match self.reading_graph() {
+            Some(graph) => self.watch_graph(graph, wake, backoff).await?,
+            None => match self.connect().await {
+                Ok(conn) => conn,
+                Err(error) => {
+                    let graph = self.turn_to_graph_if_imap_off(error).await?;
+                    self.watch_graph(graph, wake, backoff).await?
+                }
+            },
         };
         self.sync_all(&mut conn).await?;
         self.index_in_background();

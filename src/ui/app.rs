@@ -267,6 +267,10 @@ impl App {
                 }
                 task
             }
+            Some(settings::Event::CheckImapAgain(email)) => {
+                self.background.check_imap_again(&email);
+                task
+            }
             Some(settings::Event::Added(account)) => {
                 tracing::info!(account = account.email, "shared mailbox added");
                 // The main window starts again from the account list, the new one's engine with it.

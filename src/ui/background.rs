@@ -169,6 +169,18 @@ impl Background {
         }
     }
 
+    /// The person asked for IMAP to be checked now ("Check again" in the settings, recorded in the
+    /// account list): the account's engine starts afresh and asks at its first pass.
+    pub fn check_imap_again(&mut self, email: &str) {
+        if let Some(account) = self.accounts.iter_mut().find(|a| a.email == email) {
+            if let Some(graph) = account.read_via_graph.as_mut() {
+                graph.imap_checked = Some(0);
+            }
+            self.sync.remove(&account.email);
+            *self.restarts.entry(account.email.clone()).or_default() += 1;
+        }
+    }
+
     /// Every engine starts afresh (the download range changed in the settings).
     pub fn restart_all(&mut self) {
         for account in &self.accounts {

@@ -443,6 +443,7 @@ pub fn account(email: &str) -> Account {
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     }
 }
 

@@ -127,6 +127,7 @@ pub fn alice_home(
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         })
         .unwrap();
     home

@@ -172,6 +172,7 @@ pub fn shared_mailbox(member: &Account, shared: &str) -> Result<Account, SetupEr
         shared_via: Some(member.email.clone()),
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     })
 }
 
@@ -247,6 +248,7 @@ pub async fn save(
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     };
     accounts.upsert(account.clone())?;
     crate::connections::note(&account.email, setup_contacts(plan, &account)).await;
@@ -334,6 +336,7 @@ mod tests {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         }
     }
 

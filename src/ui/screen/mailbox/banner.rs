@@ -5,7 +5,8 @@
 //! same form as the wizard's (what `tayori proxy sign-in` does), then every engine starts afresh.
 //! And the notice that an account reads through Microsoft 365 because IMAP is turned off for its
 //! mailbox: taken from the account list (marked told there, so a restart does not tell it again)
-//! and kept over the list until the person closes it.
+//! and kept over the list until the person closes it; likewise the notice that such an account
+//! found IMAP on again and reads through IMAP again.
 
 use std::collections::HashMap;
 
@@ -27,6 +28,8 @@ pub struct Banner {
     pub proxy: Option<proxy_sign_in::State>,
     /// The accounts whose "reads through Microsoft 365" notice is shown, until closed.
     pub read_via_graph: Vec<String>,
+    /// The accounts whose "reads through IMAP again" notice is shown, until closed.
+    pub imap_again: Vec<String>,
 }
 
 /// One account's "Sign in again" in the banner.
@@ -49,6 +52,9 @@ pub enum Message {
     ReadNotices(Vec<String>),
     /// The person closed an account's "reads through Microsoft 365" notice.
     DismissReadNotice(String),
+    /// The accounts just marked told that they read through IMAP again.
+    ImapAgainNotices(Vec<String>),
+    DismissImapAgainNotice(String),
 }
 
 /// What the banner asks of the main window.
@@ -89,6 +95,20 @@ impl Banner {
             }
             Message::DismissReadNotice(email) => {
                 self.read_via_graph.retain(|shown| *shown != email);
+                (Task::none(), None)
+            }
+            Message::ImapAgainNotices(untold) => {
+                for email in untold {
+                    // IMAP is back: the older "reads through Microsoft 365" notice is void
+                    self.read_via_graph.retain(|shown| *shown != email);
+                    if !self.imap_again.contains(&email) {
+                        self.imap_again.push(email);
+                    }
+                }
+                (Task::none(), None)
+            }
+            Message::DismissImapAgainNotice(email) => {
+                self.imap_again.retain(|shown| *shown != email);
                 (Task::none(), None)
             }
             Message::Password(email, password) => {
@@ -148,39 +168,80 @@ impl Banner {
     /// The accounts not yet told that they read through Microsoft 365, taken from the account list
     /// on a blocking thread and marked told there (as `tayori sync` tells them once): the window
     /// shows them until closed, and no later start shows them again.
+    /// (And those not yet told that they read through IMAP again, the same way.)
     pub fn take_read_notices(paths: &tayori::config::Paths) -> Task<Message> {
+        fn take(
+            accounts: tayori::account::Accounts,
+            which: fn(
+                &tayori::account::Accounts,
+            ) -> Result<Vec<String>, tayori::account::AccountsError>,
+            told: fn(Vec<String>) -> Message,
+        ) -> Task<Message> {
+            Task::perform(
+                async move {
+                    tokio::task::spawn_blocking(move || which(&accounts))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|taken| taken.map_err(|e| e.to_string()))
+                },
+                move |taken| match taken {
+                    Ok(untold) => told(untold),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not record that the person was told");
+                        told(Vec::new())
+                    }
+                },
+            )
+        }
         let accounts = tayori::account::Accounts::new(paths);
-        Task::perform(
-            async move {
-                tokio::task::spawn_blocking(move || accounts.take_read_notices())
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|taken| taken.map_err(|e| e.to_string()))
-            },
-            |taken| match taken {
-                Ok(untold) => Message::ReadNotices(untold),
-                Err(error) => {
-                    tracing::warn!(%error, "could not record that the person was told");
-                    Message::ReadNotices(Vec::new())
-                }
-            },
+        // one after the other: both change the account list under its lock
+        take(
+            accounts.clone(),
+            tayori::account::Accounts::take_read_notices,
+            Message::ReadNotices,
         )
+        .chain(take(
+            accounts,
+            tayori::account::Accounts::take_imap_again_notices,
+            Message::ImapAgainNotices,
+        ))
     }
 
     /// One account's "reads through Microsoft 365 because IMAP is off" notice, with its close
     /// button.
     pub fn read_notice_view<'a>(&'a self, email: &'a str, lang: Lang) -> Element<'a, Message> {
+        Self::notice_view(
+            lang.text(Text::ReadViaGraphNotice),
+            email,
+            lang,
+            Message::DismissReadNotice(email.to_owned()),
+        )
+    }
+
+    /// One account's "reads through IMAP again" notice, with its close button.
+    pub fn imap_again_view<'a>(&'a self, email: &'a str, lang: Lang) -> Element<'a, Message> {
+        Self::notice_view(
+            lang.text(Text::ReadViaImapAgainNotice),
+            email,
+            lang,
+            Message::DismissImapAgainNotice(email.to_owned()),
+        )
+    }
+
+    fn notice_view<'a>(
+        words: &str,
+        email: &str,
+        lang: Lang,
+        dismiss: Message,
+    ) -> Element<'a, Message> {
         row![
-            text(fill(
-                lang.text(Text::ReadViaGraphNotice),
-                &[("account", email)]
-            ))
-            .size(style::SMALL)
-            .width(iced::Fill),
+            text(fill(words, &[("account", email)]))
+                .size(style::SMALL)
+                .width(iced::Fill),
             iced::widget::button(text(lang.text(Text::DismissNotice)).size(style::SMALL))
                 .style(style::outline_button)
                 .padding([4, 12])
-                .on_press(Message::DismissReadNotice(email.to_owned())),
+                .on_press(dismiss),
         ]
         .spacing(8)
         .align_y(iced::Center)

@@ -555,7 +555,10 @@ impl State {
         }
         // The engine recorded the turn in the account list: the notice is taken from there, so it
         // is marked told and stays over the list (the status line moves on with the next event).
-        if matches!(event, SyncEvent::ReadingThroughGraph { .. }) {
+        if matches!(
+            event,
+            SyncEvent::ReadingThroughGraph { .. } | SyncEvent::ReadingThroughImapAgain
+        ) {
             return banner::Banner::take_read_notices(&self.context.paths).map(Message::Banner);
         }
         let refresh = matches!(

@@ -40,6 +40,19 @@ pub fn window<'a>(
             .style(style::notice),
         );
     }
+    for email in &state.banner.imap_again {
+        middle = middle.push(
+            container(
+                state
+                    .banner
+                    .imap_again_view(email, lang)
+                    .map(Message::Banner),
+            )
+            .padding([8, 12])
+            .width(Fill)
+            .style(style::notice),
+        );
+    }
     for account in background.accounts() {
         if account.needs_sign_in.is_some() {
             middle = middle.push(
@@ -269,6 +282,11 @@ pub fn sync_line(background: &Background, lang: Lang) -> Option<String> {
                 SyncEvent::ReadingThroughGraph { .. } => {
                     fill(lang.text(Text::ReadViaGraphNotice), &[("account", email)])
                 }
+                SyncEvent::ReadingThroughImapAgain => fill(
+                    lang.text(Text::ReadViaImapAgainNotice),
+                    &[("account", email)],
+                ),
+                SyncEvent::ImapChecked => lang.text(Text::SyncConnecting).to_owned(),
                 SyncEvent::Offline { retry_in, .. } => fill(
                     lang.text(Text::SyncOffline),
                     &[("seconds", &retry_in.as_secs().to_string())],

@@ -70,6 +70,8 @@ pub struct AccountState {
     pub shared: String,
     pub shared_busy: bool,
     pub shared_outcome: Option<SharedOutcome>,
+    /// "Check again" was pressed: IMAP is asked at the next sync whether it is on again.
+    pub imap_check_asked: bool,
 }
 
 /// What came of adding a shared mailbox.
@@ -113,6 +115,9 @@ pub enum Message {
     SharedAdded(String, String, Result<Box<Account>, Failure>),
     /// The proxy's sign-in form.
     ProxySignIn(proxy_sign_in::Message),
+    /// "Check again" beside "IMAP is turned off for your mailbox".
+    CheckImapAgain(String),
+    CheckImapAsked(String, Result<bool, String>),
 }
 
 /// What the screen asks of the application.
@@ -127,6 +132,8 @@ pub enum Event {
     Removed(String),
     /// An account was added (a shared mailbox): its engine starts.
     Added(Box<Account>),
+    /// The person asked for IMAP to be checked now: the account's engine starts afresh and asks.
+    CheckImapAgain(String),
 }
 
 impl State {
@@ -306,6 +313,35 @@ impl State {
                 }
             }
             Message::CancelRemove => self.confirm_remove = None,
+            Message::CheckImapAgain(email) => {
+                let accounts = tayori::account::Accounts::new(&self.context.paths);
+                let owner = email.clone();
+                return (
+                    Task::perform(
+                        async move {
+                            tokio::task::spawn_blocking(move || accounts.check_imap_soon(&owner))
+                                .await
+                                .map_err(|e| e.to_string())
+                                .and_then(|asked| asked.map_err(|e| e.to_string()))
+                        },
+                        move |asked| Message::CheckImapAsked(email.clone(), asked),
+                    ),
+                    None,
+                );
+            }
+            Message::CheckImapAsked(email, asked) => match asked {
+                Ok(true) => {
+                    self.accounts_state
+                        .entry(email.clone())
+                        .or_default()
+                        .imap_check_asked = true;
+                    return (Task::none(), Some(Event::CheckImapAgain(email)));
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "could not ask for IMAP to be checked again")
+                }
+            },
             Message::ToggleConnections(email) => {
                 if self.connections.remove(&email).is_some() {
                     return (Task::none(), None);
@@ -687,6 +723,21 @@ impl State {
                         way => way.describe(account, lang),
                     })
                 ),
+                // IMAP was off: asked once a day whether it is on again, or now on request
+                if tayori::account::imap_check_at(account).is_none() {
+                    Element::from(Space::new())
+                } else if state.is_some_and(|s| s.imap_check_asked) {
+                    text(lang.text(Text::CheckImapAgainAsked))
+                        .size(style::SMALL)
+                        .style(style::muted)
+                        .into()
+                } else {
+                    button(text(lang.text(Text::CheckImapAgain)).size(style::SMALL))
+                        .style(style::outline_button)
+                        .padding([4, 12])
+                        .on_press(Message::CheckImapAgain(account.email.clone()))
+                        .into()
+                },
                 detail(
                     if sending == tayori::account::SendingWay::Smtp {
                         Text::AccountOutgoing

@@ -40,6 +40,7 @@ fn account(email: &str, port: (u16, u16)) -> Account {
         shared_via: None,
         send_via_graph: None,
         read_via_graph: None,
+        read_via_imap_again: None,
     }
 }
 

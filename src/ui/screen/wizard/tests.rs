@@ -892,6 +892,7 @@ fn every_step_speaks_the_persons_language_and_is_drawn() {
             shared_via: None,
             send_via_graph: None,
             read_via_graph: None,
+            read_via_imap_again: None,
         };
         person.apply(Message::Verify(VerifyEvent::Saved(Box::new(account))));
         shows(&person, &[Text::DoneHeading, Text::OpenMailbox]);

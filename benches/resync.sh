@@ -19,6 +19,8 @@
 #   tests/rig/with-secret-service.sh benches/resync.sh
 #   PROFILE=debug FOLDERS=50 PER=20 RUNS=10 tests/rig/with-secret-service.sh benches/resync.sh
 #   SERVER=exchange tests/rig/with-secret-service.sh benches/resync.sh
+# BENCH_USER=s20@example.test uses that rig mailbox instead (so a benches/sync.sh run on the bench
+# user can go on meanwhile).
 # The bench user's mailbox is replaced; benches/sync.sh puts its own back on its next run (it
 # rebuilds whenever the mailbox it finds is not the size it wants).
 set -euo pipefail
@@ -41,7 +43,9 @@ else
 fi
 
 DOVECOT="doveadm -c $STATE/dovecot/dovecot.conf"
-HOME_DIR=$STATE/mail/example.test/bench
+BENCH_USER=${BENCH_USER:-bench@example.test}
+export BENCH_USER
+HOME_DIR=$STATE/mail/example.test/${BENCH_USER%@*}
 MD=$HOME_DIR/Maildir
 rm -rf "$HOME_DIR"
 mkdir -p "$MD/cur" "$MD/new" "$MD/tmp"
@@ -53,7 +57,7 @@ def write(directory, n, folder):
     os.makedirs(os.path.join(directory, "tmp"), exist_ok=True)
     os.makedirs(os.path.join(directory, "cur"), exist_ok=True)
     for i in range(n):
-        body = (f"From: Sender {i} <s{i}@example.test>\r\nTo: bench@example.test\r\n"
+        body = (f"From: Sender {i} <s{i}@example.test>\r\nTo: {os.environ['BENCH_USER']}\r\n"
                 f"Subject: {folder} message {i}\r\nMessage-ID: <{folder}.{i}@resync.example.test>\r\n"
                 f"Date: Mon, 2 Nov 2026 {i % 24:02d}:00:00 +0900\r\n\r\nMessage {i} of {folder}.\r\n")
         name = f"17000000{i:02d}.{folder}_{i}.rig:2,S"
@@ -65,7 +69,7 @@ for k in range(1, folders + 1):
 PY
 echo "resync-$FOLDERS-folders" > "$HOME_DIR/bench-source"
 chown -R 5000:5000 "$HOME_DIR"
-$DOVECOT force-resync -u bench@example.test '*'
+$DOVECOT force-resync -u "$BENCH_USER" '*'
 FOLDERS=$FOLDERS PER=$PER RUNS=$RUNS python3 - <<'PY'
 import os, shutil, sqlite3, statistics, sys, time
 sys.path.insert(0, "benches")

@@ -25,8 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE = os.environ.get("TAYORI_RIG_STATE", os.path.join(ROOT, "target", "rig"))
 BIN = os.environ.get("TAYORI_BENCH_BIN", os.path.join(ROOT, "target", "release", "tayori"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))
-USER = "bench@example.test"
-PASSWORD = "bench-app-password"
+# BENCH_USER: another of the rig's mailboxes (benches/resync.sh uses one while sync.sh runs).
+USER = os.environ.get("BENCH_USER", "bench@example.test")
+PASSWORD = USER.split("@")[0] + "-app-password"
 ENV = dict(os.environ, TAYORI_DNS_SERVER="127.0.0.1:10053", LANG="en_US.UTF-8")
 # SERVER=exchange: the rig's Exchange-shaped profile (exchange.example.test, 127.0.0.4: no
 # CONDSTORE, QRESYNC or LIST-STATUS, a connection limit; tests/rig/README.md). benches/sync.sh maps

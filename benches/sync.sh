@@ -56,7 +56,11 @@ else
 fi
 
 DOVECOT="doveadm -c $STATE/dovecot/dovecot.conf"
-HOME_DIR=$STATE/mail/example.test/bench
+# BENCH_USER: another of the rig's mailboxes (its password is the rig's "<local>-app-password"),
+# so that two runs can go on side by side.
+BENCH_USER=${BENCH_USER:-bench@example.test}
+export BENCH_USER
+HOME_DIR=$STATE/mail/example.test/${BENCH_USER%@*}
 MD=$HOME_DIR/Maildir
 
 # Puts the seeded N-message mailbox in place (generated once per size) with a fresh Dovecot index,
@@ -97,8 +101,8 @@ mailbox() {
     echo "$key" > "$HOME_DIR/bench-source"
     chown -R 5000:5000 "$HOME_DIR"
   fi
-  $DOVECOT force-resync -u bench@example.test INBOX
-  $DOVECOT fetch -u bench@example.test 'uid flags text' mailbox INBOX >/dev/null
+  $DOVECOT force-resync -u "$BENCH_USER" INBOX
+  $DOVECOT fetch -u "$BENCH_USER" 'uid flags text' mailbox INBOX >/dev/null
 }
 
 if [ -n "${SCALE:-}" ]; then

@@ -440,7 +440,8 @@ def scale_summary(results):
               f" {r['resync'] * 1000:>5.0f}ms {r['load']:>5.2f}")
     print(f"  (x: the per-message figure over that of {base['n']} messages; 1.00 = linear. "
           f"Mail per message differs a little between sizes: store/mail is the fair column.)")
-    if len(rows) >= 2:
+    if len(rows) >= 3:
+        # (Two sizes always lie on a line: it says something from three on.)
         # Least-squares line through (messages, figure): the fixed cost, the cost per message,
         # and how far the worst size lies from that line.
         for key, unit, scale_ in (("wall", "s", 1), ("store", "MB", 1e-6)):

@@ -111,93 +111,6 @@ fn compressed_batch(mut batch: Vec<NewBody>, packer: &Packer) -> Vec<PreparedBod
     })
 }
 
-/// How many connections besides the pass's own download bodies at once. With the pass's own,
-/// three: Exchange Online allows a mailbox some connections at once (the rig's Exchange-shaped
-/// profile 5), and the person's phone and Outlook need theirs.
-const HELPERS: usize = 2;
-/// Bodies over more than one connection only when there is this much to download: a second
-/// sign-in costs more than a few messages take.
-const HELPERS_ABOVE_MESSAGES: usize = 256;
-const HELPERS_ABOVE_BYTES: u64 = 8 * 1024 * 1024;
-/// How many messages (or bytes) one connection takes from the work at a time: small enough that
-/// the connections finish together and the newest messages come first, big enough that each
-/// FETCH carries many.
-const RUN_MESSAGES: usize = 200;
-const RUN_BYTES: u64 = 4 * 1024 * 1024;
-
-fn worth_helpers(missing: &[(u32, u32)]) -> bool {
-    missing.len() >= HELPERS_ABOVE_MESSAGES
-        || missing
-            .iter()
-            .map(|(_, size)| u64::from(*size))
-            .sum::<u64>()
-            >= HELPERS_ABOVE_BYTES
-}
-
-/// The bodies still to download, in runs, newest first, shared by the connections that download
-/// them: each takes the next run when it finished its last.
-struct BodyWork {
-    runs: std::sync::Mutex<std::collections::VecDeque<Vec<(u32, u32)>>>,
-    stopped: std::sync::atomic::AtomicBool,
-}
-
-impl BodyWork {
-    /// `missing` (newest first) cut into runs of [`RUN_MESSAGES`] or [`RUN_BYTES`].
-    fn new(missing: &[(u32, u32)]) -> BodyWork {
-        let mut runs = std::collections::VecDeque::new();
-        let mut run: Vec<(u32, u32)> = Vec::new();
-        let mut bytes = 0u64;
-        for &(uid, size) in missing {
-            if !run.is_empty() && (run.len() >= RUN_MESSAGES || bytes + u64::from(size) > RUN_BYTES)
-            {
-                runs.push_back(std::mem::take(&mut run));
-                bytes = 0;
-            }
-            bytes += u64::from(size);
-            run.push((uid, size));
-        }
-        if !run.is_empty() {
-            runs.push_back(run);
-        }
-        BodyWork {
-            runs: std::sync::Mutex::new(runs),
-            stopped: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    fn next(&self) -> Option<Vec<(u32, u32)>> {
-        if self.stopped.load(std::sync::atomic::Ordering::Acquire) {
-            return None;
-        }
-        self.runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
-    }
-
-    /// A run a failed connection did not finish, for the others (what it stored already is
-    /// stored again, the same bytes in the same row).
-    fn give_back(&self, run: Vec<(u32, u32)>) {
-        self.runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_front(run);
-    }
-
-    /// No connection starts another run.
-    fn stop(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::Release);
-    }
-}
-
 /// What the network side hands the decoder: a batch of whole messages, or one spooled message.
 enum Downloaded {
     Batch(Vec<NewBody>),
@@ -605,59 +518,137 @@ impl Engine {
                 .ok()
         };
         let phase = std::time::Instant::now();
-        let work = BodyWork::new(&missing);
-        // Big enough to be worth more connections: the server works on several messages at once
-        // (each of its connections is a process of its own) while this side stores them.
-        let helpers = if worth_helpers(&missing) { HELPERS } else { 0 };
-        let uidvalidity = conn.selected_uidvalidity();
-        let main = async {
-            let mut mine = Vec::new();
-            let mut blocked = std::time::Duration::ZERO;
-            let result = self
-                .download(
-                    conn,
-                    folder,
-                    folder_id,
-                    &work,
-                    &sender,
-                    &mut mine,
-                    &mut blocked,
-                )
-                .await;
-            if result.is_err() {
-                // The helpers stop after the run they are on.
-                work.stop();
-            }
-            (result, mine, blocked)
-        };
-        let helper = |n: usize| {
-            let (work, sender) = (&work, &sender);
-            async move {
-                if n >= helpers {
-                    return Ok((Vec::new(), std::time::Duration::ZERO));
+        let mut blocked = std::time::Duration::ZERO;
+        let network = async {
+            let mut start = 0;
+            let mut reconnects = Reconnects::default();
+            while start < missing.len() {
+                let (uid, size) = missing[start];
+                if spooled(size) {
+                    start += 1;
+                    let bad = match self.spool(conn, uid).await {
+                        Ok(Some(body)) => {
+                            if sender.send(Downloaded::Spooled(body)).await.is_err() {
+                                return Ok(());
+                            }
+                            continue;
+                        }
+                        Ok(None) => continue,
+                        Err(Spooling::Store(error)) => return Err(error.into()),
+                        Err(Spooling::Command(error)) => {
+                            let skip = self
+                                .skip_and_reconnect(
+                                    conn,
+                                    folder,
+                                    error,
+                                    |broken| broken == uid,
+                                    &mut reconnects,
+                                )
+                                .await?;
+                            match skip {
+                                Some(bad) => bad,
+                                None => {
+                                    // Again, on the new connection.
+                                    start -= 1;
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    self.body_skipped(folder, folder_id, bad, skipped).await?;
+                    continue;
                 }
-                self.helper(folder, folder_id, uidvalidity, work, sender)
-                    .await
-            }
-        };
-        let ((network_result, mine, blocked), first, second) =
-            tokio::join!(main, helper(0), helper(1));
-        skipped.extend(mine);
-        let mut blocked = blocked;
-        let mut helper_error = None;
-        for result in [first, second] {
-            match result {
-                Ok((theirs, waited)) => {
-                    skipped.extend(theirs);
-                    blocked += waited;
+                // A chunk: up to BODY_CHUNK messages or BODY_CHUNK_BYTES, newest first, up to the
+                // next message that is spooled.
+                let mut end = start;
+                let mut chunk_bytes = 0u64;
+                while end < missing.len()
+                    && !spooled(missing[end].1)
+                    && end - start < BODY_CHUNK
+                    && (end == start || chunk_bytes + u64::from(missing[end].1) <= BODY_CHUNK_BYTES)
+                {
+                    chunk_bytes += u64::from(missing[end].1);
+                    end += 1;
                 }
-                Err(error) => helper_error = Some(error),
+                let mut wanted: Vec<(u32, u32)> = missing[start..end].to_vec();
+                wanted.sort_unstable();
+                start = end;
+                while !wanted.is_empty() {
+                    let mut handled = BTreeSet::new();
+                    let mut bad = Vec::new();
+                    let mut batch = Vec::new();
+                    let mut batch_bytes = 0;
+                    let outcome: Result<(), CommandError> = 'fetch: {
+                        let mut bodies = match conn.fetch_bodies(&wanted).await {
+                            Ok(bodies) => bodies,
+                            Err(error) => break 'fetch Err(error),
+                        };
+                        loop {
+                            match bodies.next().await {
+                                Ok(Some(Item::Read(body))) => {
+                                    handled.insert(body.uid);
+                                    batch_bytes += body.raw.len();
+                                    batch.push(body);
+                                    if batch.len() >= WRITE_BATCH_COUNT
+                                        || batch_bytes >= WRITE_BATCH_BYTES
+                                    {
+                                        batch_bytes = 0;
+                                        let full = Downloaded::Batch(std::mem::take(&mut batch));
+                                        let waited = std::time::Instant::now();
+                                        let sent = sender.send(full).await;
+                                        blocked += waited.elapsed();
+                                        if sent.is_err() {
+                                            // The writer stopped (its error is returned below).
+                                            return Ok(());
+                                        }
+                                    }
+                                }
+                                Ok(Some(Item::Unreadable { uid, .. })) => {
+                                    if let Some(uid) = uid {
+                                        bad.push((uid, "its answer could not be read".to_owned()));
+                                    }
+                                }
+                                Ok(None) => break 'fetch Ok(()),
+                                Err(error) => break 'fetch Err(error),
+                            }
+                        }
+                    };
+                    // What arrived before a break is kept.
+                    if !batch.is_empty() && sender.send(Downloaded::Batch(batch)).await.is_err() {
+                        return Ok(());
+                    }
+                    let finished = outcome.is_ok();
+                    if let Err(error) = outcome {
+                        let open: Vec<u32> = wanted
+                            .iter()
+                            .map(|(uid, _)| *uid)
+                            .filter(|uid| !handled.contains(uid))
+                            .collect();
+                        bad.extend(
+                            self.skip_and_reconnect(
+                                conn,
+                                folder,
+                                error,
+                                |uid| open.contains(&uid),
+                                &mut reconnects,
+                            )
+                            .await?,
+                        );
+                    }
+                    for (uid, reason) in bad {
+                        handled.insert(uid);
+                        self.body_skipped(folder, folder_id, (uid, reason), skipped)
+                            .await?;
+                    }
+                    if finished {
+                        break;
+                    }
+                    wanted.retain(|(uid, _)| !handled.contains(uid));
+                }
             }
-        }
-        let network_result = match (network_result, helper_error) {
-            (Err(error), _) | (Ok(()), Some(error)) => Err(error),
-            (Ok(()), None) => Ok(()),
+            Ok::<_, SyncError>(())
         };
+        let network_result = network.await;
         tracing::debug!(
             network_ms = phase.elapsed().as_millis() as u64,
             blocked_ms = blocked.as_millis() as u64,
@@ -678,240 +669,6 @@ impl Engine {
         }
         network_result?;
         Ok(written)
-    }
-
-    /// A second connection for the bodies of `folder`: signs in, selects the folder (only if its
-    /// UIDVALIDITY is still the one the main connection saw, so UIDs mean the same messages) and
-    /// downloads runs of `work` until none is left. A helper that cannot connect, or whose
-    /// connection fails for good, gives its run back to the others: the pass goes on without it.
-    /// Only a store error (a full disk) is returned.
-    async fn helper(
-        &self,
-        folder: &str,
-        folder_id: i64,
-        uidvalidity: Option<u32>,
-        work: &BodyWork,
-        sender: &mpsc::Sender<Downloaded>,
-    ) -> Result<(Vec<Skipped>, std::time::Duration), SyncError> {
-        let mut skipped = Vec::new();
-        let mut blocked = std::time::Duration::ZERO;
-        if work.is_empty() {
-            return Ok((skipped, blocked));
-        }
-        let mut conn = match self.open_connection().await {
-            Ok(conn) => conn,
-            Err(error) => {
-                tracing::info!(%error, "no second connection for bodies; going on with one");
-                return Ok((skipped, blocked));
-            }
-        };
-        match conn.select(folder, None).await {
-            Ok(selected)
-                if selected.uidvalidity.is_some() && selected.uidvalidity == uidvalidity => {}
-            Ok(_) => {
-                tracing::info!(folder, "the folder changed meanwhile; no second connection");
-                conn.logout().await;
-                return Ok((skipped, blocked));
-            }
-            Err(error) => {
-                tracing::info!(%error, "no second connection for bodies; going on with one");
-                return Ok((skipped, blocked));
-            }
-        }
-        let result = self
-            .download(
-                &mut conn,
-                folder,
-                folder_id,
-                work,
-                sender,
-                &mut skipped,
-                &mut blocked,
-            )
-            .await;
-        conn.logout().await;
-        match result {
-            Ok(()) => Ok((skipped, blocked)),
-            Err(SyncError::Store(error)) => {
-                work.stop();
-                Err(SyncError::Store(error))
-            }
-            Err(error) => {
-                tracing::warn!(%error, "a second connection for bodies failed; the others go on");
-                Ok((skipped, blocked))
-            }
-        }
-    }
-
-    /// Downloads runs of `work` on `conn` until none is left (or another connection failed),
-    /// handing them to the compressing stage through `sender`.
-    #[allow(clippy::too_many_arguments)]
-    async fn download(
-        &self,
-        conn: &mut Conn,
-        folder: &str,
-        folder_id: i64,
-        work: &BodyWork,
-        sender: &mpsc::Sender<Downloaded>,
-        skipped: &mut Vec<Skipped>,
-        blocked: &mut std::time::Duration,
-    ) -> Result<(), SyncError> {
-        while let Some(run) = work.next() {
-            let outcome = self
-                .download_run(conn, folder, folder_id, &run, sender, skipped, blocked)
-                .await;
-            match outcome {
-                Ok(true) => {}
-                // The writer stopped (its error is returned by the caller).
-                Ok(false) => return Ok(()),
-                Err(error) => {
-                    work.give_back(run);
-                    return Err(error);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// One run of messages (newest first) on `conn`: whole messages in FETCHes of up to
-    /// [`BODY_CHUNK`], messages too big to hold whole in pieces. `Ok(false)`: the writer stopped.
-    #[allow(clippy::too_many_arguments)]
-    async fn download_run(
-        &self,
-        conn: &mut Conn,
-        folder: &str,
-        folder_id: i64,
-        missing: &[(u32, u32)],
-        sender: &mpsc::Sender<Downloaded>,
-        skipped: &mut Vec<Skipped>,
-        blocked: &mut std::time::Duration,
-    ) -> Result<bool, SyncError> {
-        let mut start = 0;
-        let mut reconnects = Reconnects::default();
-        while start < missing.len() {
-            let (uid, size) = missing[start];
-            if spooled(size) {
-                start += 1;
-                let bad = match self.spool(conn, uid).await {
-                    Ok(Some(body)) => {
-                        if sender.send(Downloaded::Spooled(body)).await.is_err() {
-                            return Ok(false);
-                        }
-                        continue;
-                    }
-                    Ok(None) => continue,
-                    Err(Spooling::Store(error)) => return Err(error.into()),
-                    Err(Spooling::Command(error)) => {
-                        let skip = self
-                            .skip_and_reconnect(
-                                conn,
-                                folder,
-                                error,
-                                |broken| broken == uid,
-                                &mut reconnects,
-                            )
-                            .await?;
-                        match skip {
-                            Some(bad) => bad,
-                            None => {
-                                // Again, on the new connection.
-                                start -= 1;
-                                continue;
-                            }
-                        }
-                    }
-                };
-                self.body_skipped(folder, folder_id, bad, skipped).await?;
-                continue;
-            }
-            // A chunk: up to BODY_CHUNK messages or BODY_CHUNK_BYTES, newest first, up to the
-            // next message that is spooled.
-            let mut end = start;
-            let mut chunk_bytes = 0u64;
-            while end < missing.len()
-                && !spooled(missing[end].1)
-                && end - start < BODY_CHUNK
-                && (end == start || chunk_bytes + u64::from(missing[end].1) <= BODY_CHUNK_BYTES)
-            {
-                chunk_bytes += u64::from(missing[end].1);
-                end += 1;
-            }
-            let mut wanted: Vec<(u32, u32)> = missing[start..end].to_vec();
-            wanted.sort_unstable();
-            start = end;
-            while !wanted.is_empty() {
-                let mut handled = BTreeSet::new();
-                let mut bad = Vec::new();
-                let mut batch = Vec::new();
-                let mut batch_bytes = 0;
-                let outcome: Result<(), CommandError> = 'fetch: {
-                    let mut bodies = match conn.fetch_bodies(&wanted).await {
-                        Ok(bodies) => bodies,
-                        Err(error) => break 'fetch Err(error),
-                    };
-                    loop {
-                        match bodies.next().await {
-                            Ok(Some(Item::Read(body))) => {
-                                handled.insert(body.uid);
-                                batch_bytes += body.raw.len();
-                                batch.push(body);
-                                if batch.len() >= WRITE_BATCH_COUNT
-                                    || batch_bytes >= WRITE_BATCH_BYTES
-                                {
-                                    batch_bytes = 0;
-                                    let full = Downloaded::Batch(std::mem::take(&mut batch));
-                                    let waited = std::time::Instant::now();
-                                    let sent = sender.send(full).await;
-                                    *blocked += waited.elapsed();
-                                    if sent.is_err() {
-                                        return Ok(false);
-                                    }
-                                }
-                            }
-                            Ok(Some(Item::Unreadable { uid, .. })) => {
-                                if let Some(uid) = uid {
-                                    bad.push((uid, "its answer could not be read".to_owned()));
-                                }
-                            }
-                            Ok(None) => break 'fetch Ok(()),
-                            Err(error) => break 'fetch Err(error),
-                        }
-                    }
-                };
-                // What arrived before a break is kept.
-                if !batch.is_empty() && sender.send(Downloaded::Batch(batch)).await.is_err() {
-                    return Ok(false);
-                }
-                let finished = outcome.is_ok();
-                if let Err(error) = outcome {
-                    let open: Vec<u32> = wanted
-                        .iter()
-                        .map(|(uid, _)| *uid)
-                        .filter(|uid| !handled.contains(uid))
-                        .collect();
-                    bad.extend(
-                        self.skip_and_reconnect(
-                            conn,
-                            folder,
-                            error,
-                            |uid| open.contains(&uid),
-                            &mut reconnects,
-                        )
-                        .await?,
-                    );
-                }
-                for (uid, reason) in bad {
-                    handled.insert(uid);
-                    self.body_skipped(folder, folder_id, (uid, reason), skipped)
-                        .await?;
-                }
-                if finished {
-                    break;
-                }
-                wanted.retain(|(uid, _)| !handled.contains(uid));
-            }
-        }
-        Ok(true)
     }
 
     /// Records that the server could not deliver a message's body (it is not asked for again in
@@ -1016,42 +773,5 @@ impl Engine {
             });
         }
         Ok(found)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The connections share the work in runs, newest first; a run a failed connection gives
-    /// back is the next one taken; once stopped, no run is handed out.
-    #[test]
-    fn bodies_are_shared_out_in_runs_newest_first() {
-        let missing: Vec<(u32, u32)> = (1..=500u32).rev().map(|uid| (uid, 1000)).collect();
-        assert!(worth_helpers(&missing));
-        assert!(!worth_helpers(&missing[..10]));
-        // A few big messages are worth it too.
-        assert!(worth_helpers(&[(3, 5_000_000), (2, 5_000_000)]));
-        let work = BodyWork::new(&missing);
-        let first = work.next().unwrap();
-        assert_eq!(first.len(), RUN_MESSAGES);
-        assert_eq!(first[0], (500, 1000));
-        let second = work.next().unwrap();
-        assert_eq!(second[0].0, 500 - RUN_MESSAGES as u32);
-        work.give_back(second.clone());
-        assert_eq!(work.next().unwrap(), second);
-        let third = work.next().unwrap();
-        assert_eq!(third.len(), 500 - 2 * RUN_MESSAGES);
-        assert!(work.next().is_none() && work.is_empty());
-
-        // Cut by bytes as well: a run holds at most RUN_BYTES unless one message is bigger.
-        let big: Vec<(u32, u32)> = (1..=10u32).rev().map(|uid| (uid, 1_500_000)).collect();
-        let work = BodyWork::new(&big);
-        let run = work.next().unwrap();
-        assert_eq!(run.len(), 2, "{run:?}");
-        work.stop();
-        assert!(work.next().is_none(), "stopped: no more runs");
-        let huge = BodyWork::new(&[(9, 30_000_000), (8, 100)]);
-        assert_eq!(huge.next().unwrap(), vec![(9, 30_000_000)]);
     }
 }

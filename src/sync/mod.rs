@@ -486,14 +486,6 @@ impl Engine {
     /// Signs in and prepares the connection (capabilities, QRESYNC enabled where offered).
     pub async fn connect(&self) -> Result<Conn, SyncError> {
         self.emit(SyncEvent::Connecting);
-        let conn = self.open_connection().await?;
-        self.emit(SyncEvent::Connected);
-        Ok(conn)
-    }
-
-    /// [`Engine::connect`] without telling the window: a second connection opened in the middle of
-    /// a pass (`fetch.rs`, bodies over more than one connection) is no "connecting" to show.
-    async fn open_connection(&self) -> Result<Conn, SyncError> {
         let server = &self.account.imap;
         crate::connections::note(
             &self.account.email,
@@ -518,6 +510,7 @@ impl Engine {
             idle = conn.has("IDLE"),
             "IMAP connection ready for sync"
         );
+        self.emit(SyncEvent::Connected);
         Ok(conn)
     }
 

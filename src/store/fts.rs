@@ -193,14 +193,14 @@ mod tests {
         let typed = query("会議室 予算").unwrap();
         assert!(typed.needs_check());
         let here = index_text("第二会議室の予算");
-        assert!(typed.holds_phrases(&[&here]));
+        assert!(typed.holds_phrases(&[here.as_str()]));
         // Every bigram is there, but not one after the other.
         let apart = index_text("会議の後で議室を…予算");
-        assert!(!typed.holds_phrases(&[&apart]));
+        assert!(!typed.holds_phrases(&[apart.as_str()]));
         // Each run within one field, but the runs may be in different fields.
         let subject = index_text("会議室");
         let body = index_text("予算");
-        assert!(typed.holds_phrases(&[&subject, &body]));
+        assert!(typed.holds_phrases(&[subject.as_str(), body.as_str()]));
         // Two characters are one token: the index alone decides.
         assert!(!query("予算 budget").unwrap().needs_check());
     }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::search::search_key;
 use super::threads::thread_id;
-use super::{Store, StoreError, fts, sqlite};
+use super::{Store, StoreError, sqlite};
 use crate::mime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

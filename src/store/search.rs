@@ -62,7 +62,7 @@ impl Store {
             let body_state: i64 = row.get(16).map_err(|e| self.error(e))?;
             let subject = fts::index_text(&summary.subject);
             let addresses = fts::index_text(&recipients);
-            let mut found = query.holds_phrases(&[&subject, &addresses]);
+            let mut found = query.holds_phrases(&[subject.as_str(), addresses.as_str()]);
             // Only a message whose text is in the index (decoded: 1 or 2) can have matched there.
             if !found
                 && matches!(body_state, 1 | 2)

@@ -1079,7 +1079,7 @@ async fn synced_comes_before_the_index_and_a_search_meanwhile_says_it_is_incompl
             "CREATE TEMP TABLE waiting AS SELECT s.id, s.search_key, m.subject
                  FROM stored_messages s JOIN messages m ON m.stored_id = s.id
                  ORDER BY s.id LIMIT 10;
-             UPDATE stored_messages SET body_state = 4, preview = '' WHERE id IN (SELECT id FROM waiting);
+             UPDATE stored_messages SET body_state = 4 WHERE id IN (SELECT id FROM waiting);
              UPDATE messages SET body_state = 4, preview = '' WHERE stored_id IN (SELECT id FROM waiting);
              DELETE FROM message_text WHERE rowid IN (SELECT search_key FROM waiting);
              INSERT INTO message_text (rowid, subject, addresses, body)

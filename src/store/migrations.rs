@@ -786,7 +786,19 @@ mod tests {
         let stop = std::sync::atomic::AtomicBool::new(false);
         assert_eq!(store.build_index(&stop, &mut |_, _| {}).unwrap(), 6);
         assert_eq!(store.unindexed_count().unwrap(), 0);
+        // The schema-4 rows above were indexed with Taro's address whatever their bytes say;
+        // built again from the bytes, Bob's message (6) and the one that is not a message (4)
+        // are no longer Taro's.
         for (typed, before) in searches.iter().zip(&hits_before) {
+            let before: Vec<i64> = match *typed {
+                "taro" => before
+                    .iter()
+                    .copied()
+                    .filter(|id| ![4, 6].contains(id))
+                    .collect(),
+                _ => before.clone(),
+            };
+            let before = &before;
             let after: Vec<i64> = store
                 .search(typed, 100)
                 .unwrap()

@@ -27,6 +27,10 @@ const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// How many messages' header fields are indexed at a time (they are short).
 const HEADER_BATCH_COUNT: i64 = 1000;
 
+/// A message waiting in `index_queue`: its search key, and its body state, subject and addresses
+/// (none when the message is gone).
+type QueuedHeader = (i64, Option<i64>, Option<String>, Option<String>);
+
 /// Messages to decode: their stored-message ids and first bytes.
 type Heads = Vec<(i64, Vec<u8>)>;
 /// Messages decoded for the index, by stored-message id.
@@ -199,7 +203,7 @@ impl Store {
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| sqlite(&path, e))?;
-            let batch: Vec<(i64, Option<i64>, Option<String>, Option<String>)> = tx
+            let batch: Vec<QueuedHeader> = tx
                 .prepare_cached(
                     "SELECT q.key, s.body_state, m.subject, m.recipients FROM index_queue q
                      LEFT JOIN stored_messages s ON s.search_key = q.key

@@ -13,6 +13,18 @@ use support::mailbox::{
 use tayori::store::{SortOrder, Store};
 
 /// Asserts that every standard folder holds exactly what the server holds.
+/// `bytes` in base64 as a mail body carries it: lines of 76 characters, each ended by CRLF.
+fn base64_lines(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut lines = String::with_capacity(encoded.len() + encoded.len() / 38 + 2);
+    for line in encoded.as_bytes().chunks(76) {
+        lines.push_str(std::str::from_utf8(line).unwrap());
+        lines.push_str("\r\n");
+    }
+    lines
+}
+
 async fn assert_matches_server(home: &std::path::Path, mailbox: &mut TestMailbox) {
     assert_folders_match_server(home, mailbox, &support::mailbox::FOLDERS).await;
 }
@@ -276,17 +288,13 @@ async fn japanese_malformed_8bit_and_25_mb_messages_are_all_kept() {
     let attachment: Vec<u8> = (0..25 * 1024 * 1024u32)
         .map(|i| (i * 7 % 251) as u8)
         .collect();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&attachment);
     let mut big = format!(
         "From: big@example.jp\r\nTo: {user}\r\nSubject: big file\r\nMessage-ID: <big.1@example.jp>\r\n\
          MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
          Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\n\
          Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     );
-    for line in encoded.as_bytes().chunks(76) {
-        big.push_str(std::str::from_utf8(line).unwrap());
-        big.push_str("\r\n");
-    }
+    big.push_str(&base64_lines(&attachment));
     big.push_str("--b--\r\n");
     mailbox.append("INBOX", big.as_bytes(), "").await;
 
@@ -885,18 +893,13 @@ async fn an_exchange_shaped_server_resyncs_by_uids_and_flags_within_its_connecti
             .await;
     }
     // 2.5 MB that does not compress (a photo, a PDF scan), base64 as mail carries it.
-    use base64::Engine;
     let photo: Vec<u8> = (0..1_900_000).map(|_| rand::random::<u8>()).collect();
     let mut big = format!(
         "From: camera@example.jp\r\nTo: {user}\r\nSubject: big photo\r\n\
          Message-ID: <photo.1@example.jp>\r\nMIME-Version: 1.0\r\n\
          Content-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     );
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&photo);
-    for line in encoded.as_bytes().chunks(76) {
-        big.push_str(std::str::from_utf8(line).unwrap());
-        big.push_str("\r\n");
-    }
+    big.push_str(&base64_lines(&photo));
     mailbox.append("INBOX", big.as_bytes(), "").await;
 
     let home = account_home(user);
@@ -1141,7 +1144,6 @@ async fn a_big_message_opened_outside_the_body_window_comes_in_pieces_byte_exact
         .append("INBOX", &message("window", 0, 300), "")
         .await;
     // 3.3 MB that does not compress, from 2001: outside a 30-day window.
-    use base64::Engine;
     let scan: Vec<u8> = (0..2_500_000).map(|_| rand::random::<u8>()).collect();
     let mut big = format!(
         "From: scanner@example.jp\r\nTo: {user}\r\nSubject: old scan\r\n\
@@ -1152,11 +1154,7 @@ async fn a_big_message_opened_outside_the_body_window_comes_in_pieces_byte_exact
          --b\r\nContent-Type: application/pdf; name=\"scan.pdf\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n"
     );
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&scan);
-    for line in encoded.as_bytes().chunks(76) {
-        big.push_str(std::str::from_utf8(line).unwrap());
-        big.push_str("\r\n");
-    }
+    big.push_str(&base64_lines(&scan));
     big.push_str("--b--\r\n");
     mailbox.append("INBOX", big.as_bytes(), "").await;
 

@@ -10,12 +10,17 @@
 # one `LIST … RETURN (STATUS (UIDVALIDITY UIDNEXT HIGHESTMODSEQ …))` (RFC 5819) answers for
 # every folder at once; per folder Tayori compares UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ with
 # what it stored and asks the store whether bodies are missing (one indexed query), and selects
-# nothing when all agree. A server without LIST-STATUS (the Exchange-shaped profile) makes every
-# folder a SELECT and a flags comparison instead: that case is sync-f's (benches/sync.sh).
+# nothing when all agree. A server without LIST-STATUS and CONDSTORE (SERVER=exchange, the rig's
+# Exchange-shaped profile, exchange.example.test on 127.0.0.4: tests/rig/README.md) gives no such
+# answer: every folder is a SELECT and a `UID FETCH 1:* (UID FLAGS)` compared with the store, so
+# that a flag changed or a message expunged elsewhere is found.
 #
 # usage (the rig running in your namespace, as root):
 #   tests/rig/with-secret-service.sh benches/resync.sh
 #   PROFILE=debug FOLDERS=50 PER=20 RUNS=10 tests/rig/with-secret-service.sh benches/resync.sh
+#   SERVER=exchange tests/rig/with-secret-service.sh benches/resync.sh
+# BENCH_USER=s20@example.test uses that rig mailbox instead (so a benches/sync.sh run on the bench
+# user can go on meanwhile).
 # The bench user's mailbox is replaced; benches/sync.sh puts its own back on its next run (it
 # rebuilds whenever the mailbox it finds is not the size it wants).
 set -euo pipefail
@@ -38,7 +43,9 @@ else
 fi
 
 DOVECOT="doveadm -c $STATE/dovecot/dovecot.conf"
-HOME_DIR=$STATE/mail/example.test/bench
+BENCH_USER=${BENCH_USER:-bench@example.test}
+export BENCH_USER
+HOME_DIR=$STATE/mail/example.test/${BENCH_USER%@*}
 MD=$HOME_DIR/Maildir
 rm -rf "$HOME_DIR"
 mkdir -p "$MD/cur" "$MD/new" "$MD/tmp"
@@ -50,7 +57,7 @@ def write(directory, n, folder):
     os.makedirs(os.path.join(directory, "tmp"), exist_ok=True)
     os.makedirs(os.path.join(directory, "cur"), exist_ok=True)
     for i in range(n):
-        body = (f"From: Sender {i} <s{i}@example.test>\r\nTo: bench@example.test\r\n"
+        body = (f"From: Sender {i} <s{i}@example.test>\r\nTo: {os.environ['BENCH_USER']}\r\n"
                 f"Subject: {folder} message {i}\r\nMessage-ID: <{folder}.{i}@resync.example.test>\r\n"
                 f"Date: Mon, 2 Nov 2026 {i % 24:02d}:00:00 +0900\r\n\r\nMessage {i} of {folder}.\r\n")
         name = f"17000000{i:02d}.{folder}_{i}.rig:2,S"
@@ -62,7 +69,7 @@ for k in range(1, folders + 1):
 PY
 echo "resync-$FOLDERS-folders" > "$HOME_DIR/bench-source"
 chown -R 5000:5000 "$HOME_DIR"
-$DOVECOT force-resync -u bench@example.test '*'
+$DOVECOT force-resync -u "$BENCH_USER" '*'
 FOLDERS=$FOLDERS PER=$PER RUNS=$RUNS python3 - <<'PY'
 import os, shutil, sqlite3, statistics, sys, time
 sys.path.insert(0, "benches")
@@ -77,6 +84,8 @@ try:
     stored_folders = db.execute("SELECT count(*) FROM folders").fetchone()[0]
     stored = db.execute("SELECT count(*) FROM messages").fetchone()[0]
     db.close()
+    print(f"server: {bench.SERVER} ({bench.HOST}); binary: {os.path.relpath(bench.BIN, bench.ROOT)}; "
+          f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     print(f"first sync: {stored_folders} folders, {stored} messages in {first:.2f} s")
     if stored != (folders + 1) * per:
         sys.exit(f"expected {(folders + 1) * per} messages in the store, found {stored}")
@@ -91,6 +100,7 @@ try:
           f"min {min(times) * 1000:.0f} ms, median {median * 1000:.0f} ms "
           f"(goal < 100 ms: {'met' if median < goal else 'NOT met'})")
     print("its summary: " + (last.stdout.strip().splitlines() or [""])[-1])
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 finally:
     shutil.rmtree(home, ignore_errors=True)
 PY

@@ -34,8 +34,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE = os.environ.get("TAYORI_RIG_STATE", os.path.join(ROOT, "target", "rig"))
 BIN = os.environ.get("TAYORI_BENCH_BIN", os.path.join(ROOT, "target", "release", "tayori"))
 ROUNDS = int(os.environ.get("ROUNDS", "6"))
-USER = "bench@example.test"
-PASSWORD = "bench-app-password"
+# BENCH_USER: another of the rig's mailboxes (benches/resync.sh uses one while sync.sh runs).
+USER = os.environ.get("BENCH_USER", "bench@example.test")
+PASSWORD = USER.split("@")[0] + "-app-password"
 ENV = dict(os.environ, TAYORI_DNS_SERVER="127.0.0.1:10053", LANG="en_US.UTF-8")
 # SERVER=exchange: the rig's Exchange-shaped profile (exchange.example.test, 127.0.0.4: no
 # CONDSTORE, QRESYNC or LIST-STATUS, a connection limit; tests/rig/README.md). benches/sync.sh maps
@@ -209,6 +210,7 @@ class Tayori:
         self.headers = []
         self.indexed = []
         self.stores = []
+        self.connections = []
 
     def new_home(self):
         return new_home()
@@ -217,9 +219,27 @@ class Tayori:
         self.clean()
         self.home = self.new_home()
         db = store_path(self.home)
-        exit_wall, rss, out, headers, synced = timed(
-            [BIN, "sync"], env=tayori_env(self.home),
-            poll=lambda: count_rows(db) >= self.n, first_line=True)
+        # Dovecot's own count of the mailbox's IMAP connections, sampled while Tayori syncs
+        # (bodies go over up to three at once; the Exchange-shaped profile allows five).
+        stop, peak = threading.Event(), [0]
+
+        def sample():
+            while not stop.is_set():
+                who = subprocess.run(["doveadm", "-c", f"{STATE}/dovecot/dovecot.conf", "who", "-1", USER],
+                                     capture_output=True, text=True).stdout
+                peak[0] = max(peak[0], sum(1 for line in who.splitlines() if " imap " in line))
+                stop.wait(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            exit_wall, rss, out, headers, synced = timed(
+                [BIN, "sync"], env=tayori_env(self.home),
+                poll=lambda: count_rows(db) >= self.n, first_line=True)
+        finally:
+            stop.set()
+            sampler.join()
+        self.connections.append(peak[0])
         bodies = count_rows(db, "WHERE body_state != 0")
         if bodies != self.n:
             sys.exit(f"Tayori stored only {bodies} of {self.n} bodies")
@@ -462,6 +482,8 @@ def interleaved(n):
               f"{verdict(peak, GOAL_RSS_MB)}")
         print(f"  every header in the store: median {headers:.2f} s after start  goal < {GOAL_HEADERS_S:.0f} s  "
               f"{verdict(headers, GOAL_HEADERS_S - 1e-9)}")
+        print(f"  IMAP connections at once during Tayori's sync (doveadm who, sampled every 50 ms): "
+              f"max {max(tayori_p.connections)}  limit <= 3")
         if ("Tayori sync", "mbsync FSync yes") in ratios:
             print(f"  (for the record: Tayori / mbsync FSync yes "
                   f"{ratios[('Tayori sync', 'mbsync FSync yes')]:.2f}; mbsync FSync no / raw floor "
@@ -498,27 +520,73 @@ def scale(n, results):
     t = Tayori(n)
     try:
         wall, peak = t.run()
+        home = t.home
+        stored = t.stores[0]
+        # What the store's bytes are: the database, its WAL, the logs (tree_bytes counts all).
+        db_bytes = sum(os.path.getsize(p) for p in (store_path(home), store_path(home) + "-wal")
+                       if os.path.exists(p))
+        # No-change resync of this account: one folder, so it shows the cost of its size alone.
+        nochange = []
+        for _ in range(3):
+            start = time.monotonic()
+            tayori(home, "sync")
+            nochange.append(time.monotonic() - start)
     finally:
         t.clean()
-    row = {"n": n, "mail": vsize, "wall": wall, "rss": peak, "store": t.stores[0], "headers": t.headers[0]}
-    print(f"  {n} messages ({vsize / 1e6:.0f} MB): synced {wall:.2f} s (index complete "
-          f"{t.indexed[0]:.2f} s), peak RSS {peak:.0f} MB, "
-          f"store {t.stores[0] / 1e6:.0f} MB", flush=True)
+    row = {"n": n, "mail": vsize, "wall": wall, "rss": peak, "store": stored, "db": db_bytes,
+           "headers": t.headers[0], "indexed": t.indexed[0], "resync": statistics.median(nochange),
+           "load": os.getloadavg()[0]}
+    print(f"  {n} messages ({vsize / 1e6:.0f} MB): headers {t.headers[0]:.2f} s, synced {wall:.2f} s "
+          f"(index complete {t.indexed[0]:.2f} s), peak RSS {peak:.0f} MB, store {stored / 1e6:.0f} MB, "
+          f"no-change resync {ms(row['resync'])}, load {row['load']:.2f}", flush=True)
     with open(results, "a") as f:
         f.write(json.dumps(row) + "\n")
 
 
 def scale_summary(results):
-    rows = [json.loads(line) for line in open(results)]
-    print(f"\nTayori full sync by mailbox size{'':<6}{'time':>8}{'per 1k msgs':>13}{'peak RSS':>10}"
-          f"{'store':>9}{'store/mail':>12}")
+    """The figures by size, each also per message, and how each grows against the smallest size:
+    linear growth keeps the per-message figures flat (a ratio near 1.00 at every size)."""
+    rows = sorted((json.loads(line) for line in open(results)), key=lambda r: r["n"])
+    if not rows:
+        sys.exit("no scale figures")
+    base = rows[0]
+    print(f"\nTayori full sync by mailbox size (mail: {os.environ.get('MAIL', 'synthetic')}; "
+          f"server: {SERVER}; binary: {os.path.relpath(BIN, ROOT)})")
+    head = (f"  {'messages':>8} {'mail MB':>8} {'headers':>8} {'synced':>8} {'indexed':>8} {'ms/msg':>7}"
+            f" {'x':>5} {'peak RSS':>9} {'store MB':>9} {'KB/msg':>7} {'x':>5} {'store/mail':>10}"
+            f" {'resync':>7} {'load':>5}")
+    print(head)
+
+    def per(r, key):
+        return r[key] / r["n"]
+
     for r in rows:
-        print(f"  {r['n']:>7} messages, {r['mail'] / 1e6:>5.0f} MB mail {r['wall']:>8.2f}s"
-              f"{r['wall'] / r['n'] * 1000:>12.3f}s{r['rss']:>7.0f} MB{r['store'] / 1e6:>6.0f} MB"
-              f"{r['store'] / r['mail']:>11.2f}x")
+        print(f"  {r['n']:>8} {r['mail'] / 1e6:>8.0f} {r['headers']:>7.2f}s {r['wall']:>7.2f}s"
+              f" {r['indexed']:>7.2f}s {per(r, 'wall') * 1000:>7.3f} {per(r, 'wall') / per(base, 'wall'):>5.2f}"
+              f" {r['rss']:>6.0f} MB {r['store'] / 1e6:>9.0f} {per(r, 'store') / 1e3:>7.2f}"
+              f" {per(r, 'store') / per(base, 'store'):>5.2f} {r['store'] / r['mail']:>9.2f}x"
+              f" {r['resync'] * 1000:>5.0f}ms {r['load']:>5.2f}")
+    print(f"  (x: the per-message figure over that of {base['n']} messages; 1.00 = linear. "
+          f"Mail per message differs a little between sizes: store/mail is the fair column.)")
+    if len(rows) >= 3:
+        # (Two sizes always lie on a line: it says something from three on.)
+        # Least-squares line through (messages, figure): the fixed cost, the cost per message,
+        # and how far the worst size lies from that line.
+        for key, unit, scale_ in (("wall", "s", 1), ("store", "MB", 1e-6)):
+            xs, ys = [r["n"] for r in rows], [r[key] * scale_ for r in rows]
+            mx, my = statistics.mean(xs), statistics.mean(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            fixed = my - slope * mx
+            worst = max(abs(y - (fixed + slope * x)) / y for x, y in zip(xs, ys))
+            name = "synced" if key == "wall" else "store"
+            print(f"  {name}: {fixed:.2f} {unit} + {slope * 1000:.4f} {unit} per 1,000 messages; "
+                  f"the farthest size is {worst * 100:.1f} % off that line")
     peak = max(r["rss"] for r in rows)
-    print(f"  peak RSS goal <= {GOAL_RSS_MB} MB at every size and flat: max {peak:.0f} MB, "
-          f"spread {peak - min(r['rss'] for r in rows):.0f} MB  {verdict(peak, GOAL_RSS_MB)}")
+    small = [r for r in rows if r["n"] <= 50000]
+    spread = max(r["rss"] for r in small) - min(r["rss"] for r in small)
+    print(f"  peak RSS (goal <= {GOAL_RSS_MB} MB at every size, flat at 5k/20k/50k): "
+          f"max {peak:.0f} MB, spread up to 50k {spread:.0f} MB, "
+          f"{rows[-1]['n']} messages {rows[-1]['rss']:.0f} MB  {verdict(peak, GOAL_RSS_MB)}")
 
 
 if __name__ == "__main__":

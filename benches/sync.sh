@@ -8,7 +8,16 @@
 # usage (the rig running in your namespace, as root):
 #   benches/sync.sh [MESSAGES]                  ROUNDS (default 6) interleaved rounds
 #   ROUNDS=1 PROFILE=debug benches/sync.sh 300  the short form CI runs (the suite's debug build)
-#   SCALE="5000 20000 50000" benches/sync.sh    Tayori alone at each size: time, peak RSS, store
+#   SCALE="5000 20000 50000 100000" benches/sync.sh
+#                                               Tayori alone at each size: time, peak RSS, store,
+#                                               each also per message and against the smallest
+#                                               size (linear = flat), and a no-change resync;
+#                                               DROP_MAIL=1 deletes each size's generated mail
+#                                               after it (100,000 messages are 2 GB);
+#                                               SCALE_BASE=20000 makes every other size from the
+#                                               20,000 generated messages (benches/scale_mailbox.py:
+#                                               the same mail per message at every size, in a
+#                                               minute instead of an hour of generating)
 #   TAYORI_BENCH_BIN=path benches/sync.sh       measures that binary (e.g. an older build) as it is
 #   MAIL=realistic benches/sync.sh              mail that looks real (benches/gen_mailbox.py): JPEG,
 #                                               PDF and ZIP attachments that do not compress, HTML
@@ -52,7 +61,13 @@ else
 fi
 
 DOVECOT="doveadm -c $STATE/dovecot/dovecot.conf"
-BENCH_USERS=bench@example.test
+# BENCH_USER: another of the rig's mailboxes (its password is the rig's "<local>-app-password"),
+# so that two runs can go on side by side.
+BENCH_USER=${BENCH_USER:-bench@example.test}
+export BENCH_USER
+HOME_DIR=$STATE/mail/example.test/${BENCH_USER%@*}
+MD=$HOME_DIR/Maildir
+BENCH_USERS=$BENCH_USER
 # GRAPH=1: Contoso's bench mailbox, which the Graph emulator serves, holds the same files.
 if [ "${GRAPH:-0}" != 0 ]; then BENCH_USERS="$BENCH_USERS bench@contoso.test"; fi
 
@@ -62,15 +77,34 @@ export MAIL=${MAIL:-synthetic}
 mailbox() {
   local n=$1 src=$ROOT/target/bench-mail/$1 key=$1
   if [ "$MAIL" = realistic ]; then src=$ROOT/target/bench-mail/realistic-$1; key=realistic-$1; fi
-  if [ ! -f "$src/complete" ]; then
+  if [ -n "${SCALE_BASE:-}" ] && [ "$n" != "$SCALE_BASE" ]; then
+    # The base's mail at another size (benches/scale_mailbox.py): the same mix per message.
+    local base=$ROOT/target/bench-mail/$SCALE_BASE
+    if [ "$MAIL" = realistic ]; then base=$ROOT/target/bench-mail/realistic-$SCALE_BASE; fi
+    src=$src-from-$SCALE_BASE
+    key=$key-from-$SCALE_BASE
+    if [ ! -f "$base/complete" ]; then
+      rm -rf "$base"
+      echo "generating $SCALE_BASE messages ($MAIL, once)…"
+      python3 benches/gen_mailbox.py "$base" "$SCALE_BASE" 42
+      touch "$base/complete"
+    fi
+    if [ ! -f "$src/complete" ]; then
+      rm -rf "$src"
+      echo "making $n messages from the $SCALE_BASE generated ones…"
+      python3 benches/scale_mailbox.py "$base" "$src" "$n"
+      touch "$src/complete"
+    fi
+  elif [ ! -f "$src/complete" ]; then
     rm -rf "$src"
     echo "generating $n messages ($MAIL, once)…"
     python3 benches/gen_mailbox.py "$src" "$n" 42
     touch "$src/complete"
   fi
+  MAILBOX_SRC=$src
   local user home_dir md
   for user in $BENCH_USERS; do
-    home_dir=$STATE/mail/${user#*@}/bench md=$STATE/mail/${user#*@}/bench/Maildir
+    home_dir=$STATE/mail/${user#*@}/${user%@*} md=$STATE/mail/${user#*@}/${user%@*}/Maildir
     if [ "$(cat "$home_dir/bench-source" 2>/dev/null)" != "$key" ]; then
       rm -rf "$home_dir"
       mkdir -p "$md/new" "$md/tmp"
@@ -86,10 +120,19 @@ mailbox() {
 if [ -n "${SCALE:-}" ]; then
   results=$(mktemp)
   trap 'rm -f "$results"' EXIT
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
   for n in $SCALE; do
     mailbox "$n"
     tests/rig/with-secret-service.sh python3 benches/sync.py --scale "$n" "$results"
+    if [ "${DROP_MAIL:-0}" = 1 ] && [ "$n" != "${SCALE_BASE:-}" ]; then
+      # A 100,000-message mailbox is 2 GB (and Dovecot's index of it): one size on disk at a time.
+      rm -rf "$HOME_DIR" "$MAILBOX_SRC"
+    fi
   done
+  if [ "${DROP_MAIL:-0}" = 1 ] && [ -n "${SCALE_BASE:-}" ]; then
+    rm -rf "$HOME_DIR" "$ROOT/target/bench-mail/$SCALE_BASE" "$ROOT/target/bench-mail/realistic-$SCALE_BASE"
+  fi
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   python3 benches/sync.py --scale-summary "$results"
   exit 0
 fi

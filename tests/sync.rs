@@ -13,6 +13,18 @@ use support::mailbox::{
 use tayori::store::{SortOrder, Store};
 
 /// Asserts that every standard folder holds exactly what the server holds.
+/// `bytes` in base64 as a mail body carries it: lines of 76 characters, each ended by CRLF.
+fn base64_lines(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut lines = String::with_capacity(encoded.len() + encoded.len() / 38 + 2);
+    for line in encoded.as_bytes().chunks(76) {
+        lines.push_str(std::str::from_utf8(line).unwrap());
+        lines.push_str("\r\n");
+    }
+    lines
+}
+
 async fn assert_matches_server(home: &std::path::Path, mailbox: &mut TestMailbox) {
     assert_folders_match_server(home, mailbox, &support::mailbox::FOLDERS).await;
 }
@@ -276,17 +288,13 @@ async fn japanese_malformed_8bit_and_25_mb_messages_are_all_kept() {
     let attachment: Vec<u8> = (0..25 * 1024 * 1024u32)
         .map(|i| (i * 7 % 251) as u8)
         .collect();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&attachment);
     let mut big = format!(
         "From: big@example.jp\r\nTo: {user}\r\nSubject: big file\r\nMessage-ID: <big.1@example.jp>\r\n\
          MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
          Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\n\
          Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     );
-    for line in encoded.as_bytes().chunks(76) {
-        big.push_str(std::str::from_utf8(line).unwrap());
-        big.push_str("\r\n");
-    }
+    big.push_str(&base64_lines(&attachment));
     big.push_str("--b--\r\n");
     mailbox.append("INBOX", big.as_bytes(), "").await;
 
@@ -885,18 +893,13 @@ async fn an_exchange_shaped_server_resyncs_by_uids_and_flags_within_its_connecti
             .await;
     }
     // 2.5 MB that does not compress (a photo, a PDF scan), base64 as mail carries it.
-    use base64::Engine;
     let photo: Vec<u8> = (0..1_900_000).map(|_| rand::random::<u8>()).collect();
     let mut big = format!(
         "From: camera@example.jp\r\nTo: {user}\r\nSubject: big photo\r\n\
          Message-ID: <photo.1@example.jp>\r\nMIME-Version: 1.0\r\n\
          Content-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     );
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&photo);
-    for line in encoded.as_bytes().chunks(76) {
-        big.push_str(std::str::from_utf8(line).unwrap());
-        big.push_str("\r\n");
-    }
+    big.push_str(&base64_lines(&photo));
     mailbox.append("INBOX", big.as_bytes(), "").await;
 
     let home = account_home(user);
@@ -1079,7 +1082,7 @@ async fn synced_comes_before_the_index_and_a_search_meanwhile_says_it_is_incompl
             "CREATE TEMP TABLE waiting AS SELECT s.id, s.search_key, m.subject
                  FROM stored_messages s JOIN messages m ON m.stored_id = s.id
                  ORDER BY s.id LIMIT 10;
-             UPDATE stored_messages SET body_state = 4, preview = '' WHERE id IN (SELECT id FROM waiting);
+             UPDATE stored_messages SET body_state = 4 WHERE id IN (SELECT id FROM waiting);
              UPDATE messages SET body_state = 4, preview = '' WHERE stored_id IN (SELECT id FROM waiting);
              DELETE FROM message_text WHERE rowid IN (SELECT search_key FROM waiting);
              INSERT INTO message_text (rowid, subject, addresses, body)
@@ -1125,4 +1128,118 @@ async fn synced_comes_before_the_index_and_a_search_meanwhile_says_it_is_incompl
         )
         .unwrap();
     assert_eq!((rows, keys), (30, 30), "one index row per message");
+}
+
+/// Opening a message outside the body window (`body_days`) downloads it then: a big one in
+/// `BODY.PEEK[]<offset.len>` pieces into a temporary file and from there into the store, as the
+/// background pass does — never whole in memory. Dovecot's own count of the body pieces it sent on
+/// that connection (`body_count` in its logout line) shows the pieces; `show --raw` gives the
+/// message byte for byte, and the text before its attachment is found by search.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_message_opened_outside_the_body_window_comes_in_pieces_byte_exact() {
+    let user = "s19@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    mailbox
+        .append("INBOX", &message("window", 0, 300), "")
+        .await;
+    // 3.3 MB that does not compress, from 2001: outside a 30-day window.
+    let scan: Vec<u8> = (0..2_500_000).map(|_| rand::random::<u8>()).collect();
+    let mut big = format!(
+        "From: scanner@example.jp\r\nTo: {user}\r\nSubject: old scan\r\n\
+         Message-ID: <scan.2001@example.jp>\r\nDate: Mon, 5 Mar 2001 09:00:00 +0900\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n\
+         The quarterly zebrafinch scan is attached.\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"scan.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n"
+    );
+    big.push_str(&base64_lines(&scan));
+    big.push_str("--b--\r\n");
+    mailbox.append("INBOX", big.as_bytes(), "").await;
+
+    let home = account_home(user);
+    let settings = home.path().join("config/tayori.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap_or_default();
+    assert!(!text.contains("[sync]"), "{text}");
+    text.push_str("\n[sync]\nbody_days = 30\n");
+    std::fs::write(&settings, text).unwrap();
+    let first = sync(home.path());
+    assert!(first.contains("2 new"), "{first}");
+    let store = Store::open(&store_path(home.path())).unwrap();
+    let inbox = store.folder_by_name(user, "INBOX").unwrap().unwrap();
+    let rows = store
+        .messages(inbox.id, SortOrder::NewestFirst, 0, 10)
+        .unwrap();
+    let row = rows.iter().find(|r| r.subject == "old scan").unwrap();
+    assert_eq!(
+        store.message_raw(row.id).unwrap(),
+        None,
+        "outside the window: headers only"
+    );
+    drop(store);
+
+    let log = support::Rig::load().log_dir.join("dovecot.log");
+    let from = std::fs::metadata(&log).unwrap().len() as usize;
+    let shown = support::run_tayori(
+        home.path(),
+        &["show", &row.id.to_string(), "--raw"],
+        &[],
+        None,
+    );
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(
+        shown.stdout == big.as_bytes(),
+        "show --raw gives the message byte for byte ({} bytes, not {})",
+        shown.stdout.len(),
+        big.len()
+    );
+    // Dovecot logs the connection's figures when it closes: the one that sent this message's
+    // bytes sent them as one piece per MiB (and a last, shorter one).
+    let pieces = (big.len() >> 20) + 1;
+    let wanted = format!("body_bytes={}", big.len());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logout = loop {
+        let text = std::fs::read(&log).unwrap();
+        let found = String::from_utf8_lossy(&text[from.min(text.len())..])
+            .lines()
+            .find(|line| {
+                line.contains(&format!("imap({user})"))
+                    && line.contains("Logged out")
+                    && line.split_whitespace().any(|field| field == wanted)
+            })
+            .map(str::to_owned);
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no logout line with {wanted} in Dovecot's log"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        logout
+            .split_whitespace()
+            .any(|field| field == format!("body_count={pieces}")),
+        "{} bytes in {pieces} pieces of 1 MiB: {logout}",
+        big.len()
+    );
+    // Stored: read again from the store, no download; the text before the attachment indexed.
+    let store = Store::open(&store_path(home.path())).unwrap();
+    assert_eq!(
+        store.message_raw(row.id).unwrap().as_deref(),
+        Some(big.as_bytes())
+    );
+    drop(store);
+    let found = support::run_tayori(home.path(), &["search", "zebrafinch"], &[], None);
+    assert!(
+        String::from_utf8_lossy(&found.stdout).contains("old scan"),
+        "{}",
+        String::from_utf8_lossy(&found.stdout)
+    );
 }

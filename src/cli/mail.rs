@@ -631,7 +631,11 @@ pub fn show(paths: &Paths, settings: &Settings, id: i64, raw: bool) -> anyhow::R
                 let account_sync =
                     AccountSync::open(paths, settings, &net, account, Arc::new(|_| {})).await?;
                 Ok::<_, anyhow::Error>(account_sync.engine().fetch_body_now(id).await?)
-            })?
+            })?;
+            // Stored as the sync stores it (a big message never held whole on the way).
+            open_store(paths)?
+                .message_raw(id)?
+                .context("the downloaded message is not in the store")?
         }
     };
     if raw {

@@ -291,7 +291,10 @@ impl Conn {
             .map(|&(uid, size)| (uid, body_limit(size)))
             .collect();
         let otherwise = limits.values().copied().max().unwrap_or(HEADER_LITERAL);
-        self.limit_literals(LiteralLimit::PerUid { limits, otherwise });
+        self.limit_literals(LiteralLimit::PerUid {
+            limits: std::sync::Arc::new(limits),
+            otherwise,
+        });
         let uids: Vec<u32> = wanted.iter().map(|(uid, _)| *uid).collect();
         let tag = self
             .send(&format!("UID FETCH {} (UID BODY.PEEK[])", uid_set(&uids)))

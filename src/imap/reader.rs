@@ -59,8 +59,10 @@ pub enum LiteralLimit {
     Fixed(usize),
     /// Per message (by the UID named in the response), with a limit for responses that name none
     /// or a UID that was not asked for.
+    /// The map is shared, not copied: the limits are handed to the reader for every response,
+    /// and a FETCH of thousands of messages would otherwise copy thousands of entries each time.
     PerUid {
-        limits: std::collections::HashMap<u32, usize>,
+        limits: std::sync::Arc<std::collections::HashMap<u32, usize>>,
         otherwise: usize,
     },
 }
@@ -362,7 +364,7 @@ mod tests {
     #[tokio::test]
     async fn literal_limits_follow_the_uid_the_response_names() {
         let literal = LiteralLimit::PerUid {
-            limits: [(7, 10), (8, 100)].into_iter().collect(),
+            limits: std::sync::Arc::new([(7, 10), (8, 100)].into_iter().collect()),
             otherwise: 1,
         };
         let limits = Limits {

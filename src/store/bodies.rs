@@ -147,6 +147,11 @@ impl PreparedBody {
         PreparedBody::decoded(0, head)
     }
 
+    /// The subject, addresses and text as they went into the search index.
+    pub(super) fn index_fields(&self) -> [&str; 3] {
+        [&self.index_subject, &self.index_addresses, &self.index_body]
+    }
+
     /// A spooled message: its first [`SPOOLED_DECODED`] bytes are decoded (a bigger message is
     /// never held whole); it is compressed from file to file (a temporary file in `dir`, beside
     /// the store) when that pays, and the store copies the file into the database piece by piece.
@@ -461,8 +466,8 @@ impl Store {
                 .map_err(|e| sqlite(&path, e))?;
             let mut update_stored = tx
                 .prepare_cached(
-                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3, preview = ?4
-                     WHERE id = ?1",
+                    // The preview is kept in the memberships only (schema 10).
+                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3 WHERE id = ?1",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut stored_only = tx
@@ -551,7 +556,6 @@ impl Store {
                         id,
                         if prepared.parse_ok { 1 } else { 2 },
                         prepared.has_attachments,
-                        prepared.preview,
                     ])
                     .map_err(|e| sqlite(&path, e))?;
                 let key = search_key_of(&tx, id, key).map_err(|e| sqlite(&path, e))?;
@@ -587,6 +591,9 @@ pub(super) fn index_row(
     prepared: &PreparedBody,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?
+        .execute([key])?;
+    // Its header fields come with the text: they no longer wait for the indexer.
+    tx.prepare_cached("DELETE FROM index_queue WHERE key = ?1")?
         .execute([key])?;
     tx.prepare_cached(
         "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",

@@ -402,6 +402,9 @@ mod tests {
         let (e2, _) = message(2, "gone", "");
         store.add_envelopes(inbox, &[e1.clone(), e2]).unwrap();
         store.add_bodies(inbox, &[b1]).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        store.build_index(&stop, &mut |_, _| {}).unwrap();
+        assert_eq!(store.search("gone", 10).unwrap().len(), 1);
 
         store.forget_uids(inbox).unwrap();
         let mut renumbered = e1;

@@ -24,6 +24,12 @@ pub(super) const STORED: i64 = 4;
 /// and the window, which write to the same store, never wait long for it.
 const BATCH_COUNT: usize = 100;
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// How many messages' header fields are indexed at a time (they are short).
+const HEADER_BATCH_COUNT: i64 = 1000;
+
+/// A message waiting in `index_queue`: its search key, and its body state, subject and addresses
+/// (none when the message is gone).
+type QueuedHeader = (i64, Option<i64>, Option<String>, Option<String>);
 
 /// Messages to decode: their stored-message ids and first bytes.
 type Heads = Vec<(i64, Vec<u8>)>;
@@ -31,12 +37,16 @@ type Heads = Vec<(i64, Vec<u8>)>;
 type Decoded = Vec<(i64, PreparedBody)>;
 
 impl Store {
-    /// How many downloaded messages are not yet in the search index (their subject and addresses
-    /// are; their text is not). A search meanwhile may miss them.
+    /// How many messages are not yet (wholly) in the search index: downloaded ones whose text
+    /// waits for the indexer, and those whose subject and addresses wait for it (`index_queue`).
+    /// A search meanwhile may miss them.
     pub fn unindexed_count(&self) -> Result<usize, StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM stored_messages WHERE body_state = ?1",
+                "SELECT (SELECT count(*) FROM stored_messages WHERE body_state = ?1)
+                        + (SELECT count(*) FROM index_queue q WHERE NOT EXISTS
+                              (SELECT 1 FROM stored_messages s
+                               WHERE s.search_key = q.key AND s.body_state = ?1))",
                 [STORED],
                 |r| r.get::<_, i64>(0),
             )
@@ -113,8 +123,12 @@ impl Store {
         let mut done = 0;
         loop {
             let ids = self.unindexed_ids()?;
-            if ids.is_empty() || stop.load(Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) {
                 return Ok(done);
+            }
+            if ids.is_empty() {
+                // What the bodies did not bring: the header fields of messages without one.
+                return Ok(done + self.index_queued_headers(stop, done, progress)?);
             }
             let total = done + ids.len();
             progress(done, total);
@@ -157,9 +171,87 @@ impl Store {
             done += written;
             if written == 0 {
                 // Nothing could be indexed (every waiting message changed meanwhile).
-                return Ok(done);
+                return Ok(done + self.index_queued_headers(stop, done, progress)?);
             }
         }
+    }
+
+    /// Puts the subject and addresses of the messages in `index_queue` into the index, in the
+    /// order of their keys (see [`Store::unindexed_ids`]), a batch per transaction; each leaves
+    /// the queue in the transaction that indexes it, so a kill at any point neither loses nor
+    /// doubles a row. A message whose text is indexed already (decoded meanwhile, `body_state`
+    /// 1 or 2) or that is gone only leaves the queue. Run after the bodies: those still waiting
+    /// for theirs (`STORED`, their bytes missing) get their header fields meanwhile.
+    fn index_queued_headers(
+        &mut self,
+        stop: &AtomicBool,
+        done: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let waiting: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM index_queue", [], |r| r.get(0))
+            .map_err(|e| self.error(e))?;
+        if waiting == 0 {
+            return Ok(0);
+        }
+        let total = done + waiting as usize;
+        let (mut indexed, mut after) = (0, i64::MIN);
+        while !stop.load(Ordering::Relaxed) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| sqlite(&path, e))?;
+            let batch: Vec<QueuedHeader> = tx
+                .prepare_cached(
+                    "SELECT q.key, s.body_state, m.subject, m.recipients FROM index_queue q
+                     LEFT JOIN stored_messages s ON s.search_key = q.key
+                     LEFT JOIN messages m
+                         ON m.id = (SELECT min(id) FROM messages WHERE stored_id = s.id)
+                     WHERE q.key > ?1 ORDER BY q.key LIMIT ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_map(params![after, HEADER_BATCH_COUNT], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .collect()
+                })
+                .map_err(|e| sqlite(&path, e))?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            after = last.0;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO message_text (rowid, subject, addresses, body)
+                         VALUES (?1, ?2, ?3, '')",
+                    )
+                    .map_err(|e| sqlite(&path, e))?;
+                let mut dequeue = tx
+                    .prepare_cached("DELETE FROM index_queue WHERE key = ?1")
+                    .map_err(|e| sqlite(&path, e))?;
+                for (key, state, subject, recipients) in &batch {
+                    if let (Some(0 | 3 | STORED), Some(subject), Some(recipients)) =
+                        (state, subject, recipients)
+                    {
+                        insert
+                            .execute(params![
+                                key,
+                                super::fts::index_text(subject),
+                                super::fts::index_text(recipients)
+                            ])
+                            .map_err(|e| sqlite(&path, e))?;
+                    }
+                    dequeue.execute([key]).map_err(|e| sqlite(&path, e))?;
+                }
+            }
+            tx.commit().map_err(|e| sqlite(&path, e))?;
+            indexed += batch.len();
+            progress(done + indexed, total);
+        }
+        Ok(indexed)
     }
 
     /// Writes one decoded batch: each message's decoded fields and its index row, in one
@@ -174,8 +266,9 @@ impl Store {
         {
             let mut update = tx
                 .prepare_cached(
-                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3, preview = ?4
-                     WHERE id = ?1 AND body_state = ?5 RETURNING search_key",
+                    // The preview is kept in the memberships only (schema 10).
+                    "UPDATE stored_messages SET body_state = ?2, has_attachments = ?3
+                     WHERE id = ?1 AND body_state = ?4 RETURNING search_key",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             // Every folder's membership of the message shows the same.
@@ -189,16 +282,9 @@ impl Store {
             for (id, prepared) in batch {
                 let state = if prepared.parse_ok { 1 } else { 2 };
                 let key: Option<Option<i64>> = update
-                    .query_row(
-                        params![
-                            id,
-                            state,
-                            prepared.has_attachments,
-                            prepared.preview,
-                            STORED
-                        ],
-                        |r| r.get(0),
-                    )
+                    .query_row(params![id, state, prepared.has_attachments, STORED], |r| {
+                        r.get(0)
+                    })
                     .optional()
                     .map_err(|e| sqlite(&path, e))?;
                 let Some(key) = key else {
@@ -250,8 +336,8 @@ mod tests {
         assert!(list.iter().all(|m| m.body_state == BodyState::Downloaded));
         assert_eq!(store.message_raw(list[1].id).unwrap().unwrap(), b2.raw);
         assert_eq!(store.unindexed_count().unwrap(), 2);
-        // The subject is searchable from the header; the text is not yet.
-        assert_eq!(store.search("Budget", 10).unwrap().len(), 1);
+        // Neither the subject nor the text is searchable before the indexer has run.
+        assert!(store.search("Budget", 10).unwrap().is_empty());
         assert!(store.search("quarter", 10).unwrap().is_empty());
 
         let mut seen = Vec::new();

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::search::search_key;
 use super::threads::thread_id;
-use super::{Store, StoreError, fts, sqlite};
+use super::{Store, StoreError, sqlite};
 use crate::mime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,10 +145,12 @@ pub fn message_identity(
     hash.update(u64::from(size).to_le_bytes());
     hash.update(header);
     let digest = hash.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(8 + 64);
     text.push_str("rfc5322:");
     for byte in digest {
-        text.push_str(&format!("{byte:02x}"));
+        text.push(HEX[usize::from(byte >> 4)] as char);
+        text.push(HEX[usize::from(byte & 15)] as char);
     }
     Some(text)
 }
@@ -184,6 +186,63 @@ pub(super) fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Mess
         },
         preview: row.get(13)?,
     })
+}
+
+/// What [`Store::add_envelopes`] reads once per batch rather than once per message.
+struct BatchLookups {
+    account_id: i64,
+    /// The batch's UIDs already stored in the folder (a batch replayed after a crash), and
+    /// those stored by this batch so far.
+    present: std::collections::HashSet<u32>,
+    /// Whether the folder has rows without a UID, which a new envelope may adopt (a local move,
+    /// a UIDVALIDITY change): without any, nothing is looked up per message.
+    unplaced: bool,
+    /// The id the next stored message gets: above every id handed out so far, the deleted ones
+    /// included (what AUTOINCREMENT would give; `sqlite_sequence` records the highest).
+    next_stored_id: i64,
+}
+
+impl BatchLookups {
+    fn read(tx: &Connection, folder_id: i64, envelopes: &[NewEnvelope]) -> rusqlite::Result<Self> {
+        let account_id: i64 = tx.query_row(
+            "SELECT account_id FROM folders WHERE id = ?1",
+            [folder_id],
+            |r| r.get(0),
+        )?;
+        let (low, high) = envelopes.iter().fold((u32::MAX, 0), |(low, high), e| {
+            (low.min(e.uid), high.max(e.uid))
+        });
+        let present = tx
+            .prepare_cached(
+                "SELECT uid FROM messages WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3",
+            )?
+            .query_map(params![folder_id, low, high], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let unplaced = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE folder_id = ?1 AND uid IS NULL)",
+            )?
+            .query_row([folder_id], |r| r.get(0))?;
+        let next_stored_id = tx
+            .prepare_cached(
+                "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'stored_messages'), 0),
+                            COALESCE((SELECT max(id) FROM stored_messages), 0)) + 1",
+            )?
+            .query_row([], |r| r.get(0))?;
+        Ok(BatchLookups {
+            account_id,
+            present,
+            unplaced,
+            next_stored_id,
+        })
+    }
+}
+
+/// Whether `haystack` holds `needle` (ASCII, lower case) in any case.
+fn contains_ignoring_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 pub(super) fn address_text(decoded: &mime::Decoded) -> String {
@@ -322,12 +381,16 @@ impl Store {
         envelopes: &[NewEnvelope],
     ) -> Result<usize, StoreError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| sqlite(&path, e))?;
+        // IMMEDIATE: the stored messages' ids are chosen here (below), so no other writer may
+        // come between reading the last one and writing.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&path, e))?;
         let mut added = 0;
         {
-            let mut exists = tx
-                .prepare_cached("SELECT 1 FROM messages WHERE folder_id = ?1 AND uid = ?2")
-                .map_err(|e| sqlite(&path, e))?;
+            let mut batch =
+                BatchLookups::read(&tx, folder_id, envelopes).map_err(|e| sqlite(&path, e))?;
             let mut adopt = tx
                 .prepare_cached(
                     "UPDATE messages SET uid = ?3, flags = ?4, modseq = ?5
@@ -335,23 +398,19 @@ impl Store {
                                  AND message_id = ?2 LIMIT 1)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
-            let account_id: i64 = tx
-                .query_row(
-                    "SELECT account_id FROM folders WHERE id = ?1",
-                    [folder_id],
-                    |r| r.get(0),
-                )
-                .map_err(|e| sqlite(&path, e))?;
             let mut find_stored = tx
                 .prepare_cached(
-                    "SELECT id, body_state, has_attachments, preview FROM stored_messages
-                     WHERE account_id = ?1 AND identity = ?2",
+                    "SELECT s.id, s.body_state, s.has_attachments,
+                            COALESCE((SELECT preview FROM messages WHERE stored_id = s.id LIMIT 1), '')
+                     FROM stored_messages s WHERE s.account_id = ?1 AND s.identity = ?2",
                 )
                 .map_err(|e| sqlite(&path, e))?;
+            // The id is given (AUTOINCREMENT still records it, so it is never handed out again),
+            // so the search key, which holds it, is written with the row rather than after it.
             let mut insert_stored = tx
                 .prepare_cached(
-                    "INSERT INTO stored_messages (account_id, identity, has_attachments)
-                     VALUES (?1, ?2, ?3)",
+                    "INSERT INTO stored_messages (id, account_id, identity, has_attachments, search_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
             let mut insert = tx
@@ -363,27 +422,23 @@ impl Store {
                              ?18, ?19, ?20)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
-            let mut index = tx
-                .prepare_cached(
-                    "INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, '')",
-                )
+            let mut queue = tx
+                .prepare_cached("INSERT INTO index_queue (key) VALUES (?1)")
                 .map_err(|e| sqlite(&path, e))?;
-            let mut set_key = tx
-                .prepare_cached("UPDATE stored_messages SET search_key = ?2 WHERE id = ?1")
-                .map_err(|e| sqlite(&path, e))?;
-            // Index rows are written after the loop in ascending order: FTS5 keeps them in memory
-            // until a lower row number comes, so rows in the order of the envelopes (newest first)
-            // would each be flushed to a segment of its own, and merged again later.
-            let mut index_rows = Vec::with_capacity(envelopes.len());
+            let mut next_stored_id = batch.next_stored_id;
+            // The subject and addresses go into the search index with the indexer
+            // (`Store::build_index`, after the sync pass), not here: the header pass is what the
+            // list waits for. The queue is written in ascending key order, as the index is.
+            let mut queued = Vec::with_capacity(envelopes.len());
             for envelope in envelopes {
-                if exists
-                    .exists(params![folder_id, envelope.uid])
-                    .map_err(|e| sqlite(&path, e))?
-                {
+                // Skipped when stored already, or when the server named it twice in the batch.
+                if !batch.present.insert(envelope.uid) {
                     continue;
                 }
                 let decoded = mime::decode_for_index(&envelope.header);
-                if let Some(message_id) = &decoded.message_id {
+                if batch.unplaced
+                    && let Some(message_id) = &decoded.message_id
+                {
                     let adopted = adopt
                         .execute(params![
                             folder_id,
@@ -403,9 +458,6 @@ impl Store {
                 let from = decoded.from.first();
                 let recipients = address_text(&decoded);
                 let subject = decoded.subject.clone().unwrap_or_default();
-                // multipart/mixed (or a Content-Disposition: attachment header) announces files;
-                // the exact list comes with the body.
-                let header_text = String::from_utf8_lossy(&envelope.header).to_ascii_lowercase();
                 let identity = message_identity(
                     envelope.server_identity.as_deref(),
                     decoded.message_id.is_some(),
@@ -414,32 +466,45 @@ impl Store {
                 );
                 let known: Option<(i64, i64, bool, String)> = match &identity {
                     Some(identity) => find_stored
-                        .query_row(params![account_id, identity], |r| {
+                        .query_row(params![batch.account_id, identity], |r| {
                             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                         })
                         .optional()
                         .map_err(|e| sqlite(&path, e))?,
                     None => None,
                 };
-                let (stored_id, body_state, has_attachments, preview, new) = match known {
+                let (stored_id, body_state, has_attachments, preview) = match known {
                     // Downloaded (or kept raw, or stored and waiting for the index) already:
-                    // this folder's copy is the same message.
+                    // this folder's copy is the same message. Its words are in the index (or
+                    // queued for it) under the stored message.
                     Some((
                         stored_id,
                         state @ (1 | 2 | super::index::STORED),
                         attachments,
                         preview,
-                    )) => (stored_id, state, attachments, preview, false),
+                    )) => (stored_id, state, attachments, preview),
                     Some((stored_id, _, attachments, _)) => {
-                        (stored_id, 0, attachments, String::new(), false)
+                        (stored_id, 0, attachments, String::new())
                     }
                     None => {
-                        let has_attachments = header_text.contains("multipart/mixed");
+                        // multipart/mixed (or a Content-Disposition: attachment header)
+                        // announces files; the exact list comes with the body.
+                        let has_attachments =
+                            contains_ignoring_case(&envelope.header, b"multipart/mixed");
+                        let stored_id = next_stored_id;
+                        next_stored_id += 1;
+                        let key = search_key(decoded.date.or(envelope.internal_date), stored_id);
                         insert_stored
-                            .execute(params![account_id, identity, has_attachments])
+                            .execute(params![
+                                stored_id,
+                                batch.account_id,
+                                identity,
+                                has_attachments,
+                                key
+                            ])
                             .map_err(|e| sqlite(&path, e))?;
-                        let stored_id = tx.last_insert_rowid();
-                        (stored_id, 0, has_attachments, String::new(), true)
+                        queued.push(key);
+                        (stored_id, 0, has_attachments, String::new())
                     }
                 };
                 insert
@@ -467,21 +532,10 @@ impl Store {
                     ])
                     .map_err(|e| sqlite(&path, e))?;
                 added += 1;
-                if !new {
-                    // Its words are in the index already, under the stored message.
-                    continue;
-                }
-                let key = search_key(decoded.date.or(envelope.internal_date), stored_id);
-                set_key
-                    .execute(params![stored_id, key])
-                    .map_err(|e| sqlite(&path, e))?;
-                index_rows.push((key, fts::index_text(&subject), fts::index_text(&recipients)));
             }
-            index_rows.sort_unstable_by_key(|(key, _, _)| *key);
-            for (key, subject, addresses) in index_rows {
-                index
-                    .execute(params![key, subject, addresses])
-                    .map_err(|e| sqlite(&path, e))?;
+            queued.sort_unstable();
+            for key in queued {
+                queue.execute([key]).map_err(|e| sqlite(&path, e))?;
             }
         }
         tx.commit().map_err(|e| sqlite(&path, e))?;
@@ -589,12 +643,16 @@ impl Store {
             let mut unindex = tx
                 .prepare_cached("DELETE FROM message_text WHERE rowid = ?1")
                 .map_err(|e| sqlite(&path, e))?;
+            let mut unqueue = tx
+                .prepare_cached("DELETE FROM index_queue WHERE key = ?1")
+                .map_err(|e| sqlite(&path, e))?;
             let mut delete = tx
                 .prepare_cached("DELETE FROM stored_messages WHERE id = ?1")
                 .map_err(|e| sqlite(&path, e))?;
             for (id, key) in &orphans {
                 if let Some(key) = key {
                     unindex.execute([key]).map_err(|e| sqlite(&path, e))?;
+                    unqueue.execute([key]).map_err(|e| sqlite(&path, e))?;
                 }
                 delete.execute([id]).map_err(|e| sqlite(&path, e))?;
             }
@@ -698,10 +756,17 @@ mod tests {
             list.iter()
                 .all(|m| m.body_state == BodyState::NotDownloaded)
         );
+        // The header fields wait for the indexer (the header pass is what the list waits for);
+        // a search meanwhile says it is incomplete.
+        assert!(store.search("会議室", 10).unwrap().is_empty());
+        assert_eq!(store.unindexed_count().unwrap(), 2);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(store.build_index(&stop, &mut |_, _| {}).unwrap(), 2);
+        assert_eq!(store.unindexed_count().unwrap(), 0);
         assert_eq!(
             store.search("会議室", 10).unwrap().len(),
             1,
-            "subject indexed at envelope time"
+            "subject indexed by the indexer"
         );
         assert!(
             store.search("打ち合わせ", 10).unwrap().is_empty(),

@@ -286,6 +286,36 @@ pub const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL
     );
     "#,
+    // 10: a smaller search index. The index kept each token's positions (FTS5 `detail=full`),
+    // which only phrase queries read, and they took most of its room (0.14x the mail at 20,000
+    // messages). It now keeps which messages hold a token (`detail=none`); a typed Japanese run is
+    // asked as its bigrams and each match checked against the text (store::fts). FTS5 cannot
+    // change a table's detail, and its contentless rows cannot be read back, so the index is built
+    // again by the indexer (store::index), a batch per transaction after the store opens: every
+    // message whose text was indexed waits for it again (`body_state` 4, shown as downloaded as
+    // before), and the header fields of those without a body wait in `index_queue`, the indexer's
+    // queue of messages whose subject and addresses are to go into the index (by search key).
+    // Searches meanwhile say that the index is incomplete.
+    // Also: the preview is no longer kept twice (below).
+    r#"
+    DROP TABLE message_text;
+    CREATE VIRTUAL TABLE message_text USING fts5(
+        subject, addresses, body,
+        content = '', contentless_delete = 1, detail = none,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE index_queue (
+        key  INTEGER PRIMARY KEY
+    );
+    UPDATE stored_messages SET body_state = 4
+        WHERE body_state IN (1, 2) AND EXISTS (SELECT 1 FROM bodies WHERE stored_id = stored_messages.id);
+    INSERT INTO index_queue (key)
+        SELECT search_key FROM stored_messages
+        WHERE search_key IS NOT NULL AND body_state != 4;
+    -- The preview was kept twice: in each membership (the list reads it there) and here. It is
+    -- now kept in the memberships only.
+    ALTER TABLE stored_messages DROP COLUMN preview;
+    "#,
 ];
 
 #[cfg(test)]
@@ -513,7 +543,10 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(enforced, 1);
-        // The index and the bodies still belong to their messages.
+        // The index and the bodies still belong to their messages (the index built again
+        // from them: schema 10).
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        store.build_index(&stop, &mut |_, _| {}).unwrap();
         let hits = store.search("会議室", 10).unwrap();
         assert_eq!(hits.len(), 1);
         assert!(
@@ -571,6 +604,66 @@ mod tests {
         assert!(carol_inbox > bob_inbox, "{carol_inbox} reuses {bob_inbox}");
     }
 
+    /// Schema 10: the search index without positions is built again by the indexer from the
+    /// stored messages (their text) and the header fields (those without a body); until then a
+    /// search says it is incomplete. The preview is kept once. Nothing else moves.
+    #[test]
+    fn a_schema_9_store_gets_the_smaller_index_built_again_with_the_same_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        fill_previous_schema(&store_of_schema(&path, 4).conn);
+        let (messages, hits_before) = {
+            let old = store_of_schema(&path, 9);
+            let hits: Vec<Vec<i64>> = ["会議室", "budget", "not downloaded", "hello"]
+                .iter()
+                .map(|typed| {
+                    old.search(typed, 10)
+                        .unwrap()
+                        .iter()
+                        .map(|m| m.id)
+                        .collect()
+                })
+                .collect();
+            (summaries(&old.conn), hits)
+        };
+        assert!(hits_before.iter().all(|h| !h.is_empty()), "{hits_before:?}");
+
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 10);
+        assert!(schema_of(&store.conn, "message_text").contains("detail = none"));
+        assert!(!schema_of(&store.conn, "stored_messages").contains("preview"));
+        assert_eq!(summaries(&store.conn), messages, "the list as it was");
+        // Five bodies to decode again and one message (not downloaded) by its header fields.
+        let queued: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM index_queue", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((store.unindexed_count().unwrap(), queued), (6, 1));
+        assert!(store.search("budget", 10).unwrap().is_empty());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(store.build_index(&stop, &mut |_, _| {}).unwrap(), 6);
+        assert_eq!(store.unindexed_count().unwrap(), 0);
+        for (typed, before) in ["会議室", "budget", "not downloaded", "hello"]
+            .iter()
+            .zip(&hits_before)
+        {
+            let after: Vec<i64> = store
+                .search(typed, 10)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect();
+            assert_eq!(&after, before, "{typed}");
+        }
+        let list = summaries(&store.conn);
+        assert_eq!(list.len(), messages.len());
+        assert_eq!(
+            list[3].body_state,
+            BodyState::Unparseable,
+            "decoded again, the same"
+        );
+    }
+
     /// Every message of a schema-4 store, as the list reads it (the summary columns have not
     /// changed), by id.
     fn summaries(conn: &Connection) -> Vec<MessageSummary> {
@@ -609,7 +702,7 @@ mod tests {
                              WHERE message_text MATCH ?1 ORDER BY t.rowid DESC",
                         )
                         .unwrap()
-                        .query_map([crate::store::fts::query(typed).unwrap()], |r| r.get(0))
+                        .query_map([crate::store::fts::query(typed).unwrap().fts], |r| r.get(0))
                         .unwrap()
                         .collect::<Result<_, _>>()
                         .unwrap()
@@ -687,8 +780,25 @@ mod tests {
             })
             .collect();
         assert_eq!(kept, others);
-        // The same hits, in the same order.
+        // The same hits, in the same order, once the index is built again (schema 10); before,
+        // a search says it is incomplete.
+        assert_eq!(store.unindexed_count().unwrap(), 6);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(store.build_index(&stop, &mut |_, _| {}).unwrap(), 6);
+        assert_eq!(store.unindexed_count().unwrap(), 0);
+        // The schema-4 rows above were indexed with Taro's address whatever their bytes say;
+        // built again from the bytes, Bob's message (6) and the one that is not a message (4)
+        // are no longer Taro's.
         for (typed, before) in searches.iter().zip(&hits_before) {
+            let before: Vec<i64> = match *typed {
+                "taro" => before
+                    .iter()
+                    .copied()
+                    .filter(|id| ![4, 6].contains(id))
+                    .collect(),
+                _ => before.clone(),
+            };
+            let before = &before;
             let after: Vec<i64> = store
                 .search(typed, 100)
                 .unwrap()

@@ -1,7 +1,7 @@
 //! Conversations: the thread each message belongs to (by its root Message-ID) and the
 //! conversations view — threads ordered by their newest message, with their counts.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::messages::{MessageSummary, SUMMARY_COLUMNS, SortOrder, summary_from_row};
 use super::{Store, StoreError};
@@ -84,10 +84,20 @@ pub(super) fn thread_id(
 ) -> rusqlite::Result<i64> {
     // A message without any Message-ID is a thread of its own.
     let root = mime::thread_root(decoded).unwrap_or_else(|| format!("\u{0}{folder_id}:{uid}"));
-    tx.prepare_cached("INSERT INTO threads (root) VALUES (?1) ON CONFLICT (root) DO NOTHING")?
-        .execute([&root])?;
-    tx.prepare_cached("SELECT id FROM threads WHERE root = ?1")?
+    // One statement for a new root (most of a first sync's); a known one is looked up after.
+    let created: Option<i64> = tx
+        .prepare_cached(
+            "INSERT INTO threads (root) VALUES (?1)
+             ON CONFLICT (root) DO UPDATE SET root = root WHERE 0 RETURNING id",
+        )?
         .query_row([&root], |r| r.get(0))
+        .optional()?;
+    match created {
+        Some(id) => Ok(id),
+        None => tx
+            .prepare_cached("SELECT id FROM threads WHERE root = ?1")?
+            .query_row([&root], |r| r.get(0)),
+    }
 }
 
 #[cfg(test)]

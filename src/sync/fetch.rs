@@ -692,8 +692,11 @@ impl Engine {
     }
 
     /// Downloads one message's body now (it was outside the background window, or not reached
-    /// yet) and stores it. Returns the raw bytes.
-    pub async fn fetch_body_now(&self, message_id: i64) -> Result<Vec<u8>, SyncError> {
+    /// yet, or the background pass could not get it) and stores it; read it from the store then.
+    /// A message too big to hold whole (by its RFC822.SIZE, or of unknown size) comes as the
+    /// background pass downloads it: in pieces into a temporary file beside the store, copied
+    /// into the store from there, so opening a 30 MB message costs no more memory than syncing it.
+    pub async fn fetch_body_now(&self, message_id: i64) -> Result<(), SyncError> {
         if let Some(graph) = self.reading_graph() {
             return self.graph_fetch_body_now(graph, message_id).await;
         }
@@ -711,27 +714,64 @@ impl Engine {
         };
         let mut conn = self.connect().await?;
         conn.examine(&folder).await?;
-        let mut raw = None;
+        let downloaded = if spooled(size) {
+            self.spool(&mut conn, uid)
+                .await
+                .map(|body| body.map(Downloaded::Spooled))
+                .map_err(|error| match error {
+                    Spooling::Command(error) => SyncError::from(error),
+                    Spooling::Store(error) => SyncError::from(error),
+                })
+        } else {
+            Self::fetch_whole(&mut conn, uid, size)
+                .await
+                .map(|body| body.map(|body| Downloaded::Batch(vec![body])))
+        };
+        conn.logout().await;
+        match downloaded?.ok_or(SyncError::Gone)? {
+            // Decoded for the preview and the index now (the person is opening it).
+            Downloaded::Batch(bodies) => {
+                self.db(move |store| store.add_bodies(folder_id, &bodies))
+                    .await?;
+            }
+            Downloaded::Spooled(body) => {
+                let dir = self.spool_dir.clone();
+                let prepared = tokio::task::spawn_blocking(move || {
+                    PreparedBody::spooled(body, &dir)
+                        .map_err(|source| StoreError::Spool { path: dir, source })
+                })
+                .await;
+                let prepared = joined(prepared, "storing the message")?;
+                self.db(move |store| store.add_prepared_bodies(folder_id, vec![prepared]))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One message small enough to hold whole, in one FETCH. `Ok(None)`: the server sent nothing
+    /// for it (it was expunged meanwhile).
+    async fn fetch_whole(
+        conn: &mut Conn,
+        uid: u32,
+        size: u32,
+    ) -> Result<Option<NewBody>, SyncError> {
+        let mut found = None;
         let mut unreadable = false;
         let mut bodies = conn.fetch_bodies(&[(uid, size)]).await?;
         while let Some(item) = bodies.next().await? {
             match item {
-                Item::Read(body) if body.uid == uid => raw = Some(body.raw),
+                Item::Read(body) if body.uid == uid => found = Some(body),
                 Item::Read(_) => {}
                 Item::Unreadable { .. } => unreadable = true,
             }
         }
-        conn.logout().await;
-        if raw.is_none() && unreadable {
+        if found.is_none() && unreadable {
             return Err(SyncError::Unreadable {
-                host: self.account.imap.host.clone(),
+                host: conn.host().to_owned(),
                 uid: Some(uid),
             });
         }
-        let raw = raw.ok_or(SyncError::Gone)?;
-        let stored = raw.clone();
-        self.db(move |store| store.add_bodies(folder_id, &[NewBody { uid, raw: stored }]))
-            .await?;
-        Ok(raw)
+        Ok(found)
     }
 }

@@ -589,7 +589,7 @@ impl Engine {
         &self,
         graph: &Graph,
         message_id: i64,
-    ) -> Result<Vec<u8>, SyncError> {
+    ) -> Result<(), SyncError> {
         let found = self
             .db(move |store| {
                 let summary = store
@@ -611,10 +611,9 @@ impl Engine {
             Err(GraphError::NotFound) => return Err(SyncError::Gone),
             Err(error) => return Err(self.graph_error(error)),
         };
-        let stored = raw.clone();
-        self.db(move |store| store.add_bodies(folder_id, &[NewBody { uid, raw: stored }]))
+        self.db(move |store| store.add_bodies(folder_id, &[NewBody { uid, raw }]))
             .await?;
-        Ok(raw)
+        Ok(())
     }
 
     /// Sends the changes made here, oldest first (the IMAP engine's queue, replayed on Graph).

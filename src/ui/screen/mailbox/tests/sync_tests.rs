@@ -274,13 +274,17 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
         }
         started.elapsed()
     };
+    // The first pass is over once the engine reported it finished. The search index is built
+    // beside IDLE, so its last report may come before or after `Idle` (on a slow machine, after).
     wait_for(&mut person, "the first pass", &mut |p| {
         p.state.background().is_awake(email)
             && p.main_window().list.row(0).is_some()
             && matches!(
                 p.state.background().sync().get(email),
                 Some(sync::Update::Event(
-                    tayori::sync::SyncEvent::Finished(_) | tayori::sync::SyncEvent::Idle
+                    tayori::sync::SyncEvent::Finished(_)
+                        | tayori::sync::SyncEvent::Idle
+                        | tayori::sync::SyncEvent::IndexComplete { .. }
                 ))
             )
     });

@@ -112,6 +112,18 @@ pub struct GraphSending {
     pub imap_checked: Option<u64>,
 }
 
+impl GraphSending {
+    /// Learned now, from the server's refusal `because` (kept bounded), not yet told.
+    fn because(because: &str) -> GraphSending {
+        GraphSending {
+            because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
+            since: now_seconds(),
+            told: false,
+            imap_checked: None,
+        }
+    }
+}
+
 /// Which way an account's mail goes out, and why (shown in the account's settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendingWay {
@@ -335,18 +347,9 @@ impl Accounts {
     /// Records that the account sends through Microsoft Graph because SMTP AUTH is off
     /// (`because`: the server's refusal), unless that is already known.
     pub fn set_send_via_graph(&self, email: &str, because: &str) -> Result<(), AccountsError> {
-        self.change(|accounts| {
-            let account = accounts
-                .iter_mut()
-                .find(|a| a.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+        self.change_account(email, |account| {
             if account.send_via_graph.is_none() {
-                account.send_via_graph = Some(GraphSending {
-                    because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
-                    since: now_seconds(),
-                    told: false,
-                    imap_checked: None,
-                });
+                account.send_via_graph = Some(GraphSending::because(because));
             }
             Ok(())
         })
@@ -355,20 +358,11 @@ impl Accounts {
     /// Records that the account reads through Microsoft Graph because Exchange Online has IMAP
     /// turned off for the mailbox (`because`: the server's refusal), unless that is already known.
     pub fn set_read_via_graph(&self, email: &str, because: &str) -> Result<(), AccountsError> {
-        self.change(|accounts| {
-            let account = accounts
-                .iter_mut()
-                .find(|a| a.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+        self.change_account(email, |account| {
             // (IMAP off again after it came back: this notice replaces that one)
             account.read_via_imap_again = None;
             if account.read_via_graph.is_none() {
-                account.read_via_graph = Some(GraphSending {
-                    because: crate::redact::server_text(because, crate::redact::SERVER_TEXT_CHARS),
-                    since: now_seconds(),
-                    told: false,
-                    imap_checked: None,
-                });
+                account.read_via_graph = Some(GraphSending::because(because));
             }
             Ok(())
         })
@@ -377,14 +371,8 @@ impl Accounts {
     /// Records that IMAP was asked (at `when`) whether it is on again for the mailbox of an account
     /// read through Graph because IMAP was off.
     pub fn set_imap_checked(&self, email: &str, when: u64) -> Result<(), AccountsError> {
-        self.change(|accounts| {
-            if let Some(graph) = accounts
-                .iter_mut()
-                .find(|a| a.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?
-                .read_via_graph
-                .as_mut()
-            {
+        self.change_account(email, |account| {
+            if let Some(graph) = account.read_via_graph.as_mut() {
                 graph.imap_checked = Some(when);
             }
             Ok(())
@@ -395,11 +383,7 @@ impl Accounts {
     /// `tayori account check-imap`), if the account reads through Graph because IMAP was off.
     /// Answers whether it does.
     pub fn check_imap_soon(&self, email: &str) -> Result<bool, AccountsError> {
-        self.change(|accounts| {
-            let account = accounts
-                .iter_mut()
-                .find(|a| a.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+        self.change_account(email, |account| {
             Ok(match account.read_via_graph.as_mut() {
                 Some(graph) => {
                     graph.imap_checked = Some(0);
@@ -413,11 +397,7 @@ impl Accounts {
     /// Records that IMAP accepted the mailbox again: the account reads through IMAP from now on
     /// (the person is told once).
     pub fn set_read_via_imap_again(&self, email: &str) -> Result<(), AccountsError> {
-        self.change(|accounts| {
-            let account = accounts
-                .iter_mut()
-                .find(|a| a.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+        self.change_account(email, |account| {
             if account.read_via_graph.take().is_some() {
                 account.read_via_imap_again = Some(ImapAgain {
                     since: now_seconds(),
@@ -472,16 +452,28 @@ impl Accounts {
         email: &str,
         reason: Option<String>,
     ) -> Result<(), AccountsError> {
-        self.change(|accounts| {
-            let account = accounts
-                .iter_mut()
-                .find(|a| a.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+        self.change_account(email, |account| {
             if reason.is_none() {
                 account.last_sign_in = Some(now_seconds());
             }
             account.needs_sign_in = reason;
             Ok(())
+        })
+    }
+
+    /// [`Accounts::change`] for the one account `email` (case-insensitive); `NotFound` if the list
+    /// has none.
+    fn change_account<T>(
+        &self,
+        email: &str,
+        edit: impl FnOnce(&mut Account) -> Result<T, AccountsError>,
+    ) -> Result<T, AccountsError> {
+        self.change(|accounts| {
+            let account = accounts
+                .iter_mut()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| AccountsError::NotFound(email.to_owned()))?;
+            edit(account)
         })
     }
 

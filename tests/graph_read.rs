@@ -434,6 +434,19 @@ fn an_account_pinned_to_graph_syncs_through_it_both_ways() {
         );
     }
     drop(store);
+    // The 59 messages came a few at a time, within Graph's four concurrent requests per mailbox
+    // ("Outlook service limits"; the emulator answers a fifth 429 and counts it).
+    let state = exchange_state();
+    let most = state["max_concurrent"][user].as_u64().unwrap_or(0);
+    assert!(
+        (2..=4).contains(&most),
+        "requests in flight at once for {user}: at most {most}"
+    );
+    assert_eq!(
+        state["concurrency_refusals"][user].as_u64().unwrap_or(0),
+        0,
+        "never past the mailbox's concurrency limit"
+    );
     let imap_logins_after = std::fs::read_to_string(Rig::load().state_dir.join("log/dovecot.log"))
         .unwrap_or_default()
         .matches(&format!("imap-login: Login: user=<{user}>"))

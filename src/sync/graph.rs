@@ -33,6 +33,8 @@
 
 use std::collections::HashMap;
 
+use futures::StreamExt;
+
 use super::{Engine, Summary, SyncError, SyncEvent};
 use crate::graph::{DeltaItem, Graph, GraphError};
 use crate::store::{
@@ -51,8 +53,25 @@ const WELL_KNOWN: [(&str, FolderRole); 6] = [
 /// Messages downloaded before they are committed, in bytes (a page's messages are committed in
 /// batches no larger, so memory stays bounded whatever the page holds).
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Messages downloaded at once. Microsoft Graph allows an app four concurrent requests per
+/// mailbox and answers a fifth `429` ("MailboxConcurrency"); one is left for what the person does
+/// meanwhile (opening a message outside the body window, sending through the outbox), so that
+/// never waits out a `Retry-After` behind the sync.
+const CONCURRENT_FETCHES: usize = 3;
 /// Times a folder's listing is started over within one pass after Graph forgot its delta state.
 const MAX_RESTARTS: usize = 2;
+
+/// What [`Engine::graph_fetch_new`] found for a message new in a folder.
+enum NewBytes {
+    /// Stored already (moved here on the server): nothing downloaded.
+    Stored(Vec<u8>),
+    /// Outside the body window: its header only.
+    Header(Vec<u8>),
+    /// Its MIME, downloaded.
+    Downloaded(Vec<u8>),
+    /// Deleted on the server meanwhile.
+    Gone,
+}
 
 /// The stored identity of a Graph message (see the module's notes).
 pub fn graph_identity(immutable_id: &str) -> String {
@@ -455,11 +474,9 @@ impl Engine {
                 Ok((uids, known))
             })
             .await?;
+        // Known messages: only their state. New ones: their bytes, fetched a few at a time.
         let mut flag_changes = Vec::new();
-        let mut envelopes = Vec::new();
-        let mut bodies = Vec::new();
-        let mut batch = 0usize;
-        let mut new_here = 0usize;
+        let mut new_items = Vec::new();
         for (id, is_read, flagged, draft, dated) in &changed {
             let Some(&uid) = uids.get(id) else { continue };
             if let Some(&bits) = known.get(&uid) {
@@ -469,29 +486,38 @@ impl Engine {
                 }
                 continue;
             }
-            let identity = graph_identity(id);
-            let lookup = identity.clone();
-            let stored = self
-                .db(move |store| store.stored_raw(account_id, &lookup))
-                .await?;
             let header_only = bodies_since.is_some_and(|since| dated.is_some_and(|d| d < since));
-            let (raw, download) = match stored {
-                Some(raw) => (raw, false),
-                None if header_only => match graph.header(id).await {
-                    Ok(header) => (header, false),
-                    Err(GraphError::NotFound) => continue,
-                    Err(error) => return Err(self.graph_error(error)),
-                },
-                None => match graph.mime(id).await {
-                    Ok(raw) => (raw, true),
-                    // Gone meanwhile: its removal comes with a later page or round.
-                    Err(GraphError::NotFound) => continue,
-                    Err(error) => return Err(self.graph_error(error)),
-                },
+            new_items.push((
+                uid,
+                id.as_str(),
+                merged_flags(0, *is_read, *flagged, *draft),
+                header_only,
+            ));
+        }
+        // In page order, at most CONCURRENT_FETCHES requests in flight: the messages come out of
+        // the stream in the order they went in, so a batch commits a prefix of the page.
+        let mut fetched = futures::stream::iter(new_items)
+            .map(|(uid, id, flags, header_only)| async move {
+                let identity = graph_identity(id);
+                let fetched = self.graph_fetch_new(graph, id, &identity, header_only).await?;
+                Ok::<_, SyncError>((uid, flags, identity, fetched))
+            })
+            .buffered(CONCURRENT_FETCHES);
+        let mut envelopes = Vec::new();
+        let mut bodies = Vec::new();
+        let mut batch = 0usize;
+        let mut new_here = 0usize;
+        while let Some(next) = fetched.next().await {
+            let (uid, flags, identity, fetched) = next?;
+            let (raw, download) = match fetched {
+                NewBytes::Stored(raw) | NewBytes::Header(raw) => (raw, false),
+                NewBytes::Downloaded(raw) => (raw, true),
+                // Gone meanwhile: its removal comes with a later page or round.
+                NewBytes::Gone => continue,
             };
             envelopes.push(NewEnvelope {
                 uid,
-                flags: merged_flags(0, *is_read, *flagged, *draft),
+                flags,
                 keywords: Vec::new(),
                 modseq: None,
                 internal_date: None,
@@ -516,6 +542,7 @@ impl Engine {
                 batch = 0;
             }
         }
+        drop(fetched);
         self.graph_store(folder_id, envelopes, bodies).await?;
         summary.new_messages += new_here;
         if new_here > 0 {
@@ -535,6 +562,36 @@ impl Engine {
         summary.flag_changes += flagged;
         summary.removed += gone;
         Ok(())
+    }
+
+    /// The bytes of a message new in a folder: the stored ones where the message is stored
+    /// already (moved here on the server), its header alone outside the body window, else its
+    /// MIME from `$value`.
+    async fn graph_fetch_new(
+        &self,
+        graph: &Graph,
+        id: &str,
+        identity: &str,
+        header_only: bool,
+    ) -> Result<NewBytes, SyncError> {
+        let account_id = self.account_id;
+        let lookup = identity.to_owned();
+        if let Some(raw) = self
+            .db(move |store| store.stored_raw(account_id, &lookup))
+            .await?
+        {
+            return Ok(NewBytes::Stored(raw));
+        }
+        let answer = if header_only {
+            graph.header(id).await.map(NewBytes::Header)
+        } else {
+            graph.mime(id).await.map(NewBytes::Downloaded)
+        };
+        match answer {
+            Ok(bytes) => Ok(bytes),
+            Err(GraphError::NotFound) => Ok(NewBytes::Gone),
+            Err(error) => Err(self.graph_error(error)),
+        }
     }
 
     /// Commits messages: envelopes first, then their bytes.
@@ -569,8 +626,11 @@ impl Engine {
         let missing = self
             .db(move |store| store.graph_missing_bodies(folder_id, window))
             .await?;
-        for (uid, id) in missing {
-            let raw = match graph.mime(&id).await {
+        let mut fetched = futures::stream::iter(missing)
+            .map(|(uid, id)| async move { (uid, graph.mime(&id).await) })
+            .buffered(CONCURRENT_FETCHES);
+        while let Some((uid, answer)) = fetched.next().await {
+            let raw = match answer {
                 Ok(raw) => raw,
                 Err(GraphError::NotFound) => continue,
                 Err(error) => return Err(self.graph_error(error)),

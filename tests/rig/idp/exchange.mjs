@@ -401,6 +401,35 @@ function throttled(res, mailbox) {
   return false;
 }
 
+// "Outlook service limits" (Microsoft Graph service-specific throttling limits): per app and
+// mailbox, "4 concurrent requests"; one more is answered 429 like any other throttling, with a
+// Retry-After. The most requests ever in flight at once per mailbox is kept for the benchmark and
+// the tests (GET /state: max_concurrent, concurrency_refusals).
+const MAILBOX_CONCURRENCY = 4;
+const inFlight = {}; // mailbox -> requests being answered now
+
+/** Counts the request as in flight until its answer is sent; false (answered 429) past the limit. */
+function admitted(req, res, mailbox) {
+  if ((inFlight[mailbox] || 0) >= MAILBOX_CONCURRENCY) {
+    S.concurrency_refusals ||= {};
+    S.concurrency_refusals[mailbox] = (S.concurrency_refusals[mailbox] || 0) + 1;
+    state.save();
+    graphError(res, 429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+    return false;
+  }
+  inFlight[mailbox] = (inFlight[mailbox] || 0) + 1;
+  S.max_concurrent ||= {};
+  if (inFlight[mailbox] > (S.max_concurrent[mailbox] || 0)) {
+    S.max_concurrent[mailbox] = inFlight[mailbox];
+    state.save();
+  }
+  let done = false;
+  const release = () => { if (!done) { done = true; inFlight[mailbox] -= 1; } };
+  res.on('finish', release);
+  res.on('close', release);
+  return true;
+}
+
 function count(route, mailbox) {
   S.requests[route] = (S.requests[route] || 0) + 1;
   S.mailbox_requests ||= {};
@@ -630,6 +659,7 @@ async function graph(req, res, url) {
   const { mailbox, shared } = target;
   // another person's mailbox: only with Full Access to it (a shared mailbox's members)
   if (shared && !(userOf(mailbox).members || []).includes(who.upn)) return accessDenied(res);
+  if (!admitted(req, res, mailbox)) return undefined;
   if (throttled(res, mailbox)) return undefined;
   const immutable = /IdType="?ImmutableId"?/i.test(String(req.headers.prefer || ''));
   const prefer = immutable ? { 'preference-applied': 'IdType="ImmutableId"' } : {};
@@ -1133,6 +1163,8 @@ adminServer(ADDR, ADMIN_PORT, [
   ['DELETE', /^\/requests$/, async () => {
     S.requests = {};
     S.mailbox_requests = {};
+    S.max_concurrent = {};
+    S.concurrency_refusals = {};
     state.save();
     return [200, {}];
   }],

@@ -413,3 +413,66 @@ fn the_window_tells_once_that_imap_is_off_and_it_reads_through_microsoft_365() {
         assert!(!again.sees(&other_notice), "and only then");
     }
 }
+
+/// The daily check found IMAP on again for an account read through Microsoft 365 (its engine
+/// recorded it in the account list, then said so): the window tells it once, in ja and en, in a
+/// notice over the list that takes the place of the "reads through Microsoft 365" notice; closed,
+/// it is not shown by the next start.
+#[test]
+fn the_window_tells_once_that_imap_is_on_again() {
+    use tayori::sync::SyncEvent;
+    let email = "s21@example.test";
+    for lang in [Lang::Ja, Lang::En] {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let context = rig_context(&paths);
+        let accounts = tayori::account::Accounts::new(&paths);
+        accounts.upsert(rig_account(email)).unwrap();
+        let graph_notice = fill(lang.text(Text::ReadViaGraphNotice), &[("account", email)]);
+        let notice = fill(lang.text(Text::ReadViaImapAgainNotice), &[("account", email)]);
+
+        // Read through Graph, told at the start and still shown.
+        accounts
+            .set_read_via_graph(email, "NO AUTHENTICATE failed.")
+            .unwrap();
+        let mut person = window(
+            context.clone(),
+            lang,
+            tokio::runtime::Runtime::new().unwrap(),
+        );
+        assert!(person.sees(&graph_notice), "{graph_notice}");
+        assert!(!person.sees(&notice));
+
+        // What the engine does (src/sync/account.rs): records it, then reports it.
+        accounts.set_read_via_imap_again(email).unwrap();
+        person.engine_says(email, sync::Update::Event(SyncEvent::ReadingThroughImapAgain));
+        person.settle();
+        assert!(person.sees(&notice), "the notice is over the list: {notice}");
+        assert!(
+            !person.sees(&graph_notice),
+            "the Microsoft 365 notice no longer holds"
+        );
+        assert!(
+            accounts
+                .get(email)
+                .unwrap()
+                .read_via_imap_again
+                .is_some_and(|again| again.told),
+            "marked told in the account list"
+        );
+        person.engine_says(email, sync::Update::Event(SyncEvent::Idle));
+        person.settle();
+        assert!(person.sees(&notice), "stays when the status line moves on");
+        person.picture(
+            &format!("read-via-imap-again-notice-{lang:?}"),
+            &iced::Theme::Light,
+        );
+        person.click(lang.text(Text::DismissNotice));
+        person.settle();
+        assert!(!person.sees(&notice), "closed");
+
+        let again = window(context, lang, tokio::runtime::Runtime::new().unwrap());
+        assert!(!again.sees(&notice), "told once");
+        assert!(!again.sees(&graph_notice));
+    }
+}

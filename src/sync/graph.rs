@@ -437,7 +437,6 @@ impl Engine {
         items: &[DeltaItem],
         summary: &mut Summary,
     ) -> Result<(), SyncError> {
-        let account_id = self.account_id;
         let changed: Vec<(String, bool, bool, bool, Option<i64>)> = items
             .iter()
             .filter_map(|item| match item {
@@ -489,7 +488,7 @@ impl Engine {
             let header_only = bodies_since.is_some_and(|since| dated.is_some_and(|d| d < since));
             new_items.push((
                 uid,
-                id.as_str(),
+                id.clone(),
                 merged_flags(0, *is_read, *flagged, *draft),
                 header_only,
             ));
@@ -498,8 +497,10 @@ impl Engine {
         // the stream in the order they went in, so a batch commits a prefix of the page.
         let mut fetched = futures::stream::iter(new_items)
             .map(|(uid, id, flags, header_only)| async move {
-                let identity = graph_identity(id);
-                let fetched = self.graph_fetch_new(graph, id, &identity, header_only).await?;
+                let identity = graph_identity(&id);
+                let fetched = self
+                    .graph_fetch_new(graph, &id, &identity, header_only)
+                    .await?;
                 Ok::<_, SyncError>((uid, flags, identity, fetched))
             })
             .buffered(CONCURRENT_FETCHES);

@@ -429,7 +429,10 @@ fn the_window_tells_once_that_imap_is_on_again() {
         let accounts = tayori::account::Accounts::new(&paths);
         accounts.upsert(rig_account(email)).unwrap();
         let graph_notice = fill(lang.text(Text::ReadViaGraphNotice), &[("account", email)]);
-        let notice = fill(lang.text(Text::ReadViaImapAgainNotice), &[("account", email)]);
+        let notice = fill(
+            lang.text(Text::ReadViaImapAgainNotice),
+            &[("account", email)],
+        );
 
         // Read through Graph, told at the start and still shown.
         accounts
@@ -445,9 +448,15 @@ fn the_window_tells_once_that_imap_is_on_again() {
 
         // What the engine does (src/sync/account.rs): records it, then reports it.
         accounts.set_read_via_imap_again(email).unwrap();
-        person.engine_says(email, sync::Update::Event(SyncEvent::ReadingThroughImapAgain));
+        person.engine_says(
+            email,
+            sync::Update::Event(SyncEvent::ReadingThroughImapAgain),
+        );
         person.settle();
-        assert!(person.sees(&notice), "the notice is over the list: {notice}");
+        assert!(
+            person.sees(&notice),
+            "the notice is over the list: {notice}"
+        );
         assert!(
             !person.sees(&graph_notice),
             "the Microsoft 365 notice no longer holds"

@@ -959,6 +959,10 @@ async fn an_exchange_shaped_server_resyncs_by_uids_and_flags_within_its_connecti
     let second = sync(home.path());
     assert!(second.contains("1 flag change, 1 removed"), "{second}");
     assert_matches_server(home.path(), &mut mailbox).await;
+    // Nothing changed since: every folder's SELECT and flags, pipelined, match the store, and no
+    // folder is synced one by one.
+    let third = sync(home.path());
+    assert!(third.contains("(0 checked)"), "{third}");
 
     // The connection limit: the watcher (its sync, then IDLE), new mail, and a message sent
     // meanwhile; Dovecot's own count of the mailbox's connections is sampled throughout.

@@ -170,9 +170,17 @@ impl Conn {
         &mut self,
         top: u32,
     ) -> Result<(BTreeSet<u32>, Vec<FlagChange>), CommandError> {
+        let tag = self.send(&format!("UID FETCH 1:{top} (UID FLAGS)")).await?;
+        self.read_all_flags(&tag).await
+    }
+
+    /// Reads the answer to a `UID FETCH … (UID FLAGS)` tagged `tag` (see [`Conn::all_flags`]).
+    pub(super) async fn read_all_flags(
+        &mut self,
+        tag: &RequestId,
+    ) -> Result<(BTreeSet<u32>, Vec<FlagChange>), CommandError> {
         let mut on_server = BTreeSet::new();
         let mut flags_by_uid = Vec::new();
-        let tag = self.send(&format!("UID FETCH 1:{top} (UID FLAGS)")).await?;
         let mut unnamed = false;
         let listed = |response: &Response<'_>| {
             let Response::Fetch(_, attributes) = response else {
@@ -185,7 +193,7 @@ impl Conn {
                 fields.modseq,
             ))
         };
-        while let Some(item) = self.next_item(&tag, listed).await? {
+        while let Some(item) = self.next_item(tag, listed).await? {
             match item {
                 Item::Read(Some((uid, flags, modseq))) => {
                     on_server.insert(uid);

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use async_imap::imap_proto::{
-    MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute,
+    MailboxDatum, NameAttribute, RequestId, Response, ResponseCode, Status, StatusAttribute,
 };
 
 use super::fetch::{FlagChange, fetched};
@@ -45,6 +45,16 @@ pub struct Selected {
     pub vanished: Vec<std::ops::RangeInclusive<u32>>,
     /// Flag changes since the known HIGHESTMODSEQ (QRESYNC).
     pub changed: Vec<FlagChange>,
+}
+
+/// What [`Conn::look_at_folders`] found in one folder.
+#[derive(Debug)]
+pub struct FolderLook {
+    pub selected: Selected,
+    /// Every UID in the folder.
+    pub on_server: BTreeSet<u32>,
+    /// Their flags (a message whose flags could not be read is in `on_server` only).
+    pub flags: Vec<FlagChange>,
 }
 
 /// The role a LIST attribute marks (`\Sent`, …).
@@ -155,6 +165,17 @@ impl Conn {
         mailbox: &str,
         known: Option<(u32, u64)>,
     ) -> Result<Selected, CommandError> {
+        let tag = self.send_select(mailbox, known).await?;
+        self.read_select(&tag, mailbox).await
+    }
+
+    /// Sends SELECT (with QRESYNC or CONDSTORE where the server has them); its answer is read by
+    /// [`Conn::read_select`].
+    async fn send_select(
+        &mut self,
+        mailbox: &str,
+        known: Option<(u32, u64)>,
+    ) -> Result<RequestId, CommandError> {
         let mut command = format!("SELECT {}", quote(mailbox));
         if self.has("QRESYNC")
             && let Some((uidvalidity, modseq)) = known
@@ -163,10 +184,20 @@ impl Conn {
         } else if self.has_condstore() {
             command.push_str(" (CONDSTORE)");
         }
+        self.send(&command).await
+    }
+
+    /// Reads the answer to the SELECT of `mailbox` tagged `tag`. From its first response on, no
+    /// mailbox counts as selected until it succeeds (a failed SELECT leaves none selected).
+    async fn read_select(
+        &mut self,
+        tag: &RequestId,
+        mailbox: &str,
+    ) -> Result<Selected, CommandError> {
         let mut selected = Selected::default();
         let previous_uidvalidity = self.selected_uidvalidity();
         self.set_selected(None, previous_uidvalidity);
-        self.run(&command, |response| match response {
+        let mut look = |response: &Response<'_>| match response {
             Response::Data {
                 status: Status::Ok,
                 outcome,
@@ -185,8 +216,8 @@ impl Conn {
                 }
             }
             _ => {}
-        })
-        .await?;
+        };
+        while self.next(tag, &mut look).await?.is_some() {}
         if !self.has_condstore() {
             // A mod-sequence from a server that does not announce CONDSTORE (Dovecot sends one in
             // every SELECT once any client turned tracking on for the mailbox) is not a promise to
@@ -196,6 +227,45 @@ impl Conn {
         }
         self.set_selected(Some(mailbox.to_owned()), selected.uidvalidity);
         Ok(selected)
+    }
+
+    /// SELECT and `UID FETCH 1:* (UID FLAGS)` for each of `mailboxes`, every command sent before
+    /// any answer is read: one round trip for the lot where one at a time costs two per folder.
+    /// What a server without CONDSTORE and LIST-STATUS (Exchange Online) offers for finding which
+    /// folders changed since the last pass. Pipelining them is safe (RFC 3501, 5.5): the server
+    /// runs them in order, and a SELECT that fails leaves no mailbox selected, so the FETCH after it
+    /// fails too rather than answering for another folder. One answer per mailbox, in order; a
+    /// refusal is that folder's alone, a broken connection fails the lot.
+    pub async fn look_at_folders(
+        &mut self,
+        mailboxes: &[&str],
+    ) -> Result<Vec<Result<FolderLook, CommandError>>, CommandError> {
+        let mut sent = Vec::with_capacity(mailboxes.len());
+        for mailbox in mailboxes {
+            let select = self.send_select(mailbox, None).await?;
+            let fetch = self.send("UID FETCH 1:* (UID FLAGS)").await?;
+            sent.push((mailbox, select, fetch));
+        }
+        let mut looks = Vec::with_capacity(sent.len());
+        for (mailbox, select, fetch) in sent {
+            let selected = self.read_select(&select, mailbox).await;
+            let flags = self.read_all_flags(&fetch).await;
+            if self.is_broken() {
+                return Err(selected
+                    .and(flags)
+                    .err()
+                    .unwrap_or_else(|| self.unreadable_answer()));
+            }
+            looks.push(selected.and_then(|selected| {
+                let (on_server, flags) = flags?;
+                Ok(FolderLook {
+                    selected,
+                    on_server,
+                    flags,
+                })
+            }));
+        }
+        Ok(looks)
     }
 
     /// Opens `mailbox` read-only (EXAMINE), for fetching one message outside the sync pass.

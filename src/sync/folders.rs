@@ -3,12 +3,17 @@
 //! found again by Message-ID keep their bodies), flag changes and expunges applied, then the new
 //! messages handed to the header and body pipeline (`fetch.rs`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::{Engine, NEW_MAIL_DETAILS, Summary, SyncError, SyncEvent};
 use crate::imap::Conn;
 use crate::imap::mailbox::{ListedFolder, MailboxStatus, Selected};
 use crate::store::{FolderRole, FolderState};
+
+/// Folders looked at per round trip where the server cannot list their states
+/// ([`Engine::unchanged_by_looking`]): a bounded pipeline, each answer a SELECT and one line per
+/// message.
+const LOOK_AHEAD: usize = 20;
 
 impl Engine {
     /// Lists the server's folders and records them (new ones added, vanished ones dropped with their
@@ -57,6 +62,66 @@ impl Engine {
             .db(move |store| store.missing_bodies(folder_id, window))
             .await?;
         Ok(missing.is_empty())
+    }
+
+    /// The folders (their store ids) a server without CONDSTORE shows unchanged since the last
+    /// complete pass: the same UIDVALIDITY and UIDNEXT, the same UIDs with the same flags as
+    /// stored, no body missing. Such a server (Exchange Online) cannot say so in one LIST as
+    /// LIST-STATUS does, so each folder's SELECT and `UID FETCH 1:* (UID FLAGS)` go out pipelined,
+    /// [`LOOK_AHEAD`] folders per round trip ([`Conn::look_at_folders`]). Only what this
+    /// comparison cannot clear is synced one folder at a time; nothing is written here.
+    pub(super) async fn unchanged_by_looking(
+        &self,
+        conn: &mut Conn,
+        folders: &[&ListedFolder],
+        states: &[FolderState],
+    ) -> Result<HashSet<i64>, SyncError> {
+        let mut unchanged = HashSet::new();
+        if conn.has_condstore() {
+            return Ok(unchanged);
+        }
+        // Folders completely listed before, whose LIST gave no state to compare.
+        let candidates: Vec<&FolderState> = folders
+            .iter()
+            .filter(|f| f.status.is_none())
+            .filter_map(|f| states.iter().find(|s| s.name == f.name))
+            .filter(|s| s.envelopes_complete && s.uidvalidity.is_some() && s.uidnext.is_some())
+            .collect();
+        for group in candidates.chunks(LOOK_AHEAD) {
+            let names: Vec<&str> = group.iter().map(|s| s.name.as_str()).collect();
+            let looks = conn.look_at_folders(&names).await?;
+            let mut compare = Vec::new();
+            for (state, look) in group.iter().zip(looks) {
+                // A refusal here is told by the folder's own sync below, as before.
+                let Ok(look) = look else { continue };
+                if look.selected.uidvalidity == state.uidvalidity
+                    && look.selected.uidnext == state.uidnext
+                {
+                    compare.push((state.id, look.on_server, look.flags));
+                }
+            }
+            let window = self.options.bodies;
+            let same = self
+                .db(move |store| {
+                    let mut same = Vec::new();
+                    for (folder_id, on_server, flags) in compare {
+                        let stored = store.flags_by_uid(folder_id)?;
+                        let matches = stored.len() == on_server.len()
+                            && on_server.iter().all(|uid| stored.contains_key(uid))
+                            && flags
+                                .iter()
+                                .all(|(uid, flags, _)| stored.get(uid) == Some(&flags.bits()))
+                            && store.missing_bodies(folder_id, window)?.is_empty();
+                        if matches {
+                            same.push(folder_id);
+                        }
+                    }
+                    Ok(same)
+                })
+                .await?;
+            unchanged.extend(same);
+        }
+        Ok(unchanged)
     }
 
     /// Selects the folder, asking QRESYNC for the changes since the last complete pass where the

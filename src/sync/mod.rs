@@ -584,11 +584,14 @@ impl Engine {
         let mut order: Vec<&ListedFolder> =
             server_folders.iter().filter(|f| f.selectable).collect();
         order.sort_by_key(|f| (f.role.is_none(), f.role, f.name.to_lowercase()));
+        let looked_unchanged = self.unchanged_by_looking(conn, &order, &states).await?;
         for folder in order {
             let Some(state) = states.iter().find(|s| s.name == folder.name).cloned() else {
                 continue;
             };
-            if self.unchanged(&state, folder.status.as_ref()).await? {
+            if looked_unchanged.contains(&state.id)
+                || self.unchanged(&state, folder.status.as_ref()).await?
+            {
                 continue;
             }
             summary.folders_checked += 1;

@@ -428,7 +428,9 @@ def interleaved(n):
         print(f"  Tayori's last summary: {tayori_p.summary}")
         if graph_p:
             print(f"  Tayori Graph's last summary: {graph_p.summary}")
-        print(f"  floor's last run: {programs[-1].summary}")
+        floor_p = next((p for p in programs if p.name == "raw floor"), None)
+        if floor_p:
+            print(f"  floor's last run: {floor_p.summary}")
 
         print(f"\n{'program (' + str(ROUNDS) + ' runs each)':<28}{'min':>9}{'median':>9}"
               f"{'peak RSS med':>14}{'max':>7}  stored")

@@ -598,10 +598,15 @@ impl Engine {
             self.sync_folder(conn, state, &mut summary).await?;
         }
         // Every folder is up to date: a message no folder holds any more has left the account
-        // (a move's source went before its destination was seen; now both have been).
+        // (a move's source went before its destination was seen; now both have been). A pass that
+        // found every folder unchanged can have made no such message: the look over the whole
+        // account (linear in its size) is left to the next pass that changes something.
         let account_id = self.account_id;
+        let changed = summary.folders_checked > 0 || summary.actions_replayed > 0;
         self.db(move |store| {
-            store.drop_unreferenced(account_id)?;
+            if changed {
+                store.drop_unreferenced(account_id)?;
+            }
             store.release_memory()
         })
         .await?;

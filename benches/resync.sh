@@ -13,7 +13,9 @@
 # nothing when all agree. A server without LIST-STATUS and CONDSTORE (SERVER=exchange, the rig's
 # Exchange-shaped profile, exchange.example.test on 127.0.0.4: tests/rig/README.md) gives no such
 # answer: every folder is a SELECT and a `UID FETCH 1:* (UID FLAGS)` compared with the store, so
-# that a flag changed or a message expunged elsewhere is found.
+# that a flag changed or a message expunged elsewhere is found; both go out pipelined, 20 folders
+# per round trip (src/sync/folders.rs, unchanged_by_looking), and only folders that differ are
+# synced one by one.
 #
 # usage (the rig running in your namespace, as root):
 #   tests/rig/with-secret-service.sh benches/resync.sh

@@ -62,6 +62,27 @@ pub const MIME_LIMIT: usize = 160 * 1024 * 1024;
 /// Child folder levels followed at most (a loop in an answer ends there).
 const MAX_FOLDER_DEPTH: usize = 16;
 
+/// Exchange's size of a message, the MAPI property `PidTagMessageSize` (0x0E08), as Graph names an
+/// extended property ("singleValueLegacyExtendedProperty": `{type} {proptag}`).
+const MESSAGE_SIZE_PROPERTY: &str = "Integer 0x0E08";
+
+/// Whether two extended-property ids name the same property: Graph answers with its own spelling
+/// (`Integer 0xe08`), the type's case and the tag's hex digits and leading zeros aside.
+fn same_property(a: &str, b: &str) -> bool {
+    let parts = |id: &str| {
+        let (kind, tag) = id.trim().split_once(' ')?;
+        let tag = tag
+            .trim()
+            .strip_prefix("0x")
+            .or(tag.trim().strip_prefix("0X"))?;
+        Some((
+            kind.to_ascii_lowercase(),
+            u32::from_str_radix(tag, 16).ok()?,
+        ))
+    };
+    matches!((parts(a), parts(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// The longest `Retry-After` waited for inside one attempt; longer ones go back to the outbox.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// How many `429`s in a row one request waits out.
@@ -533,13 +554,29 @@ impl Graph {
     }
 
     /// The message's header, without its body: Graph's `internetMessageHeaders` (given only when
-    /// `$select`ed) written out as header lines, for a message outside the body window.
-    pub async fn header(&self, id: &str) -> Result<Vec<u8>, GraphError> {
+    /// `$select`ed) written out as header lines, for a message outside the body window; and its
+    /// size as Exchange records it (`PidTagMessageSize`, MAPI property 0x0E08, through
+    /// `singleValueExtendedProperties`: the message resource itself has no size), for the list.
+    pub async fn header(&self, id: &str) -> Result<(Vec<u8>, Option<u32>), GraphError> {
         let url = self.url(&format!(
-            "/messages/{}?$select=internetMessageHeaders",
-            urlencoding(id)
+            "/messages/{}?$select=internetMessageHeaders&$expand={}",
+            urlencoding(id),
+            urlencoding(&format!(
+                "singleValueExtendedProperties($filter=id eq '{MESSAGE_SIZE_PROPERTY}')"
+            ))
         ));
         let json = self.get_json(&url, None).await?;
+        let size = json["singleValueExtendedProperties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| {
+                p["id"]
+                    .as_str()
+                    .is_some_and(|id| same_property(id, MESSAGE_SIZE_PROPERTY))
+            })
+            .and_then(|p| p["value"].as_str())
+            .and_then(|v| v.trim().parse::<u32>().ok());
         let mut header = Vec::new();
         for field in json["internetMessageHeaders"]
             .as_array()
@@ -560,7 +597,7 @@ impl Graph {
             header.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
         header.extend_from_slice(b"\r\n");
-        Ok(header)
+        Ok((header, size))
     }
 
     /// The message as MIME, byte for byte (`/messages/{id}/$value`).
@@ -679,6 +716,16 @@ fn urlencoding(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_property_ids_match_whatever_graphs_spelling() {
+        assert!(same_property("Integer 0xe08", MESSAGE_SIZE_PROPERTY));
+        assert!(same_property("integer 0x0E08", "Integer 0xE08"));
+        assert!(!same_property("Integer 0xe07", MESSAGE_SIZE_PROPERTY));
+        assert!(!same_property("String 0xe08", MESSAGE_SIZE_PROPERTY));
+        assert!(!same_property("Integer e08", MESSAGE_SIZE_PROPERTY));
+        assert!(!same_property("", MESSAGE_SIZE_PROPERTY));
+    }
 
     fn answer(status: u16, body: &str) -> Answer {
         Answer {

@@ -1069,6 +1069,11 @@ fn graph_keeps_older_mail_as_headers_and_fetches_a_body_when_opened() {
     let id = home.id_of("Inbox", &old);
     let summary = home.store().message(id).unwrap().unwrap();
     assert_eq!(summary.subject, "bw 1", "the header came through Graph");
+    assert_eq!(
+        summary.size as usize,
+        seeded[&old].len(),
+        "the message's size as Exchange keeps it (PidTagMessageSize), not its header's"
+    );
 
     let out = home.run(&["show", "--raw", &id.to_string()], "en_US.UTF-8");
     assert!(out.status.success(), "{}", text(&out));

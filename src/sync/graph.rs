@@ -65,8 +65,8 @@ const MAX_RESTARTS: usize = 2;
 enum NewBytes {
     /// Stored already (moved here on the server): nothing downloaded.
     Stored(Vec<u8>),
-    /// Outside the body window: its header only.
-    Header(Vec<u8>),
+    /// Outside the body window: its header only, and the message's size where Exchange gave it.
+    Header(Vec<u8>, Option<u32>),
     /// Its MIME, downloaded.
     Downloaded(Vec<u8>),
     /// Deleted on the server meanwhile.
@@ -510,9 +510,10 @@ impl Engine {
         let mut new_here = 0usize;
         while let Some(next) = fetched.next().await {
             let (uid, flags, identity, fetched) = next?;
-            let (raw, download) = match fetched {
-                NewBytes::Stored(raw) | NewBytes::Header(raw) => (raw, false),
-                NewBytes::Downloaded(raw) => (raw, true),
+            let (raw, download, size) = match fetched {
+                NewBytes::Stored(raw) => (raw, false, None),
+                NewBytes::Header(raw, size) => (raw, false, size),
+                NewBytes::Downloaded(raw) => (raw, true, None),
                 // Gone meanwhile: its removal comes with a later page or round.
                 NewBytes::Gone => continue,
             };
@@ -522,7 +523,8 @@ impl Engine {
                 keywords: Vec::new(),
                 modseq: None,
                 internal_date: None,
-                size: u32::try_from(raw.len()).unwrap_or(u32::MAX),
+                // A header alone is not the message's size: Exchange's own is, where it gave one.
+                size: size.unwrap_or_else(|| u32::try_from(raw.len()).unwrap_or(u32::MAX)),
                 header: header_of(&raw).to_vec(),
                 server_identity: Some(identity),
             });
@@ -584,7 +586,10 @@ impl Engine {
             return Ok(NewBytes::Stored(raw));
         }
         let answer = if header_only {
-            graph.header(id).await.map(NewBytes::Header)
+            graph
+                .header(id)
+                .await
+                .map(|(header, size)| NewBytes::Header(header, size))
         } else {
             graph.mime(id).await.map(NewBytes::Downloaded)
         };

@@ -138,7 +138,7 @@ function parseFetch(out) {
     let key = null;
     for (const line of block.split('\n')) {
       const m = /^([a-z.-]+): ?(.*)$/.exec(line);
-      if (m && ['uid', 'guid', 'mailbox', 'flags', 'date.saved', 'date.received', 'date.sent', 'hdr.message-id', 'hdr.subject', 'hdr.from', 'hdr.to', 'size.physical'].includes(m[1])) {
+      if (m && ['uid', 'guid', 'mailbox', 'flags', 'date.saved', 'date.received', 'date.sent', 'hdr.message-id', 'hdr.subject', 'hdr.from', 'hdr.to', 'size.physical', 'size.virtual'].includes(m[1])) {
         key = m[1]; rec[key] = m[2];
       } else if (key && line.startsWith(' ')) rec[key] += line;
     }
@@ -147,7 +147,7 @@ function parseFetch(out) {
   return records;
 }
 
-const FIELDS = 'uid guid mailbox flags date.saved date.received date.sent size.physical hdr.message-id hdr.subject hdr.from hdr.to';
+const FIELDS = 'uid guid mailbox flags date.saved date.received date.sent size.physical size.virtual hdr.message-id hdr.subject hdr.from hdr.to';
 async function findMessages(mailbox, query) {
   return parseFetch(await doveadm(['fetch', '-u', mailbox, FIELDS, ...query]));
 }
@@ -742,9 +742,21 @@ async function graph(req, res, url) {
       res.writeHead(204);
       return res.end();
     }
+    // $expand: only an extended property by id ("Get singleValueLegacyExtendedProperty":
+    // `$expand=singleValueExtendedProperties($filter=id eq '{type} {proptag}')`), here
+    // PidTagMessageSize (Integer 0x0E08), the size Exchange keeps; anything else is not served.
+    const expand = url.searchParams.get('$expand');
+    let properties = null;
+    if (expand !== null) {
+      const want = /^singleValueExtendedProperties\(\$filter=id eq '(\w+) 0x([0-9a-f]+)'\)$/i.exec(expand.trim());
+      if (!want) return graphError(res, 400, 'BadRequest', 'This $expand is not served by the rig.');
+      const [type, tag] = [want[1].toLowerCase(), parseInt(want[2], 16)];
+      properties = type === 'integer' && tag === 0x0e08 ? [{ id: 'Integer 0xe08', value: String(rec['size.virtual'] || 0) }] : [];
+    }
     const json = messageJson(mailbox, rec, immutable, select);
     // "Returned only on applying a $select query option" (message resource type)
     if (select?.includes('internetMessageHeaders')) json.internetMessageHeaders = await messageHeaders(mailbox, ref.guid);
+    if (properties) json.singleValueExtendedProperties = properties;
     return sendJson(res, 200, json, prefer);
   }
 

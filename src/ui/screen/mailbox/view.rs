@@ -13,6 +13,16 @@ use crate::ui::background::Background;
 use crate::ui::style;
 use crate::ui::sync;
 
+/// One notice over the list (a proxy asking to be signed in to, a way of reading that changed, an
+/// account that must sign in again), framed alike.
+fn notice<'a>(content: Element<'a, Message>) -> Element<'a, Message> {
+    container(content)
+        .padding([8, 12])
+        .width(Fill)
+        .style(style::notice)
+        .into()
+}
+
 pub fn window<'a>(
     state: &'a State,
     background: &'a Background,
@@ -20,47 +30,20 @@ pub fn window<'a>(
 ) -> Element<'a, Message> {
     let mut middle = column![header(state, lang)];
     if let Some(form) = state.banner.proxy_view(lang) {
-        middle = middle.push(
-            container(form.map(Message::Banner))
-                .padding([8, 12])
-                .width(Fill)
-                .style(style::notice),
-        );
+        middle = middle.push(notice(form.map(Message::Banner)));
     }
     for email in &state.banner.read_via_graph {
-        middle = middle.push(
-            container(
-                state
-                    .banner
-                    .read_notice_view(email, lang)
-                    .map(Message::Banner),
-            )
-            .padding([8, 12])
-            .width(Fill)
-            .style(style::notice),
-        );
+        let view = state.banner.read_notice_view(email, lang);
+        middle = middle.push(notice(view.map(Message::Banner)));
     }
     for email in &state.banner.imap_again {
-        middle = middle.push(
-            container(
-                state
-                    .banner
-                    .imap_again_view(email, lang)
-                    .map(Message::Banner),
-            )
-            .padding([8, 12])
-            .width(Fill)
-            .style(style::notice),
-        );
+        let view = state.banner.imap_again_view(email, lang);
+        middle = middle.push(notice(view.map(Message::Banner)));
     }
     for account in background.accounts() {
         if account.needs_sign_in.is_some() {
-            middle = middle.push(
-                container(state.banner.view(account, lang).map(Message::Banner))
-                    .padding([8, 12])
-                    .width(Fill)
-                    .style(style::notice),
-            );
+            let view = state.banner.view(account, lang);
+            middle = middle.push(notice(view.map(Message::Banner)));
         }
     }
     let problems = [

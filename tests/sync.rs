@@ -1247,3 +1247,155 @@ async fn a_big_message_opened_outside_the_body_window_comes_in_pieces_byte_exact
         String::from_utf8_lossy(&found.stdout)
     );
 }
+
+/// Where the rig's Dovecot keeps `user`'s mail (Maildir++: a folder is a `.Name` directory).
+fn maildir(user: &str) -> std::path::PathBuf {
+    let (local, domain) = user.split_once('@').unwrap();
+    support::Rig::load()
+        .state_dir
+        .join("mail")
+        .join(domain)
+        .join(local)
+        .join("Maildir")
+}
+
+/// Puts `count` messages straight into `user`'s INBOX as Dovecot keeps them (Maildir files, then a
+/// resync of its index): thousands of APPENDs would take a test minutes.
+fn seed_inbox_files(user: &str, tag: &str, count: usize) {
+    let cur = maildir(user).join("cur");
+    for index in 0..count {
+        let file = cur.join(format!("{}.M{index}P1.seed:2,", 1_790_000_000 + index));
+        std::fs::write(&file, message(tag, index, 200)).unwrap();
+        std::os::unix::fs::chown(&file, Some(5000), Some(5000)).unwrap();
+    }
+    doveadm(&["force-resync", "-u", user, "INBOX"]);
+}
+
+/// What Dovecot logged since `from` (a byte offset of its log): per session of `user` that ended,
+/// how many headers it sent (`hdr_count` in its logout line). Waits up to 5 s for `sessions` of
+/// them: Dovecot logs a logout a moment after the client has gone.
+fn headers_sent_per_session(from: usize, user: &str, sessions: usize) -> Vec<u64> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = std::fs::read(support::Rig::load().log_dir.join("dovecot.log")).unwrap();
+        let sent: Vec<u64> = String::from_utf8_lossy(&log[from.min(log.len())..])
+            .lines()
+            .filter(|l| l.contains(&format!("imap({user})")) && l.contains("Disconnected"))
+            .filter_map(|l| {
+                l.split("hdr_count=")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        if sent.iter().filter(|&&n| n > 0).count() >= sessions || Instant::now() > deadline {
+            return sent;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn dovecot_log_len() -> usize {
+    std::fs::metadata(support::Rig::load().log_dir.join("dovecot.log"))
+        .map_or(0, |m| m.len() as usize)
+}
+
+/// A big folder's headers come over two connections at once, the older half on the second: the
+/// server reads its message files for both together, and the list is filled in about half the
+/// time. Each message is stored once, byte-exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_folders_headers_come_over_two_connections_at_once() {
+    let user = "s13@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    seed_inbox_files(user, "beside", 3_200);
+    let home = account_home(user);
+    let from = dovecot_log_len();
+    let out = support::run_tayori(
+        home.path(),
+        &["sync"],
+        &[("TAYORI_LOG", std::ffi::OsStr::new("tayori=debug"))],
+        None,
+    );
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("3200 new"), "{text}");
+    assert_matches_server(home.path(), &mut mailbox).await;
+    let log = log_text(home.path());
+    let read_beside: usize = log
+        .lines()
+        .find(|l| l.contains("fetching headers"))
+        .and_then(|l| {
+            l.split("read_beside=")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no account of the header phase in the log:\n{log}"));
+    assert!(
+        (1..3_200).contains(&read_beside),
+        "headers read on the second connection: {read_beside}"
+    );
+    // The server's own account: two sessions of this person sent headers, together every one.
+    let sent = headers_sent_per_session(from, user, 2);
+    assert_eq!(
+        sent.iter().filter(|&&n| n > 0).count(),
+        2,
+        "sessions that sent headers: {sent:?}"
+    );
+    assert!(sent.iter().sum::<u64>() >= 3_200, "{sent:?}");
+}
+
+/// Where the server's connection limit refuses the second connection, the first reads every
+/// header itself: nothing is missing, nothing is told to the person.
+#[tokio::test(flavor = "multi_thread")]
+async fn headers_the_connection_limit_keeps_from_a_second_connection_are_read_by_the_first() {
+    let user = "s16@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    seed_inbox_files(user, "limit", 3_200);
+    let home = account_home(user);
+    use_exchange_profile(home.path());
+    // The person's other devices hold four of the five connections the Exchange-shaped profile
+    // allows; Tayori's sync gets the last.
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        others.push(TestMailbox::login(user).await);
+    }
+    let from = dovecot_log_len();
+    let out = support::run_tayori(
+        home.path(),
+        &["sync"],
+        &[("TAYORI_LOG", std::ffi::OsStr::new("tayori=debug"))],
+        None,
+    );
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("3200 new"), "{text}");
+    assert!(
+        !text.to_lowercase().contains("connection"),
+        "told the person: {text}"
+    );
+    let log = std::fs::read(support::Rig::load().log_dir.join("dovecot.log")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&log[from.min(log.len())..])
+            .lines()
+            .any(|l| l.contains("Maximum number of connections") && l.contains(user)),
+        "the second connection was not refused: the test shows nothing"
+    );
+    let log = log_text(home.path());
+    assert!(
+        log.contains("the second connection stopped reading headers")
+            && log.contains("read_beside=0"),
+        "{log}"
+    );
+    drop(others);
+    assert_matches_server(home.path(), &mut mailbox).await;
+    let sent = headers_sent_per_session(from, user, 1);
+    assert_eq!(sent.iter().filter(|&&n| n > 0).count(), 1, "{sent:?}");
+}
+

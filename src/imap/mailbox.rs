@@ -47,6 +47,13 @@ pub struct Selected {
     pub changed: Vec<FlagChange>,
 }
 
+/// How a mailbox is opened: SELECT, or EXAMINE (RFC 3501 6.3.2).
+#[derive(Clone, Copy)]
+enum Open {
+    ReadWrite,
+    ReadOnly,
+}
+
 /// What [`Conn::look_at_folders`] found in one folder.
 #[derive(Debug)]
 pub struct FolderLook {
@@ -165,18 +172,30 @@ impl Conn {
         mailbox: &str,
         known: Option<(u32, u64)>,
     ) -> Result<Selected, CommandError> {
-        let tag = self.send_select(mailbox, known).await?;
+        let tag = self.send_select(Open::ReadWrite, mailbox, known).await?;
         self.read_select(&tag, mailbox).await
     }
 
-    /// Sends SELECT (with QRESYNC or CONDSTORE where the server has them); its answer is read by
-    /// [`Conn::read_select`].
+    /// Opens `mailbox` read-only (EXAMINE) and reports what [`Conn::select`] does: for a second
+    /// connection reading beside the one that syncs, which must change nothing (not even `\Recent`).
+    pub async fn examine_reporting(&mut self, mailbox: &str) -> Result<Selected, CommandError> {
+        let tag = self.send_select(Open::ReadOnly, mailbox, None).await?;
+        self.read_select(&tag, mailbox).await
+    }
+
+    /// Sends SELECT or EXAMINE (with QRESYNC or CONDSTORE where the server has them); its answer
+    /// is read by [`Conn::read_select`].
     async fn send_select(
         &mut self,
+        open: Open,
         mailbox: &str,
         known: Option<(u32, u64)>,
     ) -> Result<RequestId, CommandError> {
-        let mut command = format!("SELECT {}", quote(mailbox));
+        let verb = match open {
+            Open::ReadWrite => "SELECT",
+            Open::ReadOnly => "EXAMINE",
+        };
+        let mut command = format!("{verb} {}", quote(mailbox));
         if self.has("QRESYNC")
             && let Some((uidvalidity, modseq)) = known
         {
@@ -242,7 +261,7 @@ impl Conn {
     ) -> Result<Vec<Result<FolderLook, CommandError>>, CommandError> {
         let mut sent = Vec::with_capacity(mailboxes.len());
         for mailbox in mailboxes {
-            let select = self.send_select(mailbox, None).await?;
+            let select = self.send_select(Open::ReadWrite, mailbox, None).await?;
             let fetch = self.send("UID FETCH 1:* (UID FLAGS)").await?;
             sent.push((mailbox, select, fetch));
         }

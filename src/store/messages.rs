@@ -120,6 +120,58 @@ pub struct NewEnvelope {
     pub server_identity: Option<String>,
 }
 
+/// New envelopes with what [`Store::add_envelopes`] works out from each header alone (the decoded
+/// fields, the identity, the recipients' text), made before the store is locked: a sync decodes
+/// the next batch on another thread while the store writes this one.
+pub struct PreparedEnvelopes(Vec<PreparedEnvelope>);
+
+struct PreparedEnvelope {
+    envelope: NewEnvelope,
+    decoded: mime::Decoded,
+    identity: Option<String>,
+    recipients: String,
+    /// multipart/mixed (or a Content-Disposition: attachment header) announces files; the exact
+    /// list comes with the body.
+    has_attachments: bool,
+}
+
+impl PreparedEnvelopes {
+    pub fn new(envelopes: Vec<NewEnvelope>) -> Self {
+        PreparedEnvelopes(
+            envelopes
+                .into_iter()
+                .map(|envelope| {
+                    let decoded = mime::decode_for_index(&envelope.header);
+                    let identity = message_identity(
+                        envelope.server_identity.as_deref(),
+                        decoded.message_id.is_some(),
+                        envelope.size,
+                        &envelope.header,
+                    );
+                    PreparedEnvelope {
+                        recipients: address_text(&decoded),
+                        has_attachments: contains_ignoring_case(
+                            &envelope.header,
+                            b"multipart/mixed",
+                        ),
+                        envelope,
+                        decoded,
+                        identity,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The identity under which a message is stored once per account, whichever folders it is in:
 /// the server's own (`server_identity`) where it has one; otherwise, for a message with a
 /// Message-ID, `rfc5322:` and a SHA-256 of its size and header block — copies made by COPY, MOVE
@@ -203,14 +255,18 @@ struct BatchLookups {
 }
 
 impl BatchLookups {
-    fn read(tx: &Connection, folder_id: i64, envelopes: &[NewEnvelope]) -> rusqlite::Result<Self> {
+    fn read(
+        tx: &Connection,
+        folder_id: i64,
+        envelopes: &PreparedEnvelopes,
+    ) -> rusqlite::Result<Self> {
         let account_id: i64 = tx.query_row(
             "SELECT account_id FROM folders WHERE id = ?1",
             [folder_id],
             |r| r.get(0),
         )?;
-        let (low, high) = envelopes.iter().fold((u32::MAX, 0), |(low, high), e| {
-            (low.min(e.uid), high.max(e.uid))
+        let (low, high) = envelopes.0.iter().fold((u32::MAX, 0), |(low, high), e| {
+            (low.min(e.envelope.uid), high.max(e.envelope.uid))
         });
         let present = tx
             .prepare_cached(
@@ -380,6 +436,15 @@ impl Store {
         folder_id: i64,
         envelopes: &[NewEnvelope],
     ) -> Result<usize, StoreError> {
+        self.add_prepared_envelopes(folder_id, &PreparedEnvelopes::new(envelopes.to_vec()))
+    }
+
+    /// [`Store::add_envelopes`] for envelopes prepared beforehand.
+    pub fn add_prepared_envelopes(
+        &mut self,
+        folder_id: i64,
+        prepared: &PreparedEnvelopes,
+    ) -> Result<usize, StoreError> {
         let path = self.path.clone();
         // IMMEDIATE: the stored messages' ids are chosen here (below), so no other writer may
         // come between reading the last one and writing.
@@ -390,7 +455,7 @@ impl Store {
         let mut added = 0;
         {
             let mut batch =
-                BatchLookups::read(&tx, folder_id, envelopes).map_err(|e| sqlite(&path, e))?;
+                BatchLookups::read(&tx, folder_id, prepared).map_err(|e| sqlite(&path, e))?;
             let mut adopt = tx
                 .prepare_cached(
                     "UPDATE messages SET uid = ?3, flags = ?4, modseq = ?5
@@ -429,13 +494,19 @@ impl Store {
             // The subject and addresses go into the search index with the indexer
             // (`Store::build_index`, after the sync pass), not here: the header pass is what the
             // list waits for. The queue is written in ascending key order, as the index is.
-            let mut queued = Vec::with_capacity(envelopes.len());
-            for envelope in envelopes {
+            let mut queued = Vec::with_capacity(prepared.len());
+            for PreparedEnvelope {
+                envelope,
+                decoded,
+                identity,
+                recipients,
+                has_attachments,
+            } in &prepared.0
+            {
                 // Skipped when stored already, or when the server named it twice in the batch.
                 if !batch.present.insert(envelope.uid) {
                     continue;
                 }
-                let decoded = mime::decode_for_index(&envelope.header);
                 if batch.unplaced
                     && let Some(message_id) = &decoded.message_id
                 {
@@ -453,18 +524,11 @@ impl Store {
                         continue;
                     }
                 }
-                let thread_id = thread_id(&tx, &decoded, folder_id, envelope.uid)
+                let thread_id = thread_id(&tx, decoded, folder_id, envelope.uid)
                     .map_err(|e| sqlite(&path, e))?;
                 let from = decoded.from.first();
-                let recipients = address_text(&decoded);
-                let subject = decoded.subject.clone().unwrap_or_default();
-                let identity = message_identity(
-                    envelope.server_identity.as_deref(),
-                    decoded.message_id.is_some(),
-                    envelope.size,
-                    &envelope.header,
-                );
-                let known: Option<(i64, i64, bool, String)> = match &identity {
+                let subject = decoded.subject.as_deref().unwrap_or_default();
+                let known: Option<(i64, i64, bool, String)> = match identity {
                     Some(identity) => find_stored
                         .query_row(params![batch.account_id, identity], |r| {
                             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -487,10 +551,7 @@ impl Store {
                         (stored_id, 0, attachments, String::new())
                     }
                     None => {
-                        // multipart/mixed (or a Content-Disposition: attachment header)
-                        // announces files; the exact list comes with the body.
-                        let has_attachments =
-                            contains_ignoring_case(&envelope.header, b"multipart/mixed");
+                        let has_attachments = *has_attachments;
                         let stored_id = next_stored_id;
                         next_stored_id += 1;
                         let key = search_key(decoded.date.or(envelope.internal_date), stored_id);
@@ -518,8 +579,8 @@ impl Store {
                         decoded.date.or(envelope.internal_date),
                         envelope.size,
                         subject,
-                        from.and_then(|m| m.name.clone()),
-                        from.map(|m| m.address.clone()),
+                        from.and_then(|m| m.name.as_deref()),
+                        from.map(|m| m.address.as_str()),
                         recipients,
                         decoded.message_id,
                         decoded.in_reply_to.join(" "),

@@ -58,7 +58,8 @@ pub use checkpoint::Checkpointer;
 pub use folders::{Folder, FolderRole, FolderState};
 pub use graph::GraphFolderState;
 pub use messages::{
-    Address, BodyState, Flags, MessageSummary, NewEnvelope, SortOrder, message_identity,
+    Address, BodyState, Flags, MessageSummary, NewEnvelope, PreparedEnvelopes, SortOrder,
+    message_identity,
 };
 pub use packing::Packer;
 pub use paging::{Page, RowKey, Seek};

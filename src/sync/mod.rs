@@ -311,6 +311,28 @@ pub struct Summary {
     pub actions_replayed: usize,
     /// Messages the server could not deliver; the rest went on without them.
     pub skipped: Vec<Skipped>,
+    /// Folders the server refused to open (SELECT answered NO); the others were synced.
+    pub refused_folders: Vec<RefusedFolder>,
+}
+
+/// A folder the server lists but refused to open this time (permissions changed on the server,
+/// a damaged folder). It costs that folder alone; the next sync tries it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedFolder {
+    pub folder: String,
+    /// The server's words (bounded; `redact::server_text`).
+    pub reason: String,
+}
+
+impl std::fmt::Display for RefusedFolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the server refused to open the folder {}: {}. The other folders are up to date; the next sync tries it again",
+            decode_mailbox_name(&self.folder),
+            self.reason
+        )
+    }
 }
 
 /// A message the server could not deliver (its answer broke off, was bigger than the message,
@@ -508,6 +530,14 @@ impl Engine {
     /// Signs in and prepares the connection (capabilities, QRESYNC enabled where offered).
     pub async fn connect(&self) -> Result<Conn, SyncError> {
         self.emit(SyncEvent::Connecting);
+        let conn = self.open_connection().await?;
+        self.emit(SyncEvent::Connected);
+        Ok(conn)
+    }
+
+    /// [`Engine::connect`] without telling the person: a second connection that reads beside the
+    /// first (`fetch.rs`) is no news to them, and its failure is none either.
+    async fn open_connection(&self) -> Result<Conn, SyncError> {
         let server = &self.account.imap;
         crate::connections::note(
             &self.account.email,
@@ -532,7 +562,6 @@ impl Engine {
             idle = conn.has("IDLE"),
             "IMAP connection ready for sync"
         );
-        self.emit(SyncEvent::Connected);
         Ok(conn)
     }
 

@@ -1399,3 +1399,74 @@ async fn headers_the_connection_limit_keeps_from_a_second_connection_are_read_by
     assert_eq!(sent.iter().filter(|&&n| n > 0).count(), 1, "{sent:?}");
 }
 
+/// A folder the server lists but refuses to open (its administrator took it away, or it is
+/// damaged) costs that folder alone: the others sync, the person is told which folder and why,
+/// and once the server lets it be opened again the next sync brings it up to date. On the
+/// Exchange-shaped profile the refusal comes in the middle of the pipelined look at every folder.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_the_server_refuses_to_open_costs_that_folder_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    struct Reopen(std::path::PathBuf);
+    impl Drop for Reopen {
+        fn drop(&mut self) {
+            let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    let user = "s17@example.test";
+    let mut mailbox = TestMailbox::login(user).await;
+    mailbox.reset().await;
+    for folder in ["Projects", "Zeta"] {
+        mailbox.session.create(folder).await.unwrap();
+    }
+    for (index, folder) in ["INBOX", "Projects", "Zeta"].into_iter().enumerate() {
+        mailbox
+            .append(folder, &message("refused", index, 100), "")
+            .await;
+    }
+    let home = account_home(user);
+    use_exchange_profile(home.path());
+    let first = sync(home.path());
+    assert!(first.contains("3 new"), "{first}");
+
+    // The server stops letting the mailbox's owner open Projects; mail arrives around it.
+    let projects = Reopen(maildir(user).join(".Projects"));
+    std::fs::set_permissions(&projects.0, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for (index, folder) in [(3, "INBOX"), (4, "Zeta")] {
+        mailbox
+            .append(folder, &message("refused", index, 100), "")
+            .await;
+    }
+    let out = support::run_tayori(home.path(), &["sync"], &[], None);
+    let (said, told) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{said}{told}");
+    assert!(said.contains("2 new"), "{said}{told}");
+    assert!(
+        told.contains("the server refused to open the folder Projects")
+            && told.contains("the next sync tries it again"),
+        "{told}"
+    );
+    for (folder, count) in [("INBOX", 2), ("Zeta", 2), ("Projects", 1)] {
+        assert_eq!(
+            local_state(home.path(), user, folder).len(),
+            count,
+            "{folder}"
+        );
+    }
+
+    // Mended on the server: the next sync brings Projects up to date and says nothing of it.
+    drop(projects);
+    mailbox
+        .append("Projects", &message("refused", 5, 100), "")
+        .await;
+    let third = support::run_tayori(home.path(), &["sync"], &[], None);
+    assert!(third.status.success());
+    assert!(
+        !String::from_utf8_lossy(&third.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    assert_folders_match_server(home.path(), &mut mailbox, &["INBOX", "Projects", "Zeta"]).await;
+}

@@ -322,11 +322,15 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-/// Messages the server could not deliver, one line each (at most [`SKIPPED_SHOWN`]).
+/// Messages the server could not deliver, one line each (at most [`SKIPPED_SHOWN`]), and folders it
+/// refused to open.
 fn print_skipped(email: &str, summary: &Summary) {
     const SKIPPED_SHOWN: usize = 20;
     for skipped in summary.skipped.iter().take(SKIPPED_SHOWN) {
         eprintln!("tayori sync: {email}: {skipped}");
+    }
+    for refused in &summary.refused_folders {
+        eprintln!("tayori sync: {email}: {refused}");
     }
     if summary.skipped.len() > SKIPPED_SHOWN {
         let more = (summary.skipped.len() - SKIPPED_SHOWN) as u64;

@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::{Engine, NEW_MAIL_DETAILS, Summary, SyncError, SyncEvent};
+use super::{Engine, NEW_MAIL_DETAILS, RefusedFolder, Summary, SyncError, SyncEvent};
 use crate::imap::Conn;
 use crate::imap::mailbox::{ListedFolder, MailboxStatus, Selected};
+use crate::redact::{SERVER_TEXT_CHARS, server_text};
 use crate::store::{FolderRole, FolderState};
 
 /// Folders looked at per round trip where the server cannot list their states
@@ -179,7 +180,19 @@ impl Engine {
             folder: name.clone(),
         });
         let folder_id = state.id;
-        let selected = self.select(conn, &state).await?;
+        let selected = match self.select(conn, &state).await {
+            // A refusal leaves the connection in step and no folder selected: the other
+            // folders go on (RFC 3501 6.3.1).
+            Err(SyncError::Refused { reason, .. }) if !conn.is_broken() => {
+                tracing::warn!(folder = %name, %reason, "the server refused to open the folder");
+                summary.refused_folders.push(RefusedFolder {
+                    folder: name,
+                    reason: server_text(&reason, SERVER_TEXT_CHARS),
+                });
+                return Ok(());
+            }
+            selected => selected?,
+        };
         let Some(uidvalidity) = selected.uidvalidity else {
             return Err(SyncError::Refused {
                 host: conn.host().to_owned(),

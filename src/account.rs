@@ -280,9 +280,9 @@ impl AccountsError {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct AccountsFile {
+struct AccountsFile<A = Vec<Account>> {
     #[serde(default, rename = "account")]
-    accounts: Vec<Account>,
+    accounts: A,
 }
 
 /// The account list on disk.
@@ -499,19 +499,29 @@ impl Accounts {
             .map_err(|e| error(&e))?;
         lock.lock().map_err(|e| error(&e))?;
         let mut accounts = self.list()?;
+        let before = toml::to_string_pretty(&AccountsFile {
+            accounts: &accounts,
+        });
         let outcome = edit(&mut accounts)?;
-        self.write(accounts)?;
+        let after = toml::to_string_pretty(&AccountsFile {
+            accounts: &accounts,
+        })
+        .map_err(|e| error(&e))?;
+        // A change that changed nothing (a notice already told, a state already recorded) leaves
+        // the file alone: a sync asks several such questions each pass.
+        if before.ok().as_ref() != Some(&after) {
+            self.write(after)?;
+        }
         Ok(outcome)
     }
 
     /// Writes a temporary file and renames it over the old one, so a crash or a full disk never
     /// leaves a half-written list.
-    fn write(&self, accounts: Vec<Account>) -> Result<(), AccountsError> {
+    fn write(&self, text: String) -> Result<(), AccountsError> {
         let error = |e: &dyn std::fmt::Display| AccountsError::Write {
             path: self.path.clone(),
             reason: e.to_string(),
         };
-        let text = toml::to_string_pretty(&AccountsFile { accounts }).map_err(|e| error(&e))?;
         // Its own name per process: another process's temporary file is never written over.
         let temporary = self
             .path
@@ -653,6 +663,46 @@ mod tests {
 
     /// Two writers at once (the window and `tayori sync`, here threads with their own locks and
     /// files): every change lands, none is undone by the other's stale copy.
+    /// A sync asks several questions that usually change nothing (notices already told); those
+    /// leave the file as it is, and a real change still writes it.
+    #[test]
+    fn a_change_that_changes_nothing_leaves_the_file_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        paths.create_all().unwrap();
+        let accounts = Accounts::new(&paths);
+        accounts.upsert(sample("a@example.test")).unwrap();
+        // A comment is lost whenever the list is written again: it shows whether it was.
+        let file = paths.config_dir.join("accounts.toml");
+        let marked = std::fs::read_to_string(&file).unwrap() + "# not written since\n";
+        std::fs::write(&file, &marked).unwrap();
+        assert!(accounts.take_graph_notices().unwrap().is_empty());
+        assert!(accounts.take_read_notices().unwrap().is_empty());
+        assert!(accounts.take_imap_again_notices().unwrap().is_empty());
+        accounts.set_imap_checked("a@example.test", 1).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            marked,
+            "written again though nothing changed"
+        );
+        accounts
+            .set_needs_sign_in("a@example.test", Some("expired".into()))
+            .unwrap();
+        assert!(
+            !std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("# not written since")
+        );
+        assert_eq!(
+            accounts
+                .get("a@example.test")
+                .unwrap()
+                .needs_sign_in
+                .as_deref(),
+            Some("expired")
+        );
+    }
+
     #[test]
     fn changes_made_at_once_all_land() {
         let root = tempfile::tempdir().unwrap();

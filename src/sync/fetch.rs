@@ -15,10 +15,12 @@ use crate::store::{
     SpooledBody, StoreError,
 };
 
-/// How many headers to ask for per FETCH.
-const ENVELOPE_CHUNK: usize = 1000;
-/// From how many chunks of headers on, a second connection reads the older half meanwhile.
-const BESIDE_FROM_CHUNKS: usize = 3;
+/// How many headers to ask for per FETCH: a chunk is what each stage (each connection's reader,
+/// the channel, the decoder, the writer) holds at a time, so it bounds the header phase's memory.
+const ENVELOPE_CHUNK: usize = 500;
+/// From how many new messages on, a second connection reads the older half of the headers
+/// meanwhile (below it, opening one costs more than it saves).
+const BESIDE_FROM: usize = 3000;
 /// How many chunks of headers may wait for the store while the network goes on.
 const STORE_BEHIND: usize = 2;
 /// How many whole messages to ask for per FETCH (bounded further by size).
@@ -315,7 +317,7 @@ impl Engine {
         let mut timing = HeaderTiming::default();
         let mut reconnects = Reconnects::default();
         let chunks: Vec<&[u32]> = missing.rchunks(ENVELOPE_CHUNK).collect();
-        let beside = if chunks.len() >= BESIDE_FROM_CHUNKS {
+        let beside = if total >= BESIDE_FROM {
             chunks.len() / 2
         } else {
             0

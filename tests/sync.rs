@@ -1297,6 +1297,21 @@ fn headers_sent_per_session(from: usize, user: &str, sessions: usize) -> Vec<u64
     }
 }
 
+/// `tayori sync` as [`sync`] runs it, with the engine's debug lines in its log file (the header
+/// phase's account of itself).
+fn sync_with_debug_log(home: &std::path::Path) -> String {
+    let out = support::run_tayori(
+        home,
+        &["sync"],
+        &[("TAYORI_LOG", std::ffi::OsStr::new("tayori=debug"))],
+        None,
+    );
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tayori sync failed:\n{text}");
+    text
+}
+
 fn dovecot_log_len() -> usize {
     std::fs::metadata(support::Rig::load().log_dir.join("dovecot.log"))
         .map_or(0, |m| m.len() as usize)
@@ -1313,15 +1328,8 @@ async fn a_big_folders_headers_come_over_two_connections_at_once() {
     seed_inbox_files(user, "beside", 3_200);
     let home = account_home(user);
     let from = dovecot_log_len();
-    let out = support::run_tayori(
-        home.path(),
-        &["sync"],
-        &[("TAYORI_LOG", std::ffi::OsStr::new("tayori=debug"))],
-        None,
-    );
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.contains("3200 new"), "{text}");
+    let text = sync_with_debug_log(home.path());
+    assert!(text.contains("3200 new"), "{text}");
     assert_matches_server(home.path(), &mut mailbox).await;
     let log = log_text(home.path());
     let read_beside: usize = log
@@ -1367,15 +1375,8 @@ async fn headers_the_connection_limit_keeps_from_a_second_connection_are_read_by
         others.push(TestMailbox::login(user).await);
     }
     let from = dovecot_log_len();
-    let out = support::run_tayori(
-        home.path(),
-        &["sync"],
-        &[("TAYORI_LOG", std::ffi::OsStr::new("tayori=debug"))],
-        None,
-    );
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.contains("3200 new"), "{text}");
+    let text = sync_with_debug_log(home.path());
+    assert!(text.contains("3200 new"), "{text}");
     assert!(
         !text.to_lowercase().contains("connection"),
         "told the person: {text}"

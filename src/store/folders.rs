@@ -449,23 +449,7 @@ mod tests {
     fn a_removed_accounts_mail_leaves_no_trace_in_the_store_file() {
         let (dir, mut store) = open();
         let (_, alice_inbox, _) = setup(&mut store);
-        let bob = store.account_id("bob@example.test").unwrap();
-        store
-            .set_folder_list(
-                bob,
-                &[(
-                    "INBOX".into(),
-                    Some("/".into()),
-                    Some(FolderRole::Inbox),
-                    true,
-                )],
-            )
-            .unwrap();
-        let bob_inbox = store
-            .folder_by_name("bob@example.test", "INBOX")
-            .unwrap()
-            .unwrap()
-            .id;
+        let (_, bob_inbox) = bobs_inbox(&mut store);
         let (alices, alices_body) = message(1, "Quixotic zephyrs", "xylophonist wombats");
         let (mut bobs, mut bobs_body) = message(2, "Marmalade", "kumquat preserves");
         (bobs.uid, bobs_body.uid) = (1, 1);

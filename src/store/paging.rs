@@ -668,19 +668,7 @@ mod tests {
     fn unified_inbox_pages_merge_every_inbox_as_the_offset_query_did() {
         let (_dir, mut store) = open();
         let (_, inbox, trash) = setup(&mut store);
-        let bob = store.account_id("bob@example.test").unwrap();
-        store
-            .set_folder_list(
-                bob,
-                &[(
-                    "INBOX".into(),
-                    Some("/".into()),
-                    Some(FolderRole::Inbox),
-                    true,
-                )],
-            )
-            .unwrap();
-        let bob_inbox = store.folder_states(bob).unwrap()[0].id;
+        let (_, bob_inbox) = bobs_inbox(&mut store);
         // Added in turns, so the ids of the two inboxes interleave.
         for turn in 0..4 {
             fill(&mut store, inbox, 1 + turn * 10, 10);

@@ -42,6 +42,23 @@ pub(super) fn setup(store: &mut Store) -> (i64, i64, i64) {
     (account, inbox, trash)
 }
 
+/// A second account, bob@example.test, with an inbox only: its (account, inbox) ids.
+pub(super) fn bobs_inbox(store: &mut Store) -> (i64, i64) {
+    let bob = store.account_id("bob@example.test").unwrap();
+    store
+        .set_folder_list(
+            bob,
+            &[(
+                "INBOX".into(),
+                Some("/".into()),
+                Some(FolderRole::Inbox),
+                true,
+            )],
+        )
+        .unwrap();
+    (bob, store.folder_states(bob).unwrap()[0].id)
+}
+
 pub(super) fn message(uid: u32, subject: &str, body: &str) -> (NewEnvelope, NewBody) {
     let raw = format!(
         "From: Taro <taro@example.jp>\r\nTo: alice@example.test\r\nSubject: {subject}\r\n\

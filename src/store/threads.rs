@@ -241,19 +241,7 @@ mod tests {
     fn unified_threads_span_every_inbox_and_nothing_else() {
         let (_dir, mut store) = open();
         let (_, inbox, trash) = setup(&mut store);
-        let bob = store.account_id("bob@example.test").unwrap();
-        store
-            .set_folder_list(
-                bob,
-                &[(
-                    "INBOX".into(),
-                    Some("/".into()),
-                    Some(FolderRole::Inbox),
-                    true,
-                )],
-            )
-            .unwrap();
-        let bob_inbox = store.folder_states(bob).unwrap()[0].id;
+        let (_, bob_inbox) = bobs_inbox(&mut store);
         store
             .add_envelopes(inbox, &[conversation_message(1, 1, None)])
             .unwrap();

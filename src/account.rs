@@ -661,8 +661,6 @@ mod tests {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
-    /// Two writers at once (the window and `tayori sync`, here threads with their own locks and
-    /// files): every change lands, none is undone by the other's stale copy.
     /// A sync asks several questions that usually change nothing (notices already told); those
     /// leave the file as it is, and a real change still writes it.
     #[test]
@@ -703,6 +701,8 @@ mod tests {
         );
     }
 
+    /// Two writers at once (the window and `tayori sync`, here threads with their own locks and
+    /// files): every change lands, none is undone by the other's stale copy.
     #[test]
     fn changes_made_at_once_all_land() {
         let root = tempfile::tempdir().unwrap();

@@ -449,7 +449,7 @@ mod tests {
     fn a_removed_accounts_mail_leaves_no_trace_in_the_store_file() {
         let (dir, mut store) = open();
         let (_, alice_inbox, _) = setup(&mut store);
-        let (_, bob_inbox) = bobs_inbox(&mut store);
+        let (_, bob_inbox) = account_with_inbox(&mut store, "bob@example.test");
         let (alices, alices_body) = message(1, "Quixotic zephyrs", "xylophonist wombats");
         let (mut bobs, mut bobs_body) = message(2, "Marmalade", "kumquat preserves");
         (bobs.uid, bobs_body.uid) = (1, 1);
@@ -528,18 +528,7 @@ mod tests {
         let (_, inbox, _) = setup(&mut store);
         let (envelope, _) = message(1, "件名", "");
         store.add_envelopes(inbox, &[envelope]).unwrap();
-        let other = store.account_id("other@example.test").unwrap();
-        store
-            .set_folder_list(
-                other,
-                &[(
-                    "INBOX".into(),
-                    Some("/".into()),
-                    Some(FolderRole::Inbox),
-                    true,
-                )],
-            )
-            .unwrap();
+        account_with_inbox(&mut store, "other@example.test");
         let kept: Vec<String> = store
             .folders()
             .unwrap()

@@ -668,7 +668,7 @@ mod tests {
     fn unified_inbox_pages_merge_every_inbox_as_the_offset_query_did() {
         let (_dir, mut store) = open();
         let (_, inbox, trash) = setup(&mut store);
-        let (_, bob_inbox) = bobs_inbox(&mut store);
+        let (_, bob_inbox) = account_with_inbox(&mut store, "bob@example.test");
         // Added in turns, so the ids of the two inboxes interleave.
         for turn in 0..4 {
             fill(&mut store, inbox, 1 + turn * 10, 10);

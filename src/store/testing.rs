@@ -42,12 +42,12 @@ pub(super) fn setup(store: &mut Store) -> (i64, i64, i64) {
     (account, inbox, trash)
 }
 
-/// A second account, bob@example.test, with an inbox only: its (account, inbox) ids.
-pub(super) fn bobs_inbox(store: &mut Store) -> (i64, i64) {
-    let bob = store.account_id("bob@example.test").unwrap();
+/// Another account, `email`, with an inbox only: its (account, inbox) ids.
+pub(super) fn account_with_inbox(store: &mut Store, email: &str) -> (i64, i64) {
+    let account = store.account_id(email).unwrap();
     store
         .set_folder_list(
-            bob,
+            account,
             &[(
                 "INBOX".into(),
                 Some("/".into()),
@@ -56,7 +56,7 @@ pub(super) fn bobs_inbox(store: &mut Store) -> (i64, i64) {
             )],
         )
         .unwrap();
-    (bob, store.folder_states(bob).unwrap()[0].id)
+    (account, store.folder_states(account).unwrap()[0].id)
 }
 
 pub(super) fn message(uid: u32, subject: &str, body: &str) -> (NewEnvelope, NewBody) {

@@ -241,7 +241,7 @@ mod tests {
     fn unified_threads_span_every_inbox_and_nothing_else() {
         let (_dir, mut store) = open();
         let (_, inbox, trash) = setup(&mut store);
-        let (_, bob_inbox) = bobs_inbox(&mut store);
+        let (_, bob_inbox) = account_with_inbox(&mut store, "bob@example.test");
         store
             .add_envelopes(inbox, &[conversation_message(1, 1, None)])
             .unwrap();

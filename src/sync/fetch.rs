@@ -470,7 +470,7 @@ impl Engine {
                     );
                 }
                 let (mut envelopes, mut unreadable) = (Vec::new(), Vec::new());
-                let read = conn
+                let answered = conn
                     .read_envelopes(&tag, &mut envelopes, &mut unreadable)
                     .await;
                 // Only what was asked of this connection, once: the rest is the first one's.
@@ -480,7 +480,7 @@ impl Engine {
                 if writer.send((delivered, envelopes)).await.is_err() {
                     return Err("the store stopped".to_owned());
                 }
-                read.map_err(|e| e.to_string())?;
+                answered.map_err(|e| e.to_string())?;
             }
             conn.logout().await;
             Ok(())

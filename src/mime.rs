@@ -62,6 +62,54 @@ pub struct Decoded {
     pub external_bodies: Vec<ExternalBody>,
     /// Where the sender asks a read receipt to go (`Disposition-Notification-To`, RFC 8098).
     pub receipt_to: Vec<Mailbox>,
+    /// Images the HTML body refers to as `cid:` (a pasted screenshot, a signature's logo): the
+    /// reader only, up to [`INLINE_IMAGES_MAX`] bytes in all.
+    pub inline_images: Vec<InlineImage>,
+}
+
+/// A part with a `Content-ID` that an HTML body can show as `<img src="cid:…">`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// The Content-ID without its angle brackets, as `cid:` URLs name it (RFC 2392).
+    pub content_id: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The most bytes of inline images the reader keeps for one message; parts past it are shown as
+/// missing images, so a hostile message cannot make the reader hold gigabytes.
+pub const INLINE_IMAGES_MAX: usize = 32 << 20;
+
+/// The message's parts with a Content-ID and an image type, in order, within the cap.
+fn inline_images(message: &mail_parser::Message<'_>) -> Vec<InlineImage> {
+    let mut total = 0usize;
+    let mut images = Vec::new();
+    for part in &message.parts {
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        let Some(id) = part.content_id() else {
+            continue;
+        };
+        if !ct.ctype().eq_ignore_ascii_case("image") {
+            continue;
+        }
+        let bytes = part.contents();
+        total = total.saturating_add(bytes.len());
+        if total > INLINE_IMAGES_MAX {
+            break;
+        }
+        images.push(InlineImage {
+            content_id: id
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned(),
+            content_type: format!("image/{}", ct.subtype().unwrap_or("octet-stream")),
+            bytes: bytes.to_vec(),
+        });
+    }
+    images
 }
 
 /// Whether a part is a `message/external-body` reference.
@@ -292,6 +340,11 @@ fn decode_fields(raw: &[u8], for_reader: bool) -> Decoded {
             .filter(|_| for_reader)
             .map(raw_addresses)
             .unwrap_or_default(),
+        inline_images: if for_reader {
+            inline_images(&message)
+        } else {
+            Vec::new()
+        },
         attachments: listed_attachments(&message)
             .map(|part| AttachmentInfo {
                 file_name: part.attachment_name().map(str::to_owned),

@@ -24,6 +24,15 @@ catalog! {
         LoadRemoteImages { en: "Load remote images", ja: "リモート画像を表示" }
         RemoteImage { en: "Image: {url}", ja: "画像: {url}" }
         ImageNoAddress { en: "[image]", ja: "［画像］" }
+        RemoteImagesLoading { en: "Loading remote images…", ja: "リモート画像を読み込んでいます…" }
+        ReaderHtmlAsText {
+            en: "This message could not be laid out ({detail}), so it is shown as text.",
+            ja: "このメッセージをレイアウトできなかったため（{detail}）、テキストで表示しています。",
+        }
+        ReaderHtmlLongCut {
+            en: "This message is very long: only its beginning is shown laid out. The whole text follows.",
+            ja: "このメッセージは非常に長いため、レイアウト表示は冒頭のみです。続けて全文をテキストで表示します。",
+        }
         ReaderHtmlPlainInstead {
             en: "This message's formatting is too complex to show safely (nested too deeply or too large), so its plain text is shown.",
             ja: "このメッセージの書式は複雑すぎて安全に表示できないため（入れ子が深すぎるか、大きすぎます）、テキスト版を表示しています。",
@@ -121,6 +130,20 @@ catalog! {
                 other: "{count} remote images were not loaded, to protect your privacy.",
             },
             ja: { other: "プライバシー保護のため、{count} 件のリモート画像を読み込んでいません。" },
+        }
+        TrackersBlocked {
+            en: {
+                one: "{count} tracker blocked: it would have told the sender when you read this.",
+                other: "{count} trackers blocked: they would have told the sender when you read this.",
+            },
+            ja: { other: "{count} 件のトラッカーをブロックしました（開封したことを送信者に知らせるものです）。" },
+        }
+        RemoteImagesFailed {
+            en: {
+                one: "{count} remote image could not be loaded.",
+                other: "{count} remote images could not be loaded.",
+            },
+            ja: { other: "{count} 件のリモート画像を読み込めませんでした。" },
         }
         AttachmentBytes {
             en: {

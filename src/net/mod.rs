@@ -7,6 +7,7 @@ pub mod dns;
 pub mod http;
 pub mod issuer;
 pub mod proxy;
+pub mod remote_images;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -7,6 +7,7 @@ mod context;
 mod db;
 mod failure;
 mod fonts;
+mod html_page;
 mod notify;
 mod outbox;
 mod problem;

@@ -231,6 +231,9 @@ impl<S: Screen> Person<S> {
     /// Runs the screen's tasks until nothing is left to do.
     pub fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        // Frames drawn at most: a widget may speak at every frame (a list fetching the rows it
+        // shows), so "until quiet" could be never.
+        let mut frames = 3;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let next = self
@@ -238,9 +241,36 @@ impl<S: Screen> Person<S> {
                 .block_on(async { tokio::time::timeout(left, self.running.next()).await });
             match next {
                 Ok(Some(message)) => self.apply(message),
-                Ok(None) => return,
+                // A frame is drawn, as the window draws one after each update: widgets that
+                // report what they were given speak then (the reader's page measures its width).
+                // Done when that starts no new work.
+                Ok(None) => {
+                    if frames == 0 {
+                        return;
+                    }
+                    frames -= 1;
+                    self.redraw();
+                    if self.running.is_empty() {
+                        return;
+                    }
+                }
                 Err(_) => panic!("the window's tasks did not finish in 60 s"),
             }
+        }
+    }
+
+    /// Draws one frame and applies what the widgets said during it.
+    pub fn redraw(&mut self) {
+        eprintln!("redraw");
+        let messages: Vec<S::Message> = {
+            let mut ui = self.ui();
+            let _ = ui.simulate([iced::Event::Window(iced::window::Event::RedrawRequested(
+                iced::time::Instant::now(),
+            ))]);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.apply(message);
         }
     }
 

@@ -20,7 +20,7 @@ Per-host behaviours, switched on by files in fixtures/<host>/ (these files are n
               for the address's domain, or 404 (AutoDiscover v2 answers per mailbox).
   _ispdb      this host is the ISPDB mirror: /v1.1/<domain> is served from <domain>.xml in the
               --ispdb-dir folders (the real ISPDB snapshot in ../shared/ispdb, plus https/ispdb-extra).
-Anything not found: 404. Content type by extension (.xml application/xml, .json application/json).
+Anything not found: 404. Content type by extension (.xml application/xml, .json application/json, .png and .gif images).
 
 Log: one line per request to --log: time, scheme, method, host, path (no query string), status,
 whether an Authorization header / a Cookie header was present (never their values), who asked
@@ -51,6 +51,8 @@ TYPES = {
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
     ".html": "text/html; charset=utf-8",
+    ".png": "image/png",
+    ".gif": "image/gif",
 }
 HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 HANG_SECONDS = 60

@@ -206,6 +206,208 @@ pub fn render(html: &str) -> Rendered {
     }
 }
 
+/// The most table cells a body may have to be laid out as HTML; a bigger table is shown as text
+/// (a letter's tables hold hundreds; laying out a million would hold the engine for minutes).
+pub const MAX_LAYOUT_CELLS: usize = 20_000;
+
+/// An HTML body made safe for the layout engine (src/ui/html_page.rs): styles, tables, colours
+/// and images kept; scripts, forms, frames, objects, `<meta>`, `<base>`, `<link>` and event
+/// handlers gone. Every link and image carries an id (`tayori-link-N`, `tayori-img-N`) so that
+/// the engine can say where each one was laid out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LayoutHtml {
+    pub html: String,
+    /// Link `N`'s address.
+    pub links: Vec<String>,
+    /// Image `N`: `cid:`, `data:` or a remote address (never fetched by the engine).
+    pub images: Vec<LayoutImage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LayoutImage {
+    pub src: String,
+    /// Made 2×2 pixels or less, or hidden, by its attributes: a tracking pixel.
+    pub tiny: bool,
+}
+
+/// Whether an `<img>` tag makes itself invisible: a width or height of at most 2 pixels, or a
+/// style that hides it.
+fn is_tiny(tag: &str) -> bool {
+    let small = |name: &str| {
+        attribute(tag, name).is_some_and(|value| {
+            value
+                .trim()
+                .trim_end_matches("px")
+                .trim()
+                .parse::<f32>()
+                .is_ok_and(|n| n <= 2.0)
+        })
+    };
+    let style: String = attribute(tag, "style")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect();
+    small("width")
+        || small("height")
+        || style.contains("display:none")
+        || style.contains("visibility:hidden")
+        || [
+            "width:0",
+            "width:0px",
+            "width:1px",
+            "width:2px",
+            "height:0",
+            "height:0px",
+            "height:1px",
+            "height:2px",
+        ]
+        .iter()
+        .any(|rule| {
+            style
+                .split(';')
+                .any(|declaration| declaration.trim_end_matches("!important") == *rule)
+        })
+}
+
+/// Sanitises a body for layout, or says which bound it met (the reader then shows [`render`]'s
+/// text and why).
+pub fn sanitize_for_layout(html: &str) -> Result<LayoutHtml, Limit> {
+    if html.len() > MAX_INPUT {
+        return Err(Limit::Input);
+    }
+    if nesting_cut(html, PARSE_DEPTH).is_some() {
+        return Err(Limit::Depth);
+    }
+    let mut builder = ammonia::Builder::default();
+    builder
+        // `<style>` stays (the engine reads it; it fetches nothing `url()` or `@import` name).
+        .rm_clean_content_tags(["style"])
+        .add_clean_content_tags(["title"])
+        .add_tags([
+            "style", "font", "center", "big", "small", "strike", "s", "u",
+        ])
+        .add_tags(FALLBACK_CONTENT)
+        .add_generic_attributes([
+            "style",
+            "class",
+            "align",
+            "valign",
+            "bgcolor",
+            "width",
+            "height",
+            "dir",
+            "border",
+            "cellpadding",
+            "cellspacing",
+            "color",
+            "face",
+            "size",
+            "nowrap",
+        ])
+        .url_relative(ammonia::UrlRelative::Deny)
+        .url_schemes(HashSet::from(["http", "https", "mailto", "cid", "data"]))
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("img", "src") => layout_image_source(value).then(|| value.into()),
+            (_, "href") => matches!(link_target(value), LinkTarget::Web(_) | LinkTarget::Mail(_))
+                .then(|| value.into()),
+            _ => Some(value.into()),
+        });
+    let clean = builder.clean(html).to_string();
+    // `<noscript>`/`<noframes>` content is raw source to the parser: dropped here (the text
+    // conversion shows it; the layout engine would show it as source).
+    let clean = strip_fallback_content(&clean);
+    let cells = clean.matches("<td").count() + clean.matches("<th").count();
+    if cells > MAX_LAYOUT_CELLS {
+        return Err(Limit::Output);
+    }
+    Ok(tag_links_and_images(&clean))
+}
+
+/// Image sources the layout keeps: a part of the message, an inline image, or a remote address
+/// (kept to be counted and, once the person allows it, loaded by Tayori).
+fn layout_image_source(src: &str) -> bool {
+    let lower = src.trim().to_ascii_lowercase();
+    lower.starts_with("cid:")
+        || ["data:image/png", "data:image/jpeg", "data:image/gif"]
+            .iter()
+            .any(|prefix| lower.starts_with(prefix))
+        || lower.starts_with("http:")
+        || lower.starts_with("https:")
+}
+
+fn strip_fallback_content(clean: &str) -> String {
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean;
+    while let Some((start, name)) = FALLBACK_CONTENT
+        .iter()
+        .filter_map(|name| Some((rest.find(&format!("<{name}>"))?, *name)))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        let close = format!("</{name}>");
+        rest = rest[start..]
+            .find(&close)
+            .map_or("", |end| &rest[start + end + close.len()..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Gives each `<a href>` and `<img src>` of sanitised HTML an id, recording its address. The
+/// sanitiser's output quotes every attribute value with `"`, so a tag ends at the first `>`
+/// outside quotes.
+fn tag_links_and_images(clean: &str) -> LayoutHtml {
+    let mut out = LayoutHtml {
+        html: String::with_capacity(clean.len() + 64),
+        ..LayoutHtml::default()
+    };
+    let mut rest = clean;
+    while let Some(start) = rest.find('<') {
+        out.html.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let mut quoted = false;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    quoted = !quoted;
+                }
+                c == '>' && !quoted
+            })
+            .map_or(rest.len(), |(i, _)| i + 1);
+        let tag = &rest[..end];
+        let named = |name: &str| {
+            tag.len() > name.len() + 1
+                && tag[1..].starts_with(name)
+                && tag.as_bytes()[name.len() + 1].is_ascii_whitespace()
+        };
+        if named("a")
+            && let Some(href) = attribute(tag, "href")
+        {
+            out.html
+                .push_str(&format!("<a id=\"tayori-link-{}\"", out.links.len()));
+            out.html.push_str(&tag[2..]);
+            out.links.push(href);
+        } else if named("img")
+            && let Some(src) = attribute(tag, "src")
+        {
+            out.html
+                .push_str(&format!("<img id=\"tayori-img-{}\"", out.images.len()));
+            out.html.push_str(&tag[4..]);
+            out.images.push(LayoutImage {
+                tiny: is_tiny(tag),
+                src,
+            });
+        } else {
+            out.html.push_str(tag);
+        }
+        rest = &rest[end..];
+    }
+    out.html.push_str(rest);
+    out
+}
+
 /// How deep the pre-parser lets elements nest (a few times [`MAX_DEPTH`]: it estimates from tags
 /// alone, and a browser's own nesting of honest mail stays far below it).
 const PARSE_DEPTH: usize = 4 * MAX_DEPTH;

@@ -8,8 +8,9 @@
 
 mod view;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use iced::Task;
 use tayori::attachment;
@@ -23,6 +24,7 @@ pub use view::view;
 use super::html::{self, LinkTarget};
 use crate::ui::context::Context;
 use crate::ui::db::Db;
+use crate::ui::html_page::{self, LinkArea, PageError};
 use crate::ui::problem::Problem;
 
 /// The reader: what it shows, a link waiting for confirmation, what the last action said.
@@ -38,6 +40,116 @@ pub struct Reader {
     /// Messages whose request for a read receipt was answered (sent or declined) in this run:
     /// the question is not asked twice.
     receipts_answered: HashSet<i64>,
+    /// The width the reader's body has (logical pixels), as last drawn: HTML is laid out to it.
+    width: Option<u32>,
+    /// Pages laid out lately, newest first: going back to a message (j, k) shows it at once.
+    pages: VecDeque<(PageKey, Arc<PageView>)>,
+    /// Bumped for each layout asked for: only the newest answer is shown.
+    generation: u64,
+    /// The link under the mouse in the HTML page.
+    pub(super) hovered: Option<String>,
+}
+
+/// Pages kept for going back and forth: at most this many, and this many bytes of pixels.
+const PAGES_KEPT: usize = 8;
+const PAGES_KEPT_BYTES: usize = 64 << 20;
+
+/// What a page was laid out from: the message, the width, how many remote images it had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PageKey {
+    id: i64,
+    width: u32,
+    remote: usize,
+}
+
+/// An HTML body laid out: its tiles ready for the GPU, where its links are, what it asked for.
+#[derive(Debug)]
+pub struct PageView {
+    pub width: u32,
+    /// Bytes of pixels its tiles hold.
+    pub bytes: usize,
+    pub tiles: Vec<(iced::widget::image::Handle, u32)>,
+    pub links: Vec<LinkArea>,
+    /// Remote addresses it asked for that are not trackers: what "Load remote images" loads.
+    pub remote: Vec<String>,
+    pub trackers: usize,
+    pub cut: bool,
+}
+
+impl PageView {
+    fn new(page: &html_page::Page) -> Self {
+        let trackers: HashSet<&String> = page.trackers.iter().collect();
+        PageView {
+            width: page.width,
+            bytes: page.bytes(),
+            tiles: page
+                .tiles
+                .iter()
+                .map(|tile| {
+                    let handle = iced::widget::image::Handle::from_rgba(
+                        page.width,
+                        tile.height,
+                        tile.rgba.as_ref().clone(),
+                    );
+                    (handle, tile.height)
+                })
+                .collect(),
+            links: page.links.clone(),
+            remote: page
+                .remote_asked
+                .iter()
+                .filter(|url| !trackers.contains(url))
+                .cloned()
+                .collect(),
+            trackers: page.trackers.len(),
+            cut: page.cut,
+        }
+    }
+
+    fn link_at(&self, point: iced::Point) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|link| {
+                link.boxes.iter().any(|b| {
+                    point.x >= b.x
+                        && point.x < b.x + b.width
+                        && point.y >= b.y
+                        && point.y < b.y + b.height
+                })
+            })
+            .map(|link| link.href.as_str())
+    }
+}
+
+/// The HTML body as laid out, or why it is not.
+#[derive(Debug, Default)]
+pub enum PageState {
+    /// No HTML body, or one the sanitiser's bounds sent to the text view.
+    #[default]
+    None,
+    Waiting,
+    Ready(Arc<PageView>),
+    /// The engine failed or took too long: the text view shows it, and says why.
+    Failed(PageError),
+}
+
+/// What an HTML body is laid out from, kept to lay it out again (another width, remote images).
+#[derive(Debug, Clone, Default)]
+pub struct PageSource {
+    html: Arc<html::LayoutHtml>,
+    inline: Arc<Vec<(String, Vec<u8>)>>,
+    remote: Arc<HashMap<String, Vec<u8>>>,
+}
+
+/// Where loading the message's remote images stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RemoteState {
+    #[default]
+    Blocked,
+    Loading,
+    Loaded {
+        failed: usize,
+    },
 }
 
 /// A read receipt asked for by the message shown (`Disposition-Notification-To`). Nothing is sent
@@ -95,11 +207,16 @@ pub enum Content {
     Shown {
         summary: MessageSummary,
         decoded: Box<Decoded>,
-        /// The HTML body, sanitised and turned into styled text.
+        /// The HTML body, sanitised and turned into styled text (shown when it cannot be laid
+        /// out; its words serve the link check).
         html: Option<Box<html::Rendered>>,
         /// Whether the person asked to see this message's remote images (listed, never fetched
         /// before that).
         remote_images: bool,
+        /// The HTML body laid out as its sender meant it.
+        page: PageState,
+        source: Option<PageSource>,
+        remote: RemoteState,
     },
     /// Only the headers are here so far.
     NotDownloaded(MessageSummary),
@@ -162,8 +279,15 @@ impl Flag {
 #[derive(Debug, Clone)]
 pub enum Message {
     Opened(i64, Result<Option<Opened>, Problem>),
-    /// Show this message's remote image addresses.
+    /// Load this message's remote images (its trackers stay blocked).
     LoadRemoteImages,
+    RemoteImagesLoaded(i64, Arc<Vec<(String, Vec<u8>)>>, usize),
+    /// The body's width, as drawn (the page is laid out to it).
+    PageWidth(f32),
+    PageLaid(u64, i64, Result<Arc<html_page::Page>, PageError>),
+    /// The mouse moved over the page (a point of the page).
+    PageHover(iced::Point),
+    PagePressed,
     /// The person agreed to send the read receipt the message asks for (in this language).
     SendReceipt(Lang),
     /// The person declined to send a read receipt.
@@ -195,6 +319,7 @@ pub enum Message {
 pub struct Opened {
     decoded: Box<Decoded>,
     html: Option<Box<html::Rendered>>,
+    layout: Option<Arc<html::LayoutHtml>>,
 }
 
 /// What the reader asks of the main window.
@@ -255,7 +380,16 @@ impl Reader {
                 let opened = tokio::task::spawn_blocking(move || {
                     let decoded = Box::new(tayori::mime::decode(&raw));
                     let html = decoded.html.as_deref().map(|h| Box::new(html::render(h)));
-                    Opened { decoded, html }
+                    let layout = decoded
+                        .html
+                        .as_deref()
+                        .and_then(|h| html::sanitize_for_layout(h).ok())
+                        .map(Arc::new);
+                    Opened {
+                        decoded,
+                        html,
+                        layout,
+                    }
                 })
                 .await?;
                 Ok(Some(opened))
@@ -281,24 +415,122 @@ impl Reader {
                     self.receipt = Receipt::asked_by(&opened.decoded)
                         .filter(|_| !self.receipts_answered.contains(&id));
                 }
+                self.hovered = None;
                 self.content = match result {
-                    Ok(Some(Opened { decoded, html })) => Content::Shown {
-                        summary: current,
-                        html,
+                    Ok(Some(Opened {
                         decoded,
-                        remote_images: false,
-                    },
+                        html,
+                        layout,
+                    })) => {
+                        let source = layout.map(|html| PageSource {
+                            html,
+                            inline: Arc::new(
+                                decoded
+                                    .inline_images
+                                    .iter()
+                                    .map(|image| (image.content_id.clone(), image.bytes.clone()))
+                                    .collect(),
+                            ),
+                            remote: Arc::default(),
+                        });
+                        Content::Shown {
+                            summary: current,
+                            html,
+                            decoded,
+                            remote_images: false,
+                            page: if source.is_some() {
+                                PageState::Waiting
+                            } else {
+                                PageState::None
+                            },
+                            source,
+                            remote: RemoteState::Blocked,
+                        }
+                    }
                     Ok(None) => Content::NotDownloaded(current),
                     Err(problem) => Content::Failed(problem),
                 };
-                Task::none()
+                self.lay_out()
             }
-            Message::LoadRemoteImages => {
-                if let Content::Shown { remote_images, .. } = &mut self.content {
-                    *remote_images = true;
+            Message::LoadRemoteImages => self.load_remote_images(db, context),
+            Message::RemoteImagesLoaded(id, images, failed) => {
+                if let Content::Shown {
+                    summary,
+                    source: Some(source),
+                    remote,
+                    ..
+                } = &mut self.content
+                    && summary.id == id
+                {
+                    *remote = RemoteState::Loaded { failed };
+                    source.remote = Arc::new(images.iter().cloned().collect());
+                    return (self.lay_out(), None);
                 }
                 Task::none()
             }
+            Message::PageWidth(width) => {
+                let width = width.floor().max(1.0) as u32;
+                if self.width == Some(width) {
+                    return (Task::none(), None);
+                }
+                self.width = Some(width);
+                self.lay_out()
+            }
+            Message::PageLaid(generation, id, result) => {
+                if generation != self.generation {
+                    return (Task::none(), None);
+                }
+                let Content::Shown {
+                    summary,
+                    page,
+                    source: Some(source),
+                    ..
+                } = &mut self.content
+                else {
+                    return (Task::none(), None);
+                };
+                if summary.id != id {
+                    return (Task::none(), None);
+                }
+                *page = match result {
+                    Ok(laid) => {
+                        let view = Arc::new(PageView::new(&laid));
+                        let key = PageKey {
+                            id,
+                            width: laid.width,
+                            remote: source.remote.len(),
+                        };
+                        self.pages.retain(|(k, _)| *k != key);
+                        self.pages.push_front((key, Arc::clone(&view)));
+                        self.pages.truncate(PAGES_KEPT);
+                        let mut total = 0;
+                        self.pages.retain(|(_, kept)| {
+                            total += kept.bytes;
+                            total <= PAGES_KEPT_BYTES || Arc::ptr_eq(kept, &view)
+                        });
+                        PageState::Ready(view)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "an HTML message is shown as text");
+                        PageState::Failed(error)
+                    }
+                };
+                Task::none()
+            }
+            Message::PageHover(point) => {
+                self.hovered = match &self.content {
+                    Content::Shown {
+                        page: PageState::Ready(view),
+                        ..
+                    } => view.link_at(point).map(str::to_owned),
+                    _ => None,
+                };
+                Task::none()
+            }
+            Message::PagePressed => match self.hovered.clone() {
+                Some(href) => return self.link_clicked(&href),
+                None => Task::none(),
+            },
             Message::SendReceipt(lang) => self.send_receipt(lang, db, context),
             Message::DeclineReceipt => {
                 if let Content::Shown { summary, .. } = &self.content {
@@ -379,6 +611,90 @@ impl Reader {
             Message::Delete => return (Task::none(), Some(Event::Delete)),
         };
         (task, None)
+    }
+
+    /// Lays the shown message's HTML body out to the reader's width: from the pages kept if it
+    /// was laid out so lately, else on the layout thread (the page shown meanwhile stays).
+    fn lay_out(&mut self) -> Task<Message> {
+        let (
+            Some(width),
+            Content::Shown {
+                summary,
+                page,
+                source: Some(source),
+                ..
+            },
+        ) = (self.width, &mut self.content)
+        else {
+            return Task::none();
+        };
+        let key = PageKey {
+            id: summary.id,
+            width,
+            remote: source.remote.len(),
+        };
+        if let Some((_, view)) = self.pages.iter().find(|(k, _)| *k == key) {
+            *page = PageState::Ready(Arc::clone(view));
+            self.generation += 1;
+            return Task::none();
+        }
+        if !matches!(page, PageState::Ready(_)) {
+            *page = PageState::Waiting;
+        }
+        self.generation += 1;
+        let generation = self.generation;
+        let id = summary.id;
+        let request = html_page::Request {
+            html: Arc::clone(&source.html),
+            inline: Arc::clone(&source.inline),
+            remote: Arc::clone(&source.remote),
+            width,
+        };
+        Task::perform(html_page::lay_out(request), move |laid| {
+            Message::PageLaid(generation, id, laid.map(Arc::new))
+        })
+    }
+
+    /// "Load remote images": the page's remote images, trackers left out, through Tayori's own
+    /// HTTP client; the connection record notes each host.
+    fn load_remote_images(&mut self, db: Option<&Db>, context: &Context) -> Task<Message> {
+        let Content::Shown {
+            summary,
+            remote_images,
+            page,
+            remote,
+            ..
+        } = &mut self.content
+        else {
+            return Task::none();
+        };
+        *remote_images = true;
+        let PageState::Ready(view) = page else {
+            return Task::none();
+        };
+        if view.remote.is_empty() || *remote != RemoteState::Blocked {
+            return Task::none();
+        }
+        *remote = RemoteState::Loading;
+        let urls = view.remote.clone();
+        let id = summary.id;
+        let settings = context.settings.clone();
+        let db = db.cloned();
+        Task::perform(
+            async move {
+                let Ok(net) = tayori::net::Net::from_settings(&settings) else {
+                    return (Vec::new(), urls.len());
+                };
+                let loaded = tayori::net::remote_images::fetch(&net.http, &urls).await;
+                if let Some(db) = db
+                    && let Ok((account, _)) = db.run(move |store| store.message_location(id)).await
+                {
+                    tayori::connections::note_remote_images(&account, &loaded.asked).await;
+                }
+                (loaded.images, loaded.failed)
+            },
+            move |(images, failed)| Message::RemoteImagesLoaded(id, Arc::new(images), failed),
+        )
     }
 
     /// "Send receipt": a read receipt for the message shown, from the account it came to, put in

@@ -1,5 +1,5 @@
-//! The reader as drawn: its toolbar and headers, then the text. HTML mail is shown as text
-//! (mail-parser derives it from the HTML), so scripts, forms and remote content are never loaded.
+//! The reader as drawn: its toolbar and headers, then the body. HTML mail is shown laid out
+//! (src/ui/html_page.rs: no script, no network); where it cannot be, as text.
 
 use chrono::{Local, TimeZone};
 use iced::widget::{Space, column, container, row, rule, scrollable, text};
@@ -10,7 +10,7 @@ use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
 use super::super::html;
-use super::{Content, Message, Notice, Reader, Receipt};
+use super::{Content, Message, Notice, PageState, PageView, Reader, Receipt, RemoteState};
 use crate::ui::style;
 
 fn people(list: &[Mailbox]) -> String {
@@ -222,6 +222,93 @@ fn html_body<'a>(
     body
 }
 
+/// Reports the width `content` is given: the HTML page is laid out to it.
+fn measured<'a>(content: impl Into<Element<'a, Message>>) -> Element<'a, Message> {
+    // Without `on_show`, the sensor reports every size it is given, in view or not (a long page
+    // scrolled to its middle is resized too).
+    iced::widget::sensor(container(content).width(Fill))
+        .on_resize(|size| Message::PageWidth(size.width))
+        .into()
+}
+
+/// A bar under the headers: what was held back, and the way to load it.
+fn notice_bar<'a>(words: String, action: Option<Element<'a, Message>>) -> Element<'a, Message> {
+    let mut line = row![
+        text(words)
+            .size(style::TINY)
+            .style(style::muted)
+            .width(Fill)
+    ]
+    .spacing(8)
+    .align_y(iced::Center);
+    if let Some(action) = action {
+        line = line.push(action);
+    }
+    container(line)
+        .padding([6, 10])
+        .width(Fill)
+        .style(style::inset)
+        .into()
+}
+
+/// An HTML body laid out: the page's tiles, its links clickable, what it held back said above.
+fn page_body<'a>(
+    mut body: iced::widget::Column<'a, Message>,
+    view: &'a PageView,
+    remote: RemoteState,
+    over_link: bool,
+    lang: Lang,
+) -> iced::widget::Column<'a, Message> {
+    match remote {
+        RemoteState::Blocked if !view.remote.is_empty() => {
+            let load =
+                iced::widget::button(text(lang.text(Text::LoadRemoteImages)).size(style::TINY))
+                    .style(style::outline_button)
+                    .padding([3, 10])
+                    .on_press(Message::LoadRemoteImages);
+            body = body.push(notice_bar(
+                lang.plural(Plural::RemoteImagesBlocked, view.remote.len() as u64),
+                Some(load.into()),
+            ));
+        }
+        RemoteState::Loading => {
+            body = body.push(notice_bar(
+                lang.text(Text::RemoteImagesLoading).to_owned(),
+                None,
+            ));
+        }
+        RemoteState::Loaded { failed } if failed > 0 => {
+            body = body.push(notice_bar(
+                lang.plural(Plural::RemoteImagesFailed, failed as u64),
+                None,
+            ));
+        }
+        _ => {}
+    }
+    if view.trackers > 0 {
+        body = body.push(notice_bar(
+            lang.plural(Plural::TrackersBlocked, view.trackers as u64),
+            None,
+        ));
+    }
+    let tiles = iced::widget::Column::with_children(view.tiles.iter().map(|(handle, height)| {
+        iced::widget::image(handle.clone())
+            .width(view.width as f32)
+            .height(*height as f32)
+            .filter_method(iced::widget::image::FilterMethod::Nearest)
+            .into()
+    }));
+    let page = iced::widget::mouse_area(tiles)
+        .on_move(Message::PageHover)
+        .on_press(Message::PagePressed)
+        .interaction(if over_link {
+            iced::mouse::Interaction::Pointer
+        } else {
+            iced::mouse::Interaction::Idle
+        });
+    body.push(measured(page))
+}
+
 pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
     match &reader.content {
         Content::Empty => centered(lang.text(Text::SelectAMessage).to_owned()),
@@ -253,6 +340,9 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
             decoded,
             html,
             remote_images,
+            page,
+            remote,
+            ..
         } => {
             let mut body = column![headers(summary, Some(decoded), lang), rule::horizontal(1)]
                 .spacing(14)
@@ -261,7 +351,48 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
                 body = body.push(receipt_bar(receipt, lang));
             }
             let plain = decoded.text.as_deref().filter(|t| !t.trim().is_empty());
+            let html = match page {
+                PageState::Ready(view) => {
+                    body = page_body(body, view, *remote, reader.hovered.is_some(), lang);
+                    // A page cut at its height limit goes on as text.
+                    view.cut
+                        .then_some(html.as_ref())
+                        .flatten()
+                        .filter(|rendered| rendered.limit.is_none())
+                }
+                // Laid out in a moment (a few milliseconds): the space measures the width.
+                PageState::Waiting => {
+                    body = body.push(measured(Space::new().width(Fill).height(1)));
+                    None
+                }
+                PageState::Failed(error) => {
+                    body = body.push(
+                        container(
+                            text(fill(
+                                lang.text(Text::ReaderHtmlAsText),
+                                &[("detail", &error.to_string())],
+                            ))
+                            .size(style::SMALL),
+                        )
+                        .padding([6, 10])
+                        .width(Fill)
+                        .style(style::inset),
+                    );
+                    html.as_ref()
+                }
+                PageState::None => html.as_ref(),
+            };
+            if matches!(page, PageState::Ready(view) if view.cut) && html.is_some() {
+                body = body.push(
+                    container(text(lang.text(Text::ReaderHtmlLongCut)).size(style::SMALL))
+                        .padding([6, 10])
+                        .width(Fill)
+                        .style(style::inset),
+                );
+            }
+            let waiting_or_laid = matches!(page, PageState::Ready(_) | PageState::Waiting);
             match html {
+                None if waiting_or_laid => {}
                 // A hostile HTML body met a bound: its plain text is shown instead, if it has one,
                 // and the reader says why.
                 Some(rendered) if rendered.limit.is_some() => {

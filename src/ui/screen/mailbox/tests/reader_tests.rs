@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use tayori::i18n::{Lang, Text};
 use tayori::store::{Flags, Store};
 
+use super::super::reader::{PageState, RemoteState};
 use super::*;
 use crate::ui::testing::{rig_account, rig_context};
 
-/// An HTML message in the reader: styled text, its remote image held back and listed only on
-/// request; Reply and Forward open the composer filled by the core.
+/// An HTML message in the reader: laid out, its script gone, its remote image held back; Reply and
+/// Forward open the composer filled by the core. (Loading remote images: the test below.)
 #[test]
 fn html_mail_is_shown_safely_and_can_be_answered() {
     let home = tempfile::tempdir().unwrap();
@@ -40,8 +41,16 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
     assert!(!person.sees("https://track.example/p.gif"));
     assert!(person.sees("1 remote image was not loaded, to protect your privacy."));
-    person.click(Lang::En.text(Text::LoadRemoteImages));
-    assert!(person.sees("Image: https://track.example/p.gif"));
+    assert!(
+        matches!(
+            person.state.reader(),
+            Content::Shown {
+                page: PageState::Ready(_),
+                ..
+            }
+        ),
+        "the HTML body is laid out"
+    );
     person.picture("reader-html", &iced::Theme::Light);
 
     // Reply: the core's reply builder fills the composer.
@@ -60,6 +69,175 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     assert_eq!(composer.subject, "Re: Newsletter");
     let (_, draft) = composer.draft().unwrap();
     assert_eq!(draft.in_reply_to.as_deref(), Some("<news1@example.co.jp>"));
+}
+
+/// A corpus message with `{{HTTP}}` standing for `http://<host>`.
+fn corpus_mail(name: &str, host: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/html-mail")
+        .join(name);
+    String::from_utf8(std::fs::read(path).unwrap())
+        .unwrap()
+        .replace("{{HTTP}}", &format!("http://{host}"))
+        .into_bytes()
+}
+
+/// The lines a rig log gained since `from` bytes.
+fn log_since(name: &str, from: u64) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/rig/log")
+        .join(name);
+    let all = std::fs::read(path).unwrap_or_default();
+    String::from_utf8_lossy(all.get(from as usize..).unwrap_or_default()).into_owned()
+}
+
+fn log_length(name: &str) -> u64 {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/rig/log")
+        .join(name);
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The paths the rig's web server was asked for on `host`, in order.
+fn web_paths(log: &str, host: &str) -> Vec<String> {
+    log.lines()
+        .filter(|line| line.contains(&format!(" host={host} ")))
+        .map(|line| {
+            assert!(line.contains(" cookie=no "), "a cookie was sent: {line}");
+            assert!(
+                line.contains(" agent=tayori "),
+                "not Tayori's own client: {line}"
+            );
+            let path = line.split(" path=").nth(1).unwrap_or_default();
+            path.split(' ').next().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
+fn remote_state(person: &Person) -> Option<RemoteState> {
+    match person.state.reader() {
+        Content::Shown { remote, .. } => Some(*remote),
+        _ => None,
+    }
+}
+
+/// Remote content in HTML mail. Before the person asks, the rig's web server and its DNS see
+/// nothing of a newsletter (remote images, two tracking pixels) or of a message that tries every
+/// way to call home (CSS `url()`, `@import`, `<link>`, fonts, scripts, frames, objects, media,
+/// forms, SVG, `srcset`, `ping`, meta refresh, `<base>`, IE behaviours). After "Load remote
+/// images", exactly the images are fetched — trackers left out — by Tayori's own client (no
+/// cookie, its own User-Agent), and the page shows them.
+#[test]
+fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    const NEWS: &str = "images.newsletter.test";
+    const HOSTILE: &str = "calls-home.hostile.test";
+    inbox_with(
+        &paths,
+        &[
+            (
+                1,
+                corpus_mail("newsletter-remote-images.eml", NEWS),
+                Flags::default(),
+            ),
+            (
+                2,
+                corpus_mail("hostile-calls-home.eml", HOSTILE),
+                Flags::default(),
+            ),
+        ],
+    );
+    let (web_mark, dns_mark) = (log_length("https.log"), log_length("dnsmasq.log"));
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    // Newest first: the hostile message (7 Nov), then the newsletter (6 Nov).
+    let laid = |person: &Person| {
+        matches!(
+            person.state.reader(),
+            Content::Shown {
+                page: PageState::Ready(_),
+                ..
+            }
+        )
+    };
+    person.open(0);
+    person.settle();
+    assert!(laid(&person), "the hostile message is laid out");
+    assert!(person.sees("1 tracker blocked: it would have told the sender when you read this."));
+    person.open(1);
+    person.settle();
+    assert!(laid(&person), "the newsletter is laid out");
+    assert!(person.sees("3 remote images were not loaded, to protect your privacy."));
+    assert!(person.sees("2 trackers blocked: they would have told the sender when you read this."));
+    person.picture("reader-html-newsletter-blocked", &iced::Theme::Light);
+    let (web, dns) = (
+        log_since("https.log", web_mark),
+        log_since("dnsmasq.log", dns_mark),
+    );
+    for host in [NEWS, HOSTILE] {
+        assert!(
+            !web.contains(host),
+            "a request reached {host} unasked:\n{web}"
+        );
+        assert!(!dns.contains(host), "{host} was looked up unasked:\n{dns}");
+    }
+
+    // The person asks, for the newsletter.
+    person.click(Lang::En.text(Text::LoadRemoteImages));
+    person.settle_until(|p| matches!(remote_state(p), Some(RemoteState::Loaded { .. })));
+    person.settle();
+    assert_eq!(
+        remote_state(&person),
+        Some(RemoteState::Loaded { failed: 0 })
+    );
+    let web = log_since("https.log", web_mark);
+    let mut asked = web_paths(&web, NEWS);
+    asked.sort();
+    assert_eq!(
+        asked,
+        ["/img/banner.png", "/img/chair.png", "/img/desk.png"]
+    );
+    assert!(web_paths(&web, HOSTILE).is_empty());
+    assert!(log_since("dnsmasq.log", dns_mark).contains(&format!("query[A] {NEWS}")));
+    // The banner (a green picture) is on the page now.
+    let Content::Shown {
+        page: PageState::Ready(view),
+        ..
+    } = person.state.reader()
+    else {
+        panic!("the newsletter is laid out again");
+    };
+    let green = view.tiles.iter().any(|(handle, _)| match handle {
+        iced::widget::image::Handle::Rgba { pixels, .. } => {
+            pixels.chunks_exact(4).any(|p| p[..3] == [46, 139, 87])
+        }
+        _ => false,
+    });
+    assert!(green, "the banner is shown");
+    assert!(!person.sees("3 remote images were not loaded, to protect your privacy."));
+    person.picture("reader-html-newsletter-loaded", &iced::Theme::Light);
+
+    // And for the hostile message: its images only (CSS backgrounds, the list bullet, the
+    // picture's image), not its tracker, and nothing else it names.
+    person.open(0);
+    person.settle();
+    let web_mark = log_length("https.log");
+    person.click(Lang::En.text(Text::LoadRemoteImages));
+    person.settle_until(|p| matches!(remote_state(p), Some(RemoteState::Loaded { .. })));
+    let mut asked = web_paths(&log_since("https.log", web_mark), HOSTILE);
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "/css/body-bg.png",
+            "/css/bullet.png",
+            "/css/class-bg.png",
+            "/css/inline-bg.png",
+            "/img/picture.png",
+        ]
+    );
 }
 
 /// A hostile HTML body (nesting thousands deep, a huge style attribute) never hangs the window: it

@@ -1,0 +1,367 @@
+//! The corpus under tests/html-mail, laid out and painted, against reference pictures; the
+//! hostile part of it, for what it may not do. (That it makes no request at all, before and after
+//! "Load remote images", is checked against the rig's web server and DNS in the reader's tests.)
+//!
+//! The pictures are written to target/html-pages/ (look at them). After a deliberate change to
+//! the layout, `TAYORI_UPDATE_REFERENCES=1 cargo test --bin tayori html_page` writes new
+//! references; look at each before committing it.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::ui::screen::mailbox::html;
+
+/// The corpus as people's mail programs send it.
+const CORPUS: [&str; 5] = [
+    "outlook-table-signature.eml",
+    "gmail-reply.eml",
+    "ja-iso-2022-jp.eml",
+    "ja-shift-jis.eml",
+    "newsletter-remote-images.eml",
+];
+
+/// The width the references are laid out at.
+const WIDTH: u32 = 640;
+
+/// A pixel differs when a channel differs by more than this (glyph edges move a little between
+/// font versions); a picture differs when more than [`TOLERANCE`] of its pixels do.
+const CHANNEL: u8 = 64;
+const TOLERANCE: f64 = 0.01;
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html-mail")
+}
+
+/// One engine for the whole test program: it reads the system's fonts once.
+fn engine() -> std::sync::MutexGuard<'static, Engine> {
+    static ENGINE: std::sync::OnceLock<std::sync::Mutex<Engine>> = std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| std::sync::Mutex::new(Engine::new(ct::FontSystem::new())))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A corpus message's HTML body, `{{HTTP}}` standing for `base`, and its inline images.
+fn body(name: &str, base: &str) -> (String, Vec<(String, Vec<u8>)>) {
+    let raw = std::fs::read(corpus_dir().join(name)).expect("corpus file");
+    let decoded = tayori::mime::decode(&raw);
+    let inline = decoded
+        .inline_images
+        .into_iter()
+        .map(|image| (image.content_id, image.bytes))
+        .collect();
+    (
+        decoded
+            .html
+            .expect("an HTML body")
+            .replace("{{HTTP}}", base),
+        inline,
+    )
+}
+
+fn request_for(html: &str, inline: Vec<(String, Vec<u8>)>) -> Request {
+    Request {
+        html: Arc::new(html::sanitize_for_layout(html).expect("within the bounds")),
+        inline: Arc::new(inline),
+        remote: Arc::default(),
+        width: WIDTH,
+    }
+}
+
+fn render(name: &str) -> Page {
+    let (html, inline) = body(name, "http://images.example.test");
+    engine()
+        .render(&request_for(&html, inline))
+        .expect("laid out")
+}
+
+/// The page as one RGBA picture.
+fn pixels(page: &Page) -> Vec<u8> {
+    page.tiles
+        .iter()
+        .flat_map(|tile| tile.rgba.iter().copied())
+        .collect()
+}
+
+fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) {
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+    let file = std::fs::File::create(path).expect("png file");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("png header");
+    writer.write_image_data(rgba).expect("png data");
+}
+
+fn read_png(path: &Path) -> Option<(u32, u32, Vec<u8>)> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).ok()?));
+    let mut reader = decoder.read_info().ok()?;
+    let mut buffer = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buffer).ok()?;
+    buffer.truncate(info.buffer_size());
+    Some((info.width, info.height, buffer))
+}
+
+/// The share of pixels that differ, or `None` when the sizes differ.
+fn difference(a: &[u8], b: &[u8]) -> Option<f64> {
+    if a.len() != b.len() || a.is_empty() {
+        return None;
+    }
+    let differing = a
+        .chunks_exact(4)
+        .zip(b.chunks_exact(4))
+        .filter(|(p, q)| {
+            p.iter()
+                .zip(q.iter())
+                .any(|(x, y)| x.abs_diff(*y) > CHANNEL)
+        })
+        .count();
+    Some(differing as f64 / (a.len() / 4) as f64)
+}
+
+/// Whether any pixel in the rectangle has this colour (within a few steps).
+fn has_colour(page: &Page, area: (u32, u32, u32, u32), rgb: [u8; 3]) -> bool {
+    let all = pixels(page);
+    let (x0, y0, w, h) = area;
+    (y0..(y0 + h).min(page.height)).any(|y| {
+        (x0..(x0 + w).min(page.width)).any(|x| {
+            let at = ((y * page.width + x) * 4) as usize;
+            all[at..at + 3]
+                .iter()
+                .zip(rgb)
+                .all(|(p, c)| p.abs_diff(c) <= 3)
+        })
+    })
+}
+
+#[test]
+fn the_corpus_looks_as_its_reference_pictures() {
+    let update = std::env::var_os("TAYORI_UPDATE_REFERENCES").is_some();
+    let mut failures = Vec::new();
+    for name in CORPUS {
+        let page = render(name);
+        let picture = pixels(&page);
+        let png_name = name.replace(".eml", ".png");
+        write_png(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/html-pages")
+                .join(&png_name),
+            page.width,
+            page.height,
+            &picture,
+        );
+        let reference = corpus_dir().join("reference").join(&png_name);
+        if update {
+            write_png(&reference, page.width, page.height, &picture);
+            continue;
+        }
+        let (width, height, expected) = read_png(&reference).expect("a reference picture");
+        match difference(&picture, &expected) {
+            Some(share) if share <= TOLERANCE => {}
+            Some(share) => failures.push(format!(
+                "{name}: {:.2} % of the pixels differ (tolerance {:.2} %)",
+                share * 100.0,
+                TOLERANCE * 100.0
+            )),
+            None => failures.push(format!(
+                "{name}: {}x{} laid out, the reference is {width}x{height}",
+                page.width, page.height
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "see target/html-pages/: {failures:#?}");
+}
+
+/// The comparison sees a change: the Outlook mail without its inline logo is not its reference.
+#[test]
+fn a_missing_inline_image_is_seen_by_the_comparison() {
+    let (html, _) = body("outlook-table-signature.eml", "http://images.example.test");
+    let page = engine()
+        .render(&request_for(&html, Vec::new()))
+        .expect("laid out");
+    let (_, _, expected) = read_png(&corpus_dir().join("reference/outlook-table-signature.png"))
+        .expect("the reference");
+    let share = difference(&pixels(&page), &expected);
+    assert!(
+        share.is_none_or(|share| share > TOLERANCE),
+        "the picture without the logo passed as the reference ({share:?})"
+    );
+}
+
+/// What each corpus message must show, whatever the fonts: tables with their colours, the inline
+/// logo, links where their words are, Japanese text in both encodings.
+#[test]
+fn the_corpus_shows_what_its_senders_wrote() {
+    let outlook = render("outlook-table-signature.eml");
+    // The signature's logo (a cid: part): its blue and its yellow squares.
+    assert!(has_colour(
+        &outlook,
+        (0, 0, WIDTH, outlook.height),
+        [20, 70, 140]
+    ));
+    assert!(has_colour(
+        &outlook,
+        (0, 0, WIDTH, outlook.height),
+        [240, 180, 30]
+    ));
+    // The table's header cells keep their background, the change columns their colours.
+    assert!(has_colour(
+        &outlook,
+        (0, 0, WIDTH, outlook.height),
+        [0xD9, 0xE2, 0xF3]
+    ));
+    let link = outlook
+        .links
+        .iter()
+        .find(|link| link.href == "https://intranet.example.com/reports/q3")
+        .expect("the link was laid out");
+    let at = link.boxes[0];
+    assert!(at.width > 20.0 && at.height > 8.0, "{at:?}");
+    assert!(outlook.remote_asked.is_empty());
+
+    for name in ["ja-iso-2022-jp.eml", "ja-shift-jis.eml"] {
+        let page = render(name);
+        let ink = pixels(&page)
+            .chunks_exact(4)
+            .filter(|p| p[0] < 128 && p[1] < 128 && p[2] < 128)
+            .count();
+        assert!(
+            ink > 2_000,
+            "{name}: {ink} dark pixels: the text was not drawn"
+        );
+    }
+    let sjis = render("ja-shift-jis.eml");
+    assert!(
+        has_colour(&sjis, (0, 0, WIDTH, 80), [0xc0, 0, 0]),
+        "the red heading"
+    );
+    assert!(
+        has_colour(&sjis, (0, 0, WIDTH, sjis.height), [0xff, 0xf8, 0xe1]),
+        "the table"
+    );
+
+    let news = render("newsletter-remote-images.eml");
+    assert_eq!(
+        news.remote_asked,
+        [
+            "http://images.example.test/img/banner.png",
+            "http://images.example.test/img/chair.png",
+            "http://images.example.test/img/desk.png",
+            "http://images.example.test/open/pixel.gif?u=123",
+            "http://images.example.test/open/beacon.png?u=123",
+        ]
+    );
+    assert_eq!(
+        news.trackers,
+        [
+            "http://images.example.test/open/pixel.gif?u=123",
+            "http://images.example.test/open/beacon.png?u=123",
+        ]
+    );
+    // The banner's background and the button's colour.
+    assert!(has_colour(&news, (0, 0, WIDTH, 150), [0x1b, 0x4f, 0x8a]));
+    assert!(has_colour(&news, (0, 0, WIDTH, 150), [0xf0, 0xa0, 0x20]));
+}
+
+/// Every way a message can call home is either gone before layout or asked of Tayori, which
+/// answers nothing: the engine asks only for images (img, CSS backgrounds, list bullets).
+#[test]
+fn hostile_mail_asks_only_for_images_and_gets_none() {
+    let page = render("hostile-calls-home.eml");
+    let base = "http://images.example.test";
+    let asked: Vec<&str> = page
+        .remote_asked
+        .iter()
+        .map(|url| url.strip_prefix(base).expect("only the test's host"))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            "/css/body-bg.png",
+            "/css/class-bg.png",
+            "/css/inline-bg.png",
+            "/css/bullet.png",
+            "/img/tracker.gif",
+            "/img/picture.png",
+        ]
+    );
+    assert_eq!(page.trackers, [format!("{base}/img/tracker.gif")]);
+    // The `javascript:` link and the link to the test's host lost their address; the others keep
+    // theirs (and open only after confirmation).
+    let links: Vec<&str> = page.links.iter().map(|link| link.href.as_str()).collect();
+    assert_eq!(
+        links,
+        [
+            "http://images.example.test/link/plain",
+            "https://example.com/"
+        ]
+    );
+    let (html, _) = body("hostile-calls-home.eml", base);
+    let laid = html::sanitize_for_layout(&html).expect("within the bounds");
+    for gone in [
+        "<script",
+        "<meta",
+        "<base",
+        "<link",
+        "<iframe",
+        "<object",
+        "<embed",
+        "<form",
+        "<input",
+        "<svg",
+        "<video",
+        "<audio",
+        "onload",
+        "javascript:",
+        "ping=",
+        "background=",
+        "srcset=",
+        "poster",
+    ] {
+        assert!(
+            !laid.html.contains(gone),
+            "{gone} survived: {}",
+            &laid.html[laid.html.find(gone).unwrap_or(0).saturating_sub(200)..]
+        );
+    }
+}
+
+/// Bounds: nesting, cells and size past them go to the text view; a page past its height is cut
+/// there; an image that would decode to gigabytes is not decoded.
+#[test]
+fn hostile_bodies_meet_bounds_not_the_engine() {
+    let (deep, _) = body("hostile-deep-nesting.eml", "");
+    assert_eq!(html::sanitize_for_layout(&deep), Err(html::Limit::Depth));
+    let cells = format!(
+        "<table>{}</table>",
+        "<tr><td>x</td><td>y</td></tr>".repeat(html::MAX_LAYOUT_CELLS)
+    );
+    assert_eq!(html::sanitize_for_layout(&cells), Err(html::Limit::Output));
+    let style = format!("<p style=\"{}\">big</p>", "color:red;".repeat(1 << 20));
+    assert_eq!(html::sanitize_for_layout(&style), Err(html::Limit::Input));
+
+    let long = format!("<div>{}</div>", "<p>line</p>".repeat(1_000));
+    let page = engine()
+        .render(&request_for(&long, Vec::new()))
+        .expect("laid out");
+    assert!(page.cut);
+    assert_eq!(page.height, MAX_HEIGHT);
+    assert_eq!(page.bytes(), (WIDTH * MAX_HEIGHT * 4) as usize);
+
+    // A PNG whose header claims 100,000 x 100,000 pixels.
+    let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bomb.extend_from_slice(&100_000u32.to_be_bytes());
+    bomb.extend_from_slice(&100_000u32.to_be_bytes());
+    bomb.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let page = engine()
+        .render(&request_for(
+            "<p>before</p><img src=\"cid:bomb\"><p>after</p>",
+            vec![("bomb".into(), bomb)],
+        ))
+        .expect("laid out");
+    assert!(
+        page.height < 200,
+        "the image was not laid out: {}",
+        page.height
+    );
+}

@@ -112,6 +112,85 @@ fn inline_images(message: &mail_parser::Message<'_>) -> Vec<InlineImage> {
     images
 }
 
+/// The plain-text body. For HTML-only mail it is derived from the HTML with a line break at the
+/// end of every block (mail-parser breaks lines only at `<br>` and `</p>`, so a reply to Gmail's or
+/// Outlook's `<div>` lines quoted them as one paragraph, and table rows ran together).
+fn body_text(message: &mail_parser::Message<'_>) -> Option<String> {
+    let html_only = message.text_part(0).is_none_or(|part| part.is_text_html());
+    match message
+        .html_part(0)
+        .filter(|part| html_only && part.is_text_html())
+    {
+        Some(part) => {
+            let html = part.text_contents()?;
+            Some(html_to_text(html))
+        }
+        None => message.body_text(0).map(|t| t.into_owned()),
+    }
+}
+
+/// HTML as text: blocks (paragraphs, `<div>`s, list items, table rows, headings, quotes) on lines
+/// of their own, table cells apart, list items with a bullet, at most one empty line in a row.
+pub fn html_to_text(html: &str) -> String {
+    const BLOCK_ENDS: [&str; 14] = [
+        "</div",
+        "</li",
+        "</tr",
+        "</h1",
+        "</h2",
+        "</h3",
+        "</h4",
+        "</h5",
+        "</h6",
+        "</blockquote",
+        "</table",
+        "</ul",
+        "</ol",
+        "</pre",
+    ];
+    let lower = html.to_ascii_lowercase();
+    let mut marked = String::with_capacity(html.len() + html.len() / 8);
+    let mut at = 0;
+    while let Some(found) = lower[at..].find('<') {
+        let start = at + found;
+        marked.push_str(&html[at..start]);
+        let tag = &lower[start..];
+        let named = |name: &str| {
+            tag.starts_with(name)
+                && tag[name.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c == '>' || c == '/' || c.is_ascii_whitespace())
+        };
+        if BLOCK_ENDS.iter().any(|end| named(end)) || named("<hr") {
+            marked.push_str("<br>");
+        } else if named("<li") {
+            marked.push_str("<br>\u{2022} ");
+        } else if named("<td") || named("<th") {
+            marked.push_str(" \u{a0} ");
+        }
+        marked.push('<');
+        at = start + 1;
+    }
+    marked.push_str(&html[at..]);
+    let text = mail_parser::decoders::html::html_to_text(&marked);
+    // Lines trimmed at their end, runs of empty lines made one, none at the start or the end.
+    let mut out = String::with_capacity(text.len());
+    let mut empty = 0;
+    for line in text.lines().map(str::trim_end) {
+        if line.trim().is_empty() {
+            empty += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if empty > 0 { "\n\n" } else { "\n" });
+        }
+        empty = 0;
+        out.push_str(line.trim_start_matches(['\u{a0}', ' ']));
+    }
+    out
+}
+
 /// Whether a part is a `message/external-body` reference.
 fn is_external_body(part: &mail_parser::MessagePart<'_>) -> bool {
     part.content_type().is_some_and(|ct| {
@@ -321,7 +400,7 @@ fn decode_fields(raw: &[u8], for_reader: bool) -> Decoded {
         message_id: message.message_id().map(str::to_owned),
         in_reply_to: id_list(message.in_reply_to()),
         references: id_list(message.references()),
-        text: message.body_text(0).map(|t| t.into_owned()),
+        text: body_text(&message),
         // mail-parser lists a plain-text part among the HTML bodies too (it can render it as
         // HTML); only a real text/html part is HTML mail.
         // (body_html renders a plain-text part as HTML: not done unless the reader needs it.)
@@ -398,6 +477,41 @@ mod tests {
         assert_eq!(decoded.subject.as_deref(), Some("attachments"));
         assert_eq!(decoded.from[0].address, "a@example.test");
         assert_eq!(decoded.message_id.as_deref(), Some("m2@example.test"));
+    }
+
+    /// HTML-only mail as Gmail and Outlook write it: each `<div>` a line, an empty `<div><br></div>`
+    /// an empty line, list items and table rows on lines of their own. (A reply quotes this text.)
+    #[test]
+    fn html_only_mail_reads_as_lines_of_text() {
+        let raw = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/html-mail/gmail-reply.eml"),
+        )
+        .unwrap();
+        // The corpus message has a text part; its HTML alone is what an HTML-only message gives.
+        let html = decode(&raw).html.unwrap();
+        assert_eq!(
+            html_to_text(&html),
+            "Thanks, that works for me.\n\n\
+             Could you also send the invoice for October? The address is the same as before:\n\
+             \u{2022} Example Trading K.K.\n\
+             \u{2022} Accounts Payable\n\
+             Best,\n\
+             Priya\n\n\
+             On Mon, 2 Nov 2026 at 10:03, Ken Ito <ken@example.jp> wrote:\n\
+             Hello Priya,\n\n\
+             Shall we move the call to Thursday at 15:00?\n\n\
+             Ken"
+        );
+        let table = "<table><tr><th>Region</th><th>Orders</th></tr>\
+            <tr><td>Kanto</td><td>12,480</td></tr></table><p>Thanks</p>";
+        assert_eq!(
+            html_to_text(table),
+            "Region \u{a0} Orders\nKanto \u{a0} 12,480\nThanks"
+        );
+        let message = "From: a@example.test\r\nSubject: s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+             <div>one</div><div>two</div>";
+        assert_eq!(decode(message.as_bytes()).text.as_deref(), Some("one\ntwo"));
     }
 
     /// Encodes text in a legacy Japanese charset, as a Japanese mail program would send it.

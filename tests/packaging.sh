@@ -74,7 +74,7 @@ with_dpkg_lock() {
 
 step "tools (Debian packages, the Windows target, cargo-deb)"
 need=(desktop-file-utils appstream librsvg2-bin icoutils imagemagick python3-yaml xvfb xauth x11-utils)
-wants windows && need+=(gcc-mingw-w64-x86-64 nsis p7zip-full binutils-mingw-w64-x86-64 wine wine64)
+wants windows && need+=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64-posix nsis p7zip-full binutils-mingw-w64-x86-64 wine wine64)
 missing=()
 for pkg in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -127,10 +127,9 @@ fn window_fonts() -> ct::FontSystem {
     ct::FontSystem::new_with_locale_and_db(raw.locale().to_owned(), raw.db().clone())
 }
 
-/// Rows `top..top + height` of the page, straight RGBA (the page is opaque).
+/// The next `height` rows of the page, straight RGBA (the page is opaque).
 #[derive(Debug, Clone)]
 pub struct Tile {
-    pub top: u32,
     pub height: u32,
     pub rgba: Arc<Vec<u8>>,
 }
@@ -249,7 +248,6 @@ impl Engine {
             );
             let pixmap = canvas.end().ok_or(PageError::TooLarge)?;
             tiles.push(Tile {
-                top,
                 height: rows,
                 rgba: Arc::new(pixmap.take()),
             });
@@ -765,25 +763,43 @@ impl DocumentContainer for Painter<'_> {
         let color = marker.color();
         match marker.marker_type() {
             ListStyleType::None => {}
-            ListStyleType::Disc | ListStyleType::Circle | ListStyleType::Square => {
-                // A small square reads as a bullet at mail sizes; the ring keeps its hole.
-                self.fill_color(pos, color);
+            ListStyleType::Square => self.fill_color(pos, color),
+            ListStyleType::Disc | ListStyleType::Circle => {
+                let radius = pos.width.min(pos.height) / 2.0;
+                let Some(circle) = tiny_skia::PathBuilder::from_circle(
+                    pos.x + pos.width / 2.0,
+                    pos.y + pos.height / 2.0,
+                    radius,
+                ) else {
+                    return;
+                };
+                let mut paint = tiny_skia::Paint::default();
+                paint.set_color_rgba8(color.r, color.g, color.b, color.a);
+                paint.anti_alias = true;
+                let top = self.canvas.top.get() as f32;
+                let mut slot = self.canvas.pixmap.borrow_mut();
+                let Some(pixmap) = slot.as_mut() else {
+                    return;
+                };
+                // A bullet is drawn whole or not at all: clipped away only with its line.
+                let inside = self.clip(pixmap, top as u32).is_some_and(|clip| {
+                    pos.x >= clip.left() as f32
+                        && pos.x + pos.width <= clip.right() as f32
+                        && pos.y - top >= clip.top() as f32
+                        && pos.y + pos.height - top <= clip.bottom() as f32
+                });
+                if !inside {
+                    return;
+                }
+                let at = tiny_skia::Transform::from_translate(0.0, -top);
                 if matches!(marker.marker_type(), ListStyleType::Circle) {
-                    let inset = (pos.width / 4.0).max(1.0);
-                    self.fill_color(
-                        Position {
-                            x: pos.x + inset,
-                            y: pos.y + inset,
-                            width: pos.width - 2.0 * inset,
-                            height: pos.height - 2.0 * inset,
-                        },
-                        Color {
-                            r: 255,
-                            g: 255,
-                            b: 255,
-                            a: 255,
-                        },
-                    );
+                    let stroke = tiny_skia::Stroke {
+                        width: (radius / 3.0).max(1.0),
+                        ..tiny_skia::Stroke::default()
+                    };
+                    pixmap.stroke_path(&circle, &paint, &stroke, at, None);
+                } else {
+                    pixmap.fill_path(&circle, &paint, tiny_skia::FillRule::Winding, at, None);
                 }
             }
             _ => {

@@ -261,7 +261,6 @@ impl<S: Screen> Person<S> {
 
     /// Draws one frame and applies what the widgets said during it.
     pub fn redraw(&mut self) {
-        eprintln!("redraw");
         let messages: Vec<S::Message> = {
             let mut ui = self.ui();
             let _ = ui.simulate([iced::Event::Window(iced::window::Event::RedrawRequested(

@@ -494,6 +494,12 @@ impl Reader {
                 }
                 *page = match result {
                     Ok(laid) => {
+                        tracing::debug!(
+                            width = laid.width,
+                            height = laid.height,
+                            trackers = laid.trackers.len(),
+                            "html page laid out"
+                        );
                         let view = Arc::new(PageView::new(&laid));
                         let key = PageKey {
                             id,

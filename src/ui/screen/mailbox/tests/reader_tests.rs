@@ -76,10 +76,18 @@ fn corpus_mail(name: &str, host: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/html-mail")
         .join(name);
-    String::from_utf8(std::fs::read(path).unwrap())
-        .unwrap()
-        .replace("{{HTTP}}", &format!("http://{host}"))
-        .into_bytes()
+    // Bytes, not text: the Japanese corpus is in Shift_JIS and ISO-2022-JP.
+    let raw = std::fs::read(path).unwrap();
+    let base = format!("http://{host}");
+    let mut out = Vec::with_capacity(raw.len());
+    let mut rest = raw.as_slice();
+    while let Some(at) = rest.windows(8).position(|w| w == b"{{HTTP}}") {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(base.as_bytes());
+        rest = &rest[at + 8..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The lines a rig log gained since `from` bytes.
@@ -673,4 +681,159 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
     assert!(flags[0].contains("Flagged"), "{flags:?}");
     assert!(!flags[0].contains("Seen"), "{flags:?}");
     let _ = person.runtime.block_on(session.logout());
+}
+
+/// HTML mail's figures (issue 16): the time to lay out and paint each corpus message (goal: median
+/// < 30 ms, p95 < 100 ms per message in a release build), the memory a rendered message takes, and
+/// the frames while scrolling a long HTML message in the reader (< 16 ms). `benches/gui.sh` runs it
+/// (the test build: its dependencies, litehtml and the text engine among them, are optimised; the
+/// glue is not); `cargo test --release --bin tayori -- --ignored --nocapture html_figures` gives the
+/// release build's.
+#[test]
+#[ignore = "a benchmark: run it and read the figures"]
+fn html_figures() {
+    use crate::ui::html_page::{Engine, Request};
+    use iced::advanced::renderer::Headless;
+    use iced_test::runtime::user_interface::{Cache, UserInterface};
+
+    let corpus = [
+        "outlook-table-signature.eml",
+        "gmail-reply.eml",
+        "ja-iso-2022-jp.eml",
+        "ja-shift-jis.eml",
+        "newsletter-remote-images.eml",
+        "hostile-calls-home.eml",
+    ];
+    let font = crate::ui::fonts::init(Lang::from_system());
+    let fonts_started = Instant::now();
+    let mut engine = Engine::new(iced::advanced::graphics::text::cosmic_text::FontSystem::new());
+    println!("html engine (fonts read) in {:?}", fonts_started.elapsed());
+    let requests: Vec<(&str, Request)> = corpus
+        .iter()
+        .map(|name| {
+            let decoded = tayori::mime::decode(&corpus_mail(name, "images.newsletter.test"));
+            let html = decoded.html.expect("an HTML body");
+            let request = Request {
+                html: std::sync::Arc::new(
+                    crate::ui::screen::mailbox::html::sanitize_for_layout(&html).expect("bounded"),
+                ),
+                inline: std::sync::Arc::new(
+                    decoded
+                        .inline_images
+                        .into_iter()
+                        .map(|image| (image.content_id, image.bytes))
+                        .collect(),
+                ),
+                remote: std::sync::Arc::default(),
+                width: 720,
+            };
+            (*name, request)
+        })
+        .collect();
+    report_memory("before laying out");
+    let mut all = Vec::new();
+    for (name, request) in &requests {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        // The first round fills the engine's glyph cache; all rounds are counted.
+        for _ in 0..20 {
+            let started = Instant::now();
+            let page = engine.render(request).expect("laid out");
+            times.push(started.elapsed());
+            bytes = page.bytes();
+        }
+        all.extend_from_slice(&times);
+        print_frames(
+            &format!(
+                "html layout and paint, {name} ({} KB of pixels)",
+                bytes / 1024
+            ),
+            &mut times,
+        );
+    }
+    print_frames("html layout and paint, the whole corpus", &mut all);
+    report_memory("after laying out the corpus 20 times");
+
+    // A long HTML message (the newsletter's body eight times, about 5,000 pixels) in the reader,
+    // scrolled three lines per frame.
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    let news = String::from_utf8(corpus_mail(
+        "newsletter-remote-images.eml",
+        "images.newsletter.test",
+    ))
+    .unwrap();
+    let (head, body) = news.split_once("\r\n\r\n").unwrap();
+    inbox_with(
+        &paths,
+        &[(
+            1,
+            format!("{head}\r\n\r\n{}", body.repeat(8)).into_bytes(),
+            Flags::default(),
+        )],
+    );
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.open(0);
+    person.settle();
+    let height = match person.state.reader() {
+        Content::Shown {
+            page: PageState::Ready(view),
+            ..
+        } => view.tiles.iter().map(|(_, h)| *h).sum::<u32>(),
+        _ => panic!("the long message is laid out"),
+    };
+    println!("long html message: {height} pixels high");
+    report_memory("with the long message open");
+    let window = iced::Size::new(1280.0, 800.0);
+    let theme = iced::Theme::Light;
+    let style = iced::advanced::renderer::Style {
+        text_color: theme.palette().text,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut renderer = runtime
+        .block_on(<iced::Renderer as Headless>::new(
+            font,
+            iced::Pixels(16.0),
+            None,
+        ))
+        .expect("a headless renderer");
+    let over_reader = iced::mouse::Cursor::Available(iced::Point::new(1000.0, 500.0));
+    let mut cache = Cache::default();
+    let mut frames = Vec::new();
+    for _ in 0..300 {
+        let frame = Instant::now();
+        let mut ui = UserInterface::build(
+            Screen::view(&person.state, Lang::En),
+            window,
+            cache,
+            &mut renderer,
+        );
+        let mut messages = Vec::new();
+        let _ = ui.update(
+            &[iced::Event::Mouse(iced::mouse::Event::WheelScrolled {
+                delta: iced::mouse::ScrollDelta::Lines { x: 0.0, y: -3.0 },
+            })],
+            over_reader,
+            &mut renderer,
+            &mut iced::advanced::clipboard::Null,
+            &mut messages,
+        );
+        ui.draw(&mut renderer, &theme, &style, over_reader);
+        cache = ui.into_cache();
+        for message in messages {
+            person.apply(message);
+        }
+        frames.push(frame.elapsed());
+    }
+    print_frames(
+        "scrolling a long html message (update + view + layout + draw)",
+        &mut frames,
+    );
 }

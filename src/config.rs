@@ -178,6 +178,18 @@ pub struct Settings {
 pub struct UiSettings {
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
+    /// Senders whose mail shows its remote images without asking ("Always for this sender"),
+    /// addresses in lower case. Tracking pixels stay blocked for them too.
+    pub remote_images_from: Vec<String>,
+}
+
+impl UiSettings {
+    /// Whether mail from `address` loads its remote images without asking.
+    pub fn loads_remote_images_from(&self, address: &str) -> bool {
+        self.remote_images_from
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(address.trim()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -335,6 +347,12 @@ impl Settings {
             let ui = section(&mut document, "ui");
             ui["language"] = toml_edit::value(self.ui.language.as_str());
             ui["theme"] = toml_edit::value(self.ui.theme.as_str());
+            if self.ui.remote_images_from.is_empty() {
+                ui.remove("remote_images_from");
+            } else {
+                let senders: toml_edit::Array = self.ui.remote_images_from.iter().collect();
+                ui["remote_images_from"] = toml_edit::value(senders);
+            }
         }
         section(&mut document, "notifications")["new_mail"] =
             toml_edit::value(self.notifications.new_mail);
@@ -455,9 +473,12 @@ mod tests {
         settings.ui.theme = ThemeChoice::Dark;
         settings.notifications.new_mail = false;
         settings.sync.body_days = Some(30);
+        settings.ui.remote_images_from = vec!["news@shop.example.com".into()];
         settings.save_preferences(&paths).unwrap();
 
         let text = std::fs::read_to_string(paths.config_file()).unwrap();
+        assert!(settings.ui.loads_remote_images_from("News@Shop.example.com"));
+        assert!(!settings.ui.loads_remote_images_from("other@shop.example.com"));
         assert!(text.contains("# set by IT"), "{text}");
         assert!(text.contains("# the office resolver"), "{text}");
         assert_eq!(Settings::load(&paths).unwrap(), settings);

@@ -130,43 +130,33 @@ fn body_text(message: &mail_parser::Message<'_>) -> Option<String> {
 }
 
 /// HTML as text: blocks (paragraphs, `<div>`s, list items, table rows, headings, quotes) on lines
-/// of their own, table cells apart, list items with a bullet, at most one empty line in a row.
+/// of their own, table cells apart, list items with a bullet; `<br>` breaks as written.
 pub fn html_to_text(html: &str) -> String {
-    const BLOCK_ENDS: [&str; 14] = [
-        "</div",
-        "</li",
-        "</tr",
-        "</h1",
-        "</h2",
-        "</h3",
-        "</h4",
-        "</h5",
-        "</h6",
-        "</blockquote",
-        "</table",
-        "</ul",
-        "</ol",
-        "</pre",
+    /// A block's start or end: a line break unless the text is at a line's start already.
+    const SOFT_BREAK: char = '\u{1}';
+    const BLOCKS: [&str; 17] = [
+        "div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul",
+        "ol", "pre", "dd", "dt",
     ];
     let lower = html.to_ascii_lowercase();
     let mut marked = String::with_capacity(html.len() + html.len() / 8);
     let mut at = 0;
     while let Some(found) = lower[at..].find('<') {
         let start = at + found;
-        marked.push_str(&html[at..start]);
-        let tag = &lower[start..];
-        let named = |name: &str| {
-            tag.starts_with(name)
-                && tag[name.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c == '>' || c == '/' || c.is_ascii_whitespace())
-        };
-        if BLOCK_ENDS.iter().any(|end| named(end)) || named("<hr") {
-            marked.push_str("<br>");
-        } else if named("<li") {
-            marked.push_str("<br>\u{2022} ");
-        } else if named("<td") || named("<th") {
+        marked.push_str(&html[at..start].replace(SOFT_BREAK, ""));
+        let tag = &lower[start + 1..];
+        let closing = tag.starts_with('/');
+        let name_start = usize::from(closing);
+        let name: String = tag[name_start..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if BLOCKS.contains(&name.as_str()) || name == "hr" {
+            marked.push(SOFT_BREAK);
+            if name == "li" && !closing {
+                marked.push_str("\u{2022} ");
+            }
+        } else if (name == "td" || name == "th") && !closing {
             marked.push_str(" \u{a0} ");
         }
         marked.push('<');
@@ -174,19 +164,32 @@ pub fn html_to_text(html: &str) -> String {
     }
     marked.push_str(&html[at..]);
     let text = mail_parser::decoders::html::html_to_text(&marked);
-    // Lines trimmed at their end, runs of empty lines made one, none at the start or the end.
-    let mut out = String::with_capacity(text.len());
-    let mut empty = 0;
-    for line in text.lines().map(str::trim_end) {
-        if line.trim().is_empty() {
-            empty += 1;
+    let mut lines = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == SOFT_BREAK {
+            let kept = lines.trim_end_matches([' ', '\u{a0}']).len();
+            lines.truncate(kept);
+            if !lines.is_empty() && !lines.ends_with('\n') {
+                lines.push('\n');
+            }
+        } else {
+            lines.push(c);
+        }
+    }
+    // Lines trimmed, runs of empty lines made one, none at the start or the end.
+    let mut out = String::with_capacity(lines.len());
+    let mut empty = false;
+    for line in lines.lines() {
+        let line = line.trim_matches([' ', '\u{a0}']);
+        if line.is_empty() {
+            empty = !out.is_empty();
             continue;
         }
         if !out.is_empty() {
-            out.push_str(if empty > 0 { "\n\n" } else { "\n" });
+            out.push_str(if empty { "\n\n" } else { "\n" });
         }
-        empty = 0;
-        out.push_str(line.trim_start_matches(['\u{a0}', ' ']));
+        empty = false;
+        out.push_str(line);
     }
     out
 }

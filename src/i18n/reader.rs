@@ -22,8 +22,17 @@ catalog! {
         ReplyAll { en: "Reply all", ja: "全員に返信" }
         Forward { en: "Forward", ja: "転送" }
         LoadRemoteImages { en: "Load remote images", ja: "リモート画像を表示" }
+        LoadRemoteImagesAlways {
+            en: "Always for this sender",
+            ja: "この差出人からは常に表示",
+        }
         RemoteImage { en: "Image: {url}", ja: "画像: {url}" }
         ImageNoAddress { en: "[image]", ja: "［画像］" }
+        CopySelection { en: "Copy", ja: "コピー" }
+        SelectionHint {
+            en: "Selected text: Copy puts it on the clipboard.",
+            ja: "選択したテキスト: 「コピー」でクリップボードに入れます。",
+        }
         RemoteImagesLoading { en: "Loading remote images…", ja: "リモート画像を読み込んでいます…" }
         ReaderHtmlAsText {
             en: "This message could not be laid out ({detail}), so it is shown as text.",

@@ -433,6 +433,13 @@ impl App {
                         }
                         task
                     }
+                    Some(mailbox::Event::LoadRemoteImagesFrom(address)) => {
+                        let mut settings = self.context.settings.clone();
+                        if !settings.ui.loads_remote_images_from(&address) {
+                            settings.ui.remote_images_from.push(address.to_lowercase());
+                        }
+                        Task::batch([task, self.apply_settings(settings)])
+                    }
                     None => task,
                 }
             }

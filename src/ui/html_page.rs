@@ -70,6 +70,16 @@ pub struct Page {
     pub trackers: Vec<String>,
     /// The page was taller than [`MAX_HEIGHT`] and is cut there.
     pub cut: bool,
+    /// Every piece of text drawn (litehtml draws word by word, spaces apart), in reading order:
+    /// what the person selects and copies.
+    pub text: Vec<TextRun>,
+}
+
+/// A word or a space as drawn, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextRun {
+    pub text: String,
+    pub at: Position,
 }
 
 /// How long the reader waits for a page before it shows the message as text instead.
@@ -254,7 +264,10 @@ impl Engine {
             top += rows;
         }
         drop(document);
+        let mut text = std::mem::take(&mut painter.runs);
+        sort_in_reading_order(&mut text);
         Ok(Page {
+            text,
             width,
             height,
             tiles,
@@ -284,6 +297,58 @@ impl Canvas {
     fn end(&self) -> Option<tiny_skia::Pixmap> {
         self.pixmap.borrow_mut().take()
     }
+}
+
+/// Lines top to bottom (a run joins the line whose first run's middle its own middle is near),
+/// each left to right. (Two plain sorts: one comparison deciding both would not be a total order.)
+fn sort_in_reading_order(runs: &mut [TextRun]) {
+    let middle = |run: &TextRun| run.at.y + run.at.height / 2.0;
+    runs.sort_by(|a, b| middle(a).total_cmp(&middle(b)));
+    let mut start = 0;
+    while start < runs.len() {
+        let line = middle(&runs[start]);
+        let half = runs[start].at.height / 2.0;
+        let end = runs[start..]
+            .iter()
+            .position(|run| middle(run) - line >= half)
+            .map_or(runs.len(), |n| start + n);
+        runs[start..end].sort_by(|a, b| a.at.x.total_cmp(&b.at.x));
+        start = end.max(start + 1);
+    }
+}
+
+/// The text of the runs from the point `from` to the point `to` (either order), page coordinates:
+/// whole runs, in reading order, lines apart.
+pub fn text_between(runs: &[TextRun], from: (f32, f32), to: (f32, f32)) -> (usize, usize) {
+    // A point is before a run when it is above the run's line, or on it left of the run's middle.
+    let before = |point: (f32, f32), run: &TextRun| {
+        point.1 < run.at.y || (point.1 < run.at.y + run.at.height && point.0 <= run.at.x + run.at.width / 2.0)
+    };
+    let (start, end) = if (from.1, from.0) <= (to.1, to.0) { (from, to) } else { (to, from) };
+    let first = runs.iter().position(|run| before(start, run)).unwrap_or(runs.len());
+    let last = runs.iter().position(|run| before(end, run)).unwrap_or(runs.len());
+    (first, last.max(first))
+}
+
+/// The selected runs' text, a line break between lines.
+pub fn selected_text(runs: &[TextRun]) -> String {
+    let mut out = String::new();
+    let mut previous: Option<&TextRun> = None;
+    for run in runs {
+        if let Some(previous) = previous {
+            let next_line = run.at.y >= previous.at.y + previous.at.height / 2.0;
+            if next_line {
+                let trimmed = out.trim_end_matches(' ').len();
+                out.truncate(trimmed);
+                out.push('\n');
+            }
+        }
+        if !(out.ends_with('\n') || out.is_empty()) || !run.text.trim().is_empty() {
+            out.push_str(&run.text);
+        }
+        previous = Some(run);
+    }
+    out.trim_end().to_owned()
 }
 
 fn is_remote(src: &str) -> bool {
@@ -426,6 +491,9 @@ struct Painter<'e> {
     clips: Vec<Position>,
     width: u32,
     canvas: Rc<Canvas>,
+    /// The text drawn so far, once each (a line across two tiles is drawn twice).
+    runs: Vec<TextRun>,
+    drawn: HashSet<(i32, i32, String)>,
 }
 
 impl<'e> Painter<'e> {
@@ -449,6 +517,8 @@ impl<'e> Painter<'e> {
             clips: Vec::new(),
             width,
             canvas,
+            runs: Vec::new(),
+            drawn: HashSet::new(),
         }
     }
 
@@ -704,6 +774,19 @@ impl DocumentContainer for Painter<'_> {
         let Some(face) = self.font_list.get(&font.0) else {
             return;
         };
+        if pos.y < MAX_HEIGHT as f32
+            && self
+                .drawn
+                .insert((pos.x.round() as i32, pos.y.round() as i32, text.to_owned()))
+        {
+            self.runs.push(TextRun {
+                text: text.to_owned(),
+                at: Position {
+                    height: pos.height.max(face.metrics.height),
+                    ..pos
+                },
+            });
+        }
         let buffer = self.shape(text, face);
         let baseline = pos.y + face.metrics.ascent;
         let base = ct::Color::rgba(color.r, color.g, color.b, color.a);

@@ -95,6 +95,15 @@ pub fn inset(theme: &Theme) -> container::Style {
     }
 }
 
+/// Text selected on an HTML page: the theme's primary colour, see-through, over the words.
+pub fn selection_mark(theme: &Theme) -> container::Style {
+    let primary = theme.extended_palette().primary.base.color;
+    container::Style {
+        background: Some(Color { a: 0.35, ..primary }.into()),
+        ..container::Style::default()
+    }
+}
+
 /// A box that says something went wrong, tinted with the danger colour.
 pub fn problem(theme: &Theme) -> container::Style {
     let palette = theme.extended_palette();

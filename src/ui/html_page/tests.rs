@@ -282,6 +282,7 @@ fn hostile_mail_asks_only_for_images_and_gets_none() {
             "/css/inline-bg.png",
             "/css/bullet.png",
             "/img/tracker.gif",
+            "/img/srcset-1x.png",
             "/img/picture.png",
         ]
     );
@@ -363,5 +364,47 @@ fn hostile_bodies_meet_bounds_not_the_engine() {
         page.height < 200,
         "the image was not laid out: {}",
         page.height
+    );
+}
+
+/// Text is selected as drawn: from a word to a word, whole words in reading order, lines apart
+/// (list bullets are drawn, not text, and are not copied).
+#[test]
+fn selected_words_read_as_the_lines_they_were_drawn_on() {
+    let page = render("gmail-reply.eml");
+    let run = |word: &str| {
+        page.text
+            .iter()
+            .find(|run| run.text == word)
+            .unwrap_or_else(|| panic!("{word:?} was drawn"))
+            .at
+    };
+    let (could, payable) = (run("Could"), run("Payable"));
+    let from = (could.x + 1.0, could.y + could.height / 2.0);
+    let to = (payable.x + payable.width, payable.y + payable.height / 2.0);
+    let expected = "Could you also send the invoice for October? The address is the same as \
+                    before:\nExample Trading K.K.\nAccounts Payable";
+    for (a, b) in [(from, to), (to, from)] {
+        let (first, last) = text_between(&page.text, a, b);
+        assert_eq!(selected_text(&page.text[first..last]), expected);
+    }
+    // Nothing between a point and itself; a Japanese line selected whole.
+    let (first, last) = text_between(&page.text, from, from);
+    assert_eq!(first, last);
+    let ja = render("ja-shift-jis.eml");
+    let line = ja
+        .text
+        .iter()
+        .find(|run| run.text.starts_with('平'))
+        .expect("the first paragraph was drawn")
+        .at;
+    let (first, last) = text_between(
+        &ja.text,
+        (line.x, line.y + line.height / 2.0),
+        (WIDTH as f32, line.y + line.height / 2.0),
+    );
+    assert_eq!(
+        selected_text(&ja.text[first..last]),
+        "平素より当社サービスをご利用いただき、誠にありがとうございます。"
     );
 }

@@ -279,14 +279,24 @@ pub fn sanitize_for_layout(html: &str) -> Result<LayoutHtml, Limit> {
     if nesting_cut(html, PARSE_DEPTH).is_some() {
         return Err(Limit::Depth);
     }
+    let clean = sanitize_layout_fragment(html, 0);
+    let cells = clean.matches("<td").count() + clean.matches("<th").count();
+    if cells > MAX_LAYOUT_CELLS {
+        return Err(Limit::Output);
+    }
+    Ok(tag_links_and_images(&clean))
+}
+
+/// One fragment sanitised for layout; `<noscript>`/`<noframes>` content (raw source to the parser)
+/// is sanitised the same way and laid out in their place, as a browser without scripts or frames
+/// shows it.
+fn sanitize_layout_fragment(html: &str, depth: usize) -> String {
     let mut builder = ammonia::Builder::default();
     builder
         // `<style>` stays (the engine reads it; it fetches nothing `url()` or `@import` name).
         .rm_clean_content_tags(["style"])
         .add_clean_content_tags(["title"])
-        .add_tags([
-            "style", "font", "center", "big", "small", "strike", "s", "u",
-        ])
+        .add_tags(["style", "font", "center", "big", "small", "strike", "s", "u"])
         .add_tags(FALLBACK_CONTENT)
         .add_generic_attributes([
             "style",
@@ -305,23 +315,42 @@ pub fn sanitize_for_layout(html: &str) -> Result<LayoutHtml, Limit> {
             "size",
             "nowrap",
         ])
+        .add_tag_attributes("img", ["srcset"])
         .url_relative(ammonia::UrlRelative::Deny)
         .url_schemes(HashSet::from(["http", "https", "mailto", "cid", "data"]))
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("img", "src") => layout_image_source(value).then(|| value.into()),
+            // An image given only by `srcset` shows its first candidate (see
+            // `tag_links_and_images`); the candidates themselves go.
+            ("img", "srcset") => srcset_urls(value)
+                .into_iter()
+                .find(|url| layout_image_source(url))
+                .map(|url| url.to_owned().into()),
             (_, "href") => matches!(link_target(value), LinkTarget::Web(_) | LinkTarget::Mail(_))
                 .then(|| value.into()),
             _ => Some(value.into()),
         });
     let clean = builder.clean(html).to_string();
-    // `<noscript>`/`<noframes>` content is raw source to the parser: dropped here (the text
-    // conversion shows it; the layout engine would show it as source).
-    let clean = strip_fallback_content(&clean);
-    let cells = clean.matches("<td").count() + clean.matches("<th").count();
-    if cells > MAX_LAYOUT_CELLS {
-        return Err(Limit::Output);
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean.as_str();
+    while let Some((start, name)) = FALLBACK_CONTENT
+        .iter()
+        .filter_map(|name| Some((rest.find(&format!("<{name}>"))?, *name)))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        let inner = &rest[start + name.len() + 2..];
+        let close = format!("</{name}>");
+        let end = inner.find(&close).unwrap_or(inner.len());
+        if depth < FALLBACK_DEPTH {
+            out.push_str("<div>");
+            out.push_str(&sanitize_layout_fragment(&inner[..end], depth + 1));
+            out.push_str("</div>");
+        }
+        rest = inner.get(end + close.len()..).unwrap_or_default();
     }
-    Ok(tag_links_and_images(&clean))
+    out.push_str(rest);
+    out
 }
 
 /// Image sources the layout keeps: a part of the message, an inline image, or a remote address
@@ -334,24 +363,6 @@ fn layout_image_source(src: &str) -> bool {
             .any(|prefix| lower.starts_with(prefix))
         || lower.starts_with("http:")
         || lower.starts_with("https:")
-}
-
-fn strip_fallback_content(clean: &str) -> String {
-    let mut out = String::with_capacity(clean.len());
-    let mut rest = clean;
-    while let Some((start, name)) = FALLBACK_CONTENT
-        .iter()
-        .filter_map(|name| Some((rest.find(&format!("<{name}>"))?, *name)))
-        .min()
-    {
-        out.push_str(&rest[..start]);
-        let close = format!("</{name}>");
-        rest = rest[start..]
-            .find(&close)
-            .map_or("", |end| &rest[start + end + close.len()..]);
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Gives each `<a href>` and `<img src>` of sanitised HTML an id, recording its address. The
@@ -390,11 +401,26 @@ fn tag_links_and_images(clean: &str) -> LayoutHtml {
             out.html.push_str(&tag[2..]);
             out.links.push(href);
         } else if named("img")
-            && let Some(src) = attribute(tag, "src")
+            && let Some(src) = attribute(tag, "src").or_else(|| attribute(tag, "srcset"))
         {
-            out.html
-                .push_str(&format!("<img id=\"tayori-img-{}\"", out.images.len()));
-            out.html.push_str(&tag[4..]);
+            // The sanitiser left `srcset` its first usable candidate: the image's source when it
+            // has no `src`; the attribute itself goes either way.
+            let attributes = match tag.find(" srcset=\"") {
+                Some(at) => {
+                    let value_end = tag[at + 9..].find('"').map_or(tag.len(), |e| at + 9 + e + 1);
+                    format!("{}{}", &tag[4..at], &tag[value_end..])
+                }
+                None => tag[4..].to_owned(),
+            };
+            let with_src = if attribute(tag, "src").is_none() {
+                format!(" src=\"{}\"", src.replace('&', "&amp;").replace('"', "&quot;"))
+            } else {
+                String::new()
+            };
+            out.html.push_str(&format!(
+                "<img id=\"tayori-img-{}\"{with_src}{attributes}",
+                out.images.len()
+            ));
             out.images.push(LayoutImage {
                 tiny: is_tiny(tag),
                 src,

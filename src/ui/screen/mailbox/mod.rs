@@ -90,6 +90,8 @@ pub enum Event {
     Compose(Compose),
     /// The store is open: a composer opened before it completes addresses from it too.
     StoreOpened(Db),
+    /// "Always for this sender": mail from this address shows its remote images (a setting).
+    LoadRemoteImagesFrom(String),
 }
 
 /// What the person wants to write.
@@ -196,6 +198,11 @@ impl State {
 
     /// A link in the reader waiting for confirmation.
     #[cfg(test)]
+    #[cfg(test)]
+    pub fn reader_selection(&self) -> Option<reader::Selection> {
+        self.reader.selection
+    }
+
     pub fn reader_link(&self) -> Option<&reader::PendingLink> {
         self.reader.link.as_ref()
     }
@@ -461,6 +468,9 @@ impl State {
                 return (task, Some(Event::Compose(Compose::Link(link))));
             }
             reader::Event::Delete => self.delete_selected(),
+            reader::Event::LoadRemoteImagesFrom(address) => {
+                return (task, Some(Event::LoadRemoteImagesFrom(address)));
+            }
         };
         (Task::batch([task, follow]), None)
     }

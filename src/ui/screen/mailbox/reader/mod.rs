@@ -48,6 +48,19 @@ pub struct Reader {
     generation: u64,
     /// The link under the mouse in the HTML page.
     pub(super) hovered: Option<String>,
+    /// Where the mouse is on the HTML page.
+    pointer: Option<iced::Point>,
+    /// Text being selected, or selected, on the HTML page.
+    pub(super) selection: Option<Selection>,
+}
+
+/// A selection on the HTML page: from where the button went down to where the mouse is (or was
+/// when it came up).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Selection {
+    pub anchor: iced::Point,
+    pub focus: iced::Point,
+    pub dragging: bool,
 }
 
 /// Pages kept for going back and forth: at most this many, and this many bytes of pixels.
@@ -74,6 +87,8 @@ pub struct PageView {
     pub remote: Vec<String>,
     pub trackers: usize,
     pub cut: bool,
+    /// The words and spaces as drawn, in reading order (for selecting and copying).
+    pub text: Vec<html_page::TextRun>,
 }
 
 impl PageView {
@@ -103,7 +118,18 @@ impl PageView {
                 .collect(),
             trackers: page.trackers.len(),
             cut: page.cut,
+            text: page.text.clone(),
         }
+    }
+
+    /// The runs a selection covers.
+    pub fn selected(&self, selection: &Selection) -> &[html_page::TextRun] {
+        let (first, last) = html_page::text_between(
+            &self.text,
+            (selection.anchor.x, selection.anchor.y),
+            (selection.focus.x, selection.focus.y),
+        );
+        &self.text[first..last]
     }
 
     fn link_at(&self, point: iced::Point) -> Option<&str> {
@@ -281,6 +307,8 @@ pub enum Message {
     Opened(i64, Result<Option<Opened>, Problem>),
     /// Load this message's remote images (its trackers stay blocked).
     LoadRemoteImages,
+    /// Load them, and from now on for every message from its sender.
+    LoadRemoteImagesAlways,
     RemoteImagesLoaded(i64, Arc<Vec<(String, Vec<u8>)>>, usize),
     /// The body's width, as drawn (the page is laid out to it).
     PageWidth(f32),
@@ -288,6 +316,9 @@ pub enum Message {
     /// The mouse moved over the page (a point of the page).
     PageHover(iced::Point),
     PagePressed,
+    PageReleased,
+    /// Copy the text selected on the HTML page.
+    CopySelection,
     /// The person agreed to send the read receipt the message asks for (in this language).
     SendReceipt(Lang),
     /// The person declined to send a read receipt.
@@ -341,6 +372,8 @@ pub enum Event {
     Compose(tayori::mailto::MailtoLink),
     /// Delete the message (the toolbar's Delete).
     Delete,
+    /// "Always for this sender": remember to load remote images from this address.
+    LoadRemoteImagesFrom(String),
 }
 
 impl Reader {
@@ -416,6 +449,7 @@ impl Reader {
                         .filter(|_| !self.receipts_answered.contains(&id));
                 }
                 self.hovered = None;
+                self.selection = None;
                 self.content = match result {
                     Ok(Some(Opened {
                         decoded,
@@ -453,6 +487,16 @@ impl Reader {
                 self.lay_out()
             }
             Message::LoadRemoteImages => self.load_remote_images(db, context),
+            Message::LoadRemoteImagesAlways => {
+                let sender = match &self.content {
+                    Content::Shown { decoded, .. } => {
+                        decoded.from.first().map(|from| from.address.clone())
+                    }
+                    _ => None,
+                };
+                let task = self.load_remote_images(db, context);
+                return (task, sender.map(Event::LoadRemoteImagesFrom));
+            }
             Message::RemoteImagesLoaded(id, images, failed) => {
                 if let Content::Shown {
                     summary,
@@ -500,6 +544,8 @@ impl Reader {
                             trackers = laid.trackers.len(),
                             "html page laid out"
                         );
+                        // Words move with a new layout: a selection would cover others.
+                        self.selection = None;
                         let view = Arc::new(PageView::new(&laid));
                         let key = PageKey {
                             id,
@@ -521,9 +567,31 @@ impl Reader {
                         PageState::Failed(error)
                     }
                 };
-                Task::none()
+                // A sender the person trusts with remote images: loaded without asking.
+                let trusted = match &self.content {
+                    Content::Shown {
+                        decoded,
+                        remote: RemoteState::Blocked,
+                        page: PageState::Ready(view),
+                        ..
+                    } if !view.remote.is_empty() => decoded.from.first().is_some_and(|from| {
+                        context.settings.ui.loads_remote_images_from(&from.address)
+                    }),
+                    _ => false,
+                };
+                if trusted {
+                    self.load_remote_images(db, context)
+                } else {
+                    Task::none()
+                }
             }
             Message::PageHover(point) => {
+                self.pointer = Some(point);
+                if let Some(selection) = &mut self.selection
+                    && selection.dragging
+                {
+                    selection.focus = point;
+                }
                 self.hovered = match &self.content {
                     Content::Shown {
                         page: PageState::Ready(view),
@@ -533,9 +601,36 @@ impl Reader {
                 };
                 Task::none()
             }
-            Message::PagePressed => match self.hovered.clone() {
-                Some(href) => return self.link_clicked(&href),
-                None => Task::none(),
+            Message::PagePressed => match (self.hovered.clone(), self.pointer) {
+                (Some(href), _) => return self.link_clicked(&href),
+                (None, Some(point)) => {
+                    self.selection = Some(Selection {
+                        anchor: point,
+                        focus: point,
+                        dragging: true,
+                    });
+                    Task::none()
+                }
+                (None, None) => Task::none(),
+            },
+            Message::PageReleased => {
+                if let Some(selection) = &mut self.selection {
+                    selection.dragging = false;
+                    if selection.anchor == selection.focus {
+                        self.selection = None;
+                    }
+                }
+                Task::none()
+            }
+            Message::CopySelection => match (&self.content, &self.selection) {
+                (
+                    Content::Shown {
+                        page: PageState::Ready(view),
+                        ..
+                    },
+                    Some(selection),
+                ) => iced::clipboard::write(html_page::selected_text(view.selected(selection))),
+                _ => Task::none(),
             },
             Message::SendReceipt(lang) => self.send_receipt(lang, db, context),
             Message::DeclineReceipt => {
@@ -641,6 +736,7 @@ impl Reader {
         };
         if let Some((_, view)) = self.pages.iter().find(|(k, _)| *k == key) {
             *page = PageState::Ready(Arc::clone(view));
+            self.selection = None;
             self.generation += 1;
             return Task::none();
         }

@@ -10,7 +10,9 @@ use tayori::mime::{Decoded, Mailbox};
 use tayori::store::MessageSummary;
 
 use super::super::html;
-use super::{Content, Message, Notice, PageState, PageView, Reader, Receipt, RemoteState};
+use super::{
+    Content, Message, Notice, PageState, PageView, Reader, Receipt, RemoteState, Selection,
+};
 use crate::ui::style;
 
 fn people(list: &[Mailbox]) -> String {
@@ -257,6 +259,7 @@ fn page_body<'a>(
     view: &'a PageView,
     remote: RemoteState,
     over_link: bool,
+    selection: Option<&Selection>,
     lang: Lang,
 ) -> iced::widget::Column<'a, Message> {
     match remote {
@@ -266,9 +269,15 @@ fn page_body<'a>(
                     .style(style::outline_button)
                     .padding([3, 10])
                     .on_press(Message::LoadRemoteImages);
+            let always = iced::widget::button(
+                text(lang.text(Text::LoadRemoteImagesAlways)).size(style::TINY),
+            )
+            .style(style::outline_button)
+            .padding([3, 10])
+            .on_press(Message::LoadRemoteImagesAlways);
             body = body.push(notice_bar(
                 lang.plural(Plural::RemoteImagesBlocked, view.remote.len() as u64),
-                Some(load.into()),
+                Some(row![load, always].spacing(6).into()),
             ));
         }
         RemoteState::Loading => {
@@ -291,6 +300,17 @@ fn page_body<'a>(
             None,
         ));
     }
+    let selected = selection.map(|selection| view.selected(selection)).unwrap_or_default();
+    if selection.is_some_and(|s| !s.dragging) && !selected.is_empty() {
+        let copy = iced::widget::button(text(lang.text(Text::CopySelection)).size(style::TINY))
+            .style(style::outline_button)
+            .padding([3, 10])
+            .on_press(Message::CopySelection);
+        body = body.push(notice_bar(
+            lang.text(Text::SelectionHint).to_owned(),
+            Some(copy.into()),
+        ));
+    }
     let tiles = iced::widget::Column::with_children(view.tiles.iter().map(|(handle, height)| {
         iced::widget::image(handle.clone())
             .width(view.width as f32)
@@ -298,9 +318,24 @@ fn page_body<'a>(
             .filter_method(iced::widget::image::FilterMethod::Nearest)
             .into()
     }));
-    let page = iced::widget::mouse_area(tiles)
+    // The selection: a translucent mark over each selected word, laid over the page.
+    let mut layers = iced::widget::Stack::new().push(tiles);
+    for run in selected {
+        layers = layers.push(
+            iced::widget::pin(
+                container(Space::new())
+                    .width(run.at.width.max(1.0))
+                    .height(run.at.height)
+                    .style(style::selection_mark),
+            )
+            .x(run.at.x)
+            .y(run.at.y),
+        );
+    }
+    let page = iced::widget::mouse_area(layers)
         .on_move(Message::PageHover)
         .on_press(Message::PagePressed)
+        .on_release(Message::PageReleased)
         .interaction(if over_link {
             iced::mouse::Interaction::Pointer
         } else {
@@ -353,7 +388,14 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
             let plain = decoded.text.as_deref().filter(|t| !t.trim().is_empty());
             let html = match page {
                 PageState::Ready(view) => {
-                    body = page_body(body, view, *remote, reader.hovered.is_some(), lang);
+                    body = page_body(
+                        body,
+                        view,
+                        *remote,
+                        reader.hovered.is_some(),
+                        reader.selection.as_ref(),
+                        lang,
+                    );
                     // A page cut at its height limit goes on as text.
                     view.cut
                         .then_some(html.as_ref())

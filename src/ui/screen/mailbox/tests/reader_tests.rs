@@ -228,7 +228,8 @@ fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
     person.picture("reader-html-newsletter-loaded", &iced::Theme::Light);
 
     // And for the hostile message: its images only (CSS backgrounds, the list bullet, the
-    // picture's image), not its tracker, and nothing else it names.
+    // picture's image, the first candidate of an image given only by `srcset`), not its tracker,
+    // and nothing else it names.
     person.open(0);
     person.settle();
     let web_mark = log_length("https.log");
@@ -244,8 +245,177 @@ fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
             "/css/class-bg.png",
             "/css/inline-bg.png",
             "/img/picture.png",
+            "/img/srcset-1x.png",
         ]
     );
+}
+
+/// "Always for this sender": the images load now, the window is asked to remember the sender, and
+/// the next message from that sender shows its images without being asked (trackers still not).
+#[test]
+fn remote_images_load_without_asking_for_a_sender_the_person_trusts() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    const NEWS: &str = "images.newsletter.test";
+    let first = corpus_mail("newsletter-remote-images.eml", NEWS);
+    let second = String::from_utf8(first.clone())
+        .unwrap()
+        .replace("<news-1@shop.example.com>", "<news-2@shop.example.com>")
+        .replace("Fri, 6 Nov 2026", "Sat, 7 Nov 2026")
+        .replace("Winter sale: 30% off", "Winter sale: last days")
+        .into_bytes();
+    inbox_with(
+        &paths,
+        &[(1, first, Flags::default()), (2, second, Flags::default())],
+    );
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    // The older one (6 Nov) first.
+    person.open(1);
+    person.settle();
+    let messages: Vec<Message> = {
+        let mut ui = person.ui();
+        ui.click(Lang::En.text(Text::LoadRemoteImagesAlways))
+            .expect("the button is shown");
+        ui.into_messages().collect()
+    };
+    let mut remembered = Vec::new();
+    for message in messages {
+        let (task, event) = person.state.update(message);
+        person.spawn(task);
+        if let Some(Event::LoadRemoteImagesFrom(address)) = event {
+            remembered.push(address);
+        }
+    }
+    assert_eq!(remembered, ["news@shop.example.com"]);
+    person.settle_until(|p| matches!(remote_state(p), Some(RemoteState::Loaded { .. })));
+    // What the application does with the event: the setting, saved and given to every screen.
+    let mut settings = person.state.context().settings.clone();
+    settings.ui.remote_images_from = remembered;
+    person.state.apply_settings(settings);
+
+    let web_mark = log_length("https.log");
+    person.open(0);
+    person.settle();
+    person.settle_until(|p| matches!(remote_state(p), Some(RemoteState::Loaded { .. })));
+    let mut asked = web_paths(&log_since("https.log", web_mark), NEWS);
+    asked.sort();
+    assert_eq!(asked, ["/img/banner.png", "/img/chair.png", "/img/desk.png"]);
+    assert!(!person.sees("3 remote images were not loaded, to protect your privacy."));
+}
+
+/// Japanese HTML mail (ISO-2022-JP, Shift_JIS) laid out in the Japanese and the English window:
+/// pictures to look at (target/screenshots/reader-html-ja-*.png); the page itself is compared with
+/// its reference in `html_page::tests`.
+#[test]
+fn japanese_html_mail_in_both_windows() {
+    for lang in [Lang::Ja, Lang::En] {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        paths.create_all().unwrap();
+        inbox_with(
+            &paths,
+            &[
+                (1, corpus_mail("ja-iso-2022-jp.eml", "unused.test"), Flags::default()),
+                (2, corpus_mail("ja-shift-jis.eml", "unused.test"), Flags::default()),
+            ],
+        );
+        let context = Context {
+            paths,
+            settings: Settings::default(),
+            browser: tayori::auth::browser::Browser::Command("true".into()),
+        };
+        let mut person = Person::new(context, lang);
+        person.settle();
+        for (index, name) in [(0, "sjis"), (1, "iso2022jp")] {
+            person.open(index);
+            person.settle();
+            assert!(
+                matches!(
+                    person.state.reader(),
+                    Content::Shown {
+                        page: PageState::Ready(_),
+                        ..
+                    }
+                ),
+                "{name} is laid out"
+            );
+            let window = match lang {
+                Lang::Ja => "ja",
+                Lang::En => "en",
+            };
+            person.picture(&format!("reader-html-{name}-{window}"), &iced::Theme::Light);
+        }
+    }
+}
+
+/// Text on the laid-out page is selected by dragging across it, marked, and offered for copying;
+/// a click on a link still opens the link's confirmation, not a selection.
+#[test]
+fn text_on_an_html_page_is_selected_by_dragging() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    inbox_with(
+        &paths,
+        &[(1, corpus_mail("gmail-reply.eml", "unused.test"), Flags::default())],
+    );
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, Lang::En);
+    person.settle();
+    person.open(0);
+    person.settle();
+    let view = match person.state.reader() {
+        Content::Shown {
+            page: PageState::Ready(view),
+            ..
+        } => std::sync::Arc::clone(view),
+        _ => panic!("the message is laid out"),
+    };
+    let word = |w: &str| view.text.iter().find(|run| run.text == w).expect("drawn").at;
+    let (could, payable) = (word("Could"), word("Payable"));
+    let drag = [
+        reader::Message::PageHover(iced::Point::new(could.x + 1.0, could.y + could.height / 2.0)),
+        reader::Message::PagePressed,
+        reader::Message::PageHover(iced::Point::new(
+            payable.x + payable.width,
+            payable.y + payable.height / 2.0,
+        )),
+        reader::Message::PageReleased,
+    ];
+    for message in drag {
+        person.apply(Message::Reader(message));
+    }
+    person.settle();
+    let selection = person.state.reader_selection().expect("a selection");
+    assert_eq!(
+        crate::ui::html_page::selected_text(view.selected(&selection)),
+        "Could you also send the invoice for October? The address is the same as \
+         before:\nExample Trading K.K.\nAccounts Payable"
+    );
+    assert!(person.sees(Lang::En.text(Text::CopySelection)));
+    person.picture("reader-html-selection", &iced::Theme::Light);
+
+    // A press on a link is the link's, not a selection's.
+    let link = view
+        .links
+        .iter()
+        .find(|link| link.href == "mailto:ken@example.jp")
+        .expect("the mailto link")
+        .boxes[0];
+    person.apply(Message::Reader(reader::Message::PageHover(iced::Point::new(
+        link.x + 2.0,
+        link.y + 2.0,
+    ))));
+    let (_, event) = person
+        .state
+        .update(Message::Reader(reader::Message::PagePressed));
+    assert!(matches!(event, Some(Event::Compose(_))), "{event:?}");
 }
 
 /// A hostile HTML body (nesting thousands deep, a huge style attribute) never hangs the window: it

@@ -477,8 +477,16 @@ mod tests {
         settings.save_preferences(&paths).unwrap();
 
         let text = std::fs::read_to_string(paths.config_file()).unwrap();
-        assert!(settings.ui.loads_remote_images_from("News@Shop.example.com"));
-        assert!(!settings.ui.loads_remote_images_from("other@shop.example.com"));
+        assert!(
+            settings
+                .ui
+                .loads_remote_images_from("News@Shop.example.com")
+        );
+        assert!(
+            !settings
+                .ui
+                .loads_remote_images_from("other@shop.example.com")
+        );
         assert!(text.contains("# set by IT"), "{text}");
         assert!(text.contains("# the office resolver"), "{text}");
         assert_eq!(Settings::load(&paths).unwrap(), settings);

@@ -135,8 +135,23 @@ pub fn html_to_text(html: &str) -> String {
     /// A block's start or end: a line break unless the text is at a line's start already.
     const SOFT_BREAK: char = '\u{1}';
     const BLOCKS: [&str; 17] = [
-        "div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul",
-        "ol", "pre", "dd", "dt",
+        "div",
+        "p",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "table",
+        "ul",
+        "ol",
+        "pre",
+        "dd",
+        "dt",
     ];
     let lower = html.to_ascii_lowercase();
     let mut marked = String::with_capacity(html.len() + html.len() / 8);

@@ -322,11 +322,22 @@ fn sort_in_reading_order(runs: &mut [TextRun]) {
 pub fn text_between(runs: &[TextRun], from: (f32, f32), to: (f32, f32)) -> (usize, usize) {
     // A point is before a run when it is above the run's line, or on it left of the run's middle.
     let before = |point: (f32, f32), run: &TextRun| {
-        point.1 < run.at.y || (point.1 < run.at.y + run.at.height && point.0 <= run.at.x + run.at.width / 2.0)
+        point.1 < run.at.y
+            || (point.1 < run.at.y + run.at.height && point.0 <= run.at.x + run.at.width / 2.0)
     };
-    let (start, end) = if (from.1, from.0) <= (to.1, to.0) { (from, to) } else { (to, from) };
-    let first = runs.iter().position(|run| before(start, run)).unwrap_or(runs.len());
-    let last = runs.iter().position(|run| before(end, run)).unwrap_or(runs.len());
+    let (start, end) = if (from.1, from.0) <= (to.1, to.0) {
+        (from, to)
+    } else {
+        (to, from)
+    };
+    let first = runs
+        .iter()
+        .position(|run| before(start, run))
+        .unwrap_or(runs.len());
+    let last = runs
+        .iter()
+        .position(|run| before(end, run))
+        .unwrap_or(runs.len());
     (first, last.max(first))
 }
 

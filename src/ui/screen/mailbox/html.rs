@@ -296,7 +296,9 @@ fn sanitize_layout_fragment(html: &str, depth: usize) -> String {
         // `<style>` stays (the engine reads it; it fetches nothing `url()` or `@import` name).
         .rm_clean_content_tags(["style"])
         .add_clean_content_tags(["title"])
-        .add_tags(["style", "font", "center", "big", "small", "strike", "s", "u"])
+        .add_tags([
+            "style", "font", "center", "big", "small", "strike", "s", "u",
+        ])
         .add_tags(FALLBACK_CONTENT)
         .add_generic_attributes([
             "style",
@@ -407,13 +409,18 @@ fn tag_links_and_images(clean: &str) -> LayoutHtml {
             // has no `src`; the attribute itself goes either way.
             let attributes = match tag.find(" srcset=\"") {
                 Some(at) => {
-                    let value_end = tag[at + 9..].find('"').map_or(tag.len(), |e| at + 9 + e + 1);
+                    let value_end = tag[at + 9..]
+                        .find('"')
+                        .map_or(tag.len(), |e| at + 9 + e + 1);
                     format!("{}{}", &tag[4..at], &tag[value_end..])
                 }
                 None => tag[4..].to_owned(),
             };
             let with_src = if attribute(tag, "src").is_none() {
-                format!(" src=\"{}\"", src.replace('&', "&amp;").replace('"', "&quot;"))
+                format!(
+                    " src=\"{}\"",
+                    src.replace('&', "&amp;").replace('"', "&quot;")
+                )
             } else {
                 String::new()
             };

@@ -196,13 +196,14 @@ impl State {
         &self.reader.content
     }
 
-    /// A link in the reader waiting for confirmation.
-    #[cfg(test)]
+    /// Text selected in the reader's HTML page.
     #[cfg(test)]
     pub fn reader_selection(&self) -> Option<reader::Selection> {
         self.reader.selection
     }
 
+    /// A link in the reader waiting for confirmation.
+    #[cfg(test)]
     pub fn reader_link(&self) -> Option<&reader::PendingLink> {
         self.reader.link.as_ref()
     }

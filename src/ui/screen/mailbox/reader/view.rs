@@ -300,7 +300,9 @@ fn page_body<'a>(
             None,
         ));
     }
-    let selected = selection.map(|selection| view.selected(selection)).unwrap_or_default();
+    let selected = selection
+        .map(|selection| view.selected(selection))
+        .unwrap_or_default();
     if selection.is_some_and(|s| !s.dragging) && !selected.is_empty() {
         let copy = iced::widget::button(text(lang.text(Text::CopySelection)).size(style::TINY))
             .style(style::outline_button)

@@ -178,6 +178,8 @@ pub struct Settings {
 pub struct UiSettings {
     pub language: LanguageChoice,
     pub theme: ThemeChoice,
+    /// HTML mail in the dark theme: its own colours on a white page, or darkened.
+    pub html_mail_dark: HtmlMailDark,
     /// Senders whose mail shows its remote images without asking ("Always for this sender"),
     /// addresses in lower case. Tracking pixels stay blocked for them too.
     pub remote_images_from: Vec<String>,
@@ -216,6 +218,26 @@ impl LanguageChoice {
             LanguageChoice::System => "system",
             LanguageChoice::En => "en",
             LanguageChoice::Ja => "ja",
+        }
+    }
+}
+
+/// How HTML mail looks in the dark theme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HtmlMailDark {
+    /// The sender's colours, on a white page (as in the light theme).
+    #[default]
+    Keep,
+    /// Light turned dark and dark light, each colour's hue kept; pictures as they are.
+    Darken,
+}
+
+impl HtmlMailDark {
+    fn as_str(self) -> &'static str {
+        match self {
+            HtmlMailDark::Keep => "keep",
+            HtmlMailDark::Darken => "darken",
         }
     }
 }
@@ -347,6 +369,7 @@ impl Settings {
             let ui = section(&mut document, "ui");
             ui["language"] = toml_edit::value(self.ui.language.as_str());
             ui["theme"] = toml_edit::value(self.ui.theme.as_str());
+            ui["html_mail_dark"] = toml_edit::value(self.ui.html_mail_dark.as_str());
             if self.ui.remote_images_from.is_empty() {
                 ui.remove("remote_images_from");
             } else {
@@ -474,6 +497,7 @@ mod tests {
         settings.notifications.new_mail = false;
         settings.sync.body_days = Some(30);
         settings.ui.remote_images_from = vec!["news@shop.example.com".into()];
+        settings.ui.html_mail_dark = HtmlMailDark::Darken;
         settings.save_preferences(&paths).unwrap();
 
         let text = std::fs::read_to_string(paths.config_file()).unwrap();

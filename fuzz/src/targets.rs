@@ -225,7 +225,14 @@ pub fn smtp(data: &[u8]) {
 /// An HTML body as the reader shows it: sanitised, turned into pieces, its links sorted.
 #[cfg(feature = "gui")]
 pub fn html_reader(data: &[u8]) {
-    let rendered = html::render(&text(data));
+    let body = text(data);
+    // The sanitiser for the layout engine, and its marking of links and images.
+    if let Ok(laid) = html::sanitize_for_layout(&body) {
+        for (n, href) in laid.links.iter().enumerate() {
+            assert!(laid.html.contains(&format!("id=\"tayori-link-{n}\"")), "{href}");
+        }
+    }
+    let rendered = html::render(&body);
     for piece in &rendered.pieces {
         if let Some(href) = &piece.link {
             let shown = rendered.link_text(href);

@@ -115,6 +115,9 @@ catalog! {
         BackToMail { en: "Back to mail", ja: "メールに戻る" }
         SettingsAppearance { en: "Appearance", ja: "表示" }
         SettingsLanguage { en: "Language", ja: "言語" }
+        SettingsHtmlMailDark { en: "HTML mail, dark theme", ja: "HTML メール（ダーク テーマ）" }
+        HtmlMailDarkKeep { en: "Its own colours", ja: "元の色で表示" }
+        HtmlMailDarkDarken { en: "Darkened", ja: "暗くして表示" }
         FollowSystem { en: "Same as the system", ja: "システムの設定に合わせる" }
         LanguageJapanese { en: "Japanese (日本語)", ja: "日本語" }
         LanguageEnglish { en: "English", ja: "英語 (English)" }

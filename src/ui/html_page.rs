@@ -54,6 +54,8 @@ pub struct Request {
     pub remote: Arc<HashMap<String, Vec<u8>>>,
     /// Width of the page in logical pixels.
     pub width: u32,
+    /// Paint a darkened copy too, for the dark theme ([`darken`]).
+    pub darken: bool,
 }
 
 /// A laid-out message, painted.
@@ -62,6 +64,8 @@ pub struct Page {
     pub width: u32,
     pub height: u32,
     pub tiles: Vec<Tile>,
+    /// The same tiles darkened, when asked for ([`Request::darken`]).
+    pub dark_tiles: Option<Vec<Tile>>,
     pub links: Vec<LinkArea>,
     /// Remote addresses the message asked for (images, CSS backgrounds), none loaded unless in
     /// [`Request::remote`]; in order, once each.
@@ -240,6 +244,7 @@ impl Engine {
             .map(|(_, image)| image.src.clone())
             .collect();
         let mut tiles = Vec::new();
+        let mut dark_tiles = Vec::new();
         let mut top = 0;
         while top < height {
             let rows = TILE.min(height - top);
@@ -257,6 +262,14 @@ impl Engine {
                 }),
             );
             let pixmap = canvas.end().ok_or(PageError::TooLarge)?;
+            if request.darken {
+                let mut dark = pixmap.data().to_vec();
+                darken(&mut dark, width, top, rows, &canvas.pictures.borrow());
+                dark_tiles.push(Tile {
+                    height: rows,
+                    rgba: Arc::new(dark),
+                });
+            }
             tiles.push(Tile {
                 height: rows,
                 rgba: Arc::new(pixmap.take()),
@@ -267,6 +280,7 @@ impl Engine {
         let mut text = std::mem::take(&mut painter.runs);
         sort_in_reading_order(&mut text);
         Ok(Page {
+            dark_tiles: request.darken.then_some(dark_tiles),
             text,
             width,
             height,
@@ -285,6 +299,8 @@ impl Engine {
 struct Canvas {
     pixmap: RefCell<Option<tiny_skia::Pixmap>>,
     top: Cell<u32>,
+    /// Where pictures were painted (page coordinates): darkening leaves them as they are.
+    pictures: RefCell<Vec<Position>>,
 }
 
 impl Canvas {
@@ -947,6 +963,7 @@ impl DocumentContainer for Painter<'_> {
         };
         let area = intersect(origin, layer.clip_box()).unwrap_or(origin);
         self.fill(area, &paint);
+        self.canvas.pictures.borrow_mut().push(area);
     }
 
     fn draw_solid_fill(&mut self, _hdc: DrawContext, layer: &BackgroundLayer, color: Color) {
@@ -1070,6 +1087,49 @@ impl DocumentContainer for Painter<'_> {
             monochrome: 0,
             resolution: 96.0,
         }
+    }
+}
+
+/// The dark theme's page: every pixel's lightness turned over (white to near black, black to
+/// white), its hue and saturation kept, so text stays readable and colours stay what they are;
+/// pictures (`pictures`, page coordinates) keep their pixels. `rgba` is rows `top..top + rows`.
+pub fn darken(rgba: &mut [u8], width: u32, top: u32, rows: u32, pictures: &[Position]) {
+    // The page's white becomes the dark theme's near black, not pure black.
+    const FLOOR: u32 = 30;
+    let tile = Position {
+        x: 0.0,
+        y: top as f32,
+        width: width as f32,
+        height: rows as f32,
+    };
+    let kept: Vec<(u32, u32, u32, u32)> = pictures
+        .iter()
+        .filter_map(|picture| intersect(*picture, tile))
+        .map(|p| {
+            (
+                p.x.max(0.0) as u32,
+                (p.y - top as f32).max(0.0) as u32,
+                (p.x + p.width).ceil() as u32,
+                (p.y + p.height - top as f32).ceil() as u32,
+            )
+        })
+        .collect();
+    for (index, pixel) in rgba.chunks_exact_mut(4).enumerate() {
+        let (x, y) = (index as u32 % width, index as u32 / width);
+        if kept
+            .iter()
+            .any(|&(x0, y0, x1, y1)| x >= x0 && x < x1 && y >= y0 && y < y1)
+        {
+            continue;
+        }
+        let [r, g, b] = [pixel[0], pixel[1], pixel[2]].map(u32::from);
+        let (high, low) = (r.max(g).max(b), r.min(g).min(b));
+        // c + 255 - (max + min): lightness mirrored, differences between channels kept.
+        let turned = [r, g, b].map(|c| {
+            let inverted = c + 255 - high - low;
+            (FLOOR + inverted * (255 - FLOOR) / 255) as u8
+        });
+        pixel[..3].copy_from_slice(&turned);
     }
 }
 

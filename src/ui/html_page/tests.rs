@@ -65,6 +65,7 @@ fn request_for(html: &str, inline: Vec<(String, Vec<u8>)>) -> Request {
         inline: Arc::new(inline),
         remote: Arc::default(),
         width: WIDTH,
+        darken: false,
     }
 }
 
@@ -407,4 +408,39 @@ fn selected_words_read_as_the_lines_they_were_drawn_on() {
         selected_text(&ja.text[first..last]),
         "平素より当社サービスをご利用いただき、誠にありがとうございます。"
     );
+}
+
+/// The dark theme's page: the white page near black, black text light, colours keeping their hue,
+/// the inline logo's pixels untouched.
+#[test]
+fn a_darkened_page_turns_light_to_dark_and_leaves_pictures_alone() {
+    let (html, inline) = body("outlook-table-signature.eml", "http://images.example.test");
+    let mut request = request_for(&html, inline);
+    request.darken = true;
+    let page = engine().render(&request).expect("laid out");
+    let dark = Page {
+        tiles: page.dark_tiles.clone().expect("darkened tiles"),
+        ..page.clone()
+    };
+    let everywhere = (0, 0, WIDTH, page.height);
+    // The page's white, and the table header's pale blue turned dark blue.
+    assert!(has_colour(&page, (0, 0, 4, 4), [255, 255, 255]));
+    assert!(has_colour(&dark, (0, 0, 4, 4), [30, 30, 30]));
+    assert!(!has_colour(&dark, everywhere, [0xD9, 0xE2, 0xF3]));
+    let ink = |page: &Page| {
+        pixels(page)
+            .chunks_exact(4)
+            .filter(|p| p[0] > 200 && p[1] > 200 && p[2] > 200)
+            .count()
+    };
+    assert!(ink(&dark) > 500, "light text on the dark page");
+    // The logo (a picture) keeps its colours.
+    assert!(has_colour(&dark, everywhere, [20, 70, 140]));
+    assert!(has_colour(&dark, everywhere, [240, 180, 30]));
+    // The green of "+4.2%" stays a green.
+    let greens = pixels(&dark)
+        .chunks_exact(4)
+        .filter(|p| p[1] > 120 && p[1] > p[0] + 40 && p[1] > p[2] + 40)
+        .count();
+    assert!(greens > 10, "{greens} green pixels");
 }

@@ -16,7 +16,7 @@ use iced::widget::{Space, button, column, container, row, scrollable, text, text
 use iced::{Center, Element, Fill, Task};
 use tayori::account::setup::Revocation;
 use tayori::account::{Account, AccountAuth, Server};
-use tayori::config::{LanguageChoice, Settings, ThemeChoice};
+use tayori::config::{HtmlMailDark, LanguageChoice, Settings, ThemeChoice};
 use tayori::connections::{Connection, ConnectionLog};
 use tayori::discovery::Security;
 use tayori::i18n::{Lang, Plural, Text, fill};
@@ -93,6 +93,7 @@ pub enum Message {
     Close,
     Language(LanguageChoice),
     Theme(ThemeChoice),
+    HtmlMailDark(HtmlMailDark),
     NewMailNotifications(bool),
     SyncWindow(Option<u32>),
     Saved(Result<(), String>),
@@ -205,6 +206,9 @@ impl State {
             Message::Close => return (Task::none(), Some(Event::Close)),
             Message::Language(choice) => return self.change(|s| s.ui.language = choice),
             Message::Theme(choice) => return self.change(|s| s.ui.theme = choice),
+            Message::HtmlMailDark(choice) => {
+                return self.change(|s| s.ui.html_mail_dark = choice);
+            }
             Message::NewMailNotifications(on) => {
                 return self.change(|s| s.notifications.new_mail = on);
             }
@@ -552,7 +556,20 @@ impl State {
             ),
         ]
         .align_y(Center);
-        let mut appearance = column![language, theme].spacing(14);
+        let html_dark = row![
+            label(Text::SettingsHtmlMailDark, lang),
+            choices(
+                [
+                    (Text::HtmlMailDarkKeep, HtmlMailDark::Keep),
+                    (Text::HtmlMailDarkDarken, HtmlMailDark::Darken),
+                ]
+                .map(|(key, choice)| (lang.text(key).to_owned(), choice)),
+                settings.ui.html_mail_dark,
+                Message::HtmlMailDark,
+            ),
+        ]
+        .align_y(Center);
+        let mut appearance = column![language, theme, html_dark].spacing(14);
         if !crate::ui::fonts::japanese_available() {
             let folder = self.context.paths.data_dir.join("fonts");
             appearance = appearance.push(

@@ -6,6 +6,7 @@
 //! once and queues them for the sync engine; the list row and the sidebar follow without waiting
 //! (the reader's `Event`).
 
+mod page_tiles;
 mod view;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -52,6 +53,8 @@ pub struct Reader {
     pointer: Option<iced::Point>,
     /// Text being selected, or selected, on the HTML page.
     pub(super) selection: Option<Selection>,
+    /// Whether pages are painted darkened too, for the dark theme (a setting).
+    darken: bool,
 }
 
 /// A selection on the HTML page: from where the button went down to where the mouse is (or was
@@ -73,6 +76,7 @@ struct PageKey {
     id: i64,
     width: u32,
     remote: usize,
+    darken: bool,
 }
 
 /// An HTML body laid out: its tiles ready for the GPU, where its links are, what it asked for.
@@ -82,6 +86,8 @@ pub struct PageView {
     /// Bytes of pixels its tiles hold.
     pub bytes: usize,
     pub tiles: Vec<(iced::widget::image::Handle, u32)>,
+    /// The same, darkened for the dark theme, when the person chose that.
+    pub dark_tiles: Option<Vec<(iced::widget::image::Handle, u32)>>,
     pub links: Vec<LinkArea>,
     /// Remote addresses it asked for that are not trackers: what "Load remote images" loads.
     pub remote: Vec<String>,
@@ -94,11 +100,8 @@ pub struct PageView {
 impl PageView {
     fn new(page: &html_page::Page) -> Self {
         let trackers: HashSet<&String> = page.trackers.iter().collect();
-        PageView {
-            width: page.width,
-            bytes: page.bytes(),
-            tiles: page
-                .tiles
+        let handles = |tiles: &[html_page::Tile]| {
+            tiles
                 .iter()
                 .map(|tile| {
                     let handle = iced::widget::image::Handle::from_rgba(
@@ -108,7 +111,13 @@ impl PageView {
                     );
                     (handle, tile.height)
                 })
-                .collect(),
+                .collect()
+        };
+        PageView {
+            width: page.width,
+            bytes: page.bytes() * if page.dark_tiles.is_some() { 2 } else { 1 },
+            tiles: handles(&page.tiles),
+            dark_tiles: page.dark_tiles.as_deref().map(handles),
             links: page.links.clone(),
             remote: page
                 .remote_asked
@@ -437,6 +446,14 @@ impl Reader {
         db: Option<&Db>,
         context: &Context,
     ) -> (Task<Message>, Option<Event>) {
+        let darken = context.settings.ui.html_mail_dark == tayori::config::HtmlMailDark::Darken;
+        if darken != self.darken {
+            self.darken = darken;
+            // The page shown is painted again with (or without) its dark copy.
+            let again = self.lay_out();
+            let (task, event) = self.update(message, db, context);
+            return (Task::batch([again, task]), event);
+        }
         let task = match message {
             Message::Opened(id, result) => {
                 let current = match &self.content {
@@ -551,6 +568,7 @@ impl Reader {
                             id,
                             width: laid.width,
                             remote: source.remote.len(),
+                            darken: laid.dark_tiles.is_some(),
                         };
                         self.pages.retain(|(k, _)| *k != key);
                         self.pages.push_front((key, Arc::clone(&view)));
@@ -733,6 +751,7 @@ impl Reader {
             id: summary.id,
             width,
             remote: source.remote.len(),
+            darken: self.darken,
         };
         if let Some((_, view)) = self.pages.iter().find(|(k, _)| *k == key) {
             *page = PageState::Ready(Arc::clone(view));
@@ -751,6 +770,7 @@ impl Reader {
             inline: Arc::clone(&source.inline),
             remote: Arc::clone(&source.remote),
             width,
+            darken: self.darken,
         };
         Task::perform(html_page::lay_out(request), move |laid| {
             Message::PageLaid(generation, id, laid.map(Arc::new))

@@ -313,13 +313,7 @@ fn page_body<'a>(
             Some(copy.into()),
         ));
     }
-    let tiles = iced::widget::Column::with_children(view.tiles.iter().map(|(handle, height)| {
-        iced::widget::image(handle.clone())
-            .width(view.width as f32)
-            .height(*height as f32)
-            .filter_method(iced::widget::image::FilterMethod::Nearest)
-            .into()
-    }));
+    let tiles = super::page_tiles::PageTiles::new(view.width, &view.tiles, view.dark_tiles.as_deref());
     // The selection: a translucent mark over each selected word, laid over the page.
     let mut layers = iced::widget::Stack::new().push(tiles);
     for run in selected {

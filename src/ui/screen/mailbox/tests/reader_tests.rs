@@ -332,9 +332,14 @@ fn japanese_html_mail_in_both_windows() {
                 ),
             ],
         );
+        // The Japanese window reads HTML mail darkened in the dark theme.
+        let mut settings = Settings::default();
+        if lang == Lang::Ja {
+            settings.ui.html_mail_dark = tayori::config::HtmlMailDark::Darken;
+        }
         let context = Context {
             paths,
-            settings: Settings::default(),
+            settings,
             browser: tayori::auth::browser::Browser::Command("true".into()),
         };
         let mut person = Person::new(context, lang);
@@ -357,6 +362,7 @@ fn japanese_html_mail_in_both_windows() {
                 Lang::En => "en",
             };
             person.picture(&format!("reader-html-{name}-{window}"), &iced::Theme::Light);
+            person.picture(&format!("reader-html-{name}-{window}-dark"), &iced::Theme::Dark);
         }
     }
 }
@@ -928,6 +934,7 @@ fn html_figures() {
                 ),
                 remote: std::sync::Arc::default(),
                 width: 720,
+                darken: false,
             };
             (*name, request)
         })

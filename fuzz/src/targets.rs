@@ -229,7 +229,10 @@ pub fn html_reader(data: &[u8]) {
     // The sanitiser for the layout engine, and its marking of links and images.
     if let Ok(laid) = html::sanitize_for_layout(&body) {
         for (n, href) in laid.links.iter().enumerate() {
-            assert!(laid.html.contains(&format!("id=\"tayori-link-{n}\"")), "{href}");
+            assert!(
+                laid.html.contains(&format!("id=\"tayori-link-{n}\"")),
+                "{href}"
+            );
         }
     }
     let rendered = html::render(&body);

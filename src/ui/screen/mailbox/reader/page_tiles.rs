@@ -4,9 +4,9 @@
 
 use iced::advanced::image::{self, Handle};
 use iced::advanced::layout::{self, Layout};
+use iced::advanced::mouse;
 use iced::advanced::renderer;
 use iced::advanced::widget::{Tree, Widget};
-use iced::advanced::mouse;
 use iced::{Element, Length, Rectangle, Size, Theme};
 
 /// Tiles of `width` pixels and their heights; `dark` the same tiles darkened, when there are.

@@ -362,7 +362,10 @@ fn japanese_html_mail_in_both_windows() {
                 Lang::En => "en",
             };
             person.picture(&format!("reader-html-{name}-{window}"), &iced::Theme::Light);
-            person.picture(&format!("reader-html-{name}-{window}-dark"), &iced::Theme::Dark);
+            person.picture(
+                &format!("reader-html-{name}-{window}-dark"),
+                &iced::Theme::Dark,
+            );
         }
     }
 }

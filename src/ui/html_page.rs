@@ -505,7 +505,7 @@ impl Font {
 /// litehtml's container: fonts, measuring, painting, and the answer to every resource request.
 struct Painter<'e> {
     fonts: RefCell<&'e mut ct::FontSystem>,
-    glyphs: &'e mut ct::SwashCache,
+    glyphs: RefCell<&'e mut ct::SwashCache>,
     families: &'e Families,
     font_list: HashMap<usize, Font>,
     next_font: usize,
@@ -527,7 +527,7 @@ impl<'e> Painter<'e> {
     fn new(engine: &'e mut Engine, request: &'e Request, width: u32, canvas: Rc<Canvas>) -> Self {
         Painter {
             fonts: RefCell::new(&mut engine.fonts),
-            glyphs: &mut engine.glyphs,
+            glyphs: RefCell::new(&mut engine.glyphs),
             families: &engine.families,
             font_list: HashMap::new(),
             next_font: 1,
@@ -578,19 +578,24 @@ impl<'e> Painter<'e> {
         tiny_skia::IntRect::from_ltrb(x0, y0, x1, y1)
     }
 
-    /// Fills a page rectangle with a paint, within the clip.
-    fn fill(&self, area: Position, paint: &tiny_skia::Paint<'_>) {
+    /// Runs `paint` on the tile being painted, with the clip in the tile's coordinates and the
+    /// tile's first row on the page; nothing while no tile is being painted or all is clipped.
+    fn on_tile(&self, paint: impl FnOnce(&mut tiny_skia::Pixmap, tiny_skia::IntRect, f32)) {
         let top = self.canvas.top.get();
         let mut slot = self.canvas.pixmap.borrow_mut();
         let Some(pixmap) = slot.as_mut() else {
             return;
         };
-        let Some(clip) = self.clip(pixmap, top) else {
-            return;
-        };
-        {
+        if let Some(clip) = self.clip(pixmap, top) {
+            paint(pixmap, clip, top as f32);
+        }
+    }
+
+    /// Fills a page rectangle with a paint, within the clip.
+    fn fill(&self, area: Position, paint: &tiny_skia::Paint<'_>) {
+        self.on_tile(|pixmap, clip, top| {
             let area = Position {
-                y: area.y - top as f32,
+                y: area.y - top,
                 ..area
             };
             let clip = Position {
@@ -604,7 +609,7 @@ impl<'e> Painter<'e> {
             {
                 pixmap.fill_rect(rect, paint, tiny_skia::Transform::identity(), None);
             }
-        }
+        });
     }
 
     fn fill_color(&self, area: Position, color: Color) {
@@ -817,35 +822,27 @@ impl DocumentContainer for Painter<'_> {
         let buffer = self.shape(text, face);
         let baseline = pos.y + face.metrics.ascent;
         let base = ct::Color::rgba(color.r, color.g, color.b, color.a);
-        {
-            let top = self.canvas.top.get();
-            let mut slot = self.canvas.pixmap.borrow_mut();
-            let Some(pixmap) = slot.as_mut() else {
-                return;
-            };
-            let Some(clip) = self.clip(pixmap, top) else {
-                return;
-            };
+        self.on_tile(|pixmap, clip, top| {
             let width = pixmap.width() as usize;
             let data = pixmap.data_mut();
             let mut fonts = self.fonts.borrow_mut();
+            let mut glyphs = self.glyphs.borrow_mut();
             for run in buffer.layout_runs() {
                 for glyph in run.glyphs {
-                    let physical = glyph.physical((pos.x, baseline - top as f32), 1.0);
-                    self.glyphs
-                        .with_pixels(&mut fonts, physical.cache_key, base, |x, y, pixel| {
-                            let (px, py) = (physical.x + x, physical.y + y);
-                            if px >= clip.left()
-                                && px < clip.right()
-                                && py >= clip.top()
-                                && py < clip.bottom()
-                            {
-                                blend(data, width, px as usize, py as usize, pixel);
-                            }
-                        });
+                    let physical = glyph.physical((pos.x, baseline - top), 1.0);
+                    glyphs.with_pixels(&mut fonts, physical.cache_key, base, |x, y, pixel| {
+                        let (px, py) = (physical.x + x, physical.y + y);
+                        if px >= clip.left()
+                            && px < clip.right()
+                            && py >= clip.top()
+                            && py < clip.bottom()
+                        {
+                            blend(data, width, px as usize, py as usize, pixel);
+                        }
+                    });
                 }
             }
-        }
+        });
         let line = |offset: f32| Position {
             x: pos.x,
             y: baseline + offset,
@@ -886,31 +883,26 @@ impl DocumentContainer for Painter<'_> {
                 let mut paint = tiny_skia::Paint::default();
                 paint.set_color_rgba8(color.r, color.g, color.b, color.a);
                 paint.anti_alias = true;
-                let top = self.canvas.top.get() as f32;
-                let mut slot = self.canvas.pixmap.borrow_mut();
-                let Some(pixmap) = slot.as_mut() else {
-                    return;
-                };
-                // A bullet is drawn whole or not at all: clipped away only with its line.
-                let inside = self.clip(pixmap, top as u32).is_some_and(|clip| {
-                    pos.x >= clip.left() as f32
+                self.on_tile(|pixmap, clip, top| {
+                    // A bullet is drawn whole or not at all: clipped away only with its line.
+                    let inside = pos.x >= clip.left() as f32
                         && pos.x + pos.width <= clip.right() as f32
                         && pos.y - top >= clip.top() as f32
-                        && pos.y + pos.height - top <= clip.bottom() as f32
+                        && pos.y + pos.height - top <= clip.bottom() as f32;
+                    if !inside {
+                        return;
+                    }
+                    let at = tiny_skia::Transform::from_translate(0.0, -top);
+                    if matches!(marker.marker_type(), ListStyleType::Circle) {
+                        let stroke = tiny_skia::Stroke {
+                            width: (radius / 3.0).max(1.0),
+                            ..tiny_skia::Stroke::default()
+                        };
+                        pixmap.stroke_path(&circle, &paint, &stroke, at, None);
+                    } else {
+                        pixmap.fill_path(&circle, &paint, tiny_skia::FillRule::Winding, at, None);
+                    }
                 });
-                if !inside {
-                    return;
-                }
-                let at = tiny_skia::Transform::from_translate(0.0, -top);
-                if matches!(marker.marker_type(), ListStyleType::Circle) {
-                    let stroke = tiny_skia::Stroke {
-                        width: (radius / 3.0).max(1.0),
-                        ..tiny_skia::Stroke::default()
-                    };
-                    pixmap.stroke_path(&circle, &paint, &stroke, at, None);
-                } else {
-                    pixmap.fill_path(&circle, &paint, tiny_skia::FillRule::Winding, at, None);
-                }
             }
             _ => {
                 let text = format!("{}.", marker.index());

@@ -112,7 +112,9 @@ fn sanitize_into(html: &str, images: &mut Vec<String>, depth: usize) -> String {
         );
     let clean = builder.clean(html).to_string();
     images.extend(found.lock().unwrap_or_else(|p| p.into_inner()).drain(..));
-    replace_fallback_content(&clean, images, depth)
+    replace_fallback_content(&clean, depth, |inner, depth| {
+        sanitize_into(inner, images, depth)
+    })
 }
 
 /// An address fetched from the network (http, https, or scheme-relative).
@@ -161,7 +163,12 @@ fn srcset_urls(srcset: &str) -> Vec<&str> {
 
 /// Sanitised HTML in which each `<noscript>`/`<noframes>` holds its content as raw source (how the
 /// parser reads them): that source is sanitised on its own and put in their place, inside a `div`.
-fn replace_fallback_content(clean: &str, images: &mut Vec<String>, depth: usize) -> String {
+/// (`sanitize` does the same to that source, one level deeper.)
+fn replace_fallback_content(
+    clean: &str,
+    depth: usize,
+    mut sanitize: impl FnMut(&str, usize) -> String,
+) -> String {
     let mut out = String::with_capacity(clean.len());
     let mut rest = clean;
     while let Some((start, name)) = FALLBACK_CONTENT
@@ -176,7 +183,7 @@ fn replace_fallback_content(clean: &str, images: &mut Vec<String>, depth: usize)
         let end = inner.find(&close).unwrap_or(inner.len());
         if depth < FALLBACK_DEPTH {
             out.push_str("<div>");
-            out.push_str(&sanitize_into(&inner[..end], images, depth + 1));
+            out.push_str(&sanitize(&inner[..end], depth + 1));
             out.push_str("</div>");
         }
         rest = inner.get(end + close.len()..).unwrap_or_default();
@@ -333,26 +340,7 @@ fn sanitize_layout_fragment(html: &str, depth: usize) -> String {
             _ => Some(value.into()),
         });
     let clean = builder.clean(html).to_string();
-    let mut out = String::with_capacity(clean.len());
-    let mut rest = clean.as_str();
-    while let Some((start, name)) = FALLBACK_CONTENT
-        .iter()
-        .filter_map(|name| Some((rest.find(&format!("<{name}>"))?, *name)))
-        .min()
-    {
-        out.push_str(&rest[..start]);
-        let inner = &rest[start + name.len() + 2..];
-        let close = format!("</{name}>");
-        let end = inner.find(&close).unwrap_or(inner.len());
-        if depth < FALLBACK_DEPTH {
-            out.push_str("<div>");
-            out.push_str(&sanitize_layout_fragment(&inner[..end], depth + 1));
-            out.push_str("</div>");
-        }
-        rest = inner.get(end + close.len()..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    out
+    replace_fallback_content(&clean, depth, sanitize_layout_fragment)
 }
 
 /// Image sources the layout keeps: a part of the message, an inline image, or a remote address

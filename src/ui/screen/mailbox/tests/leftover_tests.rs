@@ -6,27 +6,8 @@
 
 use tayori::i18n::{Lang, Text};
 use tayori::outbox::Outbox;
-use tayori::store::Flags;
 
 use super::*;
-
-/// A person at the main window with `raw` alone in Hanako's inbox, opened in the reader.
-fn reading(raw: &[u8], lang: Lang) -> (tempfile::TempDir, Person) {
-    let home = tempfile::tempdir().unwrap();
-    let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
-    inbox_with(&paths, &[(1, raw.to_vec(), Flags::default())]);
-    let context = Context {
-        paths,
-        settings: Settings::default(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
-    let mut person = Person::new(context, lang);
-    person.settle();
-    person.open(0);
-    person.settle();
-    (home, person)
-}
 
 fn html_message(body: &str) -> Vec<u8> {
     format!(

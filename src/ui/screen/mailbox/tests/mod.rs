@@ -179,6 +179,24 @@ fn message_with_attachments(message_id: &str, date: i64, references: Option<&str
 
 /// Stores raw messages in a folder the way the sync engine does (envelope, then body).
 /// Hanako's INBOX alone in a fresh store under `paths`, holding these messages whole.
+/// A person at the main window with `raw` alone in Hanako's inbox, opened in the reader.
+fn reading(raw: &[u8], lang: Lang) -> (tempfile::TempDir, Person) {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    paths.create_all().unwrap();
+    inbox_with(&paths, &[(1, raw.to_vec(), Flags::default())]);
+    let context = Context {
+        paths,
+        settings: Settings::default(),
+        browser: tayori::auth::browser::Browser::Command("true".into()),
+    };
+    let mut person = Person::new(context, lang);
+    person.settle();
+    person.open(0);
+    person.settle();
+    (home, person)
+}
+
 fn inbox_with(paths: &Paths, messages: &[(u32, Vec<u8>, Flags)]) {
     let mut store = Store::open_in(paths).unwrap();
     let id = store.account_id(HANAKO).unwrap();
@@ -382,14 +400,7 @@ fn mailbox_figures() {
     };
     let font = crate::ui::fonts::init(Lang::from_system());
     let renderer_started = Instant::now();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut renderer = runtime
-        .block_on(<iced::Renderer as Headless>::new(
-            font,
-            iced::Pixels(16.0),
-            None,
-        ))
-        .expect("a headless renderer");
+    let mut renderer = headless_renderer(font);
     println!(
         "renderer ({}) created in {:?} (the window's own start-up, not counted below)",
         renderer.name(),
@@ -804,6 +815,20 @@ fn frames_while_a_sync_writes(
         "page fetches while a first sync writes (keyset, 200 rows)",
         &mut fetches,
     );
+}
+
+/// The renderer the figures draw with: iced's own, off screen (wgpu where a GPU or a software
+/// Vulkan is there, else tiny-skia), as the window draws.
+fn headless_renderer(font: iced::Font) -> iced::Renderer {
+    use iced::advanced::renderer::Headless;
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(<iced::Renderer as Headless>::new(
+            font,
+            iced::Pixels(16.0),
+            None,
+        ))
+        .expect("a headless renderer")
 }
 
 fn print_frames(what: &str, frames: &mut [Duration]) {

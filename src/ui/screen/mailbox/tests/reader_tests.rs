@@ -106,6 +106,16 @@ fn log_length(name: &str) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
+/// The tests that read the rig's web and DNS logs for the newsletter's host take turns: a lookup
+/// by one would be "unasked" in the other's log.
+static NEWSLETTER_HOST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn newsletter_turn() -> std::sync::MutexGuard<'static, ()> {
+    NEWSLETTER_HOST
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The paths the rig's web server was asked for on `host`, in order.
 fn web_paths(log: &str, host: &str) -> Vec<String> {
     log.lines()
@@ -137,6 +147,7 @@ fn remote_state(person: &Person) -> Option<RemoteState> {
 /// cookie, its own User-Agent), and the page shows them.
 #[test]
 fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
+    let _turn = newsletter_turn();
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
     let context = rig_context(&paths);
@@ -254,6 +265,7 @@ fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
 /// the next message from that sender shows its images without being asked (trackers still not).
 #[test]
 fn remote_images_load_without_asking_for_a_sender_the_person_trusts() {
+    let _turn = newsletter_turn();
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
     let context = rig_context(&paths);
@@ -374,26 +386,7 @@ fn japanese_html_mail_in_both_windows() {
 /// a click on a link still opens the link's confirmation, not a selection.
 #[test]
 fn text_on_an_html_page_is_selected_by_dragging() {
-    let home = tempfile::tempdir().unwrap();
-    let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
-    inbox_with(
-        &paths,
-        &[(
-            1,
-            corpus_mail("gmail-reply.eml", "unused.test"),
-            Flags::default(),
-        )],
-    );
-    let context = Context {
-        paths,
-        settings: Settings::default(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
-    let mut person = Person::new(context, Lang::En);
-    person.settle();
-    person.open(0);
-    person.settle();
+    let (_home, mut person) = reading(&corpus_mail("gmail-reply.eml", "unused.test"), Lang::En);
     let view = match person.state.reader() {
         Content::Shown {
             page: PageState::Ready(view),
@@ -904,7 +897,6 @@ fn an_attachment_from_the_server_is_listed_and_saved_exactly_and_flags_reach_the
 #[ignore = "a benchmark: run it and read the figures"]
 fn html_figures() {
     use crate::ui::html_page::{Engine, Request};
-    use iced::advanced::renderer::Headless;
     use iced_test::runtime::user_interface::{Cache, UserInterface};
 
     let corpus = [
@@ -968,32 +960,14 @@ fn html_figures() {
 
     // A long HTML message (the newsletter's body eight times, about 5,000 pixels) in the reader,
     // scrolled three lines per frame.
-    let home = tempfile::tempdir().unwrap();
-    let paths = Paths::under(home.path());
-    paths.create_all().unwrap();
     let news = String::from_utf8(corpus_mail(
         "newsletter-remote-images.eml",
         "images.newsletter.test",
     ))
     .unwrap();
     let (head, body) = news.split_once("\r\n\r\n").unwrap();
-    inbox_with(
-        &paths,
-        &[(
-            1,
-            format!("{head}\r\n\r\n{}", body.repeat(8)).into_bytes(),
-            Flags::default(),
-        )],
-    );
-    let context = Context {
-        paths,
-        settings: Settings::default(),
-        browser: tayori::auth::browser::Browser::Command("true".into()),
-    };
-    let mut person = Person::new(context, Lang::En);
-    person.settle();
-    person.open(0);
-    person.settle();
+    let long = format!("{head}\r\n\r\n{}", body.repeat(8));
+    let (_home, mut person) = reading(long.as_bytes(), Lang::En);
     let height = match person.state.reader() {
         Content::Shown {
             page: PageState::Ready(view),
@@ -1008,14 +982,7 @@ fn html_figures() {
     let style = iced::advanced::renderer::Style {
         text_color: theme.palette().text,
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut renderer = runtime
-        .block_on(<iced::Renderer as Headless>::new(
-            font,
-            iced::Pixels(16.0),
-            None,
-        ))
-        .expect("a headless renderer");
+    let mut renderer = headless_renderer(font);
     let over_reader = iced::mouse::Cursor::Available(iced::Point::new(1000.0, 500.0));
     let mut cache = Cache::default();
     let mut frames = Vec::new();

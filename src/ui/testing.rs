@@ -230,10 +230,18 @@ impl<S: Screen> Person<S> {
 
     /// Runs the screen's tasks until nothing is left to do.
     pub fn settle(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
         // Frames drawn at most: a widget may speak at every frame (a list fetching the rows it
         // shows), so "until quiet" could be never.
-        let mut frames = 3;
+        self.settle_drawing(3);
+    }
+
+    /// Runs the window's tasks until none is left, drawing no frame: what the figures time.
+    pub fn settle_tasks(&mut self) {
+        self.settle_drawing(0);
+    }
+
+    fn settle_drawing(&mut self, mut frames: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let next = self

@@ -411,7 +411,7 @@ fn mailbox_figures() {
     // lay out and draw the view.
     let launch = Instant::now();
     let mut person = Person::new(context, Lang::En);
-    person.settle();
+    person.settle_tasks();
     let mut ui = UserInterface::build(
         Screen::view(&person.state, Lang::En),
         window,
@@ -467,7 +467,7 @@ fn mailbox_figures() {
         let fetch = Instant::now();
         let asked = person.state.list.pending_pages();
         person.spawn(task);
-        person.settle();
+        person.settle_tasks();
         if asked > 0 {
             fetches.push(fetch.elapsed());
         }
@@ -493,7 +493,7 @@ fn mailbox_figures() {
             newest: Vec::new(),
         });
         person.spawn(refresh);
-        person.settle();
+        person.settle_tasks();
         position = position
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
@@ -507,7 +507,7 @@ fn mailbox_figures() {
             .fetch_visible(db.as_ref())
             .map(Message::List);
         person.spawn(task);
-        person.settle();
+        person.settle_tasks();
         fetches.push(fetch.elapsed());
         assert!(person.state.list.row(row as usize).is_some());
     }
@@ -524,7 +524,7 @@ fn mailbox_figures() {
         person.apply(Message::Select(Source::Folder(
             folders[round % folders.len()],
         )));
-        person.settle();
+        person.settle_tasks();
         let mut ui = UserInterface::build(
             Screen::view(&person.state, Lang::En),
             window,
@@ -549,10 +549,10 @@ fn mailbox_figures() {
     // The conversations view over all inboxes (every message a thread of its own here: the most
     // rows the grouping can make), then scrolling through it.
     person.apply(Message::Select(Source::Unified));
-    person.settle();
+    person.settle_tasks();
     let started = Instant::now();
     person.apply(Message::List(list::Message::ToggleConversations(true)));
-    person.settle();
+    person.settle_tasks();
     let mut ui = UserInterface::build(
         Screen::view(&person.state, Lang::En),
         window,
@@ -585,7 +585,7 @@ fn mailbox_figures() {
             .map(Message::List);
         let fetch = Instant::now();
         person.spawn(task);
-        person.settle();
+        person.settle_tasks();
         fetches.push(fetch.elapsed());
         let mut ui = UserInterface::build(
             Screen::view(&person.state, Lang::En),

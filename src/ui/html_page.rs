@@ -26,7 +26,7 @@ use litehtml::{
 };
 
 use super::fonts;
-use super::screen::mailbox::html::LayoutHtml;
+use super::screen::mailbox::html::{LayoutHtml, is_remote};
 
 /// The tallest page painted (logical pixels): about twenty screens, 31 MB of pixels at 640 wide.
 /// A longer message is cut there, and the reader shows the rest as text.
@@ -378,11 +378,6 @@ pub fn selected_text(runs: &[TextRun]) -> String {
     out.trim_end().to_owned()
 }
 
-fn is_remote(src: &str) -> bool {
-    let lower = src.trim().to_ascii_lowercase();
-    lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//")
-}
-
 /// Font families as the mail names them, resolved to installed ones.
 struct Families {
     installed: HashMap<String, String>,
@@ -691,12 +686,9 @@ fn data_url_bytes(data: &str) -> Option<Vec<u8>> {
     let (meta, payload) = data.split_once(',')?;
     if meta.to_ascii_lowercase().ends_with(";base64") {
         let compact: String = payload.split_ascii_whitespace().collect();
-        base64::engine::general_purpose::STANDARD
+        // Padding is dropped first: senders pad, or do not.
+        base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(compact.trim_end_matches('='))
-            .or_else(|_| {
-                base64::engine::general_purpose::STANDARD_NO_PAD
-                    .decode(compact.trim_end_matches('='))
-            })
             .ok()
     } else {
         Some(percent_decode(payload).into_bytes())

@@ -118,7 +118,7 @@ fn sanitize_into(html: &str, images: &mut Vec<String>, depth: usize) -> String {
 }
 
 /// An address fetched from the network (http, https, or scheme-relative).
-fn is_remote(url: &str) -> bool {
+pub fn is_remote(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
     lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//")
 }

@@ -92,13 +92,7 @@ fn srcset_and_picture_sources_are_remote_images() {
     // Laid out, an image given only by `srcset` shows its first candidate, and `<picture>` its
     // `<img>`: one remote image (the same address twice) waits for the person.
     assert!(person.sees("1 remote image was not loaded, to protect your privacy."));
-    let Content::Shown {
-        page: super::super::reader::PageState::Ready(view),
-        ..
-    } = person.state.reader()
-    else {
-        panic!("laid out");
-    };
+    let view = laid_out(&person).expect("laid out");
     assert_eq!(view.remote, ["https://cdn.example/a-1x.png"]);
     person.picture("reader-html-srcset", &iced::Theme::Light);
 }

@@ -197,6 +197,17 @@ fn reading(raw: &[u8], lang: Lang) -> (tempfile::TempDir, Person) {
     (home, person)
 }
 
+/// The HTML page the reader shows, once it is laid out.
+fn laid_out(person: &Person) -> Option<std::sync::Arc<reader::PageView>> {
+    match person.state.reader() {
+        reader::Content::Shown {
+            page: reader::PageState::Ready(view),
+            ..
+        } => Some(std::sync::Arc::clone(view)),
+        _ => None,
+    }
+}
+
 fn inbox_with(paths: &Paths, messages: &[(u32, Vec<u8>, Flags)]) {
     let mut store = Store::open_in(paths).unwrap();
     let id = store.account_id(HANAKO).unwrap();

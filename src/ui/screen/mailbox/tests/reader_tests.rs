@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tayori::i18n::{Lang, Text};
 use tayori::store::{Flags, Store};
 
-use super::super::reader::{PageState, RemoteState};
+use super::super::reader::RemoteState;
 use super::*;
 use crate::ui::testing::{rig_account, rig_context};
 
@@ -41,16 +41,7 @@ fn html_mail_is_shown_safely_and_can_be_answered() {
     assert_eq!(text, "Hello Hanako\n\n\u{fffc}\n• first point");
     assert!(!person.sees("https://track.example/p.gif"));
     assert!(person.sees("1 remote image was not loaded, to protect your privacy."));
-    assert!(
-        matches!(
-            person.state.reader(),
-            Content::Shown {
-                page: PageState::Ready(_),
-                ..
-            }
-        ),
-        "the HTML body is laid out"
-    );
+    assert!(laid_out(&person).is_some(), "the HTML body is laid out");
     person.picture("reader-html", &iced::Theme::Light);
 
     // Reply: the core's reply builder fills the composer.
@@ -172,22 +163,16 @@ fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
     let mut person = Person::new(context, Lang::En);
     person.settle();
     // Newest first: the hostile message (7 Nov), then the newsletter (6 Nov).
-    let laid = |person: &Person| {
-        matches!(
-            person.state.reader(),
-            Content::Shown {
-                page: PageState::Ready(_),
-                ..
-            }
-        )
-    };
     person.open(0);
     person.settle();
-    assert!(laid(&person), "the hostile message is laid out");
+    assert!(
+        laid_out(&person).is_some(),
+        "the hostile message is laid out"
+    );
     assert!(person.sees("1 tracker blocked: it would have told the sender when you read this."));
     person.open(1);
     person.settle();
-    assert!(laid(&person), "the newsletter is laid out");
+    assert!(laid_out(&person).is_some(), "the newsletter is laid out");
     assert!(person.sees("3 remote images were not loaded, to protect your privacy."));
     assert!(person.sees("2 trackers blocked: they would have told the sender when you read this."));
     person.picture("reader-html-newsletter-blocked", &iced::Theme::Light);
@@ -221,13 +206,7 @@ fn remote_content_waits_for_the_person_and_then_loads_exactly_the_images() {
     assert!(web_paths(&web, HOSTILE).is_empty());
     assert!(log_since("dnsmasq.log", dns_mark).contains(&format!("query[A] {NEWS}")));
     // The banner (a green picture) is on the page now.
-    let Content::Shown {
-        page: PageState::Ready(view),
-        ..
-    } = person.state.reader()
-    else {
-        panic!("the newsletter is laid out again");
-    };
+    let view = laid_out(&person).expect("the newsletter is laid out again");
     let green = view.tiles.iter().any(|(handle, _)| match handle {
         iced::widget::image::Handle::Rgba { pixels, .. } => {
             pixels.chunks_exact(4).any(|p| p[..3] == [46, 139, 87])
@@ -359,16 +338,7 @@ fn japanese_html_mail_in_both_windows() {
         for (index, name) in [(0, "sjis"), (1, "iso2022jp")] {
             person.open(index);
             person.settle();
-            assert!(
-                matches!(
-                    person.state.reader(),
-                    Content::Shown {
-                        page: PageState::Ready(_),
-                        ..
-                    }
-                ),
-                "{name} is laid out"
-            );
+            assert!(laid_out(&person).is_some(), "{name} is laid out");
             let window = match lang {
                 Lang::Ja => "ja",
                 Lang::En => "en",
@@ -387,13 +357,7 @@ fn japanese_html_mail_in_both_windows() {
 #[test]
 fn text_on_an_html_page_is_selected_by_dragging() {
     let (_home, mut person) = reading(&corpus_mail("gmail-reply.eml", "unused.test"), Lang::En);
-    let view = match person.state.reader() {
-        Content::Shown {
-            page: PageState::Ready(view),
-            ..
-        } => std::sync::Arc::clone(view),
-        _ => panic!("the message is laid out"),
-    };
+    let view = laid_out(&person).expect("the message is laid out");
     let word = |w: &str| {
         view.text
             .iter()
@@ -968,13 +932,12 @@ fn html_figures() {
     let (head, body) = news.split_once("\r\n\r\n").unwrap();
     let long = format!("{head}\r\n\r\n{}", body.repeat(8));
     let (_home, mut person) = reading(long.as_bytes(), Lang::En);
-    let height = match person.state.reader() {
-        Content::Shown {
-            page: PageState::Ready(view),
-            ..
-        } => view.tiles.iter().map(|(_, h)| *h).sum::<u32>(),
-        _ => panic!("the long message is laid out"),
-    };
+    let height: u32 = laid_out(&person)
+        .expect("the long message is laid out")
+        .tiles
+        .iter()
+        .map(|(_, h)| *h)
+        .sum();
     println!("long html message: {height} pixels high");
     report_memory("with the long message open");
     let window = iced::Size::new(1280.0, 800.0);

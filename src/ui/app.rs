@@ -31,6 +31,8 @@ pub struct App {
     settings: Option<Box<settings::State>>,
     /// Where the window is, to open it there next time.
     window: WindowState,
+    /// The window's scale factor, once the system said it: HTML mail is painted at it.
+    scale_factor: Option<f32>,
 }
 
 pub enum Screen {
@@ -49,6 +51,8 @@ pub enum Message {
     /// The window moved or was resized; whether it is maximised now.
     WindowChanged(iced::window::Event, bool),
     WindowEvent(iced::window::Id, iced::window::Event),
+    /// The window's scale factor, asked for when it opened or reported when it changed.
+    ScaleFactor(f32),
     /// The window is closing: its place is saved first.
     WindowClosing(WindowAtClose),
     WindowSaved,
@@ -101,15 +105,21 @@ impl App {
         let mut app = Self {
             lang: context.settings.ui.language.lang(),
             window: WindowState::default(),
+            scale_factor: None,
             context,
             background,
             screen,
             composer: None,
             settings: None,
         };
+        // The window's scale factor, for HTML mail painted at the screen's density (asked here
+        // too: the window may open before the window events are listened to).
+        let scale = iced::window::oldest()
+            .and_then(iced::window::scale_factor)
+            .map(Message::ScaleFactor);
         // A `mailto:` link opens the composer filled from it, over the mailbox. Without an account
         // the wizard comes first; the link is kept in the log rather than dropped silently.
-        let mut task = task;
+        let mut task = Task::batch([task, scale]);
         if let Some(link) = mailto {
             match &app.screen {
                 Screen::Mailbox(_) => {
@@ -205,6 +215,8 @@ impl App {
         match event {
             Event::Moved(_) | Event::Resized(_) => iced::window::is_maximized(id)
                 .map(move |maximized| Message::WindowChanged(event.clone(), maximized)),
+            Event::Opened { .. } => iced::window::scale_factor(id).map(Message::ScaleFactor),
+            Event::Rescaled(scale) => Task::done(Message::ScaleFactor(scale)),
             // Where and how large the window is now is asked for at the end too: not every system
             // reports moves (an X11 window moved without a window manager sends none), and the
             // answer to the last resize's `is_maximized` may arrive after the close request's.
@@ -308,7 +320,13 @@ impl App {
         let state = mailbox::State::new(self.context.clone());
         let load = state.load(&self.background).map(Message::Mailbox);
         self.screen = Screen::Mailbox(Box::new(state));
-        load
+        match self.scale_factor {
+            Some(scale) => Task::batch([
+                load,
+                Task::done(Message::Mailbox(mailbox::Message::ScaleFactor(scale))),
+            ]),
+            None => load,
+        }
     }
 
     /// Opens the composer for `intent`, over the main window (the parent builds the next screen).
@@ -351,6 +369,11 @@ impl App {
             Message::Settings(message) => return self.update_settings(message),
             Message::Background(report) => return self.on_background(report),
             Message::WindowEvent(id, event) => return self.on_window(id, event),
+            Message::ScaleFactor(scale) => {
+                // Kept for a main window opened later (after the wizard); told to this one.
+                self.scale_factor = Some(scale);
+                return self.update(Message::Mailbox(mailbox::Message::ScaleFactor(scale)));
+            }
             Message::WindowChanged(event, maximized) => {
                 self.window.record(&event, maximized);
                 return Task::none();

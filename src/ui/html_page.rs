@@ -10,7 +10,12 @@
 //! an `@import` — is answered with nothing and counted.
 //!
 //! Bounded: the body was sanitised and capped before ([`super::screen::mailbox::html`]); the page
-//! is painted to at most [`MAX_HEIGHT`] pixels, in tiles of [`TILE`] rows (a GPU texture's limit).
+//! is painted to at most [`MAX_HEIGHT`] logical pixels and [`MAX_PAGE_BYTES`] of pixels, in tiles
+//! of [`TILE`] rows (a GPU texture's limit).
+//!
+//! Sharp on high-density screens: the page is laid out in CSS pixels (the window's logical ones)
+//! and painted at the window's scale factor ([`Request::scale`]), text rasterised at its size on
+//! the screen, as a browser does.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -32,8 +37,13 @@ use super::screen::mailbox::html::{LayoutHtml, is_remote};
 /// A longer message is cut there, and the reader shows the rest as text.
 pub const MAX_HEIGHT: u32 = 12_000;
 
-/// Rows per tile: each tile is one image for the GPU, well within any texture size limit.
+/// Rows per tile (device pixels): each tile is one image for the GPU, well within any texture
+/// size limit.
 pub const TILE: u32 = 2048;
+
+/// The most pixels one page holds (bytes, one copy): a long message on a high-density screen is
+/// cut sooner than [`MAX_HEIGHT`] rather than taking hundreds of megabytes.
+pub const MAX_PAGE_BYTES: u64 = 128 << 20;
 
 /// The largest image decoded (either side, pixels) and the most memory one may take.
 const IMAGE_MAX_SIDE: u32 = 8192;
@@ -54,6 +64,8 @@ pub struct Request {
     pub remote: Arc<HashMap<String, Vec<u8>>>,
     /// Width of the page in logical pixels.
     pub width: u32,
+    /// Device pixels per logical pixel (the window's scale factor); 1 when unset.
+    pub scale: f32,
     /// Paint a darkened copy too, for the dark theme ([`darken`]).
     pub darken: bool,
 }
@@ -61,8 +73,12 @@ pub struct Request {
 /// A laid-out message, painted.
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// Logical pixels, as laid out (links and text are placed in these).
     pub width: u32,
     pub height: u32,
+    /// Device pixels per logical pixel the tiles are painted at, and their width in device pixels.
+    pub scale: f32,
+    pub pixels_wide: u32,
     pub tiles: Vec<Tile>,
     /// The same tiles darkened, when asked for ([`Request::darken`]).
     pub dark_tiles: Option<Vec<Tile>>,
@@ -72,7 +88,7 @@ pub struct Page {
     pub remote_asked: Vec<String>,
     /// Remote images made 2×2 pixels or less, or hidden: tracking pixels, never loaded.
     pub trackers: Vec<String>,
-    /// The page was taller than [`MAX_HEIGHT`] and is cut there.
+    /// The page was taller than [`MAX_HEIGHT`] (or [`MAX_PAGE_BYTES`]) and is cut there.
     pub cut: bool,
     /// Every piece of text drawn (litehtml draws word by word, spaces apart), in reading order:
     /// what the person selects and copies.
@@ -141,7 +157,7 @@ fn window_fonts() -> ct::FontSystem {
     ct::FontSystem::new_with_locale_and_db(raw.locale().to_owned(), raw.db().clone())
 }
 
-/// The next `height` rows of the page, straight RGBA (the page is opaque).
+/// The next `height` rows of the page (device pixels), straight RGBA (the page is opaque).
 #[derive(Debug, Clone)]
 pub struct Tile {
     pub height: u32,
@@ -198,14 +214,24 @@ impl Engine {
     /// Lays out and paints a message.
     pub fn render(&mut self, request: &Request) -> Result<Page, PageError> {
         let width = request.width.clamp(200, 4000);
+        let scale = if request.scale.is_finite() && request.scale > 0.0 {
+            request.scale.clamp(0.5, 4.0)
+        } else {
+            1.0
+        };
+        let pixels_wide = (width as f32 * scale).round().max(1.0) as u32;
         let canvas = Rc::new(Canvas::default());
-        let mut painter = Painter::new(self, request, width, Rc::clone(&canvas));
+        let mut painter = Painter::new(self, request, width, scale, Rc::clone(&canvas));
         let mut document =
             litehtml::Document::from_html(&request.html.html, &mut painter, None, Some(MAIL_CSS))
                 .map_err(|_| PageError::Unreadable)?;
         let _ = document.render(width as f32);
         let full = document.height().ceil().max(1.0) as u32;
-        let height = full.min(MAX_HEIGHT);
+        let rows_affordable = MAX_PAGE_BYTES / (u64::from(pixels_wide) * 4);
+        let height = full
+            .min(MAX_HEIGHT)
+            .min((rows_affordable as f32 / scale) as u32);
+        let device_height = (height as f32 * scale).round().max(1.0) as u32;
         let links = request
             .html
             .links
@@ -246,25 +272,27 @@ impl Engine {
         let mut tiles = Vec::new();
         let mut dark_tiles = Vec::new();
         let mut top = 0;
-        while top < height {
-            let rows = TILE.min(height - top);
-            let pixmap = tiny_skia::Pixmap::new(width, rows).ok_or(PageError::TooLarge)?;
+        while top < device_height {
+            let rows = TILE.min(device_height - top);
+            let pixmap = tiny_skia::Pixmap::new(pixels_wide, rows).ok_or(PageError::TooLarge)?;
             canvas.begin(pixmap, top);
+            // litehtml draws what meets this rectangle of the page (logical pixels, a row more
+            // either side for what the rounding cuts).
             document.draw(
                 DrawContext(0),
                 0.0,
                 0.0,
                 Some(Position {
                     x: 0.0,
-                    y: top as f32,
+                    y: (top as f32 / scale).floor() - 1.0,
                     width: width as f32,
-                    height: rows as f32,
+                    height: (rows as f32 / scale).ceil() + 2.0,
                 }),
             );
             let pixmap = canvas.end().ok_or(PageError::TooLarge)?;
             if request.darken {
                 let mut dark = pixmap.data().to_vec();
-                darken(&mut dark, width, top, rows, &canvas.pictures.borrow());
+                darken(&mut dark, pixels_wide, top, rows, &canvas.pictures.borrow());
                 dark_tiles.push(Tile {
                     height: rows,
                     rgba: Arc::new(dark),
@@ -284,22 +312,24 @@ impl Engine {
             text,
             width,
             height,
+            scale,
+            pixels_wide,
             tiles,
             links,
             remote_asked: painter.remote_asked,
             trackers,
-            cut: full > MAX_HEIGHT,
+            cut: full > height,
         })
     }
 }
 
-/// The tile being painted and its first row on the page, shared by [`Engine::render`] and the
-/// painter (which litehtml holds while the document lives).
+/// The tile being painted and its first row on the page (device pixels), shared by
+/// [`Engine::render`] and the painter (which litehtml holds while the document lives).
 #[derive(Default)]
 struct Canvas {
     pixmap: RefCell<Option<tiny_skia::Pixmap>>,
     top: Cell<u32>,
-    /// Where pictures were painted (page coordinates): darkening leaves them as they are.
+    /// Where pictures were painted (page, device pixels): darkening leaves them as they are.
     pictures: RefCell<Vec<Position>>,
 }
 
@@ -512,6 +542,9 @@ struct Painter<'e> {
     asked: HashSet<String>,
     clips: Vec<Position>,
     width: u32,
+    /// Device pixels per logical pixel: litehtml places everything in logical pixels, and every
+    /// drawing call scales to the tile's device pixels.
+    scale: f32,
     canvas: Rc<Canvas>,
     /// The text drawn so far, once each (a line across two tiles is drawn twice).
     runs: Vec<TextRun>,
@@ -519,7 +552,13 @@ struct Painter<'e> {
 }
 
 impl<'e> Painter<'e> {
-    fn new(engine: &'e mut Engine, request: &'e Request, width: u32, canvas: Rc<Canvas>) -> Self {
+    fn new(
+        engine: &'e mut Engine,
+        request: &'e Request,
+        width: u32,
+        scale: f32,
+        canvas: Rc<Canvas>,
+    ) -> Self {
         Painter {
             fonts: RefCell::new(&mut engine.fonts),
             glyphs: RefCell::new(&mut engine.glyphs),
@@ -538,6 +577,7 @@ impl<'e> Painter<'e> {
             asked: HashSet::new(),
             clips: Vec::new(),
             width,
+            scale,
             canvas,
             runs: Vec::new(),
             drawn: HashSet::new(),
@@ -555,6 +595,16 @@ impl<'e> Painter<'e> {
         buffer
     }
 
+    /// A rectangle of the page in device pixels.
+    fn device(&self, at: Position) -> Position {
+        Position {
+            x: at.x * self.scale,
+            y: at.y * self.scale,
+            width: at.width * self.scale,
+            height: at.height * self.scale,
+        }
+    }
+
     /// The current clip on the tile: the intersection of litehtml's clips, in tile coordinates.
     fn clip(&self, pixmap: &tiny_skia::Pixmap, top: u32) -> Option<tiny_skia::IntRect> {
         let mut rect = Position {
@@ -564,7 +614,7 @@ impl<'e> Painter<'e> {
             height: pixmap.height() as f32,
         };
         for clip in &self.clips {
-            rect = intersect(rect, *clip)?;
+            rect = intersect(rect, self.device(*clip))?;
         }
         let x0 = rect.x.floor().max(0.0) as i32;
         let y0 = (rect.y - top as f32).floor().max(0.0) as i32;
@@ -574,7 +624,8 @@ impl<'e> Painter<'e> {
     }
 
     /// Runs `paint` on the tile being painted, with the clip in the tile's coordinates and the
-    /// tile's first row on the page; nothing while no tile is being painted or all is clipped.
+    /// tile's first row on the page (device pixels); nothing while no tile is being painted or all
+    /// is clipped.
     fn on_tile(&self, paint: impl FnOnce(&mut tiny_skia::Pixmap, tiny_skia::IntRect, f32)) {
         let top = self.canvas.top.get();
         let mut slot = self.canvas.pixmap.borrow_mut();
@@ -586,8 +637,9 @@ impl<'e> Painter<'e> {
         }
     }
 
-    /// Fills a page rectangle with a paint, within the clip.
+    /// Fills a page rectangle (logical pixels) with a paint, within the clip.
     fn fill(&self, area: Position, paint: &tiny_skia::Paint<'_>) {
+        let area = self.device(area);
         self.on_tile(|pixmap, clip, top| {
             let area = Position {
                 y: area.y - top,
@@ -605,6 +657,98 @@ impl<'e> Painter<'e> {
                 pixmap.fill_rect(rect, paint, tiny_skia::Transform::identity(), None);
             }
         });
+    }
+
+    /// Fills a path (logical pixels, a shader's too), or strokes it, within `within` and the clip.
+    /// A mask is made only when the path reaches past them (most boxes lie inside their clip).
+    fn draw_path(
+        &self,
+        path: &tiny_skia::Path,
+        paint: &tiny_skia::Paint<'_>,
+        stroke: Option<&tiny_skia::Stroke>,
+        within: Position,
+    ) {
+        let scale = self.scale;
+        let within = self.device(within);
+        self.on_tile(|pixmap, clip, top| {
+            let clip = Position {
+                x: clip.x() as f32,
+                y: clip.y() as f32,
+                width: clip.width() as f32,
+                height: clip.height() as f32,
+            };
+            let within = Position {
+                y: within.y - top,
+                ..within
+            };
+            let Some(area) = intersect(within, clip) else {
+                return;
+            };
+            let transform = tiny_skia::Transform::from_row(scale, 0.0, 0.0, scale, 0.0, -top);
+            let Some(bounds) = path.bounds().transform(transform) else {
+                return;
+            };
+            let reach = stroke.map_or(0.0, |stroke| stroke.width * scale / 2.0);
+            let inside = bounds.left() - reach >= area.x
+                && bounds.top() - reach >= area.y
+                && bounds.right() + reach <= area.x + area.width
+                && bounds.bottom() + reach <= area.y + area.height;
+            let mask = if inside {
+                None
+            } else {
+                let Some(mut mask) = tiny_skia::Mask::new(pixmap.width(), pixmap.height()) else {
+                    return;
+                };
+                let Some(rect) =
+                    tiny_skia::Rect::from_xywh(area.x, area.y, area.width, area.height)
+                else {
+                    return;
+                };
+                mask.fill_path(
+                    &tiny_skia::PathBuilder::from_rect(rect),
+                    tiny_skia::FillRule::Winding,
+                    false,
+                    tiny_skia::Transform::identity(),
+                );
+                Some(mask)
+            };
+            match stroke {
+                Some(stroke) => pixmap.stroke_path(path, paint, stroke, transform, mask.as_ref()),
+                None => pixmap.fill_path(
+                    path,
+                    paint,
+                    tiny_skia::FillRule::Winding,
+                    transform,
+                    mask.as_ref(),
+                ),
+            }
+        });
+    }
+
+    /// A background layer's shape: its border box with rounded corners where it has them, else
+    /// its clip box.
+    fn layer_path(layer: &BackgroundLayer) -> Option<tiny_skia::Path> {
+        let radii = layer.border_radius();
+        if has_radius(&radii) {
+            rounded_rect(layer.border_box(), &radii)
+        } else {
+            let at = layer.clip_box();
+            tiny_skia::Rect::from_xywh(at.x, at.y, at.width, at.height)
+                .map(tiny_skia::PathBuilder::from_rect)
+        }
+    }
+
+    /// Fills a background layer with a shader (a gradient), in its shape.
+    fn fill_layer(&self, layer: &BackgroundLayer, shader: tiny_skia::Shader<'_>) {
+        let Some(path) = Self::layer_path(layer) else {
+            return;
+        };
+        let paint = tiny_skia::Paint {
+            shader,
+            anti_alias: true,
+            ..tiny_skia::Paint::default()
+        };
+        self.draw_path(&path, &paint, None, layer.clip_box());
     }
 
     fn fill_color(&self, area: Position, color: Color) {
@@ -652,6 +796,100 @@ impl<'e> Painter<'e> {
             self.remote_asked.push(src.to_owned());
         }
     }
+}
+
+fn has_radius(radii: &BorderRadiuses) -> bool {
+    [
+        radii.top_left_x,
+        radii.top_left_y,
+        radii.top_right_x,
+        radii.top_right_y,
+        radii.bottom_right_x,
+        radii.bottom_right_y,
+        radii.bottom_left_x,
+        radii.bottom_left_y,
+    ]
+    .iter()
+    .any(|r| *r > 0.0)
+}
+
+/// A rectangle with rounded corners (each an ellipse's quarter, radii cut to half the sides, as
+/// CSS does when they would overlap).
+fn rounded_rect(at: Position, radii: &BorderRadiuses) -> Option<tiny_skia::Path> {
+    // A quarter circle as one cubic Bézier: the control points this far along the tangents.
+    const K: f32 = 0.552_284_8;
+    let Position {
+        x,
+        y,
+        width: w,
+        height: h,
+    } = at;
+    if w <= 0.0 || h <= 0.0 {
+        return None;
+    }
+    let fit = |rx: f32, ry: f32| (rx.clamp(0.0, w / 2.0), ry.clamp(0.0, h / 2.0));
+    let (tl, tr) = (
+        fit(radii.top_left_x, radii.top_left_y),
+        fit(radii.top_right_x, radii.top_right_y),
+    );
+    let (br, bl) = (
+        fit(radii.bottom_right_x, radii.bottom_right_y),
+        fit(radii.bottom_left_x, radii.bottom_left_y),
+    );
+    let mut path = tiny_skia::PathBuilder::new();
+    path.move_to(x + tl.0, y);
+    path.line_to(x + w - tr.0, y);
+    path.cubic_to(
+        x + w - tr.0 * (1.0 - K),
+        y,
+        x + w,
+        y + tr.1 * (1.0 - K),
+        x + w,
+        y + tr.1,
+    );
+    path.line_to(x + w, y + h - br.1);
+    path.cubic_to(
+        x + w,
+        y + h - br.1 * (1.0 - K),
+        x + w - br.0 * (1.0 - K),
+        y + h,
+        x + w - br.0,
+        y + h,
+    );
+    path.line_to(x + bl.0, y + h);
+    path.cubic_to(
+        x + bl.0 * (1.0 - K),
+        y + h,
+        x,
+        y + h - bl.1 * (1.0 - K),
+        x,
+        y + h - bl.1,
+    );
+    path.line_to(x, y + tl.1);
+    path.cubic_to(
+        x,
+        y + tl.1 * (1.0 - K),
+        x + tl.0 * (1.0 - K),
+        y,
+        x + tl.0,
+        y,
+    );
+    path.close();
+    path.finish()
+}
+
+/// A CSS gradient's colour stops for tiny-skia.
+fn stops(points: &[litehtml::ColorPoint]) -> Vec<tiny_skia::GradientStop> {
+    points
+        .iter()
+        .map(|point| {
+            let c = point.color;
+            tiny_skia::GradientStop::new(
+                point.offset.clamp(0.0, 1.0),
+                tiny_skia::Color::from_rgba8(c.r, c.g, c.b, c.a),
+            )
+        })
+        .collect()
 }
 
 fn strip_scheme<'s>(url: &'s str, scheme: &str) -> Option<&'s str> {
@@ -821,7 +1059,10 @@ impl DocumentContainer for Painter<'_> {
             let mut glyphs = self.glyphs.borrow_mut();
             for run in buffer.layout_runs() {
                 for glyph in run.glyphs {
-                    let physical = glyph.physical((pos.x, baseline - top), 1.0);
+                    let physical = glyph.physical(
+                        (pos.x * self.scale, baseline * self.scale - top),
+                        self.scale,
+                    );
                     glyphs.with_pixels(&mut fonts, physical.cache_key, base, |x, y, pixel| {
                         let (px, py) = (physical.x + x, physical.y + y);
                         if px >= clip.left()
@@ -875,16 +1116,18 @@ impl DocumentContainer for Painter<'_> {
                 let mut paint = tiny_skia::Paint::default();
                 paint.set_color_rgba8(color.r, color.g, color.b, color.a);
                 paint.anti_alias = true;
+                let scale = self.scale;
+                let device = self.device(pos);
                 self.on_tile(|pixmap, clip, top| {
                     // A bullet is drawn whole or not at all: clipped away only with its line.
-                    let inside = pos.x >= clip.left() as f32
-                        && pos.x + pos.width <= clip.right() as f32
-                        && pos.y - top >= clip.top() as f32
-                        && pos.y + pos.height - top <= clip.bottom() as f32;
+                    let inside = device.x >= clip.left() as f32
+                        && device.x + device.width <= clip.right() as f32
+                        && device.y - top >= clip.top() as f32
+                        && device.y + device.height - top <= clip.bottom() as f32;
                     if !inside {
                         return;
                     }
-                    let at = tiny_skia::Transform::from_translate(0.0, -top);
+                    let at = tiny_skia::Transform::from_row(scale, 0.0, 0.0, scale, 0.0, -top);
                     if matches!(marker.marker_type(), ListStyleType::Circle) {
                         let stroke = tiny_skia::Stroke {
                             width: (radius / 3.0).max(1.0),
@@ -932,14 +1175,15 @@ impl DocumentContainer for Painter<'_> {
             return;
         }
         let top = self.canvas.top.get() as f32;
-        let sx = origin.width / image.width() as f32;
-        let sy = origin.height / image.height() as f32;
+        let s = self.scale;
+        let sx = origin.width * s / image.width() as f32;
+        let sy = origin.height * s / image.height() as f32;
         let shader = tiny_skia::Pattern::new(
             image.as_ref(),
             tiny_skia::SpreadMode::Pad,
             tiny_skia::FilterQuality::Bilinear,
             1.0,
-            tiny_skia::Transform::from_row(sx, 0.0, 0.0, sy, origin.x, origin.y - top),
+            tiny_skia::Transform::from_row(sx, 0.0, 0.0, sy, origin.x * s, origin.y * s - top),
         );
         let paint = tiny_skia::Paint {
             shader,
@@ -947,10 +1191,20 @@ impl DocumentContainer for Painter<'_> {
         };
         let area = intersect(origin, layer.clip_box()).unwrap_or(origin);
         self.fill(area, &paint);
-        self.canvas.pictures.borrow_mut().push(area);
+        self.canvas.pictures.borrow_mut().push(self.device(area));
     }
 
     fn draw_solid_fill(&mut self, _hdc: DrawContext, layer: &BackgroundLayer, color: Color) {
+        if !layer.is_root() && color.a > 0 && has_radius(&layer.border_radius()) {
+            // A box with rounded corners (buttons in newsletters and signatures).
+            if let Some(path) = Self::layer_path(layer) {
+                let mut paint = tiny_skia::Paint::default();
+                paint.set_color_rgba8(color.r, color.g, color.b, color.a);
+                paint.anti_alias = true;
+                self.draw_path(&path, &paint, None, layer.clip_box());
+            }
+            return;
+        }
         let area = if layer.is_root() {
             Position {
                 x: 0.0,
@@ -970,10 +1224,65 @@ impl DocumentContainer for Painter<'_> {
         layer: &BackgroundLayer,
         gradient: &LinearGradient,
     ) {
-        // Mail uses gradients for buttons and bars: the first colour keeps their shape and
-        // contrast.
+        let points = gradient.color_points();
+        let (start, end) = (gradient.start(), gradient.end());
+        let origin = layer.border_box();
+        let shader = tiny_skia::LinearGradient::new(
+            tiny_skia::Point::from_xy(origin.x + start.x, origin.y + start.y),
+            tiny_skia::Point::from_xy(origin.x + end.x, origin.y + end.y),
+            stops(&points),
+            tiny_skia::SpreadMode::Pad,
+            tiny_skia::Transform::identity(),
+        );
+        match shader {
+            Some(shader) => self.fill_layer(layer, shader),
+            // One colour (or a gradient of no length): that colour.
+            None => {
+                if let Some(first) = points.first() {
+                    self.draw_solid_fill(DrawContext(0), layer, first.color);
+                }
+            }
+        }
+    }
+
+    fn draw_radial_gradient(
+        &mut self,
+        _hdc: DrawContext,
+        layer: &BackgroundLayer,
+        gradient: &litehtml::RadialGradient,
+    ) {
+        let points = gradient.color_points();
+        let origin = layer.border_box();
+        let (centre, radius) = (gradient.position(), gradient.radius());
+        let centre = tiny_skia::Point::from_xy(origin.x + centre.x, origin.y + centre.y);
+        // An elliptical gradient as a circle of its larger radius: close enough for mail.
+        let shader = tiny_skia::RadialGradient::new(
+            centre,
+            centre,
+            radius.x.max(radius.y).max(0.001),
+            stops(&points),
+            tiny_skia::SpreadMode::Pad,
+            tiny_skia::Transform::identity(),
+        );
+        match shader {
+            Some(shader) => self.fill_layer(layer, shader),
+            None => {
+                if let Some(first) = points.first() {
+                    self.draw_solid_fill(DrawContext(0), layer, first.color);
+                }
+            }
+        }
+    }
+
+    fn draw_conic_gradient(
+        &mut self,
+        _hdc: DrawContext,
+        layer: &BackgroundLayer,
+        gradient: &litehtml::ConicGradient,
+    ) {
+        // tiny-skia draws no conic gradient: its first colour keeps the shape and contrast.
         if let Some(first) = gradient.color_points().first() {
-            self.fill_color(layer.clip_box(), first.color);
+            self.draw_solid_fill(DrawContext(0), layer, first.color);
         }
     }
 
@@ -986,6 +1295,49 @@ impl DocumentContainer for Painter<'_> {
     ) {
         let visible =
             |style: BorderStyle| !matches!(style, BorderStyle::None | BorderStyle::Hidden);
+        // Rounded corners, one width and colour all round (a button, a framed box): the outline
+        // stroked along the rounded rectangle.
+        let sides = [&borders.top, &borders.right, &borders.bottom, &borders.left];
+        if has_radius(&borders.radius)
+            && sides.iter().all(|side| {
+                visible(side.style)
+                    && side.width > 0.0
+                    && side.width == borders.top.width
+                    && side.color == borders.top.color
+            })
+        {
+            let half = borders.top.width / 2.0;
+            let shrink = |r: f32| (r - half).max(0.0);
+            let r = &borders.radius;
+            let inner = BorderRadiuses {
+                top_left_x: shrink(r.top_left_x),
+                top_left_y: shrink(r.top_left_y),
+                top_right_x: shrink(r.top_right_x),
+                top_right_y: shrink(r.top_right_y),
+                bottom_right_x: shrink(r.bottom_right_x),
+                bottom_right_y: shrink(r.bottom_right_y),
+                bottom_left_x: shrink(r.bottom_left_x),
+                bottom_left_y: shrink(r.bottom_left_y),
+            };
+            let middle = Position {
+                x: draw_pos.x + half,
+                y: draw_pos.y + half,
+                width: draw_pos.width - 2.0 * half,
+                height: draw_pos.height - 2.0 * half,
+            };
+            if let Some(path) = rounded_rect(middle, &inner) {
+                let color = borders.top.color;
+                let mut paint = tiny_skia::Paint::default();
+                paint.set_color_rgba8(color.r, color.g, color.b, color.a);
+                paint.anti_alias = true;
+                let stroke = tiny_skia::Stroke {
+                    width: borders.top.width,
+                    ..tiny_skia::Stroke::default()
+                };
+                self.draw_path(&path, &paint, Some(&stroke), draw_pos);
+                return;
+            }
+        }
         let Position {
             x,
             y,
@@ -1076,7 +1428,8 @@ impl DocumentContainer for Painter<'_> {
 
 /// The dark theme's page: every pixel's lightness turned over (white to near black, black to
 /// white), its hue and saturation kept, so text stays readable and colours stay what they are;
-/// pictures (`pictures`, page coordinates) keep their pixels. `rgba` is rows `top..top + rows`.
+/// pictures (`pictures`, page coordinates) keep their pixels. `rgba` is rows `top..top + rows`, all
+/// in device pixels.
 pub fn darken(rgba: &mut [u8], width: u32, top: u32, rows: u32, pictures: &[Position]) {
     // The page's white becomes the dark theme's near black, not pure black.
     const FLOOR: u32 = 30;

@@ -11,7 +11,10 @@
 //!   `take_turn` for the two people whose keyring entries several tests share.
 //! - A store filled the way the sync engine fills it (`fill_store`).
 
+pub mod pictures;
+
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -62,6 +65,8 @@ pub struct Person<S: Screen> {
     pub size: iced::Size,
     pub runtime: tokio::runtime::Runtime,
     pub running: SelectAll<BoxStream<'static, S::Message>>,
+    /// What the screen's tasks wrote to the clipboard, oldest first (the window's clipboard).
+    pub clipboard: Arc<std::sync::Mutex<Vec<String>>>,
     subscriptions: Option<Subscriptions<S::Message>>,
 }
 
@@ -86,6 +91,7 @@ impl<S: Screen> Person<S> {
             size: iced::Size::new(1280.0, 800.0),
             runtime,
             running: SelectAll::new(),
+            clipboard: Arc::default(),
             subscriptions: None,
         }
     }
@@ -132,14 +138,29 @@ impl<S: Screen> Person<S> {
 
     pub fn spawn(&mut self, task: Task<S::Message>) {
         if let Some(stream) = iced_test::runtime::task::into_stream(task) {
-            // Only what the task produces for the screen matters here; focus and clipboard
-            // actions are the window's.
+            // What the task produces for the screen, and what it writes to the clipboard; focus
+            // and the window's other actions are the window's.
+            let clipboard = Arc::clone(&self.clipboard);
             self.running.push(
                 stream
-                    .filter_map(|action| async move {
-                        match action {
-                            iced_test::runtime::Action::Output(message) => Some(message),
-                            _ => None,
+                    .filter_map(move |action| {
+                        let clipboard = Arc::clone(&clipboard);
+                        async move {
+                            match action {
+                                iced_test::runtime::Action::Output(message) => Some(message),
+                                iced_test::runtime::Action::Clipboard(
+                                    iced_test::runtime::clipboard::Action::Write {
+                                        contents, ..
+                                    },
+                                ) => {
+                                    clipboard
+                                        .lock()
+                                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                                        .push(contents);
+                                    None
+                                }
+                                _ => None,
+                            }
                         }
                     })
                     .boxed(),
@@ -281,8 +302,9 @@ impl<S: Screen> Person<S> {
         }
     }
 
-    /// Draws the screen into `target/screenshots/<name>-<renderer>.png` (look at it).
-    pub fn picture(&self, name: &str, theme: &iced::Theme) {
+    /// Draws the screen into `target/screenshots/<name>-<renderer>.png` (look at it) and returns
+    /// that file's path.
+    pub fn picture(&self, name: &str, theme: &iced::Theme) -> PathBuf {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("the screenshots folder");
         // `matches_image` keeps an existing file: remove the last run's, for a fresh picture.
@@ -304,6 +326,15 @@ impl<S: Screen> Person<S> {
                 .matches_image(dir.join(format!("{name}.png")))
                 .expect("the picture saved")
         );
+        std::fs::read_dir(&dir)
+            .expect("the screenshots folder")
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| {
+                path.file_stem()
+                    .is_some_and(|s| s.to_string_lossy().starts_with(&format!("{name}-")))
+            })
+            .expect("the picture just saved")
     }
 }
 

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::ui::screen::mailbox::html;
+use crate::ui::testing::pictures::{
+    TOLERANCE, check_against, difference, half_size, read_png, write_png,
+};
 
 /// The corpus as people's mail programs send it.
 const CORPUS: [&str; 5] = [
@@ -22,11 +25,6 @@ const CORPUS: [&str; 5] = [
 
 /// The width the references are laid out at.
 const WIDTH: u32 = 640;
-
-/// A pixel differs when a channel differs by more than this (glyph edges move a little between
-/// font versions); a picture differs when more than [`TOLERANCE`] of its pixels do.
-const CHANNEL: u8 = 64;
-const TOLERANCE: f64 = 0.01;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html-mail")
@@ -65,6 +63,7 @@ fn request_for(html: &str, inline: Vec<(String, Vec<u8>)>) -> Request {
         inline: Arc::new(inline),
         remote: Arc::default(),
         width: WIDTH,
+        scale: 1.0,
         darken: false,
     }
 }
@@ -84,49 +83,13 @@ fn pixels(page: &Page) -> Vec<u8> {
         .collect()
 }
 
-fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) {
-    std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
-    let file = std::fs::File::create(path).expect("png file");
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().expect("png header");
-    writer.write_image_data(rgba).expect("png data");
-}
-
-fn read_png(path: &Path) -> Option<(u32, u32, Vec<u8>)> {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).ok()?));
-    let mut reader = decoder.read_info().ok()?;
-    let mut buffer = vec![0; reader.output_buffer_size()?];
-    let info = reader.next_frame(&mut buffer).ok()?;
-    buffer.truncate(info.buffer_size());
-    Some((info.width, info.height, buffer))
-}
-
-/// The share of pixels that differ, or `None` when the sizes differ.
-fn difference(a: &[u8], b: &[u8]) -> Option<f64> {
-    if a.len() != b.len() || a.is_empty() {
-        return None;
-    }
-    let differing = a
-        .chunks_exact(4)
-        .zip(b.chunks_exact(4))
-        .filter(|(p, q)| {
-            p.iter()
-                .zip(q.iter())
-                .any(|(x, y)| x.abs_diff(*y) > CHANNEL)
-        })
-        .count();
-    Some(differing as f64 / (a.len() / 4) as f64)
-}
-
 /// Whether any pixel in the rectangle has this colour (within a few steps).
 fn has_colour(page: &Page, area: (u32, u32, u32, u32), rgb: [u8; 3]) -> bool {
     let all = pixels(page);
     let (x0, y0, w, h) = area;
     (y0..(y0 + h).min(page.height)).any(|y| {
         (x0..(x0 + w).min(page.width)).any(|x| {
-            let at = ((y * page.width + x) * 4) as usize;
+            let at = ((y * page.pixels_wide + x) * 4) as usize;
             all[at..at + 3]
                 .iter()
                 .zip(rgb)
@@ -137,43 +100,28 @@ fn has_colour(page: &Page, area: (u32, u32, u32, u32), rgb: [u8; 3]) -> bool {
 
 #[test]
 fn the_corpus_looks_as_its_reference_pictures() {
-    let update = std::env::var_os("TAYORI_UPDATE_REFERENCES").is_some();
     let mut failures = Vec::new();
     for name in CORPUS {
         let page = render(name);
-        let picture = pixels(&page);
+        let picture = (page.pixels_wide, page.height, pixels(&page));
         let png_name = name.replace(".eml", ".png");
         write_png(
             &Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("target/html-pages")
                 .join(&png_name),
-            page.width,
-            page.height,
-            &picture,
+            picture.0,
+            picture.1,
+            &picture.2,
         );
-        let reference = corpus_dir().join("reference").join(&png_name);
-        if update {
-            write_png(&reference, page.width, page.height, &picture);
-            continue;
-        }
-        let (width, height, expected) = read_png(&reference).expect("a reference picture");
-        match difference(&picture, &expected) {
-            Some(share) if share <= TOLERANCE => {}
-            Some(share) => failures.push(format!(
-                "{name}: {:.2} % of the pixels differ (tolerance {:.2} %)",
-                share * 100.0,
-                TOLERANCE * 100.0
-            )),
-            None => failures.push(format!(
-                "{name}: {}x{} laid out, the reference is {width}x{height}",
-                page.width, page.height
-            )),
+        if let Err(failure) =
+            check_against(&picture, &corpus_dir().join("reference").join(&png_name))
+        {
+            failures.push(failure);
         }
     }
     assert!(failures.is_empty(), "see target/html-pages/: {failures:#?}");
 }
 
-/// The comparison sees a change: the Outlook mail without its inline logo is not its reference.
 #[test]
 fn a_missing_inline_image_is_seen_by_the_comparison() {
     let (html, _) = body("outlook-table-signature.eml", "http://images.example.test");
@@ -259,7 +207,7 @@ fn the_corpus_shows_what_its_senders_wrote() {
             "http://images.example.test/open/beacon.png?u=123",
         ]
     );
-    // The banner's background and the button's colour.
+    // The banner's background and the button's colour (the top of its gradient).
     assert!(has_colour(&news, (0, 0, WIDTH, 150), [0x1b, 0x4f, 0x8a]));
     assert!(has_colour(&news, (0, 0, WIDTH, 150), [0xf0, 0xa0, 0x20]));
 }
@@ -349,6 +297,13 @@ fn hostile_bodies_meet_bounds_not_the_engine() {
     assert!(page.cut);
     assert_eq!(page.height, MAX_HEIGHT);
     assert_eq!(page.bytes(), (WIDTH * MAX_HEIGHT * 4) as usize);
+    // On a high-density screen, wide: cut at what the pixels may take, not at gigabytes.
+    let mut dense = request_for(&long, Vec::new());
+    (dense.width, dense.scale) = (4000, 3.0);
+    let page = engine().render(&dense).expect("laid out");
+    assert!(page.cut && page.height < MAX_HEIGHT, "{}", page.height);
+    assert!(page.bytes() as u64 <= MAX_PAGE_BYTES, "{}", page.bytes());
+    assert!(page.bytes() as u64 > MAX_PAGE_BYTES / 2, "{}", page.bytes());
 
     // A PNG whose header claims 100,000 x 100,000 pixels.
     let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -446,4 +401,93 @@ fn a_darkened_page_turns_light_to_dark_and_leaves_pictures_alone() {
         })
         .count();
     assert!(greens > 10, "{greens} green pixels");
+}
+
+/// At the window's scale factor (a high-density screen), the page is the same page: laid out in
+/// the same logical pixels (links and words where they were), painted with twice the pixels each
+/// way, and its text drawn at its size on the screen, not the 1x picture enlarged.
+#[test]
+fn a_high_density_page_is_the_same_page_painted_sharper() {
+    let (html, inline) = body("gmail-reply.eml", "http://images.example.test");
+    let single = engine()
+        .render(&request_for(&html, inline.clone()))
+        .expect("laid out");
+    let mut request = request_for(&html, inline);
+    request.scale = 2.0;
+    let double = engine().render(&request).expect("laid out");
+    assert_eq!((double.width, double.height), (single.width, single.height));
+    assert_eq!(double.links, single.links);
+    assert_eq!(double.text, single.text);
+    assert_eq!(double.pixels_wide, 2 * single.pixels_wide);
+    let rows = |page: &Page| page.tiles.iter().map(|tile| tile.height).sum::<u32>();
+    assert_eq!(rows(&double), 2 * rows(&single));
+
+    let (one, two) = (pixels(&single), pixels(&double));
+    let (w1, w2) = (single.pixels_wide as usize, double.pixels_wide as usize);
+    // Each 2x2 block averaged: the same picture, within the comparison's tolerance.
+    let (_, _, shrunk) = half_size(double.pixels_wide, rows(&double), &two);
+    let share = difference(&shrunk, &one).expect("same size");
+    assert!(share <= TOLERANCE * 3.0, "{:.2} % differ", share * 100.0);
+    // Each pixel doubled: what a 1x page enlarged would be. The 2x page is not that.
+    let enlarged: Vec<u8> = (0..rows(&double) as usize)
+        .flat_map(|y| (0..w2).map(move |x| (x, y)))
+        .flat_map(|(x, y)| {
+            let at = ((y / 2) * w1 + x / 2) * 4;
+            one[at..at + 4].to_vec()
+        })
+        .collect();
+    let share = difference(&enlarged, &two).expect("same size");
+    assert!(share > TOLERANCE, "{:.2} % differ", share * 100.0);
+    write_png(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("target/html-pages/gmail-reply-2x.png"),
+        double.pixels_wide,
+        rows(&double),
+        &two,
+    );
+}
+
+/// Buttons and bars as newsletters and signatures draw them: a gradient runs from its first
+/// colour to its last, and a box with rounded corners (filled or outlined) leaves its corners to
+/// the page.
+#[test]
+fn gradients_and_rounded_corners_are_drawn() {
+    let page = engine()
+        .render(&request_for(
+            "<div style=\"width:200px;height:40px;background:linear-gradient(to right,#ff0000,#0000ff)\"></div>\
+             <div style=\"margin-top:10px;width:100px;height:60px;background:#00aa00;border-radius:20px\"></div>\
+             <div style=\"margin-top:10px;width:100px;height:60px;border:4px solid #000000;border-radius:16px\"></div>",
+            Vec::new(),
+        ))
+        .expect("laid out");
+    // body margin 8: the gradient at y 8..48, the green box at 58..118, the outlined one at
+    // 128..196 (its border included).
+    let pixel = |x: u32, y: u32| {
+        let at = ((y * page.pixels_wide + x) * 4) as usize;
+        let all = pixels(&page);
+        [all[at], all[at + 1], all[at + 2]]
+    };
+    let (left, middle, right) = (pixel(10, 28), pixel(108, 28), pixel(205, 28));
+    assert!(left[0] > 230 && left[2] < 25, "red at the start: {left:?}");
+    assert!(
+        right[2] > 230 && right[0] < 25,
+        "blue at the end: {right:?}"
+    );
+    assert!(
+        (100..160).contains(&middle[0]) && (100..160).contains(&middle[2]),
+        "between them half way: {middle:?}"
+    );
+    assert_eq!(
+        pixel(9, 59),
+        [255, 255, 255],
+        "the green box's corner is the page's"
+    );
+    assert_eq!(pixel(58, 88), [0, 0xaa, 0], "the green box's middle");
+    assert_eq!(pixel(8 + 50, 58), [0, 0xaa, 0], "its straight top edge");
+    assert_eq!(
+        pixel(9, 129),
+        [255, 255, 255],
+        "the outlined box's corner is the page's"
+    );
+    assert_eq!(pixel(8 + 54, 129), [0, 0, 0], "its top edge is drawn");
+    assert_eq!(pixel(8 + 54, 160), [255, 255, 255], "and its inside is not");
 }

@@ -71,6 +71,8 @@ pub enum Message {
     FoldersLoaded(Result<Vec<Folder>, Problem>),
     Select(Source),
     Key(keyboard::Event),
+    /// The window's scale factor (device pixels per logical pixel), as the system reports it.
+    ScaleFactor(f32),
     MarkedSeen(Result<(), Problem>),
     Deleted(Result<(), Problem>),
     List(list::Message),
@@ -339,6 +341,9 @@ impl State {
             }
             Message::Select(source) => self.show(source),
             Message::Key(event) => return self.key(event, background),
+            Message::ScaleFactor(scale) => {
+                return self.update_reader(reader::Message::ScaleFactor(scale), background);
+            }
             Message::MarkedSeen(result) => {
                 match result {
                     Ok(()) => background.wake(),
@@ -487,6 +492,10 @@ impl State {
         // Ctrl+, (⌘, on macOS): the settings, as in most desktop programs.
         if modifiers.command() && !modifiers.alt() && key.as_ref() == Key::Character(",") {
             return (Task::none(), Some(Event::OpenSettings));
+        }
+        // Ctrl+C (⌘C): the text selected on the HTML page (a field with the focus copies its own).
+        if modifiers.command() && !modifiers.alt() && key.as_ref() == Key::Character("c") {
+            return self.update_reader(reader::Message::CopySelection, background);
         }
         if modifiers.control() || modifiers.alt() || modifiers.logo() {
             return (Task::none(), None);

@@ -55,6 +55,9 @@ pub struct Reader {
     pub(super) selection: Option<Selection>,
     /// Whether pages are painted darkened too, for the dark theme (a setting).
     darken: bool,
+    /// The window's scale factor (device pixels per logical pixel), once the window said it:
+    /// pages are painted at it, sharp on high-density screens.
+    scale: Option<f32>,
 }
 
 /// A selection on the HTML page: from where the button went down to where the mouse is (or was
@@ -77,12 +80,16 @@ struct PageKey {
     width: u32,
     remote: usize,
     darken: bool,
+    /// The scale factor's bits (a float, compared exactly).
+    scale: u32,
 }
 
 /// An HTML body laid out: its tiles ready for the GPU, where its links are, what it asked for.
 #[derive(Debug)]
 pub struct PageView {
+    /// Logical pixels; the tiles hold `scale` device pixels for each.
     pub width: u32,
+    pub scale: f32,
     /// Bytes of pixels its tiles hold.
     pub bytes: usize,
     pub tiles: Vec<(iced::widget::image::Handle, u32)>,
@@ -105,7 +112,7 @@ impl PageView {
                 .iter()
                 .map(|tile| {
                     let handle = iced::widget::image::Handle::from_rgba(
-                        page.width,
+                        page.pixels_wide,
                         tile.height,
                         tile.rgba.as_ref().clone(),
                     );
@@ -115,6 +122,7 @@ impl PageView {
         };
         PageView {
             width: page.width,
+            scale: page.scale,
             bytes: page.bytes() * if page.dark_tiles.is_some() { 2 } else { 1 },
             tiles: handles(&page.tiles),
             dark_tiles: page.dark_tiles.as_deref().map(handles),
@@ -321,6 +329,9 @@ pub enum Message {
     RemoteImagesLoaded(i64, Arc<Vec<(String, Vec<u8>)>>, usize),
     /// The body's width, as drawn (the page is laid out to it).
     PageWidth(f32),
+    /// The window's scale factor, as the system reports it (at the start, and when the window
+    /// moves to a screen of another density).
+    ScaleFactor(f32),
     PageLaid(u64, i64, Result<Arc<html_page::Page>, PageError>),
     /// The mouse moved over the page (a point of the page).
     PageHover(iced::Point),
@@ -537,6 +548,14 @@ impl Reader {
                 self.width = Some(width);
                 self.lay_out()
             }
+            Message::ScaleFactor(scale) => {
+                let scale = Some(scale).filter(|s| s.is_finite() && *s > 0.0);
+                if scale.is_none() || self.scale == scale {
+                    return (Task::none(), None);
+                }
+                self.scale = scale;
+                self.lay_out()
+            }
             Message::PageLaid(generation, id, result) => {
                 if generation != self.generation {
                     return (Task::none(), None);
@@ -569,6 +588,7 @@ impl Reader {
                             width: laid.width,
                             remote: source.remote.len(),
                             darken: laid.dark_tiles.is_some(),
+                            scale: laid.scale.to_bits(),
                         };
                         self.pages.retain(|(k, _)| *k != key);
                         self.pages.push_front((key, Arc::clone(&view)));
@@ -732,9 +752,15 @@ impl Reader {
         (task, None)
     }
 
+    /// Device pixels per logical pixel pages are painted at (1 until the window says).
+    fn scale(&self) -> f32 {
+        self.scale.unwrap_or(1.0)
+    }
+
     /// Lays the shown message's HTML body out to the reader's width: from the pages kept if it
     /// was laid out so lately, else on the layout thread (the page shown meanwhile stays).
     fn lay_out(&mut self) -> Task<Message> {
+        let scale = self.scale();
         let (
             Some(width),
             Content::Shown {
@@ -752,6 +778,7 @@ impl Reader {
             width,
             remote: source.remote.len(),
             darken: self.darken,
+            scale: scale.to_bits(),
         };
         if let Some((_, view)) = self.pages.iter().find(|(k, _)| *k == key) {
             *page = PageState::Ready(Arc::clone(view));
@@ -770,6 +797,7 @@ impl Reader {
             inline: Arc::clone(&source.inline),
             remote: Arc::clone(&source.remote),
             width,
+            scale,
             darken: self.darken,
         };
         Task::perform(html_page::lay_out(request), move |laid| {

@@ -1,6 +1,9 @@
 //! The laid-out page's tiles, drawn one under the other: the darkened ones when the window's
 //! theme is dark and the person chose darkened HTML mail. The theme is known only while drawing
 //! (it may follow the system's), so the choice is made there.
+//!
+//! The tiles are painted at the window's scale factor: each holds `scale` device pixels per
+//! logical pixel and is drawn at its logical size, so the screen shows its pixels one to one.
 
 use iced::advanced::image::{self, Handle};
 use iced::advanced::layout::{self, Layout};
@@ -9,24 +12,35 @@ use iced::advanced::renderer;
 use iced::advanced::widget::{Tree, Widget};
 use iced::{Element, Length, Rectangle, Size, Theme};
 
-/// Tiles of `width` pixels and their heights; `dark` the same tiles darkened, when there are.
+/// Tiles `width` logical pixels wide and their heights in device pixels (`scale` per logical
+/// one); `dark` the same tiles darkened, when there are.
 pub struct PageTiles<'a> {
     width: f32,
+    scale: f32,
     light: &'a [(Handle, u32)],
     dark: Option<&'a [(Handle, u32)]>,
 }
 
 impl<'a> PageTiles<'a> {
-    pub fn new(width: u32, light: &'a [(Handle, u32)], dark: Option<&'a [(Handle, u32)]>) -> Self {
+    pub fn new(
+        width: u32,
+        scale: f32,
+        light: &'a [(Handle, u32)],
+        dark: Option<&'a [(Handle, u32)]>,
+    ) -> Self {
         PageTiles {
             width: width as f32,
+            scale: if scale > 0.0 { scale } else { 1.0 },
             light,
             dark,
         }
     }
 
     fn height(&self) -> f32 {
-        self.light.iter().map(|(_, height)| *height as f32).sum()
+        self.light
+            .iter()
+            .map(|(_, height)| *height as f32 / self.scale)
+            .sum()
     }
 }
 
@@ -67,9 +81,9 @@ impl<Message> Widget<Message, Theme, iced::Renderer> for PageTiles<'_> {
         for (handle, height) in tiles {
             let tile = Rectangle::new(
                 iced::Point::new(bounds.x, top),
-                Size::new(self.width, *height as f32),
+                Size::new(self.width, *height as f32 / self.scale),
             );
-            top += *height as f32;
+            top += *height as f32 / self.scale;
             // Only the tiles in view are drawn.
             let Some(visible) = tile.intersection(viewport) else {
                 continue;

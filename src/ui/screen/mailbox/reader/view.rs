@@ -313,8 +313,12 @@ fn page_body<'a>(
             Some(copy.into()),
         ));
     }
-    let tiles =
-        super::page_tiles::PageTiles::new(view.width, &view.tiles, view.dark_tiles.as_deref());
+    let tiles = super::page_tiles::PageTiles::new(
+        view.width,
+        view.scale,
+        &view.tiles,
+        view.dark_tiles.as_deref(),
+    );
     // The selection: a translucent mark over each selected word, laid over the page.
     let mut layers = iced::widget::Stack::new().push(tiles);
     for run in selected {

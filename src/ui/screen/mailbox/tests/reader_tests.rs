@@ -352,6 +352,50 @@ fn japanese_html_mail_in_both_windows() {
     }
 }
 
+/// The corpus in the reader as a person sees it, in the Japanese and the English window, against
+/// reference pictures (tests/html-mail/reference/window-*.png): the window's chrome in each
+/// language around the page, painted at the simulator's 2x. The references are kept at half
+/// that (the window's logical pixels) and compared within the pictures' tolerance;
+/// `TAYORI_UPDATE_REFERENCES=1` writes new ones (look at each before committing it).
+#[test]
+fn the_corpus_in_both_windows_looks_as_its_references() {
+    let corpus = [
+        "outlook-table-signature.eml",
+        "gmail-reply.eml",
+        "ja-iso-2022-jp.eml",
+        "ja-shift-jis.eml",
+        "newsletter-remote-images.eml",
+    ];
+    let references =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html-mail/reference");
+    let mut failures = Vec::new();
+    for name in corpus {
+        for (lang, window) in [(Lang::Ja, "ja"), (Lang::En, "en")] {
+            let (_home, mut person) = reading(&corpus_mail(name, "images.newsletter.test"), lang);
+            person.apply(Message::ScaleFactor(2.0));
+            person.settle();
+            assert!(
+                laid_out(&person).is_some_and(|view| view.scale == 2.0),
+                "{name} laid out at 2x"
+            );
+            let stem = name.trim_end_matches(".eml");
+            let shot = person.picture(&format!("window-{stem}-{window}"), &iced::Theme::Light);
+            let (width, height, rgba) = testing::pictures::read_png(&shot).expect("the picture");
+            let picture = testing::pictures::half_size(width, height, &rgba);
+            if let Err(failure) = testing::pictures::check_against(
+                &picture,
+                &references.join(format!("window-{stem}-{window}.png")),
+            ) {
+                failures.push(failure);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "see target/screenshots/window-*: {failures:#?}"
+    );
+}
+
 /// Text on the laid-out page is selected by dragging across it, marked, and offered for copying;
 /// a click on a link still opens the link's confirmation, not a selection.
 #[test]
@@ -397,6 +441,33 @@ fn text_on_an_html_page_is_selected_by_dragging() {
     assert!(person.sees(Lang::En.text(Text::CopySelection)));
     person.picture("reader-html-selection", &iced::Theme::Light);
 
+    // "Copy", and Ctrl+C (⌘C on macOS), put the lines on the clipboard.
+    person.click(Lang::En.text(Text::CopySelection));
+    person.settle();
+    let mut ctrl_c = testing::key_event(iced::keyboard::Key::Character("c".into()));
+    if let iced::keyboard::Event::KeyPressed { modifiers, .. } = &mut ctrl_c {
+        *modifiers = iced::keyboard::Modifiers::COMMAND;
+    }
+    person.apply(Message::Key(ctrl_c.clone()));
+    person.settle();
+    assert_eq!(
+        *person.clipboard.lock().unwrap(),
+        [copied.clone(), copied.clone()],
+        "the button and the keys copy the selection"
+    );
+    assert!(
+        person.state.reader_selection().is_some(),
+        "Ctrl+C is not 'c' (compose): the selection stays"
+    );
+    // With nothing selected, Ctrl+C copies nothing.
+    person.apply(Message::Reader(reader::Message::PagePressed));
+    person.apply(Message::Reader(reader::Message::PageReleased));
+    person.settle();
+    assert!(person.state.reader_selection().is_none());
+    person.apply(Message::Key(ctrl_c));
+    person.settle();
+    assert_eq!(person.clipboard.lock().unwrap().len(), 2);
+
     // A press on a link is the link's, not a selection's.
     let link = view
         .links
@@ -414,6 +485,39 @@ fn text_on_an_html_page_is_selected_by_dragging() {
         matches!(event, Some(Event::Compose(_))),
         "a press on the mailto link composes"
     );
+}
+
+/// On a high-density screen the page is painted at the window's scale factor: told when the
+/// window opens (or moves to another screen), the reader paints the page again with the device's
+/// pixels, drawn at the same size, with its links and words where they were.
+#[test]
+fn the_page_is_painted_at_the_window_scale_factor() {
+    let (_home, mut person) = reading(&corpus_mail("gmail-reply.eml", "unused.test"), Lang::En);
+    let single = laid_out(&person).expect("laid out at 1x");
+    assert_eq!(single.scale, 1.0);
+    person.apply(Message::ScaleFactor(2.0));
+    person.settle();
+    let double = laid_out(&person).expect("laid out at 2x");
+    assert_eq!(double.scale, 2.0);
+    assert_eq!(double.width, single.width);
+    assert_eq!(double.links, single.links);
+    let pixels = |view: &reader::PageView| -> (u32, u32) {
+        let rows = view.tiles.iter().map(|(_, rows)| *rows).sum();
+        let wide = match view.tiles[0].0 {
+            iced::advanced::image::Handle::Rgba { width, .. } => width,
+            _ => panic!("tiles are pixels"),
+        };
+        (wide, rows)
+    };
+    let ((w1, h1), (w2, h2)) = (pixels(&single), pixels(&double));
+    assert_eq!((w2, h2), (2 * w1, 2 * h1));
+    // The same scale again lays nothing out; back at 1x, the kept page is shown at once.
+    person.apply(Message::ScaleFactor(2.0));
+    assert!(std::sync::Arc::ptr_eq(&laid_out(&person).unwrap(), &double));
+    person.apply(Message::ScaleFactor(1.0));
+    assert!(std::sync::Arc::ptr_eq(&laid_out(&person).unwrap(), &single));
+    person.apply(Message::ScaleFactor(2.0));
+    person.picture("reader-html-2x", &iced::Theme::Light);
 }
 
 /// A hostile HTML body (nesting thousands deep, a huge style attribute) never hangs the window: it
@@ -893,33 +997,44 @@ fn html_figures() {
                 ),
                 remote: std::sync::Arc::default(),
                 width: 720,
+                scale: 1.0,
                 darken: false,
             };
             (*name, request)
         })
         .collect();
     report_memory("before laying out");
-    let mut all = Vec::new();
-    for (name, request) in &requests {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        // The first round fills the engine's glyph cache; all rounds are counted.
-        for _ in 0..20 {
-            let started = Instant::now();
-            let page = engine.render(request).expect("laid out");
-            times.push(started.elapsed());
-            bytes = page.bytes();
+    // At 1x, and at 2x as on a high-density screen (four times the pixels to paint).
+    for scale in [1.0, 2.0] {
+        let mut all = Vec::new();
+        for (name, request) in &requests {
+            let request = Request {
+                scale,
+                ..request.clone()
+            };
+            let mut times = Vec::new();
+            let mut bytes = 0;
+            // The first round fills the engine's glyph cache; all rounds are counted.
+            for _ in 0..20 {
+                let started = Instant::now();
+                let page = engine.render(&request).expect("laid out");
+                times.push(started.elapsed());
+                bytes = page.bytes();
+            }
+            all.extend_from_slice(&times);
+            print_frames(
+                &format!(
+                    "html layout and paint at {scale}x, {name} (memory: {} KB of pixels)",
+                    bytes / 1024
+                ),
+                &mut times,
+            );
         }
-        all.extend_from_slice(&times);
         print_frames(
-            &format!(
-                "html layout and paint, {name} ({} KB of pixels)",
-                bytes / 1024
-            ),
-            &mut times,
+            &format!("html layout and paint at {scale}x, the whole corpus"),
+            &mut all,
         );
     }
-    print_frames("html layout and paint, the whole corpus", &mut all);
     report_memory("after laying out the corpus 20 times");
 
     // A long HTML message (the newsletter's body eight times, about 5,000 pixels) in the reader,

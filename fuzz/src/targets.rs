@@ -226,7 +226,8 @@ pub fn smtp(data: &[u8]) {
 #[cfg(feature = "gui")]
 pub fn html_reader(data: &[u8]) {
     let body = text(data);
-    // The sanitiser for the layout engine, and its marking of links and images.
+    // The sanitiser for the layout engine, and its marking of links and images; then the engine
+    // (litehtml, C++) laying out what the sanitiser let through.
     if let Ok(laid) = html::sanitize_for_layout(&body) {
         for (n, href) in laid.links.iter().enumerate() {
             assert!(
@@ -234,6 +235,7 @@ pub fn html_reader(data: &[u8]) {
                 "{href}"
             );
         }
+        layout::lay_out(&laid.html);
     }
     let rendered = html::render(&body);
     for piece in &rendered.pieces {
@@ -242,6 +244,95 @@ pub fn html_reader(data: &[u8]) {
             if let html::LinkTarget::Web(url) = html::link_target(href) {
                 let _ = html::deceptive_hosts(&shown, &url);
             }
+        }
+    }
+}
+
+/// litehtml over sanitised HTML, with a container that measures text by its characters and draws
+/// nothing: what is fuzzed is the engine's parsing, styling and layout (a crash there is a signal
+/// the fuzzer reports; the reader's own painter is tested with the corpus in the desktop crate).
+#[cfg(feature = "gui")]
+mod layout {
+    use litehtml::{
+        Color, DocumentContainer, DrawContext, FontDescription, FontHandle, FontMetrics,
+        MediaFeatures, MediaType, Position,
+    };
+
+    struct Measuring {
+        next_font: usize,
+        fonts: std::collections::HashMap<usize, f32>,
+    }
+
+    impl DocumentContainer for Measuring {
+        fn create_font(&mut self, descr: &FontDescription) -> (FontHandle, FontMetrics) {
+            let size = descr.size().clamp(1.0, 1000.0);
+            self.next_font += 1;
+            self.fonts.insert(self.next_font, size);
+            let metrics = FontMetrics {
+                font_size: size,
+                height: (size * 1.2).ceil(),
+                ascent: size.round(),
+                descent: (size * 0.2).ceil(),
+                x_height: size * 0.5,
+                ch_width: size * 0.5,
+                draw_spaces: true,
+                sub_shift: size * 0.3,
+                super_shift: size * 0.4,
+            };
+            (FontHandle(self.next_font), metrics)
+        }
+
+        fn delete_font(&mut self, font: FontHandle) {
+            self.fonts.remove(&font.0);
+        }
+
+        fn text_width(&self, text: &str, font: FontHandle) -> f32 {
+            let size = self.fonts.get(&font.0).copied().unwrap_or(16.0);
+            text.chars().count() as f32 * size * 0.5
+        }
+
+        fn draw_text(
+            &mut self,
+            _hdc: DrawContext,
+            _text: &str,
+            _font: FontHandle,
+            _color: Color,
+            _pos: Position,
+        ) {
+        }
+
+        fn get_viewport(&self) -> Position {
+            Position {
+                x: 0.0,
+                y: 0.0,
+                width: 640.0,
+                height: 800.0,
+            }
+        }
+
+        fn get_media_features(&self) -> MediaFeatures {
+            MediaFeatures {
+                media_type: MediaType::Screen,
+                width: 640.0,
+                height: 800.0,
+                device_width: 640.0,
+                device_height: 800.0,
+                color: 8,
+                color_index: 0,
+                monochrome: 0,
+                resolution: 96.0,
+            }
+        }
+    }
+
+    pub fn lay_out(html: &str) {
+        let mut container = Measuring {
+            next_font: 0,
+            fonts: std::collections::HashMap::new(),
+        };
+        if let Ok(mut document) = litehtml::Document::from_html(html, &mut container, None, None) {
+            let _ = document.render(640.0);
+            document.draw(DrawContext(0), 0.0, 0.0, None);
         }
     }
 }

@@ -7,6 +7,8 @@
                                        body hold 背景, 背中 and a line of Latin letters and kana, dated
                                        2024-06-14 (a fixed date: the screenshot is compared with a
                                        reference, tests/gui-japanese-text.sh)
+  tests/gui-mailbox.py only USER FILE  empties USER's INBOX and appends the message in FILE as it is
+                                       (an HTML message of tests/html-mail, tests/gui-html-mail.sh)
   tests/gui-mailbox.py deliver USER FROM SUBJECT
                                        delivers one new message through the rig's LMTP (the path
                                        mail from outside takes), as a new-mail notification needs
@@ -14,6 +16,7 @@
 Prints the number of messages in the INBOX afterwards. Uses the rig's Dovecot on 127.0.0.1
 (IMAPS 10993, LMTP 10024) with the user's app password; the rig's CA is in the system trust store.
 """
+import email
 import email.utils
 import imaplib
 import smtplib
@@ -78,12 +81,18 @@ def inbox_count(imap):
     return int(data[0])
 
 
-def seed(user):
+def emptied(user):
+    """The user's IMAP session with an empty INBOX (not selected)."""
     imap = login(user)
     if inbox_count(imap) > 0:
         imap.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
         imap.expunge()
     imap.close()
+    return imap
+
+
+def seed(user):
+    imap = emptied(user)
     now = time.time()
     roots = {}
     for i, (name, address, subject, body, read, days, thread) in enumerate(MAIL):
@@ -106,12 +115,20 @@ JAPANESE_TEXT = (
 )
 
 
+def only(user, path):
+    imap = emptied(user)
+    with open(path, "rb") as file:
+        raw = file.read()
+    when = email.utils.parsedate_to_datetime(
+        email.message_from_bytes(raw)["Date"]).timestamp()
+    typ, data = imap.append("INBOX", "()", imaplib.Time2Internaldate(when), raw)
+    assert typ == "OK", data
+    print(inbox_count(imap))
+    imap.logout()
+
+
 def japanese(user):
-    imap = login(user)
-    if inbox_count(imap) > 0:
-        imap.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
-        imap.expunge()
-    imap.close()
+    imap = emptied(user)
     name, address, subject, body = JAPANESE_TEXT
     when = 1718325000  # 2024-06-14 09:30 +0900
     raw = build(user, name, address, subject, body, when, "<japanese-text@example.test>")
@@ -138,6 +155,8 @@ if __name__ == "__main__":
         seed(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "japanese":
         japanese(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "only":
+        only(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "deliver":
         deliver(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

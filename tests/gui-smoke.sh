@@ -6,7 +6,8 @@
 # how a person checks the GUI.
 # Then the main window with real mail from the rig and a real new-mail notification
 # (tests/gui-populated.sh, inside a Secret Service session), Japanese text compared with reference
-# pictures (tests/gui-japanese-text.sh) and the admin-consent screens (tests/gui-admin-consent.sh):
+# pictures (tests/gui-japanese-text.sh), HTML mail at 2x (tests/gui-html-mail.sh) and the
+# admin-consent screens (tests/gui-admin-consent.sh):
 # these need the rig running, as in tests/run.sh.
 # (Every step of the wizard is also drawn headless by `cargo test --bin tayori`, into the same folder.)
 set -euo pipefail
@@ -110,6 +111,8 @@ TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-populated.sh
 # Japanese text (背景, 背中, Latin and kana) in the list, the reader's subject and body, compared
 # with reference pictures, in English and Japanese.
 TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-japanese-text.sh
+# HTML mail on a high-density screen: painted at the window's scale factor (2x), not enlarged.
+TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-html-mail.sh
 # The admin-consent screens (wizard and Settings) against the rig's Entra emulator with Contoso's
 # consent missing, in English and Japanese, clicked and typed as a person would.
 TAYORI_BIN="$BIN" tests/rig/with-secret-service.sh tests/gui-admin-consent.sh

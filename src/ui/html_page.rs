@@ -738,8 +738,20 @@ impl<'e> Painter<'e> {
         }
     }
 
-    /// Fills a background layer with a shader (a gradient), in its shape.
-    fn fill_layer(&self, layer: &BackgroundLayer, shader: tiny_skia::Shader<'_>) {
+    /// Fills a background layer with a gradient, in its shape; with its first colour where
+    /// tiny-skia made no gradient of it (one colour, or no length).
+    fn fill_gradient(
+        &mut self,
+        layer: &BackgroundLayer,
+        shader: Option<tiny_skia::Shader<'_>>,
+        points: &[litehtml::ColorPoint],
+    ) {
+        let Some(shader) = shader else {
+            if let Some(first) = points.first() {
+                self.draw_solid_fill(DrawContext(0), layer, first.color);
+            }
+            return;
+        };
         let Some(path) = Self::layer_path(layer) else {
             return;
         };
@@ -1234,15 +1246,7 @@ impl DocumentContainer for Painter<'_> {
             tiny_skia::SpreadMode::Pad,
             tiny_skia::Transform::identity(),
         );
-        match shader {
-            Some(shader) => self.fill_layer(layer, shader),
-            // One colour (or a gradient of no length): that colour.
-            None => {
-                if let Some(first) = points.first() {
-                    self.draw_solid_fill(DrawContext(0), layer, first.color);
-                }
-            }
-        }
+        self.fill_gradient(layer, shader, &points);
     }
 
     fn draw_radial_gradient(
@@ -1264,14 +1268,7 @@ impl DocumentContainer for Painter<'_> {
             tiny_skia::SpreadMode::Pad,
             tiny_skia::Transform::identity(),
         );
-        match shader {
-            Some(shader) => self.fill_layer(layer, shader),
-            None => {
-                if let Some(first) = points.first() {
-                    self.draw_solid_fill(DrawContext(0), layer, first.color);
-                }
-            }
-        }
+        self.fill_gradient(layer, shader, &points);
     }
 
     fn draw_conic_gradient(

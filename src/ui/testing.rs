@@ -569,6 +569,16 @@ pub async fn empty_rig_inbox(
 
 // ------------------------------------------------------------------------ A store with mail in it
 
+/// The HTML mail corpus under tests/html-mail as people's mail programs send it (the hostile
+/// messages apart), each with reference pictures.
+pub const HTML_CORPUS: [&str; 5] = [
+    "outlook-table-signature.eml",
+    "gmail-reply.eml",
+    "ja-iso-2022-jp.eml",
+    "ja-shift-jis.eml",
+    "newsletter-remote-images.eml",
+];
+
 pub const HANAKO: &str = "hanako@example.test";
 pub const ALEX: &str = "alex@corp.example";
 

@@ -10,18 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::ui::screen::mailbox::html;
+use crate::ui::testing::HTML_CORPUS;
 use crate::ui::testing::pictures::{
     TOLERANCE, check_against, difference, half_size, read_png, write_png,
 };
-
-/// The corpus as people's mail programs send it.
-const CORPUS: [&str; 5] = [
-    "outlook-table-signature.eml",
-    "gmail-reply.eml",
-    "ja-iso-2022-jp.eml",
-    "ja-shift-jis.eml",
-    "newsletter-remote-images.eml",
-];
 
 /// The width the references are laid out at.
 const WIDTH: u32 = 640;
@@ -101,7 +93,7 @@ fn has_colour(page: &Page, area: (u32, u32, u32, u32), rgb: [u8; 3]) -> bool {
 #[test]
 fn the_corpus_looks_as_its_reference_pictures() {
     let mut failures = Vec::new();
-    for name in CORPUS {
+    for name in HTML_CORPUS {
         let page = render(name);
         let picture = (page.pixels_wide, page.height, pixels(&page));
         let png_name = name.replace(".eml", ".png");

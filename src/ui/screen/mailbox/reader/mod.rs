@@ -105,17 +105,25 @@ pub struct PageView {
 }
 
 impl PageView {
-    fn new(page: &html_page::Page) -> Self {
+    /// The page's tiles handed to the GPU's image handles (without a copy when the layout thread
+    /// let go of the page, as it does).
+    fn new(page: Arc<html_page::Page>) -> Self {
+        let page = Arc::unwrap_or_clone(page);
+        let bytes = page.bytes() * if page.dark_tiles.is_some() { 2 } else { 1 };
         let trackers: HashSet<&String> = page.trackers.iter().collect();
-        let handles = |tiles: &[html_page::Tile]| {
+        let remote = page
+            .remote_asked
+            .iter()
+            .filter(|url| !trackers.contains(url))
+            .cloned()
+            .collect();
+        let wide = page.pixels_wide;
+        let handles = |tiles: Vec<html_page::Tile>| {
             tiles
-                .iter()
+                .into_iter()
                 .map(|tile| {
-                    let handle = iced::widget::image::Handle::from_rgba(
-                        page.pixels_wide,
-                        tile.height,
-                        tile.rgba.as_ref().clone(),
-                    );
+                    let pixels = Arc::unwrap_or_clone(tile.rgba);
+                    let handle = iced::widget::image::Handle::from_rgba(wide, tile.height, pixels);
                     (handle, tile.height)
                 })
                 .collect()
@@ -123,19 +131,14 @@ impl PageView {
         PageView {
             width: page.width,
             scale: page.scale,
-            bytes: page.bytes() * if page.dark_tiles.is_some() { 2 } else { 1 },
-            tiles: handles(&page.tiles),
-            dark_tiles: page.dark_tiles.as_deref().map(handles),
-            links: page.links.clone(),
-            remote: page
-                .remote_asked
-                .iter()
-                .filter(|url| !trackers.contains(url))
-                .cloned()
-                .collect(),
+            bytes,
+            remote,
             trackers: page.trackers.len(),
+            tiles: handles(page.tiles),
+            dark_tiles: page.dark_tiles.map(handles),
+            links: page.links,
             cut: page.cut,
-            text: page.text.clone(),
+            text: page.text,
         }
     }
 
@@ -582,7 +585,6 @@ impl Reader {
                         );
                         // Words move with a new layout: a selection would cover others.
                         self.selection = None;
-                        let view = Arc::new(PageView::new(&laid));
                         let key = PageKey {
                             id,
                             width: laid.width,
@@ -590,6 +592,7 @@ impl Reader {
                             darken: laid.dark_tiles.is_some(),
                             scale: laid.scale.to_bits(),
                         };
+                        let view = Arc::new(PageView::new(laid));
                         self.pages.retain(|(k, _)| *k != key);
                         self.pages.push_front((key, Arc::clone(&view)));
                         self.pages.truncate(PAGES_KEPT);

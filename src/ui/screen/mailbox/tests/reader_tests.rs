@@ -359,17 +359,10 @@ fn japanese_html_mail_in_both_windows() {
 /// `TAYORI_UPDATE_REFERENCES=1` writes new ones (look at each before committing it).
 #[test]
 fn the_corpus_in_both_windows_looks_as_its_references() {
-    let corpus = [
-        "outlook-table-signature.eml",
-        "gmail-reply.eml",
-        "ja-iso-2022-jp.eml",
-        "ja-shift-jis.eml",
-        "newsletter-remote-images.eml",
-    ];
     let references =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html-mail/reference");
     let mut failures = Vec::new();
-    for name in corpus {
+    for name in testing::HTML_CORPUS {
         for (lang, window) in [(Lang::Ja, "ja"), (Lang::En, "en")] {
             let (_home, mut person) = reading(&corpus_mail(name, "images.newsletter.test"), lang);
             person.apply(Message::ScaleFactor(2.0));
@@ -967,20 +960,15 @@ fn html_figures() {
     use crate::ui::html_page::{Engine, Request};
     use iced_test::runtime::user_interface::{Cache, UserInterface};
 
-    let corpus = [
-        "outlook-table-signature.eml",
-        "gmail-reply.eml",
-        "ja-iso-2022-jp.eml",
-        "ja-shift-jis.eml",
-        "newsletter-remote-images.eml",
-        "hostile-calls-home.eml",
-    ];
+    let corpus = testing::HTML_CORPUS
+        .iter()
+        .chain(&["hostile-calls-home.eml"])
+        .copied();
     let font = crate::ui::fonts::init(Lang::from_system());
     let fonts_started = Instant::now();
     let mut engine = Engine::new(iced::advanced::graphics::text::cosmic_text::FontSystem::new());
     println!("html engine (fonts read) in {:?}", fonts_started.elapsed());
     let requests: Vec<(&str, Request)> = corpus
-        .iter()
         .map(|name| {
             let decoded = tayori::mime::decode(&corpus_mail(name, "images.newsletter.test"));
             let html = decoded.html.expect("an HTML body");
@@ -1000,7 +988,7 @@ fn html_figures() {
                 scale: 1.0,
                 darken: false,
             };
-            (*name, request)
+            (name, request)
         })
         .collect();
     report_memory("before laying out");

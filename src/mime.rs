@@ -20,6 +20,9 @@ pub struct AttachmentInfo {
     pub file_name: Option<String>,
     pub content_type: String,
     pub size: usize,
+    /// The part's Content-ID without its angle brackets: an image the HTML body shows (`cid:`)
+    /// is part of the page, not an attachment to list.
+    pub content_id: Option<String>,
 }
 
 /// A `message/external-body` part (RFC 2046 §5.2.3): not content but a reference to content kept
@@ -81,6 +84,14 @@ pub struct InlineImage {
 pub const INLINE_IMAGES_MAX: usize = 32 << 20;
 
 /// The message's parts with a Content-ID and an image type, in order, within the cap.
+/// A Content-ID as `cid:` URLs name it: without white space and angle brackets.
+fn bare_content_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned()
+}
+
 fn inline_images(message: &mail_parser::Message<'_>) -> Vec<InlineImage> {
     let mut total = 0usize;
     let mut images = Vec::new();
@@ -100,11 +111,7 @@ fn inline_images(message: &mail_parser::Message<'_>) -> Vec<InlineImage> {
             break;
         }
         images.push(InlineImage {
-            content_id: id
-                .trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned(),
+            content_id: bare_content_id(id),
             content_type: format!("image/{}", ct.subtype().unwrap_or("octet-stream")),
             bytes: bytes.to_vec(),
         });
@@ -453,6 +460,7 @@ fn decode_fields(raw: &[u8], for_reader: bool) -> Decoded {
                     })
                     .unwrap_or_else(|| "application/octet-stream".into()),
                 size: part.contents().len(),
+                content_id: part.content_id().map(bare_content_id),
             })
             .collect(),
     }

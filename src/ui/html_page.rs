@@ -93,6 +93,9 @@ pub struct Page {
     /// Every piece of text drawn (litehtml draws word by word, spaces apart), in reading order:
     /// what the person selects and copies.
     pub text: Vec<TextRun>,
+    /// The message's own parts drawn on the page (`cid:` images, by Content-ID): the reader does
+    /// not list them as attachments as well.
+    pub inline_drawn: Vec<String>,
 }
 
 /// A word or a space as drawn, and where.
@@ -308,6 +311,7 @@ impl Engine {
         let mut text = std::mem::take(&mut painter.runs);
         sort_in_reading_order(&mut text);
         Ok(Page {
+            inline_drawn: painter.inline_drawn,
             dark_tiles: request.darken.then_some(dark_tiles),
             text,
             width,
@@ -548,6 +552,8 @@ struct Painter<'e> {
     canvas: Rc<Canvas>,
     /// The text drawn so far, once each (a line across two tiles is drawn twice).
     runs: Vec<TextRun>,
+    /// `cid:` images drawn, by Content-ID, once each.
+    inline_drawn: Vec<String>,
     drawn: HashSet<(i32, i32, String)>,
 }
 
@@ -580,6 +586,7 @@ impl<'e> Painter<'e> {
             scale,
             canvas,
             runs: Vec::new(),
+            inline_drawn: Vec::new(),
             drawn: HashSet::new(),
         }
     }
@@ -1204,6 +1211,12 @@ impl DocumentContainer for Painter<'_> {
         let area = intersect(origin, layer.clip_box()).unwrap_or(origin);
         self.fill(area, &paint);
         self.canvas.pictures.borrow_mut().push(self.device(area));
+        if let Some(id) = strip_scheme(url.trim(), "cid:") {
+            let id = percent_decode(id);
+            if !self.inline_drawn.contains(&id) {
+                self.inline_drawn.push(id);
+            }
+        }
     }
 
     fn draw_solid_fill(&mut self, _hdc: DrawContext, layer: &BackgroundLayer, color: Color) {

@@ -145,6 +145,7 @@ fn the_corpus_shows_what_its_senders_wrote() {
         (0, 0, WIDTH, outlook.height),
         [240, 180, 30]
     ));
+    assert_eq!(outlook.inline_drawn, ["image001.png@01DB2A4C.5E1F0C30"]);
     // The table's header cells keep their background, the change columns their colours.
     assert!(has_colour(
         &outlook,

@@ -102,6 +102,8 @@ pub struct PageView {
     pub cut: bool,
     /// The words and spaces as drawn, in reading order (for selecting and copying).
     pub text: Vec<html_page::TextRun>,
+    /// The message's parts drawn on the page (Content-IDs): not listed as attachments too.
+    pub inline_drawn: Vec<String>,
 }
 
 impl PageView {
@@ -139,6 +141,7 @@ impl PageView {
             links: page.links,
             cut: page.cut,
             text: page.text,
+            inline_drawn: page.inline_drawn,
         }
     }
 

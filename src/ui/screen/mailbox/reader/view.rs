@@ -457,10 +457,24 @@ pub fn view<'a>(reader: &'a Reader, lang: Lang) -> Element<'a, Message> {
                 Some(rendered) => body = html_body(body, rendered, *remote_images, lang),
                 None => body = body.push(plain_text(decoded.text.as_deref().unwrap_or_default())),
             }
-            if !decoded.attachments.is_empty() || !decoded.external_bodies.is_empty() {
+            // Images the page shows (a signature's logo, a pasted screenshot) are part of it, as
+            // in Outlook and Apple Mail; shown as text, the message lists them.
+            let on_page: &[String] = match page {
+                PageState::Ready(view) => &view.inline_drawn,
+                _ => &[],
+            };
+            let listed: Vec<usize> = (0..decoded.attachments.len())
+                .filter(|&index| {
+                    decoded.attachments[index]
+                        .content_id
+                        .as_ref()
+                        .is_none_or(|id| !on_page.contains(id))
+                })
+                .collect();
+            if !listed.is_empty() || !decoded.external_bodies.is_empty() {
                 body = body
                     .push(rule::horizontal(1))
-                    .push(attachments(decoded, lang));
+                    .push(attachments(decoded, &listed, lang));
             }
             let mut pane = column![scrollable(body.push(Space::new().height(20))).height(Fill)];
             // Outside the scrolled text, so it shows wherever the link was.
@@ -491,15 +505,17 @@ fn size_text(bytes: usize, lang: Lang) -> String {
     }
 }
 
-/// The attachments: name, type and size, with Save… and — for documents, not programs — Open.
-fn attachments<'a>(decoded: &'a Decoded, lang: Lang) -> Element<'a, Message> {
+/// The attachments `listed` (indices into the message's): name, type and size, with Save… and —
+/// for documents, not programs — Open.
+fn attachments<'a>(decoded: &'a Decoded, listed: &[usize], lang: Lang) -> Element<'a, Message> {
     let mut list = column![
         text(lang.text(Text::AttachmentsHeading))
             .size(style::SMALL)
             .font(style::bold())
     ]
     .spacing(6);
-    for (index, attachment) in decoded.attachments.iter().enumerate() {
+    for &index in listed {
+        let attachment = &decoded.attachments[index];
         let name = tayori::attachment::safe_file_name(
             attachment.file_name.as_deref(),
             &attachment.content_type,

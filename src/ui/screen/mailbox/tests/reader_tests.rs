@@ -389,6 +389,33 @@ fn the_corpus_in_both_windows_looks_as_its_references() {
     );
 }
 
+/// An image the page shows (Outlook's signature logo, a `cid:` part) is part of the page, not
+/// listed as an attachment too, as in Outlook and Apple Mail; a part with a Content-ID the page
+/// does not show is listed.
+#[test]
+fn images_shown_on_the_page_are_not_listed_as_attachments() {
+    let outlook = corpus_mail("outlook-table-signature.eml", "unused.test");
+    let (_home, person) = reading(&outlook, Lang::En);
+    let view = laid_out(&person).expect("laid out");
+    assert_eq!(view.inline_drawn, ["image001.png@01DB2A4C.5E1F0C30"]);
+    assert!(!person.sees("image001.png"), "the logo is on the page only");
+    assert!(!person.sees(Lang::En.text(Text::AttachmentsHeading)));
+
+    // The same message whose image part answers to another Content-ID: the page shows no logo,
+    // and the part is listed, to be saved or opened.
+    let other = String::from_utf8(outlook)
+        .unwrap()
+        .replace(
+            "Content-ID: <image001.png@01DB2A4C.5E1F0C30>",
+            "Content-ID: <another@example.com>",
+        )
+        .into_bytes();
+    let (_home, person) = reading(&other, Lang::En);
+    assert!(laid_out(&person).expect("laid out").inline_drawn.is_empty());
+    assert!(person.sees("image001.png"));
+    assert!(person.sees(Lang::En.text(Text::AttachmentsHeading)));
+}
+
 /// Text on the laid-out page is selected by dragging across it, marked, and offered for copying;
 /// a click on a link still opens the link's confirmation, not a selection.
 #[test]

@@ -76,11 +76,19 @@ fn pixels(page: &Page) -> Vec<u8> {
 }
 
 /// Whether any pixel in the rectangle has this colour (within a few steps).
+/// (The rectangle in logical pixels, searched in the page's device pixels.)
 fn has_colour(page: &Page, area: (u32, u32, u32, u32), rgb: [u8; 3]) -> bool {
     let all = pixels(page);
-    let (x0, y0, w, h) = area;
-    (y0..(y0 + h).min(page.height)).any(|y| {
-        (x0..(x0 + w).min(page.width)).any(|x| {
+    let device = |v: u32| (v as f32 * page.scale).round() as u32;
+    let (x0, y0, w, h) = (
+        device(area.0),
+        device(area.1),
+        device(area.2),
+        device(area.3),
+    );
+    let rows = (all.len() / 4) as u32 / page.pixels_wide;
+    (y0..(y0 + h).min(rows)).any(|y| {
+        (x0..(x0 + w).min(page.pixels_wide)).any(|x| {
             let at = ((y * page.pixels_wide + x) * 4) as usize;
             all[at..at + 3]
                 .iter()
@@ -359,12 +367,19 @@ fn selected_words_read_as_the_lines_they_were_drawn_on() {
 }
 
 /// The dark theme's page: the white page near black, black text light, colours keeping their hue,
-/// the inline logo's pixels untouched.
+/// the inline logo's pixels untouched; at 1x and at a high-density screen's 2x.
 #[test]
 fn a_darkened_page_turns_light_to_dark_and_leaves_pictures_alone() {
+    for scale in [1.0, 2.0] {
+        darkened_at(scale);
+    }
+}
+
+fn darkened_at(scale: f32) {
     let (html, inline) = body("outlook-table-signature.eml", "http://images.example.test");
     let mut request = request_for(&html, inline);
     request.darken = true;
+    request.scale = scale;
     let page = engine().render(&request).expect("laid out");
     let dark = Page {
         tiles: page.dark_tiles.clone().expect("darkened tiles"),
@@ -382,9 +397,18 @@ fn a_darkened_page_turns_light_to_dark_and_leaves_pictures_alone() {
             .count()
     };
     assert!(ink(&dark) > 500, "light text on the dark page");
-    // The logo (a picture) keeps its colours.
-    assert!(has_colour(&dark, everywhere, [20, 70, 140]));
-    assert!(has_colour(&dark, everywhere, [240, 180, 30]));
+    // The logo (a picture) keeps its colours: every pixel of them.
+    let count = |page: &Page, rgb: [u8; 3]| {
+        pixels(page)
+            .chunks_exact(4)
+            .filter(|p| p[..3] == rgb)
+            .count()
+    };
+    for colour in [[20, 70, 140], [240, 180, 30]] {
+        let light = count(&page, colour);
+        assert!(light > 100, "{light} logo pixels of {colour:?} at {scale}x");
+        assert_eq!(count(&dark, colour), light, "{colour:?} at {scale}x");
+    }
     // The green of "+4.2%" stays a green.
     let greens = pixels(&dark)
         .chunks_exact(4)
@@ -393,7 +417,7 @@ fn a_darkened_page_turns_light_to_dark_and_leaves_pictures_alone() {
             g > 120 && g > r + 40 && g > b + 40
         })
         .count();
-    assert!(greens > 10, "{greens} green pixels");
+    assert!(greens > 10, "{greens} green pixels at {scale}x");
 }
 
 /// At the window's scale factor (a high-density screen), the page is the same page: laid out in

@@ -39,30 +39,8 @@ entra() { # method path [json]
   curl -fsS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "http://127.0.0.30:9000$2" >/dev/null
 }
 
-open_window() { # home locale log
-  TAYORI_HOME="$1" LANG="$2" LC_ALL="$2" "$BIN" >"$3" 2>&1 &
-  APP=$!
-  WIN=""
-  for _ in $(seq 150); do
-    WIN=$(xdotool search --onlyvisible --name 'Tayori' 2>/dev/null | head -1 || true)
-    [ -n "$WIN" ] && break
-    kill -0 "$APP" 2>/dev/null || { cat "$3" >&2; fail "the window did not open"; }
-    sleep 0.2
-  done
-  [ -n "$WIN" ] || fail "no Tayori window appeared"
-  xdotool windowfocus --sync "$WIN" 2>/dev/null || xdotool windowfocus "$WIN" || true
-  sleep 1.5
-}
-
-close_window() {
-  kill "$APP" 2>/dev/null || true
-  wait "$APP" 2>/dev/null || true
-  APP=""
-  for _ in $(seq 50); do
-    xwininfo -root -tree 2>/dev/null | grep -q 'Tayori' || break
-    sleep 0.1
-  done
-}
+# shellcheck source=tests/gui-window.sh
+. tests/gui-window.sh
 
 # Clicks the middle of the window's primary (filled) button, found on the screen as the largest
 # area of the primary colour (the step markers share the colour but are small).
@@ -99,6 +77,8 @@ wizard() { # tag locale upn
   export BROWSER="env TAYORI_DNS_SERVER=127.0.0.1:10053 BROWSER_DRIVER_ADMIN_APPROVAL=return BROWSER_DRIVER_PAGE_OUT=$WORK/page-$tag.html python3 $ROOT/tests/browser-driver.py $upn ${upn%@*}-entra-secret"
   local log="$OUT/wizard-admin-consent-xvfb-$tag.log"
   open_window "$home" "$locale" "$log"
+  focus_window
+  sleep 1.5
   xdotool type --delay 20 "$upn"
   xdotool key Return
   sleep 3 # discovery (the known-providers table and AutoDiscover in the rig answer at once)
@@ -132,6 +112,8 @@ settings() { # tag locale upn
   entra DELETE "/tenants/contoso.test/grants/$TAYORI_MS"
   local log="$OUT/settings-admin-consent-xvfb-$tag.log"
   open_window "$home" "$locale" "$log"
+  focus_window
+  sleep 1.5
   # The window's own sync refreshes the token and is refused for consent: the account records it.
   for i in $(seq 150); do
     grep -qs "AADSTS65001" "$home/config/accounts.toml" && break

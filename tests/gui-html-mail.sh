@@ -43,6 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/gui-window.sh
+. tests/gui-window.sh
 
 DISPLAY_NUM=120
 while [ -e "/tmp/.X$DISPLAY_NUM-lock" ] || [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; do
@@ -71,29 +73,14 @@ shot() { # scale
   local scale=$1 log="$OUT/html-mail-$1x.log" png="$OUT/html-mail-$1x.png"
   # The same logical window each time (the window remembers its place when it closes).
   rm -f "$home"/data/window.toml
-  TAYORI_HOME="$home" LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8 WINIT_X11_SCALE_FACTOR="$scale" "$BIN" >"$log" 2>&1 &
-  APP=$!
-  local win=""
-  for _ in $(seq 150); do
-    win=$(xdotool search --name 'Tayori' 2>/dev/null | head -1 || true)
-    [ -n "$win" ] && break
-    kill -0 "$APP" 2>/dev/null || { cat "$log" >&2; fail "the window did not open (${scale}x)"; }
-    sleep 0.2
-  done
-  [ -n "$win" ] || fail "no Tayori window appeared (${scale}x)"
+  open_window "$home" en_US.UTF-8 "$log" WINIT_X11_SCALE_FACTOR="$scale"
   sleep 2
-  xdotool windowfocus --sync "$win" 2>/dev/null || xdotool windowfocus "$win" || true
+  focus_window
   sleep 0.5
   xdotool key j
   sleep 3
-  import -window "$win" "$png"
-  kill "$APP" 2>/dev/null || true
-  wait "$APP" 2>/dev/null || true
-  APP=""
-  for _ in $(seq 50); do
-    xwininfo -root -tree 2>/dev/null | grep -q 'Tayori' || break
-    sleep 0.1
-  done
+  import -window "$WIN" "$png"
+  close_window
   local w=$((PAGE[0] * scale)) h=$((PAGE[1] * scale)) x=$((PAGE[2] * scale)) y=$((PAGE[3] * scale))
   convert "$png" -crop "${w}x${h}+${x}+${y}" +repage "$OUT/html-mail-$scale-page.png"
   echo "window at ${scale}x: $png, $(identify -format '%wx%h' "$png")"

@@ -38,6 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/gui-window.sh
+. tests/gui-window.sh
 
 # The parts of the screen to compare, per language ($tag_row, $tag_subject, $tag_body).
 # shellcheck source=/dev/null
@@ -55,30 +57,15 @@ shot() { # tag locale
   TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" sync >"$WORK/sync.log" 2>&1 ||
     { cat "$WORK/sync.log" >&2; fail "tayori sync ($tag)"; }
 
-  TAYORI_HOME="$home" LANG="$locale" LC_ALL="$locale" "$BIN" >"$log" 2>&1 &
-  APP=$!
-  local win=""
-  for _ in $(seq 150); do
-    win=$(xdotool search --name 'Tayori' 2>/dev/null | head -1 || true)
-    [ -n "$win" ] && break
-    kill -0 "$APP" 2>/dev/null || { cat "$log" >&2; fail "the window did not open ($tag)"; }
-    sleep 0.2
-  done
-  [ -n "$win" ] || fail "no Tayori window appeared ($tag)"
+  open_window "$home" "$locale" "$log"
   sleep 2
-  xdotool windowfocus --sync "$win" 2>/dev/null || xdotool windowfocus "$win" || true
+  focus_window
   sleep 0.5
   xdotool key j
   sleep 2
   local png="$OUT/japanese-text-$tag.png"
   import -window root "$png"
-  kill "$APP" 2>/dev/null || true
-  wait "$APP" 2>/dev/null || true
-  APP=""
-  for _ in $(seq 50); do
-    xwininfo -root -tree 2>/dev/null | grep -q 'Tayori' || break
-    sleep 0.1
-  done
+  close_window
 
   local part geometry cut ref pixels differing permille
   for part in row subject body; do

@@ -45,6 +45,8 @@ for i in $(seq 100); do
 done
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/gui-window.sh
+. tests/gui-window.sh
 
 populated() { # tag locale sender subject expected-summary
   local tag=$1 locale=$2 sender=$3 subject=$4 summary=$5
@@ -62,16 +64,7 @@ populated() { # tag locale sender subject expected-summary
     "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'inbox'")
   [ "$stored" = "$seeded" ] || fail "the store holds $stored inbox messages, the server $seeded ($tag)"
 
-  TAYORI_HOME="$home" LANG="$locale" LC_ALL="$locale" "$BIN" >"$log" 2>&1 &
-  APP=$!
-  local win=""
-  for _ in $(seq 150); do
-    win=$(xdotool search --name 'Tayori' 2>/dev/null | head -1 || true)
-    [ -n "$win" ] && break
-    kill -0 "$APP" 2>/dev/null || { cat "$log" >&2; fail "the window did not open ($tag)"; }
-    sleep 0.2
-  done
-  [ -n "$win" ] || fail "no Tayori window appeared ($tag)"
+  open_window "$home" "$locale" "$log"
   # The window's own engine has signed in (from the keyring) and is waiting for new mail.
   for i in $(seq 150); do
     grep -qs "IMAP connection ready for sync" "$home"/data/logs/* && break
@@ -95,18 +88,12 @@ populated() { # tag locale sender subject expected-summary
   echo "notification ($tag): \"$summary\" / \"$subject\""
 
   # Select the newest message with the keyboard, as a person would.
-  xdotool windowfocus --sync "$win" 2>/dev/null || xdotool windowfocus "$win" || true
+  focus_window
   sleep 0.5
   xdotool key j
   sleep 2
   import -window root "$OUT/mailbox-populated-$tag.png"
-  kill "$APP" 2>/dev/null || true
-  wait "$APP" 2>/dev/null || true
-  APP=""
-  for _ in $(seq 50); do
-    xwininfo -root -tree 2>/dev/null | grep -q 'Tayori' || break
-    sleep 0.1
-  done
+  close_window
   local colours
   colours=$(identify -format '%k' "$OUT/mailbox-populated-$tag.png")
   [ "$colours" -ge 16 ] || fail "the populated $tag screenshot has only $colours colours"

@@ -62,12 +62,7 @@ done
 seeded=$(python3 tests/gui-mailbox.py only "$ADDR" "$MESSAGE")
 [ "$seeded" = 1 ] || fail "the INBOX holds $seeded messages, not 1"
 home="$WORK/home"
-mkdir -p "$home"
-printf '%s\n' "s10-app-password" |
-  TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" account add "$ADDR" --auth password >"$WORK/add.log" 2>&1 ||
-  { cat "$WORK/add.log" >&2; fail "account add"; }
-TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" sync >"$WORK/sync.log" 2>&1 ||
-  { cat "$WORK/sync.log" >&2; fail "tayori sync"; }
+synced_home "$home" "$ADDR"
 
 shot() { # scale
   local scale=$1 log="$OUT/html-mail-$1x.log" png="$OUT/html-mail-$1x.png"

@@ -47,15 +47,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 shot() { # tag locale
   local tag=$1 locale=$2 home="$WORK/$1" log="$OUT/japanese-text-$1.log"
-  mkdir -p "$home"
   local seeded
   seeded=$(python3 tests/gui-mailbox.py japanese "$ADDR")
   [ "$seeded" = 1 ] || fail "the INBOX holds $seeded messages, not 1 ($tag)"
-  printf '%s\n' "s12-app-password" |
-    TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" account add "$ADDR" --auth password >"$WORK/add.log" 2>&1 ||
-    { cat "$WORK/add.log" >&2; fail "account add ($tag)"; }
-  TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" sync >"$WORK/sync.log" 2>&1 ||
-    { cat "$WORK/sync.log" >&2; fail "tayori sync ($tag)"; }
+  synced_home "$home" "$ADDR"
 
   open_window "$home" "$locale" "$log"
   sleep 2

@@ -51,15 +51,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 populated() { # tag locale sender subject expected-summary
   local tag=$1 locale=$2 sender=$3 subject=$4 summary=$5
   local home="$WORK/$tag" log="$OUT/mailbox-populated-$tag.log"
-  mkdir -p "$home"
   dunstctl close-all 2>/dev/null || true # the previous language's popup off the screenshot
   local seeded stored
   seeded=$(python3 tests/gui-mailbox.py seed "$ADDR")
-  printf '%s\n' "s15-app-password" |
-    TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" account add "$ADDR" --auth password >"$WORK/add.log" 2>&1 ||
-    { cat "$WORK/add.log" >&2; fail "account add ($tag)"; }
-  TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" sync >"$WORK/sync.log" 2>&1 ||
-    { cat "$WORK/sync.log" >&2; fail "tayori sync ($tag)"; }
+  synced_home "$home" "$ADDR"
   stored=$(sqlite3 "$home/data/mail.sqlite3" \
     "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'inbox'")
   [ "$stored" = "$seeded" ] || fail "the store holds $stored inbox messages, the server $seeded ($tag)"

@@ -1,7 +1,18 @@
 # shellcheck shell=bash
-# Sourced by the tests/gui-*.sh scripts that drive the real window under Xvfb: open it and wait
-# until it is shown, focus it, close it and wait until it is gone. Needs $BIN and a `fail` function;
-# sets APP (the program's process) and WIN (its window). A trap in the caller kills $APP on failure.
+# Sourced by the tests/gui-*.sh scripts that drive the real window under Xvfb: a home holding a rig
+# user's synced mail; open the window and wait until it is shown, focus it, close it and wait until
+# it is gone. Needs $BIN, $WORK (a scratch folder) and a `fail` function; sets APP (the program's
+# process) and WIN (its window). A trap in the caller kills $APP on failure.
+
+synced_home() { # home address: the rig user added with its app password, its mail synced into home
+  local home=$1 address=$2
+  mkdir -p "$home"
+  printf '%s\n' "${address%@*}-app-password" |
+    TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" account add "$address" --auth password >"$WORK/add.log" 2>&1 ||
+    { cat "$WORK/add.log" >&2; fail "account add $address"; }
+  TAYORI_HOME="$home" LANG=en_US.UTF-8 "$BIN" sync >"$WORK/sync.log" 2>&1 ||
+    { cat "$WORK/sync.log" >&2; fail "tayori sync $address"; }
+}
 
 open_window() { # home locale log [NAME=value …: more environment for the program]
   local home=$1 locale=$2 log=$3

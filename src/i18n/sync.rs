@@ -14,6 +14,16 @@ catalog! {
             ja: "同期しました。検索インデックスを作成中 {done} / {total}",
         }
         SyncUpToDate { en: "Up to date", ja: "最新の状態です" }
+        /// The last pass synced every folder but those the server refused to open.
+        SyncUpToDateExcept {
+            en: "Up to date, except {folders}: the server would not open it",
+            ja: "最新の状態です（{folders} はサーバーが開けませんでした）",
+        }
+        /// Beside a folder the server refused to open, on hover.
+        FolderRefusedTip {
+            en: "The server would not open this folder: {reason}. The other folders are up to date; Tayori tries again at the next sync.",
+            ja: "サーバーがこのフォルダーを開けませんでした: {reason}。ほかのフォルダーは最新の状態です。次の同期でもう一度試します。",
+        }
         /// Account settings: which way the account is read, and why.
         ReadsViaImap {
             en: "Reads mail through the IMAP server {server}.",

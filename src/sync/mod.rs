@@ -324,13 +324,21 @@ pub struct RefusedFolder {
     pub reason: String,
 }
 
+impl RefusedFolder {
+    /// The folder's name as a person reads it (IMAP's modified UTF-7 decoded).
+    pub fn name(&self) -> String {
+        decode_mailbox_name(&self.folder)
+    }
+}
+
 impl std::fmt::Display for RefusedFolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "the server refused to open the folder {}: {}. The other folders are up to date; the next sync tries it again",
-            decode_mailbox_name(&self.folder),
-            self.reason
+            self.name(),
+            // The server's words often end with a full stop of their own.
+            self.reason.trim_end_matches('.')
         )
     }
 }

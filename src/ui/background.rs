@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use iced::Subscription;
 use tayori::account::{Account, Accounts};
 use tayori::config::Paths;
-use tayori::sync::SyncEvent;
+use tayori::sync::{RefusedFolder, SyncEvent};
 
 use super::context::Context;
 use super::{outbox, sync};
@@ -29,6 +29,9 @@ pub struct Background {
     wakers: HashMap<String, sync::Waker>,
     /// What each account's engine said last.
     sync: BTreeMap<String, sync::Update>,
+    /// The folders the server refused to open in each account's last pass (the others were
+    /// synced): kept past the events that follow, until a pass opens them.
+    refused: HashMap<String, Vec<RefusedFolder>>,
     /// What waits in the outbox, and the panel that shows it.
     pub outbox: outbox::View,
 }
@@ -63,6 +66,7 @@ impl Background {
         self.restarts.retain(|email, _| kept(email));
         self.wakers.retain(|email, _| kept(email));
         self.sync.retain(|email, _| kept(email));
+        self.refused.retain(|email, _| kept(email));
         self.accounts = accounts;
         self.problem = problem;
     }
@@ -78,6 +82,11 @@ impl Background {
     /// What each account's engine said last, by address.
     pub fn sync(&self) -> &BTreeMap<String, sync::Update> {
         &self.sync
+    }
+
+    /// The folders of `email` the server refused to open in its engine's last pass.
+    pub fn refused(&self, email: &str) -> &[RefusedFolder] {
+        self.refused.get(email).map_or(&[], Vec::as_slice)
     }
 
     /// Whether the engine of this account runs and can be woken.
@@ -128,6 +137,15 @@ impl Background {
             account.needs_sign_in = Some(error.clone());
             // The engine stops; the next one (after signing in again) hands back a new waker.
             self.wakers.remove(&email);
+        }
+        // Each pass looks at every folder, so its summary replaces what the one before found.
+        if let sync::Update::Event(SyncEvent::Finished(summary)) = &update {
+            if summary.refused_folders.is_empty() {
+                self.refused.remove(&email);
+            } else {
+                self.refused
+                    .insert(email.clone(), summary.refused_folders.clone());
+            }
         }
         let event = match &update {
             sync::Update::Event(event) => Some(event.clone()),

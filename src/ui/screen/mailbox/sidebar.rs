@@ -7,6 +7,7 @@ use tayori::i18n::{Lang, Text};
 use tayori::store::{Folder, FolderRole};
 
 use super::{Message, Source, State};
+use crate::ui::background::Background;
 use crate::ui::style;
 
 pub fn role_text(role: FolderRole) -> Text {
@@ -53,12 +54,15 @@ fn folder_name(folder: &Folder, lang: Lang) -> String {
     }
 }
 
+/// One line of the sidebar. `refused`: why the server would not open the folder in the last
+/// sync, shown on hover over a mark after its name.
 fn entry<'a>(
     glyph: &'a str,
     name: String,
     unread: u32,
     depth: usize,
     selected: bool,
+    refused: Option<String>,
     on_press: Message,
 ) -> Element<'a, Message> {
     let mut line = row![
@@ -72,6 +76,16 @@ fn entry<'a>(
     ]
     .spacing(6)
     .align_y(Center);
+    if let Some(why) = refused {
+        line = line.push(iced::widget::tooltip(
+            text("⚠").size(style::SMALL).style(style::danger),
+            container(text(why).size(style::TINY))
+                .padding([3, 8])
+                .max_width(320)
+                .style(style::inset),
+            iced::widget::tooltip::Position::Right,
+        ));
+    }
     if unread > 0 {
         line = line.push(
             container(
@@ -99,7 +113,21 @@ fn entry<'a>(
         .into()
 }
 
-pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
+/// Why the server would not open `folder` in its account's last sync, in words for the person.
+pub fn refused_because(background: &Background, folder: &Folder, lang: Lang) -> Option<String> {
+    background
+        .refused(&folder.account)
+        .iter()
+        .find(|refused| refused.folder == folder.name)
+        .map(|refused| {
+            tayori::i18n::fill(
+                lang.text(Text::FolderRefusedTip),
+                &[("reason", refused.reason.trim_end_matches('.'))],
+            )
+        })
+}
+
+pub fn view<'a>(state: &'a State, lang: Lang, background: &'a Background) -> Element<'a, Message> {
     let selected = state.list.source;
     let folders = state.folders();
     let inbox_unread: u32 = folders
@@ -113,6 +141,7 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
         inbox_unread,
         0,
         selected == Source::Unified,
+        None,
         Message::Select(Source::Unified),
     )]
     .spacing(2);
@@ -148,6 +177,7 @@ pub fn view<'a>(state: &'a State, lang: Lang) -> Element<'a, Message> {
                 folder.unread,
                 depth,
                 selected == Source::Folder(folder.id),
+                refused_because(background, folder, lang),
                 Message::Select(Source::Folder(folder.id)),
             ));
         }

@@ -64,9 +64,25 @@ pub fn window<'a>(
             .style(style::problem),
         );
     }
+    // The folder shown is one the server would not open in the last sync: what the list shows
+    // is what the store kept, and the line says why it may be behind.
+    if let Source::Folder(id) = state.list.source
+        && let Some(why) = state
+            .folders()
+            .iter()
+            .find(|folder| folder.id == id)
+            .and_then(|folder| sidebar::refused_because(background, folder, lang))
+    {
+        middle = middle.push(
+            container(text(why).size(style::SMALL))
+                .padding([8, 12])
+                .width(Fill)
+                .style(style::problem),
+        );
+    }
     middle = middle.push(list::view(&state.list, lang).map(Message::List));
     let panes = row![
-        sidebar::view(state, lang),
+        sidebar::view(state, lang, background),
         rule::vertical(1),
         container(middle).width(FillPortion(2)).height(Fill),
         rule::vertical(1),
@@ -261,7 +277,20 @@ pub fn sync_line(background: &Background, lang: Lang) -> Option<String> {
                 SyncEvent::Finished(_)
                 | SyncEvent::Idle
                 | SyncEvent::NewMail { .. }
-                | SyncEvent::IndexComplete { .. } => lang.text(Text::SyncUpToDate).to_owned(),
+                | SyncEvent::IndexComplete { .. } => {
+                    match background.refused(email).split_first() {
+                        None => lang.text(Text::SyncUpToDate).to_owned(),
+                        Some((first, rest)) => {
+                            let folders = rest.iter().fold(first.name(), |names, refused| {
+                                names + ", " + &refused.name()
+                            });
+                            fill(
+                                lang.text(Text::SyncUpToDateExcept),
+                                &[("folders", &folders)],
+                            )
+                        }
+                    }
+                }
                 SyncEvent::ReadingThroughGraph { .. } => {
                     fill(lang.text(Text::ReadViaGraphNotice), &[("account", email)])
                 }

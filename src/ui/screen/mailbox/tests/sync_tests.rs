@@ -343,3 +343,174 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
     println!("F5 fetched the Archive message in {took:?}");
     let _ = person.runtime.block_on(session.logout());
 }
+
+/// A folder the server will not open (its administrator took it away, or it is damaged) costs
+/// that folder alone, and the window says so where the person looks: the status line names it,
+/// the sidebar marks it, and its list says why it may be behind, in the server's words. The next
+/// pass that opens it (F5, once the server lets it) takes all of that away. The real engine
+/// against the rig's Exchange-shaped profile, where the refusal comes at SELECT.
+#[test]
+fn a_folder_the_server_will_not_open_is_marked_until_a_sync_opens_it() {
+    use std::os::unix::fs::PermissionsExt;
+    struct Reopen(std::path::PathBuf);
+    impl Drop for Reopen {
+        fn drop(&mut self) {
+            let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    let email = "s09@example.test";
+    let lang = Lang::En;
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let context = rig_context(&paths);
+    let mut s09 = rig_account(email);
+    // As a person would enter the server by hand: the profile without LIST-STATUS.
+    s09.imap.host = "exchange.example.test".into();
+    tayori::account::Accounts::new(&paths)
+        .upsert(s09.clone())
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let net = tayori::net::Net::from_settings(&context.settings).unwrap();
+    let _turn = testing::take_turn();
+    save_app_password(&runtime, email, "s09-app-password");
+    let mut session = runtime.block_on(async {
+        let mut session = testing::empty_rig_inbox(&net.dns, &s09).await;
+        let _ = session.create("Projects").await;
+        session
+            .append(
+                "INBOX",
+                None,
+                None,
+                &message(1, chrono::Utc::now().timestamp(), true),
+            )
+            .await
+            .unwrap();
+        session
+    });
+    // The server stops letting the mailbox's owner open Projects.
+    let state = std::env::var_os("TAYORI_RIG_STATE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rig"));
+    let projects = Reopen(state.join("mail/example.test/s09/Maildir/.Projects"));
+    std::fs::set_permissions(&projects.0, std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    let mut person = window(context.clone(), lang, runtime);
+    person.running.push(
+        sync::run_for_test(sync::Key {
+            account: s09,
+            context,
+            restart: 0,
+        })
+        .map(|(email, update)| AppMessage::Background(Report::Sync(email, update)))
+        .boxed(),
+    );
+    let wait_for = |person: &mut Window, what: &str, done: &dyn Fn(&Window) -> bool| {
+        let started = Instant::now();
+        while !done(person) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{what}: not within 30 s"
+            );
+            let next = person.runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), person.running.next()).await
+            });
+            if let Ok(Some(message)) = next {
+                person.apply(message);
+            }
+        }
+    };
+    let up_to_date = |p: &Window| {
+        p.state.background().is_awake(email)
+            && matches!(
+                p.state.background().sync().get(email),
+                Some(sync::Update::Event(
+                    tayori::sync::SyncEvent::Finished(_)
+                        | tayori::sync::SyncEvent::Idle
+                        | tayori::sync::SyncEvent::IndexComplete { .. }
+                ))
+            )
+    };
+    // The engine's stream never ends (it waits in IDLE): the window's work is run by `wait_for`,
+    // never by `settle`.
+    wait_for(&mut person, "the first pass", &|p| {
+        up_to_date(p) && p.main_window().list.row(0).is_some()
+    });
+
+    let refused = person.state.background().refused(email).to_vec();
+    assert_eq!(
+        refused
+            .iter()
+            .map(|r| r.folder.as_str())
+            .collect::<Vec<_>>(),
+        ["Projects"],
+        "{refused:?}"
+    );
+    assert_eq!(
+        person.sync_line(lang).as_deref(),
+        Some("s09@example.test: Up to date, except Projects: the server would not open it")
+    );
+    // The inbox was synced all the same.
+    assert!(person.main_window().list.row(0).is_some());
+    assert!(
+        view::sync_line(person.state.background(), Lang::Ja).is_some_and(
+            |line| line.ends_with("最新の状態です（Projects はサーバーが開けませんでした）")
+        ),
+        "the status line in Japanese"
+    );
+    let why = fill(
+        lang.text(Text::FolderRefusedTip),
+        &[("reason", refused[0].reason.trim_end_matches('.'))],
+    );
+    assert!(!why.contains(".."), "{why}");
+    assert!(
+        !refused[0].reason.is_empty() && !person.sees(&why),
+        "the reason is shown with the folder, not over the inbox"
+    );
+    // The sidebar marks the folder; opening it shows why it may be behind.
+    let projects_id = person
+        .main_window()
+        .folders()
+        .iter()
+        .find(|f| f.account == email && f.name == "Projects")
+        .map(|f| f.id)
+        .expect("Projects is in the sidebar: the server lists it");
+    assert!(
+        sidebar::refused_because(
+            person.state.background(),
+            person
+                .main_window()
+                .folders()
+                .iter()
+                .find(|f| f.id == projects_id)
+                .unwrap(),
+            lang
+        )
+        .is_some_and(|tip| tip == why)
+    );
+    person.click("Projects");
+    wait_for(&mut person, "the list of Projects", &|p| {
+        p.main_window().list.source == Source::Folder(projects_id)
+            && !p.sees(lang.text(Text::Loading))
+    });
+    assert!(person.sees(&why), "the list of Projects says: {why}");
+    person.picture("mailbox-folder-refused-en", &iced::Theme::Light);
+
+    // Mended on the server: F5, and the next pass opens it; the marks go.
+    drop(projects);
+    person.apply(testing::main_window_key(iced::keyboard::Key::Named(
+        iced::keyboard::key::Named::F5,
+    )));
+    wait_for(&mut person, "a pass that opens Projects", &|p| {
+        p.state.background().refused(email).is_empty() && up_to_date(p)
+    });
+    assert_eq!(
+        person.sync_line(lang).as_deref(),
+        Some("s09@example.test: Up to date")
+    );
+    assert!(!person.sees(&why), "the line over the list went");
+    let _ = person.runtime.block_on(session.logout());
+}

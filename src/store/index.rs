@@ -21,9 +21,12 @@ use super::{Store, StoreError, sqlite};
 /// bytes are stored but not yet decoded and indexed (shown as downloaded: it can be read).
 pub(super) const STORED: i64 = 4;
 /// How many messages are decoded and written at a time: a transaction short enough that the sync
-/// and the window, which write to the same store, never wait long for it.
+/// and the window, which write to the same store, never wait long for it. Up to three batches are
+/// held at once (one read and decoded, one waiting, one written), with their decoded parts: at
+/// 4 MB a batch, indexing mail with attachments was the peak of a first sync's memory (63–66 MB
+/// against 58–61 MB at 2 MB, `benches/sync.sh` with `MAIL=realistic`), and no faster.
 const BATCH_COUNT: usize = 100;
-const BATCH_BYTES: usize = 4 * 1024 * 1024;
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
 /// How many messages' header fields are indexed at a time (they are short).
 const HEADER_BATCH_COUNT: i64 = 1000;
 

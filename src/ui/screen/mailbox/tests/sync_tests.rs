@@ -248,45 +248,9 @@ fn changes_made_in_the_window_reach_the_server_at_once() {
     });
 
     let mut person = window(context.clone(), Lang::En, runtime);
-    // The engine runs as the subscription runs it, its updates fed to the window.
-    person.running.push(
-        sync::run_for_test(sync::Key {
-            account: s13,
-            context,
-            restart: 0,
-        })
-        .map(|(email, update)| AppMessage::Background(Report::Sync(email, update)))
-        .boxed(),
-    );
-    let wait_for = |person: &mut Window, what: &str, done: &mut dyn FnMut(&mut Window) -> bool| {
-        let started = Instant::now();
-        while !done(person) {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{what}: not within 20 s"
-            );
-            let next = person.runtime.block_on(async {
-                tokio::time::timeout(Duration::from_millis(200), person.running.next()).await
-            });
-            if let Ok(Some(message)) = next {
-                person.apply(message);
-            }
-        }
-        started.elapsed()
-    };
-    // The first pass is over once the engine reported it finished. The search index is built
-    // beside IDLE, so its last report may come before or after `Idle` (on a slow machine, after).
+    run_engine(&mut person, s13, context);
     wait_for(&mut person, "the first pass", &mut |p| {
-        p.state.background().is_awake(email)
-            && p.main_window().list.row(0).is_some()
-            && matches!(
-                p.state.background().sync().get(email),
-                Some(sync::Update::Event(
-                    tayori::sync::SyncEvent::Finished(_)
-                        | tayori::sync::SyncEvent::Idle
-                        | tayori::sync::SyncEvent::IndexComplete { .. }
-                ))
-            )
+        at_rest(p, email) && p.main_window().list.row(0).is_some()
     });
 
     let server_flags = |person: &mut Window, session: &mut tayori::imap::Session| {
@@ -399,45 +363,9 @@ fn a_folder_the_server_will_not_open_is_marked_until_a_sync_opens_it() {
     std::fs::set_permissions(&projects.0, std::fs::Permissions::from_mode(0o000)).unwrap();
 
     let mut person = window(context.clone(), lang, runtime);
-    person.running.push(
-        sync::run_for_test(sync::Key {
-            account: s09,
-            context,
-            restart: 0,
-        })
-        .map(|(email, update)| AppMessage::Background(Report::Sync(email, update)))
-        .boxed(),
-    );
-    let wait_for = |person: &mut Window, what: &str, done: &dyn Fn(&Window) -> bool| {
-        let started = Instant::now();
-        while !done(person) {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{what}: not within 30 s"
-            );
-            let next = person.runtime.block_on(async {
-                tokio::time::timeout(Duration::from_millis(200), person.running.next()).await
-            });
-            if let Ok(Some(message)) = next {
-                person.apply(message);
-            }
-        }
-    };
-    let up_to_date = |p: &Window| {
-        p.state.background().is_awake(email)
-            && matches!(
-                p.state.background().sync().get(email),
-                Some(sync::Update::Event(
-                    tayori::sync::SyncEvent::Finished(_)
-                        | tayori::sync::SyncEvent::Idle
-                        | tayori::sync::SyncEvent::IndexComplete { .. }
-                ))
-            )
-    };
-    // The engine's stream never ends (it waits in IDLE): the window's work is run by `wait_for`,
-    // never by `settle`.
-    wait_for(&mut person, "the first pass", &|p| {
-        up_to_date(p) && p.main_window().list.row(0).is_some()
+    run_engine(&mut person, s09, context);
+    wait_for(&mut person, "the first pass", &mut |p| {
+        at_rest(p, email) && p.main_window().list.row(0).is_some()
     });
 
     let refused = person.state.background().refused(email).to_vec();
@@ -492,7 +420,7 @@ fn a_folder_the_server_will_not_open_is_marked_until_a_sync_opens_it() {
         .is_some_and(|tip| tip == why)
     );
     person.click("Projects");
-    wait_for(&mut person, "the list of Projects", &|p| {
+    wait_for(&mut person, "the list of Projects", &mut |p| {
         p.main_window().list.source == Source::Folder(projects_id)
             && !p.sees(lang.text(Text::Loading))
     });
@@ -504,8 +432,8 @@ fn a_folder_the_server_will_not_open_is_marked_until_a_sync_opens_it() {
     person.apply(testing::main_window_key(iced::keyboard::Key::Named(
         iced::keyboard::key::Named::F5,
     )));
-    wait_for(&mut person, "a pass that opens Projects", &|p| {
-        p.state.background().refused(email).is_empty() && up_to_date(p)
+    wait_for(&mut person, "a pass that opens Projects", &mut |p| {
+        p.state.background().refused(email).is_empty() && at_rest(p, email)
     });
     assert_eq!(
         person.sync_line(lang).as_deref(),
@@ -513,4 +441,56 @@ fn a_folder_the_server_will_not_open_is_marked_until_a_sync_opens_it() {
     );
     assert!(!person.sees(&why), "the line over the list went");
     let _ = person.runtime.block_on(session.logout());
+}
+
+/// Runs `account`'s engine as the application's subscription runs it, its updates fed to the
+/// window. Its stream never ends (it waits in IDLE), so the window's work is then run by
+/// [`wait_for`], never by `settle`.
+fn run_engine(person: &mut Window, account: tayori::account::Account, context: Context) {
+    person.running.push(
+        sync::run_for_test(sync::Key {
+            account,
+            context,
+            restart: 0,
+        })
+        .map(|(email, update)| AppMessage::Background(Report::Sync(email, update)))
+        .boxed(),
+    );
+}
+
+/// Runs the window's work (the engine's updates among it) until `done`, for at most 30 s; returns
+/// how long that took.
+fn wait_for(
+    person: &mut Window,
+    what: &str,
+    done: &mut dyn FnMut(&mut Window) -> bool,
+) -> Duration {
+    let started = Instant::now();
+    while !done(person) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what}: not within 30 s"
+        );
+        let next = person.runtime.block_on(async {
+            tokio::time::timeout(Duration::from_millis(200), person.running.next()).await
+        });
+        if let Ok(Some(message)) = next {
+            person.apply(message);
+        }
+    }
+    started.elapsed()
+}
+
+/// Whether `email`'s engine finished a pass and rests. The search index is built beside IDLE, so
+/// its last report may come before or after `Idle` (on a slow machine, after).
+fn at_rest(person: &Window, email: &str) -> bool {
+    person.state.background().is_awake(email)
+        && matches!(
+            person.state.background().sync().get(email),
+            Some(sync::Update::Event(
+                tayori::sync::SyncEvent::Finished(_)
+                    | tayori::sync::SyncEvent::Idle
+                    | tayori::sync::SyncEvent::IndexComplete { .. }
+            ))
+        )
 }

@@ -329,6 +329,12 @@ impl RefusedFolder {
     pub fn name(&self) -> String {
         decode_mailbox_name(&self.folder)
     }
+
+    /// The server's words, to be followed by a sentence of Tayori's: without their own full stop,
+    /// which they often end with.
+    pub fn server_words(&self) -> &str {
+        self.reason.trim_end_matches('.')
+    }
 }
 
 impl std::fmt::Display for RefusedFolder {
@@ -337,8 +343,7 @@ impl std::fmt::Display for RefusedFolder {
             f,
             "the server refused to open the folder {}: {}. The other folders are up to date; the next sync tries it again",
             self.name(),
-            // The server's words often end with a full stop of their own.
-            self.reason.trim_end_matches('.')
+            self.server_words()
         )
     }
 }

@@ -122,7 +122,7 @@ pub fn refused_because(background: &Background, folder: &Folder, lang: Lang) -> 
         .map(|refused| {
             tayori::i18n::fill(
                 lang.text(Text::FolderRefusedTip),
-                &[("reason", refused.reason.trim_end_matches('.'))],
+                &[("reason", refused.server_words())],
             )
         })
 }

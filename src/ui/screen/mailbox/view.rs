@@ -23,6 +23,15 @@ fn notice<'a>(content: Element<'a, Message>) -> Element<'a, Message> {
         .into()
 }
 
+/// A line over the list that says what is wrong and what it costs.
+fn problem_line<'a>(words: String) -> Element<'a, Message> {
+    container(text(words).size(style::SMALL))
+        .padding([8, 12])
+        .width(Fill)
+        .style(style::problem)
+        .into()
+}
+
 pub fn window<'a>(
     state: &'a State,
     background: &'a Background,
@@ -51,18 +60,10 @@ pub fn window<'a>(
         state.store_problem.as_ref().map(|p| p.detail.as_str()),
     ];
     for problem in problems.into_iter().flatten() {
-        middle = middle.push(
-            container(
-                text(fill(
-                    lang.text(Text::StoreUnavailable),
-                    &[("detail", problem)],
-                ))
-                .size(style::SMALL),
-            )
-            .padding([8, 12])
-            .width(Fill)
-            .style(style::problem),
-        );
+        middle = middle.push(problem_line(fill(
+            lang.text(Text::StoreUnavailable),
+            &[("detail", problem)],
+        )));
     }
     // The folder shown is one the server would not open in the last sync: what the list shows
     // is what the store kept, and the line says why it may be behind.
@@ -73,12 +74,7 @@ pub fn window<'a>(
             .find(|folder| folder.id == id)
             .and_then(|folder| sidebar::refused_because(background, folder, lang))
     {
-        middle = middle.push(
-            container(text(why).size(style::SMALL))
-                .padding([8, 12])
-                .width(Fill)
-                .style(style::problem),
-        );
+        middle = middle.push(problem_line(why));
     }
     middle = middle.push(list::view(&state.list, lang).map(Message::List));
     let panes = row![

@@ -391,7 +391,7 @@ fn a_folder_the_server_will_not_open_is_marked_until_a_sync_opens_it() {
     );
     let why = fill(
         lang.text(Text::FolderRefusedTip),
-        &[("reason", refused[0].reason.trim_end_matches('.'))],
+        &[("reason", refused[0].server_words())],
     );
     assert!(!why.contains(".."), "{why}");
     assert!(

@@ -83,7 +83,6 @@ pub struct InlineImage {
 /// missing images, so a hostile message cannot make the reader hold gigabytes.
 pub const INLINE_IMAGES_MAX: usize = 32 << 20;
 
-/// The message's parts with a Content-ID and an image type, in order, within the cap.
 /// A Content-ID as `cid:` URLs name it: without white space and angle brackets.
 fn bare_content_id(id: &str) -> String {
     id.trim()
@@ -92,6 +91,7 @@ fn bare_content_id(id: &str) -> String {
         .to_owned()
 }
 
+/// The message's parts with a Content-ID and an image type, in order, within the cap.
 fn inline_images(message: &mail_parser::Message<'_>) -> Vec<InlineImage> {
     let mut total = 0usize;
     let mut images = Vec::new();

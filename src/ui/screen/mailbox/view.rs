@@ -274,17 +274,15 @@ pub fn sync_line(background: &Background, lang: Lang) -> Option<String> {
                 | SyncEvent::Idle
                 | SyncEvent::NewMail { .. }
                 | SyncEvent::IndexComplete { .. } => {
-                    match background.refused(email).split_first() {
-                        None => lang.text(Text::SyncUpToDate).to_owned(),
-                        Some((first, rest)) => {
-                            let folders = rest.iter().fold(first.name(), |names, refused| {
-                                names + ", " + &refused.name()
-                            });
-                            fill(
-                                lang.text(Text::SyncUpToDateExcept),
-                                &[("folders", &folders)],
-                            )
-                        }
+                    let refused = background.refused(email);
+                    if refused.is_empty() {
+                        lang.text(Text::SyncUpToDate).to_owned()
+                    } else {
+                        let folders: Vec<String> = refused.iter().map(|r| r.name()).collect();
+                        fill(
+                            lang.text(Text::SyncUpToDateExcept),
+                            &[("folders", &folders.join(", "))],
+                        )
                     }
                 }
                 SyncEvent::ReadingThroughGraph { .. } => {

@@ -34,7 +34,9 @@ With GRAPH=1 a fifth program joins the same rounds:
                 administrator's policy (`transport = "graph"`). Same store, same durability as A.
 
 Prints per program min/median wall time and peak RSS (GNU time's maximum resident set), per pair
-the ratio of each round and its median, and the goals of the sync issue beside them. Then, for
+the ratio of each round and its median, where the machine's CPU went (the program's own
+core-seconds, and the rest: mostly the server, on the same cores), and the goals of the sync issue
+beside them, with what the <= 0.8x goal leaves the client of these cores. Then, for
 Tayori alone: every header in the store (polled read-only from SQLite, as the window would see it),
 no-change resync, new mail during IDLE.
 """
@@ -188,12 +190,47 @@ def tree_bytes(path):
     return total
 
 
-def timed(cmd, env=None, poll=None, first_line=False):
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy():
+    """Core-seconds this machine's CPUs have been busy since boot (every process, kernel included:
+    /proc/stat's user, nice, system, irq, softirq and steal)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def process_cpu(pid):
+    """Core-seconds process pid has used so far (all its threads, user and system), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def timed_child(time_pid):
+    """The program GNU time (process time_pid) runs."""
+    try:
+        with open(f"/proc/{time_pid}/task/{time_pid}/children") as f:
+            return int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def timed(cmd, env=None, poll=None, first_line=False, cpu=None):
     """Runs cmd under GNU time; returns (wall s, peak RSS MB, stdout, value of `poll`, time of the
-    first line on stdout if `first_line`)."""
+    first line on stdout if `first_line`). With a dict as `cpu`, fills in where the machine's CPU
+    went: `machine` (core-s every process used from start to exit) and `client` (the program's own,
+    children included), and with `first_line` the same up to that line (`machine_first`,
+    `client_first`)."""
     os.sync()
     start = time.monotonic()
-    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *cmd], env=env,
+    busy_at_start = machine_busy()
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", *cmd], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Both pipes read as the program writes (a full pipe would stop it), stdout's first line timed.
     out_lines, err_lines, first = [], [], []
@@ -202,6 +239,10 @@ def timed(cmd, env=None, poll=None, first_line=False):
         for line in stream:
             if timed_first and not first:
                 first.append(time.monotonic() - start)
+                if cpu is not None:
+                    cpu["machine_first"] = machine_busy() - busy_at_start
+                    child = timed_child(proc.pid)
+                    cpu["client_first"] = process_cpu(child) if child else None
             lines.append(line)
 
     readers = [threading.Thread(target=read, args=(proc.stdout, out_lines, first_line)),
@@ -217,12 +258,17 @@ def timed(cmd, env=None, poll=None, first_line=False):
             time.sleep(0.05)
     proc.wait()
     wall = time.monotonic() - start
+    busy = machine_busy() - busy_at_start
     for reader in readers:
         reader.join()
     out, err = "".join(out_lines), "".join(err_lines)
     if proc.returncode != 0:
         sys.exit(f"{os.path.basename(cmd[0])} failed:\n{out}{err}")
-    return wall, int(err.strip().splitlines()[-1]) / 1024, out, polled, (first[0] if first else None)
+    rss_kb, user, system = err.strip().splitlines()[-1].split()
+    if cpu is not None:
+        cpu["machine"] = busy
+        cpu["client"] = float(user) + float(system)
+    return wall, int(rss_kb) / 1024, out, polled, (first[0] if first else None)
 
 
 class Tayori:
@@ -239,6 +285,7 @@ class Tayori:
         self.stores = []
         self.connections = []
         self.kept = []
+        self.cpu = []
 
     def new_home(self):
         return new_home()
@@ -261,10 +308,11 @@ class Tayori:
 
         sampler = threading.Thread(target=sample)
         sampler.start()
+        cpu = {}
         try:
             exit_wall, rss, out, headers, synced = timed(
                 [BIN, "sync"], env=tayori_env(self.home),
-                poll=lambda: count_rows(db) >= self.n, first_line=True)
+                poll=lambda: count_rows(db) >= self.n, first_line=True, cpu=cpu)
         finally:
             stop.set()
             sampler.join()
@@ -276,6 +324,11 @@ class Tayori:
         if unindexed:
             sys.exit(f"Tayori exited with {unindexed} messages not in the search index")
         wall = synced if synced is not None else exit_wall
+        # The CPU up to the figure compared: the summary line ("synced"), not the exit.
+        if synced is not None and cpu.get("client_first") is not None:
+            self.cpu.append((cpu["machine_first"], cpu["client_first"]))
+        else:
+            self.cpu.append((cpu["machine"], cpu["client"]))
         self.headers.append(headers if headers is not None else wall)
         self.indexed.append(exit_wall)
         self.stores.append(tree_bytes(self.home))
@@ -304,6 +357,7 @@ class Mbsync:
         self.dir = None
         self.stores = []
         self.kept = []
+        self.cpu = []
 
     def config(self):
         path = os.path.join(self.dir, "mbsyncrc")
@@ -343,7 +397,9 @@ SyncState *
         # The run before's Maildir is kept until the last round (see the top of this file).
         self.dir = tempfile.mkdtemp(prefix="mbsync-bench-")
         self.kept.append(self.dir)
-        wall, rss, _, _, _ = timed(["mbsync", "-q", "-c", self.config(), "-a"])
+        cpu = {}
+        wall, rss, _, _, _ = timed(["mbsync", "-q", "-c", self.config(), "-a"], cpu=cpu)
+        self.cpu.append((cpu["machine"], cpu["client"]))
         self.stores.append(tree_bytes(os.path.join(self.dir, "mail")))
         return wall, rss
 
@@ -357,9 +413,14 @@ SyncState *
 class Floor:
     name = "raw floor"
 
+    def __init__(self):
+        self.cpu = []
+
     def run(self):
+        cpu = {}
         wall, rss, out, _, _ = timed([sys.executable, os.path.join(ROOT, "benches", "floor.py"),
-                                   HOST, "10993", USER, PASSWORD, f"{STATE}/pki/ca.crt"])
+                                   HOST, "10993", USER, PASSWORD, f"{STATE}/pki/ca.crt"], cpu=cpu)
+        self.cpu.append((cpu["machine"], cpu["client"]))
         self.summary = out.strip()
         return wall, rss
 
@@ -520,6 +581,20 @@ def interleaved(n):
             print(f"  {a + ' / ' + b:<38} " + " ".join(f"{x:.2f}" for x in per_round)
                   + f"   median {ratios[(a, b)]:.2f}")
 
+        # Where the machine's CPU went while each program ran (to its compared figure: Tayori's
+        # summary line): the program itself, and everything else, which is mostly the server.
+        # Clients and server share these cores, so a client's CPU is the server's loss too.
+        cores = os.cpu_count()
+        print(f"\nwhere the CPU went, medians ({cores} cores shared by client and server; "
+              f"Tayori to its summary line)")
+        print(f"  {'program':<26}{'cores busy':>11}{'program':>10}{'the rest':>10}  (core-s)")
+        for p in programs:
+            busy = [machine / wall for (machine, _), wall in zip(p.cpu, times[p.name])]
+            own = [client for _, client in p.cpu]
+            rest = [machine - client for machine, client in p.cpu]
+            print(f"  {p.name:<26}{statistics.median(busy):>11.2f}{statistics.median(own):>10.2f}"
+                  f"{statistics.median(rest):>10.2f}")
+
         if graph_p:
             # The figure issue 27 asks for: the same mailbox read through Graph beside IMAP.
             per_round = [g / i for g, i in zip(times[graph_p.name], times[tayori_p.name])]
@@ -551,6 +626,19 @@ def interleaved(n):
         else:
             print(f"  full sync, median Tayori / mbsync FSync no (equal durability): {vs_peer:.2f}  "
                   f"goal <= {GOAL_VS_PEER}  {verdict(vs_peer, GOAL_VS_PEER)}")
+        mbsync_no = next((p for p in programs if p.name == "mbsync FSync no"), None)
+        if vs_peer is not None and mbsync_no is not None:
+            # What the goal asks of these cores: the server's share comes first, and what is left
+            # is all Tayori could use, were both cores busy throughout.
+            target = GOAL_VS_PEER * statistics.median(times[mbsync_no.name])
+            rest = statistics.median(machine - client for machine, client in tayori_p.cpu)
+            own = statistics.median(client for _, client in tayori_p.cpu)
+            peer_own = statistics.median(client for _, client in mbsync_no.cpu)
+            print(f"    at {GOAL_VS_PEER}x mbsync FSync no ({target:.2f} s) {cores} cores hold "
+                  f"{cores * target:.2f} core-s; the rest of the machine (the server) took "
+                  f"{rest:.2f} while Tayori synced,\n"
+                  f"    leaving Tayori at most {cores * target - rest:.2f} core-s; it used {own:.2f} "
+                  f"(mbsync FSync no used {peer_own:.2f} for its whole run)")
         if vs_floor is None:
             print("  full sync, median Tayori / raw floor: not measured (SKIP)")
         else:

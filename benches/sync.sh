@@ -2,8 +2,9 @@
 # Full initial sync of a generated mailbox (default 20,000 messages, ~426 MB as IMAP delivers them)
 # in the rig's Dovecot: Tayori, mbsync `FSync no`, mbsync default (`FSync yes`) and the raw-fetch
 # floor (benches/floor.py), interleaved in one run with the order rotating each round. Prints per
-# program min/median time and peak RSS, per pair the ratio of each round and its median, and the
-# goals beside the figures (benches/sync.py). It never fails on a missed goal: figures decide.
+# program min/median time and peak RSS, per pair the ratio of each round and its median, where the
+# CPU went (the program's core-seconds and the server's) and the goals beside the figures
+# (benches/sync.py). It never fails on a missed goal: figures decide.
 #
 # usage (the rig running in your namespace, as root):
 #   benches/sync.sh [MESSAGES]                  ROUNDS (default 6) interleaved rounds

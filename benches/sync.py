@@ -428,6 +428,35 @@ class Floor:
         pass
 
 
+class PackingFloor:
+    """benches/packing_floor.rs (PACKING_FLOOR=1): downloads over two connections and compresses
+    every message as Tayori packs it, appending to one file; nothing else."""
+    name = "packing floor"
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.cpu = []
+        self.stores = []
+        self.kept = []
+
+    def run(self):
+        # The run before's file is kept until the last round (see the top of this file).
+        out = tempfile.mkdtemp(prefix="packing-floor-")
+        self.kept.append(out)
+        cpu = {}
+        wall, rss, text, _, _ = timed([self.binary, HOST, "10993", USER, PASSWORD,
+                                       f"{STATE}/pki/ca.crt", os.path.join(out, "packed")], cpu=cpu)
+        self.cpu.append((cpu["machine"], cpu["client"]))
+        self.stores.append(tree_bytes(out))
+        self.summary = text.strip()
+        return wall, rss
+
+    def clean(self):
+        for path in self.kept:
+            shutil.rmtree(path, ignore_errors=True)
+        self.kept = []
+
+
 def ms(seconds):
     return f"{seconds * 1000:.0f} ms"
 
@@ -519,6 +548,8 @@ def interleaved(n):
     print(f"mail: {os.environ.get('MAIL', 'synthetic')}; server: {SERVER} ({HOST})")
     tayori_p = Tayori(n)
     programs = [tayori_p, Mbsync(False), Mbsync(True), Floor()]
+    if os.environ.get("TAYORI_PACKING_FLOOR_BIN"):
+        programs.append(PackingFloor(os.environ["TAYORI_PACKING_FLOOR_BIN"]))
     graph_p = None
     if GRAPH:
         graph_messages, graph_vsize = mailbox_status(GRAPH_USER)
@@ -530,7 +561,7 @@ def interleaved(n):
         contoso_grants_graph()
         graph_p = TayoriGraph(n)
         programs.append(graph_p)
-    letters = " ".join("ABCDE"[:len(programs)])
+    letters = " ".join("ABCDEF"[:len(programs)])
     print(f"binary: {os.path.relpath(BIN, ROOT)}; {ROUNDS} rounds, order {letters} rotated each round")
     # While iterating, e.g. SKIP="mbsync FSync yes" (on a busy disk it takes minutes a round);
     # the figures that decide come from a run of all four.
@@ -561,6 +592,9 @@ def interleaved(n):
         floor_p = next((p for p in programs if p.name == "raw floor"), None)
         if floor_p:
             print(f"  floor's last run: {floor_p.summary}")
+        packing_p = next((p for p in programs if p.name == "packing floor"), None)
+        if packing_p:
+            print(f"  packing floor's last run: {packing_p.summary}")
 
         print(f"\n{'program (' + str(ROUNDS) + ' runs each)':<28}{'min':>9}{'median':>9}"
               f"{'peak RSS med':>14}{'max':>7}  stored")
@@ -639,6 +673,12 @@ def interleaved(n):
                   f"{rest:.2f} while Tayori synced,\n"
                   f"    leaving Tayori at most {cores * target - rest:.2f} core-s; it used {own:.2f} "
                   f"(mbsync FSync no used {peer_own:.2f} for its whole run)")
+        if all(name in times for name in ("packing floor", "mbsync FSync no", "Tayori sync")):
+            # Where the goal stands beside the least a client keeping the disk goal does.
+            per_round = [x / y for x, y in zip(times["packing floor"], times["mbsync FSync no"])]
+            print(f"    the packing floor (download and compress only, two connections): median "
+                  f"{statistics.median(per_round):.2f}x mbsync FSync no, "
+                  f"Tayori {statistics.median(x / y for x, y in zip(times['Tayori sync'], times['packing floor'])):.2f}x it")
         if vs_floor is None:
             print("  full sync, median Tayori / raw floor: not measured (SKIP)")
         else:

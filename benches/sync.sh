@@ -31,6 +31,10 @@
 #                                               through the rig's Microsoft Graph emulator, the
 #                                               account pinned to Graph by the admin policy
 #                                               (issue 27); off in CI's short form
+#   PACKING_FLOOR=1 benches/sync.sh             adds "packing floor" (benches/packing_floor.rs): a
+#                                               Rust client on two connections that only downloads
+#                                               and compresses as Tayori packs, appending to one
+#                                               file: the least a client keeping the disk goal does
 # Each size's mailbox is generated once (seeded) under target/bench-mail/N and hard-linked into
 # Dovecot's Maildir, so switching sizes costs nothing.
 set -euo pipefail
@@ -51,6 +55,18 @@ PROFILE=${PROFILE:-release}
 STATE=${TAYORI_RIG_STATE:-$ROOT/target/rig}
 [ -f "$STATE/rig.env" ] || { echo "start the rig first: tests/rig/start.sh" >&2; exit 1; }
 command -v mbsync >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq isync; }
+# PACKING_FLOOR=1: benches/packing_floor.rs joins the rounds. Built before Tayori: building a bench
+# also builds the package's programs into target/release, which would replace the one measured.
+if [ "${PACKING_FLOOR:-0}" != 0 ]; then
+  TAYORI_PACKING_FLOOR_BIN=$(cargo bench --locked --bench packing_floor --no-run --message-format=json \
+    | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "packing_floor" and m.get("executable"):
+        print(m["executable"])')
+  export TAYORI_PACKING_FLOOR_BIN
+fi
+
 if [ -n "${TAYORI_BENCH_BIN:-}" ]; then
   echo "measuring $TAYORI_BENCH_BIN as it is (not rebuilt)"
 elif [ "$PROFILE" = release ]; then

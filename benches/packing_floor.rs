@@ -1,0 +1,262 @@
+//! The packing floor for `benches/sync.sh` (`PACKING_FLOOR=1`): the least a client that keeps the
+//! disk goal (everything kept ≤ 0.8x the mail) must do to download a folder, in Rust, with no
+//! store around it. One or more TLS connections (rustls), LOGIN, EXAMINE, one `FETCH (BODY.PEEK[])`
+//! over each connection's share of the messages; every message is compressed as Tayori packs it
+//! (zstd level 1 until a 112 KiB dictionary is trained from the first 400 messages' first 6 KiB,
+//! then level 2 with the dictionary) on threads of its own, and appended to one file without
+//! fsync (the durability of mbsync `FSync no`). Nothing else: no headers table, no flags, no
+//! threads, no search index, no SQLite. So it is a floor for Tayori, not a rival: a client cannot
+//! keep the mail in less than this costs.
+//!
+//! usage: cargo bench --bench packing_floor -- HOST PORT USER PASSWORD CA_FILE OUT_FILE
+//!        [CONNECTIONS (default 2)] [COMPRESSING THREADS (default 1)]
+//!
+//! Prints the messages, the bytes received and the bytes written.
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex, mpsc};
+
+use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+use zstd::zstd_safe;
+
+const TRAINING_MESSAGES: usize = 400;
+const TRAINING_BYTES_EACH: usize = 6 * 1024;
+const DICTIONARY_BYTES: usize = 112 * 1024;
+
+type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+struct Connection {
+    reader: BufReader<Tls>,
+    tag: u32,
+}
+
+impl Connection {
+    fn open(host: &str, port: u16, ca: &str) -> Connection {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(ca).expect("CA file") {
+            roots.add(cert.expect("CA certificate")).expect("CA added");
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = ServerName::try_from(host.to_owned()).expect("server name");
+        let tls = rustls::ClientConnection::new(Arc::new(config), name).expect("TLS client");
+        let tcp = TcpStream::connect((host, port)).expect("connect");
+        let mut connection = Connection {
+            reader: BufReader::with_capacity(1 << 20, rustls::StreamOwned::new(tls, tcp)),
+            tag: 0,
+        };
+        let mut greeting = Vec::new();
+        connection.line(&mut greeting);
+        connection
+    }
+
+    /// One line (with its CRLF) into `line`.
+    fn line(&mut self, line: &mut Vec<u8>) {
+        line.clear();
+        if self.reader.read_until(b'\n', line).expect("read") == 0 {
+            panic!("the server closed the connection");
+        }
+    }
+
+    /// Sends a command; hands each literal of the answer to `literal` and returns the number of
+    /// messages an EXISTS line announced, if any.
+    fn command(&mut self, text: &str, mut literal: impl FnMut(Vec<u8>)) -> Option<usize> {
+        self.tag += 1;
+        let tag = format!("f{}", self.tag);
+        let stream = self.reader.get_mut();
+        stream
+            .write_all(format!("{tag} {text}\r\n").as_bytes())
+            .expect("write");
+        stream.flush().expect("flush");
+        let mut exists = None;
+        let mut line = Vec::new();
+        loop {
+            self.line(&mut line);
+            if let Some(size) = announced_literal(&line) {
+                let mut bytes = vec![0; size];
+                self.reader.read_exact(&mut bytes).expect("literal");
+                literal(bytes);
+                continue;
+            }
+            let text = String::from_utf8_lossy(&line);
+            if let Some(count) = text
+                .strip_prefix("* ")
+                .and_then(|rest| rest.strip_suffix(" EXISTS\r\n"))
+            {
+                exists = count.parse().ok();
+            }
+            if text.starts_with(&format!("{tag} ")) {
+                assert!(text.starts_with(&format!("{tag} OK")), "{text}");
+                return exists;
+            }
+        }
+    }
+}
+
+fn announced_literal(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"}\r\n")?;
+    let open = line.iter().rposition(|&b| b == b'{')?;
+    let digits = &line[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Tayori's packing, alone: level 1 while the dictionary is being learned, then level 2 with it.
+struct Packer {
+    samples: Mutex<(Vec<u8>, Vec<usize>)>,
+    dictionary: std::sync::OnceLock<Option<zstd_safe::CDict<'static>>>,
+}
+
+impl Packer {
+    fn pack(&self, raw: &[u8], context: &mut zstd_safe::CCtx<'static>) -> Vec<u8> {
+        let mut packed = Vec::with_capacity(raw.len() + 1024);
+        match self.dictionary() {
+            Some(Some(dictionary)) => {
+                context
+                    .compress_using_cdict(&mut packed, raw, dictionary)
+                    .expect("compress");
+            }
+            _ => {
+                self.sample(raw);
+                context.compress(&mut packed, raw, 1).expect("compress");
+            }
+        }
+        if packed.len() >= raw.len() - raw.len() / 16 {
+            return raw.to_vec();
+        }
+        packed
+    }
+
+    fn dictionary(&self) -> Option<&Option<zstd_safe::CDict<'static>>> {
+        self.dictionary.get()
+    }
+
+    fn sample(&self, raw: &[u8]) {
+        let mut samples = self.samples.lock().expect("samples");
+        if samples.1.len() >= TRAINING_MESSAGES {
+            return;
+        }
+        let start = &raw[..raw.len().min(TRAINING_BYTES_EACH)];
+        samples.0.extend_from_slice(start);
+        samples.1.push(start.len());
+        if samples.1.len() == TRAINING_MESSAGES {
+            let trained = zstd::dict::from_continuous(&samples.0, &samples.1, DICTIONARY_BYTES)
+                .ok()
+                .map(|bytes| zstd_safe::create_cdict(&bytes, 2));
+            let _ = self.dictionary.set(trained);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let [host, port, user, password, ca, out, ..] = &args[..] else {
+        eprintln!(
+            "usage: packing_floor HOST PORT USER PASSWORD CA_FILE OUT_FILE [CONNECTIONS] [THREADS]"
+        );
+        std::process::exit(2);
+    };
+    let port: u16 = port.parse().expect("port");
+    let connections: usize = args.get(6).map_or(2, |n| n.parse().expect("connections"));
+    let threads: usize = args.get(7).map_or(1, |n| n.parse().expect("threads"));
+
+    // Each connection's messages go to the compressing threads through one bounded queue; they
+    // append what they packed to one file.
+    let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(64);
+    let receiver = Arc::new(Mutex::new(receiver));
+    let file = Arc::new(Mutex::new(BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(out).expect("output file"),
+    )));
+    let packer = Arc::new(Packer {
+        samples: Mutex::new((Vec::new(), Vec::new())),
+        dictionary: std::sync::OnceLock::new(),
+    });
+    let packers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (receiver, file, packer) = (receiver.clone(), file.clone(), packer.clone());
+            std::thread::spawn(move || {
+                let mut context = zstd_safe::CCtx::create();
+                let mut written = 0u64;
+                loop {
+                    let next = receiver.lock().expect("queue").recv();
+                    let Ok(raw) = next else { break };
+                    let packed = packer.pack(&raw, &mut context);
+                    let mut file = file.lock().expect("file");
+                    file.write_all(&(packed.len() as u32).to_le_bytes())
+                        .expect("write");
+                    file.write_all(&packed).expect("write");
+                    written += 4 + packed.len() as u64;
+                }
+                written
+            })
+        })
+        .collect();
+
+    // The first connection learns how many messages there are; each takes its share.
+    let mut first = Connection::open(host, port, ca);
+    first.command(
+        &format!("LOGIN {} {}", quoted(user), quoted(password)),
+        drop,
+    );
+    let total = first.command("EXAMINE INBOX", drop).expect("EXISTS");
+    let share = total.div_ceil(connections.max(1));
+    let mut first = Some(first);
+    let fetchers: Vec<_> = (0..connections.max(1))
+        .map(|index| {
+            let lowest = index * share + 1;
+            let highest = ((index + 1) * share).min(total);
+            let sender = sender.clone();
+            let opened = if index == 0 { first.take() } else { None };
+            let (host, user, password, ca) =
+                (host.clone(), user.clone(), password.clone(), ca.clone());
+            std::thread::spawn(move || {
+                let mut connection = opened.unwrap_or_else(|| {
+                    let mut connection = Connection::open(&host, port, &ca);
+                    connection.command(
+                        &format!("LOGIN {} {}", quoted(&user), quoted(&password)),
+                        drop,
+                    );
+                    connection.command("EXAMINE INBOX", drop);
+                    connection
+                });
+                let (mut messages, mut bytes) = (0usize, 0u64);
+                if lowest <= highest {
+                    connection.command(&format!("FETCH {lowest}:{highest} (BODY.PEEK[])"), |raw| {
+                        messages += 1;
+                        bytes += raw.len() as u64;
+                        sender.send(raw).expect("queue");
+                    });
+                }
+                connection.command("LOGOUT", drop);
+                (messages, bytes)
+            })
+        })
+        .collect();
+    drop(sender);
+    let (mut messages, mut received) = (0, 0);
+    for fetcher in fetchers {
+        let (m, b) = fetcher.join().expect("connection");
+        messages += m;
+        received += b;
+    }
+    let written: u64 = packers.into_iter().map(|p| p.join().expect("packer")).sum();
+    file.lock().expect("file").flush().expect("flush");
+    println!(
+        "packing floor: {messages} messages, {received} bytes received, {written} bytes written ({:.2}x), {connections} connections, {threads} compressing threads",
+        written as f64 / received.max(1) as f64
+    );
+}

@@ -11,7 +11,8 @@
 //! usage: cargo bench --bench packing_floor -- HOST PORT USER PASSWORD CA_FILE OUT_FILE
 //!        [CONNECTIONS (default 2)] [COMPRESSING THREADS (default 1)]
 //!
-//! Prints the messages, the bytes received and the bytes written.
+//! Prints the messages, the bytes received and the bytes written. Without arguments (as
+//! `cargo test --all-targets` runs it) it checks its own framing and packing instead.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::TcpStream;
@@ -114,14 +115,15 @@ fn quoted(text: &str) -> String {
 /// Tayori's packing, alone: level 1 while the dictionary is being learned, then level 2 with it.
 struct Packer {
     samples: Mutex<(Vec<u8>, Vec<usize>)>,
-    dictionary: std::sync::OnceLock<Option<zstd_safe::CDict<'static>>>,
+    /// The trained dictionary's bytes (to read frames back in the self-check) and its prepared form.
+    dictionary: std::sync::OnceLock<Option<(Vec<u8>, zstd_safe::CDict<'static>)>>,
 }
 
 impl Packer {
     fn pack(&self, raw: &[u8], context: &mut zstd_safe::CCtx<'static>) -> Vec<u8> {
         let mut packed = Vec::with_capacity(raw.len() + 1024);
-        match self.dictionary() {
-            Some(Some(dictionary)) => {
+        match self.dictionary.get() {
+            Some(Some((_, dictionary))) => {
                 context
                     .compress_using_cdict(&mut packed, raw, dictionary)
                     .expect("compress");
@@ -137,10 +139,6 @@ impl Packer {
         packed
     }
 
-    fn dictionary(&self) -> Option<&Option<zstd_safe::CDict<'static>>> {
-        self.dictionary.get()
-    }
-
     fn sample(&self, raw: &[u8]) {
         let mut samples = self.samples.lock().expect("samples");
         if samples.1.len() >= TRAINING_MESSAGES {
@@ -152,10 +150,64 @@ impl Packer {
         if samples.1.len() == TRAINING_MESSAGES {
             let trained = zstd::dict::from_continuous(&samples.0, &samples.1, DICTIONARY_BYTES)
                 .ok()
-                .map(|bytes| zstd_safe::create_cdict(&bytes, 2));
+                .map(|bytes| {
+                    let prepared = zstd_safe::create_cdict(&bytes, 2);
+                    (bytes, prepared)
+                });
             let _ = self.dictionary.set(trained);
         }
     }
+}
+
+/// What `cargo test --all-targets` runs: literals are found where IMAP announces them, and every
+/// message packed (before and after the dictionary) reads back byte-exact and smaller.
+fn self_check() {
+    assert_eq!(announced_literal(b"* 1 FETCH (BODY[] {123}\r\n"), Some(123));
+    assert_eq!(announced_literal(b"* 2 FETCH (BODY[] {5+}\r\n"), Some(5));
+    assert_eq!(announced_literal(b"* OK {not a number}\r\n"), None);
+    assert_eq!(announced_literal(b"f1 OK done\r\n"), None);
+    let packer = Packer {
+        samples: Mutex::new((Vec::new(), Vec::new())),
+        dictionary: std::sync::OnceLock::new(),
+    };
+    let mut context = zstd_safe::CCtx::create();
+    let (mut raw_bytes, mut packed_bytes) = (0, 0);
+    for n in 0..TRAINING_MESSAGES + 100 {
+        let line = format!(
+            "Line {n} of the quarterly report, figures {} and {}.\r\n",
+            n * 31 % 97,
+            n * 17 % 89
+        );
+        let raw = format!(
+            "From: Sender {n} <sender{}@example.test>\r\nTo: me@example.test\r\n\
+             Subject: Report {n}\r\nMessage-ID: <{n}@example.test>\r\n\r\n{}",
+            n % 7,
+            line.repeat(20 + n % 13)
+        )
+        .into_bytes();
+        let packed = packer.pack(&raw, &mut context);
+        let back = match packer.dictionary.get() {
+            Some(Some((bytes, _))) if n >= TRAINING_MESSAGES => {
+                zstd::bulk::Decompressor::with_dictionary(bytes)
+                    .expect("decompressor")
+                    .decompress(&packed, raw.len())
+            }
+            _ => zstd::bulk::decompress(&packed, raw.len()),
+        }
+        .expect("a packed message reads back");
+        assert_eq!(back, raw, "message {n} reads back byte-exact");
+        raw_bytes += raw.len();
+        packed_bytes += packed.len();
+    }
+    assert!(
+        matches!(packer.dictionary.get(), Some(Some(_))),
+        "a dictionary is trained"
+    );
+    assert!(
+        packed_bytes * 2 < raw_bytes,
+        "packing shrinks repetitive mail"
+    );
+    println!("packing floor: self-check passed ({raw_bytes} bytes packed into {packed_bytes})");
 }
 
 fn main() {
@@ -163,6 +215,10 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.is_empty() {
+        self_check();
+        return;
+    }
     let [host, port, user, password, ca, out, ..] = &args[..] else {
         eprintln!(
             "usage: packing_floor HOST PORT USER PASSWORD CA_FILE OUT_FILE [CONNECTIONS] [THREADS]"

@@ -33,6 +33,12 @@ With GRAPH=1 a fifth program joins the same rounds:
                 rig's Entra emulator, outside the timed part) and pinned to Graph by the
                 administrator's policy (`transport = "graph"`). Same store, same durability as A.
 
+With PACKING_FLOOR=1 (benches/sync.sh builds it) another joins them:
+
+  packing floor  benches/packing_floor.rs: two TLS connections, every message compressed as Tayori
+                packs it and appended to one file, nothing else: the least a client that keeps
+                the disk goal does
+
 Prints per program min/median wall time and peak RSS (GNU time's maximum resident set), per pair
 the ratio of each round and its median, where the machine's CPU went (the program's own
 core-seconds, and the rest: mostly the server, on the same cores), and the goals of the sync issue

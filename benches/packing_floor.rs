@@ -57,6 +57,23 @@ impl Connection {
         connection
     }
 
+    /// A connection signed in with LOGIN and the inbox examined; also how many messages it holds.
+    fn examining_inbox(
+        host: &str,
+        port: u16,
+        ca: &str,
+        user: &str,
+        password: &str,
+    ) -> (Connection, usize) {
+        let mut connection = Connection::open(host, port, ca);
+        connection.command(
+            &format!("LOGIN {} {}", quoted(user), quoted(password)),
+            drop,
+        );
+        let total = connection.command("EXAMINE INBOX", drop).expect("EXISTS");
+        (connection, total)
+    }
+
     /// One line (with its CRLF) into `line`.
     fn line(&mut self, line: &mut Vec<u8>) {
         line.clear();
@@ -120,6 +137,13 @@ struct Packer {
 }
 
 impl Packer {
+    fn new() -> Packer {
+        Packer {
+            samples: Mutex::new((Vec::new(), Vec::new())),
+            dictionary: std::sync::OnceLock::new(),
+        }
+    }
+
     fn pack(&self, raw: &[u8], context: &mut zstd_safe::CCtx<'static>) -> Vec<u8> {
         let mut packed = Vec::with_capacity(raw.len() + 1024);
         match self.dictionary.get() {
@@ -166,10 +190,7 @@ fn self_check() {
     assert_eq!(announced_literal(b"* 2 FETCH (BODY[] {5+}\r\n"), Some(5));
     assert_eq!(announced_literal(b"* OK {not a number}\r\n"), None);
     assert_eq!(announced_literal(b"f1 OK done\r\n"), None);
-    let packer = Packer {
-        samples: Mutex::new((Vec::new(), Vec::new())),
-        dictionary: std::sync::OnceLock::new(),
-    };
+    let packer = Packer::new();
     let mut context = zstd_safe::CCtx::create();
     let (mut raw_bytes, mut packed_bytes) = (0, 0);
     for n in 0..TRAINING_MESSAGES + 100 {
@@ -228,7 +249,10 @@ fn main() {
         std::process::exit(2);
     };
     let port: u16 = port.parse().expect("port");
-    let connections: usize = args.get(6).map_or(2, |n| n.parse().expect("connections"));
+    let connections: usize = args
+        .get(6)
+        .map_or(2, |n| n.parse().expect("connections"))
+        .max(1);
     let threads: usize = args.get(7).map_or(1, |n| n.parse().expect("threads"));
 
     // Each connection's messages go to the compressing threads through one bounded queue; they
@@ -239,10 +263,7 @@ fn main() {
         1 << 20,
         std::fs::File::create(out).expect("output file"),
     )));
-    let packer = Arc::new(Packer {
-        samples: Mutex::new((Vec::new(), Vec::new())),
-        dictionary: std::sync::OnceLock::new(),
-    });
+    let packer = Arc::new(Packer::new());
     let packers: Vec<_> = (0..threads)
         .map(|_| {
             let (receiver, file, packer) = (receiver.clone(), file.clone(), packer.clone());
@@ -265,15 +286,10 @@ fn main() {
         .collect();
 
     // The first connection learns how many messages there are; each takes its share.
-    let mut first = Connection::open(host, port, ca);
-    first.command(
-        &format!("LOGIN {} {}", quoted(user), quoted(password)),
-        drop,
-    );
-    let total = first.command("EXAMINE INBOX", drop).expect("EXISTS");
-    let share = total.div_ceil(connections.max(1));
+    let (first, total) = Connection::examining_inbox(host, port, ca, user, password);
+    let share = total.div_ceil(connections);
     let mut first = Some(first);
-    let fetchers: Vec<_> = (0..connections.max(1))
+    let fetchers: Vec<_> = (0..connections)
         .map(|index| {
             let lowest = index * share + 1;
             let highest = ((index + 1) * share).min(total);
@@ -283,13 +299,7 @@ fn main() {
                 (host.clone(), user.clone(), password.clone(), ca.clone());
             std::thread::spawn(move || {
                 let mut connection = opened.unwrap_or_else(|| {
-                    let mut connection = Connection::open(&host, port, &ca);
-                    connection.command(
-                        &format!("LOGIN {} {}", quoted(&user), quoted(&password)),
-                        drop,
-                    );
-                    connection.command("EXAMINE INBOX", drop);
-                    connection
+                    Connection::examining_inbox(&host, port, &ca, &user, &password).0
                 });
                 let (mut messages, mut bytes) = (0usize, 0u64);
                 if lowest <= highest {

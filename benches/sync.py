@@ -628,12 +628,14 @@ def interleaved(n):
         print(f"\nwhere the CPU went, medians ({cores} cores shared by client and server; "
               f"Tayori to its summary line)")
         print(f"  {'program':<26}{'cores busy':>11}{'program':>10}{'the rest':>10}  (core-s)")
+        # Medians by program: (the program's own core-s, the rest's).
+        cpu_medians = {}
         for p in programs:
             busy = [machine / wall for (machine, _), wall in zip(p.cpu, times[p.name])]
-            own = [client for _, client in p.cpu]
-            rest = [machine - client for machine, client in p.cpu]
-            print(f"  {p.name:<26}{statistics.median(busy):>11.2f}{statistics.median(own):>10.2f}"
-                  f"{statistics.median(rest):>10.2f}")
+            own = statistics.median(client for _, client in p.cpu)
+            rest = statistics.median(machine - client for machine, client in p.cpu)
+            cpu_medians[p.name] = (own, rest)
+            print(f"  {p.name:<26}{statistics.median(busy):>11.2f}{own:>10.2f}{rest:>10.2f}")
 
         if graph_p:
             # The figure issue 27 asks for: the same mailbox read through Graph beside IMAP.
@@ -666,25 +668,23 @@ def interleaved(n):
         else:
             print(f"  full sync, median Tayori / mbsync FSync no (equal durability): {vs_peer:.2f}  "
                   f"goal <= {GOAL_VS_PEER}  {verdict(vs_peer, GOAL_VS_PEER)}")
-        mbsync_no = next((p for p in programs if p.name == "mbsync FSync no"), None)
-        if vs_peer is not None and mbsync_no is not None:
+        if vs_peer is not None:
             # What the goal asks of these cores: the server's share comes first, and what is left
             # is all Tayori could use, were both cores busy throughout.
-            target = GOAL_VS_PEER * statistics.median(times[mbsync_no.name])
-            rest = statistics.median(machine - client for machine, client in tayori_p.cpu)
-            own = statistics.median(client for _, client in tayori_p.cpu)
-            peer_own = statistics.median(client for _, client in mbsync_no.cpu)
+            target = GOAL_VS_PEER * statistics.median(times["mbsync FSync no"])
+            own, rest = cpu_medians["Tayori sync"]
+            peer_own, _ = cpu_medians["mbsync FSync no"]
             print(f"    at {GOAL_VS_PEER}x mbsync FSync no ({target:.2f} s) {cores} cores hold "
                   f"{cores * target:.2f} core-s; the rest of the machine (the server) took "
                   f"{rest:.2f} while Tayori synced,\n"
                   f"    leaving Tayori at most {cores * target - rest:.2f} core-s; it used {own:.2f} "
                   f"(mbsync FSync no used {peer_own:.2f} for its whole run)")
-        if all(name in times for name in ("packing floor", "mbsync FSync no", "Tayori sync")):
+        if vs_peer is not None and ("Tayori sync", "packing floor") in ratios:
             # Where the goal stands beside the least a client keeping the disk goal does.
             per_round = [x / y for x, y in zip(times["packing floor"], times["mbsync FSync no"])]
             print(f"    the packing floor (download and compress only, two connections): median "
                   f"{statistics.median(per_round):.2f}x mbsync FSync no, "
-                  f"Tayori {statistics.median(x / y for x, y in zip(times['Tayori sync'], times['packing floor'])):.2f}x it")
+                  f"Tayori {ratios[('Tayori sync', 'packing floor')]:.2f}x it")
         if vs_floor is None:
             print("  full sync, median Tayori / raw floor: not measured (SKIP)")
         else:

@@ -39,6 +39,10 @@ With PACKING_FLOOR=1 (benches/sync.sh builds it) another joins them:
                 packs it and appended to one file, nothing else: the least a client that keeps
                 the disk goal does
 
+With TAYORI_VARIANTS="name=binary;name=binary" (benches/what_if.sh sets it) builds of Tayori
+changed for a measurement join them as "Tayori <name>": what the sync would cost without a part
+the issue's goals ask for (never shipped; see benches/what_if.sh).
+
 Prints per program min/median wall time and peak RSS (GNU time's maximum resident set), per pair
 the ratio of each round and its median, where the machine's CPU went (the program's own
 core-seconds, and the rest: mostly the server, on the same cores), and the goals of the sync issue
@@ -283,8 +287,9 @@ class Tayori:
     time to its exit (index complete) is printed beside it."""
     name = "Tayori sync"
 
-    def __init__(self, n):
+    def __init__(self, n, binary=None):
         self.n = n
+        self.binary = binary or BIN
         self.home = None
         self.headers = []
         self.indexed = []
@@ -317,7 +322,7 @@ class Tayori:
         cpu = {}
         try:
             exit_wall, rss, out, headers, synced = timed(
-                [BIN, "sync"], env=tayori_env(self.home),
+                [self.binary, "sync"], env=tayori_env(self.home),
                 poll=lambda: count_rows(db) >= self.n, first_line=True, cpu=cpu)
         finally:
             stop.set()
@@ -556,6 +561,12 @@ def interleaved(n):
     programs = [tayori_p, Mbsync(False), Mbsync(True), Floor()]
     if os.environ.get("TAYORI_PACKING_FLOOR_BIN"):
         programs.append(PackingFloor(os.environ["TAYORI_PACKING_FLOOR_BIN"]))
+    for variant in filter(None, os.environ.get("TAYORI_VARIANTS", "").split(";")):
+        name, binary = variant.split("=", 1)
+        program = Tayori(n, binary)
+        program.name = f"Tayori {name}"
+        programs.append(program)
+        print(f"Tayori {name}: {binary}")
     graph_p = None
     if GRAPH:
         graph_messages, graph_vsize = mailbox_status(GRAPH_USER)
@@ -567,7 +578,7 @@ def interleaved(n):
         contoso_grants_graph()
         graph_p = TayoriGraph(n)
         programs.append(graph_p)
-    letters = " ".join("ABCDEF"[:len(programs)])
+    letters = " ".join("ABCDEFGHIJ"[:len(programs)])
     print(f"binary: {os.path.relpath(BIN, ROOT)}; {ROUNDS} rounds, order {letters} rotated each round")
     # While iterating, e.g. SKIP="mbsync FSync yes" (on a busy disk it takes minutes a round);
     # the figures that decide come from a run of all four.
@@ -685,6 +696,13 @@ def interleaved(n):
             print(f"    the packing floor (download and compress only, two connections): median "
                   f"{statistics.median(per_round):.2f}x mbsync FSync no, "
                   f"Tayori {ratios[('Tayori sync', 'packing floor')]:.2f}x it")
+        for p in programs:
+            # benches/what_if.sh: Tayori without a part the goals ask for, beside the goal.
+            if isinstance(p, Tayori) and p not in (tayori_p, graph_p) and "mbsync FSync no" in times:
+                per_round = [x / y for x, y in zip(times[p.name], times["mbsync FSync no"])]
+                print(f"    what if — {p.name}: median {statistics.median(per_round):.2f}x mbsync "
+                      f"FSync no, every header in the store at {statistics.median(p.headers):.2f} s, "
+                      f"stored {statistics.median(p.stores) / vsize:.2f}x the mail")
         if vs_floor is None:
             print("  full sync, median Tayori / raw floor: not measured (SKIP)")
         else:

@@ -28,6 +28,9 @@ git -C "$TREE" apply "$ROOT/benches/what_if/lean-store.patch"
 CARGO_TARGET_DIR=$OUT/target cargo build --release --locked --no-default-features --bin tayori \
   --manifest-path "$TREE/Cargo.toml"
 cp "$OUT/target/release/tayori" "$OUT/tayori-lean"
+# The copy is not needed once built (and the `exec` below would skip the trap).
+git worktree remove --force "$TREE"
+trap - EXIT
 
 # One wrapper per switch; `exec` keeps the process the benchmark times and samples.
 variant() { # name, environment

@@ -472,6 +472,11 @@ def ms(seconds):
     return f"{seconds * 1000:.0f} ms"
 
 
+def per_round(firsts, seconds):
+    """The ratio of two programs' times, round by round."""
+    return [x / y for x, y in zip(firsts, seconds)]
+
+
 def verdict(value, goal):
     return "met" if value <= goal else "NOT met"
 
@@ -561,12 +566,14 @@ def interleaved(n):
     programs = [tayori_p, Mbsync(False), Mbsync(True), Floor()]
     if os.environ.get("TAYORI_PACKING_FLOOR_BIN"):
         programs.append(PackingFloor(os.environ["TAYORI_PACKING_FLOOR_BIN"]))
+    variants = []
     for variant in filter(None, os.environ.get("TAYORI_VARIANTS", "").split(";")):
         name, binary = variant.split("=", 1)
         program = Tayori(n, binary)
         program.name = f"Tayori {name}"
-        programs.append(program)
+        variants.append(program)
         print(f"Tayori {name}: {binary}")
+    programs += variants
     graph_p = None
     if GRAPH:
         graph_messages, graph_vsize = mailbox_status(GRAPH_USER)
@@ -627,9 +634,9 @@ def interleaved(n):
         print("\nratio per round (first / second), and its median")
         ratios = {}
         for a, b in pairs:
-            per_round = [x / y for x, y in zip(times[a], times[b])]
-            ratios[(a, b)] = statistics.median(per_round)
-            print(f"  {a + ' / ' + b:<38} " + " ".join(f"{x:.2f}" for x in per_round)
+            rounds = per_round(times[a], times[b])
+            ratios[(a, b)] = statistics.median(rounds)
+            print(f"  {a + ' / ' + b:<38} " + " ".join(f"{x:.2f}" for x in rounds)
                   + f"   median {ratios[(a, b)]:.2f}")
 
         # Where the machine's CPU went while each program ran (to its compared figure: Tayori's
@@ -650,10 +657,10 @@ def interleaved(n):
 
         if graph_p:
             # The figure issue 27 asks for: the same mailbox read through Graph beside IMAP.
-            per_round = [g / i for g, i in zip(times[graph_p.name], times[tayori_p.name])]
+            rounds = per_round(times[graph_p.name], times[tayori_p.name])
             print(f"\nthe same mailbox through Microsoft Graph beside IMAP (issue 27)\n"
-                  f"  {'Tayori Graph / Tayori sync (IMAP)':<38} " + " ".join(f"{x:.2f}" for x in per_round)
-                  + f"   median {statistics.median(per_round):.2f}")
+                  f"  {'Tayori Graph / Tayori sync (IMAP)':<38} " + " ".join(f"{x:.2f}" for x in rounds)
+                  + f"   median {statistics.median(rounds):.2f}")
             print(f"  Graph: {statistics.median(times[graph_p.name]) / n * 1000:.2f} ms a message "
                   f"(median), IMAP {statistics.median(times[tayori_p.name]) / n * 1000:.2f} ms")
 
@@ -664,9 +671,9 @@ def interleaved(n):
               f"  (synced at median {statistics.median(times['Tayori sync']):.2f} s)")
         for other in ("mbsync FSync no", "raw floor"):
             if other in times:
-                per_round = [x / y for x, y in zip(idx, times[other])]
-                print(f"  {'Tayori index complete / ' + other:<38} " + " ".join(f"{x:.2f}" for x in per_round)
-                      + f"   median {statistics.median(per_round):.2f}")
+                rounds = per_round(idx, times[other])
+                print(f"  {'Tayori index complete / ' + other:<38} " + " ".join(f"{x:.2f}" for x in rounds)
+                      + f"   median {statistics.median(rounds):.2f}")
 
         vs_peer = ratios.get(("Tayori sync", "mbsync FSync no"))
         vs_floor = ratios.get(("Tayori sync", "raw floor"))
@@ -692,15 +699,15 @@ def interleaved(n):
                   f"(mbsync FSync no used {peer_own:.2f} for its whole run)")
         if vs_peer is not None and ("Tayori sync", "packing floor") in ratios:
             # Where the goal stands beside the least a client keeping the disk goal does.
-            per_round = [x / y for x, y in zip(times["packing floor"], times["mbsync FSync no"])]
+            rounds = per_round(times["packing floor"], times["mbsync FSync no"])
             print(f"    the packing floor (download and compress only, two connections): median "
-                  f"{statistics.median(per_round):.2f}x mbsync FSync no, "
+                  f"{statistics.median(rounds):.2f}x mbsync FSync no, "
                   f"Tayori {ratios[('Tayori sync', 'packing floor')]:.2f}x it")
-        for p in programs:
+        for p in variants:
             # benches/what_if.sh: Tayori without a part the goals ask for, beside the goal.
-            if isinstance(p, Tayori) and p not in (tayori_p, graph_p) and "mbsync FSync no" in times:
-                per_round = [x / y for x, y in zip(times[p.name], times["mbsync FSync no"])]
-                print(f"    what if — {p.name}: median {statistics.median(per_round):.2f}x mbsync "
+            if p.name in times and "mbsync FSync no" in times:
+                rounds = per_round(times[p.name], times["mbsync FSync no"])
+                print(f"    what if — {p.name}: median {statistics.median(rounds):.2f}x mbsync "
                       f"FSync no, every header in the store at {statistics.median(p.headers):.2f} s, "
                       f"stored {statistics.median(p.stores) / vsize:.2f}x the mail")
         if vs_floor is None:
